@@ -1,0 +1,38 @@
+"""The mystery shopper audit tool: create_app() builds the Flask application."""
+import os
+
+from flask import Flask
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(config=None):
+    """Build the app: settings from the environment, overridden by the `config` mapping."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("AUDIT_INSTANCE", os.path.join(ROOT, "instance")),
+        static_folder=os.path.join(ROOT, "static"),
+        static_url_path="/static",
+    )
+    from . import config as settings
+
+    app.config.update(settings.from_environment(app.instance_path))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = os.path.join(ROOT, "translations")
+    app.config["CHECKLIST_DIR"] = os.path.join(ROOT, "checklists")
+    if config:
+        app.config.update(config)
+    settings.check(app.config, app.debug)
+    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.config["MEDIA_DIR"], exist_ok=True)
+
+    from . import cli, db, errors, i18n, security
+    from .views import admin, auth, dashboard, pwa, reports, shopper
+
+    db.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    for blueprint in (auth.bp, admin.bp, dashboard.bp, shopper.bp, reports.bp, pwa.bp):
+        app.register_blueprint(blueprint)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

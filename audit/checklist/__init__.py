@@ -1,0 +1,35 @@
+"""Checklist files: parse YAML with line numbers, validate, normalise, write back, hash.
+
+The public names live in `audit.checklist.format`; they are repeated here so callers can write
+`from audit.checklist import load_checklist_file`.
+"""
+
+from .format import (
+    ITEM_TYPES,
+    LANGUAGES,
+    SCORING_TYPES,
+    ChecklistError,
+    Problem,
+    content_hash,
+    dump_checklist_yaml,
+    load_checklist_data,
+    load_checklist_file,
+    load_checklist_text,
+    normalise_checklist,
+    validate_checklist,
+)
+
+__all__ = [
+    "ITEM_TYPES",
+    "LANGUAGES",
+    "SCORING_TYPES",
+    "ChecklistError",
+    "Problem",
+    "content_hash",
+    "dump_checklist_yaml",
+    "load_checklist_data",
+    "load_checklist_file",
+    "load_checklist_text",
+    "normalise_checklist",
+    "validate_checklist",
+]

@@ -1,0 +1,692 @@
+"""The checklist file format: load YAML with line numbers, validate it, normalise it, write it back.
+
+A checklist file is edited by people and translators, so validation reports every problem at once, each
+as "file:line: message" naming the field and the bad value, and never lets a traceback through. The
+normalised dict it returns is plain data (defaults filled in) that `audit.scoring.score` takes as is.
+"""
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+
+import yaml
+
+from .parse import ChecklistYamlDumper, LineMap, describe, parse_yaml
+
+LANGUAGES = ("en", "hu", "bg", "et", "ro", "ru")
+ITEM_TYPES = ("yesno", "scale", "choice", "timer", "number", "text", "photo")
+SCORING_TYPES = ("yesno", "scale", "choice", "timer", "number")
+
+# Keys in the documented order; the normalised dict and the dumped YAML follow it.
+CHECKLIST_KEYS = ("id", "languages", "title", "critical_cap", "bands", "dimensions", "sections")
+SECTION_KEYS = ("id", "title", "weight", "items")
+ITEM_KEYS = (
+    "id", "type", "text", "help", "weight", "critical", "na", "dimension",
+    "require_comment_on_fail", "require_photo_on_fail", "min", "max", "options", "thresholds", "unit",
+    "show_if",
+)
+BAND_KEYS = ("min", "label")
+OPTION_KEYS = ("id", "points", "text")
+THRESHOLD_KEYS = ("max", "points")
+SHOW_IF_KEYS = ("item", "in")
+
+_COMMON_ITEM_KEYS = ("id", "type", "text", "help", "na", "dimension", "show_if")
+_SCORING_ITEM_KEYS = ("weight", "critical", "require_comment_on_fail", "require_photo_on_fail")
+_TYPE_ITEM_KEYS = {
+    "scale": ("min", "max"),
+    "choice": ("options",),
+    "timer": ("thresholds",),
+    "number": ("thresholds", "unit"),
+}
+# Keys that only make sense on an item that can earn points (and so can fail).
+_SCORE_ONLY_KEYS = _SCORING_ITEM_KEYS + ("thresholds",)
+
+_SNAKE_CASE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+# The checklist id also names the file, where hyphens are usual (retail-store-visit).
+_CHECKLIST_ID = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
+_SNAKE_CASE_HINT = "must be lowercase snake_case, like 'greeted_quickly'"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a checklist file: where it is and what is wrong, as a sentence."""
+
+    path: str
+    line: int | None
+    message: str
+
+    def __str__(self):
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class ChecklistError(Exception):
+    """A checklist that cannot be used; `problems` lists every Problem found, in line order."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+def allowed_item_keys(item_type):
+    """The keys an item of `item_type` may have, in the documented order."""
+    allowed = set(_COMMON_ITEM_KEYS)
+    if item_type in SCORING_TYPES:
+        allowed.update(_SCORING_ITEM_KEYS)
+        allowed.update(_TYPE_ITEM_KEYS.get(item_type, ()))
+    return tuple(key for key in ITEM_KEYS if key in allowed)
+
+
+def _is_number(value):
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and math.isfinite(value)
+
+
+def _is_whole_number(value):
+    return _is_number(value) and (isinstance(value, int) or value.is_integer())
+
+
+def _says(label, text):
+    return f"{label}: {text}" if label else text
+
+
+def _names(values):
+    return ", ".join(str(value) for value in values)
+
+
+class _Validator:
+    """Walks raw checklist data and collects a Problem for everything wrong with it."""
+
+    def __init__(self, lines, path):
+        self.lines = lines if lines is not None else LineMap()
+        self.path = path
+        self.problems = []
+        self.declared_languages = None  # as written in `languages`, or None when unusable
+        self.required_languages = []  # the supported, distinct ones every text must have
+        self.dimension_tags = None  # declared tags, or None when `dimensions` is absent
+
+    def report(self, where, message, at_key=False):
+        line = self.lines.key_line_of(where) if at_key else self.lines.line_of(where)
+        self.problems.append(Problem(self.path, line, message))
+
+    # -- building blocks -------------------------------------------------------------------------
+
+    def check_keys(self, mapping, where, label, allowed, required):
+        for key in mapping:
+            if key not in allowed:
+                self.report(
+                    where + (key,),
+                    _says(label, f"unknown key {describe(key)} (allowed: {_names(allowed)})"),
+                    at_key=True,
+                )
+        for key in required:
+            if key not in mapping:
+                self.report(where, _says(label, f"missing required key '{key}'"))
+
+    def check_mapping(self, value, where, label, what):
+        if isinstance(value, dict):
+            return True
+        self.report(where, _says(label, f"{what} must be a mapping (got {describe(value)})"))
+        return False
+
+    def check_identifier(self, value, where, label, field="id", pattern=_SNAKE_CASE, hint=_SNAKE_CASE_HINT):
+        """Report a bad id; return it when it is text (even badly formed), so it can still name things."""
+        if not isinstance(value, str):
+            self.report(where, _says(label, f"{field} must be text (got {describe(value)})"))
+            return None
+        if not pattern.fullmatch(value):
+            self.report(where, _says(label, f"{field} {describe(value)} {hint}"))
+        return value
+
+    def check_number(self, value, where, label, field, low=None, high=None, above=None):
+        if not _is_number(value):
+            self.report(where, _says(label, f"{field} must be a number (got {describe(value)})"))
+            return False
+        if above is not None and not value > above:
+            self.report(where, _says(label, f"{field} must be greater than {above} (got {describe(value)})"))
+            return False
+        if low is not None and high is not None and not low <= value <= high:
+            self.report(where, _says(label, f"{field} must be between {low} and {high} (got {describe(value)})"))
+            return False
+        if low is not None and high is None and value < low:
+            self.report(where, _says(label, f"{field} must not be negative (got {describe(value)})"))
+            return False
+        return True
+
+    def check_flag(self, value, where, label, field):
+        if not isinstance(value, bool):
+            self.report(where, _says(label, f"{field} must be true or false (got {describe(value)})"))
+
+    def check_translations(self, value, where, label, field):
+        if not isinstance(value, dict):
+            self.report(
+                where,
+                _says(label, f"{field} must be a mapping from language to text, like {{en: ...}} "
+                             f"(got {describe(value)})"),
+            )
+            return
+        for language in value:
+            if self.declared_languages is None:
+                if language not in LANGUAGES:
+                    self.report(
+                        where + (language,),
+                        _says(label, f"{field} has a translation in unknown language {describe(language)} "
+                                     f"(supported: {_names(LANGUAGES)})"),
+                        at_key=True,
+                    )
+            elif language not in self.declared_languages:
+                self.report(
+                    where + (language,),
+                    _says(label, f"{field} has a translation in {describe(language)}, which is not one of "
+                                 f"the checklist's languages ({_names(self.declared_languages)})"),
+                    at_key=True,
+                )
+        for language in LANGUAGES:
+            if language not in value:
+                continue
+            text = value[language]
+            if not isinstance(text, str):
+                self.report(where + (language,),
+                            _says(label, f"{field} in '{language}' must be text (got {describe(text)})"))
+            elif not text.strip():
+                self.report(where + (language,), _says(label, f"{field} has an empty '{language}' translation"))
+        for language in self.required_languages:
+            if language not in value:
+                self.report(where, _says(label, f"{field} is missing the '{language}' translation"))
+
+    # -- the checklist ---------------------------------------------------------------------------
+
+    def check_checklist(self, data):
+        if not isinstance(data, dict):
+            self.report((), "the top level must be a mapping with id, languages, title and sections "
+                            f"(got {describe(data)})")
+            return
+        self.check_keys(data, (), "", CHECKLIST_KEYS, ("id", "languages", "title", "sections"))
+        if "id" in data:
+            self.check_identifier(
+                data["id"], ("id",), "", pattern=_CHECKLIST_ID,
+                hint="must be lowercase words joined by - or _, like 'retail-store-visit'",
+            )
+        if "languages" in data:
+            self.check_languages(data["languages"])
+        if "title" in data:
+            self.check_translations(data["title"], ("title",), "", "title")
+        if "critical_cap" in data:
+            self.check_number(data["critical_cap"], ("critical_cap",), "", "critical_cap", low=0, high=100)
+        if "bands" in data:
+            self.check_bands(data["bands"])
+        if "dimensions" in data:
+            self.check_dimensions(data["dimensions"])
+        if "sections" in data:
+            self.check_sections(data["sections"])
+
+    def check_languages(self, languages):
+        where = ("languages",)
+        if not isinstance(languages, list) or not languages:
+            self.report(where, f"languages must be a non-empty list, like [en, hu] (got {describe(languages)})")
+            return
+        self.declared_languages = [language for language in languages if isinstance(language, str)]
+        seen = set()
+        for index, language in enumerate(languages):
+            if language not in LANGUAGES:
+                self.report(where + (index,), f"languages: {describe(language)} is not a supported language "
+                                              f"(supported: {_names(LANGUAGES)})")
+            elif language in seen:
+                self.report(where + (index,), f"languages: '{language}' is listed twice")
+            else:
+                seen.add(language)
+                self.required_languages.append(language)
+
+    def check_bands(self, bands):
+        where = ("bands",)
+        if not isinstance(bands, list):
+            self.report(where, f"bands must be a list, like [{{min: 90, label: {{en: Excellent}}}}] "
+                               f"(got {describe(bands)})")
+            return
+        first_line_of_min = {}
+        for index, band in enumerate(bands):
+            band_where = where + (index,)
+            label = f"band {index + 1}"
+            if not self.check_mapping(band, band_where, label, "a band"):
+                continue
+            self.check_keys(band, band_where, label, BAND_KEYS, BAND_KEYS)
+            if "min" in band and self.check_number(band["min"], band_where + ("min",), label, "min", 0, 100):
+                line = self.lines.line_of(band_where + ("min",))
+                if band["min"] in first_line_of_min:
+                    self.report(band_where + ("min",), f"{label}: min {describe(band['min'])} is used by "
+                                                       f"another band too (line {first_line_of_min[band['min']]})")
+                else:
+                    first_line_of_min[band["min"]] = line
+            if "label" in band:
+                self.check_translations(band["label"], band_where + ("label",), label, "label")
+
+    def check_dimensions(self, dimensions):
+        where = ("dimensions",)
+        if not isinstance(dimensions, dict):
+            self.report(where, f"dimensions must be a mapping of tag to label, like {{care: {{en: Care}}}} "
+                               f"(got {describe(dimensions)})")
+            return
+        self.dimension_tags = [tag for tag in dimensions if isinstance(tag, str)]
+        for tag, labels in dimensions.items():
+            self.check_identifier(tag, where + (tag,), "dimensions", field="tag")
+            self.check_translations(labels, where + (tag,), f"dimension {describe(tag)}", "label")
+
+    # -- sections and items ----------------------------------------------------------------------
+
+    def check_sections(self, sections):
+        where = ("sections",)
+        if not isinstance(sections, list) or not sections:
+            self.report(where, f"sections must be a non-empty list of sections (got {describe(sections)})")
+            return
+        section_lines = {}
+        items = []  # (where, item, label) in file order, for the checks that look across items
+        for index, section in enumerate(sections):
+            section_where = where + (index,)
+            label = f"section {index + 1}"
+            if isinstance(section, dict) and isinstance(section.get("id"), str):
+                label = f"section '{section['id']}'"
+            if not self.check_mapping(section, section_where, label, "a section"):
+                continue
+            self.check_keys(section, section_where, label, SECTION_KEYS, ("id", "title", "items"))
+            if "id" in section:
+                section_id = self.check_identifier(section["id"], section_where + ("id",), label)
+                if section_id is not None:
+                    line = self.lines.line_of(section_where + ("id",))
+                    if section_id in section_lines:
+                        self.report(section_where + ("id",), f"duplicate section id '{section_id}' "
+                                                             f"(first used on line {section_lines[section_id]})")
+                    else:
+                        section_lines[section_id] = line
+            if "title" in section:
+                self.check_translations(section["title"], section_where + ("title",), label, "title")
+            if "weight" in section:
+                self.check_number(section["weight"], section_where + ("weight",), label, "weight", above=0)
+            if "items" in section:
+                items.extend(self.section_items(section["items"], section_where + ("items",), label))
+        self.check_section_weights(sections)
+        self.check_items(items)
+
+    def check_section_weights(self, sections):
+        weighted = [section for section in sections if isinstance(section, dict) and "weight" in section]
+        if not weighted:
+            return
+        for index, section in enumerate(sections):
+            if isinstance(section, dict) and "weight" not in section:
+                name = f"section '{section['id']}'" if isinstance(section.get("id"), str) else f"section {index + 1}"
+                self.report(("sections", index), f"{name} has no weight, but other sections do: "
+                                                 "either every section has a weight or none does")
+
+    def section_items(self, section_items, where, section_label):
+        if not isinstance(section_items, list) or not section_items:
+            self.report(where, f"{section_label}: items must be a non-empty list of items "
+                               f"(got {describe(section_items)})")
+            return []
+        found = []
+        for index, item in enumerate(section_items):
+            label = f"item {index + 1} of {section_label}"
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                label = f"item '{item['id']}'"
+            found.append((where + (index,), item, label))
+        return found
+
+    def check_items(self, items):
+        position_of = {}  # first position of each item id in the file
+        item_of = {}
+        for position, (where, item, _label) in enumerate(items):
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] not in position_of:
+                position_of[item["id"]] = position
+                item_of[item["id"]] = item
+        first_lines = {}
+        for position, (where, item, label) in enumerate(items):
+            if not self.check_mapping(item, where, label, "an item"):
+                continue
+            if "id" in item:
+                item_id = self.check_identifier(item["id"], where + ("id",), label)
+                if item_id is not None:
+                    if item_id in first_lines:
+                        self.report(where + ("id",), f"duplicate item id '{item_id}' "
+                                                     f"(first used on line {first_lines[item_id]})")
+                    else:
+                        first_lines[item_id] = self.lines.line_of(where + ("id",))
+            self.check_item(item, where, label, position, position_of, item_of)
+
+    def check_item(self, item, where, label, position, position_of, item_of):
+        item_type = item.get("type")
+        known_type = item_type if isinstance(item_type, str) and item_type in ITEM_TYPES else None
+        allowed = allowed_item_keys(known_type) if known_type else ITEM_KEYS
+        for key in item:
+            if key not in ITEM_KEYS:
+                self.report(where + (key,), _says(label, f"unknown key {describe(key)} (allowed: {_names(allowed)})"),
+                            at_key=True)
+            elif key not in allowed and known_type in ("text", "photo") and key in _SCORE_ONLY_KEYS:
+                self.report(where + (key,), _says(label, f"{known_type} items score nothing, so they cannot "
+                                                         f"have '{key}'"), at_key=True)
+            elif key not in allowed:
+                self.report(where + (key,), _says(label, f"key '{key}' is not allowed on a {known_type} item "
+                                                         f"(allowed: {_names(allowed)})"), at_key=True)
+        for key in ("id", "type", "text"):
+            if key not in item:
+                self.report(where, _says(label, f"missing required key '{key}'"))
+        if "type" in item and known_type is None:
+            self.report(where + ("type",), _says(label, f"unknown type {describe(item_type)} "
+                                                        f"(allowed: {_names(ITEM_TYPES)})"))
+
+        def has(key):
+            return key in item and key in allowed
+
+        if has("text"):
+            self.check_translations(item["text"], where + ("text",), label, "text")
+        if has("help"):
+            self.check_translations(item["help"], where + ("help",), label, "help")
+        if has("weight"):
+            self.check_number(item["weight"], where + ("weight",), label, "weight", above=0)
+        for flag in ("critical", "na", "require_comment_on_fail", "require_photo_on_fail"):
+            if has(flag):
+                self.check_flag(item[flag], where + (flag,), label, flag)
+        if has("dimension"):
+            self.check_dimension(item["dimension"], where + ("dimension",), label)
+        if known_type == "scale":
+            self.check_scale(item, where, label)
+        if known_type == "choice":
+            self.check_options(item, where, label)
+        if known_type in ("timer", "number"):
+            self.check_thresholds(item, where, label, known_type)
+        if has("unit"):
+            self.check_translations(item["unit"], where + ("unit",), label, "unit")
+        if has("show_if"):
+            self.check_show_if(item["show_if"], where + ("show_if",), label, position, position_of, item_of)
+
+    def check_dimension(self, tag, where, label):
+        tag = self.check_identifier(tag, where, label, field="dimension")
+        if tag is not None and self.dimension_tags is not None and tag not in self.dimension_tags:
+            declared = _names(self.dimension_tags) or "none"
+            self.report(where, _says(label, f"dimension '{tag}' is not declared in dimensions ({declared})"))
+
+    def check_scale(self, item, where, label):
+        bounds = {}
+        for key in ("min", "max"):
+            if key not in item:
+                self.report(where, _says(label, f"missing required key '{key}'"))
+            elif not _is_whole_number(item[key]):
+                self.report(where + (key,), _says(label, f"{key} must be a whole number (got {describe(item[key])})"))
+            else:
+                bounds[key] = item[key]
+        if len(bounds) == 2 and not bounds["min"] < bounds["max"]:
+            self.report(where + ("max",), _says(label, f"min must be less than max (got min {describe(bounds['min'])}, "
+                                                       f"max {describe(bounds['max'])})"))
+
+    def check_options(self, item, where, label):
+        options = item.get("options")
+        if "options" not in item:
+            self.report(where, _says(label, "a choice item needs at least two options (it has none)"))
+            return
+        where = where + ("options",)
+        if not isinstance(options, list):
+            self.report(where, _says(label, f"options must be a list of options (got {describe(options)})"))
+            return
+        if len(options) < 2:
+            self.report(where, _says(label, f"a choice item needs at least two options (it has {len(options)})"))
+        first_lines = {}
+        all_points = []
+        for index, option in enumerate(options):
+            option_where = where + (index,)
+            option_label = f"{label}: option {index + 1}"
+            if isinstance(option, dict) and isinstance(option.get("id"), str):
+                option_label = f"{label}: option '{option['id']}'"
+            if not self.check_mapping(option, option_where, option_label, "an option"):
+                continue
+            self.check_keys(option, option_where, option_label, OPTION_KEYS, OPTION_KEYS)
+            if "id" in option:
+                option_id = self.check_identifier(option["id"], option_where + ("id",), option_label)
+                if option_id is not None:
+                    if option_id in first_lines:
+                        self.report(option_where + ("id",), _says(label, f"option id '{option_id}' is used twice "
+                                                                         f"(first on line {first_lines[option_id]})"))
+                    else:
+                        first_lines[option_id] = self.lines.line_of(option_where + ("id",))
+            if "points" in option and self.check_number(option["points"], option_where + ("points",),
+                                                        option_label, "points", low=0):
+                all_points.append(option["points"])
+            if "text" in option:
+                self.check_translations(option["text"], option_where + ("text",), option_label, "text")
+        if len(all_points) >= 2 and len(all_points) == len(options) and not any(all_points):
+            self.report(where, _says(label, "options all give 0 points; at least one option must give points"))
+
+    def check_thresholds(self, item, where, label, item_type):
+        if "thresholds" not in item:
+            self.report(where, _says(label, f"a {item_type} item needs thresholds, like "
+                                            "[{max: 60, points: 1}, {max: 180, points: 0.5}]"))
+            return
+        where = where + ("thresholds",)
+        thresholds = item["thresholds"]
+        if not isinstance(thresholds, list) or not thresholds:
+            self.report(where, _says(label, f"thresholds must be a non-empty list, like [{{max: 60, points: 1}}] "
+                                            f"(got {describe(thresholds)})"))
+            return
+        previous_max = None
+        for index, threshold in enumerate(thresholds):
+            threshold_where = where + (index,)
+            threshold_label = f"{label}: threshold {index + 1}"
+            if not self.check_mapping(threshold, threshold_where, threshold_label, "a threshold"):
+                continue
+            self.check_keys(threshold, threshold_where, threshold_label, THRESHOLD_KEYS, THRESHOLD_KEYS)
+            if "points" in threshold:
+                self.check_number(threshold["points"], threshold_where + ("points",), threshold_label, "points", 0, 1)
+            if "max" in threshold and self.check_number(threshold["max"], threshold_where + ("max",),
+                                                        threshold_label, "max", low=0):
+                current_max = threshold["max"]
+                if previous_max is not None and not previous_max < current_max:
+                    self.report(threshold_where + ("max",),
+                                _says(label, f"thresholds must be in ascending order of max "
+                                             f"({describe(previous_max)} then {describe(current_max)})"))
+                previous_max = current_max
+
+    def check_show_if(self, condition, where, label, position, position_of, item_of):
+        if not isinstance(condition, dict):
+            self.report(where, _says(label, "show_if must be a mapping, like {item: offer, in: [proactive]} "
+                                            f"(got {describe(condition)})"))
+            return
+        self.check_keys(condition, where, _says(label, "show_if"), SHOW_IF_KEYS, SHOW_IF_KEYS)
+        answers = None  # the answers the referenced item can take, when known
+        target = condition.get("item")
+        if "item" in condition:
+            target_where = where + ("item",)
+            if not isinstance(target, str):
+                self.report(target_where, _says(label, f"show_if item must be an item id (got {describe(target)})"))
+            elif target not in position_of:
+                self.report(target_where, _says(label, f"show_if refers to unknown item '{target}'"))
+            elif position_of[target] == position:
+                self.report(target_where, _says(label, "show_if refers to the item itself"))
+            elif position_of[target] > position:
+                self.report(target_where, _says(label, f"show_if refers to item '{target}', which comes later; "
+                                                       "an item can only depend on an earlier one"))
+            else:
+                answers = self.possible_answers(item_of[target])
+                if answers is None:
+                    self.report(target_where, _says(label, f"show_if refers to item '{target}' of type "
+                                                           f"{describe(item_of[target].get('type'))}; only yesno "
+                                                           "and choice items can be referred to"))
+        if "in" in condition:
+            values = condition["in"]
+            values_where = where + ("in",)
+            if not isinstance(values, list) or not values:
+                self.report(values_where, _says(label, f"show_if in must be a non-empty list of answers "
+                                                       f"(got {describe(values)})"))
+                return
+            if answers is None:
+                return
+            for index, value in enumerate(values):
+                if value not in answers:
+                    self.report(values_where + (index,),
+                                _says(label, f"show_if value {describe(value)} is not an answer item '{target}' "
+                                             f"can take ({_names(answers)})"))
+
+    @staticmethod
+    def possible_answers(item):
+        """Answers a yesno or choice item can take (for show_if), or None for other items."""
+        if item.get("type") == "yesno":
+            return ["yes", "no"]
+        if item.get("type") == "choice":
+            options = item.get("options")
+            if not isinstance(options, list):
+                return []
+            return [option["id"] for option in options if isinstance(option, dict) and isinstance(option.get("id"), str)]
+        return None
+
+
+def _in_line_order(problems):
+    return sorted(problems, key=lambda problem: (problem.line is None, problem.line or 0))
+
+
+def validate_checklist(data, lines=None, path="<checklist>"):
+    """Every Problem with raw checklist data (as parsed from YAML), in line order; [] when valid."""
+    validator = _Validator(lines, path)
+    validator.check_checklist(data)
+    return _in_line_order(validator.problems)
+
+
+# -- normalising ---------------------------------------------------------------------------------
+
+
+def _translations(texts, languages):
+    return {language: texts[language] for language in languages}
+
+
+def _whole(value):
+    return int(value) if isinstance(value, float) else value
+
+
+def _normalise_item(item, languages):
+    item_type = item["type"]
+    is_scoring = item_type in SCORING_TYPES
+    result = {"id": item["id"], "type": item_type, "text": _translations(item["text"], languages)}
+    if "help" in item:
+        result["help"] = _translations(item["help"], languages)
+    if is_scoring:
+        result["weight"] = item.get("weight", 1)
+        result["critical"] = item.get("critical", False)
+    result["na"] = item.get("na", False)
+    if "dimension" in item:
+        result["dimension"] = item["dimension"]
+    if is_scoring:
+        result["require_comment_on_fail"] = item.get("require_comment_on_fail", False)
+        result["require_photo_on_fail"] = item.get("require_photo_on_fail", False)
+    if item_type == "scale":
+        result["min"] = _whole(item["min"])
+        result["max"] = _whole(item["max"])
+    if item_type == "choice":
+        result["options"] = [
+            {"id": option["id"], "points": option["points"], "text": _translations(option["text"], languages)}
+            for option in item["options"]
+        ]
+    if item_type in ("timer", "number"):
+        result["thresholds"] = [{"max": step["max"], "points": step["points"]} for step in item["thresholds"]]
+    if "unit" in item:
+        result["unit"] = _translations(item["unit"], languages)
+    if "show_if" in item:
+        result["show_if"] = {"item": item["show_if"]["item"], "in": list(item["show_if"]["in"])}
+    return result
+
+
+def _normalise_section(section, languages):
+    result = {"id": section["id"], "title": _translations(section["title"], languages)}
+    if "weight" in section:
+        result["weight"] = section["weight"]
+    result["items"] = [_normalise_item(item, languages) for item in section["items"]]
+    return result
+
+
+def normalise_checklist(data):
+    """Valid raw checklist data as fresh plain data in documented key order, with defaults filled in.
+
+    Defaults: weight 1, critical/na/require_*_on_fail false on scoring items, na false on text and
+    photo items. Optional keys without a default (critical_cap, bands, dimensions, section weight,
+    help, dimension, unit, show_if) stay absent. Bands are sorted from the highest min down.
+    """
+    languages = list(data["languages"])
+    result = {"id": data["id"], "languages": languages, "title": _translations(data["title"], languages)}
+    if "critical_cap" in data:
+        result["critical_cap"] = data["critical_cap"]
+    if "bands" in data:
+        bands = sorted(data["bands"], key=lambda band: band["min"], reverse=True)
+        result["bands"] = [{"min": band["min"], "label": _translations(band["label"], languages)} for band in bands]
+    if "dimensions" in data:
+        result["dimensions"] = {
+            tag: _translations(labels, languages) for tag, labels in data["dimensions"].items()
+        }
+    result["sections"] = [_normalise_section(section, languages) for section in data["sections"]]
+    return result
+
+
+# -- loading and writing -------------------------------------------------------------------------
+
+
+def load_checklist_data(data, path="<checklist>"):
+    """Validate and normalise checklist data built in code (e.g. by the web editor); ChecklistError if bad."""
+    problems = validate_checklist(data, None, path)
+    if problems:
+        raise ChecklistError(problems)
+    return normalise_checklist(data)
+
+
+def load_checklist_text(text, path="<text>"):
+    """Parse, validate and normalise checklist YAML text; raises ChecklistError listing every problem."""
+    parsed = parse_yaml(text)
+    problems = [Problem(path, line, message) for line, message in parsed.problems]
+    if parsed.data is not None or not problems:
+        problems.extend(validate_checklist(parsed.data, parsed.lines, path))
+    if problems:
+        raise ChecklistError(_in_line_order(problems))
+    return normalise_checklist(parsed.data)
+
+
+def load_checklist_file(path):
+    """Load a checklist file (UTF-8 YAML) like load_checklist_text; ChecklistError names the file."""
+    name = str(path)
+    try:
+        with open(path, "rb") as file:
+            content = file.read()
+    except OSError as error:
+        raise ChecklistError([Problem(name, None, f"cannot read the file ({error.strerror or error})")]) from None
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = content.count(b"\n", 0, error.start) + 1
+        message = f"the file is not UTF-8 text (byte 0x{content[error.start]:02x} cannot be read); save it as UTF-8"
+        raise ChecklistError([Problem(name, line, message)]) from None
+    return load_checklist_text(text, name)
+
+
+def dump_checklist_yaml(data):
+    """Normalised checklist data as block-style YAML that loads back to an equal dict."""
+    return yaml.dump(
+        data,
+        Dumper=ChecklistYamlDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=100,
+        indent=2,
+    )
+
+
+def _canonical(value):
+    # 2 and 2.0 are the same weight; the hash should not see an edit that changes nothing.
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def content_hash(data):
+    """sha256 hex digest of normalised checklist data, to tell whether a file's content changed."""
+    canonical = json.dumps(_canonical(data), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,64 @@
+"""Settings: safe defaults, each overridable from the environment."""
+import os
+from datetime import timedelta
+
+LANGUAGES = ("en", "hu", "bg", "et", "ro", "ru")
+
+
+def _flag(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_environment(instance_path):
+    """Build the config mapping from environment variables, with defaults under instance_path."""
+    demo = _flag("AUDIT_DEMO")
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "DATABASE_URL": os.environ.get(
+            "DATABASE_URL", "sqlite:///" + os.path.join(instance_path, "audit.sqlite3")
+        ),
+        "MEDIA_DIR": os.environ.get("MEDIA_DIR", os.path.join(instance_path, "media")),
+        "DEMO_MODE": demo,
+        # Cookies only travel over HTTPS in production; the local demo runs on plain http.
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", not demo),
+        "REMEMBER_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE", not demo),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_NAME": "audit_session",
+        "PERMANENT_SESSION_LIFETIME": timedelta(
+            hours=int(os.environ.get("SESSION_HOURS", "12"))
+        ),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024,
+        "LOGO_MAX_BYTES": 2 * 1024 * 1024,
+        "LOGO_MAX_PIXELS": 4000 * 4000,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": LANGUAGES,
+        # argon2id, RFC 9106 second recommended option (t=3, m=64 MiB, p=4).
+        "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
+        "ARGON2_MEMORY_KIB": int(os.environ.get("ARGON2_MEMORY_KIB", str(64 * 1024))),
+        "ARGON2_PARALLELISM": 4,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with the settings it was given."""
+
+
+def check(config, debug):
+    """Refuse to start without a secret key unless this is a debug, demo or test run."""
+    if not config.get("SECRET_KEY"):
+        if debug or config.get("DEMO_MODE") or config.get("TESTING"):
+            config["SECRET_KEY"] = "dev-only-not-secret"
+        else:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
+                "string (e.g. python -c 'import secrets; print(secrets.token_hex(32))'), "
+                "or set AUDIT_DEMO=1 for a local demo."
+            )

@@ -1,0 +1,219 @@
+"""Realistic demo data: two brands, three regions, twelve branches, accounts, six months of visits."""
+import glob
+import os
+import random
+from datetime import date, datetime, time, timedelta
+
+from flask import current_app
+
+from .checklist import content_hash, load_checklist_file
+from .db import database
+from .models import Brand, Branch, ManagerRegion, Region, Role, User, Visit, VisitState, utcnow
+from .operations import publish_checklist, score_and_store_answers
+from .security import hash_password
+
+DEMO_PASSWORD = "demo-password"
+
+BRANDS = [
+    {
+        "name": "Aurora Electronics",
+        "primary_color": "#1f4e79",
+        "accent_color": "#f2a900",
+        "default_language": "hu",
+        "checklist": "retail-store-visit",
+        "regions": {
+            "Hungary": [
+                ("BUD-01", "Aurora Váci utca", "Váci utca 19.", "Budapest", "HU", 47.4936, 19.0530),
+                ("BUD-02", "Aurora Allee", "Október huszonharmadika u. 8-10.", "Budapest", "HU", 47.4755, 19.0485),
+                ("DEB-01", "Aurora Debrecen Fórum", "Csapó utca 30.", "Debrecen", "HU", 47.5296, 21.6292),
+                ("SZE-01", "Aurora Szeged Árkád", "Londoni körút 3.", "Szeged", "HU", 46.2440, 20.1480),
+            ],
+            "Romania and Bulgaria": [
+                ("CLJ-01", "Aurora Cluj Iulius", "Strada Alexandru Vaida Voevod 53B", "Cluj-Napoca", "RO", 46.7712, 23.6266),
+                ("BUC-01", "Aurora București Unirii", "Bulevardul Unirii 1", "București", "RO", 44.4268, 26.1025),
+                ("SOF-01", "Aurora София Витоша", "бул. „Витоша“ 48", "София", "BG", 42.6915, 23.3196),
+                ("PDV-01", "Aurora Пловдив Главна", "ул. „Княз Александър I“ 12", "Пловдив", "BG", 42.1447, 24.7488),
+            ],
+        },
+    },
+    {
+        "name": "Baltia Bank",
+        "primary_color": "#0b6e4f",
+        "accent_color": "#c7a008",
+        "default_language": "et",
+        "checklist": "bank-branch-visit",
+        "regions": {
+            "Estonia": [
+                ("TLN-01", "Baltia Viru väljak", "Viru väljak 4", "Tallinn", "EE", 59.4370, 24.7536),
+                ("TLN-02", "Baltia Kristiine", "Endla 45", "Tallinn", "EE", 59.4270, 24.7240),
+                ("TRT-01", "Baltia Tartu Kesklinn", "Küüni 7", "Tartu", "EE", 58.3780, 26.7290),
+                ("NRV-01", "Baltia Нарва", "Tallinna mnt 6", "Narva", "EE", 59.3772, 28.1900),
+            ],
+        },
+    },
+]
+
+ACCOUNTS = [
+    ("auditor@example.com", "Anna Kovács", Role.AUDITOR, "en", []),
+    ("manager.hu@example.com", "Gábor Nagy", Role.MANAGER, "hu", ["Hungary"]),
+    ("manager.ee@example.com", "Kristjan Tamm", Role.MANAGER, "et", ["Estonia", "Romania and Bulgaria"]),
+    ("shopper1@example.com", "Eszter Varga", Role.SHOPPER, "hu", []),
+    ("shopper2@example.com", "Ioana Popescu", Role.SHOPPER, "ro", []),
+    ("shopper3@example.com", "Мария Иванова", Role.SHOPPER, "ru", []),
+]
+DEMO_LOGINS = [(role.value, email) for email, _name, role, _lang, _regions in ACCOUNTS]
+
+COMMENTS = {
+    "en": ["The consultant was friendly but had to ask a colleague.", "Clean and well lit; queue moved quickly."],
+    "hu": ["Az eladó kedves volt, de meg kellett kérdeznie egy kollégáját.", "Tiszta, világos üzlet, gyorsan haladt a sor."],
+    "ro": ["Consultantul a fost amabil, dar a trebuit să întrebe un coleg.", "Curat și bine luminat; coada a avansat repede."],
+    "ru": ["Консультант был вежлив, но ему пришлось спросить коллегу.", "Чисто и светло, очередь двигалась быстро."],
+}
+
+
+def _answer_for(item, quality, rng):
+    """A plausible answer: better branches (higher quality, 0..1) answer better more often."""
+    kind = item["type"]
+    if item.get("na") and rng.random() < 0.12:
+        return "na"
+    if kind == "yesno":
+        return "yes" if rng.random() < quality else "no"
+    if kind == "scale":
+        low, high = item["min"], item["max"]
+        value = low + (high - low) * min(1.0, max(0.0, rng.gauss(quality, 0.2)))
+        return int(round(value))
+    if kind == "choice":
+        options = sorted(item["options"], key=lambda o: o["points"], reverse=True)
+        index = 0 if rng.random() < quality else rng.randrange(len(options))
+        return options[index]["id"]
+    if kind in ("timer", "number"):
+        limits = [t["max"] for t in item["thresholds"]]
+        top = limits[-1] * 1.6
+        return int(round(top * min(1.0, max(0.02, rng.gauss(1.0 - quality, 0.25)))))
+    return None  # text and photo: left to the comment
+
+
+def _visible(item, answers):
+    condition = item.get("show_if")
+    return not condition or answers.get(condition["item"]) in condition["in"]
+
+
+def _fill(content, quality, rng, language):
+    answers, comments = {}, {}
+    for section in content["sections"]:
+        for item in section["items"]:
+            if not _visible(item, answers):
+                continue
+            if item["type"] == "text":
+                answers[item["id"]] = rng.choice(COMMENTS.get(language, COMMENTS["en"]))
+                continue
+            value = _answer_for(item, quality, rng)
+            if value is None:
+                continue
+            answers[item["id"]] = value
+    return answers, comments
+
+
+def _scenario(checklist_id, language):
+    briefs = SCENARIOS[checklist_id]
+    return briefs.get(language) or briefs["en"]
+
+
+def load_library():
+    """Publish every checklist file of the library; returns {checklist id: version}."""
+    versions = {}
+    for path in sorted(glob.glob(os.path.join(current_app.config["CHECKLIST_DIR"], "*.yaml"))):
+        data = load_checklist_file(path)
+        version, _created = publish_checklist(data, content_hash(data))
+        versions[data["id"]] = version
+    return versions
+
+
+def load_demo(seed=20261125, months=6):
+    """Fill an empty database with the demo organisation and its visit history."""
+    rng = random.Random(seed)
+    versions = load_library()
+    with database.atomic():
+        password_hash = hash_password(DEMO_PASSWORD)
+        regions, branches = {}, []
+        for spec in BRANDS:
+            brand = Brand.create(
+                name=spec["name"],
+                primary_color=spec["primary_color"],
+                accent_color=spec["accent_color"],
+                default_language=spec["default_language"],
+            )
+            for region_name, rows in spec["regions"].items():
+                region = Region.create(brand=brand, name=region_name)
+                regions[region_name] = region
+                for code, name, address, city, country, lat, lon in rows:
+                    branch = Branch.create(
+                        region=region, code=code, name=name, address=address, city=city,
+                        country=country, latitude=lat, longitude=lon,
+                    )
+                    branches.append((branch, versions[spec["checklist"]]))
+        users = {}
+        for email, name, role, language, region_names in ACCOUNTS:
+            user = User.create(
+                email=email, name=name, role=role.value, language=language, password_hash=password_hash
+            )
+            for region_name in region_names:
+                ManagerRegion.create(manager=user, region=regions[region_name])
+            users[email] = user
+        shoppers = [u for u in users.values() if u.is_shopper]
+
+        today = utcnow().date()
+        visits = 0
+        for index, (branch, version) in enumerate(branches):
+            base_quality = 0.55 + 0.4 * rng.random()
+            trend = rng.uniform(-0.04, 0.05)  # some branches improve month by month, some slip
+            for month_back in range(months, 0, -1):
+                day = today - timedelta(days=30 * month_back - rng.randrange(0, 20))
+                shopper = shoppers[(index + month_back) % len(shoppers)]
+                started = datetime.combine(day, time(10 + rng.randrange(0, 7), rng.randrange(0, 60)))
+                ended = started + timedelta(minutes=rng.randrange(12, 35))
+                visit = Visit.create(
+                    branch=branch, checklist_version=version, shopper=shopper,
+                    planned_from=day - timedelta(days=3), planned_to=day + timedelta(days=4),
+                    state=VisitState.APPROVED.value, started_at=started, ended_at=ended,
+                    submitted_at=ended + timedelta(hours=2), approved_at=ended + timedelta(days=1),
+                    checkin_distance_m=round(rng.uniform(3, 60), 1),
+                    scenario="",
+                )
+                quality = min(0.98, max(0.2, base_quality + trend * (months - month_back)))
+                answers, comments = _fill(version.content, quality, rng, shopper.language)
+                score_and_store_answers(visit, answers, comments)
+                visits += 1
+            # Work ahead for the shoppers: the next visit of every branch is assigned.
+            shopper = shoppers[index % len(shoppers)]
+            Visit.create(
+                branch=branch, checklist_version=version, shopper=shopper,
+                planned_from=today + timedelta(days=1), planned_to=today + timedelta(days=10),
+                state=VisitState.ASSIGNED.value,
+                scenario=_scenario(version.checklist.slug, shopper.language),
+            )
+    return {
+        "brands": len(BRANDS),
+        "regions": len(regions),
+        "branches": len(branches),
+        "accounts": len(ACCOUNTS),
+        "approved visits": visits,
+        "assigned visits": len(branches),
+    }
+
+
+# The scenario brief, in the language of the shopper who will make the visit.
+SCENARIOS = {
+    "retail-store-visit": {
+        "en": "Ask for a mid-range phone for your mother; say you are unsure which to choose and pay by card.",
+        "hu": "Kérjen egy középkategóriás telefont az édesanyjának; mondja, hogy bizonytalan, melyiket válassza, és kártyával fizessen.",
+        "ro": "Cereți un telefon de gamă medie pentru mama dumneavoastră; spuneți că nu știți sigur pe care să-l alegeți și plătiți cu cardul.",
+        "ru": "Попросите телефон среднего класса для мамы; скажите, что не знаете, какой выбрать, и оплатите картой.",
+    },
+    "bank-branch-visit": {
+        "en": "Ask how to open a savings account for your child and what it costs; ask for the terms in writing.",
+        "hu": "Kérdezze meg, hogyan nyithat megtakarítási számlát a gyermekének, és mennyibe kerül; kérje írásban a feltételeket.",
+        "ro": "Întrebați cum puteți deschide un cont de economii pentru copilul dumneavoastră și cât costă; cereți condițiile în scris.",
+        "ru": "Спросите, как открыть сберегательный счёт для ребёнка и сколько это стоит; попросите условия в письменном виде.",
+    },
+}

@@ -1,0 +1,179 @@
+"""Form classes: every form carries a CSRF token and names what is wrong in the user's language."""
+from babel import Locale
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    FloatField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from .config import LANGUAGES
+from .i18n import LANGUAGE_NAMES, ROLE_LABELS, current_language
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
+from .models import Brand, Branch, Region, Role, User
+
+HEX_COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Give a colour as # and six hex digits, e.g. #1f4e79."))
+REQUIRED = DataRequired(message=_l("This field is required."))
+PASSWORD_MIN = 10
+
+
+def language_choices():
+    return [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[REQUIRED, Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[REQUIRED, Length(max=256)])
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=language_choices, validators=[REQUIRED])
+    next = HiddenField()
+
+
+class BrandForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[REQUIRED, Length(max=120)])
+    primary_color = StringField(_l("Main colour"), validators=[REQUIRED, HEX_COLOUR])
+    accent_color = StringField(_l("Accent colour"), validators=[REQUIRED, HEX_COLOUR])
+    default_language = SelectField(_l("Default language"), choices=language_choices)
+    logo = FileField(
+        _l("Logo (PNG or JPEG)"),
+        validators=[FileAllowed(["png", "jpg", "jpeg"], _l("The logo must be a PNG or JPEG image."))],
+    )
+
+    def __init__(self, *args, brand=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._brand = brand
+
+    def validate_name(self, field):
+        other = Brand.get_or_none(Brand.name == field.data.strip())
+        if other and (self._brand is None or other.id != self._brand.id):
+            raise ValidationError(_("A brand with this name already exists."))
+
+
+class RegionForm(FlaskForm):
+    brand = SelectField(_l("Brand"), coerce=int, validators=[InputRequired()])
+    name = StringField(_l("Name"), validators=[REQUIRED, Length(max=120)])
+
+    def __init__(self, *args, region=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._region = region
+        self.brand.choices = [(b.id, b.name) for b in Brand.ordered()]
+
+    def validate_name(self, field):
+        other = Region.get_or_none(
+            (Region.brand == self.brand.data) & (Region.name == field.data.strip())
+        )
+        if other and (self._region is None or other.id != self._region.id):
+            raise ValidationError(_("This brand already has a region with this name."))
+
+
+def country_choices():
+    territories = Locale.parse(current_language()).territories
+    codes = [code for code in territories if len(code) == 2 and code.isalpha()]
+    return sorted(((c, territories[c]) for c in codes), key=lambda pair: pair[1])
+
+
+class BranchForm(FlaskForm):
+    region = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
+    code = StringField(
+        _l("Code"),
+        validators=[
+            REQUIRED,
+            Length(max=32),
+            Regexp(r"^[A-Za-z0-9_-]+$", message=_l("Use only letters, digits, - and _ in the code.")),
+        ],
+    )
+    name = StringField(_l("Name"), validators=[REQUIRED, Length(max=160)])
+    address = StringField(_l("Street address"), validators=[REQUIRED, Length(max=255)])
+    city = StringField(_l("City"), validators=[REQUIRED, Length(max=120)])
+    country = SelectField(_l("Country"), choices=country_choices, validators=[REQUIRED])
+    latitude = FloatField(
+        _l("Latitude"),
+        validators=[Optional(), NumberRange(-90, 90, _l("Latitude must be between -90 and 90."))],
+    )
+    longitude = FloatField(
+        _l("Longitude"),
+        validators=[Optional(), NumberRange(-180, 180, _l("Longitude must be between -180 and 180."))],
+    )
+    is_active = BooleanField(_l("Active (can be visited)"), default=True)
+
+    def __init__(self, *args, branch=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._branch = branch
+        self.region.choices = [(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
+
+    def validate_code(self, field):
+        other = Branch.get_or_none(
+            (Branch.region == self.region.data) & (Branch.code == field.data.strip())
+        )
+        if other and (self._branch is None or other.id != self._branch.id):
+            raise ValidationError(_("Another branch in this region already has this code."))
+
+    def validate(self, extra_validators=None):
+        is_valid = super().validate(extra_validators)
+        # Checked on the form, since an empty coordinate skips the field's own validators.
+        if not self.latitude.errors and not self.longitude.errors:
+            if (self.latitude.data is None) != (self.longitude.data is None):
+                self.longitude.errors.append(_("Give both latitude and longitude, or neither."))
+                return False
+        return is_valid
+
+
+ROLE_CHOICES = list(ROLE_LABELS.items())
+
+
+class UserForm(FlaskForm):
+    email = EmailField(
+        _l("E-mail"),
+        validators=[REQUIRED, Length(max=254), Email(message=_l("Enter a valid e-mail address."))],
+    )
+    name = StringField(_l("Name"), validators=[REQUIRED, Length(max=120)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[REQUIRED])
+    language = SelectField(
+        _l("Language"), choices=lambda: [("", _("Browser's language"))] + language_choices()
+    )
+    regions = SelectMultipleField(_l("Regions (managers)"), coerce=int)
+    password = PasswordField(_l("Password"), validators=[Length(max=256)])
+    is_enabled = BooleanField(_l("Account enabled"), default=True)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._user = user
+        self.regions.choices = [(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
+
+    def validate_email(self, field):
+        other = User.by_email(field.data)
+        if other and (self._user is None or other.id != self._user.id):
+            raise ValidationError(_("Another account already uses this e-mail address."))
+
+    def validate_password(self, field):
+        if self._user is None and not field.data:
+            raise ValidationError(_("Give the new account a password."))
+        if field.data and len(field.data) < PASSWORD_MIN:
+            raise ValidationError(
+                _("The password must be at least %(count)d characters long.", count=PASSWORD_MIN)
+            )
+
+    def validate_regions(self, field):
+        if self.role.data == Role.MANAGER.value and not field.data:
+            raise ValidationError(_("A manager needs at least one region."))
+        if self.role.data != Role.MANAGER.value and field.data:
+            raise ValidationError(_("Only managers are given regions."))

@@ -1,0 +1,82 @@
+"""Languages: the locale chooser and the formatting helpers templates use."""
+from flask import g, request, session
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext, lazy_gettext  # noqa: F401  (re-exported for the app)
+from flask_login import current_user
+
+from .config import LANGUAGES
+
+babel = Babel()
+
+# Each language named in itself, as a language switcher should show it.
+LANGUAGE_NAMES = {
+    "en": "English",
+    "hu": "Magyar",
+    "bg": "Български",
+    "et": "Eesti",
+    "ro": "Română",
+    "ru": "Русский",
+}
+
+
+STATE_LABELS = {
+    "assigned": lazy_gettext("To do"),
+    "draft": lazy_gettext("Draft"),
+    "submitted": lazy_gettext("Submitted"),
+    "returned": lazy_gettext("Returned to you"),
+    "approved": lazy_gettext("Approved"),
+}
+
+ROLE_LABELS = {
+    "shopper": lazy_gettext("Shopper"),
+    "auditor": lazy_gettext("Auditor"),
+    "manager": lazy_gettext("Manager"),
+}
+
+
+def select_locale():
+    """The user's choice, else the browser's, else the brand default, else English."""
+    if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
+        return current_user.language
+    chosen = session.get("language")
+    if chosen in LANGUAGES:
+        return chosen
+    best = request.accept_languages.best_match(LANGUAGES)
+    if best:
+        return best
+    return g.get("brand_language") or "en"
+
+
+def current_language():
+    return str(get_locale() or "en").split("_")[0]
+
+
+def format_percent(value, places=1):
+    """A score percentage formatted for the locale, or an em dash when there is no score."""
+    if value is None:
+        return "—"
+    pattern = "#,##0." + "0" * places if places else "#,##0"
+    return format_decimal(value, format=pattern) + "\u00a0%"
+
+
+def localized(texts, language=None):
+    """The text of a checklist mapping {language: text} in `language`, else its first language."""
+    if not texts:
+        return None
+    language = language or current_language()
+    return texts.get(language) or next(iter(texts.values()))
+
+
+def init_app(app):
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+        LANGUAGES=LANGUAGES,
+        current_language=current_language,
+        localized=localized,
+        state_label=lambda state: STATE_LABELS.get(state, state),
+        role_label=lambda role: ROLE_LABELS.get(role, role),
+    )
+    app.jinja_env.filters.update(
+        date=format_date, datetime=format_datetime, percent=format_percent
+    )

@@ -1,0 +1,38 @@
+"""Schema versions: a new database gets the current tables; an older one is upgraded in place."""
+from .db import database
+from .models import ALL_MODELS, SchemaVersion
+
+
+def _v2_session_epoch_and_checkin_distance():
+    # v2: ending every session of an account, and the check-in distance the reviewer sees.
+    # Plain DDL that SQLite and PostgreSQL both accept; SQLite needs no table rebuild for it.
+    database.execute_sql('ALTER TABLE "user" ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0')
+    database.execute_sql("ALTER TABLE visit ADD COLUMN checkin_distance_m REAL")
+
+
+# version -> step that upgrades a database from version - 1.
+STEPS = {
+    2: _v2_session_epoch_and_checkin_distance,
+}
+LATEST = max(STEPS, default=1)
+
+
+def current_version():
+    if not SchemaVersion.table_exists():
+        return None
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else None
+
+
+def migrate_database():
+    """Create or upgrade the schema; returns (version before, version after)."""
+    with database.atomic():
+        before = current_version()
+        if before is None:
+            database.create_tables(ALL_MODELS)
+            SchemaVersion.create(version=LATEST)
+            return None, LATEST
+        for version in range(before + 1, LATEST + 1):
+            STEPS[version]()
+            SchemaVersion.update(version=version).execute()
+        return before, LATEST

@@ -1,0 +1,341 @@
+"""The domain tables and the named queries that read them."""
+import enum
+import json
+import uuid
+from datetime import datetime, timezone
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+    UUIDField,
+    fn,
+)
+
+from .db import database
+
+
+def utcnow():
+    """Naive UTC timestamp: both engines store it the same way."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class JSONField(TextField):
+    """JSON kept as text, so SQLite and PostgreSQL store it the same way."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Role(str, enum.Enum):
+    SHOPPER = "shopper"
+    AUDITOR = "auditor"
+    MANAGER = "manager"
+
+
+class VisitState(str, enum.Enum):
+    ASSIGNED = "assigned"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+
+
+class Brand(BaseModel):
+    name = CharField(max_length=120, unique=True)
+    logo_file = CharField(null=True)  # a file name under MEDIA_DIR/logos, never a URL
+    primary_color = CharField(max_length=7, default="#1f4e79")
+    accent_color = CharField(max_length=7, default="#f2a900")
+    default_language = CharField(max_length=5, default="en")
+    created_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def ordered(cls):
+        return cls.select().order_by(cls.name)
+
+
+class Region(BaseModel):
+    brand = ForeignKeyField(Brand, backref="regions", on_delete="RESTRICT")
+    name = CharField(max_length=120)
+
+    class Meta:
+        indexes = ((("brand", "name"), True),)
+
+    @classmethod
+    def ordered(cls):
+        return cls.select(cls, Brand).join(Brand).order_by(Brand.name, cls.name)
+
+
+class Branch(BaseModel):
+    region = ForeignKeyField(Region, backref="branches", on_delete="RESTRICT")
+    code = CharField(max_length=32)
+    name = CharField(max_length=160)
+    address = CharField(max_length=255)
+    city = CharField(max_length=120)
+    country = CharField(max_length=2)  # ISO 3166-1 alpha-2
+    latitude = FloatField(null=True)
+    longitude = FloatField(null=True)
+    is_active = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("region", "code"), True),)
+
+    @classmethod
+    def ordered(cls):
+        return (
+            cls.select(cls, Region, Brand)
+            .join(Region)
+            .join(Brand)
+            .order_by(Brand.name, Region.name, cls.code)
+        )
+
+    @classmethod
+    def in_regions(cls, region_ids):
+        return cls.ordered().where(cls.region.in_(list(region_ids)))
+
+    @property
+    def brand(self):
+        return self.region.brand
+
+
+class User(BaseModel):
+    email = CharField(max_length=254, unique=True)
+    name = CharField(max_length=120)
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=16, index=True)
+    language = CharField(max_length=5, null=True)
+    is_enabled = BooleanField(default=True)
+    # Bumped to end every session of the account (logout everywhere, disabling).
+    session_epoch = IntegerField(default=0)
+    created_at = DateTimeField(default=utcnow)
+
+    # Flask-Login's protocol
+    @property
+    def is_active(self):
+        return self.is_enabled
+
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_anonymous(self):
+        return False
+
+    def get_id(self):
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_auditor(self):
+        return self.role == Role.AUDITOR.value
+
+    @property
+    def is_manager(self):
+        return self.role == Role.MANAGER.value
+
+    @property
+    def is_shopper(self):
+        return self.role == Role.SHOPPER.value
+
+    def region_ids(self):
+        """The regions a manager may see (empty for other roles)."""
+        return {mr.region_id for mr in ManagerRegion.select().where(ManagerRegion.manager == self)}
+
+    @classmethod
+    def by_email(cls, email):
+        return cls.get_or_none(cls.email == email.strip().lower())
+
+    @classmethod
+    def shoppers(cls):
+        return cls.select().where(cls.role == Role.SHOPPER.value).order_by(cls.name)
+
+
+class ManagerRegion(BaseModel):
+    manager = ForeignKeyField(User, backref="managed_regions", on_delete="CASCADE")
+    region = ForeignKeyField(Region, backref="managers", on_delete="CASCADE")
+
+    class Meta:
+        indexes = ((("manager", "region"), True),)
+
+
+class Checklist(BaseModel):
+    slug = CharField(max_length=80, unique=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class ChecklistVersion(BaseModel):
+    checklist = ForeignKeyField(Checklist, backref="versions", on_delete="CASCADE")
+    number = IntegerField()
+    is_published = BooleanField(default=False)
+    content = JSONField()  # the whole checklist as parsed from its file: frozen once published
+    content_hash = CharField(max_length=64)
+    published_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("checklist", "number"), True),)
+
+    def title(self, language):
+        titles = self.content.get("title", {})
+        return titles.get(language) or titles.get(self.content["languages"][0], self.checklist.slug)
+
+
+class Visit(BaseModel):
+    uuid = UUIDField(unique=True, default=uuid.uuid4)  # the client's id: resends are idempotent
+    branch = ForeignKeyField(Branch, backref="visits", on_delete="RESTRICT")
+    checklist_version = ForeignKeyField(ChecklistVersion, backref="visits", on_delete="RESTRICT")
+    shopper = ForeignKeyField(User, backref="visits", on_delete="RESTRICT")
+    scenario = TextField(default="")
+    planned_from = DateField()
+    planned_to = DateField()
+    state = CharField(max_length=16, default=VisitState.ASSIGNED.value)
+    started_at = DateTimeField(null=True)
+    ended_at = DateTimeField(null=True)
+    submitted_at = DateTimeField(null=True)
+    approved_at = DateTimeField(null=True)
+    checkin_distance_m = FloatField(null=True)
+    score = DecimalField(max_digits=7, decimal_places=4, null=True, auto_round=True)
+    band = JSONField(null=True)  # the band's label in every language of the checklist
+    has_critical_failure = BooleanField(default=False)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("branch", "state", "ended_at"), False),
+            (("shopper", "state"), False),
+            (("state", "submitted_at"), False),
+        )
+
+    @property
+    def is_approved(self):
+        return self.state == VisitState.APPROVED.value
+
+    @classmethod
+    def with_place(cls):
+        return cls.select(cls, Branch, Region, Brand).join(Branch).join(Region).join(Brand)
+
+    @classmethod
+    def approved_for_branch(cls, branch, start=None, end=None):
+        """Approved visits of a branch, newest first, optionally within [start, end)."""
+        query = (
+            cls.select(cls, ChecklistVersion)
+            .join(ChecklistVersion)
+            .where((cls.branch == branch) & (cls.state == VisitState.APPROVED.value))
+        )
+        if start is not None:
+            query = query.where(cls.ended_at >= start)
+        if end is not None:
+            query = query.where(cls.ended_at < end)
+        return query.order_by(cls.ended_at.desc())
+
+    @classmethod
+    def branch_summary(cls, branch_ids, since):
+        """{branch id: (approved visits, mean score, last visit)} since a date, in one GROUP BY."""
+        query = (
+            cls.select(
+                cls.branch,
+                fn.COUNT(cls.id).alias("visits"),
+                fn.AVG(cls.score).alias("mean_score"),
+                fn.MAX(cls.ended_at).alias("last_visit"),
+            )
+            .where(
+                cls.branch.in_(list(branch_ids))
+                & (cls.state == VisitState.APPROVED.value)
+                & (cls.ended_at >= since)
+            )
+            .group_by(cls.branch)
+            .tuples()
+        )
+        return {branch_id: (count, mean, last) for branch_id, count, mean, last in query}
+
+    @classmethod
+    def of_shopper(cls, shopper):
+        return cls.with_place().where(cls.shopper == shopper).order_by(cls.planned_from.desc())
+
+
+class Answer(BaseModel):
+    visit = ForeignKeyField(Visit, backref="answers", on_delete="CASCADE")
+    item_id = CharField(max_length=80)
+    value = JSONField(null=True)
+    comment = TextField(default="")
+    earned = DecimalField(max_digits=9, decimal_places=4, null=True, auto_round=True)
+    possible = DecimalField(max_digits=9, decimal_places=4, null=True, auto_round=True)
+
+    class Meta:
+        indexes = ((("visit", "item_id"), True), (("item_id",), False))
+
+
+class Evidence(BaseModel):
+    visit = ForeignKeyField(Visit, backref="evidence", on_delete="CASCADE")
+    item_id = CharField(max_length=80, null=True)
+    client_id = CharField(max_length=64, unique=True)  # a photo's client id: uploads are idempotent
+    file_name = CharField(max_length=128)  # random name under MEDIA_DIR/photos
+    sha256 = CharField(max_length=64, index=True)
+    width = IntegerField()
+    height = IntegerField()
+    captured_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class ActionStatus(str, enum.Enum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class Action(BaseModel):
+    branch = ForeignKeyField(Branch, backref="actions", on_delete="CASCADE")
+    visit = ForeignKeyField(Visit, backref="actions", null=True, on_delete="SET NULL")
+    item_id = CharField(max_length=80, null=True)
+    what = TextField()
+    owner = CharField(max_length=120)
+    due_date = DateField()
+    status = CharField(max_length=8, default=ActionStatus.OPEN.value)
+    created_by = ForeignKeyField(User, backref="actions", on_delete="RESTRICT")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("branch", "status", "due_date"), False),)
+
+    @classmethod
+    def open_for_branch(cls, branch):
+        return (
+            cls.select()
+            .where((cls.branch == branch) & (cls.status == ActionStatus.OPEN.value))
+            .order_by(cls.due_date)
+        )
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+
+
+ALL_MODELS = [
+    Brand,
+    Region,
+    Branch,
+    User,
+    ManagerRegion,
+    Checklist,
+    ChecklistVersion,
+    Visit,
+    Answer,
+    Evidence,
+    Action,
+    SchemaVersion,
+]

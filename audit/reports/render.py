@@ -1,0 +1,55 @@
+"""HTML to PDF with WeasyPrint, which may read the app's own static and media files and nothing else."""
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, render_template
+from weasyprint import CSS, HTML, URLFetcher
+
+PRINT_CSS = Path(__file__).with_name("print.css")
+
+
+class AppFileFetcher(URLFetcher):
+    """Serve file:// URLs inside the allowed folders; refuse every other URL (and record it)."""
+
+    def __init__(self, roots, **kwargs):
+        super().__init__(**kwargs)
+        self.roots = [os.path.realpath(root) for root in roots]
+        self.refused = []
+
+    def _is_allowed(self, url):
+        parts = urlsplit(url)
+        if parts.scheme == "data":
+            return True  # inline data carries no request
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            return False
+        path = os.path.realpath(unquote(parts.path))
+        return any(path == root or path.startswith(root + os.sep) for root in self.roots)
+
+    def fetch(self, url, headers=None):
+        if not self._is_allowed(url):
+            self.refused.append(url)
+            raise ValueError(f"The report may not load {url!r}: only the app's own files.")
+        return super().fetch(url, headers)
+
+
+def asset_url(kind, name):
+    """file:// URL of an app file for the report: kind is 'static' or 'logo'."""
+    if kind == "static":
+        folder = current_app.static_folder
+    elif kind == "logo":
+        folder = os.path.join(current_app.config["MEDIA_DIR"], "logos")
+    else:
+        raise ValueError(kind)
+    return Path(folder, os.path.basename(name)).resolve().as_uri()
+
+
+def render_pdf(template, fetcher=None, **context):
+    """Render a print template to PDF bytes; returns (pdf, fetcher) so callers can see what was refused."""
+    fetcher = fetcher or AppFileFetcher(
+        [current_app.static_folder, current_app.config["MEDIA_DIR"]]
+    )
+    html = render_template(template, asset_url=asset_url, **context)
+    document = HTML(string=html, base_url=Path(current_app.static_folder).as_uri() + "/", url_fetcher=fetcher)
+    pdf = document.write_pdf(stylesheets=[CSS(filename=str(PRINT_CSS))])
+    return pdf, fetcher

@@ -1,0 +1,126 @@
+"""Auditors manage the organisation: brands, regions, branches and user accounts."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+
+from ..access import role_required
+from ..forms import BranchForm, BrandForm, RegionForm, UserForm
+from ..i18n import gettext as _
+from ..media import ImageRejected, store_logo
+from ..models import Brand, Branch, ChecklistVersion, Region, Role, User, Visit
+from .. import operations
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@role_required(Role.AUDITOR)
+def _auditors_only():
+    """Every admin page is for auditors only."""
+
+
+def _get_or_404(model, object_id):
+    obj = model.get_or_none(model.id == object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+@bp.route("/")
+def index():
+    counts = {
+        "brands": Brand.select().count(),
+        "regions": Region.select().count(),
+        "branches": Branch.select().count(),
+        "users": User.select().count(),
+        "visits": Visit.select().count(),
+        "checklists": ChecklistVersion.select().where(ChecklistVersion.is_published).count(),
+    }
+    return render_template("admin/index.html", counts=counts)
+
+
+@bp.route("/brands")
+def brands():
+    return render_template("admin/brands.html", brands=Brand.ordered())
+
+
+@bp.route("/brands/new", methods=["GET", "POST"])
+@bp.route("/brands/<int:brand_id>", methods=["GET", "POST"])
+def brand(brand_id=None):
+    brand = _get_or_404(Brand, brand_id) if brand_id else None
+    form = BrandForm(obj=brand, brand=brand)
+    if form.validate_on_submit():
+        logo_name = None
+        upload = form.logo.data
+        if upload:
+            try:
+                logo_name = store_logo(
+                    upload.read(),
+                    current_app.config["MEDIA_DIR"],
+                    current_app.config["LOGO_MAX_BYTES"],
+                    current_app.config["LOGO_MAX_PIXELS"],
+                )
+            except ImageRejected as problem:
+                form.logo.errors.append(str(problem))
+        if not form.logo.errors:
+            operations.save_brand(brand, form, logo_name)
+            flash(_("Brand saved."), "success")
+            return redirect(url_for("admin.brands"))
+    return render_template("admin/brand_form.html", form=form, brand=brand)
+
+
+@bp.route("/regions")
+def regions():
+    return render_template("admin/regions.html", regions=Region.ordered())
+
+
+@bp.route("/regions/new", methods=["GET", "POST"])
+@bp.route("/regions/<int:region_id>", methods=["GET", "POST"])
+def region(region_id=None):
+    region = _get_or_404(Region, region_id) if region_id else None
+    form = RegionForm(obj=region, region=region)
+    if region and not form.is_submitted():
+        form.brand.data = region.brand_id
+    if form.validate_on_submit():
+        operations.save_region(region, form)
+        flash(_("Region saved."), "success")
+        return redirect(url_for("admin.regions"))
+    return render_template("admin/region_form.html", form=form, region=region)
+
+
+@bp.route("/branches")
+def branches():
+    return render_template("admin/branches.html", branches=Branch.ordered())
+
+
+@bp.route("/branches/new", methods=["GET", "POST"])
+@bp.route("/branches/<int:branch_id>", methods=["GET", "POST"])
+def branch(branch_id=None):
+    branch = _get_or_404(Branch, branch_id) if branch_id else None
+    form = BranchForm(obj=branch, branch=branch)
+    if branch and not form.is_submitted():
+        form.region.data = branch.region_id
+    if form.validate_on_submit():
+        operations.save_branch(branch, form)
+        flash(_("Branch saved."), "success")
+        return redirect(url_for("admin.branches"))
+    return render_template("admin/branch_form.html", form=form, branch=branch)
+
+
+@bp.route("/users")
+def users():
+    return render_template("admin/users.html", users=User.select().order_by(User.role, User.name))
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id=None):
+    user = _get_or_404(User, user_id) if user_id else None
+    form = UserForm(obj=user, user=user)
+    if user and not form.is_submitted():
+        form.regions.data = sorted(user.region_ids())
+        form.language.data = user.language or ""
+        form.password.data = ""
+    if form.validate_on_submit():
+        operations.save_user(user, form)
+        flash(_("Account saved."), "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, account=user)

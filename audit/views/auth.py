@@ -1,0 +1,80 @@
+"""Signing in and out, and choosing the language."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..forms import LanguageForm, LoginForm
+from ..i18n import gettext as _
+from ..models import User
+from ..security import check_password, limiter
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target):
+    """Only a path on this site: an open redirect would hand the session to a phishing page."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def home_for(user):
+    if user.is_auditor:
+        return url_for("admin.index")
+    if user.is_manager:
+        return url_for("dashboard.index")
+    return url_for("shopper.visits")
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = User.by_email(form.email.data)
+        if check_password(user, form.password.data) and user.is_enabled:
+            language = session.get("language")
+            session.clear()  # a fresh session at login: no fixation
+            login_user(user)
+            session.permanent = True
+            if language and not user.language:
+                user.language = language
+                user.save()
+            return redirect(_safe_next(request.args.get("next")) or home_for(user))
+        flash(_("The e-mail or password is not right."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["language"] = form.language.data
+        if current_user.is_authenticated:
+            current_user.language = form.language.data
+            current_user.save()
+    else:
+        flash(_("Choose one of the offered languages."), "error")
+    return redirect(_safe_next(form.next.data) or url_for("auth.index"))

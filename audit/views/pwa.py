@@ -1,0 +1,47 @@
+"""What makes the site an installable app: manifest, service worker, icons and brand logos."""
+import os
+
+from flask import Blueprint, abort, current_app, jsonify, send_from_directory, url_for
+from flask_login import login_required
+
+from ..i18n import gettext as _
+
+bp = Blueprint("pwa", __name__)
+
+
+@bp.route("/manifest.webmanifest")
+def manifest():
+    body = {
+        "name": _("Mystery shopper audit"),
+        "short_name": _("Audit"),
+        "start_url": url_for("auth.index"),
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#1f4e79",
+        "icons": [
+            {"src": url_for("static", filename=f"icons/icon-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png"}
+            for size in (192, 512)
+        ],
+    }
+    response = jsonify(body)
+    response.mimetype = "application/manifest+json"
+    return response
+
+
+@bp.route("/sw.js")
+def service_worker():
+    # Served from the root so that its scope covers the whole app.
+    response = send_from_directory(current_app.static_folder, "sw.js", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.route("/media/logos/<name>")
+@login_required
+def logo(name):
+    folder = os.path.join(current_app.config["MEDIA_DIR"], "logos")
+    if not os.path.isfile(os.path.join(folder, os.path.basename(name))):
+        abort(404)
+    return send_from_directory(folder, name)

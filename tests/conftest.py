@@ -1,0 +1,126 @@
+"""Fixtures: an app on a fresh database (SQLite, or PostgreSQL when AUDIT_TEST_PG_URL is set),
+a client, accounts of every role and a signed-in client for each."""
+import os
+import re
+
+import pytest
+
+from audit import create_app
+from audit.db import database
+from audit.migrations import migrate_database
+from audit.models import Brand, Branch, ManagerRegion, Region, Role, User
+from audit.security import hash_password
+
+PG_URL = os.environ.get("AUDIT_TEST_PG_URL")
+PASSWORD = "correct horse battery"
+
+
+def engine():
+    return "postgresql" if PG_URL else "sqlite"
+
+
+def reset_postgres(url):
+    from audit.db import open_database
+
+    db = open_database(url)
+    with db.connection_context():
+        db.execute_sql("DROP SCHEMA public CASCADE")
+        db.execute_sql("CREATE SCHEMA public")
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    url = PG_URL or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    if PG_URL:
+        reset_postgres(PG_URL)
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": url,
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "SESSION_COOKIE_SECURE": False,
+        "REMEMBER_COOKIE_SECURE": False,
+        "RATELIMIT_ENABLED": False,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_KIB": 1024,
+        "ARGON2_PARALLELISM": 1,
+    }
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with database.connection_context():
+        migrate_database()
+    yield app
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    """The database connection, open for a test that works with models directly."""
+    with app.app_context(), database.connection_context():
+        yield database
+
+
+@pytest.fixture
+def org(app):
+    """Two brands, a region each, a branch each, and an account of every role with its scope."""
+    with app.app_context(), database.connection_context():
+        hashed = hash_password(PASSWORD)
+        north = Brand.create(name="Aurora Electronics", default_language="hu")
+        south = Brand.create(name="Baltia Bank", primary_color="#0b6e4f", default_language="et")
+        region_a = Region.create(brand=north, name="Hungary")
+        region_b = Region.create(brand=south, name="Estonia")
+        branch_a = Branch.create(region=region_a, code="BUD-01", name="Aurora Váci utca",
+                                 address="Váci utca 19.", city="Budapest", country="HU",
+                                 latitude=47.4936, longitude=19.0530)
+        branch_b = Branch.create(region=region_b, code="NRV-01", name="Baltia Нарва",
+                                 address="Tallinna mnt 6", city="Narva", country="EE")
+        users = {}
+        for key, role, name in [
+            ("auditor", Role.AUDITOR, "Anna Auditor"),
+            ("manager", Role.MANAGER, "Mark Manager"),
+            ("other_manager", Role.MANAGER, "Olga Othermanager"),
+            ("shopper", Role.SHOPPER, "Sara Shopper"),
+            ("other_shopper", Role.SHOPPER, "Otto Othershopper"),
+        ]:
+            users[key] = User.create(email=f"{key}@example.com", name=name, role=role.value,
+                                     password_hash=hashed)
+        ManagerRegion.create(manager=users["manager"], region=region_a)
+        ManagerRegion.create(manager=users["other_manager"], region=region_b)
+    return {"brands": (north, south), "regions": (region_a, region_b),
+            "branches": (branch_a, branch_b), "users": users}
+
+
+def login(client, email, password=PASSWORD):
+    page = client.get("/login")
+    token = csrf_from(page)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def csrf_from(response):
+    match = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', response.data) or re.search(
+        rb'id="csrf_token"[^>]*value="([^"]+)"', response.data
+    )
+    assert match, "the page has no CSRF token"
+    return match.group(1).decode()
+
+
+@pytest.fixture
+def login_as(app, org):
+    """login_as('manager') -> a test client signed in as that account of the org fixture."""
+
+    def _login(key):
+        client = app.test_client()
+        response = login(client, org["users"][key].email)
+        assert response.status_code == 302, response.data[:500]
+        return client
+
+    return _login

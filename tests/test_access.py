@@ -1,0 +1,101 @@
+"""Every route x every role: the permission matrix. A route missing from it fails the test."""
+import pytest
+
+from audit.db import database
+from audit.media import store_logo
+from audit.models import Brand
+from conftest import csrf_from, login
+
+ROLES = ["anonymous", "shopper", "auditor", "manager", "other_manager"]
+
+LOGIN = 302  # anonymous visitors are sent to the sign-in page
+ADMIN_ONLY = {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 403, "other_manager": 403}
+
+
+def _matrix(org):
+    """rule -> (method, url, {role: expected status}). `branch` is in `manager`'s region only."""
+    branch = org["branches"][0]
+    brand, region = org["brands"][0], org["regions"][0]
+    user = org["users"]["shopper"]
+    everyone = {role: 200 for role in ROLES}
+    return {
+        "/": ("GET", "/", {role: 302 for role in ROLES}),
+        "/login": ("GET", "/login", {"anonymous": 200, **{r: 302 for r in ROLES[1:]}}),
+        "/logout": ("POST", "/logout", {"anonymous": LOGIN, **{r: 302 for r in ROLES[1:]}}),
+        "/language": ("POST", "/language", {role: 302 for role in ROLES}),
+        "/manifest.webmanifest": ("GET", "/manifest.webmanifest", everyone),
+        "/sw.js": ("GET", "/sw.js", everyone),
+        "/static/<path:filename>": ("GET", "/static/app.css", everyone),
+        "/media/logos/<name>": ("GET", "/media/logos/LOGO", {"anonymous": LOGIN, **{r: 200 for r in ROLES[1:]}}),
+        "/admin/": ("GET", "/admin/", ADMIN_ONLY),
+        "/admin/brands": ("GET", "/admin/brands", ADMIN_ONLY),
+        "/admin/brands/new": ("GET", "/admin/brands/new", ADMIN_ONLY),
+        "/admin/brands/<int:brand_id>": ("GET", f"/admin/brands/{brand.id}", ADMIN_ONLY),
+        "/admin/regions": ("GET", "/admin/regions", ADMIN_ONLY),
+        "/admin/regions/new": ("GET", "/admin/regions/new", ADMIN_ONLY),
+        "/admin/regions/<int:region_id>": ("GET", f"/admin/regions/{region.id}", ADMIN_ONLY),
+        "/admin/branches": ("GET", "/admin/branches", ADMIN_ONLY),
+        "/admin/branches/new": ("GET", "/admin/branches/new", ADMIN_ONLY),
+        "/admin/branches/<int:branch_id>": ("GET", f"/admin/branches/{branch.id}", ADMIN_ONLY),
+        "/admin/users": ("GET", "/admin/users", ADMIN_ONLY),
+        "/admin/users/new": ("GET", "/admin/users/new", ADMIN_ONLY),
+        "/admin/users/<int:user_id>": ("GET", f"/admin/users/{user.id}", ADMIN_ONLY),
+        "/dashboard/": ("GET", "/dashboard/", {"anonymous": LOGIN, "shopper": 403, "auditor": 200,
+                                               "manager": 200, "other_manager": 200}),
+        "/visits/": ("GET", "/visits/", {"anonymous": LOGIN, "shopper": 200, "auditor": 403,
+                                         "manager": 403, "other_manager": 403}),
+        "/reports/branches/<int:branch_id>/visits.pdf": (
+            "GET", f"/reports/branches/{branch.id}/visits.pdf",
+            {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 404},
+        ),
+    }
+
+
+@pytest.fixture
+def logo_name(app, org):
+    from tests_support import tiny_png
+
+    with app.app_context(), database.connection_context():
+        name = store_logo(tiny_png(), app.config["MEDIA_DIR"], 2**20, 10**6)
+        Brand.update(logo_file=name).where(Brand.id == org["brands"][0].id).execute()
+    return name
+
+
+def test_every_route_is_in_the_permission_matrix(app, org):
+    rules = {rule.rule for rule in app.url_map.iter_rules()}
+    assert rules == set(_matrix(org)), "add the new route to the matrix with the answer each role gets"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_the_expected_answer_on_every_route(app, org, role, logo_name):
+    client = app.test_client()
+    if role != "anonymous":
+        assert login(client, org["users"][role].email).status_code == 302
+    token = csrf_from(client.get("/login", follow_redirects=True))
+    failures = []
+    for rule, (method, url, expected) in _matrix(org).items():
+        url = url.replace("LOGO", logo_name)
+        if method == "POST":
+            response = client.post(url, data={"csrf_token": token, "language": "en"})
+        else:
+            response = client.get(url)
+        if response.status_code != expected[role]:
+            failures.append(f"{method} {url}: {response.status_code}, expected {expected[role]}")
+        if rule == "/logout" and role != "anonymous":
+            assert login(client, org["users"][role].email).status_code == 302  # sign back in
+            token = csrf_from(client.get("/login", follow_redirects=True))
+    assert not failures, "\n".join(failures)
+
+
+def test_ids_outside_a_managers_regions_look_like_missing_pages(app, org, login_as):
+    client = login_as("other_manager")
+    foreign = org["branches"][0].id
+    missing = 999999
+    assert client.get(f"/reports/branches/{foreign}/visits.pdf").status_code == 404
+    assert client.get(f"/reports/branches/{missing}/visits.pdf").status_code == 404
+
+
+def test_manager_dashboard_lists_only_branches_of_their_regions(login_as, org):
+    page = login_as("manager").get("/dashboard/").get_data(as_text=True)
+    assert "Aurora Váci utca" in page
+    assert "Baltia Нарва" not in page

@@ -1,0 +1,222 @@
+"""Auditors manage brands, regions, branches and accounts; bad input is named and changes nothing."""
+import io
+import os
+
+import pytest
+from PIL import Image
+
+from audit.db import database
+from audit.models import Brand, Branch, ManagerRegion, Region, User
+from conftest import csrf_from
+
+
+def _post(client, url, data, **kwargs):
+    page = client.get(url)
+    assert page.status_code == 200
+    return client.post(url, data={**data, "csrf_token": csrf_from(page)}, **kwargs)
+
+
+def _png_with_exif(size=(120, 60)):
+    image = Image.new("RGB", size, "#c00")
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif[0x8825] = {2: (47.0, 29.0, 0.0)}  # GPSInfo
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", exif=exif)
+    return buffer.getvalue()
+
+
+def _errors(response):
+    """The field errors a page shows, for a readable failure message."""
+    import re
+
+    return re.findall(r'class="error"[^>]*>([^<]+)<', response.get_data(as_text=True))
+
+
+def _count(app, model):
+    with app.app_context(), database.connection_context():
+        return model.select().count()
+
+
+def test_auditor_creates_a_brand_with_a_logo_stripped_of_metadata(app, login_as):
+    client = login_as("auditor")
+    response = _post(
+        client,
+        "/admin/brands/new",
+        {"name": "Kelet Optika", "primary_color": "#123456", "accent_color": "#ABCDEF",
+         "default_language": "ro", "logo": (io.BytesIO(_png_with_exif()), "logo.png")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    with app.app_context(), database.connection_context():
+        brand = Brand.get(Brand.name == "Kelet Optika")
+    assert (brand.primary_color, brand.accent_color, brand.default_language) == ("#123456", "#abcdef", "ro")
+    path = os.path.join(app.config["MEDIA_DIR"], "logos", brand.logo_file)
+    with Image.open(path) as stored:
+        assert stored.format == "PNG" and stored.size == (120, 60)
+        assert not stored.getexif()
+        assert "exif" not in stored.info
+    assert client.get(f"/media/logos/{brand.logo_file}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "logo,message",
+    [
+        (b"not an image at all", "The file is not a readable PNG or JPEG image."),
+        (b"%PDF-1.4\n1 0 obj<<>>endobj", "The file is not a readable PNG or JPEG image."),
+        (_png_with_exif()[:60], "The file is not a readable PNG or JPEG image."),
+    ],
+)
+def test_bad_logo_is_refused_and_nothing_is_stored(app, login_as, logo, message):
+    client = login_as("auditor")
+    before = _count(app, Brand)
+    response = _post(
+        client,
+        "/admin/brands/new",
+        {"name": "Bad Logo Ltd", "primary_color": "#123456", "accent_color": "#654321",
+         "default_language": "en", "logo": (io.BytesIO(logo), "logo.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert _count(app, Brand) == before
+    logos = os.path.join(app.config["MEDIA_DIR"], "logos")
+    assert not os.path.isdir(logos) or os.listdir(logos) == []
+
+
+def test_svg_logo_is_refused_by_its_extension(app, login_as):
+    client = login_as("auditor")
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    response = _post(
+        client, "/admin/brands/new",
+        {"name": "Svg Co", "primary_color": "#123456", "accent_color": "#654321",
+         "default_language": "en", "logo": (io.BytesIO(svg), "logo.svg")},
+        content_type="multipart/form-data",
+    )
+    assert "The logo must be a PNG or JPEG image." in response.get_data(as_text=True)
+    assert _count(app, Brand) == 2
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("primary_color", "blue", "Give a colour as # and six hex digits"),
+        ("accent_color", "#12345", "Give a colour as # and six hex digits"),
+        ("name", "", "This field is required."),
+        ("name", "Baltia Bank", "A brand with this name already exists."),
+    ],
+)
+def test_bad_brand_fields_are_named_and_nothing_changes(app, login_as, org, field, value, message):
+    client = login_as("auditor")
+    data = {"name": "Aurora Electronics", "primary_color": "#1f4e79", "accent_color": "#f2a900",
+            "default_language": "hu", field: value}
+    brand_id = org["brands"][0].id
+    response = _post(client, f"/admin/brands/{brand_id}", data)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert message in text
+    assert "Nothing was saved." in text
+    with app.app_context(), database.connection_context():
+        brand = Brand.get_by_id(brand_id)
+    assert (brand.name, brand.primary_color) == ("Aurora Electronics", "#1f4e79")
+
+
+def test_brand_form_messages_are_translated(app, login_as, org):
+    client = login_as("auditor")
+    client.post("/language", data={"language": "ru", "csrf_token": csrf_from(client.get("/admin/"))})
+    response = _post(client, "/admin/brands/new", {"name": "", "primary_color": "zzz",
+                                                     "accent_color": "#000000", "default_language": "en"})
+    text = response.get_data(as_text=True)
+    assert 'lang="ru"' in text
+    assert "Give a colour as # and six hex digits" not in text
+    assert "Nothing was saved." not in text
+
+
+def test_auditor_creates_region_and_branch(app, login_as, org):
+    client = login_as("auditor")
+    brand_id = org["brands"][0].id
+    assert _post(client, "/admin/regions/new", {"brand": brand_id, "name": "Transdanubia"}).status_code == 302
+    with app.app_context(), database.connection_context():
+        region = Region.get(Region.name == "Transdanubia")
+    response = _post(client, "/admin/branches/new", {
+        "region": region.id, "code": "pcs-01", "name": "Aurora Pécs Árkád", "address": "Bajcsy-Zsilinszky u. 11.",
+        "city": "Pécs", "country": "HU", "latitude": "46.0727", "longitude": "18.2323", "is_active": "y"})
+    assert response.status_code == 302
+    with app.app_context(), database.connection_context():
+        branch = Branch.get(Branch.code == "PCS-01")
+    assert (branch.city, branch.latitude, branch.longitude) == ("Pécs", 46.0727, 18.2323)
+    listing = client.get("/admin/branches").get_data(as_text=True)
+    assert "Aurora Pécs Árkád" in listing
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"latitude": "91", "longitude": "19"}, "Latitude must be between -90 and 90."),
+        ({"latitude": "47.5", "longitude": ""}, "Give both latitude and longitude, or neither."),
+        ({"latitude": "north", "longitude": "19"}, "Not a valid float value."),
+        ({"code": "BUD 01!"}, "Use only letters, digits, - and _ in the code."),
+        ({"code": "BUD-01", "name": "Copy"}, "Another branch in this region already has this code."),
+        ({"country": "XX"}, "Not a valid choice."),
+    ],
+)
+def test_bad_branch_input_is_named_and_nothing_changes(app, login_as, org, changes, message):
+    client = login_as("auditor")
+    before = _count(app, Branch)
+    data = {"region": org["regions"][0].id, "code": "BUD-09", "name": "New", "address": "Fő utca 1.",
+            "city": "Budapest", "country": "HU", "latitude": "", "longitude": ""}
+    data.update(changes)
+    response = _post(client, "/admin/branches/new", data)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert _count(app, Branch) == before
+
+
+def test_auditor_creates_a_manager_scoped_to_regions(app, login_as, org):
+    client = login_as("auditor")
+    region_ids = [r.id for r in org["regions"]]
+    response = _post(client, "/admin/users/new", {
+        "name": "Ileana Pop", "email": "Ileana@Example.com", "role": "manager", "language": "ro",
+        "regions": region_ids, "password": "a long enough pw", "is_enabled": "y"})
+    assert response.status_code == 302, _errors(response)
+    with app.app_context(), database.connection_context():
+        user = User.by_email("ileana@example.com")
+        assert user.region_ids() == set(region_ids)
+        assert user.password_hash.startswith("$argon2id$")
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"role": "manager", "regions": []}, "A manager needs at least one region."),
+        ({"role": "shopper", "regions": ["REGION"]}, "Only managers are given regions."),
+        ({"password": "short"}, "The password must be at least 10 characters long."),
+        ({"password": ""}, "Give the new account a password."),
+        ({"email": "manager@example.com"}, "Another account already uses this e-mail address."),
+        ({"email": "not-an-address"}, "Enter a valid e-mail address."),
+        ({"role": "admin"}, "Not a valid choice."),
+    ],
+)
+def test_bad_account_input_is_named_and_nothing_changes(app, login_as, org, changes, message):
+    client = login_as("auditor")
+    before = _count(app, User), _count(app, ManagerRegion)
+    data = {"name": "New Person", "email": "new@example.com", "role": "shopper", "language": "",
+            "regions": [], "password": "long enough password", "is_enabled": "y"}
+    data.update(changes)
+    if data["regions"] == ["REGION"]:
+        data["regions"] = [org["regions"][0].id]
+    response = _post(client, "/admin/users/new", data)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert (_count(app, User), _count(app, ManagerRegion)) == before
+
+
+def test_disabling_an_account_in_the_form_signs_it_out(app, login_as, org):
+    auditor = login_as("auditor")
+    shopper = login_as("shopper")
+    assert shopper.get("/visits/").status_code == 200
+    target = org["users"]["shopper"]
+    response = _post(auditor, f"/admin/users/{target.id}", {
+        "name": target.name, "email": target.email, "role": "shopper", "language": "", "password": ""})
+    assert response.status_code == 302, _errors(response)
+    assert shopper.get("/visits/").status_code == 302

@@ -1,0 +1,137 @@
+"""Signing in and out: argon2 hashes, rate limits, CSRF, sessions and the messages users see."""
+import re
+
+import pytest
+
+from audit.db import database
+from audit.models import User
+from conftest import PASSWORD, csrf_from, login
+
+
+def test_passwords_are_stored_as_argon2id_hashes(app, org):
+    with app.app_context(), database.connection_context():
+        stored = User.get_by_id(org["users"]["shopper"].id).password_hash
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+
+
+def test_right_password_signs_in_and_lands_on_the_role_home(client, org):
+    response = login(client, "manager@example.com")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/dashboard/"
+
+
+@pytest.mark.parametrize(
+    "email,password",
+    [("manager@example.com", "wrong password"), ("nobody@example.com", PASSWORD), ("", "")],
+)
+def test_wrong_credentials_are_refused_with_a_message(client, org, email, password):
+    response = login(client, email, password)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "The e-mail or password is not right." in text or "This field is required." in text
+    assert client.get("/dashboard/").status_code == 302  # still signed out
+
+
+def test_refusal_message_is_in_the_browser_language(client, org):
+    client.get("/login", headers={"Accept-Language": "hu"})
+    page = client.get("/login", headers={"Accept-Language": "hu"})
+    response = client.post(
+        "/login",
+        data={"email": "manager@example.com", "password": "nope", "csrf_token": csrf_from(page)},
+        headers={"Accept-Language": "hu"},
+    )
+    assert 'lang="hu"' in response.get_data(as_text=True)
+    assert "The e-mail or password is not right." not in response.get_data(as_text=True)
+
+
+def test_login_without_csrf_token_is_refused(client, org):
+    response = client.post("/login", data={"email": "manager@example.com", "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_disabled_account_cannot_sign_in(app, client, org):
+    with app.app_context(), database.connection_context():
+        User.update(is_enabled=False).where(User.email == "manager@example.com").execute()
+    response = login(client, "manager@example.com")
+    assert response.status_code == 200
+    assert "The e-mail or password is not right." in response.get_data(as_text=True)
+
+
+def test_disabling_an_account_ends_its_open_session(app, login_as, org):
+    client = login_as("manager")
+    assert client.get("/dashboard/").status_code == 200
+    with app.app_context(), database.connection_context():
+        user = User.get_by_id(org["users"]["manager"].id)
+        user.is_enabled = False
+        user.session_epoch += 1
+        user.save()
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_logout_needs_post_with_csrf_and_ends_the_session(login_as):
+    client = login_as("manager")
+    assert client.get("/logout").status_code == 405
+    page = client.get("/dashboard/")
+    assert client.post("/logout", data={}).status_code == 400  # no token: refused
+    assert client.get("/dashboard/").status_code == 200
+    assert client.post("/logout", data={"csrf_token": csrf_from(page)}).status_code == 302
+    assert client.get("/dashboard/").status_code == 302
+
+
+def test_login_issues_a_new_session_cookie(client, org):
+    client.get("/login")
+    before = client.get_cookie("audit_session").value
+    login(client, "manager@example.com")
+    after = client.get_cookie("audit_session").value
+    assert before != after
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+def test_login_never_redirects_off_site(client, org, target):
+    page = client.get("/login")
+    response = client.post(
+        "/login?next=" + target,
+        data={"email": "manager@example.com", "password": PASSWORD, "csrf_token": csrf_from(page)},
+    )
+    assert response.headers["Location"] == "/dashboard/"
+
+
+def test_login_is_rate_limited(app, client, org):
+    app.config["RATELIMIT_ENABLED"] = True
+    from audit.security import limiter
+
+    limiter.enabled = True
+    limiter.reset()
+    try:
+        page = client.get("/login")
+        token = csrf_from(page)
+        codes = [
+            client.post("/login", data={"email": "x@example.com", "password": "bad", "csrf_token": token}).status_code
+            for _ in range(12)
+        ]
+    finally:
+        limiter.enabled = False
+    assert codes[:10] == [200] * 10
+    assert codes[10] == 429
+
+
+def test_security_headers_on_every_page(client, org):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_session_cookie_flags_in_production(app_config, tmp_path):
+    from audit import create_app
+
+    config = dict(app_config, SESSION_COOKIE_SECURE=True)
+    app = create_app(config)
+    response = app.test_client().get("/login", base_url="https://audit.example")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert re.search(r"audit_session=", cookie)

@@ -1,0 +1,40 @@
+import pytest
+
+from audit import create_app
+from audit.config import ConfigError
+
+
+def test_app_refuses_to_start_without_secret_key_outside_demo(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("AUDIT_DEMO", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        create_app()
+
+
+def test_demo_mode_starts_without_secret_key_and_reads_the_environment(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("AUDIT_DEMO", "1")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'demo.sqlite3'}")
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    app = create_app()
+    assert app.config["DATABASE_URL"].endswith("demo.sqlite3")
+    assert app.config["MEDIA_DIR"] == str(tmp_path / "media")
+    assert app.config["SESSION_COOKIE_SECURE"] is False  # plain http on the laptop
+
+
+def test_production_settings_have_secure_cookies(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.delenv("AUDIT_DEMO", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_unknown_database_url_is_named_in_the_error(tmp_path):
+    with pytest.raises(ValueError, match="DATABASE_URL must start with"):
+        create_app({"SECRET_KEY": "x", "DATABASE_URL": "mysql://db/audit", "MEDIA_DIR": str(tmp_path)})
