@@ -26,6 +26,7 @@ from wtforms.validators import (
 from .config import LANGUAGES
 from .i18n import LANGUAGE_NAMES, ROLE_LABELS, current_language
 from .i18n import gettext as _
+from .i18n import ngettext
 from .i18n import lazy_gettext as _l
 from .models import Brand, Branch, Region, Role, User
 
@@ -85,10 +86,16 @@ class RegionForm(FlaskForm):
             raise ValidationError(_("This brand already has a region with this name."))
 
 
+# The countries of the product's languages come first; every other country follows.
+PREFERRED_COUNTRIES = ("HU", "BG", "EE", "RO", "MD", "RU")
+
+
 def country_choices():
     territories = Locale.parse(current_language()).territories
     codes = [code for code in territories if len(code) == 2 and code.isalpha()]
-    return sorted(((c, territories[c]) for c in codes), key=lambda pair: pair[1])
+    preferred = [(c, territories[c]) for c in PREFERRED_COUNTRIES]
+    rest = sorted(((c, territories[c]) for c in codes if c not in PREFERRED_COUNTRIES), key=lambda p: p[1])
+    return preferred + rest
 
 
 class BranchForm(FlaskForm):
@@ -145,7 +152,7 @@ class UserForm(FlaskForm):
         _l("E-mail"),
         validators=[REQUIRED, Length(max=254), Email(message=_l("Enter a valid e-mail address."))],
     )
-    name = StringField(_l("Name"), validators=[REQUIRED, Length(max=120)])
+    name = StringField(_l("Full name"), validators=[REQUIRED, Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[REQUIRED])
     language = SelectField(
         _l("Language"), choices=lambda: [("", _("Browser's language"))] + language_choices()
@@ -169,7 +176,11 @@ class UserForm(FlaskForm):
             raise ValidationError(_("Give the new account a password."))
         if field.data and len(field.data) < PASSWORD_MIN:
             raise ValidationError(
-                _("The password must be at least %(count)d characters long.", count=PASSWORD_MIN)
+                ngettext(
+                    "The password must be at least %(num)d character long.",
+                    "The password must be at least %(num)d characters long.",
+                    PASSWORD_MIN,
+                )
             )
 
     def validate_regions(self, field):

@@ -1,7 +1,11 @@
 """Languages: the locale chooser and the formatting helpers templates use."""
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
 from flask import g, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
-from flask_babel import gettext, lazy_gettext  # noqa: F401  (re-exported for the app)
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import format_percent as babel_format_percent
+from flask_babel import gettext, lazy_gettext, ngettext  # noqa: F401  (re-exported for the app)
 from flask_login import current_user
 
 from .config import LANGUAGES
@@ -52,11 +56,14 @@ def current_language():
 
 
 def format_percent(value, places=1):
-    """A score percentage formatted for the locale, or an em dash when there is no score."""
+    """A score (0-100) in the locale's percent style, rounded half up once; an em dash for none."""
     if value is None:
         return "—"
-    pattern = "#,##0." + "0" * places if places else "#,##0"
-    return format_decimal(value, format=pattern) + "\u00a0%"
+    quantized = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    pattern = get_locale().percent_formats[None].pattern
+    if places:
+        pattern = re.sub(r"0(?![0-9])", "0." + "0" * places, pattern, count=1)
+    return babel_format_percent(quantized / 100, format=pattern)
 
 
 def localized(texts, language=None):

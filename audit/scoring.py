@@ -142,31 +142,35 @@ class AnswerProblem:
     @property
     def message(self):
         """The problem as a short English sentence naming the item and the value."""
-        shown = _shown(self.value)
-        sentences = {
-            "unknown_item": f"Item '{self.item_id}' is not in this checklist.",
-            "na_not_allowed": f"Item '{self.item_id}': N/A is not allowed.",
-            "not_yes_no": f"Item '{self.item_id}': {shown} is not one of {', '.join(self.allowed)}.",
-            "not_an_option": f"Item '{self.item_id}': {shown} is not one of {', '.join(self.allowed)}.",
-            "not_a_number": f"Item '{self.item_id}': {shown} is not a number.",
-            "not_whole": f"Item '{self.item_id}': {shown} is not a whole number.",
-            "out_of_range": f"Item '{self.item_id}': {shown} is outside {_range(self.allowed)}.",
-            "negative": f"Item '{self.item_id}': {shown} is negative.",
-            "not_text": f"Item '{self.item_id}': {shown} is not text.",
-            "not_photos": f"Item '{self.item_id}': {shown} is not a list of photo ids.",
-        }
-        return sentences.get(self.code, f"Item '{self.item_id}': {shown} cannot be used ({self.code}).")
+        template = _ANSWER_SENTENCES.get(self.code, "Item '{item}': {value} cannot be used.")
+        allowed = [str(value) for value in self.allowed]
+        return template.format(
+            item=self.item_id,
+            value=_shown(self.value),
+            allowed=", ".join(allowed),
+            range=" to ".join(allowed),
+        )
 
     def __str__(self):
         return self.message
 
 
+_ANSWER_SENTENCES = {
+    "unknown_item": "Item '{item}' is not in this checklist.",
+    "na_not_allowed": "Item '{item}': N/A is not allowed.",
+    "not_yes_no": "Item '{item}': {value} is not one of {allowed}.",
+    "not_an_option": "Item '{item}': {value} is not one of {allowed}.",
+    "not_a_number": "Item '{item}': {value} is not a number.",
+    "not_whole": "Item '{item}': {value} is not a whole number.",
+    "out_of_range": "Item '{item}': {value} is outside {range}.",
+    "negative": "Item '{item}': {value} is negative.",
+    "not_text": "Item '{item}': {value} is not text.",
+    "not_photos": "Item '{item}': {value} is not a list of photo ids.",
+}
+
+
 def _shown(value):
     return repr(value) if isinstance(value, str) else str(value)
-
-
-def _range(bounds):
-    return f"{bounds[0]} to {bounds[1]}" if len(bounds) == 2 else "the allowed range"
 
 
 def _answer_problem(item, value):

@@ -110,9 +110,9 @@ class _Validator:
         self.required_languages = []  # the supported, distinct ones every text must have
         self.dimension_tags = None  # declared tags, or None when `dimensions` is absent
 
-    def report(self, where, message, at_key=False):
-        line = self.lines.key_line_of(where) if at_key else self.lines.line_of(where)
-        self.problems.append(Problem(self.path, line, message))
+    def report(self, where, message):
+        # The key's line, not the value's: a block list or mapping value starts on the next line.
+        self.problems.append(Problem(self.path, self.lines.key_line_of(where), message))
 
     # -- building blocks -------------------------------------------------------------------------
 
@@ -122,7 +122,6 @@ class _Validator:
                 self.report(
                     where + (key,),
                     _says(label, f"unknown key {describe(key)} (allowed: {_names(allowed)})"),
-                    at_key=True,
                 )
         for key in required:
             if key not in mapping:
@@ -177,14 +176,12 @@ class _Validator:
                         where + (language,),
                         _says(label, f"{field} has a translation in unknown language {describe(language)} "
                                      f"(supported: {_names(LANGUAGES)})"),
-                        at_key=True,
                     )
             elif language not in self.declared_languages:
                 self.report(
                     where + (language,),
                     _says(label, f"{field} has a translation in {describe(language)}, which is not one of "
                                  f"the checklist's languages ({_names(self.declared_languages)})"),
-                    at_key=True,
                 )
         for language in LANGUAGES:
             if language not in value:
@@ -361,14 +358,13 @@ class _Validator:
         allowed = allowed_item_keys(known_type) if known_type else ITEM_KEYS
         for key in item:
             if key not in ITEM_KEYS:
-                self.report(where + (key,), _says(label, f"unknown key {describe(key)} (allowed: {_names(allowed)})"),
-                            at_key=True)
+                self.report(where + (key,), _says(label, f"unknown key {describe(key)} (allowed: {_names(allowed)})"))
             elif key not in allowed and known_type in ("text", "photo") and key in _SCORE_ONLY_KEYS:
                 self.report(where + (key,), _says(label, f"{known_type} items score nothing, so they cannot "
-                                                         f"have '{key}'"), at_key=True)
+                                                         f"have '{key}'"))
             elif key not in allowed:
                 self.report(where + (key,), _says(label, f"key '{key}' is not allowed on a {known_type} item "
-                                                         f"(allowed: {_names(allowed)})"), at_key=True)
+                                                         f"(allowed: {_names(allowed)})"))
         for key in ("id", "type", "text"):
             if key not in item:
                 self.report(where, _says(label, f"missing required key '{key}'"))

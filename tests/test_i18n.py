@@ -1,0 +1,139 @@
+"""Languages: complete catalogs, no text outside gettext, the locale chosen as users expect."""
+import glob
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from babel.messages.pofile import read_po
+
+from audit import ROOT
+from audit.config import LANGUAGES
+from audit.db import database
+from audit.models import User
+from conftest import csrf_from
+
+TEMPLATES = sorted(glob.glob(os.path.join(ROOT, "audit", "templates", "**", "*.html"), recursive=True))
+
+
+def _catalog(language):
+    with open(os.path.join(ROOT, "translations", language, "LC_MESSAGES", "messages.po"), "rb") as f:
+        return read_po(f)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_catalog_has_no_untranslated_or_fuzzy_entry(language):
+    catalog = _catalog(language)
+    untranslated = [m.id for m in catalog if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert not untranslated, f"{language}: untranslated {untranslated}"
+    assert not fuzzy, f"{language}: fuzzy {fuzzy}"
+
+
+@pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
+def test_translations_are_not_copies_of_the_english(language):
+    catalog = _catalog(language)
+    copied = [m.id for m in catalog if m.id and m.string == m.id and re.search(r"[a-z]{3}", str(m.id))]
+    assert len(copied) <= 2, f"{language}: left in English: {copied}"  # e.g. a product name
+
+
+def test_every_string_in_the_code_is_in_every_catalog(tmp_path):
+    pot = tmp_path / "messages.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-q", "-F", "translations/babel.cfg",
+         "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "audit"],
+        cwd=ROOT, check=True,
+    )
+    with open(pot, "rb") as f:
+        wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
+    for language in LANGUAGES:
+        have = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalog(language) if m.id}
+        missing = wanted - have
+        assert not missing, f"{language} lacks {sorted(missing)}: run `flask translate update`"
+
+
+def _visible_text(source):
+    source = re.sub(r"\{#.*?#\}", " ", source, flags=re.S)
+    source = re.sub(r"<(script|style)\b.*?</\1>", " ", source, flags=re.S | re.I)
+    source = re.sub(r"\{%.*?%\}", " ", source, flags=re.S)
+    source = re.sub(r"\{\{.*?\}\}", " ", source, flags=re.S)
+    attributes = re.findall(r'\b(?:alt|title|aria-label|placeholder)="([^"]*)"', source)
+    source = re.sub(r"<[^>]+>", " ", source)
+    source = re.sub(r"&[a-z]+;|&#\d+;", " ", source)
+    return [text for text in [source, *attributes] if re.search(r"[^\W\d_]{2,}", text)]
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: os.path.relpath(p, ROOT))
+def test_templates_hold_no_user_visible_text_outside_gettext(path):
+    with open(path, encoding="utf-8") as f:
+        leftovers = _visible_text(f.read())
+    words = [re.findall(r"[^\W\d_]{2,}", text) for text in leftovers]
+    assert not leftovers, f"text outside gettext: {words}"
+
+
+def test_text_outside_gettext_is_detected():
+    assert _visible_text("<p>Hello {{ name }}</p>")
+    assert _visible_text('<img alt="Logo" src="x">')
+    assert not _visible_text("<p>{{ _('Hello') }} · {{ n }}</p>")
+
+
+def test_browser_language_is_used_for_visitors(client):
+    page = client.get("/login", headers={"Accept-Language": "ro-RO,ro;q=0.9,en;q=0.5"})
+    assert '<html lang="ro">' in page.get_data(as_text=True)
+
+
+def test_unknown_browser_language_falls_back_to_english(client):
+    page = client.get("/login", headers={"Accept-Language": "ja"})
+    assert '<html lang="en">' in page.get_data(as_text=True)
+
+
+def test_switcher_choice_is_stored_on_the_account_and_beats_the_browser(app, login_as, org):
+    client = login_as("manager")
+    token = csrf_from(client.get("/dashboard/"))
+    response = client.post("/language", data={"language": "bg", "next": "/dashboard/", "csrf_token": token})
+    assert response.headers["Location"] == "/dashboard/"
+    page = client.get("/dashboard/", headers={"Accept-Language": "et"}).get_data(as_text=True)
+    assert '<html lang="bg">' in page
+    with app.app_context(), database.connection_context():
+        assert User.get_by_id(org["users"]["manager"].id).language == "bg"
+
+
+def test_unknown_language_choice_is_refused_with_a_message(app, login_as, org):
+    client = login_as("manager")
+    token = csrf_from(client.get("/dashboard/"))
+    response = client.post("/language", data={"language": "xx", "csrf_token": token}, follow_redirects=True)
+    assert "Choose one of the offered languages." in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert User.get_by_id(org["users"]["manager"].id).language is None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_of_an_auditor_renders_in_each_language(app, login_as, org, language):
+    client = login_as("auditor")
+    client.post("/language", data={"language": language, "csrf_token": csrf_from(client.get("/admin/"))})
+    for url in ["/admin/", "/admin/brands", "/admin/brands/new", "/admin/regions", "/admin/branches",
+                "/admin/branches/new", "/admin/users", "/admin/users/new", "/dashboard/"]:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert f'<html lang="{language}">' in page.get_data(as_text=True)
+
+
+def test_dates_are_formatted_for_the_locale(app):
+    from datetime import date
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+
+    from audit.i18n import format_date, format_percent
+
+    with app.test_request_context():
+        with force_locale("hu"):
+            assert format_date(date(2026, 3, 5), "long") == "2026. március 5."
+            assert format_percent(87.25) == "87,3%"  # half up, once
+            assert format_percent(None) == "—"
+        with force_locale("ru"):
+            assert "марта" in format_date(date(2026, 3, 5), "long")
+            assert format_percent(Decimal("66.6667")) == "66,7\u00a0%"
+        with force_locale("en"):
+            assert format_percent(100) == "100.0%"

@@ -1,0 +1,144 @@
+"""The domain tables on SQLite and PostgreSQL: constraints, named queries, migrations."""
+import os
+import sqlite3
+from datetime import date, timedelta
+
+import pytest
+from peewee import IntegrityError
+
+from audit import create_app
+from audit.db import database
+from audit.migrations import LATEST, current_version, migrate_database
+from audit.models import (
+    Action,
+    Answer,
+    Branch,
+    Checklist,
+    ChecklistVersion,
+    Region,
+    User,
+    Visit,
+    VisitState,
+    utcnow,
+)
+from conftest import engine
+
+HERE = os.path.dirname(__file__)
+
+
+@pytest.fixture
+def visit(db, org):
+    checklist = Checklist.create(slug="mini")
+    version = ChecklistVersion.create(
+        checklist=checklist, number=1, is_published=True, content={"id": "mini"}, content_hash="x"
+    )
+    return Visit.create(
+        branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+        planned_from=date.today(), planned_to=date.today() + timedelta(days=7),
+    )
+
+
+def test_database_engine_is_the_one_under_test(db):
+    if engine() == "sqlite":
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 5000
+    else:
+        assert db.execute_sql("SHOW server_version").fetchone()[0].startswith(("15", "16", "17"))
+
+
+def test_branch_codes_are_unique_within_a_region(db, org):
+    with pytest.raises(IntegrityError):
+        with db.atomic():
+            Branch.create(region=org["regions"][0], code="BUD-01", name="Copy", address="x", city="y", country="HU")
+
+
+def test_a_region_with_branches_cannot_be_deleted(db, org):
+    with pytest.raises(IntegrityError):
+        with db.atomic():
+            Region.delete().where(Region.id == org["regions"][0].id).execute()
+    assert Region.select().count() == 2
+
+
+def test_one_answer_per_item_and_answers_go_with_their_visit(db, visit):
+    Answer.create(visit=visit, item_id="greeted", value="yes")
+    with pytest.raises(IntegrityError):
+        with db.atomic():
+            Answer.create(visit=visit, item_id="greeted", value="no")
+    Visit.delete().where(Visit.id == visit.id).execute()
+    assert Answer.select().count() == 0
+
+
+def test_visit_uuid_is_unique(db, visit):
+    with pytest.raises(IntegrityError):
+        with db.atomic():
+            Visit.create(uuid=visit.uuid, branch=visit.branch, checklist_version=visit.checklist_version,
+                         shopper=visit.shopper, planned_from=date.today(), planned_to=date.today())
+
+
+def test_json_content_round_trips_unicode(db, visit):
+    text = {"en": "Greeting", "ru": "Приветствие", "ro": "Salutul și zâmbetul", "hu": "Köszöntés ő ű"}
+    Answer.create(visit=visit, item_id="note", value=text)
+    assert Answer.get(Answer.item_id == "note").value == text
+
+
+def test_branch_summary_counts_only_approved_visits_in_the_period(db, visit, org):
+    now = utcnow()
+    visit.state, visit.ended_at, visit.score = VisitState.APPROVED.value, now, 80
+    visit.save()
+    for state, score, ended in [(VisitState.APPROVED.value, 60, now), (VisitState.SUBMITTED.value, 10, now),
+                                (VisitState.APPROVED.value, 0, now - timedelta(days=400))]:
+        Visit.create(branch=visit.branch, checklist_version=visit.checklist_version, shopper=visit.shopper,
+                     planned_from=date.today(), planned_to=date.today(), state=state, score=score, ended_at=ended)
+    summary = Visit.branch_summary([visit.branch.id], now - timedelta(days=30))
+    count, mean, last = summary[visit.branch.id]
+    assert count == 2
+    assert float(mean) == pytest.approx(70.0)
+
+
+def test_open_actions_of_a_branch_by_due_date(db, visit, org):
+    manager = org["users"]["manager"]
+    Action.create(branch=visit.branch, what="Train staff on greeting", owner="Store lead",
+                  due_date=date.today() + timedelta(days=20), created_by=manager)
+    Action.create(branch=visit.branch, what="Fix the queue sign", owner="Facilities",
+                  due_date=date.today() + timedelta(days=5), created_by=manager)
+    Action.create(branch=visit.branch, what="Done already", owner="x", status="done",
+                  due_date=date.today(), created_by=manager)
+    assert [a.what for a in Action.open_for_branch(visit.branch)] == ["Fix the queue sign", "Train staff on greeting"]
+
+
+def test_migrating_a_current_database_changes_nothing(db):
+    assert current_version() == LATEST
+    assert migrate_database() == (LATEST, LATEST)
+
+
+def test_old_schema_is_upgraded_in_place_keeping_its_rows(db, org):
+    # Take the database back to schema version 1, then upgrade it.
+    db.execute_sql('ALTER TABLE "user" DROP COLUMN session_epoch')
+    db.execute_sql("ALTER TABLE visit DROP COLUMN checkin_distance_m")
+    db.execute_sql("UPDATE schema_version SET version = 1")
+    assert migrate_database() == (1, LATEST)
+    manager = User.get(User.email == "manager@example.com")
+    assert manager.session_epoch == 0
+    assert manager.region_ids() == {org["regions"][0].id}
+
+
+def test_an_old_sqlite_file_is_upgraded_by_init_db(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with open(os.path.join(HERE, "data", "audit-schema-v1.sql"), encoding="utf-8") as f:
+        con = sqlite3.connect(path)
+        con.executescript(f.read())
+        con.close()
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{path}",
+                      "MEDIA_DIR": str(tmp_path / "media")})
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert f"Upgraded the database from schema version 1 to {LATEST}." in result.output
+    with database.connection_context():
+        user = User.get(User.email == "old.manager@example.com")
+        assert (user.name, user.session_epoch) == ("Régi Menedzser", 0)
+        assert Branch.get(Branch.code == "BUD-01").name == "Aurora Váci utca"
+        columns = {c.name for c in database.get_columns("visit")}
+        assert "checkin_distance_m" in columns
+    again = app.test_cli_runner().invoke(args=["init-db"])
+    assert f"The database is up to date (schema version {LATEST})." in again.output

@@ -1,0 +1,125 @@
+"""PDF reports rendered by WeasyPrint, read back as text and as a picture."""
+import io
+import os
+import subprocess
+
+import pytest
+from flask_babel import force_locale, gettext
+from PIL import Image
+from pypdf import PdfReader
+from weasyprint import HTML
+
+from audit.db import database
+from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
+from audit.i18n import format_percent
+from audit.media import store_logo
+from audit.models import Brand, Branch, Visit, VisitState, utcnow
+from audit.reports.render import AppFileFetcher
+from conftest import login
+from tests_support import tiny_png
+
+
+@pytest.fixture
+def demo(app):
+    with app.app_context(), database.connection_context():
+        load_demo()
+        bud = Branch.get(Branch.code == "BUD-01")
+    return {"branch_id": bud.id}
+
+
+def _manager_client(app, email="manager.hu@example.com"):
+    client = app.test_client()
+    assert login(client, email, DEMO_PASSWORD).status_code == 302
+    return client
+
+
+def _pdf_text(data):
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def _expected_scores(app, branch_id, language):
+    with app.test_request_context(), database.connection_context(), force_locale(language):
+        since = utcnow().replace(year=utcnow().year - 1)
+        visits = Visit.select().where((Visit.branch == branch_id) & (Visit.state == VisitState.APPROVED.value))
+        return [format_percent(v.score) for v in visits if v.ended_at > since]
+
+
+@pytest.mark.parametrize("language", ["hu", "ru"])
+def test_branch_report_reads_back_in_the_readers_language(app, demo, language):
+    client = _manager_client(app)
+    response = client.get(f"/reports/branches/{demo['branch_id']}/visits.pdf?lang={language}")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    text = _pdf_text(response.data)
+    assert "Aurora Electronics" in text and "Aurora Váci utca" in text
+    with app.test_request_context(), force_locale(language):
+        heading = gettext("Approved visits")
+    assert heading != "Approved visits"  # a real translation, not the English fallback
+    assert heading in text
+    scores = _expected_scores(app, demo["branch_id"], language)
+    assert len(scores) == 6
+    for score in scores:
+        assert score.replace("\u00a0", " ") in text.replace("\u00a0", " ")
+    if language == "ru":
+        assert "Период" in text or "период" in text
+
+
+def test_branch_report_names_no_shopper(app, demo):
+    client = _manager_client(app)
+    text = _pdf_text(client.get(f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=en").data)
+    dashboard = client.get("/dashboard/").get_data(as_text=True)
+    shopper_names = [name for _email, name, role, _l, _r in ACCOUNTS if role.value == "shopper"]
+    for name in shopper_names:
+        assert name not in text and name not in dashboard
+
+
+def test_report_carries_the_brand_logo_and_first_page_is_not_blank(app, demo, tmp_path):
+    with app.app_context(), database.connection_context():
+        name = store_logo(tiny_png((200, 80), "#d4145a"), app.config["MEDIA_DIR"], 2**20, 10**6)
+        Brand.update(logo_file=name).where(Brand.name == "Aurora Electronics").execute()
+    client = _manager_client(app)
+    data = client.get(f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=hu").data
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages[0].images) >= 1
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(data)
+    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
+    png = next(p for p in os.listdir(tmp_path) if p.startswith("page") and p.endswith(".png"))
+    with Image.open(tmp_path / png) as page:
+        grey = page.convert("L")
+        dark = sum(1 for value in grey.getdata() if value < 200)
+    assert dark > 2000  # text, table and the brand bar; a blank page has none
+
+
+def test_unknown_report_language_is_a_missing_page(app, demo):
+    client = _manager_client(app)
+    assert client.get(f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=xx").status_code == 404
+
+
+def test_hostile_text_is_printed_as_text_and_fetches_nothing(app, demo):
+    hostile = '<img src="http://127.0.0.1:9/evil.png"> <link rel="stylesheet" href="file:///etc/passwd">'
+    with app.app_context(), database.connection_context():
+        Branch.update(name=hostile).where(Branch.id == demo["branch_id"]).execute()
+    client = _manager_client(app)
+    text = _pdf_text(client.get(f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=en").data)
+    assert '<img src="http://127.0.0.1:9/evil.png">' in text.replace("\n", " ")
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:9/x.png", "https://example.com/logo.png", "file:///etc/passwd",
+     "ftp://example.com/a.css", "file:///work/../etc/hosts"],
+)
+def test_report_fetcher_refuses_everything_but_the_apps_files(app, url):
+    fetcher = AppFileFetcher([app.static_folder, app.config["MEDIA_DIR"]])
+    HTML(string=f'<p>x</p><img src="{url}"><link rel="stylesheet" href="{url}">',
+         url_fetcher=fetcher).write_pdf()
+    assert fetcher.refused == [url, url] or set(fetcher.refused) == {url}
+
+
+def test_report_fetcher_serves_the_apps_static_files(app):
+    fetcher = AppFileFetcher([app.static_folder])
+    icon = os.path.join(app.static_folder, "icons", "icon-192.png")
+    pdf = HTML(string=f'<img src="file://{icon}">', url_fetcher=fetcher).write_pdf()
+    assert fetcher.refused == []
+    assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1
