@@ -1,10 +1,13 @@
 """Command line: `flask init-db`, `flask demo`, `flask translate ...`."""
+import glob
+import json
 import os
 import subprocess
 import sys
 
 import click
 from flask import current_app
+from flask.cli import AppGroup, with_appcontext
 
 from . import ROOT
 from .db import database
@@ -14,9 +17,11 @@ def init_app(app):
     app.cli.add_command(init_db_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(translate)
+    app.cli.add_command(checklists)
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database, or upgrade an older one in place."""
     from .migrations import migrate_database
@@ -33,6 +38,7 @@ def init_db_command():
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@with_appcontext
 def demo_command(if_empty):
     """Load realistic demo data: brands, regions, branches, accounts and six months of visits."""
     from .demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
@@ -54,7 +60,7 @@ def demo_command(if_empty):
         click.echo(f"  {role:<9} {email}")
 
 
-@click.group()
+@click.group(cls=AppGroup)
 def translate():
     """Translation catalogs: extract, update, compile."""
 
@@ -82,3 +88,117 @@ def compile():
 def init(lang):
     """Start a catalog for a new language."""
     _pybabel("init", "-i", "translations/messages.pot", "-d", "translations", "-l", lang)
+
+
+@click.group(cls=AppGroup)
+def checklists():
+    """Checklist files: validate, score, load into the database, export."""
+
+
+@checklists.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def validate_command(paths):
+    """Check checklist files; prints "PATH: ok" or one "PATH:LINE: message" per problem."""
+    from .checklist import ChecklistError, load_checklist_file
+
+    failed = False
+    for path in paths:
+        try:
+            load_checklist_file(path)
+            click.echo(f"{path}: ok")
+        except ChecklistError as error:
+            failed = True
+            for problem in error.problems:
+                click.echo(str(problem))
+    sys.exit(1 if failed else 0)
+
+
+def _read_answers(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            answers = json.load(f)
+    except OSError as error:
+        raise click.ClickException(f"{path}: cannot read the answers file ({error.strerror}).")
+    except json.JSONDecodeError as error:
+        raise click.ClickException(f"{path}:{error.lineno}: not valid JSON ({error.msg}).")
+    if not isinstance(answers, dict):
+        raise click.ClickException(f"{path}: the answers must be a JSON object of item id to value.")
+    return answers
+
+
+@checklists.command("score")
+@click.argument("path", type=click.Path())
+@click.argument("answers_path", metavar="ANSWERS.json", type=click.Path())
+def score_command(path, answers_path):
+    """Score answers against a checklist file and print the result as JSON."""
+    from .checklist import ChecklistError, load_checklist_file
+    from .scoring import check_answers, score
+
+    try:
+        checklist = load_checklist_file(path)
+    except ChecklistError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(1)
+    try:
+        answers = _read_answers(answers_path)
+    except click.ClickException as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(2)
+    problems = check_answers(checklist, answers)
+    if problems:
+        for problem in problems:
+            click.echo(f"{answers_path}: {problem}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps(score(checklist, answers).to_json(places=2), ensure_ascii=False))
+
+
+@checklists.command("load")
+@click.argument("paths", nargs=-1, type=click.Path())
+def load_command(paths):
+    """Publish checklist files (default: all of checklists/) as new versions where they changed."""
+    from .checklist import ChecklistError
+    from .migrations import migrate_database
+    from .operations import publish_checklist_file
+
+    paths = paths or sorted(glob.glob(os.path.join(current_app.config["CHECKLIST_DIR"], "*.yaml")))
+    failed = False
+    with database.connection_context():
+        migrate_database()
+        for path in paths:
+            try:
+                version, created = publish_checklist_file(path)
+            except ChecklistError as error:
+                failed = True
+                for problem in error.problems:
+                    click.echo(str(problem))
+                continue
+            slug = version.checklist.slug
+            if created:
+                click.echo(f"{path}: published {slug} version {version.number}")
+            else:
+                click.echo(f"{path}: unchanged, {slug} stays at version {version.number}")
+    sys.exit(1 if failed else 0)
+
+
+@checklists.command("export")
+@click.argument("checklist_id")
+@click.option("--version", "number", type=int, help="Version number (default: the latest published).")
+@click.option("--output", "-o", type=click.Path(), help="Write to this file instead of the screen.")
+def export_command(checklist_id, number, output):
+    """Write a checklist version back to YAML."""
+    from .checklist import dump_checklist_yaml
+    from .models import ChecklistVersion
+
+    with database.connection_context():
+        version = ChecklistVersion.find(checklist_id, number)
+        if version is None:
+            which = f"version {number}" if number else "published version"
+            raise click.ClickException(f"Checklist {checklist_id!r} has no {which}.")
+        text = dump_checklist_yaml(version.content)
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+        click.echo(f"Wrote {checklist_id} version {version.number} to {output}")
+    else:
+        click.echo(text, nl=False)

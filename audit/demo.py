@@ -6,10 +6,9 @@ from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 
-from .checklist import content_hash, load_checklist_file
 from .db import database
 from .models import Brand, Branch, ManagerRegion, Region, Role, User, Visit, VisitState, utcnow
-from .operations import publish_checklist, score_and_store_answers
+from .operations import publish_checklist_file, score_and_store_answers
 from .security import hash_password
 
 DEMO_PASSWORD = "demo-password"
@@ -76,6 +75,8 @@ def _answer_for(item, quality, rng):
     kind = item["type"]
     if item.get("na") and rng.random() < 0.12:
         return "na"
+    if item.get("critical"):
+        quality = 0.92 + 0.08 * quality  # critical failures are the exception, as in real audits
     if kind == "yesno":
         return "yes" if rng.random() < quality else "no"
     if kind == "scale":
@@ -123,9 +124,8 @@ def load_library():
     """Publish every checklist file of the library; returns {checklist id: version}."""
     versions = {}
     for path in sorted(glob.glob(os.path.join(current_app.config["CHECKLIST_DIR"], "*.yaml"))):
-        data = load_checklist_file(path)
-        version, _created = publish_checklist(data, content_hash(data))
-        versions[data["id"]] = version
+        version, _created = publish_checklist_file(path)
+        versions[version.checklist.slug] = version
     return versions
 
 

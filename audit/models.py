@@ -191,6 +191,14 @@ class ChecklistVersion(BaseModel):
     class Meta:
         indexes = ((("checklist", "number"), True),)
 
+    @classmethod
+    def find(cls, slug, number=None):
+        """Version `number` of a checklist, or its latest published version."""
+        query = cls.select(cls, Checklist).join(Checklist).where(Checklist.slug == slug)
+        if number is not None:
+            return query.where(cls.number == number).first()
+        return query.where(cls.is_published).order_by(cls.number.desc()).first()
+
     def title(self, language):
         titles = self.content.get("title", {})
         return titles.get(language) or titles.get(self.content["languages"][0], self.checklist.slug)

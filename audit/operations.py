@@ -1,6 +1,7 @@
 """Plain functions that change stored data, each in one transaction."""
 from decimal import Decimal
 
+from .checklist import content_hash, load_checklist_file
 from .db import database
 from .models import (
     Answer,
@@ -97,6 +98,12 @@ def publish_checklist(data, content_hash):
             published_at=utcnow(),
         )
         return version, True
+
+
+def publish_checklist_file(path):
+    """Validate a checklist file and publish it when its content changed; see publish_checklist."""
+    data = load_checklist_file(path)
+    return publish_checklist(data, content_hash(data))
 
 
 def _stored(fraction):

@@ -3,6 +3,15 @@
 A checklist file is edited by people and translators, so validation reports every problem at once, each
 as "file:line: message" naming the field and the bad value, and never lets a traceback through. The
 normalised dict it returns is plain data (defaults filled in) that `audit.scoring.score` takes as is.
+
+Choices where the format description is silent:
+- Section ids are unique among sections, item ids across the whole file, option ids within an item.
+  Ids are lowercase snake_case; the checklist id may also use hyphens (it names the file).
+- Only true/false are booleans (YAML 1.2), so `in: [yes, no]` and an option id `no` stay text, and
+  `critical: yes` is reported rather than guessed.
+- text and photo items may have id, type, text, help, na, dimension and show_if; weight, critical,
+  thresholds and require_*_on_fail are reported as meaningless on them. `unit` is for number items.
+- Every translation mapping must hold every declared language and no other one.
 """
 
 import hashlib
@@ -143,6 +152,7 @@ class _Validator:
         return value
 
     def check_number(self, value, where, label, field, low=None, high=None, above=None):
+        """Report a value that is not a finite number or lies outside the bounds; True when usable."""
         if not _is_number(value):
             self.report(where, _says(label, f"{field} must be a number (got {describe(value)})"))
             return False
@@ -238,6 +248,9 @@ class _Validator:
             else:
                 seen.add(language)
                 self.required_languages.append(language)
+        if not self.required_languages:
+            # Without one usable language every translation would be reported; report the list once.
+            self.declared_languages = None
 
     def check_bands(self, bands):
         where = ("bands",)

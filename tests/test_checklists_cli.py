@@ -1,0 +1,150 @@
+"""`flask checklists validate|score|load|export`: exit codes and messages as the file's author reads them."""
+import json
+import os
+
+import pytest
+
+from audit import ROOT
+from audit.checklist import load_checklist_file, load_checklist_text
+from audit.db import database
+from audit.models import Checklist, ChecklistVersion
+
+SHIPPED = sorted(os.path.join(ROOT, "checklists", name) for name in os.listdir(os.path.join(ROOT, "checklists"))
+                 if name.endswith(".yaml"))
+
+SMALL = """\
+id: small-visit
+languages: [en, ru]
+title: {en: Small visit, ru: Небольшой визит}
+critical_cap: 40
+bands:
+  - {min: 80, label: {en: Good, ru: Хорошо}}
+  - {min: 0, label: {en: Poor, ru: Плохо}}
+sections:
+  - id: welcome
+    title: {en: Welcome, ru: Приветствие}
+    items:
+      - id: greeted
+        type: yesno
+        critical: true
+        weight: 2
+        dimension: politeness
+        text: {en: "Greeted?", ru: "Поприветствовали?"}
+      - id: wait
+        type: timer
+        thresholds: [{max: 60, points: 1}, {max: 180, points: 0.5}]
+        text: {en: Wait, ru: Ожидание}
+"""
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def small(tmp_path):
+    path = tmp_path / "small-visit.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    return path
+
+
+def test_shipped_checklists_validate(runner):
+    assert len(SHIPPED) >= 2
+    result = runner.invoke(args=["checklists", "validate", *SHIPPED])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": ok") == len(SHIPPED)
+
+
+def test_validate_names_file_and_line_of_each_problem(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace("weight: 2", "weight: heavy").replace("max: 180", "max: 30"), encoding="utf-8")
+    result = runner.invoke(args=["checklists", "validate", str(bad)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{bad}:15: ") and "weight" in lines[0] and "heavy" in lines[0]
+    assert lines[1].startswith(f"{bad}:20: ") and "ascending" in lines[1]
+    assert "Traceback" not in result.output
+
+
+def test_validate_reports_yaml_syntax_and_missing_file_without_traceback(runner, tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nsections: [\n", encoding="utf-8")
+    result = runner.invoke(args=["checklists", "validate", str(broken), str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 1
+    assert f"{broken}:" in result.output and "missing.yaml" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_score_prints_the_result_as_json(runner, small, tmp_path):
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"greeted": "no", "wait": 100}))
+    result = runner.invoke(args=["checklists", "score", str(small), str(answers)])
+    assert result.exit_code == 0, result.output
+    # greeted 0/2, wait 0.5/1 -> 0.5/3 = 16.67 %; critical failure, capped at 40 anyway
+    assert json.loads(result.output) == {
+        "overall": 16.67, "sections": {"welcome": 16.67}, "dimensions": {"politeness": 0.0},
+        "critical_failures": ["greeted"], "band": "Poor",
+    }
+
+
+@pytest.mark.parametrize(
+    "answers,needle",
+    [({"greeted": "maybe"}, "greeted"), ({"unknown_item": "yes"}, "unknown_item"), ({"wait": -5}, "wait")],
+)
+def test_score_refuses_impossible_answers_with_exit_2(runner, small, tmp_path, answers, needle):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers))
+    result = runner.invoke(args=["checklists", "score", str(small), str(path)])
+    assert result.exit_code == 2
+    assert needle in result.output
+
+
+def test_score_refuses_answers_that_are_not_json(runner, small, tmp_path):
+    path = tmp_path / "answers.json"
+    path.write_text("{greeted: yes")
+    result = runner.invoke(args=["checklists", "score", str(small), str(path)])
+    assert result.exit_code == 2 and "not valid JSON" in result.output
+
+
+def test_load_publishes_only_changed_files(runner, small):
+    first = runner.invoke(args=["checklists", "load", str(small)])
+    assert first.exit_code == 0 and "published small-visit version 1" in first.output
+    again = runner.invoke(args=["checklists", "load", str(small)])
+    assert "unchanged, small-visit stays at version 1" in again.output
+    small.write_text(SMALL.replace("Small visit", "Small store visit"), encoding="utf-8")
+    changed = runner.invoke(args=["checklists", "load", str(small)])
+    assert "published small-visit version 2" in changed.output
+    with database.connection_context():
+        versions = ChecklistVersion.select().join(Checklist).where(Checklist.slug == "small-visit")
+        assert sorted(v.number for v in versions) == [1, 2]
+
+
+def test_load_without_paths_loads_the_whole_library(runner):
+    result = runner.invoke(args=["checklists", "load"])
+    assert result.exit_code == 0, result.output
+    with database.connection_context():
+        assert Checklist.select().count() == len(SHIPPED)
+
+
+def test_load_refuses_an_invalid_file_and_stores_nothing_of_it(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace("type: timer", "type: stopwatch"), encoding="utf-8")
+    result = runner.invoke(args=["checklists", "load", str(bad)])
+    assert result.exit_code == 1 and "stopwatch" in result.output
+    with database.connection_context():
+        assert Checklist.select().count() == 0
+
+
+def test_export_writes_yaml_that_loads_to_the_same_content(runner, small, tmp_path):
+    runner.invoke(args=["checklists", "load", str(small)])
+    out = tmp_path / "exported.yaml"
+    result = runner.invoke(args=["checklists", "export", "small-visit", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert load_checklist_file(str(out)) == load_checklist_text(SMALL, "small.yaml")
+
+
+def test_export_of_an_unknown_checklist_says_so(runner):
+    result = runner.invoke(args=["checklists", "export", "nope"])
+    assert result.exit_code == 1 and "Checklist 'nope' has no published version." in result.output

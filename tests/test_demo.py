@@ -1,0 +1,47 @@
+"""`flask demo`: a realistic organisation and six months of scored visits."""
+from decimal import Decimal
+
+from audit.db import database
+from audit.models import Answer, Brand, Branch, Region, User, Visit, VisitState
+from audit.scoring import score
+
+
+def test_demo_loads_the_organisation_and_prints_the_logins(app):
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "manager.hu@example.com" in result.output and "demo-password" in result.output
+    with database.connection_context():
+        assert (Brand.select().count(), Region.select().count(), Branch.select().count()) == (2, 3, 12)
+        roles = [u.role for u in User.select()]
+        assert (roles.count("auditor"), roles.count("manager"), roles.count("shopper")) == (1, 2, 3)
+        managers = {u.email: u.region_ids() for u in User.select().where(User.role == "manager")}
+        assert managers["manager.hu@example.com"] != managers["manager.ee@example.com"]
+        approved = Visit.select().where(Visit.state == VisitState.APPROVED.value)
+        assert approved.count() == 72
+        assert Visit.select().where(Visit.state == VisitState.ASSIGNED.value).count() == 12
+        months = {v.ended_at.strftime("%Y-%m") for v in approved}
+        assert len(months) >= 6
+
+
+def test_demo_scores_are_the_scoring_functions(app):
+    app.test_cli_runner().invoke(args=["demo"])
+    with database.connection_context():
+        scores = []
+        for visit in Visit.select().where(Visit.state == VisitState.APPROVED.value):
+            answers = {a.item_id: a.value for a in Answer.select().where(Answer.visit == visit)}
+            expected = score(visit.checklist_version.content, answers).overall
+            assert abs(Decimal(expected.numerator) / expected.denominator - visit.score) < Decimal("0.0001")
+            scores.append(visit.score)
+    assert min(scores) >= 0 and max(scores) <= 100
+    assert max(scores) - min(scores) > 15  # branches differ, or dashboards would show nothing
+
+
+def test_demo_refuses_a_database_that_has_data_but_if_empty_is_quiet(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code != 0 and "not empty" in again.output
+    quiet = runner.invoke(args=["demo", "--if-empty"])
+    assert quiet.exit_code == 0 and "demo data not loaded" in quiet.output
+    with database.connection_context():
+        assert Brand.select().count() == 2
