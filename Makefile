@@ -1,4 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
+SHELL  := /bin/bash
 VENV   := .venv
 PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app app
@@ -13,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 translations: $(STAMP)
-	$(PY) -m babel.messages.frontend compile --use-fuzzy=no -d translations 2>&1 | grep -v '^compiling' || true
+	$(PY) -m babel.messages.frontend compile -d translations 2>&1 | grep -v '^compiling catalog'; test $${PIPESTATUS[0]} -eq 0
 
 ## run: the app on the embedded SQLite database with demo data, at http://127.0.0.1:5000
 run: $(STAMP) translations

@@ -1,6 +1,4 @@
 """Plain functions that change stored data, each in one transaction."""
-from decimal import Decimal
-
 from .checklist import content_hash, load_checklist_file
 from .db import database
 from .models import (
@@ -15,7 +13,7 @@ from .models import (
     User,
     utcnow,
 )
-from .scoring import score
+from .scoring import display_percent, score
 from .security import hash_password
 
 
@@ -107,10 +105,8 @@ def publish_checklist_file(path):
 
 
 def _stored(fraction):
-    """A Fraction as the Decimal the database keeps (4 places); display rounds once more."""
-    if fraction is None:
-        return None
-    return (Decimal(fraction.numerator) / Decimal(fraction.denominator)).quantize(Decimal("0.0001"))
+    """A Fraction as the Decimal the database keeps: 4 places, half up, for SQL aggregates."""
+    return display_percent(fraction, 4)
 
 
 def score_and_store_answers(visit, answers, comments=None):

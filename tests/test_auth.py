@@ -98,23 +98,22 @@ def test_login_never_redirects_off_site(client, org, target):
     assert response.headers["Location"] == "/dashboard/"
 
 
-def test_login_is_rate_limited(app, client, org):
-    app.config["RATELIMIT_ENABLED"] = True
-    from audit.security import limiter
+def test_login_is_rate_limited(app_config, org):
+    from audit import create_app
 
-    limiter.enabled = True
-    limiter.reset()
-    try:
-        page = client.get("/login")
-        token = csrf_from(page)
-        codes = [
-            client.post("/login", data={"email": "x@example.com", "password": "bad", "csrf_token": token}).status_code
-            for _ in range(12)
-        ]
-    finally:
-        limiter.enabled = False
+    limited = create_app(dict(app_config, RATELIMIT_ENABLED=True))
+    client = limited.test_client()
+    token = csrf_from(client.get("/login"))
+    codes = [
+        client.post("/login", data={"email": "manager@example.com", "password": "bad", "csrf_token": token}).status_code
+        for _ in range(11)
+    ]
     assert codes[:10] == [200] * 10
     assert codes[10] == 429
+    assert "Too many attempts" in client.post("/login", data={"csrf_token": token}).get_data(as_text=True)
+    # The right password does not get through while the address is blocked.
+    blocked = client.post("/login", data={"email": "manager@example.com", "password": PASSWORD, "csrf_token": token})
+    assert blocked.status_code == 429
 
 
 def test_security_headers_on_every_page(client, org):

@@ -31,19 +31,23 @@ def test_catalog_has_no_untranslated_or_fuzzy_entry(language):
     assert not fuzzy, f"{language}: fuzzy {fuzzy}"
 
 
+# Words that really are the same in these languages (loanwords, format names).
+SAME_AS_ENGLISH = {"PDF", "E-mail", "Audit", "Auditor", "Manager"}
+
+
 @pytest.mark.parametrize("language", [code for code in LANGUAGES if code != "en"])
 def test_translations_are_not_copies_of_the_english(language):
     catalog = _catalog(language)
-    copied = [m.id for m in catalog if m.id and m.string == m.id and re.search(r"[a-z]{3}", str(m.id))]
-    assert len(copied) <= 2, f"{language}: left in English: {copied}"  # e.g. a product name
+    copied = [m.id for m in catalog if m.id and m.string == m.id and m.id not in SAME_AS_ENGLISH]
+    assert not copied, f"{language}: left in English: {copied}"
 
 
 def test_every_string_in_the_code_is_in_every_catalog(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-q", "-F", "translations/babel.cfg",
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "translations/babel.cfg",
          "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), "audit"],
-        cwd=ROOT, check=True,
+        cwd=ROOT, check=True, capture_output=True,
     )
     with open(pot, "rb") as f:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}

@@ -111,9 +111,11 @@ def _names(values):
 class _Validator:
     """Walks raw checklist data and collects a Problem for everything wrong with it."""
 
-    def __init__(self, lines, path):
+    def __init__(self, lines, path, complete=True):
         self.lines = lines if lines is not None else LineMap()
         self.path = path
+        # A draft in the editor may wait for its translators: then only the source language is required.
+        self.complete = complete
         self.problems = []
         self.declared_languages = None  # as written in `languages`, or None when unusable
         self.required_languages = []  # the supported, distinct ones every text must have
@@ -202,7 +204,8 @@ class _Validator:
                             _says(label, f"{field} in '{language}' must be text (got {describe(text)})"))
             elif not text.strip():
                 self.report(where + (language,), _says(label, f"{field} has an empty '{language}' translation"))
-        for language in self.required_languages:
+        required = self.required_languages if self.complete else self.required_languages[:1]
+        for language in required:
             if language not in value:
                 self.report(where, _says(label, f"{field} is missing the '{language}' translation"))
 
@@ -552,9 +555,12 @@ def _in_line_order(problems):
     return sorted(problems, key=lambda problem: (problem.line is None, problem.line or 0))
 
 
-def validate_checklist(data, lines=None, path="<checklist>"):
-    """Every Problem with raw checklist data (as parsed from YAML), in line order; [] when valid."""
-    validator = _Validator(lines, path)
+def validate_checklist(data, lines=None, path="<checklist>", complete=True):
+    """Every Problem with raw checklist data (as parsed from YAML), in line order; [] when valid.
+
+    complete=False accepts texts that lack a translation other than the source language's (drafts).
+    """
+    validator = _Validator(lines, path, complete)
     validator.check_checklist(data)
     return _in_line_order(validator.problems)
 
@@ -563,7 +569,7 @@ def validate_checklist(data, lines=None, path="<checklist>"):
 
 
 def _translations(texts, languages):
-    return {language: texts[language] for language in languages}
+    return {language: texts[language] for language in languages if language in texts}
 
 
 def _whole(value):
@@ -635,9 +641,9 @@ def normalise_checklist(data):
 # -- loading and writing -------------------------------------------------------------------------
 
 
-def load_checklist_data(data, path="<checklist>"):
+def load_checklist_data(data, path="<checklist>", complete=True):
     """Validate and normalise checklist data built in code (e.g. by the web editor); ChecklistError if bad."""
-    problems = validate_checklist(data, None, path)
+    problems = validate_checklist(data, None, path, complete)
     if problems:
         raise ChecklistError(problems)
     return normalise_checklist(data)

@@ -1,0 +1,351 @@
+"""The translators' spreadsheet: every text of a checklist as one row, one column per language.
+
+A translator gets the XLSX from `export_texts_xlsx`, fills in or corrects the language columns and
+sends it back; `import_texts_xlsx` copies the texts into a copy of the checklist and reports what it
+could not use. Only texts ever change: ids, types, numbers and order come from the checklist, never
+from the file, so a spreadsheet cannot break scoring.
+
+Each row is found by its key, a stable path that names one text:
+`title`, `band:90`, `dimension:care`, `section:welcome:title`, `item:greeted:text`,
+`item:greeted:help`, `item:offer:option:proactive`, `item:products:unit`.
+Item ids are unique across a checklist, so item keys need no section.
+
+The file comes from outside, so reading it never raises: a broken or hostile file becomes a problem
+in the report and the checklist comes back unchanged.
+"""
+
+import copy
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import openpyxl
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from .format import LANGUAGES
+
+SHEET_TITLE = "texts"
+KEY_HEADER = "key"
+CONTEXT_HEADER = "context"
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+# A 5 MB zip can inflate to gigabytes, and openpyxl reads some parts (shared strings) whole, so the
+# sizes the zip declares are checked before openpyxl sees it. Real translation files stay far below.
+MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
+# Enough for key, context, the six languages and a few notes columns; caps work on a crafted sheet.
+MAX_COLUMNS = 64
+
+NOT_XLSX = "The file is not an Excel workbook (.xlsx); save it from Excel or LibreOffice as .xlsx."
+
+_KEY_WIDTH = 34
+_CONTEXT_WIDTH = 36
+_LANGUAGE_WIDTH = 50
+
+
+@dataclass(frozen=True)
+class TranslatableText:
+    """One text of a checklist: its key, a short English description, and its {language: text} mapping."""
+
+    key: str
+    context: str
+    texts: dict
+
+
+@dataclass
+class ImportReport:
+    """What an import did: how many texts changed, keys it did not know, and cells it could not use.
+
+    `unknown_keys` and `problems` hold (cell reference, key or message) pairs, like ("A7", "item:x:text");
+    the reference is None for a problem with the whole file.
+    """
+
+    changed: int = 0
+    unknown_keys: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+
+
+# -- the texts of a checklist ----------------------------------------------------------------------
+
+
+def _number_key(value):
+    # A band min read as 90.0 must give the same key as 90, or re-imports would not find it.
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _item_texts(item, section_id):
+    item_id = item["id"]
+    where = f"section {section_id}"
+    yield TranslatableText(f"item:{item_id}:text", f"Item text ({where})", item["text"])
+    if "help" in item:
+        yield TranslatableText(f"item:{item_id}:help", f"Help for item {item_id} ({where})", item["help"])
+    for option in item.get("options", []):
+        yield TranslatableText(
+            f"item:{item_id}:option:{option['id']}",
+            f"Answer option of item {item_id} ({where})",
+            option["text"],
+        )
+    if "unit" in item:
+        yield TranslatableText(f"item:{item_id}:unit", f"Unit of the number in item {item_id} ({where})",
+                               item["unit"])
+
+
+def translatable_texts(checklist):
+    """Every text of a normalised checklist in file order; the mappings are the checklist's own."""
+    yield TranslatableText("title", "Checklist title", checklist["title"])
+    for band in checklist.get("bands") or []:
+        key = _number_key(band["min"])
+        yield TranslatableText(f"band:{key}", f"Score band label (from {key}%)", band["label"])
+    for tag, labels in (checklist.get("dimensions") or {}).items():
+        yield TranslatableText(f"dimension:{tag}", f"Service quality dimension ({tag})", labels)
+    for section in checklist["sections"]:
+        yield TranslatableText(f"section:{section['id']}:title", f"Section title ({section['id']})",
+                               section["title"])
+        for item in section["items"]:
+            yield from _item_texts(item, section["id"])
+
+
+# -- export ----------------------------------------------------------------------------------------
+
+
+def _as_cell_text(text):
+    # Excel cannot store most control characters; openpyxl would refuse the whole workbook.
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def _write_text(sheet, row, column, text, style):
+    cell = sheet.cell(row=row, column=column, value=_as_cell_text(text))
+    # A text starting with "=" must stay text: as a formula it would run in the translator's Excel.
+    cell.data_type = "s"
+    cell.alignment = style
+    return cell
+
+
+def export_texts_xlsx(checklist):
+    """The checklist's texts as an XLSX workbook (bytes) for translators: one row per text."""
+    languages = list(checklist["languages"])
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_TITLE
+    wrap = Alignment(wrap_text=True, vertical="top")
+    bold = Font(bold=True)
+    # Grey marks the columns the translator should leave alone.
+    fixed = PatternFill("solid", fgColor="EEEEEE")
+
+    headers = [KEY_HEADER, CONTEXT_HEADER, *languages]
+    for column, header in enumerate(headers, start=1):
+        _write_text(sheet, 1, column, header, wrap).font = bold
+    for row, text in enumerate(translatable_texts(checklist), start=2):
+        _write_text(sheet, row, 1, text.key, wrap).fill = fixed
+        _write_text(sheet, row, 2, text.context, wrap).fill = fixed
+        for column, language in enumerate(languages, start=3):
+            _write_text(sheet, row, column, text.texts.get(language, ""), wrap)
+
+    sheet.freeze_panes = "A2"
+    widths = [_KEY_WIDTH, _CONTEXT_WIDTH] + [_LANGUAGE_WIDTH] * len(languages)
+    for column, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width
+
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+# -- import ----------------------------------------------------------------------------------------
+
+
+def _cell_ref(row, column):
+    return f"{get_column_letter(column)}{row}"
+
+
+def _check_archive(data):
+    """A sentence saying why `data` cannot be an XLSX file, or None when it may be one."""
+    if len(data) > MAX_FILE_BYTES:
+        return f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; a translation file is far smaller."
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        return NOT_XLSX
+    if unzipped > MAX_UNZIPPED_BYTES:
+        return "The workbook unpacks to more than 100 MB; a translation file is far smaller."
+    return None
+
+
+def _open_sheet(data):
+    """(workbook, worksheet) of the uploaded XLSX, or raises ValueError with a sentence for the user."""
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception:
+        # The bytes come from an upload: openpyxl fails on them in many ways (KeyError for a missing
+        # part, XML parse errors, TypeError...), and all mean the same thing to the user.
+        raise ValueError(NOT_XLSX) from None
+    names = workbook.sheetnames
+    if not names:
+        workbook.close()
+        raise ValueError("The workbook has no worksheet.")
+    # A translator may rename the sheet; the first one is the best guess then.
+    name = SHEET_TITLE if SHEET_TITLE in names else names[0]
+    return workbook, workbook[name]
+
+
+def _read_rows(sheet):
+    """The sheet's rows as lists of (value, data_type), or raises ValueError when there are too many."""
+    rows = []
+    for cells in sheet.iter_rows(max_col=MAX_COLUMNS):
+        if len(rows) >= MAX_ROWS:
+            raise ValueError(f"The worksheet has more than {MAX_ROWS} rows; a translation file has one row per text.")
+        rows.append([(cell.value, cell.data_type) for cell in cells])
+    return rows
+
+
+def _read_workbook(data):
+    """The rows of the texts worksheet, or raises ValueError with a sentence for the user."""
+    problem = _check_archive(data)
+    if problem:
+        raise ValueError(problem)
+    workbook, sheet = _open_sheet(data)
+    try:
+        return _read_rows(sheet)
+    except ValueError:
+        raise
+    except Exception:
+        # Same reason as in _open_sheet: a damaged sheet fails while it is streamed, not when opened.
+        raise ValueError("The worksheet cannot be read; save the workbook again as .xlsx.") from None
+    finally:
+        workbook.close()
+
+
+def _describe_value(value):
+    """How a non-text cell value reads in a message: 'the number 5', 'a date'."""
+    if isinstance(value, bool):
+        return f"the true/false value {str(value).upper()}"
+    if isinstance(value, float) and value.is_integer():
+        return f"the number {int(value)}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, (datetime, date, time, timedelta)):
+        return "a date or time"
+    return f"a {type(value).__name__} value"
+
+
+@dataclass
+class _Columns:
+    """Where the key and the language columns are (1-based column numbers)."""
+
+    key: int | None = None
+    languages: dict = field(default_factory=dict)  # language -> column
+
+
+def _find_columns(header, checklist_languages, report):
+    columns = _Columns()
+    for column, (value, _type) in enumerate(header, start=1):
+        ref = _cell_ref(1, column)
+        name = value.strip() if isinstance(value, str) else value
+        if name is None or name == "":
+            continue
+        if not isinstance(name, str):
+            report.problems.append((ref, f"The header {_describe_value(name)} is not a column name; "
+                                         "the column was ignored."))
+            continue
+        lowered = name.lower()
+        if lowered == KEY_HEADER and columns.key is None:
+            columns.key = column
+        elif lowered == CONTEXT_HEADER:
+            continue
+        elif lowered in checklist_languages and lowered not in columns.languages:
+            columns.languages[lowered] = column
+        elif lowered in checklist_languages or lowered == KEY_HEADER:
+            report.problems.append((ref, f"The column '{name}' appears twice; only the first one was used."))
+        else:
+            known = ", ".join(checklist_languages)
+            what = "language" if lowered in LANGUAGES else "column"
+            report.problems.append((ref, f"The {what} '{name}' is not one of this checklist's languages "
+                                         f"({known}); the column was ignored."))
+    if columns.key is None:
+        report.problems.append(("A1", f"The header row has no '{KEY_HEADER}' column, so no row can be matched "
+                                      "to a text; use the header row of the exported file."))
+    if not columns.languages:
+        known = ", ".join(checklist_languages)
+        report.problems.append(("A1", f"The header row has no language column ({known}), so there is "
+                                      "nothing to import; use the header row of the exported file."))
+    return columns
+
+
+def _cell(row, column):
+    """(value, data_type) of a row's cell; rows may end before the last column."""
+    return row[column - 1] if column <= len(row) else (None, "n")
+
+
+def _cell_text(value, data_type, ref, report):
+    """The stripped text of a language cell, or None when it is empty or unusable (then reported)."""
+    if value is None:
+        return None
+    if data_type == "f":
+        report.problems.append((ref, "The cell holds a formula; type the text itself (start it with an "
+                                     "apostrophe if it begins with =)."))
+        return None
+    if not isinstance(value, str):
+        report.problems.append((ref, f"The cell holds {_describe_value(value)}, not text; format the cell "
+                                     "as text and type it again."))
+        return None
+    # Empty and blank cells keep the current text: an unfinished sheet must not delete translations.
+    return value.strip() or None
+
+
+def _import_row(row_number, row, columns, texts_by_key, seen_rows, report):
+    key_value, _type = _cell(row, columns.key)
+    key_ref = _cell_ref(row_number, columns.key)
+    has_texts = any(_cell(row, column)[0] not in (None, "") for column in columns.languages.values())
+    if key_value is None or (isinstance(key_value, str) and not key_value.strip()):
+        if has_texts:
+            report.problems.append((key_ref, "The row has texts but no key; it was ignored."))
+        return
+    if not isinstance(key_value, str):
+        report.problems.append((key_ref, f"The key is {_describe_value(key_value)}, not text; the row was ignored."))
+        return
+    key = key_value.strip()
+    if key not in texts_by_key:
+        report.unknown_keys.append((key_ref, key))
+        return
+    if key in seen_rows:
+        report.problems.append((key_ref, f"The key '{key}' is also in row {seen_rows[key]}; "
+                                         "only that row was used."))
+        return
+    seen_rows[key] = row_number
+    texts = texts_by_key[key]
+    for language, column in columns.languages.items():
+        value, data_type = _cell(row, column)
+        text = _cell_text(value, data_type, _cell_ref(row_number, column), report)
+        # Compared stripped so that a trailing newline the file cannot keep does not count as an edit.
+        if text is not None and text != (texts.get(language) or "").strip():
+            texts[language] = text
+            report.changed += 1
+
+
+def import_texts_xlsx(checklist, data):
+    """Texts from a translators' XLSX applied to a deep copy of the checklist: (new checklist, ImportReport)."""
+    result = copy.deepcopy(checklist)
+    report = ImportReport()
+    try:
+        rows = _read_workbook(data)
+    except ValueError as error:
+        report.problems.append((None, str(error)))
+        return result, report
+    if not rows:
+        report.problems.append((None, "The worksheet is empty; use the file exported for this checklist."))
+        return result, report
+
+    columns = _find_columns(rows[0], list(result["languages"]), report)
+    if columns.key is None or not columns.languages:
+        return result, report
+    texts_by_key = {text.key: text.texts for text in translatable_texts(result)}
+    seen_rows = {}
+    for row_number, row in enumerate(rows[1:], start=2):
+        _import_row(row_number, row, columns, texts_by_key, seen_rows, report)
+    return result, report
