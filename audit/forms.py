@@ -2,6 +2,7 @@
 from babel import Locale
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
+from wtforms.fields.choices import SelectChoice as Choice
 from wtforms import (
     BooleanField,
     EmailField,
@@ -36,7 +37,7 @@ PASSWORD_MIN = 10
 
 
 def language_choices():
-    return [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
+    return [Choice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
 
 
 class LoginForm(FlaskForm):
@@ -76,7 +77,7 @@ class RegionForm(FlaskForm):
     def __init__(self, *args, region=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._region = region
-        self.brand.choices = [(b.id, b.name) for b in Brand.ordered()]
+        self.brand.choices = [Choice(b.id, b.name) for b in Brand.ordered()]
 
     def validate_name(self, field):
         other = Region.get_or_none(
@@ -93,8 +94,8 @@ PREFERRED_COUNTRIES = ("HU", "BG", "EE", "RO", "MD", "RU")
 def country_choices():
     territories = Locale.parse(current_language()).territories
     codes = [code for code in territories if len(code) == 2 and code.isalpha()]
-    preferred = [(c, territories[c]) for c in PREFERRED_COUNTRIES]
-    rest = sorted(((c, territories[c]) for c in codes if c not in PREFERRED_COUNTRIES), key=lambda p: p[1])
+    preferred = [Choice(c, territories[c]) for c in PREFERRED_COUNTRIES]
+    rest = sorted((Choice(c, territories[c]) for c in codes if c not in PREFERRED_COUNTRIES), key=lambda c: c.label)
     return preferred + rest
 
 
@@ -125,7 +126,7 @@ class BranchForm(FlaskForm):
     def __init__(self, *args, branch=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._branch = branch
-        self.region.choices = [(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
+        self.region.choices = [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
 
     def validate_code(self, field):
         other = Branch.get_or_none(
@@ -144,7 +145,7 @@ class BranchForm(FlaskForm):
         return is_valid
 
 
-ROLE_CHOICES = list(ROLE_LABELS.items())
+ROLE_CHOICES = [Choice(role, label) for role, label in ROLE_LABELS.items()]
 
 
 class UserForm(FlaskForm):
@@ -155,7 +156,7 @@ class UserForm(FlaskForm):
     name = StringField(_l("Full name"), validators=[REQUIRED, Length(max=120)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[REQUIRED])
     language = SelectField(
-        _l("Language"), choices=lambda: [("", _("Browser's language"))] + language_choices()
+        _l("Language"), choices=lambda: [Choice("", _("Browser's language"))] + language_choices()
     )
     regions = SelectMultipleField(_l("Regions (managers)"), coerce=int)
     password = PasswordField(_l("Password"), validators=[Length(max=256)])
@@ -164,7 +165,7 @@ class UserForm(FlaskForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._user = user
-        self.regions.choices = [(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
+        self.regions.choices = [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
 
     def validate_email(self, field):
         other = User.by_email(field.data)

@@ -74,6 +74,12 @@ def localized(texts, language=None):
     return texts.get(language) or next(iter(texts.values()))
 
 
+def _type_label(item_type):
+    from .editor_forms import TYPE_LABELS
+
+    return TYPE_LABELS.get(item_type, item_type)
+
+
 def init_app(app):
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
@@ -82,6 +88,7 @@ def init_app(app):
         current_language=current_language,
         localized=localized,
         state_label=lambda state: STATE_LABELS.get(state, state),
+        type_label=_type_label,
         role_label=lambda role: ROLE_LABELS.get(role, role),
     )
     app.jinja_env.filters.update(

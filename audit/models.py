@@ -178,6 +178,25 @@ class Checklist(BaseModel):
     slug = CharField(max_length=80, unique=True)
     created_at = DateTimeField(default=utcnow)
 
+    @classmethod
+    def ordered(cls):
+        return cls.select().order_by(cls.slug)
+
+    def history(self):
+        """Every version, newest first."""
+        return (
+            ChecklistVersion.select()
+            .where(ChecklistVersion.checklist == self)
+            .order_by(ChecklistVersion.number.desc())
+        )
+
+    def latest_published(self):
+        return self.history().where(ChecklistVersion.is_published).first()
+
+    def draft(self):
+        """The one editable version, if there is one."""
+        return self.history().where(~ChecklistVersion.is_published).first()
+
 
 class ChecklistVersion(BaseModel):
     checklist = ForeignKeyField(Checklist, backref="versions", on_delete="CASCADE")
@@ -198,6 +217,10 @@ class ChecklistVersion(BaseModel):
         if number is not None:
             return query.where(cls.number == number).first()
         return query.where(cls.is_published).order_by(cls.number.desc()).first()
+
+    @property
+    def is_draft(self):
+        return not self.is_published
 
     def title(self, language):
         titles = self.content.get("title", {})

@@ -135,3 +135,74 @@ def score_and_store_answers(visit, answers, comments=None):
         visit.has_critical_failure = result.is_flagged
         visit.save()
     return result
+
+
+class DraftError(ValueError):
+    """A draft operation that cannot be done; `code` names it for a translated message."""
+
+    def __init__(self, code, **details):
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+def start_draft(checklist, source):
+    """A new editable version copied from `source`; a checklist has at most one draft."""
+    with database.atomic():
+        if checklist.draft() is not None:
+            raise DraftError("draft_exists")
+        latest = checklist.history().first()
+        return ChecklistVersion.create(
+            checklist=checklist,
+            number=latest.number + 1,
+            is_published=False,
+            content=source.content,
+            content_hash=source.content_hash,
+        )
+
+
+def save_draft(version, content):
+    """Store edited content in a draft; a published version is frozen."""
+    if version.is_published:
+        raise DraftError("published_is_frozen")
+    version.content = content
+    version.content_hash = content_hash(content)
+    version.save()
+    return version
+
+
+def import_draft(data):
+    """A validated checklist file becomes the draft of its checklist (replacing an existing draft)."""
+    with database.atomic():
+        checklist, created = Checklist.get_or_create(slug=data["id"])
+        draft = None if created else checklist.draft()
+        if draft is not None:
+            return save_draft(draft, data), True
+        latest = None if created else checklist.history().first()
+        version = ChecklistVersion.create(
+            checklist=checklist,
+            number=(latest.number + 1) if latest else 1,
+            is_published=False,
+            content=data,
+            content_hash=content_hash(data),
+        )
+        return version, False
+
+
+def publish_draft(version, problems):
+    """Freeze a complete draft as the new published version; `problems` from check_complete."""
+    if problems:
+        raise DraftError("incomplete", problems=problems)
+    latest = version.checklist.latest_published()
+    if latest is not None and latest.content_hash == version.content_hash:
+        raise DraftError("unchanged", number=latest.number)
+    version.is_published = True
+    version.published_at = utcnow()
+    version.save()
+    return version
+
+
+def discard_draft(version):
+    if version.is_published:
+        raise DraftError("published_is_frozen")
+    version.delete_instance()

@@ -209,7 +209,7 @@ def _show_if_shown(condition):
 
 
 def _item_field_changes(old_item, new_item, languages):
-    """The detail for an item present in both versions: every changed field, in file order."""
+    """The detail for an item in both versions: changed values, then texts, options, thresholds, show_if."""
     parts = [_value_change(key, old_item.get(key), new_item.get(key)) for key in _ITEM_VALUE_FIELDS]
     for key in _ITEM_TEXT_FIELDS:
         parts.append(_text_change(key, old_item.get(key), new_item.get(key), languages))

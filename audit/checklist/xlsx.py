@@ -163,6 +163,10 @@ def _cell_ref(row, column):
     return f"{get_column_letter(column)}{row}"
 
 
+class _UnusableFile(Exception):
+    """The upload cannot be read as a translation file; the message is a sentence for the user."""
+
+
 def _check_archive(data):
     """A sentence saying why `data` cannot be an XLSX file, or None when it may be one."""
     if len(data) > MAX_FILE_BYTES:
@@ -170,7 +174,9 @@ def _check_archive(data):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unzipped = sum(entry.file_size for entry in archive.infolist())
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+    except Exception:
+        # zipfile rejects damaged archives in many ways (BadZipFile, NotImplementedError for an odd
+        # version byte, UnicodeDecodeError for a name...); to the user they all mean "not an XLSX".
         return NOT_XLSX
     if unzipped > MAX_UNZIPPED_BYTES:
         return "The workbook unpacks to more than 100 MB; a translation file is far smaller."
@@ -178,45 +184,46 @@ def _check_archive(data):
 
 
 def _open_sheet(data):
-    """(workbook, worksheet) of the uploaded XLSX, or raises ValueError with a sentence for the user."""
+    """(workbook, worksheet) of the uploaded XLSX, or raises _UnusableFile."""
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:
         # The bytes come from an upload: openpyxl fails on them in many ways (KeyError for a missing
         # part, XML parse errors, TypeError...), and all mean the same thing to the user.
-        raise ValueError(NOT_XLSX) from None
+        raise _UnusableFile(NOT_XLSX) from None
     names = workbook.sheetnames
     if not names:
         workbook.close()
-        raise ValueError("The workbook has no worksheet.")
+        raise _UnusableFile("The workbook has no worksheet.")
     # A translator may rename the sheet; the first one is the best guess then.
     name = SHEET_TITLE if SHEET_TITLE in names else names[0]
     return workbook, workbook[name]
 
 
 def _read_rows(sheet):
-    """The sheet's rows as lists of (value, data_type), or raises ValueError when there are too many."""
+    """The sheet's rows as lists of (value, data_type), or raises _UnusableFile when there are too many."""
     rows = []
     for cells in sheet.iter_rows(max_col=MAX_COLUMNS):
         if len(rows) >= MAX_ROWS:
-            raise ValueError(f"The worksheet has more than {MAX_ROWS} rows; a translation file has one row per text.")
+            raise _UnusableFile(f"The worksheet has more than {MAX_ROWS} rows; "
+                                "a translation file has one row per text.")
         rows.append([(cell.value, cell.data_type) for cell in cells])
     return rows
 
 
 def _read_workbook(data):
-    """The rows of the texts worksheet, or raises ValueError with a sentence for the user."""
+    """The rows of the texts worksheet, or raises _UnusableFile."""
     problem = _check_archive(data)
     if problem:
-        raise ValueError(problem)
+        raise _UnusableFile(problem)
     workbook, sheet = _open_sheet(data)
     try:
         return _read_rows(sheet)
-    except ValueError:
+    except _UnusableFile:
         raise
     except Exception:
         # Same reason as in _open_sheet: a damaged sheet fails while it is streamed, not when opened.
-        raise ValueError("The worksheet cannot be read; save the workbook again as .xlsx.") from None
+        raise _UnusableFile("The worksheet cannot be read; save the workbook again as .xlsx.") from None
     finally:
         workbook.close()
 
@@ -334,7 +341,7 @@ def import_texts_xlsx(checklist, data):
     report = ImportReport()
     try:
         rows = _read_workbook(data)
-    except ValueError as error:
+    except _UnusableFile as error:
         report.problems.append((None, str(error)))
         return result, report
     if not rows:

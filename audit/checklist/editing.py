@@ -1,0 +1,218 @@
+"""Changes the web editor makes to a checklist draft: each returns a new, validated checklist.
+
+A draft may wait for its translators (only the source language is required), so every change is
+checked with complete=False; publishing checks the complete checklist.
+"""
+
+import copy
+
+from .format import ChecklistError, Problem, load_checklist_data
+
+
+class EditError(ValueError):
+    """A change the editor cannot make; `code` says which, for a translated message."""
+
+    def __init__(self, code, **details):
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+def checked(content):
+    """Validate and normalise an edited draft; ChecklistError lists what the change broke."""
+    return load_checklist_data(content, path=content.get("id", "draft"), complete=False)
+
+
+def section_index(content, section_id):
+    for index, section in enumerate(content["sections"]):
+        if section["id"] == section_id:
+            return index
+    raise EditError("unknown_section", section=section_id)
+
+
+def item_position(content, item_id):
+    """(section index, item index) of an item."""
+    for s_index, section in enumerate(content["sections"]):
+        for i_index, item in enumerate(section["items"]):
+            if item["id"] == item_id:
+                return s_index, i_index
+    raise EditError("unknown_item", item=item_id)
+
+
+def find_item(content, item_id):
+    s_index, i_index = item_position(content, item_id)
+    return content["sections"][s_index]["items"][i_index]
+
+
+def all_ids(content):
+    """Every section and item id of the checklist: ids must be unique across the file."""
+    ids = set()
+    for section in content["sections"]:
+        ids.add(section["id"])
+        ids.update(item["id"] for item in section["items"])
+    return ids
+
+
+def items_before(content, item_id=None, section_id=None):
+    """Items that come before an item (or before the end of a section, for a new item)."""
+    earlier = []
+    for section in content["sections"]:
+        for item in section["items"]:
+            if item["id"] == item_id:
+                return earlier
+            earlier.append(item)
+        if section["id"] == section_id and item_id is None:
+            return earlier
+    return earlier
+
+
+def save_settings(content, title, critical_cap):
+    """New title texts and critical cap (None removes the cap)."""
+    draft = copy.deepcopy(content)
+    draft["title"] = title
+    if critical_cap is None:
+        draft.pop("critical_cap", None)
+    else:
+        draft["critical_cap"] = critical_cap
+    return checked(draft)
+
+
+def save_section(content, section_id, fields):
+    """Add a section at the end (section_id None) or change one; `fields` has id, title, weight."""
+    draft = copy.deepcopy(content)
+    if section_id is None:
+        section = {"items": []}
+        draft["sections"].append(section)
+    else:
+        section = draft["sections"][section_index(draft, section_id)]
+    section["id"] = fields["id"]
+    section["title"] = fields["title"]
+    if fields.get("weight") is None:
+        section.pop("weight", None)
+    else:
+        section["weight"] = fields["weight"]
+    _rename_references(draft, section_id, fields["id"])
+    return checked(draft)
+
+
+def save_item(content, section_id, item_id, item):
+    """Add an item at the end of a section (item_id None) or replace one (its id may change)."""
+    draft = copy.deepcopy(content)
+    if item_id is None:
+        draft["sections"][section_index(draft, section_id)]["items"].append(item)
+    else:
+        s_index, i_index = item_position(draft, item_id)
+        draft["sections"][s_index]["items"][i_index] = item
+        _rename_references(draft, item_id, item["id"])
+    return checked(draft)
+
+
+def _rename_references(draft, old_id, new_id):
+    # A renamed item stays the one that later show_if conditions point at.
+    if old_id is None or old_id == new_id:
+        return
+    for section in draft["sections"]:
+        for item in section["items"]:
+            condition = item.get("show_if")
+            if condition and condition.get("item") == old_id:
+                condition["item"] = new_id
+
+
+def move_section(content, section_id, step):
+    """Move a section up (-1) or down (+1)."""
+    draft = copy.deepcopy(content)
+    index = section_index(draft, section_id)
+    target = index + step
+    if not 0 <= target < len(draft["sections"]):
+        raise EditError("cannot_move")
+    sections = draft["sections"]
+    sections[index], sections[target] = sections[target], sections[index]
+    return checked(draft)
+
+
+def move_item(content, item_id, step):
+    """Move an item up or down; past the edge of its section it goes to the next section."""
+    draft = copy.deepcopy(content)
+    s_index, i_index = item_position(draft, item_id)
+    sections = draft["sections"]
+    items = sections[s_index]["items"]
+    target = i_index + step
+    if 0 <= target < len(items):
+        items[i_index], items[target] = items[target], items[i_index]
+    else:
+        next_section = s_index + step
+        if not 0 <= next_section < len(sections):
+            raise EditError("cannot_move")
+        item = items.pop(i_index)
+        if step < 0:
+            sections[next_section]["items"].append(item)
+        else:
+            sections[next_section]["items"].insert(0, item)
+    return checked(draft)
+
+
+def delete_section(content, section_id):
+    draft = copy.deepcopy(content)
+    index = section_index(draft, section_id)
+    if len(draft["sections"]) == 1:
+        raise EditError("last_section")
+    del draft["sections"][index]
+    return checked(draft)
+
+
+def delete_item(content, item_id):
+    draft = copy.deepcopy(content)
+    s_index, i_index = item_position(draft, item_id)
+    del draft["sections"][s_index]["items"][i_index]
+    return checked(draft)
+
+
+def texts(content):
+    """Every translatable text mapping of a checklist, as (where, {language: text}) pairs."""
+    found = [("title", content.get("title", {}))]
+    for band in content.get("bands", []):
+        found.append((f"band {band['min']}", band["label"]))
+    for tag, labels in content.get("dimensions", {}).items():
+        found.append((f"dimension {tag}", labels))
+    for section in content["sections"]:
+        found.append((f"section {section['id']}", section["title"]))
+        for item in section["items"]:
+            found.append((f"item {item['id']}", item["text"]))
+            if "help" in item:
+                found.append((f"item {item['id']} help", item["help"]))
+            if "unit" in item:
+                found.append((f"item {item['id']} unit", item["unit"]))
+            for option in item.get("options", []):
+                found.append((f"item {item['id']} option {option['id']}", option["text"]))
+    return found
+
+
+def coverage(content):
+    """{language: (texts translated, texts in all)} for each language of the checklist."""
+    mappings = [mapping for _where, mapping in texts(content)]
+    return {
+        language: (sum(1 for m in mappings if (m.get(language) or "").strip()), len(mappings))
+        for language in content["languages"]
+    }
+
+
+def missing_translations(content):
+    """[(where, language)] for every text that lacks a translation."""
+    return [
+        (where, language)
+        for where, mapping in texts(content)
+        for language in content["languages"]
+        if not (mapping.get(language) or "").strip()
+    ]
+
+
+def check_complete(content):
+    """Problems that stop a draft from being published (every text in every language, all valid)."""
+    try:
+        load_checklist_data(content, path=content["id"], complete=True)
+    except ChecklistError as error:
+        return error.problems
+    return []
+
+
+__all__ = ["ChecklistError", "EditError", "Problem"]

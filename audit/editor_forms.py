@@ -1,0 +1,283 @@
+"""Forms of the checklist editor. Their text fields depend on the checklist's languages, so each
+form class is built for the languages at hand."""
+import re
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice as Choice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+
+from .checklist import ITEM_TYPES, SCORING_TYPES
+from .i18n import LANGUAGE_NAMES
+from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
+
+SNAKE_CASE = Regexp(
+    r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
+    message=_l("Use lowercase letters, digits and single underscores, starting with a letter (e.g. greeted_quickly)."),
+)
+REQUIRED = InputRequired(message=_l("This field is required."))
+MAX_OPTIONS_EXTRA = 2  # empty rows offered for new options and thresholds
+
+TYPE_LABELS = {
+    "yesno": _l("Yes / no"),
+    "scale": _l("Scale"),
+    "choice": _l("Single choice"),
+    "timer": _l("Timer (seconds)"),
+    "number": _l("Number"),
+    "text": _l("Free text"),
+    "photo": _l("Photo"),
+}
+
+
+def _text_fields(prefix, label, languages, source_required):
+    """One text field per language; only the source language is required in a draft."""
+    fields = {}
+    for index, language in enumerate(languages):
+        validators = [REQUIRED] if (index == 0 and source_required) else [Optional()]
+        fields[f"{prefix}_{language}"] = TextAreaField(
+            f"{label} · {LANGUAGE_NAMES[language]}", validators=validators + [Length(max=2000)],
+            render_kw={"lang": language, "rows": 2},
+        )
+    return fields
+
+
+def texts_from(form, prefix, languages):
+    """{language: text} of the filled fields only."""
+    result = {}
+    for language in languages:
+        value = (form[f"{prefix}_{language}"].data or "").strip()
+        if value:
+            result[language] = value
+    return result
+
+
+def fill_texts(form, prefix, texts):
+    for language, text in (texts or {}).items():
+        if f"{prefix}_{language}" in form:
+            form[f"{prefix}_{language}"].data = text
+
+
+def settings_form_class(languages):
+    attrs = _text_fields("title", _l("Title"), languages, True)
+    attrs["critical_cap"] = DecimalField(
+        _l("Score cap when a critical item fails (%)"),
+        validators=[Optional(), NumberRange(0, 100, _l("Give a number from 0 to 100."))],
+    )
+    return type("ChecklistSettingsForm", (FlaskForm,), attrs)
+
+
+def section_form_class(languages):
+    attrs = _text_fields("title", _l("Title"), languages, True)
+    attrs["section_id"] = StringField(_l("Section id"), validators=[REQUIRED, Length(max=60), SNAKE_CASE])
+    attrs["weight"] = DecimalField(
+        _l("Weight"),
+        validators=[Optional(), NumberRange(min=Decimal("0.001"), message=_l("The weight must be more than 0."))],
+    )
+    return type("SectionForm", (FlaskForm,), attrs)
+
+
+def _option_form_class(languages):
+    attrs = _text_fields("text", _l("Option text"), languages, False)
+    attrs["option_id"] = StringField(_l("Option id"), validators=[Optional(), Length(max=60), SNAKE_CASE])
+    attrs["points"] = DecimalField(
+        _l("Points"), validators=[Optional(), NumberRange(min=0, message=_l("Points cannot be negative."))]
+    )
+    return type("OptionForm", (Form,), attrs)
+
+
+class ThresholdForm(Form):
+    max = DecimalField(_l("Up to (value)"), validators=[Optional(), NumberRange(min=0, message=_l("Give 0 or more."))])
+    points = DecimalField(
+        _l("Share of points (0 to 1)"),
+        validators=[Optional(), NumberRange(0, 1, _l("Give a share from 0 to 1, e.g. 0.5."))],
+    )
+
+
+def item_form_class(languages, option_rows, threshold_rows, dimension_tags):
+    """The item form for a checklist's languages, with room for the given option/threshold rows."""
+    attrs = {}
+    attrs["item_id"] = StringField(_l("Item id"), validators=[REQUIRED, Length(max=60), SNAKE_CASE])
+    attrs["type"] = SelectField(
+        _l("Type"), choices=[Choice(t, TYPE_LABELS[t]) for t in ITEM_TYPES], validators=[REQUIRED]
+    )
+    attrs.update(_text_fields("text", _l("Question"), languages, True))
+    attrs.update(_text_fields("help", _l("Help for the shopper"), languages, False))
+    attrs["weight"] = DecimalField(
+        _l("Weight (points)"),
+        validators=[Optional(), NumberRange(min=Decimal("0.001"), message=_l("The weight must be more than 0."))],
+    )
+    attrs["critical"] = BooleanField(_l("Critical: a fail flags the visit"))
+    attrs["na"] = BooleanField(_l("Allow “not applicable”"))
+    attrs["require_comment_on_fail"] = BooleanField(_l("Require a comment when failed"))
+    attrs["require_photo_on_fail"] = BooleanField(_l("Require a photo when failed"))
+    if dimension_tags:
+        attrs["dimension"] = SelectField(
+            _l("Dimension"), choices=[Choice("", "—")] + [Choice(tag, label) for tag, label in dimension_tags]
+        )
+    else:
+        attrs["dimension"] = StringField(_l("Dimension"), validators=[Optional(), SNAKE_CASE])
+    attrs["scale_min"] = IntegerField(_l("Lowest value"), validators=[Optional()])
+    attrs["scale_max"] = IntegerField(_l("Highest value"), validators=[Optional()])
+    attrs["options"] = FieldList(FormField(_option_form_class(languages)), min_entries=option_rows)
+    attrs["thresholds"] = FieldList(FormField(ThresholdForm), min_entries=threshold_rows)
+    attrs.update(_text_fields("unit", _l("Unit"), languages, False))
+    attrs["show_if_item"] = SelectField(_l("Show only when item"), choices=[])
+    attrs["show_if_values"] = StringField(
+        _l("has one of these answers (comma-separated)"), validators=[Optional(), Length(max=500)]
+    )
+    attrs["validate"] = _validate_item
+    return type("ItemForm", (FlaskForm,), attrs)
+
+
+def _validate_item(form, extra_validators=None):
+    is_valid = FlaskForm.validate(form, extra_validators)
+    kind = form.type.data
+    if kind == "scale":
+        low, high = form.scale_min.data, form.scale_max.data
+        if low is None or high is None:
+            form.scale_max.errors.append(_("A scale needs a lowest and a highest value."))
+        elif low >= high:
+            form.scale_max.errors.append(_("The highest value must be above the lowest."))
+    if kind == "choice":
+        options = [row for row in form.options if row.option_id.data]
+        ids = [row.option_id.data for row in options]
+        if len(options) < 2:
+            form.options.errors.append(_("A single choice needs at least two options, each with an id."))
+        elif len(set(ids)) != len(ids):
+            form.options.errors.append(_("Each option needs its own id."))
+        elif not any((row.points.data or 0) > 0 for row in options):
+            form.options.errors.append(_("At least one option must earn points."))
+        for row in options:
+            if row.points.data is None:
+                row.points.errors.append(_("Give the option's points."))
+    if kind in ("timer", "number"):
+        rows = [row for row in form.thresholds if row.max.data is not None]
+        if not rows:
+            form.thresholds.errors.append(_("Give at least one threshold: up to which value how many points."))
+        maxima = [row.max.data for row in rows]
+        if maxima != sorted(set(maxima)):
+            form.thresholds.errors.append(_("List the thresholds from the smallest value up, each value once."))
+        for row in rows:
+            if row.points.data is None:
+                row.points.errors.append(_("Give the share of points for this threshold."))
+    if form.show_if_item.data and not _split(form.show_if_values.data):
+        form.show_if_values.errors.append(_("Name the answers that show this item."))
+    has_errors = any(field.errors for field in form) or any(
+        sub.errors for rows in (form.options, form.thresholds) for sub in rows
+    )
+    return is_valid and not has_errors
+
+
+def _split(text):
+    return [part.strip() for part in re.split(r"[,;]", text or "") if part.strip()]
+
+
+def _number(value):
+    """A form Decimal as the plain int or float the checklist file holds."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def item_from_form(form, languages):
+    """The checklist item the form describes, with only the keys its type takes."""
+    kind = form.type.data
+    item = {"id": form.item_id.data, "type": kind, "text": texts_from(form, "text", languages)}
+    help_texts = texts_from(form, "help", languages)
+    if help_texts:
+        item["help"] = help_texts
+    if kind in SCORING_TYPES:
+        if form.weight.data is not None:
+            item["weight"] = _number(form.weight.data)
+        for flag in ("critical", "require_comment_on_fail", "require_photo_on_fail"):
+            if form[flag].data:
+                item[flag] = True
+    if form.na.data:
+        item["na"] = True
+    if form.dimension.data:
+        item["dimension"] = form.dimension.data
+    if kind == "scale":
+        item["min"], item["max"] = form.scale_min.data, form.scale_max.data
+    if kind == "choice":
+        item["options"] = [
+            {"id": row.option_id.data, "points": _number(row.points.data),
+             "text": texts_from(row, "text", languages)}
+            for row in form.options if row.option_id.data
+        ]
+    if kind in ("timer", "number"):
+        item["thresholds"] = [
+            {"max": _number(row.max.data), "points": _number(row.points.data)}
+            for row in form.thresholds if row.max.data is not None
+        ]
+    if kind == "number":
+        units = texts_from(form, "unit", languages)
+        if units:
+            item["unit"] = units
+    if form.show_if_item.data:
+        item["show_if"] = {"item": form.show_if_item.data, "in": _split(form.show_if_values.data)}
+    return item
+
+
+def fill_item_form(form, item):
+    """Put an existing item into a fresh (not submitted) form."""
+    form.item_id.data = item["id"]
+    form.type.data = item["type"]
+    fill_texts(form, "text", item.get("text"))
+    fill_texts(form, "help", item.get("help"))
+    fill_texts(form, "unit", item.get("unit"))
+    form.weight.data = Decimal(str(item["weight"])) if "weight" in item else None
+    for flag in ("critical", "na", "require_comment_on_fail", "require_photo_on_fail"):
+        form[flag].data = bool(item.get(flag))
+    form.dimension.data = item.get("dimension", "")
+    form.scale_min.data, form.scale_max.data = item.get("min"), item.get("max")
+    for row, option in zip(form.options, item.get("options", [])):
+        row.option_id.data = option["id"]
+        row.points.data = Decimal(str(option["points"]))
+        fill_texts(row, "text", option.get("text"))
+    for row, threshold in zip(form.thresholds, item.get("thresholds", [])):
+        row.max.data = Decimal(str(threshold["max"]))
+        row.points.data = Decimal(str(threshold["points"]))
+    condition = item.get("show_if")
+    if condition:
+        form.show_if_item.data = condition["item"]
+        form.show_if_values.data = ", ".join(condition["in"])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Checklist file (YAML)"), validators=[FileRequired(_l("Choose a file to import."))])
+
+
+class TextsImportForm(FlaskForm):
+    file = FileField(_l("Translations spreadsheet (XLSX)"), validators=[FileRequired(_l("Choose a file to import."))])
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only its CSRF token."""
+
+    direction = HiddenField()
+
+
+def id_taken(content, new_id, current_id):
+    """True when another section or item already has new_id."""
+    from .checklist.editing import all_ids
+
+    return new_id != current_id and new_id in all_ids(content)
+
+
+def check_unique_id(field, content, current_id):
+    if id_taken(content, field.data, current_id):
+        raise ValidationError(_("Another section or item already has this id."))

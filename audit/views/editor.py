@@ -1,0 +1,371 @@
+"""Auditors write, translate, version and publish checklists in the browser."""
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice as Choice
+
+from .. import operations
+from ..access import role_required
+from ..checklist import ChecklistError, dump_checklist_yaml, load_checklist_text
+from ..checklist import editing
+from ..checklist.diff import diff_checklists
+from ..checklist.xlsx import export_texts_xlsx, import_texts_xlsx
+from ..config import LANGUAGES
+from ..editor_forms import (
+    ConfirmForm,
+    ImportForm,
+    TextsImportForm,
+    fill_item_form,
+    fill_texts,
+    item_form_class,
+    item_from_form,
+    section_form_class,
+    settings_form_class,
+    texts_from,
+    _number,
+)
+from ..i18n import current_language, localized
+from ..i18n import gettext as _
+from ..models import Checklist, ChecklistVersion, Role
+
+bp = Blueprint("editor", __name__, url_prefix="/checklists")
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+
+
+@bp.before_request
+@role_required(Role.AUDITOR)
+def _auditors_only():
+    """Checklists are written by auditors only."""
+
+
+def _checklist_or_404(slug):
+    checklist = Checklist.get_or_none(Checklist.slug == slug)
+    if checklist is None:
+        abort(404)
+    return checklist
+
+
+def _version_or_404(slug, number):
+    version = ChecklistVersion.find(slug, number)
+    if version is None:
+        abort(404)
+    return version
+
+
+def _draft_or_404(slug):
+    draft = _checklist_or_404(slug).draft()
+    if draft is None:
+        abort(404)
+    return draft
+
+
+EDIT_MESSAGES = {
+    "unknown_section": lambda d: _("This checklist has no section “%(section)s”.", **d),
+    "unknown_item": lambda d: _("This checklist has no item “%(item)s”.", **d),
+    "cannot_move": lambda d: _("It cannot move further that way."),
+    "last_section": lambda d: _("A checklist needs at least one section."),
+    "draft_exists": lambda d: _("This checklist already has a draft; edit that one."),
+    "published_is_frozen": lambda d: _("A published version cannot be changed."),
+    "unchanged": lambda d: _("Nothing changed since version %(number)d, so there is nothing to publish.", **d),
+    "incomplete": lambda d: _("The draft cannot be published yet: see the problems listed."),
+}
+
+
+def _say(error):
+    return EDIT_MESSAGES[error.code](error.details)
+
+
+def _apply(draft, change):
+    """Run an editing change and store it; returns the problems it would cause (nothing stored then)."""
+    try:
+        content = change(draft.content)
+    except editing.EditError as error:
+        flash(_say(error), "error")
+        return []
+    except ChecklistError as error:
+        return error.problems
+    operations.save_draft(draft, content)
+    return None
+
+
+@bp.route("/")
+def index():
+    checklists = [(c, c.latest_published(), c.draft()) for c in Checklist.ordered()]
+    return render_template("editor/index.html", checklists=checklists, form=ImportForm())
+
+
+@bp.route("/import", methods=["POST"])
+def import_file():
+    form = ImportForm()
+    problems = []
+    if form.validate_on_submit():
+        raw = form.file.data.read(MAX_IMPORT_BYTES + 1)
+        name = form.file.data.filename or "upload.yaml"
+        if len(raw) > MAX_IMPORT_BYTES:
+            form.file.errors.append(_("The file is larger than 2 MB."))
+        else:
+            try:
+                data = load_checklist_text(raw.decode("utf-8"), name)
+            except UnicodeDecodeError:
+                form.file.errors.append(_("The file is not UTF-8 text."))
+            except ChecklistError as error:
+                problems = error.problems
+            else:
+                version, replaced = operations.import_draft(data)
+                flash(_("The file replaced the draft.") if replaced else _("The file was imported as a draft."), "success")
+                return redirect(url_for("editor.draft", slug=version.checklist.slug))
+    checklists = [(c, c.latest_published(), c.draft()) for c in Checklist.ordered()]
+    return render_template("editor/index.html", checklists=checklists, form=form, problems=problems), 400
+
+
+@bp.route("/<slug>/")
+def history(slug):
+    checklist = _checklist_or_404(slug)
+    versions = list(checklist.history())
+    changes = {}
+    for newer, older in zip(versions, versions[1:]):
+        changes[newer.number] = diff_checklists(older.content, newer.content)
+    return render_template(
+        "editor/history.html", checklist=checklist, versions=versions, changes=changes,
+        draft=checklist.draft(), form=ConfirmForm(),
+    )
+
+
+@bp.route("/<slug>/draft/start", methods=["POST"])
+def start_draft(slug):
+    checklist = _checklist_or_404(slug)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    number = request.args.get("from", type=int)
+    source = _version_or_404(slug, number) if number else checklist.latest_published()
+    if source is None:
+        abort(404)
+    try:
+        operations.start_draft(checklist, source)
+    except operations.DraftError as error:
+        flash(_say(error), "error")
+    return redirect(url_for("editor.draft", slug=slug))
+
+
+@bp.route("/<slug>/v<int:number>.yaml")
+def export_yaml(slug, number):
+    version = _version_or_404(slug, number)
+    return Response(
+        dump_checklist_yaml(version.content), mimetype="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-v{number}.yaml"'},
+    )
+
+
+@bp.route("/<slug>/v<int:number>.xlsx")
+def export_xlsx(slug, number):
+    version = _version_or_404(slug, number)
+    return Response(
+        export_texts_xlsx(version.content),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-v{number}-texts.xlsx"'},
+    )
+
+
+@bp.route("/<slug>/v<int:number>/preview")
+def preview(slug, number):
+    version = _version_or_404(slug, number)
+    language = request.args.get("lang") or current_language()
+    if language not in LANGUAGES:
+        abort(404)
+    return render_template("editor/preview.html", version=version, content=version.content, language=language)
+
+
+@bp.route("/<slug>/draft")
+def draft(slug):
+    version = _draft_or_404(slug)
+    content = version.content
+    return render_template(
+        "editor/draft.html", version=version, content=content, coverage=editing.coverage(content),
+        missing=editing.missing_translations(content), problems=editing.check_complete(content),
+        form=ConfirmForm(), texts_form=TextsImportForm(),
+    )
+
+
+@bp.route("/<slug>/draft/settings", methods=["GET", "POST"])
+def settings(slug):
+    version = _draft_or_404(slug)
+    languages = version.content["languages"]
+    form = settings_form_class(languages)()
+    problems = None
+    if form.validate_on_submit():
+        cap = _number(form.critical_cap.data)
+        problems = _apply(version, lambda c: editing.save_settings(c, texts_from(form, "title", languages), cap))
+        if problems is None:
+            flash(_("Settings saved."), "success")
+            return redirect(url_for("editor.draft", slug=slug))
+    elif not form.is_submitted():
+        fill_texts(form, "title", version.content["title"])
+        form.critical_cap.data = version.content.get("critical_cap")
+    return render_template("editor/settings.html", version=version, form=form, problems=problems)
+
+
+@bp.route("/<slug>/draft/sections/new", methods=["GET", "POST"])
+@bp.route("/<slug>/draft/sections/<section_id>", methods=["GET", "POST"])
+def section(slug, section_id=None):
+    version = _draft_or_404(slug)
+    content = version.content
+    languages = content["languages"]
+    existing = content["sections"][_index_or_404(content, section_id)] if section_id else None
+    form = section_form_class(languages)()
+    problems = None
+    if form.validate_on_submit():
+        if form.section_id.data != section_id and form.section_id.data in editing.all_ids(content):
+            form.section_id.errors.append(_("Another section or item already has this id."))
+        else:
+            fields = {"id": form.section_id.data, "title": texts_from(form, "title", languages),
+                      "weight": _number(form.weight.data)}
+            problems = _apply(version, lambda c: editing.save_section(c, section_id, fields))
+            if problems is None:
+                flash(_("Section saved."), "success")
+                return redirect(url_for("editor.draft", slug=slug) + f"#section-{fields['id']}")
+    elif not form.is_submitted() and existing:
+        form.section_id.data = existing["id"]
+        fill_texts(form, "title", existing["title"])
+        form.weight.data = existing.get("weight")
+    return render_template("editor/section.html", version=version, form=form, section=existing, problems=problems)
+
+
+def _index_or_404(content, section_id):
+    try:
+        return editing.section_index(content, section_id)
+    except editing.EditError:
+        abort(404)
+
+
+def _show_if_choices(content, item_id, section_id):
+    language = content["languages"][0]
+    earlier = editing.items_before(content, item_id=item_id, section_id=section_id)
+    return [Choice("", "—")] + [
+        Choice(item["id"], f"{item['id']} · {localized(item['text'], language)}")
+        for item in earlier if item["type"] in ("yesno", "choice")
+    ]
+
+
+def _dimension_tags(content):
+    return [(tag, localized(labels)) for tag, labels in content.get("dimensions", {}).items()]
+
+
+@bp.route("/<slug>/draft/sections/<section_id>/items/new", methods=["GET", "POST"])
+@bp.route("/<slug>/draft/items/<item_id>", methods=["GET", "POST"])
+def item(slug, section_id=None, item_id=None):
+    version = _draft_or_404(slug)
+    content = version.content
+    languages = content["languages"]
+    if item_id:
+        try:
+            existing = editing.find_item(content, item_id)
+        except editing.EditError:
+            abort(404)
+    else:
+        _index_or_404(content, section_id)
+        existing = None
+    rows = lambda key: len((existing or {}).get(key, [])) + 2  # noqa: E731
+    form = item_form_class(languages, rows("options"), rows("thresholds"), _dimension_tags(content))()
+    form.show_if_item.choices = _show_if_choices(content, item_id, section_id)
+    problems = None
+    if form.validate_on_submit():
+        if form.item_id.data != item_id and form.item_id.data in editing.all_ids(content):
+            form.item_id.errors.append(_("Another section or item already has this id."))
+        else:
+            new_item = item_from_form(form, languages)
+            problems = _apply(version, lambda c: editing.save_item(c, section_id, item_id, new_item))
+            if problems is None:
+                flash(_("Item saved."), "success")
+                return redirect(url_for("editor.draft", slug=slug) + f"#item-{new_item['id']}")
+    elif not form.is_submitted() and existing:
+        fill_item_form(form, existing)
+    return render_template(
+        "editor/item.html", version=version, form=form, item=existing, section_id=section_id,
+        problems=problems, languages=languages,
+    )
+
+
+def _move_or_delete(slug, change, success):
+    version = _draft_or_404(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    problems = _apply(version, change)
+    if problems:
+        flash(_("That change would make the checklist invalid:") + " " + "; ".join(p.message for p in problems), "error")
+    elif problems is None:
+        flash(success, "success")
+    return redirect(url_for("editor.draft", slug=slug))
+
+
+def _step():
+    return -1 if request.form.get("direction") == "up" else 1
+
+
+@bp.route("/<slug>/draft/sections/<section_id>/move", methods=["POST"])
+def move_section(slug, section_id):
+    step = _step()
+    return _move_or_delete(slug, lambda c: editing.move_section(c, section_id, step), _("Section moved."))
+
+
+@bp.route("/<slug>/draft/sections/<section_id>/delete", methods=["POST"])
+def delete_section(slug, section_id):
+    return _move_or_delete(slug, lambda c: editing.delete_section(c, section_id), _("Section deleted."))
+
+
+@bp.route("/<slug>/draft/items/<item_id>/move", methods=["POST"])
+def move_item(slug, item_id):
+    step = _step()
+    return _move_or_delete(slug, lambda c: editing.move_item(c, item_id, step), _("Item moved."))
+
+
+@bp.route("/<slug>/draft/items/<item_id>/delete", methods=["POST"])
+def delete_item(slug, item_id):
+    return _move_or_delete(slug, lambda c: editing.delete_item(c, item_id), _("Item deleted."))
+
+
+@bp.route("/<slug>/draft/texts", methods=["POST"])
+def import_texts(slug):
+    version = _draft_or_404(slug)
+    form = TextsImportForm()
+    if not form.validate_on_submit():
+        for error in form.file.errors:
+            flash(error, "error")
+        return redirect(url_for("editor.draft", slug=slug))
+    raw = form.file.data.read(6 * 1024 * 1024)
+    new_content, report = import_texts_xlsx(version.content, raw)
+    if report.problems:
+        flash(_("The spreadsheet could not be used:") + " " + "; ".join(f"{cell}: {msg}" for cell, msg in report.problems), "error")
+        return redirect(url_for("editor.draft", slug=slug))
+    problems = _apply(version, lambda _old: editing.checked(new_content))
+    if problems:
+        flash(_("That change would make the checklist invalid:") + " " + "; ".join(p.message for p in problems), "error")
+        return redirect(url_for("editor.draft", slug=slug))
+    flash(_("%(count)d texts updated from the spreadsheet.", count=report.changed), "success")
+    if report.unknown_keys:
+        flash(_("These rows name nothing in this checklist and were skipped:") + " "
+              + ", ".join(f"{cell} {key}" for cell, key in report.unknown_keys), "error")
+    return redirect(url_for("editor.draft", slug=slug))
+
+
+@bp.route("/<slug>/draft/publish", methods=["POST"])
+def publish(slug):
+    version = _draft_or_404(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.publish_draft(version, editing.check_complete(version.content))
+    except operations.DraftError as error:
+        flash(_say(error), "error")
+        return redirect(url_for("editor.draft", slug=slug))
+    flash(_("Version %(number)d is published.", number=version.number), "success")
+    return redirect(url_for("editor.history", slug=slug))
+
+
+@bp.route("/<slug>/draft/discard", methods=["POST"])
+def discard(slug):
+    version = _draft_or_404(slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    operations.discard_draft(version)
+    flash(_("The draft was discarded."), "success")
+    return redirect(url_for("editor.history", slug=slug))
