@@ -48,7 +48,56 @@ def _matrix(org):
             "GET", f"/reports/branches/{branch.id}/visits.pdf",
             {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 404},
         ),
+        **_editor_matrix(),
     }
+
+
+def _editor_matrix():
+    """The checklist editor: auditors only. `small-visit` has a published version 1 and a draft 2.
+
+    The POSTs come last, in this order: deleting item `wait` changes the draft, so publishing it
+    succeeds and discarding then finds no draft (404)."""
+    base = "/checklists/small-visit"
+    admin_post = {**ADMIN_ONLY, "auditor": 302}
+    rows = [
+        ("/checklists/", "GET", "/checklists/", ADMIN_ONLY),
+        ("/checklists/<slug>/", "GET", base + "/", ADMIN_ONLY),
+        ("/checklists/<slug>/v<int:number>.yaml", "GET", base + "/v1.yaml", ADMIN_ONLY),
+        ("/checklists/<slug>/v<int:number>.xlsx", "GET", base + "/v1.xlsx", ADMIN_ONLY),
+        ("/checklists/<slug>/v<int:number>/preview", "GET", base + "/v1/preview?lang=ru", ADMIN_ONLY),
+        ("/checklists/<slug>/draft", "GET", base + "/draft", ADMIN_ONLY),
+        ("/checklists/<slug>/draft/settings", "GET", base + "/draft/settings", ADMIN_ONLY),
+        ("/checklists/<slug>/draft/sections/new", "GET", base + "/draft/sections/new", ADMIN_ONLY),
+        ("/checklists/<slug>/draft/sections/<section_id>", "GET", base + "/draft/sections/welcome", ADMIN_ONLY),
+        ("/checklists/<slug>/draft/sections/<section_id>/items/new", "GET",
+         base + "/draft/sections/welcome/items/new", ADMIN_ONLY),
+        ("/checklists/<slug>/draft/items/<item_id>", "GET", base + "/draft/items/greeted", ADMIN_ONLY),
+        ("/checklists/import", "POST", "/checklists/import", {**ADMIN_ONLY, "auditor": 400}),
+        ("/checklists/<slug>/draft/start", "POST", base + "/draft/start", admin_post),
+        ("/checklists/<slug>/draft/sections/<section_id>/move", "POST", base + "/draft/sections/welcome/move",
+         admin_post),
+        ("/checklists/<slug>/draft/items/<item_id>/move", "POST", base + "/draft/items/greeted/move", admin_post),
+        ("/checklists/<slug>/draft/sections/<section_id>/delete", "POST", base + "/draft/sections/welcome/delete",
+         admin_post),
+        ("/checklists/<slug>/draft/items/<item_id>/delete", "POST", base + "/draft/items/wait/delete", admin_post),
+        ("/checklists/<slug>/draft/texts", "POST", base + "/draft/texts", admin_post),
+        ("/checklists/<slug>/draft/publish", "POST", base + "/draft/publish", admin_post),
+        ("/checklists/<slug>/draft/discard", "POST", base + "/draft/discard", {**ADMIN_ONLY, "auditor": 404}),
+    ]
+    return {rule: (method, url, expected) for rule, method, url, expected in rows}
+
+
+@pytest.fixture
+def small_checklist_with_draft(app, tmp_path):
+    from audit.models import Checklist
+    from audit.operations import publish_checklist_file, start_draft
+    from tests_support import SMALL
+
+    path = tmp_path / "small-visit.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(str(path))
+        start_draft(Checklist.get(Checklist.slug == "small-visit"), version)
 
 
 @pytest.fixture
@@ -67,7 +116,7 @@ def test_every_route_is_in_the_permission_matrix(app, org):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_gets_the_expected_answer_on_every_route(app, org, role, logo_name):
+def test_each_role_gets_the_expected_answer_on_every_route(app, org, role, logo_name, small_checklist_with_draft):
     client = app.test_client()
     if role != "anonymous":
         assert login(client, org["users"][role].email).status_code == 302
@@ -76,7 +125,7 @@ def test_each_role_gets_the_expected_answer_on_every_route(app, org, role, logo_
     for rule, (method, url, expected) in _matrix(org).items():
         url = url.replace("LOGO", logo_name)
         if method == "POST":
-            response = client.post(url, data={"csrf_token": token, "language": "en"})
+            response = client.post(url, data={"csrf_token": token, "language": "en", "direction": "up"})
         else:
             response = client.get(url)
         if response.status_code != expected[role]:

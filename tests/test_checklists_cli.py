@@ -8,33 +8,11 @@ from audit import ROOT
 from audit.checklist import load_checklist_file, load_checklist_text
 from audit.db import database
 from audit.models import Checklist, ChecklistVersion
+from tests_support import SMALL
 
 SHIPPED = sorted(os.path.join(ROOT, "checklists", name) for name in os.listdir(os.path.join(ROOT, "checklists"))
                  if name.endswith(".yaml"))
 
-SMALL = """\
-id: small-visit
-languages: [en, ru]
-title: {en: Small visit, ru: Небольшой визит}
-critical_cap: 40
-bands:
-  - {min: 80, label: {en: Good, ru: Хорошо}}
-  - {min: 0, label: {en: Poor, ru: Плохо}}
-sections:
-  - id: welcome
-    title: {en: Welcome, ru: Приветствие}
-    items:
-      - id: greeted
-        type: yesno
-        critical: true
-        weight: 2
-        dimension: politeness
-        text: {en: "Greeted?", ru: "Поприветствовали?"}
-      - id: wait
-        type: timer
-        thresholds: [{max: 60, points: 1}, {max: 180, points: 0.5}]
-        text: {en: Wait, ru: Ожидание}
-"""
 
 
 @pytest.fixture

@@ -8,3 +8,29 @@ def tiny_png(size=(40, 20), colour="#1f4e79"):
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+# A small valid checklist in two languages, for tests that need one of their own.
+SMALL = """\
+id: small-visit
+languages: [en, ru]
+title: {en: Small visit, ru: Небольшой визит}
+critical_cap: 40
+bands:
+  - {min: 80, label: {en: Good, ru: Хорошо}}
+  - {min: 0, label: {en: Poor, ru: Плохо}}
+sections:
+  - id: welcome
+    title: {en: Welcome, ru: Приветствие}
+    items:
+      - id: greeted
+        type: yesno
+        critical: true
+        weight: 2
+        dimension: politeness
+        text: {en: "Greeted?", ru: "Поприветствовали?"}
+      - id: wait
+        type: timer
+        thresholds: [{max: 60, points: 1}, {max: 180, points: 0.5}]
+        text: {en: Wait, ru: Ожидание}
+"""

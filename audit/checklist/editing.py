@@ -7,6 +7,7 @@ checked with complete=False; publishing checks the complete checklist.
 import copy
 
 from .format import ChecklistError, Problem, load_checklist_data
+from .xlsx import translatable_texts
 
 
 class EditError(ValueError):
@@ -167,29 +168,9 @@ def delete_item(content, item_id):
     return checked(draft)
 
 
-def texts(content):
-    """Every translatable text mapping of a checklist, as (where, {language: text}) pairs."""
-    found = [("title", content.get("title", {}))]
-    for band in content.get("bands", []):
-        found.append((f"band {band['min']}", band["label"]))
-    for tag, labels in content.get("dimensions", {}).items():
-        found.append((f"dimension {tag}", labels))
-    for section in content["sections"]:
-        found.append((f"section {section['id']}", section["title"]))
-        for item in section["items"]:
-            found.append((f"item {item['id']}", item["text"]))
-            if "help" in item:
-                found.append((f"item {item['id']} help", item["help"]))
-            if "unit" in item:
-                found.append((f"item {item['id']} unit", item["unit"]))
-            for option in item.get("options", []):
-                found.append((f"item {item['id']} option {option['id']}", option["text"]))
-    return found
-
-
 def coverage(content):
     """{language: (texts translated, texts in all)} for each language of the checklist."""
-    mappings = [mapping for _where, mapping in texts(content)]
+    mappings = [text.texts for text in translatable_texts(content)]
     return {
         language: (sum(1 for m in mappings if (m.get(language) or "").strip()), len(mappings))
         for language in content["languages"]
@@ -197,12 +178,12 @@ def coverage(content):
 
 
 def missing_translations(content):
-    """[(where, language)] for every text that lacks a translation."""
+    """[(text key, language)] for every text that lacks a translation."""
     return [
-        (where, language)
-        for where, mapping in texts(content)
+        (text.key, language)
+        for text in translatable_texts(content)
         for language in content["languages"]
-        if not (mapping.get(language) or "").strip()
+        if not (text.texts.get(language) or "").strip()
     ]
 
 

@@ -335,7 +335,8 @@ class _Validator:
                                                  "either every section has a weight or none does")
 
     def section_items(self, section_items, where, section_label):
-        if not isinstance(section_items, list) or not section_items:
+        # A draft may hold a section that is still empty; a published checklist may not.
+        if not isinstance(section_items, list) or (not section_items and self.complete):
             self.report(where, f"{section_label}: items must be a non-empty list of items "
                                f"(got {describe(section_items)})")
             return []

@@ -24,6 +24,7 @@ from ..editor_forms import (
 )
 from ..i18n import current_language, localized
 from ..i18n import gettext as _
+from ..i18n import ngettext
 from ..models import Checklist, ChecklistVersion, Role
 
 bp = Blueprint("editor", __name__, url_prefix="/checklists")
@@ -179,10 +180,13 @@ def preview(slug, number):
 def draft(slug):
     version = _draft_or_404(slug)
     content = version.content
+    problems = editing.check_complete(content)
+    missing = editing.missing_translations(content)
+    # Missing translations are listed by text; the rest of the problems as the validator says them.
+    other = [p for p in problems if "translation" not in p.message] if missing else problems
     return render_template(
         "editor/draft.html", version=version, content=content, coverage=editing.coverage(content),
-        missing=editing.missing_translations(content), problems=editing.check_complete(content),
-        form=ConfirmForm(), texts_form=TextsImportForm(),
+        missing=missing, problems=problems, other=other, form=ConfirmForm(), texts_form=TextsImportForm(),
     )
 
 
@@ -340,7 +344,8 @@ def import_texts(slug):
     if problems:
         flash(_("That change would make the checklist invalid:") + " " + "; ".join(p.message for p in problems), "error")
         return redirect(url_for("editor.draft", slug=slug))
-    flash(_("%(count)d texts updated from the spreadsheet.", count=report.changed), "success")
+    flash(ngettext("%(num)d text updated from the spreadsheet.", "%(num)d texts updated from the spreadsheet.",
+                   report.changed), "success")
     if report.unknown_keys:
         flash(_("These rows name nothing in this checklist and were skipped:") + " "
               + ", ".join(f"{cell} {key}" for cell, key in report.unknown_keys), "error")

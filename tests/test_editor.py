@@ -1,0 +1,348 @@
+"""The auditors' checklist editor: drafts, every field, order, translations, import/export, publishing."""
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+
+from audit.checklist import load_checklist_text
+from audit.db import database
+from audit.models import Checklist, ChecklistVersion, Visit, VisitState
+from audit.operations import publish_checklist_file, score_and_store_answers
+from conftest import csrf_from
+
+SHOP = """\
+id: shop-visit
+languages: [en, hu]
+title: {en: Shop visit, hu: Boltlátogatás}
+sections:
+  - id: welcome
+    title: {en: Welcome, hu: Fogadás}
+    items:
+      - id: greeted
+        type: yesno
+        text: {en: "Greeted?", hu: "Köszöntötték?"}
+      - id: offer
+        type: choice
+        text: {en: Offer, hu: Ajánlat}
+        options:
+          - {id: proactive, points: 2, text: {en: Unasked, hu: Kérés nélkül}}
+          - {id: none, points: 0, text: {en: Nothing, hu: Semmi}}
+      - id: upsell
+        type: scale
+        min: 1
+        max: 5
+        text: {en: Upsell, hu: Kiegészítő ajánlat}
+        show_if: {item: offer, in: [proactive]}
+  - id: farewell
+    title: {en: Farewell, hu: Búcsú}
+    items:
+      - id: thanked
+        type: yesno
+        text: {en: "Thanked?", hu: "Megköszönték?"}
+"""
+BASE = "/checklists/shop-visit"
+
+
+@pytest.fixture
+def shop(app, org, tmp_path):
+    path = tmp_path / "shop-visit.yaml"
+    path.write_text(SHOP, encoding="utf-8")
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(str(path))
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today(), state=VisitState.APPROVED.value)
+        score_and_store_answers(visit, {"greeted": "yes", "offer": "none", "thanked": "no"})
+    return {"visit_id": visit.id}
+
+
+@pytest.fixture
+def auditor(login_as, shop):
+    return login_as("auditor")
+
+
+def _token(client, url=BASE + "/"):
+    return csrf_from(client.get(url))
+
+
+def _start_draft(client):
+    response = client.post(BASE + "/draft/start", data={"csrf_token": _token(client)})
+    assert response.status_code == 302
+    return response
+
+
+def _draft_content(app):
+    with app.app_context(), database.connection_context():
+        return Checklist.get(Checklist.slug == "shop-visit").draft().content
+
+
+def _item_data(**changes):
+    data = {"item_id": "smiled", "type": "yesno", "text_en": "Did they smile?", "text_hu": "",
+            "help_en": "", "help_hu": "", "weight": "", "dimension": "", "scale_min": "", "scale_max": "",
+            "show_if_item": "", "show_if_values": "", "unit_en": "", "unit_hu": ""}
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _post_item(client, url, **changes):
+    return client.post(url, data={**_item_data(**changes), "csrf_token": _token(client, url)})
+
+
+def test_draft_starts_from_the_published_version_once(app, auditor):
+    _start_draft(auditor)
+    again = auditor.post(BASE + "/draft/start", data={"csrf_token": _token(auditor)}, follow_redirects=True)
+    assert "This checklist already has a draft; edit that one." in again.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        numbers = sorted((v.number, v.is_published) for v in Checklist.get(Checklist.slug == "shop-visit").history())
+    assert numbers == [(1, True), (2, False)]
+
+
+def test_new_item_with_only_the_source_text_is_saved_and_counted_as_missing(app, auditor):
+    _start_draft(auditor)
+    response = _post_item(auditor, BASE + "/draft/sections/farewell/items/new", critical="y", weight="2")
+    assert response.status_code == 302
+    content = _draft_content(app)
+    assert content["sections"][1]["items"][-1] == {
+        "id": "smiled", "type": "yesno", "text": {"en": "Did they smile?"}, "weight": 2, "critical": True,
+        "na": False, "require_comment_on_fail": False, "require_photo_on_fail": False,
+    }
+    page = auditor.get(BASE + "/draft").get_data(as_text=True)
+    assert "Did they smile?" in page
+    assert "item:smiled:text" in page  # listed among the texts that block publishing
+    publish = auditor.post(BASE + "/draft/publish", data={"csrf_token": _token(auditor, BASE + "/draft")},
+                           follow_redirects=True)
+    assert "The draft cannot be published yet" in publish.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"item_id": "Smiled Twice"}, "Use lowercase letters, digits and single underscores"),
+        ({"item_id": "greeted"}, "Another section or item already has this id."),
+        ({"text_en": ""}, "This field is required."),
+        ({"weight": "-1"}, "The weight must be more than 0."),
+        ({"weight": "lots"}, "Not a valid decimal value."),
+        ({"type": "scale", "scale_min": "5", "scale_max": "1"}, "The highest value must be above the lowest."),
+        ({"type": "choice", "options-0-option_id": "only", "options-0-points": "1"},
+         "A single choice needs at least two options"),
+        ({"type": "timer", "thresholds-0-max": "180", "thresholds-0-points": "0.5",
+          "thresholds-1-max": "60", "thresholds-1-points": "1"}, "List the thresholds from the smallest value up"),
+        ({"type": "timer", "thresholds-0-max": "60", "thresholds-0-points": "2"}, "Give a share from 0 to 1"),
+        ({"show_if_item": "offer", "show_if_values": ""}, "Name the answers that show this item."),
+        ({"show_if_item": "offer", "show_if_values": "maybe"}, "show_if"),
+        ({"type": "bogus"}, "Not a valid choice."),
+    ],
+)
+def test_bad_item_input_is_named_and_the_draft_stays_as_it_was(app, auditor, changes, message):
+    _start_draft(auditor)
+    before = _draft_content(app)
+    response = _post_item(auditor, BASE + "/draft/sections/farewell/items/new", **changes)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert _draft_content(app) == before
+
+
+def test_editing_an_item_changes_the_draft_but_never_the_published_version_or_past_scores(app, auditor, shop):
+    _start_draft(auditor)
+    url = BASE + "/draft/items/greeted"
+    page = auditor.get(url).get_data(as_text=True)
+    assert "Köszöntötték?" in page  # every language side by side
+    response = _post_item(auditor, url, item_id="greeted_warmly", text_en="Greeted warmly?", text_hu="Kedvesen köszöntötték?",
+                          weight="3", na="y")
+    assert response.status_code == 302
+    item = _draft_content(app)["sections"][0]["items"][0]
+    assert (item["id"], item["weight"], item["na"], item["text"]["hu"]) == ("greeted_warmly", 3, True, "Kedvesen köszöntötték?")
+    publish = auditor.post(BASE + "/draft/publish", data={"csrf_token": _token(auditor, BASE + "/draft")})
+    assert publish.status_code == 302
+    with app.app_context(), database.connection_context():
+        v1 = ChecklistVersion.find("shop-visit", 1)
+        v2 = ChecklistVersion.find("shop-visit", 2)
+        visit = Visit.get_by_id(shop["visit_id"])
+        assert v1.content == load_checklist_text(SHOP)
+        assert v2.is_published and v2.content["sections"][0]["items"][0]["id"] == "greeted_warmly"
+        assert visit.checklist_version_id == v1.id
+        assert float(visit.score) == pytest.approx(100 * 1 / 3, abs=0.001)  # greeted 1/1, offer 0/1, thanked 0/1
+    history = auditor.get(BASE + "/").get_data(as_text=True)
+    assert "greeted_warmly" in history  # what changed since version 1
+
+
+def test_renaming_an_item_keeps_conditions_pointing_at_it(app, auditor):
+    _start_draft(auditor)
+    url = BASE + "/draft/items/offer"
+    data = {"item_id": "offer_made", "type": "choice", "text_en": "Offer", "text_hu": "Ajánlat",
+            "options-0-option_id": "proactive", "options-0-points": "2", "options-0-text_en": "Unasked",
+            "options-0-text_hu": "Kérés nélkül", "options-1-option_id": "none", "options-1-points": "0",
+            "options-1-text_en": "Nothing", "options-1-text_hu": "Semmi"}
+    assert _post_item(auditor, url, **data).status_code == 302
+    upsell = _draft_content(app)["sections"][0]["items"][2]
+    assert upsell["show_if"] == {"item": "offer_made", "in": ["proactive"]}
+
+
+def _move(client, url, direction):
+    return client.post(url, data={"direction": direction, "csrf_token": _token(client, BASE + "/draft")},
+                       follow_redirects=True)
+
+
+def _order(app):
+    return [[item["id"] for item in section["items"]] for section in _draft_content(app)["sections"]]
+
+
+def test_items_and_sections_move_without_javascript(app, auditor):
+    _start_draft(auditor)
+    _move(auditor, BASE + "/draft/items/greeted/move", "down")
+    assert _order(app) == [["offer", "greeted", "upsell"], ["thanked"]]
+    _move(auditor, BASE + "/draft/items/thanked/move", "up")  # past the top: into the section before
+    assert _order(app) == [["offer", "greeted", "upsell", "thanked"], []]
+    page = auditor.post(BASE + "/draft/publish", data={"csrf_token": _token(auditor, BASE + "/draft")},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "The draft cannot be published yet" in page  # an empty section waits in the draft only
+    _move(auditor, BASE + "/draft/sections/farewell/move", "up")
+    assert [s["id"] for s in _draft_content(app)["sections"]] == ["farewell", "welcome"]
+
+
+def test_a_move_that_breaks_a_condition_is_refused_with_the_reason(app, auditor):
+    _start_draft(auditor)
+    before = _order(app)
+    page = _move(auditor, BASE + "/draft/items/upsell/move", "up").get_data(as_text=True)
+    assert "That change would make the checklist invalid" in page
+    assert _order(app) == before
+
+
+def test_deleting_an_item_that_a_condition_names_is_refused(app, auditor):
+    _start_draft(auditor)
+    page = auditor.post(BASE + "/draft/items/offer/delete", data={"csrf_token": _token(auditor, BASE + "/draft")},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "That change would make the checklist invalid" in page
+    auditor.post(BASE + "/draft/items/upsell/delete", data={"csrf_token": _token(auditor, BASE + "/draft")})
+    assert _order(app) == [["greeted", "offer"], ["thanked"]]
+
+
+def test_section_add_edit_and_bad_id(app, auditor):
+    _start_draft(auditor)
+    url = BASE + "/draft/sections/new"
+    bad = auditor.post(url, data={"section_id": "offer", "title_en": "Payment", "title_hu": "",
+                                  "csrf_token": _token(auditor, url)})
+    assert "Another section or item already has this id." in bad.get_data(as_text=True)
+    good = auditor.post(url, data={"section_id": "payment", "title_en": "Payment", "title_hu": "Fizetés",
+                                   "csrf_token": _token(auditor, url)})
+    assert good.status_code == 302
+    weighted = auditor.post(BASE + "/draft/sections/payment", data={
+        "section_id": "payment", "title_en": "Payment", "title_hu": "Fizetés", "weight": "20",
+        "csrf_token": _token(auditor, BASE + "/draft/sections/payment")})
+    # Only one section with a weight: the format says all or none.
+    assert weighted.status_code == 200
+    assert "The checklist would not be valid, so nothing was saved" in weighted.get_data(as_text=True)
+    assert "weight" not in _draft_content(app)["sections"][-1]
+
+
+def _xlsx_with(content, changes):
+    from audit.checklist.xlsx import export_texts_xlsx
+
+    book = openpyxl.load_workbook(io.BytesIO(export_texts_xlsx(content)))
+    sheet = book.active
+    header = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        key = row[0].value
+        for (k, language), text in changes.get("cells", {}).items():
+            if k == key:
+                row[header.index(language)].value = text
+    for key, text in changes.get("extra", []):
+        sheet.append([key, "", text])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_translations_come_back_from_the_spreadsheet_and_only_texts_change(app, auditor):
+    _start_draft(auditor)
+    _post_item(auditor, BASE + "/draft/sections/farewell/items/new")  # 'smiled', English only
+    before = _draft_content(app)
+    data = _xlsx_with(before, {"cells": {("item:smiled:text", "hu"): "Mosolyogtak?"},
+                               "extra": [("item:ghost:text", "Boo")]})
+    page = auditor.post(BASE + "/draft/texts", data={"file": (io.BytesIO(data), "texts.xlsx"),
+                                                      "csrf_token": _token(auditor, BASE + "/draft")},
+                        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "1 text updated from the spreadsheet." in page
+    assert "item:ghost:text" in page
+    after = _draft_content(app)
+    assert after["sections"][1]["items"][-1]["text"] == {"en": "Did they smile?", "hu": "Mosolyogtak?"}
+    after["sections"][1]["items"][-1]["text"] = before["sections"][1]["items"][-1]["text"]
+    assert after == before
+    published = auditor.post(BASE + "/draft/publish", data={"csrf_token": _token(auditor, BASE + "/draft")},
+                             follow_redirects=True)
+    assert "Version 2 is published." in published.get_data(as_text=True)
+
+
+def test_a_broken_spreadsheet_is_refused_and_changes_nothing(app, auditor):
+    _start_draft(auditor)
+    before = _draft_content(app)
+    page = auditor.post(BASE + "/draft/texts", data={"file": (io.BytesIO(b"PK\x03\x04 not really"), "t.xlsx"),
+                                                      "csrf_token": _token(auditor, BASE + "/draft")},
+                        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "The spreadsheet could not be used" in page
+    assert _draft_content(app) == before
+
+
+def test_publishing_an_unchanged_draft_says_there_is_nothing_to_publish(app, auditor):
+    _start_draft(auditor)
+    page = auditor.post(BASE + "/draft/publish", data={"csrf_token": _token(auditor, BASE + "/draft")},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Nothing changed since version 1, so there is nothing to publish." in page
+
+
+def test_discarding_the_draft_leaves_the_published_versions(app, auditor):
+    _start_draft(auditor)
+    auditor.post(BASE + "/draft/discard", data={"csrf_token": _token(auditor, BASE + "/draft")})
+    with app.app_context(), database.connection_context():
+        checklist = Checklist.get(Checklist.slug == "shop-visit")
+        assert checklist.draft() is None and checklist.latest_published().number == 1
+    assert auditor.get(BASE + "/draft").status_code == 404
+
+
+def test_yaml_export_loads_back_to_the_same_content(app, auditor):
+    exported = auditor.get(BASE + "/v1.yaml")
+    assert exported.status_code == 200
+    assert load_checklist_text(exported.get_data(as_text=True)) == load_checklist_text(SHOP)
+
+
+def test_importing_a_yaml_file_makes_a_draft(app, auditor):
+    changed = SHOP.replace("Shop visit", "Shop visit 2026")
+    page = auditor.post("/checklists/import", data={"file": (io.BytesIO(changed.encode()), "shop-visit.yaml"),
+                                                     "csrf_token": _token(auditor, "/checklists/")},
+                        content_type="multipart/form-data", follow_redirects=True)
+    assert "The file was imported as a draft." in page.get_data(as_text=True)
+    assert _draft_content(app)["title"]["en"] == "Shop visit 2026"
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (SHOP.replace("type: scale", "type: slider").encode(), "line 18"),
+        ("id: x\nsections: [".encode(), "line"),
+        (b"\xff\xfe\x00garbage", "The file is not UTF-8 text."),
+    ],
+)
+def test_a_bad_yaml_import_shows_its_problems_and_stores_nothing(app, auditor, content, message):
+    response = auditor.post("/checklists/import", data={"file": (io.BytesIO(content), "bad.yaml"),
+                                                         "csrf_token": _token(auditor, "/checklists/")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert ChecklistVersion.select().count() == 1
+
+
+def test_preview_shows_the_chosen_language_and_marks_missing_translations(app, auditor):
+    ru = auditor.get(BASE + "/v1/preview?lang=hu").get_data(as_text=True)
+    assert "Köszöntötték?" in ru and 'lang="hu"' in ru
+    _start_draft(auditor)
+    _post_item(auditor, BASE + "/draft/sections/farewell/items/new")
+    preview = auditor.get(BASE + "/v2/preview?lang=hu").get_data(as_text=True)
+    assert "Did they smile?" in preview and "not translated" in preview
+
+
+def test_xlsx_export_has_a_column_per_language(auditor):
+    response = auditor.get(BASE + "/v1.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    header = [cell.value for cell in book.active[1]]
+    assert header[:2] == ["key", "context"] and set(header[2:]) == {"en", "hu"}
