@@ -11,6 +11,22 @@
     }
   });
 
+  // The item editor shows only the settings of the chosen item type (all of them without JavaScript).
+  function showFieldsForType(select) {
+    document.querySelectorAll("fieldset[data-for-types]").forEach(function (fieldset) {
+      fieldset.hidden = fieldset.dataset.forTypes.split(" ").indexOf(select.value) < 0;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches(".item-form select[name=type]")) {
+      showFieldsForType(event.target);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var typeSelect = document.querySelector(".item-form select[name=type]");
+    if (typeSelect) showFieldsForType(typeSelect);
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
