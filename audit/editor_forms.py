@@ -71,13 +71,71 @@ def fill_texts(form, prefix, texts):
             form[f"{prefix}_{language}"].data = text
 
 
-def settings_form_class(languages):
+def _band_form_class(languages):
+    attrs = _text_fields("label", _l("Label"), languages, False)
+    attrs["min"] = DecimalField(
+        _l("From score (%)"), validators=[Optional(), NumberRange(0, 100, _l("Give a number from 0 to 100."))]
+    )
+    return type("BandForm", (Form,), attrs)
+
+
+def _dimension_form_class(languages):
+    attrs = _text_fields("label", _l("Label"), languages, False)
+    attrs["tag"] = StringField(_l("Dimension id"), validators=[Optional(), Length(max=60), SNAKE_CASE])
+    return type("DimensionForm", (Form,), attrs)
+
+
+def settings_form_class(languages, band_rows, dimension_rows):
     attrs = _text_fields("title", _l("Title"), languages, True)
     attrs["critical_cap"] = DecimalField(
         _l("Score cap when a critical item fails (%)"),
         validators=[Optional(), NumberRange(0, 100, _l("Give a number from 0 to 100."))],
     )
+    attrs["bands"] = FieldList(FormField(_band_form_class(languages)), min_entries=band_rows)
+    attrs["dimensions"] = FieldList(FormField(_dimension_form_class(languages)), min_entries=dimension_rows)
+    attrs["validate"] = _validate_settings
+    attrs["source_language"] = languages[0]
     return type("ChecklistSettingsForm", (FlaskForm,), attrs)
+
+
+def _validate_settings(form, extra_validators=None):
+    is_valid = FlaskForm.validate(form, extra_validators)
+    mins = [row.min.data for row in form.bands if row.min.data is not None]
+    if len(set(mins)) != len(mins):
+        form.bands.errors.append(_("Each band needs its own lowest score."))
+    tags = [row.tag.data for row in form.dimensions if row.tag.data]
+    if len(set(tags)) != len(tags):
+        form.dimensions.errors.append(_("Each dimension needs its own id."))
+    keyed_rows = [(row, row.min.data) for row in form.bands] + [(row, row.tag.data) for row in form.dimensions]
+    for row, key in keyed_rows:
+        source_label = row[f"label_{form.source_language}"]
+        if key not in (None, "") and not (source_label.data or "").strip():
+            source_label.errors.append(_("Give the label in the source language."))
+    has_errors = any(sub.errors for rows in (form.bands, form.dimensions) for sub in rows)
+    return is_valid and not has_errors and not form.bands.errors and not form.dimensions.errors
+
+
+def settings_from_form(form, languages):
+    """(title, critical_cap, bands, dimensions) as the checklist holds them."""
+    bands = [
+        {"min": _number(row.min.data), "label": texts_from(row, "label", languages)}
+        for row in form.bands if row.min.data is not None
+    ]
+    dimensions = {
+        row.tag.data: texts_from(row, "label", languages) for row in form.dimensions if row.tag.data
+    }
+    return texts_from(form, "title", languages), _number(form.critical_cap.data), bands, dimensions
+
+
+def fill_settings_form(form, content):
+    fill_texts(form, "title", content["title"])
+    form.critical_cap.data = content.get("critical_cap")
+    for row, band in zip(form.bands, content.get("bands", [])):
+        row.min.data = Decimal(str(band["min"]))
+        fill_texts(row, "label", band["label"])
+    for row, (tag, labels) in zip(form.dimensions, content.get("dimensions", {}).items()):
+        row.tag.data = tag
+        fill_texts(row, "label", labels)
 
 
 def section_form_class(languages):

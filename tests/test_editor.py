@@ -346,3 +346,66 @@ def test_xlsx_export_has_a_column_per_language(auditor):
     book = openpyxl.load_workbook(io.BytesIO(response.data))
     header = [cell.value for cell in book.active[1]]
     assert header[:2] == ["key", "context"] and set(header[2:]) == {"en", "hu"}
+
+
+def _settings_data(**changes):
+    data = {"title_en": "Small visit", "title_ru": "Небольшой визит", "critical_cap": "40",
+            "bands-0-min": "80", "bands-0-label_en": "Good", "bands-0-label_ru": "Хорошо",
+            "bands-1-min": "0", "bands-1-label_en": "Poor", "bands-1-label_ru": "Плохо",
+            "dimensions-0-tag": "politeness", "dimensions-0-label_en": "Politeness",
+            "dimensions-0-label_ru": "Вежливость"}
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+@pytest.fixture
+def small(app, tmp_path, login_as, org):
+    from tests_support import SMALL
+
+    path = tmp_path / "small-visit.yaml"
+    path.write_text(SMALL.replace("critical_cap: 40", "critical_cap: 40\ndimensions:\n  politeness: {en: Politeness, ru: Вежливость}"),
+                    encoding="utf-8")
+    with app.app_context(), database.connection_context():
+        publish_checklist_file(str(path))
+    client = login_as("auditor")
+    client.post("/checklists/small-visit/draft/start", data={"csrf_token": _token(client, "/checklists/small-visit/")})
+    return client
+
+
+def _small_draft(app):
+    with app.app_context(), database.connection_context():
+        return Checklist.get(Checklist.slug == "small-visit").draft().content
+
+
+def test_title_cap_bands_and_dimensions_are_edited_in_the_settings(app, small):
+    url = "/checklists/small-visit/draft/settings"
+    response = small.post(url, data={**_settings_data(critical_cap="", **{
+        "bands-2-min": "95", "bands-2-label_en": "Excellent", "bands-2-label_ru": "Отлично",
+        "dimensions-1-tag": "promptness", "dimensions-1-label_en": "Promptness"}), "csrf_token": _token(small, url)})
+    assert response.status_code == 302
+    content = _small_draft(app)
+    assert "critical_cap" not in content
+    assert [band["min"] for band in content["bands"]] == [95, 80, 0]
+    assert content["dimensions"]["promptness"] == {"en": "Promptness"}
+
+
+@pytest.mark.parametrize(
+    "changes,message",
+    [
+        ({"bands-1-min": "80"}, "Each band needs its own lowest score."),
+        ({"bands-0-min": "120"}, "Give a number from 0 to 100."),
+        ({"bands-0-label_en": ""}, "Give the label in the source language."),
+        # Still used by item greeted while other dimensions are declared: refused by the validator.
+        ({"dimensions-0-tag": "", "dimensions-1-tag": "promptness", "dimensions-1-label_en": "Promptness"},
+         "politeness"),
+        ({"critical_cap": "-5"}, "Give a number from 0 to 100."),
+        ({"title_en": ""}, "This field is required."),
+    ],
+)
+def test_bad_settings_are_named_and_change_nothing(app, small, changes, message):
+    url = "/checklists/small-visit/draft/settings"
+    before = _small_draft(app)
+    response = small.post(url, data={**_settings_data(**changes), "csrf_token": _token(small, url)})
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert _small_draft(app) == before

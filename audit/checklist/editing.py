@@ -67,14 +67,15 @@ def items_before(content, item_id=None, section_id=None):
     return earlier
 
 
-def save_settings(content, title, critical_cap):
-    """New title texts and critical cap (None removes the cap)."""
+def save_settings(content, title, critical_cap, bands, dimensions):
+    """New title, critical cap, bands and dimension labels; None or empty removes an optional one."""
     draft = copy.deepcopy(content)
     draft["title"] = title
-    if critical_cap is None:
-        draft.pop("critical_cap", None)
-    else:
-        draft["critical_cap"] = critical_cap
+    for key, value in (("critical_cap", critical_cap), ("bands", bands), ("dimensions", dimensions)):
+        if value is None or value == [] or value == {}:
+            draft.pop(key, None)
+        else:
+            draft[key] = value
     return checked(draft)
 
 

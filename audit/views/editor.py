@@ -14,11 +14,13 @@ from ..editor_forms import (
     ImportForm,
     TextsImportForm,
     fill_item_form,
+    fill_settings_form,
     fill_texts,
     item_form_class,
     item_from_form,
     section_form_class,
     settings_form_class,
+    settings_from_form,
     texts_from,
     _number,
 )
@@ -193,18 +195,20 @@ def draft(slug):
 @bp.route("/<slug>/draft/settings", methods=["GET", "POST"])
 def settings(slug):
     version = _draft_or_404(slug)
-    languages = version.content["languages"]
-    form = settings_form_class(languages)()
+    content = version.content
+    languages = content["languages"]
+    form = settings_form_class(
+        languages, len(content.get("bands", [])) + 1, len(content.get("dimensions", {})) + 2
+    )()
     problems = None
     if form.validate_on_submit():
-        cap = _number(form.critical_cap.data)
-        problems = _apply(version, lambda c: editing.save_settings(c, texts_from(form, "title", languages), cap))
+        values = settings_from_form(form, languages)
+        problems = _apply(version, lambda c: editing.save_settings(c, *values))
         if problems is None:
             flash(_("Settings saved."), "success")
             return redirect(url_for("editor.draft", slug=slug))
     elif not form.is_submitted():
-        fill_texts(form, "title", version.content["title"])
-        form.critical_cap.data = version.content.get("critical_cap")
+        fill_settings_form(form, content)
     return render_template("editor/settings.html", version=version, form=form, problems=problems)
 
 
