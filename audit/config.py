@@ -44,6 +44,10 @@ def from_environment(instance_path):
         "ARGON2_MEMORY_KIB": int(os.environ.get("ARGON2_MEMORY_KIB", str(64 * 1024))),
         "ARGON2_PARALLELISM": 4,
         "WTF_CSRF_TIME_LIMIT": None,
+        # A shopper may not visit the same branch again within this many days (they would be known).
+        "MIN_DAYS_BETWEEN_VISITS": int(os.environ.get("MIN_DAYS_BETWEEN_VISITS", "30")),
+        "PHOTO_MAX_BYTES": 12 * 1024 * 1024,
+        "PHOTO_MAX_PIXELS": 40_000_000,
     }
 
 

@@ -5,6 +5,8 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms.fields.choices import SelectChoice as Choice
 from wtforms import (
     BooleanField,
+    DateField,
+    TextAreaField,
     EmailField,
     FloatField,
     HiddenField,
@@ -189,3 +191,62 @@ class UserForm(FlaskForm):
             raise ValidationError(_("A manager needs at least one region."))
         if self.role.data != Role.MANAGER.value and field.data:
             raise ValidationError(_("Only managers are given regions."))
+
+
+def _shopper_choices():
+    return [Choice(u.id, u.name) for u in User.shoppers().where(User.is_enabled)]
+
+
+def _checklist_choices():
+    from .i18n import localized
+    from .models import Checklist
+
+    choices = []
+    for checklist in Checklist.ordered():
+        version = checklist.latest_published()
+        if version is not None:
+            label = f"{localized(version.content['title'])} · v{version.number}"
+            choices.append(Choice(checklist.id, label))
+    return choices
+
+
+class _WindowMixin:
+    def validate_planned_to(self, field):
+        if self.planned_from.data and field.data and field.data < self.planned_from.data:
+            raise ValidationError(_("The window must end on or after its first day."))
+
+
+class VisitForm(_WindowMixin, FlaskForm):
+    branch = SelectField(_l("Branch"), coerce=int, validators=[InputRequired()])
+    checklist = SelectField(_l("Checklist"), coerce=int, validators=[InputRequired()])
+    shopper = SelectField(_l("Shopper"), coerce=int, validators=[InputRequired()])
+    planned_from = DateField(_l("Visit from"), validators=[InputRequired(_l("Give a date."))])
+    planned_to = DateField(_l("Visit by"), validators=[InputRequired(_l("Give a date."))])
+    scenario = TextAreaField(_l("Scenario brief (in the shopper's language)"), validators=[Length(max=2000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.branch.choices = [
+            Choice(b.id, f"{b.code} · {b.name} ({b.region.brand.name})") for b in Branch.ordered().where(Branch.is_active)
+        ]
+        self.checklist.choices = _checklist_choices()
+        self.shopper.choices = _shopper_choices()
+
+
+class BulkVisitForm(_WindowMixin, FlaskForm):
+    region = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
+    checklist = SelectField(_l("Checklist"), coerce=int, validators=[InputRequired()])
+    shoppers = SelectMultipleField(_l("Shoppers (shared out in turn)"), coerce=int)
+    planned_from = DateField(_l("Visit from"), validators=[InputRequired(_l("Give a date."))])
+    planned_to = DateField(_l("Visit by"), validators=[InputRequired(_l("Give a date."))])
+    scenario = TextAreaField(_l("Scenario brief (in the shopper's language)"), validators=[Length(max=2000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region.choices = [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
+        self.checklist.choices = _checklist_choices()
+        self.shoppers.choices = _shopper_choices()
+
+    def validate_shoppers(self, field):
+        if not field.data:
+            raise ValidationError(_("Choose at least one shopper."))

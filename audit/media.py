@@ -1,25 +1,81 @@
 """Uploaded images: verified by content, re-encoded without metadata, stored under random names."""
+import hashlib
 import io
 import os
 import secrets
+import threading
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from .i18n import gettext as _
+
+# Pillow names phone JPEGs that carry extra pictures (depth maps, previews) "MPO"; they are JPEGs.
+ACCEPTED_FORMATS = ("PNG", "JPEG", "MPO")
+PHOTO_LONG_SIDE = 1600
+PHOTO_QUALITY = 85
+EXIF_IFD = 0x8769
+DATE_TIME_ORIGINAL = 0x9003
+DATE_TIME = 0x0132
+ORIENTATION = 0x0112
+# How to turn each EXIF orientation upright: the table ImageOps.exif_transpose uses.
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+# Serialises the checks below, which must change two process-wide settings for their duration.
+_verifying = threading.Lock()
 
 
 class ImageRejected(ValueError):
     """An upload that is not an acceptable image; the message is for the user."""
 
 
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A visit photo as stored: its file name under media_dir/photos and what we learnt from it."""
+
+    file_name: str
+    sha256: str
+    width: int
+    height: int
+    captured_at: datetime | None
+
+
 def _open_verified(data, max_pixels):
+    """Open a PNG or JPEG checked by content, its size read from the header before any decoding."""
     if not data:
         raise ImageRejected(_("The file is empty."))
+    # Pillow's own bomb limit only warns below twice its value; we refuse everything it would warn
+    # about, and compare against it ourselves in case code outside the lock resets the filters.
+    pixel_limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    with _verifying:
+        # WeasyPrint sets LOAD_TRUNCATED_IMAGES for the whole process when the reports import it;
+        # with it on, Pillow pads a cut-off upload with grey and skips PNG checksums.
+        load_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                return _decode_checked(data, pixel_limit)
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = load_truncated
+
+
+def _decode_checked(data, pixel_limit):
     try:
         with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ("PNG", "JPEG"):
+            if probe.format not in ACCEPTED_FORMATS:
                 raise ImageRejected(_("The file is not a PNG or JPEG image."))
-            if probe.width * probe.height > max_pixels:
+            if probe.width * probe.height > pixel_limit:
                 raise ImageRejected(_("The image has too many pixels."))
             probe.verify()
         image = Image.open(io.BytesIO(data))
@@ -27,7 +83,9 @@ def _open_verified(data, max_pixels):
         return image
     except ImageRejected:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageRejected(_("The image has too many pixels."))
+    except (UnidentifiedImageError, OSError, SyntaxError, EOFError, ValueError):
         raise ImageRejected(_("The file is not a readable PNG or JPEG image."))
 
 
@@ -49,3 +107,93 @@ def store_logo(data, media_dir, max_bytes, max_pixels):
         os.path.join(folder, name), "PNG", optimize=True
     )
     return name
+
+
+def store_photo(data, media_dir, max_bytes, max_pixels):
+    """Check a visit photo, turn it upright, strip all metadata and store it as JPEG (media_dir/photos)."""
+    if len(data) > max_bytes:
+        raise ImageRejected(
+            _("The photo is larger than %(size)d MB.", size=max_bytes // (1024 * 1024))
+        )
+    image = _open_verified(data, max_pixels)
+    exif = _read_exif(image)
+    # Read before the pixels are copied out: the copy carries no metadata at all.
+    captured_at = _capture_time(exif)
+    image = _upright(image, exif)
+    image.thumbnail((PHOTO_LONG_SIDE, PHOTO_LONG_SIDE))  # the phone shrinks too; we do not trust it
+    clean = _as_rgb(image)
+    buffer = io.BytesIO()
+    # A fresh image from the pixels only: no EXIF (GPS), XMP, ICC profile or comment survives.
+    Image.frombytes("RGB", clean.size, clean.tobytes()).save(
+        buffer, "JPEG", quality=PHOTO_QUALITY, optimize=True
+    )
+    encoded = buffer.getvalue()
+    folder = os.path.join(media_dir, "photos")
+    os.makedirs(folder, exist_ok=True)
+    name = secrets.token_hex(16) + ".jpg"
+    path = os.path.join(folder, name)
+    with open(path, "xb") as stored:  # "x": never overwrite another visit's evidence
+        try:
+            stored.write(encoded)
+            stored.flush()
+        except OSError:
+            # A half-written photo (disk full) must not be left looking like evidence.
+            os.remove(path)
+            raise
+    return StoredPhoto(
+        file_name=name,
+        sha256=hashlib.sha256(encoded).hexdigest(),
+        width=clean.width,
+        height=clean.height,
+        captured_at=captured_at,
+    )
+
+
+def _read_exif(image):
+    """The image's EXIF, or None when it has none or it cannot be parsed (then it is simply ignored)."""
+    try:
+        exif = image.getexif()
+    except (SyntaxError, ValueError, OSError, EOFError):
+        return None
+    return exif or None
+
+
+def _upright(image, exif):
+    """The picture turned as its EXIF orientation says, so it is stored the way it was seen."""
+    # Not ImageOps.exif_transpose: it also rewrites the EXIF it carries along, which we drop anyway,
+    # and that rewrite raises TypeError on some corrupt EXIF that still gives a valid orientation.
+    orientation = exif.get(ORIENTATION) if exif is not None else None
+    method = UPRIGHT.get(orientation) if isinstance(orientation, int) else None
+    return image.transpose(method) if method is not None else image
+
+
+def _capture_time(exif):
+    """When the camera took the picture: DateTimeOriginal, else DateTime; None if absent or garbled."""
+    if exif is None:
+        return None
+    try:
+        candidates = [exif.get_ifd(EXIF_IFD).get(DATE_TIME_ORIGINAL), exif.get(DATE_TIME)]
+    except (SyntaxError, ValueError, OSError, EOFError, KeyError, TypeError):
+        candidates = [exif.get(DATE_TIME)]
+    for value in candidates:
+        if isinstance(value, bytes):
+            value = value.decode("ascii", "replace")
+        if not isinstance(value, str):
+            continue
+        try:
+            return datetime.strptime(value.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+        except ValueError:
+            continue
+    return None
+
+
+def _as_rgb(image):
+    """RGB pixels; transparent areas (screenshots, PNGs) become white rather than black."""
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    if image.mode.startswith("I;16"):
+        # 16-bit greyscale: scale to 8 bits first, a direct convert would clip to white.
+        image = image.point(lambda value: value / 256, "F").convert("L")
+    return image.convert("RGB")

@@ -10,9 +10,17 @@ def _v2_session_epoch_and_checkin_distance():
     database.execute_sql("ALTER TABLE visit ADD COLUMN checkin_distance_m REAL")
 
 
+def _v3_shopper_drafts_and_submissions():
+    # v3: the shopper's server-side draft, the hash of the accepted submission, the reviewer's comment.
+    database.execute_sql("ALTER TABLE visit ADD COLUMN draft TEXT")
+    database.execute_sql("ALTER TABLE visit ADD COLUMN submission_hash VARCHAR(64)")
+    database.execute_sql("ALTER TABLE visit ADD COLUMN review_comment TEXT NOT NULL DEFAULT ''")
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
+    3: _v3_shopper_drafts_and_submissions,
 }
 LATEST = max(STEPS, default=1)
 

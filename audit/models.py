@@ -2,7 +2,7 @@
 import enum
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from peewee import (
     BooleanField,
@@ -55,6 +55,9 @@ class VisitState(str, enum.Enum):
     SUBMITTED = "submitted"
     RETURNED = "returned"
     APPROVED = "approved"
+
+
+OPEN_STATES = (VisitState.ASSIGNED.value, VisitState.DRAFT.value, VisitState.RETURNED.value)
 
 
 class Brand(BaseModel):
@@ -241,6 +244,11 @@ class Visit(BaseModel):
     submitted_at = DateTimeField(null=True)
     approved_at = DateTimeField(null=True)
     checkin_distance_m = FloatField(null=True)
+    # The shopper's work before submission (the no-JavaScript form saves here): answers, comments, photos.
+    draft = JSONField(null=True)
+    # sha256 of the last accepted submission: a resend with the same content is the same submission.
+    submission_hash = CharField(max_length=64, null=True)
+    review_comment = TextField(default="")  # the reviewer's words when a visit is returned
     score = DecimalField(max_digits=7, decimal_places=4, null=True, auto_round=True)
     band = JSONField(null=True)  # the band's label in every language of the checklist
     has_critical_failure = BooleanField(default=False)
@@ -256,6 +264,32 @@ class Visit(BaseModel):
     @property
     def is_approved(self):
         return self.state == VisitState.APPROVED.value
+
+    @property
+    def is_open_for_shopper(self):
+        """The shopper may still fill it in: not yet submitted, or returned to them."""
+        return self.state in OPEN_STATES
+
+    @classmethod
+    def by_uuid(cls, value):
+        try:
+            key = uuid.UUID(str(value))
+        except ValueError:
+            return None
+        return cls.with_place().where(cls.uuid == key).first()
+
+    @classmethod
+    def open_for_shopper(cls, shopper):
+        return cls.of_shopper(shopper).where(cls.state.in_(OPEN_STATES))
+
+    @classmethod
+    def recent_at_branch(cls, shopper, branch, day, days):
+        """The shopper's visits at a branch planned within `days` of `day` (the no-repeat rule)."""
+        window = timedelta(days=days)
+        return cls.select().where(
+            (cls.shopper == shopper) & (cls.branch == branch)
+            & (cls.planned_from > day - window) & (cls.planned_from < day + window)
+        )
 
     @classmethod
     def with_place(cls):

@@ -1,4 +1,12 @@
 """Plain functions that change stored data, each in one transaction."""
+import hashlib
+import json
+import math
+import os
+
+from peewee import IntegrityError, fn
+
+from .answers import SubmissionProblem, check_submission
 from .checklist import content_hash, load_checklist_file
 from .db import database
 from .models import (
@@ -7,12 +15,17 @@ from .models import (
     Branch,
     Checklist,
     ChecklistVersion,
+    Evidence,
     ManagerRegion,
     Region,
     Role,
+    OPEN_STATES,
     User,
+    Visit,
+    VisitState,
     utcnow,
 )
+from .media import store_photo
 from .scoring import display_percent, score
 from .security import hash_password
 
@@ -206,3 +219,168 @@ def discard_draft(version):
     if version.is_published:
         raise DraftError("published_is_frozen")
     version.delete_instance()
+
+
+# -- the shopper's visits ---------------------------------------------------------------------------
+
+
+class SubmissionRefused(ValueError):
+    """A submission that cannot be stored: `status` is the HTTP answer (409 or 422), `problems` why."""
+
+    def __init__(self, status, code, problems=()):
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.problems = list(problems)
+
+
+def _submission_hash(answers, comments, photos):
+    canonical = json.dumps({"answers": answers, "comments": comments, "photos": photos},
+                           sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def save_visit_draft(visit, answers, comments, photos):
+    """Keep the shopper's unfinished work on the server (the no-JavaScript path)."""
+    if not visit.is_open_for_shopper:
+        raise SubmissionRefused(409, "not_open")
+    visit.draft = {"answers": answers, "comments": comments, "photos": photos}
+    if visit.state == VisitState.ASSIGNED.value:
+        visit.state = VisitState.DRAFT.value
+    visit.started_at = visit.started_at or utcnow()
+    visit.save()
+    return visit
+
+
+def distance_m(lat1, lon1, lat2, lon2):
+    """Great-circle distance in metres (haversine): how far from the branch the shopper checked in."""
+    r = 6371008.8
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=None, location=None):
+    """Store a finished visit exactly once; returns "received" or "already_received".
+
+    A resend of the same content is the same submission. Different content is accepted only while
+    the visit is open (assigned, draft, or returned to the shopper); otherwise SubmissionRefused(409).
+    Invalid answers give SubmissionRefused(422) with the problems, and store nothing.
+    """
+    digest = _submission_hash(answers, comments, photos)
+    current = Visit.get_by_id(visit.id)
+    if not current.is_open_for_shopper:
+        if current.submission_hash == digest:
+            return "already_received"
+        raise SubmissionRefused(409, "already_submitted")
+    content = visit.checklist_version.content
+    problems = check_submission(content, answers, comments, photos)
+    known_photos = {e.client_id for e in Evidence.select(Evidence.client_id).where(Evidence.visit == visit)}
+    problems += [
+        SubmissionProblem(item_id, "unknown_photo", photo_id)
+        for item_id, photo_ids in photos.items() for photo_id in photo_ids if photo_id not in known_photos
+    ]
+    if problems:
+        raise SubmissionRefused(422, "invalid", problems)
+    now = utcnow()
+    distance = None
+    branch = visit.branch
+    if location and branch.latitude is not None:
+        distance = round(distance_m(location[0], location[1], branch.latitude, branch.longitude), 1)
+    with database.atomic():
+        # The state check and the change are one statement, so two concurrent resends cannot both win.
+        claimed = (
+            Visit.update(
+                state=VisitState.SUBMITTED.value, submission_hash=digest, submitted_at=now,
+                started_at=fn.COALESCE(Visit.started_at, started_at or now), ended_at=ended_at or now,
+                checkin_distance_m=distance, draft=None,
+            )
+            .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)))
+            .execute()
+        )
+        if not claimed:
+            current = Visit.get_by_id(visit.id)
+            if current.submission_hash == digest:
+                return "already_received"
+            raise SubmissionRefused(409, "already_submitted")
+        stored = Visit.get_by_id(visit.id)
+        score_and_store_answers(stored, answers, comments)
+        for item_id, photo_ids in photos.items():
+            Evidence.update(item_id=item_id).where(
+                (Evidence.visit == visit) & Evidence.client_id.in_(photo_ids)
+            ).execute()
+    return "received"
+
+
+def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels):
+    """Store a photo of a visit once per client id; returns (evidence, created)."""
+    existing = Evidence.get_or_none(Evidence.client_id == client_id)
+    if existing is not None:
+        if existing.visit_id != visit.id:
+            raise SubmissionRefused(409, "photo_elsewhere")
+        return existing, False
+    stored = store_photo(data, media_dir, max_bytes, max_pixels)
+    try:
+        with database.atomic():
+            evidence = Evidence.create(
+                visit=visit, item_id=item_id, client_id=client_id, file_name=stored.file_name,
+                sha256=stored.sha256, width=stored.width, height=stored.height, captured_at=stored.captured_at,
+            )
+    except IntegrityError:
+        # The same photo arrived twice at once: keep the first, drop this copy.
+        os.remove(os.path.join(media_dir, "photos", stored.file_name))
+        return Evidence.get(Evidence.client_id == client_id), False
+    return evidence, True
+
+
+
+class AssignmentRefused(ValueError):
+    """An assignment that breaks a rule; `code` names it for a translated message."""
+
+    def __init__(self, code, **details):
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+def _eligible(shopper, branch, day, min_days):
+    return not Visit.recent_at_branch(shopper, branch, day, min_days).exists()
+
+
+def assign_visit(branch, checklist, shopper, planned_from, planned_to, scenario, min_days):
+    """One visit, pinned to the checklist's latest published version."""
+    version = checklist.latest_published()
+    if version is None:
+        raise AssignmentRefused("no_published_version")
+    if not _eligible(shopper, branch, planned_from, min_days):
+        raise AssignmentRefused("too_soon", days=min_days)
+    return Visit.create(branch=branch, checklist_version=version, shopper=shopper, planned_from=planned_from,
+                        planned_to=planned_to, scenario=scenario.strip())
+
+
+def assign_region(region, checklist, shoppers, planned_from, planned_to, scenario, min_days):
+    """A visit to every active branch of a region, shoppers taking turns; returns (visits, skipped branches).
+
+    A branch goes to the next shopper in turn who has not visited it recently; a branch that no
+    chosen shopper may visit is skipped and reported.
+    """
+    version = checklist.latest_published()
+    if version is None:
+        raise AssignmentRefused("no_published_version")
+    created, skipped = [], []
+    turn = 0
+    with database.atomic():
+        for branch in Branch.select().where((Branch.region == region) & Branch.is_active).order_by(Branch.code):
+            for offset in range(len(shoppers)):
+                shopper = shoppers[(turn + offset) % len(shoppers)]
+                if _eligible(shopper, branch, planned_from, min_days):
+                    created.append(Visit.create(
+                        branch=branch, checklist_version=version, shopper=shopper, planned_from=planned_from,
+                        planned_to=planned_to, scenario=scenario.strip(),
+                    ))
+                    turn = (turn + offset + 1) % len(shoppers)
+                    break
+            else:
+                skipped.append(branch)
+    return created, skipped

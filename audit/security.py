@@ -1,12 +1,13 @@
 """Accounts and request security: password hashing, login sessions, rate limits, CSRF, headers."""
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, flash, jsonify, redirect, request, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from .i18n import gettext
 from .i18n import lazy_gettext as _l
 from .models import User
 
@@ -91,6 +92,15 @@ def _security_headers(response):
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    # The API answers in JSON; pages send the visitor to the sign-in form.
+    if request.path.startswith("/api/"):
+        return jsonify({"error": {"code": "not_signed_in", "message": gettext("Please sign in.")}}), 401
+    flash(gettext("Please sign in to see this page."), "info")
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
 def init_app(app):

@@ -1,11 +1,101 @@
-// Service worker. The offline cache of the app shell and of assigned visits arrives with the
-// shopper's fill page; until then it only takes control so that the app is installable.
-self.addEventListener("install", function () {
-  self.skipWaiting();
+// Service worker: the app shell from the cache, the shopper's pages from the network or, offline,
+// from the cache, and the outbox sent in the background when the browser offers Background Sync.
+importScripts("/static/outbox.js");
+
+var SHELL = "audit-shell-v8";
+var PAGES = "audit-pages";
+var SHELL_FILES = [
+  "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/shopper.js", "/static/fill.js",
+  "/static/icons/icon-192.png", "/static/icons/icon-512.png", "/manifest.webmanifest"
+];
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_FILES); })
+    .then(function () { return self.skipWaiting(); }));
 });
+
 self.addEventListener("activate", function (event) {
-  event.waitUntil(self.clients.claim());
+  event.waitUntil(caches.keys().then(function (names) {
+    return Promise.all(names.filter(function (name) {
+      return name.indexOf("audit-shell-") === 0 && name !== SHELL;
+    }).map(function (name) { return caches.delete(name); }));
+  }).then(function () { return self.clients.claim(); }));
 });
-self.addEventListener("fetch", function () {
-  // Network as usual.
+
+function storable(response) {
+  // Without Vary: the cached page must match however the offline request is made.
+  var headers = new Headers(response.headers);
+  headers.delete("Vary");
+  return response.blob().then(function (body) {
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: headers });
+  });
+}
+
+function isShopperPage(url) {
+  return url.pathname === "/visits/" || /^\/visits\/[0-9a-f-]+\/fill$/.test(url.pathname);
+}
+
+function networkFirst(request) {
+  return fetch(request).then(function (response) {
+    if (response.ok && !response.redirected) {
+      var key = request.url.split("?")[0];
+      storable(response.clone()).then(function (copy) {
+        return caches.open(PAGES).then(function (cache) { return cache.put(key, copy); });
+      });
+    }
+    return response;
+  }, function () {
+    return caches.open(PAGES).then(function (cache) {
+      // The session cookie varies; the page for this signed-in phone is the one stored.
+      return cache.match(request.url.split("?")[0], { ignoreVary: true });
+    }).then(function (cached) { return cached || Response.error(); });
+  });
+}
+
+function cacheFirst(request) {
+  return caches.match(request, { ignoreSearch: true }).then(function (cached) {
+    var fresh = fetch(request).then(function (response) {
+      if (response.ok) {
+        var copy = response.clone();
+        caches.open(SHELL).then(function (cache) { cache.put(request, copy); });
+      }
+      return response;
+    });
+    return cached || fresh;
+  });
+}
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") return;
+  var url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname.indexOf("/static/") === 0 || url.pathname === "/manifest.webmanifest") {
+    event.respondWith(cacheFirst(request));
+  } else if (request.mode === "navigate" && isShopperPage(url)) {
+    event.respondWith(networkFirst(request));
+  }
+});
+
+// The visits list asks for its fill pages, so that a visit listed once can be filled offline.
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type !== "cache-pages") return;
+  event.waitUntil(caches.open(PAGES).then(function (cache) {
+    return Promise.all(data.urls.map(function (path) {
+      return fetch(path, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok || response.redirected) return null;
+        return storable(response).then(function (copy) {
+          return cache.put(new URL(path, self.location.origin).href, copy);
+        }).then(function () { return path; });
+      }).catch(function () { return null; });
+    }));
+  }).then(function (stored) {
+    // Tell the page which visits can now be opened offline.
+    if (event.source) event.source.postMessage({ type: "cached", urls: stored.filter(Boolean) });
+  }));
+});
+
+self.addEventListener("sync", function (event) {
+  if (event.tag === "audit-outbox") event.waitUntil(self.AuditOutbox.send(true));
 });

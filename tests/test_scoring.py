@@ -1,6 +1,7 @@
 """Tests of audit.scoring: worked examples checked by hand, one test per rule, and properties."""
 
 import copy
+import math
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -12,11 +13,13 @@ from hypothesis import strategies as st
 from audit.checklist import load_checklist_file
 from audit.scoring import (
     AnswerProblem,
+    ItemScore,
     ScoreResult,
     check_answers,
     display_percent,
     find_answer_problems,
     score,
+    score_items,
     visible_item_ids,
 )
 
@@ -653,3 +656,233 @@ def test_answers_check_answers_rejects_count_as_unanswered(visit_and_answers, da
     usable = {item_id: value for item_id, value in answers.items() if item_id not in rejected}
     assert score(visit, answers) == score(visit, usable)
     assert len(check_answers(visit, answers)) == len(rejected)
+
+
+# -- the compiled scorer against a plain reference --------------------------------------------------
+#
+# score() compiles a checklist once, keeps it while the dict is unchanged, and adds up integers. The
+# reference below is the plain computation it replaced (every rule applied afresh for each visit, one
+# Fraction sum per section and per dimension), kept here only to show both give the same results.
+
+
+def reference_exact(number):
+    if isinstance(number, bool):
+        return None
+    if isinstance(number, (int, Fraction)):
+        return Fraction(number)
+    if isinstance(number, float):
+        return Fraction(str(number)) if math.isfinite(number) else None
+    if isinstance(number, Decimal):
+        return Fraction(number) if number.is_finite() else None
+    return None
+
+
+def reference_items_in_order(visit):
+    for part in visit.get("sections", []):
+        for item in part.get("items", []):
+            yield part["id"], item
+
+
+def reference_visible_ids(visit, answers):
+    visible = set()
+    for _section_id, item in reference_items_in_order(visit):
+        condition = item.get("show_if")
+        if not condition:
+            visible.add(item["id"])
+            continue
+        target = condition.get("item")
+        target_answer = answers.get(target) if target in visible else None
+        if target_answer is not None and target_answer in condition.get("in", []):
+            visible.add(item["id"])
+    return visible
+
+
+def reference_share(item, value):
+    if item["type"] == "yesno":
+        return Fraction(1) if value == "yes" else Fraction(0)
+    if item["type"] == "scale":
+        low, high = reference_exact(item["min"]), reference_exact(item["max"])
+        return (reference_exact(value) - low) / (high - low)
+    if item["type"] == "choice":
+        points = {option["id"]: reference_exact(option["points"]) for option in item["options"]}
+        return points[value] / max(points.values())
+    for step in sorted(item["thresholds"], key=lambda step: reference_exact(step["max"])):
+        if reference_exact(value) <= reference_exact(step["max"]):
+            return reference_exact(step["points"])
+    return Fraction(0)
+
+
+def reference_is_counted(visit, item, value):
+    if item.get("type") not in SCORING or value is None or value == "na":
+        return False
+    if find_answer_problems(visit, {item["id"]: value}):
+        return False
+    return item["type"] != "choice" or any(reference_exact(option["points"]) for option in item["options"])
+
+
+def reference_items(visit, answers):
+    visible = reference_visible_ids(visit, answers)
+    scores = {}
+    for section_id, item in reference_items_in_order(visit):
+        value = answers.get(item["id"])
+        if item["id"] in visible and reference_is_counted(visit, item, value):
+            possible = reference_exact(item.get("weight", 1))
+            scores[item["id"]] = ItemScore(possible * reference_share(item, value), possible, section_id,
+                                           item.get("dimension"))
+    return scores
+
+
+def reference_percent(item_scores):
+    possible = sum((item.possible for item in item_scores), Fraction(0))
+    return sum((item.earned for item in item_scores), Fraction(0)) / possible * 100 if possible else None
+
+
+def reference_overall(visit, items, sections):
+    if not any("weight" in part for part in visit["sections"]):
+        return reference_percent(list(items.values()))
+    weighted_sum = total_weight = Fraction(0)
+    for part in visit["sections"]:
+        if sections[part["id"]] is not None:
+            weight = reference_exact(part.get("weight", 1))
+            weighted_sum += weight * sections[part["id"]]
+            total_weight += weight
+    return weighted_sum / total_weight if total_weight else None
+
+
+def reference_score(visit, answers):
+    items = reference_items(visit, answers)
+    sections = {part["id"]: reference_percent([s for s in items.values() if s.section_id == part["id"]])
+                for part in visit["sections"]}
+    tags = list(visit.get("dimensions") or {})
+    for _section_id, item in reference_items_in_order(visit):
+        if item.get("dimension") is not None and item.get("type") in SCORING and item["dimension"] not in tags:
+            tags.append(item["dimension"])
+    overall = reference_overall(visit, items, sections)
+    failures = [item["id"] for _section_id, item in reference_items_in_order(visit)
+                if item.get("critical") and item["id"] in items
+                and items[item["id"]].earned < items[item["id"]].possible]
+    if failures and visit.get("critical_cap") is not None and overall is not None:
+        overall = min(overall, reference_exact(visit["critical_cap"]))
+    reached = [band for band in visit.get("bands") or []
+               if overall is not None and reference_exact(band["min"]) <= overall]
+    return ScoreResult(
+        overall=overall,
+        sections=sections,
+        dimensions={tag: reference_percent([s for s in items.values() if s.dimension == tag]) for tag in tags},
+        critical_failures=failures,
+        band=max(reached, key=lambda band: reference_exact(band["min"]))["label"] if reached else None,
+        is_flagged=bool(failures),
+        items=items,
+        language=(visit.get("languages") or [None])[0],
+    )
+
+
+def compared(result):
+    """A result with the order of its dicts, which == on dicts ignores but reports and exports show."""
+    return result, list(result.sections), list(result.dimensions), list(result.items)
+
+
+# Answers check_answers accepts in other forms than the plain ones, or rejects.
+ODD_ANSWERS = st.one_of(
+    JUNK,
+    st.sampled_from([Decimal("2"), Decimal("2.5"), Decimal("NaN"), Fraction(3), Fraction(7, 2), 3.0, True, "3", "yes",
+                     "o1", "na", float("inf")]),
+)
+
+
+@st.composite
+def answers_to(draw, visit):
+    """Answers to a checklist: mostly usable, some None, "na", left out, or odd (see ODD_ANSWERS)."""
+    answers = {}
+    for item in all_items(visit):
+        kind = draw(st.sampled_from(["value", "value", "value", "missing", "none", "na", "odd"]))
+        if kind == "value":
+            answers[item["id"]] = draw(answer_values(item))
+        elif kind == "odd":
+            answers[item["id"]] = draw(ODD_ANSWERS)
+        elif kind != "missing":
+            answers[item["id"]] = None if kind == "none" else "na"
+    return answers
+
+
+@st.composite
+def varied_checklists(draw):
+    """Generated checklists, some declaring dimensions (in any order, with an unused one) and other bands."""
+    visit = draw(generated_checklists())
+    if draw(st.booleans()):
+        tags = draw(st.permutations(["care", "speed", "unused"]))
+        visit["dimensions"] = {tag: {"en": tag} for tag in tags[:draw(st.integers(1, 3))]}
+    minimums = draw(st.lists(st.sampled_from([0, 20, 50, 62.5, 75, 100]), unique=True, max_size=4))
+    visit["bands"] = [{"min": minimum, "label": {"en": f"from {minimum}"}} for minimum in minimums]
+    return visit
+
+
+@PROPERTY_SETTINGS
+@given(varied_checklists(), st.data())
+def test_score_equals_the_plain_reference_computation(visit, data):
+    # Several visits against one dict: the first compiles it, the others reuse it and its outcomes.
+    for answers in data.draw(st.lists(answers_to(visit), min_size=1, max_size=4)):
+        expected = reference_score(visit, answers)
+        assert compared(score(visit, answers)) == compared(expected)
+        assert list(score_items(visit, answers).items()) == list(expected.items.items())
+        assert visible_item_ids(visit, answers) == reference_visible_ids(visit, answers)
+
+
+def editable_checklist():
+    return checklist(
+        section("welcome", yesno("greeted", critical=True, dimension="care"), scale("knowledge", dimension="speed"),
+                weight=2),
+        section("advice", choice("offer"), timer("wait", dimension="speed"),
+                yesno("upsold", show_if={"item": "offer", "in": ["proactive"]}), weight=1),
+        dimensions={"care": {"en": "Care"}, "speed": {"en": "Speed"}},
+        bands=copy.deepcopy(BANDS),
+        critical_cap=80,
+    )
+
+
+EDITABLE_ANSWERS = {"greeted": "no", "knowledge": 4, "offer": "asked", "wait": 100, "upsold": "yes", "thanked": "yes"}
+
+
+def _items_of(visit, section_number):
+    return visit["sections"][section_number]["items"]
+
+
+IN_PLACE_EDITS = {
+    "item weight": lambda visit: _items_of(visit, 0)[1].update(weight=3),
+    "scale max": lambda visit: _items_of(visit, 0)[1].update(max=9),
+    "option points": lambda visit: _items_of(visit, 1)[0]["options"][1].update(points=2),
+    "threshold max": lambda visit: _items_of(visit, 1)[1]["thresholds"][1].update(max=90),
+    "item added": lambda visit: _items_of(visit, 1).append(yesno("thanked")),
+    "item removed": lambda visit: _items_of(visit, 0).pop(1),
+    "show_if answers": lambda visit: _items_of(visit, 1)[2]["show_if"]["in"].append("asked"),
+    "section weight": lambda visit: visit["sections"][1].update(weight=5),
+    "critical flag": lambda visit: _items_of(visit, 0)[0].update(critical=False),
+    "critical cap": lambda visit: visit.update(critical_cap=10),
+    "band min": lambda visit: visit["bands"][0].update(min=40),
+    "dimension order": lambda visit: visit["dimensions"].update(care=visit["dimensions"].pop("care")),
+}
+
+
+def test_changing_a_weight_in_place_changes_the_next_score():
+    visit = checklist(section("main", yesno("greeted"), yesno("thanked")))
+    answers = {"greeted": "yes", "thanked": "no"}
+    assert score(visit, answers).overall == 50
+    visit["sections"][0]["items"][0]["weight"] = 3
+    assert score(visit, answers).overall == 75  # 3 of 4, not the 1 of 2 compiled before
+
+
+@pytest.mark.parametrize("edit", IN_PLACE_EDITS.values(), ids=IN_PLACE_EDITS.keys())
+def test_any_change_made_in_place_is_scored_as_if_the_checklist_were_new(edit):
+    visit = editable_checklist()
+    before = score(visit, EDITABLE_ANSWERS)
+    edit(visit)
+    after = score(visit, EDITABLE_ANSWERS)
+    assert compared(after) != compared(before)  # the edit matters, so a stale score would be caught
+    assert compared(after) == compared(reference_score(visit, EDITABLE_ANSWERS))
+    assert compared(after) == compared(score(copy.deepcopy(visit), EDITABLE_ANSWERS))
+
+
+def test_a_long_scale_scores_every_value_exactly():
+    visit = checklist(section("main", scale("count", 0, 3000, weight=3)))
+    for value in range(0, 3001, 2):  # more values than the scorer remembers per item
+        assert score(visit, {"count": value}).items["count"].earned == Fraction(3 * value, 3000)

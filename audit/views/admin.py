@@ -2,10 +2,11 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 
 from ..access import role_required
-from ..forms import BranchForm, BrandForm, RegionForm, UserForm
+from ..forms import BranchForm, BrandForm, BulkVisitForm, RegionForm, UserForm, VisitForm
 from ..i18n import gettext as _
+from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
-from ..models import Brand, Branch, ChecklistVersion, Region, Role, User, Visit
+from ..models import Brand, Branch, Checklist, ChecklistVersion, Region, Role, User, Visit
 from .. import operations
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -124,3 +125,55 @@ def user(user_id=None):
         flash(_("Account saved."), "success")
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, account=user)
+
+
+ASSIGNMENT_MESSAGES = {
+    "no_published_version": lambda d: _("This checklist has no published version yet."),
+    "too_soon": lambda d: _("This shopper already has a visit to this branch within %(days)d days.", **d),
+}
+
+
+@bp.route("/visits")
+def visits():
+    upcoming = Visit.with_place().where(Visit.state != "approved").order_by(Visit.planned_from, Branch.code)
+    return render_template("admin/visits.html", visits=upcoming)
+
+
+@bp.route("/visits/new", methods=["GET", "POST"])
+def assign():
+    form = VisitForm()
+    if form.validate_on_submit():
+        try:
+            operations.assign_visit(
+                Branch.get_by_id(form.branch.data), Checklist.get_by_id(form.checklist.data),
+                User.get_by_id(form.shopper.data), form.planned_from.data, form.planned_to.data,
+                form.scenario.data, current_app.config["MIN_DAYS_BETWEEN_VISITS"],
+            )
+        except operations.AssignmentRefused as refused:
+            form.shopper.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
+        else:
+            flash(_("Visit assigned."), "success")
+            return redirect(url_for("admin.visits"))
+    return render_template("admin/visit_form.html", form=form)
+
+
+@bp.route("/visits/bulk", methods=["GET", "POST"])
+def assign_bulk():
+    form = BulkVisitForm()
+    if form.validate_on_submit():
+        shoppers = list(User.select().where(User.id.in_(form.shoppers.data)).order_by(User.name))
+        try:
+            created, skipped = operations.assign_region(
+                Region.get_by_id(form.region.data), Checklist.get_by_id(form.checklist.data), shoppers,
+                form.planned_from.data, form.planned_to.data, form.scenario.data,
+                current_app.config["MIN_DAYS_BETWEEN_VISITS"],
+            )
+        except operations.AssignmentRefused as refused:
+            form.checklist.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
+        else:
+            flash(ngettext("%(num)d visit assigned.", "%(num)d visits assigned.", len(created)), "success")
+            if skipped:
+                flash(_("No chosen shopper may visit these branches yet: %(branches)s",
+                        branches=", ".join(b.code for b in skipped)), "error")
+            return redirect(url_for("admin.visits"))
+    return render_template("admin/visit_bulk.html", form=form)

@@ -1,14 +1,152 @@
-"""The shopper's own visits."""
-from flask import Blueprint, render_template
+"""The shopper's own visits: the list, and the checklist form that works with or without JavaScript."""
+import secrets
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 
+from .. import operations
 from ..access import role_required
-from ..models import Role, Visit
+from ..answers import answers_from_form, photo_item_ids
+from ..i18n import current_language
+from ..i18n import gettext as _
+from ..media import ImageRejected
+from ..models import Evidence, Role, Visit, VisitState
 
 bp = Blueprint("shopper", __name__, url_prefix="/visits")
+
+
+def submission_message(problem):
+    """A SubmissionProblem as a sentence in the shopper's language."""
+    code, allowed = problem.code, problem.allowed
+    if code == "required":
+        return _("Answer this question (or choose “not applicable” where offered).")
+    if code == "comment_required":
+        return _("Say in a comment what went wrong.")
+    if code == "photo_required":
+        return _("Add a photo that shows what went wrong.")
+    if code == "na_not_allowed":
+        return _("“Not applicable” is not offered for this question.")
+    if code == "out_of_range":
+        return _("Give a whole number from %(low)s to %(high)s.", low=allowed[0], high=allowed[1])
+    if code in ("not_a_number", "not_whole"):
+        return _("Give a number.")
+    if code == "negative":
+        return _("The number cannot be negative.")
+    if code == "too_long":
+        return _("This is too long: at most %(count)d characters.", count=allowed[0])
+    if code == "unknown_photo":
+        return _("A photo of this answer has not arrived yet; send it again.")
+    if code == "unknown_item":
+        return _("This question is not in the checklist.")
+    return _("Choose one of the offered answers.")
+
+
+def own_visit_or_404(visit_uuid):
+    """The signed-in shopper's visit; anyone else's looks like a missing page."""
+    visit = Visit.by_uuid(visit_uuid)
+    if visit is None or visit.shopper_id != current_user.id:
+        abort(404)
+    return visit
+
+
+def checklist_language(content):
+    """The language to show a checklist in: the asked one, else the shopper's, else its source."""
+    asked = request.values.get("lang")
+    for language in (asked, current_language()):
+        if language in content["languages"]:
+            return language
+    return content["languages"][0]
 
 
 @bp.route("/")
 @role_required(Role.SHOPPER)
 def visits():
-    return render_template("shopper/visits.html", visits=Visit.of_shopper(current_user))
+    mine = list(Visit.of_shopper(current_user))
+    groups = [
+        ("returned", _("Returned to you"), [v for v in mine if v.state == VisitState.RETURNED.value]),
+        ("todo", _("To do"), [v for v in mine if v.state in (VisitState.ASSIGNED.value, VisitState.DRAFT.value)]),
+        ("done", _("Sent"), [v for v in mine if v.state in (VisitState.SUBMITTED.value, VisitState.APPROVED.value)]),
+    ]
+    return render_template("shopper/visits.html", groups=groups)
+
+
+def _photos_of(visit):
+    photos = {}
+    for evidence in Evidence.select().where(Evidence.visit == visit).order_by(Evidence.created_at):
+        photos.setdefault(evidence.item_id, []).append(evidence.client_id)
+    return photos
+
+
+def _store_form_photos(visit, photos):
+    """Photos chosen in the plain form, stored at once so that nothing is lost."""
+    errors = {}
+    config = current_app.config
+    for item_id in photo_item_ids(visit.checklist_version.content):
+        for upload in request.files.getlist(f"photo-{item_id}"):
+            if not upload or not upload.filename:
+                continue
+            try:
+                evidence, _created = operations.add_photo(
+                    visit, "form-" + secrets.token_hex(12), item_id, upload.read(),
+                    config["MEDIA_DIR"], config["PHOTO_MAX_BYTES"], config["PHOTO_MAX_PIXELS"],
+                )
+            except ImageRejected as rejected:
+                errors[item_id] = str(rejected)
+                continue
+            photos.setdefault(item_id, []).append(evidence.client_id)
+    return errors
+
+
+@bp.route("/<visit_uuid>/fill", methods=["GET", "POST"])
+@role_required(Role.SHOPPER)
+def fill(visit_uuid):
+    visit = own_visit_or_404(visit_uuid)
+    content = visit.checklist_version.content
+    language = checklist_language(content)
+    draft = visit.draft or {}
+    answers, comments = draft.get("answers", {}), draft.get("comments", {})
+    errors = {}
+    if visit.state == VisitState.RETURNED.value and not draft:
+        answers = {a.item_id: a.value for a in visit.answers}
+        comments = {a.item_id: a.comment for a in visit.answers if a.comment}
+    if request.method == "POST":
+        if not visit.is_open_for_shopper:
+            flash(_("This visit was already sent."), "error")
+            return redirect(url_for("shopper.visits"))
+        answers, comments = answers_from_form(content, request.form)
+        photos = _photos_of(visit)
+        errors = _store_form_photos(visit, photos)
+        # Whatever happens next, what was typed is kept.
+        operations.save_visit_draft(visit, answers, comments, photos)
+        if request.form.get("action") == "submit" and not errors:
+            try:
+                operations.submit_visit(visit, answers, comments, photos)
+            except operations.SubmissionRefused as refused:
+                if refused.status == 409:
+                    flash(_("This visit was already sent."), "error")
+                    return redirect(url_for("shopper.visits"))
+                errors = {p.item_id: submission_message(p) for p in refused.problems}
+            else:
+                flash(_("Thank you: the visit was sent."), "success")
+                return redirect(url_for("shopper.visits"))
+        if errors:
+            flash(_("Some answers need your attention; they are marked below. Nothing you entered was lost."), "error")
+        else:
+            flash(_("Saved. You can finish it later."), "success")
+            return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=language))
+    return render_template(
+        "shopper/fill.html", visit=visit, content=content, language=language, answers=answers,
+        comments=comments, photos=_photos_of(visit), errors=errors,
+        photo_items=set(photo_item_ids(content)),
+        photo_url=lambda client_id: url_for("shopper.photo", visit_uuid=visit.uuid, client_id=client_id),
+    )
+
+
+@bp.route("/<visit_uuid>/photos/<client_id>")
+@role_required(Role.SHOPPER)
+def photo(visit_uuid, client_id):
+    visit = own_visit_or_404(visit_uuid)
+    evidence = Evidence.get_or_none((Evidence.visit == visit) & (Evidence.client_id == client_id))
+    if evidence is None:
+        abort(404)
+    return send_from_directory(current_app.config["MEDIA_DIR"] + "/photos", evidence.file_name, max_age=3600)

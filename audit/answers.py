@@ -1,0 +1,108 @@
+"""A shopper's answers: read from the plain HTML form or the sync API, and checked before submission.
+
+Pure functions on plain data (no Flask, no database), so the no-JavaScript form and the JSON API
+apply exactly the same rules.
+"""
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .scoring import NOT_APPLICABLE, find_answer_problems, score, visible_item_ids
+
+SCORING_TYPES = ("yesno", "scale", "choice", "timer", "number")
+MAX_COMMENT_LENGTH = 4000
+MAX_TEXT_LENGTH = 4000
+
+
+@dataclass(frozen=True)
+class SubmissionProblem:
+    """Why a submission cannot be accepted, for one item: a code, and what the message needs.
+
+    Codes: those of scoring.AnswerProblem, plus required, comment_required, photo_required,
+    too_long, unknown_photo.
+    """
+
+    item_id: str
+    code: str
+    value: object = None
+    allowed: tuple = ()
+
+
+def items_in_order(checklist):
+    for section in checklist["sections"]:
+        yield from section["items"]
+
+
+def _form_value(item, raw):
+    """A form string as the answer value its item type takes; bad input is kept for the check to name."""
+    raw = (raw or "").strip()
+    if raw == "":
+        return None
+    if raw == NOT_APPLICABLE and item["type"] != "text":
+        return NOT_APPLICABLE
+    if item["type"] in ("scale", "timer", "number"):
+        try:
+            number = Fraction(raw.replace(",", "."))
+        except (ValueError, ZeroDivisionError):
+            return raw
+        return int(number) if number.denominator == 1 else float(number)
+    return raw
+
+
+def answers_from_form(checklist, form):
+    """(answers, comments) from a submitted fill form (a MultiDict-like `get`)."""
+    answers, comments = {}, {}
+    for item in items_in_order(checklist):
+        if item["type"] == "photo":
+            continue
+        value = _form_value(item, form.get(f"answer-{item['id']}"))
+        if value is not None:
+            answers[item["id"]] = value
+        comment = (form.get(f"comment-{item['id']}") or "").strip()
+        if comment:
+            comments[item["id"]] = comment
+    return answers, comments
+
+
+def check_submission(checklist, answers, comments, photos):
+    """Every SubmissionProblem of a finished visit; [] when it can be submitted.
+
+    photos maps item ids to the ids of the photos attached to them.
+    """
+    problems = [
+        SubmissionProblem(p.item_id, p.code, p.value, tuple(p.allowed))
+        for p in find_answer_problems(checklist, answers)
+    ]
+    wrong = {p.item_id for p in problems}
+    known = {item["id"]: item for item in items_in_order(checklist)}
+    for item_id in list(comments) + list(photos):
+        if item_id not in known and item_id not in wrong:
+            problems.append(SubmissionProblem(item_id, "unknown_item"))
+            wrong.add(item_id)
+    visible = visible_item_ids(checklist, answers)
+    scored = score(checklist, {k: v for k, v in answers.items() if k not in wrong}).items
+    for item in items_in_order(checklist):
+        item_id = item["id"]
+        if item_id in wrong or item_id not in visible:
+            continue
+        if item["type"] in SCORING_TYPES and answers.get(item_id) is None:
+            problems.append(SubmissionProblem(item_id, "required"))
+            continue
+        if len(comments.get(item_id, "")) > MAX_COMMENT_LENGTH or (
+            item["type"] == "text" and len(str(answers.get(item_id, ""))) > MAX_TEXT_LENGTH
+        ):
+            problems.append(SubmissionProblem(item_id, "too_long", allowed=(MAX_COMMENT_LENGTH,)))
+        result = scored.get(item_id)
+        failed = result is not None and result.earned < result.possible
+        if failed and item.get("require_comment_on_fail") and not comments.get(item_id, "").strip():
+            problems.append(SubmissionProblem(item_id, "comment_required"))
+        if failed and item.get("require_photo_on_fail") and not photos.get(item_id):
+            problems.append(SubmissionProblem(item_id, "photo_required"))
+    return problems
+
+
+def photo_item_ids(checklist):
+    """Items that take photos: photo items, and items that need a photo when failed."""
+    return [
+        item["id"] for item in items_in_order(checklist)
+        if item["type"] == "photo" or item.get("require_photo_on_fail")
+    ]

@@ -1,0 +1,169 @@
+"""The JSON API the phone's service worker and page script talk to, versioned under /api/v1/.
+
+Errors are JSON bodies that say what was wrong and name the field. POSTs carry the session cookie and
+the page's CSRF token in the X-CSRFToken header (Flask-WTF checks it), so another site cannot post.
+"""
+from datetime import datetime
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_login import current_user
+
+from .. import operations
+from ..access import role_required
+from ..i18n import gettext as _
+from ..media import ImageRejected
+from ..models import Role, Visit
+from .openapi import openapi_document
+from .shopper import own_visit_or_404, submission_message
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_JSON_BYTES = 1024 * 1024
+
+
+def problem(status, code, message, fields=None):
+    body = {"error": {"code": code, "message": message}}
+    if fields:
+        body["error"]["fields"] = fields
+    return jsonify(body), status
+
+
+def _visit_json(visit, with_checklist=False):
+    branch = visit.branch
+    body = {
+        "id": str(visit.uuid),
+        "state": visit.state,
+        "branch": {"name": branch.name, "address": branch.address, "city": branch.city,
+                   "latitude": branch.latitude, "longitude": branch.longitude},
+        "planned_from": visit.planned_from.isoformat(),
+        "planned_to": visit.planned_to.isoformat(),
+        "scenario": visit.scenario,
+        "review_comment": visit.review_comment,
+        "checklist_version": visit.checklist_version_id,
+        "fill_url": url_for("shopper.fill", visit_uuid=visit.uuid),
+    }
+    if with_checklist:
+        body["checklist"] = visit.checklist_version.content
+    return body
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.route("/visits")
+@role_required(Role.SHOPPER)
+def visits():
+    return jsonify({"visits": [_visit_json(v) for v in Visit.open_for_shopper(current_user)]})
+
+
+@bp.route("/visits/<visit_uuid>")
+@role_required(Role.SHOPPER)
+def visit(visit_uuid):
+    return jsonify(_visit_json(own_visit_or_404(visit_uuid), with_checklist=True))
+
+
+def _string_map(value, field, fields, of_lists=False):
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        fields[field] = _("Must be an object of item ids.")
+        return {}
+    for key, entry in value.items():
+        ok = (isinstance(entry, list) and all(isinstance(x, str) and 0 < len(x) <= 64 for x in entry)
+              if of_lists else isinstance(entry, str))
+        if not ok:
+            fields[f"{field}.{key}"] = _("Must be a list of photo ids.") if of_lists else _("Must be text.")
+    return value
+
+
+def _timestamp(value, field, fields):
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        fields[field] = _("Must be a date and time like 2026-11-25T10:30:00Z.")
+        return None
+    if moment.tzinfo is not None:  # stored as naive UTC, like every timestamp of the app
+        moment = moment.replace(tzinfo=None) - moment.utcoffset()
+    return moment
+
+
+def _location(value, fields):
+    if value is None:
+        return None
+    try:
+        lat, lon = float(value["lat"]), float(value["lon"])
+    except (TypeError, KeyError, ValueError):
+        fields["location"] = _("Must be an object with lat and lon numbers.")
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        fields["location"] = _("Must be an object with lat and lon numbers.")
+        return None
+    return lat, lon
+
+
+@bp.route("/visits/<visit_uuid>/submission", methods=["POST"])
+@role_required(Role.SHOPPER)
+def submit(visit_uuid):
+    visit = own_visit_or_404(visit_uuid)
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        return problem(413, "too_large", _("The submission is too large."))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return problem(400, "not_json", _("Send the submission as a JSON object."))
+    fields = {}
+    answers = body.get("answers")
+    if not isinstance(answers, dict):
+        fields["answers"] = _("Must be an object of item ids and answers.")
+        answers = {}
+    comments = _string_map(body.get("comments"), "comments", fields)
+    photos = _string_map(body.get("photos"), "photos", fields, of_lists=True)
+    started_at = _timestamp(body.get("started_at"), "started_at", fields)
+    ended_at = _timestamp(body.get("ended_at"), "ended_at", fields)
+    location = _location(body.get("location"), fields)
+    if fields:
+        return problem(422, "invalid", _("Some fields cannot be used."), fields)
+    try:
+        outcome = operations.submit_visit(visit, answers, comments, photos, started_at, ended_at, location)
+    except operations.SubmissionRefused as refused:
+        if refused.status == 409:
+            return problem(409, "already_submitted", _(
+                "This visit was already sent with different answers; it can be changed only if the reviewer returns it."))
+        return problem(422, "invalid", _("Some answers need attention."),
+                       {f"answers.{p.item_id}": submission_message(p) for p in refused.problems})
+    status = 201 if outcome == "received" else 200
+    message = _("The visit was received.") if outcome == "received" else _("This visit had already arrived; nothing changed.")
+    return jsonify({"status": outcome, "message": message, "visit": str(visit.uuid)}), status
+
+
+@bp.route("/visits/<visit_uuid>/photos", methods=["POST"])
+@role_required(Role.SHOPPER)
+def upload_photo(visit_uuid):
+    visit = own_visit_or_404(visit_uuid)
+    fields = {}
+    client_id = (request.form.get("client_id") or "").strip()
+    item_id = (request.form.get("item_id") or "").strip()
+    upload = request.files.get("file")
+    if not (0 < len(client_id) <= 64):
+        fields["client_id"] = _("Give the photo's id (at most 64 characters).")
+    if item_id not in {i["id"] for s in visit.checklist_version.content["sections"] for i in s["items"]}:
+        fields["item_id"] = _("This question is not in the checklist.")
+    if upload is None:
+        fields["file"] = _("Attach the photo as the file field.")
+    if fields:
+        return problem(422, "invalid", _("Some fields cannot be used."), fields)
+    config = current_app.config
+    try:
+        evidence, created = operations.add_photo(
+            visit, client_id, item_id, upload.read(), config["MEDIA_DIR"], config["PHOTO_MAX_BYTES"],
+            config["PHOTO_MAX_PIXELS"],
+        )
+    except ImageRejected as rejected:
+        return problem(422, "bad_image", str(rejected), {"file": str(rejected)})
+    except operations.SubmissionRefused:
+        return problem(409, "photo_elsewhere", _("A photo with this id belongs to another visit."), {"client_id": client_id})
+    return jsonify({"status": "received" if created else "already_received", "client_id": evidence.client_id}), (
+        201 if created else 200)

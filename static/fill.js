@@ -1,0 +1,315 @@
+// The fill page with JavaScript: every answer kept on the phone as it is given, conditions, progress,
+// timers, photos shrunk before upload, and a submission that waits in the outbox until it is sent.
+(function () {
+  "use strict";
+
+  var form = document.querySelector("form.fill-form");
+  if (!form || !window.indexedDB || !window.AuditStore) return;
+  var store = window.AuditStore;
+  var visit = form.dataset.visit;
+  var bar = document.querySelector("[data-sync-bar]");
+  var saveState = document.querySelector("[data-save-state]");
+  var progress = document.querySelector("[data-progress]");
+  var draft = { visit: visit, answers: {}, comments: {}, photos: {} };
+  var MAX_SIDE = 1600;
+
+  function say(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
+  }
+  function clock(ms) {
+    return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function itemsOf() { return Array.prototype.slice.call(form.querySelectorAll("fieldset[data-item]")); }
+
+  function valueOf(fieldset) {
+    var name = "answer-" + fieldset.dataset.item;
+    var checked = form.querySelector('input[name="' + name + '"]:checked');
+    if (checked) {
+      return fieldset.dataset.type === "scale" && checked.value !== "na" ? Number(checked.value) : checked.value;
+    }
+    var field = form.querySelector('[name="' + name + '"]:not([type=radio]):not([type=file])');
+    if (!field || field.value.trim() === "") return null;
+    if (fieldset.dataset.type === "timer" || fieldset.dataset.type === "number") {
+      var number = Number(field.value.replace(",", "."));
+      return isNaN(number) ? field.value : number;
+    }
+    return field.value;
+  }
+
+  function setValue(itemId, value) {
+    // A timer or number may also have a "not applicable" radio: set whichever holds the value.
+    var name = "answer-" + itemId;
+    var matched = false;
+    form.querySelectorAll('input[type=radio][name="' + name + '"]').forEach(function (radio) {
+      radio.checked = value !== null && String(value) === radio.value;
+      matched = matched || radio.checked;
+    });
+    var field = form.querySelector('[name="' + name + '"]:not([type=radio]):not([type=file])');
+    if (field) field.value = matched || value === null || value === undefined ? "" : value;
+  }
+
+  function isVisible(fieldset, answers) {
+    if (!fieldset.dataset.showIf) return true;
+    var rule = JSON.parse(fieldset.dataset.showIf);
+    var target = form.querySelector('fieldset[data-item="' + rule.item + '"]');
+    if (target && target.hidden) return false;
+    return rule["in"].indexOf(answers[rule.item]) >= 0;
+  }
+
+  function collect() {
+    var answers = {}, comments = {};
+    itemsOf().forEach(function (fieldset) {
+      var id = fieldset.dataset.item;
+      var value = valueOf(fieldset);
+      if (value !== null) answers[id] = value;
+      var comment = form.querySelector('[name="comment-' + id + '"]');
+      if (comment && comment.value.trim()) comments[id] = comment.value.trim();
+    });
+    return { answers: answers, comments: comments };
+  }
+
+  function refresh() {
+    // Conditions in file order: an item can depend only on an earlier one.
+    var state = collect();
+    var done = 0, total = 0;
+    itemsOf().forEach(function (fieldset) {
+      fieldset.hidden = !isVisible(fieldset, state.answers);
+      if (!fieldset.hidden && fieldset.hasAttribute("data-scoring")) {
+        total += 1;
+        if (state.answers[fieldset.dataset.item] !== undefined) done += 1;
+      }
+    });
+    progress.textContent = say(form.dataset.msgProgress, { done: done, total: total });
+    return state;
+  }
+
+  function visibleAnswers(state) {
+    var answers = {};
+    itemsOf().forEach(function (fieldset) {
+      var id = fieldset.dataset.item;
+      if (!fieldset.hidden && state.answers[id] !== undefined) answers[id] = state.answers[id];
+    });
+    return answers;
+  }
+
+  function save() {
+    var state = refresh();
+    draft.answers = state.answers;
+    draft.comments = state.comments;
+    draft.updatedAt = Date.now();
+    if (!draft.startedAt) {
+      draft.startedAt = new Date().toISOString();
+      checkIn();
+    }
+    return store.putDraft(draft).then(function () {
+      saveState.textContent = say(form.dataset.msgSaved, { time: clock(draft.updatedAt) });
+    });
+  }
+
+  function checkIn() {
+    // Where the shopper is when they start: only the distance to the branch reaches the reviewer.
+    if (!navigator.geolocation || !form.dataset.branchLat) return;
+    navigator.geolocation.getCurrentPosition(function (position) {
+      draft.location = { lat: position.coords.latitude, lon: position.coords.longitude };
+      store.putDraft(draft);
+    }, function () { /* denied or unavailable: the visit goes on without it */ }, { timeout: 15000, maximumAge: 60000 });
+  }
+
+  var typing = null;
+  form.addEventListener("input", function (event) {
+    if (event.target.type === "file") return;
+    clearTimeout(typing);
+    typing = setTimeout(save, event.target.type === "radio" ? 0 : 300);
+  });
+  form.addEventListener("change", function (event) {
+    if (event.target.type === "file") return addPhotos(event.target);
+    clearTimeout(typing);
+    save();
+  });
+
+  // Timers: start and stop while waiting; the seconds can still be typed by hand.
+  form.querySelectorAll("input[data-timer]").forEach(function (input) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "secondary timer-button";
+    button.textContent = form.dataset.msgStart;
+    input.after(button);
+    var started = null, base = 0, ticker = null;
+    button.addEventListener("click", function () {
+      if (started === null) {
+        base = Number(input.value) || 0;
+        started = Date.now();
+        button.textContent = form.dataset.msgStop;
+        button.classList.add("running");
+        ticker = setInterval(function () {
+          input.value = base + Math.round((Date.now() - started) / 1000);
+        }, 250);
+      } else {
+        clearInterval(ticker);
+        input.value = base + Math.round((Date.now() - started) / 1000);
+        started = null;
+        button.textContent = form.dataset.msgStart;
+        button.classList.remove("running");
+        save();
+      }
+    });
+  });
+
+  function shrink(file) {
+    // Long side at most 1600 px, JPEG: a phone photo of 4-8 MB becomes a few hundred KB.
+    return createImageBitmap(file).then(function (bitmap) {
+      var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return new Promise(function (resolve) { canvas.toBlob(resolve, "image/jpeg", 0.82); });
+    });
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  function showThumb(item, blob) {
+    var holder = form.querySelector('[data-photos="' + item + '"]');
+    if (!holder) return;
+    var img = document.createElement("img");
+    img.className = "thumb";
+    img.alt = "";
+    img.src = URL.createObjectURL(blob);
+    holder.insertBefore(img, holder.querySelector(".photo-pick"));
+  }
+
+  function addPhotos(input) {
+    var item = input.closest("[data-photos]").dataset.photos;
+    var files = Array.prototype.slice.call(input.files || []);
+    input.value = "";  // kept on the phone instead; the plain form would upload it a second time
+    return files.reduce(function (chain, file) {
+      return chain.then(function () { return shrink(file); }).then(function (blob) {
+        var id = newId();
+        draft.photos[item] = (draft.photos[item] || []).concat([id]);
+        return store.putPhoto({ clientId: id, visit: visit, item: item, blob: blob, uploaded: false })
+          .then(function () { showThumb(item, blob); return save(); });
+      });
+    }, Promise.resolve());
+  }
+
+  function restore() {
+    return store.getDraft(visit).then(function (saved) {
+      if (!saved || !saved.updatedAt) { refresh(); return; }
+      draft = saved;
+      draft.photos = draft.photos || {};
+      itemsOf().forEach(function (fieldset) {
+        var id = fieldset.dataset.item;
+        setValue(id, saved.answers[id] === undefined ? null : saved.answers[id]);
+        var comment = form.querySelector('[name="comment-' + id + '"]');
+        if (comment) {
+          comment.value = saved.comments[id] || "";
+          if (comment.value) comment.closest("details").open = true;
+        }
+      });
+      return store.photosOf(visit).then(function (photos) {
+        photos.forEach(function (photo) { showThumb(photo.item, photo.blob); });
+        refresh();
+        saveState.textContent = say(form.dataset.msgSaved, { time: clock(saved.updatedAt) });
+      });
+    });
+  }
+
+  function showOutbox() {
+    return store.allOutbox().then(function (entries) {
+      var mine = entries.filter(function (e) { return e.visit === visit; })[0];
+      if (mine && mine.rejected) {
+        saveState.textContent = say(form.dataset.msgRejected, { reason: mine.rejected });
+      } else if (entries.length) {
+        saveState.textContent = say(form.dataset.msgWaiting, { count: entries.length });
+      } else if (draft.sentAt) {
+        saveState.textContent = say(form.dataset.msgSent, { time: clock(draft.sentAt) });
+      }
+      return entries;
+    });
+  }
+
+  function markUnanswered() {
+    var missing = [];
+    itemsOf().forEach(function (fieldset) {
+      var old = fieldset.querySelector(".error.client");
+      if (old) old.remove();
+      if (fieldset.hidden || !fieldset.hasAttribute("data-scoring")) return;
+      if (valueOf(fieldset) === null) {
+        var p = document.createElement("p");
+        p.className = "error client";
+        p.textContent = form.dataset.msgUnanswered;
+        fieldset.querySelector("legend").after(p);
+        missing.push(fieldset);
+      }
+    });
+    if (missing.length) missing[0].scrollIntoView({ block: "center" });
+    return missing.length === 0;
+  }
+
+  function queue() {
+    var state = refresh();
+    var payload = {
+      answers: visibleAnswers(state), comments: state.comments, photos: draft.photos,
+      started_at: draft.startedAt || new Date().toISOString(), ended_at: new Date().toISOString()
+    };
+    if (draft.location) payload.location = draft.location;
+    var csrf = form.querySelector("input[name=csrf_token]").value;
+    return store.putOutbox({
+      visit: visit, payload: payload, csrf: csrf, submitUrl: form.dataset.submitUrl,
+      photoUrl: form.dataset.photoUrl, attempts: 0, nextTry: 0, queuedAt: Date.now()
+    });
+  }
+
+  var leaving = false;
+  function goHome(delay) {
+    // Once sent, back to the list of visits (only once, however the news arrives).
+    if (leaving) return;
+    leaving = true;
+    setTimeout(function () { window.location.assign(form.dataset.homeUrl); }, delay);
+  }
+
+  function send() {
+    return window.AuditOutbox.send(true).then(showOutbox).then(function (entries) {
+      var mine = entries.filter(function (e) { return e.visit === visit; })[0];
+      if (!mine) goHome(800);
+    }, showOutbox);
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var action = event.submitter ? event.submitter.value : "save";
+    save().then(function () {
+      if (action !== "submit") return;
+      if (!markUnanswered()) return;
+      return queue().then(function () {
+        saveState.textContent = say(form.dataset.msgWaiting, { count: 1 });
+        if (navigator.serviceWorker && navigator.serviceWorker.ready) {
+          navigator.serviceWorker.ready.then(function (registration) {
+            if (registration.sync) return registration.sync.register("audit-outbox");
+          }).catch(function () {});
+        }
+        return send();
+      });
+    });
+  });
+
+  if (typeof BroadcastChannel !== "undefined") {
+    new BroadcastChannel("audit-sync").onmessage = function (event) {
+      if (event.data.visit === visit && event.data.state === "sent") {
+        store.getDraft(visit).then(function (saved) { if (saved) draft.sentAt = saved.sentAt; showOutbox(); })
+          .then(function () { goHome(800); });
+      } else {
+        showOutbox();
+      }
+    };
+  }
+
+  if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
+  bar.hidden = false;
+  restore().then(showOutbox);
+})();

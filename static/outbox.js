@@ -1,0 +1,166 @@
+// The phone's store of unfinished and unsent visits (IndexedDB), and the sender of the outbox.
+// Loaded by the pages and by the service worker, so a visit can be sent with no page open.
+(function (global) {
+  "use strict";
+
+  var DB_NAME = "audit";
+  var DB_VERSION = 1;
+  var MAX_DELAY_S = 600;
+
+  function open() {
+    return new Promise(function (resolve, reject) {
+      var request = indexedDB.open(DB_NAME, DB_VERSION);
+      request.onupgradeneeded = function () {
+        var db = request.result;
+        if (!db.objectStoreNames.contains("drafts")) db.createObjectStore("drafts", { keyPath: "visit" });
+        if (!db.objectStoreNames.contains("outbox")) db.createObjectStore("outbox", { keyPath: "visit" });
+        if (!db.objectStoreNames.contains("photos")) {
+          db.createObjectStore("photos", { keyPath: "clientId" }).createIndex("visit", "visit");
+        }
+      };
+      request.onsuccess = function () { resolve(request.result); };
+      request.onerror = function () { reject(request.error); };
+    });
+  }
+
+  function run(storeName, mode, work) {
+    return open().then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var tx = db.transaction(storeName, mode);
+        var result;
+        var request = work(tx.objectStore(storeName));
+        if (request) request.onsuccess = function () { result = request.result; };
+        // Resolve only when the transaction is committed: the answer is on the phone for sure.
+        tx.oncomplete = function () { db.close(); resolve(result); };
+        tx.onerror = tx.onabort = function () { db.close(); reject(tx.error); };
+      });
+    });
+  }
+
+  var store = {
+    getDraft: function (visit) { return run("drafts", "readonly", function (s) { return s.get(visit); }); },
+    putDraft: function (draft) { return run("drafts", "readwrite", function (s) { return s.put(draft); }); },
+    allDrafts: function () { return run("drafts", "readonly", function (s) { return s.getAll(); }); },
+    putPhoto: function (photo) { return run("photos", "readwrite", function (s) { return s.put(photo); }); },
+    getPhoto: function (id) { return run("photos", "readonly", function (s) { return s.get(id); }); },
+    photosOf: function (visit) {
+      return run("photos", "readonly", function (s) { return s.index("visit").getAll(visit); });
+    },
+    deletePhoto: function (id) { return run("photos", "readwrite", function (s) { return s.delete(id); }); },
+    getOutbox: function (visit) { return run("outbox", "readonly", function (s) { return s.get(visit); }); },
+    putOutbox: function (entry) { return run("outbox", "readwrite", function (s) { return s.put(entry); }); },
+    allOutbox: function () { return run("outbox", "readonly", function (s) { return s.getAll(); }); },
+    deleteOutbox: function (visit) { return run("outbox", "readwrite", function (s) { return s.delete(visit); }); }
+  };
+
+  function announce(message) {
+    if (typeof BroadcastChannel !== "undefined") {
+      var channel = new BroadcastChannel("audit-sync");
+      channel.postMessage(message);
+      channel.close();
+    }
+  }
+
+  function backoff(entry, reason) {
+    entry.attempts = (entry.attempts || 0) + 1;
+    var delay = Math.min(MAX_DELAY_S, 5 * Math.pow(2, entry.attempts - 1));
+    entry.nextTry = Date.now() + delay * 1000;
+    entry.lastError = reason || "network";
+    return store.putOutbox(entry);
+  }
+
+  function errorText(response) {
+    return response.json().then(function (body) {
+      var error = (body && body.error) || {};
+      var fields = error.fields ? Object.keys(error.fields).map(function (k) { return error.fields[k]; }) : [];
+      return [error.message].concat(fields).filter(Boolean).join(" ");
+    }, function () { return String(response.status); });
+  }
+
+  function uploadPhotos(entry) {
+    return store.photosOf(entry.visit).then(function (photos) {
+      var pending = photos.filter(function (p) { return !p.uploaded; });
+      // One by one: on a bad connection each photo that arrived stays arrived.
+      return pending.reduce(function (chain, photo) {
+        return chain.then(function () {
+          var body = new FormData();
+          body.append("client_id", photo.clientId);
+          body.append("item_id", photo.item);
+          body.append("file", photo.blob, photo.clientId + ".jpg");
+          return fetch(entry.photoUrl, {
+            method: "POST", body: body, credentials: "same-origin",
+            headers: { "X-CSRFToken": entry.csrf }
+          }).then(function (response) {
+            if (response.ok) {
+              photo.uploaded = true;
+              return store.putPhoto(photo);
+            }
+            var error = new Error("photo " + response.status);
+            error.response = response;
+            throw error;
+          });
+        });
+      }, Promise.resolve());
+    });
+  }
+
+  function sendEntry(entry) {
+    return uploadPhotos(entry).then(function () {
+      return fetch(entry.submitUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": entry.csrf },
+        body: JSON.stringify(entry.payload)
+      });
+    }).then(function (response) {
+      if (response.status === 200 || response.status === 201) {
+        // Deleted only now, after the server said it has the visit.
+        return store.deleteOutbox(entry.visit).then(function () {
+          return store.getDraft(entry.visit);
+        }).then(function (draft) {
+          draft = draft || { visit: entry.visit };
+          draft.sentAt = Date.now();
+          return store.putDraft(draft);
+        }).then(function () { announce({ visit: entry.visit, state: "sent" }); return "sent"; });
+      }
+      if (response.status >= 500 || response.status === 429 || response.status === 408) {
+        return backoff(entry, String(response.status)).then(function () { return "retry"; });
+      }
+      return errorText(response).then(function (text) {
+        entry.rejected = text;
+        entry.rejectedStatus = response.status;
+        return store.putOutbox(entry).then(function () {
+          announce({ visit: entry.visit, state: "rejected", reason: text });
+          return "rejected";
+        });
+      });
+    }, function (error) {
+      if (error && error.response && error.response.status < 500 && error.response.status !== 429) {
+        return errorText(error.response).then(function (text) {
+          entry.rejected = text;
+          return store.putOutbox(entry).then(function () {
+            announce({ visit: entry.visit, state: "rejected", reason: text });
+            return "rejected";
+          });
+        });
+      }
+      return backoff(entry, "network").then(function () { return "retry"; });
+    });
+  }
+
+  var sending = null;
+
+  function sendOutbox(force) {
+    // One run at a time per page or worker; the server makes overlapping runs harmless anyway.
+    if (sending) return sending;
+    sending = store.allOutbox().then(function (entries) {
+      var due = entries.filter(function (e) { return !e.rejected && (force || !e.nextTry || e.nextTry <= Date.now()); });
+      return due.reduce(function (chain, entry) {
+        return chain.then(function () { return sendEntry(entry); });
+      }, Promise.resolve()).then(function () { return store.allOutbox(); });
+    }).finally(function () { sending = null; });
+    return sending;
+  }
+
+  global.AuditStore = store;
+  global.AuditOutbox = { send: sendOutbox, announce: announce };
+})(self);

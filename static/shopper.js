@@ -1,0 +1,77 @@
+// Shopper pages with JavaScript: where each visit's work is, sending the outbox when the network is
+// back, caching the assigned visits for offline use, and a warning before signing out with unsent work.
+(function () {
+  "use strict";
+  if (!window.AuditStore) return;
+
+  function banner() {
+    document.querySelectorAll("[data-offline-banner]").forEach(function (el) { el.hidden = navigator.onLine; });
+  }
+  function trySend(now) {
+    if (navigator.onLine) window.AuditOutbox.send(now === true).then(markCards, markCards);
+  }
+
+  function markCards() {
+    var cards = document.querySelectorAll("article[data-visit]");
+    if (!cards.length) return;
+    var body = document.body.dataset;
+    Promise.all([window.AuditStore.allDrafts(), window.AuditStore.allOutbox()]).then(function (found) {
+      var drafts = {}, outbox = {};
+      found[0].forEach(function (d) { drafts[d.visit] = d; });
+      found[1].forEach(function (e) { outbox[e.visit] = e; });
+      cards.forEach(function (card) {
+        var id = card.dataset.visit;
+        var label = card.querySelector("[data-local-status]");
+        var text = "";
+        if (outbox[id]) text = outbox[id].rejected ? body.msgRejected : body.msgWaiting;
+        else if (drafts[id] && drafts[id].sentAt) text = body.msgSent;
+        else if (drafts[id] && drafts[id].updatedAt) text = body.msgSaved;
+        label.textContent = text;
+        label.className = text ? "badge local-status" : "local-status";
+      });
+    });
+  }
+
+  function cacheVisits() {
+    var urls = Array.prototype.map.call(document.querySelectorAll("article[data-fill-url]"), function (card) {
+      return card.dataset.fillUrl;
+    }).filter(Boolean);
+    if (!urls.length || !navigator.serviceWorker) return;
+    navigator.serviceWorker.ready.then(function (registration) {
+      registration.active.postMessage({ type: "cache-pages", urls: urls.concat([location.pathname]) });
+    });
+  }
+
+  if (navigator.serviceWorker) {
+    navigator.serviceWorker.addEventListener("message", function (event) {
+      if (!event.data || event.data.type !== "cached") return;
+      document.querySelectorAll("article[data-fill-url]").forEach(function (card) {
+        if (event.data.urls.indexOf(card.dataset.fillUrl) < 0) return;
+        card.dataset.offlineReady = "true";
+        var note = card.querySelector("[data-offline-note]");
+        if (note) note.hidden = false;
+      });
+    });
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches("form[data-logout]")) return;
+    event.preventDefault();
+    window.AuditStore.allOutbox().then(function (entries) {
+      if (entries.length && !window.confirm(form.dataset.unsentWarning)) return;
+      var done = window.caches ? caches.delete("audit-pages") : Promise.resolve();
+      done.then(function () { form.submit(); }, function () { form.submit(); });
+    }, function () { form.submit(); });
+  });
+
+  // The network is back: the right moment to send, whatever the backoff said.
+  window.addEventListener("online", function () { banner(); trySend(true); });
+  window.addEventListener("offline", banner);
+  if (typeof BroadcastChannel !== "undefined") new BroadcastChannel("audit-sync").onmessage = markCards;
+  banner();
+  markCards();
+  trySend();
+  cacheVisits();
+  setInterval(trySend, 30000);
+})();
