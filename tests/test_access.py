@@ -6,10 +6,11 @@ from audit.media import store_logo
 from audit.models import Brand
 from conftest import csrf_from, login
 
-ROLES = ["anonymous", "shopper", "auditor", "manager", "other_manager"]
+ROLES = ["anonymous", "shopper", "other_shopper", "auditor", "manager", "other_manager"]
 
 LOGIN = 302  # anonymous visitors are sent to the sign-in page
-ADMIN_ONLY = {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 403, "other_manager": 403}
+ADMIN_ONLY = {"anonymous": LOGIN, "shopper": 403, "other_shopper": 403, "auditor": 200, "manager": 403,
+              "other_manager": 403}
 
 
 def _matrix(org):
@@ -49,7 +50,48 @@ def _matrix(org):
             {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 404},
         ),
         **_editor_matrix(),
+        **_shopper_matrix(),
     }
+
+
+def _shopper_matrix():
+    """The shopper's pages and the sync API: `visit` is `shopper`'s; to `other_shopper` it does not exist."""
+    visit = "/visits/VISIT"
+    api = "/api/v1/visits/VISIT"
+    own = {"anonymous": LOGIN, "shopper": 200, "other_shopper": 404, "auditor": 403, "manager": 403,
+           "other_manager": 403}
+    api_own = {**own, "anonymous": 401}
+    rows = [
+        ("/visits/<visit_uuid>/fill", "GET", visit + "/fill", own),
+        ("/visits/<visit_uuid>/photos/<client_id>", "GET", visit + "/photos/PHOTO", own),
+        ("/api/v1/openapi.json", "GET", "/api/v1/openapi.json", {role: 200 for role in ROLES}),
+        ("/api/v1/visits", "GET", "/api/v1/visits", {**api_own, "other_shopper": 200}),
+        ("/api/v1/visits/<visit_uuid>", "GET", api, api_own),
+        # Form data where JSON belongs: the shopper gets 400, everyone else is stopped before.
+        ("/api/v1/visits/<visit_uuid>/submission", "POST", api + "/submission", {**api_own, "shopper": 400}),
+        ("/api/v1/visits/<visit_uuid>/photos", "POST", api + "/photos", {**api_own, "shopper": 422}),
+        ("/admin/visits", "GET", "/admin/visits", ADMIN_ONLY),
+        ("/admin/visits/new", "GET", "/admin/visits/new", ADMIN_ONLY),
+        ("/admin/visits/bulk", "GET", "/admin/visits/bulk", ADMIN_ONLY),
+    ]
+    return {rule: (method, url, expected) for rule, method, url, expected in rows}
+
+
+@pytest.fixture
+def shopper_visit(app, org):
+    from datetime import date
+
+    from audit import ROOT
+    from audit.models import Visit
+    from audit.operations import add_photo, publish_checklist_file
+    from tests_support import tiny_png
+
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today())
+        add_photo(visit, "photo-1", "shop_front", tiny_png(), app.config["MEDIA_DIR"], 2**20, 10**6)
+    return {"VISIT": str(visit.uuid), "PHOTO": "photo-1"}
 
 
 def _editor_matrix():
@@ -116,7 +158,8 @@ def test_every_route_is_in_the_permission_matrix(app, org):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_gets_the_expected_answer_on_every_route(app, org, role, logo_name, small_checklist_with_draft):
+def test_each_role_gets_the_expected_answer_on_every_route(app, org, role, logo_name, small_checklist_with_draft,
+                                                           shopper_visit):
     client = app.test_client()
     if role != "anonymous":
         assert login(client, org["users"][role].email).status_code == 302
@@ -124,6 +167,10 @@ def test_each_role_gets_the_expected_answer_on_every_route(app, org, role, logo_
     failures = []
     for rule, (method, url, expected) in _matrix(org).items():
         url = url.replace("LOGO", logo_name)
+        for key, value in shopper_visit.items():
+            url = url.replace(key, value)
+        expected = dict(expected)
+        expected.setdefault("other_shopper", expected["shopper"])
         if method == "POST":
             response = client.post(url, data={"csrf_token": token, "language": "en", "direction": "up"})
         else:
