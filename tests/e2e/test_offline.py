@@ -101,7 +101,8 @@ def _stored(app, visit_uuid):
 
 
 def test_a_visit_filled_offline_survives_reload_and_reopen_and_arrives_once(app, browser, live_server, assigned, tmp_path):
-    context = browser.new_context(**PHONE)
+    context = browser.new_context(**PHONE, permissions=["geolocation"],
+                                  geolocation={"latitude": 47.49387, "longitude": 19.05300})
     page = context.new_page()
     fill_path = f"/visits/{assigned}/fill"
     _sign_in(page, live_server)
@@ -138,6 +139,7 @@ def test_a_visit_filled_offline_survives_reload_and_reopen_and_arrives_once(app,
     assert answers == {k: v for k, v in answered.items()}
     assert len(photos) == 1 and photos[0].width == 1600
     assert visit.started_at is not None and visit.ended_at >= visit.started_at
+    assert 20 < visit.checkin_distance_m < 40  # only the distance is kept, not where the shopper was
     context.close()
 
 
@@ -172,6 +174,7 @@ def test_flaky_network_and_a_double_tap_still_store_one_visit(app, browser, live
     assert visit.state == VisitState.SUBMITTED.value
     assert answers == answered
     assert len(photos) == 1
+    assert visit.checkin_distance_m is None  # location not granted: the visit goes through without it
     assert attempts["api"] >= 2
     # Different answers for a visit already sent are refused, and change nothing.
     page.unroute("**/api/v1/**")
@@ -208,4 +211,42 @@ def test_the_plain_form_works_without_javascript(app, browser, live_server, assi
     assert visit.state == VisitState.SUBMITTED.value
     assert answers == answered
     assert len(photos) == 1
+    context.close()
+
+
+def test_check_in_distance_timer_conditions_and_the_sign_out_warning(app, browser, live_server, assigned):
+    # The phone stands about 30 m from the branch (47.4936, 19.0530) and lets the page know where it is.
+    context = browser.new_context(**PHONE, permissions=["geolocation"],
+                                  geolocation={"latitude": 47.49387, "longitude": 19.05300})
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{assigned}/fill")
+
+    # The timer counts while it runs; the seconds stay editable.
+    timer = page.locator("#q-wait_for_contact")
+    timer.get_by_role("button", name="Start").click()
+    page.wait_for_timeout(2200)
+    timer.get_by_role("button", name="Stop").click()
+    assert int(timer.locator("input[type=number]").input_value()) >= 2
+
+    # A conditional item appears only for the answers it depends on.
+    relevance = page.locator("#q-offer_relevance")
+    page.locator('input[name="answer-additional_offer"][value="none"]').check()
+    expect(relevance).to_be_hidden()
+    page.locator('input[name="answer-additional_offer"][value="proactive"]').check()
+    expect(relevance).to_be_visible()
+
+    page.wait_for_function("AuditStore.getDraft(document.querySelector('form.fill-form').dataset.visit)"
+                           ".then(d => !!(d && d.location))", timeout=10000)
+
+    # Queued while offline, then "Sign out" warns before leaving unsent work behind.
+    context.set_offline(True)
+    page.evaluate("""() => AuditStore.putOutbox({visit: 'x', payload: {answers: {}}, csrf: '', submitUrl: '/x',
+                                                photoUrl: '/x', attempts: 0, nextTry: Date.now() + 600000})""")
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_timeout(500)
+    assert dialogs and "have not been sent yet" in dialogs[0]
+    assert "/fill" in page.url  # still here, still signed in
     context.close()
