@@ -4,7 +4,7 @@ import json
 import math
 import os
 
-from peewee import IntegrityError, fn
+from peewee import Case, IntegrityError, fn
 
 from .answers import SubmissionProblem, check_submission
 from .checklist import content_hash, load_checklist_file
@@ -241,14 +241,30 @@ def _submission_hash(answers, comments, photos):
 
 
 def save_visit_draft(visit, answers, comments, photos):
-    """Keep the shopper's unfinished work on the server (the no-JavaScript path)."""
+    """Keep the shopper's unfinished work on the server (the no-JavaScript path).
+
+    A visit sent meanwhile by another request is left as it is; submit_visit then reports it.
+    """
     if not visit.is_open_for_shopper:
         raise SubmissionRefused(409, "not_open")
-    visit.draft = {"answers": answers, "comments": comments, "photos": photos}
-    if visit.state == VisitState.ASSIGNED.value:
-        visit.state = VisitState.DRAFT.value
-    visit.started_at = visit.started_at or utcnow()
-    visit.save()
+    draft = {"answers": answers, "comments": comments, "photos": photos}
+    now = utcnow()
+    # One conditional UPDATE rather than visit.save(): saving the whole row read before a concurrent
+    # submission would put the sent visit back into draft and let a second, different submission in.
+    saved = (
+        Visit.update(
+            draft=draft,
+            state=Case(None, [(Visit.state == VisitState.ASSIGNED.value, VisitState.DRAFT.value)], Visit.state),
+            started_at=fn.COALESCE(Visit.started_at, now),
+        )
+        .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)))
+        .execute()
+    )
+    if saved:
+        visit.draft = draft
+        if visit.state == VisitState.ASSIGNED.value:
+            visit.state = VisitState.DRAFT.value
+        visit.started_at = visit.started_at or now
     return visit
 
 

@@ -6,6 +6,16 @@
   var DB_NAME = "audit";
   var DB_VERSION = 1;
   var MAX_DELAY_S = 600;
+  var REQUEST_TIMEOUT_MS = 30000;
+
+  function fetchWithTimeout(url, options) {
+    // A request lost in a dying connection must not hold up the outbox for ever.
+    if (typeof AbortController === "undefined") return fetch(url, options);
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
+    options.signal = controller.signal;
+    return fetch(url, options).finally(function () { clearTimeout(timer); });
+  }
 
   function open() {
     return new Promise(function (resolve, reject) {
@@ -63,7 +73,7 @@
 
   function backoff(entry, reason) {
     entry.attempts = (entry.attempts || 0) + 1;
-    var delay = Math.min(MAX_DELAY_S, 5 * Math.pow(2, entry.attempts - 1));
+    var delay = Math.min(MAX_DELAY_S, 2 * Math.pow(2, entry.attempts - 1));
     entry.nextTry = Date.now() + delay * 1000;
     entry.lastError = reason || "network";
     return store.putOutbox(entry);
@@ -87,7 +97,7 @@
           body.append("client_id", photo.clientId);
           body.append("item_id", photo.item);
           body.append("file", photo.blob, photo.clientId + ".jpg");
-          return fetch(entry.photoUrl, {
+          return fetchWithTimeout(entry.photoUrl, {
             method: "POST", body: body, credentials: "same-origin",
             headers: { "X-CSRFToken": entry.csrf }
           }).then(function (response) {
@@ -106,7 +116,7 @@
 
   function sendEntry(entry) {
     return uploadPhotos(entry).then(function () {
-      return fetch(entry.submitUrl, {
+      return fetchWithTimeout(entry.submitUrl, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRFToken": entry.csrf },
         body: JSON.stringify(entry.payload)

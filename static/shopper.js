@@ -73,5 +73,6 @@
   markCards();
   trySend();
   cacheVisits();
-  setInterval(trySend, 30000);
+  // Also look now and then: an "online" event is not always delivered when a connection returns.
+  setInterval(trySend, 5000);
 })();

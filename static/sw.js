@@ -2,7 +2,7 @@
 // from the cache, and the outbox sent in the background when the browser offers Background Sync.
 importScripts("/static/outbox.js");
 
-var SHELL = "audit-shell-v8";
+var SHELL = "audit-shell-v10";
 var PAGES = "audit-pages";
 var SHELL_FILES = [
   "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/shopper.js", "/static/fill.js",
@@ -35,6 +35,24 @@ function isShopperPage(url) {
   return url.pathname === "/visits/" || /^\/visits\/[0-9a-f-]+\/fill$/.test(url.pathname);
 }
 
+function cachedPage(request, retries) {
+  var key = request.url.split("?")[0];
+  // The session cookie varies; the page for this signed-in phone is the one stored.
+  return caches.open(PAGES).then(function (cache) {
+    return cache.match(key, { ignoreVary: true });
+  }).then(function (cached) {
+    if (cached) return cached;
+    if (retries > 0) {
+      // A copy being written at this very moment shows up a moment later.
+      return new Promise(function (resolve) { setTimeout(resolve, 250); }).then(function () {
+        return cachedPage(request, retries - 1);
+      });
+    }
+    return new Response("<!doctype html><meta charset=utf-8><title>Offline</title><p>Offline.</p>",
+                        { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+  });
+}
+
 function networkFirst(request) {
   return fetch(request).then(function (response) {
     if (response.ok && !response.redirected) {
@@ -45,10 +63,7 @@ function networkFirst(request) {
     }
     return response;
   }, function () {
-    return caches.open(PAGES).then(function (cache) {
-      // The session cookie varies; the page for this signed-in phone is the one stored.
-      return cache.match(request.url.split("?")[0], { ignoreVary: true });
-    }).then(function (cached) { return cached || Response.error(); });
+    return cachedPage(request, 8);
   });
 }
 
@@ -73,7 +88,7 @@ self.addEventListener("fetch", function (event) {
   if (url.pathname.indexOf("/static/") === 0 || url.pathname === "/manifest.webmanifest") {
     event.respondWith(cacheFirst(request));
   } else if (request.mode === "navigate" && isShopperPage(url)) {
-    event.respondWith(networkFirst(request));
+    event.respondWith(networkFirst(request).catch(function () { return cachedPage(request, 8); }));
   }
 });
 

@@ -83,11 +83,11 @@ def _timestamp(value, field, fields):
         return None
     try:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is not None:  # stored as naive UTC, like every timestamp of the app
+            moment = moment.replace(tzinfo=None) - moment.utcoffset()
+    except (ValueError, OverflowError):  # OverflowError: in UTC it falls before year 1 or after 9999
         fields[field] = _("Must be a date and time like 2026-11-25T10:30:00Z.")
         return None
-    if moment.tzinfo is not None:  # stored as naive UTC, like every timestamp of the app
-        moment = moment.replace(tzinfo=None) - moment.utcoffset()
     return moment
 
 
@@ -164,6 +164,7 @@ def upload_photo(visit_uuid):
     except ImageRejected as rejected:
         return problem(422, "bad_image", str(rejected), {"file": str(rejected)})
     except operations.SubmissionRefused:
-        return problem(409, "photo_elsewhere", _("A photo with this id belongs to another visit."), {"client_id": client_id})
+        message = _("A photo with this id belongs to another visit.")
+        return problem(409, "photo_elsewhere", message, {"client_id": message})
     return jsonify({"status": "received" if created else "already_received", "client_id": evidence.client_id}), (
         201 if created else 200)

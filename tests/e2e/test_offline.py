@@ -133,7 +133,7 @@ def test_a_visit_filled_offline_survives_reload_and_reopen_and_arrives_once(app,
     assert visit.state == VisitState.ASSIGNED.value and answers == {}
 
     context.set_offline(False)
-    page.wait_for_url(re.compile(r"/visits/$"), timeout=20000)
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
     visit, answers, photos = _stored(app, assigned)
     assert visit.state == VisitState.SUBMITTED.value
     assert answers == {k: v for k, v in answered.items()}

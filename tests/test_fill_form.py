@@ -1,0 +1,465 @@
+"""The checklist form without JavaScript: a plain POST saves or sends the visit, marks what is missing next
+to its question, and never loses what the shopper typed."""
+import functools
+import html
+import io
+import os
+import threading
+from datetime import date, timedelta
+from html.parser import HTMLParser
+
+import pytest
+from PIL import Image
+
+from audit import ROOT
+from audit.checklist import content_hash, load_checklist_file
+from audit.db import database
+from audit.i18n import localized
+from audit.models import Answer, Evidence, Visit
+from audit.operations import publish_checklist
+from conftest import csrf_from
+
+SCORING = ("yesno", "scale", "choice", "timer", "number")
+REQUIRED = "Answer this question (or choose “not applicable” where offered)."
+NEEDS_COMMENT = "Say in a comment what went wrong."
+ALREADY_SENT = "This visit was already sent."
+KEPT = "Some answers need your attention; they are marked below. Nothing you entered was lost."
+
+
+@functools.cache
+def _retail_checklist():
+    """The shipped checklist, read once per test run: (content, hash)."""
+    data = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+    return data, content_hash(data)
+
+
+def _items(content):
+    for section in content["sections"]:
+        yield from section["items"]
+
+
+def complete_form(content):
+    """The best answer to every item, as the form's fields would send it."""
+    best = {
+        "yesno": lambda item: "yes",
+        "scale": lambda item: str(item["max"]),
+        "choice": lambda item: item["options"][0]["id"],
+        "timer": lambda item: "0",
+        "number": lambda item: "0",
+        "text": lambda item: "Helpful and calm; the shop was busy.",
+    }
+    return {f"answer-{item['id']}": best[item["type"]](item) for item in _items(content) if item["type"] in best}
+
+
+def as_answers(content, form):
+    """What the server stores for form fields: numbers become numbers, comments are left out."""
+    kinds = {item["id"]: item["type"] for item in _items(content)}
+    answers = {}
+    for name, value in form.items():
+        if name.startswith("answer-"):
+            item_id = name.removeprefix("answer-")
+            answers[item_id] = int(value) if kinds[item_id] in ("scale", "timer", "number") else value
+    return answers
+
+
+def _jpeg(colour=(30, 90, 200)):
+    buffer = io.BytesIO()
+    Image.new("RGB", (320, 240), colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def content():
+    return _retail_checklist()[0]
+
+
+def _new_visit(app, org, shopper="shopper"):
+    with app.app_context(), database.connection_context():
+        version, _created = publish_checklist(*_retail_checklist())
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"][shopper],
+                             planned_from=date.today(), planned_to=date.today() + timedelta(days=5),
+                             scenario="Ask for a mid-range phone for your mother.")
+    return str(visit.uuid)
+
+
+@pytest.fixture
+def visit(app, org):
+    return _new_visit(app, org)
+
+
+@pytest.fixture
+def shopper(login_as):
+    return login_as("shopper")
+
+
+def _fill_url(visit_uuid):
+    return f"/visits/{visit_uuid}/fill"
+
+
+def _post(client, visit_uuid, action, fields, query=""):
+    """Post the fill form the way a browser does: the page first, then its form with its token."""
+    page = client.get(_fill_url(visit_uuid) + query)
+    assert page.status_code == 200
+    data = {**fields, "action": action, "csrf_token": csrf_from(page)}
+    return client.post(_fill_url(visit_uuid) + query, data=data, content_type="multipart/form-data")
+
+
+def _stored(app, visit_uuid):
+    """(visit, {item: answer}, {item: comment}, [evidence]) as the database holds them now."""
+    with app.app_context(), database.connection_context():
+        stored = Visit.get(Visit.uuid == visit_uuid)
+        rows = list(Answer.select().where(Answer.visit == stored))
+        evidence = list(Evidence.select().where(Evidence.visit == stored).order_by(Evidence.id))
+    return stored, {a.item_id: a.value for a in rows}, {a.item_id: a.comment for a in rows if a.comment}, evidence
+
+
+class FillPage(HTMLParser):
+    """What the fill page shows, per item: its type, legend, inputs, text areas and error message."""
+
+    def __init__(self, response):
+        super().__init__(convert_charrefs=True)
+        self.items = {}
+        self.flashes = []
+        self.form_lang = None
+        self._item = None
+        self._capture = None  # (where to put the text, key)
+        self.feed(response.get_data(as_text=True))
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        classes = (attrs.get("class") or "").split()
+        if tag == "form" and "fill-form" in classes:
+            self.form_lang = attrs.get("lang")
+        if tag == "fieldset" and "data-item" in attrs:
+            self._item = {"type": attrs["data-type"], "legend": "", "inputs": [], "textareas": {}, "error": None}
+            self.items[attrs["data-item"]] = self._item
+        elif tag == "p" and "flash" in classes:
+            self.flashes.append("")
+            self._capture = ("flash", None)
+        elif self._item is None:
+            return
+        elif tag == "legend":
+            self._capture = ("legend", None)
+        elif tag == "p" and "error" in classes:
+            self._item["error"] = ""
+            self._capture = ("error", None)
+        elif tag == "input":
+            self._item["inputs"].append({"type": attrs.get("type"), "name": attrs.get("name"),
+                                         "value": attrs.get("value"), "checked": "checked" in attrs})
+        elif tag == "textarea":
+            self._item["textareas"][attrs["name"]] = ""
+            self._capture = ("textarea", attrs["name"])
+        elif tag == "img" and "thumb" in classes:
+            self._item.setdefault("thumbs", []).append(attrs["src"])
+
+    def handle_endtag(self, tag):
+        if tag == "fieldset":
+            self._item = None
+        if tag in ("legend", "p", "textarea"):
+            self._capture = None
+
+    def handle_data(self, data):
+        if self._capture is None:
+            return
+        where, key = self._capture
+        if where == "flash":
+            self.flashes[-1] += data
+        elif where == "textarea":
+            self._item["textareas"][key] += data
+        else:
+            self._item[where] += data
+
+    def choices(self, item_id):
+        return [i["value"] for i in self.items[item_id]["inputs"] if i["type"] == "radio"]
+
+    def value(self, item_id):
+        """The answer the page shows as given: the checked radio, the number or the text."""
+        item = self.items[item_id]
+        for field in item["inputs"]:
+            if field["name"] == f"answer-{item_id}" and (field["checked"] or field["type"] == "number"):
+                return field["value"] or None
+        return item["textareas"].get(f"answer-{item_id}") or None
+
+    def comment(self, item_id):
+        return self.items[item_id]["textareas"].get(f"comment-{item_id}", "")
+
+    def errors(self):
+        return {item_id: item["error"].strip() for item_id, item in self.items.items() if item["error"] is not None}
+
+
+# -- the page ---------------------------------------------------------------------------------------
+
+
+def test_page_shows_every_item_with_its_widget(shopper, visit, content):
+    page = FillPage(shopper.get(_fill_url(visit)))
+
+    assert list(page.items) == [item["id"] for item in _items(content)]
+    for item in _items(content):
+        shown = page.items[item["id"]]
+        assert shown["type"] == item["type"]
+        assert localized(item["text"], "en") in shown["legend"]
+        na = ["na"] if item.get("na") else []
+        if item["type"] == "yesno":
+            assert page.choices(item["id"]) == ["yes", "no"] + na
+        elif item["type"] == "scale":
+            assert page.choices(item["id"]) == [str(n) for n in range(item["min"], item["max"] + 1)] + na
+        elif item["type"] == "choice":
+            assert page.choices(item["id"]) == [option["id"] for option in item["options"]] + na
+        elif item["type"] in ("timer", "number"):
+            assert [(i["type"], i["name"]) for i in shown["inputs"] if i["type"] == "number"] == [
+                ("number", f"answer-{item['id']}")]
+            assert page.choices(item["id"]) == na
+        elif item["type"] == "text":
+            assert f"answer-{item['id']}" in shown["textareas"]
+        takes_photos = item["type"] == "photo" or item.get("require_photo_on_fail")
+        files = [i["name"] for i in shown["inputs"] if i["type"] == "file"]
+        assert files == ([f"photo-{item['id']}"] if takes_photos else [])
+        assert (f"comment-{item['id']}" in shown["textareas"]) == (item["type"] in SCORING)
+        assert page.value(item["id"]) is None and shown["error"] is None
+    assert page.form_lang == "en"
+
+
+def test_page_in_another_checklist_language_shows_its_texts(shopper, visit, content):
+    response = shopper.get(_fill_url(visit) + "?lang=ru")
+
+    page = FillPage(response)
+    assert page.form_lang == "ru"
+    for item in _items(content):
+        assert page.items[item["id"]]["legend"].strip().startswith(item["text"]["ru"])
+    text = html.unescape(response.get_data(as_text=True))
+    for section in content["sections"]:
+        assert f">{section['title']['ru']}</h2>" in text
+        assert section["title"]["en"] not in text
+    assert '<option value="ru" lang="ru" selected>' in text
+
+
+def test_unknown_checklist_language_falls_back_to_the_shoppers(shopper, visit, content):
+    page = FillPage(shopper.get(_fill_url(visit) + "?lang=xx"))
+
+    assert page.form_lang == "en"
+    greeted = next(item for item in _items(content) if item["id"] == "greeted")
+    assert page.items["greeted"]["legend"].strip().startswith(greeted["text"]["en"])
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_another_shoppers_visit_is_not_found(app, login_as, visit, content, method):
+    intruder = login_as("other_shopper")
+    if method == "GET":
+        response = intruder.get(_fill_url(visit))
+    else:
+        token = csrf_from(intruder.get("/visits/"))
+        response = intruder.post(_fill_url(visit), data={**complete_form(content), "action": "submit",
+                                                         "csrf_token": token})
+
+    assert response.status_code == 404
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert (stored.state, stored.draft, answers) == ("assigned", None, {})
+
+
+# -- saving and sending -----------------------------------------------------------------------------
+
+
+def test_save_keeps_the_typed_answers_as_a_draft_and_shows_them_again(app, shopper, visit):
+    typed = {"answer-greeted": "no", "comment-greeted": "Nobody looked up from the till.",
+             "answer-first_impression": "4", "answer-wait_for_contact": " 95 ", "answer-busy_acknowledged": "na",
+             "answer-needs_questions": "one_question", "answer-comments": "Loud music."}
+
+    response = _post(shopper, visit, "save", typed)
+
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"{_fill_url(visit)}?lang=en")
+    page = FillPage(shopper.get(response.headers["Location"]))
+    assert "Saved. You can finish it later." in page.flashes
+    assert {item_id: page.value(item_id) for item_id in ("greeted", "first_impression", "wait_for_contact",
+                                                          "busy_acknowledged", "needs_questions", "comments")} == {
+        "greeted": "no", "first_impression": "4", "wait_for_contact": "95", "busy_acknowledged": "na",
+        "needs_questions": "one_question", "comments": "Loud music."}
+    assert page.comment("greeted") == "Nobody looked up from the till."
+    assert page.value("entrance_tidy") is None
+    assert page.errors() == {}  # saving half a visit is fine
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert stored.state == "draft" and stored.started_at is not None
+    assert stored.draft["answers"] == {"greeted": "no", "first_impression": 4, "wait_for_contact": 95,
+                                       "busy_acknowledged": "na", "needs_questions": "one_question",
+                                       "comments": "Loud music."}
+    assert stored.draft["comments"] == {"greeted": "Nobody looked up from the till."}
+    assert answers == {} and stored.submission_hash is None
+
+
+def test_submit_with_missing_answers_marks_each_and_keeps_what_was_typed(app, shopper, visit, content):
+    typed = {"answer-greeted": "yes", "answer-first_impression": "2", "comment-first_impression": "Dark and cold.",
+             "answer-times_repeated": "1"}
+
+    response = _post(shopper, visit, "submit", typed)
+
+    assert response.status_code == 200
+    page = FillPage(response)
+    assert KEPT in page.flashes
+    answered = {"greeted", "first_impression", "times_repeated"}
+    hidden = {"offer_relevance"}  # shown only once the additional offer is answered
+    unanswered = {item["id"] for item in _items(content) if item["type"] in SCORING} - answered - hidden
+    assert page.errors() == {item_id: REQUIRED for item_id in unanswered}
+    assert (page.value("greeted"), page.value("first_impression"), page.value("times_repeated")) == ("yes", "2", "1")
+    assert page.comment("first_impression") == "Dark and cold."
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert stored.state == "draft" and answers == {}
+    assert stored.draft["answers"] == {"greeted": "yes", "first_impression": 2, "times_repeated": 1}
+
+
+@pytest.mark.parametrize("item_id,failing", [
+    ("greeted", "no"),
+    ("helped_choose", "showed_options"),  # partly earned is still short of full marks
+    ("charged_correctly", "no"),
+])
+def test_failed_item_that_needs_a_comment_is_refused_without_one(app, shopper, visit, content, item_id, failing):
+    form = {**complete_form(content), f"answer-{item_id}": failing, f"comment-{item_id}": "  "}
+
+    response = _post(shopper, visit, "submit", form)
+
+    assert response.status_code == 200
+    page = FillPage(response)
+    assert page.errors() == {item_id: NEEDS_COMMENT}
+    assert page.value(item_id) == failing
+    assert _stored(app, visit)[0].state == "draft" and _stored(app, visit)[1] == {}
+
+    explained = _post(shopper, visit, "submit", {**form, f"comment-{item_id}": "Left me to decide alone."})
+
+    assert explained.status_code == 302
+    stored, answers, comments, _evidence = _stored(app, visit)
+    assert stored.state == "submitted" and answers[item_id] == failing
+    assert comments == {item_id: "Left me to decide alone."}
+
+
+def test_complete_submission_stores_the_visit_once_and_returns_to_the_list(app, shopper, visit, content):
+    form = {**complete_form(content), "answer-first_impression": "3", "comment-first_impression": "Music too loud.",
+            "answer-wait_for_contact": "75"}
+
+    response = _post(shopper, visit, "submit", form)
+
+    assert response.status_code == 302 and response.headers["Location"].endswith("/visits/")
+    listing = html.unescape(shopper.get("/visits/").get_data(as_text=True))
+    assert "Thank you: the visit was sent." in listing
+    stored, answers, comments, _evidence = _stored(app, visit)
+    assert stored.state == "submitted" and stored.draft is None and stored.submission_hash
+    assert stored.score is not None and stored.submitted_at is not None
+    assert answers == as_answers(content, form)
+    assert comments == {"first_impression": "Music too loud."}
+    with app.app_context(), database.connection_context():
+        assert Visit.select().count() == 1
+        assert Answer.select().count() == len(answers)
+
+
+def test_concurrent_different_submissions_through_the_form_accept_exactly_one(app, login_as, visit, content):
+    # Two tabs or an impatient double tap after an edit: each request read the visit while it was open.
+    clients = [login_as("shopper") for _ in range(8)]
+    forms = [{**complete_form(content), "answer-wait_for_contact": str(10 + i), "action": "submit",
+              "csrf_token": csrf_from(client.get(_fill_url(visit)))} for i, client in enumerate(clients)]
+    start = threading.Barrier(len(clients))
+    outcomes = [None] * len(clients)
+
+    def send(i):
+        start.wait()
+        response = clients[i].post(_fill_url(visit), data=forms[i])
+        listing = html.unescape(clients[i].get("/visits/").get_data(as_text=True))
+        outcomes[i] = (response.status_code, "Thank you: the visit was sent." in listing, ALREADY_SENT in listing)
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(clients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert [sent for _status, sent, _refused in outcomes].count(True) == 1, outcomes
+    assert all(status == 302 and sent != refused for status, sent, refused in outcomes), outcomes
+    winner = forms[[sent for _status, sent, _refused in outcomes].index(True)]
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert stored.state == "submitted" and stored.draft is None
+    assert answers == as_answers(content, {k: v for k, v in winner.items() if k.startswith("answer-")})
+
+
+def test_sent_visit_no_longer_accepts_posts(app, shopper, visit, content):
+    assert _post(shopper, visit, "submit", complete_form(content)).status_code == 302
+    before, answers, _comments, _evidence = _stored(app, visit)
+
+    for action in ("save", "submit"):
+        response = _post(shopper, visit, action, {**complete_form(content), "answer-greeted": "no",
+                                                  "comment-greeted": "Changed my mind."})
+        assert response.status_code == 302 and response.headers["Location"].endswith("/visits/")
+        assert ALREADY_SENT in html.unescape(shopper.get("/visits/").get_data(as_text=True))
+
+    after, stored_answers, comments, _evidence = _stored(app, visit)
+    assert stored_answers == answers and comments == {}
+    assert (after.state, after.draft, after.submission_hash) == ("submitted", None, before.submission_hash)
+
+
+def test_returned_visit_shows_the_sent_answers_and_can_be_sent_again(app, shopper, visit, content):
+    form = {**complete_form(content), "answer-first_impression": "2"}
+    assert _post(shopper, visit, "submit", form).status_code == 302
+    with app.app_context(), database.connection_context():
+        Visit.update(state="returned", review_comment="Really a 2?").where(Visit.uuid == visit).execute()
+
+    page = FillPage(shopper.get(_fill_url(visit)))
+    assert page.value("first_impression") == "2" and page.value("greeted") == "yes"
+
+    response = _post(shopper, visit, "submit", {**form, "answer-first_impression": "4"})
+
+    assert response.status_code == 302
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert stored.state == "submitted" and answers["first_impression"] == 4
+
+
+# -- photos -----------------------------------------------------------------------------------------
+
+
+def test_photo_sent_with_the_form_is_stored_as_evidence(app, shopper, visit, content):
+    form = {**complete_form(content), "answer-floor_clean": "no",
+            "photo-shop_front": (io.BytesIO(_jpeg()), "front.jpg"),
+            "photo-floor_clean": (io.BytesIO(_jpeg((120, 80, 40))), "floor.jpg")}
+
+    response = _post(shopper, visit, "submit", form)
+
+    assert response.status_code == 302, FillPage(response).errors()
+    stored, answers, _comments, evidence = _stored(app, visit)
+    assert stored.state == "submitted" and answers["floor_clean"] == "no"
+    assert sorted(e.item_id for e in evidence) == ["floor_clean", "shop_front"]
+    for photo in evidence:
+        assert photo.client_id.startswith("form-") and (photo.width, photo.height) == (320, 240)
+        assert os.path.isfile(os.path.join(app.config["MEDIA_DIR"], "photos", photo.file_name))
+        served = shopper.get(f"/visits/{visit}/photos/{photo.client_id}")
+        assert served.status_code == 200 and served.mimetype == "image/jpeg"
+
+
+def test_saved_photo_is_shown_and_counts_for_a_later_submission(app, shopper, visit, content):
+    saved = _post(shopper, visit, "save", {"answer-floor_clean": "no",
+                                           "photo-floor_clean": (io.BytesIO(_jpeg()), "floor.jpg")})
+    assert saved.status_code == 302
+    [photo] = _stored(app, visit)[3]
+    page = FillPage(shopper.get(_fill_url(visit)))
+    assert page.items["floor_clean"]["thumbs"] == [f"/visits/{visit}/photos/{photo.client_id}"]
+
+    # The browser does not send the file again; the stored photo still satisfies "photo when failed".
+    response = _post(shopper, visit, "submit", {**complete_form(content), "answer-floor_clean": "no"})
+
+    assert response.status_code == 302, FillPage(response).errors()
+    assert [(e.client_id, e.item_id) for e in _stored(app, visit)[3]] == [(photo.client_id, "floor_clean")]
+
+
+def test_failed_item_that_needs_a_photo_is_refused_without_one(app, shopper, visit, content):
+    response = _post(shopper, visit, "submit", {**complete_form(content), "answer-prices_marked": "no"})
+
+    assert response.status_code == 200
+    assert FillPage(response).errors() == {"prices_marked": "Add a photo that shows what went wrong."}
+    assert _stored(app, visit)[0].state == "draft"
+
+
+def test_file_that_is_not_an_image_is_named_and_nothing_is_sent(app, shopper, visit, content):
+    form = {**complete_form(content), "photo-shop_front": (io.BytesIO(b"%PDF-1.4 not a photo"), "front.jpg")}
+
+    response = _post(shopper, visit, "submit", form)
+
+    assert response.status_code == 200
+    page = FillPage(response)
+    assert page.errors() == {"shop_front": "The file is not a readable PNG or JPEG image."}
+    assert KEPT in page.flashes
+    assert page.value("greeted") == "yes"  # every typed answer is still there
+    stored, answers, _comments, evidence = _stored(app, visit)
+    assert (stored.state, answers, evidence) == ("draft", {}, [])

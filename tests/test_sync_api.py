@@ -1,0 +1,576 @@
+"""The sync API the shopper's phone talks to: a visit arrives exactly once, whatever is resent or raced,
+and every refusal names the field that was wrong and stores nothing."""
+import functools
+import io
+import json
+import os
+import threading
+from datetime import date, datetime, timedelta
+
+import pytest
+from PIL import Image
+
+from audit import ROOT
+from audit.checklist import content_hash, load_checklist_file
+from audit.db import database
+from audit.models import Answer, Evidence, Visit
+from audit.operations import distance_m, publish_checklist
+from audit.scoring import display_percent, score
+from conftest import csrf_from
+
+API = "/api/v1/visits"
+ALREADY_SENT = ("This visit was already sent with different answers; it can be changed only if the reviewer "
+                "returns it.")
+REQUIRED = "Answer this question (or choose “not applicable” where offered)."
+THREADS = 8
+
+
+@functools.cache
+def _retail_checklist():
+    """The shipped checklist, read once per test run: (content, hash)."""
+    data = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+    return data, content_hash(data)
+
+
+def _items(content):
+    for section in content["sections"]:
+        yield from section["items"]
+
+
+def complete_answers(content):
+    """The best answer to every item that takes one (photo items take photos instead)."""
+    best = {
+        "yesno": lambda item: "yes",
+        "scale": lambda item: item["max"],
+        "choice": lambda item: item["options"][0]["id"],
+        "timer": lambda item: 0,
+        "number": lambda item: 0,
+        "text": lambda item: "Helpful and calm; the shop was busy.",
+    }
+    return {item["id"]: best[item["type"]](item) for item in _items(content) if item["type"] in best}
+
+
+@pytest.fixture
+def content():
+    return _retail_checklist()[0]
+
+
+def _new_visit(app, org, shopper="shopper", state="assigned", branch=0):
+    with app.app_context(), database.connection_context():
+        version, _created = publish_checklist(*_retail_checklist())
+        visit = Visit.create(branch=org["branches"][branch], checklist_version=version,
+                             shopper=org["users"][shopper], planned_from=date.today(),
+                             planned_to=date.today() + timedelta(days=5), state=state,
+                             scenario="Ask for a mid-range phone for your mother.")
+    return str(visit.uuid)
+
+
+@pytest.fixture
+def visit(app, org):
+    """An assigned visit of `shopper` at BUD-01 (which has coordinates), on the shipped checklist."""
+    return _new_visit(app, org)
+
+
+class Phone:
+    """A test client signed in as a shopper, sending what the page's script sends."""
+
+    def __init__(self, client, visit_uuid):
+        self.client = client
+        self.token = csrf_from(client.get(f"/visits/{visit_uuid}/fill"))
+
+    def submit(self, visit_uuid, body, **kwargs):
+        return self.client.post(f"{API}/{visit_uuid}/submission", json=body,
+                                headers={"X-CSRFToken": self.token}, **kwargs)
+
+    def upload(self, visit_uuid, client_id, data, item_id="shop_front", file_name="shop.jpg"):
+        form = {"client_id": client_id, "item_id": item_id}
+        if data is not None:
+            form["file"] = (io.BytesIO(data), file_name)
+        return self.client.post(f"{API}/{visit_uuid}/photos", data=form, content_type="multipart/form-data",
+                                headers={"X-CSRFToken": self.token})
+
+
+@pytest.fixture
+def phone(login_as, visit):
+    return Phone(login_as("shopper"), visit)
+
+
+def _stored(app, visit_uuid):
+    """(visit, {item: answer}, {item: comment}, [evidence]) as the database holds them now."""
+    with app.app_context(), database.connection_context():
+        stored = Visit.get(Visit.uuid == visit_uuid)
+        rows = list(Answer.select().where(Answer.visit == stored))
+        evidence = list(Evidence.select().where(Evidence.visit == stored).order_by(Evidence.id))
+    return stored, {a.item_id: a.value for a in rows}, {a.item_id: a.comment for a in rows if a.comment}, evidence
+
+
+def _assert_untouched(app, visit_uuid, state="assigned"):
+    stored, answers, _comments, _evidence = _stored(app, visit_uuid)
+    assert stored.state == state
+    assert answers == {}
+    assert stored.submission_hash is None and stored.submitted_at is None and stored.score is None
+
+
+def _phone_jpeg():
+    """A camera JPEG that says where it was taken (GPS) and by which camera."""
+    image = Image.new("RGB", (640, 480), (30, 90, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "SecretCam"  # Make
+    exif.get_ifd(0x8825).update({1: "N", 2: (47.0, 29.0, 31.5), 3: "E", 4: (19.0, 2.0, 24.0)})  # GPSInfo
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+# -- reading visits ---------------------------------------------------------------------------------
+
+
+def test_shopper_lists_only_their_own_open_visits(app, org, login_as, visit):
+    returned = _new_visit(app, org, state="returned")
+    _new_visit(app, org, state="submitted")
+    _new_visit(app, org, shopper="other_shopper")
+
+    response = login_as("shopper").get(API)
+
+    assert response.status_code == 200
+    listed = {entry["id"]: entry for entry in response.get_json()["visits"]}
+    assert set(listed) == {visit, returned}
+    entry = listed[visit]
+    assert entry["state"] == "assigned"
+    assert entry["branch"]["name"] == "Aurora Váci utca" and entry["branch"]["latitude"] == 47.4936
+    assert entry["fill_url"] == f"/visits/{visit}/fill"
+    assert entry["scenario"] == "Ask for a mid-range phone for your mother."
+    assert "checklist" not in entry  # the list stays light; one visit carries its checklist
+
+
+def test_shopper_fetches_their_visit_with_its_pinned_checklist(app, login_as, visit, content):
+    response = login_as("shopper").get(f"{API}/{visit}")
+
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["id"] == visit and body["planned_from"] == date.today().isoformat()
+    assert body["checklist"] == content
+    assert body["checklist_version"] == _stored(app, visit)[0].checklist_version_id
+
+
+@pytest.mark.parametrize("who,status,code", [
+    ("other_shopper", 404, 404),  # another shopper's visit looks like no visit at all
+    ("manager", 403, 403),
+    ("auditor", 403, 403),
+    ("anonymous", 401, "not_signed_in"),
+])
+def test_others_cannot_read_a_shoppers_visit(app, login_as, visit, who, status, code):
+    client = app.test_client() if who == "anonymous" else login_as(who)
+
+    response = client.get(f"{API}/{visit}")
+
+    assert response.status_code == status
+    assert response.is_json
+    error = response.get_json()["error"]
+    assert error["code"] == code and error["message"]
+
+
+@pytest.mark.parametrize("who,status", [("manager", 403), ("auditor", 403), ("anonymous", 401)])
+def test_only_shoppers_may_list_visits(app, login_as, visit, who, status):
+    client = app.test_client() if who == "anonymous" else login_as(who)
+
+    response = client.get(API)
+
+    assert response.status_code == status and response.is_json
+    assert "error" in response.get_json()
+
+
+@pytest.mark.parametrize("visit_id", ["00000000-0000-4000-8000-000000000000", "not-a-uuid"])
+def test_unknown_visit_is_404_json(login_as, visit, visit_id):
+    response = login_as("shopper").get(f"{API}/{visit_id}")
+
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == 404
+
+
+# -- sending a visit --------------------------------------------------------------------------------
+
+
+def test_valid_submission_is_received_scored_and_stored(app, org, phone, visit, content):
+    answers = {**complete_answers(content), "first_impression": 3, "needs_questions": "one_question"}
+    comments = {"first_impression": "Music too loud."}
+    body = {"answers": answers, "comments": comments, "photos": {},
+            "started_at": "2026-11-25T10:30:00+02:00", "ended_at": "2026-11-25T09:05:00Z",
+            "location": {"lat": 47.4940, "lon": 19.0535}}
+
+    response = phone.submit(visit, body)
+
+    assert response.status_code == 201
+    assert response.get_json() == {"status": "received", "message": "The visit was received.", "visit": visit}
+    stored, stored_answers, stored_comments, _evidence = _stored(app, visit)
+    assert stored.state == "submitted" and stored.submitted_at is not None and stored.draft is None
+    assert stored_answers == answers
+    assert stored_comments == comments
+    expected = score(content, answers)
+    assert stored.score == display_percent(expected.overall, 4)
+    assert stored.band == expected.band and stored.has_critical_failure is False
+    assert 0 < stored.score < 100
+    assert stored.started_at == datetime(2026, 11, 25, 8, 30)  # kept as naive UTC
+    assert stored.ended_at == datetime(2026, 11, 25, 9, 5)
+    branch = org["branches"][0]
+    assert stored.checkin_distance_m == pytest.approx(distance_m(47.4940, 19.0535, branch.latitude, branch.longitude), abs=0.1)
+    assert 40 < stored.checkin_distance_m < 80
+
+
+def test_same_submission_sent_again_is_already_received_and_stores_nothing_new(app, phone, visit, content):
+    body = {"answers": complete_answers(content), "comments": {"greeted": "Warm hello."}}
+    assert phone.submit(visit, body).status_code == 201
+    first, answers, _comments, _evidence = _stored(app, visit)
+
+    # The outbox resends; key order and timestamps may differ, the content is the same.
+    again = phone.submit(visit, {"answers": dict(reversed(list(body["answers"].items()))),
+                                 "comments": body["comments"], "started_at": "2026-11-25T10:00:00Z"})
+
+    assert again.status_code == 200
+    assert again.get_json()["status"] == "already_received"
+    assert again.get_json()["message"] == "This visit had already arrived; nothing changed."
+    stored, stored_answers, _comments, _evidence = _stored(app, visit)
+    assert stored_answers == answers
+    assert (stored.submitted_at, stored.submission_hash, stored.started_at) == (
+        first.submitted_at, first.submission_hash, first.started_at)
+    with app.app_context(), database.connection_context():
+        assert Answer.select().count() == len(answers)
+
+
+@pytest.mark.parametrize("change", [
+    lambda body: {**body, "answers": {**body["answers"], "first_impression": 2}},
+    lambda body: {**body, "comments": {"greeted": "A late second thought."}},
+    lambda body: {**body, "answers": {k: v for k, v in body["answers"].items() if k != "comments"}},
+], ids=["another answer", "a comment added", "an answer left out"])
+def test_different_submission_after_sending_is_refused_and_changes_nothing(app, phone, visit, content, change):
+    body = {"answers": complete_answers(content)}
+    assert phone.submit(visit, body).status_code == 201
+    before, answers, comments, _evidence = _stored(app, visit)
+
+    response = phone.submit(visit, change(body))
+
+    assert response.status_code == 409
+    assert response.get_json()["error"] == {"code": "already_submitted", "message": ALREADY_SENT}
+    after, stored_answers, stored_comments, _evidence = _stored(app, visit)
+    assert (stored_answers, stored_comments) == (answers, comments)
+    assert (after.state, after.submission_hash, after.score) == ("submitted", before.submission_hash, before.score)
+
+
+def test_returned_visit_accepts_a_changed_submission(app, phone, visit, content):
+    first = {"answers": {**complete_answers(content), "first_impression": 2}}
+    assert phone.submit(visit, first).status_code == 201
+    with app.app_context(), database.connection_context():
+        Visit.update(state="returned", review_comment="Was the first impression really a 2?").where(
+            Visit.uuid == visit).execute()
+    before = _stored(app, visit)[0]
+    listed = phone.client.get(API).get_json()["visits"]
+    assert [(v["id"], v["state"], v["review_comment"]) for v in listed] == [
+        (visit, "returned", "Was the first impression really a 2?")]
+
+    second = {"answers": {**complete_answers(content), "first_impression": 4},
+              "comments": {"first_impression": "Tidy, but nobody looked up."}}
+    response = phone.submit(visit, second)
+
+    assert response.status_code == 201 and response.get_json()["status"] == "received"
+    after, answers, comments, _evidence = _stored(app, visit)
+    assert after.state == "submitted" and after.submission_hash != before.submission_hash
+    assert answers == second["answers"] and comments == second["comments"]
+    assert after.score > before.score
+    # ...and is closed again: the first content is now a different submission.
+    assert phone.submit(visit, first).status_code == 409
+
+
+def _without(answers, *item_ids):
+    return {k: v for k, v in answers.items() if k not in item_ids}
+
+
+def _bad(**changes):
+    """A complete submission with some parts replaced (None removes the key)."""
+    def build(content):
+        body = {"answers": complete_answers(content)}
+        for key, value in changes.items():
+            value = value(body["answers"]) if callable(value) else value
+            if value is None:
+                body.pop(key, None)
+            else:
+                body[key] = value
+        return body
+    return build
+
+
+INVALID = [
+    # (name, body builder, status, error code, {field: message or None (any message)})
+    ("answers not an object", _bad(answers=lambda a: list(a)), 422, "invalid",
+     {"answers": "Must be an object of item ids and answers."}),
+    ("no answers at all", _bad(answers=None), 422, "invalid", {"answers": None}),
+    ("unknown item", _bad(answers=lambda a: {**a, "mood": "yes"}), 422, "invalid",
+     {"answers.mood": "This question is not in the checklist."}),
+    ("yes/no answered maybe", _bad(answers=lambda a: {**a, "greeted": "maybe"}), 422, "invalid",
+     {"answers.greeted": "Choose one of the offered answers."}),
+    ("yes/no answered true", _bad(answers=lambda a: {**a, "greeted": True}), 422, "invalid",
+     {"answers.greeted": "Choose one of the offered answers."}),
+    ("option that is not offered", _bad(answers=lambda a: {**a, "needs_questions": "telepathy"}), 422, "invalid",
+     {"answers.needs_questions": "Choose one of the offered answers."}),
+    ("scale above its range", _bad(answers=lambda a: {**a, "first_impression": 6}), 422, "invalid",
+     {"answers.first_impression": "Give a whole number from 1 to 5."}),
+    ("scale below its range", _bad(answers=lambda a: {**a, "product_knowledge": 0}), 422, "invalid",
+     {"answers.product_knowledge": "Give a whole number from 1 to 5."}),
+    ("scale not whole", _bad(answers=lambda a: {**a, "first_impression": 2.5}), 422, "invalid",
+     {"answers.first_impression": "Give a number."}),
+    ("scale as text", _bad(answers=lambda a: {**a, "first_impression": "five"}), 422, "invalid",
+     {"answers.first_impression": "Give a number."}),
+    ("negative timer", _bad(answers=lambda a: {**a, "wait_for_contact": -5}), 422, "invalid",
+     {"answers.wait_for_contact": "The number cannot be negative."}),
+    ("not applicable where not offered", _bad(answers=lambda a: {**a, "greeted": "na"}), 422, "invalid",
+     {"answers.greeted": "“Not applicable” is not offered for this question."}),
+    ("required answers missing", _bad(answers=lambda a: _without(a, "entrance_tidy", "till_wait")), 422, "invalid",
+     {"answers.entrance_tidy": REQUIRED, "answers.till_wait": REQUIRED}),
+    ("failed greeting without comment", _bad(answers=lambda a: {**a, "greeted": "no"}), 422, "invalid",
+     {"answers.greeted": "Say in a comment what went wrong."}),
+    ("failed greeting with a blank comment", _bad(answers=lambda a: {**a, "greeted": "no"},
+                                                   comments={"greeted": "   "}), 422, "invalid",
+     {"answers.greeted": "Say in a comment what went wrong."}),
+    ("dirty floor without photo", _bad(answers=lambda a: {**a, "floor_clean": "no"}), 422, "invalid",
+     {"answers.floor_clean": "Add a photo that shows what went wrong."}),
+    ("comment too long", _bad(comments={"greeted": "x" * 4001}), 422, "invalid",
+     {"answers.greeted": "This is too long: at most 4000 characters."}),
+    ("comments not an object", _bad(comments=["Nice"]), 422, "invalid",
+     {"comments": "Must be an object of item ids."}),
+    ("comment not text", _bad(comments={"greeted": 5}), 422, "invalid", {"comments.greeted": "Must be text."}),
+    ("photo ids not a list", _bad(photos={"shop_front": "p-1"}), 422, "invalid",
+     {"photos.shop_front": "Must be a list of photo ids."}),
+    ("unknown photo id", _bad(photos={"shop_front": ["never-uploaded"]}), 422, "invalid",
+     {"answers.shop_front": "A photo of this answer has not arrived yet; send it again."}),
+    ("location out of range", _bad(location={"lat": 91, "lon": 19}), 422, "invalid",
+     {"location": "Must be an object with lat and lon numbers."}),
+    ("location without lon", _bad(location={"lat": 47.5}), 422, "invalid", {"location": None}),
+    ("location as text", _bad(location="Budapest"), 422, "invalid", {"location": None}),
+    ("started_at garbage", _bad(started_at="yesterday after lunch"), 422, "invalid",
+     {"started_at": "Must be a date and time like 2026-11-25T10:30:00Z."}),
+    ("started_at a number", _bad(started_at=1764066600), 422, "invalid", {"started_at": None}),
+    ("started_at before year 1 in UTC", _bad(started_at="0001-01-01T00:30:00+01:00"), 422, "invalid",
+     {"started_at": None}),
+    ("ended_at after year 9999 in UTC", _bad(ended_at="9999-12-31T23:30:00-01:00"), 422, "invalid",
+     {"ended_at": None}),
+]
+
+
+@pytest.mark.parametrize("build,status,code,fields", [case[1:] for case in INVALID], ids=[case[0] for case in INVALID])
+def test_invalid_submission_names_the_field_and_stores_nothing(app, phone, visit, content, build, status, code,
+                                                               fields):
+    response = phone.submit(visit, build(content))
+
+    assert response.status_code == status, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert error["code"] == code and error["message"]
+    for field, message in fields.items():
+        assert field in error["fields"], error
+        if message is not None:
+            assert error["fields"][field] == message
+    _assert_untouched(app, visit)
+
+
+@pytest.mark.parametrize("data,content_type", [
+    ("answers=yes", "application/x-www-form-urlencoded"),
+    ('{"answers": {"greeted": "yes"', "application/json"),  # cut off
+    ('["answers"]', "application/json"),
+    ('"answers"', "application/json"),
+], ids=["form data", "broken JSON", "JSON list", "JSON string"])
+def test_submission_that_is_not_a_json_object_is_refused(app, phone, visit, data, content_type):
+    response = phone.client.post(f"{API}/{visit}/submission", data=data, content_type=content_type,
+                                 headers={"X-CSRFToken": phone.token})
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {"code": "not_json", "message": "Send the submission as a JSON object."}
+    _assert_untouched(app, visit)
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-CSRFToken": "forged"}], ids=["no token", "wrong token"])
+def test_submission_without_the_csrf_token_is_refused(app, phone, visit, content, headers):
+    response = phone.client.post(f"{API}/{visit}/submission", json={"answers": complete_answers(content)},
+                                 headers=headers)
+
+    assert response.status_code == 400
+    assert response.get_json()["error"]["message"] == (
+        "Your form expired or was sent from elsewhere. Please reload the page and try again.")
+    _assert_untouched(app, visit)
+
+
+def test_another_shoppers_visit_cannot_be_sent(app, org, login_as, visit, content):
+    other = Phone(login_as("other_shopper"), _new_visit(app, org, shopper="other_shopper"))
+
+    response = other.submit(visit, {"answers": complete_answers(content)})
+
+    assert response.status_code == 404
+    _assert_untouched(app, visit)
+
+
+# -- racing duplicates ------------------------------------------------------------------------------
+
+
+def _race(phones, send):
+    """Run send(phone, index) in one thread per phone, all released at once; returns the responses."""
+    start = threading.Barrier(len(phones))
+    results = [None] * len(phones)
+
+    def run(index):
+        start.wait()
+        try:
+            response = send(phones[index], index)
+            results[index] = (response.status_code, response.get_json())
+        except Exception as error:  # reported below rather than lost in the thread
+            results[index] = (None, repr(error))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(phones))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    return results
+
+
+@pytest.fixture
+def phones(login_as, visit):
+    """THREADS clients, each signed in as the shopper with its own session."""
+    return [Phone(login_as("shopper"), visit) for _ in range(THREADS)]
+
+
+def test_concurrent_identical_submissions_store_one_visit(app, phones, visit, content):
+    body = {"answers": complete_answers(content), "comments": {"greeted": "Warm hello."}}
+
+    results = _race(phones, lambda phone, _i: phone.submit(visit, body))
+
+    statuses = sorted(status for status, _body in results)
+    assert statuses == [200] * (THREADS - 1) + [201], results
+    assert sorted(body["status"] for _status, body in results) == ["already_received"] * (THREADS - 1) + ["received"]
+    stored, answers, comments, _evidence = _stored(app, visit)
+    assert stored.state == "submitted"
+    assert answers == body["answers"] and comments == body["comments"]
+    with app.app_context(), database.connection_context():
+        assert Answer.select().count() == len(body["answers"])
+        assert Visit.select().count() == 1
+
+
+def test_concurrent_different_submissions_accept_exactly_one(app, phones, visit, content):
+    bodies = [{"answers": {**complete_answers(content), "wait_for_contact": 10 + i}} for i in range(THREADS)]
+
+    results = _race(phones, lambda phone, i: phone.submit(visit, bodies[i]))
+
+    statuses = [status for status, _body in results]
+    assert statuses.count(201) == 1, results
+    assert set(statuses) <= {201, 409, 200}, results
+    winner = bodies[statuses.index(201)]
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert stored.state == "submitted"
+    assert answers == winner["answers"]
+    with app.app_context(), database.connection_context():
+        assert Answer.select().count() == len(winner["answers"])
+
+
+# -- photos -----------------------------------------------------------------------------------------
+
+
+def test_photo_is_stored_without_its_exif_once_per_client_id(app, phone, visit, content):
+    original = _phone_jpeg()
+    with Image.open(io.BytesIO(original)) as source:  # the upload really says where it was taken
+        assert source.getexif().get_ifd(0x8825)[2] == (47.0, 29.0, 31.5)
+
+    response = phone.upload(visit, "ph-1", original)
+
+    assert response.status_code == 201
+    assert response.get_json() == {"status": "received", "client_id": "ph-1"}
+    [evidence] = _stored(app, visit)[3]
+    assert (evidence.client_id, evidence.item_id, evidence.width, evidence.height) == ("ph-1", "shop_front", 640, 480)
+    path = os.path.join(app.config["MEDIA_DIR"], "photos", evidence.file_name)
+    with open(path, "rb") as stored_file:
+        raw = stored_file.read()
+    assert b"Exif" not in raw and b"SecretCam" not in raw
+    with Image.open(path) as stored:
+        assert stored.format == "JPEG" and not stored.getexif() and "exif" not in stored.info
+
+    again = phone.upload(visit, "ph-1", original)
+
+    assert again.status_code == 200
+    assert again.get_json() == {"status": "already_received", "client_id": "ph-1"}
+    assert [e.client_id for e in _stored(app, visit)[3]] == ["ph-1"]
+    assert os.listdir(os.path.join(app.config["MEDIA_DIR"], "photos")) == [evidence.file_name]
+
+    # The visit can now refer to it, and the photo is filed under the item it shows.
+    body = {"answers": {**complete_answers(content), "floor_clean": "no"},
+            "photos": {"floor_clean": ["ph-1"]}}
+    assert phone.submit(visit, body).status_code == 201
+    assert [(e.client_id, e.item_id) for e in _stored(app, visit)[3]] == [("ph-1", "floor_clean")]
+
+
+def test_photo_id_of_another_visit_is_refused(app, org, phone, visit):
+    second = _new_visit(app, org)
+    assert phone.upload(visit, "ph-1", _phone_jpeg()).status_code == 201
+
+    response = phone.upload(second, "ph-1", _phone_jpeg())
+
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "photo_elsewhere"
+    assert error["message"] == "A photo with this id belongs to another visit."
+    assert error["fields"] == {"client_id": "A photo with this id belongs to another visit."}
+    assert _stored(app, second)[3] == []
+    assert [e.client_id for e in _stored(app, visit)[3]] == ["ph-1"]
+
+
+@pytest.mark.parametrize("client_id,item_id,data,fields", [
+    ("ph-1", "shop_front", b"GIF89a not really", {"file": "The file is not a readable PNG or JPEG image."}),
+    ("ph-1", "shop_front", b"", {"file": "The file is empty."}),
+    ("ph-1", "shop_front", None, {"file": "Attach the photo as the file field."}),
+    ("", "shop_front", b"jpeg", {"client_id": "Give the photo's id (at most 64 characters)."}),
+    ("x" * 65, "shop_front", b"jpeg", {"client_id": "Give the photo's id (at most 64 characters)."}),
+    ("ph-1", "shop_back", b"jpeg", {"item_id": "This question is not in the checklist."}),
+], ids=["not an image", "empty file", "no file", "no id", "id too long", "unknown item"])
+def test_unusable_photo_upload_names_the_field_and_stores_nothing(app, phone, visit, client_id, item_id, data,
+                                                                  fields):
+    if data == b"jpeg":
+        data = _phone_jpeg()
+
+    response = phone.upload(visit, client_id, data, item_id=item_id)
+
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == fields
+    assert _stored(app, visit)[3] == []
+    photos = os.path.join(app.config["MEDIA_DIR"], "photos")
+    assert not os.path.isdir(photos) or os.listdir(photos) == []
+
+
+def test_photo_upload_without_the_csrf_token_is_refused(app, phone, visit):
+    response = phone.client.post(f"{API}/{visit}/photos", content_type="multipart/form-data", data={
+        "client_id": "ph-1", "item_id": "shop_front", "file": (io.BytesIO(_phone_jpeg()), "shop.jpg")})
+
+    assert response.status_code == 400 and response.is_json
+    assert _stored(app, visit)[3] == []
+
+
+# -- the description --------------------------------------------------------------------------------
+
+
+def test_openapi_document_is_json_describing_the_four_paths(client):
+    response = client.get("/api/v1/openapi.json")
+
+    assert response.status_code == 200
+    document = json.loads(response.get_data(as_text=True))
+    assert document["openapi"].startswith("3.1")
+    assert set(document["paths"]) == {"/visits", "/visits/{visit_id}", "/visits/{visit_id}/submission",
+                                      "/visits/{visit_id}/photos"}
+    assert set(document["paths"]["/visits/{visit_id}/submission"]) == {"post"}
+    assert set(document["paths"]["/visits/{visit_id}/photos"]) == {"post"}
+
+    def refs(node):
+        if isinstance(node, dict):
+            yield from (node["$ref"],) if "$ref" in node else ()
+            for value in node.values():
+                yield from refs(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from refs(value)
+
+    for ref in refs(document):  # every reference points at something that exists
+        target = document
+        for part in ref.removeprefix("#/").split("/"):
+            target = target[part]
