@@ -46,6 +46,9 @@ def from_environment(instance_path):
         "WTF_CSRF_TIME_LIMIT": None,
         # A shopper may not visit the same branch again within this many days (they would be known).
         "MIN_DAYS_BETWEEN_VISITS": int(os.environ.get("MIN_DAYS_BETWEEN_VISITS", "30")),
+        # Integrity warnings for reviewers: a visit shorter than this, a check-in farther than this.
+        "REVIEW_MIN_MINUTES": int(os.environ.get("REVIEW_MIN_MINUTES", "8")),
+        "REVIEW_MAX_DISTANCE_M": int(os.environ.get("REVIEW_MAX_DISTANCE_M", "300")),
         "PHOTO_MAX_BYTES": 12 * 1024 * 1024,
         "PHOTO_MAX_PIXELS": 40_000_000,
     }

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from flask import current_app
 
 from .db import database
-from .models import Brand, Branch, ManagerRegion, Region, Role, User, Visit, VisitState, utcnow
+from .models import Brand, Branch, ManagerRegion, Region, Role, User, Visit, VisitEvent, VisitState, utcnow
 from .operations import publish_checklist_file, score_and_store_answers
 from .security import hash_password
 
@@ -161,6 +161,7 @@ def load_demo(seed=20261125, months=6):
                 ManagerRegion.create(manager=user, region=regions[region_name])
             users[email] = user
         shoppers = [u for u in users.values() if u.is_shopper]
+        auditor = next(u for u in users.values() if u.is_auditor)
 
         today = utcnow().date()
         visits = 0
@@ -172,17 +173,25 @@ def load_demo(seed=20261125, months=6):
                 shopper = shoppers[(index + month_back) % len(shoppers)]
                 started = datetime.combine(day, time(10 + rng.randrange(0, 7), rng.randrange(0, 60)))
                 ended = started + timedelta(minutes=rng.randrange(12, 35))
+                # The latest visit of every third branch still waits for the auditor's review.
+                waiting = month_back == 1 and index % 3 == 0
                 visit = Visit.create(
                     branch=branch, checklist_version=version, shopper=shopper,
                     planned_from=day - timedelta(days=3), planned_to=day + timedelta(days=4),
-                    state=VisitState.APPROVED.value, started_at=started, ended_at=ended,
-                    submitted_at=ended + timedelta(hours=2), approved_at=ended + timedelta(days=1),
+                    state=VisitState.SUBMITTED.value if waiting else VisitState.APPROVED.value,
+                    started_at=started, ended_at=ended, submitted_at=ended + timedelta(hours=2),
+                    approved_at=None if waiting else ended + timedelta(days=1),
                     checkin_distance_m=round(rng.uniform(3, 60), 1),
                     scenario="",
                 )
                 quality = min(0.98, max(0.2, base_quality + trend * (months - month_back)))
                 answers, comments = _fill(version.content, quality, rng, shopper.language)
                 score_and_store_answers(visit, answers, comments)
+                VisitEvent.create(visit=visit, from_state=VisitState.ASSIGNED.value,
+                                  to_state=VisitState.SUBMITTED.value, actor=shopper, created_at=visit.submitted_at)
+                if not waiting:
+                    VisitEvent.create(visit=visit, from_state=VisitState.SUBMITTED.value,
+                                      to_state=VisitState.APPROVED.value, actor=auditor, created_at=visit.approved_at)
                 visits += 1
             # Work ahead for the shoppers: the next visit of every branch is assigned.
             shopper = shoppers[index % len(shoppers)]
@@ -197,7 +206,7 @@ def load_demo(seed=20261125, months=6):
         "regions": len(regions),
         "branches": len(branches),
         "accounts": len(ACCOUNTS),
-        "approved visits": visits,
+        "visits sent": visits,
         "assigned visits": len(branches),
     }
 

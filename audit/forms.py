@@ -250,3 +250,38 @@ class BulkVisitForm(_WindowMixin, FlaskForm):
     def validate_shoppers(self, field):
         if not field.data:
             raise ValidationError(_("Choose at least one shopper."))
+
+
+class ReturnForm(FlaskForm):
+    comment = TextAreaField(
+        _l("What the shopper should check or change"),
+        validators=[DataRequired(message=_l("Tell the shopper why the visit comes back.")), Length(max=2000)],
+    )
+
+
+class CorrectionForm(FlaskForm):
+    value = StringField(_l("Corrected answer"), validators=[REQUIRED, Length(max=4000)])
+    reason = StringField(
+        _l("Reason for the correction"),
+        validators=[DataRequired(message=_l("Give the reason for the correction.")), Length(max=500)],
+    )
+
+
+class ReviewFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    brand = SelectField(_l("Brand"), coerce=int, default=0)
+    region = SelectField(_l("Region"), coerce=int, default=0)
+    checklist = SelectField(_l("Checklist"), coerce=int, default=0)
+    shopper = SelectField(_l("Shopper"), coerce=int, default=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Checklist
+
+        anything = Choice(0, _("All"))
+        self.brand.choices = [anything] + [Choice(b.id, b.name) for b in Brand.ordered()]
+        self.region.choices = [anything] + [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
+        self.checklist.choices = [anything] + [Choice(c.id, c.slug) for c in Checklist.ordered()]
+        self.shopper.choices = [anything] + [Choice(u.id, u.name) for u in User.shoppers()]

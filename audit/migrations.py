@@ -17,10 +17,24 @@ def _v3_shopper_drafts_and_submissions():
     database.execute_sql("ALTER TABLE visit ADD COLUMN review_comment TEXT NOT NULL DEFAULT ''")
 
 
+def _v4_review_and_stored_results():
+    # v4: per-section/dimension results stored for SQL aggregates, review history, corrections.
+    from .models import VisitEvent, VisitScore
+
+    database.execute_sql("ALTER TABLE answer ADD COLUMN section_id VARCHAR(80)")
+    database.execute_sql("ALTER TABLE answer ADD COLUMN dimension VARCHAR(80)")
+    database.execute_sql("ALTER TABLE answer ADD COLUMN original_value TEXT")
+    database.execute_sql("ALTER TABLE answer ADD COLUMN correction_reason TEXT NOT NULL DEFAULT ''")
+    database.execute_sql("ALTER TABLE visit ADD COLUMN original_score NUMERIC(7, 4)")
+    # New tables as they are at version 4; later changes to them get their own steps.
+    database.create_tables([VisitScore, VisitEvent])
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
     3: _v3_shopper_drafts_and_submissions,
+    4: _v4_review_and_stored_results,
 }
 LATEST = max(STEPS, default=1)
 

@@ -249,6 +249,7 @@ class Visit(BaseModel):
     # sha256 of the last accepted submission: a resend with the same content is the same submission.
     submission_hash = CharField(max_length=64, null=True)
     review_comment = TextField(default="")  # the reviewer's words when a visit is returned
+    original_score = DecimalField(max_digits=7, decimal_places=4, null=True, auto_round=True)  # before corrections
     score = DecimalField(max_digits=7, decimal_places=4, null=True, auto_round=True)
     band = JSONField(null=True)  # the band's label in every language of the checklist
     has_critical_failure = BooleanField(default=False)
@@ -337,13 +338,49 @@ class Visit(BaseModel):
 class Answer(BaseModel):
     visit = ForeignKeyField(Visit, backref="answers", on_delete="CASCADE")
     item_id = CharField(max_length=80)
+    # Where the item sits, stored with the answer so that dashboards group in SQL.
+    section_id = CharField(max_length=80, null=True)
+    dimension = CharField(max_length=80, null=True)
     value = JSONField(null=True)
     comment = TextField(default="")
     earned = DecimalField(max_digits=9, decimal_places=4, null=True, auto_round=True)
     possible = DecimalField(max_digits=9, decimal_places=4, null=True, auto_round=True)
+    # A reviewer's correction keeps what the shopper answered, and why it was changed.
+    original_value = JSONField(null=True)
+    correction_reason = TextField(default="")
 
     class Meta:
         indexes = ((("visit", "item_id"), True), (("item_id",), False))
+
+    @property
+    def is_failed(self):
+        return self.possible is not None and self.earned is not None and self.earned < self.possible
+
+
+class VisitScore(BaseModel):
+    """A visit's score per section or dimension, as the scoring function gave it."""
+
+    visit = ForeignKeyField(Visit, backref="scores", on_delete="CASCADE")
+    kind = CharField(max_length=10)  # "section" or "dimension"
+    key = CharField(max_length=80)
+    percent = DecimalField(max_digits=7, decimal_places=4, null=True, auto_round=True)
+
+    class Meta:
+        indexes = ((("visit", "kind", "key"), True), (("kind", "key"), False))
+
+
+class VisitEvent(BaseModel):
+    """One change of a visit's state: who, when, and the comment that went with it."""
+
+    visit = ForeignKeyField(Visit, backref="events", on_delete="CASCADE")
+    from_state = CharField(max_length=16, null=True)
+    to_state = CharField(max_length=16)
+    actor = ForeignKeyField(User, backref="visit_events", null=True, on_delete="SET NULL")
+    comment = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("visit", "created_at"), False),)
 
 
 class Evidence(BaseModel):
@@ -400,6 +437,8 @@ ALL_MODELS = [
     ChecklistVersion,
     Visit,
     Answer,
+    VisitScore,
+    VisitEvent,
     Evidence,
     Action,
     SchemaVersion,

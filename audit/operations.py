@@ -22,6 +22,8 @@ from .models import (
     OPEN_STATES,
     User,
     Visit,
+    VisitEvent,
+    VisitScore,
     VisitState,
     utcnow,
 )
@@ -123,30 +125,40 @@ def _stored(fraction):
 
 
 def score_and_store_answers(visit, answers, comments=None):
-    """Replace a visit's answers, scored by the scoring function, and store its overall result."""
+    """Replace a visit's answers and stored results with what the scoring function gives for them.
+
+    Every score a dashboard or report shows is read from these rows: per answer (with its section
+    and dimension), per section and dimension (VisitScore), and the visit's overall score and band.
+    """
     comments = comments or {}
-    result = score(visit.checklist_version.content, answers)
+    content = visit.checklist_version.content
+    result = score(content, answers)
+    place = {item["id"]: (section["id"], item.get("dimension")) for section in content["sections"]
+             for item in section["items"]}
     with database.atomic():
         Answer.delete().where(Answer.visit == visit).execute()
+        VisitScore.delete().where(VisitScore.visit == visit).execute()
         rows = []
         for item_id, value in answers.items():
             item_score = result.items.get(item_id)
-            rows.append(
-                {
-                    "visit": visit.id,
-                    "item_id": item_id,
-                    "value": value,
-                    "comment": comments.get(item_id, ""),
-                    "earned": _stored(item_score.earned) if item_score else None,
-                    "possible": _stored(item_score.possible) if item_score else None,
-                }
-            )
+            section_id, dimension = place.get(item_id, (None, None))
+            rows.append({
+                "visit": visit.id, "item_id": item_id, "section_id": section_id, "dimension": dimension,
+                "value": value, "comment": comments.get(item_id, ""),
+                "earned": _stored(item_score.earned) if item_score else None,
+                "possible": _stored(item_score.possible) if item_score else None,
+            })
         if rows:
             Answer.insert_many(rows).execute()
-        visit.score = _stored(result.overall)
-        visit.band = result.band
-        visit.has_critical_failure = result.is_flagged
-        visit.save()
+        results = [{"visit": visit.id, "kind": "section", "key": key, "percent": _stored(value)}
+                   for key, value in result.sections.items()]
+        results += [{"visit": visit.id, "kind": "dimension", "key": key, "percent": _stored(value)}
+                    for key, value in result.dimensions.items()]
+        if results:
+            VisitScore.insert_many(results).execute()
+        Visit.update(score=_stored(result.overall), band=result.band, has_critical_failure=result.is_flagged).where(
+            Visit.id == visit.id).execute()
+        visit.score, visit.band, visit.has_critical_failure = _stored(result.overall), result.band, result.is_flagged
     return result
 
 
@@ -322,6 +334,8 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
             raise SubmissionRefused(409, "already_submitted")
         stored = Visit.get_by_id(visit.id)
         score_and_store_answers(stored, answers, comments)
+        VisitEvent.create(visit=visit.id, from_state=current.state, to_state=VisitState.SUBMITTED.value,
+                          actor=visit.shopper_id)
         for item_id, photo_ids in photos.items():
             Evidence.update(item_id=item_id).where(
                 (Evidence.visit == visit) & Evidence.client_id.in_(photo_ids)
@@ -336,6 +350,8 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
         if existing.visit_id != visit.id:
             raise SubmissionRefused(409, "photo_elsewhere")
         return existing, False
+    if not Visit.get_by_id(visit.id).is_open_for_shopper:
+        raise SubmissionRefused(409, "not_open")  # a sent visit's evidence is what the reviewer saw
     stored = store_photo(data, media_dir, max_bytes, max_pixels)
     try:
         with database.atomic():

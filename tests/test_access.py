@@ -71,6 +71,14 @@ def _shopper_matrix():
         ("/api/v1/visits/<visit_uuid>/submission", "POST", api + "/submission", {**api_own, "shopper": 400}),
         ("/api/v1/visits/<visit_uuid>/photos", "POST", api + "/photos", {**api_own, "shopper": 422}),
         ("/admin/visits", "GET", "/admin/visits", ADMIN_ONLY),
+        ("/review/", "GET", "/review/", ADMIN_ONLY),
+        ("/review/<visit_uuid>", "GET", "/review/VISIT", ADMIN_ONLY),
+        ("/review/<visit_uuid>/photos/<client_id>", "GET", "/review/VISIT/photos/PHOTO", ADMIN_ONLY),
+        # The visit is not submitted: the auditor is sent back to it with a message.
+        ("/review/<visit_uuid>/approve", "POST", "/review/VISIT/approve", {**ADMIN_ONLY, "auditor": 302}),
+        ("/review/<visit_uuid>/return", "POST", "/review/VISIT/return", {**ADMIN_ONLY, "auditor": 302}),
+        ("/review/<visit_uuid>/answers/<item_id>", "POST", "/review/VISIT/answers/greeted",
+         {**ADMIN_ONLY, "auditor": 302}),
         ("/admin/visits/new", "GET", "/admin/visits/new", ADMIN_ONLY),
         ("/admin/visits/bulk", "GET", "/admin/visits/bulk", ADMIN_ONLY),
     ]

@@ -115,8 +115,12 @@ def test_migrating_a_current_database_changes_nothing(db):
 def test_old_schema_is_upgraded_in_place_keeping_its_rows(db, org):
     # Take the database back to schema version 1, then upgrade it.
     db.execute_sql('ALTER TABLE "user" DROP COLUMN session_epoch')
-    for column in ("checkin_distance_m", "draft", "submission_hash", "review_comment"):
+    for column in ("checkin_distance_m", "draft", "submission_hash", "review_comment", "original_score"):
         db.execute_sql(f"ALTER TABLE visit DROP COLUMN {column}")
+    for column in ("section_id", "dimension", "original_value", "correction_reason"):
+        db.execute_sql(f"ALTER TABLE answer DROP COLUMN {column}")
+    db.execute_sql("DROP TABLE visit_score")
+    db.execute_sql("DROP TABLE visit_event")
     db.execute_sql("UPDATE schema_version SET version = 1")
     assert migrate_database() == (1, LATEST)
     manager = User.get(User.email == "manager@example.com")
@@ -140,6 +144,7 @@ def test_an_old_sqlite_file_is_upgraded_by_init_db(tmp_path):
         assert (user.name, user.session_epoch) == ("Régi Menedzser", 0)
         assert Branch.get(Branch.code == "BUD-01").name == "Aurora Váci utca"
         columns = {c.name for c in database.get_columns("visit")}
-        assert {"checkin_distance_m", "draft", "submission_hash", "review_comment"} <= columns
+        assert {"checkin_distance_m", "draft", "submission_hash", "review_comment", "original_score"} <= columns
+        assert "visit_event" in database.get_tables() and "visit_score" in database.get_tables()
     again = app.test_cli_runner().invoke(args=["init-db"])
     assert f"The database is up to date (schema version {LATEST})." in again.output

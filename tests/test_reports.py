@@ -57,7 +57,7 @@ def test_branch_report_reads_back_in_the_readers_language(app, demo, language):
     assert heading != "Approved visits"  # a real translation, not the English fallback
     assert heading in text
     scores = _expected_scores(app, demo["branch_id"], language)
-    assert len(scores) == 6
+    assert len(scores) == 5  # six months of visits, the latest still waiting for review
     for score in scores:
         assert score.replace("\u00a0", " ") in text.replace("\u00a0", " ")
     if language == "ru":

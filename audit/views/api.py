@@ -163,7 +163,9 @@ def upload_photo(visit_uuid):
         )
     except ImageRejected as rejected:
         return problem(422, "bad_image", str(rejected), {"file": str(rejected)})
-    except operations.SubmissionRefused:
+    except operations.SubmissionRefused as refused:
+        if refused.code == "not_open":
+            return problem(409, "already_submitted", _("This visit was already sent."))
         message = _("A photo with this id belongs to another visit.")
         return problem(409, "photo_elsewhere", message, {"client_id": message})
     return jsonify({"status": "received" if created else "already_received", "client_id": evidence.client_id}), (

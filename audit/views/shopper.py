@@ -93,6 +93,8 @@ def _store_form_photos(visit, photos):
             except ImageRejected as rejected:
                 errors[item_id] = str(rejected)
                 continue
+            except operations.SubmissionRefused:
+                continue  # sent meanwhile: the submit below reports it
             photos.setdefault(item_id, []).append(evidence.client_id)
     return errors
 
@@ -117,7 +119,11 @@ def fill(visit_uuid):
         photos = _photos_of(visit)
         errors = _store_form_photos(visit, photos)
         # Whatever happens next, what was typed is kept.
-        operations.save_visit_draft(visit, answers, comments, photos)
+        try:
+            operations.save_visit_draft(visit, answers, comments, photos)
+        except operations.SubmissionRefused:
+            flash(_("This visit was already sent."), "error")
+            return redirect(url_for("shopper.visits"))
         if request.form.get("action") == "submit" and not errors:
             try:
                 operations.submit_visit(visit, answers, comments, photos)

@@ -1,0 +1,99 @@
+"""Quality review of submitted visits: approve, return to the shopper, correct an answer, and the
+integrity warnings a reviewer should see. Every change is one transaction and leaves a VisitEvent."""
+from datetime import timedelta
+
+from .db import database
+from .models import Answer, Evidence, Visit, VisitEvent, VisitState, utcnow
+from .operations import score_and_store_answers
+
+
+class ReviewRefused(ValueError):
+    """A review action that does not fit the visit's state; `code` names it for a translated message."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def record_event(visit, from_state, to_state, actor=None, comment=""):
+    return VisitEvent.create(visit=visit, from_state=from_state, to_state=to_state, actor=actor, comment=comment)
+
+
+def _change_state(visit, to_state, actor, comment="", **fields):
+    with database.atomic():
+        # Only a submitted visit can be reviewed; the check and the change are one statement.
+        changed = (
+            Visit.update(state=to_state, **fields)
+            .where((Visit.id == visit.id) & (Visit.state == VisitState.SUBMITTED.value))
+            .execute()
+        )
+        if not changed:
+            raise ReviewRefused("not_submitted")
+        record_event(visit, VisitState.SUBMITTED.value, to_state, actor, comment)
+    return Visit.get_by_id(visit.id)
+
+
+def approve(visit, reviewer):
+    """The visit counts from now on: managers see it in dashboards and reports."""
+    return _change_state(visit, VisitState.APPROVED.value, reviewer, approved_at=utcnow())
+
+
+def return_to_shopper(visit, reviewer, comment):
+    """Back to the shopper with the reviewer's comment; they edit the same visit and send it again."""
+    if not comment.strip():
+        raise ReviewRefused("comment_required")
+    return _change_state(visit, VisitState.RETURNED.value, reviewer, comment.strip(), review_comment=comment.strip())
+
+
+def correct_answer(visit, item_id, value, reason, reviewer):
+    """Change one answer with a reason; the score is recomputed, the shopper's answer and the first score kept."""
+    if not reason.strip():
+        raise ReviewRefused("reason_required")
+    if visit.state not in (VisitState.SUBMITTED.value, VisitState.APPROVED.value):
+        raise ReviewRefused("not_submitted")
+    with database.atomic():
+        rows = {a.item_id: a for a in Answer.select().where(Answer.visit == visit)}
+        answers = {key: row.value for key, row in rows.items()}
+        comments = {key: row.comment for key, row in rows.items() if row.comment}
+        history = {key: (row.original_value, row.correction_reason) for key, row in rows.items()
+                   if row.correction_reason}
+        original = rows[item_id].value if item_id in rows else None
+        answers[item_id] = value
+        if visit.original_score is None:
+            Visit.update(original_score=visit.score).where(Visit.id == visit.id).execute()
+        score_and_store_answers(Visit.get_by_id(visit.id), answers, comments)
+        for key, (first_value, why) in history.items():  # earlier corrections survive the rewrite
+            Answer.update(original_value=first_value, correction_reason=why).where(
+                (Answer.visit == visit) & (Answer.item_id == key)).execute()
+        first = history.get(item_id, (original, None))[0]
+        Answer.update(original_value=first, correction_reason=reason.strip()).where(
+            (Answer.visit == visit) & (Answer.item_id == item_id)).execute()
+        record_event(visit, visit.state, visit.state, reviewer, f"{item_id}: {reason.strip()}")
+    return Visit.get_by_id(visit.id)
+
+
+def integrity_warnings(visit, min_minutes, max_distance_m, photo_slack_minutes=30):
+    """(code, details) pairs a reviewer should look at: short visit, far check-in, photo times, reused photos."""
+    warnings = []
+    if visit.started_at and visit.ended_at:
+        minutes = (visit.ended_at - visit.started_at).total_seconds() / 60
+        if minutes < min_minutes:
+            warnings.append(("short_visit", {"minutes": round(minutes, 1), "limit": min_minutes}))
+    if visit.checkin_distance_m is not None and visit.checkin_distance_m > max_distance_m:
+        warnings.append(("far_checkin", {"metres": round(visit.checkin_distance_m), "limit": max_distance_m}))
+    photos = list(Evidence.select().where(Evidence.visit == visit))
+    if visit.started_at and visit.ended_at:
+        slack = timedelta(minutes=photo_slack_minutes)
+        for photo in photos:
+            if photo.captured_at and not (visit.started_at - slack <= photo.captured_at <= visit.ended_at + slack):
+                warnings.append(("photo_time", {"photo": photo.client_id}))
+    hashes = [photo.sha256 for photo in photos]
+    if hashes:
+        reused = (
+            Evidence.select(Evidence.sha256)
+            .where(Evidence.sha256.in_(hashes) & (Evidence.visit != visit))
+            .distinct()
+        )
+        for row in reused:
+            warnings.append(("photo_reused", {"hash": row.sha256[:12]}))
+    return warnings

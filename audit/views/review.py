@@ -1,0 +1,146 @@
+"""Auditors review submitted visits: the queue, every answer with its score, and the decision."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_login import current_user
+
+from .. import review
+from ..access import role_required
+from ..answers import _form_value
+from ..forms import CorrectionForm, ReturnForm, ReviewFilterForm
+from ..i18n import current_language
+from ..i18n import gettext as _
+from ..models import Branch, Checklist, ChecklistVersion, Evidence, Region, Role, Visit, VisitEvent, VisitState
+from ..scoring import find_answer_problems
+from .shopper import submission_message
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+REFUSALS = {
+    "not_submitted": lambda: _("Only a visit waiting for review can be approved, returned or corrected."),
+    "comment_required": lambda: _("Tell the shopper why the visit comes back."),
+    "reason_required": lambda: _("Give the reason for the correction."),
+}
+
+
+@bp.before_request
+@role_required(Role.AUDITOR)
+def _auditors_only():
+    """Reviewing is the auditors' job."""
+
+
+def _visit_or_404(visit_uuid):
+    visit = Visit.by_uuid(visit_uuid)
+    if visit is None:
+        abort(404)
+    return visit
+
+
+@bp.route("/")
+def queue():
+    form = ReviewFilterForm(request.args)
+    query = (
+        Visit.with_place().switch(Visit).join(ChecklistVersion)
+        .where(Visit.state == VisitState.SUBMITTED.value).order_by(Visit.submitted_at)
+    )
+    filters = {"brand": Region.brand, "region": Branch.region, "checklist": ChecklistVersion.checklist,
+               "shopper": Visit.shopper}
+    for name, column in filters.items():
+        value = request.args.get(name, type=int)
+        if value:
+            query = query.where(column == value)
+    return render_template("review/queue.html", visits=list(query), form=form)
+
+
+def warning_text(code, details):
+    if code == "short_visit":
+        return _("The visit took %(minutes)s minutes, less than %(limit)s.", **details)
+    if code == "far_checkin":
+        return _("Checked in %(metres)s m from the branch (more than %(limit)s m).", **details)
+    if code == "photo_time":
+        return _("A photo was taken outside the time of the visit.")
+    return _("A photo of this visit was also used in another visit.")
+
+
+@bp.route("/<visit_uuid>")
+def visit(visit_uuid):
+    visit = _visit_or_404(visit_uuid)
+    config = current_app.config
+    warnings = [warning_text(code, details) for code, details in
+                review.integrity_warnings(visit, config["REVIEW_MIN_MINUTES"], config["REVIEW_MAX_DISTANCE_M"])]
+    answers = {a.item_id: a for a in visit.answers}
+    photos = {}
+    for evidence in Evidence.select().where(Evidence.visit == visit):
+        photos.setdefault(evidence.item_id, []).append(evidence)
+    content = visit.checklist_version.content
+    language = current_language() if current_language() in content["languages"] else content["languages"][0]
+    events = VisitEvent.select().where(VisitEvent.visit == visit).order_by(VisitEvent.created_at)
+    return render_template(
+        "review/visit.html", visit=visit, content=content, language=language, answers=answers, photos=photos,
+        warnings=warnings, events=list(events), return_form=ReturnForm(), correction_form=CorrectionForm(),
+    )
+
+
+@bp.route("/<visit_uuid>/approve", methods=["POST"])
+def approve(visit_uuid):
+    visit = _visit_or_404(visit_uuid)
+    if not ReturnForm().validate_on_submit() and "csrf_token" in ReturnForm().errors:
+        abort(400)
+    try:
+        review.approve(visit, current_user)
+    except review.ReviewRefused as refused:
+        flash(REFUSALS[refused.code](), "error")
+        return redirect(url_for("review.visit", visit_uuid=visit.uuid))
+    flash(_("The visit is approved."), "success")
+    return redirect(url_for("review.queue"))
+
+
+@bp.route("/<visit_uuid>/return", methods=["POST"])
+def return_visit(visit_uuid):
+    visit = _visit_or_404(visit_uuid)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            review.return_to_shopper(visit, current_user, form.comment.data)
+        except review.ReviewRefused as refused:
+            flash(REFUSALS[refused.code](), "error")
+        else:
+            flash(_("The visit went back to the shopper."), "success")
+            return redirect(url_for("review.queue"))
+    for error in form.comment.errors:
+        flash(error, "error")
+    return redirect(url_for("review.visit", visit_uuid=visit.uuid))
+
+
+@bp.route("/<visit_uuid>/answers/<item_id>", methods=["POST"])
+def correct(visit_uuid, item_id):
+    visit = _visit_or_404(visit_uuid)
+    content = visit.checklist_version.content
+    item = next((i for s in content["sections"] for i in s["items"] if i["id"] == item_id), None)
+    if item is None:
+        abort(404)
+    form = CorrectionForm()
+    if form.validate_on_submit():
+        value = _form_value(item, form.value.data)
+        problems = find_answer_problems(content, {item_id: value})
+        if problems:
+            flash(submission_message(problems[0]), "error")
+        else:
+            try:
+                review.correct_answer(visit, item_id, value, form.reason.data, current_user)
+            except review.ReviewRefused as refused:
+                flash(REFUSALS[refused.code](), "error")
+            else:
+                flash(_("The answer is corrected and the score recomputed."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("review.visit", visit_uuid=visit.uuid) + f"#a-{item_id}")
+
+
+@bp.route("/<visit_uuid>/photos/<client_id>")
+def photo(visit_uuid, client_id):
+    visit = _visit_or_404(visit_uuid)
+    evidence = Evidence.get_or_none((Evidence.visit == visit) & (Evidence.client_id == client_id))
+    if evidence is None:
+        abort(404)
+    return send_from_directory(current_app.config["MEDIA_DIR"] + "/photos", evidence.file_name, max_age=3600)

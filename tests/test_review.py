@@ -1,0 +1,154 @@
+"""Auditors review submitted visits: approve, return with a comment, correct an answer, see warnings."""
+from datetime import date, timedelta
+
+import pytest
+
+from audit import ROOT
+from audit.db import database
+from audit.models import Answer, Evidence, Visit, VisitEvent, VisitScore, VisitState, utcnow
+from audit.operations import add_photo, publish_checklist_file, submit_visit
+from conftest import csrf_from
+from tests_support import tiny_png
+
+
+def _best(content):
+    answers = {}
+    for section in content["sections"]:
+        for item in section["items"]:
+            kind = item["type"]
+            if kind == "yesno":
+                answers[item["id"]] = "yes"
+            elif kind == "scale":
+                answers[item["id"]] = item["max"]
+            elif kind == "choice":
+                answers[item["id"]] = max(item["options"], key=lambda o: o["points"])["id"]
+            elif kind in ("timer", "number"):
+                answers[item["id"]] = 0
+    return answers
+
+
+@pytest.fixture
+def submitted(app, org):
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today())
+        start = utcnow() - timedelta(minutes=25)
+        submit_visit(visit, _best(version.content), {}, {}, started_at=start, ended_at=utcnow())
+    return str(visit.uuid)
+
+
+def _visit(app, uuid):
+    with app.app_context(), database.connection_context():
+        return Visit.get(Visit.uuid == uuid)
+
+
+def _post(client, url, page, data=None):
+    return client.post(url, data={**(data or {}), "csrf_token": csrf_from(client.get(page))})
+
+
+def test_queue_lists_submitted_visits_oldest_first_with_filters(app, login_as, submitted, org):
+    client = login_as("auditor")
+    page = client.get("/review/").get_data(as_text=True)
+    assert "Aurora Váci utca" in page
+    other_region = org["regions"][1].id
+    assert "Aurora Váci utca" not in client.get(f"/review/?region={other_region}").get_data(as_text=True)
+
+
+def test_review_page_shows_every_answer_with_its_score_and_history(app, login_as, submitted):
+    page = login_as("auditor").get(f"/review/{submitted}").get_data(as_text=True)
+    assert "Sara Shopper" in page  # auditors see who made the visit; managers never do
+    assert "1.0 of 1.0 points" in page or "of 1.0 points" in page
+    assert "Submitted" in page  # the history
+
+
+def test_approving_makes_the_visit_count_for_managers(app, login_as, submitted):
+    auditor = login_as("auditor")
+    assert _post(auditor, f"/review/{submitted}/approve", f"/review/{submitted}").status_code == 302
+    visit = _visit(app, submitted)
+    assert visit.state == VisitState.APPROVED.value and visit.approved_at is not None
+    dashboard = login_as("manager").get("/dashboard/").get_data(as_text=True)
+    assert "100.0%" in dashboard
+    with app.app_context(), database.connection_context():
+        events = [(e.from_state, e.to_state) for e in VisitEvent.select().where(VisitEvent.visit == visit)]
+    assert events == [("assigned", "submitted"), ("submitted", "approved")]
+
+
+def test_return_needs_a_comment_and_the_shopper_sees_it_and_sends_again(app, login_as, submitted):
+    auditor = login_as("auditor")
+    refused = auditor.post(f"/review/{submitted}/return", data={
+        "comment": "", "csrf_token": csrf_from(auditor.get(f"/review/{submitted}"))}, follow_redirects=True)
+    assert "Tell the shopper why the visit comes back." in refused.get_data(as_text=True)
+    assert _visit(app, submitted).state == VisitState.SUBMITTED.value
+
+    _post(auditor, f"/review/{submitted}/return", f"/review/{submitted}", {"comment": "Add the till wait time."})
+    assert _visit(app, submitted).state == VisitState.RETURNED.value
+    shopper = login_as("shopper")
+    home = shopper.get("/visits/").get_data(as_text=True)
+    assert "Add the till wait time." in home
+    fill = shopper.get(f"/visits/{submitted}/fill").get_data(as_text=True)
+    assert 'value="yes" checked' in fill  # the sent answers come back to be edited
+    with app.app_context(), database.connection_context():
+        visit = Visit.get(Visit.uuid == submitted)
+        answers = _best(visit.checklist_version.content)
+        answers["till_wait"] = 400
+        assert submit_visit(visit, answers, {}, {}) == "received"
+        assert Visit.get_by_id(visit.id).state == VisitState.SUBMITTED.value
+        states = [e.to_state for e in VisitEvent.select().where(VisitEvent.visit == visit).order_by(VisitEvent.id)]
+    assert states == ["submitted", "returned", "submitted"]
+
+
+def test_a_correction_recomputes_the_score_and_keeps_both_values(app, login_as, submitted):
+    before = _visit(app, submitted).score
+    auditor = login_as("auditor")
+    missing = auditor.post(f"/review/{submitted}/answers/greeted", data={
+        "value": "no", "reason": "", "csrf_token": csrf_from(auditor.get(f"/review/{submitted}"))},
+        follow_redirects=True)
+    assert "Give the reason for the correction." in missing.get_data(as_text=True)
+    bad = auditor.post(f"/review/{submitted}/answers/greeted", data={
+        "value": "maybe", "reason": "typo", "csrf_token": csrf_from(auditor.get(f"/review/{submitted}"))},
+        follow_redirects=True)
+    assert "Choose one of the offered answers." in bad.get_data(as_text=True)
+    assert _visit(app, submitted).score == before
+
+    _post(auditor, f"/review/{submitted}/answers/greeted", f"/review/{submitted}",
+          {"value": "no", "reason": "The photo shows nobody at the door."})
+    visit = _visit(app, submitted)
+    assert visit.original_score == before and visit.score < before
+    assert visit.has_critical_failure
+    with app.app_context(), database.connection_context():
+        answer = Answer.get((Answer.visit == visit) & (Answer.item_id == "greeted"))
+        assert (answer.value, answer.original_value, answer.correction_reason) == (
+            "no", "yes", "The photo shows nobody at the door.")
+        section = VisitScore.get((VisitScore.visit == visit) & (VisitScore.kind == "section")
+                                 & (VisitScore.key == answer.section_id))
+        assert section.percent < 100
+    page = auditor.get(f"/review/{submitted}").get_data(as_text=True)
+    assert "The photo shows nobody at the door." in page
+
+
+def test_integrity_warnings_short_visit_far_check_in_and_a_reused_photo(app, login_as, org):
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visits = []
+        for _ in range(2):
+            visit = Visit.create(branch=org["branches"][0], checklist_version=version,
+                                 shopper=org["users"]["shopper"], planned_from=date.today(), planned_to=date.today())
+            add_photo(visit, f"p-{visit.id}", "shop_front", tiny_png(), app.config["MEDIA_DIR"], 2**20, 10**6)
+            visits.append(visit)
+        now = utcnow()
+        submit_visit(visits[0], _best(version.content), {}, {"shop_front": [f"p-{visits[0].id}"]},
+                     started_at=now - timedelta(minutes=2), ended_at=now, location=(47.52, 19.05))
+        assert Evidence.select().count() == 2
+    page = login_as("auditor").get(f"/review/{visits[0].uuid}").get_data(as_text=True)
+    assert "less than 8" in page
+    assert "m from the branch (more than 300 m)" in page
+    assert "also used in another visit" in page
+
+
+def test_only_a_submitted_visit_can_be_approved(app, login_as, submitted):
+    auditor = login_as("auditor")
+    _post(auditor, f"/review/{submitted}/approve", f"/review/{submitted}")
+    again = auditor.post(f"/review/{submitted}/approve", data={
+        "csrf_token": csrf_from(auditor.get(f"/review/{submitted}"))}, follow_redirects=True)
+    assert "Only a visit waiting for review can be approved" in again.get_data(as_text=True)
