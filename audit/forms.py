@@ -285,3 +285,29 @@ class ReviewFilterForm(FlaskForm):
         self.region.choices = [anything] + [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
         self.checklist.choices = [anything] + [Choice(c.id, c.slug) for c in Checklist.ordered()]
         self.shopper.choices = [anything] + [Choice(u.id, u.name) for u in User.shoppers()]
+
+
+PERIODS = [(30, _l("Last 30 days")), (91, _l("Last 3 months")), (182, _l("Last 6 months")), (365, _l("Last 12 months"))]
+
+
+class DashboardFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    period = SelectField(_l("Period"), coerce=int, default=182,
+                         choices=lambda: [Choice(days, label) for days, label in PERIODS])
+    region = SelectField(_l("Region"), coerce=int, default=0)
+
+    def __init__(self, *args, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region.choices = [Choice(0, _("All my regions"))] + [
+            Choice(r.id, f"{r.brand.name} · {r.name}") for r in regions
+        ]
+
+
+class ActionForm(FlaskForm):
+    branch = HiddenField()
+    item = HiddenField()
+    what = StringField(_l("What will be done"), validators=[REQUIRED, Length(max=500)])
+    owner = StringField(_l("Who does it"), validators=[REQUIRED, Length(max=120)])
+    due_date = DateField(_l("By when"), validators=[InputRequired(_l("Give a date."))])

@@ -718,3 +718,10 @@ def score(checklist, answers: Mapping) -> ScoreResult:
         items={item_id: outcome.item_score for item_id, outcome in outcomes.items()},
         language=compiled.language,
     )
+
+
+def band_for(checklist, percent):
+    """The band label mapping a percentage reaches in a checklist (for averages over many visits)."""
+    if percent is None:
+        return None
+    return _band(checklist, _compiled(checklist), _exact(percent))

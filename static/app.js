@@ -27,6 +27,13 @@
     if (typeSelect) showFieldsForType(typeSelect);
   });
 
+  // Score bars: widths come from data-width, since the page allows no inline styles.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll(".bar .fill[data-width]").forEach(function (fill) {
+      fill.style.width = Math.max(0, Math.min(100, Number(fill.dataset.width))) + "%";
+    });
+  });
+
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
       navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {

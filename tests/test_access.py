@@ -71,7 +71,15 @@ def _shopper_matrix():
         ("/api/v1/visits/<visit_uuid>/submission", "POST", api + "/submission", {**api_own, "shopper": 400}),
         ("/api/v1/visits/<visit_uuid>/photos", "POST", api + "/photos", {**api_own, "shopper": 422}),
         ("/admin/visits", "GET", "/admin/visits", ADMIN_ONLY),
+        # No branch named: a branch outside everyone's scope, so a missing page.
+        ("/dashboard/actions", "POST", "/dashboard/actions", {"anonymous": LOGIN, "shopper": 403, "auditor": 404,
+                                                              "manager": 404, "other_manager": 404}),
+        ("/dashboard/actions/<int:action_id>/done", "POST", "/dashboard/actions/ACTION/done",
+         {"anonymous": LOGIN, "shopper": 403, "auditor": 302, "manager": 302, "other_manager": 404}),
         ("/review/", "GET", "/review/", ADMIN_ONLY),
+        # Not yet approved: the auditor may read it, a manager never sees it.
+        ("/reports/visits/<visit_uuid>.pdf", "GET", "/reports/visits/VISIT.pdf",
+         {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 404, "other_manager": 404}),
         ("/review/<visit_uuid>", "GET", "/review/VISIT", ADMIN_ONLY),
         ("/review/<visit_uuid>/photos/<client_id>", "GET", "/review/VISIT/photos/PHOTO", ADMIN_ONLY),
         # The visit is not submitted: the auditor is sent back to it with a message.
@@ -90,7 +98,7 @@ def shopper_visit(app, org):
     from datetime import date
 
     from audit import ROOT
-    from audit.models import Visit
+    from audit.models import Action, Visit
     from audit.operations import add_photo, publish_checklist_file
     from tests_support import tiny_png
 
@@ -99,7 +107,9 @@ def shopper_visit(app, org):
         visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
                              planned_from=date.today(), planned_to=date.today())
         add_photo(visit, "photo-1", "shop_front", tiny_png(), app.config["MEDIA_DIR"], 2**20, 10**6)
-    return {"VISIT": str(visit.uuid), "PHOTO": "photo-1"}
+        action = Action.create(branch=org["branches"][0], what="Greet every customer", owner="Store lead",
+                               due_date=date.today(), created_by=org["users"]["manager"])
+    return {"VISIT": str(visit.uuid), "PHOTO": "photo-1", "ACTION": str(action.id)}
 
 
 def _editor_matrix():

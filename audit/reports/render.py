@@ -34,11 +34,13 @@ class AppFileFetcher(URLFetcher):
 
 
 def asset_url(kind, name):
-    """file:// URL of an app file for the report: kind is 'static' or 'logo'."""
+    """file:// URL of an app file for the report: kind is 'static', 'logo' or 'photo'."""
     if kind == "static":
         folder = current_app.static_folder
     elif kind == "logo":
         folder = os.path.join(current_app.config["MEDIA_DIR"], "logos")
+    elif kind == "photo":
+        folder = os.path.join(current_app.config["MEDIA_DIR"], "photos")
     else:
         raise ValueError(kind)
     return Path(folder, os.path.basename(name)).resolve().as_uri()

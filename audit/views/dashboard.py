@@ -1,22 +1,106 @@
-"""Managers' overview of the branches in their regions."""
-from datetime import timedelta
+"""Managers' view of the branches in their regions: scores, trend, ranking, what fails, and actions."""
+from datetime import date, timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..access import role_required, visible_branches
-from ..models import Role, Visit, utcnow
+from .. import stats
+from ..access import branch_or_404, role_required, visible_branches
+from ..forms import ActionForm, DashboardFilterForm
+from ..i18n import gettext as _
+from ..models import Action, ActionStatus, Branch, Region, Role, utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-PERIOD_DAYS = 182
+
+def _regions_of(user):
+    if user.is_auditor:
+        return list(Region.ordered())
+    return list(Region.ordered().where(Region.id.in_(list(user.region_ids()))))
+
+
+def item_texts(branches):
+    """{item id: its text mapping} from the checklists pinned by the given branches' visits."""
+    from ..models import ChecklistVersion, Visit
+
+    versions = (ChecklistVersion.select().where(ChecklistVersion.id.in_(
+        Visit.select(Visit.checklist_version).where(Visit.branch.in_([b.id for b in branches])).distinct())))
+    texts = {}
+    for version in versions:
+        for section in version.content["sections"]:
+            texts[("section", section["id"])] = section["title"]
+            for item in section["items"]:
+                texts[item["id"]] = item["text"]
+        for tag, labels in version.content.get("dimensions", {}).items():
+            texts[("dimension", tag)] = labels
+    return texts
 
 
 @bp.route("/")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def index():
-    since = utcnow() - timedelta(days=PERIOD_DAYS)
-    branches = list(visible_branches(current_user))
-    summary = Visit.branch_summary([b.id for b in branches], since)
-    rows = [(branch, summary.get(branch.id)) for branch in branches]
-    return render_template("dashboard/index.html", rows=rows, since=since)
+    regions = _regions_of(current_user)
+    form = DashboardFilterForm(request.args, regions=regions)
+    period = form.period.data if form.period.data in (30, 91, 182, 365) else 182
+    end = utcnow()
+    start = end - timedelta(days=period)
+    region_ids = [r.id for r in regions]
+    if form.region.data and form.region.data in region_ids:
+        region_ids = [form.region.data]
+    branches = list(visible_branches(current_user).where(Branch.region.in_(region_ids)))
+    branch_ids = [b.id for b in branches]
+    scope = {"branches": branch_ids}
+    brand_ids = {r.brand_id for r in regions if r.id in region_ids}
+    compare = {"region": {"regions": region_ids}}
+    if len(brand_ids) == 1:
+        compare["brand"] = {"brand": brand_ids.pop()}
+    parts = {
+        kind: {
+            "mine": stats.part_scores(kind, scope, start, end),
+            **{name: stats.part_scores(kind, where, start, end) for name, where in compare.items()},
+        }
+        for kind in ("section", "dimension")
+    }
+    today = date.today()
+    return render_template(
+        "dashboard/index.html", form=form, start=start, end=end, period=period,
+        ranking=stats.ranking(branches, start, end) if branches else [],
+        overall=stats.overall_mean(scope, start, end) if branches else None,
+        parts=parts, compare=list(compare), texts=item_texts(branches),
+        failed=stats.failed_most_often(scope, start, end) if branches else [],
+        critical=list(stats.critical_failures(branch_ids, start, end)) if branches else [],
+        actions=list(stats.open_actions(branch_ids)) if branches else [],
+        today=today, action_form=ActionForm(),
+    )
+
+
+@bp.route("/actions", methods=["POST"])
+@role_required(Role.MANAGER, Role.AUDITOR)
+def add_action():
+    form = ActionForm()
+    try:
+        branch = branch_or_404(current_user, int(form.branch.data or 0))
+    except ValueError:
+        abort(404)
+    if form.validate_on_submit():
+        Action.create(branch=branch, item_id=form.item.data or None, what=form.what.data.strip(),
+                      owner=form.owner.data.strip(), due_date=form.due_date.data, created_by=current_user.id)
+        flash(_("Action added."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("dashboard.index") + "#actions")
+
+
+@bp.route("/actions/<int:action_id>/done", methods=["POST"])
+@role_required(Role.MANAGER, Role.AUDITOR)
+def finish_action(action_id):
+    action = Action.get_or_none(Action.id == action_id)
+    if action is None:
+        abort(404)
+    branch_or_404(current_user, action.branch_id)
+    action.status = ActionStatus.DONE.value
+    action.save()
+    flash(_("Action marked as done."), "success")
+    return redirect(url_for("dashboard.index") + "#actions")

@@ -1,0 +1,124 @@
+"""Managers' dashboard and the visit report: their regions only, scores from SQL, no shopper names."""
+import io
+from datetime import date, timedelta
+
+import pytest
+from pypdf import PdfReader
+
+from audit.db import database
+from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
+from audit.models import Action, Branch, Visit, VisitScore, VisitState
+from conftest import csrf_from, login
+
+
+@pytest.fixture
+def demo(app):
+    with app.app_context(), database.connection_context():
+        load_demo()
+
+
+def _manager(app, email="manager.hu@example.com"):
+    client = app.test_client()
+    assert login(client, email, DEMO_PASSWORD).status_code == 302
+    return client
+
+
+SHOPPER_NAMES = [name for _email, name, role, _l, _r in ACCOUNTS if role.value == "shopper"]
+
+
+def test_dashboard_ranks_the_managers_branches_with_their_mean_scores(app, demo):
+    page = _manager(app).get("/dashboard/?period=182").get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        bud = Branch.get(Branch.code == "BUD-01")
+        scores = [float(v.score) for v in Visit.select().where((Visit.branch == bud) & (Visit.state == "approved"))]
+    mean = sum(scores) / len(scores)
+    assert f"{mean:.1f}" in page.replace(",", ".")  # Hungarian decimal comma
+    assert "BUD-01" in page and "TLN-01" not in page and "SOF-01" not in page
+    assert all(name not in page for name in SHOPPER_NAMES)
+
+
+def test_section_scores_come_with_region_and_brand_averages(app, demo):
+    page = _manager(app).get("/dashboard/").get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert VisitScore.select().where(VisitScore.kind == "section").count() > 0
+    assert page.count('class="bar"') >= 8  # the sections of the retail checklist
+
+
+def test_region_filter_outside_the_managers_scope_shows_their_own_regions(app, demo):
+    with app.app_context(), database.connection_context():
+        foreign = Branch.get(Branch.code == "TLN-01").region_id
+    page = _manager(app).get(f"/dashboard/?region={foreign}").get_data(as_text=True)
+    assert "TLN-01" not in page and "BUD-01" in page
+
+
+def test_manager_adds_an_action_and_marks_it_done(app, demo):
+    client = _manager(app)
+    with app.app_context(), database.connection_context():
+        bud = Branch.get(Branch.code == "BUD-01")
+    token = csrf_from(client.get("/dashboard/"))
+    bad = client.post("/dashboard/actions", data={"branch": bud.id, "what": "", "owner": "Store lead",
+                                                  "due_date": "", "csrf_token": token}, follow_redirects=True)
+    assert bad.get_data(as_text=True).count("flash-error") == 2  # what, and by when
+    with app.app_context(), database.connection_context():
+        assert Action.select().count() == 0
+    due = (date.today() - timedelta(days=2)).isoformat()
+    client.post("/dashboard/actions", data={"branch": bud.id, "item": "greeted", "what": "Greet at the door",
+                                            "owner": "Store lead", "due_date": due, "csrf_token": token})
+    with app.app_context(), database.connection_context():
+        action = Action.get(Action.what == "Greet at the door")
+    page = client.get("/dashboard/").get_data(as_text=True)
+    assert "Greet at the door" in page and "badge critical" in page  # overdue
+    report = client.get(f"/reports/branches/{bud.id}/visits.pdf?lang=en").data
+    assert "Greet at the door" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(report)).pages)
+    client.post(f"/dashboard/actions/{action.id}/done", data={"csrf_token": token})
+    assert "Greet at the door" not in client.get("/dashboard/").get_data(as_text=True)
+
+
+def test_a_manager_cannot_add_an_action_to_another_regions_branch(app, demo):
+    client = _manager(app)
+    with app.app_context(), database.connection_context():
+        foreign = Branch.get(Branch.code == "TLN-01")
+    response = client.post("/dashboard/actions", data={"branch": foreign.id, "what": "x", "owner": "y",
+                                                       "due_date": date.today().isoformat(),
+                                                       "csrf_token": csrf_from(client.get("/dashboard/"))})
+    assert response.status_code == 404
+    with app.app_context(), database.connection_context():
+        assert Action.select().count() == 0
+
+
+def test_visit_report_has_every_answer_in_the_readers_language_and_no_shopper(app, demo):
+    with app.app_context(), database.connection_context():
+        visit = (Visit.select().join(Branch).where((Branch.code == "BUD-01") & (Visit.state == "approved"))
+                 .order_by(Visit.ended_at.desc()).first())
+        waiting = (Visit.select().join(Branch).where((Branch.code == "BUD-01") & (Visit.state == "submitted"))
+                   .first())
+        content = visit.checklist_version.content
+    client = _manager(app)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        client.get(f"/reports/visits/{visit.uuid}.pdf?lang=ru").data)).pages)
+    first_item = content["sections"][0]["items"][0]["text"]["ru"]
+    assert first_item[:30] in text.replace("\n", " ")
+    assert all(name not in text for name in SHOPPER_NAMES)
+    assert client.get(f"/reports/visits/{waiting.uuid}.pdf").status_code == 404  # not approved yet
+    other = _manager(app, "manager.ee@example.com")
+    assert other.get(f"/reports/visits/{visit.uuid}.pdf").status_code == 404
+
+
+def test_branch_report_draws_the_trend_and_section_charts(app, demo):
+    with app.app_context(), database.connection_context():
+        bud = Branch.get(Branch.code == "BUD-01")
+    data = _manager(app).get(f"/reports/branches/{bud.id}/visits.pdf?lang=hu&days=365").data
+    reader = PdfReader(io.BytesIO(data))
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 2
+    assert "Aurora Electronics" in text
+    from flask_babel import force_locale
+
+    from audit import stats
+    from audit.i18n import format_percent
+
+    with app.test_request_context(), database.connection_context(), force_locale("hu"):
+        points = [format_percent(mean) for _month, mean in stats.monthly_trend([bud.id], 12) if mean is not None]
+    assert len(points) >= 3
+    flat = text.replace("\n", " ")
+    assert all(point in flat for point in points)  # every month with visits is a point of the trend
