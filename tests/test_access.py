@@ -77,6 +77,10 @@ def _shopper_matrix():
         ("/dashboard/actions/<int:action_id>/done", "POST", "/dashboard/actions/ACTION/done",
          {"anonymous": LOGIN, "shopper": 403, "auditor": 302, "manager": 302, "other_manager": 404}),
         ("/review/", "GET", "/review/", ADMIN_ONLY),
+        ("/reports/export.csv", "GET", "/reports/export.csv",
+         {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 200}),
+        ("/reports/export.xlsx", "GET", "/reports/export.xlsx",
+         {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 200}),
         # Not yet approved: the auditor may read it, a manager never sees it.
         ("/reports/visits/<visit_uuid>.pdf", "GET", "/reports/visits/VISIT.pdf",
          {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 404, "other_manager": 404}),

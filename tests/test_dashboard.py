@@ -122,3 +122,34 @@ def test_branch_report_draws_the_trend_and_section_charts(app, demo):
     assert len(points) >= 3
     flat = text.replace("\n", " ")
     assert all(point in flat for point in points)  # every month with visits is a point of the trend
+
+
+def test_exports_have_a_row_per_visit_and_per_answer_and_never_name_the_shopper(app, demo):
+    import csv
+    import openpyxl
+
+    client = _manager(app)
+    visits = list(csv.reader(io.StringIO(client.get("/reports/export.csv?kind=visits&lang=ro").get_data(as_text=True))))
+    answers = list(csv.reader(io.StringIO(client.get("/reports/export.csv?kind=answers&lang=ro").get_data(as_text=True))))
+    with app.app_context(), database.connection_context():
+        region = Branch.get(Branch.code == "BUD-01").region_id
+        expected = Visit.select().join(Branch).where((Branch.region == region) & (Visit.state == "approved")).count()
+        answer_count = (Visit.select().join(Branch).where((Branch.region == region) & (Visit.state == "approved"))
+                        .count())
+    assert visits[0][:4] == ["visit", "brand", "region", "branch_code"] and "shopper" not in visits[0]
+    assert len(visits) - 1 == expected
+    assert len(answers) - 1 > 30 * answer_count  # about 39 answers a visit
+    flat = client.get("/reports/export.csv?kind=answers&lang=ro").get_data(as_text=True)
+    assert all(name not in flat for name in SHOPPER_NAMES)
+    assert "Ați fost salutat" in flat or "salut" in flat.lower()  # item texts in Romanian
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export.xlsx?lang=en").data))
+    assert book.sheetnames == ["visits", "answers"]
+    assert book["visits"].max_row - 1 == expected
+
+
+def test_an_auditors_export_names_the_shopper(app, demo):
+    client = app.test_client()
+    login(client, "auditor@example.com", DEMO_PASSWORD)
+    text = client.get("/reports/export.csv?kind=visits").get_data(as_text=True)
+    assert text.splitlines()[0].endswith(",shopper")
+    assert any(name in text for name in SHOPPER_NAMES)

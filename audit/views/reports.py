@@ -9,7 +9,7 @@ from .. import stats
 from ..access import branch_or_404, role_required
 from ..config import LANGUAGES
 from ..i18n import current_language, format_percent, localized
-from ..models import Evidence, Role, Visit, VisitState, utcnow
+from ..models import Branch, Evidence, Role, Visit, VisitState, utcnow
 from ..reports.charts import bar_chart, trend_chart
 from ..reports.render import render_pdf
 from ..scoring import band_for
@@ -118,3 +118,50 @@ def visit_report(visit_uuid):
         )
     return _pdf(pdf, f"{visit.branch.code}-visit-{visit.ended_at:%Y%m%d}-{language}.pdf" if visit.ended_at
                 else f"{visit.branch.code}-visit-{language}.pdf")
+
+
+def _export_scope():
+    from ..access import visible_branches
+
+    branches = visible_branches(current_user)
+    region = request.args.get("region", type=int)
+    if region:
+        branches = branches.where(Branch.region == region)
+    return [b.id for b in branches]
+
+
+@bp.route("/export.csv")
+@role_required(Role.MANAGER, Role.AUDITOR)
+def export_csv():
+    """visits or answers (?kind=) of the approved visits in the period, as CSV."""
+    from .. import exports
+
+    language = _language()
+    start, end, _days = _period()
+    branch_ids = _export_scope()
+    kind = request.args.get("kind", "visits")
+    if kind == "visits":
+        rows = exports.visit_rows(branch_ids, start, end, language, with_shopper=current_user.is_auditor)
+    elif kind == "answers":
+        rows = exports.answer_rows(branch_ids, start, end, language)
+    else:
+        abort(404)
+    return Response(exports.as_csv(rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{kind}-{language}.csv"'})
+
+
+@bp.route("/export.xlsx")
+@role_required(Role.MANAGER, Role.AUDITOR)
+def export_xlsx():
+    """Both visits and answers, one sheet each."""
+    from .. import exports
+
+    language = _language()
+    start, end, _days = _period()
+    branch_ids = _export_scope()
+    data = exports.as_xlsx([
+        ("visits", exports.visit_rows(branch_ids, start, end, language, with_shopper=current_user.is_auditor)),
+        ("answers", exports.answer_rows(branch_ids, start, end, language)),
+    ])
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="visits-{language}.xlsx"'})
