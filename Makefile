@@ -20,6 +20,8 @@ translations: $(STAMP)
 run: $(STAMP) translations
 	AUDIT_DEMO=1 $(FLASK) init-db
 	AUDIT_DEMO=1 $(FLASK) demo --if-empty
+	@# The background worker (region ZIPs) runs beside the web server and stops with it.
+	AUDIT_DEMO=1 $(PY) -m audit.worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 	AUDIT_DEMO=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 ## test: Debian packages, the venv, then the whole suite on SQLite and on a throw-away PostgreSQL

@@ -25,7 +25,7 @@ def create_app(config=None):
     os.makedirs(app.instance_path, exist_ok=True)
     os.makedirs(app.config["MEDIA_DIR"], exist_ok=True)
 
-    from . import cli, db, errors, i18n, security
+    from . import cli, db, errors, i18n, security, tasks
     from .views import admin, api, auth, dashboard, editor, pwa, reports, review, shopper
 
     db.init_app(app)
@@ -34,5 +34,6 @@ def create_app(config=None):
     for blueprint in (auth.bp, admin.bp, editor.bp, review.bp, dashboard.bp, shopper.bp, api.bp, reports.bp, pwa.bp):
         app.register_blueprint(blueprint)
     errors.init_app(app)
+    tasks.init_app(app)
     cli.init_app(app)
     return app

@@ -30,11 +30,19 @@ def _v4_review_and_stored_results():
     database.create_tables([VisitScore, VisitEvent])
 
 
+def _v5_jobs():
+    # v5: background jobs with progress.
+    from .models import Job
+
+    database.create_tables([Job])
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
     3: _v3_shopper_drafts_and_submissions,
     4: _v4_review_and_stored_results,
+    5: _v5_jobs,
 }
 LATEST = max(STEPS, default=1)
 

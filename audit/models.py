@@ -423,6 +423,24 @@ class Action(BaseModel):
         )
 
 
+class Job(BaseModel):
+    """A long job run outside the request (e.g. a region's ZIP of reports), with progress to watch."""
+
+    uuid = UUIDField(unique=True, default=uuid.uuid4)
+    kind = CharField(max_length=32)
+    owner = ForeignKeyField(User, backref="jobs", on_delete="CASCADE")
+    status = CharField(max_length=12, default="queued")  # queued, running, done, failed
+    done = IntegerField(default=0)
+    total = IntegerField(default=0)
+    file_name = CharField(max_length=128, null=True)  # the result under MEDIA_DIR/exports
+    title = CharField(max_length=200, default="")
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def percent(self):
+        return int(100 * self.done / self.total) if self.total else (100 if self.status == "done" else 0)
+
+
 class SchemaVersion(BaseModel):
     version = IntegerField()
 
@@ -441,5 +459,6 @@ ALL_MODELS = [
     VisitEvent,
     Evidence,
     Action,
+    Job,
     SchemaVersion,
 ]

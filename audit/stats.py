@@ -140,3 +140,19 @@ def open_actions(branch_ids):
     )
 
 
+
+
+def item_texts(branch_ids):
+    """{item id or (kind, key): text mapping} from the checklist versions the branches' visits pinned."""
+    from .models import ChecklistVersion
+
+    pinned = Visit.select(Visit.checklist_version).where(Visit.branch.in_(list(branch_ids))).distinct()
+    texts = {}
+    for version in ChecklistVersion.select().where(ChecklistVersion.id.in_(pinned)).order_by(ChecklistVersion.id):
+        for section in version.content["sections"]:
+            texts[("section", section["id"])] = section["title"]
+            for item in section["items"]:
+                texts[item["id"]] = item["text"]
+        for tag, labels in version.content.get("dimensions", {}).items():
+            texts[("dimension", tag)] = labels
+    return texts

@@ -77,6 +77,12 @@ def _shopper_matrix():
         ("/dashboard/actions/<int:action_id>/done", "POST", "/dashboard/actions/ACTION/done",
          {"anonymous": LOGIN, "shopper": 403, "auditor": 302, "manager": 302, "other_manager": 404}),
         ("/review/", "GET", "/review/", ADMIN_ONLY),
+        ("/reports/regions/<int:region_id>/reports.zip", "POST", "/reports/regions/REGION/reports.zip",
+         {"anonymous": LOGIN, "shopper": 403, "auditor": 302, "manager": 302, "other_manager": 404}),
+        ("/reports/jobs/<job_uuid>", "GET", "/reports/jobs/JOB",
+         {"anonymous": LOGIN, "shopper": 403, "auditor": 404, "manager": 200, "other_manager": 404}),
+        ("/reports/jobs/<job_uuid>/download", "GET", "/reports/jobs/JOB/download",
+         {"anonymous": LOGIN, "shopper": 403, "auditor": 404, "manager": 404, "other_manager": 404}),
         ("/reports/export.csv", "GET", "/reports/export.csv",
          {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 200}),
         ("/reports/export.xlsx", "GET", "/reports/export.xlsx",
@@ -102,7 +108,7 @@ def shopper_visit(app, org):
     from datetime import date
 
     from audit import ROOT
-    from audit.models import Action, Visit
+    from audit.models import Action, Job, Visit
     from audit.operations import add_photo, publish_checklist_file
     from tests_support import tiny_png
 
@@ -113,7 +119,9 @@ def shopper_visit(app, org):
         add_photo(visit, "photo-1", "shop_front", tiny_png(), app.config["MEDIA_DIR"], 2**20, 10**6)
         action = Action.create(branch=org["branches"][0], what="Greet every customer", owner="Store lead",
                                due_date=date.today(), created_by=org["users"]["manager"])
-    return {"VISIT": str(visit.uuid), "PHOTO": "photo-1", "ACTION": str(action.id)}
+        job = Job.create(kind="region_zip", owner=org["users"]["manager"], total=1, title="Hungary")
+    return {"VISIT": str(visit.uuid), "PHOTO": "photo-1", "ACTION": str(action.id), "JOB": str(job.uuid),
+            "REGION": str(org["regions"][0].id)}
 
 
 def _editor_matrix():

@@ -153,3 +153,25 @@ def test_an_auditors_export_names_the_shopper(app, demo):
     text = client.get("/reports/export.csv?kind=visits").get_data(as_text=True)
     assert text.splitlines()[0].endswith(",shopper")
     assert any(name in text for name in SHOPPER_NAMES)
+
+
+def test_a_regions_zip_of_reports_is_made_in_the_background_with_progress(app, demo):
+    import zipfile
+
+    client = _manager(app)
+    with app.app_context(), database.connection_context():
+        region = Branch.get(Branch.code == "BUD-01").region_id
+        foreign = Branch.get(Branch.code == "TLN-01").region_id
+    token = csrf_from(client.get("/dashboard/"))
+    assert client.post(f"/reports/regions/{foreign}/reports.zip", data={"csrf_token": token}).status_code == 404
+    started = client.post(f"/reports/regions/{region}/reports.zip?lang=en", data={"csrf_token": token})
+    assert started.status_code == 302
+    job_page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "All 4 reports are ready." in job_page  # the tests run the queue at once
+    download = client.get(started.headers["Location"] + "/download")
+    archive = zipfile.ZipFile(io.BytesIO(download.data))
+    assert sorted(archive.namelist()) == ["BUD-01-en.pdf", "BUD-02-en.pdf", "DEB-01-en.pdf", "SZE-01-en.pdf"]
+    text = PdfReader(io.BytesIO(archive.read("DEB-01-en.pdf"))).pages[0].extract_text()
+    assert "Aurora Debrecen Fórum" in text
+    other = _manager(app, "manager.ee@example.com")
+    assert other.get(started.headers["Location"]).status_code == 404  # only its owner sees the job

@@ -19,23 +19,6 @@ def _regions_of(user):
     return list(Region.ordered().where(Region.id.in_(list(user.region_ids()))))
 
 
-def item_texts(branches):
-    """{item id: its text mapping} from the checklists pinned by the given branches' visits."""
-    from ..models import ChecklistVersion, Visit
-
-    versions = (ChecklistVersion.select().where(ChecklistVersion.id.in_(
-        Visit.select(Visit.checklist_version).where(Visit.branch.in_([b.id for b in branches])).distinct())))
-    texts = {}
-    for version in versions:
-        for section in version.content["sections"]:
-            texts[("section", section["id"])] = section["title"]
-            for item in section["items"]:
-                texts[item["id"]] = item["text"]
-        for tag, labels in version.content.get("dimensions", {}).items():
-            texts[("dimension", tag)] = labels
-    return texts
-
-
 @bp.route("/")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def index():
@@ -66,11 +49,11 @@ def index():
         "dashboard/index.html", form=form, start=start, end=end, period=period,
         ranking=stats.ranking(branches, start, end) if branches else [],
         overall=stats.overall_mean(scope, start, end) if branches else None,
-        parts=parts, compare=list(compare), texts=item_texts(branches),
+        parts=parts, compare=list(compare), texts=stats.item_texts([b.id for b in branches]),
         failed=stats.failed_most_often(scope, start, end) if branches else [],
         critical=list(stats.critical_failures(branch_ids, start, end)) if branches else [],
         actions=list(stats.open_actions(branch_ids)) if branches else [],
-        today=today, action_form=ActionForm(),
+        today=today, action_form=ActionForm(), regions=[r for r in regions if r.id in region_ids],
     )
 
 

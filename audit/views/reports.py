@@ -1,19 +1,16 @@
 """PDF reports for the branches a user may see, in the language the reader asks for."""
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import force_locale
 from flask_login import current_user
 
-from .. import stats
 from ..access import branch_or_404, role_required
 from ..config import LANGUAGES
-from ..i18n import current_language, format_percent, localized
+from ..i18n import current_language
 from ..models import Branch, Evidence, Role, Visit, VisitState, utcnow
-from ..reports.charts import bar_chart, trend_chart
+from ..reports.branch import branch_report_pdf
 from ..reports.render import render_pdf
-from ..scoring import band_for
-from .dashboard import item_texts
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -39,18 +36,6 @@ def _pdf(pdf, filename):
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-def _bars(kind, parts, texts, language, brand, labels):
-    rows = []
-    for key, value in parts["mine"].items():
-        compare = [(labels[name], parts[name].get(key)) for name in ("region", "brand") if name in parts]
-        rows.append({"label": localized(texts.get((kind, key)), language) or key, "value": float(value),
-                     "compare": [(name, float(v) if v is not None else None) for name, v in compare]})
-    legend = [(labels["branch"], "bar")] + [(labels[name], index) for index, name in
-                                            enumerate(n for n in ("region", "brand") if n in parts)]
-    return bar_chart(rows, colour=brand.primary_color, accent=brand.accent_color, legend=legend,
-                     value_format=lambda v: format_percent(v)) if rows else ""
-
-
 @bp.route("/branches/<int:branch_id>/visits.pdf")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def branch_visits(branch_id):
@@ -58,40 +43,7 @@ def branch_visits(branch_id):
     branch = branch_or_404(current_user, branch_id)
     language = _language()
     start, end, days = _period()
-    brand = branch.region.brand
-    scope = {"branches": [branch.id]}
-    with force_locale(language):
-        from ..i18n import gettext as _
-
-        visits = list(stats.approved_visits([branch.id], start, end).order_by(Visit.ended_at.desc()))
-        overall = stats.overall_mean(scope, start, end)
-        latest = visits[0].checklist_version.content if visits else None
-        texts = item_texts([branch])
-        labels = {"branch": branch.name, "region": _("Region average"), "brand": _("Brand average")}
-        charts = {}
-        for kind in ("section", "dimension"):
-            parts = {"mine": stats.part_scores(kind, scope, start, end),
-                     "region": stats.part_scores(kind, {"regions": [branch.region_id]}, start, end),
-                     "brand": stats.part_scores(kind, {"brand": brand.id}, start, end)}
-            charts[kind] = _bars(kind, parts, texts, language, brand, labels)
-        months = stats.monthly_trend([branch.id], 12 if days > 200 else 6, end)
-        charts["trend"] = trend_chart(
-            [(month.strftime("%Y-%m"), float(mean) if mean is not None else None) for month, mean in months],
-            colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
-            empty_text=_("No approved visits yet."),
-        )
-        photos = list(Evidence.select().join(Visit).where(Visit.id.in_([v.id for v in visits]))
-                      .order_by(Evidence.created_at.desc()).limit(6))
-        pdf, _fetcher = render_pdf(
-            "reports/branch_visits.html", branch=branch, brand=brand, visits=visits, overall=overall,
-            band=band_for(latest, overall) if latest else None, charts=charts, texts=texts,
-            failed=stats.failed_most_often(scope, start, end, limit=8),
-            critical=[v for v in visits if v.has_critical_failure],
-            comments=list(stats.shopper_comments([branch.id], start, end)), photos=photos,
-            actions=list(stats.open_actions([branch.id])), start=start, end=end, language=language,
-            today=end.date(),
-        )
-    return _pdf(pdf, f"{branch.code}-report-{language}.pdf")
+    return _pdf(branch_report_pdf(branch, language, start, end, days), f"{branch.code}-report-{language}.pdf")
 
 
 @bp.route("/visits/<visit_uuid>.pdf")
@@ -165,3 +117,56 @@ def export_xlsx():
     ])
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="visits-{language}.xlsx"'})
+
+
+@bp.route("/regions/<int:region_id>/reports.zip", methods=["POST"])
+@role_required(Role.MANAGER, Role.AUDITOR)
+def region_zip(region_id):
+    """Start building every branch report of a region; the job page shows the progress."""
+    from .. import tasks
+    from ..access import visible_branches
+
+    start, end, days = _period()
+    language = _language()
+    branches = list(visible_branches(current_user).where(Branch.region == region_id))
+    if not branches:
+        abort(404)
+    region = branches[0].region
+    job = tasks.start_region_zip(current_user.id, region, [b.id for b in branches], language, start, end, days,
+                                 title=f"{region.brand.name} · {region.name}")
+    return redirect(url_for("reports.job", job_uuid=job.uuid))
+
+
+def _own_job_or_404(job_uuid):
+    from ..models import Job
+
+    job = Job.get_or_none(Job.uuid == job_uuid) if _is_uuid(job_uuid) else None
+    if job is None or job.owner_id != current_user.id:
+        abort(404)
+    return job
+
+
+def _is_uuid(value):
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@bp.route("/jobs/<job_uuid>")
+@role_required(Role.MANAGER, Role.AUDITOR)
+def job(job_uuid):
+    return render_template("reports/job.html", job=_own_job_or_404(job_uuid))
+
+
+@bp.route("/jobs/<job_uuid>/download")
+@role_required(Role.MANAGER, Role.AUDITOR)
+def job_download(job_uuid):
+    job = _own_job_or_404(job_uuid)
+    if job.status != "done":
+        abort(404)
+    return send_from_directory(current_app.config["MEDIA_DIR"] + "/exports", job.file_name, as_attachment=True,
+                               download_name=f"reports-{job.created_at:%Y%m%d}.zip")

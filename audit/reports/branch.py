@@ -1,0 +1,61 @@
+"""The branch report, built the same way for a download and for a region's ZIP made in the background."""
+from flask_babel import force_locale
+
+from .. import stats
+from ..i18n import format_percent, localized
+from ..models import Evidence, Visit
+from ..scoring import band_for
+from .charts import bar_chart, trend_chart
+from .render import render_pdf
+
+
+def _bars(kind, parts, texts, language, brand, labels):
+    rows = []
+    for key, value in parts["mine"].items():
+        compare = [(labels[name], parts[name].get(key)) for name in ("region", "brand") if name in parts]
+        rows.append({"label": localized(texts.get((kind, key)), language) or key, "value": float(value),
+                     "compare": [(name, float(v) if v is not None else None) for name, v in compare]})
+    legend = [(labels["branch"], "bar")] + [(labels[name], index) for index, name in
+                                            enumerate(n for n in ("region", "brand") if n in parts)]
+    return bar_chart(rows, colour=brand.primary_color, accent=brand.accent_color, legend=legend,
+                     value_format=lambda v: format_percent(v)) if rows else ""
+
+
+def branch_report_pdf(branch, language, start, end, days):
+    """PDF bytes of a branch's report for [start, end), in `language` (needs an app context)."""
+    brand = branch.region.brand
+    scope = {"branches": [branch.id]}
+    with force_locale(language):
+        from ..i18n import gettext as _
+
+        visits = list(stats.approved_visits([branch.id], start, end).order_by(Visit.ended_at.desc()))
+        overall = stats.overall_mean(scope, start, end)
+        latest = visits[0].checklist_version.content if visits else None
+        texts = stats.item_texts([branch.id])
+        labels = {"branch": branch.name, "region": _("Region average"), "brand": _("Brand average")}
+        charts = {}
+        for kind in ("section", "dimension"):
+            parts = {"mine": stats.part_scores(kind, scope, start, end),
+                     "region": stats.part_scores(kind, {"regions": [branch.region_id]}, start, end),
+                     "brand": stats.part_scores(kind, {"brand": brand.id}, start, end)}
+            charts[kind] = _bars(kind, parts, texts, language, brand, labels)
+        months = stats.monthly_trend([branch.id], 12 if days > 200 else 6, end)
+        charts["trend"] = trend_chart(
+            [(month.strftime("%Y-%m"), float(mean) if mean is not None else None) for month, mean in months],
+            colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
+            empty_text=_("No approved visits yet."),
+        )
+        photos = list(Evidence.select().join(Visit).where(Visit.id.in_([v.id for v in visits]))
+                      .order_by(Evidence.created_at.desc()).limit(6))
+        pdf, _fetcher = render_pdf(
+            "reports/branch_visits.html", branch=branch, brand=brand, visits=visits, overall=overall,
+            band=band_for(latest, overall) if latest else None, charts=charts, texts=texts,
+            failed=stats.failed_most_often(scope, start, end, limit=8),
+            critical=[v for v in visits if v.has_critical_failure],
+            comments=list(stats.shopper_comments([branch.id], start, end)), photos=photos,
+            actions=list(stats.open_actions([branch.id])), start=start, end=end, language=language,
+            today=end.date(),
+        )
+    return pdf
+
+
