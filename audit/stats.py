@@ -156,3 +156,9 @@ def item_texts(branch_ids):
         for tag, labels in version.content.get("dimensions", {}).items():
             texts[("dimension", tag)] = labels
     return texts
+
+
+def in_checklist_order(scores, kind, texts):
+    """Section or dimension scores in the order the checklist lists them (unknown keys last)."""
+    order = {key: index for index, key in enumerate(k[1] for k in texts if isinstance(k, tuple) and k[0] == kind)}
+    return dict(sorted(scores.items(), key=lambda pair: (order.get(pair[0], len(order)), pair[0])))

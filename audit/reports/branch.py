@@ -21,41 +21,51 @@ def _bars(kind, parts, texts, language, brand, labels):
                      value_format=lambda v: format_percent(v)) if rows else ""
 
 
+TEMPLATE = "reports/branch_visits.html"
+# The report lists the latest visits; the exports hold every one. Keeps a busy year to a few pages.
+VISITS_LISTED = 40
+
+
 def branch_report_pdf(branch, language, start, end, days):
     """PDF bytes of a branch's report for [start, end), in `language` (needs an app context)."""
+    with force_locale(language):
+        pdf, _fetcher = render_pdf(TEMPLATE, **branch_report_context(branch, language, start, end, days))
+    return pdf
+
+
+def branch_report_context(branch, language, start, end, days):
+    """Everything the branch report shows, from SQL aggregates (call inside force_locale(language))."""
+    from ..i18n import gettext as _
+
     brand = branch.region.brand
     scope = {"branches": [branch.id]}
-    with force_locale(language):
-        from ..i18n import gettext as _
-
-        visits = list(stats.approved_visits([branch.id], start, end).order_by(Visit.ended_at.desc()))
-        overall = stats.overall_mean(scope, start, end)
-        latest = visits[0].checklist_version.content if visits else None
-        texts = stats.item_texts([branch.id])
-        labels = {"branch": branch.name, "region": _("Region average"), "brand": _("Brand average")}
-        charts = {}
-        for kind in ("section", "dimension"):
-            parts = {"mine": stats.part_scores(kind, scope, start, end),
-                     "region": stats.part_scores(kind, {"regions": [branch.region_id]}, start, end),
-                     "brand": stats.part_scores(kind, {"brand": brand.id}, start, end)}
-            charts[kind] = _bars(kind, parts, texts, language, brand, labels)
-        months = stats.monthly_trend([branch.id], 12 if days > 200 else 6, end)
-        charts["trend"] = trend_chart(
-            [(month.strftime("%Y-%m"), float(mean) if mean is not None else None) for month, mean in months],
-            colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
-            empty_text=_("No approved visits yet."),
-        )
-        photos = list(Evidence.select().join(Visit).where(Visit.id.in_([v.id for v in visits]))
-                      .order_by(Evidence.created_at.desc()).limit(6))
-        pdf, _fetcher = render_pdf(
-            "reports/branch_visits.html", branch=branch, brand=brand, visits=visits, overall=overall,
-            band=band_for(latest, overall) if latest else None, charts=charts, texts=texts,
-            failed=stats.failed_most_often(scope, start, end, limit=8),
-            critical=[v for v in visits if v.has_critical_failure],
-            comments=list(stats.shopper_comments([branch.id], start, end)), photos=photos,
-            actions=list(stats.open_actions([branch.id])), start=start, end=end, language=language,
-            today=end.date(),
-        )
-    return pdf
+    visits = list(stats.approved_visits([branch.id], start, end).order_by(Visit.ended_at.desc()))
+    overall = stats.overall_mean(scope, start, end)
+    latest = visits[0].checklist_version.content if visits else None
+    texts = stats.item_texts([branch.id])
+    labels = {"branch": branch.name, "region": _("Region average"), "brand": _("Brand average")}
+    charts = {}
+    for kind in ("section", "dimension"):
+        parts = {"mine": stats.in_checklist_order(stats.part_scores(kind, scope, start, end), kind, texts),
+                 "region": stats.part_scores(kind, {"regions": [branch.region_id]}, start, end),
+                 "brand": stats.part_scores(kind, {"brand": brand.id}, start, end)}
+        charts[kind] = _bars(kind, parts, texts, language, brand, labels)
+    months = stats.monthly_trend([branch.id], 12 if days > 200 else 6, end)
+    charts["trend"] = trend_chart(
+        [(month.strftime("%Y-%m"), float(mean) if mean is not None else None) for month, mean in months],
+        colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
+        empty_text=_("No approved visits yet."),
+    )
+    photos = list(Evidence.select().join(Visit).where(Visit.id.in_(
+        stats.approved_visits([branch.id], start, end).select(Visit.id))).order_by(Evidence.created_at.desc()).limit(6))
+    return dict(
+        branch=branch, brand=brand, visits=visits[:VISITS_LISTED], visit_count=len(visits),
+        overall=overall, band=band_for(latest, overall) if latest else None, charts=charts, texts=texts,
+        failed=stats.failed_most_often(scope, start, end, limit=8),
+        critical=[v for v in visits if v.has_critical_failure][:VISITS_LISTED],
+        comments=list(stats.shopper_comments([branch.id], start, end)), photos=photos,
+        actions=list(stats.open_actions([branch.id])), start=start, end=end, language=language,
+        today=end.date(),
+    )
 
 

@@ -37,9 +37,10 @@ def index():
     compare = {"region": {"regions": region_ids}}
     if len(brand_ids) == 1:
         compare["brand"] = {"brand": brand_ids.pop()}
+    texts = stats.item_texts(branch_ids)
     parts = {
         kind: {
-            "mine": stats.part_scores(kind, scope, start, end),
+            "mine": stats.in_checklist_order(stats.part_scores(kind, scope, start, end), kind, texts),
             **{name: stats.part_scores(kind, where, start, end) for name, where in compare.items()},
         }
         for kind in ("section", "dimension")
@@ -49,7 +50,7 @@ def index():
         "dashboard/index.html", form=form, start=start, end=end, period=period,
         ranking=stats.ranking(branches, start, end) if branches else [],
         overall=stats.overall_mean(scope, start, end) if branches else None,
-        parts=parts, compare=list(compare), texts=stats.item_texts([b.id for b in branches]),
+        parts=parts, compare=list(compare), texts=texts,
         failed=stats.failed_most_often(scope, start, end) if branches else [],
         critical=list(stats.critical_failures(branch_ids, start, end)) if branches else [],
         actions=list(stats.open_actions(branch_ids)) if branches else [],

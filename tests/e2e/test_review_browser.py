@@ -1,0 +1,92 @@
+"""The review loop in Chromium: the auditor returns a visit, the shopper corrects and resends it on the
+phone, the auditor approves it, and the manager sees it on the dashboard."""
+import re
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from audit import ROOT
+from audit.db import database
+from audit.models import Visit, VisitState, utcnow
+from audit.operations import publish_checklist_file, submit_visit
+from conftest import PASSWORD
+from tests.e2e.conftest import PHONE, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _best(content):
+    answers = {}
+    for section in content["sections"]:
+        for item in section["items"]:
+            kind = item["type"]
+            if kind == "yesno":
+                answers[item["id"]] = "yes"
+            elif kind == "scale":
+                answers[item["id"]] = item["max"]
+            elif kind == "choice":
+                answers[item["id"]] = max(item["options"], key=lambda o: o["points"])["id"]
+            elif kind in ("timer", "number"):
+                answers[item["id"]] = 0
+    return answers
+
+
+@pytest.fixture
+def submitted(app, org):
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today() + timedelta(days=3))
+        submit_visit(visit, _best(version.content), {}, {}, started_at=utcnow() - timedelta(minutes=20),
+                     ended_at=utcnow())
+    return str(visit.uuid)
+
+
+def _sign_in(page, base, email):
+    page.goto(base + "/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_return_resend_approve_and_the_manager_sees_it(app, browser, live_server, submitted):
+    laptop = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = laptop.new_page()
+    _sign_in(page, live_server, "auditor@example.com")
+    page.get_by_role("link", name="Review").click()
+    page.get_by_role("link", name=re.compile("Aurora Váci utca")).click()
+    expect(page.get_by_text("Sara Shopper").first).to_be_visible()  # auditors see who made the visit
+    page.get_by_label("What the shopper should check or change").fill("Please time the wait at the till.")
+    page.get_by_role("button", name="Return to the shopper").click()
+    expect(page.get_by_text("The visit went back to the shopper.")).to_be_visible()
+
+    phone = browser.new_context(**PHONE)
+    shopper = phone.new_page()
+    _sign_in(shopper, live_server, "shopper@example.com")
+    expect(shopper.get_by_text("Please time the wait at the till.")).to_be_visible()
+    shopper.get_by_role("link", name=re.compile("Fill in")).click()
+    expect(shopper.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()  # what was sent
+    shopper.locator("#answer-till_wait").fill("95")
+    shopper.get_by_role("button", name="Send the visit").click()
+    shopper.wait_for_url(re.compile(r"/visits/$"), timeout=20000)
+    with app.app_context(), database.connection_context():
+        visit = Visit.get(Visit.uuid == submitted)
+        assert visit.state == VisitState.SUBMITTED.value
+        assert {a.item_id: a.value for a in visit.answers}["till_wait"] == 95
+
+    page.goto(live_server + f"/review/{submitted}")
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("The visit is approved.")).to_be_visible()
+    screenshot(page, "review-queue")
+
+    manager = laptop.new_page()
+    manager.context.clear_cookies()
+    _sign_in(manager, live_server, "manager@example.com")
+    expect(manager.get_by_role("rowheader", name=re.compile("BUD-01"))).to_be_visible()
+    row = manager.get_by_role("row", name=re.compile("BUD-01"))
+    expect(row).to_contain_text("1")
+    expect(manager.get_by_text("Sara Shopper")).to_have_count(0)
+    screenshot(manager, "dashboard-manager")
+    laptop.close()
+    phone.close()
