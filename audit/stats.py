@@ -162,3 +162,16 @@ def in_checklist_order(scores, kind, texts):
     """Section or dimension scores in the order the checklist lists them (unknown keys last)."""
     order = {key: index for index, key in enumerate(k[1] for k in texts if isinstance(k, tuple) and k[0] == kind)}
     return dict(sorted(scores.items(), key=lambda pair: (order.get(pair[0], len(order)), pair[0])))
+
+
+def part_scores_by_branch(kind, branch_ids, start, end):
+    """{(branch id, section or dimension id): mean percent} in one GROUP BY."""
+    query = (
+        VisitScore.select(Visit.branch, VisitScore.key, fn.AVG(VisitScore.percent))
+        .join(Visit)
+        .where((VisitScore.kind == kind) & VisitScore.visit.in_(_visit_ids({"branches": branch_ids}, start, end))
+               & VisitScore.percent.is_null(False))
+        .group_by(Visit.branch, VisitScore.key)
+        .tuples()
+    )
+    return {(branch_id, key): mean for branch_id, key, mean in query}

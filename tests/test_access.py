@@ -77,6 +77,8 @@ def _shopper_matrix():
         ("/dashboard/actions/<int:action_id>/done", "POST", "/dashboard/actions/ACTION/done",
          {"anonymous": LOGIN, "shopper": 403, "auditor": 302, "manager": 302, "other_manager": 404}),
         ("/review/", "GET", "/review/", ADMIN_ONLY),
+        ("/reports/regions/<int:region_id>.pdf", "GET", "/reports/regions/REGION.pdf",
+         {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 404}),
         ("/reports/regions/<int:region_id>/reports.zip", "POST", "/reports/regions/REGION/reports.zip",
          {"anonymous": LOGIN, "shopper": 403, "auditor": 302, "manager": 302, "other_manager": 404}),
         ("/reports/jobs/<job_uuid>", "GET", "/reports/jobs/JOB",

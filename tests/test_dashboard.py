@@ -175,3 +175,17 @@ def test_a_regions_zip_of_reports_is_made_in_the_background_with_progress(app, d
     assert "Aurora Debrecen Fórum" in text
     other = _manager(app, "manager.ee@example.com")
     assert other.get(started.headers["Location"]).status_code == 404  # only its owner sees the job
+
+
+def test_region_report_ranks_branches_with_their_section_scores(app, demo):
+    client = _manager(app)
+    with app.app_context(), database.connection_context():
+        region = Branch.get(Branch.code == "BUD-01").region_id
+        foreign = Branch.get(Branch.code == "TLN-01").region_id
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        client.get(f"/reports/regions/{region}.pdf?lang=en").data)).pages)
+    for code in ("BUD-01", "BUD-02", "DEB-01", "SZE-01"):
+        assert code in text
+    assert "Arrival" in text and "Premises" in text  # section columns
+    assert all(name not in text for name in SHOPPER_NAMES)
+    assert client.get(f"/reports/regions/{foreign}.pdf").status_code == 404

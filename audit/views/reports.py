@@ -170,3 +170,28 @@ def job_download(job_uuid):
         abort(404)
     return send_from_directory(current_app.config["MEDIA_DIR"] + "/exports", job.file_name, as_attachment=True,
                                download_name=f"reports-{job.created_at:%Y%m%d}.zip")
+
+
+@bp.route("/regions/<int:region_id>.pdf")
+@role_required(Role.MANAGER, Role.AUDITOR)
+def region_report(region_id):
+    """A region's ranking of branches with their section scores and the change against the period before."""
+    from .. import stats
+    from ..access import visible_branches
+
+    branches = list(visible_branches(current_user).where(Branch.region == region_id))
+    if not branches:
+        abort(404)
+    language = _language()
+    start, end, _days = _period()
+    region = branches[0].region
+    ids = [b.id for b in branches]
+    texts = stats.item_texts(ids)
+    sections = [key for kind, key in (k for k in texts if isinstance(k, tuple)) if kind == "section"]
+    with force_locale(language):
+        pdf, _fetcher = render_pdf(
+            "reports/region.html", region=region, brand=region.brand, ranking=stats.ranking(branches, start, end),
+            sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end), texts=texts,
+            start=start, end=end, language=language,
+        )
+    return _pdf(pdf, f"region-{region.id}-{language}.pdf")
