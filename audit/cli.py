@@ -18,6 +18,9 @@ def init_app(app):
     app.cli.add_command(demo_command)
     app.cli.add_command(translate)
     app.cli.add_command(checklists)
+    from .backup import backup_command, restore_command
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("init-db")

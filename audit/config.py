@@ -32,6 +32,8 @@ def from_environment(instance_path):
         "PERMANENT_SESSION_LIFETIME": timedelta(
             hours=int(os.environ.get("SESSION_HOURS", "12"))
         ),
+        # Signed out after this long without a request (a shopper's day in the field fits easily).
+        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "240")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024,
         "LOGO_MAX_BYTES": 2 * 1024 * 1024,
         "LOGO_MAX_PIXELS": 4000 * 4000,

@@ -15,10 +15,10 @@ MESSAGES = {
 }
 
 
-def _render(code, message=None):
+def _render(code, message=None, api_code=None):
     message = message or MESSAGES.get(code, MESSAGES[500])()
     if request.path.startswith("/api/"):
-        return jsonify({"error": {"code": code, "message": message}}), code
+        return jsonify({"error": {"code": api_code or code, "message": message}}), code
     return render_template("error.html", code=code, message=message), code
 
 
@@ -28,6 +28,8 @@ def init_app(app):
 
     @app.errorhandler(CSRFError)
     def _csrf(e):
+        # The phone's outbox recognises "csrf" and retries with a fresh token instead of giving up.
         return _render(
-            400, _("Your form expired or was sent from elsewhere. Please reload the page and try again.")
+            400, _("Your form expired or was sent from elsewhere. Please reload the page and try again."),
+            api_code="csrf",
         )

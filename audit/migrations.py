@@ -37,12 +37,20 @@ def _v5_jobs():
     database.create_tables([Job])
 
 
+def _v6_audit_log():
+    # v6: the audit log of who changed what.
+    from .models import AuditEntry
+
+    database.create_tables([AuditEntry])
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
     3: _v3_shopper_drafts_and_submissions,
     4: _v4_review_and_stored_results,
     5: _v5_jobs,
+    6: _v6_audit_log,
 }
 LATEST = max(STEPS, default=1)
 

@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from peewee import (
+    JOIN,
     BooleanField,
     CharField,
     DateField,
@@ -441,6 +442,21 @@ class Job(BaseModel):
         return int(100 * self.done / self.total) if self.total else (100 if self.status == "done" else 0)
 
 
+class AuditEntry(BaseModel):
+    """Who changed what: checklists, reviews, corrections, accounts and the organisation."""
+
+    actor = ForeignKeyField(User, backref="audit_entries", null=True, on_delete="SET NULL")
+    action = CharField(max_length=40, index=True)
+    target = CharField(max_length=200)
+    details = JSONField(null=True)
+    created_at = DateTimeField(default=utcnow, index=True)
+
+    @classmethod
+    def latest(cls, limit=200):
+        return (cls.select(cls, User).join(User, JOIN.LEFT_OUTER, on=(cls.actor == User.id))
+                .order_by(cls.id.desc()).limit(limit))
+
+
 class SchemaVersion(BaseModel):
     version = IntegerField()
 
@@ -460,5 +476,6 @@ ALL_MODELS = [
     Evidence,
     Action,
     Job,
+    AuditEntry,
     SchemaVersion,
 ]

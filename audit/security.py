@@ -1,7 +1,9 @@
 """Accounts and request security: password hashing, login sessions, rate limits, CSRF, headers."""
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, flash, jsonify, redirect, request, url_for
+import time
+
+from flask import current_app, flash, jsonify, redirect, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -103,8 +105,29 @@ def _unauthorized():
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
+def _session_timeouts():
+    """End a session idle too long, or older than its absolute lifetime (OWASP ASVS 3.3)."""
+    from flask_login import current_user, logout_user
+
+    if not current_user.is_authenticated:
+        return None
+    now = int(time.time())
+    started = session.setdefault("signed_in_at", now)
+    seen = session.get("seen_at", now)
+    config = current_app.config
+    idle = now - seen > config["SESSION_IDLE_MINUTES"] * 60
+    expired = now - started > config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    if idle or expired:
+        logout_user()
+        session.clear()
+        return login_manager.unauthorized()
+    session["seen_at"] = now
+    return None
+
+
 def init_app(app):
     login_manager.init_app(app)
+    app.before_request(_session_timeouts)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"

@@ -135,6 +135,28 @@
       if (response.status >= 500 || response.status === 429 || response.status === 408) {
         return backoff(entry, String(response.status)).then(function () { return "retry"; });
       }
+      if (response.status === 401) {
+        // Signed out meanwhile: kept until the shopper signs in again on this phone.
+        return backoff(entry, "signed-out").then(function () { return "retry"; });
+      }
+      if (response.status === 400) {
+        return response.clone().json().then(function (body) {
+          if (body && body.error && body.error.code === "csrf") {
+            entry.csrfStale = true;  // a page of the new session will give it a fresh token
+            return backoff(entry, "csrf").then(function () { return "retry"; });
+          }
+          return null;
+        }, function () { return null; }).then(function (handled) {
+          return handled || errorText(response).then(function (text) {
+            entry.rejected = text;
+            entry.rejectedStatus = response.status;
+            return store.putOutbox(entry).then(function () {
+              announce({ visit: entry.visit, state: "rejected", reason: text });
+              return "rejected";
+            });
+          });
+        });
+      }
       return errorText(response).then(function (text) {
         entry.rejected = text;
         entry.rejectedStatus = response.status;
@@ -171,6 +193,19 @@
     return sending;
   }
 
+  function refreshTokens(csrf) {
+    // A new session (signed in again) has a new CSRF token: give it to the work still waiting.
+    return store.allOutbox().then(function (entries) {
+      return entries.reduce(function (chain, entry) {
+        if (entry.csrf === csrf) return chain;
+        entry.csrf = csrf;
+        entry.nextTry = 0;
+        delete entry.csrfStale;
+        return chain.then(function () { return store.putOutbox(entry); });
+      }, Promise.resolve());
+    });
+  }
+
   global.AuditStore = store;
-  global.AuditOutbox = { send: sendOutbox, announce: announce };
+  global.AuditOutbox = { send: sendOutbox, announce: announce, refreshTokens: refreshTokens };
 })(self);

@@ -67,11 +67,13 @@
 
   // The network is back: the right moment to send, whatever the backoff said.
   window.addEventListener("online", function () { banner(); trySend(true); });
+  var token = document.querySelector("input[name=csrf_token]");
+  var ready = token ? window.AuditOutbox.refreshTokens(token.value) : Promise.resolve();
   window.addEventListener("offline", banner);
   if (typeof BroadcastChannel !== "undefined") new BroadcastChannel("audit-sync").onmessage = markCards;
   banner();
   markCards();
-  trySend();
+  ready.then(trySend, trySend);
   cacheVisits();
   // Also look now and then: an "online" event is not always delivered when a connection returns.
   setInterval(trySend, 5000);

@@ -71,6 +71,7 @@ def _shopper_matrix():
         ("/api/v1/visits/<visit_uuid>/submission", "POST", api + "/submission", {**api_own, "shopper": 400}),
         ("/api/v1/visits/<visit_uuid>/photos", "POST", api + "/photos", {**api_own, "shopper": 422}),
         ("/admin/visits", "GET", "/admin/visits", ADMIN_ONLY),
+        ("/admin/log", "GET", "/admin/log", ADMIN_ONLY),
         # No branch named: a branch outside everyone's scope, so a missing page.
         ("/dashboard/actions", "POST", "/dashboard/actions", {"anonymous": LOGIN, "shopper": 403, "auditor": 404,
                                                               "manager": 404, "other_manager": 404}),

@@ -72,12 +72,17 @@ def test_disabling_an_account_ends_its_open_session(app, login_as, org):
 
 def test_logout_needs_post_with_csrf_and_ends_the_session(login_as):
     client = login_as("manager")
+    with client.session_transaction() as saved:
+        stolen = dict(saved)  # a copy of the cookie's content, as an attacker might keep it
     assert client.get("/logout").status_code == 405
     page = client.get("/dashboard/")
     assert client.post("/logout", data={}).status_code == 400  # no token: refused
     assert client.get("/dashboard/").status_code == 200
     assert client.post("/logout", data={"csrf_token": csrf_from(page)}).status_code == 302
     assert client.get("/dashboard/").status_code == 302
+    with client.session_transaction() as replay:
+        replay.update(stolen)
+    assert client.get("/dashboard/").status_code == 302  # the old session cookie no longer works
 
 
 def test_login_issues_a_new_session_cookie(client, org):
@@ -134,3 +139,24 @@ def test_session_cookie_flags_in_production(app_config, tmp_path):
     cookie = response.headers["Set-Cookie"]
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert re.search(r"audit_session=", cookie)
+
+
+def test_an_idle_session_ends_and_so_does_an_old_one(app, login_as, org):
+    client = login_as("manager")
+    assert client.get("/dashboard/").status_code == 200
+    with client.session_transaction() as session:
+        session["seen_at"] -= app.config["SESSION_IDLE_MINUTES"] * 60 + 5
+    assert client.get("/dashboard/").status_code == 302  # idle too long: signed out
+    client = login_as("manager")
+    with client.session_transaction() as session:
+        session["signed_in_at"] -= int(app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()) + 5
+    assert client.get("/dashboard/").status_code == 302  # signed in too long ago
+    assert client.get("/dashboard/").status_code == 302  # and the session is gone on the server side too
+
+
+def test_the_api_names_a_stale_csrf_token_so_the_phone_can_retry(app, login_as, org):
+    client = login_as("shopper")
+    response = client.post("/api/v1/visits/00000000-0000-0000-0000-000000000000/submission", json={"answers": {}},
+                           headers={"X-CSRFToken": "stale"})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "csrf"

@@ -122,6 +122,7 @@ def test_old_schema_is_upgraded_in_place_keeping_its_rows(db, org):
     db.execute_sql("DROP TABLE visit_score")
     db.execute_sql("DROP TABLE visit_event")
     db.execute_sql("DROP TABLE job")
+    db.execute_sql("DROP TABLE audit_entry")
     db.execute_sql("UPDATE schema_version SET version = 1")
     assert migrate_database() == (1, LATEST)
     manager = User.get(User.email == "manager@example.com")

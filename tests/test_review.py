@@ -152,3 +152,13 @@ def test_only_a_submitted_visit_can_be_approved(app, login_as, submitted):
     again = auditor.post(f"/review/{submitted}/approve", data={
         "csrf_token": csrf_from(auditor.get(f"/review/{submitted}"))}, follow_redirects=True)
     assert "Only a visit waiting for review can be approved" in again.get_data(as_text=True)
+
+
+def test_the_audit_log_names_who_reviewed_and_corrected(app, login_as, submitted):
+    auditor = login_as("auditor")
+    _post(auditor, f"/review/{submitted}/answers/greeted", f"/review/{submitted}",
+          {"value": "no", "reason": "Nobody at the door."})
+    _post(auditor, f"/review/{submitted}/approve", f"/review/{submitted}")
+    page = auditor.get("/admin/log").get_data(as_text=True)
+    assert "answer.corrected" in page and "Nobody at the door." in page
+    assert "visit.approved" in page and "Anna Auditor" in page

@@ -6,8 +6,8 @@ from ..forms import BranchForm, BrandForm, BulkVisitForm, RegionForm, UserForm, 
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
-from ..models import Brand, Branch, Checklist, ChecklistVersion, Region, Role, User, Visit
-from .. import operations
+from ..models import AuditEntry, Brand, Branch, Checklist, ChecklistVersion, Region, Role, User, Visit
+from .. import auditlog, operations
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -62,7 +62,8 @@ def brand(brand_id=None):
             except ImageRejected as problem:
                 form.logo.errors.append(str(problem))
         if not form.logo.errors:
-            operations.save_brand(brand, form, logo_name)
+            saved = operations.save_brand(brand, form, logo_name)
+            auditlog.record("brand.saved", saved.name, new=brand is None)
             flash(_("Brand saved."), "success")
             return redirect(url_for("admin.brands"))
     return render_template("admin/brand_form.html", form=form, brand=brand)
@@ -81,7 +82,8 @@ def region(region_id=None):
     if region and not form.is_submitted():
         form.brand.data = region.brand_id
     if form.validate_on_submit():
-        operations.save_region(region, form)
+        saved = operations.save_region(region, form)
+        auditlog.record("region.saved", saved.name, new=region is None)
         flash(_("Region saved."), "success")
         return redirect(url_for("admin.regions"))
     return render_template("admin/region_form.html", form=form, region=region)
@@ -100,7 +102,8 @@ def branch(branch_id=None):
     if branch and not form.is_submitted():
         form.region.data = branch.region_id
     if form.validate_on_submit():
-        operations.save_branch(branch, form)
+        saved = operations.save_branch(branch, form)
+        auditlog.record("branch.saved", saved.code, new=branch is None)
         flash(_("Branch saved."), "success")
         return redirect(url_for("admin.branches"))
     return render_template("admin/branch_form.html", form=form, branch=branch)
@@ -121,7 +124,9 @@ def user(user_id=None):
         form.language.data = user.language or ""
         form.password.data = ""
     if form.validate_on_submit():
-        operations.save_user(user, form)
+        saved = operations.save_user(user, form)
+        auditlog.record("user.saved", saved.email, new=user is None, role=saved.role, enabled=saved.is_enabled,
+                        password_changed=bool(form.password.data))
         flash(_("Account saved."), "success")
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, account=user)
@@ -144,7 +149,7 @@ def assign():
     form = VisitForm()
     if form.validate_on_submit():
         try:
-            operations.assign_visit(
+            visit = operations.assign_visit(
                 Branch.get_by_id(form.branch.data), Checklist.get_by_id(form.checklist.data),
                 User.get_by_id(form.shopper.data), form.planned_from.data, form.planned_to.data,
                 form.scenario.data, current_app.config["MIN_DAYS_BETWEEN_VISITS"],
@@ -152,6 +157,7 @@ def assign():
         except operations.AssignmentRefused as refused:
             form.shopper.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
         else:
+            auditlog.record("visit.assigned", visit.uuid, branch=visit.branch.code)
             flash(_("Visit assigned."), "success")
             return redirect(url_for("admin.visits"))
     return render_template("admin/visit_form.html", form=form)
@@ -171,9 +177,16 @@ def assign_bulk():
         except operations.AssignmentRefused as refused:
             form.checklist.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
         else:
+            auditlog.record("visits.assigned", form.region.data, count=len(created))
             flash(ngettext("%(num)d visit assigned.", "%(num)d visits assigned.", len(created)), "success")
             if skipped:
                 flash(_("No chosen shopper may visit these branches yet: %(branches)s",
                         branches=", ".join(b.code for b in skipped)), "error")
             return redirect(url_for("admin.visits"))
     return render_template("admin/visit_bulk.html", form=form)
+
+
+@bp.route("/log")
+def log():
+    """Who changed what, newest first."""
+    return render_template("admin/log.html", entries=AuditEntry.latest())

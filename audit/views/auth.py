@@ -1,4 +1,5 @@
 """Signing in and out, and choosing the language."""
+import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -50,6 +51,7 @@ def login():
             session.clear()  # a fresh session at login: no fixation
             login_user(user)
             session.permanent = True
+            session["signed_in_at"] = session["seen_at"] = int(time.time())
             if language and not user.language:
                 user.language = language
                 user.save()
@@ -61,6 +63,8 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Sessions live in signed cookies; a new epoch makes every copy of this account's cookie worthless.
+    User.update(session_epoch=User.session_epoch + 1).where(User.id == current_user.id).execute()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")

@@ -2,7 +2,7 @@
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from wtforms.fields.choices import SelectChoice as Choice
 
-from .. import operations
+from .. import auditlog, operations
 from ..access import role_required
 from ..checklist import ChecklistError, dump_checklist_yaml, load_checklist_text
 from ..checklist import editing
@@ -87,6 +87,7 @@ def _apply(draft, change):
     except ChecklistError as error:
         return error.problems
     operations.save_draft(draft, content)
+    auditlog.record("checklist.edited", f"{draft.checklist.slug} v{draft.number}", endpoint=request.endpoint)
     return None
 
 
@@ -114,6 +115,7 @@ def import_file():
                 problems = error.problems
             else:
                 version, replaced = operations.import_draft(data)
+                auditlog.record("checklist.imported", f"{data['id']} v{version.number}", file=name)
                 flash(_("The file replaced the draft.") if replaced else _("The file was imported as a draft."), "success")
                 return redirect(url_for("editor.draft", slug=version.checklist.slug))
     checklists = [(c, c.latest_published(), c.draft()) for c in Checklist.ordered()]
@@ -144,7 +146,8 @@ def start_draft(slug):
     if source is None:
         abort(404)
     try:
-        operations.start_draft(checklist, source)
+        draft = operations.start_draft(checklist, source)
+        auditlog.record("checklist.draft_started", f"{slug} v{draft.number}", source=source.number)
     except operations.DraftError as error:
         flash(_say(error), "error")
     return redirect(url_for("editor.draft", slug=slug))
@@ -366,6 +369,7 @@ def publish(slug):
     except operations.DraftError as error:
         flash(_say(error), "error")
         return redirect(url_for("editor.draft", slug=slug))
+    auditlog.record("checklist.published", f"{slug} v{version.number}")
     flash(_("Version %(number)d is published.", number=version.number), "success")
     return redirect(url_for("editor.history", slug=slug))
 
@@ -376,5 +380,6 @@ def discard(slug):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     operations.discard_draft(version)
+    auditlog.record("checklist.draft_discarded", f"{slug} v{version.number}")
     flash(_("The draft was discarded."), "success")
     return redirect(url_for("editor.history", slug=slug))

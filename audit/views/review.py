@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_login import current_user
 
-from .. import review
+from .. import auditlog, review
 from ..access import role_required
 from ..answers import _form_value
 from ..forms import CorrectionForm, ReturnForm, ReviewFilterForm
@@ -86,6 +86,7 @@ def approve(visit_uuid):
         abort(400)
     try:
         review.approve(visit, current_user)
+        auditlog.record("visit.approved", visit.uuid)
     except review.ReviewRefused as refused:
         flash(REFUSALS[refused.code](), "error")
         return redirect(url_for("review.visit", visit_uuid=visit.uuid))
@@ -100,6 +101,7 @@ def return_visit(visit_uuid):
     if form.validate_on_submit():
         try:
             review.return_to_shopper(visit, current_user, form.comment.data)
+            auditlog.record("visit.returned", visit.uuid, comment=form.comment.data)
         except review.ReviewRefused as refused:
             flash(REFUSALS[refused.code](), "error")
         else:
@@ -126,6 +128,7 @@ def correct(visit_uuid, item_id):
         else:
             try:
                 review.correct_answer(visit, item_id, value, form.reason.data, current_user)
+                auditlog.record("answer.corrected", visit.uuid, item=item_id, value=value, reason=form.reason.data)
             except review.ReviewRefused as refused:
                 flash(REFUSALS[refused.code](), "error")
             else:
