@@ -296,13 +296,18 @@ class DashboardFilterForm(FlaskForm):
 
     period = SelectField(_l("Period"), coerce=int, default=182,
                          choices=lambda: [Choice(days, label) for days, label in PERIODS])
+    brand = SelectField(_l("Brand"), coerce=int, default=0)
     region = SelectField(_l("Region"), coerce=int, default=0)
+    checklist = SelectField(_l("Checklist"), coerce=int, default=0)
 
-    def __init__(self, *args, regions=(), **kwargs):
+    def __init__(self, *args, regions=(), checklists=(), **kwargs):
         super().__init__(*args, **kwargs)
+        brands = {r.brand_id: r.brand.name for r in regions}
+        self.brand.choices = [Choice(0, _("All"))] + [Choice(i, name) for i, name in sorted(brands.items(), key=lambda b: b[1])]
         self.region.choices = [Choice(0, _("All my regions"))] + [
             Choice(r.id, f"{r.brand.name} · {r.name}") for r in regions
         ]
+        self.checklist.choices = [Choice(0, _("All"))] + [Choice(c_id, label) for c_id, label in checklists]
 
 
 class ActionForm(FlaskForm):

@@ -20,8 +20,8 @@ def approved_visits(branch_ids, start, end):
     )
 
 
-def branch_scores(branch_ids, start, end):
-    """{branch id: (visits, mean score)} in the period."""
+def branch_scores(branch_ids, start, end, version_ids=None):
+    """{branch id: (visits, mean score)} in the period (optionally of some checklist versions only)."""
     query = (
         Visit.select(Visit.branch, fn.COUNT(Visit.id), fn.AVG(Visit.score))
         .where(Visit.branch.in_(list(branch_ids)) & (Visit.state == APPROVED) & (Visit.ended_at >= start)
@@ -29,14 +29,16 @@ def branch_scores(branch_ids, start, end):
         .group_by(Visit.branch)
         .tuples()
     )
+    if version_ids is not None:
+        query = query.where(Visit.checklist_version.in_(list(version_ids)))
     return {branch_id: (count, mean) for branch_id, count, mean in query}
 
 
-def ranking(branches, start, end):
+def ranking(branches, start, end, version_ids=None):
     """[(branch, visits, mean, previous mean, change)] best first; branches without visits last."""
     length = end - start
-    now = branch_scores([b.id for b in branches], start, end)
-    before = branch_scores([b.id for b in branches], start - length, start)
+    now = branch_scores([b.id for b in branches], start, end, version_ids)
+    before = branch_scores([b.id for b in branches], start - length, start, version_ids)
     rows = []
     for branch in branches:
         count, mean = now.get(branch.id, (0, None))

@@ -15,8 +15,8 @@ from audit.demo import load_demo
 from audit.media import store_logo, store_photo
 from audit.migrations import LATEST, migrate_database
 from audit.models import ALL_MODELS, Action, Brand, Branch, Evidence, User, Visit
-from tests.conftest import PG_URL, engine
-from tests.tests_support import tiny_png
+from conftest import PG_URL, engine
+from tests_support import tiny_png
 
 
 def _snapshot(models):
@@ -41,7 +41,7 @@ def _load_organisation(app):
     """Demo data plus a stored logo, a stored visit photo and an export file."""
     media_dir = app.config["MEDIA_DIR"]
     with app.app_context(), database.connection_context():
-        load_demo(months=2)
+        load_demo()
         brand = Brand.select().order_by(Brand.id).first()
         brand.logo_file = store_logo(tiny_png((120, 60)), media_dir, 2 * 1024 * 1024, 10**7)
         brand.save()

@@ -194,3 +194,19 @@ def test_region_report_ranks_branches_with_their_section_scores(app, demo):
     assert "Arrival" in text and "Premises" in text  # section columns
     assert all(name not in text for name in SHOPPER_NAMES)
     assert client.get(f"/reports/regions/{foreign}.pdf").status_code == 404
+
+
+def test_filters_by_brand_and_checklist_keep_to_the_managers_scope(app, demo):
+    from audit.models import Brand, Checklist
+
+    client = app.test_client()
+    login(client, "manager.ee@example.com", DEMO_PASSWORD)  # Estonia (bank) and Romania and Bulgaria (retail)
+    with app.app_context(), database.connection_context():
+        bank = Brand.get(Brand.name == "Baltia Bank").id
+        retail_checklist = Checklist.get(Checklist.slug == "retail-store-visit").id
+    page = client.get(f"/dashboard/?brand={bank}").get_data(as_text=True)
+    assert "TLN-01" in page and "SOF-01" not in page
+    page = client.get(f"/dashboard/?checklist={retail_checklist}").get_data(as_text=True)
+    # Bank branches are listed but have no retail visits: no score.
+    row = page[page.index("TLN-01"):page.index("TLN-01") + 600]
+    assert ">0<" in row.replace(" ", "")

@@ -8,9 +8,13 @@ from .. import stats
 from ..access import branch_or_404, role_required, visible_branches
 from ..forms import ActionForm, DashboardFilterForm
 from ..i18n import gettext as _
-from ..models import Action, ActionStatus, Branch, Region, Role, utcnow
+from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+def _checklists():
+    return [(c.id, c.slug) for c in Checklist.ordered()]
 
 
 def _regions_of(user):
@@ -23,16 +27,20 @@ def _regions_of(user):
 @role_required(Role.MANAGER, Role.AUDITOR)
 def index():
     regions = _regions_of(current_user)
-    form = DashboardFilterForm(request.args, regions=regions)
+    form = DashboardFilterForm(request.args, regions=regions, checklists=_checklists())
     period = form.period.data if form.period.data in (30, 91, 182, 365) else 182
     end = utcnow()
     start = end - timedelta(days=period)
-    region_ids = [r.id for r in regions]
+    region_ids = [r.id for r in regions if not form.brand.data or r.brand_id == form.brand.data]
     if form.region.data and form.region.data in region_ids:
         region_ids = [form.region.data]
     branches = list(visible_branches(current_user).where(Branch.region.in_(region_ids)))
     branch_ids = [b.id for b in branches]
     scope = {"branches": branch_ids}
+    version_ids = None
+    if form.checklist.data:
+        version_ids = [v.id for v in ChecklistVersion.select().where(ChecklistVersion.checklist == form.checklist.data)]
+        scope["checklist_version_ids"] = version_ids
     brand_ids = {r.brand_id for r in regions if r.id in region_ids}
     compare = {"region": {"regions": region_ids}}
     if len(brand_ids) == 1:
@@ -48,7 +56,7 @@ def index():
     today = date.today()
     return render_template(
         "dashboard/index.html", form=form, start=start, end=end, period=period,
-        ranking=stats.ranking(branches, start, end) if branches else [],
+        ranking=stats.ranking(branches, start, end, version_ids) if branches else [],
         overall=stats.overall_mean(scope, start, end) if branches else None,
         parts=parts, compare=list(compare), texts=texts,
         failed=stats.failed_most_often(scope, start, end) if branches else [],
