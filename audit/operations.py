@@ -352,7 +352,11 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
         return existing, False
     if not Visit.get_by_id(visit.id).is_open_for_shopper:
         raise SubmissionRefused(409, "not_open")  # a sent visit's evidence is what the reviewer saw
-    stored = store_photo(data, media_dir, max_bytes, max_pixels)
+    try:
+        stored = store_photo(data, media_dir, max_bytes, max_pixels)
+    except OSError as error:
+        # A full disk or an unwritable MEDIA_DIR: the phone keeps the photo and sends it again later.
+        raise SubmissionRefused(503, "storage_unavailable") from error
     try:
         with database.atomic():
             evidence = Evidence.create(

@@ -273,3 +273,4 @@ def test_logos_share_the_checks_and_still_become_png(media_dir):
         assert stored.format == "PNG" and not stored.getexif()
     with pytest.raises(ImageRejected, match=TOO_MANY_PIXELS):
         store_logo(_png_header(50_000, 50_000), media_dir, MAX_BYTES, MAX_PIXELS)
+

@@ -61,6 +61,8 @@ def brand(brand_id=None):
                 )
             except ImageRejected as problem:
                 form.logo.errors.append(str(problem))
+            except OSError:
+                form.logo.errors.append(_("The logo cannot be stored right now. Please try again later."))
         if not form.logo.errors:
             saved = operations.save_brand(brand, form, logo_name)
             auditlog.record("brand.saved", saved.name, new=brand is None)

@@ -78,6 +78,24 @@ def _string_map(value, field, fields, of_lists=False):
     return value
 
 
+def _storable(value):
+    """True unless some text in value is no valid UTF-8 (a lone surrogate) or holds a NUL, which
+    PostgreSQL text cannot keep; checked before hashing or storing, which would fail with a 500."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(entry) for key, entry in value.items())
+    if isinstance(value, list):
+        return all(_storable(entry) for entry in value)
+    return True
+
+
 def _timestamp(value, field, fields):
     if value is None:
         return None
@@ -111,7 +129,10 @@ def submit(visit_uuid):
     visit = own_visit_or_404(visit_uuid)
     if (request.content_length or 0) > MAX_JSON_BYTES:
         return problem(413, "too_large", _("The submission is too large."))
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the JSON parser's stack; silent=True catches only ValueError
+        body = None
     if not isinstance(body, dict):
         return problem(400, "not_json", _("Send the submission as a JSON object."))
     fields = {}
@@ -124,6 +145,10 @@ def submit(visit_uuid):
     started_at = _timestamp(body.get("started_at"), "started_at", fields)
     ended_at = _timestamp(body.get("ended_at"), "ended_at", fields)
     location = _location(body.get("location"), fields)
+    for field, value in (("answers", answers), ("comments", comments), ("photos", photos)):
+        for key, entry in value.items():
+            if not (_storable(key) and _storable(entry)):
+                fields[f"{field}.{key}"] = _("Must be text without NUL characters or broken Unicode.")
     if fields:
         return problem(422, "invalid", _("Some fields cannot be used."), fields)
     try:
@@ -147,7 +172,7 @@ def upload_photo(visit_uuid):
     client_id = (request.form.get("client_id") or "").strip()
     item_id = (request.form.get("item_id") or "").strip()
     upload = request.files.get("file")
-    if not (0 < len(client_id) <= 64):
+    if not (0 < len(client_id) <= 64) or "\x00" in client_id:  # PostgreSQL cannot compare text with NUL
         fields["client_id"] = _("Give the photo's id (at most 64 characters).")
     if item_id not in {i["id"] for s in visit.checklist_version.content["sections"] for i in s["items"]}:
         fields["item_id"] = _("This question is not in the checklist.")
@@ -166,6 +191,9 @@ def upload_photo(visit_uuid):
     except operations.SubmissionRefused as refused:
         if refused.code == "not_open":
             return problem(409, "already_submitted", _("This visit was already sent."))
+        if refused.code == "storage_unavailable":
+            return problem(503, "storage_unavailable", _(
+                "The server cannot store photos right now. The photo stays on this phone and is sent again later."))
         message = _("A photo with this id belongs to another visit.")
         return problem(409, "photo_elsewhere", message, {"client_id": message})
     return jsonify({"status": "received" if created else "already_received", "client_id": evidence.client_id}), (

@@ -93,8 +93,10 @@ def _store_form_photos(visit, photos):
             except ImageRejected as rejected:
                 errors[item_id] = str(rejected)
                 continue
-            except operations.SubmissionRefused:
-                continue  # sent meanwhile: the submit below reports it
+            except operations.SubmissionRefused as refused:
+                if refused.code == "storage_unavailable":
+                    errors[item_id] = _("The server cannot store photos right now. Please try again later.")
+                continue  # otherwise sent meanwhile: the submit below reports it
             photos.setdefault(item_id, []).append(evidence.client_id)
     return errors
 
