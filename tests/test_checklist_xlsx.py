@@ -293,3 +293,30 @@ def test_imported_checklist_is_still_a_valid_checklist(checklist, exported):
     assert report.problems == []
     assert load_checklist_data(result) == result
     assert result["title"]["hu"] == "Szöveg 2"
+
+
+def test_mutated_spreadsheets_never_raise_and_never_change_more_than_texts():
+    """Hostile input: random byte flips and cuts of a real export give a report, never an exception."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from audit.checklist import load_checklist_file
+    from audit.checklist.xlsx import export_texts_xlsx, import_texts_xlsx
+
+    checklist = load_checklist_file(Path(__file__).resolve().parent.parent / "checklists" / "retail-store-visit.yaml")
+    original = export_texts_xlsx(checklist)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), max_size=8),
+           st.integers(0, len(original)))
+    def check(flips, cut):
+        data = bytearray(original[:cut] if cut > 100 else original)
+        for position, value in flips:
+            if position < len(data):
+                data[position] = value
+        result, report = import_texts_xlsx(checklist, bytes(data))
+        ids = lambda c: [(s["id"], [i["id"] for i in s["items"]]) for s in c["sections"]]  # noqa: E731
+        assert ids(result) == ids(checklist)
+        assert report.problems or report.changed >= 0
+
+    check()
