@@ -125,7 +125,20 @@ def _session_timeouts():
     return None
 
 
+def _refuse_nameless_form_parts():
+    # A multipart part without a usable name arrives with the key None, which Flask-WTF's CSRF check
+    # cannot read (it would raise): such a request is malformed, so it gets a plain 400 first.
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype == "multipart/form-data":
+        keys = list(request.form.keys()) + list(request.files.keys())
+        if any(not isinstance(key, str) or "\r" in key or "\n" in key for key in keys):
+            from flask import abort
+
+            abort(400)
+    return None
+
+
 def init_app(app):
+    app.before_request(_refuse_nameless_form_parts)  # before the CSRF check, which csrf.init_app adds
     login_manager.init_app(app)
     app.before_request(_session_timeouts)
     login_manager.login_view = "auth.login"

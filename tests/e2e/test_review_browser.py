@@ -80,8 +80,8 @@ def test_return_resend_approve_and_the_manager_sees_it(app, browser, live_server
     expect(page.get_by_text("The visit is approved.")).to_be_visible()
     screenshot(page, "review-queue")
 
-    manager = laptop.new_page()
-    manager.context.clear_cookies()
+    office = browser.new_context(viewport={"width": 1280, "height": 900})  # the manager's own browser
+    manager = office.new_page()
     _sign_in(manager, live_server, "manager@example.com")
     expect(manager.get_by_role("rowheader", name=re.compile("BUD-01"))).to_be_visible()
     row = manager.get_by_role("row", name=re.compile("BUD-01"))
@@ -90,3 +90,4 @@ def test_return_resend_approve_and_the_manager_sees_it(app, browser, live_server
     screenshot(manager, "dashboard-manager")
     laptop.close()
     phone.close()
+    office.close()
