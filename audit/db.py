@@ -1,7 +1,7 @@
 """The database: one proxy for every model, bound to SQLite or PostgreSQL at app creation."""
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import parse as parse_url
 
 database = DatabaseProxy()
@@ -42,5 +42,10 @@ def init_app(app):
 
     @app.teardown_request
     def _close(exc):
-        if not database.is_closed():
+        if database.is_closed():
+            return
+        try:
             database.close()
+        except (OperationalError, InterfaceError):
+            # The server dropped the connection (a restart): there is nothing left to close.
+            database.obj._state.reset()

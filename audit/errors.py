@@ -1,6 +1,8 @@
 """Error pages: a translated sentence, never a bare traceback."""
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from peewee import InterfaceError, OperationalError
 
 from .i18n import gettext as _
 
@@ -25,6 +27,24 @@ def _render(code, message=None, api_code=None):
 def init_app(app):
     for code in MESSAGES:
         app.register_error_handler(code, lambda e, code=code: _render(code))
+
+    # The database went away for a moment (a restart, a dropped connection, a long lock): nothing was
+    # half-stored, since every change is one transaction. Say so; the phone's outbox retries a 503.
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(e):
+        app.logger.warning("database unavailable: %s", e)
+        english = "The service is busy for a moment. Nothing was lost; please try again."
+        try:
+            # Choosing the language may itself need the database that is away.
+            message = _("The service is busy for a moment. Nothing was lost; please try again.")
+        except Exception:  # noqa: BLE001 - any failure here falls back to English, never to a 500
+            message = english
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"code": "unavailable", "message": message}}), 503
+        # No page template: the base page reads the signed-in user from the database that is away.
+        body = f"<!doctype html><meta charset=utf-8><title>503</title><p>{escape(message)}</p>"
+        return body, 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": "5"}
 
     @app.errorhandler(CSRFError)
     def _csrf(e):

@@ -6,6 +6,8 @@ Run with -s to see the figures: .venv/bin/python -m pytest -q -p no:logging -s t
 import os
 import queue
 import random
+import shlex
+import subprocess
 import threading
 import time
 import uuid
@@ -97,7 +99,7 @@ def test_submissions_survive_sigkill_of_the_server(app, app_config, tmp_path, re
     tally, stop, work = Tally(), threading.Event(), queue.Queue()
     for visit_id in uuids:
         work.put(visit_id)
-    finished, failures, kills = [], [], 0
+    finished, failures, kills, database_restarts = [], [], 0, 0
     deadline = time.monotonic() + LOAD_SECONDS
 
     def phone():
@@ -129,6 +131,11 @@ def test_submissions_survive_sigkill_of_the_server(app, app_config, tmp_path, re
             kills += 1
             time.sleep(rng.uniform(0, 0.5))  # down for a moment: clients meet refused connections
             server.start()
+            if engine() == "postgresql" and kills == 2:
+                # Also drop every database connection under the running app: restart PostgreSQL.
+                subprocess.run(shlex.split(os.environ["AUDIT_TEST_PG_RESTART"]), check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                database_restarts += 1
         for thread in phones:
             thread.join(max(0.0, deadline - time.monotonic()) + 5)
     finally:
@@ -141,7 +148,8 @@ def test_submissions_survive_sigkill_of_the_server(app, app_config, tmp_path, re
         stored = _stored_figures(uuids, answers)
     log = (tmp_path / "gunicorn.log").read_text()
     figures = {
-        "engine": engine(), "seed": seed, "kills": kills, "submissions": stored["submitted"],
+        "engine": engine(), "seed": seed, "kills": kills, "database_restarts": database_restarts,
+        "submissions": stored["submitted"],
         "attempts": tally["attempts"], "received_201": tally["status_201"], "already_200": tally["status_200"],
         "connection_errors": tally["connection_errors"], "reauth": tally["reauth_400"] + tally["reauth_401"],
         "http_500": tally["http_500"], "database_locked": tally["database_locked"],
@@ -153,7 +161,8 @@ def test_submissions_survive_sigkill_of_the_server(app, app_config, tmp_path, re
     for key, value in figures.items():
         record_property(f"faults_{key}", value)
     print(
-        f"\nfaults[{figures['engine']}, seed {seed}]: {kills} kills, {stored['submitted']} submissions, "
+        f"\nfaults[{figures['engine']}, seed {seed}]: {kills} kills, {database_restarts} database restarts, "
+        f"{stored['submitted']} submissions, "
         f"{figures['attempts']} attempts ({figures['received_201']}x201, {figures['already_200']}x200), "
         f"{figures['connection_errors']} connection errors, {figures['reauth']} re-auths, "
         f"{figures['duplicates']} duplicates, {figures['lost']} lost, {figures['half_written']} half-written, "
@@ -165,6 +174,7 @@ def test_submissions_survive_sigkill_of_the_server(app, app_config, tmp_path, re
     context = f"figures={figures} problems={tally.problems[:5]} failures={failures[:5]}"
     assert not failures, context
     assert kills == KILLS, context
+    assert database_restarts == (1 if engine() == "postgresql" else 0), context
     assert len(finished) == VISITS and all(status in (200, 201) for _, status in finished), context
     assert not tally.problems, context
     assert tally["http_500"] == 0 and tally["database_locked"] == 0, context
