@@ -17,26 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from flask import Flask, jsonify, request  # noqa: E402
 
 from audit.db import database  # noqa: E402
+from audit.demo import best_answers  # noqa: E402
 from audit.models import Branch, User, Visit  # noqa: E402
 from bench._setup import demo_app, signed_in  # noqa: E402
 
-
-def best_answers(content):
-    answers = {}
-    for section in content["sections"]:
-        for item in section["items"]:
-            kind = item["type"]
-            if kind == "yesno":
-                answers[item["id"]] = "yes"
-            elif kind == "scale":
-                answers[item["id"]] = item["max"]
-            elif kind == "choice":
-                answers[item["id"]] = max(item["options"], key=lambda o: o["points"])["id"]
-            elif kind in ("timer", "number"):
-                answers[item["id"]] = 0
-            elif kind == "text":
-                answers[item["id"]] = "Calm and helpful."
-    return answers
 
 
 def make_visits(app, count):

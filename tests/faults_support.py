@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import requests
 
+from audit.demo import best_answers
 from audit.models import Branch, User, Visit
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -20,24 +21,6 @@ SHOPPER = "shopper1@example.com"
 DEMO_PASSWORD = "demo-password"
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
-
-def best_answers(content):
-    """The answer that earns most for every item a shopper answers (photo items have none)."""
-    answers = {}
-    for section in content["sections"]:
-        for item in section["items"]:
-            kind = item["type"]
-            if kind == "yesno":
-                answers[item["id"]] = "yes"
-            elif kind == "scale":
-                answers[item["id"]] = item["max"]
-            elif kind == "choice":
-                answers[item["id"]] = max(item["options"], key=lambda o: o["points"])["id"]
-            elif kind in ("timer", "number"):
-                answers[item["id"]] = 0
-            elif kind == "text":
-                answers[item["id"]] = "Calm and helpful."
-    return answers
 
 
 def make_visits(count, email=SHOPPER):

@@ -5,26 +5,12 @@ import pytest
 
 from audit import ROOT
 from audit.db import database
+from audit.demo import best_answers
 from audit.models import Answer, Evidence, Visit, VisitEvent, VisitScore, VisitState, utcnow
 from audit.operations import add_photo, publish_checklist_file, submit_visit
 from conftest import csrf_from
 from tests_support import tiny_png
 
-
-def _best(content):
-    answers = {}
-    for section in content["sections"]:
-        for item in section["items"]:
-            kind = item["type"]
-            if kind == "yesno":
-                answers[item["id"]] = "yes"
-            elif kind == "scale":
-                answers[item["id"]] = item["max"]
-            elif kind == "choice":
-                answers[item["id"]] = max(item["options"], key=lambda o: o["points"])["id"]
-            elif kind in ("timer", "number"):
-                answers[item["id"]] = 0
-    return answers
 
 
 @pytest.fixture
@@ -34,7 +20,7 @@ def submitted(app, org):
         visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
                              planned_from=date.today(), planned_to=date.today())
         start = utcnow() - timedelta(minutes=25)
-        submit_visit(visit, _best(version.content), {}, {}, started_at=start, ended_at=utcnow())
+        submit_visit(visit, best_answers(version.content), {}, {}, started_at=start, ended_at=utcnow())
     return str(visit.uuid)
 
 
@@ -90,7 +76,7 @@ def test_return_needs_a_comment_and_the_shopper_sees_it_and_sends_again(app, log
     assert 'value="yes" checked' in fill  # the sent answers come back to be edited
     with app.app_context(), database.connection_context():
         visit = Visit.get(Visit.uuid == submitted)
-        answers = _best(visit.checklist_version.content)
+        answers = best_answers(visit.checklist_version.content)
         answers["till_wait"] = 400
         assert submit_visit(visit, answers, {}, {}) == "received"
         assert Visit.get_by_id(visit.id).state == VisitState.SUBMITTED.value
@@ -137,7 +123,7 @@ def test_integrity_warnings_short_visit_far_check_in_and_a_reused_photo(app, log
             add_photo(visit, f"p-{visit.id}", "shop_front", tiny_png(), app.config["MEDIA_DIR"], 2**20, 10**6)
             visits.append(visit)
         now = utcnow()
-        submit_visit(visits[0], _best(version.content), {}, {"shop_front": [f"p-{visits[0].id}"]},
+        submit_visit(visits[0], best_answers(version.content), {}, {"shop_front": [f"p-{visits[0].id}"]},
                      started_at=now - timedelta(minutes=2), ended_at=now, location=(47.52, 19.05))
         assert Evidence.select().count() == 2
     page = login_as("auditor").get(f"/review/{visits[0].uuid}").get_data(as_text=True)

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from audit import ROOT
 from audit.db import database
+from audit.demo import best_answers
 from audit.models import Visit, VisitState, utcnow
 from audit.operations import publish_checklist_file, submit_visit
 from conftest import PASSWORD
@@ -16,21 +17,6 @@ from tests.e2e.conftest import PHONE, screenshot
 pytestmark = pytest.mark.browser
 
 
-def _best(content):
-    answers = {}
-    for section in content["sections"]:
-        for item in section["items"]:
-            kind = item["type"]
-            if kind == "yesno":
-                answers[item["id"]] = "yes"
-            elif kind == "scale":
-                answers[item["id"]] = item["max"]
-            elif kind == "choice":
-                answers[item["id"]] = max(item["options"], key=lambda o: o["points"])["id"]
-            elif kind in ("timer", "number"):
-                answers[item["id"]] = 0
-    return answers
-
 
 @pytest.fixture
 def submitted(app, org):
@@ -38,7 +24,7 @@ def submitted(app, org):
         version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
         visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
                              planned_from=date.today(), planned_to=date.today() + timedelta(days=3))
-        submit_visit(visit, _best(version.content), {}, {}, started_at=utcnow() - timedelta(minutes=20),
+        submit_visit(visit, best_answers(version.content), {}, {}, started_at=utcnow() - timedelta(minutes=20),
                      ended_at=utcnow())
     return str(visit.uuid)
 
