@@ -2,7 +2,7 @@
 import glob
 import os
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import current_app
 

@@ -9,7 +9,7 @@ import zipfile
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 
 from .db import database
-from .models import Branch, Job, utcnow
+from .models import Branch, Job
 
 _huey = {"instance": None, "app": None, "region_zip": None}
 

@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from audit.db import database
 from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
-from audit.models import Action, Branch, Visit, VisitScore, VisitState
+from audit.models import Action, Branch, Visit, VisitScore
 from conftest import csrf_from, login
 
 

@@ -1,6 +1,5 @@
 """The checklist form without JavaScript: a plain POST saves or sends the visit, marks what is missing next
 to its question, and never loses what the shopper typed."""
-import functools
 import html
 import io
 import os
@@ -11,13 +10,12 @@ from html.parser import HTMLParser
 import pytest
 from PIL import Image
 
-from audit import ROOT
-from audit.checklist import content_hash, load_checklist_file
 from audit.db import database
 from audit.i18n import localized
 from audit.models import Answer, Evidence, Visit
 from audit.operations import publish_checklist
 from conftest import csrf_from
+from tests_support import retail_checklist
 
 SCORING = ("yesno", "scale", "choice", "timer", "number")
 REQUIRED = "Answer this question (or choose “not applicable” where offered)."
@@ -25,12 +23,6 @@ NEEDS_COMMENT = "Say in a comment what went wrong."
 ALREADY_SENT = "This visit was already sent."
 KEPT = "Some answers need your attention; they are marked below. Nothing you entered was lost."
 
-
-@functools.cache
-def _retail_checklist():
-    """The shipped checklist, read once per test run: (content, hash)."""
-    data = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
-    return data, content_hash(data)
 
 
 def _items(content):
@@ -70,12 +62,12 @@ def _jpeg(colour=(30, 90, 200)):
 
 @pytest.fixture
 def content():
-    return _retail_checklist()[0]
+    return retail_checklist()[0]
 
 
 def _new_visit(app, org, shopper="shopper"):
     with app.app_context(), database.connection_context():
-        version, _created = publish_checklist(*_retail_checklist())
+        version, _created = publish_checklist(*retail_checklist())
         visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"][shopper],
                              planned_from=date.today(), planned_to=date.today() + timedelta(days=5),
                              scenario="Ask for a mid-range phone for your mother.")

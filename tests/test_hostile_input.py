@@ -16,12 +16,11 @@ from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 from PIL import Image
 
-from audit import ROOT
-from audit.checklist import content_hash, load_checklist_file
 from audit.db import database
 from audit.models import Answer, Evidence, Visit
 from audit.operations import publish_checklist
 from conftest import csrf_from
+from tests_support import retail_checklist
 
 API = "/api/v1/visits"
 SUBMISSION_FIELDS = ("answers", "comments", "photos", "started_at", "ended_at", "location")
@@ -29,11 +28,6 @@ SUBMISSION_FIELDS = ("answers", "comments", "photos", "started_at", "ended_at", 
 # leaves the database as it found it, or the test makes a fresh visit before the next one.
 HOSTILE = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 
-
-@functools.cache
-def _retail_checklist():
-    data = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
-    return data, content_hash(data)
 
 
 def _items(content):
@@ -58,7 +52,7 @@ def _valid_body(content):
 
 def _new_visit(app, org):
     with app.app_context(), database.connection_context():
-        version, _created = publish_checklist(*_retail_checklist())
+        version, _created = publish_checklist(*retail_checklist())
         visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
                              planned_from=date.today(), planned_to=date.today() + timedelta(days=5),
                              state="assigned")
@@ -235,10 +229,10 @@ def test_random_submissions_never_fail_and_store_nothing_when_refused(app, org, 
 
 def test_mutated_valid_submissions_never_fail_and_store_nothing_when_refused(app, org, shopper):
     submissions = Submissions(app, org, shopper)
-    assert submissions.send(_valid_body(_retail_checklist()[0])).status_code == 201  # the unmutated one is fine
+    assert submissions.send(_valid_body(retail_checklist()[0])).status_code == 201  # the unmutated one is fine
 
     @HOSTILE
-    @given(body=mutated_bodies(_retail_checklist()[0]))
+    @given(body=mutated_bodies(retail_checklist()[0]))
     def check(body):
         submissions.send(body)
 

@@ -1,6 +1,5 @@
 """The sync API the shopper's phone talks to: a visit arrives exactly once, whatever is resent or raced,
 and every refusal names the field that was wrong and stores nothing."""
-import functools
 import io
 import json
 import os
@@ -10,13 +9,12 @@ from datetime import date, datetime, timedelta
 import pytest
 from PIL import Image
 
-from audit import ROOT
-from audit.checklist import content_hash, load_checklist_file
 from audit.db import database
 from audit.models import Answer, Evidence, Visit
 from audit.operations import distance_m, publish_checklist
 from audit.scoring import display_percent, score
 from conftest import csrf_from
+from tests_support import retail_checklist
 
 API = "/api/v1/visits"
 ALREADY_SENT = ("This visit was already sent with different answers; it can be changed only if the reviewer "
@@ -24,12 +22,6 @@ ALREADY_SENT = ("This visit was already sent with different answers; it can be c
 REQUIRED = "Answer this question (or choose “not applicable” where offered)."
 THREADS = 8
 
-
-@functools.cache
-def _retail_checklist():
-    """The shipped checklist, read once per test run: (content, hash)."""
-    data = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
-    return data, content_hash(data)
 
 
 def _items(content):
@@ -52,12 +44,12 @@ def complete_answers(content):
 
 @pytest.fixture
 def content():
-    return _retail_checklist()[0]
+    return retail_checklist()[0]
 
 
 def _new_visit(app, org, shopper="shopper", state="assigned", branch=0):
     with app.app_context(), database.connection_context():
-        version, _created = publish_checklist(*_retail_checklist())
+        version, _created = publish_checklist(*retail_checklist())
         visit = Visit.create(branch=org["branches"][branch], checklist_version=version,
                              shopper=org["users"][shopper], planned_from=date.today(),
                              planned_to=date.today() + timedelta(days=5), state=state,

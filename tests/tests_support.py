@@ -1,7 +1,11 @@
 """Small helpers shared by tests (not fixtures)."""
+import functools
 import io
 
 from PIL import Image
+
+from audit import ROOT
+from audit.checklist import content_hash, load_checklist_file
 
 
 def tiny_png(size=(40, 20), colour="#1f4e79"):
@@ -34,3 +38,10 @@ sections:
         thresholds: [{max: 60, points: 1}, {max: 180, points: 0.5}]
         text: {en: Wait, ru: Ожидание}
 """
+
+
+@functools.cache
+def retail_checklist():
+    """The shipped retail checklist, read once per test run: (content, hash)."""
+    data = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+    return data, content_hash(data)

@@ -8,7 +8,7 @@ from ..answers import _form_value
 from ..forms import CorrectionForm, ReturnForm, ReviewFilterForm
 from ..i18n import current_language
 from ..i18n import gettext as _
-from ..models import Branch, Checklist, ChecklistVersion, Evidence, Region, Role, Visit, VisitEvent, VisitState
+from ..models import Branch, ChecklistVersion, Evidence, Region, Role, Visit, VisitEvent, VisitState
 from ..scoring import find_answer_problems
 from .shopper import submission_message
 

@@ -1,6 +1,5 @@
 """The shopper's hardest promise, in Chromium at phone size: fill a whole visit offline, reload, close
 and reopen, go online, and the server holds exactly one visit with every answer and photo."""
-import io
 import random
 import re
 from datetime import date, timedelta
