@@ -40,7 +40,8 @@ ROLE_LABELS = {
 
 def select_locale():
     """The user's choice, else the browser's, else the brand default, else English."""
-    if current_user and current_user.is_authenticated and current_user.language in LANGUAGES:
+    # current_user only when signed in: loading it for a visitor makes Flask-Login rewrite the cookie.
+    if "_user_id" in session and current_user.is_authenticated and current_user.language in LANGUAGES:
         return current_user.language
     chosen = session.get("language")
     if chosen in LANGUAGES:

@@ -109,6 +109,11 @@ def _session_timeouts():
     """End a session idle too long, or older than its absolute lifetime (OWASP ASVS 3.3)."""
     from flask_login import current_user, logout_user
 
+    # Only a signed-in session is looked at: touching current_user on an anonymous request (a static
+    # file, the manifest) makes Flask-Login rewrite the cookie, and such a late response could
+    # overwrite the cookie of a sign-in that happened meanwhile.
+    if "_user_id" not in session or request.endpoint in ("static", "pwa.service_worker", "pwa.manifest"):
+        return None
     if not current_user.is_authenticated:
         return None
     now = int(time.time())
