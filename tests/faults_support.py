@@ -203,6 +203,28 @@ class Outbox:
             self.tally.problem(what, response.status_code, response.text)
             time.sleep(self.RETRY_SLEEP)
 
+    def upload_photo(self, visit_id, item_id, photo):
+        """Upload the visit's photo (its client id is the visit's) until stored; returns the client id."""
+        client_id = f"photo-{visit_id}"
+        path = f"/api/v1/visits/{visit_id}/photos"
+        while True:
+            response = self._request("POST", path, count="photo_attempts", headers={"X-CSRFToken": self.token},
+                                     data={"client_id": client_id, "item_id": item_id},
+                                     files={"file": ("shopfront.jpg", photo, "image/jpeg")})
+            if response.status_code in (200, 201):
+                self.tally.add(f"photo_{response.status_code}")
+                return client_id
+            code = None
+            if response.headers.get("Content-Type", "").startswith("application/json"):
+                code = (response.json().get("error") or {}).get("code")
+            if response.status_code == 401 or (response.status_code == 400 and code == "csrf"):
+                self.sign_in()
+                continue
+            if response.status_code < 500:
+                self.tally.problem(path, response.status_code, response.text)
+                return client_id
+            time.sleep(self.RETRY_SLEEP)
+
     def send(self, visit_id, payload):
         """Post the visit until it answers 201 (received) or 200 (already received); returns the status."""
         path = f"/api/v1/visits/{visit_id}/submission"

@@ -16,7 +16,7 @@ from peewee import fn
 
 from audit.db import database
 from audit.demo import load_demo
-from audit.models import Answer, Visit, VisitEvent, VisitScore, VisitState
+from audit.models import Answer, Evidence, Visit, VisitEvent, VisitScore, VisitState
 
 from conftest import engine
 from faults_support import Outbox, Server, Tally, free_port, make_visits
@@ -85,6 +85,22 @@ def _stored_figures(uuids, answers):
     }
 
 
+PHOTO_ITEM = "shop_front"
+
+
+def _photo():
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 480), "#3a6ea5").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+PHOTO = _photo()
+
+
 def test_submissions_survive_sigkill_of_the_server(app, app_config, tmp_path, record_property):
     started = time.monotonic()
     with app.app_context(), database.connection_context():
@@ -111,7 +127,10 @@ def test_submissions_survive_sigkill_of_the_server(app, app_config, tmp_path, re
                     visit_id = work.get_nowait()
                 except queue.Empty:
                     return
-                finished.append((visit_id, outbox.send(visit_id, payload)))  # list.append is atomic
+                # The photo first, one upload on its own (as the phone's outbox does), then the answers.
+                photo_id = outbox.upload_photo(visit_id, PHOTO_ITEM, PHOTO)
+                visit_payload = {**payload, "photos": {PHOTO_ITEM: [photo_id]}}
+                finished.append((visit_id, outbox.send(visit_id, visit_payload)))  # list.append is atomic
         except Exception as error:  # noqa: BLE001 - reported by the main thread
             failures.append(repr(error))
 
@@ -164,6 +183,7 @@ def test_submissions_survive_sigkill_of_the_server(app, app_config, tmp_path, re
         f"\nfaults[{figures['engine']}, seed {seed}]: {kills} kills, {database_restarts} database restarts, "
         f"{stored['submitted']} submissions, "
         f"{figures['attempts']} attempts ({figures['received_201']}x201, {figures['already_200']}x200), "
+        f"{tally['photo_attempts']} photo uploads, "
         f"{figures['connection_errors']} connection errors, {figures['reauth']} re-auths, "
         f"{figures['duplicates']} duplicates, {figures['lost']} lost, {figures['half_written']} half-written, "
         f"{figures['answers_total']} answers, {figures['http_500']} HTTP 500, "
@@ -183,7 +203,12 @@ def test_submissions_survive_sigkill_of_the_server(app, app_config, tmp_path, re
     assert stored["submitted"] == VISITS and stored["still_open"] == 0, f"lost {stored['lost'][:10]}; {context}"
     assert not stored["half_written"], f"half-written {stored['half_written'][:10]}; {context}"
     assert not stored["duplicates"], f"duplicated {stored['duplicates'][:10]}; {context}"
-    assert not stored["without_hash"] and stored["distinct_hashes"] == 1, context
+    assert not stored["without_hash"] and stored["distinct_hashes"] == VISITS, context  # each has its own photo
     assert stored["answers_total"] == VISITS * len(answers), context
+    with database.connection_context():
+        photos = list(Evidence.select(Evidence.visit, Evidence.file_name))
+    media = os.path.join(app_config["MEDIA_DIR"], "photos")
+    assert len(photos) == VISITS and len({p.visit_id for p in photos}) == VISITS, context  # one each, none twice
+    assert all(os.path.getsize(os.path.join(media, p.file_name)) > 0 for p in photos), context
     # Each 201 is one stored submission; more 201s than visits would mean a visit was taken twice.
     assert figures["received_201"] <= VISITS, context
