@@ -123,3 +123,26 @@ def test_report_fetcher_serves_the_apps_static_files(app):
     pdf = HTML(string=f'<img src="file://{icon}">', url_fetcher=fetcher).write_pdf()
     assert fetcher.refused == []
     assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1
+
+
+def test_a_shopper_comment_with_html_and_a_url_is_printed_as_text_and_fetches_nothing(app, demo):
+    from flask_babel import force_locale
+
+    from audit.models import Answer
+    from audit.reports.branch import TEMPLATE, branch_report_context
+    from audit.reports.render import render_pdf
+
+    hostile = '<img src="http://127.0.0.1:9/spy.png"> see https://evil.example/x.css'
+    with app.app_context(), database.connection_context():
+        branch = Branch.get_by_id(demo["branch_id"])
+        latest = (Visit.select().where((Visit.branch == branch) & (Visit.state == VisitState.APPROVED.value))
+                  .order_by(Visit.ended_at.desc()).first())
+        Answer.update(comment=hostile).where((Answer.visit == latest) & (Answer.item_id == "greeted")).execute()
+        fetcher = AppFileFetcher([app.static_folder, app.config["MEDIA_DIR"]])
+        end = utcnow()
+        start = end.replace(year=end.year - 1)
+        with force_locale("en"):
+            pdf, used = render_pdf(TEMPLATE, fetcher=fetcher, **branch_report_context(branch, "en", start, end, 365))
+    text = _pdf_text(pdf).replace("\n", " ")
+    assert '<img src="http://127.0.0.1:9/spy.png">' in text  # shown as the shopper typed it
+    assert used.refused == []  # nothing outside the app was even asked for
