@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from audit.db import database
+from audit.demo import best_answers
 from audit.i18n import localized
 from audit.models import Answer, Evidence, Visit
 from audit.operations import publish_checklist
@@ -32,15 +33,7 @@ def _items(content):
 
 def complete_form(content):
     """The best answer to every item, as the form's fields would send it."""
-    best = {
-        "yesno": lambda item: "yes",
-        "scale": lambda item: str(item["max"]),
-        "choice": lambda item: item["options"][0]["id"],
-        "timer": lambda item: "0",
-        "number": lambda item: "0",
-        "text": lambda item: "Helpful and calm; the shop was busy.",
-    }
-    return {f"answer-{item['id']}": best[item["type"]](item) for item in _items(content) if item["type"] in best}
+    return {f"answer-{item_id}": str(value) for item_id, value in best_answers(content).items()}
 
 
 def as_answers(content, form):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from audit.db import database
+from audit.demo import best_answers
 from audit.models import Answer, Evidence, Visit
 from audit.operations import publish_checklist
 from conftest import csrf_from
@@ -37,16 +38,7 @@ def _items(content):
 
 def _valid_body(content):
     """A submission the API accepts: the best answer to every item, with a time and a place."""
-    best = {
-        "yesno": lambda item: "yes",
-        "scale": lambda item: item["max"],
-        "choice": lambda item: item["options"][0]["id"],
-        "timer": lambda item: 0,
-        "number": lambda item: 0,
-        "text": lambda item: "Helpful and calm.",
-    }
-    answers = {item["id"]: best[item["type"]](item) for item in _items(content) if item["type"] in best}
-    return {"answers": answers, "comments": {}, "photos": {}, "started_at": "2026-11-25T10:30:00Z",
+    return {"answers": best_answers(content), "comments": {}, "photos": {}, "started_at": "2026-11-25T10:30:00Z",
             "ended_at": "2026-11-25T11:00:00+02:00", "location": {"lat": 47.4936, "lon": 19.0530}}
 
 

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from audit.db import database
+from audit.demo import best_answers
 from audit.models import Answer, Evidence, Visit
 from audit.operations import distance_m, publish_checklist
 from audit.scoring import display_percent, score
@@ -24,22 +25,6 @@ THREADS = 8
 
 
 
-def _items(content):
-    for section in content["sections"]:
-        yield from section["items"]
-
-
-def complete_answers(content):
-    """The best answer to every item that takes one (photo items take photos instead)."""
-    best = {
-        "yesno": lambda item: "yes",
-        "scale": lambda item: item["max"],
-        "choice": lambda item: item["options"][0]["id"],
-        "timer": lambda item: 0,
-        "number": lambda item: 0,
-        "text": lambda item: "Helpful and calm; the shop was busy.",
-    }
-    return {item["id"]: best[item["type"]](item) for item in _items(content) if item["type"] in best}
 
 
 @pytest.fixture
@@ -183,7 +168,7 @@ def test_unknown_visit_is_404_json(login_as, visit, visit_id):
 
 
 def test_valid_submission_is_received_scored_and_stored(app, org, phone, visit, content):
-    answers = {**complete_answers(content), "first_impression": 3, "needs_questions": "one_question"}
+    answers = {**best_answers(content), "first_impression": 3, "needs_questions": "one_question"}
     comments = {"first_impression": "Music too loud."}
     body = {"answers": answers, "comments": comments, "photos": {},
             "started_at": "2026-11-25T10:30:00+02:00", "ended_at": "2026-11-25T09:05:00Z",
@@ -209,7 +194,7 @@ def test_valid_submission_is_received_scored_and_stored(app, org, phone, visit, 
 
 
 def test_same_submission_sent_again_is_already_received_and_stores_nothing_new(app, phone, visit, content):
-    body = {"answers": complete_answers(content), "comments": {"greeted": "Warm hello."}}
+    body = {"answers": best_answers(content), "comments": {"greeted": "Warm hello."}}
     assert phone.submit(visit, body).status_code == 201
     first, answers, _comments, _evidence = _stored(app, visit)
 
@@ -234,7 +219,7 @@ def test_same_submission_sent_again_is_already_received_and_stores_nothing_new(a
     lambda body: {**body, "answers": {k: v for k, v in body["answers"].items() if k != "comments"}},
 ], ids=["another answer", "a comment added", "an answer left out"])
 def test_different_submission_after_sending_is_refused_and_changes_nothing(app, phone, visit, content, change):
-    body = {"answers": complete_answers(content)}
+    body = {"answers": best_answers(content)}
     assert phone.submit(visit, body).status_code == 201
     before, answers, comments, _evidence = _stored(app, visit)
 
@@ -248,7 +233,7 @@ def test_different_submission_after_sending_is_refused_and_changes_nothing(app, 
 
 
 def test_returned_visit_accepts_a_changed_submission(app, phone, visit, content):
-    first = {"answers": {**complete_answers(content), "first_impression": 2}}
+    first = {"answers": {**best_answers(content), "first_impression": 2}}
     assert phone.submit(visit, first).status_code == 201
     with app.app_context(), database.connection_context():
         Visit.update(state="returned", review_comment="Was the first impression really a 2?").where(
@@ -258,7 +243,7 @@ def test_returned_visit_accepts_a_changed_submission(app, phone, visit, content)
     assert [(v["id"], v["state"], v["review_comment"]) for v in listed] == [
         (visit, "returned", "Was the first impression really a 2?")]
 
-    second = {"answers": {**complete_answers(content), "first_impression": 4},
+    second = {"answers": {**best_answers(content), "first_impression": 4},
               "comments": {"first_impression": "Tidy, but nobody looked up."}}
     response = phone.submit(visit, second)
 
@@ -278,7 +263,7 @@ def _without(answers, *item_ids):
 def _bad(**changes):
     """A complete submission with some parts replaced (None removes the key)."""
     def build(content):
-        body = {"answers": complete_answers(content)}
+        body = {"answers": best_answers(content)}
         for key, value in changes.items():
             value = value(body["answers"]) if callable(value) else value
             if value is None:
@@ -378,7 +363,7 @@ def test_submission_that_is_not_a_json_object_is_refused(app, phone, visit, data
 
 @pytest.mark.parametrize("headers", [{}, {"X-CSRFToken": "forged"}], ids=["no token", "wrong token"])
 def test_submission_without_the_csrf_token_is_refused(app, phone, visit, content, headers):
-    response = phone.client.post(f"{API}/{visit}/submission", json={"answers": complete_answers(content)},
+    response = phone.client.post(f"{API}/{visit}/submission", json={"answers": best_answers(content)},
                                  headers=headers)
 
     assert response.status_code == 400
@@ -390,7 +375,7 @@ def test_submission_without_the_csrf_token_is_refused(app, phone, visit, content
 def test_another_shoppers_visit_cannot_be_sent(app, org, login_as, visit, content):
     other = Phone(login_as("other_shopper"), _new_visit(app, org, shopper="other_shopper"))
 
-    response = other.submit(visit, {"answers": complete_answers(content)})
+    response = other.submit(visit, {"answers": best_answers(content)})
 
     assert response.status_code == 404
     _assert_untouched(app, visit)
@@ -428,7 +413,7 @@ def phones(login_as, visit):
 
 
 def test_concurrent_identical_submissions_store_one_visit(app, phones, visit, content):
-    body = {"answers": complete_answers(content), "comments": {"greeted": "Warm hello."}}
+    body = {"answers": best_answers(content), "comments": {"greeted": "Warm hello."}}
 
     results = _race(phones, lambda phone, _i: phone.submit(visit, body))
 
@@ -444,7 +429,7 @@ def test_concurrent_identical_submissions_store_one_visit(app, phones, visit, co
 
 
 def test_concurrent_different_submissions_accept_exactly_one(app, phones, visit, content):
-    bodies = [{"answers": {**complete_answers(content), "wait_for_contact": 10 + i}} for i in range(THREADS)]
+    bodies = [{"answers": {**best_answers(content), "wait_for_contact": 10 + i}} for i in range(THREADS)]
 
     results = _race(phones, lambda phone, i: phone.submit(visit, bodies[i]))
 
@@ -488,7 +473,7 @@ def test_photo_is_stored_without_its_exif_once_per_client_id(app, phone, visit, 
     assert os.listdir(os.path.join(app.config["MEDIA_DIR"], "photos")) == [evidence.file_name]
 
     # The visit can now refer to it, and the photo is filed under the item it shows.
-    body = {"answers": {**complete_answers(content), "floor_clean": "no"},
+    body = {"answers": {**best_answers(content), "floor_clean": "no"},
             "photos": {"floor_clean": ["ph-1"]}}
     assert phone.submit(visit, body).status_code == 201
     assert [(e.client_id, e.item_id) for e in _stored(app, visit)[3]] == [("ph-1", "floor_clean")]
