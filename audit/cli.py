@@ -41,23 +41,39 @@ def init_db_command():
 
 @click.command("demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@click.option("--scale", "scale_visits", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Also add a national chain with N scored visits (500 branches, a visit a month each).")
+@click.option("--branches", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Branches of the --scale chain.")
 @with_appcontext
-def demo_command(if_empty):
+def demo_command(if_empty, scale_visits, branches):
     """Load realistic demo data: brands, regions, branches, accounts and six months of visits."""
+    import time
+
     from .demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
     from .migrations import migrate_database
     from .models import User
+    from .scale import CHAIN_MANAGER, ScaleError, load_scale
 
     with database.connection_context():
         migrate_database()
         if User.select().exists():
             if if_empty:
                 click.echo("The database already has data; demo data not loaded.")
-            else:
+            elif scale_visits is None:
                 raise click.ClickException("The database is not empty; demo data goes only into an empty one.")
         else:
             counts = load_demo()
             click.echo("Loaded demo data: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        if scale_visits is not None:
+            started = time.perf_counter()
+            try:
+                counts = load_scale(scale_visits, branches)
+            except ScaleError as error:
+                raise click.ClickException(str(error)) from error
+            seconds = time.perf_counter() - started
+            click.echo("Loaded the chain: " + ", ".join(f"{n:,} {what}" for what, n in counts.items())
+                       + f" in {seconds:.1f} s; its manager is {CHAIN_MANAGER}.")
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for role, email in DEMO_LOGINS:
         click.echo(f"  {role:<9} {email}")

@@ -8,7 +8,7 @@ from peewee import Case, IntegrityError, fn
 
 from .answers import SubmissionProblem, check_submission
 from .checklist import content_hash, load_checklist_file
-from .db import database
+from .db import bulk_insert, database
 from .models import (
     Answer,
     Brand,
@@ -124,41 +124,47 @@ def _stored(fraction):
     return display_percent(fraction, 4)
 
 
-def score_and_store_answers(visit, answers, comments=None):
-    """Replace a visit's answers and stored results with what the scoring function gives for them.
+def scored_rows(content, visit_id, answers, comments=None):
+    """What the scoring function gives for a visit's answers, as the rows the database keeps.
 
-    Every score a dashboard or report shows is read from these rows: per answer (with its section
-    and dimension), per section and dimension (VisitScore), and the visit's overall score and band.
+    Returns (answer rows, VisitScore rows, Visit fields). Every score a dashboard or report shows is
+    read from these: per answer (with its section and dimension), per section and dimension, and the
+    visit's overall score and band. The bulk loader (`scale`) writes the same rows as a submission.
     """
     comments = comments or {}
-    content = visit.checklist_version.content
     result = score(content, answers)
     place = {item["id"]: (section["id"], item.get("dimension")) for section in content["sections"]
              for item in section["items"]}
+    answer_rows = []
+    for item_id, value in answers.items():
+        item_score = result.items.get(item_id)
+        section_id, dimension = place.get(item_id, (None, None))
+        answer_rows.append({
+            "visit": visit_id, "item_id": item_id, "section_id": section_id, "dimension": dimension,
+            "value": value, "comment": comments.get(item_id, ""),
+            "earned": _stored(item_score.earned) if item_score else None,
+            "possible": _stored(item_score.possible) if item_score else None,
+        })
+    score_rows = [{"visit": visit_id, "kind": "section", "key": key, "percent": _stored(value)}
+                  for key, value in result.sections.items()]
+    score_rows += [{"visit": visit_id, "kind": "dimension", "key": key, "percent": _stored(value)}
+                   for key, value in result.dimensions.items()]
+    visit_fields = {"score": _stored(result.overall), "band": result.band, "has_critical_failure": result.is_flagged}
+    return answer_rows, score_rows, visit_fields, result
+
+
+def score_and_store_answers(visit, answers, comments=None):
+    """Replace a visit's answers and stored results with what the scoring function gives for them."""
+    answer_rows, score_rows, visit_fields, result = scored_rows(
+        visit.checklist_version.content, visit.id, answers, comments)
     with database.atomic():
         Answer.delete().where(Answer.visit == visit).execute()
         VisitScore.delete().where(VisitScore.visit == visit).execute()
-        rows = []
-        for item_id, value in answers.items():
-            item_score = result.items.get(item_id)
-            section_id, dimension = place.get(item_id, (None, None))
-            rows.append({
-                "visit": visit.id, "item_id": item_id, "section_id": section_id, "dimension": dimension,
-                "value": value, "comment": comments.get(item_id, ""),
-                "earned": _stored(item_score.earned) if item_score else None,
-                "possible": _stored(item_score.possible) if item_score else None,
-            })
-        if rows:
-            Answer.insert_many(rows).execute()
-        results = [{"visit": visit.id, "kind": "section", "key": key, "percent": _stored(value)}
-                   for key, value in result.sections.items()]
-        results += [{"visit": visit.id, "kind": "dimension", "key": key, "percent": _stored(value)}
-                    for key, value in result.dimensions.items()]
-        if results:
-            VisitScore.insert_many(results).execute()
-        Visit.update(score=_stored(result.overall), band=result.band, has_critical_failure=result.is_flagged).where(
-            Visit.id == visit.id).execute()
-        visit.score, visit.band, visit.has_critical_failure = _stored(result.overall), result.band, result.is_flagged
+        bulk_insert(Answer, answer_rows)
+        bulk_insert(VisitScore, score_rows)
+        Visit.update(**visit_fields).where(Visit.id == visit.id).execute()
+        for name, value in visit_fields.items():
+            setattr(visit, name, value)
     return result
 
 

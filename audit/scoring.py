@@ -88,10 +88,11 @@ def display_percent(fraction, places=1):
     """A percentage rounded half up to `places` decimals as a Decimal (for the UI), or None."""
     if fraction is None:
         return None
-    exact = Fraction(fraction)
-    # Round the exact value, not a binary or Decimal approximation of it, so 87.45 never becomes 87.4.
-    scaled = abs(exact) * 10**places
-    whole = math.floor(scaled + Fraction(1, 2))
+    exact = fraction if isinstance(fraction, Fraction) else Fraction(fraction)
+    # Round the exact value, not a binary or Decimal approximation of it, so 87.45 never becomes 87.4:
+    # floor(|n/d| * 10^places + 1/2) in whole numbers (this runs for every stored answer).
+    numerator, denominator = abs(exact.numerator) * 10**places, exact.denominator
+    whole = (2 * numerator + denominator) // (2 * denominator)
     return Decimal(-whole if exact < 0 else whole).scaleb(-places)
 
 
