@@ -85,15 +85,14 @@ def _answers(content, model, months_ago, month, rng):
     return answers
 
 
-def _create_chain(branch_count, rng):
+def _create_chain(branch_count, region_count, rng):
     brand = Brand.create(name=CHAIN, primary_color="#7a1f3d", accent_color="#1b998b", default_language="en")
-    regions, branches = [], []
+    regions = [Region.create(brand=brand, name=name) for name, *_rest in REGIONS[:region_count]]
+    branches = []
     for index in range(branch_count):
-        name, country, _language, lat, lon = REGIONS[index % len(REGIONS)]
-        if len(regions) < len(REGIONS) and index < len(REGIONS):
-            regions.append(Region.create(brand=brand, name=name))
-        region = regions[index % len(REGIONS)]
-        number = index // len(REGIONS) + 1
+        name, country, _language, lat, lon = REGIONS[index % region_count]
+        region = regions[index % region_count]
+        number = index // region_count + 1
         branches.append({
             "region": region.id, "code": f"{country}-{index + 1:04d}", "name": f"Nordia {name} {number}",
             "address": f"{number} Market Street", "city": name, "country": country,
@@ -130,10 +129,12 @@ def _fix_sequence():
         database.execute_sql("SELECT setval(pg_get_serial_sequence('visit', 'id'), (SELECT MAX(id) FROM visit))")
 
 
-def load_scale(visits, branches=500, seed=20261125):
+def load_scale(visits, branches=500, regions=len(REGIONS), seed=20261125):
     """Add the chain with `visits` scored visits; returns counts. The library must be loadable."""
     if visits < 1 or branches < 1:
         raise ScaleError("The number of visits and of branches must be at least 1.")
+    if not 1 <= regions <= len(REGIONS):
+        raise ScaleError(f"The chain has from 1 to {len(REGIONS)} regions.")
     if Brand.select().where(Brand.name == CHAIN).exists():
         raise ScaleError(f"The database already has the {CHAIN} chain.")
     rng = random.Random(seed)
@@ -142,9 +143,9 @@ def load_scale(visits, branches=500, seed=20261125):
     today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     counts = {"branches": 0, "visits": 0, "answers": 0}
     with database.atomic():
-        _brand, regions, branch_rows = _create_chain(branches, rng)
-        shoppers, auditor = _create_people(regions, rng)
-        models = _quality_model(rng, regions, branch_rows)
+        _brand, region_rows, branch_rows = _create_chain(branches, regions, rng)
+        shoppers, auditor = _create_people(region_rows, rng)
+        models = _quality_model(rng, region_rows, branch_rows)
         next_id = _next_visit_id()
         months = -(-visits // len(branch_rows))  # one visit per branch a month, newest month first
         plan = [(months_ago, branch) for months_ago in range(1, months + 1) for branch in branch_rows][:visits]
