@@ -64,9 +64,10 @@ def answers_from_form(checklist, form):
 
 
 def check_submission(checklist, answers, comments, photos):
-    """Every SubmissionProblem of a finished visit; [] when it can be submitted.
+    """(every SubmissionProblem of a finished visit, the ScoreResult of its valid answers).
 
-    photos maps item ids to the ids of the photos attached to them.
+    No problems means it can be submitted, and the result is then the score of all its answers
+    (the caller stores it instead of scoring again). photos maps item ids to their photos' ids.
     """
     problems = [
         SubmissionProblem(p.item_id, p.code, p.value, tuple(p.allowed))
@@ -79,7 +80,8 @@ def check_submission(checklist, answers, comments, photos):
             problems.append(SubmissionProblem(item_id, "unknown_item"))
             wrong.add(item_id)
     visible = visible_item_ids(checklist, answers)
-    scored = score(checklist, {k: v for k, v in answers.items() if k not in wrong}).items
+    result = score(checklist, {k: v for k, v in answers.items() if k not in wrong} if wrong else answers)
+    scored = result.items
     for item in items_in_order(checklist):
         item_id = item["id"]
         if item_id in wrong or item_id not in visible:
@@ -97,7 +99,7 @@ def check_submission(checklist, answers, comments, photos):
             problems.append(SubmissionProblem(item_id, "comment_required"))
         if failed and item.get("require_photo_on_fail") and not photos.get(item_id):
             problems.append(SubmissionProblem(item_id, "photo_required"))
-    return problems
+    return problems, result
 
 
 def photo_item_ids(checklist):

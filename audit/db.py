@@ -1,8 +1,10 @@
 """The database: one proxy for every model, bound to SQLite or PostgreSQL at app creation."""
+from decimal import Decimal
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, DecimalField, InterfaceError, OperationalError
 from playhouse.db_url import parse as parse_url
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 database = DatabaseProxy()
 
@@ -14,16 +16,26 @@ SQLITE_PRAGMAS = {
 }
 
 
+# Connections are pooled: a request takes one and gives it back at its end. Opening one per request
+# cost more than the request's own work: on SQLite, closing the last connection checkpoints and
+# removes the WAL, so the next commit recreates it; on PostgreSQL, every connection is a new server
+# process. A pooled connection that broke (a server restart) is discarded when it is given back, and
+# idle ones are renewed after STALE_SECONDS. max_connections=None: as many as requests in flight.
+STALE_SECONDS = 300
+
+
 def open_database(url):
     """Create (not connect) the peewee database for a sqlite:/// or postgresql:// URL."""
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
         path = url[len("sqlite:///"):]
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS)
+        # A pooled connection moves between threads, one request at a time: never shared at once.
+        return PooledSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, max_connections=None,
+                                    stale_timeout=STALE_SECONDS, check_same_thread=False)
     if scheme in ("postgres", "postgresql"):
         params = parse_url(url)
         name = params.pop("database")
-        return PostgresqlDatabase(name, **params)
+        return PooledPostgresqlDatabase(name, max_connections=None, stale_timeout=STALE_SECONDS, **params)
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url!r}")
 
 
@@ -68,11 +80,29 @@ def bulk_insert(model, rows):
     columns = ", ".join(f'"{field.column_name}"' for field in fields)
     marks = ", ".join([database.obj.param] * len(fields))
     sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
+    convert = [_converter(field) for field in given]
     values = []
     for row in rows:
         values.append(
-            tuple(field.db_value(row[field.name]) for field in given)
+            tuple(to_db(row[field.name]) for to_db, field in zip(convert, given))
             + tuple(field.db_value(field.default() if callable(field.default) else field.default)
                     for field in defaulted)
         )
     database.cursor().executemany(sql, values)
+
+
+def _converter(field):
+    """field.db_value, except that a Decimal already at the field's places goes through as it is.
+
+    Both drivers bind Decimals; peewee's DecimalField would round-trip every one through str.
+    """
+    if not isinstance(field, DecimalField):
+        return field.db_value
+    places = -field.decimal_places
+
+    def to_db(value):
+        if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent >= places:
+            return value
+        return field.db_value(value)
+
+    return to_db

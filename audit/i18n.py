@@ -1,7 +1,9 @@
 """Languages: the locale chooser and the formatting helpers templates use."""
+import functools
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel import Locale
 from flask import g, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_babel import format_percent as babel_format_percent
@@ -61,10 +63,17 @@ def format_percent(value, places=1):
     if value is None:
         return "—"
     quantized = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    pattern = get_locale().percent_formats[None].pattern
+    locale = get_locale()
+    return babel_format_percent(quantized / 100, format=_percent_pattern(str(locale), places))
+
+
+@functools.lru_cache(maxsize=64)
+def _percent_pattern(locale_name, places):
+    """The locale's percent pattern with `places` decimals (looked up once: tables list hundreds)."""
+    pattern = Locale.parse(locale_name).percent_formats[None].pattern
     if places:
         pattern = re.sub(r"0(?![0-9])", "0." + "0" * places, pattern, count=1)
-    return babel_format_percent(quantized / 100, format=pattern)
+    return pattern
 
 
 def localized(texts, language=None):

@@ -44,6 +44,21 @@ def _v6_audit_log():
     database.create_tables([AuditEntry])
 
 
+def _v7_covering_indexes():
+    # v7: dashboards at tens of thousands of visits. The aggregates are driven by the visit index and
+    # read answers and section/dimension results from covering indexes; the single-column visit
+    # indexes were redundant with the (visit, ...) ones, and nothing filters results by kind alone.
+    for statement in (
+        "DROP INDEX IF EXISTS answer_visit_id",
+        "DROP INDEX IF EXISTS visit_score_visit_id",
+        "DROP INDEX IF EXISTS visit_score_kind_key",
+        "CREATE INDEX IF NOT EXISTS answer_visit_id_item_id_earned_possible"
+        " ON answer (visit_id, item_id, earned, possible)",
+        "CREATE INDEX IF NOT EXISTS visit_score_visit_id_kind_key_percent ON visit_score (visit_id, kind, key, percent)",
+    ):
+        database.execute_sql(statement)
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -51,6 +66,7 @@ STEPS = {
     4: _v4_review_and_stored_results,
     5: _v5_jobs,
     6: _v6_audit_log,
+    7: _v7_covering_indexes,
 }
 LATEST = max(STEPS, default=1)
 

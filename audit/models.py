@@ -21,6 +21,7 @@ from peewee import (
 )
 
 from .db import database
+from .scoring import read_only
 
 
 def utcnow():
@@ -28,11 +29,16 @@ def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+# One encoder for every value: json.dumps with options builds a new encoder per call, and answers
+# are stored by the thousand.
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
 class JSONField(TextField):
     """JSON kept as text, so SQLite and PostgreSQL store it the same way."""
 
     def db_value(self, value):
-        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return None if value is None else _JSON_ENCODER.encode(value)
 
     def python_value(self, value):
         return None if value is None else json.loads(value)
@@ -202,6 +208,10 @@ class Checklist(BaseModel):
         return self.history().where(~ChecklistVersion.is_published).first()
 
 
+_SHARED_CONTENT = {}  # (version id, content hash) -> parsed content; see ChecklistVersion.shared_content
+_SHARED_CONTENT_SIZE = 64
+
+
 class ChecklistVersion(BaseModel):
     checklist = ForeignKeyField(Checklist, backref="versions", on_delete="CASCADE")
     number = IntegerField()
@@ -221,6 +231,24 @@ class ChecklistVersion(BaseModel):
         if number is not None:
             return query.where(cls.number == number).first()
         return query.where(cls.is_published).order_by(cls.number.desc()).first()
+
+    @classmethod
+    def shared_content(cls, version_id):
+        """A version's content, parsed once per process and content hash. Read-only: never change it.
+
+        Submissions, fill pages and photo uploads need the checklist on every request; this saves
+        reading and parsing it each time, and hands the scoring function the same object, so its
+        compile cache hits. The hash (updated with every draft edit) keeps drafts current.
+        """
+        content_hash = cls.select(cls.content_hash).where(cls.id == version_id).scalar()
+        key = (version_id, content_hash)
+        content = _SHARED_CONTENT.get(key)
+        if content is None:
+            content = read_only(cls.select(cls.content).where(cls.id == version_id).get().content)
+            while len(_SHARED_CONTENT) >= _SHARED_CONTENT_SIZE:
+                _SHARED_CONTENT.pop(next(iter(_SHARED_CONTENT)), None)
+            _SHARED_CONTENT[key] = content
+        return content
 
     @property
     def is_draft(self):
@@ -337,7 +365,8 @@ class Visit(BaseModel):
 
 
 class Answer(BaseModel):
-    visit = ForeignKeyField(Visit, backref="answers", on_delete="CASCADE")
+    # No index of its own: the (visit, ...) indexes below serve every lookup by visit.
+    visit = ForeignKeyField(Visit, backref="answers", on_delete="CASCADE", index=False)
     item_id = CharField(max_length=80)
     # Where the item sits, stored with the answer so that dashboards group in SQL.
     section_id = CharField(max_length=80, null=True)
@@ -351,7 +380,12 @@ class Answer(BaseModel):
     correction_reason = TextField(default="")
 
     class Meta:
-        indexes = ((("visit", "item_id"), True), (("item_id",), False))
+        indexes = (
+            (("visit", "item_id"), True),
+            # Covering: the dashboards' per-item aggregates read the index alone, visit by visit.
+            (("visit", "item_id", "earned", "possible"), False),
+            (("item_id",), False),
+        )
 
     @property
     def is_failed(self):
@@ -361,13 +395,15 @@ class Answer(BaseModel):
 class VisitScore(BaseModel):
     """A visit's score per section or dimension, as the scoring function gave it."""
 
-    visit = ForeignKeyField(Visit, backref="scores", on_delete="CASCADE")
+    visit = ForeignKeyField(Visit, backref="scores", on_delete="CASCADE", index=False)
     kind = CharField(max_length=10)  # "section" or "dimension"
     key = CharField(max_length=80)
     percent = DecimalField(max_digits=7, decimal_places=4, null=True, auto_round=True)
 
     class Meta:
-        indexes = ((("visit", "kind", "key"), True), (("kind", "key"), False))
+        # The unique index also serves lookups by visit; the covering one lets the section and
+        # dimension aggregates read the index alone.
+        indexes = ((("visit", "kind", "key"), True), (("visit", "kind", "key", "percent"), False))
 
 
 class VisitEvent(BaseModel):

@@ -124,15 +124,16 @@ def _stored(fraction):
     return display_percent(fraction, 4)
 
 
-def scored_rows(content, visit_id, answers, comments=None):
+def scored_rows(content, visit_id, answers, comments=None, result=None):
     """What the scoring function gives for a visit's answers, as the rows the database keeps.
 
     Returns (answer rows, VisitScore rows, Visit fields). Every score a dashboard or report shows is
     read from these: per answer (with its section and dimension), per section and dimension, and the
     visit's overall score and band. The bulk loader (`scale`) writes the same rows as a submission.
+    `result`: the ScoreResult of these answers when the caller has it already.
     """
     comments = comments or {}
-    result = score(content, answers)
+    result = result or score(content, answers)
     place = {item["id"]: (section["id"], item.get("dimension")) for section in content["sections"]
              for item in section["items"]}
     answer_rows = []
@@ -156,16 +157,21 @@ def scored_rows(content, visit_id, answers, comments=None):
 def score_and_store_answers(visit, answers, comments=None):
     """Replace a visit's answers and stored results with what the scoring function gives for them."""
     answer_rows, score_rows, visit_fields, result = scored_rows(
-        visit.checklist_version.content, visit.id, answers, comments)
+        ChecklistVersion.shared_content(visit.checklist_version_id), visit.id, answers, comments)
     with database.atomic():
-        Answer.delete().where(Answer.visit == visit).execute()
-        VisitScore.delete().where(VisitScore.visit == visit).execute()
-        bulk_insert(Answer, answer_rows)
-        bulk_insert(VisitScore, score_rows)
+        _replace_results(visit.id, answer_rows, score_rows)
         Visit.update(**visit_fields).where(Visit.id == visit.id).execute()
-        for name, value in visit_fields.items():
-            setattr(visit, name, value)
+    for name, value in visit_fields.items():
+        setattr(visit, name, value)
     return result
+
+
+def _replace_results(visit_id, answer_rows, score_rows):
+    """Swap a visit's stored answers and section/dimension results for new rows (inside a transaction)."""
+    Answer.delete().where(Answer.visit == visit_id).execute()
+    VisitScore.delete().where(VisitScore.visit == visit_id).execute()
+    bulk_insert(Answer, answer_rows)
+    bulk_insert(VisitScore, score_rows)
 
 
 class DraftError(ValueError):
@@ -303,18 +309,18 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     Invalid answers give SubmissionRefused(422) with the problems, and store nothing.
     """
     digest = _submission_hash(answers, comments, photos)
-    current = Visit.get_by_id(visit.id)
-    if not current.is_open_for_shopper:
-        if current.submission_hash == digest:
+    if not visit.is_open_for_shopper:
+        if visit.submission_hash == digest:
             return "already_received"
         raise SubmissionRefused(409, "already_submitted")
-    content = visit.checklist_version.content
-    problems = check_submission(content, answers, comments, photos)
-    known_photos = {e.client_id for e in Evidence.select(Evidence.client_id).where(Evidence.visit == visit)}
-    problems += [
-        SubmissionProblem(item_id, "unknown_photo", photo_id)
-        for item_id, photo_ids in photos.items() for photo_id in photo_ids if photo_id not in known_photos
-    ]
+    content = ChecklistVersion.shared_content(visit.checklist_version_id)
+    problems, result = check_submission(content, answers, comments, photos)
+    if photos:
+        known_photos = {e.client_id for e in Evidence.select(Evidence.client_id).where(Evidence.visit == visit)}
+        problems += [
+            SubmissionProblem(item_id, "unknown_photo", photo_id)
+            for item_id, photo_ids in photos.items() for photo_id in photo_ids if photo_id not in known_photos
+        ]
     if problems:
         raise SubmissionRefused(422, "invalid", problems)
     now = utcnow()
@@ -322,13 +328,15 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     branch = visit.branch
     if location and branch.latitude is not None:
         distance = round(distance_m(location[0], location[1], branch.latitude, branch.longitude), 1)
+    # Scored before the transaction (it is pure), so the transaction holds the write lock briefly.
+    answer_rows, score_rows, scored_fields, _result = scored_rows(content, visit.id, answers, comments, result)
     with database.atomic():
         # The state check and the change are one statement, so two concurrent resends cannot both win.
         claimed = (
             Visit.update(
                 state=VisitState.SUBMITTED.value, submission_hash=digest, submitted_at=now,
                 started_at=fn.COALESCE(Visit.started_at, started_at or now), ended_at=ended_at or now,
-                checkin_distance_m=distance, draft=None,
+                checkin_distance_m=distance, draft=None, **scored_fields,
             )
             .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)))
             .execute()
@@ -338,9 +346,8 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
             if current.submission_hash == digest:
                 return "already_received"
             raise SubmissionRefused(409, "already_submitted")
-        stored = Visit.get_by_id(visit.id)
-        score_and_store_answers(stored, answers, comments)
-        VisitEvent.create(visit=visit.id, from_state=current.state, to_state=VisitState.SUBMITTED.value,
+        _replace_results(visit.id, answer_rows, score_rows)
+        VisitEvent.create(visit=visit.id, from_state=visit.state, to_state=VisitState.SUBMITTED.value,
                           actor=visit.shopper_id)
         for item_id, photo_ids in photos.items():
             Evidence.update(item_id=item_id).where(

@@ -10,7 +10,7 @@ import random
 import uuid
 from datetime import datetime, time, timedelta
 
-from peewee import chunked
+from peewee import PostgresqlDatabase, chunked
 
 from .db import bulk_insert, database
 from .demo import DEMO_PASSWORD, _answer_for, _visible, load_library
@@ -125,7 +125,7 @@ def _next_visit_id():
 
 def _fix_sequence():
     """Visit ids were given explicitly; PostgreSQL's sequence must continue after them."""
-    if database.obj.__class__.__name__.startswith("Postgres"):
+    if isinstance(database.obj, PostgresqlDatabase):
         database.execute_sql("SELECT setval(pg_get_serial_sequence('visit', 'id'), (SELECT MAX(id) FROM visit))")
 
 

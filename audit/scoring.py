@@ -535,6 +535,23 @@ def _compile(checklist):
 _CACHE_SIZE = 8  # a few checklist versions in use at once; the oldest entry goes first
 _cache = {}
 _cache_lock = threading.Lock()
+# Checklists their owner promised never to change (see `read_only`), by id. The entry holds the
+# object itself, so its id cannot be reused by another object while it is listed.
+_read_only = {}
+
+
+def read_only(checklist):
+    """Promise that `checklist` will not change from now on; returns it.
+
+    Scoring then trusts its cached compilation without comparing the checklist with the copy it
+    was compiled from, which for a 250-item checklist in six languages costs more than scoring.
+    """
+    with _cache_lock:
+        _read_only.pop(id(checklist), None)
+        while len(_read_only) >= 4 * _CACHE_SIZE:
+            del _read_only[next(iter(_read_only))]
+        _read_only[id(checklist)] = checklist
+    return checklist
 
 
 _IMMUTABLE_TYPES = frozenset({str, int, float, bool, type(None), Decimal, Fraction})
@@ -566,11 +583,11 @@ class _CacheEntry:
     compiled: _Compiled
 
     def is_current_for(self, checklist):
-        return (
-            self.checklist is checklist
-            and checklist == self.snapshot
-            and _declared_dimensions(checklist) == self.declared_dimensions
-        )
+        if self.checklist is not checklist:
+            return False
+        if _read_only.get(id(checklist)) is checklist:
+            return True  # promised never to change: comparing it again would cost more than scoring
+        return checklist == self.snapshot and _declared_dimensions(checklist) == self.declared_dimensions
 
 
 def _compiled(checklist):

@@ -64,16 +64,53 @@ def _visit_ids(scope, start, end):
     return query
 
 
-def part_scores(kind, scope, start, end):
-    """{section or dimension id: mean percent} over a scope's approved visits in the period."""
-    query = (
-        VisitScore.select(VisitScore.key, fn.AVG(VisitScore.percent))
-        .where((VisitScore.kind == kind) & VisitScore.visit.in_(_visit_ids(scope, start, end))
-               & VisitScore.percent.is_null(False))
-        .group_by(VisitScore.key)
+def part_totals(branch_ids, start, end, per="branch"):
+    """[(branch or region id, version id, kind, key, sum of percents, count)] of approved visits in the period.
+
+    One GROUP BY driven by the visit index (branch, state, ended_at), so its cost follows the visits
+    in the period, not the whole history. Callers derive every scope they show (their branches, the
+    region, the brand) from these rows with `part_means` instead of asking once per scope; `per`
+    ("branch" or "region") sets the grain, and a coarser grain means fewer rows to add up.
+    """
+    group = Visit.branch if per == "branch" else Branch.region
+    return list(
+        VisitScore.select(group, Visit.checklist_version, VisitScore.kind, VisitScore.key,
+                          fn.SUM(VisitScore.percent), fn.COUNT(VisitScore.percent))
+        .join(Visit).join(Branch)
+        .where(Visit.branch.in_(list(branch_ids)) & (Visit.state == APPROVED) & (Visit.ended_at >= start)
+               & (Visit.ended_at < end) & VisitScore.percent.is_null(False))
+        .group_by(group, Visit.checklist_version, VisitScore.kind, VisitScore.key)
         .tuples()
     )
-    return {key: mean for key, mean in query}
+
+
+def part_means(totals, kind, group_ids=None, version_ids=None):
+    """{section or dimension id: mean percent} from `part_totals` rows, for some groups and versions."""
+    group_ids = None if group_ids is None else set(group_ids)
+    version_ids = None if version_ids is None else set(version_ids)
+    rows = [(key, total, count) for group_id, version_id, row_kind, key, total, count in totals
+            if row_kind == kind and (group_ids is None or group_id in group_ids)
+            and (version_ids is None or version_id in version_ids)]
+    return _means(rows)
+
+
+def _means(rows):
+    """{key: sum / count} over (key, sum, count) rows that may repeat a key."""
+    sums = {}
+    for key, total, count in rows:
+        before = sums.get(key, (0, 0))
+        sums[key] = (before[0] + total, before[1] + count)
+    return {key: total / count for key, (total, count) in sums.items()}
+
+
+def branch_ids_of(scope):
+    """The branch ids a scope {"regions": ids} or {"brand": id} covers."""
+    query = Branch.select(Branch.id).join(Region)
+    if "regions" in scope:
+        query = query.where(Branch.region.in_(list(scope["regions"])))
+    if "brand" in scope:
+        query = query.where(Region.brand == scope["brand"])
+    return [branch_id for (branch_id,) in query.tuples()]
 
 
 def overall_mean(scope, start, end):
@@ -83,9 +120,11 @@ def overall_mean(scope, start, end):
 def failed_most_often(scope, start, end, limit=10):
     """[(item id, failures, answers)] for the items that earned less than their points most often."""
     failed = fn.SUM(Case(None, [(Answer.earned < Answer.possible, 1)], 0))
+    visits = _visit_ids(scope, start, end)
     query = (
         Answer.select(Answer.item_id, failed.alias("failed"), fn.COUNT(Answer.id))
-        .where(Answer.visit.in_(_visit_ids(scope, start, end)) & Answer.possible.is_null(False))
+        .join(visits, on=(Answer.visit == visits.c.id))  # a join, so the period's visits drive the plan
+        .where(Answer.possible.is_null(False))
         .group_by(Answer.item_id)
         .having(failed > 0)
         .order_by(failed.desc(), Answer.item_id)
@@ -97,8 +136,8 @@ def failed_most_often(scope, start, end, limit=10):
 
 def critical_failures(branch_ids, start, end):
     return (
-        approved_visits(branch_ids, start, end).where(Visit.has_critical_failure)
-        .order_by(Visit.ended_at.desc())
+        approved_visits(branch_ids, start, end).select_extend(Branch).join(Branch)
+        .where(Visit.has_critical_failure).order_by(Visit.ended_at.desc())
     )
 
 
@@ -142,13 +181,11 @@ def open_actions(branch_ids):
     )
 
 
-
-
-def item_texts(branch_ids):
-    """{item id or (kind, key): text mapping} from the checklist versions the branches' visits pinned."""
+def item_texts(branch_ids, start, end):
+    """{item id or (kind, key): text mapping} from the checklist versions the period's visits pinned."""
     from .models import ChecklistVersion
 
-    pinned = Visit.select(Visit.checklist_version).where(Visit.branch.in_(list(branch_ids))).distinct()
+    pinned = approved_visits(branch_ids, start, end).select(Visit.checklist_version).distinct()
     texts = {}
     for version in ChecklistVersion.select().where(ChecklistVersion.id.in_(pinned)).order_by(ChecklistVersion.id):
         for section in version.content["sections"]:
@@ -167,13 +204,7 @@ def in_checklist_order(scores, kind, texts):
 
 
 def part_scores_by_branch(kind, branch_ids, start, end):
-    """{(branch id, section or dimension id): mean percent} in one GROUP BY."""
-    query = (
-        VisitScore.select(Visit.branch, VisitScore.key, fn.AVG(VisitScore.percent))
-        .join(Visit)
-        .where((VisitScore.kind == kind) & VisitScore.visit.in_(_visit_ids({"branches": branch_ids}, start, end))
-               & VisitScore.percent.is_null(False))
-        .group_by(Visit.branch, VisitScore.key)
-        .tuples()
-    )
-    return {(branch_id, key): mean for branch_id, key, mean in query}
+    """{(branch id, section or dimension id): mean percent} from one `part_totals` query."""
+    return _means([((branch_id, key), total, count)
+                   for branch_id, _version_id, row_kind, key, total, count in part_totals(branch_ids, start, end)
+                   if row_kind == kind])

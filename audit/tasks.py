@@ -53,10 +53,11 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end, days):
         name = f"{job_uuid}.zip"
         try:
             # Each report goes into the archive as soon as it is made: memory stays one report deep.
+            shared = {}  # what every report of the region has in common (the brand's averages)
             with zipfile.ZipFile(os.path.join(folder, name), "w", zipfile.ZIP_DEFLATED) as archive:
                 for done, branch in enumerate(Branch.select().where(Branch.id.in_(branch_ids)).order_by(Branch.code), 1):
                     pdf = branch_report_pdf(branch, language, datetime.fromisoformat(start),
-                                            datetime.fromisoformat(end), days)
+                                            datetime.fromisoformat(end), days, shared)
                     archive.writestr(f"{branch.code}-{language}.pdf", pdf)
                     Job.update(done=done).where(Job.id == job.id).execute()
         except Exception:

@@ -26,29 +26,39 @@ TEMPLATE = "reports/branch_visits.html"
 VISITS_LISTED = 40
 
 
-def branch_report_pdf(branch, language, start, end, days):
-    """PDF bytes of a branch's report for [start, end), in `language` (needs an app context)."""
+def branch_report_pdf(branch, language, start, end, days, shared=None):
+    """PDF bytes of a branch's report for [start, end), in `language` (needs an app context).
+
+    `shared` is a dict that reports built together (a region's ZIP) pass along to reuse what is the
+    same for all of them."""
     with force_locale(language):
-        pdf, _fetcher = render_pdf(TEMPLATE, **branch_report_context(branch, language, start, end, days))
+        pdf, _fetcher = render_pdf(TEMPLATE, **branch_report_context(branch, language, start, end, days, shared))
     return pdf
 
 
-def branch_report_context(branch, language, start, end, days):
+def branch_report_context(branch, language, start, end, days, shared=None):
     """Everything the branch report shows, from SQL aggregates (call inside force_locale(language))."""
     from ..i18n import gettext as _
 
+    shared = {} if shared is None else shared
     brand = branch.region.brand
     scope = {"branches": [branch.id]}
     visits = list(stats.approved_visits([branch.id], start, end).order_by(Visit.ended_at.desc()))
     overall = stats.overall_mean(scope, start, end)
     latest = visits[0].checklist_version.content if visits else None
-    texts = stats.item_texts([branch.id])
+    texts = stats.item_texts([branch.id], start, end)
     labels = {"branch": branch.name, "region": _("Region average"), "brand": _("Brand average")}
     charts = {}
+    mine = stats.part_totals([branch.id], start, end)
+    # The brand's totals are the same for every branch of a region's ZIP: computed once per run.
+    key = ("brand totals", brand.id, start, end)
+    if key not in shared:
+        shared[key] = stats.part_totals(stats.branch_ids_of({"brand": brand.id}), start, end, per="region")
+    regions = shared[key]
     for kind in ("section", "dimension"):
-        parts = {"mine": stats.in_checklist_order(stats.part_scores(kind, scope, start, end), kind, texts),
-                 "region": stats.part_scores(kind, {"regions": [branch.region_id]}, start, end),
-                 "brand": stats.part_scores(kind, {"brand": brand.id}, start, end)}
+        parts = {"mine": stats.in_checklist_order(stats.part_means(mine, kind), kind, texts),
+                 "region": stats.part_means(regions, kind, [branch.region_id]),
+                 "brand": stats.part_means(regions, kind)}
         charts[kind] = _bars(kind, parts, texts, language, brand, labels)
     months = stats.monthly_trend([branch.id], 12 if days > 200 else 6, end)
     charts["trend"] = trend_chart(

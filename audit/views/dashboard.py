@@ -11,6 +11,8 @@ from ..i18n import gettext as _
 from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+# The dashboard lists the latest critical failures; a chain of hundreds of branches has many more.
+CRITICAL_LISTED = 20
 
 
 def _checklists():
@@ -42,25 +44,32 @@ def index():
         version_ids = [v.id for v in ChecklistVersion.select().where(ChecklistVersion.checklist == form.checklist.data)]
         scope["checklist_version_ids"] = version_ids
     brand_ids = {r.brand_id for r in regions if r.id in region_ids}
-    compare = {"region": {"regions": region_ids}}
+    # Averages to compare with: the selected regions, and their brand when there is only one. A
+    # manager's branches are exactly their regions' branches, so per-region totals serve all three.
+    compare = {"region": region_ids}
+    widest = {"regions": region_ids}
     if len(brand_ids) == 1:
-        compare["brand"] = {"brand": brand_ids.pop()}
-    texts = stats.item_texts(branch_ids)
+        widest = {"brand": brand_ids.pop()}
+        compare["brand"] = None  # every row of the totals
+    totals = stats.part_totals(stats.branch_ids_of(widest), start, end, per="region")
+    texts = stats.item_texts(branch_ids, start, end)
     parts = {
         kind: {
-            "mine": stats.in_checklist_order(stats.part_scores(kind, scope, start, end), kind, texts),
-            **{name: stats.part_scores(kind, where, start, end) for name, where in compare.items()},
+            "mine": stats.in_checklist_order(stats.part_means(totals, kind, region_ids, version_ids), kind, texts),
+            **{name: stats.part_means(totals, kind, ids) for name, ids in compare.items()},
         }
         for kind in ("section", "dimension")
     }
     today = date.today()
+    critical = stats.critical_failures(branch_ids, start, end)
     return render_template(
         "dashboard/index.html", form=form, start=start, end=end, period=period,
         ranking=stats.ranking(branches, start, end, version_ids) if branches else [],
         overall=stats.overall_mean(scope, start, end) if branches else None,
         parts=parts, compare=list(compare), texts=texts,
         failed=stats.failed_most_often(scope, start, end) if branches else [],
-        critical=list(stats.critical_failures(branch_ids, start, end)) if branches else [],
+        critical=list(critical.limit(CRITICAL_LISTED)) if branches else [],
+        critical_count=critical.count() if branches else 0,
         actions=list(stats.open_actions(branch_ids)) if branches else [],
         today=today, action_form=ActionForm(), regions=[r for r in regions if r.id in region_ids],
     )

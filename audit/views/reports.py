@@ -186,7 +186,7 @@ def region_report(region_id):
     start, end, _days = _period()
     region = branches[0].region
     ids = [b.id for b in branches]
-    texts = stats.item_texts(ids)
+    texts = stats.item_texts(ids, start, end)
     sections = [key for kind, key in (k for k in texts if isinstance(k, tuple)) if kind == "section"]
     with force_locale(language):
         pdf, _fetcher = render_pdf(

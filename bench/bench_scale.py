@@ -1,0 +1,153 @@
+"""Dashboards, ranking and reports of a national chain at 1,000 / 10,000 / 30,000 visits, on SQLite.
+
+For each size a fresh SQLite file gets the demo organisation plus the `flask demo --scale` chain
+(500 branches in ten regions, one visit a branch a month going back as far as the size needs:
+30,000 visits are five years and 1.1 million answers). Through the real app (in-process client,
+signed in as the chain's manager, who sees all 500 branches) it times, median of several runs:
+
+- the dashboard over all 500 branches and over one region (default period: the last 182 days),
+- the region ranking PDF (50 branches) and one branch report PDF over a year.
+
+The baseline is the smallest size: the ratios show how the time grows against the data. Since
+every aggregate is driven by the index on (branch, state, ended_at), the work follows the visits in
+the period (at most 500 branches x 6 months here), not the history. The query plans SQLite chose
+at the largest size are printed at the end (EXPLAIN QUERY PLAN).
+
+Run: .venv/bin/python bench/bench_scale.py [--sizes 1000,10000,30000] [--json PATH]
+"""
+import argparse
+import json
+import logging
+import os
+import shutil
+import statistics
+import sys
+import time
+from datetime import timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from audit import stats  # noqa: E402
+from audit.db import database  # noqa: E402
+from audit.models import Answer, Branch, Brand, Region, Visit, VisitState, utcnow  # noqa: E402
+from audit.scale import CHAIN, CHAIN_MANAGER, load_scale  # noqa: E402
+from bench._setup import demo_app, machine, signed_in  # noqa: E402
+
+RUNS = 7
+
+
+def median_ms(client, url, runs=RUNS):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code)
+    return 1000 * statistics.median(times)
+
+
+def measure(size, with_plans=False):
+    app, folder = demo_app()
+    try:
+        with app.app_context(), database.connection_context():
+            started = time.perf_counter()
+            load_scale(size)
+            load_seconds = time.perf_counter() - started
+            brand = Brand.get(Brand.name == CHAIN)
+            region = Region.select().where(Region.brand == brand).order_by(Region.id).first()
+            branch = Branch.select().where(Branch.region == region).order_by(Branch.id).first()
+            end = utcnow()
+            in_period = Visit.select().join(Branch).join(Region).where(
+                (Region.brand == brand) & (Visit.state == VisitState.APPROVED.value)
+                & (Visit.ended_at >= end - timedelta(days=182))).count()
+            answers = Answer.select().count()
+        database_mb = os.path.getsize(os.path.join(folder, "bench.sqlite3")) / 2**20
+        client, _token = signed_in(app, CHAIN_MANAGER)
+        row = {
+            "visits": size, "answers": answers, "in_period": in_period, "database_mb": database_mb,
+            "load_s": load_seconds,
+            "dashboard_ms": median_ms(client, "/dashboard/"),
+            "dashboard_region_ms": median_ms(client, f"/dashboard/?region={region.id}"),
+            "ranking_pdf_ms": median_ms(client, f"/reports/regions/{region.id}.pdf", runs=3),
+            "branch_pdf_ms": median_ms(client, f"/reports/branches/{branch.id}/visits.pdf?days=365", runs=3),
+        }
+        if with_plans:
+            with app.app_context(), database.connection_context():
+                row["plans"] = query_plans(brand, end)
+        return row
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def query_plans(brand, end):
+    """SQLite's plan for every statement the dashboard's aggregates run."""
+    plans = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            sql, params = record.msg
+            if sql.startswith("EXPLAIN"):
+                return
+            steps = [row[3] for row in database.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
+            plans.append((sql.split(" FROM ")[0][:70], steps))
+
+    branch_ids = stats.branch_ids_of({"brand": brand.id})
+    branches = list(Branch.select().where(Branch.id.in_(branch_ids)))
+    start = end - timedelta(days=182)
+    logger = logging.getLogger("peewee")
+    handler = Collect()
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        stats.ranking(branches, start, end)
+        stats.part_totals(branch_ids, start, end)
+        stats.overall_mean({"branches": branch_ids}, start, end)
+        stats.failed_most_often({"branches": branch_ids}, start, end)
+        list(stats.critical_failures(branch_ids, start, end))
+    finally:
+        logger.removeHandler(handler)
+    return plans
+
+
+def print_table(rows):
+    base = rows[0]
+    print(f"{'visits':>7} {'answers':>9} {'in period':>9} {'DB MB':>6} {'load s':>6} {'dashboard':>10} "
+          f"{'1 region':>9} {'ranking PDF':>11} {'branch PDF':>10}")
+    for row in rows:
+        print(f"{row['visits']:>7,} {row['answers']:>9,} {row['in_period']:>9,} {row['database_mb']:>6.0f} "
+              f"{row['load_s']:>6.1f} {row['dashboard_ms']:>8.0f}ms {row['dashboard_region_ms']:>7.0f}ms "
+              f"{row['ranking_pdf_ms']:>9.0f}ms {row['branch_pdf_ms']:>8.0f}ms")
+    print("Growth against the smallest size (data x, then each figure x):")
+    for row in rows[1:]:
+        print(f"  {row['visits']:>6,} visits: data x{row['visits'] / base['visits']:.0f}, "
+              f"dashboard x{row['dashboard_ms'] / base['dashboard_ms']:.2f}, "
+              f"1 region x{row['dashboard_region_ms'] / base['dashboard_region_ms']:.2f}, "
+              f"ranking PDF x{row['ranking_pdf_ms'] / base['ranking_pdf_ms']:.2f}, "
+              f"branch PDF x{row['branch_pdf_ms'] / base['branch_pdf_ms']:.2f}")
+    top = rows[-1]
+    verdict = "met" if top["dashboard_ms"] < 200 else "MISSED"
+    print(f"Target: dashboard of all 500 branches under 200 ms at {top['visits']:,} visits: {verdict} "
+          f"({top['dashboard_ms']:.0f} ms)")
+    for name, steps in top.get("plans", []):
+        print(f"\n{name} ...")
+        for step in steps:
+            print(f"    {step}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,30000")
+    parser.add_argument("--json", help="write the headline figures to this file")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",")]
+    print(machine())
+    print("Chain of 500 branches, SQLite (WAL), in-process client, median of runs; dashboard period 182 days.")
+    rows = [measure(size, with_plans=size == sizes[-1]) for size in sizes]
+    print_table(rows)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as out:
+            json.dump([{k: v for k, v in row.items() if k != "plans"} for row in rows], out, indent=1)
+
+
+if __name__ == "__main__":
+    main()
