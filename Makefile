@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask --app app
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test system-deps translations
+.PHONY: run test bench system-deps translations
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -27,6 +27,10 @@ run: $(STAMP) translations
 ## test: Debian packages, the venv, then the whole suite on SQLite and on a throw-away PostgreSQL
 test: system-deps $(STAMP) translations
 	bash .ci/test-both-databases
+
+## bench: every benchmark, then a table of the figures the README quotes (15-20 minutes)
+bench: system-deps $(STAMP) translations
+	$(PY) bench/run_all.py
 
 system-deps:
 	bash .ci/install-system-deps

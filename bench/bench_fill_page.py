@@ -5,9 +5,10 @@ gzip-compressed as a server would send them (target: at most 100 KB; the web for
 send 1-2 MB); and (2) in Debian's Chromium, a repeat load of the same page with the network off:
 how many requests leave the phone (target: zero; the service worker answers them all).
 
-Run: .venv/bin/python bench/bench_fill_page.py
+Run: .venv/bin/python bench/bench_fill_page.py [--json PATH]
 """
 import gzip
+import json
 import os
 import re
 import sys
@@ -82,6 +83,9 @@ def main():
     print(f"\nRepeat load with the network off: {len(network)} requests reached the network, "
           f"{len(worker)} answered by the service worker.")
     print(f"Target: zero network requests: {'met' if not network else 'MISSED'}")
+    if "--json" in sys.argv:
+        with open(sys.argv[sys.argv.index("--json") + 1], "w", encoding="utf-8") as out:
+            json.dump({"fill_page_gzip_kb": total / 1024, "offline_network_requests": len(network)}, out, indent=1)
 
 
 if __name__ == "__main__":

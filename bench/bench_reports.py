@@ -6,8 +6,9 @@ the app's SQL aggregates and charts (context), Jinja rendering, and WeasyPrint r
 HTML alone. Target from the issue: the time grows far slower than the visits, and a year of one
 branch (about 12-50 visits) takes under 3 s.
 
-Run: .venv/bin/python bench/bench_reports.py
+Run: .venv/bin/python bench/bench_reports.py [--json PATH]
 """
+import json
 import os
 import random
 import sys
@@ -82,6 +83,11 @@ def main():
     print("Growth against 10 visits: " + ", ".join(f"{c} visits x{t / base:.2f}" for c, t, *_ in rows)
           + " (visits x1, x10, x100)")
     print(f"Target: a year of one branch under 3 s: {'met' if rows[1][1] < 3 else 'MISSED'} ({rows[1][1]:.2f} s at 100 visits)")
+    if "--json" in sys.argv:
+        with open(sys.argv[sys.argv.index("--json") + 1], "w", encoding="utf-8") as out:
+            json.dump({f"branch_report_{count}_visits_s": total for count, total, *_ in rows}
+                      | {"branch_report_weasyprint_share": 1 - (rows[-1][2] + rows[-1][3]) / sum(rows[-1][2:5])},
+                      out, indent=1)
 
 
 if __name__ == "__main__":

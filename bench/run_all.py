@@ -1,0 +1,112 @@
+"""Every benchmark in one run, then one table of the headline figures against their targets.
+
+Each bench script runs in its own process (one at a time, so they do not disturb each other), its
+full output goes to the screen as it comes, and its headline figures come back as JSON. The
+table at the end is what the README quotes. About 15-20 minutes on a 2-core machine; --quick runs
+smaller sizes (a smoke run, figures not comparable).
+
+Run: .venv/bin/python bench/run_all.py [--quick]      (or: make bench)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)
+
+from bench._setup import machine  # noqa: E402
+
+# (script, arguments, arguments with --quick)
+BENCHES = [
+    ("bench_scoring.py", [], []),
+    ("bench_fill_page.py", [], []),
+    ("bench_submissions.py", ["300"], ["50"]),
+    ("bench_scale.py", ["--sizes", "1000,10000,30000"], ["--sizes", "500,2000"]),
+    ("bench_reports.py", [], []),
+    ("bench_load.py", [], ["--quick"]),
+    ("bench_zip_memory.py", ["--branches", "500"], ["--branches", "40"]),
+]
+
+
+def _scale(figures, size, key):
+    rows = figures.get("bench_scale.py") or []
+    row = next((r for r in rows if r["visits"] == size), None)
+    return None if row is None else row[key]
+
+
+def _largest(figures, key):
+    rows = figures.get("bench_scale.py") or []
+    return (rows[-1]["visits"], rows[-1][key]) if rows else (None, None)
+
+
+def summary(figures):
+    """(what, figure, target, met?) rows; a figure is None when its bench failed."""
+    get = lambda script, key: (figures.get(script) or {}).get(key)  # noqa: E731
+    size, dashboard = _largest(figures, "dashboard_ms")
+    _size, branch_pdf = _largest(figures, "branch_pdf_ms")
+    first_pdf = _scale(figures, 1000, "branch_pdf_ms")
+    rows = [
+        ("Scoring 10,000 visits (s)", get("bench_scoring.py", "scoring_10k_s"), "< 2", lambda v: v < 2),
+        ("Fill page first load, gzip (KB)", get("bench_fill_page.py", "fill_page_gzip_kb"), "<= 100",
+         lambda v: v <= 100),
+        ("Fill page offline: network requests", get("bench_fill_page.py", "offline_network_requests"), "0",
+         lambda v: v == 0),
+        ("Submissions/s, 40 items, 1 process", get("bench_submissions.py", "submissions_40_per_s"), "", None),
+        ("Submissions/s, 250 items, 1 process", get("bench_submissions.py", "submissions_250_per_s"),
+         ">= 205 (5x ODK)", lambda v: v >= 205),
+        (f"Dashboard, 500 branches, {size or '?'} visits (ms)", dashboard, "< 200", lambda v: v < 200),
+        (f"Branch report PDF at {size or '?'} visits (ms)", branch_pdf,
+         f"~ same as at 1,000 ({first_pdf:.0f})" if first_pdf else "", None),
+        ("Branch report, 100 visits in a year (s)", get("bench_reports.py", "branch_report_100_visits_s"), "< 3",
+         lambda v: v < 3),
+        ("gunicorn: fill page req/s", get("bench_load.py", "fill_rps"), "", None),
+        ("gunicorn: fill page / bare route", get("bench_load.py", "fill_vs_bare"), ">= 0.5", lambda v: v >= 0.5),
+        ("gunicorn: sync API submissions/s (SQLite)", get("bench_load.py", "sync_rps"), ">= 205",
+         lambda v: v >= 205),
+        ("gunicorn: sync API p95 (ms)", get("bench_load.py", "sync_p95_ms"), "", None),
+        ("gunicorn: errors under load", get("bench_load.py", "errors"), "0", lambda v: v == 0),
+        ("PostgreSQL: 2 processes / 1 process", get("bench_load.py", "pg_gain"), "> 1", lambda v: v > 1),
+        ("Region ZIP of 500 reports: peak RSS (MB)", get("bench_zip_memory.py", "peak_rss_mb"), "flat", None),
+        ("Region ZIP: peak over baseline (MB)",
+         (lambda z: z and z.get("peak_rss_mb") is not None and z["peak_rss_mb"] - z["baseline_rss_mb"])(
+             figures.get("bench_zip_memory.py")), "", None),
+    ]
+    return rows
+
+
+def main():
+    quick = "--quick" in sys.argv
+    print(machine())
+    figures, failed, started = {}, [], time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="audit-benches-") as folder:
+        for script, arguments, quick_arguments in BENCHES:
+            out = os.path.join(folder, script + ".json")
+            command = [sys.executable, os.path.join(HERE, script), *(quick_arguments if quick else arguments),
+                       "--json", out]
+            print(f"\n===== {script} {' '.join(quick_arguments if quick else arguments)} =====", flush=True)
+            begun = time.perf_counter()
+            status = subprocess.call(command, cwd=ROOT)
+            print(f"----- {script}: exit {status}, {time.perf_counter() - begun:.0f} s", flush=True)
+            if status == 0 and os.path.exists(out):
+                with open(out, encoding="utf-8") as result:
+                    figures[script] = json.load(result)
+            else:
+                failed.append(script)
+    print(f"\n===== Summary ({'quick run' if quick else 'full run'}, {time.perf_counter() - started:.0f} s) =====")
+    print(machine())
+    print(f"{'figure':<48} {'value':>10}  {'target':<22} {'':<6}")
+    for what, value, target, check in summary(figures):
+        shown = "failed" if value is None else (f"{value:,.2f}" if isinstance(value, float) else f"{value:,}")
+        verdict = "" if value is None or check is None else ("met" if check(value) else "MISSED")
+        print(f"{what:<48} {shown:>10}  {target:<22} {verdict:<6}")
+    if failed:
+        print("Benchmarks that failed: " + ", ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
