@@ -60,6 +60,7 @@ def demo_command(if_empty, scale_visits, branches):
         if User.select().exists():
             if if_empty:
                 click.echo("The database already has data; demo data not loaded.")
+                scale_visits = None  # "do nothing": not the chain either
             elif scale_visits is None:
                 raise click.ClickException("The database is not empty; demo data goes only into an empty one.")
         else:

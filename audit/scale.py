@@ -85,6 +85,12 @@ def _answers(content, model, months_ago, month, rng):
     return answers
 
 
+def _day_in_month(today, months_ago, rng):
+    """A day of the calendar month `months_ago` months before today's (one visit a branch a month)."""
+    year, month = divmod(today.year * 12 + today.month - 1 - months_ago, 12)
+    return today.replace(year=year, month=month + 1, day=1 + rng.randrange(0, 28))
+
+
 def _create_chain(branch_count, region_count, rng):
     brand = Brand.create(name=CHAIN, primary_color="#7a1f3d", accent_color="#1b998b", default_language="en")
     regions = [Region.create(brand=brand, name=name) for name, *_rest in REGIONS[:region_count]]
@@ -152,7 +158,7 @@ def load_scale(visits, branches=500, regions=len(REGIONS), seed=20261125):
         for part in chunked(plan, BATCH):
             visit_rows, answer_rows, score_rows, event_rows = [], [], [], []
             for months_ago, branch in part:
-                day = today - timedelta(days=30 * months_ago - rng.randrange(0, 20))
+                day = _day_in_month(today, months_ago, rng)
                 started = datetime.combine(day.date(), time(9 + rng.randrange(0, 9), rng.randrange(0, 60)))
                 ended = started + timedelta(minutes=rng.randrange(12, 35))
                 waiting = months_ago == 1 and branch.id % 10 == 0  # some wait for review
