@@ -55,8 +55,8 @@ def test_auditor_edits_translates_reorders_and_publishes_a_checklist(app, laptop
 
     # Up one place, without JavaScript's help: plain form buttons.
     page.locator("#item-smiled").get_by_role("button", name="Move up smiled").click()
-    order = page.locator(".item-row code").all_text_contents()
-    assert order == ["greeted", "smiled", "wait"]
+    # to_have_text waits for the page the form posted to (all_text_contents would read whatever is there)
+    expect(page.locator(".item-row code")).to_have_text(["greeted", "smiled", "wait"])
 
     # Publishing waits for the Russian text.
     page.get_by_role("button", name="Publish version 2").click()
