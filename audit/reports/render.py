@@ -1,10 +1,12 @@
 """HTML to PDF with WeasyPrint, which may read the app's own static and media files and nothing else."""
 import os
+import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
 from weasyprint import CSS, HTML, URLFetcher
+from weasyprint.text.fonts import FontConfiguration
 
 PRINT_CSS = Path(__file__).with_name("print.css")
 
@@ -53,5 +55,22 @@ def render_pdf(template, fetcher=None, **context):
     )
     html = render_template(template, asset_url=asset_url, **context)
     document = HTML(string=html, base_url=Path(current_app.static_folder).as_uri() + "/", url_fetcher=fetcher)
-    pdf = document.write_pdf(stylesheets=[CSS(filename=str(PRINT_CSS))])
+    pdf = document.write_pdf(stylesheets=[CSS(filename=str(PRINT_CSS))], font_config=_font_config())
     return pdf, fetcher
+
+
+_fonts = threading.local()
+
+
+def _font_config():
+    """One WeasyPrint font configuration per thread, reused by every PDF it renders.
+
+    Without one, write_pdf builds a new fontconfig + Pango font map per PDF and native memory keeps
+    about 0.24 MB of each: a region's ZIP of 500 reports grew the worker by 140 MB (bench_zip_memory).
+    Per thread, because Pango objects must not be shared between threads. print.css declares no
+    @font-face, so nothing document-specific is kept in it.
+    """
+    config = getattr(_fonts, "config", None)
+    if config is None:
+        config = _fonts.config = FontConfiguration()
+    return config
