@@ -448,3 +448,23 @@ def test_file_that_is_not_an_image_is_named_and_nothing_is_sent(app, shopper, vi
     assert page.value("greeted") == "yes"  # every typed answer is still there
     stored, answers, _comments, evidence = _stored(app, visit)
     assert (stored.state, answers, evidence) == ("draft", {}, [])
+
+
+def test_blank_forms_come_from_one_rendering_and_never_show_another_visits_answers(app, org, shopper, visit):
+    """A blank form is rendered once per checklist version and language; a draft is rendered for its visit."""
+    other = _new_visit(app, org)
+    before = FillPage(shopper.get(_fill_url(other)))
+    assert before.items and all(before.value(item_id) is None for item_id in before.items)
+
+    _post(shopper, visit, "save", {"answer-greeted": "no", "comment-greeted": "Nobody looked up."})
+    drafted = FillPage(shopper.get(_fill_url(visit)))
+    assert drafted.value("greeted") == "no" and drafted.comment("greeted") == "Nobody looked up."
+
+    after = shopper.get(_fill_url(other))
+    page = FillPage(after)
+    assert all(page.value(item_id) is None for item_id in page.items)
+    assert page.comment("greeted") == ""
+    assert f'data-visit="{other}"' in after.get_data(as_text=True)  # the page itself is the other visit's
+    # the checklist language is part of what is cached: Hungarian texts in Hungarian
+    hungarian = FillPage(shopper.get(_fill_url(other) + "?lang=hu"))
+    assert hungarian.form_lang == "hu" and hungarian.items["greeted"]["legend"] != page.items["greeted"]["legend"]
