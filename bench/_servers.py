@@ -1,0 +1,196 @@
+"""Servers for the load benchmark: gunicorn processes, a throw-away PostgreSQL, the prepared database,
+and the bare Flask app that serves as the baseline (gunicorn loads it as `bench._servers:bare_app()`)."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date, timedelta
+
+from flask import Flask
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def bare_app():
+    """One route with a small HTML page: what gunicorn and Flask cost without the app's own work."""
+    bare = Flask("bare")
+
+    @bare.get("/")
+    def page():
+        return "<!doctype html><html lang=en><title>Bare</title><h1>Bare route</h1><p>Nothing else.</p></html>"
+
+    return bare
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare_database(url, media_dir, visits, shopper_email):
+    """Migrate an empty database, load the demo organisation, and add `visits` assigned visits of one
+    shopper at one branch. Returns (visit uuids, best answers of their checklist)."""
+    from audit import create_app
+    from audit.db import database
+    from audit.demo import best_answers, load_demo
+    from audit.migrations import migrate_database
+    from audit.models import User, Visit
+    from bench._setup import FAST_HASH
+
+    # TESTING keeps huey in memory, so nothing is written beside the repository's instance folder.
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "MEDIA_DIR": media_dir,
+                      **FAST_HASH})
+    with app.app_context(), database.connection_context():
+        migrate_database()
+        load_demo()  # the password hashes get FAST_HASH's cost, so the bench's sign-ins are cheap
+        with database.atomic():
+            shopper = User.get(User.email == shopper_email)
+            template = Visit.select().where(Visit.shopper == shopper).first()
+            version = template.checklist_version
+            rows = [Visit.create(branch=template.branch_id, checklist_version=version, shopper=shopper,
+                                 planned_from=date.today(), planned_to=date.today() + timedelta(days=3))
+                    for _ in range(visits)]
+        return [str(v.uuid) for v in rows], best_answers(version.content)
+
+
+def _processes():
+    """(pid, parent pid, process group, CPU ticks) of every live process; the ticks include those of
+    children it has already reaped, so a process that forks short-lived children accounts for them."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while we looked
+        if fields[0] not in ("Z", "X"):
+            yield int(entry), int(fields[1]), int(fields[2]), sum(int(v) for v in fields[11:15])
+
+
+class Gunicorn:
+    """One gunicorn master and its workers, in a process group of their own (one killpg ends them all)."""
+
+    def __init__(self, app_spec, env, log_path, workers, worker_class, threads):
+        self.app_spec, self.env, self.log_path = app_spec, env, log_path
+        self.options = ["--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads)]
+        self.process = None
+        self.port = None
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready_path, timeout=60):
+        """Start on a port the system picks, read it from the log, and wait until ready_path answers 200.
+
+        Port 0 rather than a port found free beforehand: other servers start on this machine too, and one
+        of them could take that port in between and answer the readiness check in this server's place."""
+        log_start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        with open(self.log_path, "a") as log:
+            self.process = subprocess.Popen(
+                # No control socket: its default path is shared by every gunicorn run by the same user.
+                [GUNICORN, *self.options, "--bind", "127.0.0.1:0", "--no-control-socket",
+                 "--timeout", "60", "--graceful-timeout", "2", self.app_spec],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        listening = re.compile(rf"Listening at: http://127\.0\.0\.1:(\d+) \({self.process.pid}\)")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
+            if self.port is None:
+                with open(self.log_path, errors="replace") as log:
+                    log.seek(log_start)
+                    found = listening.search(log.read())
+                self.port = found and int(found.group(1))
+            else:
+                try:
+                    with urllib.request.urlopen(self.url + ready_path, timeout=2) as response:
+                        if response.status == 200:
+                            return
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn was not ready within {timeout}s; see {self.log_path}")
+
+    def _members(self):
+        return [ticks for _pid, _parent, group, ticks in _processes() if group == self.process.pid]
+
+    def cpu_seconds(self):
+        """CPU time used so far by the master and its workers."""
+        return sum(self._members()) / CLOCK_TICKS
+
+    def stop(self, timeout=10):
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # start_new_session: the master leads the group
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout)
+        deadline = time.monotonic() + timeout
+        while self._members() and time.monotonic() < deadline:
+            time.sleep(0.02)  # workers are re-parented to init, which reaps them a moment later
+
+
+class PostgreSQL:
+    """A PostgreSQL server of its own in a temp folder, on a free loopback port. fsync stays on."""
+
+    DATABASE = "audit_bench"
+
+    def __init__(self):
+        newest = max(os.listdir("/usr/lib/postgresql"), key=lambda v: [int(p) for p in v.split(".")])
+        self.version, self.bin = newest, f"/usr/lib/postgresql/{newest}/bin"
+        self.folder = tempfile.mkdtemp(prefix="audit-bench-pg-")
+        self.port = free_port()
+        self.started = False
+
+    @property
+    def url(self):
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.DATABASE}"
+
+    def _run(self, *command):
+        # PostgreSQL refuses to run as root; as root the commands run as the postgres account.
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        done = subprocess.run(prefix + list(command), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{os.path.basename(command[0])} failed ({done.returncode}): {done.stderr.strip()}")
+
+    def start(self):
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, "postgres")
+        data = os.path.join(self.folder, "data")
+        self._run(f"{self.bin}/initdb", "-D", data, "-A", "trust", "-U", "postgres")
+        log = os.path.join(self.folder, "server.log")
+        self.started = True  # from here on stop() asks pg_ctl too: even a failed start may leave a server
+        try:
+            self._run(f"{self.bin}/pg_ctl", "-D", data, "-l", log, "-w",
+                      "-o", f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1", "start")
+        except RuntimeError as failure:
+            with open(log) as server_log:
+                raise RuntimeError(f"{failure}\n{server_log.read()}") from None
+        self._run(f"{self.bin}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.DATABASE)
+
+    def cpu_seconds(self):
+        """CPU time used so far by the server: the postmaster and its backends, one per connection."""
+        with open(os.path.join(self.folder, "data", "postmaster.pid")) as pid_file:
+            postmaster = int(pid_file.readline())
+        return sum(ticks for pid, parent, _group, ticks in _processes() if postmaster in (pid, parent)) / CLOCK_TICKS
+
+    def stop(self):
+        if self.started:
+            try:
+                self._run(f"{self.bin}/pg_ctl", "-D", os.path.join(self.folder, "data"), "-m", "immediate", "stop")
+            except RuntimeError:
+                pass  # not running; the folder is removed all the same
+        shutil.rmtree(self.folder, ignore_errors=True)
