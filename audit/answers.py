@@ -93,8 +93,8 @@ def check_submission(checklist, answers, comments, photos):
             item["type"] == "text" and len(str(answers.get(item_id, ""))) > MAX_TEXT_LENGTH
         ):
             problems.append(SubmissionProblem(item_id, "too_long", allowed=(MAX_COMMENT_LENGTH,)))
-        result = scored.get(item_id)
-        failed = result is not None and result.earned < result.possible
+        item_score = scored.get(item_id)
+        failed = item_score is not None and item_score.earned < item_score.possible
         if failed and item.get("require_comment_on_fail") and not comments.get(item_id, "").strip():
             problems.append(SubmissionProblem(item_id, "comment_required"))
         if failed and item.get("require_photo_on_fail") and not photos.get(item_id):

@@ -551,3 +551,28 @@ def test_openapi_document_is_json_describing_the_four_paths(client):
         target = document
         for part in ref.removeprefix("#/").split("/"):
             target = target[part]
+
+
+@pytest.mark.parametrize("last_kind", ["yesno", "text"])
+def test_submission_is_scored_whatever_kind_of_item_comes_last(app, org, login_as, last_kind):
+    """The score stored is the checklist's score of the answers, whether the last item counts or not."""
+    data, _hash = retail_checklist()
+    data = json.loads(json.dumps(data))
+    last = data["sections"][-1]["items"]
+    if last_kind == "yesno":  # drop the closing free-text items, so a scored item is the last one
+        data["sections"][-1]["items"] = [item for item in last if item["type"] != "text"] or last
+    assert data["sections"][-1]["items"][-1]["type"] == last_kind
+    data["id"] = f"ends-with-{last_kind}"
+    with app.app_context(), database.connection_context():
+        from audit.checklist import content_hash
+
+        version, _created = publish_checklist(data, content_hash(data))
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today() + timedelta(days=5))
+    answers = best_answers(data)
+    answers[next(i["id"] for s in data["sections"] for i in s["items"] if i["type"] == "yesno")] = "no"
+    phone = Phone(login_as("shopper"), visit.uuid)
+    response = phone.submit(visit.uuid, {"answers": answers, "comments": {}})
+    assert response.status_code == 201, response.get_json()
+    stored, _answers, _comments, _evidence = _stored(app, visit.uuid)
+    assert stored.score == display_percent(score(data, answers).overall, 4) and stored.score < 100
