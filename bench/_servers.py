@@ -36,15 +36,18 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def prepare_database(url, media_dir, visits, shopper_email):
+def prepare_database(url, media_dir, visits, shopper_email, wide_visits=0, wide_items=250):
     """Migrate an empty database, load the demo organisation, and add `visits` assigned visits of one
-    shopper at one branch. Returns (visit uuids, best answers of their checklist)."""
+    shopper at one branch, and `wide_visits` more of a `wide_items`-item checklist.
+    Returns (visit uuids, best answers of their checklist, wide visit uuids, best answers of those)."""
     from audit import create_app
     from audit.db import database
     from audit.demo import best_answers, load_demo
     from audit.migrations import migrate_database
     from audit.models import User, Visit
-    from bench._setup import FAST_HASH
+    from audit.checklist import content_hash
+    from audit.operations import publish_checklist
+    from bench._setup import FAST_HASH, wide_checklist
 
     # TESTING keeps huey in memory, so nothing is written beside the repository's instance folder.
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url, "MEDIA_DIR": media_dir,
@@ -56,10 +59,15 @@ def prepare_database(url, media_dir, visits, shopper_email):
             shopper = User.get(User.email == shopper_email)
             template = Visit.select().where(Visit.shopper == shopper).first()
             version = template.checklist_version
-            rows = [Visit.create(branch=template.branch_id, checklist_version=version, shopper=shopper,
-                                 planned_from=date.today(), planned_to=date.today() + timedelta(days=3))
-                    for _ in range(visits)]
-        return [str(v.uuid) for v in rows], best_answers(version.content)
+            data = wide_checklist(version.content, wide_items)
+            wide, _created = publish_checklist(data, content_hash(data))
+            rows = {
+                kind: [str(Visit.create(branch=template.branch_id, checklist_version=kind_version, shopper=shopper,
+                                        planned_from=date.today(), planned_to=date.today() + timedelta(days=3)).uuid)
+                       for _ in range(count)]
+                for kind, kind_version, count in (("usual", version, visits), ("wide", wide, wide_visits))
+            }
+        return rows["usual"], best_answers(version.content), rows["wide"], best_answers(wide.content)
 
 
 def _processes():

@@ -10,7 +10,8 @@ soon as the last one answered):
     200 and contain the form. Target from the issue: at least half the bare route's requests per
     second, with no errors;
   - sync API submissions: POST /api/v1/visits/<id>/submission of a whole 40-answer visit, one
-    distinct assigned visit per request (validation, scoring, one write transaction); each must be 201.
+    distinct assigned visit per request (validation, scoring, one write transaction); each must be 201;
+    then the same with a 250-item checklist (ODK Central's anchor: about 41/s on a small server).
 Part 2, PostgreSQL (a throw-away server of its own, fsync on): the same submissions against one
 gunicorn process with one worker, then against two such processes on two ports with the clients
 spread round-robin over both (two app processes behind a load balancer). The gain is how much the
@@ -265,9 +266,11 @@ def sqlite_part(cleanup, size):
     cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
     url = f"sqlite:///{folder}/bench.sqlite3"
     needed = CLIENTS * (WARMUP + size["submit"] // CLIENTS) + 1
-    visits, answers = prepare_database(url, os.path.join(folder, "media"), needed, SHOPPER)
+    visits, answers, wide_visits, wide_answers = prepare_database(
+        url, os.path.join(folder, "media"), needed, SHOPPER, wide_visits=needed)
     fill_path = f"/visits/{visits.pop()}/fill"  # never submitted: the form stays fillable
     payload = {"answers": answers, "comments": {}, "photos": {}}
+    wide_payload = {"answers": wide_answers, "comments": {}, "photos": {}}
     env = app_env(folder, url)
 
     bare = start_server(cleanup, folder, "bench._servers:bare_app()", env, WORKERS, "bare.log", "/")
@@ -276,6 +279,8 @@ def sqlite_part(cleanup, size):
     app = start_server(cleanup, folder, "audit:create_app()", env, WORKERS, "app.log", "/login")
     rows.append(run_load("fill page (GET, signed in)", "fill", [app], size["fill"], fill_path))
     rows.append(run_load("sync API submission (POST)", "submit", [app], size["submit"], fill_path, visits, payload))
+    rows.append(run_load("same, 250-item checklist", "submit", [app], size["submit"], fill_path, wide_visits,
+                         wide_payload))
     print(f"\nPart 1: SQLite (WAL), gunicorn -w {WORKERS} -k {WORKER_CLASS} --threads {THREADS}, "
           f"{CLIENTS} client processes")
     print_table(rows)
@@ -291,7 +296,8 @@ def postgres_part(cleanup, size):
     folder = tempfile.mkdtemp(prefix="audit-bench-load-pg-")
     cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
     per_run = CLIENTS * (WARMUP + size["pg_submit"] // CLIENTS)
-    visits, answers = prepare_database(database.url, os.path.join(folder, "media"), 2 * per_run + 1, SHOPPER)
+    visits, answers, _wide, _wide_answers = prepare_database(
+        database.url, os.path.join(folder, "media"), 2 * per_run + 1, SHOPPER)
     fill_path = f"/visits/{visits.pop()}/fill"
     payload = {"answers": answers, "comments": {}, "photos": {}}
     env = app_env(folder, database.url)
@@ -336,16 +342,17 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print_machine()
     with ExitStack() as cleanup:
-        bare, fill, submit = sqlite_part(cleanup, size)
+        bare, fill, submit, wide = sqlite_part(cleanup, size)
     with ExitStack() as cleanup:
         one, two = postgres_part(cleanup, size)
-    rows = (bare, fill, submit, one, two)
+    rows = (bare, fill, submit, wide, one, two)
     figures = {
         "fill_rps": round(fill["rps"], 1), "bare_rps": round(bare["rps"], 1),
         "fill_vs_bare": round(fill["rps"] / bare["rps"], 3),
         # The same ratio from the CPU each request costs (app and client): hardly moved by other jobs.
         "fill_vs_bare_by_cpu": round(_cpu_per_request(bare) / _cpu_per_request(fill), 3),
         "sync_rps": round(submit["rps"], 1), "sync_p95_ms": round(submit["p95"], 1),
+        "sync_250_rps": round(wide["rps"], 1), "sync_250_p95_ms": round(wide["p95"], 1),
         "pg_one_process_rps": round(one["rps"], 1), "pg_two_processes_rps": round(two["rps"], 1),
         "pg_gain": round(two["rps"] / one["rps"], 3),
         "errors": sum(r["errors"] for r in rows),
