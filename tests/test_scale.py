@@ -409,3 +409,21 @@ def test_the_chain_manager_sees_the_chain_on_the_dashboard_and_the_demo_manager_
     text = page.get_data(as_text=True)
     assert "<strong>BUD-01</strong>" in text
     assert not any(code in text for code in codes) and CHAIN not in text
+
+
+def test_a_chain_dashboard_lists_the_latest_critical_failures_and_says_how_many_there_are(app):
+    with app.app_context(), database.connection_context():
+        load_demo_and_chain = app.test_cli_runner().invoke(args=["demo", "--scale", "900", "--branches", "150"])
+        assert load_demo_and_chain.exit_code == 0, load_demo_and_chain.output
+        since = datetime.utcnow() - timedelta(days=182)
+        critical = (Visit.select().join(Branch).join(Region).join(Brand)
+                    .where((Brand.name == CHAIN) & (Visit.state == APPROVED) & Visit.has_critical_failure
+                           & (Visit.ended_at >= since)).count())
+    assert critical > 20  # a chain this size has more than the dashboard lists
+    manager = app.test_client()
+    assert login(manager, CHAIN_MANAGER, DEMO_PASSWORD).status_code == 302
+    text = manager.get("/dashboard/").get_data(as_text=True)
+    section = text[text.index("Critical failures"):]
+    section = section[:section.index("</section>")]
+    assert section.count("<li>") == 20
+    assert f"The latest 20 of {critical} critical failures are listed; the exports hold them all." in section
