@@ -531,6 +531,7 @@ def _compile(checklist):
 # Comparing costs a fraction of scoring one visit. == has two blind spots. It ignores the order of a
 # mapping's keys: the only such order a score shows is that of `dimensions`, compared on its own. And
 # it does not tell 1 from True: only a checklist the validator rejects (a bool for a number) differs.
+# (2) is skipped for a dict its owner declared read-only (`read_only`): the database's shared copies.
 
 _CACHE_SIZE = 8  # a few checklist versions in use at once; the oldest entry goes first
 _cache = {}

@@ -53,6 +53,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._servers import Gunicorn, PostgreSQL, prepare_database  # noqa: E402
+from bench._setup import machine  # noqa: E402
 
 SHOPPER = "shopper1@example.com"
 PASSWORD = "demo-password"
@@ -323,9 +324,7 @@ def _cpu_per_request(row):
 
 
 def print_machine():
-    with open("/proc/cpuinfo") as info:
-        model = next((line.split(":", 1)[1].strip() for line in info if line.startswith("model name")), "unknown")
-    print(f"Machine: {os.cpu_count()} cores ({model}); clients and servers share them, loopback only.")
+    print(f"{machine()}; clients and servers share the cores, loopback only.")
     print("cpu ms per request: CPU time of the app (gunicorn master and workers), of PostgreSQL (server and "
           "backends) and of the client processes, divided by the requests. other jobs: the share of all cores "
           "that anything else used meanwhile (a few % either way is accounting noise; more means the run competed "
