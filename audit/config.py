@@ -32,6 +32,9 @@ def from_environment(instance_path):
         "PERMANENT_SESSION_LIFETIME": timedelta(
             hours=int(os.environ.get("SESSION_HOURS", "12"))
         ),
+        # The cookie is rewritten only when the session changes (at most once a minute, see
+        # security._session_timeouts), not signed and compressed again on every request.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         # Signed out after this long without a request (a shopper's day in the field fits easily).
         "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "240")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024,

@@ -2,7 +2,7 @@
 from decimal import Decimal
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, DecimalField, InterfaceError, OperationalError
+from peewee import DatabaseProxy, DecimalField, InterfaceError, OperationalError, Value
 from playhouse.db_url import parse as parse_url
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -106,3 +106,46 @@ def _converter(field):
         return field.db_value(value)
 
     return to_db
+
+
+class Prepared:
+    """A peewee select compiled to SQL once per process and SQL dialect, then run with new values.
+
+    On the hottest paths (every signed-in request loads its user; every fill page its visit) peewee
+    spent four times longer building the SQL text than the database spent running it. `build` takes
+    one placeholder per parameter and returns the query, e.g.
+        USER_BY_ID = Prepared(lambda user_id: User.select().where(User.id == user_id))
+        USER_BY_ID.first(7)
+    Values are bound as given: pass what the column stores (field.db_value of a UUID, not the UUID).
+    """
+
+    def __init__(self, build):
+        self.build = build
+        self.arity = build.__code__.co_argcount
+        self._compiled = {}  # SQL dialect (database class) -> (query, sql, params with _Slot markers)
+
+    def rows(self, *values):
+        """A peewee cursor wrapper over the result: models, tuples or dicts, as the query asks."""
+        if len(values) != self.arity:
+            raise TypeError(f"the query takes {self.arity} values, not {len(values)}")
+        compiled = self._compiled.get(type(database.obj))
+        if compiled is None:
+            query = self.build(*(Value(_Slot(index), converter=False) for index in range(self.arity)))
+            sql, params = query.sql()
+            compiled = self._compiled[type(database.obj)] = (query, sql, params)
+        query, sql, params = compiled
+        bound = [values[param.index] if isinstance(param, _Slot) else param for param in params]
+        return query._get_cursor_wrapper(database.execute_sql(sql, bound))
+
+    def first(self, *values):
+        """The first row, or None."""
+        return next(iter(self.rows(*values)), None)
+
+
+class _Slot:
+    """Where a Prepared query's parameter goes: compiled into the SQL as a parameter marker."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index

@@ -20,7 +20,7 @@ from peewee import (
     fn,
 )
 
-from .db import database
+from .db import Prepared, database
 from .scoring import read_only
 
 
@@ -172,6 +172,11 @@ class User(BaseModel):
         return cls.get_or_none(cls.email == email.strip().lower())
 
     @classmethod
+    def by_id(cls, user_id):
+        """The account with this id, or None: read on every signed-in request, so prepared."""
+        return _USER_BY_ID.first(user_id)
+
+    @classmethod
     def shoppers(cls):
         return cls.select().where(cls.role == Role.SHOPPER.value).order_by(cls.name)
 
@@ -240,7 +245,8 @@ class ChecklistVersion(BaseModel):
         reading and parsing it each time, and hands the scoring function the same object, so its
         compile cache hits. The hash (updated with every draft edit) keeps drafts current.
         """
-        content_hash = cls.select(cls.content_hash).where(cls.id == version_id).scalar()
+        row = _CONTENT_HASH.first(version_id)
+        content_hash = row[0] if row else None
         key = (version_id, content_hash)
         content = _SHARED_CONTENT.get(key)
         if content is None:
@@ -306,7 +312,7 @@ class Visit(BaseModel):
             key = uuid.UUID(str(value))
         except ValueError:
             return None
-        return cls.with_place().where(cls.uuid == key).first()
+        return _VISIT_BY_UUID.first(cls.uuid.db_value(key))
 
     @classmethod
     def open_for_shopper(cls, shopper):
@@ -420,6 +426,14 @@ class VisitEvent(BaseModel):
         indexes = ((("visit", "created_at"), False),)
 
 
+# Prepared queries of the hot paths: every signed-in request, every fill page (see db.Prepared).
+_USER_BY_ID = Prepared(lambda user_id: User.select().where(User.id == user_id))
+_CONTENT_HASH = Prepared(
+    lambda version_id: ChecklistVersion.select(ChecklistVersion.content_hash).where(ChecklistVersion.id == version_id)
+    .tuples())
+_VISIT_BY_UUID = Prepared(lambda key: Visit.with_place().where(Visit.uuid == key))
+
+
 class Evidence(BaseModel):
     visit = ForeignKeyField(Visit, backref="evidence", on_delete="CASCADE")
     item_id = CharField(max_length=80, null=True)
@@ -430,6 +444,19 @@ class Evidence(BaseModel):
     height = IntegerField()
     captured_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def client_ids_by_item(cls, visit_id):
+        """{item id: [photo client ids, oldest first]} of a visit: what its fill page shows."""
+        photos = {}
+        for item_id, client_id in _PHOTOS_OF_VISIT.rows(visit_id):
+            photos.setdefault(item_id, []).append(client_id)
+        return photos
+
+
+_PHOTOS_OF_VISIT = Prepared(
+    lambda visit_id: Evidence.select(Evidence.item_id, Evidence.client_id).where(Evidence.visit == visit_id)
+    .order_by(Evidence.created_at, Evidence.id).tuples())
 
 
 class ActionStatus(str, enum.Enum):

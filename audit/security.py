@@ -61,7 +61,7 @@ def _load_user(session_id):
         user_id, epoch = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    user = User.get_or_none(User.id == user_id)
+    user = User.by_id(user_id)
     if user is None or user.session_epoch != epoch or not user.is_enabled:
         return None
     return user

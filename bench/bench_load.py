@@ -262,7 +262,7 @@ def start_server(cleanup, folder, app_spec, env, workers, log_name, ready_path):
     return server
 
 
-def sqlite_part(cleanup, size):
+def sqlite_part(cleanup, size, fill_only=False):
     folder = tempfile.mkdtemp(prefix="audit-bench-load-")
     cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
     url = f"sqlite:///{folder}/bench.sqlite3"
@@ -279,6 +279,9 @@ def sqlite_part(cleanup, size):
     bare.stop()
     app = start_server(cleanup, folder, "audit:create_app()", env, WORKERS, "app.log", "/login")
     rows.append(run_load("fill page (GET, signed in)", "fill", [app], size["fill"], fill_path))
+    if fill_only:
+        print_table(rows)
+        return rows
     rows.append(run_load("sync API submission (POST)", "submit", [app], size["submit"], fill_path, visits, payload))
     rows.append(run_load("same, 250-item checklist", "submit", [app], size["submit"], fill_path, wide_visits,
                          wide_payload))
@@ -335,11 +338,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="small request counts: a smoke run in under a minute")
     parser.add_argument("--json", metavar="PATH", help="write the headline figures to this file as JSON")
+    parser.add_argument("--fill-only", action="store_true",
+                        help="only the bare route and the fill page, and their ratio (when working on the fill page)")
     args = parser.parse_args()
     size = SIZES["quick" if args.quick else "full"]
     # A SIGTERM ends the run through the same clean-up as an exception: servers stopped, folders removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     print_machine()
+    if args.fill_only:
+        with ExitStack() as cleanup:
+            bare, fill = sqlite_part(cleanup, size, fill_only=True)
+        print(f"\nFill page / bare route: {fill['rps'] / bare['rps']:.2f} in req/s, "
+              f"{_cpu_per_request(bare) / _cpu_per_request(fill):.2f} in CPU per request")
+        return
     with ExitStack() as cleanup:
         bare, fill, submit, wide = sqlite_part(cleanup, size)
     with ExitStack() as cleanup:

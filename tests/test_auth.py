@@ -160,3 +160,18 @@ def test_the_api_names_a_stale_csrf_token_so_the_phone_can_retry(app, login_as, 
                            headers={"X-CSRFToken": "stale"})
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "csrf"
+
+
+def test_the_session_cookie_is_rewritten_only_when_the_session_changes(app, login_as, org):
+    client = login_as("manager")
+    client.get("/dashboard/")
+    # Within the minute, pages do not send the cookie again (no signing and compressing per request)...
+    assert "Set-Cookie" not in client.get("/dashboard/").headers
+    with client.session_transaction() as session:
+        session["seen_at"] -= 61
+        seen = session["seen_at"]
+    # ...but once a minute of activity has passed, the new time is written and the session kept alive.
+    response = client.get("/dashboard/")
+    assert response.status_code == 200 and "audit_session=" in response.headers["Set-Cookie"]
+    with client.session_transaction() as session:
+        assert session["seen_at"] > seen

@@ -141,3 +141,21 @@ def test_dates_are_formatted_for_the_locale(app):
             assert format_percent(Decimal("66.6667")) == "66,7\u00a0%"
         with force_locale("en"):
             assert format_percent(100) == "100.0%"
+
+
+def test_each_render_uses_the_locale_it_runs_in(app):
+    """Templates look the catalog up once per render: a report rendered in another language inside a
+    request (force_locale) still gets that language, and the page around it keeps its own."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+    from flask_babel import gettext as babel_gettext
+
+    page = "{{ _('Sign out') }}|{{ _('Give a whole number from %(low)s to %(high)s.', low=1, high='<5>') }}|" \
+           "{{ current_language() }}"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        with force_locale("hu"):
+            expected = babel_gettext("Sign out") + "|" + babel_gettext(
+                "Give a whole number from %(low)s to %(high)s.", low=1, high="&lt;5&gt;") + "|hu"
+            assert render_template_string(page) == expected
+        assert render_template_string(page) == "Sign out|Give a whole number from 1 to &lt;5&gt;.|en"
+    assert not expected.startswith("Sign out|")

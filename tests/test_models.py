@@ -150,3 +150,37 @@ def test_an_old_sqlite_file_is_upgraded_by_init_db(tmp_path):
         assert "visit_event" in database.get_tables() and "visit_score" in database.get_tables()
     again = app.test_cli_runner().invoke(args=["init-db"])
     assert f"The database is up to date (schema version {LATEST})." in again.output
+
+
+def test_a_prepared_query_returns_what_the_peewee_query_returns(db, org, visit):
+    from audit.db import Prepared
+
+    by_email = Prepared(lambda email: User.select().where(User.email == email))
+    shopper = org["users"]["shopper"]
+    found = by_email.first("shopper@example.com")
+    assert (found.id, found.name, found.created_at) == (shopper.id, shopper.name, User.get_by_id(shopper.id).created_at)
+    # Joined models come back as peewee builds them, with values converted from the column types.
+    loaded = Visit.by_uuid(visit.uuid)
+    assert loaded.id == visit.id and loaded.branch.name == "Aurora Váci utca"
+    assert loaded.branch.region.brand.name == "Aurora Electronics" and loaded.planned_from == date.today()
+    assert Visit.by_uuid("8d7c1e0a-0000-4000-8000-000000000000") is None
+    assert Visit.by_uuid("not a uuid") is None
+
+
+def test_a_prepared_query_binds_values_as_parameters_and_is_compiled_once(db, org):
+    from audit.db import Prepared
+
+    built = []
+
+    def build(email, role):
+        built.append(1)
+        return User.select(User.name).where((User.email == email) & (User.role == role)).tuples()
+
+    query = Prepared(build)
+    assert query.first("shopper@example.com", "shopper") == ("Sara Shopper",)
+    # A value is data, never SQL: a quote cannot widen the match.
+    assert query.first("x' OR '1'='1", "shopper") is None
+    assert list(query.rows("manager@example.com", "shopper")) == []
+    assert len(built) == 1
+    with pytest.raises(TypeError):
+        query.first("shopper@example.com")

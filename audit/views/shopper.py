@@ -72,13 +72,6 @@ def visits():
     return render_template("shopper/visits.html", groups=groups)
 
 
-def _photos_of(visit):
-    photos = {}
-    for evidence in Evidence.select().where(Evidence.visit == visit).order_by(Evidence.created_at):
-        photos.setdefault(evidence.item_id, []).append(evidence.client_id)
-    return photos
-
-
 def _store_form_photos(visit, photos):
     """Photos chosen in the plain form, stored at once so that nothing is lost."""
     errors = {}
@@ -120,7 +113,7 @@ def fill(visit_uuid):
             flash(_("This visit was already sent."), "error")
             return redirect(url_for("shopper.visits"))
         answers, comments = answers_from_form(content, request.form)
-        photos = _photos_of(visit)
+        photos = Evidence.client_ids_by_item(visit.id)
         errors = _store_form_photos(visit, photos)
         # Whatever happens next, what was typed is kept.
         try:
@@ -144,7 +137,7 @@ def fill(visit_uuid):
         else:
             flash(_("Saved. You can finish it later."), "success")
             return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=language))
-    photos = _photos_of(visit)
+    photos = Evidence.client_ids_by_item(visit.id)
     if answers or comments or errors or photos:
         items_html = render_template(
             "shopper/_fill_items.html", content=content, language=language, answers=answers, comments=comments,
