@@ -93,6 +93,8 @@ def check_submission(checklist, answers, comments, photos):
             item["type"] == "text" and len(str(answers.get(item_id, ""))) > MAX_TEXT_LENGTH
         ):
             problems.append(SubmissionProblem(item_id, "too_long", allowed=(MAX_COMMENT_LENGTH,)))
+        if not (item.get("require_comment_on_fail") or item.get("require_photo_on_fail")):
+            continue
         item_score = scored.get(item_id)
         failed = item_score is not None and item_score.earned < item_score.possible
         if failed and item.get("require_comment_on_fail") and not comments.get(item_id, "").strip():

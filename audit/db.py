@@ -2,7 +2,19 @@
 from decimal import Decimal
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, DecimalField, InterfaceError, OperationalError, Value
+from peewee import (
+    AutoField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DecimalField,
+    ForeignKeyField,
+    IntegerField,
+    InterfaceError,
+    OperationalError,
+    TextField,
+    Value,
+)
 from playhouse.db_url import parse as parse_url
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -68,42 +80,60 @@ def bulk_insert(model, rows):
 
     peewee's insert_many builds the SQL text value by value, which costs more than the database's
     own work for thousands of rows; here the statement is built once and the driver binds the rows.
-    Values go through each field's db_value, exactly as peewee would convert them.
+    Values are converted as peewee would (field.db_value), except those already of the type the
+    driver takes for the column, which go through as they are: a 250-answer submission has 2,500.
     """
     if not rows:
         return
     names = list(rows[0])
     given = [model._meta.fields[name] for name in names]
-    # Fields left out get their defaults, as with peewee's own inserts.
-    defaulted = [f for f in model._meta.sorted_fields if f.name not in names and f.default is not None]
-    fields = given + defaulted
+    # Fields left out get their defaults, as with peewee's own inserts: constants converted once,
+    # callables (timestamps) called for each row.
+    left_out = [f for f in model._meta.sorted_fields if f.name not in names and f.default is not None]
+    constant = [f for f in left_out if not callable(f.default)]
+    generated = [f for f in left_out if callable(f.default)]
+    fields = given + constant + generated
     columns = ", ".join(f'"{field.column_name}"' for field in fields)
     marks = ", ".join([database.obj.param] * len(fields))
     sql = f'INSERT INTO "{model._meta.table_name}" ({columns}) VALUES ({marks})'
-    convert = [_converter(field) for field in given]
+    convert = [(index, _converter(field)) for index, field in enumerate(given)]
+    fixed = [field.db_value(field.default) for field in constant]
     values = []
     for row in rows:
-        values.append(
-            tuple(to_db(row[field.name]) for to_db, field in zip(convert, given))
-            + tuple(field.db_value(field.default() if callable(field.default) else field.default)
-                    for field in defaulted)
-        )
+        value = [row[name] for name in names]
+        for index, to_db in convert:
+            value[index] = to_db(value[index])
+        value += fixed
+        value += [field.db_value(field.default()) for field in generated]
+        values.append(value)
     database.cursor().executemany(sql, values)
 
 
-def _converter(field):
-    """field.db_value, except that a Decimal already at the field's places goes through as it is.
+# Types that both drivers bind as they are, for fields whose db_value would return them unchanged.
+_NATIVE = {CharField: str, TextField: str, IntegerField: int, AutoField: int, BooleanField: bool}
 
-    Both drivers bind Decimals; peewee's DecimalField would round-trip every one through str.
+
+def _converter(field):
+    """field.db_value, skipped for a value the driver takes as it is.
+
+    A Decimal already at the field's places goes through too: both drivers bind Decimals, and
+    peewee's DecimalField would round-trip every one through str.
     """
+    db_value = field.db_value
+    if isinstance(field, ForeignKeyField):
+        native = int if isinstance(field.rel_field, (AutoField, IntegerField)) else None
+    else:
+        native = _NATIVE.get(type(field))  # subclasses (JSON kept as text) convert on their own
+    if native is not None:
+        return lambda value: value if value.__class__ is native or value is None else db_value(value)
     if not isinstance(field, DecimalField):
-        return field.db_value
+        return db_value
     places = -field.decimal_places
 
     def to_db(value):
-        if isinstance(value, Decimal) and value.is_finite() and value.as_tuple().exponent >= places:
+        if value.__class__ is Decimal and value.is_finite() and value.as_tuple().exponent >= places:
             return value
-        return field.db_value(value)
+        return db_value(value)
 
     return to_db
 

@@ -59,6 +59,13 @@ def _v7_covering_indexes():
         database.execute_sql(statement)
 
 
+def _v8_no_answer_index_by_item():
+    # v8: nothing looks answers up by item alone, and that index cost half of a 250-item submission:
+    # its 250 new entries land all over it, so each commit wrote ~a hundred scattered pages to the WAL
+    # (and checkpoints copied them back). Every index left on answer leads with the visit.
+    database.execute_sql("DROP INDEX IF EXISTS answer_item_id")
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -67,6 +74,7 @@ STEPS = {
     5: _v5_jobs,
     6: _v6_audit_log,
     7: _v7_covering_indexes,
+    8: _v8_no_answer_index_by_item,
 }
 LATEST = max(STEPS, default=1)
 

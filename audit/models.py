@@ -390,7 +390,7 @@ class Answer(BaseModel):
             (("visit", "item_id"), True),
             # Covering: the dashboards' per-item aggregates read the index alone, visit by visit.
             (("visit", "item_id", "earned", "possible"), False),
-            (("item_id",), False),
+            # No index by item alone: see migrations._v8_no_answer_index_by_item.
         )
 
     @property

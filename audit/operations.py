@@ -1,8 +1,10 @@
 """Plain functions that change stored data, each in one transaction."""
+import functools
 import hashlib
 import json
 import math
 import os
+from fractions import Fraction
 
 from peewee import Case, IntegrityError, fn
 
@@ -121,7 +123,16 @@ def publish_checklist_file(path):
 
 def _stored(fraction):
     """A Fraction as the Decimal the database keeps: 4 places, half up, for SQL aggregates."""
-    return display_percent(fraction, 4)
+    if fraction is None:
+        return None
+    return _stored_ratio(fraction.numerator, fraction.denominator)
+
+
+@functools.lru_cache(maxsize=4096)
+def _stored_ratio(numerator, denominator):
+    # Item scores take few distinct values (0, 1, 2 of 2...): a submission stores hundreds of them.
+    # Decimals are immutable, so one may be shared.
+    return display_percent(Fraction(numerator, denominator), 4)
 
 
 def scored_rows(content, visit_id, answers, comments=None, result=None):

@@ -93,7 +93,7 @@ def display_percent(fraction, places=1):
     # floor(|n/d| * 10^places + 1/2) in whole numbers (this runs for every stored answer).
     numerator, denominator = abs(exact.numerator) * 10**places, exact.denominator
     whole = (2 * numerator + denominator) // (2 * denominator)
-    return Decimal(-whole if exact < 0 else whole).scaleb(-places)
+    return Decimal(-whole if exact.numerator < 0 else whole).scaleb(-places)
 
 
 def _json_percent(fraction, places):
