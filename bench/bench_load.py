@@ -338,6 +338,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="small request counts: a smoke run in under a minute")
     parser.add_argument("--json", metavar="PATH", help="write the headline figures to this file as JSON")
+    parser.add_argument("--sqlite-only", action="store_true", help="part 1 only (SQLite), without PostgreSQL")
     parser.add_argument("--fill-only", action="store_true",
                         help="only the bare route and the fill page, and their ratio (when working on the fill page)")
     args = parser.parse_args()
@@ -353,6 +354,9 @@ def main():
         return
     with ExitStack() as cleanup:
         bare, fill, submit, wide = sqlite_part(cleanup, size)
+    if args.sqlite_only:
+        print(f"\nFill page / bare route: {fill['rps'] / bare['rps']:.2f} in req/s")
+        return
     with ExitStack() as cleanup:
         one, two = postgres_part(cleanup, size)
     rows = (bare, fill, submit, wide, one, two)
