@@ -100,9 +100,10 @@ def main():
         print(f"{items:>4} items {answered:>7} {count / stored:>9.1f} {1000 * stored / count:>8.2f} "
               f"{count / resend:>9.1f} {count / bare:>8.0f} {stored / bare:>7.1f}")
     wide = figures["submissions_250_per_s"]
-    verdict = "met" if wide >= 5 * ODK_PER_SECOND else "MISSED"
-    print(f"ODK Central's published figure: ~{ODK_PER_SECOND}/s for 250 questions; target five times that "
-          f"({5 * ODK_PER_SECOND}/s): {verdict} ({wide:.0f}/s, x{wide / ODK_PER_SECOND:.1f} ODK) on one core.")
+    # The target is for the machine (both cores, under gunicorn): bench_load.py gives that verdict.
+    print(f"ODK Central's published figure: ~{ODK_PER_SECOND}/s for 250 questions; here {wide:.0f}/s "
+          f"(x{wide / ODK_PER_SECOND:.1f} ODK) on one core, in-process; the target of five times ODK "
+          f"({5 * ODK_PER_SECOND}/s) is for the whole machine under gunicorn: see bench_load.py.")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(figures, out, indent=1)
