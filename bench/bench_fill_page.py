@@ -16,7 +16,7 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from werkzeug.serving import make_server  # noqa: E402
+from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from audit.db import database  # noqa: E402
 from audit.models import User, Visit  # noqa: E402
@@ -32,10 +32,17 @@ def first_load_sizes(app, client, fill_url):
     return [(name, len(body), len(gzip.compress(body, 6))) for name, body in rows]
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access-log line per request: the bench's own table is its output."""
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+
 def offline_repeat_load(app, fill_url):
     from playwright.sync_api import sync_playwright
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_port}"
     try:
