@@ -165,6 +165,8 @@ class Prepared:
             compiled = self._compiled[type(database.obj)] = (query, sql, params)
         query, sql, params = compiled
         bound = [values[param.index] if isinstance(param, _Slot) else param for param in params]
+        # peewee's own (private) step from a cursor to rows, so rows are built and converted exactly
+        # as the query would build them; tests/test_models.py compares the two.
         return query._get_cursor_wrapper(database.execute_sql(sql, bound))
 
     def first(self, *values):

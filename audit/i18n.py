@@ -9,6 +9,8 @@ from flask_babel import Babel, format_date, format_datetime, get_locale, get_tra
 from flask_babel import format_percent as babel_format_percent
 from flask_babel import gettext, lazy_gettext, ngettext  # noqa: F401  (re-exported for the app)
 from flask_login import current_user
+# Jinja's own (private) newstyle wrappers, the ones install_gettext_callables uses: formatting and
+# escaping stay Jinja's; tests/test_i18n.py checks both.
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
 from .config import LANGUAGES
