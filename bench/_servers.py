@@ -1,5 +1,6 @@
 """Servers for the load benchmark: gunicorn processes, a throw-away PostgreSQL, the prepared database,
 and the bare Flask app that serves as the baseline (gunicorn loads it as `bench._servers:bare_app()`)."""
+import functools
 import os
 import re
 import shutil
@@ -19,15 +20,55 @@ GUNICORN = os.path.join(os.path.dirname(sys.executable), "gunicorn")
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+BARE_PAGE = "<!doctype html><html lang=en><title>Bare</title><h1>Bare route</h1><p>Nothing else.</p></html>"
+# A copy of a real fill page, written by the load bench before it starts the servers that serve it.
+PAGE_COPY_ENV = "BENCH_PAGE_COPY"
+
+
+def _page_copy():
+    with open(os.environ[PAGE_COPY_ENV], "rb") as page:
+        return page.read()
+
+
 def bare_app():
-    """One route with a small HTML page: what gunicorn and Flask cost without the app's own work."""
+    """One route with a small HTML page: what gunicorn and Flask cost without the app's own work.
+    With BENCH_PAGE_COPY set, /page also answers that file's bytes: what the bytes of a fill page
+    cost by themselves (the server writing them, the client reading them)."""
     bare = Flask("bare")
 
     @bare.get("/")
     def page():
-        return "<!doctype html><html lang=en><title>Bare</title><h1>Bare route</h1><p>Nothing else.</p></html>"
+        return BARE_PAGE
 
+    if os.environ.get(PAGE_COPY_ENV):
+        copy = _page_copy()
+        bare.add_url_rule("/page", "page_copy", lambda: copy)
     return bare
+
+
+def app_with_probes():
+    """The app, plus routes that only the load bench adds, to take the fill page's cost apart:
+      /bench/bare         a bare route inside the app: its hooks (security headers, rate limiter,
+                          database pool, Babel, the session check) on a page that needs nothing;
+      /bench/signed-in    the same small page behind the shopper role check: the session cookie,
+                          the account read and the role check that every shopper page pays;
+      /bench/signed-in-page  (with BENCH_PAGE_COPY) a copy of a fill page, behind the same check: the
+                          cheapest any signed-in page of that size can be, with no visit read and no
+                          rendering at all.
+    """
+    from audit import create_app
+    from audit.access import role_required
+    from audit.models import Role
+
+    app = create_app()
+    app.add_url_rule("/bench/bare", "bench_bare", lambda: BARE_PAGE)
+    app.add_url_rule("/bench/signed-in", "bench_signed_in", role_required(Role.SHOPPER)(lambda: BARE_PAGE))
+    if os.environ.get(PAGE_COPY_ENV):
+        # Read at the first request: the bench writes the copy from this very app once it runs.
+        page_copy = functools.cache(_page_copy)
+        app.add_url_rule("/bench/signed-in-page", "bench_signed_in_page",
+                         role_required(Role.SHOPPER)(page_copy))
+    return app
 
 
 def free_port():

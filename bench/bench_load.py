@@ -1,17 +1,21 @@
 """Throughput and latency under load: the real app under gunicorn on loopback, many clients at once.
 
-Part 1, SQLite (WAL): three scenarios in turn, under the same gunicorn settings, each a fixed number
-of requests from CLIENTS client processes, each sending its share back to back (a new request as
-soon as the last one answered):
+Part 1, SQLite (WAL): scenarios in turn, under the same gunicorn settings, each a fixed number of
+requests from CLIENTS client processes, each sending its share back to back (a new request as soon
+as the last one answered):
   - bare route: a bare Flask app (bench._servers:bare_app) with one small HTML page: the baseline of
     what gunicorn, Flask and the client cost by themselves;
-  - static file through the app: GET /static/app.js, no session: what the app's own hooks (security
-    headers, rate limiter, database pool, Babel) cost on the cheapest answer it gives, a second
-    reference beside the bare route;
   - fill page: GET /visits/<id>/fill of a 40-item visit by a signed-in shopper (session, role and
     ownership checks, the visit and checklist read, the whole form rendered); each answer must be
     200 and contain the form. Target from the issue: at least half the bare route's requests per
     second, with no errors;
+  - the steps between the two, each served by the same gunicorn (the app is loaded as
+    bench._servers:app_with_probes, the app plus routes only the bench adds): the bare app answering
+    a copy of the fill page's bytes (what the bytes cost); a static file through the app; a bare route
+    inside the app (the hooks every request passes: security headers, rate limiter, database pool,
+    Babel, the session check); that route behind the shopper sign-in and role check; and the copy of
+    the fill page behind that check (the cheapest any signed-in page of its size can be). They show
+    what bounds the fill page's figure;
   - sync API submissions: POST /api/v1/visits/<id>/submission of a whole 40-answer visit, one
     distinct assigned visit per request (validation, scoring, one write transaction); each must be 201;
     then the same with a 250-item checklist (ODK Central's anchor: about 41/s on a small server).
@@ -55,7 +59,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench._servers import Gunicorn, PostgreSQL, prepare_database  # noqa: E402
+from bench._servers import PAGE_COPY_ENV, Gunicorn, PostgreSQL, prepare_database  # noqa: E402
 from bench._setup import machine  # noqa: E402
 
 SHOPPER = "shopper1@example.com"
@@ -117,14 +121,24 @@ class Connection:
         return token.group(1).decode()
 
 
+# The GET scenarios: (path, mark the body must hold, whether the client signs in first); None is the
+# fill page's path. The probes under /bench/ exist only in bench._servers:app_with_probes.
+GETS = {
+    "bare": ("/", BARE_MARK, False),
+    "bare_page": ("/page", FILL_FORM_MARK, False),
+    "static": (STATIC_PATH, STATIC_MARK, False),
+    "app_bare": ("/bench/bare", BARE_MARK, False),
+    "signed_in": ("/bench/signed-in", BARE_MARK, True),
+    "signed_in_page": ("/bench/signed-in-page", FILL_FORM_MARK, True),
+    "fill": (None, FILL_FORM_MARK, True),
+}
+
+
 def _requests(job, token):
     """The client's requests as (method, path, body, headers, expected status, mark the body must hold)."""
-    if job["kind"] == "bare":
-        return [("GET", "/", None, {}, 200, BARE_MARK)] * job["count"]
-    if job["kind"] == "static":
-        return [("GET", STATIC_PATH, None, {}, 200, STATIC_MARK)] * job["count"]
-    if job["kind"] == "fill":
-        return [("GET", job["fill_path"], None, {}, 200, FILL_FORM_MARK)] * job["count"]
+    if job["kind"] in GETS:
+        path, mark, _signed_in = GETS[job["kind"]]
+        return [("GET", path or job["fill_path"], None, {}, 200, mark)] * job["count"]
     body = json.dumps(job["payload"])
     headers = {"Content-Type": "application/json", "X-CSRFToken": token}
     return [("POST", f"/api/v1/visits/{visit}/submission", body, headers, 201, b'"received"')
@@ -134,7 +148,8 @@ def _requests(job, token):
 def _client(job, barrier, results):
     """One client process: sign in if the scenario needs it, warm up, wait for the others, then send."""
     connection = Connection(job["port"])
-    token = connection.sign_in(job["fill_path"]) if job["kind"] not in ("bare", "static") else None
+    signs_in = job["kind"] not in GETS or GETS[job["kind"]][2]
+    token = connection.sign_in(job["fill_path"]) if signs_in else None
     planned = _requests(job, token)
     warmup, measured = planned[:WARMUP], planned[WARMUP:]
     for method, path, body, headers, _status, _mark in warmup:
@@ -268,6 +283,17 @@ def start_server(cleanup, folder, app_spec, env, workers, log_name, ready_path):
     return server
 
 
+def _save_fill_page(port, fill_path, copy_path):
+    """Write the fill page, as the bench's shopper gets it, to copy_path (the probes serve its bytes)."""
+    connection = Connection(port)
+    connection.sign_in(fill_path)
+    status, page = connection.request("GET", fill_path)
+    if status != 200 or FILL_FORM_MARK not in page:
+        raise RuntimeError(f"fill page: {status} {page[:300]!r}")
+    with open(copy_path, "wb") as copy:
+        copy.write(page)
+
+
 def sqlite_part(cleanup, size, fill_only=False):
     folder = tempfile.mkdtemp(prefix="audit-bench-load-")
     cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
@@ -279,13 +305,19 @@ def sqlite_part(cleanup, size, fill_only=False):
     payload = {"answers": answers, "comments": {}, "photos": {}}
     wide_payload = {"answers": wide_answers, "comments": {}, "photos": {}}
     env = app_env(folder, url)
+    env[PAGE_COPY_ENV] = page_copy = os.path.join(folder, "fill-page-copy.html")
 
+    app = start_server(cleanup, folder, "bench._servers:app_with_probes()", env, WORKERS, "app.log", "/login")
+    _save_fill_page(app.port, fill_path, page_copy)  # before any server reads it
     bare = start_server(cleanup, folder, "bench._servers:bare_app()", env, WORKERS, "bare.log", "/")
-    rows = [run_load("bare Flask route (baseline)", "bare", [bare], size["bare"])]
+    rows = [run_load("bare Flask route (baseline)", "bare", [bare], size["bare"]),
+            run_load("bare Flask app, fill page's bytes", "bare_page", [bare], size["fill"])]
     bare.stop()
-    app = start_server(cleanup, folder, "audit:create_app()", env, WORKERS, "app.log", "/login")
-    # The app's cheapest answer: a static file, through every hook the app has but no session.
+    # From the app's cheapest answers to the fill page: what each step adds.
     rows.append(run_load("static file through the app", "static", [app], size["fill"]))
+    rows.append(run_load("bare route inside the app", "app_bare", [app], size["fill"]))
+    rows.append(run_load("same, signed in as a shopper", "signed_in", [app], size["fill"], fill_path))
+    rows.append(run_load("fill page's bytes, signed in", "signed_in_page", [app], size["fill"], fill_path))
     rows.append(run_load("fill page (GET, signed in)", "fill", [app], size["fill"], fill_path))
     if fill_only:
         print_table(rows)
@@ -342,13 +374,32 @@ def print_machine():
           "with other work and its req/s is low).")
 
 
+def print_fill_steps(rows):
+    """The fill page against the bare route, then each step between them as a share of the bare route."""
+    bare, bare_page, static, app_bare, signed_in, signed_in_page, fill = rows
+    verdict = "met" if fill["rps"] >= 0.5 * bare["rps"] and not fill["errors"] else "MISSED"
+    print(f"\nFill page / bare route: {fill['rps'] / bare['rps']:.2f} in req/s, "
+          f"{_cpu_per_request(bare) / _cpu_per_request(fill):.2f} in CPU per request (app and client) "
+          f"(target: at least 0.5 with no errors: {verdict})")
+    print("From the bare route to the fill page, each in req/s as a share of the bare route:")
+    for row, meaning in (
+        (bare_page, "the bare app answering the fill page's bytes (the bytes alone)"),
+        (static, "a static file through the app"),
+        (app_bare, "a bare route inside the app (its hooks on every request)"),
+        (signed_in, "that route behind the shopper sign-in and role check"),
+        (signed_in_page, "the fill page's bytes behind that check: no visit read, no rendering"),
+        (fill, "the fill page"),
+    ):
+        print(f"  {row['rps'] / bare['rps']:5.2f}  {meaning} ({row['rps']:.0f} req/s, {row['app_ms']:.2f} ms app CPU)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="small request counts: a smoke run in under a minute")
     parser.add_argument("--json", metavar="PATH", help="write the headline figures to this file as JSON")
     parser.add_argument("--sqlite-only", action="store_true", help="part 1 only (SQLite), without PostgreSQL")
     parser.add_argument("--fill-only", action="store_true",
-                        help="only the bare route and the fill page, and their ratio (when working on the fill page)")
+                        help="only the bare route, the fill page and the steps between them (when working on the fill page)")
     args = parser.parse_args()
     size = SIZES["quick" if args.quick else "full"]
     # A SIGTERM ends the run through the same clean-up as an exception: servers stopped, folders removed.
@@ -356,24 +407,28 @@ def main():
     print_machine()
     if args.fill_only:
         with ExitStack() as cleanup:
-            bare, _static, fill = sqlite_part(cleanup, size, fill_only=True)
-        print(f"\nFill page / bare route: {fill['rps'] / bare['rps']:.2f} in req/s, "
-              f"{_cpu_per_request(bare) / _cpu_per_request(fill):.2f} in CPU per request")
+            print_fill_steps(sqlite_part(cleanup, size, fill_only=True))
         return
     with ExitStack() as cleanup:
-        bare, static, fill, submit, wide = sqlite_part(cleanup, size)
+        sqlite_rows = sqlite_part(cleanup, size)
+    bare, bare_page, static, app_bare, signed_in, signed_in_page, fill, submit, wide = sqlite_rows
     if args.sqlite_only:
-        print(f"\nFill page / bare route: {fill['rps'] / bare['rps']:.2f} in req/s")
+        print_fill_steps(sqlite_rows[:7])
         return
     with ExitStack() as cleanup:
         one, two = postgres_part(cleanup, size)
-    rows = (bare, static, fill, submit, wide, one, two)
+    rows = (*sqlite_rows, one, two)
     figures = {
         "fill_rps": round(fill["rps"], 1), "bare_rps": round(bare["rps"], 1),
         "static_vs_bare": round(static["rps"] / bare["rps"], 3),
         "fill_vs_bare": round(fill["rps"] / bare["rps"], 3),
         # The same ratio from the CPU each request costs (app and client): hardly moved by other jobs.
         "fill_vs_bare_by_cpu": round(_cpu_per_request(bare) / _cpu_per_request(fill), 3),
+        # The steps from the bare route to the fill page (print_fill_steps).
+        "bare_page_vs_bare": round(bare_page["rps"] / bare["rps"], 3),
+        "app_bare_vs_bare": round(app_bare["rps"] / bare["rps"], 3),
+        "signed_in_vs_bare": round(signed_in["rps"] / bare["rps"], 3),
+        "signed_in_page_vs_bare": round(signed_in_page["rps"] / bare["rps"], 3),
         "sync_rps": round(submit["rps"], 1), "sync_p95_ms": round(submit["p95"], 1),
         "sync_250_rps": round(wide["rps"], 1), "sync_250_p95_ms": round(wide["p95"], 1),
         "pg_one_process_rps": round(one["rps"], 1), "pg_two_processes_rps": round(two["rps"], 1),
@@ -381,10 +436,7 @@ def main():
         "errors": sum(r["errors"] for r in rows),
         "other_jobs_max_share": round(max(r["other_share"] for r in rows), 1),
     }
-    verdict = "met" if figures["fill_vs_bare"] >= 0.5 and not fill["errors"] else "MISSED"
-    print(f"\nFill page / bare route: {figures['fill_vs_bare']:.2f} in req/s, {figures['fill_vs_bare_by_cpu']:.2f} "
-          f"in CPU per request (target: at least 0.5 with no errors: {verdict})")
-    print(f"Static file through the app / bare route: {figures['static_vs_bare']:.2f} in req/s")
+    print_fill_steps(sqlite_rows[:7])
     wide_verdict = "met" if wide["rps"] >= 5 * 41 and not wide["errors"] else "MISSED"
     print(f"250-item submissions: {wide['rps']:.0f}/s (target: five times ODK Central's ~41/s = 205/s: "
           f"{wide_verdict})")
