@@ -159,3 +159,27 @@ def test_each_render_uses_the_locale_it_runs_in(app):
             assert render_template_string(page) == expected
         assert render_template_string(page) == "Sign out|Give a whole number from 1 to &lt;5&gt;.|en"
     assert not expected.startswith("Sign out|")
+
+
+def test_the_date_filter_remembers_a_date_per_locale_and_formats_times_each_time(app):
+    """The `date` filter keeps formatted dates per locale: the same date in another locale is that
+    locale's text, never the one remembered first; a datetime (time zone dependent) is not kept."""
+    from datetime import date, datetime
+
+    from flask import render_template_string
+    from flask_babel import force_locale, format_date
+
+    page = "{{ day|date }}|{{ day|date('long') }}"
+    day = date(2026, 3, 5)
+    with app.test_request_context():
+        shown = {}
+        for language in ("hu", "ru", "en", "hu"):
+            with force_locale(language):
+                expected = f"{format_date(day)}|{format_date(day, 'long')}"
+                assert render_template_string(page, day=day) == expected
+                shown.setdefault(language, expected)
+        assert shown["hu"] != shown["ru"] != shown["en"]
+        assert "március" in shown["hu"].split("|")[1] and "марта" in shown["ru"].split("|")[1]
+        moment = datetime(2026, 3, 5, 23, 30)
+        with force_locale("en"):
+            assert render_template_string("{{ t|date }}", t=moment) == format_date(moment)

@@ -162,9 +162,16 @@ def test_a_prepared_query_returns_what_the_peewee_query_returns(db, org, visit):
     # Joined models come back as peewee builds them, with values converted from the column types.
     loaded = Visit.by_uuid(visit.uuid)
     assert loaded.id == visit.id and loaded.branch.name == "Aurora Váci utca"
+    assert "region" in loaded.branch.__rel__  # joined, not loaded lazily
     assert loaded.branch.region.brand.name == "Aurora Electronics" and loaded.planned_from == date.today()
     assert Visit.by_uuid("8d7c1e0a-0000-4000-8000-000000000000") is None
     assert Visit.by_uuid("not a uuid") is None
+    # The shopper's read joins the branch only; its region still loads when asked for.
+    lean = Visit.by_uuid(str(visit.uuid), with_region=False)
+    assert (lean.id, lean.branch.name, lean.planned_from) == (visit.id, "Aurora Váci utca", date.today())
+    assert "region" not in lean.branch.__rel__
+    assert lean.branch.region.brand.name == "Aurora Electronics"
+    assert Visit.by_uuid("not a uuid", with_region=False) is None
 
 
 def test_a_prepared_query_binds_values_as_parameters_and_is_compiled_once(db, org):

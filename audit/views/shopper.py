@@ -45,7 +45,7 @@ def submission_message(problem):
 
 def own_visit_or_404(visit_uuid):
     """The signed-in shopper's visit; anyone else's looks like a missing page."""
-    visit = Visit.by_uuid(visit_uuid)
+    visit = Visit.by_uuid(visit_uuid, with_region=False)
     if visit is None or visit.shopper_id != current_user.id:
         abort(404)
     return visit
