@@ -3,11 +3,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 import time
 
-from flask import current_app, flash, jsonify, redirect, request, session, url_for
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask import abort, current_app, flash, jsonify, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from limits import parse as parse_limit
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
 from .i18n import gettext
 from .i18n import lazy_gettext as _l
@@ -15,7 +17,6 @@ from .models import User
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 # A fixed, valid hash to verify against when the e-mail is unknown, so that timing does not
 # reveal which accounts exist.
@@ -54,6 +55,21 @@ def check_password(user, password):
         return False
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, unchanged, except that the signing serializer is built once
+    per set of keys: Flask builds a new one each time it reads or writes a session, twice a request."""
+
+    def __init__(self):
+        self._serializers = {}
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        serializer = self._serializers.get(keys)
+        if serializer is None and app.secret_key:
+            serializer = self._serializers[keys] = super().get_signing_serializer(app)
+        return serializer
+
+
 @login_manager.user_loader
 def _load_user(session_id):
     # The id carries the account's session epoch: bumping it ends every session of the account.
@@ -65,6 +81,21 @@ def _load_user(session_id):
     if user is None or user.session_epoch != epoch or not user.is_enabled:
         return None
     return user
+
+
+def limit_sign_in_attempts():
+    """Count a sign-in attempt of the client's address; answer 429 once LOGIN_RATE_LIMIT is used up.
+
+    The `limits` library counts (fixed windows, in RATELIMIT_STORAGE_URI: memory, or Redis shared by
+    every process). Flask-Limiter, used before, runs three hooks on every request of the app to
+    serve this one form: a third of what the app adds to each request.
+    """
+    config = current_app.config
+    if not config.get("RATELIMIT_ENABLED", True):
+        return
+    counter = current_app.extensions["sign_in_limiter"]
+    if not counter.hit(parse_limit(config["LOGIN_RATE_LIMIT"]), "sign-in", request.remote_addr or "unknown"):
+        abort(429)
 
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -84,15 +115,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+# Sent with every answer unless the view set its own; STS only where cookies are Secure (HTTPS).
+SECURITY_HEADERS = [
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()"),
+]
+STRICT_TRANSPORT = ("Strict-Transport-Security", "max-age=31536000")
+
+
 def _security_headers(response):
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(self), microphone=()")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # One pass over the answer's headers, not one per header (Headers.setdefault scans them each time).
+    present = {name.lower() for name, _value in response.headers.items()}
+    wanted = SECURITY_HEADERS + [STRICT_TRANSPORT] if current_app.config.get("SESSION_COOKIE_SECURE") else SECURITY_HEADERS
+    response.headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     return response
 
 
@@ -144,6 +182,7 @@ def _refuse_nameless_form_parts():
 
 
 def init_app(app):
+    app.session_interface = CookieSessions()
     app.before_request(_refuse_nameless_form_parts)  # before the CSRF check, which csrf.init_app adds
     login_manager.init_app(app)
     app.before_request(_session_timeouts)
@@ -152,5 +191,5 @@ def init_app(app):
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    limiter.init_app(app)
+    app.extensions["sign_in_limiter"] = FixedWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
     app.after_request(_security_headers)

@@ -119,6 +119,13 @@ def test_login_is_rate_limited(app_config, org):
     # The right password does not get through while the address is blocked.
     blocked = client.post("/login", data={"email": "manager@example.com", "password": PASSWORD, "csrf_token": token})
     assert blocked.status_code == 429
+    # Only sign-in attempts are counted, per address: the form still shows, and another address may try.
+    assert client.get("/login").status_code == 200
+    other = limited.test_client()
+    other_token = csrf_from(other.get("/login", environ_base={"REMOTE_ADDR": "10.0.0.2"}))
+    signed_in = other.post("/login", environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                           data={"email": "manager@example.com", "password": PASSWORD, "csrf_token": other_token})
+    assert signed_in.status_code == 302
 
 
 def test_security_headers_on_every_page(client, org):
@@ -128,6 +135,31 @@ def test_security_headers_on_every_page(client, org):
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response.headers  # plain http in tests: no HSTS
+    for path in ("/static/app.js", "/nothing-here"):  # static files and error pages too, once each
+        other = client.get(path)
+        assert [other.headers.get_all(name) for name in ("Content-Security-Policy", "X-Frame-Options")] == [
+            [csp], ["DENY"]], path
+
+
+def test_a_view_may_set_its_own_security_header_and_https_adds_hsts(app_config, org):
+    from flask import make_response
+
+    from audit import create_app
+
+    app = create_app(dict(app_config, SESSION_COOKIE_SECURE=True))
+
+    @app.get("/framed")
+    def framed():
+        response = make_response("framed")
+        response.headers["x-frame-options"] = "SAMEORIGIN"  # any spelling of the name
+        return response
+
+    response = app.test_client().get("/framed")
+    assert response.headers.get_all("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_session_cookie_flags_in_production(app_config, tmp_path):
@@ -175,3 +207,21 @@ def test_the_session_cookie_is_rewritten_only_when_the_session_changes(app, logi
     assert response.status_code == 200 and "audit_session=" in response.headers["Set-Cookie"]
     with client.session_transaction() as session:
         assert session["seen_at"] > seen
+
+
+def test_session_keys_can_be_rotated_and_a_changed_key_takes_effect_at_once(app, login_as):
+    """Sessions are signed with SECRET_KEY; a key moved to SECRET_KEY_FALLBACKS still opens the cookies
+    signed with it, and a key that is gone opens nothing (the signer is kept per set of keys)."""
+    shopper = login_as("shopper")
+    cookie = shopper.get_cookie("audit_session").value
+
+    def status_with(secret, fallbacks):
+        app.secret_key, app.config["SECRET_KEY_FALLBACKS"] = secret, fallbacks
+        fresh = app.test_client()
+        fresh.set_cookie("audit_session", cookie)
+        return fresh.get("/visits/").status_code
+
+    assert status_with("test-secret", []) == 200
+    assert status_with("rotated-secret", ["test-secret"]) == 200
+    assert status_with("rotated-secret", []) == 302  # to the sign-in page
+    assert status_with("test-secret", []) == 200

@@ -2,13 +2,13 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..forms import LanguageForm, LoginForm
 from ..i18n import gettext as _
 from ..models import User
-from ..security import check_password, limiter
+from ..security import check_password, limit_sign_in_attempts
 
 bp = Blueprint("auth", __name__)
 
@@ -39,8 +39,9 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
+    if request.method == "POST":
+        limit_sign_in_attempts()
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
