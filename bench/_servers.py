@@ -54,7 +54,11 @@ def app_with_probes():
                           the account read and the role check that every shopper page pays;
       /bench/signed-in-page  (with BENCH_PAGE_COPY) a copy of a fill page, behind the same check: the
                           cheapest any signed-in page of that size can be, with no visit read and no
-                          rendering at all.
+                          rendering at all;
+      /bench/checked-page/<visit uuid>  (with BENCH_PAGE_COPY) the same copy after the fill page's own
+                          reads and checks (the visit and its owner, the checklist, its language, the
+                          photos, the CSRF token), rendering nothing: the best a fill page cached whole
+                          per visit could do.
     """
     from audit import create_app
     from audit.access import role_required
@@ -68,6 +72,21 @@ def app_with_probes():
         page_copy = functools.cache(_page_copy)
         app.add_url_rule("/bench/signed-in-page", "bench_signed_in_page",
                          role_required(Role.SHOPPER)(page_copy))
+
+        def checked_page(visit_uuid):
+            from flask_wtf.csrf import generate_csrf
+
+            from audit.models import ChecklistVersion, Evidence
+            from audit.views.shopper import checklist_language, own_visit_or_404
+
+            visit = own_visit_or_404(visit_uuid)
+            checklist_language(ChecklistVersion.shared_content(visit.checklist_version_id))
+            Evidence.client_ids_by_item(visit.id)
+            generate_csrf()
+            return page_copy()
+
+        app.add_url_rule("/bench/checked-page/<visit_uuid>", "bench_checked_page",
+                         role_required(Role.SHOPPER)(checked_page))
     return app
 
 

@@ -71,6 +71,7 @@ def summary(figures):
         ("  bare route inside the app / bare", get("bench_load.py", "app_bare_vs_bare"), "", None),
         ("  that route, signed in as a shopper / bare", get("bench_load.py", "signed_in_vs_bare"), "", None),
         ("  fill page's bytes, signed in / bare", get("bench_load.py", "signed_in_page_vs_bare"), "", None),
+        ("  same, after the page's checks / bare", get("bench_load.py", "checked_page_vs_bare"), "", None),
         ("gunicorn: sync API submissions/s, 40 items", get("bench_load.py", "sync_rps"), "", None),
         ("gunicorn: sync API p95 (ms), 40 items", get("bench_load.py", "sync_p95_ms"), "", None),
         ("gunicorn: sync API submissions/s, 250 items", get("bench_load.py", "sync_250_rps"), ">= 205 (5x ODK)",
