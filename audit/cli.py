@@ -18,6 +18,7 @@ def init_app(app):
     app.cli.add_command(demo_command)
     app.cli.add_command(translate)
     app.cli.add_command(checklists)
+    app.cli.add_command(media)
     from .backup import backup_command, restore_command
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -222,3 +223,31 @@ def export_command(checklist_id, number, output):
         click.echo(f"Wrote {checklist_id} version {version.number} to {output}")
     else:
         click.echo(text, nl=False)
+
+
+@click.group(cls=AppGroup)
+def media():
+    """Files under MEDIA_DIR."""
+
+
+@media.command("prune")
+@click.option("--min-age-minutes", type=click.IntRange(min=1), default=60, show_default=True,
+              help="Leave files younger than this: an upload in progress has its file before its row.")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+def prune_media_command(min_age_minutes, dry_run):
+    """Remove photos and logos that no row refers to (left by a crash mid-upload, or replaced logos)."""
+    from .operations import leftover_media
+
+    media_dir = current_app.config["MEDIA_DIR"]
+    with database.connection_context():
+        leftovers = leftover_media(media_dir, min_age_minutes * 60)
+    for relative, _size in leftovers:
+        click.echo(relative)
+        if not dry_run:
+            try:
+                os.remove(os.path.join(media_dir, relative))
+            except FileNotFoundError:
+                pass  # removed meanwhile
+    total = sum(size for _name, size in leftovers) / 1e6
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(f"{verb} {len(leftovers)} unreferenced file(s), {total:.1f} MB.")

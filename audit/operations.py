@@ -395,6 +395,36 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
 
 
 
+# A photo's file is written before its row, so the file of an upload still in progress has no row
+# yet: only files older than this are taken for leftovers.
+LEFTOVER_MIN_AGE_SECONDS = 3600
+
+
+def leftover_media(media_dir, min_age_seconds=LEFTOVER_MIN_AGE_SECONDS, now=None):
+    """Files under media_dir/photos and media_dir/logos that no row refers to, older than min_age_seconds,
+    as (folder/name, bytes). They are left by a process killed between writing a photo and recording
+    it (the phone sends the photo again, under a new name), and by logos that were replaced."""
+    import time
+
+    referenced = {
+        "photos": {name for (name,) in Evidence.select(Evidence.file_name).tuples()},
+        "logos": {name for (name,) in Brand.select(Brand.logo_file).where(Brand.logo_file.is_null(False)).tuples()},
+    }
+    cutoff = (now or time.time()) - min_age_seconds
+    leftovers = []
+    for folder, names in referenced.items():
+        path = os.path.join(media_dir, folder)
+        if not os.path.isdir(path):
+            continue
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_file(follow_symlinks=False) and entry.name not in names:
+                    stat = entry.stat(follow_symlinks=False)
+                    if stat.st_mtime < cutoff:
+                        leftovers.append((f"{folder}/{entry.name}", stat.st_size))
+    return sorted(leftovers)
+
+
 class AssignmentRefused(ValueError):
     """An assignment that breaks a rule; `code` names it for a translated message."""
 
