@@ -4,6 +4,7 @@ import hashlib
 import json
 import math
 import os
+import time
 from fractions import Fraction
 
 from peewee import Case, IntegrityError, fn
@@ -404,8 +405,6 @@ def leftover_media(media_dir, min_age_seconds=LEFTOVER_MIN_AGE_SECONDS, now=None
     """Files under media_dir/photos and media_dir/logos that no row refers to, older than min_age_seconds,
     as (folder/name, bytes). They are left by a process killed between writing a photo and recording
     it (the phone sends the photo again, under a new name), and by logos that were replaced."""
-    import time
-
     referenced = {
         "photos": {name for (name,) in Evidence.select(Evidence.file_name).tuples()},
         "logos": {name for (name,) in Brand.select(Brand.logo_file).where(Brand.logo_file.is_null(False)).tuples()},

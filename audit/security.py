@@ -129,7 +129,9 @@ STRICT_TRANSPORT = ("Strict-Transport-Security", "max-age=31536000")
 def _security_headers(response):
     # One pass over the answer's headers, not one per header (Headers.setdefault scans them each time).
     present = {name.lower() for name, _value in response.headers.items()}
-    wanted = SECURITY_HEADERS + [STRICT_TRANSPORT] if current_app.config.get("SESSION_COOKIE_SECURE") else SECURITY_HEADERS
+    wanted = SECURITY_HEADERS
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        wanted = wanted + [STRICT_TRANSPORT]
     response.headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     return response
 
