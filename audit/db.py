@@ -162,12 +162,23 @@ class Prepared:
         if compiled is None:
             query = self.build(*(Value(_Slot(index), converter=False) for index in range(self.arity)))
             sql, params = query.sql()
-            compiled = self._compiled[type(database.obj)] = (query, sql, params)
-        query, sql, params = compiled
+            compiled = self._compiled[type(database.obj)] = [query, sql, params, None]
+        query, sql, params, resolved = compiled
         bound = [values[param.index] if isinstance(param, _Slot) else param for param in params]
         # peewee's own (private) step from a cursor to rows, so rows are built and converted exactly
         # as the query would build them; tests/test_models.py compares the two.
-        return query._get_cursor_wrapper(database.execute_sql(sql, bound))
+        wrapper = query._get_cursor_wrapper(database.execute_sql(sql, bound))
+        # The wrapper matches the result's columns to the selected fields (converters, which model
+        # each column fills) before its first row; for one SQL text the result always has the same
+        # columns, so that is done once and its outcome reused: it cost more than the query itself.
+        if resolved is None:
+            fresh = set(vars(wrapper))
+            wrapper.initialize()
+            resolved = compiled[3] = {name: value for name, value in vars(wrapper).items() if name not in fresh}
+        else:
+            vars(wrapper).update(resolved)
+        wrapper.initialized = True
+        return wrapper
 
     def first(self, *values):
         """The first row, or None."""

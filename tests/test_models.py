@@ -159,6 +159,10 @@ def test_a_prepared_query_returns_what_the_peewee_query_returns(db, org, visit):
     shopper = org["users"]["shopper"]
     found = by_email.first("shopper@example.com")
     assert (found.id, found.name, found.created_at) == (shopper.id, shopper.name, User.get_by_id(shopper.id).created_at)
+    # Later runs reuse the first run's matching of columns to fields, and still build the right rows.
+    manager = by_email.first("manager@example.com")
+    assert (manager.id, manager.role, manager.created_at) == (org["users"]["manager"].id, "manager",
+                                                               User.get_by_id(manager.id).created_at)
     # Joined models come back as peewee builds them, with values converted from the column types.
     loaded = Visit.by_uuid(visit.uuid)
     assert loaded.id == visit.id and loaded.branch.name == "Aurora Váci utca"
@@ -171,6 +175,9 @@ def test_a_prepared_query_returns_what_the_peewee_query_returns(db, org, visit):
     assert (lean.id, lean.branch.name, lean.planned_from) == (visit.id, "Aurora Váci utca", date.today())
     assert "region" not in lean.branch.__rel__
     assert lean.branch.region.brand.name == "Aurora Electronics"
+    again = Visit.by_uuid(str(visit.uuid), with_region=False)
+    assert (again.id, again.branch.city, again.planned_to, again.state) == (visit.id, lean.branch.city, lean.planned_to,
+                                                                            "assigned")
     assert Visit.by_uuid("not a uuid", with_region=False) is None
 
 
