@@ -5,7 +5,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel import Locale
-from flask import g, request, session
+from flask import g, has_request_context, request, session
 from flask_babel import Babel, format_date, format_datetime, get_locale, get_translations
 from flask_babel import format_percent as babel_format_percent
 from flask_babel import gettext, lazy_gettext, ngettext  # noqa: F401  (re-exported for the app)
@@ -46,6 +46,8 @@ ROLE_LABELS = {
 
 def select_locale():
     """The user's choice, else the browser's, else the brand default, else English."""
+    if not has_request_context():
+        return "en"  # a command (flask checklist validate) speaks English
     # current_user only when signed in: loading it for a visitor makes Flask-Login rewrite the cookie.
     if "_user_id" in session and current_user.is_authenticated and current_user.language in LANGUAGES:
         return current_user.language

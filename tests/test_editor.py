@@ -1,9 +1,12 @@
 """The auditors' checklist editor: drafts, every field, order, translations, import/export, publishing."""
 import io
+import os
 from datetime import date
 
 import openpyxl
 import pytest
+from babel.support import Translations
+from markupsafe import escape
 
 from audit.checklist import load_checklist_text
 from audit.db import database
@@ -409,3 +412,72 @@ def test_bad_settings_are_named_and_change_nothing(app, small, changes, message)
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert _small_draft(app) == before
+
+
+# -- in the auditor's language ---------------------------------------------------------------------
+
+TRANSLATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "translations")
+
+
+def _hungarian(client):
+    response = client.post("/language", data={"language": "hu", "next": "/checklists/",
+                                              "csrf_token": _token(client, "/checklists/")})
+    assert response.status_code == 302
+
+
+def _hu(msgid, **values):
+    """A message as the Hungarian page should show it: the catalog's text, filled in, HTML-escaped."""
+    text = Translations.load(TRANSLATIONS, ["hu"]).gettext(msgid)
+    assert text != msgid, f"no Hungarian text for {msgid!r}"
+    return str(escape(text % values if values else text))
+
+
+def test_problems_in_an_imported_file_are_told_in_the_auditors_language(app, auditor):
+    _hungarian(auditor)
+    bad = SHOP.replace("type: scale", "type: slider").encode()
+    response = auditor.post("/checklists/import", data={"file": (io.BytesIO(bad), "bad.yaml"),
+                                                         "csrf_token": _token(auditor, "/checklists/")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    label = _hu("item '%(id)s'", id="upsell")
+    problem = _hu("unknown type %(value)s (allowed: %(allowed)s)", value="'slider'",
+                  allowed="yesno, scale, choice, timer, number, text, photo")
+    assert f"{label}: {problem}" in page  # ids, keys and values stay as written in the file
+    assert "unknown type" not in page
+    with app.app_context(), database.connection_context():
+        assert ChecklistVersion.select().count() == 1
+
+
+def test_problems_in_a_spreadsheet_are_told_in_the_auditors_language(app, auditor):
+    _start_draft(auditor)
+    _hungarian(auditor)
+    before = _draft_content(app)
+    data = _xlsx_with(before, {"extra": [(5, "Öt")]})  # a row whose key is a number
+    page = auditor.post(BASE + "/draft/texts", data={"file": (io.BytesIO(data), "texts.xlsx"),
+                                                      "csrf_token": _token(auditor, BASE + "/draft")},
+                        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    number = Translations.load(TRANSLATIONS, ["hu"]).gettext("the number %(number)s") % {"number": 5}
+    assert _hu("The key is %(value)s, not text; the row was ignored.", value=number) in page
+    assert _draft_content(app) == before
+
+
+def test_missing_translations_are_listed_once_whatever_the_language(app, auditor):
+    _start_draft(auditor)
+    _post_item(auditor, BASE + "/draft/sections/farewell/items/new")  # 'smiled', English only
+    _hungarian(auditor)
+    page = auditor.get(BASE + "/draft").get_data(as_text=True)
+    assert "item:smiled:text" in page  # in the list of texts to translate...
+    assert _hu("Other problems:") not in page  # ...and not again as a validator message
+    assert _hu("%(field)s is missing the '%(language)s' translation", field="text", language="hu") not in page
+
+
+def test_the_version_history_is_told_in_the_auditors_language(app, auditor):
+    _start_draft(auditor)
+    _post_item(auditor, BASE + "/draft/items/greeted", item_id="greeted_warmly", text_en="Greeted warmly?",
+               text_hu="Kedvesen köszöntötték?")
+    auditor.post(BASE + "/draft/publish", data={"csrf_token": _token(auditor, BASE + "/draft")})
+    _hungarian(auditor)
+    history = auditor.get(BASE + "/").get_data(as_text=True)
+    assert _hu("%(type)s in section %(section)s", type="yesno", section="welcome") in history
+    assert "in section welcome" not in history

@@ -7,6 +7,7 @@ The public names live in `audit.checklist.format`; they are repeated here so cal
 from .format import (
     ITEM_TYPES,
     LANGUAGES,
+    MISSING_TRANSLATION,
     SCORING_TYPES,
     ChecklistError,
     Problem,
@@ -22,6 +23,7 @@ from .format import (
 __all__ = [
     "ITEM_TYPES",
     "LANGUAGES",
+    "MISSING_TRANSLATION",
     "SCORING_TYPES",
     "ChecklistError",
     "Problem",

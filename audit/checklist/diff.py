@@ -1,16 +1,23 @@
-"""What changed between two versions of a checklist, as short English lines for the version history.
+"""What changed between two versions of a checklist, as short lines for the version history.
 
 Both versions are normalised checklists (from `load_checklist_*`). Sections, items, options, bands
 and dimensions are matched by id (bands by their min), never by position, so an edit reads as what a
 person did: an item dragged to another place is "moved", not removed and added again. Only the items
 that left their place are called moved: among the items that stayed, the longest run kept in the
 same order counts as unmoved, so inserting one item does not "move" every item after it.
+
+The lines are in the current request's language (English outside a request, so tests and the command
+line read English). Only the words are translated: ids, YAML keys such as weight or show_if, values
+and item types are passed in as they are written in the file.
 """
 
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from .format import ITEM_KEYS
 
+# Compared and stored as they are; kind_label gives the word shown to people.
 ADDED = "added"
 REMOVED = "removed"
 CHANGED = "changed"
@@ -32,17 +39,30 @@ class Change:
     detail: str = ""
 
     def __str__(self):
-        line = f"{self.target} {self.kind}"
-        return f"{line}: {self.detail}" if self.detail else line
+        kind = kind_label(self.kind)
+        if self.detail:
+            # Translators: a change in the version history, e.g. "item greeted changed: weight 1 → 2".
+            return gettext("%(target)s %(kind)s: %(detail)s", target=self.target, kind=kind, detail=self.detail)
+        # Translators: a change in the version history, e.g. "item door added".
+        return gettext("%(target)s %(kind)s", target=self.target, kind=kind)
+
+
+def kind_label(kind):
+    """The kind as a word in the current language ("added"); the same words as the history page's."""
+    # Looked up at each call, not at import, so that the word follows the request's language.
+    labels = {ADDED: gettext("added"), REMOVED: gettext("removed"), CHANGED: gettext("changed"),
+              MOVED: gettext("moved")}
+    return labels.get(kind, kind)
 
 
 # -- describing values -----------------------------------------------------------------------------
 
 
 def _shown(value):
-    """A value as a person would write it in the YAML file: 2 (not 2.0), true, none."""
+    """A value as a person would write it in the YAML file: 2 (not 2.0), true; none (translated) if unset."""
     if value is None:
-        return "none"
+        # Translators: a value that is not set, e.g. "critical_cap 50 → none".
+        return gettext("none")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -50,8 +70,15 @@ def _shown(value):
     return str(value)
 
 
+def _from_to(name, old, new):
+    """'weight 1 → 2': a field (a YAML key, kept as written), its old value and its new one."""
+    # Translators: field is a YAML key left in English (weight, max, languages, ...), e.g. "weight 1 → 2"
+    # or "option asked points 1 → 2".
+    return gettext("%(field)s %(old)s → %(new)s", field=name, old=old, new=new)
+
+
 def _value_change(name, old, new):
-    return None if old == new else f"{name} {_shown(old)} → {_shown(new)}"
+    return None if old == new else _from_to(name, _shown(old), _shown(new))
 
 
 def _text_change(name, old, new, languages):
@@ -59,11 +86,16 @@ def _text_change(name, old, new, languages):
     if old is None and new is None:
         return None
     if old is None:
-        return f"{name} added"
+        # Translators: field is a YAML key left in English (help, unit, ...), e.g. "help added".
+        return gettext("%(field)s added", field=name)
     if new is None:
-        return f"{name} removed"
+        # Translators: field is a YAML key left in English (text, help, unit, ...), e.g. "help removed".
+        return gettext("%(field)s removed", field=name)
     changed = [language for language in languages if old.get(language) != new.get(language)]
-    return f"{name} ({', '.join(changed)})" if changed else None
+    if not changed:
+        return None
+    # Translators: a text changed in these languages (codes), e.g. "text (hu, ro)" or "option asked text (en)".
+    return gettext("%(field)s (%(languages)s)", field=name, languages=", ".join(changed))
 
 
 def _common_languages(old, new):
@@ -115,12 +147,21 @@ def _moved_ids(old_ids, new_ids):
     return common - _longest_common_order(old_order, new_order)
 
 
-def _place(ids, key, noun, where=""):
-    """'now after item x' or 'now first', saying where `key` sits in the new order."""
+def _place(ids, key, noun):
+    """'now after item x' or 'now first', saying where `key` sits in the new order.
+
+    `noun` (item, section or dimension) picks a whole phrase, so that a translator sees the noun in it.
+    """
     index = ids.index(key)
     if index == 0:
-        return f"now first{where}"
-    return f"now after {noun} {ids[index - 1]}{where}"
+        # Translators: where a moved item, section or dimension now is.
+        return gettext("now first")
+    previous = ids[index - 1]
+    if noun == "section":
+        return gettext("now after section %(id)s", id=previous)
+    if noun == "dimension":
+        return gettext("now after dimension %(id)s", id=previous)
+    return gettext("now after item %(id)s", id=previous)
 
 
 # -- checklist level -------------------------------------------------------------------------------
@@ -129,11 +170,12 @@ def _place(ids, key, noun, where=""):
 def _checklist_changes(old, new, languages):
     parts = [_value_change("id", old["id"], new["id"])]
     if old["languages"] != new["languages"]:
-        parts.append(f"languages {', '.join(old['languages'])} → {', '.join(new['languages'])}")
+        parts.append(_from_to("languages", ", ".join(old["languages"]), ", ".join(new["languages"])))
     parts.append(_text_change("title", old["title"], new["title"], languages))
     parts.append(_value_change("critical_cap", old.get("critical_cap"), new.get("critical_cap")))
     detail = _join(parts)
-    return [Change(CHANGED, "checklist", detail)] if detail else []
+    # Translators: the checklist as a whole, as in "checklist changed: title (hu)".
+    return [Change(CHANGED, gettext("checklist"), detail)] if detail else []
 
 
 def _band_changes(old, new, languages):
@@ -142,7 +184,8 @@ def _band_changes(old, new, languages):
     changes = []
     # Bands are kept sorted by min, so they cannot move; a band whose min changed is a new band.
     for low, band in new_bands.items():
-        target = f"band {_shown(low)}"
+        # Translators: a score band named by its lowest score, e.g. "band 80".
+        target = gettext("band %(min)s", min=_shown(low))
         if low not in old_bands:
             changes.append(Change(ADDED, target, _source_text(band["label"], new)))
             continue
@@ -151,7 +194,8 @@ def _band_changes(old, new, languages):
             changes.append(Change(CHANGED, target, detail))
     for low, band in old_bands.items():
         if low not in new_bands:
-            changes.append(Change(REMOVED, f"band {_shown(low)}", _source_text(band["label"], old)))
+            changes.append(Change(REMOVED, gettext("band %(min)s", min=_shown(low)),
+                                  _source_text(band["label"], old)))
     return changes
 
 
@@ -161,7 +205,7 @@ def _dimension_changes(old, new, languages):
     moved = _moved_ids(list(old_dimensions), list(new_dimensions))
     changes = []
     for tag, labels in new_dimensions.items():
-        target = f"dimension {tag}"
+        target = gettext("dimension %(id)s", id=tag)
         if tag not in old_dimensions:
             changes.append(Change(ADDED, target, _source_text(labels, new)))
             continue
@@ -172,7 +216,7 @@ def _dimension_changes(old, new, languages):
             changes.append(Change(CHANGED, target, detail))
     for tag, labels in old_dimensions.items():
         if tag not in new_dimensions:
-            changes.append(Change(REMOVED, f"dimension {tag}", _source_text(labels, old)))
+            changes.append(Change(REMOVED, gettext("dimension %(id)s", id=tag), _source_text(labels, old)))
     return changes
 
 
@@ -185,27 +229,37 @@ def _option_changes(old_item, new_item, languages):
     parts = []
     for option_id, option in new_options.items():
         if option_id not in old_options:
-            parts.append(f"option {option_id} added")
+            parts.append(gettext("option %(id)s added", id=option_id))
             continue
         before = old_options[option_id]
-        parts.append(_value_change(f"option {option_id} points", before["points"], option["points"]))
-        parts.append(_text_change(f"option {option_id} text", before["text"], option["text"], languages))
-    parts.extend(f"option {option_id} removed" for option_id in old_options if option_id not in new_options)
+        # Translators: field is an option's YAML key left in English (points, text): "option asked points".
+        points = gettext("option %(id)s %(field)s", id=option_id, field="points")
+        parts.append(_value_change(points, before["points"], option["points"]))
+        text = gettext("option %(id)s %(field)s", id=option_id, field="text")
+        parts.append(_text_change(text, before["text"], option["text"], languages))
+    parts.extend(gettext("option %(id)s removed", id=option_id)
+                 for option_id in old_options if option_id not in new_options)
     if _moved_ids(list(old_options), list(new_options)):
-        parts.append("options reordered")
+        parts.append(gettext("options reordered"))
     return parts
 
 
 def _thresholds_shown(thresholds):
     if not thresholds:
-        return "none"
-    return ", ".join(f"up to {_shown(step['max'])}: {_shown(step['points'])}" for step in thresholds)
+        return gettext("none")
+    # Translators: one threshold step, e.g. "up to 60: 1" (a time or count up to 60 scores 1 point).
+    steps = [gettext("up to %(max)s: %(points)s", max=_shown(step["max"]), points=_shown(step["points"]))
+             for step in thresholds]
+    return ", ".join(steps)
 
 
 def _show_if_shown(condition):
     if not condition:
-        return "none"
-    return f"{condition['item']} in {', '.join(str(value) for value in condition['in'])}"
+        return gettext("none")
+    # Translators: a show_if condition, e.g. "offer in proactive, asked": shown when the answer to item
+    # offer is one of the options proactive or asked.
+    return gettext("%(item)s in %(options)s", item=condition["item"],
+                   options=", ".join(str(value) for value in condition["in"]))
 
 
 def _item_field_changes(old_item, new_item, languages):
@@ -216,10 +270,10 @@ def _item_field_changes(old_item, new_item, languages):
     parts.extend(_option_changes(old_item, new_item, languages))
     old_steps, new_steps = old_item.get("thresholds"), new_item.get("thresholds")
     if old_steps != new_steps:
-        parts.append(f"thresholds {_thresholds_shown(old_steps)} → {_thresholds_shown(new_steps)}")
+        parts.append(_from_to("thresholds", _thresholds_shown(old_steps), _thresholds_shown(new_steps)))
     old_condition, new_condition = old_item.get("show_if"), new_item.get("show_if")
     if old_condition != new_condition:
-        parts.append(f"show_if {_show_if_shown(old_condition)} → {_show_if_shown(new_condition)}")
+        parts.append(_from_to("show_if", _show_if_shown(old_condition), _show_if_shown(new_condition)))
     return _join(parts)
 
 
@@ -249,19 +303,30 @@ def _moved_within_sections(old, new, old_items):
     return moved
 
 
+def _type_in_section(item, section):
+    """'yesno in section welcome', naming an added or removed item's type (as written in the file)."""
+    # Translators: type is an item type left in English (yesno, choice, ...): "yesno in section welcome".
+    return gettext("%(type)s in section %(section)s", type=item["type"], section=section["id"])
+
+
 def _item_changes(item, section, old_items, moved_within, languages):
-    target = f"item {item['id']}"
+    target = gettext("item %(id)s", id=item["id"])
     item_ids = [entry["id"] for entry in section["items"]]
     if item["id"] not in old_items:
-        return [Change(ADDED, target, f"{item['type']} in section {section['id']}")]
+        return [Change(ADDED, target, _type_in_section(item, section))]
     old_section_id, old_item = old_items[item["id"]]
     changes = []
     if old_section_id != section["id"]:
         place = _place(item_ids, item["id"], "item")
-        changes.append(Change(MOVED, target, f"section {old_section_id} → {section['id']}, {place}"))
+        # Translators: an item moved to another section; place is "now first" or "now after item x".
+        detail = gettext("section %(old)s → %(new)s, %(place)s",
+                         old=old_section_id, new=section["id"], place=place)
+        changes.append(Change(MOVED, target, detail))
     elif item["id"] in moved_within:
         place = _place(item_ids, item["id"], "item")
-        changes.append(Change(MOVED, target, f"within section {section['id']}, {place}"))
+        # Translators: an item moved inside its section; place is "now first" or "now after item x".
+        detail = gettext("within section %(section)s, %(place)s", section=section["id"], place=place)
+        changes.append(Change(MOVED, target, detail))
     detail = _item_field_changes(old_item, item, languages)
     if detail:
         changes.append(Change(CHANGED, target, detail))
@@ -272,7 +337,7 @@ def _item_changes(item, section, old_items, moved_within, languages):
 
 
 def _section_changes(section, new, old_sections, moved_sections, languages):
-    target = f"section {section['id']}"
+    target = gettext("section %(id)s", id=section["id"])
     if section["id"] not in old_sections:
         return [Change(ADDED, target, _source_text(section["title"], new))]
     old_section = old_sections[section["id"]]
@@ -296,11 +361,12 @@ def _removed(old, new):
     changes = []
     for section in old["sections"]:
         if section["id"] not in new_sections:
-            changes.append(Change(REMOVED, f"section {section['id']}",
+            changes.append(Change(REMOVED, gettext("section %(id)s", id=section["id"]),
                                   _source_text(section["title"], old)))
         for item in section["items"]:
             if item["id"] not in new_items:
-                changes.append(Change(REMOVED, f"item {item['id']}", f"{item['type']} in section {section['id']}"))
+                changes.append(Change(REMOVED, gettext("item %(id)s", id=item["id"]),
+                                      _type_in_section(item, section)))
     return changes
 
 

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 import yaml
+from flask_babel import gettext
 
 from .parse import ChecklistYamlDumper, LineMap, describe, parse_yaml
 
@@ -55,7 +56,13 @@ _SCORE_ONLY_KEYS = _SCORING_ITEM_KEYS + ("thresholds",)
 _SNAKE_CASE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 # The checklist id also names the file, where hyphens are usual (retail-store-visit).
 _CHECKLIST_ID = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
-_SNAKE_CASE_HINT = "must be lowercase snake_case, like 'greeted_quickly'"
+
+
+# Messages are translated when they are made (gettext: the request's language; English outside a
+# request, as on the command line). Ids, keys and values inside them stay as written in the file.
+
+# Problem.kind of a text that lacks a translation: the editor lists those by text instead.
+MISSING_TRANSLATION = "missing_translation"
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,7 @@ class Problem:
     path: str
     line: int | None
     message: str
+    kind: str = ""
 
     def __str__(self):
         where = self.path if self.line is None else f"{self.path}:{self.line}"
@@ -108,6 +116,13 @@ def _names(values):
     return ", ".join(str(value) for value in values)
 
 
+def _section_label(section, index):
+    """How messages name a section: by its id, or by its place when it has none."""
+    if isinstance(section, dict) and isinstance(section.get("id"), str):
+        return gettext("section '%(id)s'", id=section["id"])
+    return gettext("section %(number)s", number=index + 1)
+
+
 class _Validator:
     """Walks raw checklist data and collects a Problem for everything wrong with it."""
 
@@ -121,9 +136,9 @@ class _Validator:
         self.required_languages = []  # the supported, distinct ones every text must have
         self.dimension_tags = None  # declared tags, or None when `dimensions` is absent
 
-    def report(self, where, message):
+    def report(self, where, message, kind=""):
         # The key's line, not the value's: a block list or mapping value starts on the next line.
-        self.problems.append(Problem(self.path, self.lines.key_line_of(where), message))
+        self.problems.append(Problem(self.path, self.lines.key_line_of(where), message, kind))
 
     # -- building blocks -------------------------------------------------------------------------
 
@@ -132,53 +147,62 @@ class _Validator:
             if key not in allowed:
                 self.report(
                     where + (key,),
-                    _says(label, f"unknown key {describe(key)} (allowed: {_names(allowed)})"),
+                    _says(label, gettext("unknown key %(key)s (allowed: %(allowed)s)",
+                                         key=describe(key), allowed=_names(allowed))),
                 )
         for key in required:
             if key not in mapping:
-                self.report(where, _says(label, f"missing required key '{key}'"))
+                self.report(where, _says(label, gettext("missing required key '%(key)s'", key=key)))
 
     def check_mapping(self, value, where, label, what):
         if isinstance(value, dict):
             return True
-        self.report(where, _says(label, f"{what} must be a mapping (got {describe(value)})"))
+        self.report(where, _says(label, gettext("%(what)s must be a mapping (got %(value)s)",
+                                                what=what, value=describe(value))))
         return False
 
-    def check_identifier(self, value, where, label, field="id", pattern=_SNAKE_CASE, hint=_SNAKE_CASE_HINT):
+    def check_identifier(self, value, where, label, field="id"):
         """Report a bad id; return it when it is text (even badly formed), so it can still name things."""
         if not isinstance(value, str):
-            self.report(where, _says(label, f"{field} must be text (got {describe(value)})"))
+            self.report(where, _says(label, gettext("%(field)s must be text (got %(value)s)",
+                                                    field=field, value=describe(value))))
             return None
-        if not pattern.fullmatch(value):
-            self.report(where, _says(label, f"{field} {describe(value)} {hint}"))
+        if not _SNAKE_CASE.fullmatch(value):
+            self.report(where, _says(label, gettext("%(field)s %(value)s must be lowercase snake_case, like "
+                                                    "'greeted_quickly'", field=field, value=describe(value))))
         return value
 
     def check_number(self, value, where, label, field, low=None, high=None, above=None):
         """Report a value that is not a finite number or lies outside the bounds; True when usable."""
         if not _is_number(value):
-            self.report(where, _says(label, f"{field} must be a number (got {describe(value)})"))
+            self.report(where, _says(label, gettext("%(field)s must be a number (got %(value)s)",
+                                                    field=field, value=describe(value))))
             return False
         if above is not None and not value > above:
-            self.report(where, _says(label, f"{field} must be greater than {above} (got {describe(value)})"))
+            self.report(where, _says(label, gettext("%(field)s must be greater than %(limit)s (got %(value)s)",
+                                                    field=field, limit=above, value=describe(value))))
             return False
         if low is not None and high is not None and not low <= value <= high:
-            self.report(where, _says(label, f"{field} must be between {low} and {high} (got {describe(value)})"))
+            self.report(where, _says(label, gettext("%(field)s must be between %(low)s and %(high)s (got %(value)s)",
+                                                    field=field, low=low, high=high, value=describe(value))))
             return False
         if low is not None and high is None and value < low:
-            self.report(where, _says(label, f"{field} must not be negative (got {describe(value)})"))
+            self.report(where, _says(label, gettext("%(field)s must not be negative (got %(value)s)",
+                                                    field=field, value=describe(value))))
             return False
         return True
 
     def check_flag(self, value, where, label, field):
         if not isinstance(value, bool):
-            self.report(where, _says(label, f"{field} must be true or false (got {describe(value)})"))
+            self.report(where, _says(label, gettext("%(field)s must be true or false (got %(value)s)",
+                                                    field=field, value=describe(value))))
 
     def check_translations(self, value, where, label, field):
         if not isinstance(value, dict):
             self.report(
                 where,
-                _says(label, f"{field} must be a mapping from language to text, like {{en: ...}} "
-                             f"(got {describe(value)})"),
+                _says(label, gettext("%(field)s must be a mapping from language to text, like {en: ...} "
+                                     "(got %(value)s)", field=field, value=describe(value))),
             )
             return
         for language in value:
@@ -186,14 +210,16 @@ class _Validator:
                 if language not in LANGUAGES:
                     self.report(
                         where + (language,),
-                        _says(label, f"{field} has a translation in unknown language {describe(language)} "
-                                     f"(supported: {_names(LANGUAGES)})"),
+                        _says(label, gettext("%(field)s has a translation in unknown language %(language)s "
+                                             "(supported: %(supported)s)", field=field,
+                                             language=describe(language), supported=_names(LANGUAGES))),
                     )
             elif language not in self.declared_languages:
                 self.report(
                     where + (language,),
-                    _says(label, f"{field} has a translation in {describe(language)}, which is not one of "
-                                 f"the checklist's languages ({_names(self.declared_languages)})"),
+                    _says(label, gettext("%(field)s has a translation in %(language)s, which is not one of "
+                                         "the checklist's languages (%(languages)s)", field=field,
+                                         language=describe(language), languages=_names(self.declared_languages))),
                 )
         for language in LANGUAGES:
             if language not in value:
@@ -201,27 +227,32 @@ class _Validator:
             text = value[language]
             if not isinstance(text, str):
                 self.report(where + (language,),
-                            _says(label, f"{field} in '{language}' must be text (got {describe(text)})"))
+                            _says(label, gettext("%(field)s in '%(language)s' must be text (got %(value)s)",
+                                                 field=field, language=language, value=describe(text))))
             elif not text.strip():
-                self.report(where + (language,), _says(label, f"{field} has an empty '{language}' translation"))
+                self.report(where + (language,),
+                            _says(label, gettext("%(field)s has an empty '%(language)s' translation",
+                                                 field=field, language=language)), MISSING_TRANSLATION)
         required = self.required_languages if self.complete else self.required_languages[:1]
         for language in required:
             if language not in value:
-                self.report(where, _says(label, f"{field} is missing the '{language}' translation"))
+                self.report(where, _says(label, gettext("%(field)s is missing the '%(language)s' translation",
+                                                        field=field, language=language)), MISSING_TRANSLATION)
 
     # -- the checklist ---------------------------------------------------------------------------
 
     def check_checklist(self, data):
         if not isinstance(data, dict):
-            self.report((), "the top level must be a mapping with id, languages, title and sections "
-                            f"(got {describe(data)})")
+            self.report((), gettext("the top level must be a mapping with id, languages, title and sections "
+                                    "(got %(value)s)", value=describe(data)))
             return
         self.check_keys(data, (), "", CHECKLIST_KEYS, ("id", "languages", "title", "sections"))
         if "id" in data:
-            self.check_identifier(
-                data["id"], ("id",), "", pattern=_CHECKLIST_ID,
-                hint="must be lowercase words joined by - or _, like 'retail-store-visit'",
-            )
+            if not isinstance(data["id"], str):
+                self.check_identifier(data["id"], ("id",), "")
+            elif not _CHECKLIST_ID.fullmatch(data["id"]):
+                self.report(("id",), gettext("id %(value)s must be lowercase words joined by - or _, like "
+                                             "'retail-store-visit'", value=describe(data["id"])))
         if "languages" in data:
             self.check_languages(data["languages"])
         if "title" in data:
@@ -238,16 +269,18 @@ class _Validator:
     def check_languages(self, languages):
         where = ("languages",)
         if not isinstance(languages, list) or not languages:
-            self.report(where, f"languages must be a non-empty list, like [en, hu] (got {describe(languages)})")
+            self.report(where, gettext("languages must be a non-empty list, like [en, hu] (got %(value)s)",
+                                       value=describe(languages)))
             return
         self.declared_languages = [language for language in languages if isinstance(language, str)]
         seen = set()
         for index, language in enumerate(languages):
             if language not in LANGUAGES:
-                self.report(where + (index,), f"languages: {describe(language)} is not a supported language "
-                                              f"(supported: {_names(LANGUAGES)})")
+                self.report(where + (index,), gettext("languages: %(value)s is not a supported language "
+                                                      "(supported: %(supported)s)",
+                                                      value=describe(language), supported=_names(LANGUAGES)))
             elif language in seen:
-                self.report(where + (index,), f"languages: '{language}' is listed twice")
+                self.report(where + (index,), gettext("languages: '%(language)s' is listed twice", language=language))
             else:
                 seen.add(language)
                 self.required_languages.append(language)
@@ -258,21 +291,22 @@ class _Validator:
     def check_bands(self, bands):
         where = ("bands",)
         if not isinstance(bands, list):
-            self.report(where, f"bands must be a list, like [{{min: 90, label: {{en: Excellent}}}}] "
-                               f"(got {describe(bands)})")
+            self.report(where, gettext("bands must be a list, like [{min: 90, label: {en: Excellent}}] "
+                                       "(got %(value)s)", value=describe(bands)))
             return
         first_line_of_min = {}
         for index, band in enumerate(bands):
             band_where = where + (index,)
-            label = f"band {index + 1}"
-            if not self.check_mapping(band, band_where, label, "a band"):
+            label = gettext("band %(number)s", number=index + 1)
+            if not self.check_mapping(band, band_where, label, gettext("a band")):
                 continue
             self.check_keys(band, band_where, label, BAND_KEYS, BAND_KEYS)
             if "min" in band and self.check_number(band["min"], band_where + ("min",), label, "min", 0, 100):
                 line = self.lines.line_of(band_where + ("min",))
                 if band["min"] in first_line_of_min:
-                    self.report(band_where + ("min",), f"{label}: min {describe(band['min'])} is used by "
-                                                       f"another band too (line {first_line_of_min[band['min']]})")
+                    self.report(band_where + ("min",),
+                                _says(label, gettext("min %(value)s is used by another band too (line %(line)s)",
+                                                     value=describe(band["min"]), line=first_line_of_min[band["min"]])))
                 else:
                     first_line_of_min[band["min"]] = line
             if "label" in band:
@@ -281,29 +315,28 @@ class _Validator:
     def check_dimensions(self, dimensions):
         where = ("dimensions",)
         if not isinstance(dimensions, dict):
-            self.report(where, f"dimensions must be a mapping of tag to label, like {{care: {{en: Care}}}} "
-                               f"(got {describe(dimensions)})")
+            self.report(where, gettext("dimensions must be a mapping of tag to label, like {care: {en: Care}} "
+                                       "(got %(value)s)", value=describe(dimensions)))
             return
         self.dimension_tags = [tag for tag in dimensions if isinstance(tag, str)]
         for tag, labels in dimensions.items():
             self.check_identifier(tag, where + (tag,), "dimensions", field="tag")
-            self.check_translations(labels, where + (tag,), f"dimension {describe(tag)}", "label")
+            self.check_translations(labels, where + (tag,), gettext("dimension %(tag)s", tag=describe(tag)), "label")
 
     # -- sections and items ----------------------------------------------------------------------
 
     def check_sections(self, sections):
         where = ("sections",)
         if not isinstance(sections, list) or not sections:
-            self.report(where, f"sections must be a non-empty list of sections (got {describe(sections)})")
+            self.report(where, gettext("sections must be a non-empty list of sections (got %(value)s)",
+                                       value=describe(sections)))
             return
         section_lines = {}
         items = []  # (where, item, label) in file order, for the checks that look across items
         for index, section in enumerate(sections):
             section_where = where + (index,)
-            label = f"section {index + 1}"
-            if isinstance(section, dict) and isinstance(section.get("id"), str):
-                label = f"section '{section['id']}'"
-            if not self.check_mapping(section, section_where, label, "a section"):
+            label = _section_label(section, index)
+            if not self.check_mapping(section, section_where, label, gettext("a section")):
                 continue
             self.check_keys(section, section_where, label, SECTION_KEYS, ("id", "title", "items"))
             if "id" in section:
@@ -311,8 +344,9 @@ class _Validator:
                 if section_id is not None:
                     line = self.lines.line_of(section_where + ("id",))
                     if section_id in section_lines:
-                        self.report(section_where + ("id",), f"duplicate section id '{section_id}' "
-                                                             f"(first used on line {section_lines[section_id]})")
+                        self.report(section_where + ("id",),
+                                    gettext("duplicate section id '%(id)s' (first used on line %(line)s)",
+                                            id=section_id, line=section_lines[section_id]))
                     else:
                         section_lines[section_id] = line
             if "title" in section:
@@ -330,21 +364,22 @@ class _Validator:
             return
         for index, section in enumerate(sections):
             if isinstance(section, dict) and "weight" not in section:
-                name = f"section '{section['id']}'" if isinstance(section.get("id"), str) else f"section {index + 1}"
-                self.report(("sections", index), f"{name} has no weight, but other sections do: "
-                                                 "either every section has a weight or none does")
+                self.report(("sections", index),
+                            gettext("%(section)s has no weight, but other sections do: either every section has "
+                                    "a weight or none does", section=_section_label(section, index)))
 
     def section_items(self, section_items, where, section_label):
         # A draft may hold a section that is still empty; a published checklist may not.
         if not isinstance(section_items, list) or (not section_items and self.complete):
-            self.report(where, f"{section_label}: items must be a non-empty list of items "
-                               f"(got {describe(section_items)})")
+            self.report(where, _says(section_label, gettext("items must be a non-empty list of items "
+                                                            "(got %(value)s)", value=describe(section_items))))
             return []
         found = []
         for index, item in enumerate(section_items):
-            label = f"item {index + 1} of {section_label}"
             if isinstance(item, dict) and isinstance(item.get("id"), str):
-                label = f"item '{item['id']}'"
+                label = gettext("item '%(id)s'", id=item["id"])
+            else:
+                label = gettext("item %(number)s of %(section)s", number=index + 1, section=section_label)
             found.append((where + (index,), item, label))
         return found
 
@@ -357,14 +392,14 @@ class _Validator:
                 item_of[item["id"]] = item
         first_lines = {}
         for position, (where, item, label) in enumerate(items):
-            if not self.check_mapping(item, where, label, "an item"):
+            if not self.check_mapping(item, where, label, gettext("an item")):
                 continue
             if "id" in item:
                 item_id = self.check_identifier(item["id"], where + ("id",), label)
                 if item_id is not None:
                     if item_id in first_lines:
-                        self.report(where + ("id",), f"duplicate item id '{item_id}' "
-                                                     f"(first used on line {first_lines[item_id]})")
+                        self.report(where + ("id",), gettext("duplicate item id '%(id)s' (first used on line %(line)s)",
+                                                             id=item_id, line=first_lines[item_id]))
                     else:
                         first_lines[item_id] = self.lines.line_of(where + ("id",))
             self.check_item(item, where, label, position, position_of, item_of)
@@ -375,19 +410,22 @@ class _Validator:
         allowed = allowed_item_keys(known_type) if known_type else ITEM_KEYS
         for key in item:
             if key not in ITEM_KEYS:
-                self.report(where + (key,), _says(label, f"unknown key {describe(key)} (allowed: {_names(allowed)})"))
+                self.report(where + (key,), _says(label, gettext("unknown key %(key)s (allowed: %(allowed)s)",
+                                                                 key=describe(key), allowed=_names(allowed))))
             elif key not in allowed and known_type in ("text", "photo") and key in _SCORE_ONLY_KEYS:
-                self.report(where + (key,), _says(label, f"{known_type} items score nothing, so they cannot "
-                                                         f"have '{key}'"))
+                self.report(where + (key,), _says(label, gettext("%(type)s items score nothing, so they cannot "
+                                                                 "have '%(key)s'", type=known_type, key=key)))
             elif key not in allowed:
-                self.report(where + (key,), _says(label, f"key '{key}' is not allowed on a {known_type} item "
-                                                         f"(allowed: {_names(allowed)})"))
+                self.report(where + (key,), _says(label, gettext("key '%(key)s' is not allowed on a %(type)s item "
+                                                                 "(allowed: %(allowed)s)", key=key, type=known_type,
+                                                                 allowed=_names(allowed))))
         for key in ("id", "type", "text"):
             if key not in item:
-                self.report(where, _says(label, f"missing required key '{key}'"))
+                self.report(where, _says(label, gettext("missing required key '%(key)s'", key=key)))
         if "type" in item and known_type is None:
-            self.report(where + ("type",), _says(label, f"unknown type {describe(item_type)} "
-                                                        f"(allowed: {_names(ITEM_TYPES)})"))
+            self.report(where + ("type",), _says(label, gettext("unknown type %(value)s (allowed: %(allowed)s)",
+                                                                value=describe(item_type),
+                                                                allowed=_names(ITEM_TYPES))))
 
         def has(key):
             return key in item and key in allowed
@@ -417,49 +455,55 @@ class _Validator:
     def check_dimension(self, tag, where, label):
         tag = self.check_identifier(tag, where, label, field="dimension")
         if tag is not None and self.dimension_tags is not None and tag not in self.dimension_tags:
-            declared = _names(self.dimension_tags) or "none"
-            self.report(where, _says(label, f"dimension '{tag}' is not declared in dimensions ({declared})"))
+            declared = _names(self.dimension_tags) or gettext("none")
+            self.report(where, _says(label, gettext("dimension '%(tag)s' is not declared in dimensions (%(declared)s)",
+                                                    tag=tag, declared=declared)))
 
     def check_scale(self, item, where, label):
         bounds = {}
         for key in ("min", "max"):
             if key not in item:
-                self.report(where, _says(label, f"missing required key '{key}'"))
+                self.report(where, _says(label, gettext("missing required key '%(key)s'", key=key)))
             elif not _is_whole_number(item[key]):
-                self.report(where + (key,), _says(label, f"{key} must be a whole number (got {describe(item[key])})"))
+                self.report(where + (key,), _says(label, gettext("%(field)s must be a whole number (got %(value)s)",
+                                                                 field=key, value=describe(item[key]))))
             else:
                 bounds[key] = item[key]
         if len(bounds) == 2 and not bounds["min"] < bounds["max"]:
-            self.report(where + ("max",), _says(label, f"min must be less than max (got min {describe(bounds['min'])}, "
-                                                       f"max {describe(bounds['max'])})"))
+            self.report(where + ("max",), _says(label, gettext("min must be less than max (got min %(min)s, max %(max)s)",
+                                                               min=describe(bounds["min"]), max=describe(bounds["max"]))))
 
     def check_options(self, item, where, label):
         options = item.get("options")
         if "options" not in item:
-            self.report(where, _says(label, "a choice item needs at least two options (it has none)"))
+            self.report(where, _says(label, gettext("a choice item needs at least two options (it has none)")))
             return
         where = where + ("options",)
         if not isinstance(options, list):
-            self.report(where, _says(label, f"options must be a list of options (got {describe(options)})"))
+            self.report(where, _says(label, gettext("options must be a list of options (got %(value)s)",
+                                                    value=describe(options))))
             return
         if len(options) < 2:
-            self.report(where, _says(label, f"a choice item needs at least two options (it has {len(options)})"))
+            self.report(where, _says(label, gettext("a choice item needs at least two options (it has %(count)s)",
+                                                    count=len(options))))
         first_lines = {}
         all_points = []
         for index, option in enumerate(options):
             option_where = where + (index,)
-            option_label = f"{label}: option {index + 1}"
             if isinstance(option, dict) and isinstance(option.get("id"), str):
-                option_label = f"{label}: option '{option['id']}'"
-            if not self.check_mapping(option, option_where, option_label, "an option"):
+                option_label = _says(label, gettext("option '%(id)s'", id=option["id"]))
+            else:
+                option_label = _says(label, gettext("option %(number)s", number=index + 1))
+            if not self.check_mapping(option, option_where, option_label, gettext("an option")):
                 continue
             self.check_keys(option, option_where, option_label, OPTION_KEYS, OPTION_KEYS)
             if "id" in option:
                 option_id = self.check_identifier(option["id"], option_where + ("id",), option_label)
                 if option_id is not None:
                     if option_id in first_lines:
-                        self.report(option_where + ("id",), _says(label, f"option id '{option_id}' is used twice "
-                                                                         f"(first on line {first_lines[option_id]})"))
+                        self.report(option_where + ("id",),
+                                    _says(label, gettext("option id '%(id)s' is used twice (first on line %(line)s)",
+                                                         id=option_id, line=first_lines[option_id])))
                     else:
                         first_lines[option_id] = self.lines.line_of(option_where + ("id",))
             if "points" in option and self.check_number(option["points"], option_where + ("points",),
@@ -468,24 +512,24 @@ class _Validator:
             if "text" in option:
                 self.check_translations(option["text"], option_where + ("text",), option_label, "text")
         if len(all_points) >= 2 and len(all_points) == len(options) and not any(all_points):
-            self.report(where, _says(label, "options all give 0 points; at least one option must give points"))
+            self.report(where, _says(label, gettext("options all give 0 points; at least one option must give points")))
 
     def check_thresholds(self, item, where, label, item_type):
         if "thresholds" not in item:
-            self.report(where, _says(label, f"a {item_type} item needs thresholds, like "
-                                            "[{max: 60, points: 1}, {max: 180, points: 0.5}]"))
+            self.report(where, _says(label, gettext("a %(type)s item needs thresholds, like "
+                                                    "[{max: 60, points: 1}, {max: 180, points: 0.5}]", type=item_type)))
             return
         where = where + ("thresholds",)
         thresholds = item["thresholds"]
         if not isinstance(thresholds, list) or not thresholds:
-            self.report(where, _says(label, f"thresholds must be a non-empty list, like [{{max: 60, points: 1}}] "
-                                            f"(got {describe(thresholds)})"))
+            self.report(where, _says(label, gettext("thresholds must be a non-empty list, like [{max: 60, points: 1}] "
+                                                    "(got %(value)s)", value=describe(thresholds))))
             return
         previous_max = None
         for index, threshold in enumerate(thresholds):
             threshold_where = where + (index,)
-            threshold_label = f"{label}: threshold {index + 1}"
-            if not self.check_mapping(threshold, threshold_where, threshold_label, "a threshold"):
+            threshold_label = _says(label, gettext("threshold %(number)s", number=index + 1))
+            if not self.check_mapping(threshold, threshold_where, threshold_label, gettext("a threshold")):
                 continue
             self.check_keys(threshold, threshold_where, threshold_label, THRESHOLD_KEYS, THRESHOLD_KEYS)
             if "points" in threshold:
@@ -495,14 +539,15 @@ class _Validator:
                 current_max = threshold["max"]
                 if previous_max is not None and not previous_max < current_max:
                     self.report(threshold_where + ("max",),
-                                _says(label, f"thresholds must be in ascending order of max "
-                                             f"({describe(previous_max)} then {describe(current_max)})"))
+                                _says(label, gettext("thresholds must be in ascending order of max "
+                                                     "(%(previous)s then %(current)s)",
+                                                     previous=describe(previous_max), current=describe(current_max))))
                 previous_max = current_max
 
     def check_show_if(self, condition, where, label, position, position_of, item_of):
         if not isinstance(condition, dict):
-            self.report(where, _says(label, "show_if must be a mapping, like {item: offer, in: [proactive]} "
-                                            f"(got {describe(condition)})"))
+            self.report(where, _says(label, gettext("show_if must be a mapping, like {item: offer, in: [proactive]} "
+                                                    "(got %(value)s)", value=describe(condition))))
             return
         self.check_keys(condition, where, _says(label, "show_if"), SHOW_IF_KEYS, SHOW_IF_KEYS)
         answers = None  # the answers the referenced item can take, when known
@@ -510,34 +555,36 @@ class _Validator:
         if "item" in condition:
             target_where = where + ("item",)
             if not isinstance(target, str):
-                self.report(target_where, _says(label, f"show_if item must be an item id (got {describe(target)})"))
+                self.report(target_where, _says(label, gettext("show_if item must be an item id (got %(value)s)",
+                                                               value=describe(target))))
             elif target not in position_of:
-                self.report(target_where, _says(label, f"show_if refers to unknown item '{target}'"))
+                self.report(target_where, _says(label, gettext("show_if refers to unknown item '%(id)s'", id=target)))
             elif position_of[target] == position:
-                self.report(target_where, _says(label, "show_if refers to the item itself"))
+                self.report(target_where, _says(label, gettext("show_if refers to the item itself")))
             elif position_of[target] > position:
-                self.report(target_where, _says(label, f"show_if refers to item '{target}', which comes later; "
-                                                       "an item can only depend on an earlier one"))
+                self.report(target_where, _says(label, gettext("show_if refers to item '%(id)s', which comes later; "
+                                                               "an item can only depend on an earlier one", id=target)))
             else:
                 answers = self.possible_answers(item_of[target])
                 if answers is None:
-                    self.report(target_where, _says(label, f"show_if refers to item '{target}' of type "
-                                                           f"{describe(item_of[target].get('type'))}; only yesno "
-                                                           "and choice items can be referred to"))
+                    self.report(target_where, _says(label, gettext(
+                        "show_if refers to item '%(id)s' of type %(type)s; only yesno and choice items can be "
+                        "referred to", id=target, type=describe(item_of[target].get("type")))))
         if "in" in condition:
             values = condition["in"]
             values_where = where + ("in",)
             if not isinstance(values, list) or not values:
-                self.report(values_where, _says(label, f"show_if in must be a non-empty list of answers "
-                                                       f"(got {describe(values)})"))
+                self.report(values_where, _says(label, gettext("show_if in must be a non-empty list of answers "
+                                                               "(got %(value)s)", value=describe(values))))
                 return
             if answers is None:
                 return
             for index, value in enumerate(values):
                 if value not in answers:
                     self.report(values_where + (index,),
-                                _says(label, f"show_if value {describe(value)} is not an answer item '{target}' "
-                                             f"can take ({_names(answers)})"))
+                                _says(label, gettext("show_if value %(value)s is not an answer item '%(id)s' "
+                                                     "can take (%(answers)s)", value=describe(value), id=target,
+                                                     answers=_names(answers))))
 
     @staticmethod
     def possible_answers(item):
@@ -668,12 +715,14 @@ def load_checklist_file(path):
         with open(path, "rb") as file:
             content = file.read()
     except OSError as error:
-        raise ChecklistError([Problem(name, None, f"cannot read the file ({error.strerror or error})")]) from None
+        message = gettext("cannot read the file (%(reason)s)", reason=error.strerror or error)
+        raise ChecklistError([Problem(name, None, message)]) from None
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = content.count(b"\n", 0, error.start) + 1
-        message = f"the file is not UTF-8 text (byte 0x{content[error.start]:02x} cannot be read); save it as UTF-8"
+        message = gettext("the file is not UTF-8 text (byte 0x%(byte)s cannot be read); save it as UTF-8",
+                          byte=f"{content[error.start]:02x}")
         raise ChecklistError([Problem(name, line, message)]) from None
     return load_checklist_text(text, name)
 

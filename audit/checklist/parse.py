@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 import yaml
+from flask_babel import gettext
 from yaml.nodes import ScalarNode, SequenceNode
 
 _STR = "tag:yaml.org,2002:str"
@@ -18,7 +19,7 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
-_SCALAR_TAGS = {_STR: "text", _INT: "whole number", _FLOAT: "number", _BOOL: "true/false", _NULL: "null"}
+_SCALAR_TAGS = (_STR, _INT, _FLOAT, _BOOL, _NULL)
 
 # Scalars are resolved the YAML 1.2 way: only true/false are booleans, so `in: [yes, no]` in a show_if
 # or an option id `no` stay text (YAML 1.1 would turn them into booleans); no dates, no 1:30 = 90.
@@ -128,6 +129,19 @@ def _line(node):
     return node.start_mark.line + 1
 
 
+def _not_valid(tag, shown):
+    """The message for a scalar that does not read as its tag's type (one whole sentence per type)."""
+    if tag == _INT:
+        return gettext("%(value)s is not a valid whole number", value=shown)
+    if tag == _FLOAT:
+        return gettext("%(value)s is not a valid number", value=shown)
+    if tag == _BOOL:
+        return gettext("%(value)s is not a valid true/false", value=shown)
+    if tag == _NULL:
+        return gettext("%(value)s is not a valid null", value=shown)
+    return gettext("%(value)s is not a valid text", value=shown)
+
+
 def describe(value):
     """A short, YAML-like rendering of a value for messages: 'text', 5, true, null, a list."""
     if isinstance(value, bool):
@@ -145,9 +159,9 @@ def describe(value):
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, dict):
-        return "a mapping"
+        return gettext("a mapping")
     if isinstance(value, list):
-        return "a list"
+        return gettext("a list")
     return type(value).__name__
 
 
@@ -164,12 +178,12 @@ class _Converter:
     def convert(self, node, path):
         self._node_count += 1
         if self._node_count > MAX_NODES:
-            raise _AbortParse(_line(node), "the file is too large (do its aliases repeat too much?)")
+            raise _AbortParse(_line(node), gettext("the file is too large (do its aliases repeat too much?)"))
         self.lines.record_value(path, _line(node))
         if isinstance(node, ScalarNode):
             return self._scalar(node)
         if id(node) in self._open_collections:
-            raise _AbortParse(_line(node), "an alias refers to a mapping or list that contains it")
+            raise _AbortParse(_line(node), gettext("an alias refers to a mapping or list that contains it"))
         self._open_collections.add(id(node))
         try:
             if isinstance(node, SequenceNode):
@@ -182,17 +196,16 @@ class _Converter:
 
     def _check_collection_tag(self, node, expected):
         if node.tag != expected:
-            self.problems.append((_line(node), f"unsupported YAML tag {node.tag!r}"))
+            self.problems.append((_line(node), gettext("unsupported YAML tag %(tag)s", tag=repr(node.tag))))
 
     def _scalar(self, node):
         if node.tag not in _SCALAR_TAGS:
-            self.problems.append((_line(node), f"unsupported YAML tag {node.tag!r}"))
+            self.problems.append((_line(node), gettext("unsupported YAML tag %(tag)s", tag=repr(node.tag))))
             return node.value
         try:
             return self._constructor.construct_object(node)
         except (ValueError, KeyError, TypeError, yaml.YAMLError):
-            kind = _SCALAR_TAGS[node.tag]
-            self.problems.append((_line(node), f"{describe(node.value)} is not a valid {kind}"))
+            self.problems.append((_line(node), _not_valid(node.tag, describe(node.value))))
             return node.value
 
     def _mapping(self, node, path):
@@ -200,12 +213,13 @@ class _Converter:
         key_lines = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
-                self.problems.append((_line(key_node), "a key must be a plain name, not a list or mapping"))
+                self.problems.append((_line(key_node), gettext("a key must be a plain name, not a list or mapping")))
                 continue
             key = self._scalar(key_node)
             if key in key_lines:
                 self.problems.append(
-                    (_line(key_node), f"duplicate key {describe(key)} (first on line {key_lines[key]})")
+                    (_line(key_node), gettext("duplicate key %(key)s (first on line %(line)s)",
+                                              key=describe(key), line=key_lines[key]))
                 )
             else:
                 key_lines[key] = _line(key_node)
@@ -219,22 +233,24 @@ def _syntax_problem(error, text):
     if isinstance(error, yaml.reader.ReaderError):
         line = text.count("\n", 0, max(error.position, 0)) + 1
         character = error.character if isinstance(error.character, str) else chr(error.character)
-        return line, f"YAML syntax error: character #x{ord(character):04x} is not allowed ({error.reason})"
+        return line, gettext("YAML syntax error: character #x%(code)s is not allowed (%(reason)s)",
+                             code=f"{ord(character):04x}", reason=error.reason)
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
     problem = getattr(error, "problem", None) or str(error)
     context = getattr(error, "context", None)
     if context == "expected a single document in the stream":
-        return line, "the file must hold one YAML document, but another one starts here"
+        return line, gettext("the file must hold one YAML document, but another one starts here")
     context_mark = getattr(error, "context_mark", None)
     if problem.endswith("but got '?'") and context and "flow" in context:
         # PyYAML ends unquoted text at '?' inside {...} and [...], which catches every question.
-        return line, "YAML syntax error: a '?' inside {...} or [...] ends unquoted text; put the text in quotes"
+        return line, gettext("YAML syntax error: a '?' inside {...} or [...] ends unquoted text; put the text in quotes")
+    # PyYAML's own description of the problem is English; the sentence around it is translated.
     if context:
         if context_mark is not None and context_mark.line + 1 != line:
-            context = f"{context} on line {context_mark.line + 1}"
+            context = gettext("%(context)s on line %(line)s", context=context, line=context_mark.line + 1)
         problem = f"{problem} ({context})"
-    return line, f"YAML syntax error: {problem}"
+    return line, gettext("YAML syntax error: %(problem)s", problem=problem)
 
 
 def parse_yaml(text):
@@ -246,10 +262,10 @@ def parse_yaml(text):
         parsed.problems.append(_syntax_problem(error, text))
         return parsed
     except RecursionError:
-        parsed.problems.append((None, "YAML syntax error: the lists or mappings are nested too deeply"))
+        parsed.problems.append((None, gettext("YAML syntax error: the lists or mappings are nested too deeply")))
         return parsed
     if root is None:
-        parsed.problems.append((1, "the file is empty"))
+        parsed.problems.append((1, gettext("the file is empty")))
         return parsed
     converter = _Converter()
     try:
@@ -258,7 +274,7 @@ def parse_yaml(text):
         converter.problems.append((abort.line, abort.message))
         parsed.data = None
     except RecursionError:
-        converter.problems.append((None, "the lists or mappings are nested too deeply"))
+        converter.problems.append((None, gettext("the lists or mappings are nested too deeply")))
         parsed.data = None
     parsed.lines = converter.lines
     parsed.problems = converter.problems

@@ -21,12 +21,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import openpyxl
+from flask_babel import gettext, lazy_gettext
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .format import LANGUAGES
 
+# The sheet title and the headers are read back by name, so they stay untranslated: a file exported
+# in one language must import in any other.
 SHEET_TITLE = "texts"
 KEY_HEADER = "key"
 CONTEXT_HEADER = "context"
@@ -39,7 +42,8 @@ MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
 # Enough for key, context, the six languages and a few notes columns; caps work on a crafted sheet.
 MAX_COLUMNS = 64
 
-NOT_XLSX = "The file is not an Excel workbook (.xlsx); save it from Excel or LibreOffice as .xlsx."
+# Lazy: it is defined at import, outside any request, and translated when it becomes the message.
+NOT_XLSX = lazy_gettext("The file is not an Excel workbook (.xlsx); save it from Excel or LibreOffice as .xlsx.")
 
 _KEY_WIDTH = 34
 _CONTEXT_WIDTH = 36
@@ -48,7 +52,11 @@ _LANGUAGE_WIDTH = 50
 
 @dataclass(frozen=True)
 class TranslatableText:
-    """One text of a checklist: its key, a short English description, and its {language: text} mapping."""
+    """One text of a checklist: its key, a short description, and its {language: text} mapping.
+
+    The description is in the request's language (English outside a request): it only helps the
+    translator and is never read back.
+    """
 
     key: str
     context: str
@@ -80,32 +88,40 @@ def _number_key(value):
 
 def _item_texts(item, section_id):
     item_id = item["id"]
-    where = f"section {section_id}"
-    yield TranslatableText(f"item:{item_id}:text", f"Item text ({where})", item["text"])
+    yield TranslatableText(f"item:{item_id}:text", gettext("Item text (section %(section)s)", section=section_id),
+                           item["text"])
     if "help" in item:
-        yield TranslatableText(f"item:{item_id}:help", f"Help for item {item_id} ({where})", item["help"])
+        yield TranslatableText(
+            f"item:{item_id}:help",
+            gettext("Help for item %(item)s (section %(section)s)", item=item_id, section=section_id),
+            item["help"],
+        )
     for option in item.get("options", []):
         yield TranslatableText(
             f"item:{item_id}:option:{option['id']}",
-            f"Answer option of item {item_id} ({where})",
+            gettext("Answer option of item %(item)s (section %(section)s)", item=item_id, section=section_id),
             option["text"],
         )
     if "unit" in item:
-        yield TranslatableText(f"item:{item_id}:unit", f"Unit of the number in item {item_id} ({where})",
-                               item["unit"])
+        yield TranslatableText(
+            f"item:{item_id}:unit",
+            gettext("Unit of the number in item %(item)s (section %(section)s)", item=item_id, section=section_id),
+            item["unit"],
+        )
 
 
 def translatable_texts(checklist):
     """Every text of a normalised checklist in file order; the mappings are the checklist's own."""
-    yield TranslatableText("title", "Checklist title", checklist["title"])
+    yield TranslatableText("title", gettext("Checklist title"), checklist["title"])
     for band in checklist.get("bands") or []:
         key = _number_key(band["min"])
-        yield TranslatableText(f"band:{key}", f"Score band label (from {key}%)", band["label"])
+        # Translators: min is the lowest score of the band, in percent.
+        yield TranslatableText(f"band:{key}", gettext("Score band label (from %(min)s%%)", min=key), band["label"])
     for tag, labels in (checklist.get("dimensions") or {}).items():
-        yield TranslatableText(f"dimension:{tag}", f"Service quality dimension ({tag})", labels)
+        yield TranslatableText(f"dimension:{tag}", gettext("Service quality dimension (%(tag)s)", tag=tag), labels)
     for section in checklist["sections"]:
-        yield TranslatableText(f"section:{section['id']}:title", f"Section title ({section['id']})",
-                               section["title"])
+        yield TranslatableText(f"section:{section['id']}:title",
+                               gettext("Section title (%(section)s)", section=section["id"]), section["title"])
         for item in section["items"]:
             yield from _item_texts(item, section["id"])
 
@@ -170,7 +186,8 @@ class _UnusableFile(Exception):
 def _check_archive(data):
     """A sentence saying why `data` cannot be an XLSX file, or None when it may be one."""
     if len(data) > MAX_FILE_BYTES:
-        return f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB; a translation file is far smaller."
+        return gettext("The file is larger than %(megabytes)s MB; a translation file is far smaller.",
+                       megabytes=MAX_FILE_BYTES // (1024 * 1024))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unzipped = sum(entry.file_size for entry in archive.infolist())
@@ -179,7 +196,8 @@ def _check_archive(data):
         # version byte, UnicodeDecodeError for a name...); to the user they all mean "not an XLSX".
         return NOT_XLSX
     if unzipped > MAX_UNZIPPED_BYTES:
-        return "The workbook unpacks to more than 100 MB; a translation file is far smaller."
+        return gettext("The workbook unpacks to more than %(megabytes)s MB; a translation file is far smaller.",
+                       megabytes=MAX_UNZIPPED_BYTES // (1024 * 1024))
     return None
 
 
@@ -194,7 +212,7 @@ def _open_sheet(data):
     names = workbook.sheetnames
     if not names:
         workbook.close()
-        raise _UnusableFile("The workbook has no worksheet.")
+        raise _UnusableFile(gettext("The workbook has no worksheet."))
     # A translator may rename the sheet; the first one is the best guess then.
     name = SHEET_TITLE if SHEET_TITLE in names else names[0]
     return workbook, workbook[name]
@@ -205,8 +223,8 @@ def _read_rows(sheet):
     rows = []
     for cells in sheet.iter_rows(max_col=MAX_COLUMNS):
         if len(rows) >= MAX_ROWS:
-            raise _UnusableFile(f"The worksheet has more than {MAX_ROWS} rows; "
-                                "a translation file has one row per text.")
+            raise _UnusableFile(gettext("The worksheet has more than %(rows)s rows; "
+                                        "a translation file has one row per text.", rows=MAX_ROWS))
         rows.append([(cell.value, cell.data_type) for cell in cells])
     return rows
 
@@ -223,22 +241,28 @@ def _read_workbook(data):
         raise
     except Exception:
         # Same reason as in _open_sheet: a damaged sheet fails while it is streamed, not when opened.
-        raise _UnusableFile("The worksheet cannot be read; save the workbook again as .xlsx.") from None
+        raise _UnusableFile(gettext("The worksheet cannot be read; save the workbook again as .xlsx.")) from None
     finally:
         workbook.close()
 
 
 def _describe_value(value):
-    """How a non-text cell value reads in a message: 'the number 5', 'a date'."""
+    """How a non-text cell value reads in a message: 'the number 5', 'a date or time'.
+
+    Each phrase is a whole msgid of its own, inserted as %(value)s into the messages that use it
+    ("The cell holds %(value)s, not text; ...").
+    """
     if isinstance(value, bool):
-        return f"the true/false value {str(value).upper()}"
+        # Translators: value is TRUE or FALSE, as an English spreadsheet shows the cell.
+        return gettext("the true/false value %(value)s", value=str(value).upper())
     if isinstance(value, float) and value.is_integer():
-        return f"the number {int(value)}"
+        return gettext("the number %(number)s", number=int(value))
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return gettext("the number %(number)s", number=value)
     if isinstance(value, (datetime, date, time, timedelta)):
-        return "a date or time"
-    return f"a {type(value).__name__} value"
+        return gettext("a date or time")
+    # Translators: type is the program's English name for what the cell holds, e.g. "a bytes value".
+    return gettext("a %(type)s value", type=type(value).__name__)
 
 
 @dataclass
@@ -257,8 +281,8 @@ def _find_columns(header, checklist_languages, report):
         if name is None or name == "":
             continue
         if not isinstance(name, str):
-            report.problems.append((ref, f"The header {_describe_value(name)} is not a column name; "
-                                         "the column was ignored."))
+            report.problems.append((ref, gettext("The header %(value)s is not a column name; the column was ignored.",
+                                                 value=_describe_value(name))))
             continue
         lowered = name.lower()
         if lowered == KEY_HEADER and columns.key is None:
@@ -268,19 +292,29 @@ def _find_columns(header, checklist_languages, report):
         elif lowered in checklist_languages and lowered not in columns.languages:
             columns.languages[lowered] = column
         elif lowered in checklist_languages or lowered == KEY_HEADER:
-            report.problems.append((ref, f"The column '{name}' appears twice; only the first one was used."))
+            report.problems.append((ref, gettext("The column '%(name)s' appears twice; only the first one was used.",
+                                                 name=name)))
         else:
             known = ", ".join(checklist_languages)
-            what = "language" if lowered in LANGUAGES else "column"
-            report.problems.append((ref, f"The {what} '{name}' is not one of this checklist's languages "
-                                         f"({known}); the column was ignored."))
+            # Two whole sentences rather than "language"/"column" glued in: a translation may need to
+            # inflect the rest of the sentence after it.
+            if lowered in LANGUAGES:
+                message = gettext("The language '%(name)s' is not one of this checklist's languages "
+                                  "(%(languages)s); the column was ignored.", name=name, languages=known)
+            else:
+                message = gettext("The column '%(name)s' is not one of this checklist's languages "
+                                  "(%(languages)s); the column was ignored.", name=name, languages=known)
+            report.problems.append((ref, message))
     if columns.key is None:
-        report.problems.append(("A1", f"The header row has no '{KEY_HEADER}' column, so no row can be matched "
-                                      "to a text; use the header row of the exported file."))
+        # Translators: key is the column header to type exactly as it is (key).
+        report.problems.append(("A1", gettext("The header row has no '%(key)s' column, so no row can be matched "
+                                              "to a text; use the header row of the exported file.",
+                                              key=KEY_HEADER)))
     if not columns.languages:
         known = ", ".join(checklist_languages)
-        report.problems.append(("A1", f"The header row has no language column ({known}), so there is "
-                                      "nothing to import; use the header row of the exported file."))
+        report.problems.append(("A1", gettext("The header row has no language column (%(languages)s), so there is "
+                                              "nothing to import; use the header row of the exported file.",
+                                              languages=known)))
     return columns
 
 
@@ -294,12 +328,12 @@ def _cell_text(value, data_type, ref, report):
     if value is None:
         return None
     if data_type == "f":
-        report.problems.append((ref, "The cell holds a formula; type the text itself (start it with an "
-                                     "apostrophe if it begins with =)."))
+        report.problems.append((ref, gettext("The cell holds a formula; type the text itself (start it with an "
+                                             "apostrophe if it begins with =).")))
         return None
     if not isinstance(value, str):
-        report.problems.append((ref, f"The cell holds {_describe_value(value)}, not text; format the cell "
-                                     "as text and type it again."))
+        report.problems.append((ref, gettext("The cell holds %(value)s, not text; format the cell "
+                                             "as text and type it again.", value=_describe_value(value))))
         return None
     # Empty and blank cells keep the current text: an unfinished sheet must not delete translations.
     return value.strip() or None
@@ -311,18 +345,19 @@ def _import_row(row_number, row, columns, texts_by_key, seen_rows, report):
     has_texts = any(_cell(row, column)[0] not in (None, "") for column in columns.languages.values())
     if key_value is None or (isinstance(key_value, str) and not key_value.strip()):
         if has_texts:
-            report.problems.append((key_ref, "The row has texts but no key; it was ignored."))
+            report.problems.append((key_ref, gettext("The row has texts but no key; it was ignored.")))
         return
     if not isinstance(key_value, str):
-        report.problems.append((key_ref, f"The key is {_describe_value(key_value)}, not text; the row was ignored."))
+        report.problems.append((key_ref, gettext("The key is %(value)s, not text; the row was ignored.",
+                                                 value=_describe_value(key_value))))
         return
     key = key_value.strip()
     if key not in texts_by_key:
         report.unknown_keys.append((key_ref, key))
         return
     if key in seen_rows:
-        report.problems.append((key_ref, f"The key '{key}' is also in row {seen_rows[key]}; "
-                                         "only that row was used."))
+        report.problems.append((key_ref, gettext("The key '%(key)s' is also in row %(row)s; only that row was used.",
+                                                 key=key, row=seen_rows[key])))
         return
     seen_rows[key] = row_number
     texts = texts_by_key[key]
@@ -345,7 +380,7 @@ def import_texts_xlsx(checklist, data):
         report.problems.append((None, str(error)))
         return result, report
     if not rows:
-        report.problems.append((None, "The worksheet is empty; use the file exported for this checklist."))
+        report.problems.append((None, gettext("The worksheet is empty; use the file exported for this checklist.")))
         return result, report
 
     columns = _find_columns(rows[0], list(result["languages"]), report)

@@ -4,7 +4,7 @@ from wtforms.fields.choices import SelectChoice as Choice
 
 from .. import auditlog, operations
 from ..access import role_required
-from ..checklist import ChecklistError, dump_checklist_yaml, load_checklist_text
+from ..checklist import MISSING_TRANSLATION, ChecklistError, dump_checklist_yaml, load_checklist_text
 from ..checklist import editing
 from ..checklist.diff import diff_checklists
 from ..checklist.xlsx import export_texts_xlsx, import_texts_xlsx
@@ -188,7 +188,7 @@ def draft(slug):
     problems = editing.check_complete(content)
     missing = editing.missing_translations(content)
     # Missing translations are listed by text; the rest of the problems as the validator says them.
-    other = [p for p in problems if "translation" not in p.message] if missing else problems
+    other = [p for p in problems if p.kind != MISSING_TRANSLATION] if missing else problems
     return render_template(
         "editor/draft.html", version=version, content=content, coverage=editing.coverage(content),
         missing=missing, problems=problems, other=other, form=ConfirmForm(), texts_form=TextsImportForm(),
@@ -345,7 +345,7 @@ def import_texts(slug):
     raw = form.file.data.read(6 * 1024 * 1024)
     new_content, report = import_texts_xlsx(version.content, raw)
     if report.problems:
-        flash(_("The spreadsheet could not be used:") + " " + "; ".join(f"{cell}: {msg}" for cell, msg in report.problems), "error")
+        flash(_("The spreadsheet could not be used:") + " " + "; ".join(f"{cell}: {msg}" if cell else msg for cell, msg in report.problems), "error")
         return redirect(url_for("editor.draft", slug=slug))
     problems = _apply(version, lambda _old: editing.checked(new_content))
     if problems:
