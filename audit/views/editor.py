@@ -6,7 +6,7 @@ from .. import auditlog, operations
 from ..access import role_required
 from ..checklist import MISSING_TRANSLATION, ChecklistError, dump_checklist_yaml, load_checklist_text
 from ..checklist import editing
-from ..checklist.diff import diff_checklists
+from ..checklist.diff import diff_checklists, kind_label
 from ..checklist.xlsx import export_texts_xlsx, import_texts_xlsx
 from ..config import LANGUAGES
 from ..editor_forms import (
@@ -130,7 +130,7 @@ def history(slug):
     for newer, older in zip(versions, versions[1:]):
         changes[newer.number] = diff_checklists(older.content, newer.content)
     return render_template(
-        "editor/history.html", checklist=checklist, versions=versions, changes=changes,
+        "editor/history.html", checklist=checklist, versions=versions, changes=changes, kind_label=kind_label,
         draft=checklist.draft(), form=ConfirmForm(),
     )
 
