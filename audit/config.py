@@ -43,6 +43,9 @@ def from_environment(instance_path):
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # How many reverse proxies (load balancer, nginx) stand in front and add X-Forwarded-For and
+        # -Proto. 0 trusts none: a client could write those headers itself and dodge the limit above.
+        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": LANGUAGES,
         # argon2id, RFC 9106 second recommended option (t=3, m=64 MiB, p=4).

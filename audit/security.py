@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .i18n import gettext
 from .i18n import lazy_gettext as _l
@@ -184,6 +185,11 @@ def _refuse_nameless_form_parts():
 
 
 def init_app(app):
+    proxies = app.config.get("PROXY_COUNT", 0)
+    if proxies:
+        # Behind PROXY_COUNT proxies the client's address (the sign-in limit counts per address) and
+        # the scheme (https) are the ones those proxies saw; each header is trusted that many hops deep.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.session_interface = CookieSessions()
     app.before_request(_refuse_nameless_form_parts)  # before the CSRF check, which csrf.init_app adds
     login_manager.init_app(app)

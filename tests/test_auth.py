@@ -128,6 +128,32 @@ def test_login_is_rate_limited(app_config, org):
     assert signed_in.status_code == 302
 
 
+def _sign_in_codes(client, forwarded_for, attempts):
+    token = csrf_from(client.get("/login", headers={"X-Forwarded-For": forwarded_for}))
+    return [client.post("/login", headers={"X-Forwarded-For": forwarded_for},
+                        data={"email": "manager@example.com", "password": "bad", "csrf_token": token}).status_code
+            for _ in range(attempts)]
+
+
+def test_behind_a_proxy_the_sign_in_limit_counts_each_client_address(app_config, org):
+    from audit import create_app
+
+    proxied = create_app(dict(app_config, RATELIMIT_ENABLED=True, PROXY_COUNT=1))
+    # Every request arrives from the proxy's address; the client's is the one the proxy forwards.
+    assert _sign_in_codes(proxied.test_client(), "203.0.113.7", 11)[-1] == 429
+    assert _sign_in_codes(proxied.test_client(), "203.0.113.8", 1) == [200]  # another phone is not locked out
+    # A client that writes the header itself cannot pass as someone else: only the proxy's hop counts.
+    assert _sign_in_codes(proxied.test_client(), "198.51.100.1, 203.0.113.7", 1) == [429]
+
+
+def test_without_a_proxy_a_forged_forwarded_for_does_not_dodge_the_limit(app_config, org):
+    from audit import create_app
+
+    direct = create_app(dict(app_config, RATELIMIT_ENABLED=True))
+    codes = [_sign_in_codes(direct.test_client(), f"198.51.100.{n}", 1)[0] for n in range(11)]
+    assert codes[:10] == [200] * 10 and codes[10] == 429
+
+
 def test_security_headers_on_every_page(client, org):
     response = client.get("/login")
     csp = response.headers["Content-Security-Policy"]
