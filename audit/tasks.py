@@ -17,7 +17,8 @@ _huey = {"instance": None, "app": None, "region_zip": None}
 
 def init_app(app):
     """Create the queue for this app's configuration and register the tasks on it."""
-    if app.config.get("TESTING") or app.config.get("HUEY_IMMEDIATE"):
+    # Tests run jobs at once, unless one sets HUEY_IMMEDIATE=False to go through a real queue.
+    if app.config.get("HUEY_IMMEDIATE", app.config.get("TESTING")):
         huey = MemoryHuey("audit", immediate=True)
     elif app.config.get("REDIS_URL"):
         huey = RedisHuey("audit", url=app.config["REDIS_URL"])

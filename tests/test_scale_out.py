@@ -1,0 +1,108 @@
+"""Several app processes: what they must share lives in Redis (the job queue, the sign-in counts),
+and a region's ZIP is made by a separate worker process, as in a scaled-out deployment."""
+import io
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+import pytest
+import redis
+from pypdf import PdfReader
+
+from audit import create_app
+from audit.db import database
+from audit.demo import DEMO_PASSWORD, load_demo
+from audit.models import Branch, Job
+from conftest import csrf_from, login
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def redis_socket():
+    """A throw-away Redis server on a unix socket (no TCP port to collide with), stopped afterwards."""
+    server = shutil.which("redis-server")
+    assert server, "redis-server is missing: `make test` installs it (.ci/install-system-deps)"
+    folder = tempfile.mkdtemp(prefix="redis-")  # short: a socket path may not exceed 107 bytes
+    socket_path = os.path.join(folder, "redis.sock")
+    process = subprocess.Popen([server, "--port", "0", "--unixsocket", socket_path, "--unixsocketperm", "700",
+                                "--save", "", "--appendonly", "no", "--dir", folder],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if redis.Redis(unix_socket_path=socket_path).ping():
+                    break
+            except redis.ConnectionError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        yield socket_path
+    finally:
+        process.terminate()
+        process.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _sign_in_attempt(app):
+    client = app.test_client()
+    token = csrf_from(client.get("/login"))
+    return client.post("/login", data={"email": "manager@example.com", "password": "bad", "csrf_token": token}).status_code
+
+
+def test_app_processes_share_the_sign_in_count_through_redis(app_config, org, redis_socket):
+    config = dict(app_config, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=f"redis+unix://{redis_socket}")
+    first, second = create_app(config), create_app(config)  # two processes behind one load balancer
+    codes = [_sign_in_attempt(app) for app in (first, second) * 5]
+    assert codes == [200] * 10  # ten attempts of one address, spread over both
+    assert _sign_in_attempt(first) == 429 and _sign_in_attempt(second) == 429
+    # Without the shared storage, each process would have let five more through.
+    alone = create_app(dict(app_config, RATELIMIT_ENABLED=True))
+    assert _sign_in_attempt(alone) == 200
+
+
+def test_a_worker_process_makes_the_region_zip_from_the_redis_queue(app_config, redis_socket, tmp_path):
+    url = f"unix://{redis_socket}"
+    app = create_app(dict(app_config, HUEY_IMMEDIATE=False, REDIS_URL=url))
+    with app.app_context(), database.connection_context():
+        from audit.migrations import migrate_database
+
+        migrate_database()
+        load_demo()
+        region = Branch.get(Branch.code == "BUD-01").region_id
+    client = app.test_client()
+    assert login(client, "manager.hu@example.com", DEMO_PASSWORD).status_code == 302
+    token = csrf_from(client.get("/dashboard/"))
+    started = client.post(f"/reports/regions/{region}/reports.zip?lang=hu", data={"csrf_token": token})
+    assert started.status_code == 302
+    with app.app_context(), database.connection_context():
+        assert Job.get().status == "queued"  # waiting in Redis: the web process does not make it
+    assert redis.Redis(unix_socket_path=redis_socket).llen("huey.redis.audit") == 1
+
+    # The worker is another process with the same settings, as `python -m audit.worker` on any machine.
+    env = dict(os.environ, DATABASE_URL=app_config["DATABASE_URL"], MEDIA_DIR=app_config["MEDIA_DIR"],
+               REDIS_URL=url, SECRET_KEY=app_config["SECRET_KEY"], AUDIT_INSTANCE=str(tmp_path / "worker"))
+    worker = subprocess.Popen([sys.executable, "-m", "audit.worker"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with app.app_context(), database.connection_context():
+                job = Job.get()
+            if job.status in ("done", "failed") or worker.poll() is not None or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    finally:
+        worker.terminate()
+        _out, errors = worker.communicate(timeout=30)
+    assert (job.status, job.done, job.total) == ("done", 4, 4), errors.decode(errors="replace")[-2000:]
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "/download" in page
+    archive = zipfile.ZipFile(io.BytesIO(client.get(started.headers["Location"] + "/download").data))
+    assert sorted(archive.namelist()) == ["BUD-01-hu.pdf", "BUD-02-hu.pdf", "DEB-01-hu.pdf", "SZE-01-hu.pdf"]
+    assert "Aurora Debrecen Fórum" in PdfReader(io.BytesIO(archive.read("DEB-01-hu.pdf"))).pages[0].extract_text()
