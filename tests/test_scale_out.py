@@ -1,5 +1,5 @@
-"""Several app processes: what they must share lives in Redis (the job queue, the sign-in counts),
-and a region's ZIP is made by a separate worker process, as in a scaled-out deployment."""
+"""Several app processes: what they must share lives in Redis (the job queue, the sign-in counts);
+a region's ZIP is made by a separate worker process, from the SQLite queue of `make run` or from Redis."""
 import io
 import os
 import shutil
@@ -66,9 +66,14 @@ def test_app_processes_share_the_sign_in_count_through_redis(app_config, org, re
     assert _sign_in_attempt(alone) == 200
 
 
-def test_a_worker_process_makes_the_region_zip_from_the_redis_queue(app_config, redis_socket, tmp_path):
-    url = f"unix://{redis_socket}"
-    app = create_app(dict(app_config, HUEY_IMMEDIATE=False, REDIS_URL=url))
+@pytest.mark.parametrize("queue", ["sqlite", "redis"])
+def test_a_worker_process_makes_the_region_zip_from_the_queue(app_config, tmp_path, monkeypatch, request, queue):
+    """`make run`'s worker beside the web server (SQLite queue in the shared instance folder), and a
+    worker on another machine (Redis queue): the web process only queues the job."""
+    instance = str(tmp_path / "instance")
+    monkeypatch.setenv("AUDIT_INSTANCE", instance)  # the web process's instance folder, shared with the worker
+    redis_url = f"unix://{request.getfixturevalue('redis_socket')}" if queue == "redis" else None
+    app = create_app(dict(app_config, HUEY_IMMEDIATE=False, REDIS_URL=redis_url))
     with app.app_context(), database.connection_context():
         from audit.migrations import migrate_database
 
@@ -81,12 +86,15 @@ def test_a_worker_process_makes_the_region_zip_from_the_redis_queue(app_config, 
     started = client.post(f"/reports/regions/{region}/reports.zip?lang=hu", data={"csrf_token": token})
     assert started.status_code == 302
     with app.app_context(), database.connection_context():
-        assert Job.get().status == "queued"  # waiting in Redis: the web process does not make it
-    assert redis.Redis(unix_socket_path=redis_socket).llen("huey.redis.audit") == 1
+        assert Job.get().status == "queued"  # waiting in the queue: the web process does not make it
+    assert app.extensions["huey"].pending_count() == 1
 
-    # The worker is another process with the same settings, as `python -m audit.worker` on any machine.
+    # The worker is another process with the same settings, as `python -m audit.worker`.
     env = dict(os.environ, DATABASE_URL=app_config["DATABASE_URL"], MEDIA_DIR=app_config["MEDIA_DIR"],
-               REDIS_URL=url, SECRET_KEY=app_config["SECRET_KEY"], AUDIT_INSTANCE=str(tmp_path / "worker"))
+               SECRET_KEY=app_config["SECRET_KEY"], AUDIT_INSTANCE=instance)
+    env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     worker = subprocess.Popen([sys.executable, "-m", "audit.worker"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -101,6 +109,7 @@ def test_a_worker_process_makes_the_region_zip_from_the_redis_queue(app_config, 
         worker.terminate()
         _out, errors = worker.communicate(timeout=30)
     assert (job.status, job.done, job.total) == ("done", 4, 4), errors.decode(errors="replace")[-2000:]
+    assert app.extensions["huey"].pending_count() == 0
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "/download" in page
     archive = zipfile.ZipFile(io.BytesIO(client.get(started.headers["Location"] + "/download").data))
