@@ -26,6 +26,7 @@ def _matrix(org):
         "/language": ("POST", "/language", {role: 302 for role in ROLES}),
         "/manifest.webmanifest": ("GET", "/manifest.webmanifest", everyone),
         "/sw.js": ("GET", "/sw.js", everyone),
+        "/healthz": ("GET", "/healthz", everyone),
         "/static/<path:filename>": ("GET", "/static/app.css", everyone),
         "/media/logos/<name>": ("GET", "/media/logos/LOGO", {"anonymous": LOGIN, **{r: 200 for r in ROLES[1:]}}),
         "/admin/": ("GET", "/admin/", ADMIN_ONLY),

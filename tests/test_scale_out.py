@@ -115,3 +115,12 @@ def test_a_worker_process_makes_the_region_zip_from_the_queue(app_config, tmp_pa
     archive = zipfile.ZipFile(io.BytesIO(client.get(started.headers["Location"] + "/download").data))
     assert sorted(archive.namelist()) == ["BUD-01-hu.pdf", "BUD-02-hu.pdf", "DEB-01-hu.pdf", "SZE-01-hu.pdf"]
     assert "Aurora Debrecen Fórum" in PdfReader(io.BytesIO(archive.read("DEB-01-hu.pdf"))).pages[0].extract_text()
+
+
+def test_the_health_check_tells_the_load_balancer_whether_the_database_answers(client, app_config):
+    answer = client.get("/healthz")
+    assert (answer.status_code, answer.get_json()) == (200, {"status": "ok"})
+    # A process whose database is away answers 503: the balancer stops sending it phones.
+    cut_off = create_app(dict(app_config, DATABASE_URL="postgresql://audit@127.0.0.1:1/audit"))
+    answer = cut_off.test_client().get("/healthz")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
