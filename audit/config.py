@@ -12,6 +12,18 @@ def _flag(name, default=False):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _whole(name, default):
+    """A whole number of at least 0 from the environment; a typo stops the start with its name."""
+    value = os.environ.get(name, default)
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ConfigError(f"{name} must be a whole number of 0 or more, not {value!r}.")
+    return number
+
+
 def from_environment(instance_path):
     """Build the config mapping from environment variables, with defaults under instance_path."""
     demo = _flag("AUDIT_DEMO")
@@ -30,14 +42,14 @@ def from_environment(instance_path):
         "REMEMBER_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_NAME": "audit_session",
         "PERMANENT_SESSION_LIFETIME": timedelta(
-            hours=int(os.environ.get("SESSION_HOURS", "12"))
+            hours=_whole("SESSION_HOURS", "12")
         ),
         # The cookie is rewritten only when the session changes (at most once a minute, see
         # security._session_timeouts), not signed and compressed again on every request.
         "SESSION_REFRESH_EACH_REQUEST": False,
         # Signed out after this long without a request (a shopper's day in the field fits easily).
-        "SESSION_IDLE_MINUTES": int(os.environ.get("SESSION_IDLE_MINUTES", "240")),
-        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "16")) * 1024 * 1024,
+        "SESSION_IDLE_MINUTES": _whole("SESSION_IDLE_MINUTES", "240"),
+        "MAX_CONTENT_LENGTH": _whole("MAX_UPLOAD_MB", "16") * 1024 * 1024,
         "LOGO_MAX_BYTES": 2 * 1024 * 1024,
         "LOGO_MAX_PIXELS": 4000 * 4000,
         "REDIS_URL": os.environ.get("REDIS_URL"),
@@ -45,19 +57,19 @@ def from_environment(instance_path):
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # How many reverse proxies (load balancer, nginx) stand in front and add X-Forwarded-For and
         # -Proto. 0 trusts none: a client could write those headers itself and dodge the limit above.
-        "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "0")),
+        "PROXY_COUNT": _whole("PROXY_COUNT", "0"),
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": LANGUAGES,
         # argon2id, RFC 9106 second recommended option (t=3, m=64 MiB, p=4).
-        "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
-        "ARGON2_MEMORY_KIB": int(os.environ.get("ARGON2_MEMORY_KIB", str(64 * 1024))),
+        "ARGON2_TIME_COST": _whole("ARGON2_TIME_COST", "3"),
+        "ARGON2_MEMORY_KIB": _whole("ARGON2_MEMORY_KIB", str(64 * 1024)),
         "ARGON2_PARALLELISM": 4,
         "WTF_CSRF_TIME_LIMIT": None,
         # A shopper may not visit the same branch again within this many days (they would be known).
-        "MIN_DAYS_BETWEEN_VISITS": int(os.environ.get("MIN_DAYS_BETWEEN_VISITS", "30")),
+        "MIN_DAYS_BETWEEN_VISITS": _whole("MIN_DAYS_BETWEEN_VISITS", "30"),
         # Integrity warnings for reviewers: a visit shorter than this, a check-in farther than this.
-        "REVIEW_MIN_MINUTES": int(os.environ.get("REVIEW_MIN_MINUTES", "8")),
-        "REVIEW_MAX_DISTANCE_M": int(os.environ.get("REVIEW_MAX_DISTANCE_M", "300")),
+        "REVIEW_MIN_MINUTES": _whole("REVIEW_MIN_MINUTES", "8"),
+        "REVIEW_MAX_DISTANCE_M": _whole("REVIEW_MAX_DISTANCE_M", "300"),
         "PHOTO_MAX_BYTES": 12 * 1024 * 1024,
         "PHOTO_MAX_PIXELS": 40_000_000,
     }

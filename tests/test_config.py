@@ -38,3 +38,20 @@ def test_production_settings_have_secure_cookies(monkeypatch, tmp_path):
 def test_unknown_database_url_is_named_in_the_error(tmp_path):
     with pytest.raises(ValueError, match="DATABASE_URL must start with"):
         create_app({"SECRET_KEY": "x", "DATABASE_URL": "mysql://db/audit", "MEDIA_DIR": str(tmp_path)})
+
+
+@pytest.mark.parametrize("name,value", [("PROXY_COUNT", "two"), ("SESSION_HOURS", "-1"), ("MAX_UPLOAD_MB", "1.5")])
+def test_a_number_setting_with_a_typo_stops_the_start_and_is_named(monkeypatch, tmp_path, name, value):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=f"{name} must be a whole number of 0 or more, not '{value}'"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
+
+
+def test_proxy_count_puts_the_proxy_fix_in_front(monkeypatch, tmp_path):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("PROXY_COUNT", "2")
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
+    assert isinstance(app.wsgi_app, ProxyFix) and app.wsgi_app.x_for == 2 and app.wsgi_app.x_proto == 2
