@@ -504,9 +504,17 @@ class Job(BaseModel):
     title = CharField(max_length=200, default="")
     created_at = DateTimeField(default=utcnow)
 
+    # A worker picks a job up within seconds; one still queued after this long suggests no worker runs.
+    START_EXPECTED_WITHIN = timedelta(minutes=1)
+
     @property
     def percent(self):
         return int(100 * self.done / self.total) if self.total else (100 if self.status == "done" else 0)
+
+    @property
+    def waiting_too_long(self):
+        """Still queued well after a worker should have started it (the page then says so)."""
+        return self.status == "queued" and utcnow() - self.created_at > self.START_EXPECTED_WITHIN
 
 
 class AuditEntry(BaseModel):

@@ -124,3 +124,19 @@ def test_the_health_check_tells_the_load_balancer_whether_the_database_answers(c
     cut_off = create_app(dict(app_config, DATABASE_URL="postgresql://audit@127.0.0.1:1/audit"))
     answer = cut_off.test_client().get("/healthz")
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+
+
+def test_a_job_that_no_worker_starts_says_so_after_a_minute(app, org, login_as):
+    from datetime import timedelta
+
+    from audit.models import utcnow
+
+    manager = org["users"]["manager"]
+    with app.app_context(), database.connection_context():
+        fresh = Job.create(kind="region_zip", owner=manager, total=3, title="Region A")
+        stuck = Job.create(kind="region_zip", owner=manager, total=3, title="Region A",
+                           created_at=utcnow() - timedelta(minutes=5))
+    client = login_as("manager")
+    hint = "the background worker that makes the reports may not be running"
+    assert hint not in client.get(f"/reports/jobs/{fresh.uuid}").get_data(as_text=True)
+    assert hint in client.get(f"/reports/jobs/{stuck.uuid}").get_data(as_text=True)
