@@ -12,6 +12,7 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .config import ConfigError
 from .i18n import gettext
 from .i18n import lazy_gettext as _l
 from .models import User
@@ -94,9 +95,17 @@ def limit_sign_in_attempts():
     config = current_app.config
     if not config.get("RATELIMIT_ENABLED", True):
         return
-    counter = current_app.extensions["sign_in_limiter"]
-    if not counter.hit(parse_limit(config["LOGIN_RATE_LIMIT"]), "sign-in", request.remote_addr or "unknown"):
+    counter, limit = current_app.extensions["sign_in_limiter"]
+    if not counter.hit(limit, "sign-in", request.remote_addr or "unknown"):
         abort(429)
+
+
+def _sign_in_limit(text):
+    # Read once at start: a typo stops the app with its name, not the first sign-in with a 500.
+    try:
+        return parse_limit(text)
+    except ValueError:
+        raise ConfigError(f"LOGIN_RATE_LIMIT must read like '10 per minute', not {text!r}.") from None
 
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -199,5 +208,6 @@ def init_app(app):
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    app.extensions["sign_in_limiter"] = FixedWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
+    app.extensions["sign_in_limiter"] = (FixedWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"])),
+                                         _sign_in_limit(app.config["LOGIN_RATE_LIMIT"]))
     app.after_request(_security_headers)

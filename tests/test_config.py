@@ -55,3 +55,10 @@ def test_proxy_count_puts_the_proxy_fix_in_front(monkeypatch, tmp_path):
     monkeypatch.setenv("PROXY_COUNT", "2")
     app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
     assert isinstance(app.wsgi_app, ProxyFix) and app.wsgi_app.x_for == 2 and app.wsgi_app.x_proto == 2
+
+
+def test_a_sign_in_limit_with_a_typo_stops_the_start_and_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("LOGIN_RATE_LIMIT", "ten a minute")
+    with pytest.raises(ConfigError, match="LOGIN_RATE_LIMIT must read like '10 per minute', not 'ten a minute'"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
