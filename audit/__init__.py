@@ -25,12 +25,13 @@ def create_app(config=None):
     os.makedirs(app.instance_path, exist_ok=True)
     os.makedirs(app.config["MEDIA_DIR"], exist_ok=True)
 
-    from . import cli, db, errors, i18n, security, tasks
+    from . import cli, db, errors, fragments, i18n, security, tasks
     from .views import admin, api, auth, dashboard, editor, health, pwa, reports, review, shopper
 
     db.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    fragments.init_app(app)
     for blueprint in (auth.bp, admin.bp, editor.bp, review.bp, dashboard.bp, shopper.bp, api.bp, reports.bp, pwa.bp,
                       health.bp):
         app.register_blueprint(blueprint)

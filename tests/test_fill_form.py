@@ -226,6 +226,28 @@ def test_unknown_checklist_language_falls_back_to_the_shoppers(shopper, visit, c
     assert page.items["greeted"]["legend"].strip().startswith(greeted["text"]["en"])
 
 
+
+def test_the_pages_status_messages_are_in_each_shoppers_language(app, org, login_as):
+    """The fill page's status messages (read by fill.js) are rendered once per language and kept:
+    two shoppers of one app, in Hungarian and in English, each get their own, page after page."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as babel_gettext
+
+    pages = {}
+    for key, language in (("shopper", "hu"), ("other_shopper", "en")):
+        client = login_as(key)
+        client.post("/language", data={"language": language, "csrf_token": csrf_from(client.get("/visits/"))})
+        pages[language] = (client, _new_visit(app, org, key))
+    for _round in range(2):
+        for language, (client, visit_uuid) in pages.items():
+            text = client.get(_fill_url(visit_uuid)).get_data(as_text=True)
+            with app.test_request_context(), force_locale(language):
+                sending, unanswered = babel_gettext("Sending…"), babel_gettext(REQUIRED)
+            assert f'data-msg-sending="{sending}"' in text
+            assert f'data-msg-unanswered="{html.escape(unanswered)}"' in text
+            assert f'data-visit="{visit_uuid}"' in text
+    assert "Sending…" not in pages["hu"][0].get(_fill_url(pages["hu"][1])).get_data(as_text=True)
+
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_another_shoppers_visit_is_not_found(app, login_as, visit, content, method):
     intruder = login_as("other_shopper")

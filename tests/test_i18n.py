@@ -183,3 +183,46 @@ def test_the_date_filter_remembers_a_date_per_locale_and_formats_times_each_time
         moment = datetime(2026, 3, 5, 23, 30)
         with force_locale("en"):
             assert render_template_string("{{ t|date }}", t=moment) == format_date(moment)
+
+
+def _in(app, language, text):
+    from flask_babel import force_locale
+    from flask_babel import gettext as babel_gettext
+
+    with app.test_request_context(), force_locale(language):
+        return babel_gettext(text)
+
+
+def test_parts_kept_between_requests_follow_each_pages_language_and_role(app, login_as, org):
+    """The top bar and the head's links are rendered once per language and role and then reused
+    (audit.fragments): one app serving an auditor in Hungarian, a shopper in English and then in
+    Russian, and a visitor in Estonian shows each their own language, links and session's token."""
+    auditor = login_as("auditor")
+    auditor.post("/language", data={"language": "hu", "csrf_token": csrf_from(auditor.get("/admin/"))})
+    shopper = login_as("shopper")
+    shopper.post("/language", data={"language": "en", "csrf_token": csrf_from(shopper.get("/visits/"))})
+
+    for _round in range(2):  # the second round is served from the kept parts
+        page = auditor.get("/admin/").get_data(as_text=True)
+        assert '<html lang="hu">' in page and '<option value="hu" lang="hu" selected>' in page
+        assert f'href="/admin/brands">{_in(app, "hu", "Brands")}</a>' in page
+        assert f'>{_in(app, "hu", "Sign out")}</button>' in page
+        assert "outbox.js" not in page and "data-msg-saved" not in page
+        auditor_token = csrf_from(auditor.get("/admin/"))
+
+        page = shopper.get("/visits/").get_data(as_text=True)
+        assert '<html lang="en">' in page and '<option value="en" lang="en" selected>' in page
+        assert 'href="/visits/">My visits</a>' in page and "/admin/brands" not in page
+        assert "outbox.js" in page and 'data-msg-saved="Saved on this phone"' in page
+        assert ">Sign out</button>" in page
+        assert csrf_from(shopper.get("/visits/")) != auditor_token
+
+        visitor = app.test_client().get("/login", headers={"Accept-Language": "et"}).get_data(as_text=True)
+        assert '<option value="et" lang="et" selected>' in visitor
+        assert 'class="nav"' not in visitor and "/logout" not in visitor and "outbox.js" not in visitor
+
+    shopper.post("/language", data={"language": "ru", "csrf_token": csrf_from(shopper.get("/visits/"))})
+    page = shopper.get("/visits/").get_data(as_text=True)
+    assert f'href="/visits/">{_in(app, "ru", "My visits")}</a>' in page
+    assert f'data-msg-saved="{_in(app, "ru", "Saved on this phone")}"' in page
+    assert _in(app, "ru", "My visits") != "My visits"
