@@ -19,7 +19,12 @@ as the last one answered):
     do). They show what bounds the fill page's figure;
   - sync API submissions: POST /api/v1/visits/<id>/submission of a whole 40-answer visit, one
     distinct assigned visit per request (validation, scoring, one write transaction); each must be 201;
-    then the same with a 250-item checklist (ODK Central's anchor: about 41/s on a small server).
+    then the same with a 250-item checklist (ODK Central's anchor: about 41/s on a small server);
+  - sync API photo uploads: POST /api/v1/visits/<id>/photos of a 1600 x 1200 JPEG, the size the
+    phone shrinks a photo to (fill.js), each with a new client id (one open visit per client); the
+    server verifies it, turns it upright, strips its metadata and encodes it again (audit.media), so
+    this figure is Pillow's. Each must be 201. Then the same with a 4000 x 3000 photo as the camera
+    took it, which is what the form sends from a phone without JavaScript.
 Part 2, PostgreSQL (a throw-away server of its own, fsync on): the same submissions against one
 gunicorn process with one worker, then against two such processes on two ports with the clients
 spread round-robin over both (two app processes behind a load balancer). The gain is how much the
@@ -45,6 +50,7 @@ Run: .venv/bin/python bench/bench_load.py [--quick] [--json PATH]
 """
 import argparse
 import http.client
+import io
 import json
 import multiprocessing
 import os
@@ -75,9 +81,36 @@ WORKERS, WORKER_CLASS, THREADS = 4, "sync", 1
 CLIENTS = 8
 WARMUP = 5  # requests per client before the clock starts: every worker has loaded its templates
 SIZES = {  # measured requests per scenario, multiples of CLIENTS
-    "full": {"bare": 40_000, "fill": 12_000, "submit": 4_800, "pg_submit": 3_200},
-    "quick": {"bare": 1_000, "fill": 480, "submit": 320, "pg_submit": 200},
+    "full": {"bare": 40_000, "fill": 12_000, "submit": 4_800, "photo": 800, "camera_photo": 160, "pg_submit": 3_200},
+    "quick": {"bare": 1_000, "fill": 480, "submit": 320, "photo": 80, "camera_photo": 16, "pg_submit": 200},
 }
+SHRUNK_PHOTO = ((1600, 1200), 82)  # what fill.js sends: long side 1600 px, JPEG at 0.82
+CAMERA_PHOTO = ((4000, 3000), 92)  # a 12-megapixel photo as taken: what the form without JavaScript sends
+
+
+def phone_photo(size, quality):
+    """A JPEG with the detail of a photo (noise over gradients), rather than a flat image that
+    would compress to nothing: 1600 x 1200 at 0.82 is about 500 KB, 4000 x 3000 at 92 about 6 MB."""
+    from PIL import Image
+
+    light = Image.linear_gradient("L").resize(size)
+    grain = Image.effect_noise(size, 40)
+    shade = Image.radial_gradient("L").resize(size)
+    picture = Image.merge("RGB", (light, Image.blend(grain, shade, 0.6), Image.blend(shade, grain, 0.3)))
+    buffer = io.BytesIO()
+    picture.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def _multipart(fields, file_name, file_bytes):
+    """A multipart/form-data body, as a browser's FormData sends it: (content type, body)."""
+    boundary = "----bench" + os.urandom(8).hex()
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+                 "Content-Type: image/jpeg\r\n\r\n".encode() + file_bytes + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return f"multipart/form-data; boundary={boundary}", b"".join(parts)
 
 
 class Connection:
@@ -142,6 +175,15 @@ def _requests(job, token):
         path, mark, _signed_in = GETS[job["kind"]]
         visit = job["fill_path"].split("/")[2] if job["fill_path"] else None
         return [("GET", path.format(visit=visit), None, {}, 200, mark)] * job["count"]
+    if job["kind"] == "photo":  # many photos of the client's one open visit, each a new one
+        visit, photo = job["visits"][0], job["payload"]
+        requests = []
+        for number in range(job["count"]):
+            content_type, body = _multipart({"client_id": f"bench-{os.getpid()}-{number}",
+                                             "item_id": photo["item_id"]}, "photo.jpg", photo["jpeg"])
+            requests.append(("POST", f"/api/v1/visits/{visit}/photos", body,
+                             {"Content-Type": content_type, "X-CSRFToken": token}, 201, b'"received"'))
+        return requests
     body = json.dumps(job["payload"])
     headers = {"Content-Type": "application/json", "X-CSRFToken": token}
     return [("POST", f"/api/v1/visits/{visit}/submission", body, headers, 201, b'"received"')
@@ -207,7 +249,9 @@ def run_load(name, kind, servers, count, fill_path=None, visits=None, payload=No
     for index in range(CLIENTS):
         job = {"kind": kind, "port": servers[index % len(servers)].port, "count": WARMUP + share,
                "fill_path": fill_path, "payload": payload}
-        if visits is not None:  # each client its own visits: every submission is of a distinct visit
+        if kind == "photo":  # each client one open visit, which gets all of its photos
+            job["visits"] = [visits[index]]
+        elif visits is not None:  # each client its own visits: every submission is of a distinct visit
             job["visits"] = visits[index * (WARMUP + share):(index + 1) * (WARMUP + share)]
         jobs.append(job)
     clients = [context.Process(target=_client, args=(job, barrier, results), daemon=True) for job in jobs]
@@ -301,10 +345,13 @@ def sqlite_part(cleanup, size, fill_only=False):
     folder = tempfile.mkdtemp(prefix="audit-bench-load-")
     cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
     url = f"sqlite:///{folder}/bench.sqlite3"
-    needed = CLIENTS * (WARMUP + size["submit"] // CLIENTS) + 1
+    needed = CLIENTS * (WARMUP + size["submit"] // CLIENTS)
     visits, answers, wide_visits, wide_answers = prepare_database(
-        url, os.path.join(folder, "media"), needed, SHOPPER, wide_visits=needed)
+        url, os.path.join(folder, "media"), needed + 1 + CLIENTS, SHOPPER, wide_visits=needed)
     fill_path = f"/visits/{visits.pop()}/fill"  # never submitted: the form stays fillable
+    photo_visits = [visits.pop() for _ in range(CLIENTS)]
+    photo, camera_photo = ({"item_id": next(iter(answers)), "jpeg": phone_photo(*kind)}
+                           for kind in (SHRUNK_PHOTO, CAMERA_PHOTO))
     payload = {"answers": answers, "comments": {}, "photos": {}}
     wide_payload = {"answers": wide_answers, "comments": {}, "photos": {}}
     env = app_env(folder, url)
@@ -329,6 +376,10 @@ def sqlite_part(cleanup, size, fill_only=False):
     rows.append(run_load("sync API submission (POST)", "submit", [app], size["submit"], fill_path, visits, payload))
     rows.append(run_load("same, 250-item checklist", "submit", [app], size["submit"], fill_path, wide_visits,
                          wide_payload))
+    rows.append(run_load(f"photo upload, 1600 px {len(photo['jpeg']) // 1024} KB", "photo", [app],
+                         size["photo"], fill_path, photo_visits, photo))
+    rows.append(run_load(f"same, 4000 px {len(camera_photo['jpeg']) / 2 ** 20:.1f} MB as taken", "photo", [app],
+                         size["camera_photo"], fill_path, photo_visits, camera_photo))
     print(f"\nPart 1: SQLite (WAL), gunicorn -w {WORKERS} -k {WORKER_CLASS} --threads {THREADS}, "
           f"{CLIENTS} client processes")
     print_table(rows)
@@ -416,7 +467,8 @@ def main():
         return
     with ExitStack() as cleanup:
         sqlite_rows = sqlite_part(cleanup, size)
-    bare, bare_page, static, app_bare, signed_in, signed_in_page, checked_page, fill, submit, wide = sqlite_rows
+    (bare, bare_page, static, app_bare, signed_in, signed_in_page, checked_page, fill, submit, wide, photos,
+     camera_photos) = sqlite_rows
     if args.sqlite_only:
         print_fill_steps(sqlite_rows[:8])
         return
@@ -437,6 +489,8 @@ def main():
         "checked_page_vs_bare": round(checked_page["rps"] / bare["rps"], 3),
         "sync_rps": round(submit["rps"], 1), "sync_p95_ms": round(submit["p95"], 1),
         "sync_250_rps": round(wide["rps"], 1), "sync_250_p95_ms": round(wide["p95"], 1),
+        "photo_rps": round(photos["rps"], 1), "photo_p95_ms": round(photos["p95"], 1),
+        "camera_photo_rps": round(camera_photos["rps"], 1),
         "pg_one_process_rps": round(one["rps"], 1), "pg_two_processes_rps": round(two["rps"], 1),
         "pg_gain": round(two["rps"] / one["rps"], 3),
         "errors": sum(r["errors"] for r in rows),
@@ -446,6 +500,9 @@ def main():
     wide_verdict = "met" if wide["rps"] >= 5 * 41 and not wide["errors"] else "MISSED"
     print(f"250-item submissions: {wide['rps']:.0f}/s (target: five times ODK Central's ~41/s = 205/s: "
           f"{wide_verdict})")
+    print(f"Photo uploads (each verified, turned upright, stripped of metadata and encoded again by Pillow): "
+          f"shrunk by the phone {photos['rps']:.0f}/s ({photos['app_ms']:.0f} ms of app CPU each), as taken "
+          f"{camera_photos['rps']:.1f}/s ({camera_photos['app_ms']:.0f} ms each)")
     print(f"PostgreSQL, two app processes / one: {figures['pg_gain']:.2f}")
     print(f"Errors in all scenarios: {figures['errors']}")
     if figures["other_jobs_max_share"] > 10:

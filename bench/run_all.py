@@ -76,6 +76,8 @@ def summary(figures):
         ("gunicorn: sync API p95 (ms), 40 items", get("bench_load.py", "sync_p95_ms"), "", None),
         ("gunicorn: sync API submissions/s, 250 items", get("bench_load.py", "sync_250_rps"), ">= 205 (5x ODK)",
          lambda v: v >= 205),
+        ("gunicorn: photo uploads/s, 1600 px (Pillow)", get("bench_load.py", "photo_rps"), "", None),
+        ("gunicorn: photo uploads/s, 4000 px as taken", get("bench_load.py", "camera_photo_rps"), "", None),
         ("gunicorn: errors under load", get("bench_load.py", "errors"), "0", lambda v: v == 0),
         ("PostgreSQL: 2 processes / 1 process", get("bench_load.py", "pg_gain"), "> 1", lambda v: v > 1),
         ("Region ZIP of 500 reports: peak RSS (MB)", get("bench_zip_memory.py", "peak_rss_mb"), "flat", None),

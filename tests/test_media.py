@@ -160,6 +160,31 @@ def test_large_photo_is_shrunk_to_1600_on_the_long_side(media_dir):
         assert stored.size == (1600, 1200)
 
 
+
+def test_full_size_phone_photo_is_stored_upright_at_1600_and_refused_when_cut_short(media_dir):
+    """A photo as the camera took it (the form without JavaScript sends it so): 4000 x 3000, sideways,
+    with GPS. A JPEG this large is decoded already scaled down; the stored photo is the same as ever
+    (upright, 1600 px, no metadata), and the same file cut short is still refused."""
+    image = Image.new("RGB", (4000, 3000), (30, 90, 200))
+    image.paste((255, 0, 0), (0, 0, 400, 400))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # turn 90° clockwise to view
+    exif.get_ifd(0x8825).update({1: "N", 2: (47.0, 29.0, 31.5)})
+    data = _encode(image, exif=exif, quality=80)
+
+    photo = store_photo(data, media_dir, MAX_BYTES, MAX_PIXELS)
+
+    assert (photo.width, photo.height) == (1200, 1600)
+    with Image.open(os.path.join(media_dir, "photos", photo.file_name)) as stored:
+        assert stored.size == (1200, 1600) and not stored.getexif()
+        red, green, blue = stored.getpixel((1200 - 60, 60))  # the mark turned with it to top right
+        assert red > 200 and green < 60 and blue < 60
+        assert stored.getpixel((60, 60))[2] > 150
+    detailed = _encode(Image.effect_noise((4000, 3000), 80).convert("RGB"))
+    with pytest.raises(ImageRejected, match="not a readable"):
+        store_photo(detailed[: len(detailed) // 2], media_dir, MAX_BYTES, MAX_PIXELS)
+    assert _photos(media_dir) == [photo.file_name]
+
 def test_png_becomes_a_jpeg_with_transparency_turned_white(media_dir):
     image = Image.new("RGBA", (200, 100), (0, 0, 0, 0))
     image.paste((0, 128, 0, 255), (100, 0, 200, 100))

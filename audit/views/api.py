@@ -12,7 +12,7 @@ from .. import operations
 from ..access import role_required
 from ..i18n import gettext as _
 from ..media import ImageRejected
-from ..models import Role, Visit
+from ..models import ChecklistVersion, Role, Visit
 from .openapi import openapi_document
 from .shopper import own_visit_or_404, submission_message
 
@@ -174,7 +174,8 @@ def upload_photo(visit_uuid):
     upload = request.files.get("file")
     if not (0 < len(client_id) <= 64) or "\x00" in client_id:  # PostgreSQL cannot compare text with NUL
         fields["client_id"] = _("Give the photo's id (at most 64 characters).")
-    if item_id not in {i["id"] for s in visit.checklist_version.content["sections"] for i in s["items"]}:
+    content = ChecklistVersion.shared_content(visit.checklist_version_id)
+    if item_id not in {i["id"] for s in content["sections"] for i in s["items"]}:
         fields["item_id"] = _("This question is not in the checklist.")
     if upload is None:
         fields["file"] = _("Attach the photo as the file field.")
