@@ -2,7 +2,7 @@
 
 Each bench script runs in its own process (one at a time, so they do not disturb each other), its
 full output goes to the screen as it comes, and its headline figures come back as JSON. The
-table at the end is what the README quotes. About 15-20 minutes on a 2-core machine; --quick runs
+table at the end is what the README quotes. About 10 minutes on a 2-core machine; --quick runs
 smaller sizes (a smoke run, figures not comparable).
 
 Run: .venv/bin/python bench/run_all.py [--quick]      (or: make bench)
@@ -20,15 +20,17 @@ sys.path.insert(0, ROOT)
 
 from bench._setup import machine  # noqa: E402
 
-# (script, arguments, arguments with --quick)
+# (name of its figures, script, arguments, arguments with --quick)
 BENCHES = [
-    ("bench_scoring.py", [], []),
-    ("bench_fill_page.py", [], []),
-    ("bench_submissions.py", ["300"], ["50"]),
-    ("bench_scale.py", ["--sizes", "1000,10000,30000"], ["--sizes", "500,2000"]),
-    ("bench_reports.py", [], []),
-    ("bench_load.py", [], ["--quick"]),
-    ("bench_zip_memory.py", ["--branches", "500"], ["--branches", "40"]),
+    ("bench_scoring.py", "bench_scoring.py", [], []),
+    ("bench_fill_page.py", "bench_fill_page.py", [], []),
+    ("bench_submissions.py", "bench_submissions.py", ["300"], ["50"]),
+    ("bench_scale.py", "bench_scale.py", ["--sizes", "1000,10000,30000"], ["--sizes", "500,2000"]),
+    ("bench_scale.py --postgres", "bench_scale.py", ["--sizes", "1000,10000,30000", "--postgres"],
+     ["--sizes", "500,2000", "--postgres"]),
+    ("bench_reports.py", "bench_reports.py", [], []),
+    ("bench_load.py", "bench_load.py", [], ["--quick"]),
+    ("bench_zip_memory.py", "bench_zip_memory.py", ["--branches", "500"], ["--branches", "40"]),
 ]
 
 
@@ -38,8 +40,8 @@ def _scale(figures, size, key):
     return None if row is None else row[key]
 
 
-def _largest(figures, key):
-    rows = figures.get("bench_scale.py") or []
+def _largest(figures, key, name="bench_scale.py"):
+    rows = figures.get(name) or []
     return (rows[-1]["visits"], rows[-1][key]) if rows else (None, None)
 
 
@@ -47,6 +49,7 @@ def summary(figures):
     """(what, figure, target, met?) rows; a figure is None when its bench failed."""
     get = lambda script, key: (figures.get(script) or {}).get(key)  # noqa: E731
     size, dashboard = _largest(figures, "dashboard_ms")
+    pg_size, pg_dashboard = _largest(figures, "dashboard_ms", "bench_scale.py --postgres")
     _size, branch_pdf = _largest(figures, "branch_pdf_ms")
     full_year_pdf = _scale(figures, 10000, "branch_pdf_ms")  # from 10,000 visits on, a year is in the period
     rows = [
@@ -59,6 +62,7 @@ def summary(figures):
         # One core, in-process: the target is for the whole machine, under gunicorn (below).
         ("Submissions/s, 250 items, 1 process", get("bench_submissions.py", "submissions_250_per_s"), "", None),
         (f"Dashboard, 500 branches, {size or '?'} visits (ms)", dashboard, "< 200", lambda v: v < 200),
+        (f"  the same on PostgreSQL, {pg_size or '?'} visits (ms)", pg_dashboard, "", None),
         (f"Branch report PDF at {size or '?'} visits (ms)", branch_pdf,
          f"~ same as at 10,000 ({full_year_pdf:.0f})" if full_year_pdf else "", None),
         ("Branch report, 100 visits in a year (s)", get("bench_reports.py", "branch_report_100_visits_s"), "< 3",
@@ -93,8 +97,8 @@ def main():
     print(machine())
     figures, failed, started = {}, [], time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="audit-benches-") as folder:
-        for script, arguments, quick_arguments in BENCHES:
-            out = os.path.join(folder, script + ".json")
+        for name, script, arguments, quick_arguments in BENCHES:
+            out = os.path.join(folder, name.replace(" ", "_") + ".json")
             command = [sys.executable, os.path.join(HERE, script), *(quick_arguments if quick else arguments),
                        "--json", out]
             print(f"\n===== {script} {' '.join(quick_arguments if quick else arguments)} =====", flush=True)
@@ -103,9 +107,9 @@ def main():
             print(f"----- {script}: exit {status}, {time.perf_counter() - begun:.0f} s", flush=True)
             if status == 0 and os.path.exists(out):
                 with open(out, encoding="utf-8") as result:
-                    figures[script] = json.load(result)
+                    figures[name] = json.load(result)
             else:
-                failed.append(script)
+                failed.append(name)
     print(f"\n===== Summary ({'quick run' if quick else 'full run'}, {time.perf_counter() - started:.0f} s) =====")
     print(machine())
     print(f"{'figure':<48} {'value':>10}  {'target':<22} {'':<6}")

@@ -34,7 +34,7 @@ from audit.models import (
 from audit.operations import publish_checklist
 from audit.scale import CHAIN, CHAIN_MANAGER, CHECKLIST, ScaleError, load_scale
 from audit.scoring import display_percent, score
-from conftest import csrf_from, login
+from conftest import csrf_from, engine, login
 from tests_support import retail_checklist
 
 APPROVED, SUBMITTED = VisitState.APPROVED.value, VisitState.SUBMITTED.value
@@ -427,3 +427,19 @@ def test_a_chain_dashboard_lists_the_latest_critical_failures_and_says_how_many_
     section = section[:section.index("</section>")]
     assert section.count("<li>") == 20
     assert f"The latest 20 of {critical} critical failures are listed; the exports hold them all." in section
+
+
+def test_on_postgresql_the_loaded_tables_are_analysed_and_vacuumed_for_the_dashboards(db):
+    """After the bulk load, PostgreSQL has the planner's statistics and the visibility map of the new
+    rows (what autovacuum would do only later): without them it planned the dashboards as scans of
+    every answer, which grew with the history. SQLite needs neither: its plans are checked in
+    test_query_plans."""
+    load_scale(120, branches=20)
+    if engine() == "postgresql":
+        done = dict(database.execute_sql(
+            "SELECT relname, last_analyze IS NOT NULL AND last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+            "WHERE relname IN ('visit', 'answer', 'visit_score', 'visit_event')").fetchall())
+        assert done == {"visit": True, "answer": True, "visit_score": True, "visit_event": True}
+    else:
+        assert not database.execute_sql(
+            "SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchall()  # no ANALYZE here
