@@ -228,7 +228,10 @@ class PostgreSQL:
 
     @property
     def url(self):
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{self.DATABASE}"
+        return self.database_url(self.DATABASE)
+
+    def database_url(self, name):
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def _run(self, *command):
         # PostgreSQL refuses to run as root; as root the commands run as the postgres account.
@@ -253,12 +256,12 @@ class PostgreSQL:
         except RuntimeError as failure:
             with open(log) as server_log:
                 raise RuntimeError(f"{failure}\n{server_log.read()}") from None
-        self._run(f"{self.bin}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", self.DATABASE)
+        self.create_database(self.DATABASE)
 
     def create_database(self, name):
         """A new empty database on this server; returns its URL."""
         self._run(f"{self.bin}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+        return self.database_url(name)
 
     def cpu_seconds(self):
         """CPU time used so far by the server: the postmaster and its backends, one per connection."""
