@@ -16,7 +16,7 @@ from audit.i18n import localized
 from audit.models import Answer, Evidence, Visit
 from audit.operations import publish_checklist
 from conftest import csrf_from
-from tests_support import retail_checklist
+from tests_support import retail_checklist, translated
 
 SCORING = ("yesno", "scale", "choice", "timer", "number")
 REQUIRED = "Answer this question (or choose “not applicable” where offered)."
@@ -230,9 +230,6 @@ def test_unknown_checklist_language_falls_back_to_the_shoppers(shopper, visit, c
 def test_the_pages_status_messages_are_in_each_shoppers_language(app, org, login_as):
     """The fill page's status messages (read by fill.js) are rendered once per language and kept:
     two shoppers of one app, in Hungarian and in English, each get their own, page after page."""
-    from flask_babel import force_locale
-    from flask_babel import gettext as babel_gettext
-
     pages = {}
     for key, language in (("shopper", "hu"), ("other_shopper", "en")):
         client = login_as(key)
@@ -241,8 +238,7 @@ def test_the_pages_status_messages_are_in_each_shoppers_language(app, org, login
     for _round in range(2):
         for language, (client, visit_uuid) in pages.items():
             text = client.get(_fill_url(visit_uuid)).get_data(as_text=True)
-            with app.test_request_context(), force_locale(language):
-                sending, unanswered = babel_gettext("Sending…"), babel_gettext(REQUIRED)
+            sending, unanswered = translated(app, language, "Sending…"), translated(app, language, REQUIRED)
             assert f'data-msg-sending="{sending}"' in text
             assert f'data-msg-unanswered="{html.escape(unanswered)}"' in text
             assert f'data-visit="{visit_uuid}"' in text

@@ -13,6 +13,7 @@ from audit.config import LANGUAGES
 from audit.db import database
 from audit.models import User
 from conftest import csrf_from
+from tests_support import translated
 
 TEMPLATES = sorted(glob.glob(os.path.join(ROOT, "audit", "templates", "**", "*.html"), recursive=True))
 
@@ -185,14 +186,6 @@ def test_the_date_filter_remembers_a_date_per_locale_and_formats_times_each_time
             assert render_template_string("{{ t|date }}", t=moment) == format_date(moment)
 
 
-def _in(app, language, text):
-    from flask_babel import force_locale
-    from flask_babel import gettext as babel_gettext
-
-    with app.test_request_context(), force_locale(language):
-        return babel_gettext(text)
-
-
 def test_parts_kept_between_requests_follow_each_pages_language_and_role(app, login_as, org):
     """The top bar and the head's links are rendered once per language and role and then reused
     (audit.fragments): one app serving an auditor in Hungarian, a shopper in English and then in
@@ -205,8 +198,8 @@ def test_parts_kept_between_requests_follow_each_pages_language_and_role(app, lo
     for _round in range(2):  # the second round is served from the kept parts
         page = auditor.get("/admin/").get_data(as_text=True)
         assert '<html lang="hu">' in page and '<option value="hu" lang="hu" selected>' in page
-        assert f'href="/admin/brands">{_in(app, "hu", "Brands")}</a>' in page
-        assert f'>{_in(app, "hu", "Sign out")}</button>' in page
+        assert f'href="/admin/brands">{translated(app, "hu", "Brands")}</a>' in page
+        assert f'>{translated(app, "hu", "Sign out")}</button>' in page
         assert "outbox.js" not in page and "data-msg-saved" not in page
         auditor_token = csrf_from(auditor.get("/admin/"))
 
@@ -223,6 +216,6 @@ def test_parts_kept_between_requests_follow_each_pages_language_and_role(app, lo
 
     shopper.post("/language", data={"language": "ru", "csrf_token": csrf_from(shopper.get("/visits/"))})
     page = shopper.get("/visits/").get_data(as_text=True)
-    assert f'href="/visits/">{_in(app, "ru", "My visits")}</a>' in page
-    assert f'data-msg-saved="{_in(app, "ru", "Saved on this phone")}"' in page
-    assert _in(app, "ru", "My visits") != "My visits"
+    assert f'href="/visits/">{translated(app, "ru", "My visits")}</a>' in page
+    assert f'data-msg-saved="{translated(app, "ru", "Saved on this phone")}"' in page
+    assert translated(app, "ru", "My visits") != "My visits"

@@ -8,6 +8,14 @@ from audit import ROOT
 from audit.checklist import content_hash, load_checklist_file
 
 
+def translated(app, language, text):
+    """`text` as the app's catalog for `language` has it (what a page in that language shows)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(language):
+        return gettext(text)
+
+
 def tiny_png(size=(40, 20), colour="#1f4e79"):
     buffer = io.BytesIO()
     Image.new("RGB", size, colour).save(buffer, "PNG")
