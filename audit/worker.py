@@ -1,10 +1,23 @@
-"""The background worker: `python -m audit.worker` runs the huey consumer for the configured app."""
+"""The background worker: `python -m audit.worker` runs the huey consumer for the configured app.
+
+Each job runs in a child process forked for it, which ends with the job (huey's process workers with
+max_tasks=1). WeasyPrint keeps about 20 KB of native memory per PDF that no garbage collection gives
+back (2 MB per 100 reports, bench/bench_zip_memory.py): a long-lived worker would grow by a region's
+worth with every ZIP, month after month. The consumer process itself never renders a report, so it
+stays the size it started at, and the next child is forked within a second (health_check_interval).
+Forking costs a few milliseconds and loading WeasyPrint in the child a fraction of a second, against
+minutes for a region.
+"""
+import logging
+
 from . import create_app
 
 
 def main():
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s")
     app = create_app()
-    consumer = app.extensions["huey"].create_consumer(workers=1, periodic=False)
+    consumer = app.extensions["huey"].create_consumer(workers=1, periodic=False, worker_type="process", max_tasks=1,
+                                                      health_check_interval=1)
     consumer.run()
 
 

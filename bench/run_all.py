@@ -2,7 +2,7 @@
 
 Each bench script runs in its own process (one at a time, so they do not disturb each other), its
 full output goes to the screen as it comes, and its headline figures come back as JSON. The
-table at the end is what the README quotes. About 10 minutes on a 2-core machine; --quick runs
+table at the end is what the README quotes. About 15 minutes on a 2-core machine; --quick runs
 smaller sizes (a smoke run, figures not comparable).
 
 Run: .venv/bin/python bench/run_all.py [--quick]      (or: make bench)
@@ -31,6 +31,8 @@ BENCHES = [
     ("bench_reports.py", "bench_reports.py", [], []),
     ("bench_load.py", "bench_load.py", [], ["--quick"]),
     ("bench_zip_memory.py", "bench_zip_memory.py", ["--branches", "500"], ["--branches", "40"]),
+    ("bench_worker_memory.py", "bench_worker_memory.py", ["--branches", "100", "--jobs", "5"],
+     ["--branches", "20", "--jobs", "4"]),
 ]
 
 
@@ -88,6 +90,11 @@ def summary(figures):
         ("Region ZIP: peak over baseline (MB)",
          (lambda z: z and z.get("peak_rss_mb") is not None and z["peak_rss_mb"] - z["baseline_rss_mb"])(
              figures.get("bench_zip_memory.py")), "", None),
+        # A worker making ZIP after ZIP: the growth from job to job, each job in a child of its own.
+        ("Worker, 100-report ZIPs in a row: MB per job", get("bench_worker_memory.py", "worker_growth_mb_per_job"),
+         "~0", None),
+        ("  the same in one long-lived process (before)", get("bench_worker_memory.py", "one_process_growth_mb_per_job"),
+         "", None),
     ]
     return rows
 
