@@ -104,15 +104,35 @@ def csv_chunks(rows):
     yield buffer.getvalue()
 
 
+# Rows a spreadsheet sheet can hold (Excel's limit, header included). Two years of a large chain's
+# answers can pass it: the rows go on in another sheet ("answers 2") rather than being cut off.
+SHEET_ROWS = 1_048_576
+
+
 def write_xlsx(sheets, file):
-    """An XLSX of one sheet per (title, rows) into the binary `file`.
+    """An XLSX of one sheet per (title, rows) into the binary `file`; the first row is the header, and
+    a sheet that would pass SHEET_ROWS goes on in "<title> 2", "<title> 3"..., each with the header.
 
     XlsxWriter's constant-memory mode puts each row on disk as it comes; every text is a text cell,
     so one that starts like a formula is never run by the reader's spreadsheet."""
     book = xlsxwriter.Workbook(file, {"constant_memory": True, "strings_to_formulas": False,
                                       "strings_to_numbers": False, "strings_to_urls": False})
     for title, rows in sheets:
-        sheet = book.add_worksheet(title)
-        for number, row in enumerate(rows):
+        rows = iter(rows)
+        header = next(rows)
+        sheet, number, part = None, SHEET_ROWS, 0
+        for row in rows:
+            if number == SHEET_ROWS:
+                part += 1
+                sheet, number = _sheet_with_header(book, title if part == 1 else f"{title} {part}", header), 1
             sheet.write_row(number, 0, row)
+            number += 1
+        if sheet is None:  # nothing in the period: the header alone
+            _sheet_with_header(book, title, header)
     book.close()
+
+
+def _sheet_with_header(book, title, header):
+    sheet = book.add_worksheet(title)
+    sheet.write_row(0, 0, header)
+    return sheet

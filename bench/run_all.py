@@ -29,6 +29,7 @@ BENCHES = [
     ("bench_scale.py --postgres", "bench_scale.py", ["--sizes", "1000,10000,30000", "--postgres"],
      ["--sizes", "500,2000", "--postgres"]),
     ("bench_reports.py", "bench_reports.py", [], []),
+    ("bench_exports.py", "bench_exports.py", [], ["--visits", "2000"]),
     ("bench_load.py", "bench_load.py", [], ["--quick"]),
     ("bench_zip_memory.py", "bench_zip_memory.py", ["--branches", "500"], ["--branches", "40"]),
     ("bench_worker_memory.py", "bench_worker_memory.py", ["--branches", "100", "--jobs", "5"],
@@ -69,6 +70,9 @@ def summary(figures):
          f"~ same as at 10,000 ({full_year_pdf:.0f})" if full_year_pdf else "", None),
         ("Branch report, 100 visits in a year (s)", get("bench_reports.py", "branch_report_100_visits_s"), "< 3",
          lambda v: v < 3),
+        ("Export XLSX, 500 branches, half a year (s)", get("bench_exports.py", "xlsx_both_182_s"), "", None),
+        ("Export XLSX, the same over two years (s)", get("bench_exports.py", "xlsx_both_730_s"), "", None),
+        ("Exports: largest peak over before (MB)", get("bench_exports.py", "peak_mb"), "flat", None),
         ("gunicorn: fill page req/s", get("bench_load.py", "fill_rps"), "", None),
         ("gunicorn: fill page / bare route", get("bench_load.py", "fill_vs_bare"), ">= 0.5", lambda v: v >= 0.5),
         # The steps between the two (bench_load.py's probes), each a share of the bare route.

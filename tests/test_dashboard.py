@@ -176,6 +176,33 @@ def test_a_comment_that_starts_like_a_formula_stays_text_in_both_exports(app, de
     assert xlsx_comments == {None if text == "" else formula if text == "'" + formula else text for text in csv_comments}
 
 
+def test_answers_past_a_sheets_row_limit_go_on_in_another_sheet_and_none_are_cut_off(app, demo, monkeypatch):
+    """Excel's sheets hold 1,048,576 rows, which two years of a large chain's answers can pass; here the
+    limit is lowered to 400 so that the demo's answers need several sheets."""
+    import csv
+    import openpyxl
+
+    from audit import exports
+
+    monkeypatch.setattr(exports, "SHEET_ROWS", 400)
+    client = _manager(app)
+    answers = list(csv.reader(io.StringIO(client.get("/reports/export.csv?kind=answers").get_data(as_text=True))))
+    assert len(answers) - 1 > 2 * 399
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export.xlsx").data))
+    parts = -(-(len(answers) - 1) // 399)
+    assert book.sheetnames == ["visits", "answers"] + [f"answers {n}" for n in range(2, parts + 1)]
+    rows = []
+    for name in book.sheetnames[1:]:
+        sheet = [[cell if cell is not None else "" for cell in row] for row in book[name].iter_rows(values_only=True)]
+        assert sheet[0] == exports.ANSWER_COLUMNS and len(sheet) <= 400
+        rows += sheet[1:]
+    assert [row[:2] + row[3:5] for row in rows] == [row[:2] + row[3:5] for row in answers[1:]]  # all, in order
+    # A period without visits gives the headers alone.
+    empty = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export.xlsx?days=7").data))
+    assert [list(empty[name].iter_rows(values_only=True)) for name in empty.sheetnames] == [
+        [tuple(exports.VISIT_COLUMNS)], [tuple(exports.ANSWER_COLUMNS)]]
+
+
 def test_an_auditors_export_names_the_shopper(app, demo):
     client = app.test_client()
     login(client, "auditor@example.com", DEMO_PASSWORD)
