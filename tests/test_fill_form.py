@@ -486,3 +486,31 @@ def test_blank_forms_come_from_one_rendering_and_never_show_another_visits_answe
     # the checklist language is part of what is cached: Hungarian texts in Hungarian
     hungarian = FillPage(shopper.get(_fill_url(other) + "?lang=hu"))
     assert hungarian.form_lang == "hu" and hungarian.items["greeted"]["legend"] != page.items["greeted"]["legend"]
+
+
+def test_the_visit_list_shows_every_open_visit_and_the_latest_sent_ones(app, org, shopper):
+    """A chain's shopper sends hundreds of visits over the years: the list (also kept on the phone for
+    offline use) holds every open visit but only the latest SENT_LISTED sent ones, and says so."""
+    from audit.views.shopper import SENT_LISTED
+
+    with app.app_context(), database.connection_context():
+        version, _created = publish_checklist(*retail_checklist())
+        start = date.today() - timedelta(days=400)
+        sent = [Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=start + timedelta(days=n), planned_to=start + timedelta(days=n + 3),
+                             state=state, scenario=f"Sent visit {n}")
+                for n, state in enumerate(["approved", "submitted"] * 13)]
+        open_visits = [Visit.create(branch=org["branches"][0], checklist_version=version,
+                                    shopper=org["users"]["shopper"], planned_from=start, planned_to=date.today(),
+                                    state=state, scenario=f"Open visit {state}")
+                       for state in ("assigned", "draft", "returned")]
+    page = html.unescape(shopper.get("/visits/").get_data(as_text=True))
+    assert all(f'data-visit="{visit.uuid}"' in page for visit in open_visits)
+    latest = sent[-SENT_LISTED:]  # the newest windows
+    assert [visit.uuid for visit in sent if f'data-visit="{visit.uuid}"' in page] == [v.uuid for v in latest]
+    assert f"The latest {SENT_LISTED} of your {len(sent)} sent visits are listed." in page
+    assert f"Sent <span class=\"muted\">({len(sent)})</span>" in page
+    # In the shopper's language too.
+    shopper.post("/language", data={"language": "hu", "csrf_token": csrf_from(shopper.get("/visits/"))})
+    page = html.unescape(shopper.get("/visits/").get_data(as_text=True))
+    assert f"Az Ön {len(sent)} elküldött látogatásából a legutóbbi {SENT_LISTED} látható." in page
