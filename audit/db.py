@@ -16,7 +16,8 @@ from peewee import (
     Value,
 )
 from playhouse.db_url import parse as parse_url
-from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
+from playhouse.pool import PooledSqliteDatabase
+from playhouse.postgres_ext import PooledPostgresqlExtDatabase, ServerSide
 
 database = DatabaseProxy()
 
@@ -47,8 +48,23 @@ def open_database(url):
     if scheme in ("postgres", "postgresql"):
         params = parse_url(url)
         name = params.pop("database")
-        return PooledPostgresqlDatabase(name, max_connections=None, stale_timeout=STALE_SECONDS, **params)
+        # The Ext variant is the same database plus server-side cursors (see streamed()).
+        return PooledPostgresqlExtDatabase(name, max_connections=None, stale_timeout=STALE_SECONDS, **params)
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url!r}")
+
+
+def streamed(query, batch=2000):
+    """The rows of a SELECT one at a time, none of them kept: for exports of any length.
+
+    SQLite's cursor steps through the result as it is read; peewee's iterator() keeps no cache of
+    the rows. A plain PostgreSQL cursor receives the whole result first (120 MB for two years of a
+    chain's answers, bench/bench_exports.py --postgres): there the rows come through a server-side
+    cursor, `batch` at a time, inside a transaction that ends with the last row."""
+    if isinstance(database.obj, PooledPostgresqlExtDatabase):
+        with database.atomic():
+            yield from ServerSide(query, array_size=batch)
+    else:
+        yield from query.iterator()
 
 
 def init_app(app):

@@ -8,6 +8,7 @@ import io
 
 import xlsxwriter
 
+from .db import streamed
 from .i18n import localized
 from .models import Answer, Branch, Brand, Checklist, ChecklistVersion, Region, User, Visit, VisitState
 
@@ -54,7 +55,7 @@ def visit_rows(branch_ids, start, end, language, with_shopper):
         .join(Branch).join(Region).join(Brand).switch(Visit).join(User), branch_ids, start, end)
     versions = {}
     for uuid, brand, region, code, branch, version_id, ended_at, score, band, critical, shopper in (
-            query.order_by(Visit.ended_at).tuples().iterator()):
+            streamed(query.order_by(Visit.ended_at).tuples())):
         title, number, _questions = _version(version_id, language, versions)
         row = [str(uuid), brand, region, code, branch, title, number, _day(ended_at), _number(score),
                localized(band, language) or "", "yes" if critical else "no"]
@@ -74,7 +75,7 @@ def answer_rows(branch_ids, start, end, language):
         .order_by(Visit.ended_at, Answer.id)
     )
     versions = {}
-    for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, comment in query.tuples().iterator():
+    for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, comment in streamed(query.tuples()):
         questions = _version(version_id, language, versions)[2]
         yield [str(uuid), code, _day(ended_at), section_id or "", item_id, questions.get(item_id, ""),
                value if isinstance(value, (str, int, float)) else str(value), _number(earned), _number(possible),

@@ -10,7 +10,9 @@ same run, is the database alone: the answers of the period read with a bare curs
 Before the seventh session every row read its checklist version whole (its parsed content), and the
 XLSX of a half year took 203 s and 20 GB; this bench keeps that from coming back.
 
-Run: .venv/bin/python bench/bench_exports.py [--visits N] [--json PATH]
+--postgres runs the same on a throw-away PostgreSQL server (bench._servers.PostgreSQL).
+
+Run: .venv/bin/python bench/bench_exports.py [--visits N] [--postgres] [--json PATH]
 """
 import argparse
 import json
@@ -25,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from audit.db import database  # noqa: E402
 from audit.models import Answer, Branch, Brand, Region, Visit, VisitState, utcnow  # noqa: E402
 from audit.scale import CHAIN, CHAIN_MANAGER, load_scale  # noqa: E402
+from bench._servers import PostgreSQL  # noqa: E402
 from bench._setup import demo_app, machine, signed_in  # noqa: E402
 from bench.bench_zip_memory import mib, reset_peak, status_kib  # noqa: E402
 
@@ -64,14 +67,18 @@ def bare_answers(days):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=30000)
+    parser.add_argument("--postgres", action="store_true", help="on a throw-away PostgreSQL server instead of SQLite")
     parser.add_argument("--json", help="write the headline figures here")
     args = parser.parse_args()
     print(machine())
-    app, folder = demo_app()
+    server = PostgreSQL() if args.postgres else None
+    if server:
+        server.start()
+    app, folder = demo_app({"DATABASE_URL": server.create_database("audit_exports")} if server else None)
     try:
         with app.app_context(), database.connection_context():
             counts = load_scale(args.visits)
-        print(f"Data: {counts['branches']} branches, {counts['visits']:,} visits, {counts['answers']:,} answers; "
+        print(f"Database: {'PostgreSQL' if server else 'SQLite'}. Data: {counts['branches']} branches, {counts['visits']:,} visits, {counts['answers']:,} answers; "
               f"signed in as the chain's manager (every branch)")
         client, _token = signed_in(app, CHAIN_MANAGER)
         figures = {}
@@ -101,6 +108,8 @@ def main():
                 out.write("\n")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        if server:
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import pytest
 from peewee import fn
 
 import audit.scale
-from audit.db import bulk_insert, database
+from audit.db import bulk_insert, database, streamed
 from audit.demo import DEMO_PASSWORD, best_answers
 from audit.models import (
     Answer,
@@ -444,3 +444,22 @@ def test_on_postgresql_the_loaded_tables_are_analysed_and_vacuumed_for_the_dashb
     else:
         assert not database.execute_sql(
             "SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchall()  # no ANALYZE here
+
+
+def test_exports_read_their_rows_as_they_go_and_on_postgresql_through_a_server_side_cursor(db):
+    """Two years of a chain's answers are hundreds of thousands of rows: streamed() hands them over
+    without keeping them. On PostgreSQL a plain cursor would first receive the whole result (120 MB
+    for the chain, bench/bench_exports.py --postgres), so the rows come `batch` at a time through a
+    server-side cursor, which ends with the last row."""
+    load_scale(60, branches=10)
+    expected = [row[0] for row in Answer.select(Answer.id).order_by(Answer.id).tuples()]
+    assert len(expected) > 1000
+    rows = streamed(Answer.select(Answer.id).order_by(Answer.id).tuples(), batch=100)
+    got = [next(rows)[0]]
+    if engine() == "postgresql":
+        assert database.execute_sql("SELECT count(*) FROM pg_cursors").fetchone()[0] == 1  # open, server side
+    got += [row[0] for row in rows]
+    assert got == expected
+    if engine() == "postgresql":
+        assert database.execute_sql("SELECT count(*) FROM pg_cursors").fetchone()[0] == 0
+        assert not database.in_transaction()
