@@ -24,7 +24,7 @@ from bench._setup import machine  # noqa: E402
 BENCHES = [
     ("bench_scoring.py", "bench_scoring.py", [], []),
     ("bench_fill_page.py", "bench_fill_page.py", [], []),
-    ("bench_submissions.py", "bench_submissions.py", ["300"], ["50"]),
+    ("bench_submissions.py", "bench_submissions.py", ["300", "--history", "30000"], ["50", "--history", "1000"]),
     ("bench_scale.py", "bench_scale.py", ["--sizes", "1000,10000,30000"], ["--sizes", "500,2000"]),
     ("bench_scale.py --postgres", "bench_scale.py", ["--sizes", "1000,10000,30000", "--postgres"],
      ["--sizes", "500,2000", "--postgres"]),
@@ -64,6 +64,9 @@ def summary(figures):
         ("Submissions/s, 40 items, 1 process", get("bench_submissions.py", "submissions_40_per_s"), "", None),
         # One core, in-process: the target is for the whole machine, under gunicorn (below).
         ("Submissions/s, 250 items, 1 process", get("bench_submissions.py", "submissions_250_per_s"), "", None),
+        # The same after 30,000 visits of history: a submission's rows go at the end of every index.
+        ("  fresh / after 30,000 visits of history", get("bench_submissions.py", "submissions_250_history_ratio"),
+         "~1", None),
         (f"Dashboard, 500 branches, {size or '?'} visits (ms)", dashboard, "< 200", lambda v: v < 200),
         (f"  the same on PostgreSQL, {pg_size or '?'} visits (ms)", pg_dashboard, "", None),
         (f"Branch report PDF at {size or '?'} visits (ms)", branch_pdf,
