@@ -24,7 +24,7 @@ def _approved_in_period(query, branch_ids, start, end):
 
 
 def _version(version_id, language, versions):
-    """(title, number, {item id: question}) of a checklist version in `language`, read once an export.
+    """(title, number, {item id: question}) of a checklist version in `language`, read once per export.
 
     Rows carry only the version's id: joined into every row, the whole checklist was read and parsed
     again for each visit and answer, which took a 500-branch chain's half-year export minutes and
@@ -75,7 +75,8 @@ def answer_rows(branch_ids, start, end, language):
         .order_by(Visit.ended_at, Answer.id)
     )
     versions = {}
-    for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, comment in streamed(query.tuples()):
+    rows = streamed(query.tuples())
+    for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, comment in rows:
         questions = _version(version_id, language, versions)[2]
         yield [str(uuid), code, _day(ended_at), section_id or "", item_id, questions.get(item_id, ""),
                value if isinstance(value, (str, int, float)) else str(value), _number(earned), _number(possible),
