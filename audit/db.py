@@ -57,7 +57,7 @@ def streamed(query, batch=2000):
     """The rows of a SELECT one at a time, none of them kept: for exports of any length.
 
     SQLite's cursor steps through the result as it is read; peewee's iterator() keeps no cache of
-    the rows. A plain PostgreSQL cursor receives the whole result first (120 MB for two years of a
+    the rows. A plain PostgreSQL cursor receives the whole result first (122 MB for two years of a
     chain's answers, bench/bench_exports.py --postgres): there the rows come through a server-side
     cursor, `batch` at a time, inside a transaction that ends with the last row."""
     if isinstance(database.obj, PooledPostgresqlExtDatabase):

@@ -5,8 +5,8 @@ max_tasks=1). WeasyPrint keeps about 20 KB of native memory per PDF that no garb
 back (2 MB per 100 reports, bench/bench_zip_memory.py): a long-lived worker would grow by a region's
 worth with every ZIP, month after month. The consumer process itself never renders a report, so it
 stays the size it started at, and the next child is forked within a second (health_check_interval).
-Forking costs a few milliseconds and loading WeasyPrint in the child a fraction of a second, against
-minutes for a region.
+The price: a child's first report sets up its fonts again, about 2 s a job, against minutes for a
+region (bench/bench_worker_memory.py).
 """
 import logging
 

@@ -85,10 +85,20 @@ def _config(folder):
             "RATELIMIT_ENABLED": False, **FAST_HASH}
 
 
-def _region_branches():
-    owner = User.get(User.email == CHAIN_MANAGER)
-    branches = list(Branch.select().join(Region).join(Brand).where(Brand.name == CHAIN).order_by(Branch.code))
-    return owner, branches[0].region, [b.id for b in branches]
+def start_job(app, end):
+    """Queue the region ZIP of the chain's one region over the DAYS before `end`, as the route does;
+    in immediate mode (TESTING) it is made before this returns. Returns the Job's id."""
+    with app.app_context(), database.connection_context():
+        owner = User.get(User.email == CHAIN_MANAGER)
+        branches = list(Branch.select().join(Region).join(Brand).where(Brand.name == CHAIN).order_by(Branch.code))
+        job = tasks.start_region_zip(owner.id, branches[0].region, [b.id for b in branches], LANGUAGE,
+                                     end - timedelta(days=DAYS), end, DAYS, title="bench")
+        return job.id
+
+
+def job_status(app, job_id):
+    with app.app_context(), database.connection_context():
+        return Job.get_by_id(job_id).status
 
 
 # -- one long-lived process making every job itself (the child of this script) -----------------------
@@ -99,11 +109,7 @@ def one_process(folder, jobs, out_path):
     rows = []
     for _ in range(jobs):
         started = time.perf_counter()
-        with app.app_context(), database.connection_context():
-            owner, region, branch_ids = _region_branches()
-            job = tasks.start_region_zip(owner.id, region, branch_ids, LANGUAGE, end - timedelta(days=DAYS), end,
-                                         DAYS, title="bench")
-            status = Job.get_by_id(job.id).status
+        status = job_status(app, start_job(app, end))
         gc.collect()
         rows.append({"seconds": time.perf_counter() - started, "status": status,
                      "memory": memory(os.getpid(), with_children=False)})
@@ -140,13 +146,9 @@ def run_worker(folder, jobs):
         end = utcnow()
         for _ in range(jobs):
             started = time.perf_counter()
-            with app.app_context(), database.connection_context():
-                owner, region, branch_ids = _region_branches()
-                job = tasks.start_region_zip(owner.id, region, branch_ids, LANGUAGE, end - timedelta(days=DAYS), end,
-                                             DAYS, title="bench")
+            job_id = start_job(app, end)
             while True:
-                with app.app_context(), database.connection_context():
-                    status = Job.get_by_id(job.id).status
+                status = job_status(app, job_id)
                 if status in ("done", "failed"):
                     break
                 if worker.poll() is not None:
