@@ -72,6 +72,9 @@ def from_environment(instance_path):
         "REVIEW_MAX_DISTANCE_M": _whole("REVIEW_MAX_DISTANCE_M", "300"),
         "PHOTO_MAX_BYTES": 12 * 1024 * 1024,
         "PHOTO_MAX_PIXELS": 40_000_000,
+        # A background job's file (a region's ZIP, an XLSX export) is removed this many days after it
+        # was made; the job's page then says to make it again.
+        "JOB_FILES_KEEP_DAYS": _whole("JOB_FILES_KEEP_DAYS", "7"),
     }
 
 

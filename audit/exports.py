@@ -23,6 +23,12 @@ def _approved_in_period(query, branch_ids, start, end):
                        & (Visit.ended_at >= start) & (Visit.ended_at < end))
 
 
+def count_rows(branch_ids, start, end):
+    """How many rows an export of the period has: its visits and their answers (headers aside)."""
+    visits = _approved_in_period(Visit.select(Visit.id), branch_ids, start, end)
+    return visits.count() + Answer.select().where(Answer.visit.in_(visits)).count()
+
+
 def _version(version_id, language, versions):
     """(title, number, {item id: question}) of a checklist version in `language`, read once per export.
 
@@ -111,14 +117,16 @@ def csv_chunks(rows):
 SHEET_ROWS = 1_048_576
 
 
-def write_xlsx(sheets, file):
+def write_xlsx(sheets, file, progress=None, every=5000):
     """An XLSX of one sheet per (title, rows) into the binary `file`; the first row is the header, and
     a sheet that would pass SHEET_ROWS goes on in "<title> 2", "<title> 3"..., each with the header.
+    `progress(rows written)`, when given, is called every `every` rows (headers aside).
 
     XlsxWriter's constant-memory mode puts each row on disk as it comes; every text is a text cell,
     so one that starts like a formula is never run by the reader's spreadsheet."""
     book = xlsxwriter.Workbook(file, {"constant_memory": True, "strings_to_formulas": False,
                                       "strings_to_numbers": False, "strings_to_urls": False})
+    written = 0
     for title, rows in sheets:
         rows = iter(rows)
         header = next(rows)
@@ -129,6 +137,9 @@ def write_xlsx(sheets, file):
                 sheet, number = _sheet_with_header(book, title if part == 1 else f"{title} {part}", header), 1
             sheet.write_row(number, 0, row)
             number += 1
+            written += 1
+            if progress is not None and written % every == 0:
+                progress(written)
         if sheet is None:  # nothing in the period: the header alone
             _sheet_with_header(book, title, header)
     book.close()

@@ -1,22 +1,31 @@
-"""Long jobs outside the request, with huey: a region's ZIP of branch reports.
+"""Long jobs outside the request, with huey: a region's ZIP of branch reports, an XLSX export.
 
 Storage: SQLite beside the app database (nothing to install), Redis when REDIS_URL is set (several
 machines), and immediate mode in tests. The worker is `python -m audit.worker`; `make run` starts it.
+A job's file goes to MEDIA_DIR/exports and is removed JOB_FILES_KEEP_DAYS after it was made (an
+hourly periodic task): region ZIPs are tens of megabytes, and the folder would otherwise grow with
+every click, and every backup with it.
 """
 import gc
 import logging
 import os
+import threading
 import time
 import zipfile
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 
-from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from .db import database
-from .models import Branch, Job
+from .models import Branch, Job, utcnow
 
 log = logging.getLogger(__name__)
 
-_huey = {"instance": None, "app": None, "region_zip": None}
+_huey = {"instance": None, "app": None, "region_zip": None, "xlsx_export": None}
+
+# Rows an export writes between two progress updates of its job (a few a second).
+PROGRESS_ROWS = 5000
 
 
 def init_app(app):
@@ -31,6 +40,8 @@ def init_app(app):
     _huey["instance"], _huey["app"] = huey, app
     app.extensions["huey"] = huey
     _huey["region_zip"] = huey.task(name="region_zip")(_run_region_zip)
+    _huey["xlsx_export"] = huey.task(name="xlsx_export")(_run_xlsx_export)
+    huey.periodic_task(crontab(minute="17"), name="remove_expired_job_files")(_remove_expired_job_files)
     return huey
 
 
@@ -45,23 +56,51 @@ def start_region_zip(owner, region, branch_ids, language, start, end, days, titl
     return job
 
 
-def _run_region_zip(job_uuid, branch_ids, language, start, end, days):
-    from datetime import datetime
+def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, title):
+    """Record an XLSX export of visits and answers and hand it to the queue.
 
+    Two years of a 500-branch chain take about half a minute (XlsxWriter, bench/bench_exports.py):
+    made in the request, the manager stared at a loading page, and a proxy or gunicorn's timeout
+    could cut it off."""
+    job = Job.create(kind="xlsx_export", owner=owner, title=title)
+    _huey["xlsx_export"](str(job.uuid), list(branch_ids), language, start.isoformat(), end.isoformat(), with_shopper)
+    return job
+
+
+@contextmanager
+def _job_file(job, extension):
+    """The path a job writes its result to; the job is done when the block ends, failed if it raises.
+
+    The file is written under a temporary name and renamed at the end, so a download never gets a
+    half-written one, and a failed job leaves nothing behind."""
+    app = _huey["app"]
+    Job.update(status="running").where(Job.id == job.id).execute()
+    folder = os.path.join(app.config["MEDIA_DIR"], "exports")
+    os.makedirs(folder, exist_ok=True)
+    name = f"{job.uuid}.{extension}"
+    partial = os.path.join(folder, name + ".part")
+    try:
+        yield partial
+        os.replace(partial, os.path.join(folder, name))
+    except Exception:
+        Job.update(status="failed").where(Job.id == job.id).execute()
+        if os.path.exists(partial):
+            os.remove(partial)
+        raise
+    Job.update(status="done", file_name=name, done=Job.total).where(Job.id == job.id).execute()
+
+
+def _run_region_zip(job_uuid, branch_ids, language, start, end, days):
     from .reports.branch import branch_report_pdf
 
     app = _huey["app"]
     with app.app_context(), database.connection_context():
         started = time.monotonic()
         job = Job.get(Job.uuid == job_uuid)
-        Job.update(status="running").where(Job.id == job.id).execute()
-        folder = os.path.join(app.config["MEDIA_DIR"], "exports")
-        os.makedirs(folder, exist_ok=True)
-        name = f"{job_uuid}.zip"
-        try:
+        with _job_file(job, "zip") as path:
             # Each report goes into the archive as soon as it is made: memory stays one report deep.
             shared = {}  # what every report of the region has in common (the brand's averages)
-            with zipfile.ZipFile(os.path.join(folder, name), "w", zipfile.ZIP_DEFLATED) as archive:
+            with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
                 for done, branch in enumerate(Branch.select().where(Branch.id.in_(branch_ids)).order_by(Branch.code), 1):
                     pdf = branch_report_pdf(branch, language, datetime.fromisoformat(start),
                                             datetime.fromisoformat(end), days, shared)
@@ -72,9 +111,60 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end, days):
                     # report, the worker holds one report's garbage instead of dozens (-10 MB at 300).
                     gc.collect()
                     Job.update(done=done).where(Job.id == job.id).execute()
-        except Exception:
-            Job.update(status="failed").where(Job.id == job.id).execute()
-            raise
-        Job.update(status="done", file_name=name).where(Job.id == job.id).execute()
         log.info("Region ZIP %s: %d reports in %.1f s, by process %d.", job_uuid, len(branch_ids),
                  time.monotonic() - started, os.getpid())
+
+
+def _run_xlsx_export(job_uuid, branch_ids, language, start, end, with_shopper):
+    from . import exports
+
+    app = _huey["app"]
+    start, end = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    with app.app_context(), database.connection_context():
+        started = time.monotonic()
+        job = Job.get(Job.uuid == job_uuid)
+        total = exports.count_rows(branch_ids, start, end)
+        Job.update(total=total).where(Job.id == job.id).execute()
+        with _job_file(job, "xlsx") as path, open(path, "wb") as workbook:
+            exports.write_xlsx([
+                ("visits", exports.visit_rows(branch_ids, start, end, language, with_shopper=with_shopper)),
+                ("answers", exports.answer_rows(branch_ids, start, end, language)),
+            ], workbook, progress=lambda done: _record_progress(job.id, done), every=PROGRESS_ROWS)
+        log.info("XLSX export %s: %d rows in %.1f s, by process %d.", job_uuid, total, time.monotonic() - started,
+                 os.getpid())
+
+
+def _record_progress(job_id, done):
+    # On PostgreSQL the rows are read inside one transaction (a server-side cursor), where an update
+    # would stay unseen by the job's page until the export ends: a short thread writes it on a
+    # connection of its own, in a transaction of its own.
+    def write():
+        with database.connection_context():
+            Job.update(done=done).where(Job.id == job_id).execute()
+
+    writer = threading.Thread(target=write, name="job-progress")
+    writer.start()
+    writer.join()
+
+
+def remove_expired_job_files():
+    """Remove the files of jobs made more than JOB_FILES_KEEP_DAYS ago; their pages say so. Returns
+    how many were removed."""
+    folder = os.path.join(_huey["app"].config["MEDIA_DIR"], "exports")
+    cutoff = utcnow() - timedelta(days=_huey["app"].config["JOB_FILES_KEEP_DAYS"])
+    removed = 0
+    for job in Job.select().where((Job.status == "done") & (Job.created_at < cutoff)):
+        try:
+            os.remove(os.path.join(folder, job.file_name))
+        except FileNotFoundError:
+            pass  # removed by hand: the job is expired all the same
+        Job.update(status="expired", file_name=None).where(Job.id == job.id).execute()
+        removed += 1
+    return removed
+
+
+def _remove_expired_job_files():
+    with _huey["app"].app_context(), database.connection_context():
+        removed = remove_expired_job_files()
+    if removed:
+        log.info("Removed the files of %d expired jobs.", removed)

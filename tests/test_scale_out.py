@@ -1,5 +1,6 @@
 """Several app processes: what they must share lives in Redis (the job queue, the sign-in counts);
-a region's ZIP is made by a separate worker process, from the SQLite queue of `make run` or from Redis."""
+region ZIPs and XLSX exports are made by a separate worker process, from the SQLite queue of `make run`
+or from Redis."""
 import io
 import os
 import re
@@ -10,6 +11,7 @@ import tempfile
 import time
 import zipfile
 
+import openpyxl
 import pytest
 import redis
 from pypdf import PdfReader
@@ -68,12 +70,12 @@ def test_app_processes_share_the_sign_in_count_through_redis(app_config, org, re
 
 
 @pytest.mark.parametrize("queue", ["sqlite", "redis"])
-def test_a_worker_process_makes_each_region_zip_from_the_queue_in_a_child_that_ends_with_it(
+def test_a_worker_process_makes_each_job_from_the_queue_in_a_child_that_ends_with_it(
         app_config, tmp_path, monkeypatch, request, queue):
     """`make run`'s worker beside the web server (SQLite queue in the shared instance folder), and a
-    worker on another machine (Redis queue): the web process only queues the jobs. WeasyPrint keeps a
-    little native memory per report, so each job runs in a child process of its own that ends with it,
-    and what a job leaves behind goes with it."""
+    worker on another machine (Redis queue): the web process only queues the jobs (two region ZIPs and
+    an XLSX export). WeasyPrint keeps a little native memory per report, so each job runs in a child
+    process of its own that ends with it, and what a job leaves behind goes with it."""
     instance = str(tmp_path / "instance")
     monkeypatch.setenv("AUDIT_INSTANCE", instance)  # the web process's instance folder, shared with the worker
     redis_url = f"unix://{request.getfixturevalue('redis_socket')}" if queue == "redis" else None
@@ -89,10 +91,11 @@ def test_a_worker_process_makes_each_region_zip_from_the_queue_in_a_child_that_e
     token = csrf_from(client.get("/dashboard/"))
     started = [client.post(f"/reports/regions/{region}/reports.zip?lang={language}", data={"csrf_token": token})
                for language in ("hu", "en")]
-    assert [answer.status_code for answer in started] == [302, 302]
+    export = client.post("/reports/export.xlsx?lang=ro", data={"csrf_token": token})
+    assert [answer.status_code for answer in started + [export]] == [302, 302, 302]
     with app.app_context(), database.connection_context():
-        assert [job.status for job in Job.select()] == ["queued", "queued"]  # the web process does not make them
-    assert app.extensions["huey"].pending_count() == 2
+        assert [job.status for job in Job.select()] == ["queued"] * 3  # the web process does not make them
+    assert app.extensions["huey"].pending_count() == 3
 
     # The worker is another process with the same settings, as `python -m audit.worker`.
     env = dict(os.environ, DATABASE_URL=app_config["DATABASE_URL"], MEDIA_DIR=app_config["MEDIA_DIR"],
@@ -118,11 +121,18 @@ def test_a_worker_process_makes_each_region_zip_from_the_queue_in_a_child_that_e
         worker.terminate()
         worker.wait(timeout=30)
     output = log_path.read_text(errors="replace")
-    assert [(job.status, job.done, job.total) for job in jobs] == [("done", 4, 4)] * 2, output[-2000:]
+    rows = jobs[2].total
+    assert [(job.status, job.done, job.total) for job in jobs] == [("done", 4, 4)] * 2 + [("done", rows, rows)], \
+        output[-2000:]
+    assert rows > 500
     assert app.extensions["huey"].pending_count() == 0
     # Each job was made by a process of its own, not by the worker process that was started.
     makers = [int(pid) for pid in re.findall(r"Region ZIP [0-9a-f-]+: 4 reports in [0-9.]+ s, by process (\d+)", output)]
-    assert len(makers) == 2 and len(set(makers)) == 2 and worker.pid not in makers, output[-2000:]
+    makers += [int(pid) for pid in re.findall(rf"XLSX export [0-9a-f-]+: {rows} rows in [0-9.]+ s, by process (\d+)", output)]
+    assert len(makers) == 3 and len(set(makers)) == 3 and worker.pid not in makers, output[-2000:]
+    book = openpyxl.load_workbook(io.BytesIO(client.get(export.headers["Location"] + "/download").data))
+    assert book.sheetnames == ["visits", "answers"]
+    assert sum(book[name].max_row - 1 for name in book.sheetnames) == rows
 
     for answer, language in zip(started, ("hu", "en")):
         page = client.get(answer.headers["Location"]).get_data(as_text=True)

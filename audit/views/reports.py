@@ -1,8 +1,7 @@
 """PDF reports for the branches a user may see, in the language the reader asks for."""
-import tempfile
 from datetime import timedelta
 
-from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request, send_file,
+from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
                    send_from_directory, stream_with_context, url_for)
 from flask_babel import force_locale
 from flask_login import current_user
@@ -105,24 +104,24 @@ def export_csv():
                     headers={"Content-Disposition": f'attachment; filename="{kind}-{language}.csv"'})
 
 
-@bp.route("/export.xlsx")
+@bp.route("/export.xlsx", methods=["POST"])
 @role_required(Role.MANAGER, Role.AUDITOR)
 def export_xlsx():
-    """Both visits and answers, one sheet each."""
-    from .. import exports
+    """Start an XLSX of visits and answers (one sheet each) in the background; the job page shows
+    its progress and then the download."""
+    from .. import tasks
 
     language = _language()
     start, end, _days = _period()
     branch_ids = _export_scope()
-    # Built in a temporary file (deleted once sent), not in memory.
-    workbook = tempfile.TemporaryFile()
-    exports.write_xlsx([
-        ("visits", exports.visit_rows(branch_ids, start, end, language, with_shopper=current_user.is_auditor)),
-        ("answers", exports.answer_rows(branch_ids, start, end, language)),
-    ], workbook)
-    workbook.seek(0)
-    return send_file(workbook, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     as_attachment=True, download_name=f"visits-{language}.xlsx")
+    title = f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+    region = request.args.get("region", type=int)
+    if region and branch_ids:
+        chosen = Branch.get_by_id(branch_ids[0]).region
+        title = f"{chosen.brand.name} · {chosen.name} · {title}"
+    job = tasks.start_xlsx_export(current_user.id, branch_ids, language, start, end,
+                                  with_shopper=current_user.is_auditor, title=title)
+    return redirect(url_for("reports.job", job_uuid=job.uuid))
 
 
 @bp.route("/regions/<int:region_id>/reports.zip", methods=["POST"])
@@ -174,8 +173,10 @@ def job_download(job_uuid):
     job = _own_job_or_404(job_uuid)
     if job.status != "done":
         abort(404)
+    name = "visits" if job.kind == "xlsx_export" else "reports"
+    extension = job.file_name.rsplit(".", 1)[1]
     return send_from_directory(current_app.config["MEDIA_DIR"] + "/exports", job.file_name, as_attachment=True,
-                               download_name=f"reports-{job.created_at:%Y%m%d}.zip")
+                               download_name=f"{name}-{job.created_at:%Y%m%d}.{extension}")
 
 
 @bp.route("/regions/<int:region_id>.pdf")
