@@ -66,6 +66,14 @@ def _v8_no_answer_index_by_item():
     database.execute_sql("DROP INDEX IF EXISTS answer_item_id")
 
 
+def _v9_job_heartbeat():
+    # v9: when a job last changed, to tell one still running from one whose worker was stopped.
+    # Step 5 creates the job table from the current model, so on a database older than 5 the
+    # column is there already.
+    if "updated_at" not in {column.name for column in database.get_columns("job")}:
+        database.execute_sql("ALTER TABLE job ADD COLUMN updated_at TIMESTAMP")
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -75,6 +83,7 @@ STEPS = {
     6: _v6_audit_log,
     7: _v7_covering_indexes,
     8: _v8_no_answer_index_by_item,
+    9: _v9_job_heartbeat,
 }
 LATEST = max(STEPS, default=1)
 

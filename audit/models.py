@@ -503,9 +503,13 @@ class Job(BaseModel):
     file_name = CharField(max_length=128, null=True)  # the result under MEDIA_DIR/exports
     title = CharField(max_length=200, default="")
     created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(null=True)  # the worker's last sign of life: a status or progress change
 
     # A worker picks a job up within seconds; one still queued after this long suggests no worker runs.
     START_EXPECTED_WITHIN = timedelta(minutes=1)
+    # A running job reports progress every few seconds (a report, 5,000 rows); one silent this long
+    # was stopped with its worker (a restart, a deployment) and will not finish.
+    SILENT_AT_MOST = timedelta(minutes=10)
 
     @property
     def percent(self):
@@ -515,6 +519,11 @@ class Job(BaseModel):
     def waiting_too_long(self):
         """Still queued well after a worker should have started it (the page then says so)."""
         return self.status == "queued" and utcnow() - self.created_at > self.START_EXPECTED_WITHIN
+
+    @property
+    def stopped(self):
+        """Running, as far as the database knows, but silent too long: its worker was stopped."""
+        return self.status == "running" and utcnow() - (self.updated_at or self.created_at) > self.SILENT_AT_MOST
 
 
 class AuditEntry(BaseModel):

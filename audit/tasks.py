@@ -26,6 +26,8 @@ _huey = {"instance": None, "app": None, "region_zip": None, "xlsx_export": None}
 
 # Rows an export writes between two progress updates of its job (a few a second).
 PROGRESS_ROWS = 5000
+# The file each kind of job makes, under MEDIA_DIR/exports/<job uuid>.<extension>.
+JOB_FILE_EXTENSIONS = {"region_zip": "zip", "xlsx_export": "xlsx"}
 
 
 def init_app(app):
@@ -67,27 +69,32 @@ def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, tit
     return job
 
 
+def _mark(job_id, **fields):
+    """Change a job's row; every change is also the worker's sign of life (Job.stopped)."""
+    Job.update(updated_at=utcnow(), **fields).where(Job.id == job_id).execute()
+
+
 @contextmanager
-def _job_file(job, extension):
+def _job_file(job):
     """The path a job writes its result to; the job is done when the block ends, failed if it raises.
 
     The file is written under a temporary name and renamed at the end, so a download never gets a
     half-written one, and a failed job leaves nothing behind."""
     app = _huey["app"]
-    Job.update(status="running").where(Job.id == job.id).execute()
+    _mark(job.id, status="running")
     folder = os.path.join(app.config["MEDIA_DIR"], "exports")
     os.makedirs(folder, exist_ok=True)
-    name = f"{job.uuid}.{extension}"
+    name = f"{job.uuid}.{JOB_FILE_EXTENSIONS[job.kind]}"
     partial = os.path.join(folder, name + ".part")
     try:
         yield partial
         os.replace(partial, os.path.join(folder, name))
     except Exception:
-        Job.update(status="failed").where(Job.id == job.id).execute()
+        _mark(job.id, status="failed")
         if os.path.exists(partial):
             os.remove(partial)
         raise
-    Job.update(status="done", file_name=name, done=Job.total).where(Job.id == job.id).execute()
+    _mark(job.id, status="done", file_name=name, done=Job.total)
 
 
 def _run_region_zip(job_uuid, branch_ids, language, start, end, days):
@@ -97,7 +104,7 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end, days):
     with app.app_context(), database.connection_context():
         started = time.monotonic()
         job = Job.get(Job.uuid == job_uuid)
-        with _job_file(job, "zip") as path:
+        with _job_file(job) as path:
             # Each report goes into the archive as soon as it is made: memory stays one report deep.
             shared = {}  # what every report of the region has in common (the brand's averages)
             with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -110,7 +117,7 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end, days):
                     # the generational collector reaches only now and then: collected after each
                     # report, the worker holds one report's garbage instead of dozens (-10 MB at 300).
                     gc.collect()
-                    Job.update(done=done).where(Job.id == job.id).execute()
+                    _mark(job.id, done=done)
         log.info("Region ZIP %s: %d reports in %.1f s, by process %d.", job_uuid, len(branch_ids),
                  time.monotonic() - started, os.getpid())
 
@@ -124,8 +131,8 @@ def _run_xlsx_export(job_uuid, branch_ids, language, start, end, with_shopper):
         started = time.monotonic()
         job = Job.get(Job.uuid == job_uuid)
         total = exports.count_rows(branch_ids, start, end)
-        Job.update(total=total).where(Job.id == job.id).execute()
-        with _job_file(job, "xlsx") as path, open(path, "wb") as workbook:
+        _mark(job.id, total=total)
+        with _job_file(job) as path, open(path, "wb") as workbook:
             exports.write_xlsx([
                 ("visits", exports.visit_rows(branch_ids, start, end, language, with_shopper=with_shopper)),
                 ("answers", exports.answer_rows(branch_ids, start, end, language)),
@@ -140,7 +147,7 @@ def _record_progress(job_id, done):
     # connection of its own, in a transaction of its own.
     def write():
         with database.connection_context():
-            Job.update(done=done).where(Job.id == job_id).execute()
+            _mark(job_id, done=done)
 
     writer = threading.Thread(target=write, name="job-progress")
     writer.start()
@@ -148,23 +155,35 @@ def _record_progress(job_id, done):
 
 
 def remove_expired_job_files():
-    """Remove the files of jobs made more than JOB_FILES_KEEP_DAYS ago; their pages say so. Returns
-    how many were removed."""
+    """Remove the files of jobs made more than JOB_FILES_KEEP_DAYS ago (their pages say so), and end
+    the jobs whose worker was stopped (Job.stopped) with their half-written files. Returns how many
+    jobs were expired or ended."""
     folder = os.path.join(_huey["app"].config["MEDIA_DIR"], "exports")
-    cutoff = utcnow() - timedelta(days=_huey["app"].config["JOB_FILES_KEEP_DAYS"])
-    removed = 0
+    now = utcnow()
+    cutoff = now - timedelta(days=_huey["app"].config["JOB_FILES_KEEP_DAYS"])
+    changed = 0
     for job in Job.select().where((Job.status == "done") & (Job.created_at < cutoff)):
-        try:
-            os.remove(os.path.join(folder, job.file_name))
-        except FileNotFoundError:
-            pass  # removed by hand: the job is expired all the same
+        _remove(os.path.join(folder, job.file_name))
         Job.update(status="expired", file_name=None).where(Job.id == job.id).execute()
-        removed += 1
-    return removed
+        changed += 1
+    for job in Job.select().where(Job.status == "running"):
+        if job.stopped:
+            for extension in JOB_FILE_EXTENSIONS.values():
+                _remove(os.path.join(folder, f"{job.uuid}.{extension}.part"))
+            Job.update(status="failed").where((Job.id == job.id) & (Job.status == "running")).execute()
+            changed += 1
+    return changed
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass  # removed by hand, or never written: the job ends all the same
 
 
 def _remove_expired_job_files():
     with _huey["app"].app_context(), database.connection_context():
-        removed = remove_expired_job_files()
-    if removed:
-        log.info("Removed the files of %d expired jobs.", removed)
+        changed = remove_expired_job_files()
+    if changed:
+        log.info("Expired or ended %d jobs and removed their files.", changed)

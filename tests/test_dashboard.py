@@ -281,6 +281,38 @@ def test_an_xlsx_export_is_made_in_the_background_and_its_page_shows_the_progres
     assert other.get(f"/reports/jobs/{job.uuid}").status_code == 404  # only its owner sees the job
 
 
+def test_a_job_whose_worker_was_stopped_says_it_failed_and_its_half_written_file_goes(app, demo):
+    """A deployment or a restart stops the worker in the middle of a job: the job would show its
+    progress bar forever. Silent for Job.SILENT_AT_MOST, it is taken for failed."""
+    import os
+
+    from audit import tasks
+    from audit.models import Job, utcnow
+
+    client = _manager(app)
+    token = csrf_from(client.get("/dashboard/"))
+    pages = [client.post("/reports/export.xlsx?lang=en", data={"csrf_token": token}).headers["Location"]
+             for _ in range(2)]
+    folder = os.path.join(app.config["MEDIA_DIR"], "exports")
+    with app.app_context(), database.connection_context():
+        stopped, alive = Job.select().order_by(Job.id)
+        for job, silent in ((stopped, Job.SILENT_AT_MOST + timedelta(minutes=1)), (alive, timedelta(minutes=1))):
+            os.remove(os.path.join(folder, job.file_name))
+            with open(os.path.join(folder, job.file_name + ".part"), "wb") as part:
+                part.write(b"PK half a file")
+            Job.update(status="running", done=100, file_name=None, updated_at=utcnow() - silent).where(
+                Job.id == job.id).execute()
+    stopped_page = client.get(pages[0]).get_data(as_text=True)
+    alive_page = client.get(pages[1]).get_data(as_text=True)
+    assert "Az exportot nem sikerült elkészíteni. Kérjük, próbálja újra." in stopped_page
+    assert 'http-equiv="refresh"' not in stopped_page
+    assert "Az export készül: 100 /" in alive_page and 'http-equiv="refresh"' in alive_page
+    with app.app_context(), database.connection_context():
+        assert tasks.remove_expired_job_files() == 1
+        assert [job.status for job in Job.select().order_by(Job.id)] == ["failed", "running"]
+    assert os.listdir(folder) == [f"{alive.uuid}.xlsx.part"]
+
+
 def test_a_jobs_file_is_removed_after_the_days_it_is_kept_and_its_page_says_so(app, demo):
     import os
 

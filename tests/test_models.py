@@ -130,6 +130,17 @@ def test_old_schema_is_upgraded_in_place_keeping_its_rows(db, org):
     assert manager.region_ids() == {org["regions"][0].id}
 
 
+def test_a_version_8_database_gets_the_jobs_sign_of_life(db, org):
+    from audit.models import Job
+
+    Job.create(kind="region_zip", owner=org["users"]["manager"], total=3, title="Hungary")
+    db.execute_sql("ALTER TABLE job DROP COLUMN updated_at")
+    db.execute_sql("UPDATE schema_version SET version = 8")
+    assert migrate_database() == (8, LATEST)
+    assert "updated_at" in {column.name for column in db.get_columns("job")}
+    assert [(job.title, job.updated_at, job.stopped) for job in Job.select()] == [("Hungary", None, False)]
+
+
 def test_an_old_sqlite_file_is_upgraded_by_init_db(tmp_path):
     path = tmp_path / "old.sqlite3"
     with open(os.path.join(HERE, "data", "audit-schema-v1.sql"), encoding="utf-8") as f:
