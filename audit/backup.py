@@ -106,10 +106,15 @@ def _run_pg_tool(name, args, url):
 
 
 def _media_files(media_dir):
-    """Relative paths (with /) of every regular file under media_dir, sorted."""
+    """Relative paths (with /) of every regular file under media_dir, sorted; a job's file still being
+    written (tasks.PARTIAL_SUFFIX, renamed when it is done) is left out."""
+    from .tasks import PARTIAL_SUFFIX
+
     files = []
     for folder, _dirs, names in os.walk(media_dir):
         for name in names:
+            if name.endswith(PARTIAL_SUFFIX):
+                continue
             full = os.path.join(folder, name)
             if os.path.isfile(full) and not os.path.islink(full):
                 files.append(os.path.relpath(full, media_dir).replace(os.sep, "/"))

@@ -26,8 +26,10 @@ _huey = {"instance": None, "app": None, "region_zip": None, "xlsx_export": None}
 
 # Rows an export writes between two progress updates of its job (a few a second).
 PROGRESS_ROWS = 5000
-# The file each kind of job makes, under MEDIA_DIR/exports/<job uuid>.<extension>.
+# The file each kind of job makes, under MEDIA_DIR/exports/<job uuid>.<extension>; written under the
+# name + PARTIAL_SUFFIX and renamed when done (backups leave such files out).
 JOB_FILE_EXTENSIONS = {"region_zip": "zip", "xlsx_export": "xlsx"}
+PARTIAL_SUFFIX = ".part"
 
 
 def init_app(app):
@@ -85,7 +87,7 @@ def _job_file(job):
     folder = os.path.join(app.config["MEDIA_DIR"], "exports")
     os.makedirs(folder, exist_ok=True)
     name = f"{job.uuid}.{JOB_FILE_EXTENSIONS[job.kind]}"
-    partial = os.path.join(folder, name + ".part")
+    partial = os.path.join(folder, name + PARTIAL_SUFFIX)
     try:
         yield partial
         os.replace(partial, os.path.join(folder, name))
@@ -169,7 +171,7 @@ def remove_expired_job_files():
     for job in Job.select().where(Job.status == "running"):
         if job.stopped:
             for extension in JOB_FILE_EXTENSIONS.values():
-                _remove(os.path.join(folder, f"{job.uuid}.{extension}.part"))
+                _remove(os.path.join(folder, f"{job.uuid}.{extension}{PARTIAL_SUFFIX}"))
             Job.update(status="failed").where((Job.id == job.id) & (Job.status == "running")).execute()
             changed += 1
     return changed

@@ -13,12 +13,18 @@ import logging
 
 from . import create_app
 
+# How long an idle worker waits at most between two looks at the queue. huey's default backs off to
+# 10 s, fine for a region's ZIP of minutes, but a small XLSX export made in a second then waited up
+# to ten for its start (bench/bench_job_latency.py). A look at the SQLite queue costs a query; Redis
+# queues are not polled (huey waits on the list).
+IDLE_POLL_SECONDS = 1.0
+
 
 def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s")
     app = create_app()
     consumer = app.extensions["huey"].create_consumer(workers=1, periodic=True, worker_type="process", max_tasks=1,
-                                                      health_check_interval=1)
+                                                      health_check_interval=1, max_delay=IDLE_POLL_SECONDS)
     consumer.run()
 
 

@@ -34,6 +34,7 @@ BENCHES = [
     ("bench_zip_memory.py", "bench_zip_memory.py", ["--branches", "500"], ["--branches", "40"]),
     ("bench_worker_memory.py", "bench_worker_memory.py", ["--branches", "100", "--jobs", "5"],
      ["--branches", "20", "--jobs", "4"]),
+    ("bench_job_latency.py", "bench_job_latency.py", ["--idle", "60", "--repeat", "2"], ["--idle", "5", "--repeat", "1"]),
 ]
 
 
@@ -102,6 +103,9 @@ def summary(figures):
          "~0", None),
         ("  the same in one long-lived process (before)", get("bench_worker_memory.py", "one_process_growth_mb_per_job"),
          "", None),
+        # A small XLSX export queued after the worker sat idle: done in, against huey's default polling.
+        ("Small XLSX export after an idle worker: done (s)", get("bench_job_latency.py", "done_s"), "", None),
+        ("  the same / with huey's default polling", get("bench_job_latency.py", "done_ratio"), "", None),
     ]
     return rows
 
