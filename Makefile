@@ -20,7 +20,7 @@ translations: $(STAMP)
 run: $(STAMP) translations
 	AUDIT_DEMO=1 $(FLASK) init-db
 	AUDIT_DEMO=1 $(FLASK) demo --if-empty
-	@# The background worker (region ZIPs) runs beside the web server and stops with it.
+	@# The background worker (region ZIPs, XLSX exports) runs beside the web server and stops with it.
 	AUDIT_DEMO=1 $(PY) -m audit.worker & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 	AUDIT_DEMO=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
@@ -28,7 +28,7 @@ run: $(STAMP) translations
 test: system-deps $(STAMP) translations
 	bash .ci/test-both-databases
 
-## bench: every benchmark, then a table of the figures the README quotes (15-20 minutes)
+## bench: every benchmark, then a table of the figures the README quotes (about 25 minutes)
 bench: system-deps $(STAMP) translations
 	$(PY) bench/run_all.py
 
