@@ -11,6 +11,7 @@ from peewee import (
     ForeignKeyField,
     IntegerField,
     InterfaceError,
+    Node,
     OperationalError,
     TextField,
     Value,
@@ -65,6 +66,31 @@ def streamed(query, batch=2000):
             yield from ServerSide(query, array_size=batch)
     else:
         yield from query.iterator()
+
+
+def id_in(field, ids):
+    """`field IN (ids)` for whole-number ids (branches, versions), with the ids bound as they are.
+
+    peewee builds an IN list value by value, each through the field's conversion: 4 us an id, so a
+    dashboard over an agency's 1,500 branches spent about 6 ms building each of its queries' SQL,
+    more than the database spent running some of them. The SQL text and the parameters are the same
+    as peewee's (tests/test_models.py compares them)."""
+    ids = [int(value) for value in ids]
+    if not ids:
+        return field.in_([])  # peewee writes an empty IN as a condition that is never true
+    return field.in_(_IdList(ids))
+
+
+class _IdList(Node):
+    """The parenthesised parameter list of id_in, added to the query's parameters in one step."""
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def __sql__(self, ctx):
+        ctx.literal("(" + ", ".join([ctx.state.param or "?"] * len(self.ids)) + ")")
+        ctx._values.extend(self.ids)  # what ctx.value() does for each, without its checks (plain ints)
+        return ctx
 
 
 def init_app(app):

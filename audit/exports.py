@@ -8,7 +8,7 @@ import io
 
 import xlsxwriter
 
-from .db import streamed
+from .db import id_in, streamed
 from .i18n import localized
 from .models import Answer, Branch, Brand, Checklist, ChecklistVersion, Region, User, Visit, VisitState
 
@@ -19,7 +19,7 @@ ANSWER_COLUMNS = ["visit", "branch_code", "date", "section", "item", "question",
 
 
 def _approved_in_period(query, branch_ids, start, end):
-    return query.where(Visit.branch.in_(list(branch_ids)) & (Visit.state == VisitState.APPROVED.value)
+    return query.where(id_in(Visit.branch, branch_ids) & (Visit.state == VisitState.APPROVED.value)
                        & (Visit.ended_at >= start) & (Visit.ended_at < end))
 
 

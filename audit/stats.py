@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from peewee import Case, fn
 
-from .db import database
+from .db import database, id_in
 from .models import Action, ActionStatus, Answer, Branch, Region, Visit, VisitScore, VisitState, utcnow
 
 APPROVED = VisitState.APPROVED.value
@@ -32,7 +32,7 @@ def in_background(function, *args):
 def approved_visits(branch_ids, start, end):
     """Approved visits of some branches that ended in [start, end)."""
     return Visit.select().where(
-        Visit.branch.in_(list(branch_ids)) & (Visit.state == APPROVED) & (Visit.ended_at >= start)
+        id_in(Visit.branch, branch_ids) & (Visit.state == APPROVED) & (Visit.ended_at >= start)
         & (Visit.ended_at < end)
     )
 
@@ -41,13 +41,13 @@ def branch_scores(branch_ids, start, end, version_ids=None):
     """{branch id: (visits, mean score)} in the period (optionally of some checklist versions only)."""
     query = (
         Visit.select(Visit.branch, fn.COUNT(Visit.id), fn.AVG(Visit.score))
-        .where(Visit.branch.in_(list(branch_ids)) & (Visit.state == APPROVED) & (Visit.ended_at >= start)
+        .where(id_in(Visit.branch, branch_ids) & (Visit.state == APPROVED) & (Visit.ended_at >= start)
                & (Visit.ended_at < end))
         .group_by(Visit.branch)
         .tuples()
     )
     if version_ids is not None:
-        query = query.where(Visit.checklist_version.in_(list(version_ids)))
+        query = query.where(id_in(Visit.checklist_version, version_ids))
     return {branch_id: (count, mean) for branch_id, count, mean in query}
 
 
@@ -71,13 +71,13 @@ def _visit_ids(scope, start, end):
     query = Visit.select(Visit.id).join(Branch).join(Region).where(
         (Visit.state == APPROVED) & (Visit.ended_at >= start) & (Visit.ended_at < end))
     if "branches" in scope:
-        query = query.where(Visit.branch.in_(list(scope["branches"])))
+        query = query.where(id_in(Visit.branch, scope["branches"]))
     if "regions" in scope:
-        query = query.where(Branch.region.in_(list(scope["regions"])))
+        query = query.where(id_in(Branch.region, scope["regions"]))
     if "brand" in scope:
         query = query.where(Region.brand == scope["brand"])
     if "checklist_version_ids" in scope:
-        query = query.where(Visit.checklist_version.in_(list(scope["checklist_version_ids"])))
+        query = query.where(id_in(Visit.checklist_version, scope["checklist_version_ids"]))
     return query
 
 
@@ -94,7 +94,7 @@ def part_totals(branch_ids, start, end, per="branch"):
         VisitScore.select(group, Visit.checklist_version, VisitScore.kind, VisitScore.key,
                           fn.SUM(VisitScore.percent), fn.COUNT(VisitScore.percent))
         .join(Visit).join(Branch)
-        .where(Visit.branch.in_(list(branch_ids)) & (Visit.state == APPROVED) & (Visit.ended_at >= start)
+        .where(id_in(Visit.branch, branch_ids) & (Visit.state == APPROVED) & (Visit.ended_at >= start)
                & (Visit.ended_at < end) & VisitScore.percent.is_null(False))
         .group_by(group, Visit.checklist_version, VisitScore.kind, VisitScore.key)
         .tuples()
@@ -124,7 +124,7 @@ def branch_ids_of(scope):
     """The branch ids a scope {"regions": ids} or {"brand": id} covers."""
     query = Branch.select(Branch.id).join(Region)
     if "regions" in scope:
-        query = query.where(Branch.region.in_(list(scope["regions"])))
+        query = query.where(id_in(Branch.region, scope["regions"]))
     if "brand" in scope:
         query = query.where(Region.brand == scope["brand"])
     return [branch_id for (branch_id,) in query.tuples()]
@@ -171,7 +171,7 @@ def monthly_trend(branch_ids, months, end=None):
     for index, month_start in enumerate(starts):
         month_end = starts[index + 1] if index + 1 < len(starts) else end + timedelta(seconds=1)
         mean = Visit.select(fn.AVG(Visit.score)).where(
-            Visit.branch.in_(list(branch_ids)) & (Visit.state == APPROVED) & (Visit.ended_at >= month_start)
+            id_in(Visit.branch, branch_ids) & (Visit.state == APPROVED) & (Visit.ended_at >= month_start)
             & (Visit.ended_at < month_end)).scalar()
         result.append((month_start.date(), mean))
     return result
@@ -193,7 +193,7 @@ def open_actions(branch_ids):
     """Open actions of some branches, soonest due first, with their branch."""
     return (
         Action.select(Action, Branch).join(Branch)
-        .where(Action.branch.in_(list(branch_ids)) & (Action.status == ActionStatus.OPEN.value))
+        .where(id_in(Action.branch, branch_ids) & (Action.status == ActionStatus.OPEN.value))
         .order_by(Action.due_date)
     )
 

@@ -145,6 +145,12 @@ def test_dates_are_formatted_for_the_locale(app):
             assert format_percent(Decimal("66.6667")) == "66,7\u00a0%"
         with force_locale("en"):
             assert format_percent(100) == "100.0%"
+            # Remembered per locale and rounded text: the same value in another locale, and a
+            # negative zero (equal to zero as a Decimal), each keep their own text.
+            assert format_percent(87.25) == "87.3%"
+            assert (format_percent(Decimal("-0.04")), format_percent(Decimal("0.04"))) == ("-0.0%", "0.0%")
+        with force_locale("hu"):
+            assert format_percent(87.25) == "87,3%"
 
 
 def test_each_render_uses_the_locale_it_runs_in(app):

@@ -163,6 +163,18 @@ def test_an_old_sqlite_file_is_upgraded_by_init_db(tmp_path):
     assert f"The database is up to date (schema version {LATEST})." in again.output
 
 
+def test_id_in_writes_the_sql_and_parameters_peewee_writes_and_finds_the_same_rows(db, org, visit):
+    from audit.db import id_in
+
+    branch_ids = [b.id for b in org["branches"]]
+    ours = Visit.select().where(id_in(Visit.branch, branch_ids + [10**6]) & (Visit.state == "assigned"))
+    peewees = Visit.select().where(Visit.branch.in_(branch_ids + [10**6]) & (Visit.state == "assigned"))
+    assert ours.sql() == peewees.sql()
+    assert [v.id for v in ours] == [v.id for v in peewees] == [visit.id]
+    assert list(Visit.select().where(id_in(Visit.branch, []))) == []  # never true, as peewee's empty IN
+    assert Branch.select().where(id_in(Branch.id, (str(b.id) for b in org["branches"]))).count() == len(branch_ids)
+
+
 def test_a_prepared_query_returns_what_the_peewee_query_returns(db, org, visit):
     from audit.db import Prepared
 

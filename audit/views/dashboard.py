@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from .. import stats
 from ..access import branch_or_404, role_required, visible_branches
+from ..db import id_in
 from ..forms import ActionForm, DashboardFilterForm
 from ..i18n import gettext as _
 from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, utcnow
@@ -36,7 +37,7 @@ def index():
     region_ids = [r.id for r in regions if not form.brand.data or r.brand_id == form.brand.data]
     if form.region.data and form.region.data in region_ids:
         region_ids = [form.region.data]
-    branches = list(visible_branches(current_user).where(Branch.region.in_(region_ids)))
+    branches = list(visible_branches(current_user).where(id_in(Branch.region, region_ids)))
     branch_ids = [b.id for b in branches]
     scope = {"branches": branch_ids}
     version_ids = None
