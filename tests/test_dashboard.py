@@ -215,6 +215,42 @@ def test_answers_past_a_sheets_row_limit_go_on_in_another_sheet_and_none_are_cut
         [tuple(exports.VISIT_COLUMNS)], [tuple(exports.ANSWER_COLUMNS)]]
 
 
+def test_an_agency_auditor_sees_one_brand_at_a_time_until_all_are_chosen(app, demo):
+    """An auditor sees every client brand. Their checklists' scores do not compare, and an agency's
+    brands together are thousands of branches: the dashboard starts with the first brand; All stays
+    a choice, and the exports take the filters shown."""
+    import csv
+    import html
+    import re
+
+    from audit.models import Brand
+
+    client = app.test_client()
+    login(client, "auditor@example.com", DEMO_PASSWORD)
+    with app.app_context(), database.connection_context():
+        aurora = Brand.get(Brand.name == "Aurora Electronics").id
+        baltia = Brand.get(Brand.name == "Baltia Bank").id
+        estonia = Branch.get(Branch.code == "TLN-01").region_id
+    first = client.get("/dashboard/").get_data(as_text=True)
+    assert "BUD-01" in first and "TLN-01" not in first
+    assert re.search(rf'<option selected value="{aurora}">Aurora Electronics</option>', first)
+    every = client.get("/dashboard/?brand=0").get_data(as_text=True)
+    assert "BUD-01" in every and "TLN-01" in every
+    other = client.get(f"/dashboard/?brand={baltia}").get_data(as_text=True)
+    assert "TLN-01" in other and "BUD-01" not in other
+    assert "TLN-01" in client.get(f"/dashboard/?region={estonia}").get_data(as_text=True)  # a region names its brand
+    # The exports of the first page cover what it shows: Aurora's branches alone.
+    link = html.unescape(re.search(r'href="(/reports/export\.csv\?[^"]*kind=visits[^"]*)"', first).group(1))
+    assert f"brand={aurora}" in link
+    rows = list(csv.DictReader(io.StringIO(client.get(link).get_data(as_text=True))))
+    assert rows and {row["brand"] for row in rows} == {"Aurora Electronics"}
+    every_rows = list(csv.DictReader(io.StringIO(client.get("/reports/export.csv?kind=visits").get_data(as_text=True))))
+    assert {row["brand"] for row in every_rows} == {"Aurora Electronics", "Baltia Bank"}
+    # A manager's regions are few: theirs are all shown, across brands, as before.
+    both = _manager(app, "manager.ee@example.com").get("/dashboard/").get_data(as_text=True)
+    assert "TLN-01" in both and "SOF-01" in both
+
+
 def test_an_auditors_export_names_the_shopper(app, demo):
     client = app.test_client()
     login(client, "auditor@example.com", DEMO_PASSWORD)

@@ -9,7 +9,7 @@ from flask_login import current_user
 from ..access import branch_or_404, role_required
 from ..config import LANGUAGES
 from ..i18n import current_language
-from ..models import Branch, Evidence, Role, Visit, VisitState, utcnow
+from ..models import Branch, Evidence, Region, Role, Visit, VisitState, utcnow
 from ..reports.branch import branch_report_pdf
 from ..reports.render import render_pdf
 
@@ -80,6 +80,9 @@ def _export_scope():
     region = request.args.get("region", type=int)
     if region:
         branches = branches.where(Branch.region == region)
+    brand = request.args.get("brand", type=int)  # the dashboard's filters, as shown when exporting
+    if brand:
+        branches = branches.where(Region.brand == brand)
     return [b.id for b in branches]
 
 
