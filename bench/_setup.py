@@ -1,4 +1,5 @@
 """Shared set-up for the benchmarks: an app on a fresh SQLite file with the demo data."""
+import json
 import os
 import re
 import tempfile
@@ -36,6 +37,13 @@ def signed_in(app, email, password="demo-password"):
 def _token(client, path):
     page = client.get(path, follow_redirects=True).get_data(as_text=True)
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+
+def write_figures(path, figures):
+    """A bench's headline figures as JSON at `path` (its --json PATH): what run_all.py tabulates."""
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(figures, out, indent=1)
+        out.write("\n")
 
 
 def machine():

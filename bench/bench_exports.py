@@ -17,7 +17,6 @@ XLSX of a half year took 203 s and 20 GB; this bench keeps that from coming back
 Run: .venv/bin/python bench/bench_exports.py [--visits N] [--postgres] [--json PATH]
 """
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -30,7 +29,7 @@ from audit.db import database  # noqa: E402
 from audit.models import Answer, Branch, Brand, Region, Visit, VisitState, utcnow  # noqa: E402
 from audit.scale import CHAIN, CHAIN_MANAGER, load_scale  # noqa: E402
 from bench._servers import PostgreSQL  # noqa: E402
-from bench._setup import demo_app, machine, signed_in  # noqa: E402
+from bench._setup import demo_app, machine, signed_in, write_figures  # noqa: E402
 from bench.bench_zip_memory import mib, reset_peak, status_kib  # noqa: E402
 
 EXPORTS = [("CSV, visits", "/reports/export.csv?kind=visits"), ("CSV, answers", "/reports/export.csv?kind=answers"),
@@ -109,9 +108,7 @@ def main():
         figures["peak_mb"] = max(value for key, value in figures.items() if key.endswith("_peak_mb"))
         print(f"Largest peak over the memory held before an export: {figures['peak_mb']:.1f} MB (streamed: flat)")
         if args.json:
-            with open(args.json, "w") as out:
-                json.dump(figures, out, indent=2)
-                out.write("\n")
+            write_figures(args.json, figures)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         if server:

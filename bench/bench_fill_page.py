@@ -8,7 +8,6 @@ how many requests leave the phone (target: zero; the service worker answers them
 Run: .venv/bin/python bench/bench_fill_page.py [--json PATH]
 """
 import gzip
-import json
 import os
 import re
 import sys
@@ -20,7 +19,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server  # noqa: E402
 
 from audit.db import database  # noqa: E402
 from audit.models import User, Visit  # noqa: E402
-from bench._setup import demo_app, signed_in  # noqa: E402
+from bench._setup import demo_app, signed_in, write_figures  # noqa: E402
 
 
 def first_load_sizes(app, client, fill_url):
@@ -91,8 +90,7 @@ def main():
           f"{len(worker)} answered by the service worker.")
     print(f"Target: zero network requests: {'met' if not network else 'MISSED'}")
     if "--json" in sys.argv:
-        with open(sys.argv[sys.argv.index("--json") + 1], "w", encoding="utf-8") as out:
-            json.dump({"fill_page_gzip_kb": total / 1024, "offline_network_requests": len(network)}, out, indent=1)
+        write_figures(sys.argv[sys.argv.index("--json") + 1], {"fill_page_gzip_kb": total / 1024, "offline_network_requests": len(network)})
 
 
 if __name__ == "__main__":

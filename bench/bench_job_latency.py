@@ -11,7 +11,6 @@ Redis queues are not polled (huey waits on the list), so this is about the SQLit
 Run: .venv/bin/python bench/bench_job_latency.py [--idle 2,60] [--repeat 3] [--json PATH]
 """
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -27,7 +26,7 @@ from audit.demo import load_demo  # noqa: E402
 from audit.migrations import migrate_database  # noqa: E402
 from audit.models import Job  # noqa: E402
 from audit.worker import IDLE_POLL_SECONDS  # noqa: E402
-from bench._setup import FAST_HASH, machine, signed_in  # noqa: E402
+from bench._setup import FAST_HASH, machine, signed_in, write_figures  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANAGER = "manager.hu@example.com"
@@ -112,9 +111,7 @@ def main():
         print(f"\nAfter {longest:g} s idle, an export is done in x{figures['done_ratio']:.2f} the time it took with "
               f"huey's default polling.")
         if args.json:
-            with open(args.json, "w") as out:
-                json.dump(figures, out, indent=2)
-                out.write("\n")
+            write_figures(args.json, figures)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -67,7 +67,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench._servers import PAGE_COPY_ENV, Gunicorn, PostgreSQL, prepare_database  # noqa: E402
-from bench._setup import machine  # noqa: E402
+from bench._setup import machine, write_figures  # noqa: E402
 
 SHOPPER = "shopper1@example.com"
 PASSWORD = "demo-password"
@@ -509,8 +509,7 @@ def main():
         print(f"Warning: other jobs used up to {figures['other_jobs_max_share']:.0f}% of the cores during the run: "
               "req/s and latencies are worse than on an idle machine (CPU per request is hardly affected).")
     if args.json:
-        with open(args.json, "w") as out:
-            json.dump(figures, out, indent=2)
+        write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ branch (about 12-50 visits) takes under 3 s.
 
 Run: .venv/bin/python bench/bench_reports.py [--json PATH]
 """
-import json
 import os
 import random
 import sys
@@ -27,7 +26,7 @@ from audit.models import Branch, Region, User, Visit, VisitState, utcnow  # noqa
 from audit.operations import score_and_store_answers  # noqa: E402
 from audit.reports.branch import TEMPLATE, branch_report_context, branch_report_pdf  # noqa: E402
 from audit.reports.render import PRINT_CSS, AppFileFetcher, asset_url  # noqa: E402
-from bench._setup import demo_app  # noqa: E402
+from bench._setup import demo_app, write_figures  # noqa: E402
 
 
 def add_branch_with_visits(count, rng):
@@ -84,10 +83,9 @@ def main():
           + " (visits x1, x10, x100)")
     print(f"Target: a year of one branch under 3 s: {'met' if rows[1][1] < 3 else 'MISSED'} ({rows[1][1]:.2f} s at 100 visits)")
     if "--json" in sys.argv:
-        with open(sys.argv[sys.argv.index("--json") + 1], "w", encoding="utf-8") as out:
-            json.dump({f"branch_report_{count}_visits_s": total for count, total, *_ in rows}
-                      | {"branch_report_weasyprint_share": 1 - (rows[-1][2] + rows[-1][3]) / sum(rows[-1][2:5])},
-                      out, indent=1)
+        write_figures(sys.argv[sys.argv.index("--json") + 1],
+                      {f"branch_report_{count}_visits_s": total for count, total, *_ in rows}
+                      | {"branch_report_weasyprint_share": 1 - (rows[-1][2] + rows[-1][3]) / sum(rows[-1][2:5])})
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ PostgreSQL's plans (EXPLAIN) instead.
 Run: .venv/bin/python bench/bench_scale.py [--sizes 1000,10000,30000] [--postgres] [--json PATH]
 """
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -39,7 +38,7 @@ from audit.db import database  # noqa: E402
 from audit.models import Answer, Branch, Brand, Region, Visit, VisitState, utcnow  # noqa: E402
 from audit.scale import CHAIN, CHAIN_MANAGER, load_scale  # noqa: E402
 from bench._servers import RANDOM_PAGE_COST, PostgreSQL  # noqa: E402
-from bench._setup import demo_app, machine, signed_in  # noqa: E402
+from bench._setup import demo_app, machine, signed_in, write_figures  # noqa: E402
 
 RUNS = 7
 
@@ -172,8 +171,7 @@ def main():
             server.stop()
     print_table(rows, "PostgreSQL" if args.postgres else "SQLite")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump([{k: v for k, v in row.items() if k != "plans"} for row in rows], out, indent=1)
+        write_figures(args.json, [{k: v for k, v in row.items() if k != "plans"} for row in rows])
 
 
 if __name__ == "__main__":

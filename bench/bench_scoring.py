@@ -10,7 +10,6 @@
 Run from the repository root:  .venv/bin/python bench/bench_scoring.py [--json PATH]
 """
 
-import json
 import random
 import sys
 import time
@@ -21,6 +20,7 @@ sys.path.insert(0, str(ROOT))  # run as a script without installing the package
 
 from audit.checklist import load_checklist_file  # noqa: E402
 from audit.scoring import SCORING_TYPES, score  # noqa: E402
+from bench._setup import write_figures  # noqa: E402
 
 CHECKLIST = ROOT / "checklists" / "retail-store-visit.yaml"
 LIBRARY = ROOT / "checklists"
@@ -175,8 +175,7 @@ def main():
     print()
     figures.update(bench_loading())
     if "--json" in sys.argv:
-        with open(sys.argv[sys.argv.index("--json") + 1], "w", encoding="utf-8") as out:
-            json.dump(figures, out, indent=1)
+        write_figures(sys.argv[sys.argv.index("--json") + 1], figures)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ costs more once the tables are large.
 Run: .venv/bin/python bench/bench_submissions.py [N] [--history N] [--json PATH]
 """
 import argparse
-import json
 import os
 import sys
 import time
@@ -33,7 +32,7 @@ from audit.demo import best_answers  # noqa: E402
 from audit.models import Branch, User, Visit  # noqa: E402
 from audit.operations import publish_checklist  # noqa: E402
 from audit.scale import load_scale  # noqa: E402
-from bench._setup import demo_app, machine, signed_in, wide_checklist  # noqa: E402
+from bench._setup import demo_app, machine, signed_in, wide_checklist, write_figures  # noqa: E402
 
 ODK_PER_SECOND = 41  # ODK Central, 250-question form, small server (the issue's anchor)
 SHOPPER = "shopper1@example.com"
@@ -139,8 +138,7 @@ def main():
           f"(x{wide / ODK_PER_SECOND:.1f} ODK) on one core, in-process; the target of five times ODK "
           f"({5 * ODK_PER_SECOND}/s) is for the whole machine under gunicorn: see bench_load.py.")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as out:
-            json.dump(figures, out, indent=1)
+        write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

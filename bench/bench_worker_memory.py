@@ -38,7 +38,7 @@ from audit import create_app, tasks  # noqa: E402
 from audit.db import database  # noqa: E402
 from audit.models import Branch, Brand, Job, Region, User, utcnow  # noqa: E402
 from audit.scale import CHAIN, CHAIN_MANAGER, load_scale  # noqa: E402
-from bench._setup import FAST_HASH, demo_app, machine  # noqa: E402
+from bench._setup import FAST_HASH, demo_app, machine, write_figures  # noqa: E402
 
 LANGUAGE = "en"
 DAYS = 365
@@ -211,16 +211,14 @@ def main():
                   f"({per_report(old):+.1f} KB a report), {new:+.2f} MB with a child per job "
                   f"({per_report(new):+.1f} KB a report)")
         if args.json:
-            with open(args.json, "w") as out:
-                json.dump({
+            write_figures(args.json, {
                     "branches": args.branches, "jobs": args.jobs,
                     "one_process_pss_mb": [round(row["memory"][0], 1) for row in before],
                     "worker_pss_mb": [round(row["memory"][0], 1) for row in after],
                     "one_process_growth_mb_per_job": None if old is None else round(old, 2),
                     "worker_growth_mb_per_job": None if new is None else round(new, 2),
                     "seconds_per_report": round(statistics.mean(r["seconds"] for r in after) / args.branches, 3),
-                }, out, indent=2)
-                out.write("\n")
+                })
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -39,7 +39,7 @@ from audit.db import database  # noqa: E402
 from audit.models import Branch, Brand, Region, User, utcnow  # noqa: E402
 from audit.reports import branch as branch_module  # noqa: E402
 from audit.scale import CHAIN, CHAIN_MANAGER, load_scale  # noqa: E402
-from bench._setup import FAST_HASH, demo_app  # noqa: E402
+from bench._setup import FAST_HASH, demo_app, write_figures  # noqa: E402
 from bench._setup import machine as base_machine  # noqa: E402
 
 LANGUAGE = "en"
@@ -284,9 +284,7 @@ def main():
                   f"{slope * count / 100:.0f} MB at that rate")
         if args.json:
             headline = dict(big, compare=little, peak_ratio=round(big["peak_rss_mb"] / little["peak_rss_mb"], 3))
-            with open(args.json, "w") as out:
-                json.dump(headline, out, indent=2)
-                out.write("\n")
+            write_figures(args.json, headline)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
