@@ -244,6 +244,10 @@ def test_an_agency_auditor_sees_one_brand_at_a_time_until_all_are_chosen(app, de
     assert f"brand={aurora}" in link
     rows = list(csv.DictReader(io.StringIO(client.get(link).get_data(as_text=True))))
     assert rows and {row["brand"] for row in rows} == {"Aurora Electronics"}
+    xlsx_action = html.unescape(re.search(r'action="(/reports/export\.xlsx\?[^"]*)"', first).group(1))
+    job_page = client.get(client.post(xlsx_action, data={"csrf_token": csrf_from(client.get("/dashboard/"))})
+                          .headers["Location"]).get_data(as_text=True)
+    assert re.search(r'<p class="lead">Aurora Electronics · \d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d</p>', job_page)
     every_rows = list(csv.DictReader(io.StringIO(client.get("/reports/export.csv?kind=visits").get_data(as_text=True))))
     assert {row["brand"] for row in every_rows} == {"Aurora Electronics", "Baltia Bank"}
     # A manager's regions are few: theirs are all shown, across brands, as before.

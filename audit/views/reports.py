@@ -117,11 +117,12 @@ def export_xlsx():
     language = _language()
     start, end, _days = _period()
     branch_ids = _export_scope()
+    # The page's heading names the filters, as the dashboard showed them: brand, region, period.
     title = f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
-    region = request.args.get("region", type=int)
-    if region and branch_ids:
+    if branch_ids and (request.args.get("region", type=int) or request.args.get("brand", type=int)):
         chosen = Branch.get_by_id(branch_ids[0]).region
-        title = f"{chosen.brand.name} · {chosen.name} · {title}"
+        named = chosen.name if request.args.get("region", type=int) else None
+        title = " · ".join(part for part in (chosen.brand.name, named, title) if part)
     job = tasks.start_xlsx_export(current_user.id, branch_ids, language, start, end,
                                   with_shopper=current_user.is_auditor, title=title)
     return redirect(url_for("reports.job", job_uuid=job.uuid))
