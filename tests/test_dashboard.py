@@ -353,6 +353,23 @@ def test_a_job_whose_worker_was_stopped_says_it_failed_and_its_half_written_file
     assert os.listdir(folder) == [f"{alive.uuid}.xlsx.part"]
 
 
+def test_an_export_asked_for_wrongly_is_refused_with_a_message_and_starts_no_job(app, demo):
+    from audit.models import Job
+
+    client = _manager(app)  # reads Hungarian
+    token = csrf_from(client.get("/dashboard/"))
+    without_token = client.post("/reports/export.xlsx")
+    assert without_token.status_code == 400
+    assert "Az űrlap lejárt, vagy máshonnan küldték el." in without_token.get_data(as_text=True)
+    for query in ("?days=5", "?days=9999", "?lang=xx"):  # periods and languages the dashboard never offers
+        refused = client.post(f"/reports/export.xlsx{query}", data={"csrf_token": token})
+        assert refused.status_code == 404, query
+        assert "Ez az oldal nem létezik, vagy Önnek nincs hozzáférése." in refused.get_data(as_text=True)
+    assert client.get("/reports/export.xlsx").status_code == 405  # starting a job is a form's POST
+    with app.app_context(), database.connection_context():
+        assert Job.select().count() == 0
+
+
 def test_a_jobs_file_is_removed_after_the_days_it_is_kept_and_its_page_says_so(app, demo):
     import os
 
