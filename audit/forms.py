@@ -310,6 +310,10 @@ class DashboardFilterForm(FlaskForm):
         self.checklist.choices = [Choice(0, _("All"))] + [Choice(c_id, label) for c_id, label in checklists]
 
 
+class RankingFilterForm(DashboardFilterForm):
+    find = StringField(_l("Find a branch"), validators=[Length(max=100, message=_l("Type at most 100 characters."))])
+
+
 class ActionForm(FlaskForm):
     branch = HiddenField()
     item = HiddenField()

@@ -44,6 +44,8 @@ def _matrix(org):
         "/admin/users/<int:user_id>": ("GET", f"/admin/users/{user.id}", ADMIN_ONLY),
         "/dashboard/": ("GET", "/dashboard/", {"anonymous": LOGIN, "shopper": 403, "auditor": 200,
                                                "manager": 200, "other_manager": 200}),
+        "/dashboard/ranking": ("GET", "/dashboard/ranking", {"anonymous": LOGIN, "shopper": 403, "auditor": 200,
+                                                             "manager": 200, "other_manager": 200}),
         "/visits/": ("GET", "/visits/", {"anonymous": LOGIN, "shopper": 200, "auditor": 403,
                                          "manager": 403, "other_manager": 403}),
         "/reports/branches/<int:branch_id>/visits.pdf": (

@@ -398,8 +398,12 @@ def test_the_chain_manager_sees_the_chain_on_the_dashboard_and_the_demo_manager_
     page = chain_manager.get("/dashboard/")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert all(f"<strong>{code}</strong>" in text for code in codes)
+    # Forty branches: the dashboard lists the best and the lowest ten, the whole ranking all of them.
+    assert sum(f"<strong>{code}</strong>" in text for code in codes) == 20
+    assert "The whole ranking: 40 branches" in text
     assert "Average score:" in text and "No branches in your regions yet." not in text
+    ranking = chain_manager.get("/dashboard/ranking").get_data(as_text=True)
+    assert all(f"<strong>{code}</strong>" in ranking for code in codes)
     assert "BUD-01" not in text and "Aurora" not in text  # the demo brands are not the chain manager's
 
     demo_manager = app.test_client()
@@ -463,3 +467,104 @@ def test_exports_read_their_rows_as_they_go_and_on_postgresql_through_a_server_s
     if engine() == "postgresql":
         assert database.execute_sql("SELECT count(*) FROM pg_cursors").fetchone()[0] == 0
         assert not database.in_transaction()
+
+
+# -- the ranking at chain size ----------------------------------------------------------------------
+
+PLACE_ROW = re.compile(r'<span class="place">(\d+)\.</span> <strong>([A-Z]{2}-\d{4})</strong>.*?'
+                       r'data-label="Average score" class="num">([\d.]+)%</td>', re.S)
+
+
+def _ranked(page):
+    return [(int(place), code, float(score)) for place, code, score in PLACE_ROW.findall(page)]
+
+
+def test_a_chains_dashboard_lists_its_best_and_lowest_and_the_whole_ranking_comes_a_page_at_a_time(app):
+    """A 500-branch chain listed whole was a phone screen per branch before what fails and the
+    actions. The dashboard lists the best and lowest ten; the whole ranking keeps every place, a page
+    of 50 at a time."""
+    assert app.test_cli_runner().invoke(args=["demo", "--scale", "360", "--branches", "120"]).exit_code == 0
+    with database.connection_context():
+        since = utcnow() - timedelta(days=182)
+        scores = {}
+        for visit in Visit.select(Visit.score, Branch.code).join(Branch).where(
+                (Visit.state == APPROVED) & (Visit.ended_at >= since) & Branch.code.in_([b.code for b in _chain_branches()])):
+            scores.setdefault(visit.branch.code, []).append(float(visit.score))
+    assert len(scores) == 120  # every branch has a score in the period
+    means = sorted(((-statistics.fmean(values), code) for code, values in scores.items()))
+    manager = app.test_client()
+    assert login(manager, CHAIN_MANAGER, DEMO_PASSWORD).status_code == 302
+
+    dashboard = manager.get("/dashboard/?period=182").get_data(as_text=True)
+    listed = _ranked(dashboard)
+    assert [place for place, _c, _s in listed] == list(range(1, 11)) + list(range(111, 121))
+    assert [code for _p, code, _s in listed[:10]] == [code for _m, code in means[:10]]
+    assert [code for _p, code, _s in listed[10:]] == [code for _m, code in means[-10:]]
+    assert "Highest scores" in dashboard and "Lowest scores" in dashboard
+    assert "The whole ranking: 120 branches" in dashboard and 'href="/dashboard/ranking?period=182&amp;brand=0"' in dashboard
+    assert dashboard.count('<option value="') - dashboard.count('<option value="0"') >= 120  # actions still name every branch
+
+    pages = [manager.get(f"/dashboard/ranking?period=182&page={number}").get_data(as_text=True) for number in (1, 2, 3)]
+    rows = [row for page in pages for row in _ranked(page)]
+    assert [len(_ranked(page)) for page in pages] == [50, 50, 20]
+    assert [place for place, _c, _s in rows] == list(range(1, 121))
+    assert [code for _p, code, _s in rows] == [code for _m, code in means]
+    assert [score for _p, _c, score in rows] == sorted((score for _p, _c, score in rows), reverse=True)
+    assert "Page 2 of 3" in pages[1] and 'rel="prev"' in pages[1] and 'rel="next"' in pages[1]
+    assert 'rel="prev"' not in pages[0] and 'rel="next"' not in pages[2]
+
+    # Found however it is typed, each at its place in the whole ranking.
+    for typed, region in (("DUNÁNTÚL", "Dunántúl"), ("южна", "Южна България")):
+        found = manager.get(f"/dashboard/ranking?period=182&find={typed}").get_data(as_text=True)
+        hits = _ranked(found)
+        expected = [(place, code) for place, code, _s in rows if f"Nordia {region} " in _branch_names()[code]]
+        assert [(place, code) for place, code, _s in hits] == expected and len(expected) == 12
+        assert "12 branches found" in found
+    assert "No branch matches the search." in manager.get("/dashboard/ranking?find=BUD-01").get_data(as_text=True)
+
+
+def _branch_names():
+    with database.connection_context():
+        return {b.code: b.name for b in _chain_branches()}
+
+
+@pytest.mark.parametrize("page, shown", [("0", 1), ("abc", 1), ("99", 3), ("-2", 1), ("9" * 40, 1)])
+def test_a_ranking_page_that_does_not_exist_shows_the_nearest_and_says_so(app, page, shown):
+    assert app.test_cli_runner().invoke(args=["demo", "--scale", "360", "--branches", "120"]).exit_code == 0
+    manager = app.test_client()
+    assert login(manager, CHAIN_MANAGER, DEMO_PASSWORD).status_code == 302
+    answer = manager.get(f"/dashboard/ranking?page={page}")
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert f"There is no page {page[:20]}: page {shown} of 3 is shown." in text
+    assert _ranked(text)[0][0] == (shown - 1) * 50 + 1
+    assert "There is no page" not in manager.get(f"/dashboard/ranking?page={shown}").get_data(as_text=True)
+
+
+def test_a_search_too_long_is_refused_with_a_message_and_the_whole_ranking_stays(app):
+    assert app.test_cli_runner().invoke(args=["demo", "--scale", "120", "--branches", "40"]).exit_code == 0
+    manager = app.test_client()
+    assert login(manager, CHAIN_MANAGER, DEMO_PASSWORD).status_code == 302
+    manager.post("/language", data={"language": "hu", "csrf_token": csrf_from(manager.get("/dashboard/")), "next": "/"})
+    text = manager.get("/dashboard/ranking?find=" + "x" * 101).get_data(as_text=True)
+    assert "Legfeljebb 100 karaktert írjon." in text  # "Type at most 100 characters." in Hungarian
+    assert text.count('<span class="place">') == 40
+
+
+def test_the_ranking_keeps_to_the_managers_regions_and_names_no_shopper(app):
+    assert app.test_cli_runner().invoke(args=["demo", "--scale", "120", "--branches", "40"]).exit_code == 0
+    demo_manager = app.test_client()
+    assert login(demo_manager, "manager.hu@example.com", DEMO_PASSWORD).status_code == 302
+    with database.connection_context():
+        chain_region = _chain_branches()[0].region_id
+        shoppers = [u.name for u in User.select().where(User.role == "shopper")]
+    mine = demo_manager.get("/dashboard/ranking").get_data(as_text=True)
+    assert "BUD-01" in mine and "Nordia" not in mine
+    for query in (f"region={chain_region}", "find=Nordia", "find=HU-0001"):
+        text = demo_manager.get(f"/dashboard/ranking?{query}").get_data(as_text=True)
+        assert "Nordia Budapest" not in text and "<strong>HU-" not in text  # the search itself is echoed in its field
+    assert not any(name in mine for name in shoppers)
+    shopper = app.test_client()
+    assert login(shopper, "shopper1@example.com", DEMO_PASSWORD).status_code == 302
+    assert shopper.get("/dashboard/ranking").status_code == 403
+    assert app.test_client().get("/dashboard/ranking").status_code == 302  # signed out: to the sign-in page

@@ -7,7 +7,7 @@ from flask_login import current_user
 from .. import stats
 from ..access import branch_or_404, role_required, visible_branches
 from ..db import id_in
-from ..forms import ActionForm, DashboardFilterForm
+from ..forms import ActionForm, DashboardFilterForm, RankingFilterForm
 from ..i18n import gettext as _
 from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, utcnow
 
@@ -26,35 +26,73 @@ def _regions_of(user):
     return list(Region.ordered().where(Region.id.in_(list(user.region_ids()))))
 
 
+class _Selection:
+    """What the dashboard's filters select, for the caller's scope: the period, the regions and
+    branches, the checklist versions. The dashboard and its whole ranking read the same filters."""
+
+    def __init__(self, user, args, form_class=DashboardFilterForm):
+        self.all_regions = _regions_of(user)
+        brands = sorted({(r.brand.name, r.brand_id) for r in self.all_regions})
+        if user.is_auditor and len(brands) > 1 and "brand" not in args and "region" not in args:
+            # An agency's auditor sees every client's branches. Scores from different brands'
+            # checklists do not compare, and all of them at once made a ranking of thousands (three
+            # 500-branch chains: 365 ms and 900 KB): the first brand is shown until another one, or
+            # All, is chosen.
+            args = args.copy()
+            args["brand"] = str(brands[0][1])
+        self.form = form = form_class(args, regions=self.all_regions, checklists=_checklists())
+        self.period = form.period.data if form.period.data in (30, 91, 182, 365) else 182
+        self.end = utcnow()
+        self.start = self.end - timedelta(days=self.period)
+        region_ids = [r.id for r in self.all_regions if not form.brand.data or r.brand_id == form.brand.data]
+        if form.region.data and form.region.data in region_ids:
+            region_ids = [form.region.data]
+        self.region_ids = region_ids
+        self.regions = [r for r in self.all_regions if r.id in region_ids]
+        self.branches = list(visible_branches(user).where(id_in(Branch.region, region_ids)))
+        self.branch_ids = [b.id for b in self.branches]
+        self.version_ids = None
+        if form.checklist.data:
+            self.version_ids = [v.id for v in ChecklistVersion.select().where(ChecklistVersion.checklist == form.checklist.data)]
+
+    def ranking(self):
+        return stats.ranking(self.branches, self.start, self.end, self.version_ids) if self.branches else []
+
+    def query_args(self, **extra):
+        """The filters as URL arguments, for links that keep them (exports, the whole ranking)."""
+        form = self.form
+        # The brand always: 0 (All) differs from no choice for an agency's auditor (see above).
+        args = {"period": self.period, "brand": form.brand.data or 0, "region": form.region.data,
+                "checklist": form.checklist.data, **extra}
+        return {name: value for name, value in args.items() if value or name == "brand"}
+
+
+# A national chain's manager ranks hundreds of branches: listed whole on the dashboard, the ranking
+# was a phone screen per branch (a 500-branch chain: 116,000 px to scroll past before what fails and
+# the actions). Past RANKING_WHOLE branches the dashboard lists the best and the lowest
+# RANKING_ENDS and links the whole ranking, which is searchable and comes RANKING_PAGE rows a page.
+RANKING_WHOLE = 20
+RANKING_ENDS = 10
+RANKING_PAGE = 50
+
+
+def ranked(rows):
+    """[(place, row)]: place 1 is the best score; branches without a score in the period have none."""
+    return [(index + 1 if row[2] is not None else None, row) for index, row in enumerate(rows)]
+
+
 @bp.route("/")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def index():
-    regions = _regions_of(current_user)
-    args = request.args
-    brands = sorted({(r.brand.name, r.brand_id) for r in regions})
-    if current_user.is_auditor and len(brands) > 1 and "brand" not in args and "region" not in args:
-        # An agency's auditor sees every client's branches. Scores from different brands' checklists
-        # do not compare, and all of them at once made a ranking of thousands (three 500-branch
-        # chains: 365 ms and 900 KB): the first brand is shown until another one, or All, is chosen.
-        args = args.copy()
-        args["brand"] = str(brands[0][1])
-    form = DashboardFilterForm(args, regions=regions, checklists=_checklists())
-    period = form.period.data if form.period.data in (30, 91, 182, 365) else 182
-    end = utcnow()
-    start = end - timedelta(days=period)
-    region_ids = [r.id for r in regions if not form.brand.data or r.brand_id == form.brand.data]
-    if form.region.data and form.region.data in region_ids:
-        region_ids = [form.region.data]
-    branches = list(visible_branches(current_user).where(id_in(Branch.region, region_ids)))
-    branch_ids = [b.id for b in branches]
+    selection = _Selection(current_user, request.args)
+    start, end, branches, branch_ids = selection.start, selection.end, selection.branches, selection.branch_ids
+    region_ids, version_ids = selection.region_ids, selection.version_ids
     scope = {"branches": branch_ids}
-    version_ids = None
-    if form.checklist.data:
-        version_ids = [v.id for v in ChecklistVersion.select().where(ChecklistVersion.checklist == form.checklist.data)]
+    if version_ids is not None:
         scope["checklist_version_ids"] = version_ids
     # The heaviest aggregate runs beside the others (stats.in_background).
     failed = stats.in_background(stats.failed_most_often, scope, start, end) if branches else None
-    brand_ids = {r.brand_id for r in regions if r.id in region_ids}
+    brand_ids = {r.brand_id for r in selection.regions}
     # Averages to compare with: the selected regions, and their brand when there is only one. A
     # manager's branches are exactly their regions' branches, so per-region totals serve all three.
     compare = {"region": region_ids}
@@ -71,18 +109,50 @@ def index():
         }
         for kind in ("section", "dimension")
     }
+    ranking = ranked(selection.ranking())
+    scored = [entry for entry in ranking if entry[0] is not None]
+    if len(ranking) <= RANKING_WHOLE:
+        best, lowest = ranking, []
+    else:
+        best, lowest = scored[:RANKING_ENDS], scored[RANKING_ENDS:][-RANKING_ENDS:]
     today = date.today()
     critical = stats.critical_failures(branch_ids, start, end)
     return render_template(
-        "dashboard/index.html", form=form, start=start, end=end, period=period,
-        ranking=stats.ranking(branches, start, end, version_ids) if branches else [],
+        "dashboard/index.html", form=selection.form, start=start, end=end, period=selection.period,
+        selection=selection, best=best, lowest=lowest, ranked_count=len(ranking), unscored=len(ranking) - len(scored),
+        branches=branches,
         overall=stats.overall_mean(scope, start, end) if branches else None,
         parts=parts, compare=list(compare), texts=texts,
         failed=failed.result() if failed else [],
         critical=list(critical.limit(CRITICAL_LISTED)) if branches else [],
         critical_count=critical.count() if branches else 0,
         actions=list(stats.open_actions(branch_ids)) if branches else [],
-        today=today, action_form=ActionForm(), regions=[r for r in regions if r.id in region_ids],
+        today=today, action_form=ActionForm(), regions=selection.regions,
+    )
+
+
+@bp.route("/ranking")
+@role_required(Role.MANAGER, Role.AUDITOR)
+def ranking():
+    """Every branch of the selection in score order, a page at a time; the search keeps their places."""
+    selection = _Selection(current_user, request.args, RankingFilterForm)
+    form = selection.form
+    rows = ranked(selection.ranking())
+    found = rows
+    if form.find.data and form.find.validate(form):
+        wanted = form.find.data.strip().casefold()
+        # In Python, not SQL LIKE: SQLite folds the case of ASCII letters only, and Hungarian,
+        # Estonian and Cyrillic names must be found however they are typed.
+        found = [entry for entry in rows if any(
+            wanted in (text or "").casefold() for text in (entry[1][0].code, entry[1][0].name, entry[1][0].city))]
+    pages = max(1, -(-len(found) // RANKING_PAGE))
+    asked = request.args.get("page", "1")
+    wanted_page = int(asked) if asked.isdecimal() and len(asked) < 10 else None
+    page = min(max(wanted_page or 1, 1), pages)
+    return render_template(
+        "dashboard/ranking.html", form=form, selection=selection, start=selection.start, period=selection.period,
+        rows=found[(page - 1) * RANKING_PAGE: page * RANKING_PAGE], total=len(rows), found=len(found),
+        page=page, pages=pages, missing_page=asked[:20] if wanted_page != page else None,
     )
 
 
