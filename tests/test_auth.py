@@ -103,6 +103,20 @@ def test_login_never_redirects_off_site(client, org, target):
     assert response.headers["Location"] == "/dashboard/"
 
 
+@pytest.mark.parametrize("target", ["/dashboard/%0D%0ASet-Cookie:%20x=1", "/x%0Ay", "/x%09y"])
+def test_a_next_address_with_a_line_break_signs_in_and_goes_home_instead_of_failing(client, org, target):
+    page = client.get("/login")
+    response = client.post(
+        "/login?next=" + target,
+        data={"email": "manager@example.com", "password": PASSWORD, "csrf_token": csrf_from(page)},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard/"
+    assert "Set-Cookie: x" not in str(response.headers) and "x=1" not in str(response.headers.getlist("Set-Cookie"))
+    changed = client.post("/language", data={"language": "hu", "next": "/x\r\nSet-Cookie: a=b",
+                                             "csrf_token": csrf_from(client.get("/dashboard/"))})
+    assert changed.status_code == 302 and changed.headers["Location"] == "/"
+
+
 def test_login_is_rate_limited(app_config, org):
     from audit import create_app
 

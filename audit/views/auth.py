@@ -14,8 +14,9 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target):
-    """Only a path on this site: an open redirect would hand the session to a phishing page."""
-    if not target:
+    """Only a path on this site: an open redirect would hand the session to a phishing page. A control
+    character (a line break) cannot go into the Location header at all: the redirect would fail."""
+    if not target or any(ord(character) < 32 or ord(character) == 127 for character in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
