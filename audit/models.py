@@ -428,6 +428,16 @@ class VisitEvent(BaseModel):
     class Meta:
         indexes = ((("visit", "created_at"), False),)
 
+    @classmethod
+    def returned_at(cls, visit_ids):
+        """{visit id: when a reviewer last returned it to its shopper}, for the visits given."""
+        if not visit_ids:
+            return {}
+        query = (cls.select(cls.visit, fn.MAX(cls.created_at).alias("at"))
+                 .where(cls.visit.in_(list(visit_ids)) & (cls.to_state == VisitState.RETURNED.value))
+                 .group_by(cls.visit).tuples())
+        return {visit_id: at for visit_id, at in query}
+
 
 # Prepared queries of the hot paths: every signed-in request, every fill page (see db.Prepared).
 _USER_BY_ID = Prepared(lambda user_id: User.select().where(User.id == user_id))

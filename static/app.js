@@ -3,11 +3,39 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // The language switcher applies the choice at once when JavaScript runs.
+  // The language switcher applies the choice at once when JavaScript runs (through the submit event,
+  // so that the offline check below sees it).
   document.addEventListener("change", function (event) {
     var select = event.target;
     if (select.matches && select.matches("select[data-autosubmit]")) {
-      select.form.submit();
+      if (select.form.requestSubmit) select.form.requestSubmit();
+      else select.form.submit();
+    }
+  });
+
+  // Offline, a form would end on the browser's own "no internet" page (and signing out would forget
+  // the pages kept for offline use without signing out). Say so instead; the fill form keeps its
+  // answers on the phone by itself (fill.js).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (navigator.onLine || form.matches(".fill-form")) return;
+    event.preventDefault();
+    var main = document.querySelector("main");
+    var note = document.querySelector("[data-offline-action]");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "flash flash-error";
+      note.setAttribute("role", "alert");
+      note.setAttribute("data-offline-action", "");
+      main.insertBefore(note, main.firstChild);
+    }
+    note.textContent = document.body.dataset.msgOffline;
+    note.scrollIntoView({ block: "center" });
+    if (form.matches(".langform, .lang-pick")) {
+      // Put the choice back: the page did not change language.
+      form.querySelectorAll("select").forEach(function (select) {
+        select.value = (select.querySelector("option[selected]") || select.options[0]).value;
+      });
     }
   });
 

@@ -17,7 +17,8 @@
     return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
   }
   function clock(ms) {
-    return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    // In the page's language: a Hungarian page says 14:05 whatever language the phone is set to.
+    return new Date(ms).toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
   }
 
   function itemsOf() { return Array.prototype.slice.call(form.querySelectorAll("fieldset[data-item]")); }
@@ -212,21 +213,59 @@
         }
       });
       return store.photosOf(visit).then(function (photos) {
-        photos.forEach(function (photo) { showThumb(photo.item, photo.blob); });
+        // A photo that reached the server is on the page already (its copy from there).
+        photos.forEach(function (photo) {
+          if (!form.querySelector('img.thumb[data-client-id="' + photo.clientId + '"]')) showThumb(photo.item, photo.blob);
+        });
         refresh();
         saveState.textContent = say(form.dataset.msgSaved, { time: clock(saved.updatedAt) });
       });
     });
   }
 
+  function sentBefore() {
+    // Sent from this phone, and not returned by a reviewer since.
+    var returnedAt = Number(form.dataset.returnedAt || 0);
+    return draft.sentAt && draft.sentAt > returnedAt;
+  }
+
+  function clearMarks(kind) {
+    form.querySelectorAll(".error." + kind).forEach(function (old) { old.remove(); });
+  }
+
+  function mark(fieldset, kind, text) {
+    var p = document.createElement("p");
+    p.className = "error " + kind;
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    fieldset.querySelector("legend").after(p);
+  }
+
+  function markRefused(items) {
+    // What the server refused, beside each question it named (a failed answer without its comment
+    // or photo): the phone checks only that every question is answered.
+    clearMarks("server");
+    var first = null;
+    Object.keys(items || {}).forEach(function (id) {
+      var fieldset = form.querySelector('fieldset[data-item="' + id + '"]');
+      if (!fieldset) return;
+      mark(fieldset, "server", items[id]);
+      var comment = fieldset.querySelector("details");  // most refusals ask for a comment: open it
+      if (comment) comment.open = true;
+      first = first || fieldset;
+    });
+    if (first) first.scrollIntoView({ block: "center" });
+  }
+
   function showOutbox() {
-    return store.allOutbox().then(function (entries) {
+    return store.allOutbox().then(window.AuditOutbox.own).then(function (entries) {
       var mine = entries.filter(function (e) { return e.visit === visit; })[0];
       if (mine && mine.rejected) {
         saveState.textContent = say(form.dataset.msgRejected, { reason: mine.rejected });
+        if (!form.querySelector(".error.server")) markRefused(mine.rejectedItems);
       } else if (entries.length) {
         saveState.textContent = say(form.dataset.msgWaiting, { count: entries.length });
-      } else if (draft.sentAt) {
+      } else if (sentBefore()) {
         saveState.textContent = say(form.dataset.msgSent, { time: clock(draft.sentAt) });
       }
       return entries;
@@ -235,15 +274,12 @@
 
   function markUnanswered() {
     var missing = [];
+    clearMarks("client");
+    clearMarks("server");
     itemsOf().forEach(function (fieldset) {
-      var old = fieldset.querySelector(".error.client");
-      if (old) old.remove();
       if (fieldset.hidden || !fieldset.hasAttribute("data-scoring")) return;
       if (valueOf(fieldset) === null) {
-        var p = document.createElement("p");
-        p.className = "error client";
-        p.textContent = form.dataset.msgUnanswered;
-        fieldset.querySelector("legend").after(p);
+        mark(fieldset, "client", form.dataset.msgUnanswered);
         missing.push(fieldset);
       }
     });
@@ -260,7 +296,7 @@
     if (draft.location) payload.location = draft.location;
     var csrf = form.querySelector("input[name=csrf_token]").value;
     return store.putOutbox({
-      visit: visit, payload: payload, csrf: csrf, submitUrl: form.dataset.submitUrl,
+      visit: visit, owner: window.AuditOutbox.currentUser(), payload: payload, csrf: csrf, submitUrl: form.dataset.submitUrl,
       photoUrl: form.dataset.photoUrl, attempts: 0, nextTry: 0, queuedAt: Date.now()
     });
   }
@@ -284,7 +320,13 @@
     event.preventDefault();
     var action = event.submitter ? event.submitter.value : "save";
     save().then(function () {
-      if (action !== "submit") return;
+      if (action !== "submit") {
+        // The time alone may not change within a minute: show that the tap did something.
+        saveState.classList.remove("just-saved");
+        void saveState.offsetWidth;
+        saveState.classList.add("just-saved");
+        return;
+      }
       if (!markUnanswered()) return;
       return queue().then(function () {
         saveState.textContent = say(form.dataset.msgWaiting, { count: 1 });

@@ -4,7 +4,7 @@
   "use strict";
 
   var DB_NAME = "audit";
-  var DB_VERSION = 1;
+  var DB_VERSION = 2;
   var MAX_DELAY_S = 600;
   var REQUEST_TIMEOUT_MS = 30000;
 
@@ -27,6 +27,8 @@
         if (!db.objectStoreNames.contains("photos")) {
           db.createObjectStore("photos", { keyPath: "clientId" }).createIndex("visit", "visit");
         }
+        // Version 2: who is signed in on this phone now (see sendOutbox).
+        if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta", { keyPath: "key" });
       };
       request.onsuccess = function () { resolve(request.result); };
       request.onerror = function () { reject(request.error); };
@@ -60,7 +62,13 @@
     getOutbox: function (visit) { return run("outbox", "readonly", function (s) { return s.get(visit); }); },
     putOutbox: function (entry) { return run("outbox", "readwrite", function (s) { return s.put(entry); }); },
     allOutbox: function () { return run("outbox", "readonly", function (s) { return s.getAll(); }); },
-    deleteOutbox: function (visit) { return run("outbox", "readwrite", function (s) { return s.delete(visit); }); }
+    deleteOutbox: function (visit) { return run("outbox", "readwrite", function (s) { return s.delete(visit); }); },
+    getUser: function () {
+      return run("meta", "readonly", function (s) { return s.get("user"); }).then(function (row) { return row && row.value; });
+    },
+    setUser: function (user) {
+      return run("meta", "readwrite", function (s) { return s.put({ key: "user", value: user }); });
+    }
   };
 
   function announce(message) {
@@ -79,12 +87,31 @@
     return store.putOutbox(entry);
   }
 
-  function errorText(response) {
+  function problemOf(response) {
+    // The server's message, and for each question it refused ("answers.<item id>") what is wrong with
+    // it, so that the fill page can say it beside the question.
     return response.json().then(function (body) {
       var error = (body && body.error) || {};
-      var fields = error.fields ? Object.keys(error.fields).map(function (k) { return error.fields[k]; }) : [];
-      return [error.message].concat(fields).filter(Boolean).join(" ");
-    }, function () { return String(response.status); });
+      var fields = error.fields || {};
+      var items = {};
+      Object.keys(fields).forEach(function (key) {
+        if (key.indexOf("answers.") === 0) items[key.slice(8)] = fields[key];
+      });
+      var texts = Object.keys(fields).map(function (key) { return fields[key]; });
+      return { text: [error.message].concat(texts).filter(Boolean).join(" "), items: items };
+    }, function () { return { text: String(response.status), items: {} }; });
+  }
+
+  function reject(entry, response) {
+    return problemOf(response).then(function (problem) {
+      entry.rejected = problem.text;
+      entry.rejectedItems = problem.items;
+      entry.rejectedStatus = response.status;
+      return store.putOutbox(entry).then(function () {
+        announce({ visit: entry.visit, state: "rejected", reason: problem.text });
+        return "rejected";
+      });
+    });
   }
 
   function uploadPhotos(entry) {
@@ -114,6 +141,30 @@
     });
   }
 
+  function afterRefusal(entry, response) {
+    // A photo or the visit not taken: try again later if the server, the network or the session was
+    // the cause; give up (and say why) only if the visit itself was refused.
+    if (response.status >= 500 || response.status === 429 || response.status === 408) {
+      return backoff(entry, String(response.status)).then(function () { return "retry"; });
+    }
+    if (response.status === 401) {
+      // Signed out meanwhile: kept until the shopper signs in again on this phone.
+      return backoff(entry, "signed-out").then(function () { return "retry"; });
+    }
+    if (response.status === 400) {
+      return response.clone().json().then(function (body) {
+        if (body && body.error && body.error.code === "csrf") {
+          entry.csrfStale = true;  // a page of the new session will give it a fresh token
+          return backoff(entry, "csrf").then(function () { return "retry"; });
+        }
+        return null;
+      }, function () { return null; }).then(function (handled) {
+        return handled || reject(entry, response);
+      });
+    }
+    return reject(entry, response);
+  }
+
   function sendEntry(entry) {
     return uploadPhotos(entry).then(function () {
       return fetchWithTimeout(entry.submitUrl, {
@@ -132,49 +183,10 @@
           return store.putDraft(draft);
         }).then(function () { announce({ visit: entry.visit, state: "sent" }); return "sent"; });
       }
-      if (response.status >= 500 || response.status === 429 || response.status === 408) {
-        return backoff(entry, String(response.status)).then(function () { return "retry"; });
-      }
-      if (response.status === 401) {
-        // Signed out meanwhile: kept until the shopper signs in again on this phone.
-        return backoff(entry, "signed-out").then(function () { return "retry"; });
-      }
-      if (response.status === 400) {
-        return response.clone().json().then(function (body) {
-          if (body && body.error && body.error.code === "csrf") {
-            entry.csrfStale = true;  // a page of the new session will give it a fresh token
-            return backoff(entry, "csrf").then(function () { return "retry"; });
-          }
-          return null;
-        }, function () { return null; }).then(function (handled) {
-          return handled || errorText(response).then(function (text) {
-            entry.rejected = text;
-            entry.rejectedStatus = response.status;
-            return store.putOutbox(entry).then(function () {
-              announce({ visit: entry.visit, state: "rejected", reason: text });
-              return "rejected";
-            });
-          });
-        });
-      }
-      return errorText(response).then(function (text) {
-        entry.rejected = text;
-        entry.rejectedStatus = response.status;
-        return store.putOutbox(entry).then(function () {
-          announce({ visit: entry.visit, state: "rejected", reason: text });
-          return "rejected";
-        });
-      });
+      return afterRefusal(entry, response);
     }, function (error) {
-      if (error && error.response && error.response.status < 500 && error.response.status !== 429) {
-        return errorText(error.response).then(function (text) {
-          entry.rejected = text;
-          return store.putOutbox(entry).then(function () {
-            announce({ visit: entry.visit, state: "rejected", reason: text });
-            return "rejected";
-          });
-        });
-      }
+      // A photo refused (error.response), or the network gone.
+      if (error && error.response) return afterRefusal(entry, error.response);
       return backoff(entry, "network").then(function () { return "retry"; });
     });
   }
@@ -184,8 +196,13 @@
   function sendOutbox(force) {
     // One run at a time per page or worker; the server makes overlapping runs harmless anyway.
     if (sending) return sending;
-    sending = store.allOutbox().then(function (entries) {
-      var due = entries.filter(function (e) { return !e.rejected && (force || !e.nextTry || e.nextTry <= Date.now()); });
+    sending = Promise.all([store.allOutbox(), store.getUser()]).then(function (found) {
+      var entries = found[0], user = found[1];
+      // Only the work of whoever is signed in now: on a shared phone another shopper's visit, sent
+      // with this session, would be refused as not theirs. It waits for its shopper to sign in again.
+      var due = entries.filter(function (e) {
+        return !e.rejected && (!e.owner || e.owner === user) && (force || !e.nextTry || e.nextTry <= Date.now());
+      });
       return due.reduce(function (chain, entry) {
         return chain.then(function () { return sendEntry(entry); });
       }, Promise.resolve()).then(function () { return store.allOutbox(); });
@@ -193,11 +210,14 @@
     return sending;
   }
 
-  function refreshTokens(csrf) {
-    // A new session (signed in again) has a new CSRF token: give it to the work still waiting.
-    return store.allOutbox().then(function (entries) {
+  function refreshTokens(csrf, user) {
+    // A new session (signed in again) has a new CSRF token: give it to the work still waiting, of the
+    // shopper signed in (user; every shopper page says who it is).
+    return (user ? store.setUser(user) : Promise.resolve()).then(function () {
+      return store.allOutbox();
+    }).then(function (entries) {
       return entries.reduce(function (chain, entry) {
-        if (entry.csrf === csrf) return chain;
+        if (entry.csrf === csrf || (entry.owner && entry.owner !== user)) return chain;
         entry.csrf = csrf;
         entry.nextTry = 0;
         delete entry.csrfStale;
@@ -206,6 +226,20 @@
     });
   }
 
+  function currentUser() {
+    // The signed-in shopper of the page (base.html); none in the service worker.
+    var meta = global.document && global.document.querySelector('meta[name="audit-user"]');
+    return meta ? meta.content : undefined;
+  }
+
   global.AuditStore = store;
-  global.AuditOutbox = { send: sendOutbox, announce: announce, refreshTokens: refreshTokens };
+  function ownEntries(entries) {
+    // The entries of the shopper signed in on the page (entries from before owners were kept count too).
+    var user = currentUser();
+    return entries.filter(function (e) { return !e.owner || e.owner === user; });
+  }
+
+  global.AuditOutbox = {
+    send: sendOutbox, announce: announce, refreshTokens: refreshTokens, currentUser: currentUser, own: ownEntries
+  };
 })(self);

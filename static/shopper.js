@@ -23,8 +23,10 @@
         var id = card.dataset.visit;
         var label = card.querySelector("[data-local-status]");
         var text = "";
+        // A visit the reviewer returned after it was sent from here is not "Sent" any more.
+        var sent = drafts[id] && drafts[id].sentAt && drafts[id].sentAt > Number(card.dataset.returnedAt || 0);
         if (outbox[id]) text = outbox[id].rejected ? body.msgRejected : body.msgWaiting;
-        else if (drafts[id] && drafts[id].sentAt) text = body.msgSent;
+        else if (sent) text = body.msgSent;
         else if (drafts[id] && drafts[id].updatedAt) text = body.msgSaved;
         label.textContent = text;
         label.className = text ? "badge local-status" : "local-status";
@@ -56,9 +58,10 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (!form.matches("form[data-logout]")) return;
+    // Offline, app.js has stopped the form and said why; the pages kept for offline use stay.
+    if (!form.matches("form[data-logout]") || event.defaultPrevented) return;
     event.preventDefault();
-    window.AuditStore.allOutbox().then(function (entries) {
+    window.AuditStore.allOutbox().then(window.AuditOutbox.own).then(function (entries) {
       if (entries.length && !window.confirm(form.dataset.unsentWarning)) return;
       var done = window.caches ? caches.delete("audit-pages") : Promise.resolve();
       done.then(function () { form.submit(); }, function () { form.submit(); });
@@ -68,7 +71,7 @@
   // The network is back: the right moment to send, whatever the backoff said.
   window.addEventListener("online", function () { banner(); trySend(true); });
   var token = document.querySelector("input[name=csrf_token]");
-  var ready = token ? window.AuditOutbox.refreshTokens(token.value) : Promise.resolve();
+  var ready = token ? window.AuditOutbox.refreshTokens(token.value, window.AuditOutbox.currentUser()) : Promise.resolve();
   window.addEventListener("offline", banner);
   if (typeof BroadcastChannel !== "undefined") new BroadcastChannel("audit-sync").onmessage = markCards;
   banner();

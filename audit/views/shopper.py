@@ -1,5 +1,6 @@
 """The shopper's own visits: the list, and the checklist form that works with or without JavaScript."""
 import secrets
+from datetime import timezone
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import get_locale
@@ -12,7 +13,7 @@ from ..answers import answers_from_form, photo_item_ids
 from ..i18n import current_language
 from ..i18n import gettext as _
 from ..media import ImageRejected
-from ..models import ChecklistVersion, Evidence, Role, Visit, VisitState
+from ..models import ChecklistVersion, Evidence, Role, Visit, VisitEvent, VisitState
 
 bp = Blueprint("shopper", __name__, url_prefix="/visits")
 
@@ -82,7 +83,14 @@ def visits():
         ("todo", _("To do"), todo, len(todo)),
         ("done", _("Sent"), sent, sent_query.count() if len(sent) == SENT_LISTED else len(sent)),
     ]
-    return render_template("shopper/visits.html", groups=groups)
+    return render_template("shopper/visits.html", groups=groups, returned_at=_returned_at(returned))
+
+
+def _returned_at(visits):
+    """{visit id: when it was last returned, in ms since 1970 as the phone counts}. The phone still
+    remembers having sent such a visit: a send before that moment no longer counts as "Sent"."""
+    returned = VisitEvent.returned_at([v.id for v in visits if v.state == VisitState.RETURNED.value])
+    return {visit_id: int(at.replace(tzinfo=timezone.utc).timestamp() * 1000) for visit_id, at in returned.items()}
 
 
 def _store_form_photos(visit, photos):
@@ -160,7 +168,7 @@ def fill(visit_uuid):
     else:
         items_html = _blank_items_html(content, language)
     return render_template("shopper/fill.html", visit=visit, content=content, language=language,
-                           items_html=Markup(items_html))
+                           items_html=Markup(items_html), returned_at=_returned_at([visit]))
 
 
 # A blank form is the same for every visit of a checklist version, in a checklist language and a UI

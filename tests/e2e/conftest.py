@@ -50,8 +50,8 @@ def phone(browser):
     context.close()
 
 
-def screenshot(page, name):
+def screenshot(page, name, full_page=True):
     os.makedirs(SCREENSHOTS, exist_ok=True)
     path = os.path.join(SCREENSHOTS, f"{name}.png")
-    page.screenshot(path=path, full_page=True)
+    page.screenshot(path=path, full_page=full_page)
     return path

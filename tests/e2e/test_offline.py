@@ -248,8 +248,8 @@ def test_check_in_distance_timer_conditions_and_the_sign_out_warning(app, browse
     page.wait_for_function("AuditStore.getDraft(document.querySelector('form.fill-form').dataset.visit)"
                            ".then(d => !!(d && d.location))", timeout=10000)
 
-    # Queued while offline, then "Sign out" warns before leaving unsent work behind.
-    context.set_offline(True)
+    # Work waiting to be sent (not due for ten minutes), then "Sign out" warns before leaving it behind.
+    # (Offline, signing out is refused altogether: tests/e2e/test_shopper_phone.py.)
     page.evaluate("""() => AuditStore.putOutbox({visit: 'x', payload: {answers: {}}, csrf: '', submitUrl: '/x',
                                                 photoUrl: '/x', attempts: 0, nextTry: Date.now() + 600000})""")
     dialogs = []

@@ -1,0 +1,168 @@
+"""What the shopper sees on the phone around sending, in Chromium at phone size: badges that tell the
+truth, refusals beside the question, a returned visit that is not "Sent", one thumbnail per photo,
+forms that need the network while offline, and a phone shared by two shoppers."""
+import re
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from audit import ROOT
+from audit.db import database
+from audit.models import Visit, VisitState
+from audit.operations import publish_checklist_file
+from audit.review import return_to_shopper
+from conftest import PASSWORD
+from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.test_offline import _fill_everything, _photo_file, _stored, _wait_until_cached
+
+pytestmark = pytest.mark.browser
+
+
+def _visit(org, shopper="shopper", state=VisitState.ASSIGNED.value):
+    version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+    return str(Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"][shopper],
+                            planned_from=date.today(), planned_to=date.today() + timedelta(days=5), state=state).uuid)
+
+
+def _sign_in(page, base, who="shopper"):
+    page.goto(base + "/login")
+    page.get_by_label("E-mail").fill(f"{who}@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/visits/$"))
+
+
+def _answer_greeting_no_without_comment(page, tmp_path):
+    _fill_everything(page, _photo_file(tmp_path))
+    page.locator('input[name="answer-greeted"][value="no"]').check()  # a failed critical item wants a comment
+
+
+def test_the_offline_badge_shows_only_on_visits_kept_for_offline_use(app, browser, live_server, org):
+    with app.app_context(), database.connection_context():
+        open_visit = _visit(org)
+        sent_visit = _visit(org, state=VisitState.SUBMITTED.value)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    _wait_until_cached(page, f"/visits/{open_visit}/fill")
+    expect(page.locator(f'article[data-visit="{sent_visit}"] [data-offline-note]')).to_be_hidden()
+    context.close()
+
+    plain = browser.new_context(**PHONE, java_script_enabled=False)  # no service worker: nothing is kept
+    page = plain.new_page()
+    _sign_in(page, live_server)
+    expect(page.locator("[data-offline-note]")).to_have_count(2)
+    expect(page.locator("[data-offline-note]").first).to_be_hidden()
+    expect(page.locator("[data-offline-note]").last).to_be_hidden()
+    plain.close()
+
+
+def test_what_the_server_refuses_is_said_beside_the_question_and_the_fixed_visit_arrives(app, browser, live_server, org, tmp_path):
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    _answer_greeting_no_without_comment(page, tmp_path)
+    page.get_by_role("button", name="Send the visit").click()
+    refusal = page.locator("#q-greeted .error.server")
+    expect(refusal).to_have_text("Say in a comment what went wrong.")
+    expect(refusal).to_be_in_viewport()
+    expect(page.locator("[data-save-state]")).to_contain_text("Could not be sent")
+    screenshot(page, "fill-refused-by-server", full_page=False)  # what the phone shows: the question
+    assert _stored(app, visit)[0].state == VisitState.ASSIGNED.value
+
+    expect(page.locator('[name="comment-greeted"]')).to_be_visible()  # opened beside the refusal
+    page.locator('[name="comment-greeted"]').fill("Nobody looked up for three minutes.")
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    stored, answers, photos = _stored(app, visit)
+    assert stored.state == VisitState.SUBMITTED.value and answers["greeted"] == "no" and len(photos) == 1
+    context.close()
+
+
+def test_a_returned_visit_is_not_called_sent_and_shows_each_photo_once(app, browser, live_server, org, tmp_path):
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    _fill_everything(page, _photo_file(tmp_path))
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    card = page.locator(f'article[data-visit="{visit}"]')
+    expect(card.locator("[data-local-status]")).to_have_text("Sent")
+
+    with app.app_context(), database.connection_context():
+        return_to_shopper(Visit.get(Visit.uuid == visit), org["users"]["auditor"], "The photo is blurred.")
+    page.reload()
+    expect(card.locator(".state-returned")).to_be_visible()
+    expect(card.locator("[data-local-status]")).to_have_text("Saved on this phone")  # its answers, to edit
+    page.goto(live_server + f"/visits/{visit}/fill")
+    expect(page.locator("[data-save-state]")).to_contain_text("Saved on this phone")
+    expect(page.locator("[data-save-state]")).not_to_contain_text("Sent")
+    expect(page.locator("img.thumb")).to_have_count(1)  # on the server and on the phone: shown once
+    screenshot(page, "fill-returned")
+    context.close()
+
+
+def test_offline_the_sign_out_and_the_language_forms_say_they_need_the_network(app, browser, live_server, org):
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    fill_path = f"/visits/{visit}/fill"
+    _wait_until_cached(page, fill_path)
+    context.set_offline(True)
+    page.get_by_role("button", name="Sign out").click()
+    note = page.locator("[data-offline-action]")
+    expect(note).to_contain_text("You are offline. This needs the network")
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/visits/")
+    page.goto(live_server + fill_path)  # still kept for offline use: signing out did not forget it
+    expect(page.locator("form.fill-form")).to_be_visible()
+    page.select_option("#language-switch", "hu")
+    expect(page.locator("[data-offline-action]")).to_be_visible()
+    assert page.url.endswith(fill_path) and page.locator("#language-switch").input_value() == "en"
+    screenshot(page, "offline-form-needs-network")
+    context.set_offline(False)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    context.close()
+
+
+def test_on_a_shared_phone_a_visit_waits_for_its_own_shopper(app, browser, live_server, org, tmp_path):
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+        _visit(org, shopper="other_shopper")
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    _fill_everything(page, _photo_file(tmp_path))
+    context.set_offline(True)
+    page.get_by_role("button", name="Send the visit").click()
+    expect(page.locator("[data-save-state]")).to_contain_text("Waiting to send (1)")
+    context.clear_cookies()  # the first shopper's session ends; the visit waits on the phone
+    context.set_offline(False)
+
+    _sign_in(page, live_server, "other_shopper")
+    page.wait_for_timeout(6000)  # the list page looks at the outbox every 5 s
+    entry = page.evaluate(f"AuditStore.getOutbox('{visit}')")
+    assert entry and not entry.get("rejected"), entry
+    assert _stored(app, visit)[0].state == VisitState.ASSIGNED.value
+    expect(page.locator("[data-local-status]")).to_have_text([""])  # the second shopper's own card
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+
+    _sign_in(page, live_server)  # the first shopper again: their visit goes
+    for _ in range(60):
+        if page.evaluate(f"AuditStore.getOutbox('{visit}')") is None:
+            break
+        page.wait_for_timeout(500)
+    assert _stored(app, visit)[0].state == VisitState.SUBMITTED.value
+    context.close()
