@@ -1,4 +1,4 @@
-"""Command line: `flask init-db`, `flask demo`, `flask translate ...`."""
+"""Command line: `flask init-db`, `flask create-auditor`, `flask demo`, `flask translate ...`."""
 import glob
 import json
 import os
@@ -15,6 +15,7 @@ from .db import database
 
 def init_app(app):
     app.cli.add_command(init_db_command)
+    app.cli.add_command(create_auditor_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(translate)
     app.cli.add_command(checklists)
@@ -38,6 +39,43 @@ def init_db_command():
         click.echo(f"The database is up to date (schema version {after}).")
     else:
         click.echo(f"Upgraded the database from schema version {before} to {after}.")
+
+
+@click.command("create-auditor")
+@click.argument("email")
+@click.option("--name", default="", help="The full name shown in the app (the e-mail address if none).")
+@click.password_option(help="Asked for when not given (twice, not shown).")
+@with_appcontext
+def create_auditor_command(email, name, password):
+    """Make EMAIL an enabled auditor with this password: the first account of a new installation, or
+    the way back in when no auditor can sign in. Its other sessions end."""
+    from email_validator import EmailNotValidError, validate_email
+
+    from .auditlog import record
+    from .forms import PASSWORD_MIN
+    from .models import ManagerRegion, Role, User
+    from .security import hash_password
+
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise click.BadParameter(str(error), param_hint="EMAIL") from error
+    if len(password) < PASSWORD_MIN:
+        raise click.BadParameter(f"at least {PASSWORD_MIN} characters.", param_hint="password")
+    with database.connection_context(), database.atomic():
+        user = User.by_email(email)
+        created = user is None
+        if created:
+            user = User(email=email, name=name.strip() or email)
+        else:
+            user.name = name.strip() or user.name
+            user.session_epoch += 1  # the sessions of the old password end
+            ManagerRegion.delete().where(ManagerRegion.manager == user).execute()  # an auditor sees all
+        user.role, user.is_enabled, user.password_hash = Role.AUDITOR.value, True, hash_password(password)
+        user.save()
+        record("user.saved", user.email, new=created, role=user.role, enabled=True, password_changed=True,
+               via="create-auditor")
+    click.echo(f"{'Created' if created else 'Updated'} the auditor account {email}.")
 
 
 @click.command("demo")

@@ -1,5 +1,8 @@
 """Form classes: every form carries a CSRF token and names what is wrong in the user's language."""
+import math
+
 from babel import Locale
+from flask_babel import format_decimal
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms.fields.choices import SelectChoice as Choice
@@ -35,6 +38,25 @@ from .models import Brand, Branch, Region, Role, User
 
 HEX_COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Give a colour as # and six hex digits, e.g. #1f4e79."))
 REQUIRED = DataRequired(message=_l("This field is required."))
+# The brand's main colour is text on white paper (headings, the big score) and the background of
+# white table headings in the reports: WCAG's contrast for normal text, 4.5:1, both ways.
+MAIN_COLOUR_CONTRAST = 4.5
+
+
+def contrast_with_white(colour):
+    """WCAG 2.x contrast ratio of a #rrggbb colour against white (1 to 21)."""
+    def linear(channel):
+        value = int(channel, 16) / 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+    red, green, blue = (linear(colour[i:i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
+    return 1.05 / (luminance + 0.05)
+
+
+def _same_name(names, wanted):
+    """Whether a name is among names, however its letters are cased ("aurora" is "Aurora")."""
+    wanted = wanted.strip().casefold()
+    return any(name.casefold() == wanted for name in names)
 PASSWORD_MIN = 10
 
 
@@ -67,9 +89,18 @@ class BrandForm(FlaskForm):
         self._brand = brand
 
     def validate_name(self, field):
-        other = Brand.get_or_none(Brand.name == field.data.strip())
-        if other and (self._brand is None or other.id != self._brand.id):
+        others = Brand.select(Brand.name).where(Brand.id != (self._brand.id if self._brand else 0))
+        if _same_name((b.name for b in others), field.data):
             raise ValidationError(_("A brand with this name already exists."))
+
+    def validate_primary_color(self, field):
+        if HEX_COLOUR.regex.match(field.data or "") and contrast_with_white(field.data) < MAIN_COLOUR_CONTRAST:
+            raise ValidationError(_(
+                "This colour is too light for text on white paper and behind white text (contrast %(ratio)s:1, "
+                "at least %(needed)s:1 is needed). Choose a darker one.",
+                # Rounded down: 4.48 must not read as the 4.5 it falls short of.
+                ratio=format_decimal(math.floor(contrast_with_white(field.data) * 10) / 10),
+                needed=format_decimal(MAIN_COLOUR_CONTRAST)))
 
 
 class RegionForm(FlaskForm):
@@ -82,10 +113,9 @@ class RegionForm(FlaskForm):
         self.brand.choices = [Choice(b.id, b.name) for b in Brand.ordered()]
 
     def validate_name(self, field):
-        other = Region.get_or_none(
-            (Region.brand == self.brand.data) & (Region.name == field.data.strip())
-        )
-        if other and (self._region is None or other.id != self._region.id):
+        others = Region.select(Region.name).where(
+            (Region.brand == self.brand.data) & (Region.id != (self._region.id if self._region else 0)))
+        if _same_name((r.name for r in others), field.data):
             raise ValidationError(_("This brand already has a region with this name."))
 
 
@@ -105,6 +135,8 @@ class BranchForm(FlaskForm):
     region = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
     code = StringField(
         _l("Code"),
+        # Stored in capitals: checked for a duplicate as it will be stored ("bud-01" is "BUD-01").
+        filters=[lambda code: code.strip().upper() if code else code],
         validators=[
             REQUIRED,
             Length(max=32),
@@ -131,9 +163,7 @@ class BranchForm(FlaskForm):
         self.region.choices = [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
 
     def validate_code(self, field):
-        other = Branch.get_or_none(
-            (Branch.region == self.region.data) & (Branch.code == field.data.strip())
-        )
+        other = Branch.get_or_none((Branch.region == self.region.data) & (Branch.code == field.data))
         if other and (self._branch is None or other.id != self._branch.id):
             raise ValidationError(_("Another branch in this region already has this code."))
 
@@ -185,6 +215,22 @@ class UserForm(FlaskForm):
                     PASSWORD_MIN,
                 )
             )
+
+    def validate_role(self, field):
+        self._keep_an_auditor(field, field.data != Role.AUDITOR.value)
+
+    def validate_is_enabled(self, field):
+        self._keep_an_auditor(field, not field.data)
+
+    def _keep_an_auditor(self, field, stops_being_auditor):
+        # Without an enabled auditor nobody can manage accounts again (only the database could).
+        user = self._user
+        if user is None or not (user.is_auditor and user.is_enabled) or not stops_being_auditor:
+            return
+        others = User.select().where((User.role == Role.AUDITOR.value) & User.is_enabled & (User.id != user.id))
+        if not others.exists():
+            raise ValidationError(_("This is the only enabled auditor account: nobody could manage the accounts "
+                                    "without it. Make another auditor first."))
 
     def validate_regions(self, field):
         if self.role.data == Role.MANAGER.value and not field.data:

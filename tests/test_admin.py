@@ -104,6 +104,9 @@ def test_svg_logo_is_refused_by_its_extension(app, login_as):
         ("accent_color", "#12345", "Give a colour as # and six hex digits"),
         ("name", "", "This field is required."),
         ("name", "Baltia Bank", "A brand with this name already exists."),
+        ("name", " baltia BANK ", "A brand with this name already exists."),
+        ("primary_color", "#ffffff", "This colour is too light for text on white paper"),
+        ("primary_color", "#777777", "(contrast 4.4:1, at least 4.5:1 is needed)"),
     ],
 )
 def test_bad_brand_fields_are_named_and_nothing_changes(app, login_as, org, field, value, message):
@@ -157,6 +160,7 @@ def test_auditor_creates_region_and_branch(app, login_as, org):
         ({"latitude": "north", "longitude": "19"}, "Not a valid float value."),
         ({"code": "BUD 01!"}, "Use only letters, digits, - and _ in the code."),
         ({"code": "BUD-01", "name": "Copy"}, "Another branch in this region already has this code."),
+        ({"code": " bud-01 ", "name": "Copy"}, "Another branch in this region already has this code."),
         ({"country": "XX"}, "Not a valid choice."),
     ],
 )
@@ -220,3 +224,89 @@ def test_disabling_an_account_in_the_form_signs_it_out(app, login_as, org):
         "name": target.name, "email": target.email, "role": "shopper", "language": "", "password": ""})
     assert response.status_code == 302, _errors(response)
     assert shopper.get("/visits/").status_code == 302
+
+
+def test_a_lower_case_code_of_another_branch_is_refused_when_a_branch_is_edited(app, login_as, org):
+    client = login_as("auditor")
+    region = org["regions"][0]
+    data = {"region": region.id, "code": "bud-02", "name": "Second", "address": "Fő utca 2.", "city": "Budapest",
+            "country": "HU", "latitude": "", "longitude": ""}
+    assert _post(client, "/admin/branches/new", data).status_code == 302
+    with app.app_context(), database.connection_context():
+        second = Branch.get((Branch.region == region) & (Branch.code == "BUD-02"))
+    response = _post(client, f"/admin/branches/{second.id}", dict(data, code="bud-01"))
+    assert response.status_code == 200
+    assert "Another branch in this region already has this code." in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert Branch.get_by_id(second.id).code == "BUD-02"
+    assert _post(client, f"/admin/branches/{second.id}", dict(data, code="bud-02", name="Renamed")).status_code == 302
+
+
+def test_a_region_name_differing_only_in_case_is_a_duplicate(app, login_as, org):
+    client = login_as("auditor")
+    before = _count(app, Region)
+    response = _post(client, "/admin/regions/new", {"brand": org["brands"][0].id, "name": " hungary "})
+    assert response.status_code == 200
+    assert "This brand already has a region with this name." in response.get_data(as_text=True)
+    assert _count(app, Region) == before
+
+
+@pytest.mark.parametrize("changes", [{"role": "shopper"}, {"role": "manager", "regions": ["REGION"]}, {"is_enabled": ""}])
+def test_the_only_enabled_auditor_cannot_be_demoted_or_disabled(app, login_as, org, changes):
+    client = login_as("auditor")
+    auditor = org["users"]["auditor"]
+    data = {"name": auditor.name, "email": auditor.email, "role": "auditor", "language": "", "regions": [],
+            "password": "", "is_enabled": "y"}
+    data.update(changes)
+    if data["regions"] == ["REGION"]:
+        data["regions"] = [org["regions"][0].id]
+    if data["is_enabled"] == "":
+        del data["is_enabled"]
+    response = _post(client, f"/admin/users/{auditor.id}", data)
+    assert response.status_code == 200
+    assert "This is the only enabled auditor account" in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        kept = User.get_by_id(auditor.id)
+        assert (kept.role, kept.is_enabled) == ("auditor", True)
+    assert client.get("/admin/").status_code == 200
+
+    # With a second auditor, the first may become anything.
+    assert _post(client, "/admin/users/new", {"name": "Second Auditor", "email": "second@example.com", "role": "auditor",
+                                             "language": "", "regions": [], "password": "long enough password",
+                                             "is_enabled": "y"}).status_code == 302
+    assert _post(client, f"/admin/users/{auditor.id}", data).status_code == 302
+
+
+def test_create_auditor_makes_the_first_account_and_restores_an_auditor(app, org):
+    from conftest import login
+
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["create-auditor", "Boss@Example.com", "--name", "Bea Boss"],
+                         input="a long enough pw\na long enough pw\n")
+    assert made.exit_code == 0, made.output
+    assert "Created the auditor account boss@example.com." in made.output
+    client = app.test_client()
+    assert login(client, "boss@example.com", "a long enough pw").status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+    # A manager made an auditor: their regions go (an auditor sees everything), their sessions end.
+    manager = app.test_client()
+    assert login(manager, "manager@example.com").status_code == 302
+    again = runner.invoke(args=["create-auditor", "manager@example.com", "--password", "another long pw"])
+    assert again.exit_code == 0 and "Updated the auditor account manager@example.com." in again.output
+    assert manager.get("/dashboard/").status_code == 302  # signed out
+    with app.app_context(), database.connection_context():
+        user = User.by_email("manager@example.com")
+        assert (user.role, user.is_enabled, user.name) == ("auditor", True, "Mark Manager")
+        assert not ManagerRegion.select().where(ManagerRegion.manager == user).exists()
+
+
+@pytest.mark.parametrize("args,message", [
+    (["create-auditor", "not-an-address", "--password", "a long enough pw"], "EMAIL"),
+    (["create-auditor", "new@example.com", "--password", "short"], "at least 10 characters"),
+])
+def test_create_auditor_refuses_bad_input_and_changes_nothing(app, org, args, message):
+    before = _count(app, User)
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code != 0 and message in result.output
+    assert _count(app, User) == before
