@@ -3,7 +3,6 @@ form class is built for the languages at hand."""
 import re
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -21,6 +20,7 @@ from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .checklist import ITEM_TYPES, SCORING_TYPES
+from .form_messages import AppForm
 from .i18n import LANGUAGE_NAMES
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
@@ -95,11 +95,11 @@ def settings_form_class(languages, band_rows, dimension_rows):
     attrs["dimensions"] = FieldList(FormField(_dimension_form_class(languages)), min_entries=dimension_rows)
     attrs["validate"] = _validate_settings
     attrs["source_language"] = languages[0]
-    return type("ChecklistSettingsForm", (FlaskForm,), attrs)
+    return type("ChecklistSettingsForm", (AppForm,), attrs)
 
 
 def _validate_settings(form, extra_validators=None):
-    is_valid = FlaskForm.validate(form, extra_validators)
+    is_valid = AppForm.validate(form, extra_validators)
     mins = [row.min.data for row in form.bands if row.min.data is not None]
     if len(set(mins)) != len(mins):
         form.bands.errors.append(_("Each band needs its own lowest score."))
@@ -145,7 +145,7 @@ def section_form_class(languages):
         _l("Weight"),
         validators=[Optional(), NumberRange(min=Decimal("0.001"), message=_l("The weight must be more than 0."))],
     )
-    return type("SectionForm", (FlaskForm,), attrs)
+    return type("SectionForm", (AppForm,), attrs)
 
 
 def _option_form_class(languages):
@@ -198,11 +198,11 @@ def item_form_class(languages, option_rows, threshold_rows, dimension_tags):
         _l("has one of these answers (comma-separated)"), validators=[Optional(), Length(max=500)]
     )
     attrs["validate"] = _validate_item
-    return type("ItemForm", (FlaskForm,), attrs)
+    return type("ItemForm", (AppForm,), attrs)
 
 
 def _validate_item(form, extra_validators=None):
-    is_valid = FlaskForm.validate(form, extra_validators)
+    is_valid = AppForm.validate(form, extra_validators)
     kind = form.type.data
     if kind == "scale":
         low, high = form.scale_min.data, form.scale_max.data
@@ -315,15 +315,15 @@ def fill_item_form(form, item):
         form.show_if_values.data = ", ".join(condition["in"])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(AppForm):
     file = FileField(_l("Checklist file (YAML)"), validators=[FileRequired(_l("Choose a file to import."))])
 
 
-class TextsImportForm(FlaskForm):
+class TextsImportForm(AppForm):
     file = FileField(_l("Translations spreadsheet (XLSX)"), validators=[FileRequired(_l("Choose a file to import."))])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A button that changes something: only its CSRF token."""
 
     direction = HiddenField()

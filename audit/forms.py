@@ -3,7 +3,6 @@ import math
 
 from babel import Locale
 from flask_babel import format_decimal
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms.fields.choices import SelectChoice as Choice
 from wtforms import (
@@ -30,6 +29,7 @@ from wtforms.validators import (
 )
 
 from .config import LANGUAGES
+from .form_messages import AppForm
 from .i18n import LANGUAGE_NAMES, ROLE_LABELS, current_language
 from .i18n import gettext as _
 from .i18n import ngettext
@@ -64,17 +64,17 @@ def language_choices():
     return [Choice(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = EmailField(_l("E-mail"), validators=[REQUIRED, Length(max=254)])
     password = PasswordField(_l("Password"), validators=[REQUIRED, Length(max=256)])
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(AppForm):
     language = SelectField(_l("Language"), choices=language_choices, validators=[REQUIRED])
     next = HiddenField()
 
 
-class BrandForm(FlaskForm):
+class BrandForm(AppForm):
     name = StringField(_l("Name"), validators=[REQUIRED, Length(max=120)])
     primary_color = StringField(_l("Main colour"), validators=[REQUIRED, HEX_COLOUR])
     accent_color = StringField(_l("Accent colour"), validators=[REQUIRED, HEX_COLOUR])
@@ -103,7 +103,7 @@ class BrandForm(FlaskForm):
                 needed=format_decimal(MAIN_COLOUR_CONTRAST)))
 
 
-class RegionForm(FlaskForm):
+class RegionForm(AppForm):
     brand = SelectField(_l("Brand"), coerce=int, validators=[InputRequired()])
     name = StringField(_l("Name"), validators=[REQUIRED, Length(max=120)])
 
@@ -131,7 +131,7 @@ def country_choices():
     return preferred + rest
 
 
-class BranchForm(FlaskForm):
+class BranchForm(AppForm):
     region = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
     code = StringField(
         _l("Code"),
@@ -180,7 +180,7 @@ class BranchForm(FlaskForm):
 ROLE_CHOICES = [Choice(role, label) for role, label in ROLE_LABELS.items()]
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     email = EmailField(
         _l("E-mail"),
         validators=[REQUIRED, Length(max=254), Email(message=_l("Enter a valid e-mail address."))],
@@ -262,7 +262,7 @@ class _WindowMixin:
             raise ValidationError(_("The window must end on or after its first day."))
 
 
-class VisitForm(_WindowMixin, FlaskForm):
+class VisitForm(_WindowMixin, AppForm):
     branch = SelectField(_l("Branch"), coerce=int, validators=[InputRequired()])
     checklist = SelectField(_l("Checklist"), coerce=int, validators=[InputRequired()])
     shopper = SelectField(_l("Shopper"), coerce=int, validators=[InputRequired()])
@@ -279,7 +279,7 @@ class VisitForm(_WindowMixin, FlaskForm):
         self.shopper.choices = _shopper_choices()
 
 
-class BulkVisitForm(_WindowMixin, FlaskForm):
+class BulkVisitForm(_WindowMixin, AppForm):
     region = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
     checklist = SelectField(_l("Checklist"), coerce=int, validators=[InputRequired()])
     shoppers = SelectMultipleField(_l("Shoppers (shared out in turn)"), coerce=int)
@@ -298,14 +298,14 @@ class BulkVisitForm(_WindowMixin, FlaskForm):
             raise ValidationError(_("Choose at least one shopper."))
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(AppForm):
     comment = TextAreaField(
         _l("What the shopper should check or change"),
         validators=[DataRequired(message=_l("Tell the shopper why the visit comes back.")), Length(max=2000)],
     )
 
 
-class CorrectionForm(FlaskForm):
+class CorrectionForm(AppForm):
     value = StringField(_l("Corrected answer"), validators=[REQUIRED, Length(max=4000)])
     reason = StringField(
         _l("Reason for the correction"),
@@ -313,7 +313,7 @@ class CorrectionForm(FlaskForm):
     )
 
 
-class ReviewFilterForm(FlaskForm):
+class ReviewFilterForm(AppForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
@@ -336,7 +336,7 @@ class ReviewFilterForm(FlaskForm):
 PERIODS = [(30, _l("Last 30 days")), (91, _l("Last 3 months")), (182, _l("Last 6 months")), (365, _l("Last 12 months"))]
 
 
-class DashboardFilterForm(FlaskForm):
+class DashboardFilterForm(AppForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
@@ -360,7 +360,7 @@ class RankingFilterForm(DashboardFilterForm):
     find = StringField(_l("Find a branch"), validators=[Length(max=100, message=_l("Type at most 100 characters."))])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(AppForm):
     branch = HiddenField()
     item = HiddenField()
     what = StringField(_l("What will be done"), validators=[REQUIRED, Length(max=500)])

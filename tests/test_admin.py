@@ -310,3 +310,18 @@ def test_create_auditor_refuses_bad_input_and_changes_nothing(app, org, args, me
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code != 0 and message in result.output
     assert _count(app, User) == before
+
+
+def test_wtforms_own_messages_come_in_the_users_language(app, login_as, org):
+    """WTForms' catalogs miss some messages in our languages (Hungarian lacked the length limit): the
+    app's catalogs, complete in every language, give them."""
+    client = login_as("auditor")
+    client.post("/language", data={"language": "hu", "csrf_token": csrf_from(client.get("/admin/"))})
+    before = _count(app, Branch)
+    response = _post(client, "/admin/branches/new", {
+        "region": org["regions"][0].id, "code": "BUD-09", "name": "x" * 161, "address": "Fő utca 1.",
+        "city": "Budapest", "country": "HU", "latitude": "észak", "longitude": "19"})
+    text = response.get_data(as_text=True)
+    assert "Legfeljebb 160 karaktert írjon." in text and "Field cannot be longer" not in text
+    assert "Számot adjon meg." in text and "Not a valid float value." not in text
+    assert _count(app, Branch) == before
