@@ -55,6 +55,12 @@
     if (typeSelect) showFieldsForType(typeSelect);
   });
 
+  // A form sent back with mistakes: show the first one (a dashboard's action form is far down the page).
+  document.addEventListener("DOMContentLoaded", function () {
+    var mistake = document.querySelector(".has-error");
+    if (mistake) mistake.scrollIntoView({ block: "center" });
+  });
+
   // Score bars: widths come from data-width, since the page allows no inline styles.
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll(".bar .fill[data-width]").forEach(function (fill) {

@@ -1,5 +1,6 @@
 """Managers' dashboard and the visit report: their regions only, scores from SQL, no shopper names."""
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -70,15 +71,26 @@ def test_manager_adds_an_action_and_marks_it_done(app, demo):
     client = _manager(app)
     with app.app_context(), database.connection_context():
         bud = Branch.get(Branch.code == "BUD-01")
-    token = csrf_from(client.get("/dashboard/"))
-    bad = client.post("/dashboard/actions", data={"branch": bud.id, "what": "", "owner": "Store lead",
-                                                  "due_date": "", "csrf_token": token}, follow_redirects=True)
-    assert bad.get_data(as_text=True).count("flash-error") == 2  # what, and by when
+    response = client.get("/dashboard/")
+    token, dashboard = csrf_from(response), response.get_data(as_text=True)
+    failed_item = re.search(r'<select id="action-item" name="item"><option value="">—</option><option value="([^"]+)"',
+                            dashboard).group(1)
+    bad = client.post("/dashboard/actions?period=91&brand=0", data={
+        "branch": bud.id, "item": failed_item, "what": "", "owner": "Store lead", "due_date": "", "csrf_token": token})
+    # The dashboard again, with the same filters, the panel open, each mistake beside its field and
+    # what was typed still there.
+    text = bad.get_data(as_text=True)
+    assert bad.status_code == 200 and '<details class="new-action" open>' in text
+    assert text.count('class="error"') == 2 and "Semmi sem lett mentve" in text  # what, and by when (hu)
+    assert 'value="Store lead"' in text and f'<option value="{bud.id}" selected>' in text
+    assert f'<option value="{failed_item}" selected>' in text and '<option selected value="91">' in text
     with app.app_context(), database.connection_context():
         assert Action.select().count() == 0
     due = (date.today() - timedelta(days=2)).isoformat()
-    client.post("/dashboard/actions", data={"branch": bud.id, "item": "greeted", "what": "Greet at the door",
-                                            "owner": "Store lead", "due_date": due, "csrf_token": token})
+    added = client.post("/dashboard/actions?period=91&brand=0", data={
+        "branch": bud.id, "item": "greeted", "what": "Greet at the door", "owner": "Store lead", "due_date": due,
+        "csrf_token": token})
+    assert added.headers["Location"] == "/dashboard/?period=91&brand=0#actions"  # back to the same filters
     with app.app_context(), database.connection_context():
         action = Action.get(Action.what == "Greet at the door")
     page = client.get("/dashboard/").get_data(as_text=True)

@@ -84,6 +84,12 @@ def ranked(rows):
 @bp.route("/")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def index():
+    return _dashboard(ActionForm())
+
+
+def _dashboard(action_form):
+    """The dashboard for the filters in the URL; action_form is a new action's form, as typed when
+    it had mistakes (shown beside its fields, its panel open)."""
     selection = _Selection(current_user, request.args)
     start, end, branches, branch_ids = selection.start, selection.end, selection.branches, selection.branch_ids
     region_ids, version_ids = selection.region_ids, selection.version_ids
@@ -127,7 +133,7 @@ def index():
         critical=list(critical.limit(CRITICAL_LISTED)) if branches else [],
         critical_count=critical.count() if branches else 0,
         actions=list(stats.open_actions(branch_ids)) if branches else [],
-        today=today, action_form=ActionForm(), regions=selection.regions,
+        today=today, action_form=action_form, regions=selection.regions,
     )
 
 
@@ -164,15 +170,14 @@ def add_action():
         branch = branch_or_404(current_user, int(form.branch.data or 0))
     except ValueError:
         abort(404)
-    if form.validate_on_submit():
-        Action.create(branch=branch, item_id=form.item.data or None, what=form.what.data.strip(),
-                      owner=form.owner.data.strip(), due_date=form.due_date.data, created_by=current_user.id)
-        flash(_("Action added."), "success")
-    else:
-        for errors in form.errors.values():
-            for error in errors:
-                flash(error, "error")
-    return redirect(url_for("dashboard.index") + "#actions")
+    if not form.validate_on_submit():
+        # The dashboard again, with what was typed and the mistakes beside it (its filters are in the
+        # form's URL): a redirect would have lost both.
+        return _dashboard(form)
+    Action.create(branch=branch, item_id=form.item.data or None, what=form.what.data.strip(),
+                  owner=form.owner.data.strip(), due_date=form.due_date.data, created_by=current_user.id)
+    flash(_("Action added."), "success")
+    return redirect(url_for("dashboard.index", **request.args) + "#actions")
 
 
 @bp.route("/actions/<int:action_id>/done", methods=["POST"])
@@ -185,4 +190,4 @@ def finish_action(action_id):
     action.status = ActionStatus.DONE.value
     action.save()
     flash(_("Action marked as done."), "success")
-    return redirect(url_for("dashboard.index") + "#actions")
+    return redirect(url_for("dashboard.index", **request.args) + "#actions")
