@@ -1,18 +1,30 @@
 """SVG charts for reports and dashboards: well-formed, escaped, CSP-safe, and readable in a WeasyPrint PDF."""
 import base64
+import functools
 import io
+import os
+import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
 from pypdf import PdfReader
 from weasyprint import HTML
 
+from audit.reports import charts
 from audit.reports.charts import (
     BAR_ROW_HEIGHT,
     DEFAULT_ACCENT,
     DEFAULT_COLOUR,
+    ELLIPSIS,
+    LABEL_GAP,
+    TRACK_COLOUR,
     bar_chart,
+    fit_text,
     svg_data_uri,
+    text_width,
     trend_chart,
 )
 
@@ -153,9 +165,7 @@ def test_long_label_is_truncated_but_kept_whole_in_a_title():
     label = "Greeting at the entrance within ten seconds of arrival, with eye contact"
     root = _parse(bar_chart([{"label": label, "value": 50, "compare": []}]))
     shown = _texts(root)[0]
-    assert len(shown) == 38
-    assert shown.endswith("\u2026")
-    assert label.startswith(shown[:-1])
+    assert shown == "Greeting at the entrance within ten\u2026"  # ends at a word, the cut one dropped
     assert label in [title.text for title in root.iter(f"{SVG}title")]
 
 
@@ -259,3 +269,206 @@ def test_weasyprint_renders_charts_from_data_uris():
     reader, text = _pdf(f'<!doctype html><html><body><img src="{trend}"><img src="{bars}"></body></html>')
     assert len(reader.pages) == 1
     assert "94.5" in text and "92.3" not in text and "87.5" in text
+
+
+# Bar labels are measured with DejaVu Sans' own advance widths and shortened to their column.
+
+DEJAVU_DIR = "/usr/share/fonts/truetype/dejavu"
+OLD_CHAR_EM, OLD_MAX_CHARS = 0.62, 38  # the character-count estimate the labels used to be cut by
+LONG_LABELS = {
+    "en": "Greeting at the entrance within ten seconds of arrival, with eye contact",
+    "hu": "Az ajánlat és az elvárásokon felüli figyelmesség",
+    "bg": "Предложението и екстрите отвъд очакванията",
+    "et": "Tervitamine ja vajaduste väljaselgitamine ning ootusi ületav teenindus",
+    "ro": "Gestionarea unei probleme sau reclamații și compensarea clientului",
+    "ru": "Решение проблемы или работа с жалобой",
+}
+SHORT_LABELS = ["Welcome", "Érkezés és első benyomás", "Помещения и оборудване", "Знания",
+                "Ruumid ja sisseseade", "Spațiul și dotările", "Прибытие и первое впечатление"]
+# Every letter of the six languages, digits and the punctuation the labels and values use.
+ALPHABETS = (
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    "ÁÉÍÓÖŐÚÜŰáéíóöőúüű" "ÄÕÖÜŠŽäõöüšž" "ĂÂÎȘȚăâîșțŞŢşţ"
+    "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯабвгдеёжзийклмнопрстуфхцчшщъыьэюяѝЍ"
+    " \u00a0\u202f.,;:!?%()/-–—…«»„“”‘’'\"№"
+)
+
+
+@functools.lru_cache(maxsize=None)
+def _dejavu_advances(bold=False):
+    """{code point: advance in font units}, units per em, read here with fontTools independently of charts.py."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(os.path.join(DEJAVU_DIR, "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")) as font:
+        metrics = font["hmtx"].metrics
+        return {code: metrics[glyph][0] for code, glyph in font.getBestCmap().items()}, font["head"].unitsPerEm
+
+
+def _dejavu_width(text, size, bold=False):
+    """What the text really takes in DejaVu Sans at font-size `size` (the sum of its advance widths)."""
+    advances, per_em = _dejavu_advances(bold)
+    return sum(advances[ord(char)] for char in text) * size / per_em
+
+
+def _label_row(svg):
+    """(drawn label, its x, its font-size, x where the bar track starts) of a one-row bar chart."""
+    root = _parse(svg)
+    label = next(root.iter(f"{SVG}g")).find(f"{SVG}text")
+    track = next(rect for rect in root.iter(f"{SVG}rect") if rect.get("fill") == TRACK_COLOUR)
+    return "".join(label.itertext()), float(label.get("x")), float(label.get("font-size")), float(track.get("x"))
+
+
+def _one_bar(label, **kwargs):
+    return bar_chart([{"label": label, "value": 50, "compare": [("Region", 40.0)]}], **kwargs)
+
+
+@pytest.fixture
+def without_dejavu(monkeypatch, tmp_path):
+    """charts.py as on a machine without the font: it must fall back to its built-in estimate."""
+    monkeypatch.setattr(charts, "FONT_DIRS", (str(tmp_path),))
+    charts._font_advances.cache_clear()
+    yield tmp_path
+    charts._font_advances.cache_clear()
+
+
+@pytest.mark.parametrize("language", sorted(LONG_LABELS))
+def test_long_label_is_shortened_with_an_ellipsis_to_fit_its_column(language):
+    label = LONG_LABELS[language]
+    shown, x, size, track_x = _label_row(_one_bar(label))
+    column = track_x - LABEL_GAP
+    assert _dejavu_width(label, size) > column  # the whole label would run into the bar
+    assert shown.endswith(ELLIPSIS) and label.startswith(shown[:-1]) and len(shown) > 10
+    assert x + _dejavu_width(shown, size) <= column
+
+
+@pytest.mark.parametrize("language", ["bg", "ru"])
+def test_cyrillic_labels_the_character_count_let_overflow_now_fit(language):
+    label = LONG_LABELS[language]
+    shown, x, size, track_x = _label_row(_one_bar(label))
+    old = label if len(label) <= OLD_MAX_CHARS else label[:OLD_MAX_CHARS - 1].rstrip() + ELLIPSIS
+    assert x + _dejavu_width(old, size) > track_x  # what QA saw: the old label ran into the bar
+    assert x + _dejavu_width(shown, size) <= track_x - LABEL_GAP
+    assert shown in {"Предложението и екстрите отвъд\u2026", "Решение проблемы или работа с\u2026"}
+
+
+@pytest.mark.parametrize("label", SHORT_LABELS)
+def test_short_label_is_kept_whole(label):
+    shown, _x, _size, _track_x = _label_row(_one_bar(label))
+    assert shown == label
+
+
+def test_label_too_long_for_a_word_break_is_cut_inside_the_word_keeping_accents():
+    word = "Kliendikogemusejuhtimissüsteemikvaliteedihindamine"
+    shown = fit_text(word, 150, 9.5)
+    assert shown.endswith(ELLIPSIS) and word.startswith(shown[:-1]) and len(shown) > 15
+    decomposed = "e\u0301" * 80  # é as a letter and a combining accent: never split apart
+    shown = fit_text(decomposed, 120, 9.5)
+    assert shown.endswith("e\u0301" + ELLIPSIS) and text_width(shown, 9.5) <= 120
+
+
+def test_label_white_space_is_measured_as_drawn_and_dangling_punctuation_dropped():
+    shown, _x, _size, _track_x = _label_row(_one_bar("  Welcome \n\t back  "))
+    assert shown == "Welcome back"
+    assert fit_text("Приветствие, выявление, потребностей", text_width("Приветствие, выявление, потр", 9.5),
+                    9.5) == "Приветствие, выявление\u2026"
+    assert fit_text("Anything", 3, 9.5) == ""  # not even the ellipsis fits
+
+
+def test_text_width_is_the_sum_of_dejavu_advance_widths():
+    for text in [*LONG_LABELS.values(), *SHORT_LABELS, "100,0\u00a0%"]:
+        assert text_width(text, 9.5) == pytest.approx(_dejavu_width(text, 9.5))
+        assert text_width(text, 9, bold=True) == pytest.approx(_dejavu_width(text, 9, bold=True))
+
+
+def test_cyrillic_is_measured_wider_than_the_old_character_estimate():
+    # DejaVu's Cyrillic glyphs are wider than the 0.62 em a character the labels used to be cut by.
+    for char in "ЖШЩЮМжшщюымд":
+        assert text_width(char, 1) > OLD_CHAR_EM
+    for word in ["Прибытие", "Предложението", "жалобой", "Помещения", "Ожидание"]:
+        assert text_width(word, 10) > len(word) * OLD_CHAR_EM * 10, word
+    assert text_width("Greeting", 10) < len("Greeting") * OLD_CHAR_EM * 10  # Latin is narrower
+
+
+def test_the_font_is_read_once_per_process(monkeypatch):
+    import fontTools.ttLib
+
+    opened = []
+
+    class CountingTTFont(fontTools.ttLib.TTFont):
+        def __init__(self, *args, **kwargs):
+            opened.append(args[0] if args else kwargs.get("file"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(fontTools.ttLib, "TTFont", CountingTTFont)
+    charts._font_advances.cache_clear()
+    try:
+        for _ in range(3):
+            bar_chart(ROWS, legend=LEGEND)
+            _one_bar(LONG_LABELS["bg"])
+        assert len(opened) == 1 and opened[0].endswith("DejaVuSans.ttf")
+        trend_chart(POINTS_24)
+        trend_chart(POINTS_24)
+        assert len(opened) == 2 and opened[1].endswith("DejaVuSans-Bold.ttf")  # its last value is bold
+    finally:
+        charts._font_advances.cache_clear()
+
+
+def test_without_the_font_the_estimate_is_never_narrower_than_dejavu(without_dejavu):
+    assert charts._font_advances(False) is None and charts._font_advances(True) is None
+    for char in ALPHABETS:
+        real = max(_dejavu_width(char, 1), _dejavu_width(char, 1, bold=True))
+        assert text_width(char, 1) >= real, char
+    for text in [*LONG_LABELS.values(), *SHORT_LABELS]:
+        assert text_width(text, 9.5) >= _dejavu_width(text, 9.5)
+
+
+@pytest.mark.parametrize("language", sorted(LONG_LABELS))
+def test_without_the_font_long_labels_still_fit(without_dejavu, language):
+    assert charts._font_advances(False) is None
+    label = LONG_LABELS[language]
+    shown, x, size, track_x = _label_row(_one_bar(label))
+    assert shown.endswith(ELLIPSIS) and label.startswith(shown[:-1])
+    assert x + _dejavu_width(shown, size) <= track_x - LABEL_GAP
+
+
+def test_an_unreadable_font_file_falls_back_to_the_estimate(without_dejavu):
+    (without_dejavu / "DejaVuSans.ttf").write_bytes(b"not a font")
+    shown, x, size, track_x = _label_row(_one_bar(LONG_LABELS["ru"]))
+    assert charts._font_advances(False) is None
+    assert shown.endswith(ELLIPSIS)
+    assert x + text_width(shown, size) <= track_x - LABEL_GAP
+
+
+_LETTERS = st.sampled_from(ALPHABETS.replace("\u00a0", "").replace("\u202f", "") + "     ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(_LETTERS, max_size=80), max_width=st.floats(0, 320), size=st.sampled_from([8, 9.5, 12]))
+def test_fit_text_always_fits_and_only_shortens(text, max_width, size):
+    shown = fit_text(text, max_width, size)
+    if text_width(text, size) <= max_width:
+        assert shown == text
+    else:
+        assert shown == "" or (shown.endswith(ELLIPSIS) and text.startswith(shown[:-1]))
+        assert text_width(shown, size) <= max_width
+
+
+def test_printed_labels_do_not_touch_the_bars(tmp_path):
+    # Value 0 and no markers: the track is the only thing right of the labels, so any dark pixel on it is
+    # a label running into the bar.
+    rows = [{"label": label, "value": 0, "compare": []} for label in [*LONG_LABELS.values(), *SHORT_LABELS]]
+    pdf = tmp_path / "chart.pdf"
+    pdf.write_bytes(HTML(string=f"<!doctype html><html><body>{bar_chart(rows)}</body></html>").write_pdf())
+    subprocess.run(["pdftoppm", "-png", "-r", "192", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    png = next(p for p in os.listdir(tmp_path) if p.startswith("page") and p.endswith(".png"))
+    with Image.open(tmp_path / png) as page:
+        rgb = page.convert("RGB")
+    track = tuple(int(TRACK_COLOUR[i:i + 2], 16) for i in (1, 3, 5))
+    pixels = rgb.load()
+    track_xs = [x for y in range(rgb.height) for x in range(rgb.width)
+                if all(abs(a - b) <= 3 for a, b in zip(pixels[x, y], track))]
+    track_left, track_right = min(track_xs), max(track_xs)
+    dark = [(x, y) for y in range(rgb.height) for x in range(track_right) if max(pixels[x, y]) < 128]
+    assert any(x < track_left for x, _ in dark)  # the labels are printed
+    assert [p for p in dark if p[0] >= track_left - 2] == []

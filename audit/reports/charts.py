@@ -1,27 +1,48 @@
 """Charts for the PDF reports and dashboards, drawn server-side as SVG strings.
 
-Pure: plain data in, a string out; no Flask, no files, no fonts read. The SVG is written by hand so
-that it works in both places it goes: WeasyPrint (inline <svg> or an <img> data URI) and browsers
-under a strict CSP. Hence only presentation attributes (fill, stroke, font-size...), never a style
-attribute, <style>, <script> or external reference; every piece of caller text goes through
-`escape`. The caller passes every word already translated (titles, notes, labels, legend names) and
-may pass `value_format` to print numbers the locale's way.
+Pure: plain data in, a string out; no Flask, and no file read but the font's widths (below). The
+SVG is written by hand so that it works in both places it goes: WeasyPrint (inline <svg> or an <img>
+data URI) and browsers under a strict CSP. Hence only presentation attributes (fill, stroke,
+font-size...), never a style attribute, <style>, <script> or external reference; every piece of
+caller text goes through `escape`. The caller passes every word already translated (titles, notes,
+labels, legend names) and may pass `value_format` to print numbers the locale's way.
 
-Text widths are estimated from the character count (DejaVu Sans is about 0.6 em a character), which
-is enough to thin out crowded labels and wrap the legend.
+Text widths are measured, not guessed from the character count: `text_width` adds up the advance
+widths of DejaVu Sans, the font the PDFs are set in, read from the font's own hmtx and cmap tables
+(DejaVuSans.ttf, or DejaVuSans-Bold.ttf for bold text) with fontTools, once per process and weight.
+That width thins out crowded x labels, sizes the value column, wraps the legend and, through
+`fit_text`, shortens a bar label that is too wide for its column with "…" (at a word boundary when
+that keeps WORD_BREAK_KEEPS of the room, else between two characters), so no label runs into the
+bars in any language: a Cyrillic letter is often wider than a Latin one. Kerning is ignored; DejaVu's few
+widening pairs add well under a pixel, inside the gap before the bars. Without the font file
+(no fonts-dejavu-core) or fontTools, a built-in table stands in: the wider of the regular and bold
+DejaVu Sans advance of each ASCII, Latin-1, Cyrillic and common punctuation character, an accented
+letter counted as its base letter and any other character as 1 em, so the estimate is never narrower
+than the real text of the app's languages and the chart still never overlaps, only shortens sooner.
 """
 
 import base64
+import functools
+import logging
 import math
+import os
 import re
+import unicodedata
 from xml.sax.saxutils import escape
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_COLOUR = "#1f4e79"
 DEFAULT_ACCENT = "#f2a900"
 FONT_FAMILY = "DejaVu Sans, sans-serif"
 NO_VALUE = "\u2014"  # em dash, shown where a score is missing
 ELLIPSIS = "\u2026"
-LABEL_MAX_CHARS = 38
+# The bar labels' column: at most this many em of the label font (about 34 average Latin or 32
+# Cyrillic characters of DejaVu Sans) and at most 45% of the chart; longer labels are shortened.
+LABEL_WIDTH_EM = 21.2
+LABEL_GAP = 8  # px between the label column and the bars
+# A shortened label ends at a word when that keeps this share of the room, else inside the word.
+WORD_BREAK_KEEPS = 0.8
 BAR_ROW_HEIGHT = 26
 BAR_KEY = "bar"  # legend style key of the value bar itself
 
@@ -42,7 +63,61 @@ MARKER_STYLES = (
 _COLOUR_RE = re.compile(r"#[0-9a-fA-F]{6}")
 # Characters XML 1.0 forbids even when escaped; a stray one in a label must not break the report.
 _XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-_CHAR_EM = 0.62
+_XML_SPACE_RE = re.compile("[ \t\r\n]+")
+
+# Where DejaVu Sans is found: Debian/Ubuntu (fonts-dejavu-core) first, then Arch and Fedora.
+FONT_DIRS = (
+    "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/TTF",
+    "/usr/share/fonts/dejavu-sans-fonts",
+    "/usr/share/fonts/dejavu",
+)
+FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
+
+# Stand-in advance widths when the font cannot be read, in DejaVu's units (2048 an em): for each
+# character the wider of DejaVu Sans and DejaVu Sans Bold, so never narrower than either weight.
+# Consecutive code points from the key: ASCII, Latin-1, Cyrillic (U+0400-U+045F), punctuation
+# (U+2010-U+2026: dashes, quotes, bullet, ellipsis).
+_FALLBACK_UNITS = 2048
+_FALLBACK_WIDTHS = {
+    0x0020: (
+        713, 934, 1067, 1716, 1425, 2052, 1786, 627, 936, 936, 1071, 1716, 778, 850, 778, 748, 1425,
+        1425, 1425, 1425, 1425, 1425, 1425, 1425, 1425, 1425, 819, 819, 1716, 1716, 1716, 1188,
+        2048, 1585, 1561, 1503, 1700, 1399, 1399, 1681, 1714, 762, 762, 1587, 1305, 2038, 1714,
+        1741, 1501, 1741, 1577, 1475, 1397, 1663, 1585, 2259, 1579, 1483, 1485, 936, 748, 936, 1716,
+        1024, 1024, 1382, 1466, 1214, 1466, 1389, 891, 1466, 1458, 702, 702, 1362, 702, 2134, 1458,
+        1407, 1466, 1466, 1010, 1219, 979, 1458, 1335, 1892, 1321, 1335, 1192, 1458, 748, 1458, 1716,
+    ),
+    0x00A0: (
+        713, 934, 1425, 1425, 1303, 1425, 748, 1024, 1024, 2048, 1155, 1323, 1716, 850, 2048, 1024,
+        1024, 1716, 897, 897, 1024, 1507, 1303, 778, 1024, 897, 1155, 1323, 2120, 2120, 2120, 1188,
+        1585, 1585, 1585, 1585, 1585, 1585, 2222, 1503, 1399, 1399, 1399, 1399, 762, 762, 762, 762,
+        1716, 1714, 1741, 1741, 1741, 1741, 1741, 1716, 1741, 1663, 1663, 1663, 1663, 1483, 1511,
+        1473, 1382, 1382, 1382, 1382, 1382, 1382, 2146, 1214, 1389, 1389, 1389, 1389, 702, 702, 702,
+        702, 1407, 1458, 1407, 1407, 1407, 1407, 1407, 1716, 1407, 1458, 1458, 1458, 1458, 1335,
+        1466, 1335,
+    ),
+    0x0400: (
+        1399, 1399, 1799, 1305, 1503, 1475, 762, 762, 762, 2364, 2314, 1799, 1674, 1714, 1579, 1714,
+        1585, 1561, 1561, 1305, 1824, 1399, 2507, 1455, 1714, 1714, 1674, 1701, 2038, 1714, 1741,
+        1714, 1501, 1503, 1397, 1579, 2031, 1579, 1900, 1655, 2530, 2715, 1924, 2122, 1561, 1503,
+        2404, 1577, 1382, 1430, 1296, 1076, 1654, 1389, 2038, 1190, 1435, 1435, 1390, 1500, 1674,
+        1415, 1407, 1415, 1466, 1214, 1193, 1335, 2032, 1321, 1518, 1406, 2175, 2264, 1539, 1852,
+        1295, 1214, 1991, 1315, 1389, 1389, 1462, 1076, 1214, 1219, 702, 702, 702, 2030, 1958, 1504,
+        1390, 1435, 1335, 1415,
+    ),
+    0x2010: (
+        850, 850, 1425, 1024, 2048, 2048, 1024, 1024, 778, 778, 778, 778, 1346, 1346, 1346, 1346,
+        1024, 1024, 1309, 1309, 685, 1367, 2048,
+    ),
+}
+# Accented letters wider than their base letter, and signs wider than 1 em.
+_FALLBACK_EXTRA = {0x013E: 982, 0x01A0: 1870, 0x01AF: 1757, 0x2030: 2949, 0x2116: 2464}
+_FALLBACK_OTHER_EM = 1.0
+# Trailing characters dropped before the ellipsis: spaces and punctuation that would dangle.
+_DANGLING_RE = re.compile(r"[\s,;:\-\u2010-\u2015/(\[{\u00ab\u201e\u201c\u2018\u201a]+$")
+# Spaces a label may be broken at (not the no-break ones).
+_BREAK_SPACE_RE = re.compile(r"[^\S\u00a0\u2007\u202f]")
 
 
 def trend_chart(points, *, width=520, height=180, colour=DEFAULT_COLOUR, accent=DEFAULT_ACCENT,
@@ -108,7 +183,7 @@ def trend_chart(points, *, width=520, height=180, colour=DEFAULT_COLOUR, accent=
     value_size = _fitting_size([fmt(v) for _, v in points if v is not None], step, largest=9, smallest=6)
     for i, (x, (label, value)) in enumerate(zip(xs, points)):
         if i in shown:
-            half = _text_width(label, label_size) / 2
+            half = text_width(label, label_size) / 2
             lx = min(max(x, half + 1), width - half - 1)
             parts.append(_text(lx, height - 6, label, size=label_size, anchor="middle", fill=MUTED_COLOUR))
         if value is None:
@@ -149,30 +224,34 @@ def bar_chart(rows, *, width=520, colour=DEFAULT_COLOUR, accent=DEFAULT_ACCENT, 
                 f"or the position (0, 1, ...) of a compare entry."
             )
 
+    rows = [(str(row.get("label", "")), _number(row.get("value")),
+             [(str(name), _number(v)) for name, v in row.get("compare") or ()]) for row in rows]
+
     label_size, value_size = 9.5, 9.5
-    label_w = min(_text_width("M" * LABEL_MAX_CHARS, label_size * 0.9), width * 0.45)
-    value_w = _text_width("100.0", value_size) + 10
-    track_x = label_w + 8
+    label_w = min(LABEL_WIDTH_EM * label_size, width * 0.45)
+    # The value column fits the widest value as the caller formats it ("100,0 %"...), 100 at least,
+    # so the two charts of a report line up.
+    shown_values = [fmt(100.0), NO_VALUE] + [fmt(value) for _, value, _ in rows if value is not None]
+    value_w = max(text_width(text, value_size) for text in shown_values) + 10
+    track_x = label_w + LABEL_GAP
     track_w = max(width - track_x - value_w, 1)
     bar_h = 12
 
     def x_of(value):
         return track_x + track_w * min(max(value, 0.0), 100.0) / 100
 
-    rows = list(rows)
     parts, summary = [], []
     if not rows and empty_text:
         parts.append(_text(width / 2, BAR_ROW_HEIGHT / 2 + 4, empty_text, size=10,
                            anchor="middle", fill=MUTED_COLOUR))
-    for i, row in enumerate(rows):
-        label = str(row.get("label", ""))
-        value = _number(row.get("value"))
-        compare = [(str(name), _number(v)) for name, v in row.get("compare") or ()]
+    for i, (label, value, compare) in enumerate(rows):
         top = 4 + i * BAR_ROW_HEIGHT
         mid = top + BAR_ROW_HEIGHT / 2
         bar_y = mid - bar_h / 2
 
-        shown_label = label if len(label) <= LABEL_MAX_CHARS else label[:LABEL_MAX_CHARS - 1].rstrip() + ELLIPSIS
+        # SVG draws a run of spaces, tabs and newlines as one space: measure the label as it is drawn.
+        drawn = _XML_SPACE_RE.sub(" ", _XML_INVALID_RE.sub("", label)).strip(" ")
+        shown_label = fit_text(drawn, label_w, label_size)
         parts.append(f"<g><title>{_escape(label)}</title>"
                      + _text(0, mid + 3.5, shown_label, size=label_size, fill=TEXT_COLOUR) + "</g>")
         parts.append(f'<rect x="{_n(track_x)}" y="{_n(bar_y)}" width="{_n(track_w)}" height="{bar_h}" '
@@ -197,7 +276,7 @@ def bar_chart(rows, *, width=520, colour=DEFAULT_COLOUR, accent=DEFAULT_ACCENT, 
         x, line_h, legend_size = 0.0, 16, 9
         height += line_h
         for name, key in legend:
-            item_w = 22 + _text_width(name, legend_size) + 14
+            item_w = 22 + text_width(name, legend_size) + 14
             if x > 0 and x + item_w > width:
                 x, height = 0.0, height + line_h
             mid = height - line_h / 2
@@ -276,15 +355,93 @@ def _n(number):
     return "0" if text in ("-0", "") else text
 
 
-def _text_width(text, size):
-    return len(text) * size * _CHAR_EM
+def text_width(text, size, *, bold=False):
+    """Width in px of `text` drawn in DejaVu Sans (Bold when `bold`) at font-size `size`: the sum of
+    the font's advance widths (kerning aside), or of the conservative stand-ins without the font."""
+    advances = _font_advances(bool(bold))
+    total = 0.0
+    for char in str(text):
+        em = advances.get(ord(char)) if advances is not None else None
+        total += _fallback_em(char) if em is None else em
+    return total * size
+
+
+def fit_text(text, max_width, size, *, bold=False):
+    """`text` when its measured width fits `max_width` px, else shortened so that it fits with "…":
+    at the last space when that keeps WORD_BREAK_KEEPS of the room, else between two characters (an
+    accent stays with its letter), dangling spaces and punctuation dropped; "" when not even "…"
+    fits."""
+    text = str(text)
+    if text_width(text, size, bold=bold) <= max_width:
+        return text
+    room = max_width - text_width(ELLIPSIS, size, bold=bold)
+    if room < 0:
+        return ""
+    used, cut = 0.0, 0
+    for char in text:
+        used += text_width(char, size, bold=bold)
+        if used > room:
+            break
+        cut += 1
+    while 0 < cut < len(text) and unicodedata.combining(text[cut]):
+        cut -= 1
+    head = text[:cut]
+    if cut < len(text) and _BREAK_SPACE_RE.fullmatch(text[cut]) is None:
+        # The cut falls inside a word: end at the word before it unless that wastes too much room.
+        spaces = [match.start() for match in _BREAK_SPACE_RE.finditer(head)]
+        if spaces and text_width(head[:spaces[-1]], size, bold=bold) >= room * WORD_BREAK_KEEPS:
+            head = head[:spaces[-1]]
+    head = _DANGLING_RE.sub("", head)
+    while head and text_width(head + ELLIPSIS, size, bold=bold) > max_width:  # rounding, at most
+        head = _DANGLING_RE.sub("", head[:-1])
+    return head + ELLIPSIS
+
+
+@functools.lru_cache(maxsize=None)
+def _font_advances(bold):
+    """{code point: advance width in em} of DejaVu Sans (Bold), read once per process and weight;
+    None when the font file or fontTools is missing or the file cannot be read."""
+    name = FONT_FILES[bold]
+    path = next((os.path.join(folder, name) for folder in FONT_DIRS
+                 if os.path.isfile(os.path.join(folder, name))), None)
+    if path is None:
+        logger.info("%s not found in %s; chart text widths use the built-in estimate.", name, FONT_DIRS)
+        return None
+    try:
+        from fontTools.ttLib import TTFont
+
+        with TTFont(path, lazy=True) as font:
+            per_em = font["head"].unitsPerEm
+            metrics = font["hmtx"].metrics
+            return {code: metrics[glyph][0] / per_em for code, glyph in font.getBestCmap().items()}
+    except Exception:  # a report must not fail over a font: the estimate is conservative
+        logger.warning("Could not read the advance widths of %s; chart text widths use the built-in "
+                       "estimate.", path, exc_info=True)
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _fallback_em(char):
+    """A conservative advance width in em of one character when the font cannot tell."""
+    code = ord(char)
+    if code in _FALLBACK_EXTRA:
+        return _FALLBACK_EXTRA[code] / _FALLBACK_UNITS
+    for start, widths in _FALLBACK_WIDTHS.items():
+        if 0 <= code - start < len(widths):
+            return widths[code - start] / _FALLBACK_UNITS
+    if unicodedata.combining(char):
+        return 0.0
+    decomposed = unicodedata.normalize("NFD", char)
+    if decomposed != char:  # an accented letter: its base letter, accents take no room of their own
+        return sum(_fallback_em(part) for part in decomposed)
+    return _FALLBACK_OTHER_EM
 
 
 def _thinned_labels(labels, step, size):
     """Indexes of the x labels to show: every k-th so none overlap, always the last, keeping it clear."""
     if not labels:
         return set()
-    widest = max(_text_width(label, size) for label in labels) + 6
+    widest = max(text_width(label, size) for label in labels) + 6
     every = max(1, math.ceil(widest / step)) if step else 1
     last = len(labels) - 1
     shown = {i for i in range(0, last + 1, every) if last - i >= every or i == last}
@@ -296,5 +453,7 @@ def _fitting_size(texts, step, *, largest, smallest):
     """The largest font size at which the widest text fits in one step, but never below smallest."""
     if not texts or not step:
         return largest
-    widest = max(len(text) for text in texts) * _CHAR_EM
+    widest = max(text_width(text, 1, bold=True) for text in texts)  # bold, as the last value is drawn
+    if not widest:
+        return largest
     return max(smallest, min(largest, (step - 2) / widest))
