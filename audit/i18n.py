@@ -5,8 +5,9 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel import Locale
+from babel.units import format_unit
 from flask import g, has_request_context, request, session
-from flask_babel import Babel, format_date, format_datetime, get_locale, get_translations
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, get_translations
 from flask_babel import format_percent as babel_format_percent
 from flask_babel import gettext, lazy_gettext, ngettext  # noqa: F401  (re-exported for the app)
 from flask_login import current_user
@@ -15,6 +16,7 @@ from flask_login import current_user
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
 from .config import LANGUAGES
+from .scoring import NOT_APPLICABLE
 
 babel = Babel()
 
@@ -114,6 +116,41 @@ def localized(texts, language=None):
     return texts.get(language) or next(iter(texts.values()))
 
 
+def decimal_text(value, places=2):
+    """A number in the reader's locale (decimal comma in hu/bg), rounded half up to `places` once:
+    1 for 1.0000, 0,5 for 0.5 in Hungarian."""
+    if isinstance(value, float):
+        value = Decimal(str(value))
+    return format_decimal(Decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+
+
+def answer_label(item, value, language):
+    """An answer as its reader should see it, not as it is stored: Yes/No and "Not applicable" in the
+    reader's language, a choice option's text and a number item's unit in the checklist `language`,
+    numbers in the locale's style, a timer's seconds with the locale's unit. Text answers as written;
+    a value that does not fit its item (never stored by the scoring rules) as it is. The review page
+    and the visit report show answers with it."""
+    if value is None:
+        return "\u2014"
+    kind = item["type"]
+    if value == NOT_APPLICABLE and kind != "text":
+        return gettext("Not applicable")
+    if kind == "yesno" and value in ("yes", "no"):
+        return gettext("Yes") if value == "yes" else gettext("No")
+    if kind == "choice":
+        for option in item.get("options", ()):
+            if option["id"] == value:
+                return localized(option["text"], language)
+    if kind in ("scale", "timer", "number") and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if kind == "timer":
+            return format_unit(value, "duration-second", length="short", locale=get_locale())
+        number = decimal_text(value, places=3)
+        if kind == "number" and item.get("unit"):
+            return f"{number} {localized(item['unit'], language)}"
+        return number
+    return str(value)
+
+
 def _translations_of_this_render():
     """`_()` and ngettext bound to this render's translations, looked up once per render_template.
 
@@ -144,6 +181,8 @@ def init_app(app):
         LANGUAGES=LANGUAGES,
         current_language=current_language,
         localized=localized,
+        answer_label=answer_label,
+        decimal_text=decimal_text,
         state_label=lambda state: STATE_LABELS.get(state, state),
         type_label=_type_label,
         role_label=lambda role: ROLE_LABELS.get(role, role),

@@ -1,4 +1,6 @@
 """Auditors review submitted visits: approve, return with a comment, correct an answer, see warnings."""
+import html
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -33,6 +35,72 @@ def _post(client, url, page, data=None):
     return client.post(url, data={**(data or {}), "csrf_token": csrf_from(client.get(page))})
 
 
+def _answer_of(page, item_id):
+    """The answer line of one item on the review page, as its reader sees it (tags out, spaces folded)."""
+    row = re.search(rf'id="a-{item_id}">(.*?)</li>', page, re.S)
+    assert row, f"no row for {item_id}"
+    line = re.search(r'<p class="answer">(.*?)</p>', row.group(1), re.S)
+    assert line, f"no answer line for {item_id}"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", line.group(1))).split())
+
+
+def _in_language(client, language):
+    client.post("/language", data={"language": language, "csrf_token": csrf_from(client.get("/review/"))})
+    return client
+
+
+@pytest.fixture
+def mixed(app, org):
+    """A submitted visit with part points, a middle option, "not applicable", a timer and a number with a unit."""
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today())
+        answers = {**best_answers(version.content), "greeted": "yes", "entrance_tidy": "no",
+                   "needs_questions": "one_question", "first_impression": 3, "busy_acknowledged": "na",
+                   "wait_for_contact": 95, "times_repeated": 1}
+        start = utcnow() - timedelta(minutes=25)
+        submit_visit(visit, answers, {}, {}, started_at=start, ended_at=utcnow())
+    return str(visit.uuid)
+
+
+def test_a_hungarian_reviewer_sees_the_checklists_labels_and_decimal_commas(app, login_as, mixed):
+    page = _in_language(login_as("auditor"), "hu").get(f"/review/{mixed}").get_data(as_text=True)
+    assert _answer_of(page, "greeted") == "Válasz: Igen · 2 / 2 pont"
+    assert _answer_of(page, "entrance_tidy") == "Válasz: Nem · 0 / 1 pont"
+    assert _answer_of(page, "needs_questions") == "Válasz: Csak egy-két általános kérdést tett fel · 1 / 2 pont"
+    assert _answer_of(page, "first_impression") == "Válasz: 3 · 0,5 / 1 pont"
+    assert _answer_of(page, "busy_acknowledged") == "Válasz: Nem releváns"
+    assert _answer_of(page, "wait_for_contact") == "Válasz: 95 mp · 0,5 / 1 pont"
+    assert _answer_of(page, "times_repeated") == "Válasz: 1 alkalom · 0,5 / 1 pont"
+    # A correction offers the same labels and sends the stored value.
+    choices = re.search(r'<select id="value-needs_questions" name="value"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert '<option value="one_question" selected>Csak egy-két általános kérdést tett fel</option>' in choices
+    assert '<option value="several_questions">Több kérdést is feltett a célról, a felhasználóról és a keretösszegről' \
+        in choices
+
+
+def test_an_english_reviewer_sees_the_english_labels(app, login_as, mixed):
+    page = _in_language(login_as("auditor"), "en").get(f"/review/{mixed}").get_data(as_text=True)
+    assert _answer_of(page, "greeted") == "Answer: Yes · 2 of 2 points"
+    assert _answer_of(page, "entrance_tidy") == "Answer: No · 0 of 1 points"
+    assert _answer_of(page, "needs_questions") == "Answer: Asked only one or two general questions · 1 of 2 points"
+    assert _answer_of(page, "first_impression") == "Answer: 3 · 0.5 of 1 points"
+    assert _answer_of(page, "busy_acknowledged") == "Answer: Not applicable"
+    assert _answer_of(page, "wait_for_contact") == "Answer: 95 sec · 0.5 of 1 points"
+    assert _answer_of(page, "times_repeated") == "Answer: 1 times · 0.5 of 1 points"
+
+
+def test_a_corrected_answer_names_both_answers_by_their_labels(app, login_as, mixed):
+    auditor = _in_language(login_as("auditor"), "hu")
+    _post(auditor, f"/review/{mixed}/answers/needs_questions", f"/review/{mixed}",
+          {"value": "several_questions", "reason": "A felvételen három kérdés hallható."})
+    page = auditor.get(f"/review/{mixed}").get_data(as_text=True)
+    assert _answer_of(page, "needs_questions") == (
+        "Válasz: Több kérdést is feltett a célról, a felhasználóról és a keretösszegről · 2 / 2 pont "
+        "Eredeti válasz: Csak egy-két általános kérdést tett fel; a javítás oka: A felvételen három kérdés hallható.")
+
+
 def test_queue_lists_submitted_visits_oldest_first_with_filters(app, login_as, submitted, org):
     client = login_as("auditor")
     page = client.get("/review/").get_data(as_text=True)
@@ -44,7 +112,7 @@ def test_queue_lists_submitted_visits_oldest_first_with_filters(app, login_as, s
 def test_review_page_shows_every_answer_with_its_score_and_history(app, login_as, submitted):
     page = login_as("auditor").get(f"/review/{submitted}").get_data(as_text=True)
     assert "Sara Shopper" in page  # auditors see who made the visit; managers never do
-    assert "1.0 of 1.0 points" in page or "of 1.0 points" in page
+    assert _answer_of(page, "entrance_tidy") == "Answer: Yes · 1 of 1 points"
     assert "Submitted" in page  # the history
 
 

@@ -6,10 +6,10 @@ from .. import auditlog, review
 from ..access import role_required
 from ..answers import _form_value
 from ..forms import CorrectionForm, ReturnForm, ReviewFilterForm
-from ..i18n import current_language
+from ..i18n import answer_label, current_language, decimal_text
 from ..i18n import gettext as _
 from ..models import Branch, ChecklistVersion, Evidence, Region, Role, Visit, VisitEvent, VisitState
-from ..scoring import find_answer_problems
+from ..scoring import NOT_APPLICABLE, find_answer_problems
 from .shopper import submission_message
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -50,9 +50,27 @@ def queue():
     return render_template("review/queue.html", visits=list(query), form=form)
 
 
+def correction_choices(item, language):
+    """(stored value, label) of every answer a reviewer may choose for an item with a fixed set of
+    answers (yes/no, scale, choice), "not applicable" last where allowed; None for a typed answer."""
+    kind = item["type"]
+    if kind == "yesno":
+        values = ["yes", "no"]
+    elif kind == "scale":
+        values = list(range(item["min"], item["max"] + 1))
+    elif kind == "choice":
+        values = [option["id"] for option in item["options"]]
+    else:
+        return None
+    if item.get("na"):
+        values.append(NOT_APPLICABLE)
+    return [(value, answer_label(item, value, language)) for value in values]
+
+
 def warning_text(code, details):
     if code == "short_visit":
-        return _("The visit took %(minutes)s minutes, less than %(limit)s.", **details)
+        return _("The visit took %(minutes)s minutes, less than %(limit)s.",
+                 **{**details, "minutes": decimal_text(details["minutes"], places=1)})
     if code == "far_checkin":
         return _("Checked in %(metres)s m from the branch (more than %(limit)s m).", **details)
     if code == "photo_time":
@@ -76,6 +94,7 @@ def visit(visit_uuid):
     return render_template(
         "review/visit.html", visit=visit, content=content, language=language, answers=answers, photos=photos,
         warnings=warnings, events=list(events), return_form=ReturnForm(), correction_form=CorrectionForm(),
+        correction_choices=correction_choices,
     )
 
 
