@@ -198,11 +198,25 @@ def open_actions(branch_ids):
     )
 
 
-def item_texts(branch_ids, start, end):
-    """{item id or (kind, key): text mapping} from the checklist versions the period's visits pinned."""
+def checklists_used(branch_ids, start, end):
+    """[(checklist id, approved visits)] in the period, the most used first."""
+    from .models import ChecklistVersion
+
+    visits = fn.COUNT(Visit.id)
+    return list(
+        approved_visits(branch_ids, start, end).select(ChecklistVersion.checklist, visits).join(ChecklistVersion)
+        .group_by(ChecklistVersion.checklist).order_by(visits.desc(), ChecklistVersion.checklist).tuples()
+    )
+
+
+def item_texts(branch_ids, start, end, version_ids=None):
+    """{item id or (kind, key): text mapping} from the checklist versions the period's visits pinned
+    (of those versions only, when given)."""
     from .models import ChecklistVersion
 
     pinned = approved_visits(branch_ids, start, end).select(Visit.checklist_version).distinct()
+    if version_ids is not None:
+        pinned = pinned.where(id_in(Visit.checklist_version, version_ids))
     texts = {}
     for version in ChecklistVersion.select().where(ChecklistVersion.id.in_(pinned)).order_by(ChecklistVersion.id):
         for section in version.content["sections"]:

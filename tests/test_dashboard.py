@@ -471,3 +471,46 @@ def test_filters_by_brand_and_checklist_keep_to_the_managers_scope(app, demo):
     # Bank branches are listed but have no retail visits: no score.
     row = page[page.index("TLN-01"):page.index("TLN-01") + 600]
     assert ">0<" in row.replace(" ", "")
+
+
+def _part_rows(page, title):
+    """{row heading: (your branches, region average)} of a dashboard's section or dimension table."""
+    import html as html_module
+
+    table = page[page.index(f"<h2>{title}</h2>"):]
+    table = table[:table.index("</table>")]
+    rows = re.findall(r'<th scope="row">([^<]+)</th>.*?</span></span> ([^<]+)</td>\s*<td data-label="Region average" class="num">([^<]+)</td>',
+                      table, re.S)
+    return {html_module.unescape(name): (mine, region) for name, mine, region in rows}
+
+
+def test_sections_and_questions_of_two_checklists_are_not_mixed(app, demo):
+    """A manager of a bank's and a retailer's regions: the two checklists share section and question
+    ids ("waiting", "premises"), which are not the same thing. Their scores are not added together:
+    the parts are one checklist's, named, and a chosen checklist filters the averages too."""
+    from audit.models import Checklist
+
+    client = _manager(app, "manager.ee@example.com")
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    page = client.get("/dashboard/?period=182").get_data(as_text=True)
+    note = re.search(r'<p class="card muted" id="parts-checklist">([^<]+)</p>', page).group(1)
+    assert "audited with 2 checklists" in note
+    main_title = "Retail store visit" if "“Retail store visit”" in note else "Bank branch / service office visit"
+    assert f"“{main_title}”" in note
+    sections = _part_rows(page, "Sections")
+    retail_only, bank_only = "Payment and farewell", "Completing the transaction and farewell"
+    with app.app_context(), database.connection_context():
+        bank = Checklist.get(Checklist.slug == "bank-branch-visit").id
+        retail = Checklist.get(Checklist.slug == "retail-store-visit").id
+    shown = bank if main_title.startswith("Bank") else retail
+    assert sum(name in sections for name in (retail_only, bank_only)) == 1
+    # The checklist filter names checklists by their titles in the reader's language, not their ids.
+    assert ">Bank branch / service office visit</option>" in page and ">bank-branch-visit<" not in page
+
+    for checklist in (bank, retail):
+        chosen = client.get(f"/dashboard/?period=182&checklist={checklist}").get_data(as_text=True)
+        assert 'id="parts-checklist"' not in chosen
+        rows = _part_rows(chosen, "Sections")
+        assert rows and all(mine == region for mine, region in rows.values()), rows  # the same branches, the same visits
+        if checklist == shown:
+            assert rows == sections

@@ -9,6 +9,7 @@ from ..access import branch_or_404, role_required, visible_branches
 from ..db import id_in
 from ..forms import ActionForm, DashboardFilterForm, RankingFilterForm
 from ..i18n import gettext as _
+from ..i18n import localized
 from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -17,7 +18,22 @@ CRITICAL_LISTED = 20
 
 
 def _checklists():
-    return [(c.id, c.slug) for c in Checklist.ordered()]
+    titles = _checklist_titles()
+    return [(c.id, titles.get(c.id) or c.slug) for c in Checklist.ordered()]
+
+
+def _checklist_titles():
+    """{checklist id: its title in the reader's language}, from each one's newest published version."""
+    newest = {}
+    for version_id, checklist_id in (ChecklistVersion.select(ChecklistVersion.id, ChecklistVersion.checklist)
+                                     .where(ChecklistVersion.is_published).order_by(ChecklistVersion.number).tuples()):
+        newest[checklist_id] = version_id
+    return {checklist_id: localized(ChecklistVersion.shared_content(version_id).get("title"))
+            for checklist_id, version_id in newest.items()}
+
+
+def _versions_of(checklist_id):
+    return [v for (v,) in ChecklistVersion.select(ChecklistVersion.id).where(ChecklistVersion.checklist == checklist_id).tuples()]
 
 
 def _regions_of(user):
@@ -53,7 +69,7 @@ class _Selection:
         self.branch_ids = [b.id for b in self.branches]
         self.version_ids = None
         if form.checklist.data:
-            self.version_ids = [v.id for v in ChecklistVersion.select().where(ChecklistVersion.checklist == form.checklist.data)]
+            self.version_ids = _versions_of(form.checklist.data)
 
     def ranking(self):
         return stats.ranking(self.branches, self.start, self.end, self.version_ids) if self.branches else []
@@ -96,8 +112,17 @@ def _dashboard(action_form):
     scope = {"branches": branch_ids}
     if version_ids is not None:
         scope["checklist_version_ids"] = version_ids
+    # Sections, dimensions and questions belong to one checklist: two checklists' "greeting" section
+    # or "knowledge" question are not the same thing. Where the branches were audited with several
+    # and none is chosen, these parts show the most used one's.
+    parts_versions, parts_checklist = version_ids, None
+    used = stats.checklists_used(branch_ids, start, end) if branches and version_ids is None else []
+    if len(used) > 1:
+        parts_checklist = used[0][0]
+        parts_versions = _versions_of(parts_checklist)
+    parts_scope = dict(scope, checklist_version_ids=parts_versions) if parts_versions is not None else scope
     # The heaviest aggregate runs beside the others (stats.in_background).
-    failed = stats.in_background(stats.failed_most_often, scope, start, end) if branches else None
+    failed = stats.in_background(stats.failed_most_often, parts_scope, start, end) if branches else None
     brand_ids = {r.brand_id for r in selection.regions}
     # Averages to compare with: the selected regions, and their brand when there is only one. A
     # manager's branches are exactly their regions' branches, so per-region totals serve all three.
@@ -107,11 +132,11 @@ def _dashboard(action_form):
         widest = {"brand": brand_ids.pop()}
         compare["brand"] = None  # every row of the totals
     totals = stats.part_totals(stats.branch_ids_of(widest), start, end, per="region")
-    texts = stats.item_texts(branch_ids, start, end)
+    texts = stats.item_texts(branch_ids, start, end, parts_versions)
     parts = {
         kind: {
-            "mine": stats.in_checklist_order(stats.part_means(totals, kind, region_ids, version_ids), kind, texts),
-            **{name: stats.part_means(totals, kind, ids) for name, ids in compare.items()},
+            "mine": stats.in_checklist_order(stats.part_means(totals, kind, region_ids, parts_versions), kind, texts),
+            **{name: stats.part_means(totals, kind, ids, parts_versions) for name, ids in compare.items()},
         }
         for kind in ("section", "dimension")
     }
@@ -129,6 +154,7 @@ def _dashboard(action_form):
         branches=branches,
         overall=stats.overall_mean(scope, start, end) if branches else None,
         parts=parts, compare=list(compare), texts=texts,
+        parts_checklist=_checklist_titles().get(parts_checklist) if parts_checklist else None, checklist_count=len(used),
         failed=failed.result() if failed else [],
         critical=list(critical.limit(CRITICAL_LISTED)) if branches else [],
         critical_count=critical.count() if branches else 0,
