@@ -48,8 +48,13 @@ function cachedPage(request, retries) {
         return cachedPage(request, retries - 1);
       });
     }
-    return new Response("<!doctype html><meta charset=utf-8><title>Offline</title><p>Offline.</p>",
-                        { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+    // A page never opened online: the list of visits kept for offline use (in the shopper's language,
+    // with its offline note) is better than nothing to go on with.
+    var list = new URL("/visits/", self.location.origin).href;
+    return key === list ? null : caches.open(PAGES).then(function (cache) { return cache.match(list, { ignoreVary: true }); });
+  }).then(function (page) {
+    return page || new Response("<!doctype html><meta charset=utf-8><title>Offline</title><p>Offline.</p>",
+                                { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
   });
 }
 

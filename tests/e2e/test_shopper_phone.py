@@ -129,6 +129,13 @@ def test_offline_the_sign_out_and_the_language_forms_say_they_need_the_network(a
     expect(page.locator("[data-offline-action]")).to_be_visible()
     assert page.url.endswith(fill_path) and page.locator("#language-switch").input_value() == "en"
     screenshot(page, "offline-form-needs-network")
+    # A visit assigned after the list was last seen has no offline copy: its address shows the list kept
+    # for offline use, with its note, instead of a bare error.
+    with app.app_context(), database.connection_context():
+        later = _visit(org)
+    page.goto(live_server + f"/visits/{later}/fill")
+    expect(page.get_by_role("heading", name="My visits")).to_be_visible()
+    expect(page.locator("[data-offline-banner]")).to_be_visible()
     context.set_offline(False)
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login"))
