@@ -33,6 +33,17 @@ def _sign_in(page, base, who="shopper"):
     expect(page).to_have_url(re.compile(r"/visits/$"))
 
 
+def _open_new_visit(app, browser, live_server, org):
+    """A new phone, the shopper signed in on it, on the fill page of a visit just assigned to them."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    return context, page, visit
+
+
 def _answer_greeting_no_without_comment(page, tmp_path):
     _fill_everything(page, _photo_file(tmp_path))
     page.locator('input[name="answer-greeted"][value="no"]').check()  # a failed critical item wants a comment
@@ -59,12 +70,7 @@ def test_the_offline_badge_shows_only_on_visits_kept_for_offline_use(app, browse
 
 
 def test_what_the_server_refuses_is_said_beside_the_question_and_the_fixed_visit_arrives(app, browser, live_server, org, tmp_path):
-    with app.app_context(), database.connection_context():
-        visit = _visit(org)
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{visit}/fill")
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
     _answer_greeting_no_without_comment(page, tmp_path)
     page.get_by_role("button", name="Send the visit").click()
     refusal = page.locator("#q-greeted .error.server")
@@ -84,12 +90,7 @@ def test_what_the_server_refuses_is_said_beside_the_question_and_the_fixed_visit
 
 
 def test_a_returned_visit_is_not_called_sent_and_shows_each_photo_once(app, browser, live_server, org, tmp_path):
-    with app.app_context(), database.connection_context():
-        visit = _visit(org)
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{visit}/fill")
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
     _fill_everything(page, _photo_file(tmp_path))
     page.get_by_role("button", name="Send the visit").click()
     page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
