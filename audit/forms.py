@@ -356,8 +356,23 @@ class DashboardFilterForm(AppForm):
         self.checklist.choices = [Choice(0, _("All"))] + [Choice(c_id, label) for c_id, label in checklists]
 
 
-class RankingFilterForm(DashboardFilterForm):
+class _FindBranch:
     find = StringField(_l("Find a branch"), validators=[Length(max=100, message=_l("Type at most 100 characters."))])
+
+
+class RankingFilterForm(_FindBranch, DashboardFilterForm):
+    pass
+
+
+class BranchListForm(_FindBranch, AppForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    region = SelectField(_l("Region"), coerce=int, default=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.region.choices = [Choice(0, _("All"))] + [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
 
 
 class ActionForm(AppForm):

@@ -1,6 +1,7 @@
 """Auditors manage brands, regions, branches and accounts; bad input is named and changes nothing."""
 import io
 import os
+import re
 
 import pytest
 from PIL import Image
@@ -325,3 +326,27 @@ def test_wtforms_own_messages_come_in_the_users_language(app, login_as, org):
     assert "Legfeljebb 160 karaktert írjon." in text and "Field cannot be longer" not in text
     assert "Számot adjon meg." in text and "Not a valid float value." not in text
     assert _count(app, Branch) == before
+
+
+def test_an_agencys_branches_are_listed_50_a_page_by_region_and_found_however_typed(app, login_as, org):
+    region_a, region_b = org["regions"]
+    with app.app_context(), database.connection_context():
+        Branch.insert_many([{"region": region_a.id, "code": f"SZ-{n:03d}", "name": f"Aurora Szeged {n}",
+                             "address": "Kárász utca 1.", "city": "Szeged", "country": "HU"} for n in range(1, 101)]).execute()
+        Branch.insert_many([{"region": region_b.id, "code": f"TRT-{n:03d}", "name": f"Baltia Тарту {n}",
+                             "address": "Rüütli 1", "city": "Tartu", "country": "EE"} for n in range(1, 21)]).execute()
+    client = login_as("auditor")
+    codes = lambda text: re.findall(r'<th scope="row"><a href="/admin/branches/\d+">([A-Z]+-\d+)</a>', text)  # noqa: E731
+    first = client.get("/admin/branches").get_data(as_text=True)
+    assert len(codes(first)) == 50 and "Page 1 of 3" in first  # 122 branches
+    every = codes(first) + [code for n in (2, 3) for code in codes(client.get(f"/admin/branches?page={n}").get_data(as_text=True))]
+    assert len(every) == len(set(every)) == 122
+    only_b = client.get(f"/admin/branches?region={region_b.id}").get_data(as_text=True)
+    assert set(codes(only_b)) == {f"TRT-{n:03d}" for n in range(1, 21)} | {"NRV-01"} and "Page 1" not in only_b
+    for typed, expected in (("тарту 7", {"TRT-007"}), ("SZEGED 10", {"SZ-010", "SZ-100"}), ("nrv", {"NRV-01"})):
+        assert set(codes(client.get(f"/admin/branches?find={typed}").get_data(as_text=True))) == expected, typed
+    assert "No branch matches the search." in client.get("/admin/branches?find=nowhere").get_data(as_text=True)
+    beyond = client.get("/admin/branches?page=7").get_data(as_text=True)
+    assert "There is no page 7: page 3 of 3 is shown." in beyond and len(codes(beyond)) == 22
+    too_long = client.get("/admin/branches?find=" + "x" * 101).get_data(as_text=True)
+    assert "Type at most 100 characters." in too_long and len(codes(too_long)) == 50

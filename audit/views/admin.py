@@ -1,12 +1,13 @@
 """Auditors manage the organisation: brands, regions, branches and user accounts."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import role_required
-from ..forms import BranchForm, BrandForm, BulkVisitForm, RegionForm, UserForm, VisitForm
+from ..forms import BranchForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm, VisitForm
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
 from ..models import AuditEntry, Brand, Branch, Checklist, ChecklistVersion, Region, Role, User, Visit
+from ..paging import Page, found
 from .. import auditlog, operations
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -93,7 +94,16 @@ def region(region_id=None):
 
 @bp.route("/branches")
 def branches():
-    return render_template("admin/branches.html", branches=Branch.ordered())
+    """An agency's branches (thousands): filtered by region, found by code, name or town, 50 a page."""
+    form = BranchListForm(request.args)
+    query = Branch.ordered()
+    if form.region.data:
+        query = query.where(Branch.region == form.region.data)
+    wanted = form.find.data if form.find.data and form.find.validate(form) else None
+    rows = found(list(query), wanted, lambda branch: (branch.code, branch.name, branch.city))
+    args = {"region": form.region.data or None, "find": wanted}
+    return render_template("admin/branches.html", form=form, page=Page(rows, request.args.get("page")),
+                           args={name: value for name, value in args.items() if value})
 
 
 @bp.route("/branches/new", methods=["GET", "POST"])

@@ -10,6 +10,7 @@ from ..db import id_in
 from ..forms import ActionForm, DashboardFilterForm, RankingFilterForm
 from ..i18n import gettext as _
 from ..i18n import localized
+from ..paging import Page, found
 from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -170,21 +171,11 @@ def ranking():
     selection = _Selection(current_user, request.args, RankingFilterForm)
     form = selection.form
     rows = ranked(selection.ranking())
-    found = rows
-    if form.find.data and form.find.validate(form):
-        wanted = form.find.data.strip().casefold()
-        # In Python, not SQL LIKE: SQLite folds the case of ASCII letters only, and Hungarian,
-        # Estonian and Cyrillic names must be found however they are typed.
-        found = [entry for entry in rows if any(
-            wanted in (text or "").casefold() for text in (entry[1][0].code, entry[1][0].name, entry[1][0].city))]
-    pages = max(1, -(-len(found) // RANKING_PAGE))
-    asked = request.args.get("page", "1")
-    wanted_page = int(asked) if asked.isdecimal() and len(asked) < 10 else None
-    page = min(max(wanted_page or 1, 1), pages)
+    wanted = form.find.data if form.find.data and form.find.validate(form) else None
+    matching = found(rows, wanted, lambda entry: (entry[1][0].code, entry[1][0].name, entry[1][0].city))
     return render_template(
         "dashboard/ranking.html", form=form, selection=selection, start=selection.start, period=selection.period,
-        rows=found[(page - 1) * RANKING_PAGE: page * RANKING_PAGE], total=len(rows), found=len(found),
-        page=page, pages=pages, missing_page=asked[:20] if wanted_page != page else None,
+        page=Page(matching, request.args.get("page"), RANKING_PAGE), total=len(rows),
     )
 
 
