@@ -16,14 +16,19 @@ def found(items, wanted, texts_of):
 
 
 class Page:
-    """One page of a list. `asked` is the page number as the URL gave it (any text); a page that does
-    not exist shows the nearest one, and `missing` keeps what was asked so that the page can say so."""
+    """One page of a list, or of a query (counted and read a page at a time in the database). `asked`
+    is the page number as the URL gave it (any text); a page that does not exist shows the nearest one,
+    and `missing` keeps what was asked so that the page can say so."""
 
     def __init__(self, items, asked, size=PAGE_SIZE):
         asked = asked or "1"
         wanted = int(asked) if asked.isdecimal() and len(asked) < 10 else None
-        self.total = len(items)
+        is_query = hasattr(items, "paginate")
+        self.total = items.count() if is_query else len(items)
         self.pages = max(1, -(-self.total // size))
         self.number = min(max(wanted or 1, 1), self.pages)
-        self.items = items[(self.number - 1) * size: self.number * size]
+        if is_query:
+            self.items = list(items.paginate(self.number, size))
+        else:
+            self.items = items[(self.number - 1) * size: self.number * size]
         self.missing = asked[:20] if wanted != self.number else None

@@ -317,3 +317,40 @@ def test_only_auditors_may_assign_visits(app, org, login_as, role, url):
     assert response.status_code == 403
     assert "You do not have access to this page." in _text(response)
     assert _visits(app) == []
+
+
+def test_the_open_visits_come_50_a_page_in_a_few_queries(app, org, login_as):
+    """An agency assigns a month of visits to thousands of branches: listed whole, each row also read
+    its shopper on its own."""
+    import uuid
+
+    version = _publish(app)
+    with app.app_context(), database.connection_context():
+        region = org["regions"][0]
+        Branch.insert_many([{"region": region.id, "code": f"PG-{n:03d}", "name": f"Aurora {n}", "address": "Fő utca 1.",
+                             "city": "Budapest", "country": "HU"} for n in range(120)]).execute()
+        shoppers = [org["users"]["shopper"], org["users"]["other_shopper"]]
+        Visit.insert_many([{"branch": branch.id, "checklist_version": version.id, "shopper": shoppers[n % 2].id,
+                            "planned_from": DAY, "planned_to": DAY + timedelta(days=5), "uuid": uuid.uuid4()}
+                           for n, branch in enumerate(Branch.select().where(Branch.code.startswith("PG-")))]).execute()
+    client = login_as("auditor")
+    statements = []
+    database.obj.execute_sql = _counting(database.obj.execute_sql, statements)
+    try:
+        first = _text(client.get("/admin/visits"))
+    finally:
+        del database.obj.execute_sql
+    rows = re.findall(r'<th scope="row">(PG-\d+) ', first)
+    assert len(rows) == 50 and "Page 1 of 3" in first
+    assert "Sara Shopper" in first and "Otto Othershopper" in first
+    assert len(statements) < 10, statements  # not one for each row's shopper
+    pages = [rows] + [re.findall(r'<th scope="row">(PG-\d+) ', _text(client.get(f"/admin/visits?page={n}"))) for n in (2, 3)]
+    assert [len(p) for p in pages] == [50, 50, 20] and len({code for p in pages for code in p}) == 120
+    assert "There is no page x: page 1 of 3 is shown." in _text(client.get("/admin/visits?page=x"))
+
+
+def _counting(execute_sql, statements):
+    def counted(sql, *args, **kwargs):
+        statements.append(sql)
+        return execute_sql(sql, *args, **kwargs)
+    return counted

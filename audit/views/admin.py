@@ -152,8 +152,10 @@ ASSIGNMENT_MESSAGES = {
 
 @bp.route("/visits")
 def visits():
-    upcoming = Visit.with_place().where(Visit.state != "approved").order_by(Visit.planned_from, Branch.code)
-    return render_template("admin/visits.html", visits=upcoming)
+    """Visits not approved yet, 50 a page (an agency assigns a month of thousands), with their shoppers."""
+    upcoming = (Visit.with_place().select_extend(User).switch(Visit).join(User)
+                .where(Visit.state != "approved").order_by(Visit.planned_from, Branch.code, Visit.id))
+    return render_template("admin/visits.html", page=Page(upcoming, request.args.get("page")))
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])
