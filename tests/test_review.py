@@ -216,3 +216,33 @@ def test_the_audit_log_names_who_reviewed_and_corrected(app, login_as, submitted
     page = auditor.get("/admin/log").get_data(as_text=True)
     assert "answer.corrected" in page and "Nobody at the door." in page
     assert "visit.approved" in page and "Anna Auditor" in page
+
+
+def test_the_queue_comes_50_a_page_with_its_shoppers_in_a_few_queries(app, login_as, org, submitted):
+    """A chain's month of visits waits for review at once: listed whole, each row also read its
+    shopper on its own."""
+    import uuid
+
+    with app.app_context(), database.connection_context():
+        first = Visit.get(Visit.uuid == submitted)
+        Visit.insert_many([{"branch": first.branch_id, "checklist_version": first.checklist_version_id,
+                            "shopper": org["users"]["other_shopper"].id, "planned_from": date.today(),
+                            "planned_to": date.today(), "state": VisitState.SUBMITTED.value, "uuid": uuid.uuid4(),
+                            "submitted_at": utcnow() + timedelta(minutes=n), "score": 80} for n in range(60)]).execute()
+    client = login_as("auditor")
+    statements = []
+    execute_sql = database.obj.execute_sql
+    database.obj.execute_sql = lambda sql, *args, **kwargs: statements.append(sql) or execute_sql(sql, *args, **kwargs)
+    try:
+        page = client.get("/review/").get_data(as_text=True)
+    finally:
+        del database.obj.execute_sql
+    rows = re.findall(r'<a href="/review/([0-9a-f-]{36})">', page)
+    assert len(rows) == 50 and rows[0] == submitted and "Page 1 of 2" in page  # the oldest first
+    assert "Sara Shopper" in page and "Otto Othershopper" in page
+    assert len(statements) < 12, statements  # not one for each row's shopper
+    shopper = org["users"]["other_shopper"].id
+    filtered = client.get(f"/review/?shopper={shopper}").get_data(as_text=True)
+    assert f'href="/review/?page=2&amp;shopper={shopper}"' in filtered  # the next page keeps the filter
+    second = client.get(f"/review/?page=2&shopper={shopper}").get_data(as_text=True)
+    assert len(re.findall(r'<a href="/review/([0-9a-f-]{36})">', second)) == 10
