@@ -18,8 +18,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 CRITICAL_LISTED = 20
 
 
-def _checklists():
-    titles = _checklist_titles()
+def _checklists(titles):
     return [(c.id, titles.get(c.id) or c.slug) for c in Checklist.ordered()]
 
 
@@ -57,7 +56,8 @@ class _Selection:
             # All, is chosen.
             args = args.copy()
             args["brand"] = str(brands[0][1])
-        self.form = form = form_class(args, regions=self.all_regions, checklists=_checklists())
+        self.checklist_titles = _checklist_titles()
+        self.form = form = form_class(args, regions=self.all_regions, checklists=_checklists(self.checklist_titles))
         self.period = form.period.data if form.period.data in (30, 91, 182, 365) else 182
         self.end = utcnow()
         self.start = self.end - timedelta(days=self.period)
@@ -155,7 +155,8 @@ def _dashboard(action_form):
         branches=branches,
         overall=stats.overall_mean(scope, start, end) if branches else None,
         parts=parts, compare=list(compare), texts=texts,
-        parts_checklist=_checklist_titles().get(parts_checklist) if parts_checklist else None, checklist_count=len(used),
+        parts_checklist=selection.checklist_titles.get(parts_checklist) if parts_checklist else None,
+        checklist_count=len(used),
         failed=failed.result() if failed else [],
         critical=list(critical.limit(CRITICAL_LISTED)) if branches else [],
         critical_count=critical.count() if branches else 0,
