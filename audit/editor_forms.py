@@ -66,6 +66,10 @@ def texts_from(form, prefix, languages):
 
 
 def fill_texts(form, prefix, texts):
+    """Put a text mapping {language: text} into its fields prefix_<language>. `form` is a form, or a
+    row of a FieldList (an option, a band, a dimension), whose fields are on its own form: `in` on
+    the row itself never matched, so those rows came up empty and a save dropped their translations."""
+    form = form.form if isinstance(form, FormField) else form
     for language, text in (texts or {}).items():
         if f"{prefix}_{language}" in form:
             form[f"{prefix}_{language}"].data = text

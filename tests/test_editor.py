@@ -1,6 +1,7 @@
 """The auditors' checklist editor: drafts, every field, order, translations, import/export, publishing."""
 import io
 import os
+import re
 from datetime import date
 
 import openpyxl
@@ -481,3 +482,56 @@ def test_the_version_history_is_told_in_the_auditors_language(app, auditor):
     history = auditor.get(BASE + "/").get_data(as_text=True)
     assert _hu("%(type)s in section %(section)s", type="yesno", section="welcome") in history
     assert "in section welcome" not in history
+
+
+def _inputs(page):
+    """The form as the browser would send it unchanged: every field's current value (a checkbox only
+    when checked, a select's selected option)."""
+    import html
+
+    data = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name, value = re.search(r'name="([^"]+)"', tag), re.search(r'value="([^"]*)"', tag)
+        if name and (' type="checkbox"' not in tag or " checked" in tag):
+            data[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        options = re.findall(r"<option[^>]*>", body)
+        chosen = next((o for o in options if " selected" in o), options[0] if options else None)
+        data[name] = html.unescape(re.search(r'value="([^"]*)"', chosen).group(1)) if chosen else ""
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', page, re.S):
+        data[name] = html.unescape(text).lstrip("\r\n")  # WTForms starts a textarea with a line break
+    return data
+
+
+def test_a_choice_items_options_and_the_settings_labels_keep_every_language_when_edited(app, auditor):
+    """The options of a choice item, the bands and the dimensions come up with their texts in every
+    language, and a save that changes something else keeps them (they came up empty, and a save lost
+    every language but the one retyped)."""
+    _start_draft(auditor)
+    url = BASE + "/draft/items/offer"
+    page = auditor.get(url).get_data(as_text=True)
+    data = _inputs(page)
+    assert (data["options-0-text_en"], data["options-0-text_hu"]) == ("Unasked", "Kérés nélkül")
+    assert (data["options-1-text_en"], data["options-1-text_hu"]) == ("Nothing", "Semmi")
+    data["options-0-points"] = "3"
+    saved = auditor.post(url, data=data)
+    assert saved.status_code == 302, re.findall(r'class="[^"]*(?:error|problem)[^"]*"[^>]*>([^<]+)', saved.get_data(as_text=True))
+    offer = _draft_content(app)["sections"][0]["items"][1]
+    assert offer["options"][0] == {"id": "proactive", "points": 3, "text": {"en": "Unasked", "hu": "Kérés nélkül"}}
+    assert offer["options"][1]["text"] == {"en": "Nothing", "hu": "Semmi"}
+
+
+def test_the_settings_come_up_with_every_bands_and_dimensions_labels(app, small):
+    url = "/checklists/small-visit/draft/settings"
+    page = small.get(url).get_data(as_text=True)
+    data = _inputs(page)
+    before = _small_draft(app)
+    for index, band in enumerate(before["bands"]):
+        for language, label in band["label"].items():
+            assert data[f"bands-{index}-label_{language}"] == label
+    data["critical_cap"] = "40"
+    assert small.post(url, data=data).status_code == 302
+    after = _small_draft(app)
+    assert after["critical_cap"] == 40
+    assert [band["label"] for band in after["bands"]] == [band["label"] for band in before["bands"]]
+    assert after["dimensions"] == before["dimensions"]
