@@ -2,7 +2,7 @@
 import datetime
 import functools
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from babel import Locale
 from babel.units import format_unit
@@ -119,9 +119,18 @@ def localized(texts, language=None):
 def decimal_text(value, places=2):
     """A number in the reader's locale (decimal comma in hu/bg), rounded half up to `places` once:
     1 for 1.0000, 0,5 for 0.5 in Hungarian."""
-    if isinstance(value, float):
-        value = Decimal(str(value))
-    return format_decimal(Decimal(value).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+    value = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    if not value.is_finite():
+        return str(value)
+    with _room_for(value):
+        return format_decimal(value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP))
+
+
+def _room_for(value):
+    """A decimal context with room for every digit of `value` and a few decimals. Rounding (ours and
+    Babel's) works within the context's precision, 28 digits by default: a shopper's answer of 10^25
+    seconds failed to show at all, and with it the review page and the visit report."""
+    return localcontext(Context(prec=max(28, value.adjusted() + 12)))
 
 
 def answer_label(item, value, language):
@@ -143,7 +152,11 @@ def answer_label(item, value, language):
                 return localized(option["text"], language)
     if kind in ("scale", "timer", "number") and isinstance(value, (int, float)) and not isinstance(value, bool):
         if kind == "timer":
-            return format_unit(value, "duration-second", length="short", locale=get_locale())
+            seconds = Decimal(str(value))
+            if not seconds.is_finite():
+                return str(value)
+            with _room_for(seconds):
+                return format_unit(seconds, "duration-second", length="short", locale=get_locale())
         number = decimal_text(value, places=3)
         if kind == "number" and item.get("unit"):
             return f"{number} {localized(item['unit'], language)}"

@@ -246,3 +246,26 @@ def test_the_queue_comes_50_a_page_with_its_shoppers_in_a_few_queries(app, login
     assert f'href="/review/?page=2&amp;shopper={shopper}"' in filtered  # the next page keeps the filter
     second = client.get(f"/review/?page=2&shopper={shopper}").get_data(as_text=True)
     assert len(re.findall(r'<a href="/review/([0-9a-f-]{36})">', second)) == 10
+
+
+def test_a_huge_number_answer_still_shows_on_the_review_page_and_in_the_visit_report(app, login_as, org):
+    """Numbers of 10^25 and more do not fit the default decimal precision: showing such an answer
+    failed, and with it the whole review page and, once approved, the visit report."""
+    from audit.review import approve
+
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today())
+        answers = {**best_answers(version.content), "wait_for_contact": 1e30, "times_repeated": 10 ** 40}
+        submit_visit(visit, answers, {}, {}, started_at=utcnow() - timedelta(minutes=25), ended_at=utcnow())
+    auditor = _in_language(login_as("auditor"), "hu")
+    page = auditor.get(f"/review/{visit.uuid}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert _answer_of(text, "times_repeated").startswith("Válasz: 10 000 000 000 000 000 000 000 000 000 000 000 000 000 alkalom")
+    assert _answer_of(text, "wait_for_contact").startswith("Válasz: 1 000 000 000 000 000 000 000 000 000 000 mp")
+    with app.app_context(), database.connection_context():
+        approve(Visit.get_by_id(visit.id), org["users"]["auditor"])
+    report = login_as("manager").get(f"/reports/visits/{visit.uuid}.pdf?lang=hu")
+    assert report.status_code == 200 and report.data.startswith(b"%PDF")
