@@ -91,6 +91,10 @@ def test_manager_adds_an_action_and_marks_it_done(app, demo):
         "branch": bud.id, "item": "greeted", "what": "Greet at the door", "owner": "Store lead", "due_date": due,
         "csrf_token": token})
     assert added.headers["Location"] == "/dashboard/?period=91&brand=0#actions"  # back to the same filters
+    # Only the filters go back into the address: url_for would take "endpoint" or "_external" as its own.
+    odd = client.post("/dashboard/actions?period=30&endpoint=x&_external=1&region=abc", data={
+        "branch": bud.id, "what": "Check the till", "owner": "Store lead", "due_date": due, "csrf_token": token})
+    assert odd.status_code == 302 and odd.headers["Location"] == "/dashboard/?period=30#actions"
     with app.app_context(), database.connection_context():
         action = Action.get(Action.what == "Greet at the door")
     page = client.get("/dashboard/").get_data(as_text=True)

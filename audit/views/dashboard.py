@@ -89,6 +89,7 @@ class _Selection:
 # the actions). Past RANKING_WHOLE branches the dashboard lists the best and the lowest
 # RANKING_ENDS and links the whole ranking, which is searchable and comes RANKING_PAGE rows a page.
 RANKING_WHOLE = 20
+FILTERS = ("period", "brand", "region", "checklist")
 RANKING_ENDS = 10
 RANKING_PAGE = 50
 
@@ -195,7 +196,7 @@ def add_action():
     Action.create(branch=branch, item_id=form.item.data or None, what=form.what.data.strip(),
                   owner=form.owner.data.strip(), due_date=form.due_date.data, created_by=current_user.id)
     flash(_("Action added."), "success")
-    return redirect(url_for("dashboard.index", **request.args) + "#actions")
+    return redirect(_back_to_dashboard())
 
 
 @bp.route("/actions/<int:action_id>/done", methods=["POST"])
@@ -208,4 +209,11 @@ def finish_action(action_id):
     action.status = ActionStatus.DONE.value
     action.save()
     flash(_("Action marked as done."), "success")
-    return redirect(url_for("dashboard.index", **request.args) + "#actions")
+    return redirect(_back_to_dashboard())
+
+
+def _back_to_dashboard():
+    """The dashboard's actions, on the filters the form was sent from. Only the filters: url_for takes
+    other names as its own (endpoint, _external), so any other argument stays out."""
+    filters = {name: request.args[name] for name in FILTERS if request.args.get(name, "").isdecimal()}
+    return url_for("dashboard.index", **filters) + "#actions"
