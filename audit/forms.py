@@ -180,6 +180,11 @@ class BranchForm(AppForm):
 ROLE_CHOICES = [Choice(role, label) for role, label in ROLE_LABELS.items()]
 
 
+def last_auditor_message():
+    return _("This is the only enabled auditor account: nobody could manage the accounts without it. "
+             "Make another auditor first.")
+
+
 class UserForm(AppForm):
     email = EmailField(
         _l("E-mail"),
@@ -229,8 +234,7 @@ class UserForm(AppForm):
             return
         others = User.select().where((User.role == Role.AUDITOR.value) & User.is_enabled & (User.id != user.id))
         if not others.exists():
-            raise ValidationError(_("This is the only enabled auditor account: nobody could manage the accounts "
-                                    "without it. Make another auditor first."))
+            raise ValidationError(last_auditor_message())
 
     def validate_regions(self, field):
         if self.role.data == Role.MANAGER.value and not field.data:

@@ -65,9 +65,25 @@ def save_branch(branch, form):
     return branch
 
 
+class LastAuditorRefused(Exception):
+    """The change would leave no enabled auditor: nobody could manage the accounts any more."""
+
+
+def _enabled_auditors():
+    return User.select(User.id).where((User.role == Role.AUDITOR.value) & User.is_enabled)
+
+
 def save_user(user, form):
-    """Create or update an account; disabling it or changing its password ends its sessions."""
+    """Create or update an account; disabling it or changing its password ends its sessions.
+
+    The form refuses to demote or disable the last enabled auditor; two auditors doing that to each
+    other at the same moment would both pass it, so the rule is checked again inside the write, after
+    the change: PostgreSQL locks the auditors' rows first, SQLite lets one writer in at a time.
+    """
+    password_hash = hash_password(form.password.data) if form.password.data else None  # slow: before the lock
     with database.atomic():
+        if database.obj.for_update:
+            list(_enabled_auditors().for_update())
         is_new = user is None
         user = user or User()
         ends_sessions = not is_new and (
@@ -78,8 +94,8 @@ def save_user(user, form):
         user.role = form.role.data
         user.language = form.language.data or None
         user.is_enabled = form.is_enabled.data
-        if form.password.data:
-            user.password_hash = hash_password(form.password.data)
+        if password_hash:
+            user.password_hash = password_hash
         if ends_sessions:
             user.session_epoch += 1
         user.save()
@@ -87,6 +103,8 @@ def save_user(user, form):
         if user.role == Role.MANAGER.value:
             for region_id in form.regions.data:
                 ManagerRegion.create(manager=user, region=region_id)
+        if not _enabled_auditors().exists():
+            raise LastAuditorRefused()  # leaves the transaction: nothing is written
     return user
 
 

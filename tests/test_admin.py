@@ -350,3 +350,25 @@ def test_an_agencys_branches_are_listed_50_a_page_by_region_and_found_however_ty
     assert "There is no page 7: page 3 of 3 is shown." in beyond and len(codes(beyond)) == 22
     too_long = client.get("/admin/branches?find=" + "x" * 101).get_data(as_text=True)
     assert "Type at most 100 characters." in too_long and len(codes(too_long)) == 50
+
+
+def test_two_auditors_disabling_each_other_at_once_leave_one_enabled(app, login_as, org, monkeypatch):
+    """Each request's form saw the other auditor still enabled (its check ran before the other one
+    was written): the write checks again, and the second change is refused with the same message."""
+    from audit.forms import UserForm
+
+    first = org["users"]["auditor"]
+    client = login_as("auditor")
+    assert _post(client, "/admin/users/new", {"name": "Second Auditor", "email": "second@example.com", "role": "auditor",
+                                             "language": "", "regions": [], "password": "long enough password",
+                                             "is_enabled": "y"}).status_code == 302
+    with app.app_context(), database.connection_context():
+        second = User.by_email("second@example.com")
+        User.update(is_enabled=False).where(User.id == second.id).execute()  # the other request, just committed
+    monkeypatch.setattr(UserForm, "_keep_an_auditor", lambda self, field, stops: None)  # its form passed before that
+    response = _post(client, f"/admin/users/{first.id}", {
+        "name": first.name, "email": first.email, "role": "auditor", "language": "", "regions": [], "password": ""})
+    assert response.status_code == 200
+    assert "This is the only enabled auditor account" in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert User.get_by_id(first.id).is_enabled

@@ -2,7 +2,8 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import role_required
-from ..forms import BranchForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm, VisitForm
+from ..forms import (BranchForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm, VisitForm,
+                     last_auditor_message)
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
@@ -136,7 +137,12 @@ def user(user_id=None):
         form.language.data = user.language or ""
         form.password.data = ""
     if form.validate_on_submit():
-        saved = operations.save_user(user, form)
+        try:
+            saved = operations.save_user(user, form)
+        except operations.LastAuditorRefused:
+            # Another auditor was demoted or disabled meanwhile (see operations.save_user).
+            form.role.errors.append(last_auditor_message())
+            return render_template("admin/user_form.html", form=form, account=user)
         auditlog.record("user.saved", saved.email, new=user is None, role=saved.role, enabled=saved.is_enabled,
                         password_changed=bool(form.password.data))
         flash(_("Account saved."), "success")
