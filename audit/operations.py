@@ -366,7 +366,9 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
             Visit.update(
                 state=VisitState.SUBMITTED.value, submission_hash=digest, submitted_at=now,
                 started_at=fn.COALESCE(Visit.started_at, started_at or now), ended_at=ended_at or now,
-                checkin_distance_m=distance, draft=None, **scored_fields,
+                # A new submission (a returned visit sent again) has no corrections yet: the score
+                # "before corrections" of the last review no longer describes it.
+                checkin_distance_m=distance, draft=None, original_score=None, **scored_fields,
             )
             .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)))
             .execute()

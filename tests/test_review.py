@@ -269,3 +269,24 @@ def test_a_huge_number_answer_still_shows_on_the_review_page_and_in_the_visit_re
         approve(Visit.get_by_id(visit.id), org["users"]["auditor"])
     report = login_as("manager").get(f"/reports/visits/{visit.uuid}.pdf?lang=hu")
     assert report.status_code == 200 and report.data.startswith(b"%PDF")
+
+
+def test_a_returned_visit_sent_again_has_no_score_before_corrections_of_the_last_review(app, login_as, org, mixed):
+    """The corrections belonged to the submission the reviewer returned; the new one has none yet, so
+    the page no longer says "before corrections" with the old figure. The history keeps what happened."""
+    from audit.review import return_to_shopper
+
+    auditor = login_as("auditor")
+    _post(auditor, f"/review/{mixed}/answers/needs_questions", f"/review/{mixed}",
+          {"value": "several_questions", "reason": "Three questions can be heard on the recording."})
+    corrected = auditor.get(f"/review/{mixed}").get_data(as_text=True)
+    assert "before corrections:" in corrected
+    with app.app_context(), database.connection_context():
+        visit = return_to_shopper(Visit.get(Visit.uuid == mixed), org["users"]["auditor"], "Add the receipt photo.")
+        answers = {a.item_id: a.value for a in Answer.select().where(Answer.visit == visit.id)}
+        submit_visit(Visit.get_by_id(visit.id), answers, {}, {}, started_at=utcnow() - timedelta(minutes=30),
+                     ended_at=utcnow())
+        assert Visit.get_by_id(visit.id).original_score is None
+    page = auditor.get(f"/review/{mixed}").get_data(as_text=True)
+    assert "before corrections:" not in page
+    assert "needs_questions: Three questions can be heard on the recording." in html.unescape(page)  # in the history
