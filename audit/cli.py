@@ -218,7 +218,7 @@ def load_command(paths):
     """Publish checklist files (default: all of checklists/) as new versions where they changed."""
     from .checklist import ChecklistError
     from .migrations import migrate_database
-    from .operations import publish_checklist_file
+    from .operations import DraftOpen, publish_checklist_file
 
     paths = paths or sorted(glob.glob(os.path.join(current_app.config["CHECKLIST_DIR"], "*.yaml")))
     failed = False
@@ -231,6 +231,10 @@ def load_command(paths):
                 failed = True
                 for problem in error.problems:
                     click.echo(str(problem))
+                continue
+            except DraftOpen as refused:
+                failed = True
+                click.echo(f"{path}: not published: {refused}")
                 continue
             slug = version.checklist.slug
             if created:

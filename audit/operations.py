@@ -108,21 +108,31 @@ def save_user(user, form):
     return user
 
 
-def publish_checklist(data, content_hash):
-    """Store a checklist file's content as a new published version, unless the latest is the same.
+class DraftOpen(Exception):
+    """A checklist file cannot be published while the checklist has a draft open in the editor."""
 
-    Returns (version, created): an unchanged file creates nothing.
+    def __init__(self, slug, number):
+        super().__init__(f"{slug} has a draft (version {number}) open in the editor: publish or discard it there "
+                         "first, so that neither change silently replaces the other.")
+        self.number = number
+
+
+def publish_checklist(data, content_hash):
+    """Store a checklist file's content as a new published version, unless the published one is the
+    same. Returns (version, created): an unchanged file creates nothing. Refused (DraftOpen) while
+    an auditor has a draft open: the file would be published under the draft's feet, and publishing
+    the draft afterwards would not make it the latest version.
     """
     with database.atomic():
         checklist, _ = Checklist.get_or_create(slug=data["id"])
-        latest = (
-            ChecklistVersion.select()
-            .where(ChecklistVersion.checklist == checklist)
-            .order_by(ChecklistVersion.number.desc())
-            .first()
-        )
-        if latest is not None and latest.content_hash == content_hash:
-            return latest, False
+        versions = ChecklistVersion.select().where(ChecklistVersion.checklist == checklist)
+        published = versions.where(ChecklistVersion.is_published).order_by(ChecklistVersion.number.desc()).first()
+        if published is not None and published.content_hash == content_hash:
+            return published, False
+        draft = checklist.draft()
+        if draft is not None:
+            raise DraftOpen(checklist.slug, draft.number)
+        latest = versions.order_by(ChecklistVersion.number.desc()).first()
         version = ChecklistVersion.create(
             checklist=checklist,
             number=(latest.number + 1) if latest else 1,

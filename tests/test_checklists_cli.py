@@ -126,3 +126,24 @@ def test_export_writes_yaml_that_loads_to_the_same_content(runner, small, tmp_pa
 def test_export_of_an_unknown_checklist_says_so(runner):
     result = runner.invoke(args=["checklists", "export", "nope"])
     assert result.exit_code == 1 and "Checklist 'nope' has no published version." in result.output
+
+
+def test_load_is_refused_while_a_draft_is_open_and_changes_nothing(runner, small):
+    """Published under the draft's feet, the file would be version 3 and the draft, published later,
+    version 2: "Version 2 is published" while version 3 stays the one in use."""
+    from audit.operations import start_draft
+
+    assert runner.invoke(args=["checklists", "load", str(small)]).exit_code == 0
+    with database.connection_context():
+        checklist = Checklist.get(Checklist.slug == "small-visit")
+        start_draft(checklist, checklist.latest_published())
+    again = runner.invoke(args=["checklists", "load", str(small)])  # the same file: nothing to do
+    assert again.exit_code == 0 and "unchanged, small-visit stays at version 1" in again.output
+    small.write_text(SMALL.replace("Small visit", "Small store visit"), encoding="utf-8")
+    refused = runner.invoke(args=["checklists", "load", str(small)])
+    assert refused.exit_code == 1
+    assert "not published: small-visit has a draft (version 2) open in the editor" in refused.output
+    with database.connection_context():
+        versions = sorted((v.number, v.is_published) for v in ChecklistVersion.select().join(Checklist)
+                          .where(Checklist.slug == "small-visit"))
+    assert versions == [(1, True), (2, False)]
