@@ -518,3 +518,18 @@ def test_sections_and_questions_of_two_checklists_are_not_mixed(app, demo):
         assert rows and all(mine == region for mine, region in rows.values()), rows  # the same branches, the same visits
         if checklist == shown:
             assert rows == sections
+
+
+def test_a_manager_chooses_only_among_the_checklists_of_their_branches(app, demo):
+    """Another client's checklists (their titles) are none of a manager's business."""
+    def in_english(client):
+        client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+        return client.get("/dashboard/?brand=0").get_data(as_text=True)
+
+    retail, bank = "Retail store visit", "Bank branch / service office visit"
+    hungary = in_english(_manager(app))
+    assert f">{retail}</option>" in hungary and f">{bank}</option>" not in hungary
+    both = in_english(_manager(app, "manager.ee@example.com"))
+    assert f">{retail}</option>" in both and f">{bank}</option>" in both
+    every = in_english(_manager(app, "auditor@example.com"))
+    assert f">{retail}</option>" in every and f">{bank}</option>" in every

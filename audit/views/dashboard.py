@@ -18,8 +18,8 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 CRITICAL_LISTED = 20
 
 
-def _checklists(titles):
-    return [(c.id, titles.get(c.id) or c.slug) for c in Checklist.ordered()]
+def _checklists(titles, only=None):
+    return [(c.id, titles.get(c.id) or c.slug) for c in Checklist.ordered() if only is None or c.id in only]
 
 
 def _checklist_titles():
@@ -57,16 +57,25 @@ class _Selection:
             args = args.copy()
             args["brand"] = str(brands[0][1])
         self.checklist_titles = _checklist_titles()
-        self.form = form = form_class(args, regions=self.all_regions, checklists=_checklists(self.checklist_titles))
-        self.period = form.period.data if form.period.data in (30, 91, 182, 365) else 182
         self.end = utcnow()
+        # A manager chooses among the checklists their branches were audited with in the last year (the
+        # longest period): another client's checklists are none of their business.
+        mine = own = None
+        if not user.is_auditor:
+            own = list(visible_branches(user))
+            mine = {checklist for checklist, _n in stats.checklists_used([b.id for b in own], self.end - timedelta(days=365), self.end)}
+        self.form = form = form_class(args, regions=self.all_regions, checklists=_checklists(self.checklist_titles, mine))
+        self.period = form.period.data if form.period.data in (30, 91, 182, 365) else 182
         self.start = self.end - timedelta(days=self.period)
         region_ids = [r.id for r in self.all_regions if not form.brand.data or r.brand_id == form.brand.data]
         if form.region.data and form.region.data in region_ids:
             region_ids = [form.region.data]
         self.region_ids = region_ids
         self.regions = [r for r in self.all_regions if r.id in region_ids]
-        self.branches = list(visible_branches(user).where(id_in(Branch.region, region_ids)))
+        if own is None:
+            self.branches = list(visible_branches(user).where(id_in(Branch.region, region_ids)))
+        else:
+            self.branches = [branch for branch in own if branch.region_id in set(region_ids)]
         self.branch_ids = [b.id for b in self.branches]
         self.version_ids = None
         if form.checklist.data:
