@@ -65,6 +65,7 @@ def create_auditor_command(email, name, password):
     with database.connection_context(), database.atomic():
         user = User.by_email(email)
         created = user is None
+        before = None if created else f"{user.role}{'' if user.is_enabled else ', disabled'}"
         if created:
             user = User(email=email, name=name.strip() or email)
         else:
@@ -74,8 +75,9 @@ def create_auditor_command(email, name, password):
         user.role, user.is_enabled, user.password_hash = Role.AUDITOR.value, True, hash_password(password)
         user.save()
         record("user.saved", user.email, new=created, role=user.role, enabled=True, password_changed=True,
-               via="create-auditor")
-    click.echo(f"{'Created' if created else 'Updated'} the auditor account {email}.")
+               via="create-auditor", was=before)
+    click.echo(f"Created the auditor account {email}." if created
+               else f"Updated the auditor account {email} (it was: {before}).")
 
 
 @click.command("demo")

@@ -294,12 +294,16 @@ def test_create_auditor_makes_the_first_account_and_restores_an_auditor(app, org
     manager = app.test_client()
     assert login(manager, "manager@example.com").status_code == 302
     again = runner.invoke(args=["create-auditor", "manager@example.com", "--password", "another long pw"])
-    assert again.exit_code == 0 and "Updated the auditor account manager@example.com." in again.output
+    assert again.exit_code == 0 and "Updated the auditor account manager@example.com (it was: manager)." in again.output
     assert manager.get("/dashboard/").status_code == 302  # signed out
     with app.app_context(), database.connection_context():
         user = User.by_email("manager@example.com")
         assert (user.role, user.is_enabled, user.name) == ("auditor", True, "Mark Manager")
         assert not ManagerRegion.select().where(ManagerRegion.manager == user).exists()
+        from audit.models import AuditEntry
+        logged = [(e.target, e.details["via"], e.details.get("was")) for e in AuditEntry.select().order_by(AuditEntry.id)
+                  if e.details and e.details.get("via") == "create-auditor"]
+        assert logged == [("boss@example.com", "create-auditor", None), ("manager@example.com", "create-auditor", "manager")]
 
 
 @pytest.mark.parametrize("args,message", [
