@@ -71,13 +71,19 @@
   // The network is back: the right moment to send, whatever the backoff said.
   window.addEventListener("online", function () { banner(); trySend(true); });
   var token = document.querySelector("input[name=csrf_token]");
-  var ready = token ? window.AuditOutbox.refreshTokens(token.value, window.AuditOutbox.currentUser()) : Promise.resolve();
+  var user = window.AuditOutbox.currentUser();
+  var ready = window.AuditStore.getUser().catch(function () { return undefined; }).then(function (before) {
+    // Another shopper signed in on this phone (the last one's session ended without signing out): the
+    // pages kept offline for the last one are not this one's to open.
+    var forget = before && user && before !== user && window.caches ? caches.delete("audit-pages") : Promise.resolve();
+    return forget.then(function () { return token ? window.AuditOutbox.refreshTokens(token.value, user) : null; });
+  });
   window.addEventListener("offline", banner);
   if (typeof BroadcastChannel !== "undefined") new BroadcastChannel("audit-sync").onmessage = markCards;
   banner();
   markCards();
   ready.then(trySend, trySend);
-  cacheVisits();
+  ready.then(cacheVisits, cacheVisits);
   // Also look now and then: an "online" event is not always delivered when a connection returns.
   setInterval(trySend, 5000);
 })();

@@ -160,6 +160,9 @@ def test_on_a_shared_phone_a_visit_waits_for_its_own_shopper(app, browser, live_
 
     _sign_in(page, live_server, "other_shopper")
     page.wait_for_timeout(6000)  # the list page looks at the outbox every 5 s
+    # The first shopper's pages kept for offline use are gone from the phone; the second one's are kept.
+    kept = page.evaluate("caches.open('audit-pages').then(c => c.keys()).then(ks => ks.map(r => new URL(r.url).pathname))")
+    assert f"/visits/{visit}/fill" not in kept and "/visits/" in kept, kept
     entry = page.evaluate(f"AuditStore.getOutbox('{visit}')")
     assert entry and not entry.get("rejected"), entry
     assert _stored(app, visit)[0].state == VisitState.ASSIGNED.value
