@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from audit import ROOT
 from audit.db import database
+from audit.demo import best_answers
 from audit.models import Visit, VisitState
 from audit.operations import publish_checklist_file
 from audit.review import return_to_shopper
@@ -176,4 +177,42 @@ def test_on_a_shared_phone_a_visit_waits_for_its_own_shopper(app, browser, live_
             break
         page.wait_for_timeout(500)
     assert _stored(app, visit)[0].state == VisitState.SUBMITTED.value
+    context.close()
+
+
+def test_work_kept_by_the_previous_version_of_the_app_is_sent_after_the_update(app, browser, live_server, org):
+    """The phone's store gained a table (schema 2: who is signed in). A visit waiting in the outbox of
+    schema 1, from before the update, survives the upgrade and is sent."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+        answers = best_answers(Visit.get(Visit.uuid == visit).checklist_version.content)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    page.goto(live_server + "/login")  # a page of the app's origin, before any of its scripts open the store
+    page.evaluate("""([visit, answers]) => new Promise((resolve, reject) => {
+        const request = indexedDB.open("audit", 1);
+        request.onupgradeneeded = () => {
+          const db = request.result;
+          db.createObjectStore("drafts", {keyPath: "visit"});
+          db.createObjectStore("outbox", {keyPath: "visit"});
+          db.createObjectStore("photos", {keyPath: "clientId"}).createIndex("visit", "visit");
+        };
+        request.onsuccess = () => {
+          const tx = request.result.transaction("outbox", "readwrite");
+          tx.objectStore("outbox").put({visit, payload: {answers, comments: {}, photos: {}}, csrf: "old",
+            submitUrl: `/api/v1/visits/${visit}/submission`, photoUrl: `/api/v1/visits/${visit}/photos`,
+            attempts: 0, nextTry: 0, queuedAt: Date.now()});
+          tx.oncomplete = () => { request.result.close(); resolve(); };
+          tx.onerror = () => reject(tx.error);
+        };
+        request.onerror = () => reject(request.error);
+      })""", [visit, answers])
+    _sign_in(page, live_server)
+    for _ in range(60):
+        if _stored(app, visit)[0].state == VisitState.SUBMITTED.value:
+            break
+        page.wait_for_timeout(500)
+    stored, kept, _photos = _stored(app, visit)
+    assert stored.state == VisitState.SUBMITTED.value and kept == answers
+    assert page.evaluate("indexedDB.databases().then(list => list.find(d => d.name === 'audit').version)") == 2
     context.close()
