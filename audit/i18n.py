@@ -155,11 +155,11 @@ def answer_label(item, value, language):
             seconds = Decimal(str(value))
             if not seconds.is_finite():
                 return str(value)
-            with _room_for(seconds):
-                return format_unit(seconds, "duration-second", length="short", locale=get_locale())
+            with _room_for(seconds):  # a number and its unit stay on one line (no-break space)
+                return format_unit(seconds, "duration-second", length="short", locale=get_locale()).replace(" ", "\u00a0")
         number = decimal_text(value, places=3)
         if kind == "number" and item.get("unit"):
-            return f"{number} {localized(item['unit'], language)}"
+            return f"{number}\u00a0{localized(item['unit'], language)}"
         return number
     return str(value)
 

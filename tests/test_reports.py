@@ -146,3 +146,22 @@ def test_a_shopper_comment_with_html_and_a_url_is_printed_as_text_and_fetches_no
     text = _pdf_text(pdf).replace("\n", " ")
     assert '<img src="http://127.0.0.1:9/spy.png">' in text  # shown as the shopper typed it
     assert used.refused == []  # nothing outside the app was even asked for
+
+
+def test_a_visit_report_names_the_critical_failure_that_capped_its_score(app, demo):
+    """A board reads 50 % and asks why: the report names the failed critical questions, in its
+    language, and marks their rows; a visit without one says nothing of the kind."""
+    with app.app_context(), database.connection_context():
+        visits = (Visit.select().join(Branch).where((Visit.state == VisitState.APPROVED.value) & Branch.code.startswith("BUD"))
+                  .order_by(Visit.ended_at.desc()))
+        capped = next(v for v in visits if v.has_critical_failure)
+        clean = next(v for v in visits if not v.has_critical_failure)
+        content = capped.checklist_version.content
+        failed = [item for section in content["sections"] for item in section["items"] if item.get("critical")
+                  and any(a.item_id == item["id"] and a.is_failed for a in capped.answers)]
+    assert failed
+    client = _manager_client(app)
+    for language, lead in (("en", "Critical failure, which caps the score:"), ("hu", "Kritikus hiba, amely korlátozza a pontszámot:")):
+        text = " ".join(_pdf_text(client.get(f"/reports/visits/{capped.uuid}.pdf?lang={language}").data).split())
+        assert lead in text and all(" ".join(item["text"][language].split()) in text for item in failed)
+    assert "Critical failure" not in _pdf_text(client.get(f"/reports/visits/{clean.uuid}.pdf?lang=en").data)
