@@ -74,6 +74,15 @@ def format_percent(value, places=1):
     return _formatted_percent(str(quantized), places, str(get_locale()))
 
 
+def format_points(value, places=1):
+    """A difference of two scores in percentage points ("10,0 szp."): a board reading "10 %" would take
+    it for a relative change. An em dash for none."""
+    if value is None:
+        return "—"
+    quantized = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return gettext("%(points)s pp", points=format_decimal(quantized, format="#,##0." + "0" * places))
+
+
 @functools.lru_cache(maxsize=8192)
 def _formatted_percent(quantized, places, locale_name):
     # Remembered per locale: a dashboard's ranking formats two figures for each of hundreds of
@@ -202,5 +211,5 @@ def init_app(app):
     )
     app.context_processor(_translations_of_this_render)
     app.jinja_env.filters.update(
-        date=format_day, datetime=format_datetime, percent=format_percent
+        date=format_day, datetime=format_datetime, percent=format_percent, points=format_points
     )

@@ -228,3 +228,18 @@ def test_parts_kept_between_requests_follow_each_pages_language_and_role(app, lo
     assert f'href="/visits/">{translated(app, "ru", "My visits")}</a>' in page
     assert f'data-msg-saved="{translated(app, "ru", "Saved on this phone")}"' in page
     assert translated(app, "ru", "My visits") != "My visits"
+
+
+def test_a_change_of_score_is_told_in_percentage_points_in_every_language(app):
+    """10 % more than 60 % would be 66 %, while the ranking means 70 %: a difference of scores is
+    printed in percentage points, not with the percent sign."""
+    from flask_babel import force_locale
+
+    from audit.i18n import format_points
+
+    expected = {"en": "4.5 pp", "hu": "4,5 szp.", "bg": "4,5 пр. п.", "et": "4,5 protsendipunkti", "ro": "4,5 p.p.", "ru": "4,5 п. п."}
+    with app.test_request_context():
+        for language, text in expected.items():
+            with force_locale(language):
+                assert format_points(4.45).replace("\u00a0", " ") == text  # half up, once
+                assert format_points(None) == "—"
