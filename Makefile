@@ -28,7 +28,7 @@ run: $(STAMP) translations
 test: system-deps $(STAMP) translations
 	bash .ci/test-both-databases
 
-## bench: every benchmark, then a table of the figures the README quotes (about 25 minutes)
+## bench: every benchmark, then a table of the figures the README quotes (about 20 minutes)
 bench: system-deps $(STAMP) translations
 	$(PY) bench/run_all.py
 
