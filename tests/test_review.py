@@ -290,3 +290,10 @@ def test_a_returned_visit_sent_again_has_no_score_before_corrections_of_the_last
     page = auditor.get(f"/review/{mixed}").get_data(as_text=True)
     assert "before corrections:" not in page
     assert "needs_questions: Three questions can be heard on the recording." in html.unescape(page)  # in the history
+
+
+def test_a_photo_item_shows_its_photos_and_no_empty_answer(app, login_as, mixed):
+    page = login_as("auditor").get(f"/review/{mixed}").get_data(as_text=True)
+    row = re.search(r'id="a-shop_front">(.*?)</li>', page, re.S).group(1)
+    assert 'class="answer"' not in row  # no "Answer: —" above where its photos go
+    assert 'class="answer"' in re.search(r'id="a-greeted">(.*?)</li>', page, re.S).group(1)
