@@ -472,3 +472,16 @@ def test_printed_labels_do_not_touch_the_bars(tmp_path):
     dark = [(x, y) for y in range(rgb.height) for x in range(track_right) if max(pixels[x, y]) < 128]
     assert any(x < track_left for x, _ in dark)  # the labels are printed
     assert [p for p in dark if p[0] >= track_left - 2] == []
+
+
+def test_a_dips_value_is_written_below_its_point_where_the_line_does_not_run(app):
+    """At a dip the line comes down to the point from both sides: a value written above it was crossed
+    by the line. It goes below; a peak's and the others' stay above."""
+    import re
+
+    svg = trend_chart([("Jan", 80), ("Feb", 50), ("Mar", 82), ("Apr", 86)])
+    circles = [float(cy) for cy in re.findall(r'<circle cx="[\d.]+" cy="([\d.]+)"', svg)]
+    values = {text: float(y) for y, text in re.findall(r'<text x="[\d.]+" y="([\d.]+)"[^>]*>(\d+\.\d)%?</text>', svg)}
+    assert len(circles) == 4 and set(values) == {"80.0", "50.0", "82.0", "86.0"}, (circles, values)
+    assert values["50.0"] > circles[1]  # the dip: below its point
+    assert values["80.0"] < circles[0] and values["82.0"] < circles[2] and values["86.0"] < circles[3]

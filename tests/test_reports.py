@@ -62,6 +62,12 @@ def test_branch_report_reads_back_in_the_readers_language(app, demo, language):
         assert score.replace("\u00a0", " ") in text.replace("\u00a0", " ")
     if language == "ru":
         assert "Период" in text or "период" in text
+    # The trend's months as the reader names them, not 2026-05.
+    from babel.dates import format_date
+
+    this_month = format_date(utcnow().date().replace(day=1), "LLL yyyy", locale=language)
+    assert this_month.replace("\u00a0", " ") in text.replace("\u00a0", " ")
+    assert utcnow().strftime("%Y-%m") not in text
 
 
 def test_branch_report_names_no_shopper(app, demo):

@@ -1,5 +1,5 @@
 """The branch report, built the same way for a download and for a region's ZIP made in the background."""
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 
 from .. import stats
 from ..i18n import format_percent, localized
@@ -62,7 +62,8 @@ def branch_report_context(branch, language, start, end, days, shared=None):
         charts[kind] = _bars(kind, parts, texts, language, brand, labels)
     months = stats.monthly_trend([branch.id], 12 if days > 200 else 6, end)
     charts["trend"] = trend_chart(
-        [(month.strftime("%Y-%m"), float(mean) if mean is not None else None) for month, mean in months],
+        # Months as the reader names them ("máj. 2026", "сент. 2026"), not 2026-05.
+        [(format_date(month, "LLL yyyy"), float(mean) if mean is not None else None) for month, mean in months],
         colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
         empty_text=_("No approved visits yet."),
     )

@@ -196,12 +196,26 @@ def trend_chart(points, *, width=520, height=180, colour=DEFAULT_COLOUR, accent=
             f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{4.5 if is_last else 3}" '
             f'fill="{accent if is_last else colour}" stroke="#ffffff" stroke-width="1"/></g>'
         )
-        parts.append(_text(x, y - 7, shown_value, size=value_size, anchor="middle",
-                           fill=TEXT_COLOUR, weight="bold" if is_last else None))
+        parts.append(_text(x, _value_label_y(points, i, y, value_size, top, top + plot_h), shown_value,
+                           size=value_size, anchor="middle", fill=TEXT_COLOUR, weight="bold" if is_last else None))
 
     summary = "; ".join(f"{label}: {NO_VALUE if v is None else fmt(v)}" for label, v in points)
     # Screen readers get the numbers too, not just the title.
     return _svg(width, height, ". ".join(filter(None, (title, summary or empty_text))), parts)
+
+
+def _value_label_y(points, index, y, size, plot_top, plot_bottom):
+    """Where a point's value is written (the text's baseline): above the point, unless the line comes
+    down to it (below its neighbours' average, a dip), where the line would run through the text; then
+    below it. Either way inside the plot when there is room."""
+    value = points[index][1]
+    neighbours = [points[i][1] for i in (index - 1, index + 1) if 0 <= i < len(points) and points[i][1] is not None]
+    below = bool(neighbours) and value < sum(neighbours) / len(neighbours)
+    if below and y + 7 + size > plot_bottom:
+        below = False
+    elif not below and y - 7 - size < plot_top:
+        below = True
+    return y + 7 + size if below else y - 7
 
 
 def bar_chart(rows, *, width=520, colour=DEFAULT_COLOUR, accent=DEFAULT_ACCENT, value_format=None,
