@@ -161,12 +161,14 @@ def test_bar_chart_grows_about_one_row_height_per_row():
     assert float(_parse(bar_chart(ROWS, legend=LEGEND)).get("height")) > three
 
 
-def test_long_label_is_truncated_but_kept_whole_in_a_title():
+def test_long_label_takes_two_lines_and_is_kept_whole_in_a_title():
     label = "Greeting at the entrance within ten seconds of arrival, with eye contact"
     root = _parse(bar_chart([{"label": label, "value": 50, "compare": []}]))
-    shown = _texts(root)[0]
-    assert shown == "Greeting at the entrance within ten\u2026"  # ends at a word, the cut one dropped
+    assert _texts(root)[:2] == ["Greeting at the entrance within ten", "seconds of arrival, with eye contact"]
     assert label in [title.text for title in root.iter(f"{SVG}title")]
+    longer = label + " and a smile that reached the eyes of the customer"
+    lines = _texts(_parse(bar_chart([{"label": longer, "value": 50, "compare": []}])))[:2]
+    assert lines[0] == "Greeting at the entrance within ten" and lines[1].endswith("\u2026")  # two lines at most
 
 
 def test_legend_names_each_style():
@@ -311,11 +313,18 @@ def _dejavu_width(text, size, bold=False):
 
 
 def _label_row(svg):
-    """(drawn label, its x, its font-size, x where the bar track starts) of a one-row bar chart."""
+    """(drawn label's lines, their x, their font-size, x where the bar track starts) of a one-row bar chart."""
     root = _parse(svg)
-    label = next(root.iter(f"{SVG}g")).find(f"{SVG}text")
+    texts = next(root.iter(f"{SVG}g")).findall(f"{SVG}text")
     track = next(rect for rect in root.iter(f"{SVG}rect") if rect.get("fill") == TRACK_COLOUR)
-    return "".join(label.itertext()), float(label.get("x")), float(label.get("font-size")), float(track.get("x"))
+    return (["".join(text.itertext()) for text in texts], float(texts[0].get("x")), float(texts[0].get("font-size")),
+            float(track.get("x")))
+
+
+def _shows_the_label(lines, label):
+    """The lines are the label, or its start and then "…"."""
+    joined = " ".join(lines)
+    return joined == label or (joined.endswith(ELLIPSIS) and label.startswith(joined[:-1]))
 
 
 def _one_bar(label, **kwargs):
@@ -332,29 +341,29 @@ def without_dejavu(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("language", sorted(LONG_LABELS))
-def test_long_label_is_shortened_with_an_ellipsis_to_fit_its_column(language):
+def test_long_label_takes_two_lines_each_within_its_column(language):
     label = LONG_LABELS[language]
-    shown, x, size, track_x = _label_row(_one_bar(label))
+    lines, x, size, track_x = _label_row(_one_bar(label))
     column = track_x - LABEL_GAP
-    assert _dejavu_width(label, size) > column  # the whole label would run into the bar
-    assert shown.endswith(ELLIPSIS) and label.startswith(shown[:-1]) and len(shown) > 10
-    assert x + _dejavu_width(shown, size) <= column
+    assert _dejavu_width(label, size) > column  # the whole label on one line would run into the bar
+    assert len(lines) == 2 and _shows_the_label(lines, label) and len(lines[0]) > 10
+    assert all(x + _dejavu_width(line, size) <= column for line in lines)
 
 
 @pytest.mark.parametrize("language", ["bg", "ru"])
 def test_cyrillic_labels_the_character_count_let_overflow_now_fit(language):
     label = LONG_LABELS[language]
-    shown, x, size, track_x = _label_row(_one_bar(label))
+    lines, x, size, track_x = _label_row(_one_bar(label))
     old = label if len(label) <= OLD_MAX_CHARS else label[:OLD_MAX_CHARS - 1].rstrip() + ELLIPSIS
     assert x + _dejavu_width(old, size) > track_x  # what QA saw: the old label ran into the bar
-    assert x + _dejavu_width(shown, size) <= track_x - LABEL_GAP
-    assert shown in {"Предложението и екстрите отвъд\u2026", "Решение проблемы или работа с\u2026"}
+    assert all(x + _dejavu_width(line, size) <= track_x - LABEL_GAP for line in lines)
+    assert lines in (["Предложението и екстрите отвъд", "очакванията"], ["Решение проблемы или работа с", "жалобой"])
 
 
 @pytest.mark.parametrize("label", SHORT_LABELS)
 def test_short_label_is_kept_whole(label):
-    shown, _x, _size, _track_x = _label_row(_one_bar(label))
-    assert shown == label
+    lines, _x, _size, _track_x = _label_row(_one_bar(label))
+    assert lines == [label]
 
 
 def test_label_too_long_for_a_word_break_is_cut_inside_the_word_keeping_accents():
@@ -367,8 +376,8 @@ def test_label_too_long_for_a_word_break_is_cut_inside_the_word_keeping_accents(
 
 
 def test_label_white_space_is_measured_as_drawn_and_dangling_punctuation_dropped():
-    shown, _x, _size, _track_x = _label_row(_one_bar("  Welcome \n\t back  "))
-    assert shown == "Welcome back"
+    lines, _x, _size, _track_x = _label_row(_one_bar("  Welcome \n\t back  "))
+    assert lines == ["Welcome back"]
     assert fit_text("Приветствие, выявление, потребностей", text_width("Приветствие, выявление, потр", 9.5),
                     9.5) == "Приветствие, выявление\u2026"
     assert fit_text("Anything", 3, 9.5) == ""  # not even the ellipsis fits
@@ -426,17 +435,17 @@ def test_without_the_font_the_estimate_is_never_narrower_than_dejavu(without_dej
 def test_without_the_font_long_labels_still_fit(without_dejavu, language):
     assert charts._font_advances(False) is None
     label = LONG_LABELS[language]
-    shown, x, size, track_x = _label_row(_one_bar(label))
-    assert shown.endswith(ELLIPSIS) and label.startswith(shown[:-1])
-    assert x + _dejavu_width(shown, size) <= track_x - LABEL_GAP
+    lines, x, size, track_x = _label_row(_one_bar(label))
+    assert _shows_the_label(lines, label)
+    assert all(x + _dejavu_width(line, size) <= track_x - LABEL_GAP for line in lines)
 
 
 def test_an_unreadable_font_file_falls_back_to_the_estimate(without_dejavu):
     (without_dejavu / "DejaVuSans.ttf").write_bytes(b"not a font")
-    shown, x, size, track_x = _label_row(_one_bar(LONG_LABELS["ru"]))
+    lines, x, size, track_x = _label_row(_one_bar(LONG_LABELS["ru"]))
     assert charts._font_advances(False) is None
-    assert shown.endswith(ELLIPSIS)
-    assert x + text_width(shown, size) <= track_x - LABEL_GAP
+    assert _shows_the_label(lines, LONG_LABELS["ru"]) and len(lines) == 2
+    assert all(x + text_width(line, size) <= track_x - LABEL_GAP for line in lines)
 
 
 _LETTERS = st.sampled_from(ALPHABETS.replace("\u00a0", "").replace("\u202f", "") + "     ")

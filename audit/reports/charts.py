@@ -41,6 +41,7 @@ ELLIPSIS = "\u2026"
 # Cyrillic characters of DejaVu Sans) and at most 45% of the chart; longer labels are shortened.
 LABEL_WIDTH_EM = 21.2
 LABEL_GAP = 8  # px between the label column and the bars
+LABEL_LINES = 2  # a bar's label may take two lines of its row
 # A shortened label ends at a word when that keeps this share of the room, else inside the word.
 WORD_BREAK_KEEPS = 0.8
 BAR_ROW_HEIGHT = 26
@@ -265,9 +266,13 @@ def bar_chart(rows, *, width=520, colour=DEFAULT_COLOUR, accent=DEFAULT_ACCENT, 
 
         # SVG draws a run of spaces, tabs and newlines as one space: measure the label as it is drawn.
         drawn = _XML_SPACE_RE.sub(" ", _XML_INVALID_RE.sub("", label)).strip(" ")
-        shown_label = fit_text(drawn, label_w, label_size)
+        # Two lines where one is not enough: a board reads the section's whole name (a cut one was
+        # guessed at); past two lines the rest is shortened with "…".
+        lines = wrap_text(drawn, label_w, label_size, LABEL_LINES)
+        baselines = [mid + 3.5] if len(lines) == 1 else [mid - 1.5, mid + 9]
         parts.append(f"<g><title>{_escape(label)}</title>"
-                     + _text(0, mid + 3.5, shown_label, size=label_size, fill=TEXT_COLOUR) + "</g>")
+                     + "".join(_text(0, y, line, size=label_size, fill=TEXT_COLOUR) for y, line in zip(baselines, lines))
+                     + "</g>")
         parts.append(f'<rect x="{_n(track_x)}" y="{_n(bar_y)}" width="{_n(track_w)}" height="{bar_h}" '
                      f'fill="{TRACK_COLOUR}"/>')
         shown_value = NO_VALUE if value is None else fmt(value)
@@ -378,6 +383,22 @@ def text_width(text, size, *, bold=False):
         em = advances.get(ord(char)) if advances is not None else None
         total += _fallback_em(char) if em is None else em
     return total * size
+
+
+def wrap_text(text, max_width, size, lines=2, *, bold=False):
+    """`text` in at most `lines` lines, each fitting `max_width` px: broken at spaces, the last line
+    shortened with "…" (fit_text) when what is left does not fit it."""
+    words, out = str(text).split(" "), []
+    while words and len(out) < lines - 1:
+        taken = 0
+        while taken < len(words) and text_width(" ".join(words[:taken + 1]), size, bold=bold) <= max_width:
+            taken += 1
+        if taken == len(words) or taken == 0:  # the rest fits, or its first word alone does not
+            break
+        out.append(" ".join(words[:taken]))
+        words = words[taken:]
+    rest = " ".join(words)
+    return out + [fit_text(rest, max_width, size, bold=bold)] if rest or not out else out
 
 
 def fit_text(text, max_width, size, *, bold=False):
