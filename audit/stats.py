@@ -151,6 +151,21 @@ def failed_most_often(scope, start, end, limit=10):
     return list(query)
 
 
+def failed_critical_items(visits):
+    """{visit id: [ids of the critical questions it failed]} in checklist order: what capped its score."""
+    from .models import ChecklistVersion
+
+    failed = {}
+    if visits:
+        for visit_id, item_id in (Answer.select(Answer.visit, Answer.item_id)
+                                  .where(id_in(Answer.visit, [v.id for v in visits]) & (Answer.earned < Answer.possible))
+                                  .tuples()):
+            failed.setdefault(visit_id, set()).add(item_id)
+    return {visit.id: [item["id"] for section in ChecklistVersion.shared_content(visit.checklist_version_id)["sections"]
+                       for item in section["items"] if item.get("critical") and item["id"] in failed.get(visit.id, ())]
+            for visit in visits}
+
+
 def critical_failures(branch_ids, start, end):
     return (
         approved_visits(branch_ids, start, end).select_extend(Branch).join(Branch)

@@ -533,3 +533,11 @@ def test_a_manager_chooses_only_among_the_checklists_of_their_branches(app, demo
     assert f">{retail}</option>" in both and f">{bank}</option>" in both
     every = in_english(_manager(app, "auditor@example.com"))
     assert f">{retail}</option>" in every and f">{bank}</option>" in every
+
+
+def test_the_dashboard_says_why_its_ranking_shows_no_change(app, demo):
+    note = "No visit was approved in the period before this one, so there is no change to show yet."
+    client = _manager(app)
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    assert note in client.get("/dashboard/?period=182").get_data(as_text=True)  # the demo holds six months
+    assert note not in client.get("/dashboard/?period=30").get_data(as_text=True)

@@ -171,3 +171,32 @@ def test_a_visit_report_names_the_critical_failure_that_capped_its_score(app, de
         text = " ".join(_pdf_text(client.get(f"/reports/visits/{capped.uuid}.pdf?lang={language}").data).split())
         assert lead in text and all(" ".join(item["text"][language].split()) in text for item in failed)
     assert "Critical failure" not in _pdf_text(client.get(f"/reports/visits/{clean.uuid}.pdf?lang=en").data)
+
+
+def test_a_branch_report_names_the_question_of_each_critical_failure(app, demo):
+    with app.app_context(), database.connection_context():
+        region = Branch.get_by_id(demo["branch_id"]).region_id
+        branch = next(b for b in Branch.select().where(Branch.region == region)
+                      if Visit.select().where((Visit.branch == b) & (Visit.state == VisitState.APPROVED.value)
+                                              & Visit.has_critical_failure).exists())
+        capped = [v for v in Visit.select().where((Visit.branch == branch) & (Visit.state == VisitState.APPROVED.value))
+                  if v.has_critical_failure]
+        content = capped[0].checklist_version.content
+        named = {item["text"]["en"] for visit in capped for section in content["sections"] for item in section["items"]
+                 if item.get("critical") and any(a.item_id == item["id"] and a.is_failed for a in visit.answers)}
+    assert capped and named
+    text = " ".join(_pdf_text(_manager_client(app).get(
+        f"/reports/branches/{branch.id}/visits.pdf?lang=en&days=365").data).split())
+    section = text[text.index("Critical failures"):]
+    assert all(" ".join(question.split()) in section for question in named)
+
+
+def test_a_ranking_without_an_earlier_period_says_why_it_shows_no_change(app, demo):
+    """The demo holds six months: against the six before them nothing can be compared, and the
+    column of dashes says why."""
+    note = "No visit was approved in the period before this one, so there is no change to show yet."
+    with app.app_context(), database.connection_context():
+        region = Branch.get_by_id(demo["branch_id"]).region_id
+    client = _manager_client(app)
+    assert note in " ".join(_pdf_text(client.get(f"/reports/regions/{region}.pdf?lang=en&days=182").data).split())
+    assert note not in " ".join(_pdf_text(client.get(f"/reports/regions/{region}.pdf?lang=en&days=30").data).split())

@@ -162,6 +162,7 @@ def _dashboard(action_form):
     return render_template(
         "dashboard/index.html", form=selection.form, start=start, end=end, period=selection.period,
         selection=selection, best=best, lowest=lowest, ranked_count=len(ranking), unscored=len(ranking) - len(scored),
+        no_previous=bool(scored) and all(row[3] is None for _place, row in ranking),
         branches=branches,
         overall=stats.overall_mean(scope, start, end) if branches else None,
         parts=parts, compare=list(compare), texts=texts,

@@ -200,8 +200,10 @@ def region_report(region_id):
     texts = stats.item_texts(ids, start, end)
     sections = [key for kind, key in (k for k in texts if isinstance(k, tuple)) if kind == "section"]
     with force_locale(language):
+        ranking = stats.ranking(branches, start, end)
         pdf, _fetcher = render_pdf(
-            "reports/region.html", region=region, brand=region.brand, ranking=stats.ranking(branches, start, end),
+            "reports/region.html", region=region, brand=region.brand, ranking=ranking,
+            no_previous=bool(ranking) and all(row[3] is None for row in ranking),
             sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end), texts=texts,
             start=start, end=end, language=language,
         )
