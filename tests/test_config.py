@@ -62,3 +62,22 @@ def test_a_sign_in_limit_with_a_typo_stops_the_start_and_is_named(monkeypatch, t
     monkeypatch.setenv("LOGIN_RATE_LIMIT", "ten a minute")
     with pytest.raises(ConfigError, match="LOGIN_RATE_LIMIT must read like '10 per minute', not 'ten a minute'"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
+
+
+def test_a_bad_setting_stops_the_flask_commands_with_its_message_and_no_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from audit import ROOT
+
+    env = {key: value for key, value in os.environ.items() if key != "AUDIT_DEMO"}
+    env.update(SECRET_KEY="x" * 32, SESSION_HOURS="abc", DATABASE_URL=f"sqlite:///{tmp_path}/x.sqlite3",
+               MEDIA_DIR=str(tmp_path / "media"), AUDIT_INSTANCE=str(tmp_path / "instance"))
+    flask = os.path.join(os.path.dirname(sys.executable), "flask")
+    result = subprocess.run([flask, "--app", "app", "init-db"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1
+    assert "Configuration error: SESSION_HOURS must be a whole number of 0 or more, not 'abc'." in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x.sqlite3").exists()  # nothing was created
