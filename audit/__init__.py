@@ -32,6 +32,9 @@ def create_app(config=None):
     security.init_app(app)
     i18n.init_app(app)
     fragments.init_app(app)
+    from .scoring import LARGEST_ANSWER
+
+    app.jinja_env.globals["largest_answer"] = LARGEST_ANSWER  # the fill form's max, the same bound as the check
     for blueprint in (auth.bp, admin.bp, editor.bp, review.bp, dashboard.bp, shopper.bp, api.bp, reports.bp, pwa.bp,
                       health.bp):
         app.register_blueprint(blueprint)

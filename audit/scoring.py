@@ -136,7 +136,8 @@ class AnswerProblem:
     """Why an answer cannot be used, as data (`code`, `item_id`, `value`, `allowed`) and as a sentence.
 
     Codes: unknown_item, na_not_allowed, not_yes_no, not_an_option, not_a_number, not_whole,
-    out_of_range (allowed = (min, max)), negative, not_text, not_photos. `allowed` lists the values
+    out_of_range (allowed = (min, max)), negative, too_large (allowed = (largest,)), not_text, not_photos.
+    `allowed` lists the values
     the item takes, for the web layer to fill a translated message.
     """
 
@@ -170,6 +171,7 @@ _ANSWER_SENTENCES = {
     "not_whole": "Item '{item}': {value} is not a whole number.",
     "out_of_range": "Item '{item}': {value} is outside {range}.",
     "negative": "Item '{item}': {value} is negative.",
+    "too_large": "Item '{item}': {value} is larger than {allowed}.",
     "not_text": "Item '{item}': {value} is not text.",
     "not_photos": "Item '{item}': {value} is not a list of photo ids.",
 }
@@ -177,6 +179,12 @@ _ANSWER_SENTENCES = {
 
 def _shown(value):
     return repr(value) if isinstance(value, str) else str(value)
+
+
+# The largest answer a timer (seconds) or a number item takes. A wait longer than a day, or a count
+# past a billion, is a slip of the finger or a broken client, and such a value in the database only
+# breaks the reports that show it (a number of 10^25 did).
+LARGEST_ANSWER = {"timer": 24 * 60 * 60, "number": 10**9}
 
 
 def _answer_problem(item, value):
@@ -210,7 +218,10 @@ def _answer_problem(item, value):
         number = _exact(value)
         if number is None:
             return AnswerProblem(item_id, "not_a_number", value)
-        return AnswerProblem(item_id, "negative", value) if number < 0 else None
+        if number < 0:
+            return AnswerProblem(item_id, "negative", value)
+        largest = LARGEST_ANSWER[item_type]
+        return AnswerProblem(item_id, "too_large", value, (largest,)) if number > largest else None
     if item_type == "text":
         return None if isinstance(value, str) else AnswerProblem(item_id, "not_text", value)
     if item_type == "photo":
@@ -410,10 +421,11 @@ class _ThresholdScorer(_Scorer):
         self._limits = [_as_bound(_exact(step["max"])) for step in steps]
         # Above the last threshold an answer earns nothing: that is the key after the last one.
         self._earned = [self.possible * _exact(step["points"]) for step in steps] + [Fraction(0)]
+        self._largest = LARGEST_ANSWER[item["type"]]
 
     def key(self, value):
         number = value if type(value) is int else _exact(value)  # an int compares exactly as it is
-        if number is None or number < 0:
+        if number is None or number < 0 or number > self._largest:
             return None
         for index, limit in enumerate(self._limits):
             if number <= limit:

@@ -308,6 +308,24 @@ def test_submit_with_missing_answers_marks_each_and_keeps_what_was_typed(app, sh
     assert stored.draft["answers"] == {"greeted": "yes", "first_impression": 2, "times_repeated": 1}
 
 
+def test_a_wait_longer_than_a_day_is_refused_in_the_shoppers_language(app, shopper, visit, content):
+    """A timer answer past a day (a timer left running, a slip of the finger) is named beside its
+    question, with the limit written as the shopper's language writes numbers; nothing is stored."""
+    shopper.post("/language", data={"language": "hu", "csrf_token": csrf_from(shopper.get("/visits/"))})
+    form = {**complete_form(content), "answer-wait_for_contact": "100000"}
+
+    response = _post(shopper, visit, "submit", form)
+
+    assert response.status_code == 200
+    page = FillPage(response)
+    expected = translated(app, "hu", "Give a number no larger than %(largest)s.") % {"largest": "86\N{NO-BREAK SPACE}400"}
+    assert expected != "Give a number no larger than 86\N{NO-BREAK SPACE}400."
+    assert page.errors() == {"wait_for_contact": expected}
+    assert page.value("wait_for_contact") == "100000"
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert stored.state == "draft" and answers == {}
+
+
 @pytest.mark.parametrize("item_id,failing", [
     ("greeted", "no"),
     ("helped_choose", "showed_options"),  # partly earned is still short of full marks

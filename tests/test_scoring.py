@@ -47,6 +47,11 @@ def timer(item_id, thresholds=((60, 1), (180, 0.5)), **extra):
     return {"id": item_id, "type": "timer", "thresholds": steps, "text": {"en": item_id}, **extra}
 
 
+def number(item_id, thresholds=((0, 1), (2, 0.5)), **extra):
+    steps = [{"max": limit, "points": value} for limit, value in thresholds]
+    return {"id": item_id, "type": "number", "thresholds": steps, "text": {"en": item_id}, **extra}
+
+
 def text_item(item_id, **extra):
     return {"id": item_id, "type": "text", "text": {"en": item_id}, **extra}
 
@@ -232,10 +237,17 @@ def test_show_if_item_is_hidden_when_its_referenced_item_is_hidden():
 
 
 def test_unusable_answer_counts_as_unanswered():
-    visit = checklist(section("main", yesno("greeted"), scale("knowledge"), yesno("thanked")))
-    result = score(visit, {"greeted": "maybe", "knowledge": 9, "thanked": "yes"})
+    visit = checklist(section("main", yesno("greeted"), scale("knowledge"), yesno("thanked"), timer("wait"),
+                              number("count")))
+    result = score(visit, {"greeted": "maybe", "knowledge": 9, "thanked": "yes", "wait": 86_401, "count": 1e25})
     assert set(result.items) == {"thanked"}
     assert result.overall == 100
+
+
+def test_the_largest_timer_and_number_answers_still_count():
+    visit = checklist(section("main", timer("wait"), number("count")))
+    result = score(visit, {"wait": 86_400, "count": 10**9})
+    assert set(result.items) == {"wait", "count"} and result.overall == 0
 
 
 # -- sections, dimensions, overall ----------------------------------------------------------------
@@ -431,6 +443,7 @@ ANSWERED = checklist(section(
     scale("knowledge"),
     choice("offer"),
     timer("wait"),
+    number("count"),
     text_item("notes"),
     photo("shelf", na=True),
 ))
@@ -450,6 +463,8 @@ ANSWERED = checklist(section(
         ("knowledge", False, "not_a_number", "Item 'knowledge': False is not a number."),
         ("offer", "maybe", "not_an_option", "Item 'offer': 'maybe' is not one of proactive, asked, none."),
         ("wait", -1, "negative", "Item 'wait': -1 is negative."),
+        ("wait", 86_401, "too_large", "Item 'wait': 86401 is larger than 86400."),
+        ("count", 1e25, "too_large", "Item 'count': 1e+25 is larger than 1000000000."),
         ("wait", "long", "not_a_number", "Item 'wait': 'long' is not a number."),
         ("wait", float("nan"), "not_a_number", "Item 'wait': nan is not a number."),
         ("notes", 5, "not_text", "Item 'notes': 5 is not text."),

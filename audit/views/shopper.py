@@ -3,7 +3,7 @@ import secrets
 from datetime import timezone
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
-from flask_babel import get_locale
+from flask_babel import format_number, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -35,6 +35,8 @@ def submission_message(problem):
         return _("Give a number.")
     if code == "negative":
         return _("The number cannot be negative.")
+    if code == "too_large":
+        return _("Give a number no larger than %(largest)s.", largest=format_number(allowed[0]))
     if code == "too_long":
         return _("This is too long: at most %(count)d characters.", count=allowed[0])
     if code == "unknown_photo":
