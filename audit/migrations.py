@@ -74,6 +74,12 @@ def _v9_job_heartbeat():
         database.execute_sql("ALTER TABLE job ADD COLUMN updated_at TIMESTAMP")
 
 
+def _v10_visit_clock_shift():
+    # v10: how far a visit's times were moved because the shopper's phone clock was wrong.
+    if "clock_shift_s" not in {column.name for column in database.get_columns("visit")}:
+        database.execute_sql("ALTER TABLE visit ADD COLUMN clock_shift_s INTEGER")
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -84,6 +90,7 @@ STEPS = {
     7: _v7_covering_indexes,
     8: _v8_no_answer_index_by_item,
     9: _v9_job_heartbeat,
+    10: _v10_visit_clock_shift,
 }
 LATEST = max(STEPS, default=1)
 

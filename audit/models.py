@@ -279,6 +279,9 @@ class Visit(BaseModel):
     submitted_at = DateTimeField(null=True)
     approved_at = DateTimeField(null=True)
     checkin_distance_m = FloatField(null=True)
+    # Seconds the phone's start and end times were moved back (ahead: positive) or forward (behind:
+    # negative) because its clock could not be right; see operations.on_server_clock.
+    clock_shift_s = IntegerField(null=True)
     # The shopper's work before submission (the no-JavaScript form saves here): answers, comments, photos.
     draft = JSONField(null=True)
     # sha256 of the last accepted submission: a resend with the same content is the same submission.

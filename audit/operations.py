@@ -5,6 +5,7 @@ import json
 import math
 import os
 import time
+from datetime import timedelta
 from fractions import Fraction
 
 from peewee import Case, IntegrityError, fn
@@ -341,6 +342,24 @@ def distance_m(lat1, lon1, lat2, lon2):
     return 2 * r * math.asin(math.sqrt(a))
 
 
+CLOCK_SLACK = timedelta(minutes=10)
+
+
+def on_server_clock(started_at, ended_at, assigned_at, now):
+    """(started_at, ended_at, shift in seconds or None): the phone's times of a visit, moved when its
+    clock cannot have been right.
+
+    A visit cannot end after the server received it, nor before it was assigned. A phone whose clock
+    is off by a year would otherwise file the visit under a month no report of this year shows. Both
+    times move by the same amount, so the visit keeps its length; it then ends when it arrived (the
+    best the server knows), and the reviewer is told (review.integrity_warnings). A clock a few
+    minutes slow (CLOCK_SLACK) on a visit made as soon as it was assigned is left alone."""
+    if ended_at is None or assigned_at - CLOCK_SLACK <= ended_at <= now:
+        return started_at, ended_at, None
+    shift = ended_at - now
+    return (started_at - shift if started_at else None), now, round(shift.total_seconds())
+
+
 def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=None, location=None):
     """Store a finished visit exactly once; returns "received" or "already_received".
 
@@ -364,6 +383,7 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     if problems:
         raise SubmissionRefused(422, "invalid", problems)
     now = utcnow()
+    started_at, ended_at, clock_shift = on_server_clock(started_at, ended_at, visit.created_at, now)
     distance = None
     branch = visit.branch
     if location and branch.latitude is not None:
@@ -378,7 +398,8 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
                 started_at=fn.COALESCE(Visit.started_at, started_at or now), ended_at=ended_at or now,
                 # A new submission (a returned visit sent again) has no corrections yet: the score
                 # "before corrections" of the last review no longer describes it.
-                checkin_distance_m=distance, draft=None, original_score=None, **scored_fields,
+                checkin_distance_m=distance, clock_shift_s=clock_shift, draft=None, original_score=None,
+                **scored_fields,
             )
             .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)))
             .execute()

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from .db import database
 from .models import Answer, Evidence, Visit, VisitEvent, VisitState, utcnow
-from .operations import score_and_store_answers
+from .operations import CLOCK_SLACK, score_and_store_answers
 
 
 class ReviewRefused(ValueError):
@@ -73,8 +73,11 @@ def correct_answer(visit, item_id, value, reason, reviewer):
 
 
 def integrity_warnings(visit, min_minutes, max_distance_m, photo_slack_minutes=30):
-    """(code, details) pairs a reviewer should look at: short visit, far check-in, photo times, reused photos."""
+    """(code, details) pairs a reviewer should look at: times moved off a wrong phone clock, short visit,
+    far check-in, photo times, reused photos."""
     warnings = []
+    if visit.clock_shift_s and abs(visit.clock_shift_s) >= CLOCK_SLACK.total_seconds():  # not a few seconds
+        warnings.append(("clock_shifted", {"seconds": visit.clock_shift_s}))
     if visit.started_at and visit.ended_at:
         minutes = (visit.ended_at - visit.started_at).total_seconds() / 60
         if minutes < min_minutes:

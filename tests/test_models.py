@@ -141,6 +141,13 @@ def test_a_version_8_database_gets_the_jobs_sign_of_life(db, org):
     assert [(job.title, job.updated_at, job.stopped) for job in Job.select()] == [("Hungary", None, False)]
 
 
+def test_a_version_9_database_gets_the_visits_clock_shift(db, visit):
+    db.execute_sql("ALTER TABLE visit DROP COLUMN clock_shift_s")
+    db.execute_sql("UPDATE schema_version SET version = 9")
+    assert migrate_database() == (9, LATEST)
+    assert [(v.id, v.branch_id, v.clock_shift_s) for v in Visit.select()] == [(visit.id, visit.branch_id, None)]
+
+
 def test_an_old_sqlite_file_is_upgraded_by_init_db(tmp_path):
     path = tmp_path / "old.sqlite3"
     with open(os.path.join(HERE, "data", "audit-schema-v1.sql"), encoding="utf-8") as f:

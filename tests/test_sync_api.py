@@ -11,7 +11,8 @@ from PIL import Image
 
 from audit.db import database
 from audit.demo import best_answers
-from audit.models import Answer, Evidence, Visit
+from audit import stats
+from audit.models import Answer, Evidence, Visit, utcnow
 from audit.operations import distance_m, publish_checklist
 from audit.scoring import display_percent, score
 from conftest import csrf_from
@@ -170,8 +171,12 @@ def test_unknown_visit_is_404_json(login_as, visit, visit_id):
 def test_valid_submission_is_received_scored_and_stored(app, org, phone, visit, content):
     answers = {**best_answers(content), "first_impression": 3, "needs_questions": "one_question"}
     comments = {"first_impression": "Music too loud."}
+    with app.app_context(), database.connection_context():  # assigned a week ago, as visits are
+        Visit.update(created_at=utcnow() - timedelta(days=7)).where(Visit.uuid == visit).execute()
+    ended = (utcnow() - timedelta(minutes=5)).replace(microsecond=0)
+    started = ended - timedelta(minutes=35)
     body = {"answers": answers, "comments": comments, "photos": {},
-            "started_at": "2026-11-25T10:30:00+02:00", "ended_at": "2026-11-25T09:05:00Z",
+            "started_at": (started + timedelta(hours=2)).isoformat() + "+02:00", "ended_at": ended.isoformat() + "Z",
             "location": {"lat": 47.4940, "lon": 19.0535}}
 
     response = phone.submit(visit, body)
@@ -186,11 +191,42 @@ def test_valid_submission_is_received_scored_and_stored(app, org, phone, visit, 
     assert stored.score == display_percent(expected.overall, 4)
     assert stored.band == expected.band and stored.has_critical_failure is False
     assert 0 < stored.score < 100
-    assert stored.started_at == datetime(2026, 11, 25, 8, 30)  # kept as naive UTC
-    assert stored.ended_at == datetime(2026, 11, 25, 9, 5)
+    assert (stored.started_at, stored.ended_at) == (started, ended)  # kept as naive UTC
+    assert stored.clock_shift_s is None
     branch = org["branches"][0]
     assert stored.checkin_distance_m == pytest.approx(distance_m(47.4940, 19.0535, branch.latitude, branch.longitude), abs=0.1)
     assert 40 < stored.checkin_distance_m < 80
+
+
+@pytest.mark.parametrize("phone_clock", [timedelta(days=365), timedelta(days=-400)], ids=["a year ahead", "behind"])
+def test_a_phone_clock_far_off_moves_the_visits_times_and_tells_the_reviewer(app, login_as, phone, visit, content,
+                                                                               phone_clock):
+    """A visit ending after it arrived, or before it was assigned, cannot be right: left as the phone
+    said, it would sit in a month that no report of this year shows. It keeps its length, ends
+    when it arrived, and the reviewer sees by how much its times were moved."""
+    with app.app_context(), database.connection_context():  # assigned a week ago, as visits are
+        Visit.update(created_at=utcnow() - timedelta(days=7)).where(Visit.uuid == visit).execute()
+    ended = utcnow() - timedelta(minutes=10) + phone_clock
+    body = {"answers": best_answers(content), "started_at": (ended - timedelta(minutes=30)).isoformat() + "Z",
+            "ended_at": ended.isoformat() + "Z"}
+
+    assert phone.submit(visit, body).status_code == 201
+
+    stored = _stored(app, visit)[0]
+    assert stored.ended_at == stored.submitted_at
+    assert stored.ended_at - stored.started_at == timedelta(minutes=30)
+    assert abs(stored.clock_shift_s - (phone_clock - timedelta(minutes=10)).total_seconds()) < 5
+    page = login_as("auditor").get(f"/review/{visit}").get_data(as_text=True)
+    if phone_clock > timedelta(0):
+        assert "The phone&#39;s clock was 1 year ahead: the visit&#39;s times were moved back to when it arrived." in page
+    else:
+        assert "The phone&#39;s clock was 1 year behind (the visit would have ended before it was assigned)" in page
+    auditor = login_as("auditor")
+    approved = auditor.post(f"/review/{visit}/approve", data={"csrf_token": csrf_from(auditor.get(f"/review/{visit}"))})
+    assert approved.status_code == 302
+    with app.app_context(), database.connection_context():  # in the last 30 days' figures, with its score
+        last_month = stats.approved_visits([stored.branch_id], utcnow() - timedelta(days=30), utcnow())
+        assert [(v.uuid, v.score) for v in last_month] == [(stored.uuid, stored.score)]
 
 
 def test_same_submission_sent_again_is_already_received_and_stores_nothing_new(app, phone, visit, content):

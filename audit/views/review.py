@@ -1,5 +1,8 @@
 """Auditors review submitted visits: the queue, every answer with its score, and the decision."""
+from datetime import timedelta
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask_babel import format_timedelta
 from flask_login import current_user
 
 from .. import auditlog, review
@@ -72,6 +75,13 @@ def correction_choices(item, language):
 
 
 def warning_text(code, details):
+    if code == "clock_shifted":
+        amount = format_timedelta(timedelta(seconds=abs(details["seconds"])))
+        if details["seconds"] > 0:
+            return _("The phone's clock was %(amount)s ahead: the visit's times were moved back to when it "
+                     "arrived.", amount=amount)
+        return _("The phone's clock was %(amount)s behind (the visit would have ended before it was assigned): "
+                 "the visit's times were moved to when it arrived.", amount=amount)
     if code == "short_visit":
         return _("The visit took %(minutes)s minutes, less than %(limit)s.",
                  **{**details, "minutes": decimal_text(details["minutes"], places=1)})
