@@ -1,5 +1,6 @@
 """Form classes: every form carries a CSRF token and names what is wrong in the user's language."""
 import math
+from datetime import date, timedelta
 
 from babel import Locale
 from flask_babel import format_decimal
@@ -260,10 +261,24 @@ def _checklist_choices():
     return choices
 
 
+# How far ahead a visit can be planned: a year covers any programme's calendar, and a window past it
+# is a typing slip (year 9999 also broke the 30-day rule's date arithmetic).
+PLANNING_DAYS = 366
+
+
 class _WindowMixin:
+    """The planned window of an assignment: not over already, not further ahead than PLANNING_DAYS."""
+
+    def validate_planned_from(self, field):
+        if field.data and field.data > date.today() + timedelta(days=PLANNING_DAYS):
+            raise ValidationError(_("Plan at most a year ahead."))
+
     def validate_planned_to(self, field):
         if self.planned_from.data and field.data and field.data < self.planned_from.data:
             raise ValidationError(_("The window must end on or after its first day."))
+        if field.data and field.data < date.today():
+            raise ValidationError(_("This window is already over: give a day from today on."))
+        self.validate_planned_from(field)
 
 
 class VisitForm(_WindowMixin, AppForm):
@@ -385,3 +400,10 @@ class ActionForm(AppForm):
     what = StringField(_l("What will be done"), validators=[REQUIRED, Length(max=500)])
     owner = StringField(_l("Who does it"), validators=[REQUIRED, Length(max=120)])
     due_date = DateField(_l("By when"), validators=[InputRequired(_l("Give a date."))])
+
+    def validate_due_date(self, field):
+        # A new action due in the past would be overdue the moment it is added.
+        if field.data and field.data < date.today():
+            raise ValidationError(_("Give a day from today on."))
+        if field.data and field.data > date.today() + timedelta(days=PLANNING_DAYS):
+            raise ValidationError(_("Plan at most a year ahead."))

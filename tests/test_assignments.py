@@ -14,7 +14,7 @@ from audit.operations import AssignmentRefused, assign_region, assign_visit, imp
 from conftest import csrf_from
 from tests_support import SMALL
 
-DAY = date(2026, 3, 2)
+DAY = date.today() + timedelta(days=40)  # a window not over yet even 30 days earlier, as the form requires
 TOO_SOON = "This shopper already has a visit to this branch within %(days)d days."
 NOTHING_SAVED = "Please correct the fields marked below. Nothing was saved."
 
@@ -354,3 +354,26 @@ def _counting(execute_sql, statements):
         statements.append(sql)
         return execute_sql(sql, *args, **kwargs)
     return counted
+
+
+@pytest.mark.parametrize("planned_from,planned_to,field,message", [
+    (date(2019, 5, 1), date(2019, 5, 2), "planned_to", "This window is already over: give a day from today on."),
+    (date(9999, 12, 30), date(9999, 12, 31), "planned_from", "Plan at most a year ahead."),
+    (date(1, 1, 1), date(1, 1, 2), "planned_to", "This window is already over: give a day from today on."),
+])
+@pytest.mark.parametrize("form", ["single", "bulk"])
+def test_a_window_already_over_or_years_ahead_is_refused_and_nothing_is_assigned(app, org, login_as, form,
+                                                                                 planned_from, planned_to, field,
+                                                                                 message):
+    """A slip of the year (2019 for 2029, 9999) used to assign visits nobody would make, or fail
+    with an error page; the form names the date instead."""
+    version = _publish(app)
+    data = _single(org, version.checklist_id) if form == "single" else _bulk(org, version.checklist_id)
+    data.update(planned_from=planned_from.isoformat(), planned_to=planned_to.isoformat())
+
+    response = _post(login_as("auditor"), f"/admin/visits/{'new' if form == 'single' else 'bulk'}", data)
+
+    assert response.status_code == 200
+    assert _field_error(response, field) == message
+    assert NOTHING_SAVED in _text(response)
+    assert _visits(app) == []

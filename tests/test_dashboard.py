@@ -86,7 +86,13 @@ def test_manager_adds_an_action_and_marks_it_done(app, demo):
     assert f'<option value="{failed_item}" selected>' in text and '<option selected value="91">' in text
     with app.app_context(), database.connection_context():
         assert Action.select().count() == 0
-    due = (date.today() - timedelta(days=2)).isoformat()
+    late = client.post("/dashboard/actions?period=91&brand=0", data={
+        "branch": bud.id, "item": "greeted", "what": "Greet at the door", "owner": "Store lead",
+        "due_date": (date.today() - timedelta(days=2)).isoformat(), "csrf_token": token})
+    assert late.status_code == 200 and "Adjon meg egy mai vagy későbbi napot." in late.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert Action.select().count() == 0  # overdue the moment it was added: refused
+    due = date.today().isoformat()
     added = client.post("/dashboard/actions?period=91&brand=0", data={
         "branch": bud.id, "item": "greeted", "what": "Greet at the door", "owner": "Store lead", "due_date": due,
         "csrf_token": token})
@@ -97,6 +103,7 @@ def test_manager_adds_an_action_and_marks_it_done(app, demo):
     assert odd.status_code == 302 and odd.headers["Location"] == "/dashboard/?period=30#actions"
     with app.app_context(), database.connection_context():
         action = Action.get(Action.what == "Greet at the door")
+        Action.update(due_date=date.today() - timedelta(days=2)).where(Action.id == action.id).execute()  # time passes
     page = client.get("/dashboard/").get_data(as_text=True)
     assert "Greet at the door" in page and "badge critical" in page  # overdue
     report = client.get(f"/reports/branches/{bud.id}/visits.pdf?lang=en").data
