@@ -10,6 +10,7 @@ from peewee import Case, fn
 
 from .db import database, id_in
 from .models import Action, ActionStatus, Answer, Branch, Region, Visit, VisitScore, VisitState, utcnow
+from .scoring import NOT_APPLICABLE
 
 APPROVED = VisitState.APPROVED.value
 _BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aggregate")
@@ -193,15 +194,27 @@ def monthly_trend(branch_ids, months, end=None):
 
 
 def shopper_comments(branch_ids, start, end, limit=8):
-    """The latest comments shoppers wrote, with their item ids (never who wrote them)."""
-    return (
-        Answer.select(Answer.item_id, Answer.comment, Visit.ended_at)
+    """[(item id, text, visit end)]: the latest words shoppers wrote (never who wrote them): comments
+    on answers, and the answers to free-text questions ("Your comments about the visit")."""
+    free_text = [item["id"] for version in _pinned_versions(branch_ids, start, end)
+                 for section in version.content["sections"] for item in section["items"] if item["type"] == "text"]
+    rows = (
+        Answer.select(Answer.item_id, Answer.comment, Answer.value, Visit.ended_at)
         .join(Visit)
-        .where(Answer.visit.in_(_visit_ids({"branches": branch_ids}, start, end)) & (Answer.comment != ""))
-        .order_by(Visit.ended_at.desc())
-        .limit(limit)
+        .where(Answer.visit.in_(_visit_ids({"branches": branch_ids}, start, end))
+               & ((Answer.comment != "") | Answer.item_id.in_(free_text)))
+        .order_by(Visit.ended_at.desc(), Answer.id)
         .tuples()
     )
+    words = []
+    for item_id, comment, value, ended in rows.iterator():  # a branch's period: read until there are enough
+        for text in (comment, value if item_id in free_text and isinstance(value, str) and value != NOT_APPLICABLE
+                     else ""):
+            if text.strip():
+                words.append((item_id, text, ended))
+        if len(words) >= limit:
+            break
+    return words[:limit]
 
 
 def open_actions(branch_ids):
@@ -224,16 +237,21 @@ def checklists_used(branch_ids, start, end):
     )
 
 
-def item_texts(branch_ids, start, end, version_ids=None):
-    """{item id or (kind, key): text mapping} from the checklist versions the period's visits pinned
-    (of those versions only, when given)."""
+def _pinned_versions(branch_ids, start, end, version_ids=None):
+    """The checklist versions the period's approved visits pinned (of `version_ids` only, when given)."""
     from .models import ChecklistVersion
 
     pinned = approved_visits(branch_ids, start, end).select(Visit.checklist_version).distinct()
     if version_ids is not None:
         pinned = pinned.where(id_in(Visit.checklist_version, version_ids))
+    return ChecklistVersion.select().where(ChecklistVersion.id.in_(pinned)).order_by(ChecklistVersion.id)
+
+
+def item_texts(branch_ids, start, end, version_ids=None):
+    """{item id or (kind, key): text mapping} from the checklist versions the period's visits pinned
+    (of those versions only, when given)."""
     texts = {}
-    for version in ChecklistVersion.select().where(ChecklistVersion.id.in_(pinned)).order_by(ChecklistVersion.id):
+    for version in _pinned_versions(branch_ids, start, end, version_ids):
         for section in version.content["sections"]:
             texts[("section", section["id"])] = section["title"]
             for item in section["items"]:

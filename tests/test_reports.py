@@ -154,6 +154,29 @@ def test_a_shopper_comment_with_html_and_a_url_is_printed_as_text_and_fetches_no
     assert used.refused == []  # nothing outside the app was even asked for
 
 
+def test_a_branch_report_quotes_the_shoppers_own_words_about_the_visit(app, demo):
+    """The free-text question ("Your comments on the visit") is where a shopper says most; the
+    report's comments give those answers beside the comments on single answers, never "N/A"."""
+    from audit.models import Answer
+
+    with app.app_context(), database.connection_context():
+        approved = (Visit.select().where((Visit.branch == demo["branch_id"]) & (Visit.state == VisitState.APPROVED.value))
+                    .order_by(Visit.ended_at.desc()))
+        latest, earlier = approved[0], approved[1]
+        Answer.update(comment="").where(Answer.visit.in_([v.id for v in approved])).execute()
+        Answer.update(value="Az eladó kedves volt, de meg kellett kérdeznie egy kollégáját.").where(
+            (Answer.visit == latest) & (Answer.item_id == "comments")).execute()
+        Answer.update(value="na").where((Answer.visit == earlier) & (Answer.item_id == "comments")).execute()
+        Answer.update(comment="Nobody at the door.").where(
+            (Answer.visit == earlier) & (Answer.item_id == "greeted")).execute()
+    text = " ".join(_pdf_text(_manager_client(app).get(
+        f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=hu&days=365").data).split())
+    words = text[text.index("A próbavásárlók megjegyzései"):]
+    assert "Az eladó kedves volt, de meg kellett kérdeznie egy kollégáját." in words
+    assert "Megjegyzései a látogatásról" in words and "Nobody at the door." in words
+    assert words.index("Az eladó kedves volt") < words.index("Nobody at the door.")  # the latest first
+
+
 def test_a_visit_report_names_the_critical_failure_that_capped_its_score(app, demo):
     """A board reads 50 % and asks why: the report names the failed critical questions, in its
     language, and marks their rows; a visit without one says nothing of the kind."""
