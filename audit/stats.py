@@ -4,7 +4,7 @@ Every figure comes from what the scoring function stored (visit.score, VisitScor
 grouped in the database: nothing here loads every answer into Python.
 """
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from peewee import Case, fn
 
@@ -28,6 +28,13 @@ def in_background(function, *args):
             return function(*args)
 
     return _BACKGROUND.submit(run)
+
+
+def period_start(end, days):
+    """The first moment of the period of `days` days up to `end`: the start of a day. From the same
+    hour instead, a report's first day held only that day's later visits, and which of them changed
+    with the hour the report was made."""
+    return datetime.combine((end - timedelta(days=days)).date(), time.min)
 
 
 def approved_visits(branch_ids, start, end):

@@ -7,6 +7,7 @@ from csv import DictReader
 from datetime import date, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from pypdf import PdfReader
 
 from audit.db import database
@@ -159,7 +160,6 @@ def test_branch_report_draws_the_trend_and_section_charts(app, demo):
     text = "".join(page.extract_text() for page in reader.pages)
     assert len(reader.pages) >= 2
     assert "Aurora Electronics" in text
-    from flask_babel import force_locale
 
     from audit import stats
     from audit.i18n import format_percent
@@ -557,3 +557,29 @@ def test_the_dashboard_says_why_its_ranking_shows_no_change(app, demo):
     client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
     assert note in client.get("/dashboard/?period=182").get_data(as_text=True)  # the demo holds six months
     assert note not in client.get("/dashboard/?period=30").get_data(as_text=True)
+
+
+def test_a_period_is_made_of_whole_days_whatever_the_hour_it_is_read(app, demo):
+    """"The last 30 days" starts at the start of a day: from the same hour 30 days back, the first
+    day's early visits were left out and its later ones counted, depending on when one looked."""
+    from datetime import time
+
+    from audit.models import utcnow
+
+    first_day = (utcnow() - timedelta(days=30)).date()
+    with app.app_context(), database.connection_context():
+        approved = list(Visit.select().join(Branch).where((Branch.code == "BUD-01") & (Visit.state == "approved"))
+                        .order_by(Visit.id))
+        early, before = approved[0], approved[1]
+        Visit.update(ended_at=datetime.combine(first_day, time(0, 1))).where(Visit.id == early.id).execute()
+        Visit.update(ended_at=datetime.combine(first_day, time.min) - timedelta(minutes=1)).where(
+            Visit.id == before.id).execute()
+    client = _manager(app)
+    uuids = {row["visit"] for row in _csv_rows(client.get("/reports/export.csv?kind=visits&days=30"), DictReader)}
+    assert str(early.uuid) in uuids and str(before.uuid) not in uuids
+    with app.test_request_context(), force_locale("hu"):  # the manager reads Hungarian
+        from flask_babel import format_date
+
+        since = format_date(first_day)
+    page = client.get("/dashboard/?period=30").get_data(as_text=True)
+    assert since in page  # "since" names the first whole day

@@ -66,7 +66,7 @@ class _Selection:
             mine = {checklist for checklist, _n in stats.checklists_used([b.id for b in own], self.end - timedelta(days=365), self.end)}
         self.form = form = form_class(args, regions=self.all_regions, checklists=_checklists(self.checklist_titles, mine))
         self.period = form.period.data if form.period.data in (30, 91, 182, 365) else 182
-        self.start = self.end - timedelta(days=self.period)
+        self.start = stats.period_start(self.end, self.period)
         region_ids = [r.id for r in self.all_regions if not form.brand.data or r.brand_id == form.brand.data]
         if form.region.data and form.region.data in region_ids:
             region_ids = [form.region.data]

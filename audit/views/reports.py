@@ -1,11 +1,10 @@
 """PDF reports for the branches a user may see, in the language the reader asks for."""
-from datetime import timedelta
-
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
                    send_from_directory, stream_with_context, url_for)
 from flask_babel import force_locale
 from flask_login import current_user
 
+from .. import stats
 from ..access import branch_or_404, role_required
 from ..config import LANGUAGES
 from ..i18n import current_language
@@ -30,7 +29,7 @@ def _period():
     if not 7 <= days <= 730:
         abort(404)
     end = utcnow()
-    return end - timedelta(days=days), end, days
+    return stats.period_start(end, days), end, days
 
 
 def _pdf(pdf, filename):
@@ -187,7 +186,6 @@ def job_download(job_uuid):
 @role_required(Role.MANAGER, Role.AUDITOR)
 def region_report(region_id):
     """A region's ranking of branches with their section scores and the change against the period before."""
-    from .. import stats
     from ..access import visible_branches
 
     branches = list(visible_branches(current_user).where(Branch.region == region_id))
