@@ -2,6 +2,7 @@
 import io
 import os
 import subprocess
+from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
@@ -68,6 +69,21 @@ def test_branch_report_reads_back_in_the_readers_language(app, demo, language):
     this_month = format_date(utcnow().date().replace(day=1), "LLL yyyy", locale=language)
     assert this_month.replace("\u00a0", " ") in text.replace("\u00a0", " ")
     assert utcnow().strftime("%Y-%m") not in text
+
+
+@pytest.mark.parametrize("days", [182, 365])
+def test_the_trend_takes_in_every_month_of_the_period_the_first_one_too(app, demo, days):
+    """A half-year report from 28 May counts a visit of 30 May in its score: its trend starts in May."""
+    from babel.dates import format_date
+
+    from audit.stats import period_start
+
+    start = period_start(utcnow(), days)
+    text = " ".join(_pdf_text(_manager_client(app).get(
+        f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=hu&days={days}").data).split())
+    first_month = " ".join(format_date(start.date(), "LLL yyyy", locale="hu").split())
+    month_before = " ".join(format_date((start.replace(day=1) - timedelta(days=1)).date(), "LLL yyyy", locale="hu").split())
+    assert first_month in text and month_before not in text
 
 
 def test_branch_report_names_no_shopper(app, demo):

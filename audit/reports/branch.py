@@ -60,7 +60,8 @@ def branch_report_context(branch, language, start, end, days, shared=None):
                  "region": stats.part_means(regions, kind, [branch.region_id]),
                  "brand": stats.part_means(regions, kind)}
         charts[kind] = _bars(kind, parts, texts, language, brand, labels)
-    months = stats.monthly_trend([branch.id], 12 if days > 200 else 6, end)
+    # Every month the period touches (its first one too, in part), and at least six for a short one.
+    months = stats.monthly_trend([branch.id], max(6, (end.year - start.year) * 12 + end.month - start.month + 1), end)
     charts["trend"] = trend_chart(
         # Months as the reader names them ("máj. 2026", "сент. 2026"), not 2026-05.
         [(format_date(month, "LLL yyyy"), float(mean) if mean is not None else None) for month, mean in months],
