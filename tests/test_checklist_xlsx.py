@@ -135,6 +135,59 @@ def test_editing_one_hungarian_cell_changes_exactly_that_text(checklist, exporte
     assert result == expected
 
 
+def _greeting(checklist):
+    return next(section for section in checklist["sections"] if section["id"] == "greeting_needs")["items"][0]
+
+
+def test_a_text_edited_in_the_checklist_after_the_export_is_not_put_back_by_an_untouched_cell(checklist, exported):
+    """The auditor rewords a question after sending the sheet out; the translator changes another
+    text. The import applies the translator's cell only: the untouched cells are as exported."""
+    reworded = copy.deepcopy(checklist)
+    _greeting(reworded)["text"]["en"] = "Did a staff member greet you within 30 seconds?"
+    data, _ref = edited(exported, "item:smile_eye_contact:text", "hu", "Mosolyogtak Önre?")
+
+    result, report = import_texts_xlsx(reworded, data)
+
+    assert (report.changed, report.kept, report.problems) == (1, [], [])
+    assert _greeting(result)["text"]["en"] == "Did a staff member greet you within 30 seconds?"
+    smile = next(item for section in result["sections"] for item in section["items"] if item["id"] == "smile_eye_contact")
+    assert smile["text"]["hu"] == "Mosolyogtak Önre?"
+
+
+def test_a_text_changed_on_both_sides_keeps_the_checklists_and_says_so(checklist, exported):
+    reworded = copy.deepcopy(checklist)
+    _greeting(reworded)["text"]["hu"] = "Köszöntötték Önt 30 másodpercen belül?"
+    data, ref = edited(exported, "item:greeted:text", "hu", "Köszöntötték Önt belépéskor?")
+
+    result, report = import_texts_xlsx(reworded, data)
+
+    assert (report.changed, report.kept, report.problems) == (0, [(ref, "item:greeted:text", "hu")], [])
+    assert result == reworded
+
+
+def test_a_sheet_without_the_exported_texts_applies_every_changed_cell(checklist, exported):
+    """A translator may paste the texts into a workbook of their own: then each cell that differs is
+    their edit, as before the exported texts were kept in the file."""
+    book = openpyxl.load_workbook(io.BytesIO(exported))
+    del book["exported"]
+    book["texts"].cell(row=row_of(book["texts"], "title"), column=column_of(book["texts"], "hu")).value = "Új cím"
+    output = io.BytesIO()
+    book.save(output)
+    reworded = copy.deepcopy(checklist)
+    _greeting(reworded)["text"]["en"] = "Did a staff member greet you within 30 seconds?"
+
+    result, report = import_texts_xlsx(reworded, output.getvalue())
+
+    assert report.changed == 2 and result["title"]["hu"] == "Új cím"
+    assert _greeting(result)["text"]["en"] == _greeting(checklist)["text"]["en"]
+
+
+def test_the_exported_texts_sheet_is_hidden(exported):
+    book = openpyxl.load_workbook(io.BytesIO(exported))
+    assert book.sheetnames == ["texts", "exported"]
+    assert (book["texts"].sheet_state, book["exported"].sheet_state) == ("visible", "hidden")
+
+
 def test_import_leaves_the_given_checklist_alone(checklist, exported):
     before = copy.deepcopy(checklist)
     data, _ref = edited(exported, "title", "hu", "Új cím")

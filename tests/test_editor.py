@@ -277,6 +277,35 @@ def test_translations_come_back_from_the_spreadsheet_and_only_texts_change(app, 
     assert "Version 2 is published." in published.get_data(as_text=True)
 
 
+def test_a_spreadsheet_sent_out_before_an_edit_does_not_undo_it(app, auditor):
+    """The auditor exports the texts for the translator, then adds a Hungarian text herself; the
+    translator's sheet comes back with a change elsewhere and with that text reworded too. Her text
+    stays, the page says so, and the translator's other change is applied."""
+    _start_draft(auditor)
+    _post_item(auditor, BASE + "/draft/sections/farewell/items/new")  # 'smiled', English only
+    sheet = auditor.get(BASE + "/v2.xlsx")
+    assert sheet.status_code == 200
+    assert _post_item(auditor, BASE + "/draft/items/smiled", text_hu="Mosolygott az eladó?").status_code == 302
+    book = openpyxl.load_workbook(io.BytesIO(sheet.data))
+    texts = book["texts"]
+    header = [cell.value for cell in texts[1]]
+    rows = {row[0].value: row for row in texts.iter_rows(min_row=2)}
+    rows["item:smiled:text"][header.index("hu")].value = "Mosolyogtak?"
+    rows["title"][header.index("hu")].value = "Bolti látogatás"
+    out = io.BytesIO()
+    book.save(out)
+
+    page = auditor.post(BASE + "/draft/texts", data={"file": (io.BytesIO(out.getvalue()), "texts.xlsx"),
+                                                      "csrf_token": _token(auditor, BASE + "/draft")},
+                        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+
+    assert "1 text updated from the spreadsheet." in page
+    assert "the checklist&#39;s texts were kept:" in page and "item:smiled:text (hu)" in page
+    after = _draft_content(app)
+    assert after["sections"][1]["items"][-1]["text"] == {"en": "Did they smile?", "hu": "Mosolygott az eladó?"}
+    assert after["title"]["hu"] == "Bolti látogatás"
+
+
 def test_a_broken_spreadsheet_is_refused_and_changes_nothing(app, auditor):
     _start_draft(auditor)
     before = _draft_content(app)

@@ -5,6 +5,11 @@ sends it back; `import_texts_xlsx` copies the texts into a copy of the checklist
 could not use. Only texts ever change: ids, types, numbers and order come from the checklist, never
 from the file, so a spreadsheet cannot break scoring.
 
+The workbook also carries, in a hidden sheet, the texts as they were when it was exported. An import
+then applies only the cells the translator changed: a text edited in the checklist after the export
+is not put back to its old wording by an untouched cell, and one both sides changed keeps the
+checklist's wording and is reported (ImportReport.kept).
+
 Each row is found by its key, a stable path that names one text:
 `title`, `band:90`, `dimension:care`, `section:welcome:title`, `item:greeted:text`,
 `item:greeted:help`, `item:offer:option:proactive`, `item:products:unit`.
@@ -31,6 +36,7 @@ from .format import LANGUAGES
 # The sheet title and the headers are read back by name, so they stay untranslated: a file exported
 # in one language must import in any other.
 SHEET_TITLE = "texts"
+EXPORTED_SHEET_TITLE = "exported"  # hidden: the texts as exported, to tell the translator's edits apart
 KEY_HEADER = "key"
 CONTEXT_HEADER = "context"
 
@@ -68,12 +74,14 @@ class ImportReport:
     """What an import did: how many texts changed, keys it did not know, and cells it could not use.
 
     `unknown_keys` and `problems` hold (cell reference, key or message) pairs, like ("A7", "item:x:text");
-    the reference is None for a problem with the whole file.
+    the reference is None for a problem with the whole file. `kept` lists the cells the translator
+    changed whose text the checklist also changed after the export: the checklist's text stays.
     """
 
     changed: int = 0
     unknown_keys: list = field(default_factory=list)
     problems: list = field(default_factory=list)
+    kept: list = field(default_factory=list)  # (cell reference, key, language): changed on both sides
 
 
 # -- the texts of a checklist ----------------------------------------------------------------------
@@ -167,6 +175,14 @@ def export_texts_xlsx(checklist):
     for column, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(column)].width = width
 
+    exported = workbook.create_sheet(EXPORTED_SHEET_TITLE)
+    exported.sheet_state = "hidden"
+    for column, header in enumerate([KEY_HEADER, *languages], start=1):
+        _write_text(exported, 1, column, header, wrap)
+    for row, text in enumerate(translatable_texts(checklist), start=2):
+        for column, value in enumerate([text.key, *(text.texts.get(language, "") for language in languages)], start=1):
+            _write_text(exported, row, column, value, wrap)
+
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
@@ -202,7 +218,7 @@ def _check_archive(data):
 
 
 def _open_sheet(data):
-    """(workbook, worksheet) of the uploaded XLSX, or raises _UnusableFile."""
+    """(workbook, texts worksheet, exported worksheet or None) of the uploaded XLSX, or raises _UnusableFile."""
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:
@@ -215,7 +231,8 @@ def _open_sheet(data):
         raise _UnusableFile(gettext("The workbook has no worksheet."))
     # A translator may rename the sheet; the first one is the best guess then.
     name = SHEET_TITLE if SHEET_TITLE in names else names[0]
-    return workbook, workbook[name]
+    exported = workbook[EXPORTED_SHEET_TITLE] if EXPORTED_SHEET_TITLE in names and name != EXPORTED_SHEET_TITLE else None
+    return workbook, workbook[name], exported
 
 
 def _read_rows(sheet):
@@ -230,13 +247,13 @@ def _read_rows(sheet):
 
 
 def _read_workbook(data):
-    """The rows of the texts worksheet, or raises _UnusableFile."""
+    """(rows of the texts worksheet, rows of the exported worksheet or None), or raises _UnusableFile."""
     problem = _check_archive(data)
     if problem:
         raise _UnusableFile(problem)
-    workbook, sheet = _open_sheet(data)
+    workbook, sheet, exported = _open_sheet(data)
     try:
-        return _read_rows(sheet)
+        return _read_rows(sheet), (_read_rows(exported) if exported is not None else None)
     except _UnusableFile:
         raise
     except Exception:
@@ -339,7 +356,23 @@ def _cell_text(value, data_type, ref, report):
     return value.strip() or None
 
 
-def _import_row(row_number, row, columns, texts_by_key, seen_rows, report):
+def _exported_texts(rows):
+    """{key: {language: text}} of the hidden sheet of texts as exported; None when it is not usable."""
+    if not rows:
+        return None
+    header = [value.strip().lower() if isinstance(value, str) else None for value, _type in rows[0]]
+    if not header or header[0] != KEY_HEADER:
+        return None
+    exported = {}
+    for row in rows[1:]:
+        values = [value if isinstance(value, str) else "" for value, _type in row]
+        if values and values[0]:
+            exported[values[0].strip()] = {language: values[column].strip() for column, language in enumerate(header)
+                                           if column and language and column < len(values)}
+    return exported
+
+
+def _import_row(row_number, row, columns, texts_by_key, seen_rows, report, exported):
     key_value, _type = _cell(row, columns.key)
     key_ref = _cell_ref(row_number, columns.key)
     has_texts = any(_cell(row, column)[0] not in (None, "") for column in columns.languages.values())
@@ -363,11 +396,21 @@ def _import_row(row_number, row, columns, texts_by_key, seen_rows, report):
     texts = texts_by_key[key]
     for language, column in columns.languages.items():
         value, data_type = _cell(row, column)
-        text = _cell_text(value, data_type, _cell_ref(row_number, column), report)
+        ref = _cell_ref(row_number, column)
+        text = _cell_text(value, data_type, ref, report)
         # Compared stripped so that a trailing newline the file cannot keep does not count as an edit.
-        if text is not None and text != (texts.get(language) or "").strip():
-            texts[language] = text
-            report.changed += 1
+        current = (texts.get(language) or "").strip()
+        if text is None or text == current:
+            continue
+        if exported is not None:
+            was = exported.get(key, {}).get(language)
+            if was is not None and text == was:
+                continue  # the translator left it as exported: the checklist's newer text stays
+            if was is not None and current != was:
+                report.kept.append((ref, key, language))  # both changed it: the checklist's text stays
+                continue
+        texts[language] = text
+        report.changed += 1
 
 
 def import_texts_xlsx(checklist, data):
@@ -375,7 +418,7 @@ def import_texts_xlsx(checklist, data):
     result = copy.deepcopy(checklist)
     report = ImportReport()
     try:
-        rows = _read_workbook(data)
+        rows, exported_rows = _read_workbook(data)
     except _UnusableFile as error:
         report.problems.append((None, str(error)))
         return result, report
@@ -388,6 +431,7 @@ def import_texts_xlsx(checklist, data):
         return result, report
     texts_by_key = {text.key: text.texts for text in translatable_texts(result)}
     seen_rows = {}
+    exported = _exported_texts(exported_rows)
     for row_number, row in enumerate(rows[1:], start=2):
-        _import_row(row_number, row, columns, texts_by_key, seen_rows, report)
+        _import_row(row_number, row, columns, texts_by_key, seen_rows, report, exported)
     return result, report

@@ -353,6 +353,10 @@ def import_texts(slug):
         return redirect(url_for("editor.draft", slug=slug))
     flash(ngettext("%(num)d text updated from the spreadsheet.", "%(num)d texts updated from the spreadsheet.",
                    report.changed), "success")
+    if report.kept:
+        flash(_("These texts were changed in the checklist after the spreadsheet was exported, and in the "
+                "spreadsheet too; the checklist's texts were kept:") + " "
+              + ", ".join(f"{cell} {key} ({language})" for cell, key, language in report.kept), "error")
     if report.unknown_keys:
         flash(_("These rows name nothing in this checklist and were skipped:") + " "
               + ", ".join(f"{cell} {key}" for cell, key in report.unknown_keys), "error")
