@@ -1,10 +1,72 @@
-"""The audit log: one line per change of checklists, reviews, corrections, accounts and the organisation."""
+"""The audit log: one line per change of checklists, reviews, corrections, accounts and the organisation.
+
+An entry stores codes ("visit.approved", {"reason": ...}) so that it reads in any language later;
+`action_label` and `detail_lines` turn them into the reader's words.
+"""
 from flask_login import current_user
 
+from .i18n import ROLE_LABELS
+from .i18n import lazy_gettext as _l
 from .models import AuditEntry
+
+ACTIONS = {
+    "answer.corrected": _l("Answer corrected"),
+    "branch.saved": _l("Branch saved"),
+    "brand.saved": _l("Brand saved"),
+    "checklist.draft_discarded": _l("Checklist draft discarded"),
+    "checklist.draft_started": _l("Checklist draft started"),
+    "checklist.edited": _l("Checklist draft edited"),
+    "checklist.imported": _l("Checklist file imported"),
+    "checklist.published": _l("Checklist version published"),
+    "region.saved": _l("Region saved"),
+    "user.saved": _l("Account saved"),
+    "visit.approved": _l("Visit approved"),
+    "visit.assigned": _l("Visit assigned"),
+    "visit.returned": _l("Visit returned to the shopper"),
+    "visits.assigned": _l("Visits of a region assigned"),
+}
+
+DETAILS = {
+    "branch": _l("Branch"),
+    "comment": _l("Comment"),
+    "count": _l("Number"),
+    "enabled": _l("Account enabled"),
+    "endpoint": _l("Page"),
+    "file": _l("File"),
+    "item": _l("Question"),
+    "new": _l("New"),
+    "password_changed": _l("Password changed"),
+    "reason": _l("Reason"),
+    "region": _l("Region"),
+    "role": _l("Role"),
+    "source": _l("From version"),
+    "value": _l("New answer"),
+    "via": _l("By"),
+    "was": _l("Before"),
+}
 
 
 def record(action, target, **details):
     """Note that the signed-in user did `action` to `target` (e.g. "checklist.published", "retail v3")."""
     actor = current_user.id if current_user and current_user.is_authenticated else None
     AuditEntry.create(actor=actor, action=action, target=str(target)[:200], details=details or None)
+
+
+def action_label(action):
+    """What an entry's action code means, in the reader's language (the code itself when unknown)."""
+    return ACTIONS.get(action, action)
+
+
+def detail_lines(details, yes, no):
+    """[(label, text)] of an entry's details as the reader reads them: labels in their language, texts
+    as they were typed (not JSON escapes), true/false as `yes`/`no`."""
+    lines = []
+    for key, value in (details or {}).items():
+        if isinstance(value, bool):
+            value = yes if value else no
+        elif value is None:
+            value = "—"
+        elif key == "role":
+            value = ROLE_LABELS.get(value, value)
+        lines.append((DETAILS.get(key, key), str(value)))
+    return lines

@@ -549,9 +549,8 @@ class AuditEntry(BaseModel):
     created_at = DateTimeField(default=utcnow, index=True)
 
     @classmethod
-    def latest(cls, limit=200):
-        return (cls.select(cls, User).join(User, JOIN.LEFT_OUTER, on=(cls.actor == User.id))
-                .order_by(cls.id.desc()).limit(limit))
+    def newest_first(cls):
+        return cls.select(cls, User).join(User, JOIN.LEFT_OUTER, on=(cls.actor == User.id)).order_by(cls.id.desc())
 
 
 class SchemaVersion(BaseModel):

@@ -11,7 +11,7 @@ from audit.demo import best_answers
 from audit.models import Answer, Evidence, Visit, VisitEvent, VisitScore, VisitState, utcnow
 from audit.operations import add_photo, publish_checklist_file, submit_visit
 from conftest import csrf_from
-from tests_support import tiny_png
+from tests_support import tiny_png, translated
 
 
 
@@ -214,8 +214,28 @@ def test_the_audit_log_names_who_reviewed_and_corrected(app, login_as, submitted
           {"value": "no", "reason": "Nobody at the door."})
     _post(auditor, f"/review/{submitted}/approve", f"/review/{submitted}")
     page = auditor.get("/admin/log").get_data(as_text=True)
-    assert "answer.corrected" in page and "Nobody at the door." in page
-    assert "visit.approved" in page and "Anna Auditor" in page
+    assert "Answer corrected: " in page and "Reason: Nobody at the door." in page and "Question: greeted" in page
+    assert f"Visit approved: {submitted}" in page and "Anna Auditor" in page
+
+
+def test_the_audit_log_reads_in_the_readers_language_a_page_at_a_time(app, login_as, submitted):
+    """A reviewer's words come back as typed (not as JSON escapes), what happened is said in the
+    reader's language, and a year of changes is read 50 entries a page."""
+    auditor = _in_language(login_as("auditor"), "ru")
+    _post(auditor, f"/review/{submitted}/return", f"/review/{submitted}", {"comment": "Пожалуйста, проверьте фото"})
+    with app.app_context(), database.connection_context():
+        from audit.models import AuditEntry
+
+        AuditEntry.insert_many([{"action": "branch.saved", "target": f"BUD-{n:02d}", "details": {"new": False}}
+                                for n in range(60)]).execute()
+    first = html.unescape(auditor.get("/admin/log").get_data(as_text=True))
+    assert first.count("<tr>") == 1 + 50 and "Страница 1 из 2" in first
+    second = html.unescape(auditor.get("/admin/log?page=2").get_data(as_text=True))
+    returned = translated(app, "ru", "Visit returned to the shopper")
+    assert returned != "Visit returned to the shopper"
+    assert f"{returned}: {submitted}" in second
+    assert f"{translated(app, 'ru', 'Comment')}: Пожалуйста, проверьте фото" in second
+    assert "\\u041f" not in second and "visit.returned" not in second
 
 
 def test_the_queue_comes_50_a_page_with_its_shoppers_in_a_few_queries(app, login_as, org, submitted):

@@ -197,7 +197,7 @@ def assign_bulk():
         except operations.AssignmentRefused as refused:
             form.checklist.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
         else:
-            auditlog.record("visits.assigned", form.region.data, count=len(created))
+            auditlog.record("visits.assigned", Region.get_by_id(form.region.data).name, count=len(created))
             flash(ngettext("%(num)d visit assigned.", "%(num)d visits assigned.", len(created)), "success")
             if skipped:
                 flash(_("No chosen shopper may visit these branches yet: %(branches)s",
@@ -208,5 +208,6 @@ def assign_bulk():
 
 @bp.route("/log")
 def log():
-    """Who changed what, newest first."""
-    return render_template("admin/log.html", entries=AuditEntry.latest())
+    """Who changed what, newest first, 50 a page."""
+    return render_template("admin/log.html", page=Page(AuditEntry.newest_first(), request.args.get("page")),
+                           action_label=auditlog.action_label, detail_lines=auditlog.detail_lines)
