@@ -102,8 +102,30 @@ def settings_form_class(languages, band_rows, dimension_rows):
     return type("ChecklistSettingsForm", (AppForm,), attrs)
 
 
+def _unkeyed_rows(rows, key_name, message):
+    """Mark each row with something typed in it but no key (an option's id, a threshold's value...):
+    a save keeps only keyed rows, so what was typed would silently go. True when any was marked."""
+    marked = False
+    for row in rows:
+        key = row[key_name]
+        if key.data in (None, "") and any(field.data not in (None, "") for field in row if field is not key):
+            key.errors.append(message)
+            marked = True
+    return marked
+
+
+def _count_row_errors(*lists):
+    """Put the errors found in rows after WTForms validated them into their FieldList's errors too,
+    where form.errors (the "Nothing was saved" banner) looks; the lists' own sentences stay first."""
+    for rows in lists:
+        rows.errors = [error for error in rows.errors if isinstance(error, str)] + [
+            row.errors for row in rows if row.errors]
+
+
 def _validate_settings(form, extra_validators=None):
     is_valid = AppForm.validate(form, extra_validators)
+    _unkeyed_rows(form.bands, "min", _("Give the band's lowest score, or empty the row."))
+    _unkeyed_rows(form.dimensions, "tag", _("Give the dimension an id, or empty the row."))
     mins = [row.min.data for row in form.bands if row.min.data is not None]
     if len(set(mins)) != len(mins):
         form.bands.errors.append(_("Each band needs its own lowest score."))
@@ -116,7 +138,9 @@ def _validate_settings(form, extra_validators=None):
         if key not in (None, "") and not (source_label.data or "").strip():
             source_label.errors.append(_("Give the label in the source language."))
     has_errors = any(sub.errors for rows in (form.bands, form.dimensions) for sub in rows)
-    return is_valid and not has_errors and not form.bands.errors and not form.dimensions.errors
+    valid = is_valid and not has_errors and not form.bands.errors and not form.dimensions.errors
+    _count_row_errors(form.bands, form.dimensions)
+    return valid
 
 
 def settings_from_form(form, languages):
@@ -215,6 +239,7 @@ def _validate_item(form, extra_validators=None):
         elif low >= high:
             form.scale_max.errors.append(_("The highest value must be above the lowest."))
     if kind == "choice":
+        _unkeyed_rows(form.options, "option_id", _("Give the option an id, or empty the row."))
         options = [row for row in form.options if row.option_id.data]
         ids = [row.option_id.data for row in options]
         if len(options) < 2:
@@ -227,6 +252,7 @@ def _validate_item(form, extra_validators=None):
             if row.points.data is None:
                 row.points.errors.append(_("Give the option's points."))
     if kind in ("timer", "number"):
+        _unkeyed_rows(form.thresholds, "max", _("Give the value this threshold goes up to, or empty the row."))
         rows = [row for row in form.thresholds if row.max.data is not None]
         if not rows:
             form.thresholds.errors.append(_("Give at least one threshold: up to which value how many points."))
@@ -241,6 +267,7 @@ def _validate_item(form, extra_validators=None):
     has_errors = any(field.errors for field in form) or any(
         sub.errors for rows in (form.options, form.thresholds) for sub in rows
     )
+    _count_row_errors(form.options, form.thresholds)
     return is_valid and not has_errors
 
 

@@ -65,6 +65,9 @@ def auditor(login_as, shop):
     return login_as("auditor")
 
 
+NOTHING_SAVED = "Please correct the fields marked below. Nothing was saved."
+
+
 def _token(client, url=BASE + "/"):
     return csrf_from(client.get(url))
 
@@ -132,6 +135,12 @@ def test_new_item_with_only_the_source_text_is_saved_and_counted_as_missing(app,
         ({"type": "timer", "thresholds-0-max": "180", "thresholds-0-points": "0.5",
           "thresholds-1-max": "60", "thresholds-1-points": "1"}, "List the thresholds from the smallest value up"),
         ({"type": "timer", "thresholds-0-max": "60", "thresholds-0-points": "2"}, "Give a share from 0 to 1"),
+        # A row typed in but without its key would be dropped on saving: it is named instead.
+        ({"type": "choice", "options-0-option_id": "yes", "options-0-points": "1", "options-0-text_en": "Yes",
+          "options-1-option_id": "no", "options-1-points": "0", "options-1-text_en": "No",
+          "options-2-points": "1", "options-2-text_en": "Partly"}, "Give the option an id, or empty the row."),
+        ({"type": "timer", "thresholds-0-max": "60", "thresholds-0-points": "1", "thresholds-1-points": "0.5"},
+         "Give the value this threshold goes up to, or empty the row."),
         ({"show_if_item": "offer", "show_if_values": ""}, "Name the answers that show this item."),
         ({"show_if_item": "offer", "show_if_values": "maybe"}, "show_if"),
         ({"type": "bogus"}, "Not a valid choice."),
@@ -143,6 +152,7 @@ def test_bad_item_input_is_named_and_the_draft_stays_as_it_was(app, auditor, cha
     response = _post_item(auditor, BASE + "/draft/sections/farewell/items/new", **changes)
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
+    assert NOTHING_SAVED in response.get_data(as_text=True) or "would not be valid" in response.get_data(as_text=True)
     assert _draft_content(app) == before
 
 
@@ -429,8 +439,11 @@ def test_title_cap_bands_and_dimensions_are_edited_in_the_settings(app, small):
         ({"bands-0-min": "120"}, "Give a number from 0 to 100."),
         ({"bands-0-label_en": ""}, "Give the label in the source language."),
         # Still used by item greeted while other dimensions are declared: refused by the validator.
-        ({"dimensions-0-tag": "", "dimensions-1-tag": "promptness", "dimensions-1-label_en": "Promptness"},
-         "politeness"),
+        ({"dimensions-0-tag": "", "dimensions-0-label_en": "", "dimensions-0-label_ru": "",
+          "dimensions-1-tag": "promptness", "dimensions-1-label_en": "Promptness"}, "politeness"),
+        # A row typed in but without its key would be dropped on saving: it is named instead.
+        ({"dimensions-1-label_en": "Promptness"}, "Give the dimension an id, or empty the row."),
+        ({"bands-2-label_en": "Excellent"}, "Give the band&#39;s lowest score, or empty the row."),
         ({"critical_cap": "-5"}, "Give a number from 0 to 100."),
         ({"title_en": ""}, "This field is required."),
     ],
@@ -441,6 +454,7 @@ def test_bad_settings_are_named_and_change_nothing(app, small, changes, message)
     response = small.post(url, data={**_settings_data(**changes), "csrf_token": _token(small, url)})
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
+    assert NOTHING_SAVED in response.get_data(as_text=True) or "would not be valid" in response.get_data(as_text=True)
     assert _small_draft(app) == before
 
 
