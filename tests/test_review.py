@@ -181,6 +181,31 @@ def test_a_correction_recomputes_the_score_and_keeps_both_values(app, login_as, 
     assert "The photo shows nobody at the door." in page
 
 
+def test_a_correction_that_shows_a_question_the_shopper_never_saw_says_it_has_no_answer(app, login_as, org):
+    """"Nothing was offered" hid the question on the offer; corrected to "on their own initiative", the
+    question applies but has no answer and counts for nothing: the reviewer is told so."""
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today())
+        answers = {**best_answers(version.content), "additional_offer": "none"}
+        answers.pop("offer_relevance", None)
+        submit_visit(visit, answers, {"additional_offer": "Nothing offered."}, {},
+                     started_at=utcnow() - timedelta(minutes=25), ended_at=utcnow())
+    auditor = login_as("auditor")
+    page = auditor.post(f"/review/{visit.uuid}/answers/additional_offer", data={
+        "value": "proactive", "reason": "The recording has the offer.",
+        "csrf_token": csrf_from(auditor.get(f"/review/{visit.uuid}"))}, follow_redirects=True)
+    text = html.unescape(page.get_data(as_text=True))
+    assert "The answer is corrected and the score recomputed." in text
+    assert ("The question “How relevant and free of pressure was the additional offer?” now applies and has no "
+            "answer, so it counts for nothing: return the visit to the shopper to answer it.") in text
+    back = auditor.post(f"/review/{visit.uuid}/answers/additional_offer", data={
+        "value": "none", "reason": "Listened again.", "csrf_token": csrf_from(auditor.get(f"/review/{visit.uuid}"))},
+        follow_redirects=True).get_data(as_text=True)
+    assert "The answer is corrected" in back and "now applies and has no answer" not in back  # hidden again
+
+
 def test_integrity_warnings_short_visit_far_check_in_and_a_reused_photo(app, login_as, org):
     with app.app_context(), database.connection_context():
         version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")

@@ -7,13 +7,13 @@ from flask_login import current_user
 
 from .. import auditlog, review
 from ..access import role_required
-from ..answers import _form_value
+from ..answers import SCORING_TYPES, _form_value
 from ..forms import CorrectionForm, ReturnForm, ReviewFilterForm
-from ..i18n import answer_label, current_language, decimal_text
+from ..i18n import answer_label, current_language, decimal_text, localized
 from ..i18n import gettext as _
-from ..models import Branch, ChecklistVersion, Evidence, Region, Role, User, Visit, VisitEvent, VisitState
+from ..models import Answer, Branch, ChecklistVersion, Evidence, Region, Role, User, Visit, VisitEvent, VisitState
 from ..paging import Page
-from ..scoring import NOT_APPLICABLE, find_answer_problems
+from ..scoring import NOT_APPLICABLE, find_answer_problems, visible_item_ids
 from .shopper import submission_message
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -145,6 +145,16 @@ def return_visit(visit_uuid):
     return redirect(url_for("review.visit", visit_uuid=visit.uuid))
 
 
+def _unanswered_now_shown(visit, content):
+    """The texts of scoring questions a correction has shown (a show_if answer changed) that have no
+    answer: the shopper never saw them, and unanswered they silently drop out of the score."""
+    answers = {a.item_id: a.value for a in Answer.select(Answer.item_id, Answer.value).where(Answer.visit == visit)}
+    visible = visible_item_ids(content, answers)
+    language = current_language() if current_language() in content["languages"] else content["languages"][0]
+    return [localized(item["text"], language) for section in content["sections"] for item in section["items"]
+            if item["id"] in visible and item["type"] in SCORING_TYPES and answers.get(item["id"]) is None]
+
+
 @bp.route("/<visit_uuid>/answers/<item_id>", methods=["POST"])
 def correct(visit_uuid, item_id):
     visit = _visit_or_404(visit_uuid)
@@ -166,6 +176,9 @@ def correct(visit_uuid, item_id):
                 flash(REFUSALS[refused.code](), "error")
             else:
                 flash(_("The answer is corrected and the score recomputed."), "success")
+                for question in _unanswered_now_shown(visit, content):
+                    flash(_("The question “%(question)s” now applies and has no answer, so it counts for nothing: "
+                            "return the visit to the shopper to answer it.", question=question), "error")
     else:
         for errors in form.errors.values():
             for error in errors:
