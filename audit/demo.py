@@ -17,7 +17,7 @@ BRANDS = [
     {
         "name": "Aurora Electronics",
         "primary_color": "#1f4e79",
-        "accent_color": "#f2a900",
+        "accent_color": "#b58500",
         "default_language": "hu",
         "checklist": "retail-store-visit",
         "regions": {
@@ -38,7 +38,7 @@ BRANDS = [
     {
         "name": "Baltia Bank",
         "primary_color": "#0b6e4f",
-        "accent_color": "#c7a008",
+        "accent_color": "#a08600",
         "default_language": "et",
         "checklist": "bank-branch-visit",
         "regions": {

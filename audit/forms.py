@@ -42,6 +42,9 @@ REQUIRED = DataRequired(message=_l("This field is required."))
 # The brand's main colour is text on white paper (headings, the big score) and the background of
 # white table headings in the reports: WCAG's contrast for normal text, 4.5:1, both ways.
 MAIN_COLOUR_CONTRAST = 4.5
+# The accent colour marks the region average on the charts and the latest point of the trend: WCAG's
+# contrast for graphical objects, 3:1 (a white accent left the region average invisible).
+ACCENT_COLOUR_CONTRAST = 3
 
 
 def contrast_with_white(colour):
@@ -52,6 +55,16 @@ def contrast_with_white(colour):
     red, green, blue = (linear(colour[i:i + 2]) for i in (1, 3, 5))
     luminance = 0.2126 * red + 0.7152 * green + 0.0722 * blue
     return 1.05 / (luminance + 0.05)
+
+
+def _too_light(colour, needed):
+    return bool(HEX_COLOUR.regex.match(colour or "")) and contrast_with_white(colour) < needed
+
+
+def _contrast_figures(colour, needed):
+    # Rounded down: 4.48 must not read as the 4.5 it falls short of.
+    return {"ratio": format_decimal(math.floor(contrast_with_white(colour) * 10) / 10),
+            "needed": format_decimal(needed)}
 
 
 def _same_name(names, wanted):
@@ -95,13 +108,18 @@ class BrandForm(AppForm):
             raise ValidationError(_("A brand with this name already exists."))
 
     def validate_primary_color(self, field):
-        if HEX_COLOUR.regex.match(field.data or "") and contrast_with_white(field.data) < MAIN_COLOUR_CONTRAST:
+        if _too_light(field.data, MAIN_COLOUR_CONTRAST):
             raise ValidationError(_(
                 "This colour is too light for text on white paper and behind white text (contrast %(ratio)s:1, "
-                "at least %(needed)s:1 is needed). Choose a darker one.",
-                # Rounded down: 4.48 must not read as the 4.5 it falls short of.
-                ratio=format_decimal(math.floor(contrast_with_white(field.data) * 10) / 10),
-                needed=format_decimal(MAIN_COLOUR_CONTRAST)))
+                "at least %(needed)s:1 is needed). Choose a darker one.", **_contrast_figures(field.data,
+                                                                                              MAIN_COLOUR_CONTRAST)))
+
+    def validate_accent_color(self, field):
+        if _too_light(field.data, ACCENT_COLOUR_CONTRAST):
+            raise ValidationError(_(
+                "This colour is too light for the chart marks on white paper (contrast %(ratio)s:1, at least "
+                "%(needed)s:1 is needed). Choose a darker one.", **_contrast_figures(field.data,
+                                                                                 ACCENT_COLOUR_CONTRAST)))
 
 
 class RegionForm(AppForm):

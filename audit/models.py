@@ -71,7 +71,7 @@ class Brand(BaseModel):
     name = CharField(max_length=120, unique=True)
     logo_file = CharField(null=True)  # a file name under MEDIA_DIR/logos, never a URL
     primary_color = CharField(max_length=7, default="#1f4e79")
-    accent_color = CharField(max_length=7, default="#f2a900")
+    accent_color = CharField(max_length=7, default="#b58500")
     default_language = CharField(max_length=5, default="en")
     created_at = DateTimeField(default=utcnow)
 

@@ -44,14 +44,14 @@ def test_auditor_creates_a_brand_with_a_logo_stripped_of_metadata(app, login_as)
     response = _post(
         client,
         "/admin/brands/new",
-        {"name": "Kelet Optika", "primary_color": "#123456", "accent_color": "#ABCDEF",
+        {"name": "Kelet Optika", "primary_color": "#123456", "accent_color": "#2A6F97",
          "default_language": "ro", "logo": (io.BytesIO(_png_with_exif()), "logo.png")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 302
     with app.app_context(), database.connection_context():
         brand = Brand.get(Brand.name == "Kelet Optika")
-    assert (brand.primary_color, brand.accent_color, brand.default_language) == ("#123456", "#abcdef", "ro")
+    assert (brand.primary_color, brand.accent_color, brand.default_language) == ("#123456", "#2a6f97", "ro")
     path = os.path.join(app.config["MEDIA_DIR"], "logos", brand.logo_file)
     with Image.open(path) as stored:
         assert stored.format == "PNG" and stored.size == (120, 60)
@@ -108,11 +108,13 @@ def test_svg_logo_is_refused_by_its_extension(app, login_as):
         ("name", " baltia BANK ", "A brand with this name already exists."),
         ("primary_color", "#ffffff", "This colour is too light for text on white paper"),
         ("primary_color", "#777777", "(contrast 4.4:1, at least 4.5:1 is needed)"),
+        ("accent_color", "#ffffff", "This colour is too light for the chart marks on white paper (contrast 1:1, at least 3:1"),
+        ("accent_color", "#f2a900", "(contrast 2:1, at least 3:1 is needed)"),
     ],
 )
 def test_bad_brand_fields_are_named_and_nothing_changes(app, login_as, org, field, value, message):
     client = login_as("auditor")
-    data = {"name": "Aurora Electronics", "primary_color": "#1f4e79", "accent_color": "#f2a900",
+    data = {"name": "Aurora Electronics", "primary_color": "#1f4e79", "accent_color": "#b58500",
             "default_language": "hu", field: value}
     brand_id = org["brands"][0].id
     response = _post(client, f"/admin/brands/{brand_id}", data)

@@ -33,7 +33,7 @@ from xml.sax.saxutils import escape
 logger = logging.getLogger(__name__)
 
 DEFAULT_COLOUR = "#1f4e79"
-DEFAULT_ACCENT = "#f2a900"
+DEFAULT_ACCENT = "#b58500"
 FONT_FAMILY = "DejaVu Sans, sans-serif"
 NO_VALUE = "\u2014"  # em dash, shown where a score is missing
 ELLIPSIS = "\u2026"
