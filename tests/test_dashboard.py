@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from audit.db import database
 from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
-from audit.models import Action, Answer, Branch, Visit, VisitScore
+from audit.models import Action, Answer, Branch, Visit, VisitScore, utcnow
 from conftest import csrf_from, login
 
 
@@ -279,7 +279,13 @@ def test_an_agency_auditor_sees_one_brand_at_a_time_until_all_are_chosen(app, de
     xlsx_action = html.unescape(re.search(r'action="(/reports/export\.xlsx\?[^"]*)"', first).group(1))
     job_page = client.get(client.post(xlsx_action, data={"csrf_token": csrf_from(client.get("/dashboard/"))})
                           .headers["Location"]).get_data(as_text=True)
-    assert re.search(r'<p class="lead">Aurora Electronics · \d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d</p>', job_page)
+    with app.test_request_context():  # the period as the auditor (English) writes dates: "May 28, 2026"
+        from flask_babel import format_date
+
+        from audit.stats import period_start
+
+        period = f"{format_date(period_start(utcnow(), 182).date())} – {format_date(utcnow().date())}"
+    assert f'<p class="lead">Aurora Electronics · {period}</p>' in job_page
     every_rows = list(_csv_rows(client.get("/reports/export.csv?kind=visits"), DictReader))
     assert {row["brand"] for row in every_rows} == {"Aurora Electronics", "Baltia Bank"}
     # A manager's regions are few: theirs are all shown, across brands, as before.
@@ -563,8 +569,6 @@ def test_a_period_is_made_of_whole_days_whatever_the_hour_it_is_read(app, demo):
     """"The last 30 days" starts at the start of a day: from the same hour 30 days back, the first
     day's early visits were left out and its later ones counted, depending on when one looked."""
     from datetime import time
-
-    from audit.models import utcnow
 
     first_day = (utcnow() - timedelta(days=30)).date()
     with app.app_context(), database.connection_context():

@@ -1,7 +1,7 @@
 """PDF reports for the branches a user may see, in the language the reader asks for."""
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
                    send_from_directory, stream_with_context, url_for)
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_login import current_user
 
 from .. import stats
@@ -117,7 +117,7 @@ def export_xlsx():
     start, end, _days = _period()
     branch_ids = _export_scope()
     # The page's heading names the filters, as the dashboard showed them: brand, region, period.
-    title = f"{start:%Y-%m-%d} – {end:%Y-%m-%d}"
+    title = f"{format_date(start.date())} – {format_date(end.date())}"  # as the reader writes dates
     if branch_ids and (request.args.get("region", type=int) or request.args.get("brand", type=int)):
         chosen = Branch.get_by_id(branch_ids[0]).region
         named = chosen.name if request.args.get("region", type=int) else None
