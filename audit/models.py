@@ -334,6 +334,14 @@ class Visit(BaseModel):
         )
 
     @classmethod
+    def planned_in_window(cls, branch, checklist, planned_from, planned_to):
+        """Visits of a branch with a checklist (any version) whose planned window overlaps the given one."""
+        return cls.select().join(ChecklistVersion).where(
+            (cls.branch == branch) & (ChecklistVersion.checklist == checklist)
+            & (cls.planned_from <= planned_to) & (cls.planned_to >= planned_from)
+        )
+
+    @classmethod
     def with_place(cls):
         return cls.select(cls, Branch, Region, Brand).join(Branch).join(Region).join(Brand)
 

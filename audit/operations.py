@@ -500,18 +500,24 @@ def assign_visit(branch, checklist, shopper, planned_from, planned_to, scenario,
 
 
 def assign_region(region, checklist, shoppers, planned_from, planned_to, scenario, min_days):
-    """A visit to every active branch of a region, shoppers taking turns; returns (visits, skipped branches).
+    """A visit to every active branch of a region, shoppers taking turns; returns (visits, branches
+    skipped because no chosen shopper may go yet, branches skipped because they already have one).
 
     A branch goes to the next shopper in turn who has not visited it recently; a branch that no
-    chosen shopper may visit is skipped and reported.
+    chosen shopper may visit is skipped and reported. A branch that already has a visit with this
+    checklist in an overlapping window is skipped too: running the same assignment twice (a double
+    click, a second try) would otherwise pay for every branch's shop twice.
     """
     version = checklist.latest_published()
     if version is None:
         raise AssignmentRefused("no_published_version")
-    created, skipped = [], []
+    created, skipped, planned = [], [], []
     turn = 0
     with database.atomic():
         for branch in Branch.select().where((Branch.region == region) & Branch.is_active).order_by(Branch.code):
+            if Visit.planned_in_window(branch, checklist, planned_from, planned_to).exists():
+                planned.append(branch)
+                continue
             for offset in range(len(shoppers)):
                 shopper = shoppers[(turn + offset) % len(shoppers)]
                 if _eligible(shopper, branch, planned_from, min_days):
@@ -523,4 +529,4 @@ def assign_region(region, checklist, shoppers, planned_from, planned_to, scenari
                     break
             else:
                 skipped.append(branch)
-    return created, skipped
+    return created, skipped, planned

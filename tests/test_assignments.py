@@ -210,7 +210,7 @@ def test_region_skips_branches_no_chosen_shopper_may_visit_and_says_which(app, o
 def test_region_where_nobody_may_go_assigns_nothing_and_lists_every_branch(app, org, login_as, hungary):
     version = _publish(app)
     for code in ("BUD-01", "BUD-02", "BUD-03"):
-        _existing_visit(app, org, version, "shopper", hungary[code], DAY + timedelta(days=3))
+        _existing_visit(app, org, version, "shopper", hungary[code], DAY + timedelta(days=10))
     client = login_as("auditor")
 
     response = _post(client, "/admin/visits/bulk", _bulk(org, version.checklist_id, shoppers=("shopper",)))
@@ -220,6 +220,27 @@ def test_region_where_nobody_may_go_assigns_nothing_and_lists_every_branch(app, 
     assert "0 visits assigned." in page
     assert "No chosen shopper may visit these branches yet: BUD-01, BUD-02, BUD-03" in page
     assert len(_visits(app)) == 3
+
+
+def test_the_same_region_assigned_twice_adds_no_second_visit_to_a_branch(app, org, login_as, hungary):
+    """A double click, or a second try with a day moved, used to give every branch a second shop in
+    the same window (to the other shopper, as the no-repeat rule is per shopper)."""
+    version = _publish(app)
+    client = login_as("auditor")
+    assert _post(client, "/admin/visits/bulk", _bulk(org, version.checklist_id)).status_code == 302
+    moved = {**_bulk(org, version.checklist_id), "planned_from": (DAY + timedelta(days=1)).isoformat()}
+
+    response = _post(client, "/admin/visits/bulk", moved)
+
+    assert response.status_code == 302
+    page = _text(client.get("/admin/visits"))
+    assert "0 visits assigned." in page
+    assert ("These branches already have a visit with this checklist in that window, so none was added: "
+            "BUD-01, BUD-02, BUD-03") in page
+    assert len(_visits(app)) == 3
+    later = {**_bulk(org, version.checklist_id, planned_from=DAY + timedelta(days=40))}  # next month's round
+    assert _post(client, "/admin/visits/bulk", later).status_code == 302
+    assert len(_visits(app)) == 6
 
 
 def _without(data, *keys):

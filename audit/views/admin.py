@@ -189,7 +189,7 @@ def assign_bulk():
     if form.validate_on_submit():
         shoppers = list(User.select().where(User.id.in_(form.shoppers.data)).order_by(User.name))
         try:
-            created, skipped = operations.assign_region(
+            created, skipped, planned = operations.assign_region(
                 Region.get_by_id(form.region.data), Checklist.get_by_id(form.checklist.data), shoppers,
                 form.planned_from.data, form.planned_to.data, form.scenario.data,
                 current_app.config["MIN_DAYS_BETWEEN_VISITS"],
@@ -202,6 +202,9 @@ def assign_bulk():
             if skipped:
                 flash(_("No chosen shopper may visit these branches yet: %(branches)s",
                         branches=", ".join(b.code for b in skipped)), "error")
+            if planned:
+                flash(_("These branches already have a visit with this checklist in that window, so none was added: "
+                        "%(branches)s", branches=", ".join(b.code for b in planned)), "error")
             return redirect(url_for("admin.visits"))
     return render_template("admin/visit_bulk.html", form=form)
 
