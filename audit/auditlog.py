@@ -22,6 +22,8 @@ ACTIONS = {
     "user.saved": _l("Account saved"),
     "visit.approved": _l("Visit approved"),
     "visit.assigned": _l("Visit assigned"),
+    "visit.changed": _l("Visit changed"),
+    "visit.withdrawn": _l("Visit withdrawn"),
     "visit.returned": _l("Visit returned to the shopper"),
     "visits.assigned": _l("Visits of a region assigned"),
 }
@@ -39,6 +41,7 @@ DETAILS = {
     "reason": _l("Reason"),
     "region": _l("Region"),
     "role": _l("Role"),
+    "shopper": _l("Shopper"),
     "source": _l("From version"),
     "value": _l("New answer"),
     "via": _l("By"),

@@ -316,6 +316,19 @@ class VisitForm(_WindowMixin, AppForm):
         self.shopper.choices = _shopper_choices()
 
 
+class VisitChangeForm(_WindowMixin, AppForm):
+    """An assigned visit not yet sent: another shopper, another window, another brief."""
+
+    shopper = SelectField(_l("Shopper"), coerce=int, validators=[InputRequired()])
+    planned_from = DateField(_l("Visit from"), validators=[InputRequired(_l("Give a date."))])
+    planned_to = DateField(_l("Visit by"), validators=[InputRequired(_l("Give a date."))])
+    scenario = TextAreaField(_l("Scenario brief (in the shopper's language)"), validators=[Length(max=2000)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shopper.choices = _shopper_choices()
+
+
 class BulkVisitForm(_WindowMixin, AppForm):
     region = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
     checklist = SelectField(_l("Checklist"), coerce=int, validators=[InputRequired()])

@@ -484,8 +484,43 @@ class AssignmentRefused(ValueError):
         self.details = details
 
 
-def _eligible(shopper, branch, day, min_days):
-    return not Visit.recent_at_branch(shopper, branch, day, min_days).exists()
+def _eligible(shopper, branch, day, min_days, apart_from=None):
+    recent = Visit.recent_at_branch(shopper, branch, day, min_days)
+    if apart_from is not None:  # the visit being changed does not stand in its own way
+        recent = recent.where(Visit.id != apart_from.id)
+    return not recent.exists()
+
+
+# An assigned visit can be changed or withdrawn until it is sent; after that it belongs to the review.
+CHANGEABLE_STATES = (VisitState.ASSIGNED.value, VisitState.DRAFT.value)
+
+
+def change_visit(visit, shopper, planned_from, planned_to, scenario, min_days):
+    """Give a visit not yet sent to another shopper, or move its window, or reword its brief.
+
+    A new shopper starts afresh: the previous one's unsent answers kept on the server go with the
+    change (they describe a visit the new shopper did not make). One conditional UPDATE, so a
+    visit sent meanwhile is not changed: AssignmentRefused("not_changeable")."""
+    if not _eligible(shopper, visit.branch, planned_from, min_days, apart_from=visit):
+        raise AssignmentRefused("too_soon", days=min_days)
+    changes = {"planned_from": planned_from, "planned_to": planned_to, "scenario": scenario.strip()}
+    if shopper.id != visit.shopper_id:
+        changes.update(shopper=shopper, draft=None, started_at=None, state=VisitState.ASSIGNED.value)
+    changed = (Visit.update(**changes)
+               .where((Visit.id == visit.id) & Visit.state.in_(CHANGEABLE_STATES)).execute())
+    if not changed:
+        raise AssignmentRefused("not_changeable")
+    return Visit.get_by_id(visit.id)
+
+
+def withdraw_visit(visit):
+    """Delete a visit not yet sent (assigned by mistake, or no longer wanted), with its unsent photos'
+    rows; their files go with `flask media prune`. AssignmentRefused("not_changeable") once it is sent."""
+    with database.atomic():
+        current = Visit.select().where((Visit.id == visit.id) & Visit.state.in_(CHANGEABLE_STATES)).first()
+        if current is None:
+            raise AssignmentRefused("not_changeable")
+        current.delete_instance(recursive=True)
 
 
 def assign_visit(branch, checklist, shopper, planned_from, planned_to, scenario, min_days):

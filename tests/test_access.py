@@ -106,6 +106,10 @@ def _shopper_matrix():
          {**ADMIN_ONLY, "auditor": 302}),
         ("/admin/visits/new", "GET", "/admin/visits/new", ADMIN_ONLY),
         ("/admin/visits/bulk", "GET", "/admin/visits/bulk", ADMIN_ONLY),
+        ("/admin/visits/<visit_uuid>", "GET", "/admin/visits/VISIT", ADMIN_ONLY),
+        # A visit that does not exist: the roles are told apart without withdrawing the one the others use.
+        ("/admin/visits/<visit_uuid>/withdraw", "POST", "/admin/visits/00000000-0000-4000-8000-000000000000/withdraw",
+         {**ADMIN_ONLY, "auditor": 404}),
     ]
     return {rule: (method, url, expected) for rule, method, url, expected in rows}
 

@@ -361,11 +361,12 @@ def test_the_open_visits_come_50_a_page_in_a_few_queries(app, org, login_as):
         first = _text(client.get("/admin/visits"))
     finally:
         del database.obj.execute_sql
-    rows = re.findall(r'<th scope="row">(PG-\d+) ', first)
+    listed = re.compile(r'<th scope="row"><a href="/admin/visits/[0-9a-f-]+">(PG-\d+) ')  # each links its change page
+    rows = listed.findall(first)
     assert len(rows) == 50 and "Page 1 of 3" in first
     assert "Sara Shopper" in first and "Otto Othershopper" in first
     assert len(statements) < 10, statements  # not one for each row's shopper
-    pages = [rows] + [re.findall(r'<th scope="row">(PG-\d+) ', _text(client.get(f"/admin/visits?page={n}"))) for n in (2, 3)]
+    pages = [rows] + [listed.findall(_text(client.get(f"/admin/visits?page={n}"))) for n in (2, 3)]
     assert [len(p) for p in pages] == [50, 50, 20] and len({code for p in pages for code in p}) == 120
     assert "There is no page x: page 1 of 3 is shown." in _text(client.get("/admin/visits?page=x"))
 
@@ -398,3 +399,89 @@ def test_a_window_already_over_or_years_ahead_is_refused_and_nothing_is_assigned
     assert _field_error(response, field) == message
     assert NOTHING_SAVED in _text(response)
     assert _visits(app) == []
+
+
+def _assigned_visit(app, org, version, shopper="shopper", state="assigned"):
+    with app.app_context(), database.connection_context():
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"][shopper],
+                             planned_from=DAY, planned_to=DAY + timedelta(days=6), scenario="Ask about a warranty.",
+                             state=state, draft={"answers": {"greeted": "yes"}, "comments": {}, "photos": {}}
+                             if state == "draft" else None)
+        return str(visit.uuid)
+
+
+def test_a_visit_not_yet_sent_goes_to_another_shopper_who_starts_afresh(app, org, login_as):
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version, state="draft")
+    client = login_as("auditor")
+    page = _text(client.get(f"/admin/visits/{visit}"))
+    assert "Another shopper starts afresh" in page
+
+    response = _post(client, f"/admin/visits/{visit}", {
+        "shopper": str(org["users"]["other_shopper"].id), "planned_from": DAY.isoformat(),
+        "planned_to": (DAY + timedelta(days=9)).isoformat(), "scenario": "Ask about a repair."})
+
+    assert response.status_code == 302
+    assert "The visit was changed." in _text(client.get("/admin/visits"))
+    [changed] = _visits(app)
+    assert (changed.shopper_id, changed.state, changed.draft, changed.planned_to, changed.scenario) == (
+        org["users"]["other_shopper"].id, "assigned", None, DAY + timedelta(days=9), "Ask about a repair.")
+    assert login_as("shopper").get(f"/visits/{visit}/fill").status_code == 404  # no longer the first shopper's
+    assert login_as("other_shopper").get(f"/visits/{visit}/fill").status_code == 200
+
+
+def test_changing_a_visit_keeps_the_rules_of_assigning_one(app, org, login_as):
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version)
+    _existing_visit(app, org, version, "other_shopper", org["branches"][0], DAY - timedelta(days=10))
+    client = login_as("auditor")
+    data = {"shopper": str(org["users"]["other_shopper"].id), "planned_from": DAY.isoformat(),
+            "planned_to": (DAY + timedelta(days=6)).isoformat(), "scenario": ""}
+
+    too_soon = _post(client, f"/admin/visits/{visit}", data)
+    over = _post(client, f"/admin/visits/{visit}", {**data, "shopper": str(org["users"]["shopper"].id),
+                                                    "planned_from": "2019-05-01", "planned_to": "2019-05-02"})
+
+    assert _field_error(too_soon, "shopper") == TOO_SOON % {"days": 30}
+    assert _field_error(over, "planned_to") == "This window is already over: give a day from today on."
+    stored = next(v for v in _visits(app) if str(v.uuid) == visit)
+    assert (stored.shopper_id, stored.planned_from, stored.scenario) == (
+        org["users"]["shopper"].id, DAY, "Ask about a warranty.")
+    # The visit's own window does not count against its own shopper.
+    same = _post(client, f"/admin/visits/{visit}", {**data, "shopper": str(org["users"]["shopper"].id)})
+    assert same.status_code == 302
+
+
+def test_a_visit_assigned_by_mistake_is_withdrawn_but_a_sent_one_is_not(app, org, login_as):
+    version = _publish(app)
+    mistake = _assigned_visit(app, org, version)
+    sent = _assigned_visit(app, org, version, shopper="other_shopper", state="submitted")
+    client = login_as("auditor")
+    token = csrf_from(client.get(f"/admin/visits/{mistake}"))
+
+    assert client.post(f"/admin/visits/{mistake}/withdraw", data={"csrf_token": token}).status_code == 302
+    refused = client.post(f"/admin/visits/{sent}/withdraw", data={"csrf_token": token}, follow_redirects=True)
+
+    assert "This visit was sent meanwhile; it can no longer be changed here." in _text(refused)
+    assert [str(v.uuid) for v in _visits(app)] == [sent]
+    assert client.post(f"/admin/visits/{sent}/withdraw", data={}).status_code == 400  # no token, nothing done
+    assert login_as("shopper").get(f"/visits/{mistake}/fill").status_code == 404
+
+
+@pytest.mark.parametrize("change", [{"is_enabled": None}, {"role": "manager"}], ids=["disabled", "made a manager"])
+def test_closing_a_shoppers_account_leads_to_the_visits_they_can_no_longer_make(app, org, login_as, change):
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version)
+    shopper = org["users"]["shopper"]
+    client = login_as("auditor")
+    form = {"email": shopper.email, "name": shopper.name, "role": "shopper", "is_enabled": "y", "language": "",
+            "password": "", **change}
+    if change.get("role") == "manager":
+        form["regions"] = [str(org["regions"][0].id)]
+
+    response = _post(client, f"/admin/users/{shopper.id}", {k: v for k, v in form.items() if v is not None})
+
+    assert response.status_code == 302 and response.headers["Location"] == f"/admin/visits?shopper={shopper.id}"
+    page = _text(client.get(response.headers["Location"]))
+    assert "Sara Shopper can no longer make 1 open visit: give it to another shopper below." in page
+    assert f'/admin/visits/{visit}"' in page

@@ -2,8 +2,9 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import role_required
-from ..forms import (BranchForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm, VisitForm,
-                     last_auditor_message)
+from ..editor_forms import ConfirmForm
+from ..forms import (BranchForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm, VisitChangeForm,
+                     VisitForm, last_auditor_message)
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
@@ -146,6 +147,13 @@ def user(user_id=None):
         auditlog.record("user.saved", saved.email, new=user is None, role=saved.role, enabled=saved.is_enabled,
                         password_changed=bool(form.password.data))
         flash(_("Account saved."), "success")
+        stranded = Visit.select().where((Visit.shopper == saved) & Visit.state.in_(operations.CHANGEABLE_STATES))
+        if (not saved.is_enabled or saved.role != Role.SHOPPER.value) and stranded.exists():
+            # Nobody would make these visits: the auditor lands on them, to give them to other shoppers.
+            flash(ngettext("%(name)s can no longer make %(num)d open visit: give it to another shopper below.",
+                           "%(name)s can no longer make %(num)d open visits: give them to other shoppers below.",
+                           stranded.count(), name=saved.name), "error")
+            return redirect(url_for("admin.visits", shopper=saved.id))
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, account=user)
 
@@ -153,15 +161,66 @@ def user(user_id=None):
 ASSIGNMENT_MESSAGES = {
     "no_published_version": lambda d: _("This checklist has no published version yet."),
     "too_soon": lambda d: _("This shopper already has a visit to this branch within %(days)d days.", **d),
+    "not_changeable": lambda d: _("This visit was sent meanwhile; it can no longer be changed here."),
 }
 
 
 @bp.route("/visits")
 def visits():
-    """Visits not approved yet, 50 a page (an agency assigns a month of thousands), with their shoppers."""
+    """Visits not approved yet, 50 a page (an agency assigns a month of thousands), with their shoppers;
+    one shopper's only with ?shopper= (an account being closed: whose visits go to someone else)."""
     upcoming = (Visit.with_place().select_extend(User).switch(Visit).join(User)
                 .where(Visit.state != "approved").order_by(Visit.planned_from, Branch.code, Visit.id))
-    return render_template("admin/visits.html", page=Page(upcoming, request.args.get("page")))
+    shopper = User.get_or_none(User.id == request.args.get("shopper", type=int)) if request.args.get("shopper") else None
+    if shopper is not None:
+        upcoming = upcoming.where(Visit.shopper == shopper)
+    return render_template("admin/visits.html", page=Page(upcoming, request.args.get("page")), shopper=shopper,
+                           changeable=operations.CHANGEABLE_STATES,
+                           args={"shopper": shopper.id} if shopper is not None else {})
+
+
+@bp.route("/visits/<visit_uuid>", methods=["GET", "POST"])
+def change_visit(visit_uuid):
+    """An assigned visit not yet sent: another shopper, window or brief; or withdrawn."""
+    visit = Visit.by_uuid(visit_uuid)
+    if visit is None:
+        abort(404)
+    form = VisitChangeForm(obj=visit)
+    if not form.is_submitted():
+        form.shopper.data = visit.shopper_id
+    if visit.state not in operations.CHANGEABLE_STATES:
+        flash(ASSIGNMENT_MESSAGES["not_changeable"]({}), "error")
+        return redirect(url_for("admin.visits"))
+    if form.validate_on_submit():
+        try:
+            changed = operations.change_visit(visit, User.get_by_id(form.shopper.data), form.planned_from.data,
+                                              form.planned_to.data, form.scenario.data,
+                                              current_app.config["MIN_DAYS_BETWEEN_VISITS"])
+        except operations.AssignmentRefused as refused:
+            form.shopper.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
+        else:
+            auditlog.record("visit.changed", visit.uuid, branch=visit.branch.code,
+                            shopper=changed.shopper.name if changed.shopper_id != visit.shopper_id else None)
+            flash(_("The visit was changed."), "success")
+            return redirect(url_for("admin.visits"))
+    return render_template("admin/visit_change.html", form=form, visit=visit, withdraw_form=ConfirmForm())
+
+
+@bp.route("/visits/<visit_uuid>/withdraw", methods=["POST"])
+def withdraw_visit(visit_uuid):
+    visit = Visit.by_uuid(visit_uuid)
+    if visit is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.withdraw_visit(visit)
+    except operations.AssignmentRefused as refused:
+        flash(ASSIGNMENT_MESSAGES[refused.code](refused.details), "error")
+    else:
+        auditlog.record("visit.withdrawn", visit.uuid, branch=visit.branch.code)
+        flash(_("The visit was withdrawn."), "success")
+    return redirect(url_for("admin.visits"))
 
 
 @bp.route("/visits/new", methods=["GET", "POST"])
