@@ -28,6 +28,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from playhouse.db_url import parse as parse_url
 
+from .cli import reports_database_errors
 from .db import database
 
 FORMAT = 1
@@ -177,15 +178,33 @@ def _prepare_target(path):
     return path
 
 
-def write_backup(path, url, media_dir):
-    """Write a backup of the database at `url` and of media_dir to path; returns the manifest."""
+def _schema_version_to_back_up(url):
+    """The schema version of the database at url; refuses a database that is not there (a mistyped
+    DATABASE_URL) or holds no schema, without creating anything: a nightly backup of the wrong
+    database must fail loudly, not succeed with nothing in it."""
     from .migrations import current_version
 
+    if engine_of(url) == "sqlite" and not os.path.isfile(sqlite_path(url)):
+        raise BackupError(
+            f"There is no database at {sqlite_path(url)}; nothing was backed up. Check DATABASE_URL "
+            f"(an absolute path takes four slashes: sqlite:////var/lib/audit/audit.sqlite3)."
+        )
+    with database.connection_context():
+        version = current_version()
+    if version is None:
+        raise BackupError(
+            "The database of DATABASE_URL holds no data of the app (no schema version: `flask init-db` "
+            "was never run on it); nothing was backed up. Check DATABASE_URL."
+        )
+    return version
+
+
+def write_backup(path, url, media_dir):
+    """Write a backup of the database at `url` and of media_dir to path; returns the manifest."""
     engine = engine_of(url)
+    schema_version = _schema_version_to_back_up(url)
     work = _prepare_target(path)
     try:
-        with database.connection_context():
-            schema_version = current_version()
         created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         database_file = DATABASE_FILES[engine]
         if engine == "sqlite":
@@ -311,14 +330,43 @@ def _restore_sqlite(backup_file, url):
         source.close()
 
 
+# While pg_restore loads the backup into a new, empty schema public, the data it replaces waits
+# under this name; it is dropped once the load has committed, or renamed back if the load failed.
+PREVIOUS_SCHEMA = "audit_before_restore"
+
+
+def _schema_exists(name):
+    return database.execute_sql("SELECT 1 FROM pg_namespace WHERE nspname = %s", (name,)).fetchone() is not None
+
+
 def _restore_postgresql(backup_file, url):
     _env, name = pg_environment(url)
-    find_pg_tool("pg_restore")  # before anything is dropped
+    find_pg_tool("pg_restore")  # before anything is moved
     with database.connection_context():
-        database.execute_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        database.execute_sql("CREATE SCHEMA public")
-    _run_pg_tool("pg_restore", ["--no-owner", "--no-acl", "--single-transaction", "--exit-on-error",
-                                f"--dbname={name}", backup_file], url)
+        if _schema_exists(PREVIOUS_SCHEMA):
+            raise BackupError(
+                f"The database holds a schema {PREVIOUS_SCHEMA}: the data from before a restore that was "
+                f"interrupted. Nothing was restored. If the data in schema public is the right one, drop it "
+                f"(DROP SCHEMA {PREVIOUS_SCHEMA} CASCADE); if not, drop public and rename {PREVIOUS_SCHEMA} "
+                f"to public. Then try again."
+            )
+        with database.atomic():
+            if _schema_exists("public"):
+                database.execute_sql(f"ALTER SCHEMA public RENAME TO {PREVIOUS_SCHEMA}")
+            database.execute_sql("CREATE SCHEMA public")
+    try:
+        _run_pg_tool("pg_restore", ["--no-owner", "--no-acl", "--single-transaction", "--exit-on-error",
+                                    f"--dbname={name}", backup_file], url)
+    except BackupError as error:
+        with database.connection_context(), database.atomic():
+            database.execute_sql("DROP SCHEMA public CASCADE")
+            if _schema_exists(PREVIOUS_SCHEMA):
+                database.execute_sql(f"ALTER SCHEMA {PREVIOUS_SCHEMA} RENAME TO public")
+            else:
+                database.execute_sql("CREATE SCHEMA public")
+        raise BackupError(f"{error.message}\nThe database was left as it was; nothing was restored.") from None
+    with database.connection_context():
+        database.execute_sql(f"DROP SCHEMA IF EXISTS {PREVIOUS_SCHEMA} CASCADE")
 
 
 def _restore_media(folder, manifest, media_dir):
@@ -345,7 +393,12 @@ def restore_backup(path, url, media_dir, force=False):
                 f"The backup at {path} is of a {manifest['engine']} database but DATABASE_URL points at "
                 f"{engine}; restore it into a {manifest['engine']} database."
             )
-        if (manifest["schema_version"] or 0) > LATEST:
+        if type(manifest["schema_version"]) is not int or manifest["schema_version"] < 1:
+            raise BackupError(
+                f"The backup at {path} has no schema version ({manifest['schema_version']!r}), so it holds no "
+                f"database made by the app; nothing was restored."
+            )
+        if manifest["schema_version"] > LATEST:
             raise BackupError(
                 f"The backup has schema version {manifest['schema_version']}, newer than this version of the "
                 f"app understands ({LATEST}); upgrade the app first."
@@ -375,6 +428,7 @@ def restore_backup(path, url, media_dir, force=False):
 @click.command("backup")
 @click.argument("path", type=click.Path())
 @with_appcontext
+@reports_database_errors
 def backup_command(path):
     """Back up the database and MEDIA_DIR to PATH (a new directory, or a .tar.gz file) while the app runs."""
     config = current_app.config
@@ -391,6 +445,7 @@ def backup_command(path):
 @click.argument("path", type=click.Path())
 @click.option("--force", is_flag=True, help="Replace the data of a database that is not empty.")
 @with_appcontext
+@reports_database_errors
 def restore_command(path, force):
     """Restore a backup made by `flask backup` into the configured database and MEDIA_DIR."""
     config = current_app.config

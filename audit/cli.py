@@ -1,4 +1,5 @@
 """Command line: `flask init-db`, `flask create-auditor`, `flask demo`, `flask translate ...`."""
+import functools
 import glob
 import json
 import os
@@ -8,9 +9,28 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from peewee import InterfaceError, OperationalError
 
 from . import ROOT
 from .db import database
+
+
+def reports_database_errors(command):
+    """Decorator: a database that cannot be reached (server down, wrong host or name) ends the command
+    with one line naming the cause, not a traceback."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except (OperationalError, InterfaceError) as error:
+            cause = " ".join(str(error).split()) or type(error).__name__
+            raise click.ClickException(
+                f"The database (DATABASE_URL) cannot be used: {cause}. Check that its server runs and that "
+                f"DATABASE_URL names it."
+            ) from None
+
+    return run
 
 
 def init_app(app):
@@ -27,8 +47,9 @@ def init_app(app):
 
 @click.command("init-db")
 @with_appcontext
+@reports_database_errors
 def init_db_command():
-    """Create the database, or upgrade an older one in place."""
+    """Create the database, or upgrade an older one in place (a newer release's database is refused)."""
     from .migrations import migrate_database
 
     with database.connection_context():
@@ -46,6 +67,7 @@ def init_db_command():
 @click.option("--name", default="", help="The full name shown in the app (the e-mail address if none).")
 @click.password_option(help="Asked for when not given (twice, not shown).")
 @with_appcontext
+@reports_database_errors
 def create_auditor_command(email, name, password):
     """Make EMAIL an enabled auditor with this password: the first account of a new installation, or
     the way back in when no auditor can sign in. Its other sessions end."""
@@ -87,8 +109,10 @@ def create_auditor_command(email, name, password):
 @click.option("--branches", type=click.IntRange(min=1), default=500, show_default=True,
               help="Branches of the --scale chain.")
 @with_appcontext
+@reports_database_errors
 def demo_command(if_empty, scale_visits, branches):
-    """Load realistic demo data: brands, regions, branches, accounts and six months of visits."""
+    """Load realistic demo data: brands, regions, branches, accounts and six months of visits
+    (only with AUDIT_DEMO=1: its accounts share a published password)."""
     import time
 
     from .demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
@@ -96,6 +120,13 @@ def demo_command(if_empty, scale_visits, branches):
     from .models import User
     from .scale import CHAIN_MANAGER, ScaleError, load_scale
 
+    # Every demo account signs in with the password printed below and in the README: in a production
+    # database they would be open doors. Tests load it as the demo does.
+    if not (current_app.config.get("DEMO_MODE") or current_app.config.get("TESTING")):
+        raise click.ClickException(
+            "The demo data's accounts all share the published password, so they are loaded only into a local "
+            "demo: set AUDIT_DEMO=1 (as `make run` does). Nothing was loaded."
+        )
     with database.connection_context():
         migrate_database()
         if User.select().exists():
@@ -126,29 +157,53 @@ def translate():
     """Translation catalogs: extract, update, compile."""
 
 
+def _catalogs():
+    return current_app.config["BABEL_TRANSLATION_DIRECTORIES"]
+
+
 def _pybabel(*args):
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+    command = [sys.executable, "-m", "babel.messages.frontend", *args]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if result.returncode == 0:
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)  # what it did, catalog by catalog
+    else:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise click.ClickException(f"pybabel {args[0]} failed (exit code {result.returncode}): {last}")
 
 
 @translate.command()
 def update():
     """Extract the strings and merge them into every catalog."""
+    pot = os.path.join(_catalogs(), "messages.pot")
     _pybabel("extract", "-F", "translations/babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
-             "--sort-output", "-o", "translations/messages.pot", "audit")
-    _pybabel("update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching", "--ignore-obsolete")
+             "--sort-output", "-o", pot, "audit")
+    _pybabel("update", "-i", pot, "-d", _catalogs(), "--no-fuzzy-matching", "--ignore-obsolete")
 
 
 @translate.command()
 def compile():
     """Compile the catalogs to .mo files."""
-    _pybabel("compile", "-d", "translations")
+    _pybabel("compile", "-d", _catalogs())
 
 
 @translate.command()
 @click.argument("lang")
 def init(lang):
-    """Start a catalog for a new language."""
-    _pybabel("init", "-i", "translations/messages.pot", "-d", "translations", "-l", lang)
+    """Start a catalog for a new language (an existing catalog is never replaced)."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(lang)
+    except (UnknownLocaleError, ValueError):
+        raise click.ClickException(f"{lang!r} is not a language code Babel knows (e.g. de, fr, pt_BR).") from None
+    catalog = os.path.join(_catalogs(), lang, "LC_MESSAGES", "messages.po")
+    if os.path.exists(catalog):
+        raise click.ClickException(
+            f"{catalog} exists already; `init` would replace its translations with empty ones. "
+            f"Use `flask translate update` to add new strings to it."
+        )
+    _pybabel("init", "-i", os.path.join(_catalogs(), "messages.pot"), "-d", _catalogs(), "-l", lang)
 
 
 @click.group(cls=AppGroup)
@@ -216,6 +271,7 @@ def score_command(path, answers_path):
 
 @checklists.command("load")
 @click.argument("paths", nargs=-1, type=click.Path())
+@reports_database_errors
 def load_command(paths):
     """Publish checklist files (default: all of checklists/) as new versions where they changed."""
     from .checklist import ChecklistError
@@ -250,6 +306,7 @@ def load_command(paths):
 @click.argument("checklist_id")
 @click.option("--version", "number", type=int, help="Version number (default: the latest published).")
 @click.option("--output", "-o", type=click.Path(), help="Write to this file instead of the screen.")
+@reports_database_errors
 def export_command(checklist_id, number, output):
     """Write a checklist version back to YAML."""
     from .checklist import dump_checklist_yaml
@@ -258,12 +315,15 @@ def export_command(checklist_id, number, output):
     with database.connection_context():
         version = ChecklistVersion.find(checklist_id, number)
         if version is None:
-            which = f"version {number}" if number else "published version"
+            which = f"version {number}" if number is not None else "published version"
             raise click.ClickException(f"Checklist {checklist_id!r} has no {which}.")
         text = dump_checklist_yaml(version.content)
     if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text)
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as error:
+            raise click.ClickException(f"Cannot write {output}: {error.strerror}.") from None
         click.echo(f"Wrote {checklist_id} version {version.number} to {output}")
     else:
         click.echo(text, nl=False)
@@ -278,6 +338,7 @@ def media():
 @click.option("--min-age-minutes", type=click.IntRange(min=1), default=60, show_default=True,
               help="Leave files younger than this: an upload in progress has its file before its row.")
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@reports_database_errors
 def prune_media_command(min_age_minutes, dry_run):
     """Remove photos and logos that no row refers to (left by a crash mid-upload, or replaced logos)."""
     from .operations import leftover_media

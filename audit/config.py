@@ -1,26 +1,40 @@
 """Settings: safe defaults, each overridable from the environment."""
 import os
 from datetime import timedelta
+from urllib.parse import urlparse
 
 LANGUAGES = ("en", "hu", "bg", "et", "ro", "ru")
 
+# argon2id lanes; argon2 needs at least 8 KiB of memory per lane.
+ARGON2_PARALLELISM = 4
+
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
+
 
 def _flag(name, default=False):
-    value = os.environ.get(name)
-    if value is None:
+    """An on/off setting; anything but the usual words stops the start, since a typo in
+    SESSION_COOKIE_SECURE would otherwise quietly send the session cookie over plain http."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
         return default
-    return value.strip().lower() in ("1", "true", "yes", "on")
+    if value in _ON:
+        return True
+    if value in _OFF:
+        return False
+    raise ConfigError(f"{name} must be one of {', '.join(_ON)} (on) or {', '.join(_OFF)} (off), "
+                      f"not {os.environ[name]!r}.")
 
 
-def _whole(name, default):
-    """A whole number of at least 0 from the environment; a typo stops the start with its name."""
+def _whole(name, default, minimum=0):
+    """A whole number of at least `minimum` from the environment; a typo stops the start with its name."""
     value = os.environ.get(name, default)
     try:
         number = int(value)
     except ValueError:
-        number = -1
-    if number < 0:
-        raise ConfigError(f"{name} must be a whole number of 0 or more, not {value!r}.")
+        number = minimum - 1
+    if number < minimum:
+        raise ConfigError(f"{name} must be a whole number of {minimum} or more, not {value!r}.")
     return number
 
 
@@ -42,14 +56,14 @@ def from_environment(instance_path):
         "REMEMBER_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_NAME": "audit_session",
         "PERMANENT_SESSION_LIFETIME": timedelta(
-            hours=_whole("SESSION_HOURS", "12")
+            hours=_whole("SESSION_HOURS", "12", minimum=1)
         ),
         # The cookie is rewritten only when the session changes (at most once a minute, see
         # security._session_timeouts), not signed and compressed again on every request.
         "SESSION_REFRESH_EACH_REQUEST": False,
         # Signed out after this long without a request (a shopper's day in the field fits easily).
-        "SESSION_IDLE_MINUTES": _whole("SESSION_IDLE_MINUTES", "240"),
-        "MAX_CONTENT_LENGTH": _whole("MAX_UPLOAD_MB", "16") * 1024 * 1024,
+        "SESSION_IDLE_MINUTES": _whole("SESSION_IDLE_MINUTES", "240", minimum=1),
+        "MAX_CONTENT_LENGTH": _whole("MAX_UPLOAD_MB", "16", minimum=1) * 1024 * 1024,
         "LOGO_MAX_BYTES": 2 * 1024 * 1024,
         "LOGO_MAX_PIXELS": 4000 * 4000,
         "REDIS_URL": os.environ.get("REDIS_URL"),
@@ -61,9 +75,9 @@ def from_environment(instance_path):
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": LANGUAGES,
         # argon2id, RFC 9106 second recommended option (t=3, m=64 MiB, p=4).
-        "ARGON2_TIME_COST": _whole("ARGON2_TIME_COST", "3"),
-        "ARGON2_MEMORY_KIB": _whole("ARGON2_MEMORY_KIB", str(64 * 1024)),
-        "ARGON2_PARALLELISM": 4,
+        "ARGON2_TIME_COST": _whole("ARGON2_TIME_COST", "3", minimum=1),
+        "ARGON2_MEMORY_KIB": _whole("ARGON2_MEMORY_KIB", str(64 * 1024), minimum=8 * ARGON2_PARALLELISM),
+        "ARGON2_PARALLELISM": ARGON2_PARALLELISM,
         "WTF_CSRF_TIME_LIMIT": None,
         # A shopper may not visit the same branch again within this many days (they would be known).
         "MIN_DAYS_BETWEEN_VISITS": _whole("MIN_DAYS_BETWEEN_VISITS", "30"),
@@ -74,7 +88,8 @@ def from_environment(instance_path):
         "PHOTO_MAX_PIXELS": 40_000_000,
         # A background job's file (a region's ZIP, an XLSX export) is removed this many days after it
         # was made; the job's page then says to make it again.
-        "JOB_FILES_KEEP_DAYS": _whole("JOB_FILES_KEEP_DAYS", "7"),
+        # At 0 a file could go at the next hourly clean-up, a minute after it was made.
+        "JOB_FILES_KEEP_DAYS": _whole("JOB_FILES_KEEP_DAYS", "7", minimum=1),
     }
 
 
@@ -83,7 +98,8 @@ class ConfigError(RuntimeError):
 
 
 def check(config, debug):
-    """Refuse to start without a secret key unless this is a debug, demo or test run."""
+    """Refuse to start without a secret key unless this is a debug, demo or test run, with a
+    DATABASE_URL the app cannot use, or with a MEDIA_DIR that cannot be made."""
     if not config.get("SECRET_KEY"):
         if debug or config.get("DEMO_MODE") or config.get("TESTING"):
             config["SECRET_KEY"] = "dev-only-not-secret"
@@ -93,3 +109,27 @@ def check(config, debug):
                 "string (e.g. python -c 'import secrets; print(secrets.token_hex(32))'), "
                 "or set AUDIT_DEMO=1 for a local demo."
             )
+    _check_database_url(config["DATABASE_URL"])
+    _make_folder("MEDIA_DIR", config["MEDIA_DIR"])
+    if config["DATABASE_URL"].startswith("sqlite:///"):
+        _make_folder("DATABASE_URL", os.path.dirname(os.path.abspath(config["DATABASE_URL"][len("sqlite:///"):])))
+
+
+def _check_database_url(url):
+    # Only the scheme is named: the rest of the URL may hold the database password, and this
+    # message goes to the terminal and the service's journal.
+    scheme = urlparse(url).scheme
+    if url.startswith("sqlite:///") or (scheme in ("postgres", "postgresql") and url.startswith(scheme + "://")):
+        return
+    given = f"{scheme}://..." if scheme else "a value without a scheme"
+    raise ConfigError(
+        f"DATABASE_URL must start with sqlite:/// or postgresql://, not {given} (e.g. "
+        f"sqlite:////var/lib/audit/audit.sqlite3, or postgresql://user:password@host:5432/audit)."
+    )
+
+
+def _make_folder(name, path):
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"{name}: the folder {path} cannot be created ({error.strerror}).") from None

@@ -2,7 +2,7 @@
 from flask import jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from peewee import InterfaceError, OperationalError
+from peewee import InterfaceError, OperationalError, ProgrammingError
 
 from .i18n import gettext as _
 
@@ -15,6 +15,14 @@ MESSAGES = {
     429: lambda: _("Too many attempts. Please wait a minute and try again."),
     500: lambda: _("Something went wrong on our side. Your data is safe; please try again."),
 }
+
+
+class ServiceUnavailable(Exception):
+    """A service the app needs besides the database did not answer (Redis: the sign-in counts, the
+    job queue); the visitor gets the same 503 as when the database is away."""
+
+    def __init__(self, what, cause):
+        super().__init__(f"{what}: {cause}")
 
 
 def _render(code, message=None, api_code=None):
@@ -33,18 +41,22 @@ def init_app(app):
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
     def _database_unavailable(e):
+        _log_schema_problem(app)
         app.logger.warning("database unavailable: %s", e)
-        english = "The service is busy for a moment. Nothing was lost; please try again."
-        try:
-            # Choosing the language may itself need the database that is away.
-            message = _("The service is busy for a moment. Nothing was lost; please try again.")
-        except Exception:  # noqa: BLE001 - any failure here falls back to English, never to a 500
-            message = english
-        if request.path.startswith("/api/"):
-            return jsonify({"error": {"code": "unavailable", "message": message}}), 503
-        # No page template: the base page reads the signed-in user from the database that is away.
-        body = f"<!doctype html><meta charset=utf-8><title>503</title><p>{escape(message)}</p>"
-        return body, 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": "5"}
+        return _unavailable()
+
+    # On PostgreSQL a column or table that the code expects and the database lacks is a
+    # ProgrammingError (SQLite calls it an OperationalError): a release started before `flask init-db`.
+    @app.errorhandler(ProgrammingError)
+    def _schema_behind(e):
+        if not _log_schema_problem(app):
+            raise e  # a bug: the 500 page, with its traceback in the log
+        return _unavailable()
+
+    @app.errorhandler(ServiceUnavailable)
+    def _service_unavailable(e):
+        app.logger.warning("service unavailable: %s", e)
+        return _unavailable()
 
     @app.errorhandler(CSRFError)
     def _csrf(e):
@@ -53,3 +65,30 @@ def init_app(app):
             400, _("Your form expired or was sent from elsewhere. Please reload the page and try again."),
             api_code="csrf",
         )
+
+
+def _log_schema_problem(app):
+    """Log, as an error for the operator, a database schema this release cannot use; True if so."""
+    from .migrations import schema_problem
+
+    try:
+        problem = schema_problem()
+    except Exception:  # noqa: BLE001 - the database is away: that is what the caller reports
+        return False
+    if problem:
+        app.logger.error("The database cannot serve this release: %s.", problem)
+    return bool(problem)
+
+
+def _unavailable():
+    english = "The service is busy for a moment. Nothing was lost; please try again."
+    try:
+        # Choosing the language may itself need the database that is away.
+        message = _("The service is busy for a moment. Nothing was lost; please try again.")
+    except Exception:  # noqa: BLE001 - any failure here falls back to English, never to a 500
+        message = english
+    if request.path.startswith("/api/"):
+        return jsonify({"error": {"code": "unavailable", "message": message}}), 503
+    # No page template: the base page reads the signed-in user from the database that is away.
+    body = f"<!doctype html><meta charset=utf-8><title>503</title><p>{escape(message)}</p>"
+    return body, 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": "5"}

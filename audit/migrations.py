@@ -1,4 +1,6 @@
 """Schema versions: a new database gets the current tables; an older one is upgraded in place."""
+import click
+
 from .db import database
 from .models import ALL_MODELS, SchemaVersion
 
@@ -95,6 +97,16 @@ STEPS = {
 LATEST = max(STEPS, default=1)
 
 
+class NewerSchema(click.ClickException):
+    """The database was made or upgraded by a newer release than this one: nothing here may touch it."""
+
+    def __init__(self, version):
+        super().__init__(
+            f"This database is from a newer release: it is at schema version {version}, and this release "
+            f"knows versions up to {LATEST}. Upgrade the app; nothing was changed."
+        )
+
+
 def current_version():
     if not SchemaVersion.table_exists():
         return None
@@ -102,14 +114,31 @@ def current_version():
     return row.version if row else None
 
 
+def schema_problem():
+    """Why this release cannot use the database's schema (`flask init-db` not run, or a newer
+    release's database), or None when the schema is the one this release expects."""
+    version = current_version()
+    if version is None:
+        return f"the database has no schema, the app needs schema version {LATEST}: run `flask init-db`"
+    if version < LATEST:
+        return f"database schema version {version}, the app needs {LATEST}: run `flask init-db`"
+    if version > LATEST:
+        return (f"database schema version {version} is from a newer release (this one knows up to {LATEST}): "
+                f"upgrade the app")
+    return None
+
+
 def migrate_database():
-    """Create or upgrade the schema; returns (version before, version after)."""
+    """Create or upgrade the schema; returns (version before, version after). A database from a newer
+    release is refused (NewerSchema): this release's steps know nothing of its changes."""
     with database.atomic():
         before = current_version()
         if before is None:
             database.create_tables(ALL_MODELS)
             SchemaVersion.create(version=LATEST)
             return None, LATEST
+        if before > LATEST:
+            raise NewerSchema(before)
         for version in range(before + 1, LATEST + 1):
             STEPS[version]()
             SchemaVersion.update(version=version).execute()

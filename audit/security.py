@@ -8,11 +8,13 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from limits import parse as parse_limit
+from limits.errors import ConfigurationError, StorageError
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ConfigError
+from .errors import ServiceUnavailable
 from .i18n import gettext
 from .i18n import lazy_gettext as _l
 from .models import User
@@ -96,8 +98,22 @@ def limit_sign_in_attempts():
     if not config.get("RATELIMIT_ENABLED", True):
         return
     counter, limit = current_app.extensions["sign_in_limiter"]
-    if not counter.hit(limit, "sign-in", request.remote_addr or "unknown"):
+    try:
+        allowed = counter.hit(limit, "sign-in", request.remote_addr or "unknown")
+    except StorageError as error:
+        # Redis is away: without the count, guessing passwords would be unlimited, so nobody signs in
+        # until it is back; the visitor is told to try again in a moment, as when the database is away.
+        raise ServiceUnavailable("the sign-in counts (RATELIMIT_STORAGE_URI)", error) from error
+    if not allowed:
         abort(429)
+
+
+def sign_in_counts_problem():
+    """Why the sign-in attempts cannot be counted now (the shared storage does not answer), or None."""
+    counter, _limit = current_app.extensions["sign_in_limiter"]
+    if current_app.config.get("RATELIMIT_ENABLED", True) and not counter.storage.check():
+        return "the sign-in counts' storage (RATELIMIT_STORAGE_URI) does not answer"
+    return None
 
 
 def _sign_in_limit(text):
@@ -106,6 +122,18 @@ def _sign_in_limit(text):
         return parse_limit(text)
     except ValueError:
         raise ConfigError(f"LOGIN_RATE_LIMIT must read like '10 per minute', not {text!r}.") from None
+
+
+def _sign_in_counter(uri):
+    # Storage errors come wrapped as StorageError, whatever the backend (Redis, memcached...).
+    try:
+        storage = storage_from_string(uri, wrap_exceptions=True)
+    except ConfigurationError:
+        # Only the scheme is named: the rest may hold a password.
+        given = uri.split("://", 1)[0] + "://..." if "://" in uri else "a value without a scheme"
+        raise ConfigError(f"RATELIMIT_STORAGE_URI must name a storage the app can use (memory://, or "
+                          f"redis://host:6379 with several processes), not {given}.") from None
+    return FixedWindowRateLimiter(storage)
 
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -208,6 +236,6 @@ def init_app(app):
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    app.extensions["sign_in_limiter"] = (FixedWindowRateLimiter(storage_from_string(app.config["RATELIMIT_STORAGE_URI"])),
+    app.extensions["sign_in_limiter"] = (_sign_in_counter(app.config["RATELIMIT_STORAGE_URI"]),
                                          _sign_in_limit(app.config["LOGIN_RATE_LIMIT"]))
     app.after_request(_security_headers)

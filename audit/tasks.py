@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from .db import database
+from .errors import ServiceUnavailable
 from .models import Branch, Job, utcnow
 
 log = logging.getLogger(__name__)
@@ -53,11 +54,36 @@ def queue():
     return _huey["instance"]
 
 
+def queue_problem():
+    """Why jobs cannot be queued now (the Redis of REDIS_URL does not answer), or None. The SQLite
+    queue is a file beside the app's own: nothing to reach."""
+    huey = queue()
+    if not isinstance(huey, RedisHuey):
+        return None
+    try:
+        huey.storage.conn.ping()
+    except Exception:  # noqa: BLE001 - any failure to answer (refused, timeout, auth) is the answer
+        return "the job queue (REDIS_URL) does not answer"
+    return None
+
+
+def _start(kind, job, *arguments):
+    """Hand a recorded job to the queue. If the queue cannot take it (Redis away), the job's row goes
+    too, since no worker would ever start it, and the visitor gets a 503 to try again in a moment."""
+    # The row is committed before the job is queued, not in one transaction with it: a worker may
+    # start the job at once, and reads its row.
+    try:
+        _huey[kind](str(job.uuid), *arguments)
+    except Exception as error:  # noqa: BLE001 - whatever the queue's storage raised, the job cannot run
+        Job.delete().where(Job.id == job.id).execute()
+        raise ServiceUnavailable("the job queue", error) from error
+    return job
+
+
 def start_region_zip(owner, region, branch_ids, language, start, end, days, title):
     """Record the job and hand it to the queue; the page shows its progress."""
     job = Job.create(kind="region_zip", owner=owner, total=len(branch_ids), title=title)
-    _huey["region_zip"](str(job.uuid), list(branch_ids), language, start.isoformat(), end.isoformat(), days)
-    return job
+    return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat(), days)
 
 
 def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, title):
@@ -67,8 +93,7 @@ def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, tit
     made in the request, the manager stared at a loading page, and a proxy or gunicorn's timeout
     could cut it off."""
     job = Job.create(kind="xlsx_export", owner=owner, title=title)
-    _huey["xlsx_export"](str(job.uuid), list(branch_ids), language, start.isoformat(), end.isoformat(), with_shopper)
-    return job
+    return _start("xlsx_export", job, list(branch_ids), language, start.isoformat(), end.isoformat(), with_shopper)
 
 
 def _mark(job_id, **fields):

@@ -10,8 +10,10 @@ The price: a child's first report sets up its fonts again, about 2 s a job, agai
 region (bench/bench_worker_memory.py).
 """
 import logging
+import sys
 
 from . import create_app
+from .config import ConfigError
 
 # How long an idle worker waits at most between two looks at the queue. huey's default backs off to
 # 10 s, fine for a region's ZIP of minutes, but a small XLSX export made in a second then waited up
@@ -22,7 +24,10 @@ IDLE_POLL_SECONDS = 1.0
 
 def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s")
-    app = create_app()
+    try:
+        app = create_app()
+    except ConfigError as error:
+        sys.exit(f"Configuration error: {error}")  # a setting to correct: its message, not a traceback
     consumer = app.extensions["huey"].create_consumer(workers=1, periodic=True, worker_type="process", max_tasks=1,
                                                       health_check_interval=1, max_delay=IDLE_POLL_SECONDS)
     consumer.run()

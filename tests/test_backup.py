@@ -262,3 +262,102 @@ def test_password_reaches_pg_dump_through_the_environment_only():
     env, name = backup.pg_environment("postgresql://audit:s3cret@db.example:5433/audit")
     assert (env["PGPASSWORD"], env["PGHOST"], env["PGPORT"], env["PGUSER"], name) == (
         "s3cret", "db.example", "5433", "audit", "audit")
+
+
+def test_backup_of_a_sqlite_database_that_is_not_there_is_refused_and_creates_nothing(app_config, tmp_path):
+    """A mistyped DATABASE_URL in a nightly cron job: the backup fails loudly instead of saving an
+    empty database (which a later restore would put in place of every row)."""
+    missing = tmp_path / "data" / "doesnotexist.sqlite3"
+    app = create_app(dict(app_config, DATABASE_URL=f"sqlite:///{missing}"))
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "nightly")])
+    assert result.exit_code == 1
+    assert f"There is no database at {missing}; nothing was backed up. Check DATABASE_URL" in result.output
+    assert "Traceback" not in result.output
+    assert not missing.exists() and not (tmp_path / "nightly").exists()
+
+
+def test_backup_of_a_database_without_the_apps_schema_is_refused(app_config, fresh_url, tmp_path):
+    if engine() == "sqlite":
+        path = urlparse(fresh_url).path
+        os.makedirs(os.path.dirname(path))
+        sqlite3.connect(path).close()  # a database file, but not the app's
+    app = create_app(dict(app_config, DATABASE_URL=fresh_url))
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "nightly.tar.gz")])
+    assert result.exit_code == 1
+    assert "holds no data of the app (no schema version: `flask init-db` was never run on it); nothing was " \
+           "backed up." in result.output
+    assert not [name for name in os.listdir(tmp_path) if name.startswith(("nightly", ".backup-"))]
+
+
+def test_restore_refuses_a_backup_without_a_schema_version(app, org, tmp_path):
+    runner = app.test_cli_runner()
+    target = tmp_path / "nightly"
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 0
+    manifest = json.loads((target / "manifest.json").read_text())
+    (target / "manifest.json").write_text(json.dumps(dict(manifest, schema_version=None)))
+    with app.app_context(), database.connection_context():
+        Brand.create(name="Added after the backup")
+        before = _snapshot(ALL_MODELS)
+
+    result = runner.invoke(args=["restore", "--force", str(target)])
+    assert result.exit_code == 1
+    assert (f"The backup at {target} has no schema version (None), so it holds no database made by the app; "
+            f"nothing was restored.") in result.output
+    with app.app_context(), database.connection_context():
+        assert _snapshot(ALL_MODELS) == before
+
+
+def _truncated_dump(target, tmp_path, monkeypatch):
+    """The dump cut short (a copy that ran out of disk), its manifest entry made to match."""
+    dump = target / "database.pgdump"
+    data = dump.read_bytes()
+    dump.write_bytes(data[: len(data) * 2 // 3])
+    manifest = json.loads((target / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        if entry["path"] == "database.pgdump":
+            entry.update(size=dump.stat().st_size, sha256=backup.sha256_of(dump))
+    (target / "manifest.json").write_text(json.dumps(manifest))
+    return "pg_restore failed (exit code 1)"
+
+
+def _pg_restore_older_than_the_dump(target, tmp_path, monkeypatch):
+    """The restoring machine's pg_restore cannot read a newer pg_dump's file, as an older client
+    cannot: a pg_restore on PATH that says so and fails, as that one does."""
+    folder = tmp_path / "old-client"
+    folder.mkdir()
+    tool = folder / "pg_restore"
+    tool.write_text("#!/bin/sh\necho 'pg_restore: error: unsupported version (1.16) in file header' >&2\nexit 1\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    return "pg_restore failed (exit code 1): pg_restore: error: unsupported version (1.16) in file header"
+
+
+@pytest.mark.skipif(not PG_URL, reason="pg_restore is PostgreSQL's")
+@pytest.mark.parametrize("break_restore", [_truncated_dump, _pg_restore_older_than_the_dump],
+                         ids=["truncated-dump", "pg_restore-older-than-the-dump"])
+def test_a_failed_pg_restore_leaves_the_database_as_it_was(app, org, tmp_path, monkeypatch, break_restore):
+    runner = app.test_cli_runner()
+    target = tmp_path / "nightly"
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 0
+    expected = break_restore(target, tmp_path, monkeypatch)
+    with app.app_context(), database.connection_context():
+        Brand.create(name="Added after the backup")
+        before = _snapshot(ALL_MODELS)
+        tables = sorted(database.get_tables())
+
+    result = runner.invoke(args=["restore", "--force", str(target)])
+    assert result.exit_code == 1
+    assert expected in result.output
+    assert "The database was left as it was; nothing was restored." in result.output
+    with app.app_context(), database.connection_context():
+        assert sorted(database.get_tables()) == tables
+        assert _snapshot(ALL_MODELS) == before
+        assert database.execute_sql(
+            "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE %s AND nspname <> 'information_schema'",
+            ("pg\\_%",)).fetchall() == [("public",)]
+        Brand.create(name="The app writes on")  # the id sequences are the old ones, still in step
+
+    monkeypatch.undo()  # the working pg_restore again: the same database takes a good backup
+    good = tmp_path / "good"
+    assert runner.invoke(args=["backup", str(good)]).exit_code == 0
+    assert runner.invoke(args=["restore", "--force", str(good)]).exit_code == 0

@@ -128,6 +128,19 @@ def test_export_of_an_unknown_checklist_says_so(runner):
     assert result.exit_code == 1 and "Checklist 'nope' has no published version." in result.output
 
 
+def test_export_to_a_folder_that_does_not_exist_says_so(runner, small, tmp_path):
+    runner.invoke(args=["checklists", "load", str(small)])
+    result = runner.invoke(args=["checklists", "export", "small-visit", "-o", str(tmp_path / "missing" / "x.yaml")])
+    assert result.exit_code == 1
+    assert result.output == f"Error: Cannot write {tmp_path / 'missing' / 'x.yaml'}: No such file or directory.\n"
+
+
+def test_export_of_a_version_that_does_not_exist_names_it(runner, small):
+    runner.invoke(args=["checklists", "load", str(small)])
+    result = runner.invoke(args=["checklists", "export", "small-visit", "--version", "0"])
+    assert result.exit_code == 1 and "Checklist 'small-visit' has no version 0." in result.output
+
+
 def test_load_is_refused_while_a_draft_is_open_and_changes_nothing(runner, small):
     """Published under the draft's feet, the file would be version 3 and the draft, published later,
     version 2: "Version 2 is published" while version 3 stays the one in use."""

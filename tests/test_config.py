@@ -35,17 +35,89 @@ def test_production_settings_have_secure_cookies(monkeypatch, tmp_path):
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
 
-def test_unknown_database_url_is_named_in_the_error(tmp_path):
-    with pytest.raises(ValueError, match="DATABASE_URL must start with"):
-        create_app({"SECRET_KEY": "x", "DATABASE_URL": "mysql://db/audit", "MEDIA_DIR": str(tmp_path)})
+@pytest.mark.parametrize("url, named", [
+    ("mysql://audit:S3cretPW@db/audit", "mysql://..."),
+    ("postgresql+psycopg2://audit:S3cretPW@db:5432/audit", "postgresql+psycopg2://..."),
+    ("sqlite://audit.sqlite3", "sqlite://..."),
+    ("audit.sqlite3", "a value without a scheme"),
+])
+def test_an_unusable_database_url_is_named_without_its_password(tmp_path, url, named):
+    with pytest.raises(ConfigError) as refused:
+        create_app({"SECRET_KEY": "x", "DATABASE_URL": url, "MEDIA_DIR": str(tmp_path)})
+    assert f"DATABASE_URL must start with sqlite:/// or postgresql://, not {named} (e.g." in str(refused.value)
+    assert "S3cretPW" not in str(refused.value)
 
 
-@pytest.mark.parametrize("name,value", [("PROXY_COUNT", "two"), ("SESSION_HOURS", "-1"), ("MAX_UPLOAD_MB", "1.5")])
-def test_a_number_setting_with_a_typo_stops_the_start_and_is_named(monkeypatch, tmp_path, name, value):
+@pytest.mark.parametrize("name,value,minimum", [
+    ("PROXY_COUNT", "two", 0), ("PROXY_COUNT", "-1", 0), ("SESSION_HOURS", "-1", 1), ("MAX_UPLOAD_MB", "1.5", 1),
+])
+def test_a_number_setting_with_a_typo_stops_the_start_and_is_named(monkeypatch, tmp_path, name, value, minimum):
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
     monkeypatch.setenv(name, value)
-    with pytest.raises(ConfigError, match=f"{name} must be a whole number of 0 or more, not '{value}'"):
+    with pytest.raises(ConfigError, match=f"{name} must be a whole number of {minimum} or more, not '{value}'"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
+
+
+@pytest.mark.parametrize("name,value,minimum", [
+    ("MAX_UPLOAD_MB", "0", 1),              # every POST, sign-in too, would be "too large"
+    ("SESSION_HOURS", "0", 1),              # every session would end at once: a sign-in loop
+    ("SESSION_IDLE_MINUTES", "0", 1),
+    ("ARGON2_TIME_COST", "0", 1),           # no password could be set
+    ("ARGON2_MEMORY_KIB", "31", 32),        # argon2's least: 8 KiB for each of the 4 lanes
+    ("JOB_FILES_KEEP_DAYS", "0", 1),        # a job's file could go a minute after it was made
+])
+def test_a_number_setting_below_what_works_stops_the_start_and_names_the_least(
+        monkeypatch, tmp_path, name, value, minimum):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=f"^{name} must be a whole number of {minimum} or more, not '{value}'.$"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
+
+
+def test_the_least_argon2_memory_hashes_passwords(monkeypatch, tmp_path):
+    from audit.security import hash_password
+
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("ARGON2_MEMORY_KIB", "32")
+    monkeypatch.setenv("ARGON2_TIME_COST", "1")
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
+    with app.app_context():
+        assert hash_password("correct horse battery").startswith("$argon2id$v=19$m=32,t=1,p=4$")
+
+
+@pytest.mark.parametrize("value", ["maybe", "enabled", "ture", "2"])
+def test_an_on_off_setting_with_an_unknown_word_stops_the_start(monkeypatch, tmp_path, value):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.delenv("AUDIT_DEMO", raising=False)
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", value)
+    with pytest.raises(ConfigError, match=f"^SESSION_COOKIE_SECURE must be one of 1, true, yes, on \\(on\\) or "
+                                          f"0, false, no, off \\(off\\), not '{value}'.$"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
+
+
+@pytest.mark.parametrize("value, secure", [("On", True), (" yes ", True), ("0", False), ("off", False), ("", True)])
+def test_an_on_off_setting_reads_the_usual_words(monkeypatch, tmp_path, value, secure):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.delenv("AUDIT_DEMO", raising=False)
+    monkeypatch.setenv("SESSION_COOKIE_SECURE", value)
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
+    assert app.config["SESSION_COOKIE_SECURE"] is secure  # empty: as if unset, on in production
+
+
+def test_a_media_dir_that_cannot_be_made_stops_the_start_and_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ConfigError, match=f"^MEDIA_DIR: the folder {tmp_path}/a-file/media cannot be created"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "a-file" / "media")})
+
+
+def test_an_unknown_sign_in_storage_stops_the_start_without_its_password(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "bogus://user:S3cretPW@x")
+    with pytest.raises(ConfigError) as refused:
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
+    assert str(refused.value) == ("RATELIMIT_STORAGE_URI must name a storage the app can use (memory://, or "
+                                  "redis://host:6379 with several processes), not bogus://....")
 
 
 def test_proxy_count_puts_the_proxy_fix_in_front(monkeypatch, tmp_path):
@@ -77,7 +149,7 @@ def test_a_bad_setting_stops_the_flask_commands_with_its_message_and_no_tracebac
     flask = os.path.join(os.path.dirname(sys.executable), "flask")
     result = subprocess.run([flask, "--app", "app", "init-db"], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=120)
-    assert result.returncode == 1
-    assert "Configuration error: SESSION_HOURS must be a whole number of 0 or more, not 'abc'." in result.stderr
+    assert result.returncode != 0
+    assert "Configuration error: SESSION_HOURS must be a whole number of 1 or more, not 'abc'." in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.sqlite3").exists()  # nothing was created

@@ -1,0 +1,102 @@
+"""What the operator and the visitors see when a part the app depends on is not right: Redis away
+(the sign-in counts, the job queue), or a database whose schema is not this release's. The answer is
+the app's "busy for a moment" 503, never a 500, nothing half-stored, and /healthz says what to fix."""
+import logging
+
+import pytest
+
+from audit import create_app
+from audit.db import database
+from audit.migrations import LATEST
+from audit.models import Job, SchemaVersion
+from conftest import PASSWORD, csrf_from, login
+
+# A real address where no Redis listens: every connection is refused, as when Redis is down.
+REDIS_AWAY = "redis://127.0.0.1:1"
+BUSY = "The service is busy for a moment. Nothing was lost; please try again."
+
+
+def test_sign_in_while_the_shared_sign_in_counts_are_away_is_a_503_and_signs_nobody_in(app_config, org):
+    app = create_app(dict(app_config, RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=REDIS_AWAY))
+    client = app.test_client()
+    token = csrf_from(client.get("/login"))
+    answer = client.post("/login", data={"email": "manager@example.com", "password": PASSWORD, "csrf_token": token})
+    assert (answer.status_code, answer.headers["Retry-After"]) == (503, "5")
+    assert BUSY in answer.get_data(as_text=True)
+    assert client.get("/dashboard/").status_code == 302  # still signed out: to the sign-in page
+
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json() == {
+        "status": "unavailable", "problems": ["the sign-in counts' storage (RATELIMIT_STORAGE_URI) does not answer"]}
+
+
+@pytest.mark.parametrize("job", ["xlsx-export", "region-zip"])
+def test_a_job_the_queue_cannot_take_is_a_503_and_leaves_no_job_behind(app_config, org, job):
+    app = create_app(dict(app_config, HUEY_IMMEDIATE=False, REDIS_URL=REDIS_AWAY))
+    client = app.test_client()
+    assert login(client, "manager@example.com").status_code == 302
+    token = csrf_from(client.get("/dashboard/"))
+    url = "/reports/export.xlsx" if job == "xlsx-export" else f"/reports/regions/{org['regions'][0].id}/reports.zip"
+    answer = client.post(url, data={"csrf_token": token})
+    assert (answer.status_code, answer.headers["Retry-After"]) == (503, "5")
+    assert BUSY in answer.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert Job.select().count() == 0  # no job row that no worker would ever start
+
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json() == {"status": "unavailable", "problems": ["the job queue (REDIS_URL) does not answer"]}
+
+
+def _back_to_schema_9():
+    """The database as the release before schema 10 left it (visit.clock_shift_s came with 10)."""
+    database.execute_sql("ALTER TABLE visit DROP COLUMN clock_shift_s")
+    SchemaVersion.update(version=9).execute()
+
+
+def test_a_database_not_upgraded_to_this_release_is_named_in_the_log_and_the_health_check(
+        app, org, login_as, caplog):
+    assert LATEST >= 10
+    with app.app_context(), database.connection_context():
+        _back_to_schema_9()
+    shopper = login_as("shopper")
+    needed = f"database schema version 9, the app needs {LATEST}: run `flask init-db`"
+
+    with caplog.at_level(logging.ERROR):
+        page = shopper.get("/visits/")
+    assert page.status_code == 503 and BUSY in page.get_data(as_text=True)
+    assert f"The database cannot serve this release: {needed}." in caplog.messages
+
+    health = app.test_client().get("/healthz")
+    assert (health.status_code, health.get_json()) == (503, {"status": "unavailable", "problems": [needed]})
+
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.output == f"Upgraded the database from schema version 9 to {LATEST}.\n"
+    assert shopper.get("/visits/").status_code == 200
+    health = app.test_client().get("/healthz")
+    assert (health.status_code, health.get_json()) == (200, {"status": "ok"})
+
+
+def test_init_db_refuses_a_database_from_a_newer_release(app):
+    with app.app_context(), database.connection_context():
+        SchemaVersion.update(version=LATEST + 1).execute()
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: This database is from a newer release: it is at schema version {LATEST + 1}, and this release "
+        f"knows versions up to {LATEST}. Upgrade the app; nothing was changed.\n")
+    with app.app_context(), database.connection_context():
+        assert [row.version for row in SchemaVersion.select()] == [LATEST + 1]
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["problems"] == [
+        f"database schema version {LATEST + 1} is from a newer release (this one knows up to {LATEST}): upgrade the app"]
+
+
+def test_the_health_check_of_an_empty_database_says_to_run_init_db(app_config):
+    app = create_app(app_config)  # no `flask init-db` yet
+    health = app.test_client().get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["problems"] == [
+        f"the database has no schema, the app needs schema version {LATEST}: run `flask init-db`"]
