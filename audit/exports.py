@@ -18,14 +18,17 @@ ANSWER_COLUMNS = ["visit", "branch_code", "date", "section", "item", "question",
                   "comment"]
 
 
-def _approved_in_period(query, branch_ids, start, end):
-    return query.where(id_in(Visit.branch, branch_ids) & (Visit.state == VisitState.APPROVED.value)
-                       & (Visit.ended_at >= start) & (Visit.ended_at < end))
+def _approved_in_period(query, branch_ids, start, end, version_ids=None):
+    """The approved visits of the branches in the period; of some checklist versions only, when given
+    (the dashboard's checklist filter)."""
+    query = query.where(id_in(Visit.branch, branch_ids) & (Visit.state == VisitState.APPROVED.value)
+                        & (Visit.ended_at >= start) & (Visit.ended_at < end))
+    return query if version_ids is None else query.where(id_in(Visit.checklist_version, version_ids))
 
 
-def count_rows(branch_ids, start, end):
+def count_rows(branch_ids, start, end, version_ids=None):
     """How many rows an export of the period has: its visits and their answers (headers aside)."""
-    visits = _approved_in_period(Visit.select(Visit.id), branch_ids, start, end)
+    visits = _approved_in_period(Visit.select(Visit.id), branch_ids, start, end, version_ids)
     return visits.count() + Answer.select().where(Answer.visit.in_(visits)).count()
 
 
@@ -54,13 +57,13 @@ def _number(value):
     return float(value) if value is not None else ""
 
 
-def visit_rows(branch_ids, start, end, language, with_shopper):
+def visit_rows(branch_ids, start, end, language, with_shopper, version_ids=None):
     """The header and one row per approved visit in the period."""
     yield VISIT_COLUMNS + (["shopper"] if with_shopper else [])
     query = _approved_in_period(
         Visit.select(Visit.uuid, Brand.name, Region.name, Branch.code, Branch.name, Visit.checklist_version,
                      Visit.ended_at, Visit.score, Visit.band, Visit.has_critical_failure, User.name)
-        .join(Branch).join(Region).join(Brand).switch(Visit).join(User), branch_ids, start, end)
+        .join(Branch).join(Region).join(Brand).switch(Visit).join(User), branch_ids, start, end, version_ids)
     versions = {}
     for uuid, brand, region, code, branch, version_id, ended_at, score, band, critical, shopper in (
             streamed(query.order_by(Visit.ended_at).tuples())):
@@ -72,14 +75,14 @@ def visit_rows(branch_ids, start, end, language, with_shopper):
         yield row
 
 
-def answer_rows(branch_ids, start, end, language):
+def answer_rows(branch_ids, start, end, language, version_ids=None):
     """The header and one row per answer of the approved visits in the period."""
     yield ANSWER_COLUMNS
     query = (
         Answer.select(Visit.uuid, Branch.code, Visit.ended_at, Visit.checklist_version, Answer.section_id,
                       Answer.item_id, Answer.value, Answer.earned, Answer.possible, Answer.comment)
         .join(Visit).join(Branch)
-        .where(Answer.visit.in_(_approved_in_period(Visit.select(Visit.id), branch_ids, start, end)))
+        .where(Answer.visit.in_(_approved_in_period(Visit.select(Visit.id), branch_ids, start, end, version_ids)))
         .order_by(Visit.ended_at, Answer.id)
     )
     versions = {}

@@ -86,14 +86,15 @@ def start_region_zip(owner, region, branch_ids, language, start, end, days, titl
     return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat(), days)
 
 
-def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, title):
+def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, title, version_ids=None):
     """Record an XLSX export of visits and answers and hand it to the queue.
 
     Two years of a 500-branch chain take about half a minute (XlsxWriter, bench/bench_exports.py):
     made in the request, the manager stared at a loading page, and a proxy or gunicorn's timeout
     could cut it off."""
     job = Job.create(kind="xlsx_export", owner=owner, title=title)
-    return _start("xlsx_export", job, list(branch_ids), language, start.isoformat(), end.isoformat(), with_shopper)
+    return _start("xlsx_export", job, list(branch_ids), language, start.isoformat(), end.isoformat(), with_shopper,
+                  version_ids)
 
 
 def _mark(job_id, **fields):
@@ -149,7 +150,7 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end, days):
                  time.monotonic() - started, os.getpid())
 
 
-def _run_xlsx_export(job_uuid, branch_ids, language, start, end, with_shopper):
+def _run_xlsx_export(job_uuid, branch_ids, language, start, end, with_shopper, version_ids=None):
     from . import exports
 
     app = _huey["app"]
@@ -157,12 +158,12 @@ def _run_xlsx_export(job_uuid, branch_ids, language, start, end, with_shopper):
     with app.app_context(), database.connection_context():
         started = time.monotonic()
         job = Job.get(Job.uuid == job_uuid)
-        total = exports.count_rows(branch_ids, start, end)
+        total = exports.count_rows(branch_ids, start, end, version_ids)
         _mark(job.id, total=total)
         with _job_file(job) as path, open(path, "wb") as workbook:
             exports.write_xlsx([
-                ("visits", exports.visit_rows(branch_ids, start, end, language, with_shopper=with_shopper)),
-                ("answers", exports.answer_rows(branch_ids, start, end, language)),
+                ("visits", exports.visit_rows(branch_ids, start, end, language, with_shopper, version_ids)),
+                ("answers", exports.answer_rows(branch_ids, start, end, language, version_ids)),
             ], workbook, progress=lambda done: _record_progress(job.id, done), every=PROGRESS_ROWS)
         log.info("XLSX export %s: %d rows in %.1f s, by process %d.", job_uuid, total, time.monotonic() - started,
                  os.getpid())

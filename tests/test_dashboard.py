@@ -587,3 +587,31 @@ def test_a_period_is_made_of_whole_days_whatever_the_hour_it_is_read(app, demo):
         since = format_date(first_day)
     page = client.get("/dashboard/?period=30").get_data(as_text=True)
     assert since in page  # "since" names the first whole day
+
+
+def test_the_exports_take_the_dashboards_checklist_filter(app, demo):
+    """A manager of a bank and a shop chain filters the dashboard to the bank's checklist: the
+    exports behind its buttons hold the bank's visits, not the shop's too."""
+    import html
+
+    from audit.models import Checklist
+
+    client = _manager(app, "manager.ee@example.com")
+    with app.app_context(), database.connection_context():
+        bank = Checklist.get(Checklist.slug == "bank-branch-visit")
+    page = client.get(f"/dashboard/?period=365&checklist={bank.id}").get_data(as_text=True)
+    link = html.unescape(re.search(r'href="(/reports/export\.csv\?[^"]*kind=visits[^"]*)"', page).group(1))
+    assert f"checklist={bank.id}" in link
+    rows = list(_csv_rows(client.get(link), DictReader))
+    every = list(_csv_rows(client.get(link.replace(f"checklist={bank.id}", "")), DictReader))
+    with app.test_request_context():
+        bank_title = bank.history().first().title("et")
+    assert rows and {row["checklist"] for row in rows} == {bank_title}
+    assert len({row["checklist"] for row in every}) == 2 and len(every) > len(rows)
+    answers = list(_csv_rows(client.get(link.replace("kind=visits", "kind=answers")), DictReader))
+    assert {row["visit"] for row in answers} == {row["visit"] for row in rows}
+    xlsx_action = html.unescape(re.search(r'action="(/reports/export\.xlsx\?[^"]*)"', page).group(1))
+    assert f"checklist={bank.id}" in xlsx_action
+    book = _xlsx(client, xlsx_action[len("/reports/export.xlsx"):])
+    assert sorted(row[0] for row in book["visits"].iter_rows(min_row=2, values_only=True)) == sorted(
+        row["visit"] for row in rows)

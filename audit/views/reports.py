@@ -85,6 +85,17 @@ def _export_scope():
     return [b.id for b in branches]
 
 
+def _export_checklist():
+    """(the checklist the dashboard was filtered by, its version ids), or (None, None) for all."""
+    from ..models import Checklist, ChecklistVersion
+
+    checklist = Checklist.get_or_none(Checklist.id == request.args.get("checklist", type=int))
+    if checklist is None:
+        return None, None
+    versions = ChecklistVersion.select(ChecklistVersion.id).where(ChecklistVersion.checklist == checklist)
+    return checklist, [version_id for (version_id,) in versions.tuples()]
+
+
 @bp.route("/export.csv")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def export_csv():
@@ -94,11 +105,12 @@ def export_csv():
     language = _language()
     start, end, _days = _period()
     branch_ids = _export_scope()
+    _checklist, version_ids = _export_checklist()
     kind = request.args.get("kind", "visits")
     if kind == "visits":
-        rows = exports.visit_rows(branch_ids, start, end, language, with_shopper=current_user.is_auditor)
+        rows = exports.visit_rows(branch_ids, start, end, language, current_user.is_auditor, version_ids)
     elif kind == "answers":
-        rows = exports.answer_rows(branch_ids, start, end, language)
+        rows = exports.answer_rows(branch_ids, start, end, language, version_ids)
     else:
         abort(404)
     # Streamed: a two-year export of a chain is tens of megabytes, sent while it is read.
@@ -116,14 +128,19 @@ def export_xlsx():
     language = _language()
     start, end, _days = _period()
     branch_ids = _export_scope()
-    # The page's heading names the filters, as the dashboard showed them: brand, region, period.
-    title = f"{format_date(start.date())} – {format_date(end.date())}"  # as the reader writes dates
+    checklist, version_ids = _export_checklist()
+    # The page's heading names the filters, as the dashboard showed them: brand, region, checklist, period.
+    parts = []
     if branch_ids and (request.args.get("region", type=int) or request.args.get("brand", type=int)):
         chosen = Branch.get_by_id(branch_ids[0]).region
-        named = chosen.name if request.args.get("region", type=int) else None
-        title = " · ".join(part for part in (chosen.brand.name, named, title) if part)
+        parts = [chosen.brand.name, chosen.name if request.args.get("region", type=int) else None]
+    if checklist is not None:
+        latest = checklist.history().first()
+        parts.append(latest.title(language) if latest else checklist.slug)
+    parts.append(f"{format_date(start.date())} – {format_date(end.date())}")  # as the reader writes dates
+    title = " · ".join(part for part in parts if part)
     job = tasks.start_xlsx_export(current_user.id, branch_ids, language, start, end,
-                                  with_shopper=current_user.is_auditor, title=title)
+                                  with_shopper=current_user.is_auditor, title=title, version_ids=version_ids)
     return redirect(url_for("reports.job", job_uuid=job.uuid))
 
 
