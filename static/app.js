@@ -3,16 +3,6 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  // The language switcher applies the choice at once when JavaScript runs (through the submit event,
-  // so that the offline check below sees it).
-  document.addEventListener("change", function (event) {
-    var select = event.target;
-    if (select.matches && select.matches("select[data-autosubmit]")) {
-      if (select.form.requestSubmit) select.form.requestSubmit();
-      else select.form.submit();
-    }
-  });
-
   // Offline, a form would end on the browser's own "no internet" page (and signing out would forget
   // the pages kept for offline use without signing out). Say so instead; the fill form keeps its
   // answers on the phone by itself (fill.js).
@@ -55,10 +45,33 @@
     if (typeSelect) showFieldsForType(typeSelect);
   });
 
-  // A form sent back with mistakes: show the first one (a dashboard's action form is far down the page).
+  // A form sent back with mistakes: show the first one (a dashboard's action form is far down the page)
+  // and put the cursor in it, so that the keyboard goes on from there and its message is read.
   document.addEventListener("DOMContentLoaded", function () {
     var mistake = document.querySelector(".has-error");
-    if (mistake) mistake.scrollIntoView({ block: "center" });
+    if (!mistake) return;
+    mistake.scrollIntoView({ block: "center" });
+    var field = mistake.querySelector("input:not([type=hidden]):not([disabled]), select:not([disabled]), textarea:not([disabled])");
+    if (field) field.focus({ preventScroll: true });
+  });
+
+  // A message a script left for the page it went to (fill.js, once a visit is sent), shown where the
+  // server's messages are and read out; it also works on a page the phone kept for offline use.
+  document.addEventListener("DOMContentLoaded", function () {
+    var text = null;
+    try {
+      text = sessionStorage.getItem("audit-flash");
+      sessionStorage.removeItem("audit-flash");
+    } catch (e) { /* no storage: nothing was left */ }
+    var main = document.querySelector("main");
+    if (!text || !main) return;
+    var note = document.createElement("p");
+    note.className = "flash flash-success";
+    note.setAttribute("role", "status");
+    note.tabIndex = -1;
+    note.textContent = text;
+    main.insertBefore(note, main.firstChild);
+    note.focus();
   });
 
   // Score bars: widths come from data-width, since the page allows no inline styles.

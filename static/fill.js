@@ -10,6 +10,11 @@
   var bar = document.querySelector("[data-sync-bar]");
   var saveState = document.querySelector("[data-save-state]");
   var progress = document.querySelector("[data-progress]");
+  // Where one message about the questions in error is announced (present before it is filled in,
+  // so that screen readers notice the change).
+  var summary = document.createElement("div");
+  summary.setAttribute("role", "alert");
+  form.insertBefore(summary, form.firstChild);
   var draft = { visit: visit, answers: {}, comments: {}, photos: {} };
   var MAX_SIDE = 1600;
 
@@ -82,6 +87,10 @@
       }
     });
     progress.textContent = say(form.dataset.msgProgress, { done: done, total: total });
+    form.querySelectorAll(".error.client").forEach(function (error) {
+      var fieldset = error.closest("fieldset");
+      if (fieldset.hidden || state.answers[fieldset.dataset.item] !== undefined) unmark(error);
+    });
     return state;
   }
 
@@ -117,13 +126,22 @@
     }, function () { /* denied or unavailable: the visit goes on without it */ }, { timeout: 15000, maximumAge: 60000 });
   }
 
+  // What the server refused in a question is the shopper's to fix: any change to it (answer, comment,
+  // photo) takes the mark away; the server looks again when the visit is sent.
+  function settleRefusal(event) {
+    var fieldset = event.target.closest && event.target.closest("fieldset[data-item]");
+    if (fieldset) fieldset.querySelectorAll(".error.server").forEach(unmark);
+  }
+
   var typing = null;
   form.addEventListener("input", function (event) {
+    settleRefusal(event);
     if (event.target.type === "file") return;
     clearTimeout(typing);
     typing = setTimeout(save, event.target.type === "radio" ? 0 : 300);
   });
   form.addEventListener("change", function (event) {
+    settleRefusal(event);
     if (event.target.type === "file") return addPhotos(event.target);
     clearTimeout(typing);
     save();
@@ -175,13 +193,16 @@
   }
 
   function showThumb(item, blob) {
+    // Numbered after the question's photos already shown, named as the server names its thumbnails.
     var holder = form.querySelector('[data-photos="' + item + '"]');
-    if (!holder) return;
+    if (!holder) return 0;
+    var number = holder.querySelectorAll("img.thumb").length + 1;
     var img = document.createElement("img");
     img.className = "thumb";
-    img.alt = "";
+    img.alt = form.dataset.msgPhoto + " " + number;
     img.src = URL.createObjectURL(blob);
     holder.insertBefore(img, holder.querySelector(".photo-pick"));
+    return number;
   }
 
   function addPhotos(input) {
@@ -193,7 +214,12 @@
         var id = newId();
         draft.photos[item] = (draft.photos[item] || []).concat([id]);
         return store.putPhoto({ clientId: id, visit: visit, item: item, blob: blob, uploaded: false })
-          .then(function () { showThumb(item, blob); return save(); });
+          .then(function () {
+            var number = showThumb(item, blob);
+            return save().then(function () {
+              saveState.textContent = say(form.dataset.msgPhotoAdded, { number: number, time: clock(draft.updatedAt) });
+            });
+          });
       });
     }, Promise.resolve());
   }
@@ -229,32 +255,90 @@
     return draft.sentAt && draft.sentAt > returnedAt;
   }
 
-  function clearMarks(kind) {
-    form.querySelectorAll(".error." + kind).forEach(function (old) { old.remove(); });
+  // A question in error, as the page without JavaScript has it: its message beside it, named as the
+  // question's description (and the focused comment box's), a typed answer marked invalid. One summary
+  // is announced for all of them: dozens of alerts at once are read as noise, or only the last.
+  function describedBy(element, id, present) {
+    var ids = (element.getAttribute("aria-describedby") || "").split(" ").filter(function (old) {
+      return old && old !== id;
+    });
+    if (present) ids.push(id);
+    if (ids.length) element.setAttribute("aria-describedby", ids.join(" "));
+    else element.removeAttribute("aria-describedby");
+  }
+
+  function typedAnswer(fieldset) {
+    return form.querySelector('[name="answer-' + fieldset.dataset.item + '"]:not([type=radio]):not([type=file])');
   }
 
   function mark(fieldset, kind, text) {
     var p = document.createElement("p");
     p.className = "error " + kind;
-    p.setAttribute("role", "alert");
+    p.id = "error-" + kind + "-" + fieldset.dataset.item;
     p.textContent = text;
     fieldset.querySelector("legend").after(p);
+    fieldset.classList.add("has-error");
+    describedBy(fieldset, p.id, true);
+    var typed = typedAnswer(fieldset);
+    if (typed) typed.setAttribute("aria-invalid", "true");
+  }
+
+  function unmark(error) {
+    var fieldset = error.closest("fieldset");
+    error.remove();
+    describedBy(fieldset, error.id, false);
+    fieldset.querySelectorAll('[aria-describedby~="' + error.id + '"]').forEach(function (element) {
+      describedBy(element, error.id, false);
+    });
+    if (!fieldset.querySelector(".error")) {
+      fieldset.classList.remove("has-error");
+      var typed = typedAnswer(fieldset);
+      if (typed) typed.removeAttribute("aria-invalid");
+    }
+    if (!form.querySelector(".error.client, .error.server")) summary.textContent = "";
+  }
+
+  function clearMarks(kind) {
+    form.querySelectorAll(".error." + kind).forEach(unmark);
+  }
+
+  function announceMarks() {
+    // A new paragraph each time, so that the alert is read again after another try.
+    summary.textContent = "";
+    if (!form.querySelector(".error.client, .error.server")) return;
+    var p = document.createElement("p");
+    p.className = "flash flash-error";
+    p.textContent = form.dataset.msgAttention;
+    summary.appendChild(p);
+  }
+
+  function focusFirstMark() {
+    // Where the shopper can put it right: the comment box opened for a refusal, else the answer.
+    var error = form.querySelector(".error.client, .error.server");
+    if (!error) return;
+    var fieldset = error.closest("fieldset");
+    var comment = error.classList.contains("server") && fieldset.querySelector("details[open] textarea");
+    var target = comment || fieldset.querySelector("input:not([type=hidden]):not([disabled]), textarea:not([disabled])");
+    if (!target) return;
+    target.scrollIntoView({ block: "center" });
+    target.focus({ preventScroll: true });
   }
 
   function markRefused(items) {
     // What the server refused, beside each question it named (a failed answer without its comment
     // or photo): the phone checks only that every question is answered.
     clearMarks("server");
-    var first = null;
     Object.keys(items || {}).forEach(function (id) {
       var fieldset = form.querySelector('fieldset[data-item="' + id + '"]');
       if (!fieldset) return;
       mark(fieldset, "server", items[id]);
       var comment = fieldset.querySelector("details");  // most refusals ask for a comment: open it
-      if (comment) comment.open = true;
-      first = first || fieldset;
+      if (comment) {
+        comment.open = true;
+        describedBy(comment.querySelector("textarea"), "error-server-" + id, true);
+      }
     });
-    if (first) first.scrollIntoView({ block: "center" });
+    announceMarks();
   }
 
   function showOutbox() {
@@ -283,7 +367,7 @@
         missing.push(fieldset);
       }
     });
-    if (missing.length) missing[0].scrollIntoView({ block: "center" });
+    announceMarks();
     return missing.length === 0;
   }
 
@@ -303,9 +387,11 @@
 
   var leaving = false;
   function goHome(delay) {
-    // Once sent, back to the list of visits (only once, however the news arrives).
+    // Once sent, back to the list of visits (only once, however the news arrives), which says so
+    // (app.js shows the note; the list may be the copy kept on the phone).
     if (leaving) return;
     leaving = true;
+    try { sessionStorage.setItem("audit-flash", form.dataset.msgThanks); } catch (e) { /* no storage: the list's badge says it */ }
     setTimeout(function () { window.location.assign(form.dataset.homeUrl); }, delay);
   }
 
@@ -313,6 +399,7 @@
     return window.AuditOutbox.send(true).then(showOutbox).then(function (entries) {
       var mine = entries.filter(function (e) { return e.visit === visit; })[0];
       if (!mine) goHome(800);
+      else if (mine.rejected) focusFirstMark();
     }, showOutbox);
   }
 
@@ -327,7 +414,7 @@
         saveState.classList.add("just-saved");
         return;
       }
-      if (!markUnanswered()) return;
+      if (!markUnanswered()) return focusFirstMark();
       return queue().then(function () {
         saveState.textContent = say(form.dataset.msgWaiting, { count: 1 });
         if (navigator.serviceWorker && navigator.serviceWorker.ready) {
@@ -353,5 +440,9 @@
 
   if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
   bar.hidden = false;
+  // The status bar stays at the top of the screen: app.css scrolls what gets focus clear of it.
+  function measureBar() { document.documentElement.style.setProperty("--sync-bar-height", bar.offsetHeight + "px"); }
+  measureBar();
+  if (window.ResizeObserver) new ResizeObserver(measureBar).observe(bar);
   restore().then(showOutbox);
 })();

@@ -105,7 +105,7 @@ class FillPage(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.items = {}
         self.flashes = []
-        self.form_lang = None
+        self.text_lang = None  # the language the first question is marked in (its legend's lang)
         self._item = None
         self._capture = None  # (where to put the text, key)
         self.feed(response.get_data(as_text=True))
@@ -113,8 +113,8 @@ class FillPage(HTMLParser):
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         classes = (attrs.get("class") or "").split()
-        if tag == "form" and "fill-form" in classes:
-            self.form_lang = attrs.get("lang")
+        if tag == "span" and self._capture == ("legend", None) and self.text_lang is None:
+            self.text_lang = attrs.get("lang")
         if tag == "fieldset" and "data-item" in attrs:
             self._item = {"type": attrs["data-type"], "legend": "", "inputs": [], "textareas": {}, "error": None}
             self.items[attrs["data-item"]] = self._item
@@ -201,14 +201,14 @@ def test_page_shows_every_item_with_its_widget(shopper, visit, content):
         assert files == ([f"photo-{item['id']}"] if takes_photos else [])
         assert (f"comment-{item['id']}" in shown["textareas"]) == (item["type"] in SCORING)
         assert page.value(item["id"]) is None and shown["error"] is None
-    assert page.form_lang == "en"
+    assert page.text_lang == "en"
 
 
 def test_page_in_another_checklist_language_shows_its_texts(shopper, visit, content):
     response = shopper.get(_fill_url(visit) + "?lang=ru")
 
     page = FillPage(response)
-    assert page.form_lang == "ru"
+    assert page.text_lang == "ru"
     for item in _items(content):
         assert page.items[item["id"]]["legend"].strip().startswith(item["text"]["ru"])
     text = html.unescape(response.get_data(as_text=True))
@@ -221,7 +221,7 @@ def test_page_in_another_checklist_language_shows_its_texts(shopper, visit, cont
 def test_unknown_checklist_language_falls_back_to_the_shoppers(shopper, visit, content):
     page = FillPage(shopper.get(_fill_url(visit) + "?lang=xx"))
 
-    assert page.form_lang == "en"
+    assert page.text_lang == "en"
     greeted = next(item for item in _items(content) if item["id"] == "greeted")
     assert page.items["greeted"]["legend"].strip().startswith(greeted["text"]["en"])
 
@@ -503,7 +503,7 @@ def test_blank_forms_come_from_one_rendering_and_never_show_another_visits_answe
     assert f'data-visit="{other}"' in after.get_data(as_text=True)  # the page itself is the other visit's
     # the checklist language is part of what is cached: Hungarian texts in Hungarian
     hungarian = FillPage(shopper.get(_fill_url(other) + "?lang=hu"))
-    assert hungarian.form_lang == "hu" and hungarian.items["greeted"]["legend"] != page.items["greeted"]["legend"]
+    assert hungarian.text_lang == "hu" and hungarian.items["greeted"]["legend"] != page.items["greeted"]["legend"]
 
 
 def test_the_visit_list_shows_every_open_visit_and_the_latest_sent_ones(app, org, shopper):

@@ -73,6 +73,7 @@ def test_auditor_edits_translates_reorders_and_publishes_a_checklist(app, laptop
     # The preview shows it as a shopper would see it, in Russian.
     page.locator("li.card", has_text="Version 2").get_by_role("link", name="Preview").click()
     page.get_by_label("Checklist language").select_option("ru")
+    page.get_by_role("button", name="Show").click()
     expect(page.get_by_text("Улыбнулся ли консультант?")).to_be_visible()
 
     with app.app_context(), database.connection_context():

@@ -128,6 +128,7 @@ def test_offline_the_sign_out_and_the_language_forms_say_they_need_the_network(a
     page.goto(live_server + fill_path)  # still kept for offline use: signing out did not forget it
     expect(page.locator("form.fill-form")).to_be_visible()
     page.select_option("#language-switch", "hu")
+    page.get_by_role("button", name="Change").click()
     expect(page.locator("[data-offline-action]")).to_be_visible()
     assert page.url.endswith(fill_path) and page.locator("#language-switch").input_value() == "en"
     screenshot(page, "offline-form-needs-network")

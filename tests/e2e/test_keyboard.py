@@ -1,0 +1,168 @@
+"""With a keyboard (or a phone's screen reader moving focus), in Chromium: after a mistake the cursor is
+where it can be put right, a menu is not a trap that reloads the page on each arrow key, and the sticky
+status bar of the fill page never covers what has focus."""
+import re
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from audit.db import database
+from conftest import PASSWORD
+from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.test_offline import _fill_everything, _photo_file
+from tests.e2e.test_shopper_phone import _open_new_visit, _sign_in, _visit
+
+pytestmark = pytest.mark.browser
+
+UNANSWERED = "Answer this question (or choose “not applicable” where offered)."
+SUMMARY = "Some answers need your attention; they are marked below. Nothing you entered was lost."
+
+FOCUSED = """() => {
+  const e = document.activeElement, fieldset = e.closest('fieldset[data-item]');
+  const described = (el) => (el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean)
+    .map(id => document.getElementById(id)).filter(Boolean).map(p => p.textContent.trim());
+  return {tag: e.tagName.toLowerCase(), name: e.name || '', type: e.type || '',
+          item: fieldset ? fieldset.dataset.item : null, inForm: !!e.closest('form.fill-form'),
+          fieldsetDescription: fieldset ? described(fieldset) : [], ownDescription: described(e),
+          invalid: e.getAttribute('aria-invalid'), inViewport: (() => { const r = e.getBoundingClientRect();
+            return r.top >= 0 && r.bottom <= innerHeight; })()};
+}"""
+# Alerts a screen reader would read: the role=alert elements with something in them.
+ALERTS = "() => [...document.querySelectorAll('[role=alert]')].map(a => a.textContent.trim()).filter(Boolean)"
+
+
+def _first_unanswered(page):
+    return page.evaluate("""() => [...document.querySelectorAll('fieldset[data-item][data-scoring]')]
+      .filter(f => !f.hidden && !f.querySelector('input:checked') &&
+                   ![...f.querySelectorAll('input[type=number], textarea[name^=answer-]')].some(i => i.value))
+      .map(f => f.dataset.item)""")
+
+
+def test_sending_with_questions_left_puts_the_cursor_on_the_first_one_and_says_so_once(app, browser, live_server, org):
+    context, page, _visit_uuid = _open_new_visit(app, browser, live_server, org)
+    page.locator('input[name="answer-entrance_tidy"][value="yes"]').check()
+    missing = _first_unanswered(page)
+    page.get_by_role("button", name="Send the visit").focus()
+    page.keyboard.press("Enter")
+
+    expect(page.locator(f'fieldset[data-item="{missing[0]}"] input').first).to_be_focused()
+    focused = page.evaluate(FOCUSED)
+    assert focused["item"] == missing[0] and focused["tag"] == "input" and focused["inViewport"], focused
+    assert focused["fieldsetDescription"] == [UNANSWERED]
+    assert page.evaluate(ALERTS) == [SUMMARY]  # one summary, not one alert per question
+    assert page.locator("fieldset[data-item][aria-describedby]").count() == len(missing)
+    screenshot(page, "keyboard-unanswered", full_page=False)
+
+    # The keyboard goes on from the question: answering it takes its mark away, the others stay.
+    page.keyboard.press("Space")
+    expect(page.locator(f'fieldset[data-item="{missing[0]}"]')).not_to_have_attribute("aria-describedby", re.compile("."))
+    expect(page.locator(f'fieldset[data-item="{missing[0]}"] .error')).to_have_count(0)
+    assert page.locator("fieldset[data-item][aria-describedby]").count() == len(missing) - 1
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED)["inForm"]
+
+    # A typed answer left empty is marked invalid until it is given.
+    timer = page.locator("fieldset[data-type=timer]").first
+    typed = timer.locator("input[type=number]")
+    expect(typed).to_have_attribute("aria-invalid", "true")
+    typed.fill("40")
+    expect(typed).not_to_have_attribute("aria-invalid", "true")
+    context.close()
+
+
+def test_a_refusal_of_the_server_puts_the_cursor_in_the_comment_box_it_opened(app, browser, live_server, org, tmp_path):
+    context, page, _visit_uuid = _open_new_visit(app, browser, live_server, org)
+    _fill_everything(page, _photo_file(tmp_path))
+    page.locator('input[name="answer-greeted"][value="no"]').check()  # a failed critical item wants a comment
+    page.get_by_role("button", name="Send the visit").focus()
+    page.keyboard.press("Enter")
+
+    expect(page.locator('[name="comment-greeted"]')).to_be_focused(timeout=15000)
+    focused = page.evaluate(FOCUSED)
+    assert focused["ownDescription"] == ["Say in a comment what went wrong."] and focused["inViewport"], focused
+    assert focused["fieldsetDescription"] == ["Say in a comment what went wrong."]
+    assert page.evaluate(ALERTS) == [SUMMARY]
+    screenshot(page, "keyboard-refused", full_page=False)
+
+    page.keyboard.type("Nobody looked up for three minutes.")
+    expect(page.locator("#q-greeted .error")).to_have_count(0)
+    assert page.evaluate(FOCUSED)["ownDescription"] == [] and page.evaluate(ALERTS) == []
+    context.close()
+
+
+@pytest.mark.parametrize("where", ["interface", "checklist"])
+def test_arrow_keys_in_a_language_menu_do_not_reload_the_page(app, browser, live_server, org, where):
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    menu, button = (("#language-switch", ".langform button") if where == "interface"
+                    else ("#checklist-lang", ".lang-pick button"))
+    address = page.url
+    page.locator(menu).focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(1000)
+    assert page.url == address and page.evaluate("document.activeElement.id") == menu[1:]
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+
+    # The choice applies when the shopper says so.
+    expect(page.locator(button)).to_be_visible()
+    chosen = page.locator(menu).input_value()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    if where == "interface":
+        expect(page.locator("html")).to_have_attribute("lang", chosen)
+    else:
+        expect(page).to_have_url(re.compile(rf"\?lang={chosen}$"))
+    context.close()
+
+
+def test_the_sticky_status_bar_never_covers_the_focused_control(app, browser, live_server, org):
+    context, page, _visit_uuid = _open_new_visit(app, browser, live_server, org)
+    page.get_by_role("button", name="Send the visit").focus()
+    covered = []
+    for _step in range(300):
+        page.keyboard.press("Shift+Tab")
+        where = page.evaluate("""() => {
+          const e = document.activeElement, bar = document.querySelector('[data-sync-bar]').getBoundingClientRect();
+          const r = e.getBoundingClientRect();
+          return {id: e.id, name: e.name || e.textContent.trim().slice(0, 30), top: r.top, bottom: r.bottom,
+                  barTop: bar.top, barBottom: bar.bottom};
+        }""")
+        if where["id"] == "checklist-lang":
+            break
+        if where["top"] < where["barBottom"] and where["bottom"] > where["barTop"]:
+            covered.append(where)
+    else:
+        pytest.fail("Shift+Tab never reached the checklist language menu")
+    assert covered == []
+    context.close()
+
+
+def test_a_form_sent_back_with_a_mistake_has_the_cursor_in_the_wrong_field(app, browser, live_server, org):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in_manager(page, live_server)
+    page.get_by_text("New action").click()
+    page.get_by_label("What will be done").fill("   ")
+    page.get_by_label("Who does it").fill("Branch manager")
+    page.get_by_label("By when").fill((date.today() + timedelta(days=7)).isoformat())
+    page.get_by_role("button", name="Add the action").click()
+
+    expect(page.get_by_label("What will be done")).to_be_focused()
+    expect(page.get_by_label("What will be done")).to_have_attribute("aria-invalid", "true")
+    assert page.evaluate("document.activeElement.getBoundingClientRect().top") > 0  # and on the screen
+    screenshot(page, "keyboard-action-mistake", full_page=False)
+    context.close()
+
+
+def _sign_in_manager(page, base):
+    page.goto(base + "/login")
+    page.get_by_label("E-mail").fill("manager@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/$"))
