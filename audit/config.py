@@ -1,5 +1,6 @@
 """Settings: safe defaults, each overridable from the environment."""
 import os
+import zoneinfo
 from datetime import timedelta
 from urllib.parse import urlparse
 
@@ -73,6 +74,9 @@ def from_environment(instance_path):
         # -Proto. 0 trusts none: a client could write those headers itself and dodge the limit above.
         "PROXY_COUNT": _whole("PROXY_COUNT", "0"),
         "BABEL_DEFAULT_LOCALE": "en",
+        # The organisation's time zone: what "today", a period's first day and a month are, and how
+        # times read (everything is stored in UTC). The demo's organisation is in Central Europe.
+        "TIME_ZONE": os.environ.get("TIME_ZONE") or ("Europe/Budapest" if demo else "UTC"),
         "LANGUAGES": LANGUAGES,
         # argon2id, RFC 9106 second recommended option (t=3, m=64 MiB, p=4).
         "ARGON2_TIME_COST": _whole("ARGON2_TIME_COST", "3", minimum=1),
@@ -109,10 +113,21 @@ def check(config, debug):
                 "string (e.g. python -c 'import secrets; print(secrets.token_hex(32))'), "
                 "or set AUDIT_DEMO=1 for a local demo."
             )
+    _check_time_zone(config)
     _check_database_url(config["DATABASE_URL"])
     _make_folder("MEDIA_DIR", config["MEDIA_DIR"])
     if config["DATABASE_URL"].startswith("sqlite:///"):
         _make_folder("DATABASE_URL", os.path.dirname(os.path.abspath(config["DATABASE_URL"][len("sqlite:///"):])))
+
+
+def _check_time_zone(config):
+    try:
+        zoneinfo.ZoneInfo(config["TIME_ZONE"])
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"TIME_ZONE must be a time zone name like Europe/Budapest or UTC, not "
+                          f"{config['TIME_ZONE']!r}.") from None
+    # Flask-Babel shows every date and time in it.
+    config["BABEL_DEFAULT_TIMEZONE"] = config["TIME_ZONE"]
 
 
 def _check_database_url(url):

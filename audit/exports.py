@@ -10,6 +10,7 @@ import xlsxwriter
 
 from .db import id_in, streamed
 from .i18n import localized
+from .localtime import local_date
 from .models import Answer, Branch, Brand, Checklist, ChecklistVersion, Region, User, Visit, VisitState
 
 VISIT_COLUMNS = ["visit", "brand", "region", "branch_code", "branch", "checklist", "version", "date", "score",
@@ -48,9 +49,9 @@ def _version(version_id, language, versions):
 
 
 def _day(moment):
-    # A date, not its text: a date cell in XLSX (the reader's spreadsheet sorts and groups it by
-    # date), written as 2026-10-27 in CSV.
-    return moment.date() if moment else ""
+    # The organisation's calendar day, as a date, not its text: a date cell in XLSX (the reader's
+    # spreadsheet sorts and groups it by date), written as 2026-10-27 in CSV.
+    return local_date(moment) if moment else ""
 
 
 def _number(value):

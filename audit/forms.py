@@ -1,6 +1,6 @@
 """Form classes: every form carries a CSRF token and names what is wrong in the user's language."""
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 
 from babel import Locale
 from flask_babel import format_decimal
@@ -32,6 +32,7 @@ from wtforms.validators import (
 from .config import LANGUAGES
 from .form_messages import AppForm
 from .i18n import LANGUAGE_NAMES, ROLE_LABELS, current_language
+from .localtime import today as local_today
 from .i18n import gettext as _
 from .i18n import ngettext
 from .i18n import lazy_gettext as _l
@@ -288,13 +289,13 @@ class _WindowMixin:
     """The planned window of an assignment: not over already, not further ahead than PLANNING_DAYS."""
 
     def validate_planned_from(self, field):
-        if field.data and field.data > date.today() + timedelta(days=PLANNING_DAYS):
+        if field.data and field.data > local_today() + timedelta(days=PLANNING_DAYS):
             raise ValidationError(_("Plan at most a year ahead."))
 
     def validate_planned_to(self, field):
         if self.planned_from.data and field.data and field.data < self.planned_from.data:
             raise ValidationError(_("The window must end on or after its first day."))
-        if field.data and field.data < date.today():
+        if field.data and field.data < local_today():
             raise ValidationError(_("This window is already over: give a day from today on."))
         self.validate_planned_from(field)
 
@@ -434,7 +435,7 @@ class ActionForm(AppForm):
 
     def validate_due_date(self, field):
         # A new action due in the past would be overdue the moment it is added.
-        if field.data and field.data < date.today():
+        if field.data and field.data < local_today():
             raise ValidationError(_("Give a day from today on."))
-        if field.data and field.data > date.today() + timedelta(days=PLANNING_DAYS):
+        if field.data and field.data > local_today() + timedelta(days=PLANNING_DAYS):
             raise ValidationError(_("Plan at most a year ahead."))

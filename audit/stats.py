@@ -4,11 +4,12 @@ Every figure comes from what the scoring function stored (visit.score, VisitScor
 grouped in the database: nothing here loads every answer into Python.
 """
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from peewee import Case, fn
 
 from .db import database, id_in
+from .localtime import local_date, utc_start_of
 from .models import Action, ActionStatus, Answer, Branch, Region, Visit, VisitScore, VisitState, utcnow
 from .scoring import NOT_APPLICABLE
 
@@ -31,10 +32,10 @@ def in_background(function, *args):
 
 
 def period_start(end, days):
-    """The first moment of the period of `days` days up to `end`: the start of a day. From the same
-    hour instead, a report's first day held only that day's later visits, and which of them changed
-    with the hour the report was made."""
-    return datetime.combine((end - timedelta(days=days)).date(), time.min)
+    """The first moment of the period of `days` days up to `end`: the start of a day in the
+    organisation's time zone. From the same hour instead, a report's first day held only that day's
+    later visits, and which of them changed with the hour the report was made."""
+    return utc_start_of(local_date(end) - timedelta(days=days))
 
 
 def approved_visits(branch_ids, start, end):
@@ -182,21 +183,22 @@ def critical_failures(branch_ids, start, end):
 
 
 def monthly_trend(branch_ids, months, end=None):
-    """[(first day of month, mean score or None)] for the last `months` months, oldest first."""
+    """[(first day of month, mean score or None)] for the last `months` months of the organisation's
+    calendar, oldest first."""
     end = end or utcnow()
-    first = end.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    starts = []
+    first = local_date(end).replace(day=1)
+    firsts = []
     for _ in range(months):
-        starts.append(first)
+        firsts.append(first)
         first = (first - timedelta(days=1)).replace(day=1)
-    starts.reverse()
+    firsts.reverse()
     result = []
-    for index, month_start in enumerate(starts):
-        month_end = starts[index + 1] if index + 1 < len(starts) else end + timedelta(seconds=1)
+    for index, month in enumerate(firsts):
+        month_end = utc_start_of(firsts[index + 1]) if index + 1 < len(firsts) else end + timedelta(seconds=1)
         mean = Visit.select(fn.AVG(Visit.score)).where(
-            id_in(Visit.branch, branch_ids) & (Visit.state == APPROVED) & (Visit.ended_at >= month_start)
+            id_in(Visit.branch, branch_ids) & (Visit.state == APPROVED) & (Visit.ended_at >= utc_start_of(month))
             & (Visit.ended_at < month_end)).scalar()
-        result.append((month_start.date(), mean))
+        result.append((month, mean))
     return result
 
 

@@ -78,7 +78,8 @@ def test_the_trend_takes_in_every_month_of_the_period_the_first_one_too(app, dem
 
     from audit.stats import period_start
 
-    start = period_start(utcnow(), days)
+    with app.app_context():
+        start = period_start(utcnow(), days)
     text = " ".join(_pdf_text(_manager_client(app).get(
         f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=hu&days={days}").data).split())
     first_month = " ".join(format_date(start.date(), "LLL yyyy", locale="hu").split())

@@ -3,6 +3,7 @@ from flask_babel import force_locale, format_date
 
 from .. import stats
 from ..i18n import format_percent, localized
+from ..localtime import local_date
 from ..models import Evidence, Visit
 from ..scoring import band_for
 from .charts import bar_chart, trend_chart
@@ -78,7 +79,7 @@ def branch_report_context(branch, language, start, end, days, shared=None):
         critical=critical, critical_items=stats.failed_critical_items(critical),
         comments=list(stats.shopper_comments([branch.id], start, end)), photos=photos,
         actions=list(stats.open_actions([branch.id])), start=start, end=end, language=language,
-        today=end.date(),
+        today=local_date(end),
     )
 
 

@@ -1,5 +1,5 @@
 """Managers' view of the branches in their regions: scores, trend, ranking, what fails, and actions."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -10,6 +10,7 @@ from ..db import id_in
 from ..forms import ActionForm, DashboardFilterForm, RankingFilterForm
 from ..i18n import gettext as _
 from ..i18n import localized
+from ..localtime import today as local_today
 from ..paging import Page, found
 from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, utcnow
 
@@ -157,7 +158,7 @@ def _dashboard(action_form):
         best, lowest = ranking, []
     else:
         best, lowest = scored[:RANKING_ENDS], scored[RANKING_ENDS:][-RANKING_ENDS:]
-    today = date.today()
+    today = local_today()
     critical = stats.critical_failures(branch_ids, start, end)
     return render_template(
         "dashboard/index.html", form=selection.form, start=start, end=end, period=selection.period,

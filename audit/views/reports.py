@@ -8,6 +8,7 @@ from .. import stats
 from ..access import branch_or_404, role_required
 from ..config import LANGUAGES
 from ..i18n import current_language
+from ..localtime import local_date
 from ..models import Branch, Evidence, Region, Role, Visit, VisitState, utcnow
 from ..reports.branch import branch_report_pdf
 from ..reports.render import render_pdf
@@ -68,7 +69,7 @@ def visit_report(visit_uuid):
             "reports/visit.html", visit=visit, branch=visit.branch, brand=visit.branch.region.brand,
             content=content, answers=answers, photos=photos, scores=scores, language=language,
         )
-    return _pdf(pdf, f"{visit.branch.code}-visit-{visit.ended_at:%Y%m%d}-{language}.pdf" if visit.ended_at
+    return _pdf(pdf, f"{visit.branch.code}-visit-{local_date(visit.ended_at):%Y%m%d}-{language}.pdf" if visit.ended_at
                 else f"{visit.branch.code}-visit-{language}.pdf")
 
 
@@ -137,7 +138,7 @@ def export_xlsx():
     if checklist is not None:
         latest = checklist.history().first()
         parts.append(latest.title(language) if latest else checklist.slug)
-    parts.append(f"{format_date(start.date())} – {format_date(end.date())}")  # as the reader writes dates
+    parts.append(f"{format_date(start)} – {format_date(end)}")  # as the reader writes dates, in TIME_ZONE
     title = " · ".join(part for part in parts if part)
     job = tasks.start_xlsx_export(current_user.id, branch_ids, language, start, end,
                                   with_shopper=current_user.is_auditor, title=title, version_ids=version_ids)
@@ -196,7 +197,7 @@ def job_download(job_uuid):
     name = "visits" if job.kind == "xlsx_export" else "reports"
     extension = job.file_name.rsplit(".", 1)[1]
     return send_from_directory(current_app.config["MEDIA_DIR"] + "/exports", job.file_name, as_attachment=True,
-                               download_name=f"{name}-{job.created_at:%Y%m%d}.{extension}")
+                               download_name=f"{name}-{local_date(job.created_at):%Y%m%d}.{extension}")
 
 
 @bp.route("/regions/<int:region_id>.pdf")
