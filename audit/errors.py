@@ -1,5 +1,5 @@
 """Error pages: a translated sentence, never a bare traceback."""
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from peewee import InterfaceError, OperationalError, ProgrammingError
@@ -61,6 +61,11 @@ def init_app(app):
     @app.errorhandler(CSRFError)
     def _csrf(e):
         # The phone's outbox recognises "csrf" and retries with a fresh token instead of giving up.
+        if "_user_id" not in session and request.blueprint != "auth":  # not the sign-in or language forms
+            # No session at all: it ended (its lifetime, a cleared cookie), and "reload" would lead to
+            # the sign-in page with what was typed gone. The browser's Back button still has it.
+            return _render(400, _("You were signed out, so nothing was saved. Go back to copy what you typed, "
+                                  "then sign in again."), api_code="csrf")
         return _render(
             400, _("Your form expired or was sent from elsewhere. Please reload the page and try again."),
             api_code="csrf",

@@ -532,3 +532,21 @@ def test_the_visit_list_shows_every_open_visit_and_the_latest_sent_ones(app, org
     shopper.post("/language", data={"language": "hu", "csrf_token": csrf_from(shopper.get("/visits/"))})
     page = html.unescape(shopper.get("/visits/").get_data(as_text=True))
     assert f"Az Ön {len(sent)} elküldött látogatásából a legutóbbi {SENT_LISTED} látható." in page
+
+
+def test_a_form_sent_after_the_session_ended_says_so_and_how_to_keep_what_was_typed(app, shopper, visit, content):
+    """Without JavaScript, a shopper whose session ended (its lifetime, a cleared cookie) sends the
+    form: "reload the page" would lead to the sign-in page with the answers gone. The page says they
+    were signed out and that Back still has what they typed; nothing is stored."""
+    token = csrf_from(shopper.get(_fill_url(visit)))
+    shopper.delete_cookie("audit_session")
+
+    response = shopper.post(_fill_url(visit), data={**complete_form(content), "action": "submit", "csrf_token": token})
+
+    assert response.status_code == 400
+    assert ("You were signed out, so nothing was saved. Go back to copy what you typed, then sign in again."
+            in response.get_data(as_text=True))
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert (stored.state, stored.draft, answers) == ("assigned", None, {})
+    stale = shopper.post("/login", data={"email": "x@example.com", "password": "y", "csrf_token": token})
+    assert "Your form expired or was sent from elsewhere." in stale.get_data(as_text=True)  # never signed in
