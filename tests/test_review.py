@@ -82,13 +82,13 @@ def test_a_hungarian_reviewer_sees_the_checklists_labels_and_decimal_commas(app,
 
 def test_an_english_reviewer_sees_the_english_labels(app, login_as, mixed):
     page = _in_language(login_as("auditor"), "en").get(f"/review/{mixed}").get_data(as_text=True)
-    assert _answer_of(page, "greeted") == "Answer: Yes · 2 of 2 points"
-    assert _answer_of(page, "entrance_tidy") == "Answer: No · 0 of 1 points"
-    assert _answer_of(page, "needs_questions") == "Answer: Asked only one or two general questions · 1 of 2 points"
-    assert _answer_of(page, "first_impression") == "Answer: 3 · 0.5 of 1 points"
+    assert _answer_of(page, "greeted") == "Answer: Yes · Points: 2 of 2"
+    assert _answer_of(page, "entrance_tidy") == "Answer: No · Points: 0 of 1"
+    assert _answer_of(page, "needs_questions") == "Answer: Asked only one or two general questions · Points: 1 of 2"
+    assert _answer_of(page, "first_impression") == "Answer: 3 · Points: 0.5 of 1"
     assert _answer_of(page, "busy_acknowledged") == "Answer: Not applicable"
-    assert _answer_of(page, "wait_for_contact") == "Answer: 95 sec · 0.5 of 1 points"
-    assert _answer_of(page, "times_repeated") == "Answer: 1 times · 0.5 of 1 points"
+    assert _answer_of(page, "wait_for_contact") == "Answer: 95 sec · Points: 0.5 of 1"
+    assert _answer_of(page, "times_repeated") == "Answer: 1 times · Points: 0.5 of 1"
 
 
 def test_a_corrected_answer_names_both_answers_by_their_labels(app, login_as, mixed):
@@ -112,7 +112,7 @@ def test_queue_lists_submitted_visits_oldest_first_with_filters(app, login_as, s
 def test_review_page_shows_every_answer_with_its_score_and_history(app, login_as, submitted):
     page = login_as("auditor").get(f"/review/{submitted}").get_data(as_text=True)
     assert "Sara Shopper" in page  # auditors see who made the visit; managers never do
-    assert _answer_of(page, "entrance_tidy") == "Answer: Yes · 1 of 1 points"
+    assert _answer_of(page, "entrance_tidy") == "Answer: Yes · Points: 1 of 1"
     assert "Submitted" in page  # the history
 
 
