@@ -36,7 +36,7 @@ from .localtime import today as local_today
 from .i18n import gettext as _
 from .i18n import ngettext
 from .i18n import lazy_gettext as _l
-from .models import Brand, Branch, Region, Role, User
+from .models import Brand, Branch, Region, Role, User, Visit
 
 HEX_COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Give a colour as # and six hex digits, e.g. #1f4e79."))
 REQUIRED = DataRequired(message=_l("This field is required."))
@@ -137,6 +137,15 @@ class RegionForm(AppForm):
             (Region.brand == self.brand.data) & (Region.id != (self._region.id if self._region else 0)))
         if _same_name((r.name for r in others), field.data):
             raise ValidationError(_("This brand already has a region with this name."))
+
+    def validate_brand(self, field):
+        # A region's visits were made for its brand, under its checklists: moved to another brand, its
+        # history would count in that brand's averages and reports, under that brand's logo.
+        region = self._region
+        if region is not None and field.data != region.brand_id and (
+                Visit.select().join(Branch).where(Branch.region == region).exists()):
+            raise ValidationError(_("This region's branches have visits made for its brand, so it cannot move to "
+                                    "another brand. Make a new region for the other brand instead."))
 
 
 # The countries of the product's languages come first; every other country follows.

@@ -254,6 +254,33 @@ def test_a_region_name_differing_only_in_case_is_a_duplicate(app, login_as, org)
     assert _count(app, Region) == before
 
 
+def test_a_region_with_visits_stays_with_its_brand_and_an_empty_one_may_move(app, login_as, org):
+    """Moved to another brand, a region's scored history would count in that brand's averages and
+    reports, under its logo."""
+    from datetime import date
+
+    from audit.models import Checklist, ChecklistVersion, Visit
+
+    client = login_as("auditor")
+    hungary, other_brand = org["regions"][0], org["brands"][1]
+    with app.app_context(), database.connection_context():
+        checklist = Checklist.create(slug="tiny")
+        version = ChecklistVersion.create(checklist=checklist, number=1, content={}, content_hash="x", is_published=True)
+        Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                     planned_from=date.today(), planned_to=date.today())
+        empty = Region.create(brand=hungary.brand_id, name="Dunántúl")
+
+    refused = _post(client, f"/admin/regions/{hungary.id}", {"brand": other_brand.id, "name": hungary.name})
+    moved = _post(client, f"/admin/regions/{empty.id}", {"brand": other_brand.id, "name": "Dunántúl"})
+
+    assert refused.status_code == 200
+    assert "This region&#39;s branches have visits made for its brand, so it cannot move" in refused.get_data(as_text=True)
+    assert moved.status_code == 302
+    with app.app_context(), database.connection_context():
+        assert Region.get_by_id(hungary.id).brand_id == hungary.brand_id
+        assert Region.get_by_id(empty.id).brand_id == other_brand.id
+
+
 @pytest.mark.parametrize("changes", [{"role": "shopper"}, {"role": "manager", "regions": ["REGION"]}, {"is_enabled": ""}])
 def test_the_only_enabled_auditor_cannot_be_demoted_or_disabled(app, login_as, org, changes):
     client = login_as("auditor")
