@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .checklist import ITEM_TYPES, SCORING_TYPES
+from .checklist.format import MAX_TEXT_LENGTH
 from .form_messages import AppForm
 from .i18n import LANGUAGE_NAMES
 from .i18n import gettext as _
@@ -49,7 +50,7 @@ def _text_fields(prefix, label, languages, source_required):
     for index, language in enumerate(languages):
         validators = [REQUIRED] if (index == 0 and source_required) else [Optional()]
         fields[f"{prefix}_{language}"] = TextAreaField(
-            f"{label} · {LANGUAGE_NAMES[language]}", validators=validators + [Length(max=2000)],
+            f"{label} · {LANGUAGE_NAMES[language]}", validators=validators + [Length(max=MAX_TEXT_LENGTH)],
             render_kw={"lang": language, "rows": 2},
         )
     return fields

@@ -107,6 +107,8 @@ PROBLEM_CASES = [
          items="- {id: x, type: yesno, text: {en: X, hu: ''}}  #<"),
     case("translation_in_undeclared_language", "item 'x': text has a translation in 'ro', which is not one of the checklist's languages (en, hu)",
          items="- id: x\n  type: yesno\n  text:\n    en: X\n    hu: X\n    ro: X  #<"),
+    case("translation_too_long", "item 'x': help in 'hu' is 2001 characters long; at most 2000 fit a question on a phone",
+         items="- id: x\n  type: yesno\n  text: TX\n  help:\n    en: X\n    hu: " + "h" * 2001 + "  #<"),
     case("translation_not_text", "item 'x': text in 'en' must be text (got 5)",
          items="- {id: x, type: yesno, text: {en: 5, hu: X}}  #<"),
     case("text_not_a_mapping", "item 'x': text must be a mapping from language to text, like {en: ...} (got 'Greeted')",

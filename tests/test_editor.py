@@ -316,6 +316,19 @@ def test_a_spreadsheet_sent_out_before_an_edit_does_not_undo_it(app, auditor):
     assert after["title"]["hu"] == "Bolti látogatás"
 
 
+def test_a_text_too_long_for_the_editor_is_refused_from_the_spreadsheet_too(app, auditor):
+    """The editor takes texts of up to 2,000 characters; a 30,000-character cell used to come in and
+    leave an item the editor would not save again."""
+    _start_draft(auditor)
+    before = _draft_content(app)
+    data = _xlsx_with(before, {"cells": {("item:greeted:text", "hu"): "Ü" * 30_000}})
+    page = auditor.post(BASE + "/draft/texts", data={"file": (io.BytesIO(data), "texts.xlsx"),
+                                                      "csrf_token": _token(auditor, BASE + "/draft")},
+                        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "is 30000 characters long; at most 2000 fit a question on a phone" in page
+    assert _draft_content(app) == before
+
+
 def test_a_broken_spreadsheet_is_refused_and_changes_nothing(app, auditor):
     _start_draft(auditor)
     before = _draft_content(app)

@@ -26,6 +26,9 @@ from flask_babel import gettext
 from .parse import ChecklistYamlDumper, LineMap, describe, parse_yaml
 
 LANGUAGES = ("en", "hu", "bg", "et", "ro", "ru")
+# The longest text (a question, a help, an option...) in any language: what the web editor takes, so
+# a file or a spreadsheet cannot bring in a text the editor would then refuse to save.
+MAX_TEXT_LENGTH = 2000
 ITEM_TYPES = ("yesno", "scale", "choice", "timer", "number", "text", "photo")
 SCORING_TYPES = ("yesno", "scale", "choice", "timer", "number")
 
@@ -233,6 +236,12 @@ class _Validator:
                 self.report(where + (language,),
                             _says(label, gettext("%(field)s has an empty '%(language)s' translation",
                                                  field=field, language=language)), MISSING_TRANSLATION)
+            elif len(text) > MAX_TEXT_LENGTH:
+                self.report(where + (language,),
+                            _says(label, gettext("%(field)s in '%(language)s' is %(length)d characters long; "
+                                                 "at most %(most)d fit a question on a phone",
+                                                 field=field, language=language, length=len(text),
+                                                 most=MAX_TEXT_LENGTH)))
         required = self.required_languages if self.complete else self.required_languages[:1]
         for language in required:
             if language not in value:
