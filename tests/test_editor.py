@@ -361,6 +361,20 @@ def test_yaml_export_loads_back_to_the_same_content(app, auditor):
     assert load_checklist_text(exported.get_data(as_text=True)) == load_checklist_text(SHOP)
 
 
+def test_the_yaml_export_keeps_the_order_of_the_shipped_files(app, auditor):
+    """Read back from the database the content's keys come sorted; the file is for people to edit
+    and review, so it starts with id, languages and title, and each text lists the languages in the
+    checklist's order, like the shipped files."""
+    text = auditor.get(BASE + "/v1.yaml").get_data(as_text=True)
+    top_level = [line.split(":")[0] for line in text.splitlines() if line and not line.startswith((" ", "-"))]
+    assert top_level[:3] == ["id", "languages", "title"] and top_level[-1] == "sections"
+    first_item = text[text.index("  items:"):]
+    keys = [line.strip().lstrip("- ").split(":")[0] for line in first_item.splitlines()[1:5]]
+    assert keys[:3] == ["id", "type", "text"]
+    title = text[text.index("title:"):].splitlines()[1:3]
+    assert [line.strip().split(":")[0] for line in title] == ["en", "hu"]
+
+
 def test_importing_a_yaml_file_makes_a_draft(app, auditor):
     changed = SHOP.replace("Shop visit", "Shop visit 2026")
     page = auditor.post("/checklists/import", data={"file": (io.BytesIO(changed.encode()), "shop-visit.yaml"),

@@ -737,9 +737,11 @@ def load_checklist_file(path):
 
 
 def dump_checklist_yaml(data):
-    """Normalised checklist data as block-style YAML that loads back to an equal dict."""
+    """Normalised checklist data as block-style YAML that loads back to an equal dict, its keys and
+    languages in the documented order (as the shipped files have them): the database hands the
+    stored content back with its keys sorted, which put `bands` first and `title` last."""
     return yaml.dump(
-        data,
+        normalise_checklist(data),
         Dumper=ChecklistYamlDumper,
         allow_unicode=True,
         sort_keys=False,
