@@ -389,7 +389,8 @@ def test_importing_a_yaml_file_makes_a_draft(app, auditor):
     [
         (SHOP.replace("type: scale", "type: slider").encode(), "line 18"),
         ("id: x\nsections: [".encode(), "line"),
-        (b"\xff\xfe\x00garbage", "The file is not UTF-8 text."),
+        (b"id: x\nlanguages: [en]\ntitle: {en: Caf\xe9}\n", "the file is not UTF-8 text (byte 0xe9 cannot be read); "
+         "save it as UTF-8 (line 3)"),
     ],
 )
 def test_a_bad_yaml_import_shows_its_problems_and_stores_nothing(app, auditor, content, message):
@@ -398,6 +399,7 @@ def test_a_bad_yaml_import_shows_its_problems_and_stores_nothing(app, auditor, c
                             content_type="multipart/form-data")
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+    assert "bad.yaml is not a valid checklist, so nothing was saved:" in response.get_data(as_text=True)
     with app.app_context(), database.connection_context():
         assert ChecklistVersion.select().count() == 1
 

@@ -726,6 +726,12 @@ def load_checklist_file(path):
     except OSError as error:
         message = gettext("cannot read the file (%(reason)s)", reason=error.strerror or error)
         raise ChecklistError([Problem(name, None, message)]) from None
+    return load_checklist_bytes(content, name)
+
+
+def load_checklist_bytes(content, name):
+    """Load a checklist file's bytes (UTF-8 YAML, an upload or a file read) like load_checklist_text;
+    bytes that are not UTF-8 are named by their line."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -4,7 +4,7 @@ from wtforms.fields.choices import SelectChoice as Choice
 
 from .. import auditlog, operations
 from ..access import role_required
-from ..checklist import MISSING_TRANSLATION, ChecklistError, dump_checklist_yaml, load_checklist_text
+from ..checklist import MISSING_TRANSLATION, ChecklistError, dump_checklist_yaml, load_checklist_bytes
 from ..checklist import editing
 from ..checklist.diff import diff_checklists, kind_label
 from ..checklist.xlsx import export_texts_xlsx, import_texts_xlsx
@@ -108,9 +108,7 @@ def import_file():
             form.file.errors.append(_("The file is larger than 2 MB."))
         else:
             try:
-                data = load_checklist_text(raw.decode("utf-8"), name)
-            except UnicodeDecodeError:
-                form.file.errors.append(_("The file is not UTF-8 text."))
+                data = load_checklist_bytes(raw, name)
             except ChecklistError as error:
                 problems = error.problems
             else:
@@ -119,7 +117,8 @@ def import_file():
                 flash(_("The file replaced the draft.") if replaced else _("The file was imported as a draft."), "success")
                 return redirect(url_for("editor.draft", slug=version.checklist.slug))
     checklists = [(c, c.latest_published(), c.draft()) for c in Checklist.ordered()]
-    return render_template("editor/index.html", checklists=checklists, form=form, problems=problems), 400
+    return render_template("editor/index.html", checklists=checklists, form=form, problems=problems,
+                           file_name=form.file.data.filename if problems else None), 400
 
 
 @bp.route("/<slug>/")
