@@ -134,6 +134,18 @@ def test_the_managers_small_controls_are_44_px(app, browser, live_server, org, a
     context.close()
 
 
+@pytest.mark.parametrize("path", ["/admin/users", "/admin/brands", "/admin/regions", "/admin/branches", "/review/"])
+def test_the_links_of_the_auditors_lists_are_44_px_on_a_phone(app, browser, live_server, org, approved, path):
+    context, page = _signed_in(app, browser, live_server, "auditor")
+    page.goto(live_server + path)
+    links = page.locator("table.stack tbody a, ul.list li a").all()
+    assert links, path
+    small = [(link.text_content().strip(), link.bounding_box()["height"]) for link in links
+             if link.bounding_box()["height"] < 44]
+    assert small == [], path
+    context.close()
+
+
 @pytest.mark.parametrize("who, path", [("shopper", "fill"), ("auditor", "review"), ("manager", "/dashboard/")])
 def test_long_russian_words_wrap_at_twice_the_text_size(app, browser, live_server, org, approved, who, path):
     context, page = _signed_in(app, browser, live_server, who, "ru", bypass_csp=True)
