@@ -21,9 +21,8 @@ def create_app(config=None):
     app.config["CHECKLIST_DIR"] = os.path.join(ROOT, "checklists")
     if config:
         app.config.update(config)
-    settings.check(app.config, app.debug)
-    os.makedirs(app.instance_path, exist_ok=True)
-    os.makedirs(app.config["MEDIA_DIR"], exist_ok=True)
+    settings.make_folder("AUDIT_INSTANCE", app.instance_path)
+    settings.check(app.config, app.debug)  # makes MEDIA_DIR and the SQLite database's folder too
 
     from . import cli, db, errors, fragments, i18n, security, tasks
     from .views import admin, api, auth, dashboard, editor, health, pwa, reports, review, shopper

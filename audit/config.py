@@ -115,9 +115,9 @@ def check(config, debug):
             )
     _check_time_zone(config)
     _check_database_url(config["DATABASE_URL"])
-    _make_folder("MEDIA_DIR", config["MEDIA_DIR"])
+    make_folder("MEDIA_DIR", config["MEDIA_DIR"])
     if config["DATABASE_URL"].startswith("sqlite:///"):
-        _make_folder("DATABASE_URL", os.path.dirname(os.path.abspath(config["DATABASE_URL"][len("sqlite:///"):])))
+        make_folder("DATABASE_URL", os.path.dirname(os.path.abspath(config["DATABASE_URL"][len("sqlite:///"):])))
 
 
 def _check_time_zone(config):
@@ -143,7 +143,7 @@ def _check_database_url(url):
     )
 
 
-def _make_folder(name, path):
+def make_folder(name, path):
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as error:

@@ -153,3 +153,11 @@ def test_a_bad_setting_stops_the_flask_commands_with_its_message_and_no_tracebac
     assert "Configuration error: SESSION_HOURS must be a whole number of 1 or more, not 'abc'." in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "x.sqlite3").exists()  # nothing was created
+
+
+def test_an_instance_folder_that_cannot_be_made_stops_the_start_and_is_named(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    (tmp_path / "a-file").write_text("x")
+    monkeypatch.setenv("AUDIT_INSTANCE", str(tmp_path / "a-file" / "instance"))
+    with pytest.raises(ConfigError, match=f"^AUDIT_INSTANCE: the folder {tmp_path}/a-file/instance cannot be created"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
