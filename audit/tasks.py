@@ -80,10 +80,10 @@ def _start(kind, job, *arguments):
     return job
 
 
-def start_region_zip(owner, region, branch_ids, language, start, end, days, title):
+def start_region_zip(owner, region, branch_ids, language, start, end, title):
     """Record the job and hand it to the queue; the page shows its progress."""
     job = Job.create(kind="region_zip", owner=owner, total=len(branch_ids), title=title)
-    return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat(), days)
+    return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat())
 
 
 def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, title, version_ids=None):
@@ -125,7 +125,7 @@ def _job_file(job):
     _mark(job.id, status="done", file_name=name, done=Job.total)
 
 
-def _run_region_zip(job_uuid, branch_ids, language, start, end, days):
+def _run_region_zip(job_uuid, branch_ids, language, start, end):
     from .reports.branch import branch_report_pdf
 
     app = _huey["app"]
@@ -138,7 +138,7 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end, days):
             with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
                 for done, branch in enumerate(Branch.select().where(Branch.id.in_(branch_ids)).order_by(Branch.code), 1):
                     pdf = branch_report_pdf(branch, language, datetime.fromisoformat(start),
-                                            datetime.fromisoformat(end), days, shared)
+                                            datetime.fromisoformat(end), shared)
                     archive.writestr(f"{branch.code}-{language}.pdf", pdf)
                     del pdf
                     # A WeasyPrint document is a web of reference cycles (boxes and their parents) that

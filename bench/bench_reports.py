@@ -65,9 +65,9 @@ def main():
             branch = add_branch_with_visits(count, rng)
             end = utcnow()
             start = end - timedelta(days=365)
-            total, pdf = best_of(3, lambda: branch_report_pdf(branch, "en", start, end, 365))
+            total, pdf = best_of(3, lambda: branch_report_pdf(branch, "en", start, end))
             with force_locale("en"):
-                context_s, context = best_of(3, lambda: branch_report_context(branch, "en", start, end, 365))
+                context_s, context = best_of(3, lambda: branch_report_context(branch, "en", start, end))
                 html_s, html = best_of(3, lambda: render_template(TEMPLATE, asset_url=asset_url, **context))
             fetcher = AppFileFetcher([app.static_folder, app.config["MEDIA_DIR"]])
             weasy_s, _pdf = best_of(3, lambda: HTML(string=html, url_fetcher=fetcher).write_pdf(

@@ -92,7 +92,7 @@ def start_job(app, end):
         owner = User.get(User.email == CHAIN_MANAGER)
         branches = list(Branch.select().join(Region).join(Brand).where(Brand.name == CHAIN).order_by(Branch.code))
         job = tasks.start_region_zip(owner.id, branches[0].region, [b.id for b in branches], LANGUAGE,
-                                     end - timedelta(days=DAYS), end, DAYS, title="bench")
+                                     end - timedelta(days=DAYS), end, title="bench")
         return job.id
 
 

@@ -107,7 +107,7 @@ def child(db_url, media_dir, count, out_path):
         assert len(branches) == count, f"the region has {len(branches)} branches, not {count}"
         app_kib = status_kib("VmRSS")
         warm_start = time.perf_counter()
-        warm_pdf = branch_module.branch_report_pdf(branches[0], LANGUAGE, start, end, DAYS)
+        warm_pdf = branch_module.branch_report_pdf(branches[0], LANGUAGE, start, end)
         warm_seconds = time.perf_counter() - warm_start
         assert warm_pdf.startswith(b"%PDF")
         del warm_pdf
@@ -130,7 +130,7 @@ def child(db_url, media_dir, count, out_path):
     build_start = time.perf_counter()
     try:
         with app.app_context(), database.connection_context():
-            job = tasks.start_region_zip(owner.id, region, [b.id for b in branches], LANGUAGE, start, end, DAYS,
+            job = tasks.start_region_zip(owner.id, region, [b.id for b in branches], LANGUAGE, start, end,
                                          title=f"{region.brand.name} · {region.name}")
     finally:
         seconds = time.perf_counter() - build_start

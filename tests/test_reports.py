@@ -165,7 +165,7 @@ def test_a_shopper_comment_with_html_and_a_url_is_printed_as_text_and_fetches_no
         end = utcnow()
         start = end.replace(year=end.year - 1)
         with force_locale("en"):
-            pdf, used = render_pdf(TEMPLATE, fetcher=fetcher, **branch_report_context(branch, "en", start, end, 365))
+            pdf, used = render_pdf(TEMPLATE, fetcher=fetcher, **branch_report_context(branch, "en", start, end))
     text = _pdf_text(pdf).replace("\n", " ")
     assert '<img src="http://127.0.0.1:9/spy.png">' in text  # shown as the shopper typed it
     assert used.refused == []  # nothing outside the app was even asked for

@@ -27,17 +27,17 @@ TEMPLATE = "reports/branch_visits.html"
 VISITS_LISTED = 40
 
 
-def branch_report_pdf(branch, language, start, end, days, shared=None):
+def branch_report_pdf(branch, language, start, end, shared=None):
     """PDF bytes of a branch's report for [start, end), in `language` (needs an app context).
 
     `shared` is a dict that reports built together (a region's ZIP) pass along to reuse what is the
     same for all of them."""
     with force_locale(language):
-        pdf, _fetcher = render_pdf(TEMPLATE, **branch_report_context(branch, language, start, end, days, shared))
+        pdf, _fetcher = render_pdf(TEMPLATE, **branch_report_context(branch, language, start, end, shared))
     return pdf
 
 
-def branch_report_context(branch, language, start, end, days, shared=None):
+def branch_report_context(branch, language, start, end, shared=None):
     """Everything the branch report shows, from SQL aggregates (call inside force_locale(language))."""
     from ..i18n import gettext as _
 

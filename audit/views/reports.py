@@ -30,7 +30,7 @@ def _period():
     if not 7 <= days <= 730:
         abort(404)
     end = utcnow()
-    return stats.period_start(end, days), end, days
+    return stats.period_start(end, days), end
 
 
 def _pdf(pdf, filename):
@@ -43,8 +43,8 @@ def branch_visits(branch_id):
     """The branch report: the brand's colours, scores, trend, what fails, the visits and actions."""
     branch = branch_or_404(current_user, branch_id)
     language = _language()
-    start, end, days = _period()
-    return _pdf(branch_report_pdf(branch, language, start, end, days), f"{branch.code}-report-{language}.pdf")
+    start, end = _period()
+    return _pdf(branch_report_pdf(branch, language, start, end), f"{branch.code}-report-{language}.pdf")
 
 
 @bp.route("/visits/<visit_uuid>.pdf")
@@ -104,7 +104,7 @@ def export_csv():
     from .. import exports
 
     language = _language()
-    start, end, _days = _period()
+    start, end = _period()
     branch_ids = _export_scope()
     _checklist, version_ids = _export_checklist()
     kind = request.args.get("kind", "visits")
@@ -127,7 +127,7 @@ def export_xlsx():
     from .. import tasks
 
     language = _language()
-    start, end, _days = _period()
+    start, end = _period()
     branch_ids = _export_scope()
     checklist, version_ids = _export_checklist()
     # The page's heading names the filters, as the dashboard showed them: brand, region, checklist, period.
@@ -152,13 +152,13 @@ def region_zip(region_id):
     from .. import tasks
     from ..access import visible_branches
 
-    start, end, days = _period()
+    start, end = _period()
     language = _language()
     branches = list(visible_branches(current_user).where(Branch.region == region_id))
     if not branches:
         abort(404)
     region = branches[0].region
-    job = tasks.start_region_zip(current_user.id, region, [b.id for b in branches], language, start, end, days,
+    job = tasks.start_region_zip(current_user.id, region, [b.id for b in branches], language, start, end,
                                  title=f"{region.brand.name} · {region.name}")
     return redirect(url_for("reports.job", job_uuid=job.uuid))
 
@@ -210,7 +210,7 @@ def region_report(region_id):
     if not branches:
         abort(404)
     language = _language()
-    start, end, _days = _period()
+    start, end = _period()
     region = branches[0].region
     ids = [b.id for b in branches]
     texts = stats.item_texts(ids, start, end)
