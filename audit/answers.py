@@ -4,6 +4,7 @@ Pure functions on plain data (no Flask, no database), so the no-JavaScript form 
 apply exactly the same rules.
 """
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from .scoring import NOT_APPLICABLE, find_answer_problems, score, visible_item_ids
@@ -40,12 +41,34 @@ def _form_value(item, raw):
     if raw == NOT_APPLICABLE and item["type"] != "text":
         return NOT_APPLICABLE
     if item["type"] in ("scale", "timer", "number"):
-        try:
-            number = Fraction(raw.replace(",", "."))
-        except (ValueError, ZeroDivisionError):
-            return raw
-        return int(number) if number.denominator == 1 else float(number)
+        return _form_number(raw)
     return raw
+
+
+# A number typed in a form, past these, is no answer anyone gives (a timer over a day, a count past a
+# billion); reading it exactly would cost the server: Fraction("1e10000000") takes seconds of CPU,
+# and an int of more than 4,300 digits cannot even be written into the draft's JSON.
+_LONGEST_NUMBER_TEXT = 40
+_LARGEST_EXPONENT = 15
+
+
+def _form_number(raw):
+    """A form's number as an int or float; too large ones as a value just past any bound (the check
+    then says "no larger than ..."); text that is no number is kept for the check to name."""
+    if len(raw) > _LONGEST_NUMBER_TEXT:
+        return raw
+    try:
+        number = Decimal(raw.replace(",", "."))
+    except InvalidOperation:
+        return raw
+    if not number.is_finite():
+        return raw
+    if number.adjusted() > _LARGEST_EXPONENT:
+        return 10 ** (_LARGEST_EXPONENT + 1)
+    if number.adjusted() < -_LARGEST_EXPONENT:
+        return float(number)  # as good as 0 for any answer, and read without big arithmetic
+    exact = Fraction(number)
+    return int(exact) if exact.denominator == 1 else float(exact)
 
 
 def answers_from_form(checklist, form):

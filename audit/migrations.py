@@ -79,7 +79,7 @@ def _v9_job_heartbeat():
 def _v10_visit_clock_shift():
     # v10: how far a visit's times were moved because the shopper's phone clock was wrong.
     if "clock_shift_s" not in {column.name for column in database.get_columns("visit")}:
-        database.execute_sql("ALTER TABLE visit ADD COLUMN clock_shift_s INTEGER")
+        database.execute_sql("ALTER TABLE visit ADD COLUMN clock_shift_s BIGINT")
 
 
 # version -> step that upgrades a database from version - 1.

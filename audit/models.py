@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from peewee import (
     JOIN,
+    BigIntegerField,
     BooleanField,
     CharField,
     DateField,
@@ -281,7 +282,7 @@ class Visit(BaseModel):
     checkin_distance_m = FloatField(null=True)
     # Seconds the phone's start and end times were moved back (ahead: positive) or forward (behind:
     # negative) because its clock could not be right; see operations.on_server_clock.
-    clock_shift_s = IntegerField(null=True)
+    clock_shift_s = BigIntegerField(null=True)  # a clock off by a century passes 32 bits
     # The shopper's work before submission (the no-JavaScript form saves here): answers, comments, photos.
     draft = JSONField(null=True)
     # sha256 of the last accepted submission: a resend with the same content is the same submission.

@@ -322,9 +322,11 @@ def save_visit_draft(visit, answers, comments, photos):
             state=Case(None, [(Visit.state == VisitState.ASSIGNED.value, VisitState.DRAFT.value)], Visit.state),
             started_at=fn.COALESCE(Visit.started_at, now),
         )
-        .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)))
+        .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)) & (Visit.shopper == visit.shopper_id))
         .execute()
     )
+    if not saved and Visit.get_by_id(visit.id).shopper_id != visit.shopper_id:
+        raise SubmissionRefused(404, "not_yours")  # given to another shopper meanwhile
     if saved:
         visit.draft = draft
         if visit.state == VisitState.ASSIGNED.value:
@@ -343,6 +345,7 @@ def distance_m(lat1, lon1, lat2, lon2):
 
 
 CLOCK_SLACK = timedelta(minutes=10)
+MAX_VISIT = timedelta(days=1)  # longer, the start the phone gave cannot be the start of a mystery shop
 
 
 def on_server_clock(started_at, ended_at, assigned_at, now):
@@ -357,7 +360,9 @@ def on_server_clock(started_at, ended_at, assigned_at, now):
     if ended_at is None or assigned_at - CLOCK_SLACK <= ended_at <= now:
         return started_at, ended_at, None
     shift = ended_at - now
-    return (started_at - shift if started_at else None), now, round(shift.total_seconds())
+    if started_at is not None and not timedelta(0) <= ended_at - started_at <= MAX_VISIT:
+        started_at = None  # a start after the end, or days before it: no length worth keeping
+    return (now - (ended_at - started_at) if started_at else None), now, round(shift.total_seconds())
 
 
 def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=None, location=None):
@@ -401,11 +406,13 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
                 checkin_distance_m=distance, clock_shift_s=clock_shift, draft=None, original_score=None,
                 **scored_fields,
             )
-            .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)))
+            .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)) & (Visit.shopper == visit.shopper_id))
             .execute()
         )
         if not claimed:
             current = Visit.get_by_id(visit.id)
+            if current.shopper_id != visit.shopper_id:
+                raise SubmissionRefused(404, "not_yours")  # given to another shopper meanwhile
             if current.submission_hash == digest:
                 return "already_received"
             raise SubmissionRefused(409, "already_submitted")
@@ -426,8 +433,7 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
         if existing.visit_id != visit.id:
             raise SubmissionRefused(409, "photo_elsewhere")
         return existing, False
-    if not Visit.get_by_id(visit.id).is_open_for_shopper:
-        raise SubmissionRefused(409, "not_open")  # a sent visit's evidence is what the reviewer saw
+    _check_still_open_for(visit, Visit.get_by_id(visit.id))  # before the costly re-encoding
     try:
         stored = store_photo(data, media_dir, max_bytes, max_pixels)
     except OSError as error:
@@ -435,6 +441,10 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
         raise SubmissionRefused(503, "storage_unavailable") from error
     try:
         with database.atomic():
+            # Again, holding the visit's row: given to another shopper meanwhile, its photos went with
+            # the change (change_visit), and this one must not arrive after them.
+            locked = Visit.select().where(Visit.id == visit.id)
+            _check_still_open_for(visit, (locked.for_update() if database.obj.for_update else locked).get())
             evidence = Evidence.create(
                 visit=visit, item_id=item_id, client_id=client_id, file_name=stored.file_name,
                 sha256=stored.sha256, width=stored.width, height=stored.height, captured_at=stored.captured_at,
@@ -443,7 +453,18 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
         # The same photo arrived twice at once: keep the first, drop this copy.
         os.remove(os.path.join(media_dir, "photos", stored.file_name))
         return Evidence.get(Evidence.client_id == client_id), False
+    except SubmissionRefused:
+        os.remove(os.path.join(media_dir, "photos", stored.file_name))
+        raise
     return evidence, True
+
+
+def _check_still_open_for(visit, current):
+    """SubmissionRefused unless the visit as stored now is still the same shopper's and open."""
+    if current.shopper_id != visit.shopper_id:
+        raise SubmissionRefused(404, "not_yours")  # given to another shopper meanwhile
+    if not current.is_open_for_shopper:
+        raise SubmissionRefused(409, "not_open")  # a sent visit's evidence is what the reviewer saw
 
 
 
@@ -504,12 +525,18 @@ def change_visit(visit, shopper, planned_from, planned_to, scenario, min_days):
     if not _eligible(shopper, visit.branch, planned_from, min_days, apart_from=visit):
         raise AssignmentRefused("too_soon", days=min_days)
     changes = {"planned_from": planned_from, "planned_to": planned_to, "scenario": scenario.strip()}
-    if shopper.id != visit.shopper_id:
+    new_shopper = shopper.id != visit.shopper_id
+    if new_shopper:
         changes.update(shopper=shopper, draft=None, started_at=None, state=VisitState.ASSIGNED.value)
-    changed = (Visit.update(**changes)
-               .where((Visit.id == visit.id) & Visit.state.in_(CHANGEABLE_STATES)).execute())
-    if not changed:
-        raise AssignmentRefused("not_changeable")
+    with database.atomic():
+        changed = (Visit.update(**changes)
+                   .where((Visit.id == visit.id) & Visit.state.in_(CHANGEABLE_STATES)).execute())
+        if not changed:
+            raise AssignmentRefused("not_changeable")
+        if new_shopper:
+            # The photos the previous shopper sent are theirs, of a visit the new one did not make; the
+            # files go with `flask media prune`.
+            Evidence.delete().where(Evidence.visit == visit.id).execute()
     return Visit.get_by_id(visit.id)
 
 

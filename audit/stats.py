@@ -38,6 +38,14 @@ def period_start(end, days):
     return utc_start_of(local_date(end) - timedelta(days=days))
 
 
+def previous_start(start, end):
+    """The start of the period before [start, end): as many whole days before `start` as the period
+    has. end - start also counts today's hours so far, which made the previous period begin at the
+    hour the page was opened, and its first day's visits count or not with that hour."""
+    first, last = local_date(start), local_date(end)
+    return utc_start_of(first - (last - first))
+
+
 def approved_visits(branch_ids, start, end):
     """Approved visits of some branches that ended in [start, end)."""
     return Visit.select().where(
@@ -61,10 +69,10 @@ def branch_scores(branch_ids, start, end, version_ids=None):
 
 
 def ranking(branches, start, end, version_ids=None):
-    """[(branch, visits, mean, previous mean, change)] best first; branches without visits last."""
-    length = end - start
+    """[(branch, visits, mean, previous mean, change)] best first; branches without visits last. The
+    previous period is as many whole days of the organisation's calendar before `start`."""
     now = branch_scores([b.id for b in branches], start, end, version_ids)
-    before = branch_scores([b.id for b in branches], start - length, start, version_ids)
+    before = branch_scores([b.id for b in branches], previous_start(start, end), start, version_ids)
     rows = []
     for branch in branches:
         count, mean = now.get(branch.id, (0, None))

@@ -485,3 +485,54 @@ def test_closing_a_shoppers_account_leads_to_the_visits_they_can_no_longer_make(
     page = _text(client.get(response.headers["Location"]))
     assert "Sara Shopper can no longer make 1 open visit: give it to another shopper below." in page
     assert f'/admin/visits/{visit}"' in page
+
+
+def test_a_visit_given_to_another_shopper_leaves_the_first_ones_photos_behind(app, org, login_as):
+    """The new shopper starts afresh: the photos the first one sent were of a visit the new one did
+    not make, and must neither show on their page nor go out with their visit."""
+    from audit.models import Evidence
+    from audit.operations import add_photo
+    from tests_support import tiny_png
+
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version, state="draft")
+    with app.app_context(), database.connection_context():
+        add_photo(Visit.get(Visit.uuid == visit), "first-shoppers-photo", "greeted", tiny_png(), app.config["MEDIA_DIR"],
+                  2**20, 10**6)
+    client = login_as("auditor")
+
+    assert _post(client, f"/admin/visits/{visit}", {
+        "shopper": str(org["users"]["other_shopper"].id), "planned_from": DAY.isoformat(),
+        "planned_to": (DAY + timedelta(days=6)).isoformat(), "scenario": ""}).status_code == 302
+
+    with app.app_context(), database.connection_context():
+        assert Evidence.select().count() == 0
+    new = login_as("other_shopper")
+    assert "first-shoppers-photo" not in new.get(f"/visits/{visit}/fill").get_data(as_text=True)
+    assert new.get(f"/visits/{visit}/photos/first-shoppers-photo").status_code == 404
+
+
+def test_a_visit_given_to_another_shopper_takes_nothing_more_from_the_first_one(app, org):
+    """The first shopper's request read the visit as theirs just before the auditor's change was
+    stored: its draft, photo or submission must not land on the visit now another shopper's."""
+    from audit.models import Evidence
+    from audit.operations import SubmissionRefused, add_photo, change_visit, save_visit_draft, submit_visit
+    from audit.demo import best_answers
+    from tests_support import tiny_png
+
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version)
+    with app.app_context(), database.connection_context():
+        as_read = Visit.get(Visit.uuid == visit)  # what the first shopper's request holds
+        change_visit(as_read, User.get_by_id(org["users"]["other_shopper"].id), DAY, DAY + timedelta(days=6), "", 30)
+        for attempt in (
+            lambda: save_visit_draft(as_read, {"greeted": "yes"}, {}, {}),
+            lambda: add_photo(as_read, "late-photo", "greeted", tiny_png(), app.config["MEDIA_DIR"], 2**20, 10**6),
+            lambda: submit_visit(as_read, best_answers(version.content), {}, {}),
+        ):
+            with pytest.raises(SubmissionRefused) as refused:
+                attempt()
+            assert (refused.value.status, refused.value.code) == (404, "not_yours")
+        stored = Visit.get(Visit.uuid == visit)
+        assert (stored.shopper_id, stored.state, stored.draft, Evidence.select().count()) == (
+            org["users"]["other_shopper"].id, "assigned", None, 0)

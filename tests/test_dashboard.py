@@ -615,3 +615,19 @@ def test_the_exports_take_the_dashboards_checklist_filter(app, demo):
     book = _xlsx(client, xlsx_action[len("/reports/export.xlsx"):])
     assert sorted(row[0] for row in book["visits"].iter_rows(min_row=2, values_only=True)) == sorted(
         row["visit"] for row in rows)
+
+
+def test_a_checklist_the_managers_branches_never_used_is_not_theirs_to_export_or_name(app, demo):
+    """The dashboard offers a manager only their branches' checklists; through the export's address
+    another client's checklist id named that client's checklist on the job page."""
+    from audit.models import Checklist, Job
+
+    client = _manager(app)  # Aurora's manager: retail only
+    with app.app_context(), database.connection_context():
+        bank = Checklist.get(Checklist.slug == "bank-branch-visit")
+        jobs = Job.select().count()
+    token = csrf_from(client.get("/dashboard/"))
+    assert client.post(f"/reports/export.xlsx?days=365&checklist={bank.id}", data={"csrf_token": token}).status_code == 404
+    assert client.get(f"/reports/export.csv?kind=visits&days=365&checklist={bank.id}").status_code == 404
+    with app.app_context(), database.connection_context():
+        assert Job.select().count() == jobs

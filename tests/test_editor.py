@@ -329,6 +329,20 @@ def test_a_text_too_long_for_the_editor_is_refused_from_the_spreadsheet_too(app,
     assert _draft_content(app) == before
 
 
+def test_a_long_list_of_skipped_rows_is_cut_short_so_the_message_still_arrives(app, auditor):
+    """The message rides in the session cookie: with every row listed, a big sheet passed the
+    browser's 4 KB and the auditor saw no message at all."""
+    _start_draft(auditor)
+    data = _xlsx_with(_draft_content(app), {"extra": [(f"item:ghost_{n:03d}:text", "Boo") for n in range(300)]})
+    response = auditor.post(BASE + "/draft/texts", data={"file": (io.BytesIO(data), "texts.xlsx"),
+                                                          "csrf_token": _token(auditor, BASE + "/draft")},
+                            content_type="multipart/form-data")
+    cookie = next(value for name, value in response.headers.items() if name == "Set-Cookie")
+    assert len(cookie) < 4000
+    page = auditor.get(BASE + "/draft").get_data(as_text=True)
+    assert "item:ghost_009:text and 290 more" in page and "item:ghost_010:text" not in page
+
+
 def test_a_broken_spreadsheet_is_refused_and_changes_nothing(app, auditor):
     _start_draft(auditor)
     before = _draft_content(app)

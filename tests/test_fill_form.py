@@ -550,3 +550,15 @@ def test_a_form_sent_after_the_session_ended_says_so_and_how_to_keep_what_was_ty
     assert (stored.state, stored.draft, answers) == ("assigned", None, {})
     stale = shopper.post("/login", data={"email": "x@example.com", "password": "y", "csrf_token": token})
     assert "Your form expired or was sent from elsewhere." in stale.get_data(as_text=True)  # never signed in
+
+
+@pytest.mark.parametrize("typed", ["1e10000000", "1e4300", "9" * 39])
+def test_a_number_typed_far_too_large_is_named_not_an_error_page(app, shopper, visit, content, typed):
+    """Read exactly, 1e10000000 took the server seconds and 1e4300 could not be kept in the draft
+    (an error page); it is refused like any number past the bound, and the rest is kept."""
+    response = _post(shopper, visit, "submit", {**complete_form(content), "answer-times_repeated": typed})
+
+    assert response.status_code == 200
+    assert FillPage(response).errors() == {"times_repeated": "Give a number no larger than 1,000,000,000."}
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert stored.state == "draft" and answers == {} and stored.draft["answers"]["greeted"] == "yes"

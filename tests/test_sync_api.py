@@ -229,6 +229,24 @@ def test_a_phone_clock_far_off_moves_the_visits_times_and_tells_the_reviewer(app
         assert [(v.uuid, v.score) for v in last_month] == [(stored.uuid, stored.score)]
 
 
+@pytest.mark.parametrize("started, ended", [("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"),
+                                            ("9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"),
+                                            ("2100-01-01T10:00:00Z", "2100-01-01T10:30:00Z")],
+                         ids=["years apart", "start after end", "a century ahead"])
+def test_a_phone_clock_at_the_ends_of_the_calendar_is_moved_not_an_error(app, phone, visit, content, started, ended):
+    """Moved by the clock's error, a start in year 1 fell off the calendar (an error, and the outbox
+    sent it again for ever); a century's shift passed a 32-bit column on PostgreSQL."""
+    with app.app_context(), database.connection_context():
+        Visit.update(created_at=utcnow() - timedelta(days=7)).where(Visit.uuid == visit).execute()
+
+    response = phone.submit(visit, {"answers": best_answers(content), "started_at": started, "ended_at": ended})
+
+    assert response.status_code == 201
+    stored = _stored(app, visit)[0]
+    assert stored.ended_at == stored.submitted_at and stored.clock_shift_s
+    assert stored.started_at <= stored.ended_at
+
+
 def test_same_submission_sent_again_is_already_received_and_stores_nothing_new(app, phone, visit, content):
     body = {"answers": best_answers(content), "comments": {"greeted": "Warm hello."}}
     assert phone.submit(visit, body).status_code == 201

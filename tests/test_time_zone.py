@@ -76,3 +76,43 @@ def test_a_period_starts_at_midnight_in_the_organisations_zone(app):
 def test_an_unknown_time_zone_stops_the_start(app_config):
     with pytest.raises(ConfigError, match="TIME_ZONE must be a time zone name like Europe/Budapest or UTC, not 'Mars/Olympus'"):
         create_app({**app_config, "TIME_ZONE": "Mars/Olympus"})
+
+
+def test_a_report_made_just_after_local_midnight_trends_over_the_periods_own_months(app, org):
+    """At 00:30 on 1 December in Budapest (23:30 on 30 November in UTC), a half-year report runs
+    from 2 June: its trend starts in June, not July, and takes in no month before the period."""
+    from datetime import datetime
+
+    from flask_babel import force_locale
+
+    from audit.reports.branch import branch_report_context
+
+    end = datetime(2026, 11, 30, 23, 30)
+    with app.test_request_context(), database.connection_context(), force_locale("en"):
+        start = stats.period_start(end, 182)
+        assert local_date(start).isoformat() == "2026-06-02"
+        trend = branch_report_context(org["branches"][0], "en", start, end)["charts"]["trend"]
+    assert "Jun 2026" in trend and "Dec 2026" in trend and "May 2026" not in trend
+
+
+def test_the_previous_period_is_whole_days_too_whatever_the_hour(app, org):
+    """A branch's change against the previous period must not depend on when the page is opened."""
+    from datetime import datetime
+
+    from audit.models import Branch
+
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        branch = Branch.get_by_id(org["branches"][0].id)
+        first_day = utc_start_of(datetime(2026, 8, 27).date())  # the previous period's first day, Budapest
+        for ended, score in ((first_day + timedelta(hours=1), 60), (first_day - timedelta(hours=4), 0)):
+            Visit.create(branch=branch, checklist_version=version, shopper=org["users"]["shopper"], state="approved",
+                         planned_from=ended.date(), planned_to=ended.date(), ended_at=ended, score=score)
+        changes = []
+        for hour in (0, 6, 12, 21):  # the same day, 26 Oct in Budapest, at four hours
+            end = utc_start_of(datetime(2026, 10, 26).date()) + timedelta(hours=hour)
+            start = stats.period_start(end, 30)
+            assert stats.previous_start(start, end) == utc_start_of(datetime(2026, 8, 27).date())
+            [(_branch, _count, _mean, previous, _change)] = stats.ranking([branch], start, end)
+            changes.append(previous)
+    assert changes == [60, 60, 60, 60]

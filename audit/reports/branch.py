@@ -62,7 +62,8 @@ def branch_report_context(branch, language, start, end, shared=None):
                  "brand": stats.part_means(regions, kind)}
         charts[kind] = _bars(kind, parts, texts, language, brand, labels)
     # Every month the period touches (its first one too, in part), and at least six for a short one.
-    months = stats.monthly_trend([branch.id], max(6, (end.year - start.year) * 12 + end.month - start.month + 1), end)
+    first, last = local_date(start), local_date(end)  # the organisation's months, as monthly_trend counts them
+    months = stats.monthly_trend([branch.id], max(6, (last.year - first.year) * 12 + last.month - first.month + 1), end)
     charts["trend"] = trend_chart(
         # Months as the reader names them ("máj. 2026", "сент. 2026"), not 2026-05.
         [(format_date(month, "LLL yyyy"), float(mean) if mean is not None else None) for month, mean in months],

@@ -5,7 +5,7 @@ the page's CSRF token in the X-CSRFToken header (Flask-WTF checks it), so anothe
 """
 from datetime import datetime
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from .. import operations
@@ -154,6 +154,8 @@ def submit(visit_uuid):
     try:
         outcome = operations.submit_visit(visit, answers, comments, photos, started_at, ended_at, location)
     except operations.SubmissionRefused as refused:
+        if refused.code == "not_yours":
+            abort(404)  # given to another shopper meanwhile: as if it had never been theirs
         if refused.status == 409:
             return problem(409, "already_submitted", _(
                 "This visit was already sent with different answers; it can be changed only if the reviewer returns it."))
@@ -190,6 +192,8 @@ def upload_photo(visit_uuid):
     except ImageRejected as rejected:
         return problem(422, "bad_image", str(rejected), {"file": str(rejected)})
     except operations.SubmissionRefused as refused:
+        if refused.code == "not_yours":
+            abort(404)
         if refused.code == "not_open":
             return problem(409, "already_submitted", _("This visit was already sent."))
         if refused.code == "storage_unavailable":

@@ -344,7 +344,8 @@ def import_texts(slug):
     raw = form.file.data.read(6 * 1024 * 1024)
     new_content, report = import_texts_xlsx(version.content, raw)
     if report.problems:
-        flash(_("The spreadsheet could not be used:") + " " + "; ".join(f"{cell}: {msg}" if cell else msg for cell, msg in report.problems), "error")
+        flash(_("The spreadsheet could not be used:") + " "
+              + _listed([f"{cell}: {msg}" if cell else msg for cell, msg in report.problems], "; "), "error")
         return redirect(url_for("editor.draft", slug=slug))
     problems = _apply(version, lambda _old: editing.checked(new_content))
     if problems:
@@ -355,11 +356,22 @@ def import_texts(slug):
     if report.kept:
         flash(_("These texts were changed in the checklist after the spreadsheet was exported, and in the "
                 "spreadsheet too; the checklist's texts were kept:") + " "
-              + ", ".join(f"{cell} {key} ({language})" for cell, key, language in report.kept), "error")
+              + _listed([f"{cell} {key} ({language})" for cell, key, language in report.kept]), "error")
     if report.unknown_keys:
         flash(_("These rows name nothing in this checklist and were skipped:") + " "
-              + ", ".join(f"{cell} {key}" for cell, key in report.unknown_keys), "error")
+              + _listed([f"{cell} {key}" for cell, key in report.unknown_keys]), "error")
     return redirect(url_for("editor.draft", slug=slug))
+
+
+# A flash message travels in the session cookie, which browsers drop past 4 KB (then nothing at all
+# is shown): a long list is cut to its first entries and a count of the rest.
+LISTED_IN_A_MESSAGE = 10
+
+
+def _listed(entries, separator=", "):
+    shown = separator.join(entries[:LISTED_IN_A_MESSAGE])
+    rest = len(entries) - LISTED_IN_A_MESSAGE
+    return shown if rest <= 0 else shown + " " + ngettext("and %(num)d more", "and %(num)d more", rest)
 
 
 @bp.route("/<slug>/draft/publish", methods=["POST"])

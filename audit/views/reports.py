@@ -86,15 +86,21 @@ def _export_scope():
     return [b.id for b in branches]
 
 
-def _export_checklist():
-    """(the checklist the dashboard was filtered by, its version ids), or (None, None) for all."""
+def _export_checklist(branch_ids):
+    """(the checklist the dashboard was filtered by, its version ids), or (None, None) for all. Only a
+    checklist the branches were audited with: another client's is none of a manager's business, and
+    its title would show on the export's page."""
+    from ..db import id_in
     from ..models import Checklist, ChecklistVersion
 
     checklist = Checklist.get_or_none(Checklist.id == request.args.get("checklist", type=int))
     if checklist is None:
         return None, None
-    versions = ChecklistVersion.select(ChecklistVersion.id).where(ChecklistVersion.checklist == checklist)
-    return checklist, [version_id for (version_id,) in versions.tuples()]
+    versions = [version_id for (version_id,) in ChecklistVersion.select(ChecklistVersion.id)
+                .where(ChecklistVersion.checklist == checklist).tuples()]
+    if not Visit.select().where(id_in(Visit.branch, branch_ids) & id_in(Visit.checklist_version, versions)).exists():
+        abort(404)
+    return checklist, versions
 
 
 @bp.route("/export.csv")
@@ -106,7 +112,7 @@ def export_csv():
     language = _language()
     start, end = _period()
     branch_ids = _export_scope()
-    _checklist, version_ids = _export_checklist()
+    _checklist, version_ids = _export_checklist(branch_ids)
     kind = request.args.get("kind", "visits")
     if kind == "visits":
         rows = exports.visit_rows(branch_ids, start, end, language, current_user.is_auditor, version_ids)
@@ -129,7 +135,7 @@ def export_xlsx():
     language = _language()
     start, end = _period()
     branch_ids = _export_scope()
-    checklist, version_ids = _export_checklist()
+    checklist, version_ids = _export_checklist(branch_ids)
     # The page's heading names the filters, as the dashboard showed them: brand, region, checklist, period.
     parts = []
     if branch_ids and (request.args.get("region", type=int) or request.args.get("brand", type=int)):

@@ -112,6 +112,8 @@ def _store_form_photos(visit, photos):
                 errors[item_id] = str(rejected)
                 continue
             except operations.SubmissionRefused as refused:
+                if refused.code == "not_yours":
+                    abort(404)  # given to another shopper meanwhile: as if it had never been theirs
                 if refused.code == "storage_unavailable":
                     errors[item_id] = _("The server cannot store photos right now. Please try again later.")
                 continue  # otherwise sent meanwhile: the submit below reports it
@@ -141,13 +143,17 @@ def fill(visit_uuid):
         # Whatever happens next, what was typed is kept.
         try:
             operations.save_visit_draft(visit, answers, comments, photos)
-        except operations.SubmissionRefused:
+        except operations.SubmissionRefused as refused:
+            if refused.code == "not_yours":
+                abort(404)
             flash(_("This visit was already sent."), "error")
             return redirect(url_for("shopper.visits"))
         if request.form.get("action") == "submit" and not errors:
             try:
                 operations.submit_visit(visit, answers, comments, photos)
             except operations.SubmissionRefused as refused:
+                if refused.code == "not_yours":
+                    abort(404)
                 if refused.status == 409:
                     flash(_("This visit was already sent."), "error")
                     return redirect(url_for("shopper.visits"))
