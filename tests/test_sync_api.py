@@ -389,6 +389,19 @@ INVALID = [
 ]
 
 
+def test_a_refusal_names_each_problem_by_its_code_too(app, phone, visit, content):
+    """The phone opens the comment box only where a comment is what is missing; a timer past a day
+    wants the timer fixed, a missing photo the photo picker."""
+    body = {"answers": {**best_answers(content), "greeted": "no", "wait_for_contact": 86_401, "floor_clean": "no"},
+            "comments": {"floor_clean": "Dusty."}}
+
+    error = phone.submit(visit, body).get_json()["error"]
+
+    assert error["field_codes"] == {"answers.greeted": "comment_required", "answers.wait_for_contact": "too_large",
+                                    "answers.floor_clean": "photo_required"}
+    assert set(error["fields"]) == set(error["field_codes"])
+
+
 @pytest.mark.parametrize("build,status,code,fields", [case[1:] for case in INVALID], ids=[case[0] for case in INVALID])
 def test_invalid_submission_names_the_field_and_stores_nothing(app, phone, visit, content, build, status, code,
                                                                fields):

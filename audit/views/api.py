@@ -21,10 +21,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_JSON_BYTES = 1024 * 1024
 
 
-def problem(status, code, message, fields=None):
+def problem(status, code, message, fields=None, field_codes=None):
     body = {"error": {"code": code, "message": message}}
     if fields:
         body["error"]["fields"] = fields
+    if field_codes:
+        body["error"]["field_codes"] = field_codes
     return jsonify(body), status
 
 
@@ -159,8 +161,10 @@ def submit(visit_uuid):
         if refused.status == 409:
             return problem(409, "already_submitted", _(
                 "This visit was already sent with different answers; it can be changed only if the reviewer returns it."))
+        # The codes tell the phone what to fix: the comment box for comment_required, else the answer.
         return problem(422, "invalid", _("Some answers need attention."),
-                       {f"answers.{p.item_id}": submission_message(p) for p in refused.problems})
+                       {f"answers.{p.item_id}": submission_message(p) for p in refused.problems},
+                       {f"answers.{p.item_id}": p.code for p in refused.problems})
     status = 201 if outcome == "received" else 200
     message = _("The visit was received.") if outcome == "received" else _("This visit had already arrived; nothing changed.")
     return jsonify({"status": outcome, "message": message, "visit": str(visit.uuid)}), status

@@ -12,6 +12,9 @@ _ERROR = {
                 "message": {"type": "string", "description": "In the user's language."},
                 "fields": {"type": "object", "additionalProperties": {"type": "string"},
                            "description": "Field path (e.g. answers.greeted) to what is wrong with it."},
+                "field_codes": {"type": "object", "additionalProperties": {"type": "string"},
+                                "description": "Field path to a code for the problem: required, comment_required, "
+                                               "photo_required, too_large, negative, out_of_range, not_a_number..."},
             },
         }
     },
