@@ -30,6 +30,7 @@ ACTIONS = {
 
 DETAILS = {
     "branch": _l("Branch"),
+    "brief": _l("Scenario brief"),
     "comment": _l("Comment"),
     "count": _l("Number"),
     "enabled": _l("Account enabled"),
@@ -45,6 +46,7 @@ DETAILS = {
     "source": _l("From version"),
     "value": _l("New answer"),
     "via": _l("By"),
+    "window": _l("Window"),
     "was": _l("Before"),
 }
 
@@ -65,10 +67,10 @@ def detail_lines(details, yes, no):
     as they were typed (not JSON escapes), true/false as `yes`/`no`."""
     lines = []
     for key, value in (details or {}).items():
+        if value is None:
+            continue  # nothing to say (older entries wrote the shopper of a change that kept them)
         if isinstance(value, bool):
             value = yes if value else no
-        elif value is None:
-            value = "—"
         elif key == "role":
             value = ROLE_LABELS.get(value, value)
         lines.append((DETAILS.get(key, key), str(value)))

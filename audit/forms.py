@@ -191,6 +191,18 @@ class BranchForm(AppForm):
         self._branch = branch
         self.region.choices = [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
 
+    def validate_region(self, field):
+        # Another region of the same brand is a reorganisation; another brand's would carry this
+        # branch's scored visits into that brand's averages and reports (as a region's move would).
+        branch = self._branch
+        if branch is None or field.data == branch.region_id:
+            return
+        target = Region.get_or_none(Region.id == field.data)
+        if target is not None and target.brand_id != branch.region.brand_id and (
+                Visit.select().where(Visit.branch == branch).exists()):
+            raise ValidationError(_("This branch has visits made for its brand, so it cannot move to another "
+                                    "brand's region."))
+
     def validate_code(self, field):
         other = Branch.get_or_none((Branch.region == self.region.data) & (Branch.code == field.data))
         if other and (self._branch is None or other.id != self._branch.id):
@@ -290,12 +302,16 @@ def _checklist_choices():
 
 
 # How far ahead a visit can be planned: a year covers any programme's calendar, and a window past it
-# is a typing slip (year 9999 also broke the 30-day rule's date arithmetic).
+# is a typing slip (year 9999, or year 1, also broke the 30-day rule's date arithmetic).
 PLANNING_DAYS = 366
+# The longest window: a quarter covers any programme's round; a window of years is a slip, and would
+# stretch the no-repeat rule's reach (which compares the windows) over years.
+WINDOW_DAYS = 92
 
 
 class _WindowMixin:
-    """The planned window of an assignment: not over already, not further ahead than PLANNING_DAYS."""
+    """The planned window of an assignment: not over already, not further ahead than PLANNING_DAYS,
+    at most WINDOW_DAYS long."""
 
     def validate_planned_from(self, field):
         if field.data and field.data > local_today() + timedelta(days=PLANNING_DAYS):
@@ -307,6 +323,8 @@ class _WindowMixin:
         if field.data and field.data < local_today():
             raise ValidationError(_("This window is already over: give a day from today on."))
         self.validate_planned_from(field)
+        if self.planned_from.data and field.data and (field.data - self.planned_from.data).days >= WINDOW_DAYS:
+            raise ValidationError(_("A window can be at most %(days)d days long.", days=WINDOW_DAYS))
 
 
 class VisitForm(_WindowMixin, AppForm):
@@ -333,10 +351,30 @@ class VisitChangeForm(_WindowMixin, AppForm):
     planned_from = DateField(_l("Visit from"), validators=[InputRequired(_l("Give a date."))])
     planned_to = DateField(_l("Visit by"), validators=[InputRequired(_l("Give a date."))])
     scenario = TextAreaField(_l("Scenario brief (in the shopper's language)"), validators=[Length(max=2000)])
+    seen = HiddenField()  # operations.visit_fingerprint of the visit the page showed
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, visit, **kwargs):
         super().__init__(*args, **kwargs)
         self.shopper.choices = _shopper_choices()
+        self._visit = visit
+        current = visit.shopper
+        if not (current.is_enabled and current.is_shopper):
+            # Listed, so that the page does not quietly show (and a save give the visit to) the first
+            # shopper of the list; saving it is refused below.
+            self.shopper.choices.insert(0, Choice(current.id, _("%(name)s (can no longer make visits)",
+                                                                name=current.name)))
+
+    def validate_shopper(self, field):
+        current = self._visit.shopper
+        if field.data == current.id and not (current.is_enabled and current.is_shopper):
+            raise ValidationError(_("This account can no longer make visits: choose another shopper."))
+
+
+class WithdrawVisitForm(AppForm):
+    """Withdrawing deletes the visit with what its shopper saved: it takes a tick, not a slip of the mouse."""
+
+    confirm = BooleanField(_l("Yes, withdraw this visit, with what its shopper saved of it"),
+                           validators=[DataRequired(_l("Tick the box to withdraw the visit."))])
 
 
 class BulkVisitForm(_WindowMixin, AppForm):

@@ -326,12 +326,14 @@ class Visit(BaseModel):
         return cls.of_shopper(shopper).where(cls.state.in_(OPEN_STATES))
 
     @classmethod
-    def recent_at_branch(cls, shopper, branch, day, days):
-        """The shopper's visits at a branch planned within `days` of `day` (the no-repeat rule)."""
+    def recent_at_branch(cls, shopper, branch, planned_from, planned_to, days):
+        """The shopper's visits at a branch that the no-repeat rule puts too close to a window: planned
+        to start within `days` of its start, or with a window overlapping it."""
         window = timedelta(days=days)
         return cls.select().where(
             (cls.shopper == shopper) & (cls.branch == branch)
-            & (cls.planned_from > day - window) & (cls.planned_from < day + window)
+            & (((cls.planned_from > planned_from - window) & (cls.planned_from < planned_from + window))
+               | ((cls.planned_from <= planned_to) & (cls.planned_to >= planned_from)))
         )
 
     @classmethod

@@ -505,8 +505,8 @@ class AssignmentRefused(ValueError):
         self.details = details
 
 
-def _eligible(shopper, branch, day, min_days, apart_from=None):
-    recent = Visit.recent_at_branch(shopper, branch, day, min_days)
+def _eligible(shopper, branch, planned_from, planned_to, min_days, apart_from=None):
+    recent = Visit.recent_at_branch(shopper, branch, planned_from, planned_to, min_days)
     if apart_from is not None:  # the visit being changed does not stand in its own way
         recent = recent.where(Visit.id != apart_from.id)
     return not recent.exists()
@@ -516,23 +516,36 @@ def _eligible(shopper, branch, day, min_days, apart_from=None):
 CHANGEABLE_STATES = (VisitState.ASSIGNED.value, VisitState.DRAFT.value)
 
 
+def visit_fingerprint(visit):
+    """What an auditor's change page was made from: a change saved since makes the page out of date."""
+    seen = f"{visit.shopper_id}|{visit.planned_from}|{visit.planned_to}|{visit.scenario}|{visit.state}"
+    return hashlib.sha256(seen.encode("utf-8")).hexdigest()[:16]
+
+
 def change_visit(visit, shopper, planned_from, planned_to, scenario, min_days):
     """Give a visit not yet sent to another shopper, or move its window, or reword its brief.
 
     A new shopper starts afresh: the previous one's unsent answers kept on the server go with the
     change (they describe a visit the new shopper did not make). One conditional UPDATE, so a
     visit sent meanwhile is not changed: AssignmentRefused("not_changeable")."""
-    if not _eligible(shopper, visit.branch, planned_from, min_days, apart_from=visit):
+    if not _eligible(shopper, visit.branch, planned_from, planned_to, min_days, apart_from=visit):
         raise AssignmentRefused("too_soon", days=min_days)
     changes = {"planned_from": planned_from, "planned_to": planned_to, "scenario": scenario.strip()}
     new_shopper = shopper.id != visit.shopper_id
     if new_shopper:
         changes.update(shopper=shopper, draft=None, started_at=None, state=VisitState.ASSIGNED.value)
     with database.atomic():
+        # Only the visit as it was read: a change saved meanwhile (another tab, another auditor) is
+        # not silently undone by this one.
         changed = (Visit.update(**changes)
-                   .where((Visit.id == visit.id) & Visit.state.in_(CHANGEABLE_STATES)).execute())
+                   .where((Visit.id == visit.id) & Visit.state.in_(CHANGEABLE_STATES)
+                          & (Visit.shopper == visit.shopper_id) & (Visit.planned_from == visit.planned_from)
+                          & (Visit.planned_to == visit.planned_to) & (Visit.scenario == visit.scenario))
+                   .execute())
         if not changed:
-            raise AssignmentRefused("not_changeable")
+            current = Visit.get_or_none(Visit.id == visit.id)
+            raise AssignmentRefused("changed_meanwhile" if current and current.state in CHANGEABLE_STATES
+                                    else "not_changeable")
         if new_shopper:
             # The photos the previous shopper sent are theirs, of a visit the new one did not make; the
             # files go with `flask media prune`.
@@ -555,7 +568,7 @@ def assign_visit(branch, checklist, shopper, planned_from, planned_to, scenario,
     version = checklist.latest_published()
     if version is None:
         raise AssignmentRefused("no_published_version")
-    if not _eligible(shopper, branch, planned_from, min_days):
+    if not _eligible(shopper, branch, planned_from, planned_to, min_days):
         raise AssignmentRefused("too_soon", days=min_days)
     return Visit.create(branch=branch, checklist_version=version, shopper=shopper, planned_from=planned_from,
                         planned_to=planned_to, scenario=scenario.strip())
@@ -582,7 +595,7 @@ def assign_region(region, checklist, shoppers, planned_from, planned_to, scenari
                 continue
             for offset in range(len(shoppers)):
                 shopper = shoppers[(turn + offset) % len(shoppers)]
-                if _eligible(shopper, branch, planned_from, min_days):
+                if _eligible(shopper, branch, planned_from, planned_to, min_days):
                     created.append(Visit.create(
                         branch=branch, checklist_version=version, shopper=shopper, planned_from=planned_from,
                         planned_to=planned_to, scenario=scenario.strip(),

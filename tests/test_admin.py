@@ -281,6 +281,33 @@ def test_a_region_with_visits_stays_with_its_brand_and_an_empty_one_may_move(app
         assert Region.get_by_id(empty.id).brand_id == other_brand.id
 
 
+def test_a_branch_with_visits_stays_with_its_brand_but_may_change_region_within_it(app, login_as, org):
+    from datetime import date
+
+    from audit.models import Checklist, ChecklistVersion, Visit
+
+    client = login_as("auditor")
+    branch, region = org["branches"][0], org["regions"][0]
+    with app.app_context(), database.connection_context():
+        version = ChecklistVersion.create(checklist=Checklist.create(slug="tiny"), number=1, content={},
+                                          content_hash="x", is_published=True)
+        Visit.create(branch=branch, checklist_version=version, shopper=org["users"]["shopper"],
+                     planned_from=date.today(), planned_to=date.today())
+        same_brand = Region.create(brand=region.brand_id, name="Dunántúl")
+        other_brand = Region.get(Region.brand == org["brands"][1].id)
+    data = {"code": branch.code, "name": branch.name, "address": "Váci utca 1.", "city": "Budapest", "country": "HU",
+            "latitude": "", "longitude": "", "is_active": "y"}
+
+    refused = _post(client, f"/admin/branches/{branch.id}", {**data, "region": other_brand.id})
+    moved = _post(client, f"/admin/branches/{branch.id}", {**data, "region": same_brand.id})
+
+    assert "This branch has visits made for its brand, so it cannot move to another brand&#39;s region." in (
+        refused.get_data(as_text=True))
+    assert moved.status_code == 302
+    with app.app_context(), database.connection_context():
+        assert Branch.get_by_id(branch.id).region_id == same_brand.id
+
+
 @pytest.mark.parametrize("changes", [{"role": "shopper"}, {"role": "manager", "regions": ["REGION"]}, {"is_enabled": ""}])
 def test_the_only_enabled_auditor_cannot_be_demoted_or_disabled(app, login_as, org, changes):
     client = login_as("auditor")

@@ -382,6 +382,9 @@ def _counting(execute_sql, statements):
     (date(2019, 5, 1), date(2019, 5, 2), "planned_to", "This window is already over: give a day from today on."),
     (date(9999, 12, 30), date(9999, 12, 31), "planned_from", "Plan at most a year ahead."),
     (date(1, 1, 1), date(1, 1, 2), "planned_to", "This window is already over: give a day from today on."),
+    (date(1, 1, 1), date.today() + timedelta(days=5), "planned_to", "A window can be at most 92 days long."),
+    (date.today() - timedelta(days=100), date.today() + timedelta(days=5), "planned_to",
+     "A window can be at most 92 days long."),
 ])
 @pytest.mark.parametrize("form", ["single", "bulk"])
 def test_a_window_already_over_or_years_ahead_is_refused_and_nothing_is_assigned(app, org, login_as, form,
@@ -417,7 +420,7 @@ def test_a_visit_not_yet_sent_goes_to_another_shopper_who_starts_afresh(app, org
     page = _text(client.get(f"/admin/visits/{visit}"))
     assert "Another shopper starts afresh" in page
 
-    response = _post(client, f"/admin/visits/{visit}", {
+    response = client.post(f"/admin/visits/{visit}", data={**_change_form(client, visit),
         "shopper": str(org["users"]["other_shopper"].id), "planned_from": DAY.isoformat(),
         "planned_to": (DAY + timedelta(days=9)).isoformat(), "scenario": "Ask about a repair."})
 
@@ -428,6 +431,9 @@ def test_a_visit_not_yet_sent_goes_to_another_shopper_who_starts_afresh(app, org
         org["users"]["other_shopper"].id, "assigned", None, DAY + timedelta(days=9), "Ask about a repair.")
     assert login_as("shopper").get(f"/visits/{visit}/fill").status_code == 404  # no longer the first shopper's
     assert login_as("other_shopper").get(f"/visits/{visit}/fill").status_code == 200
+    log = _text(client.get("/admin/log"))  # what changed, from what to what
+    assert "Shopper: Sara Shopper → Otto Othershopper" in log and "Scenario brief: Ask about a repair." in log
+    assert f"Window: {DAY}–{DAY + timedelta(days=6)} → {DAY}–{DAY + timedelta(days=9)}" in log
 
 
 def test_changing_a_visit_keeps_the_rules_of_assigning_one(app, org, login_as):
@@ -438,9 +444,10 @@ def test_changing_a_visit_keeps_the_rules_of_assigning_one(app, org, login_as):
     data = {"shopper": str(org["users"]["other_shopper"].id), "planned_from": DAY.isoformat(),
             "planned_to": (DAY + timedelta(days=6)).isoformat(), "scenario": ""}
 
-    too_soon = _post(client, f"/admin/visits/{visit}", data)
-    over = _post(client, f"/admin/visits/{visit}", {**data, "shopper": str(org["users"]["shopper"].id),
-                                                    "planned_from": "2019-05-01", "planned_to": "2019-05-02"})
+    too_soon = client.post(f"/admin/visits/{visit}", data={**_change_form(client, visit), **data})
+    over = client.post(f"/admin/visits/{visit}", data={**_change_form(client, visit), **data,
+                                                        "shopper": str(org["users"]["shopper"].id),
+                                                        "planned_from": "2019-05-01", "planned_to": "2019-05-02"})
 
     assert _field_error(too_soon, "shopper") == TOO_SOON % {"days": 30}
     assert _field_error(over, "planned_to") == "This window is already over: give a day from today on."
@@ -448,7 +455,8 @@ def test_changing_a_visit_keeps_the_rules_of_assigning_one(app, org, login_as):
     assert (stored.shopper_id, stored.planned_from, stored.scenario) == (
         org["users"]["shopper"].id, DAY, "Ask about a warranty.")
     # The visit's own window does not count against its own shopper.
-    same = _post(client, f"/admin/visits/{visit}", {**data, "shopper": str(org["users"]["shopper"].id)})
+    same = client.post(f"/admin/visits/{visit}", data={**_change_form(client, visit), **data,
+                                                        "shopper": str(org["users"]["shopper"].id)})
     assert same.status_code == 302
 
 
@@ -459,8 +467,9 @@ def test_a_visit_assigned_by_mistake_is_withdrawn_but_a_sent_one_is_not(app, org
     client = login_as("auditor")
     token = csrf_from(client.get(f"/admin/visits/{mistake}"))
 
-    assert client.post(f"/admin/visits/{mistake}/withdraw", data={"csrf_token": token}).status_code == 302
-    refused = client.post(f"/admin/visits/{sent}/withdraw", data={"csrf_token": token}, follow_redirects=True)
+    assert client.post(f"/admin/visits/{mistake}/withdraw", data={"csrf_token": token, "confirm": "y"}).status_code == 302
+    refused = client.post(f"/admin/visits/{sent}/withdraw", data={"csrf_token": token, "confirm": "y"},
+                          follow_redirects=True)
 
     assert "This visit was sent meanwhile; it can no longer be changed here." in _text(refused)
     assert [str(v.uuid) for v in _visits(app)] == [sent]
@@ -501,7 +510,7 @@ def test_a_visit_given_to_another_shopper_leaves_the_first_ones_photos_behind(ap
                   2**20, 10**6)
     client = login_as("auditor")
 
-    assert _post(client, f"/admin/visits/{visit}", {
+    assert client.post(f"/admin/visits/{visit}", data={**_change_form(client, visit),
         "shopper": str(org["users"]["other_shopper"].id), "planned_from": DAY.isoformat(),
         "planned_to": (DAY + timedelta(days=6)).isoformat(), "scenario": ""}).status_code == 302
 
@@ -536,3 +545,77 @@ def test_a_visit_given_to_another_shopper_takes_nothing_more_from_the_first_one(
         stored = Visit.get(Visit.uuid == visit)
         assert (stored.shopper_id, stored.state, stored.draft, Evidence.select().count()) == (
             org["users"]["other_shopper"].id, "assigned", None, 0)
+
+
+def test_a_long_window_reaching_back_does_not_get_around_the_no_repeat_rule(app, org, login_as):
+    """The rule compared the windows' first days only: a window from long ago to next month placed a
+    second visit of the same shopper at the same branch beside the first."""
+    version = _publish(app)
+    _existing_visit(app, org, version, "shopper", org["branches"][0], DAY)
+    client = login_as("auditor")
+
+    response = _post(client, "/admin/visits/new", _single(org, version.checklist_id, planned_from=DAY - timedelta(days=60),
+                                                          planned_to=DAY + timedelta(days=20)))
+
+    assert _field_error(response, "shopper") == TOO_SOON % {"days": 30}
+    assert len(_visits(app)) == 1
+
+
+def _change_form(client, visit):
+    """The change page's hidden fields: its token, and what the page was made from."""
+    response = client.get(f"/admin/visits/{visit}")
+    seen = re.search(r'name="seen"[^>]*value="([0-9a-f]+)"', response.get_data(as_text=True)).group(1)
+    return {"seen": seen, "csrf_token": csrf_from(response)}
+
+
+def test_two_tabs_on_one_visit_do_not_undo_each_others_change(app, org, login_as):
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version)
+    client = login_as("auditor")
+    tab_a, tab_b = _change_form(client, visit), _change_form(client, visit)
+    common = {"shopper": str(org["users"]["shopper"].id), "planned_from": DAY.isoformat()}
+
+    first = client.post(f"/admin/visits/{visit}", data={**tab_a, **common, "planned_to": (DAY + 9 * ONE_DAY).isoformat(),
+                                                         "scenario": "Ask about a warranty."})
+    second = client.post(f"/admin/visits/{visit}", data={**tab_b, **common, "planned_to": (DAY + 6 * ONE_DAY).isoformat(),
+                                                          "scenario": "Ask about a repair."}, follow_redirects=True)
+
+    assert first.status_code == 302
+    assert ("This visit was changed meanwhile (in another tab, or by another auditor); here it is as it is now. "
+            "Make your change again.") in _text(second)
+    [stored] = _visits(app)
+    assert (stored.planned_to, stored.scenario) == (DAY + 9 * ONE_DAY, "Ask about a warranty.")
+
+
+def test_withdrawing_a_visit_takes_a_tick(app, org, login_as):
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version)
+    client = login_as("auditor")
+    token = csrf_from(client.get(f"/admin/visits/{visit}"))
+
+    unticked = client.post(f"/admin/visits/{visit}/withdraw", data={"csrf_token": token}, follow_redirects=True)
+
+    assert "Tick the box to withdraw the visit." in _text(unticked) and len(_visits(app)) == 1
+    assert client.post(f"/admin/visits/{visit}/withdraw", data={"csrf_token": token, "confirm": "y"}).status_code == 302
+    assert _visits(app) == []
+
+
+def test_a_disabled_shoppers_visit_is_not_quietly_given_to_the_first_shopper_listed(app, org, login_as):
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version)
+    with app.app_context(), database.connection_context():
+        User.update(is_enabled=False).where(User.id == org["users"]["shopper"].id).execute()
+    client = login_as("auditor")
+    page = _text(client.get(f"/admin/visits/{visit}"))
+    assert f'<option selected value="{org["users"]["shopper"].id}">Sara Shopper (can no longer make visits)</option>' in page
+
+    kept = client.post(f"/admin/visits/{visit}", data={**_change_form(client, visit),
+                                                        "shopper": str(org["users"]["shopper"].id),
+                                                        "planned_from": DAY.isoformat(),
+                                                        "planned_to": (DAY + 6 * ONE_DAY).isoformat(), "scenario": "x"})
+
+    assert _field_error(kept, "shopper") == "This account can no longer make visits: choose another shopper."
+    assert _visits(app)[0].scenario == "Ask about a warranty."
+
+
+ONE_DAY = timedelta(days=1)

@@ -2,9 +2,8 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import role_required
-from ..editor_forms import ConfirmForm
 from ..forms import (BranchForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm, VisitChangeForm,
-                     VisitForm, last_auditor_message)
+                     VisitForm, WithdrawVisitForm, last_auditor_message)
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
@@ -162,6 +161,8 @@ ASSIGNMENT_MESSAGES = {
     "no_published_version": lambda d: _("This checklist has no published version yet."),
     "too_soon": lambda d: _("This shopper already has a visit to this branch within %(days)d days.", **d),
     "not_changeable": lambda d: _("This visit was sent meanwhile; it can no longer be changed here."),
+    "changed_meanwhile": lambda d: _("This visit was changed meanwhile (in another tab, or by another auditor); "
+                                     "here it is as it is now. Make your change again."),
 }
 
 
@@ -185,12 +186,17 @@ def change_visit(visit_uuid):
     visit = Visit.by_uuid(visit_uuid)
     if visit is None:
         abort(404)
-    form = VisitChangeForm(obj=visit)
+    form = VisitChangeForm(obj=visit, visit=visit)
     if not form.is_submitted():
         form.shopper.data = visit.shopper_id
+        form.seen.data = operations.visit_fingerprint(visit)
     if visit.state not in operations.CHANGEABLE_STATES:
         flash(ASSIGNMENT_MESSAGES["not_changeable"]({}), "error")
         return redirect(url_for("admin.visits"))
+    if form.is_submitted() and form.seen.data != operations.visit_fingerprint(visit):
+        # Made from the visit as it was before a change saved since: shown again as it is now.
+        flash(ASSIGNMENT_MESSAGES["changed_meanwhile"]({}), "error")
+        return redirect(url_for("admin.change_visit", visit_uuid=visit.uuid))
     if form.validate_on_submit():
         try:
             changed = operations.change_visit(visit, User.get_by_id(form.shopper.data), form.planned_from.data,
@@ -199,11 +205,18 @@ def change_visit(visit_uuid):
         except operations.AssignmentRefused as refused:
             form.shopper.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
         else:
-            auditlog.record("visit.changed", visit.uuid, branch=visit.branch.code,
-                            shopper=changed.shopper.name if changed.shopper_id != visit.shopper_id else None)
+            details = {"branch": visit.branch.code}
+            if changed.shopper_id != visit.shopper_id:
+                details["shopper"] = f"{visit.shopper.name} → {changed.shopper.name}"
+            if (changed.planned_from, changed.planned_to) != (visit.planned_from, visit.planned_to):
+                details["window"] = (f"{visit.planned_from}–{visit.planned_to} → "
+                                     f"{changed.planned_from}–{changed.planned_to}")
+            if changed.scenario != visit.scenario:
+                details["brief"] = changed.scenario
+            auditlog.record("visit.changed", visit.uuid, **details)
             flash(_("The visit was changed."), "success")
             return redirect(url_for("admin.visits"))
-    return render_template("admin/visit_change.html", form=form, visit=visit, withdraw_form=ConfirmForm())
+    return render_template("admin/visit_change.html", form=form, visit=visit, withdraw_form=WithdrawVisitForm())
 
 
 @bp.route("/visits/<visit_uuid>/withdraw", methods=["POST"])
@@ -211,14 +224,20 @@ def withdraw_visit(visit_uuid):
     visit = Visit.by_uuid(visit_uuid)
     if visit is None:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    form = WithdrawVisitForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        for error in form.confirm.errors:
+            flash(error, "error")
+        return redirect(url_for("admin.change_visit", visit_uuid=visit.uuid))
     try:
         operations.withdraw_visit(visit)
     except operations.AssignmentRefused as refused:
         flash(ASSIGNMENT_MESSAGES[refused.code](refused.details), "error")
     else:
-        auditlog.record("visit.withdrawn", visit.uuid, branch=visit.branch.code)
+        auditlog.record("visit.withdrawn", visit.uuid, branch=visit.branch.code, shopper=visit.shopper.name,
+                        window=f"{visit.planned_from}–{visit.planned_to}")
         flash(_("The visit was withdrawn."), "success")
     return redirect(url_for("admin.visits"))
 
