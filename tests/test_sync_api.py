@@ -165,6 +165,21 @@ def test_unknown_visit_is_404_json(login_as, visit, visit_id):
     assert response.status_code == 404 and response.get_json()["error"]["code"] == 404
 
 
+def test_a_visit_given_to_another_shopper_tells_the_phone_that_still_holds_it(app, org, phone, visit, content):
+    """Finished offline, then given by the auditor to another shopper: the phone's outbox shows why
+    it cannot be sent, rather than that a page does not exist."""
+    with app.app_context(), database.connection_context():
+        Visit.update(shopper=org["users"]["other_shopper"].id).where(Visit.uuid == visit).execute()
+
+    response = phone.submit(visit, {"answers": best_answers(content)})
+
+    assert response.status_code == 404
+    assert response.get_json()["error"]["message"] == (
+        "This visit is not assigned to you (any more): it may have been given to another shopper or withdrawn. "
+        "Nothing was stored; ask your coordinator.")
+    assert _stored(app, visit)[0].state == "assigned"
+
+
 # -- sending a visit --------------------------------------------------------------------------------
 
 

@@ -21,6 +21,16 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_JSON_BYTES = 1024 * 1024
 
 
+@bp.errorhandler(404)
+def _visit_not_found(error):
+    # A visit the phone holds may have been given to another shopper or withdrawn meanwhile: its
+    # shopper is told so (the outbox shows this message), not that a "page" does not exist.
+    if request.view_args and "visit_uuid" in request.view_args:
+        return problem(404, 404, _("This visit is not assigned to you (any more): it may have been given to another "
+                                   "shopper or withdrawn. Nothing was stored; ask your coordinator."))
+    return problem(404, 404, _("This page does not exist, or you do not have access to it."))
+
+
 def problem(status, code, message, fields=None, field_codes=None):
     body = {"error": {"code": code, "message": message}}
     if fields:
