@@ -64,8 +64,18 @@ YESNO_KEYS = "id, type, text, help, weight, critical, na, dimension, require_com
 
 PROBLEM_CASES = [
     # YAML itself
-    case("yaml_syntax_error", "YAML syntax error: could not find expected ':' (while scanning a simple key on line 4)",
+    case("yaml_syntax_error", "YAML syntax error: a line without its ':', or indented unlike the lines around it",
          text="id: test\nlanguages: [en]\ntitle: {en: Test}\nsections\n#<\n"),
+    case("colon_in_unquoted_text", "YAML syntax error: a ': ' inside a text that is not in quotes; put the text in quotes",
+         items="- id: x\n  type: yesno\n  text:\n    en: Note: the door  #<\n    hu: X"),
+    case("flow_list_not_closed", "YAML syntax error: a list in [...] is not closed with ']'",
+         text="id: test\nlanguages: [en, hu\ntitle: {en: Test}  #<\n"),
+    case("tab_indentation", "YAML syntax error: a tab where YAML takes only spaces; indent with spaces",
+         text="id: test\nlanguages:\n\t- en  #<\n"),
+    case("quote_not_closed", "YAML syntax error: a quoted text is not closed with its quote",
+         text="id: test\nlanguages: [en]\ntitle: {en: 'Test}\n#<"),
+    case("rare_problem_in_pyyamls_words", "YAML syntax error: found undefined alias 'nope'",
+         items="- {id: x, type: yesno, text: *nope}  #<"),
     case("question_mark_in_flow_mapping", "YAML syntax error: a '?' inside {...} or [...] ends unquoted text; put the text in quotes",
          items="- {id: greeted, type: yesno, text: {en: Greeted?, hu: X}}  #<"),
     case("empty_file", "the file is empty", text="# nothing here  #<\n"),

@@ -228,6 +228,26 @@ class _Converter:
         return result
 
 
+def _explained(problem, context):
+    """The usual PyYAML problems in the reader's words (PyYAML's own are English), or None."""
+    context = context or ""
+    if problem == "mapping values are not allowed here":
+        return gettext("a ': ' inside a text that is not in quotes; put the text in quotes")
+    if problem == "could not find expected ':'":
+        return gettext("a line without its ':', or indented unlike the lines around it")
+    if problem.startswith("expected ',' or ']'"):
+        return gettext("a list in [...] is not closed with ']'")
+    if problem.startswith("expected ',' or '}'"):
+        return gettext("a mapping in {...} is not closed with '}'")
+    if problem.startswith("found character '\\t'"):  # PyYAML writes the tab escaped
+        return gettext("a tab where YAML takes only spaces; indent with spaces")
+    if problem.startswith("expected <block end>"):
+        return gettext("this line is indented unlike the lines around it")
+    if problem == "found unexpected end of stream" and "quoted" in context:
+        return gettext("a quoted text is not closed with its quote")
+    return None
+
+
 def _syntax_problem(error, text):
     """(line, message) for a PyYAML error, with the line where the parser noticed it."""
     if isinstance(error, yaml.reader.ReaderError):
@@ -245,7 +265,10 @@ def _syntax_problem(error, text):
     if problem.endswith("but got '?'") and context and "flow" in context:
         # PyYAML ends unquoted text at '?' inside {...} and [...], which catches every question.
         return line, gettext("YAML syntax error: a '?' inside {...} or [...] ends unquoted text; put the text in quotes")
-    # PyYAML's own description of the problem is English; the sentence around it is translated.
+    explained = _explained(problem, context)
+    if explained:
+        return line, gettext("YAML syntax error: %(problem)s", problem=explained)
+    # PyYAML's own description of the rarer problems is English; the sentence around it is translated.
     if context:
         if context_mark is not None and context_mark.line + 1 != line:
             context = gettext("%(context)s on line %(line)s", context=context, line=context_mark.line + 1)
