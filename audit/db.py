@@ -54,6 +54,16 @@ def open_database(url):
     raise ValueError(f"DATABASE_URL must start with sqlite:/// or postgresql://, not {url!r}")
 
 
+def write_transaction():
+    """A transaction that reads, then writes what it read allows. On SQLite it takes the write lock
+    at its start (BEGIN IMMEDIATE): a transaction that has read and then writes fails at once with
+    "database is locked" when another connection wrote meanwhile, without waiting busy_timeout.
+    PostgreSQL's callers lock the rows they read (SELECT ... FOR UPDATE)."""
+    if isinstance(database.obj, PooledSqliteDatabase):
+        return database.atomic(lock_type="IMMEDIATE")
+    return database.atomic()
+
+
 def streamed(query, batch=2000):
     """The rows of a SELECT one at a time, none of them kept: for exports of any length.
 

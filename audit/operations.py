@@ -12,7 +12,7 @@ from peewee import Case, IntegrityError, fn
 
 from .answers import SubmissionProblem, check_submission
 from .checklist import content_hash, load_checklist_file
-from .db import bulk_insert, database
+from .db import bulk_insert, database, write_transaction
 from .models import (
     Answer,
     Brand,
@@ -440,7 +440,7 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
         # A full disk or an unwritable MEDIA_DIR: the phone keeps the photo and sends it again later.
         raise SubmissionRefused(503, "storage_unavailable") from error
     try:
-        with database.atomic():
+        with write_transaction():
             # Again, holding the visit's row: given to another shopper meanwhile, its photos went with
             # the change (change_visit), and this one must not arrive after them.
             locked = Visit.select().where(Visit.id == visit.id)
@@ -556,8 +556,9 @@ def change_visit(visit, shopper, planned_from, planned_to, scenario, min_days):
 def withdraw_visit(visit):
     """Delete a visit not yet sent (assigned by mistake, or no longer wanted), with its unsent photos'
     rows; their files go with `flask media prune`. AssignmentRefused("not_changeable") once it is sent."""
-    with database.atomic():
-        current = Visit.select().where((Visit.id == visit.id) & Visit.state.in_(CHANGEABLE_STATES)).first()
+    with write_transaction():
+        current = Visit.select().where((Visit.id == visit.id) & Visit.state.in_(CHANGEABLE_STATES))
+        current = (current.for_update() if database.obj.for_update else current).first()
         if current is None:
             raise AssignmentRefused("not_changeable")
         current.delete_instance(recursive=True)
