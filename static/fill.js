@@ -133,14 +133,21 @@
     if (fieldset) fieldset.querySelectorAll(".error.server").forEach(unmark);
   }
 
+  // The shopper tapped Send and has not done anything since: a refusal, whichever sender got it (this
+  // page, its regular look at the outbox, or the service worker, which sends at the same time and may
+  // be answered first), puts the cursor in the first question to fix.
+  var awaitingOutcome = false;
+
   var typing = null;
   form.addEventListener("input", function (event) {
+    awaitingOutcome = false;
     settleRefusal(event);
     if (event.target.type === "file") return;
     clearTimeout(typing);
     typing = setTimeout(save, event.target.type === "radio" ? 0 : 300);
   });
   form.addEventListener("change", function (event) {
+    awaitingOutcome = false;
     settleRefusal(event);
     if (event.target.type === "file") return addPhotos(event.target);
     clearTimeout(typing);
@@ -256,8 +263,9 @@
   }
 
   // A question in error, as the page without JavaScript has it: its message beside it, named as the
-  // question's description (and the focused comment box's), a typed answer marked invalid. One summary
-  // is announced for all of them: dozens of alerts at once are read as noise, or only the last.
+  // question's description (and the description of the field a refusal asks to fix), the field marked
+  // invalid. One summary is announced for all of them: dozens of alerts at once are read as noise, or
+  // only the last.
   function describedBy(element, id, present) {
     var ids = (element.getAttribute("aria-describedby") || "").split(" ").filter(function (old) {
       return old && old !== id;
@@ -271,7 +279,16 @@
     return form.querySelector('[name="answer-' + fieldset.dataset.item + '"]:not([type=radio]):not([type=file])');
   }
 
-  function mark(fieldset, kind, text) {
+  function fieldToFix(fieldset, code) {
+    // Where the shopper puts right what is wrong with a question (the server's code for it): the comment
+    // box, the photo picker, else the answer (typed, chosen, or the first choice).
+    var field = code === "comment_required" ? fieldset.querySelector("details.comment textarea")
+      : code === "photo_required" ? fieldset.querySelector(".photo-pick input[type=file]") : null;
+    return field || typedAnswer(fieldset) || fieldset.querySelector("input[type=radio]:checked") ||
+      fieldset.querySelector("input:not([type=hidden]):not([disabled]), textarea:not([disabled])");
+  }
+
+  function mark(fieldset, kind, text, field) {
     var p = document.createElement("p");
     p.className = "error " + kind;
     p.id = "error-" + kind + "-" + fieldset.dataset.item;
@@ -279,8 +296,8 @@
     fieldset.querySelector("legend").after(p);
     fieldset.classList.add("has-error");
     describedBy(fieldset, p.id, true);
-    var typed = typedAnswer(fieldset);
-    if (typed) typed.setAttribute("aria-invalid", "true");
+    if (field) field.setAttribute("aria-invalid", "true");
+    return p;
   }
 
   function unmark(error) {
@@ -292,8 +309,7 @@
     });
     if (!fieldset.querySelector(".error")) {
       fieldset.classList.remove("has-error");
-      var typed = typedAnswer(fieldset);
-      if (typed) typed.removeAttribute("aria-invalid");
+      fieldset.querySelectorAll("[aria-invalid]").forEach(function (field) { field.removeAttribute("aria-invalid"); });
     }
     if (!form.querySelector(".error.client, .error.server")) summary.textContent = "";
   }
@@ -313,46 +329,64 @@
   }
 
   function focusFirstMark() {
-    // Where the shopper can put it right: the comment box opened for a refusal, else the answer.
+    // The first question in error whole on the screen below the status bar (its text and message, not
+    // only a field with a ring), and the cursor where it can be put right: the field its refusal is
+    // the description of, else the answer.
     var error = form.querySelector(".error.client, .error.server");
     if (!error) return;
     var fieldset = error.closest("fieldset");
-    var comment = error.classList.contains("server") && fieldset.querySelector("details[open] textarea");
-    var target = comment || fieldset.querySelector("input:not([type=hidden]):not([disabled]), textarea:not([disabled])");
+    var target = fieldset.querySelector('[aria-describedby~="' + error.id + '"]') || fieldToFix(fieldset);
     if (!target) return;
-    target.scrollIntoView({ block: "center" });
+    measureBar();  // the status line has just changed: the room kept above the question must be its height
+    fieldset.scrollIntoView({ block: "start" });
+    if (target.getBoundingClientRect().bottom > window.innerHeight) target.scrollIntoView({ block: "end" });
     target.focus({ preventScroll: true });
   }
 
-  function markRefused(items) {
-    // What the server refused, beside each question it named (a failed answer without its comment
-    // or photo): the phone checks only that every question is answered.
+  function markRefused(entry) {
+    // What the server refused, beside each question it named (a failed answer without its comment or
+    // photo, a number past the largest), the comment box opened only where a comment is missing. A
+    // refusal kept from before the server gave codes opens every comment box: most asked for a comment.
     clearMarks("server");
-    Object.keys(items || {}).forEach(function (id) {
+    var items = entry.rejectedItems || {};
+    Object.keys(items).forEach(function (id) {
       var fieldset = form.querySelector('fieldset[data-item="' + id + '"]');
       if (!fieldset) return;
-      mark(fieldset, "server", items[id]);
-      var comment = fieldset.querySelector("details");  // most refusals ask for a comment: open it
-      if (comment) {
-        comment.open = true;
-        describedBy(comment.querySelector("textarea"), "error-server-" + id, true);
-      }
+      var code = entry.rejectedCodes ? entry.rejectedCodes[id] : "comment_required";
+      var field = fieldToFix(fieldset, code);
+      var details = field && field.closest("details");
+      if (details) details.open = true;
+      var error = mark(fieldset, "server", items[id], field);
+      if (field) describedBy(field, error.id, true);
     });
     announceMarks();
   }
 
+  function ownOutboxEntry() {
+    // This visit's entry in the outbox, if it is the signed-in shopper's.
+    return store.getOutbox(visit).then(function (entry) {
+      return entry ? window.AuditOutbox.own([entry])[0] : undefined;
+    });
+  }
+
   function showOutbox() {
-    return store.allOutbox().then(window.AuditOutbox.own).then(function (entries) {
-      var mine = entries.filter(function (e) { return e.visit === visit; })[0];
+    // Where this visit's work is, in one short line: refused (what is wrong is said beside each
+    // question), waiting, or sent. Other visits' work is said on their pages and in the list.
+    return ownOutboxEntry().then(function (mine) {
       if (mine && mine.rejected) {
-        saveState.textContent = say(form.dataset.msgRejected, { reason: mine.rejected });
-        if (!form.querySelector(".error.server")) markRefused(mine.rejectedItems);
-      } else if (entries.length) {
-        saveState.textContent = say(form.dataset.msgWaiting, { count: entries.length });
+        var reason = Object.keys(mine.rejectedItems || {}).length ? form.dataset.msgRefusedAnswers : mine.rejected;
+        saveState.textContent = say(form.dataset.msgRejected, { reason: reason });
+        if (!form.querySelector(".error.server")) markRefused(mine);
+        if (awaitingOutcome) {
+          awaitingOutcome = false;
+          focusFirstMark();
+        }
+      } else if (mine) {
+        saveState.textContent = say(form.dataset.msgWaiting, { count: 1 });
       } else if (sentBefore()) {
         saveState.textContent = say(form.dataset.msgSent, { time: clock(draft.sentAt) });
       }
-      return entries;
+      return mine;
     });
   }
 
@@ -363,7 +397,7 @@
     itemsOf().forEach(function (fieldset) {
       if (fieldset.hidden || !fieldset.hasAttribute("data-scoring")) return;
       if (valueOf(fieldset) === null) {
-        mark(fieldset, "client", form.dataset.msgUnanswered);
+        mark(fieldset, "client", form.dataset.msgUnanswered, typedAnswer(fieldset));
         missing.push(fieldset);
       }
     });
@@ -396,11 +430,9 @@
   }
 
   function send() {
-    return window.AuditOutbox.send(true).then(showOutbox).then(function (entries) {
-      var mine = entries.filter(function (e) { return e.visit === visit; })[0];
+    return window.AuditOutbox.send(true).then(showOutbox, showOutbox).then(function (mine) {
       if (!mine) goHome(800);
-      else if (mine.rejected) focusFirstMark();
-    }, showOutbox);
+    });
   }
 
   form.addEventListener("submit", function (event) {
@@ -416,6 +448,7 @@
       }
       if (!markUnanswered()) return focusFirstMark();
       return queue().then(function () {
+        awaitingOutcome = true;
         saveState.textContent = say(form.dataset.msgWaiting, { count: 1 });
         if (navigator.serviceWorker && navigator.serviceWorker.ready) {
           navigator.serviceWorker.ready.then(function (registration) {

@@ -61,6 +61,22 @@
     deletePhoto: function (id) { return run("photos", "readwrite", function (s) { return s.delete(id); }); },
     getOutbox: function (visit) { return run("outbox", "readonly", function (s) { return s.get(visit); }); },
     putOutbox: function (entry) { return run("outbox", "readwrite", function (s) { return s.put(entry); }); },
+    updateOutbox: function (entry) {
+      // A sender's news of an entry (refused, try later), kept only if the entry is still the one it
+      // sent: the page and the service worker send at the same time, and the other one may have had it
+      // received meanwhile (a late refusal must not bring a received visit back), or the shopper may
+      // have queued it again. Resolves whether it was kept.
+      var kept = false;
+      return run("outbox", "readwrite", function (s) {
+        var request = s.get(entry.visit);
+        request.onsuccess = function () {
+          if (request.result && request.result.queuedAt === entry.queuedAt) {
+            s.put(entry);
+            kept = true;
+          }
+        };
+      }).then(function () { return kept; });
+    },
     allOutbox: function () { return run("outbox", "readonly", function (s) { return s.getAll(); }); },
     deleteOutbox: function (visit) { return run("outbox", "readwrite", function (s) { return s.delete(visit); }); },
     getUser: function () {
@@ -84,30 +100,39 @@
     var delay = Math.min(MAX_DELAY_S, 2 * Math.pow(2, entry.attempts - 1));
     entry.nextTry = Date.now() + delay * 1000;
     entry.lastError = reason || "network";
-    return store.putOutbox(entry);
+    return store.updateOutbox(entry);
   }
 
   function problemOf(response) {
-    // The server's message, and for each question it refused ("answers.<item id>") what is wrong with
-    // it, so that the fill page can say it beside the question.
+    // The server's message; for each question it refused ("answers.<item id>") what is wrong with it
+    // and its code (what to fix: the comment for comment_required, the photo for photo_required, else
+    // the answer), so that the fill page can say it beside the question and put the cursor there. The
+    // message adds only what is said nowhere else: the other fields' texts.
     return response.json().then(function (body) {
       var error = (body && body.error) || {};
       var fields = error.fields || {};
-      var items = {};
+      var codes = error.field_codes || {};
+      var items = {}, itemCodes = {}, elsewhere = [];
       Object.keys(fields).forEach(function (key) {
-        if (key.indexOf("answers.") === 0) items[key.slice(8)] = fields[key];
+        if (key.indexOf("answers.") === 0) {
+          items[key.slice(8)] = fields[key];
+          if (codes[key]) itemCodes[key.slice(8)] = codes[key];
+        } else {
+          elsewhere.push(fields[key]);
+        }
       });
-      var texts = Object.keys(fields).map(function (key) { return fields[key]; });
-      return { text: [error.message].concat(texts).filter(Boolean).join(" "), items: items };
-    }, function () { return { text: String(response.status), items: {} }; });
+      return { text: [error.message].concat(elsewhere).filter(Boolean).join(" "), items: items, codes: itemCodes };
+    }, function () { return { text: String(response.status), items: {}, codes: {} }; });
   }
 
   function reject(entry, response) {
     return problemOf(response).then(function (problem) {
       entry.rejected = problem.text;
       entry.rejectedItems = problem.items;
+      entry.rejectedCodes = problem.codes;  // absent from refusals kept by versions before the codes
       entry.rejectedStatus = response.status;
-      return store.putOutbox(entry).then(function () {
+      return store.updateOutbox(entry).then(function (kept) {
+        if (!kept) return "gone";
         announce({ visit: entry.visit, state: "rejected", reason: problem.text });
         return "rejected";
       });

@@ -2,7 +2,7 @@
 // from the cache, and the outbox sent in the background when the browser offers Background Sync.
 importScripts("/static/outbox.js");
 
-var SHELL = "audit-shell-v18";
+var SHELL = "audit-shell-v19";
 var PAGES = "audit-pages";
 var SHELL_FILES = [
   "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/shopper.js", "/static/fill.js",

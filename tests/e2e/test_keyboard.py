@@ -30,6 +30,21 @@ FOCUSED = """() => {
 }"""
 # Alerts a screen reader would read: the role=alert elements with something in them.
 ALERTS = "() => [...document.querySelectorAll('[role=alert]')].map(a => a.textContent.trim()).filter(Boolean)"
+# Where the question of the focused field is against the sticky status bar and the bottom of the screen.
+QUESTION_OF_FOCUS = """() => {
+  const e = document.activeElement, question = e.closest('fieldset[data-item]').getBoundingClientRect();
+  const bar = document.querySelector('[data-sync-bar]').getBoundingClientRect(), field = e.getBoundingClientRect();
+  return {questionTop: question.top, barBottom: bar.bottom, fieldBottom: field.bottom, screenBottom: innerHeight};
+}"""
+SMALL_PHONE = {"width": 320, "height": 640}
+SCREENS = [pytest.param(SMALL_PHONE, id="320"), pytest.param(PHONE["viewport"], id="390")]
+REFUSED = "Could not be sent: Some answers need attention."
+
+
+def _question_of_focus_in_view(page):
+    """The whole question (legend, message) below the status bar, and the focused field on the screen."""
+    where = page.evaluate(QUESTION_OF_FOCUS)
+    assert where["barBottom"] <= where["questionTop"] and where["fieldBottom"] <= where["screenBottom"], where
 
 
 def _first_unanswered(page):
@@ -39,8 +54,9 @@ def _first_unanswered(page):
       .map(f => f.dataset.item)""")
 
 
-def test_sending_with_questions_left_puts_the_cursor_on_the_first_one_and_says_so_once(app, browser, live_server, org):
-    context, page, _visit_uuid = _open_new_visit(app, browser, live_server, org)
+@pytest.mark.parametrize("screen", SCREENS)
+def test_sending_with_questions_left_puts_the_cursor_on_the_first_one_and_says_so_once(app, browser, live_server, org, screen):
+    context, page, _visit_uuid = _open_new_visit(app, browser, live_server, org, screen)
     page.locator('input[name="answer-entrance_tidy"][value="yes"]').check()
     missing = _first_unanswered(page)
     page.get_by_role("button", name="Send the visit").focus()
@@ -50,9 +66,10 @@ def test_sending_with_questions_left_puts_the_cursor_on_the_first_one_and_says_s
     focused = page.evaluate(FOCUSED)
     assert focused["item"] == missing[0] and focused["tag"] == "input" and focused["inViewport"], focused
     assert focused["fieldsetDescription"] == [UNANSWERED]
+    _question_of_focus_in_view(page)
     assert page.evaluate(ALERTS) == [SUMMARY]  # one summary, not one alert per question
     assert page.locator("fieldset[data-item][aria-describedby]").count() == len(missing)
-    screenshot(page, "keyboard-unanswered", full_page=False)
+    screenshot(page, f"keyboard-unanswered-{screen['width']}", full_page=False)
 
     # The keyboard goes on from the question: answering it takes its mark away, the others stay.
     page.keyboard.press("Space")
@@ -71,23 +88,95 @@ def test_sending_with_questions_left_puts_the_cursor_on_the_first_one_and_says_s
     context.close()
 
 
-def test_a_refusal_of_the_server_puts_the_cursor_in_the_comment_box_it_opened(app, browser, live_server, org, tmp_path):
-    context, page, _visit_uuid = _open_new_visit(app, browser, live_server, org)
-    _fill_everything(page, _photo_file(tmp_path))
-    page.locator('input[name="answer-greeted"][value="no"]').check()  # a failed critical item wants a comment
+# What the server refuses (its 422 names each question and why), and where the shopper puts it right:
+# question, the wrong answer, the field to fix, the message beside the question.
+REFUSED_ANSWERS = {
+    "comment": ("greeted", "no", "#comment-greeted", "Say in a comment what went wrong."),
+    "timer": ("wait_for_contact", "86401", "#answer-wait_for_contact", "Give a number no larger than 86,400."),
+    "number": ("times_repeated", "2000000000", "#answer-times_repeated", "Give a number no larger than 1,000,000,000."),
+    "photo": ("floor_clean", "no", 'input[name="photo-floor_clean"]', "Add a photo that shows what went wrong."),
+}
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+@pytest.mark.parametrize("refused", list(REFUSED_ANSWERS))
+def test_a_refusal_of_the_server_puts_the_cursor_in_the_field_to_fix(app, browser, live_server, org, tmp_path, refused, screen):
+    item, wrong, field, message = REFUSED_ANSWERS[refused]
+    context, page, _visit_uuid = _open_new_visit(app, browser, live_server, org, screen)
+    photo = _photo_file(tmp_path)
+    _fill_everything(page, photo)
+    question = page.locator(f"#q-{item}")
+    if question.get_attribute("data-type") == "yesno":
+        question.locator(f"input[value={wrong}]").check()
+    else:
+        question.locator("input[type=number]").fill(wrong)
+    if refused == "photo":  # said in a comment, but the question also wants a photo
+        question.locator("summary").click()
+        page.locator("#comment-floor_clean").fill("Boxes left in the aisle.")
     page.get_by_role("button", name="Send the visit").focus()
     page.keyboard.press("Enter")
 
-    expect(page.locator('[name="comment-greeted"]')).to_be_focused(timeout=15000)
+    expect(page.locator(field)).to_be_focused(timeout=15000)
     focused = page.evaluate(FOCUSED)
-    assert focused["ownDescription"] == ["Say in a comment what went wrong."] and focused["inViewport"], focused
-    assert focused["fieldsetDescription"] == ["Say in a comment what went wrong."]
+    assert focused["ownDescription"] == [message] and focused["invalid"] == "true", focused
+    assert focused["fieldsetDescription"] == [message]
+    _question_of_focus_in_view(page)
     assert page.evaluate(ALERTS) == [SUMMARY]
-    screenshot(page, "keyboard-refused", full_page=False)
+    # One short status line; what is wrong with each question is said beside it only.
+    expect(page.locator("[data-save-state]")).to_have_text(REFUSED)
+    if refused in ("timer", "number"):  # the comment box stays as the shopper left it
+        expect(question.locator("details.comment")).not_to_have_attribute("open", re.compile(".*"))
+    if refused != "comment":
+        comment = page.locator(f"#comment-{item}")
+        expect(comment).not_to_have_attribute("aria-describedby", re.compile("."))
+        expect(comment).not_to_have_attribute("aria-invalid", "true")
+    screenshot(page, f"keyboard-refused-{refused}-{screen['width']}", full_page=False)
 
-    page.keyboard.type("Nobody looked up for three minutes.")
-    expect(page.locator("#q-greeted .error")).to_have_count(0)
-    assert page.evaluate(FOCUSED)["ownDescription"] == [] and page.evaluate(ALERTS) == []
+    if refused == "comment":
+        page.keyboard.type("Nobody looked up for three minutes.")
+    elif refused == "photo":
+        page.locator(field).set_input_files(photo)
+    else:
+        page.keyboard.press("Control+A")
+        page.keyboard.type("40")
+    expect(question.locator(".error")).to_have_count(0)
+    expect(page.locator(field)).not_to_have_attribute("aria-invalid", "true")
+    assert page.evaluate(ALERTS) == []
+    context.close()
+
+
+def test_a_refusal_that_reaches_the_page_by_another_sender_also_puts_the_cursor_there(app, browser, live_server, org, tmp_path):
+    """The page and the service worker send at once; the page's own try may fail (here its photo upload
+    answers 503 once) while the other sender is refused: the cursor still goes to the field to fix."""
+    context, page, _visit_uuid = _open_new_visit(app, browser, live_server, org)
+    _fill_everything(page, _photo_file(tmp_path))
+    page.locator("#answer-wait_for_contact").fill("86401")
+    page.route("**/photos", lambda route: route.fulfill(
+        status=503, content_type="application/json",
+        body='{"error": {"code": "unavailable", "message": "Try again in a moment."}}'), times=1)
+    page.get_by_role("button", name="Send the visit").focus()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("#answer-wait_for_contact")).to_be_focused(timeout=20000)
+    _question_of_focus_in_view(page)
+    expect(page.locator("[data-save-state]")).to_have_text(REFUSED)
+    context.close()
+
+
+def test_a_refusal_kept_from_before_the_codes_opens_the_comment_box_as_before(app, browser, live_server, org):
+    """A refusal stored on the phone by the previous version has no field codes: its question's comment
+    box is opened and named by the message, as that version did; the status line is one short line."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    page.evaluate("""(visit) => AuditStore.putOutbox({visit, payload: {answers: {}, comments: {}, photos: {}},
+        csrf: "old", submitUrl: `/api/v1/visits/${visit}/submission`, photoUrl: `/api/v1/visits/${visit}/photos`,
+        attempts: 0, nextTry: 0, queuedAt: Date.now(), rejectedStatus: 422,
+        rejected: "Some answers need attention. Give a number no larger than 86,400.",
+        rejectedItems: {wait_for_contact: "Give a number no larger than 86,400."}})""", visit)
+    page.reload()
+    expect(page.locator("#q-wait_for_contact .error.server")).to_have_text("Give a number no larger than 86,400.")
+    expect(page.locator("#q-wait_for_contact details.comment")).to_have_attribute("open", "")
+    expect(page.locator("#comment-wait_for_contact")).to_have_attribute("aria-describedby", "error-server-wait_for_contact")
+    expect(page.locator("[data-save-state]")).to_have_text(REFUSED)
     context.close()
 
 

@@ -34,11 +34,12 @@ def _sign_in(page, base, who="shopper"):
     expect(page).to_have_url(re.compile(r"/visits/$"))
 
 
-def _open_new_visit(app, browser, live_server, org):
-    """A new phone, the shopper signed in on it, on the fill page of a visit just assigned to them."""
+def _open_new_visit(app, browser, live_server, org, viewport=None):
+    """A new phone (PHONE's size unless viewport says), the shopper signed in on it, on the fill page of
+    a visit just assigned to them."""
     with app.app_context(), database.connection_context():
         visit = _visit(org)
-    context = browser.new_context(**PHONE)
+    context = browser.new_context(**{**PHONE, "viewport": viewport or PHONE["viewport"]})
     page = context.new_page()
     _sign_in(page, live_server)
     page.goto(live_server + f"/visits/{visit}/fill")
@@ -87,6 +88,83 @@ def test_what_the_server_refuses_is_said_beside_the_question_and_the_fixed_visit
     page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
     stored, answers, photos = _stored(app, visit)
     assert stored.state == VisitState.SUBMITTED.value and answers["greeted"] == "no" and len(photos) == 1
+    context.close()
+
+
+def test_a_visit_page_says_its_own_state_whatever_other_visits_wait_for(app, browser, live_server, org, tmp_path):
+    """A visit the server refused waits for its shopper, not for the network: another visit's page says
+    where that visit's own work is (saved, waiting, sent), and counts only what is really waiting."""
+    with app.app_context(), database.connection_context():
+        refused, other = _visit(org), _visit(org)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    state = page.locator("[data-save-state]")
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{refused}/fill")
+    _answer_greeting_no_without_comment(page, tmp_path)
+    page.get_by_role("button", name="Send the visit").click()
+    expect(state).to_have_text("Could not be sent: Some answers need attention.", timeout=15000)
+
+    page.goto(live_server + f"/visits/{other}/fill")
+    page.locator('input[name="answer-entrance_tidy"][value="yes"]').check()
+    expect(state).to_contain_text("Saved on this phone at")
+    page.reload()
+    page.wait_for_timeout(1000)  # the page has read the outbox
+    expect(state).to_have_text(re.compile(r"^Saved on this phone at \d\d:\d\d( [AP]M)?$"))
+
+    _fill_everything(page, _photo_file(tmp_path))
+    context.set_offline(True)
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_function(f"AuditStore.getOutbox('{other}').then(e => !!e && e.attempts > 0)")
+    page.wait_for_timeout(500)  # the page has read the outbox after the failed try
+    expect(state).to_have_text("Waiting to send (1)")
+    screenshot(page, "fill-waiting-beside-a-refused-visit", full_page=False)
+
+    context.set_offline(False)  # the network is back: this visit goes, the refused one waits for its shopper
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    assert _stored(app, other)[0].state == VisitState.SUBMITTED.value
+    page.goto(live_server + f"/visits/{other}/fill")
+    page.wait_for_timeout(1000)
+    expect(state).to_have_text(re.compile(r"^Sent at \d\d:\d\d( [AP]M)?$"))
+    context.close()
+
+
+def test_a_late_refusal_does_not_bring_back_a_visit_another_sender_had_received(app, browser, live_server, org, tmp_path):
+    """The pages and the service worker send the outbox at the same time. When one of them had the visit
+    received, the other's answer that came later (its photo refused: the visit is sent) must not put
+    the visit back in the outbox as refused."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    _fill_everything(page, _photo_file(tmp_path))
+    context.set_offline(True)
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_function(f"AuditStore.getOutbox('{visit}').then(e => !!e && e.attempts > 0)")
+    page.close()
+
+    late = context.new_page()  # a sender whose photo upload is answered only after the visit arrived
+    held = []
+    late.route("**/photos", lambda route: held.append(route))
+    late.goto(live_server + "/visits/")
+    context.set_offline(False)
+    late.evaluate("() => { AuditOutbox.send(true); }")  # its photo upload waits in `held`
+    for _ in range(40):
+        if held:
+            break
+        late.wait_for_timeout(250)
+    assert held, "the list page did not send"
+    other = context.new_page()  # another sender has the visit received meanwhile
+    other.goto(live_server + "/visits/")
+    other.evaluate("AuditOutbox.send(true)")
+    for _ in range(60):
+        if _stored(app, visit)[0].state == VisitState.SUBMITTED.value and other.evaluate(f"AuditStore.getOutbox('{visit}')") is None:
+            break
+        other.wait_for_timeout(250)
+    assert _stored(app, visit)[0].state == VisitState.SUBMITTED.value
+    held[0].fulfill(status=409, content_type="application/json",
+                    body='{"error": {"code": "already_submitted", "message": "This visit was already sent."}}')
+    late.wait_for_timeout(1500)
+    assert late.evaluate(f"AuditStore.getOutbox('{visit}')") is None
+    late.reload()
+    expect(late.locator(f'article[data-visit="{visit}"] [data-local-status]')).to_have_text("Sent")
     context.close()
 
 
