@@ -50,6 +50,16 @@ def phone(browser):
     context.close()
 
 
+def sign_in(page, base, email):
+    """Sign in through the sign-in form, as a person does (every demo and test account shares PASSWORD)."""
+    from conftest import PASSWORD
+
+    page.goto(base + "/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
 def screenshot(page, name, full_page=True):
     os.makedirs(SCREENSHOTS, exist_ok=True)
     path = os.path.join(SCREENSHOTS, f"{name}.png")

@@ -4,17 +4,13 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from conftest import PASSWORD
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 def _sign_in(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, email)
 
 
 def test_manager_signs_in_on_a_phone_and_switches_to_hungarian(phone, live_server, org):

@@ -8,8 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from audit.db import database
-from conftest import PASSWORD
-from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.conftest import PHONE, screenshot, sign_in
 from tests.e2e.test_offline import _fill_everything, _photo_file
 from tests.e2e.test_shopper_phone import _open_new_visit, _sign_in, _visit
 
@@ -250,8 +249,5 @@ def test_a_form_sent_back_with_a_mistake_has_the_cursor_in_the_wrong_field(app, 
 
 
 def _sign_in_manager(page, base):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill("manager@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "manager@example.com")
     expect(page).to_have_url(re.compile(r"/dashboard/$"))

@@ -13,8 +13,7 @@ from audit import ROOT
 from audit.db import database
 from audit.models import Answer, Evidence, Visit, VisitState
 from audit.operations import publish_checklist_file
-from conftest import PASSWORD
-from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.conftest import PHONE, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +29,7 @@ def assigned(app, org):
 
 
 def _sign_in(page, base):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill("shopper@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, "shopper@example.com")
     expect(page).to_have_url(re.compile(r"/visits/$"))
 
 

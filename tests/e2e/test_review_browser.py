@@ -11,8 +11,7 @@ from audit.db import database
 from audit.demo import best_answers
 from audit.models import Visit, VisitState, utcnow
 from audit.operations import publish_checklist_file, submit_visit
-from conftest import PASSWORD
-from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.conftest import PHONE, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,10 +29,7 @@ def submitted(app, org):
 
 
 def _sign_in(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, email)
 
 
 def test_return_resend_approve_and_the_manager_sees_it(app, browser, live_server, submitted):

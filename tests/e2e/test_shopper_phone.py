@@ -13,8 +13,7 @@ from audit.demo import best_answers
 from audit.models import Visit, VisitState
 from audit.operations import publish_checklist_file
 from audit.review import return_to_shopper
-from conftest import PASSWORD
-from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.conftest import PHONE, screenshot, sign_in
 from tests.e2e.test_offline import _fill_everything, _photo_file, _stored, _wait_until_cached
 
 pytestmark = pytest.mark.browser
@@ -27,10 +26,7 @@ def _visit(org, shopper="shopper", state=VisitState.ASSIGNED.value):
 
 
 def _sign_in(page, base, who="shopper"):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(f"{who}@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, base, f"{who}@example.com")
     expect(page).to_have_url(re.compile(r"/visits/$"))
 
 
