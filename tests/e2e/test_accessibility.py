@@ -15,7 +15,8 @@ from audit.operations import publish_checklist_file, submit_visit
 from conftest import PASSWORD
 from tests.e2e.conftest import PHONE
 
-pytestmark = pytest.mark.browser
+# What the page shows and does with it, whatever the database: run in the SQLite pass only.
+pytestmark = [pytest.mark.browser, pytest.mark.page_only]
 
 AXE = Axe()
 # WCAG 2.0, 2.1 and 2.2, levels A and AA.

@@ -12,7 +12,8 @@ from tests.e2e.conftest import PHONE, screenshot, sign_in
 from tests.e2e.test_offline import _fill_everything, _photo_file
 from tests.e2e.test_shopper_phone import _open_new_visit, _sign_in, _visit
 
-pytestmark = pytest.mark.browser
+# What the page shows and does with it, whatever the database: run in the SQLite pass only.
+pytestmark = [pytest.mark.browser, pytest.mark.page_only]
 
 UNANSWERED = "Answer this question (or choose “not applicable” where offered)."
 SUMMARY = "Some answers need your attention; they are marked below. Nothing you entered was lost."

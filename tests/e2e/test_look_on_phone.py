@@ -18,7 +18,8 @@ from conftest import PASSWORD
 from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.test_shopper_phone import _visit
 
-pytestmark = pytest.mark.browser
+# What the page shows and does with it, whatever the database: run in the SQLite pass only.
+pytestmark = [pytest.mark.browser, pytest.mark.page_only]
 
 SCALE = PHONE["device_scale_factor"]
 # Twice the text size, as a phone's font-size setting makes it (the page's sizes are in px and rem).

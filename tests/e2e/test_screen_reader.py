@@ -17,7 +17,8 @@ from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.test_offline import _fill_everything, _photo_file
 from tests.e2e.test_shopper_phone import _open_new_visit, _sign_in, _visit
 
-pytestmark = pytest.mark.browser
+# What the page shows and does with it, whatever the database: run in the SQLite pass only.
+pytestmark = [pytest.mark.browser, pytest.mark.page_only]
 
 # The language a screen reader reads an element's text in: that of its closest ancestor marked with one.
 LANGUAGE_OF = "element => element.closest('[lang]').getAttribute('lang')"
