@@ -24,13 +24,14 @@ def create_app(config=None):
     settings.make_folder("AUDIT_INSTANCE", app.instance_path)
     settings.check(app.config, app.debug)  # makes MEDIA_DIR and the SQLite database's folder too
 
-    from . import cli, db, errors, fragments, i18n, security, tasks
+    from . import assets, cli, db, errors, fragments, i18n, security, tasks
     from .views import admin, api, auth, dashboard, editor, health, pwa, reports, review, shopper
 
     db.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     fragments.init_app(app)
+    assets.init_app(app)
     from .scoring import LARGEST_ANSWER
 
     app.jinja_env.globals["largest_answer"] = LARGEST_ANSWER  # the fill form's max, the same bound as the check

@@ -24,10 +24,10 @@ from bench._setup import demo_app, signed_in, write_figures  # noqa: E402
 
 def first_load_sizes(app, client, fill_url):
     html = client.get(fill_url).data
-    assets = re.findall(rb'(?:href|src)="(/static/[^"]+\.(?:css|js))"', html)
+    assets = re.findall(rb'(?:href|src)="(/static/[^"?]+\.(?:css|js)(?:\?v=[0-9a-f]+)?)"', html)
     rows = [("fill page HTML", html)]
     for path in assets:
-        rows.append((path.decode(), client.get(path.decode()).data))
+        rows.append((path.decode().split("?")[0], client.get(path.decode()).data))
     return [(name, len(body), len(gzip.compress(body, 6))) for name, body in rows]
 
 

@@ -1,9 +1,10 @@
 """What makes the site an installable app: manifest, service worker, icons and brand logos."""
 import os
 
-from flask import Blueprint, abort, current_app, jsonify, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_from_directory, url_for
 from flask_login import login_required
 
+from .. import assets
 from ..i18n import gettext as _
 
 bp = Blueprint("pwa", __name__)
@@ -31,11 +32,17 @@ def manifest():
 
 @bp.route("/sw.js")
 def service_worker():
-    # Served from the root so that its scope covers the whole app.
-    response = send_from_directory(current_app.static_folder, "sw.js", max_age=0)
+    # Served from the root so that its scope covers the whole app. The browser asks for it again on
+    # each visit to the app: a new version of any shell file makes it a new worker (see audit/assets.py).
+    shell_files = assets.shell_urls()
+    body = render_template("pwa/sw.js", outbox_url=url_for("static", filename="outbox.js"),
+                           shell=assets.shell_cache_name(shell_files),
+                           shell_files=shell_files + [url_for("pwa.manifest")])
+    response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
-    return response
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.route("/media/logos/<name>")

@@ -1,6 +1,7 @@
 """The shopper's hardest promise, in Chromium at phone size: fill a whole visit offline, reload, close
 and reopen, go online, and the server holds exactly one visit with every answer and photo."""
 import random
+import shutil
 import re
 from datetime import date, timedelta
 
@@ -254,4 +255,60 @@ def test_check_in_distance_timer_conditions_and_the_sign_out_warning(app, browse
     page.wait_for_timeout(500)
     assert dialogs and "have not been sent yet" in dialogs[0]
     assert "/fill" in page.url  # still here, still signed in
+    context.close()
+
+
+DEPLOYED = "body { --deployed: 'next release'; }"
+DEPLOYED_VALUE = "getComputedStyle(document.body).getPropertyValue('--deployed').trim()"
+SHELL_CACHES = "caches.keys().then(names => names.filter(name => name.startsWith('audit-shell-')))"
+
+
+def _deploy_new_css(app, tmp_path):
+    """What a deployment does to a running phone's server: a new app.css, served by new processes
+    (which start with no file versions and no fragments kept)."""
+    from audit import assets, fragments
+
+    folder = tmp_path / "static"
+    shutil.copytree(app.static_folder, folder)
+    with open(folder / "app.css", "a", encoding="utf-8") as css:
+        css.write("\n" + DEPLOYED + "\n")
+    app.static_folder = str(folder)
+    app.extensions.pop("asset_versions", None)
+    with app.app_context():
+        fragments.cache.clear()
+        with app.test_request_context():
+            return assets.shell_cache_name(assets.shell_urls())
+
+
+def test_after_a_deployment_the_first_page_has_the_new_css_online_and_offline(app, browser, live_server, assigned, tmp_path):
+    """The service worker keeps the shell (CSS, scripts) for offline use. After a deployment the very next
+    page must use the new files, not last release's kept ones, and offline pages too once the new
+    worker has taken over."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    path = f"/visits/{assigned}/fill"
+    _wait_until_cached(page, path)
+    page.goto(live_server + path)
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    old_shell = page.evaluate(SHELL_CACHES)
+    assert len(old_shell) == 1 and page.evaluate(DEPLOYED_VALUE) == ""
+
+    new_shell = _deploy_new_css(app, tmp_path)
+    assert new_shell not in old_shell
+    page.reload()
+    assert page.evaluate(DEPLOYED_VALUE) == "'next release'"
+    expect(page.locator("form.fill-form")).to_be_visible()
+
+    # The browser finds the new worker; it keeps the new shell and drops the old one.
+    page.wait_for_function("(name) => caches.keys().then(names => names.includes(name))", arg=new_shell,
+                           timeout=15000)
+    page.wait_for_function(f"{SHELL_CACHES}.then(names => names.length === 1)", timeout=15000)
+    # The list page asks the worker to keep its visits' pages again, now with the new files' URLs.
+    page.goto(live_server + "/visits/")
+    _wait_until_cached(page, path)
+    context.set_offline(True)
+    page.goto(live_server + path)
+    expect(page.locator("form.fill-form")).to_be_visible()
+    assert page.evaluate(DEPLOYED_VALUE) == "'next release'"
     context.close()

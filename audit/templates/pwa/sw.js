@@ -1,13 +1,12 @@
 // Service worker: the app shell from the cache, the shopper's pages from the network or, offline,
 // from the cache, and the outbox sent in the background when the browser offers Background Sync.
-importScripts("/static/outbox.js");
+// A Jinja template (pwa.service_worker): the shell's URLs carry their files' versions (audit/assets.py),
+// and the shell's cache is named after them, so that a deployment brings a new worker with a new cache.
+importScripts({{ outbox_url|tojson }});
 
-var SHELL = "audit-shell-v19";
+var SHELL = {{ shell|tojson }};
 var PAGES = "audit-pages";
-var SHELL_FILES = [
-  "/static/app.css", "/static/app.js", "/static/outbox.js", "/static/shopper.js", "/static/fill.js",
-  "/static/icons/icon-192.png", "/static/icons/icon-512.png", "/manifest.webmanifest"
-];
+var SHELL_FILES = {{ shell_files|tojson }};
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_FILES); })
@@ -72,16 +71,33 @@ function networkFirst(request) {
   });
 }
 
+function fromNetwork(request) {
+  return fetch(request).then(function (response) {
+    if (response.ok) {
+      var copy = response.clone();
+      caches.open(SHELL).then(function (cache) { cache.put(request, copy); });
+    }
+    return response;
+  });
+}
+
 function cacheFirst(request) {
-  return caches.match(request, { ignoreSearch: true }).then(function (cached) {
-    var fresh = fetch(request).then(function (response) {
-      if (response.ok) {
-        var copy = response.clone();
-        caches.open(SHELL).then(function (cache) { cache.put(request, copy); });
-      }
-      return response;
+  // A versioned URL names its content, so what the shell keeps under it stays right without asking
+  // again. The manifest (in the user's language) is kept too, and brought up to date in the background.
+  var versioned = new URL(request.url).searchParams.has("v");
+  return caches.match(request).then(function (cached) {
+    if (cached) {
+      if (!versioned) fromNetwork(request).catch(function () {});
+      return cached;
+    }
+    return fromNetwork(request).catch(function (error) {
+      // Offline, a page kept from before a deployment asks for its files' old versions: today's
+      // version of the same file is better than a page without its styles and scripts.
+      return caches.match(request, { ignoreSearch: true }).then(function (other) {
+        if (other) return other;
+        throw error;
+      });
     });
-    return cached || fresh;
   });
 }
 

@@ -1,0 +1,73 @@
+"""Static files under URLs that change with their content (`/static/app.css?v=3f2a9c01d4e7`).
+
+After a deployment a phone must not run last release's JavaScript or CSS against this release's pages:
+the service worker keeps the app shell, and without a version in the URL it answered the first page
+after a deployment with the old files. A URL that names the content also lets a browser keep the file
+for a year without asking again, and gives the service worker's shell cache a name that changes
+exactly when one of its files does.
+"""
+import hashlib
+import os
+
+from flask import current_app, request, url_for
+from werkzeug.security import safe_join
+
+YEAR = 365 * 24 * 3600
+VERSION_LENGTH = 12
+# The app shell the service worker keeps for offline use: every page's CSS and scripts, and the icons.
+SHELL_FILES = ("app.css", "app.js", "outbox.js", "shopper.js", "fill.js", "icons/icon-192.png",
+               "icons/icon-512.png")
+
+
+def version_of(filename):
+    """The first hex digits of the SHA-256 of a static file's bytes; None for a file that is not there.
+
+    Kept per process (a deployment starts new processes); read again on every call under the debug
+    server, where the files change while it runs."""
+    app = current_app._get_current_object()
+    versions = app.extensions.setdefault("asset_versions", {})
+    if filename in versions and not app.debug:
+        return versions[filename]
+    path = safe_join(app.static_folder, filename)
+    try:
+        with open(path, "rb") as file:
+            version = hashlib.sha256(file.read()).hexdigest()[:VERSION_LENGTH]
+    except (TypeError, OSError):  # safe_join refused the name, or no such file
+        version = None
+    versions[filename] = version
+    return version
+
+
+def shell_urls():
+    """The versioned URLs of the app shell, in SHELL_FILES order."""
+    return [url_for("static", filename=name) for name in SHELL_FILES]
+
+
+def shell_cache_name(urls):
+    """The service worker's cache of the shell: a new name whenever a file of the shell changes, so that
+    the new worker fills a cache of its own and the old one is dropped."""
+    return "audit-shell-" + hashlib.sha256("\n".join(urls).encode()).hexdigest()[:VERSION_LENGTH]
+
+
+def _versioned_static_url(endpoint, values):
+    if endpoint == "static" and "v" not in values:
+        version = version_of(values.get("filename", ""))
+        if version:
+            values["v"] = version
+
+
+def _keep_versioned_files(response):
+    # Only the current version may be kept: a page from before a deployment that asks for its old
+    # version gets today's file, which must not stay in the browser under the old URL.
+    if (request.endpoint == "static" and response.status_code == 200
+            and request.args.get("v") == version_of(request.view_args.get("filename", ""))):
+        response.cache_control.no_cache = None
+        response.cache_control.public = True
+        response.cache_control.max_age = YEAR
+        response.cache_control.immutable = True
+    return response
+
+
+def init_app(app):
+    app.url_defaults(_versioned_static_url)
+    app.after_request(_keep_versioned_files)
