@@ -125,6 +125,54 @@ def test_a_visit_page_says_its_own_state_whatever_other_visits_wait_for(app, bro
     context.close()
 
 
+def test_a_late_refusal_does_not_bring_back_a_visit_another_sender_had_received(app, browser, live_server, org, tmp_path):
+    """Two senders of one phone's outbox (here two pages; in life also the service worker) send at the
+    same time. When one had the visit received, the other's answer that comes later (a refusal: the
+    visit is already sent) must not put the visit back in the outbox as refused. The service worker is
+    kept out of this phone so that the test, not the worker, decides who sends when."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE, service_workers="block")
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    _fill_everything(page, _photo_file(tmp_path))
+    context.set_offline(True)
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_function(f"AuditStore.getOutbox('{visit}').then(e => !!e && e.attempts > 0)")
+    page.close()
+
+    late = context.new_page()  # the sender whose photo upload is answered only after the visit arrived
+    held = []
+    late.route("**/photos", lambda route: held.append(route))
+    context.set_offline(False)  # no other page is open, and no service worker, to send meanwhile
+    late.goto(live_server + "/visits/")
+    late.evaluate("() => { window.lateSend = AuditOutbox.send(true); }")
+    for _ in range(40):
+        if held:
+            break
+        late.wait_for_timeout(250)
+    assert held, "the list page did not send"
+    other = context.new_page()  # the other sender has the visit received meanwhile
+    other.goto(live_server + "/visits/")
+    other.evaluate("AuditOutbox.send(true)")
+    for _ in range(60):
+        if (_stored(app, visit)[0].state == VisitState.SUBMITTED.value
+                and other.evaluate(f"AuditStore.getOutbox('{visit}')") is None):
+            break
+        other.wait_for_timeout(250)
+    assert _stored(app, visit)[0].state == VisitState.SUBMITTED.value
+    assert other.evaluate(f"AuditStore.getOutbox('{visit}')") is None
+
+    held[0].fulfill(status=409, content_type="application/json",
+                    body='{"error": {"code": "already_submitted", "message": "This visit was already sent."}}')
+    assert late.evaluate("window.lateSend.then(entries => entries.length)") == 0  # its run is over
+    assert late.evaluate(f"AuditStore.getOutbox('{visit}')") is None
+    late.reload()
+    expect(late.locator(f'article[data-visit="{visit}"] [data-local-status]')).to_have_text("Sent")
+    context.close()
+
+
 def test_a_returned_visit_is_not_called_sent_and_shows_each_photo_once(app, browser, live_server, org, tmp_path):
     context, page, visit = _open_new_visit(app, browser, live_server, org)
     _fill_everything(page, _photo_file(tmp_path))
