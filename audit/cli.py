@@ -40,6 +40,7 @@ def init_app(app):
     app.cli.add_command(translate)
     app.cli.add_command(checklists)
     app.cli.add_command(media)
+    app.cli.add_command(rescore_command)
     from .backup import backup_command, restore_command
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
@@ -356,3 +357,26 @@ def prune_media_command(min_age_minutes, dry_run):
     total = sum(size for _name, size in leftovers) / 1e6
     verb = "Would remove" if dry_run else "Removed"
     click.echo(f"{verb} {len(leftovers)} unreferenced file(s), {total:.1f} MB.")
+
+
+@click.command("rescore")
+@click.option("--check", is_flag=True,
+              help="Only count the visits whose stored results differ; exit 1 when there are any.")
+@with_appcontext
+@reports_database_errors
+def rescore_command(check):
+    """Score every scored visit again with this release's scoring function (after it was corrected)."""
+    from .rescoring import rescore_visits
+
+    def progress(done, total):
+        click.echo(f"{done:,} of {total:,} visits", err=True)
+
+    with database.connection_context():
+        summary = rescore_visits(apply=not check, progress=progress)
+    if check:
+        click.echo(f"Checked {summary.checked:,} scored visits: {summary.differing:,} have stored results "
+                   "that differ from this release's scoring" + (" (run `flask rescore`)." if summary.differing else "."))
+        if summary.differing:
+            sys.exit(1)
+    else:
+        click.echo(f"Checked {summary.checked:,} scored visits: {summary.rewritten:,} scored again.")

@@ -52,6 +52,8 @@ def correct_answer(visit, item_id, value, reason, reviewer):
     if visit.state not in (VisitState.SUBMITTED.value, VisitState.APPROVED.value):
         raise ReviewRefused("not_submitted")
     with database.atomic():
+        if database.obj.for_update:  # PostgreSQL: after a rescoring batch holding this visit (audit/rescoring.py)
+            Visit.select(Visit.id).where(Visit.id == visit.id).for_update().execute()
         rows = {a.item_id: a for a in Answer.select().where(Answer.visit == visit)}
         answers = {key: row.value for key, row in rows.items()}
         comments = {key: row.comment for key, row in rows.items() if row.comment}

@@ -7,7 +7,10 @@ For each size a fresh SQLite file gets the demo organisation plus the `flask dem
 signed in as the chain's manager, who sees all 500 branches) it times, median of several runs:
 
 - the dashboard over all 500 branches and over one region (default period: the last 182 days),
-- the region ranking PDF (50 branches) and one branch report PDF over a year.
+- the region ranking PDF (50 branches) and one branch report PDF over a year;
+- `flask rescore --check` (every scored visit scored again from its stored answers, compared with
+  the stored results, which must be the scoring function's: none may differ). It reads the whole
+  history, so it grows with the data; it runs outside any request.
 
 The baseline is the smallest size: the ratios show how the time grows against the data. Since
 every aggregate is driven by the index on (branch, state, ended_at), the work follows the visits in
@@ -36,6 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from audit import stats  # noqa: E402
 from audit.db import database  # noqa: E402
 from audit.models import Answer, Branch, Brand, Region, Visit, VisitState, utcnow  # noqa: E402
+from audit.rescoring import rescore_visits  # noqa: E402
 from audit.scale import CHAIN, CHAIN_MANAGER, load_scale  # noqa: E402
 from bench._servers import RANDOM_PAGE_COST, PostgreSQL  # noqa: E402
 from bench._setup import demo_app, machine, signed_in, write_figures  # noqa: E402
@@ -74,10 +78,16 @@ def measure(size, with_plans=False, postgres=None):
                 database_mb = database.execute_sql("SELECT pg_database_size(current_database())").fetchone()[0] / 2**20
             else:
                 database_mb = os.path.getsize(os.path.join(folder, "bench.sqlite3")) / 2**20
+            # `flask rescore --check`: every visit scored again from its answers (a full pass over the
+            # history, unlike the pages above); the bulk loader must have stored the function's results.
+            started = time.perf_counter()
+            checked = rescore_visits(apply=False)
+            rescore_seconds = time.perf_counter() - started
+            assert checked.differing == 0, f"{checked.differing} visits' stored results are not the function's"
         client, _token = signed_in(app, CHAIN_MANAGER)
         row = {
             "visits": size, "answers": answers, "in_period": in_period, "database_mb": database_mb,
-            "load_s": load_seconds,
+            "load_s": load_seconds, "rescore_check_s": rescore_seconds, "rescored": checked.checked,
             "dashboard_ms": median_ms(client, "/dashboard/"),
             "dashboard_region_ms": median_ms(client, f"/dashboard/?region={region.id}"),
             "ranking_pdf_ms": median_ms(client, f"/reports/regions/{region.id}.pdf", runs=3),
@@ -128,11 +138,12 @@ def query_plans(brand, end):
 def print_table(rows, engine="SQLite"):
     base = rows[0]
     print(f"{'visits':>7} {'answers':>9} {'in period':>9} {'DB MB':>6} {'load s':>6} {'dashboard':>10} "
-          f"{'1 region':>9} {'ranking PDF':>11} {'branch PDF':>10}")
+          f"{'1 region':>9} {'ranking PDF':>11} {'branch PDF':>10} {'rescore --check':>15}")
     for row in rows:
         print(f"{row['visits']:>7,} {row['answers']:>9,} {row['in_period']:>9,} {row['database_mb']:>6.0f} "
               f"{row['load_s']:>6.1f} {row['dashboard_ms']:>8.0f}ms {row['dashboard_region_ms']:>7.0f}ms "
-              f"{row['ranking_pdf_ms']:>9.0f}ms {row['branch_pdf_ms']:>8.0f}ms")
+              f"{row['ranking_pdf_ms']:>9.0f}ms {row['branch_pdf_ms']:>8.0f}ms "
+              f"{row['rescore_check_s']:>6.1f}s ({row['rescored'] / row['rescore_check_s']:,.0f}/s)")
     print("Growth against the smallest size (data x, then each figure x):")
     for row in rows[1:]:
         print(f"  {row['visits']:>6,} visits: data x{row['visits'] / base['visits']:.0f}, "
