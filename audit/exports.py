@@ -2,6 +2,10 @@
 
 Rows come from joined SQL queries; item texts are given in the reader's language. A manager's export
 never names the shopper (the trade's confidentiality rule); an auditor's does.
+
+The CSV is for other programs: its column names, answers (`yes`, an option's id) and sections are the
+stored codes, the same in every language. The XLSX is for people, who open it in a spreadsheet: column
+and sheet names, sections, answers (Yes, an option's text, "95 s") and Yes/No in the reader's language.
 """
 import csv
 import io
@@ -9,7 +13,7 @@ import io
 import xlsxwriter
 
 from .db import id_in, streamed
-from .i18n import localized
+from .i18n import answer_label, gettext, lazy_gettext as _l, localized
 from .localtime import local_date
 from .models import Answer, Branch, Brand, Checklist, ChecklistVersion, Region, User, Visit, VisitState
 
@@ -17,6 +21,24 @@ VISIT_COLUMNS = ["visit", "brand", "region", "branch_code", "branch", "checklist
                  "band", "critical_failure"]
 ANSWER_COLUMNS = ["visit", "branch_code", "date", "section", "item", "question", "answer", "earned", "possible",
                   "comment"]
+# The columns' names in the XLSX.
+COLUMN_LABELS = {
+    "visit": _l("Visit"), "brand": _l("Brand"), "region": _l("Region"), "branch_code": _l("Branch code"),
+    "branch": _l("Branch"), "checklist": _l("Checklist"), "version": _l("Version"), "date": _l("Date"),
+    "score": _l("Score (%)"), "band": _l("Band"), "critical_failure": _l("Critical failure"),
+    "shopper": _l("Shopper"), "section": _l("Section"), "item": _l("Item"), "question": _l("Question"),
+    "answer": _l("Answer"), "earned": _l("Points earned"), "possible": _l("Points possible"),
+    "comment": _l("Comment"),
+}
+
+
+def _header(columns, for_people):
+    return [str(COLUMN_LABELS[name]) for name in columns] if for_people else list(columns)
+
+
+def sheet_titles():
+    """The XLSX's sheets, in the reader's language: (visits, answers)."""
+    return gettext("Visits"), gettext("Answers")
 
 
 def _approved_in_period(query, branch_ids, start, end, version_ids=None):
@@ -34,7 +56,8 @@ def count_rows(branch_ids, start, end, version_ids=None):
 
 
 def _version(version_id, language, versions):
-    """(title, number, {item id: question}) of a checklist version in `language`, read once per export.
+    """(title, number, {item id: question}, {item id: item}, {section id: title}) of a checklist version
+    in `language`, read once per export.
 
     Rows carry only the version's id: joined into every row, the whole checklist was read and parsed
     again for each visit and answer, which took a 500-branch chain's half-year export minutes and
@@ -42,9 +65,11 @@ def _version(version_id, language, versions):
     if version_id not in versions:
         version = (ChecklistVersion.select(ChecklistVersion, Checklist).join(Checklist)
                    .where(ChecklistVersion.id == version_id).get())
-        questions = {item["id"]: localized(item["text"], language) or ""
-                     for section in version.content["sections"] for item in section["items"]}
-        versions[version_id] = (version.title(language), version.number, questions)
+        sections = version.content["sections"]
+        questions = {item["id"]: localized(item["text"], language) or "" for section in sections for item in section["items"]}
+        items = {item["id"]: item for section in sections for item in section["items"]}
+        section_titles = {section["id"]: localized(section["title"], language) or section["id"] for section in sections}
+        versions[version_id] = (version.title(language), version.number, questions, items, section_titles)
     return versions[version_id]
 
 
@@ -58,9 +83,10 @@ def _number(value):
     return float(value) if value is not None else ""
 
 
-def visit_rows(branch_ids, start, end, language, with_shopper, version_ids=None):
-    """The header and one row per approved visit in the period."""
-    yield VISIT_COLUMNS + (["shopper"] if with_shopper else [])
+def visit_rows(branch_ids, start, end, language, with_shopper, version_ids=None, for_people=False):
+    """The header and one row per approved visit in the period; `for_people`: as the XLSX gives them."""
+    yield _header(VISIT_COLUMNS + (["shopper"] if with_shopper else []), for_people)
+    yes_no = (gettext("Yes"), gettext("No")) if for_people else ("yes", "no")
     query = _approved_in_period(
         Visit.select(Visit.uuid, Brand.name, Region.name, Branch.code, Branch.name, Visit.checklist_version,
                      Visit.ended_at, Visit.score, Visit.band, Visit.has_critical_failure, User.name)
@@ -68,17 +94,18 @@ def visit_rows(branch_ids, start, end, language, with_shopper, version_ids=None)
     versions = {}
     for uuid, brand, region, code, branch, version_id, ended_at, score, band, critical, shopper in (
             streamed(query.order_by(Visit.ended_at).tuples())):
-        title, number, _questions = _version(version_id, language, versions)
+        title, number = _version(version_id, language, versions)[:2]
         row = [str(uuid), brand, region, code, branch, title, number, _day(ended_at), _number(score),
-               localized(band, language) or "", "yes" if critical else "no"]
+               localized(band, language) or "", yes_no[0] if critical else yes_no[1]]
         if with_shopper:
             row.append(shopper)
         yield row
 
 
-def answer_rows(branch_ids, start, end, language, version_ids=None):
-    """The header and one row per answer of the approved visits in the period."""
-    yield ANSWER_COLUMNS
+def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=False):
+    """The header and one row per answer of the approved visits in the period; `for_people`: as the
+    XLSX gives them (the section's title, the answer as the visit report shows it)."""
+    yield _header(ANSWER_COLUMNS, for_people)
     query = (
         Answer.select(Visit.uuid, Branch.code, Visit.ended_at, Visit.checklist_version, Answer.section_id,
                       Answer.item_id, Answer.value, Answer.earned, Answer.possible, Answer.comment)
@@ -86,13 +113,31 @@ def answer_rows(branch_ids, start, end, language, version_ids=None):
         .where(Answer.visit.in_(_approved_in_period(Visit.select(Visit.id), branch_ids, start, end, version_ids)))
         .order_by(Visit.ended_at, Answer.id)
     )
-    versions = {}
+    versions, labels = {}, {}
     rows = streamed(query.tuples())
     for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, comment in rows:
-        questions = _version(version_id, language, versions)[2]
-        yield [str(uuid), code, _day(ended_at), section_id or "", item_id, questions.get(item_id, ""),
-               value if isinstance(value, (str, int, float)) else str(value), _number(earned), _number(possible),
-               comment]
+        _title, _number_, questions, items, sections = _version(version_id, language, versions)
+        if for_people:
+            section = sections.get(section_id, section_id or "")
+            shown = _label(labels, items, version_id, item_id, value, language)
+        else:
+            section = section_id or ""
+            shown = value if isinstance(value, (str, int, float)) else str(value)
+        yield [str(uuid), code, _day(ended_at), section, item_id, questions.get(item_id, ""), shown,
+               _number(earned), _number(possible), comment]
+
+
+def _label(labels, items, version_id, item_id, value, language):
+    """answer_label, kept per export: answers repeat (Yes, an option, a scale's steps), and a timer's
+    label asks Babel for the locale's unit each time."""
+    key = (version_id, item_id, type(value), value) if isinstance(value, (str, int, float)) else None
+    if key in labels:
+        return labels[key]
+    item = items.get(item_id)
+    label = answer_label(item, value, language) if item else str(value)
+    if key is not None and len(labels) < 100_000:
+        labels[key] = label
+    return label
 
 
 # A cell that starts with one of these is a formula to a spreadsheet that opens the CSV (OWASP: CSV

@@ -15,6 +15,7 @@ import zipfile
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from flask_babel import force_locale
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from .db import database
@@ -160,10 +161,11 @@ def _run_xlsx_export(job_uuid, branch_ids, language, start, end, with_shopper, v
         job = Job.get(Job.uuid == job_uuid)
         total = exports.count_rows(branch_ids, start, end, version_ids)
         _mark(job.id, total=total)
-        with _job_file(job) as path, open(path, "wb") as workbook:
+        with _job_file(job) as path, open(path, "wb") as workbook, force_locale(language):
+            visits, answers = exports.sheet_titles()
             exports.write_xlsx([
-                ("visits", exports.visit_rows(branch_ids, start, end, language, with_shopper, version_ids)),
-                ("answers", exports.answer_rows(branch_ids, start, end, language, version_ids)),
+                (visits, exports.visit_rows(branch_ids, start, end, language, with_shopper, version_ids, for_people=True)),
+                (answers, exports.answer_rows(branch_ids, start, end, language, version_ids, for_people=True)),
             ], workbook, progress=lambda done: _record_progress(job.id, done), every=PROGRESS_ROWS)
         log.info("XLSX export %s: %d rows in %.1f s, by process %d.", job_uuid, total, time.monotonic() - started,
                  os.getpid())

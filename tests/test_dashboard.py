@@ -187,15 +187,15 @@ def test_exports_have_a_row_per_visit_and_per_answer_and_never_name_the_shopper(
     assert all(name not in flat for name in SHOPPER_NAMES)
     assert "Ați fost salutat" in flat or "salut" in flat.lower()  # item texts in Romanian
     book = _xlsx(client, "?lang=en")
-    assert book.sheetnames == ["visits", "answers"]
-    assert book["visits"].max_row - 1 == expected
+    assert book.sheetnames == ["Visits", "Answers"]
+    assert book["Visits"].max_row - 1 == expected
     # The visit's day is a date cell in the XLSX (a spreadsheet sorts and groups it by date), and the
     # same day as text in the CSV.
     day_column = visits[0].index("date")
-    days = [row[day_column] for row in book["visits"].iter_rows(min_row=2)]
+    days = [row[day_column] for row in book["Visits"].iter_rows(min_row=2)]
     assert all(cell.is_date and cell.number_format == "yyyy-mm-dd" for cell in days)
     assert sorted(cell.value.date().isoformat() for cell in days) == sorted(row[day_column] for row in visits[1:])
-    assert all(isinstance(row[2].value, datetime) for row in book["answers"].iter_rows(min_row=2))
+    assert all(isinstance(row[2].value, datetime) for row in book["Answers"].iter_rows(min_row=2))
 
 
 def test_a_comment_that_starts_like_a_formula_stays_text_in_both_exports(app, demo):
@@ -214,11 +214,11 @@ def test_a_comment_that_starts_like_a_formula_stays_text_in_both_exports(app, de
     assert [row[-1] for row in mine] == ["'" + formula]
     assert not any(cell.startswith("=") for row in rows for cell in row)
     book = _xlsx(client)
-    cells = [row[-1] for row in book["answers"].iter_rows(min_row=2)
+    cells = [row[-1] for row in book.worksheets[1].iter_rows(min_row=2)
              if row[0].value == str(visit.uuid) and row[4].value == answer.item_id]
     assert [(cell.value, cell.data_type) for cell in cells] == [(formula, "s")]  # text, not a formula ("f")
     # The other comments read the same in both; an empty one stays an empty cell (no stray apostrophe).
-    xlsx_comments = {row[-1].value for row in book["answers"].iter_rows(min_row=2)}
+    xlsx_comments = {row[-1].value for row in book.worksheets[1].iter_rows(min_row=2)}
     csv_comments = {row[-1] for row in rows[1:]}
     assert None in xlsx_comments and "'" not in xlsx_comments
     assert xlsx_comments == {None if text == "" else formula if text == "'" + formula else text for text in csv_comments}
@@ -235,17 +235,18 @@ def test_answers_past_a_sheets_row_limit_go_on_in_another_sheet_and_none_are_cut
     assert len(answers) - 1 > 2 * 399
     book = _xlsx(client)
     parts = -(-(len(answers) - 1) // 399)
-    assert book.sheetnames == ["visits", "answers"] + [f"answers {n}" for n in range(2, parts + 1)]
+    # The manager reads Hungarian: the sheets are named in it, and so are the columns.
+    assert book.sheetnames == ["Látogatások", "Válaszok"] + [f"Válaszok {n}" for n in range(2, parts + 1)]
     rows = []
     for name in book.sheetnames[1:]:
         sheet = [[cell if cell is not None else "" for cell in row] for row in book[name].iter_rows(values_only=True)]
-        assert sheet[0] == exports.ANSWER_COLUMNS and len(sheet) <= 400
+        assert sheet[0][:3] == ["Látogatás", "Fiók kódja", "Dátum"] and len(sheet) <= 400
         rows += sheet[1:]
-    assert [row[:2] + row[3:5] for row in rows] == [row[:2] + row[3:5] for row in answers[1:]]  # all, in order
+    assert [row[:2] + row[4:5] for row in rows] == [row[:2] + row[4:5] for row in answers[1:]]  # all, in order
     # A period without visits gives the headers alone.
     empty = _xlsx(client, "?days=7")
-    assert [list(empty[name].iter_rows(values_only=True)) for name in empty.sheetnames] == [
-        [tuple(exports.VISIT_COLUMNS)], [tuple(exports.ANSWER_COLUMNS)]]
+    assert [len(list(empty[name].iter_rows(values_only=True))) for name in empty.sheetnames] == [1, 1]
+    assert [next(empty[name].iter_rows(values_only=True))[0] for name in empty.sheetnames] == ["Látogatás"] * 2
 
 
 def test_an_agency_auditor_sees_one_brand_at_a_time_until_all_are_chosen(app, demo):
@@ -299,10 +300,10 @@ def test_an_auditors_export_names_the_shopper(app, demo):
     text = client.get("/reports/export.csv?kind=visits").get_data(as_text=True)
     assert text.splitlines()[0].endswith(",shopper")
     assert any(name in text for name in SHOPPER_NAMES)
-    visits = list(_xlsx(client)["visits"].iter_rows(values_only=True))
-    assert visits[0][-1] == "shopper" and {row[-1] for row in visits[1:]} <= set(SHOPPER_NAMES)
-    manager_visits = list(_xlsx(_manager(app))["visits"].iter_rows(values_only=True))
-    assert "shopper" not in manager_visits[0]
+    visits = list(_xlsx(client, "?lang=en").worksheets[0].iter_rows(values_only=True))
+    assert visits[0][-1] == "Shopper" and {row[-1] for row in visits[1:]} <= set(SHOPPER_NAMES)
+    manager_visits = list(_xlsx(_manager(app), "?lang=en").worksheets[0].iter_rows(values_only=True))
+    assert "Shopper" not in manager_visits[0]
     assert not {cell for row in manager_visits for cell in row} & set(SHOPPER_NAMES)
 
 
@@ -613,7 +614,7 @@ def test_the_exports_take_the_dashboards_checklist_filter(app, demo):
     xlsx_action = html.unescape(re.search(r'action="(/reports/export\.xlsx\?[^"]*)"', page).group(1))
     assert f"checklist={bank.id}" in xlsx_action
     book = _xlsx(client, xlsx_action[len("/reports/export.xlsx"):])
-    assert sorted(row[0] for row in book["visits"].iter_rows(min_row=2, values_only=True)) == sorted(
+    assert sorted(row[0] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)) == sorted(
         row["visit"] for row in rows)
 
 
@@ -631,3 +632,27 @@ def test_a_checklist_the_managers_branches_never_used_is_not_theirs_to_export_or
     assert client.get(f"/reports/export.csv?kind=visits&days=365&checklist={bank.id}").status_code == 404
     with app.app_context(), database.connection_context():
         assert Job.select().count() == jobs
+
+
+def test_the_xlsx_speaks_the_readers_language_and_the_csv_keeps_the_codes(app, demo):
+    """The XLSX is opened by people: sections, answers, Yes/No and column names in their language, as the
+    visit report shows them. The CSV is read by programs: the stored codes, the same in every language."""
+    client = _manager(app)
+    book = _xlsx(client, "?lang=ru")
+    assert book.sheetnames == ["Визиты", "Ответы"]
+    visits = list(book.worksheets[0].iter_rows(values_only=True))
+    answers = list(book.worksheets[1].iter_rows(values_only=True))
+    assert visits[0][:4] == ("Визит", "Бренд", "Регион", "Код филиала")
+    assert {row[10] for row in visits[1:]} <= {"Да", "Нет"}
+    assert answers[0][6:9] == ("Ответ", "Получено баллов", "Возможно баллов")
+    csv_answers = list(_csv_rows(client.get("/reports/export.csv?kind=answers&lang=ru")))
+    assert csv_answers[0][:4] == ["visit", "branch_code", "date", "section"]
+    by_key = {(row[0], row[4]): row for row in csv_answers[1:]}
+    greeted = [row for row in answers[1:] if row[4] == "greeted"]
+    assert greeted
+    for row in greeted:
+        stored = by_key[(row[0], "greeted")]
+        assert stored[6] in ("yes", "no") and row[6] == {"yes": "Да", "no": "Нет"}[stored[6]]
+        # The section by its Russian title in the XLSX, by its id in the CSV.
+        assert stored[3] != row[3] and re.search("[а-яА-Я]", row[3])
+    assert {row[10] for row in _csv_rows(client.get("/reports/export.csv?kind=visits&lang=ru"))} - {"critical_failure"} <= {"yes", "no"}
