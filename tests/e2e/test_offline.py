@@ -1,14 +1,16 @@
 """The shopper's hardest promise, in Chromium at phone size: fill a whole visit offline, reload, close
 and reopen, go online, and the server holds exactly one visit with every answer and photo."""
 import random
-import shutil
 import re
+import shutil
+import threading
 from datetime import date, timedelta
 
 import pytest
 from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
+from werkzeug.serving import make_server
 
 from audit import ROOT
 from audit.db import database
@@ -312,3 +314,73 @@ def test_after_a_deployment_the_first_page_has_the_new_css_online_and_offline(ap
     expect(page.locator("form.fill-form")).to_be_visible()
     assert page.evaluate(DEPLOYED_VALUE) == "'next release'"
     context.close()
+
+
+def test_in_a_rolling_deployment_a_phone_never_keeps_an_old_file_under_a_new_version(app, app_config, browser, assigned,
+                                                                                      tmp_path):
+    """Behind a load balancer the processes of a release are replaced one by one: for a while a page and
+    a service worker of the new release come from a new process while their CSS and scripts may come
+    from an old one, which answers a new version's URL with its old file. The phone must not keep that
+    file under the new URL (it would keep it until the next release); once every process is new, the
+    phone takes the new release."""
+    from audit import assets, create_app
+
+    folder = tmp_path / "release-2"
+    shutil.copytree(app.static_folder, folder)
+    with open(folder / "app.css", "a", encoding="utf-8") as css:
+        css.write("\n" + DEPLOYED + "\n")
+    new = create_app(app_config)
+    new.static_folder = str(folder)
+    with new.test_request_context():
+        new_css = next(url for url in assets.shell_urls() if url.startswith("/static/app.css"))
+        new_shell = assets.shell_cache_name(assets.shell_urls())
+    asked = []
+
+    def balancer(environ, start_response):
+        # The old process (`app`) serves every static file until the deployment ends.
+        query = environ.get("QUERY_STRING")
+        path = environ["PATH_INFO"] + (f"?{query}" if query else "")
+        rolling = balancer.rolling and path.startswith("/static/")
+        if rolling:
+            asked.append(path)
+        target = balancer.release if not rolling else app
+        return target(environ, start_response)
+
+    balancer.release, balancer.rolling = app, False
+    server = make_server("127.0.0.1", 0, balancer, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        _sign_in(page, base)
+        path = f"/visits/{assigned}/fill"
+        _wait_until_cached(page, path)
+        page.goto(base + path)
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        old_shell = page.evaluate(SHELL_CACHES)
+
+        balancer.release, balancer.rolling = new, True
+        page.reload()
+        expect(page.locator("form.fill-form")).to_be_visible()
+        # The page asks the old process for the new CSS, and so does the new worker's install, which
+        # fails: the old worker stays.
+        for _ in range(40):
+            if asked.count(new_css) >= 2:
+                break
+            page.wait_for_timeout(250)
+        page.wait_for_timeout(500)
+        assert asked.count(new_css) >= 2, asked
+        assert page.evaluate("(url) => caches.match(url).then(r => r === undefined)", new_css)
+        page.wait_for_function(f"{SHELL_CACHES}.then(names => names.length === 1 && names[0] === '{old_shell[0]}')")
+
+        balancer.rolling = False  # every process is of the new release now
+        page.reload()
+        assert page.evaluate(DEPLOYED_VALUE) == "'next release'"
+        page.wait_for_function("(name) => caches.keys().then(names => names.includes(name))", arg=new_shell,
+                               timeout=15000)
+        kept = page.evaluate("(url) => caches.match(url).then(r => r ? r.text() : null)", new_css)
+        assert kept is not None and DEPLOYED in kept
+    finally:
+        context.close()
+        server.shutdown()

@@ -8,9 +8,31 @@ var SHELL = {{ shell|tojson }};
 var PAGES = "audit-pages";
 var SHELL_FILES = {{ shell_files|tojson }};
 
+function isVersioned(request) {
+  return new URL(request.url, self.location.origin).searchParams.has("v");
+}
+
+function keepable(request, response) {
+  // During a rolling deployment a process of the old release may answer a new version's URL with the
+  // old file; the server marks a file that is the version asked for as immutable (audit/assets.py),
+  // and only that may be kept under a versioned URL.
+  return response.ok && (!isVersioned(request) || /immutable/.test(response.headers.get("Cache-Control") || ""));
+}
+
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(SHELL).then(function (cache) { return cache.addAll(SHELL_FILES); })
-    .then(function () { return self.skipWaiting(); }));
+  // Like cache.addAll, but a file that is not the version asked for fails the install: the old worker
+  // stays, and the browser tries the new one again at a later page.
+  event.waitUntil(caches.open(SHELL).then(function (cache) {
+    return Promise.all(SHELL_FILES.map(function (url) {
+      var request = new Request(url, { cache: "reload" });
+      return fetch(request).then(function (response) {
+        if (!keepable(request, response)) throw new Error("not the version asked for: " + url);
+        return cache.put(request, response);
+      });
+    }));
+  }).then(function () { return self.skipWaiting(); }, function (error) {
+    return caches.delete(SHELL).then(function () { throw error; });
+  }));
 });
 
 self.addEventListener("activate", function (event) {
@@ -73,7 +95,7 @@ function networkFirst(request) {
 
 function fromNetwork(request) {
   return fetch(request).then(function (response) {
-    if (response.ok) {
+    if (keepable(request, response)) {
       var copy = response.clone();
       caches.open(SHELL).then(function (cache) { cache.put(request, copy); });
     }
@@ -84,10 +106,9 @@ function fromNetwork(request) {
 function cacheFirst(request) {
   // A versioned URL names its content, so what the shell keeps under it stays right without asking
   // again. The manifest (in the user's language) is kept too, and brought up to date in the background.
-  var versioned = new URL(request.url).searchParams.has("v");
   return caches.match(request).then(function (cached) {
     if (cached) {
-      if (!versioned) fromNetwork(request).catch(function () {});
+      if (!isVersioned(request)) fromNetwork(request).catch(function () {});
       return cached;
     }
     return fromNetwork(request).catch(function (error) {
