@@ -434,12 +434,17 @@ class ReviewFilterForm(AppForm):
 PERIODS = [(30, _l("Last 30 days")), (91, _l("Last 3 months")), (182, _l("Last 6 months")), (365, _l("Last 12 months"))]
 
 
-class DashboardFilterForm(AppForm):
+class PeriodForm(AppForm):
+    """The period of what a page shows (a branch's visits; the dashboard's filters add more)."""
+
     class Meta:
         csrf = False  # a GET filter changes nothing
 
     period = SelectField(_l("Period"), coerce=int, default=182,
                          choices=lambda: [Choice(days, label) for days, label in PERIODS])
+
+
+class DashboardFilterForm(PeriodForm):
     brand = SelectField(_l("Brand"), coerce=int, default=0)
     region = SelectField(_l("Region"), coerce=int, default=0)
     checklist = SelectField(_l("Checklist"), coerce=int, default=0)

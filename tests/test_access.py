@@ -46,6 +46,10 @@ def _matrix(org):
                                                "manager": 200, "other_manager": 200}),
         "/dashboard/ranking": ("GET", "/dashboard/ranking", {"anonymous": LOGIN, "shopper": 403, "auditor": 200,
                                                              "manager": 200, "other_manager": 200}),
+        "/dashboard/branches/<int:branch_id>": (
+            "GET", f"/dashboard/branches/{branch.id}",
+            {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 404},
+        ),
         "/visits/": ("GET", "/visits/", {"anonymous": LOGIN, "shopper": 200, "auditor": 403,
                                          "manager": 403, "other_manager": 403}),
         "/reports/branches/<int:branch_id>/visits.pdf": (

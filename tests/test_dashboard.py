@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from audit.db import database
 from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
-from audit.models import Action, Answer, Branch, Visit, VisitScore, utcnow
+from audit import stats
+from audit.models import Action, Answer, Branch, Brand, Region, Visit, VisitScore, utcnow
 from conftest import csrf_from, login
 
 
@@ -656,3 +657,44 @@ def test_the_xlsx_speaks_the_readers_language_and_the_csv_keeps_the_codes(app, d
         # The section by its Russian title in the XLSX, by its id in the CSV.
         assert stored[3] != row[3] and re.search("[а-яА-Я]", row[3])
     assert {row[10] for row in _csv_rows(client.get("/reports/export.csv?kind=visits&lang=ru"))} - {"critical_failure"} <= {"yes", "no"}
+
+
+def test_a_manager_finds_each_visits_report_from_the_ranking_through_the_branchs_page(app, demo):
+    """The visit report is a manager's PDF per visit: the ranking links each branch to its page, which
+    lists the branch's approved visits of the period (never their shopper) with their reports."""
+    client = _manager(app)
+    dashboard = client.get("/dashboard/?period=365").get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        branch = Branch.get(Branch.code == "BUD-01")
+        other = Branch.select().join(Region).join(Brand).where(Brand.id != branch.region.brand_id).first()
+        start = stats.period_start(utcnow(), 365)
+        approved = list(stats.approved_visits([branch.id], start, utcnow()).order_by(Visit.ended_at.desc()))
+        waiting = Visit.select().where((Visit.branch == branch) & (Visit.state != "approved")).first()
+    link = f"/dashboard/branches/{branch.id}?period=365"
+    assert f'href="{link}"' in dashboard
+    page = client.get(link)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    listed = re.findall(r'href="/reports/visits/([0-9a-f-]+)\.pdf"', html)
+    assert approved and listed == [str(visit.uuid) for visit in approved]  # newest first, all of them
+    assert waiting is None or str(waiting.uuid) not in html
+    assert not any(name in html for name in SHOPPER_NAMES)
+    assert f'href="/reports/branches/{branch.id}/visits.pdf?days=365"' in html
+    report = client.get(f"/reports/visits/{listed[0]}.pdf")
+    assert report.status_code == 200 and report.mimetype == "application/pdf"
+    # A shorter period lists fewer; a branch of another client is not theirs to see.
+    recent = client.get(f"/dashboard/branches/{branch.id}?period=30").get_data(as_text=True)
+    assert len(re.findall(r'href="/reports/visits/', recent)) < len(listed)
+    assert client.get(f"/dashboard/branches/{other.id}").status_code == 404
+
+
+def test_the_dashboards_critical_failures_link_their_visit_reports(app, demo):
+    client = _manager(app)
+    html = client.get("/dashboard/?period=365").get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        branch_ids = [b.id for b in Branch.select().join(Region).where(Region.name == Branch.get(Branch.code == "BUD-01").region.name)]
+        critical = list(stats.critical_failures(branch_ids, stats.period_start(utcnow(), 365), utcnow()).limit(20))
+    assert critical, "the demo has critical failures in its last year"
+    for visit in critical:
+        assert f'href="/reports/visits/{visit.uuid}.pdf"' in html
+    assert client.get(f"/reports/visits/{critical[0].uuid}.pdf").mimetype == "application/pdf"

@@ -7,16 +7,18 @@ from flask_login import current_user
 from .. import stats
 from ..access import branch_or_404, role_required, visible_branches
 from ..db import id_in
-from ..forms import ActionForm, DashboardFilterForm, RankingFilterForm
+from ..forms import PERIODS as PERIOD_CHOICES
+from ..forms import ActionForm, DashboardFilterForm, PeriodForm, RankingFilterForm
 from ..i18n import gettext as _
 from ..i18n import localized
 from ..localtime import today as local_today
 from ..paging import Page, found
-from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, utcnow
+from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, Visit, utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 # The dashboard lists the latest critical failures; a chain of hundreds of branches has many more.
 CRITICAL_LISTED = 20
+PERIODS, DEFAULT_PERIOD = tuple(days for days, _label in PERIOD_CHOICES), 182
 
 
 def _checklists(titles, only=None):
@@ -66,7 +68,7 @@ class _Selection:
             own = list(visible_branches(user))
             mine = {checklist for checklist, _n in stats.checklists_used([b.id for b in own], self.end - timedelta(days=365), self.end)}
         self.form = form = form_class(args, regions=self.all_regions, checklists=_checklists(self.checklist_titles, mine))
-        self.period = form.period.data if form.period.data in (30, 91, 182, 365) else 182
+        self.period = form.period.data if form.period.data in PERIODS else DEFAULT_PERIOD
         self.start = stats.period_start(self.end, self.period)
         region_ids = [r.id for r in self.all_regions if not form.brand.data or r.brand_id == form.brand.data]
         if form.region.data and form.region.data in region_ids:
@@ -102,6 +104,7 @@ RANKING_WHOLE = 20
 FILTERS = ("period", "brand", "region", "checklist")
 RANKING_ENDS = 10
 RANKING_PAGE = 50
+VISITS_PAGE = 50
 
 
 def ranked(rows):
@@ -190,6 +193,22 @@ def ranking():
         "dashboard/ranking.html", form=form, selection=selection, start=selection.start, period=selection.period,
         page=Page(matching, request.args.get("page"), RANKING_PAGE), total=len(rows),
     )
+
+
+@bp.route("/branches/<int:branch_id>")
+@role_required(Role.MANAGER, Role.AUDITOR)
+def branch(branch_id):
+    """A branch's approved visits in the period, newest first, each with its visit report (PDF): where a
+    manager finds the report of one visit. Never the shopper."""
+    branch = branch_or_404(current_user, branch_id)
+    form = PeriodForm(request.args)
+    period = form.period.data if form.period.data in PERIODS else DEFAULT_PERIOD
+    end = utcnow()
+    start = stats.period_start(end, period)
+    visits = (stats.approved_visits([branch.id], start, end).select_extend(ChecklistVersion).join(ChecklistVersion)
+              .order_by(Visit.ended_at.desc(), Visit.id.desc()))
+    return render_template("dashboard/branch.html", branch=branch, form=form, period=period, start=start,
+                           page=Page(visits, request.args.get("page"), VISITS_PAGE))
 
 
 @bp.route("/actions", methods=["POST"])
