@@ -153,6 +153,8 @@ def answer_label(item, value, language):
     kind = item["type"]
     if value == NOT_APPLICABLE and kind != "text":
         return gettext("Not applicable")
+    if kind == "photo" and isinstance(value, (list, tuple)):  # photo ids: the photos are shown beside it
+        return ngettext("%(num)d photo", "%(num)d photos", len(value))
     if kind == "yesno" and value in ("yes", "no"):
         return gettext("Yes") if value == "yes" else gettext("No")
     if kind == "choice":

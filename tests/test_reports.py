@@ -240,3 +240,78 @@ def test_a_ranking_without_an_earlier_period_says_why_it_shows_no_change(app, de
     client = _manager_client(app)
     assert note in " ".join(_pdf_text(client.get(f"/reports/regions/{region}.pdf?lang=en&days=182").data).split())
     assert note not in " ".join(_pdf_text(client.get(f"/reports/regions/{region}.pdf?lang=en&days=30").data).split())
+
+
+def test_a_visit_report_says_what_the_reviewer_corrected_and_its_date_has_the_whole_year(app, demo):
+    """A manager reading "Yes" next to a comment about a failure must see that the reviewer changed it,
+    from what and why."""
+    from audit.models import Answer, User
+    from audit.review import correct_answer
+
+    with app.app_context(), database.connection_context():
+        visit = (Visit.select().where((Visit.branch == demo["branch_id"]) & (Visit.state == VisitState.APPROVED.value))
+                 .order_by(Visit.ended_at.desc()).first())
+        answer = Answer.get((Answer.visit == visit) & (Answer.item_id == "greeted"))
+        before, after = answer.value, "no" if answer.value == "yes" else "yes"
+        auditor = User.get(User.role == "auditor")
+        correct_answer(visit, "greeted", after, "The photo shows nobody at the door.", auditor)
+        year = str(visit.ended_at.year)
+    client = _manager_client(app)
+    text = " ".join(_pdf_text(client.get(f"/reports/visits/{visit.uuid}.pdf?lang=en").data).split())
+    assert f"Corrected from {before.capitalize()}: The photo shows nobody at the door." in text
+    hungarian = " ".join(_pdf_text(client.get(f"/reports/visits/{visit.uuid}.pdf?lang=hu").data).split())
+    assert "a javítás oka: The photo shows nobody at the door." in hungarian
+    assert f"{year}." in hungarian.split("·")[1] or year in hungarian[:400]
+    english_head = text[:400]
+    assert year in english_head, english_head  # not "11/26/26"
+
+
+def test_a_branch_report_of_a_period_without_visits_says_so_rather_than_nothing_failed(app, demo):
+    with app.app_context(), database.connection_context():
+        quiet = Branch.get(Branch.code == "BUD-01")
+        Visit.update(ended_at=utcnow() - timedelta(days=400)).where(Visit.branch == quiet).execute()
+    text = " ".join(_pdf_text(_manager_client(app).get(
+        f"/reports/branches/{quiet.id}/visits.pdf?lang=en&days=30").data).split())
+    assert "0 approved visits" in text
+    assert "Nothing failed in this period." not in text and "No critical failures in this period." not in text
+    assert text.count("No approved visits in this period.") >= 3  # the cover, what failed, critical failures
+
+
+def test_one_approved_visit_is_said_in_the_singular(app, demo):
+    with app.app_context(), database.connection_context():
+        branch = Branch.get(Branch.code == "BUD-01")
+        visits = list(Visit.select().where((Visit.branch == branch) & (Visit.state == VisitState.APPROVED.value))
+                      .order_by(Visit.ended_at.desc()))
+        Visit.update(ended_at=utcnow() - timedelta(days=400)).where(Visit.id.in_([v.id for v in visits[1:]])).execute()
+        Visit.update(ended_at=utcnow() - timedelta(days=2)).where(Visit.id == visits[0].id).execute()
+    client = _manager_client(app)
+    assert "1 approved visit " in " ".join(_pdf_text(client.get(f"/reports/branches/{branch.id}/visits.pdf?lang=en&days=30").data).split()) + " "
+    assert "1 одобренный визит" in _pdf_text(client.get(f"/reports/branches/{branch.id}/visits.pdf?lang=ru&days=30").data)
+
+
+def test_a_long_word_in_a_comment_or_an_action_stays_on_the_page(app, demo, tmp_path):
+    """A pasted code or link without spaces in a shopper's comment or a manager's action breaks at the
+    margin instead of running off the page (and pushing the action's owner and due date off it)."""
+    from datetime import date
+
+    from audit.models import Action, Answer, User
+
+    word = "X" * 160
+    with app.app_context(), database.connection_context():
+        visit = (Visit.select().where((Visit.branch == demo["branch_id"]) & (Visit.state == VisitState.APPROVED.value))
+                 .order_by(Visit.ended_at.desc()).first())
+        Answer.update(value=f"Receipt {word} was wrong.").where((Answer.visit == visit) & (Answer.item_id == "comments")).execute()
+        Action.create(branch=demo["branch_id"], item_id="greeted", what=f"Check {word}", owner="Store manager",
+                      due_date=date.today() + timedelta(days=30), created_by=User.get(User.role == "manager"))
+    data = _manager_client(app).get(f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=en&days=365").data
+    text = "".join(_pdf_text(data).split())
+    assert text.count(word) >= 2 and "StoremanagerL" not in text  # both printed whole, the owner too
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(data)
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "page")], check=True)
+    for name in sorted(p for p in os.listdir(tmp_path) if p.endswith(".png")):
+        with Image.open(tmp_path / name) as page:
+            grey = page.convert("L")
+            width, height = grey.size
+            margin = grey.crop((width - int(width * 0.06), 0, width, height))  # the right margin, 12 of 210 mm
+            assert margin.getextrema()[0] > 200, f"{name}: something runs into the right margin"
