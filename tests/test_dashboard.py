@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from audit.db import database
 from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
 from audit import stats
+from audit.localtime import today as local_today
 from audit.models import Action, Answer, Branch, Brand, Region, Visit, VisitScore, utcnow
 from conftest import csrf_from, login
 
@@ -463,6 +464,11 @@ def test_a_regions_zip_of_reports_is_made_in_the_background_with_progress(app, d
     assert (job.status, job.done, job.total) == ("done", 4, 4)  # the tests run the queue at once
     assert "/download" in job_page
     download = client.get(started.headers["Location"] + "/download")
+    # Named after its brand and region: two regions' ZIPs of one day keep their own names.
+    with app.app_context(), database.connection_context():
+        region_name = Branch.get(Branch.code == "BUD-01").region.name
+        day = local_today()
+    assert f"Aurora-Electronics-{region_name}-{day:%Y%m%d}.zip" in download.headers["Content-Disposition"]
     archive = zipfile.ZipFile(io.BytesIO(download.data))
     assert sorted(archive.namelist()) == ["BUD-01-en.pdf", "BUD-02-en.pdf", "DEB-01-en.pdf", "SZE-01-en.pdf"]
     text = PdfReader(io.BytesIO(archive.read("DEB-01-en.pdf"))).pages[0].extract_text()

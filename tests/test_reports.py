@@ -273,6 +273,14 @@ def test_a_branch_report_of_a_period_without_visits_says_so_rather_than_nothing_
     text = " ".join(_pdf_text(_manager_client(app).get(
         f"/reports/branches/{quiet.id}/visits.pdf?lang=en&days=30").data).split())
     assert "0 approved visits" in text
+    # The period is in the file's name: reports of several periods are kept side by side.
+    response = _manager_client(app).get(f"/reports/branches/{quiet.id}/visits.pdf?lang=en&days=30")
+    from audit.localtime import local_date
+    from audit.stats import period_start
+
+    with app.app_context():
+        name = f"BUD-01-report-{local_date(period_start(utcnow(), 30)):%Y%m%d}-{local_date(utcnow()):%Y%m%d}-en.pdf"
+    assert name in response.headers["Content-Disposition"]
     assert "Nothing failed in this period." not in text and "No critical failures in this period." not in text
     assert text.count("No approved visits in this period.") >= 3  # the cover, what failed, critical failures
 

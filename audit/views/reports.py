@@ -1,4 +1,6 @@
 """PDF reports for the branches a user may see, in the language the reader asks for."""
+import re
+
 from flask import (Blueprint, Response, abort, current_app, redirect, render_template, request,
                    send_from_directory, stream_with_context, url_for)
 from flask_babel import force_locale, format_date
@@ -44,7 +46,9 @@ def branch_visits(branch_id):
     branch = branch_or_404(current_user, branch_id)
     language = _language()
     start, end = _period()
-    return _pdf(branch_report_pdf(branch, language, start, end), f"{branch.code}-report-{language}.pdf")
+    # The period in the name: a manager keeps the reports of several periods side by side.
+    return _pdf(branch_report_pdf(branch, language, start, end),
+                f"{branch.code}-report-{local_date(start):%Y%m%d}-{local_date(end):%Y%m%d}-{language}.pdf")
 
 
 @bp.route("/visits/<visit_uuid>.pdf")
@@ -200,7 +204,10 @@ def job_download(job_uuid):
     job = _own_job_or_404(job_uuid)
     if job.status != "done":
         abort(404)
-    name = "visits" if job.kind == "xlsx_export" else "reports"
+    # Named after what it holds (the brand and region, or the export's filters), so that a manager's
+    # downloads of two regions on one day do not take each other's names.
+    named = re.sub(r"\W+", "-", job.title).strip("-")[:100]
+    name = named or ("visits" if job.kind == "xlsx_export" else "reports")
     extension = job.file_name.rsplit(".", 1)[1]
     return send_from_directory(current_app.config["MEDIA_DIR"] + "/exports", job.file_name, as_attachment=True,
                                download_name=f"{name}-{local_date(job.created_at):%Y%m%d}.{extension}")
