@@ -384,3 +384,44 @@ def test_in_a_rolling_deployment_a_phone_never_keeps_an_old_file_under_a_new_ver
     finally:
         context.close()
         server.shutdown()
+
+
+def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_kept(app, browser, assigned):
+    """A deployment restarts the app behind its reverse proxy, which answers 502 meanwhile (nginx's "Bad
+    Gateway"). The phone is online, but the shopper must get the visit and the list kept on it, with
+    the answers given, as offline, not the proxy's error page."""
+    def proxy(environ, start_response):
+        if proxy.restarting:
+            start_response("502 Bad Gateway", [("Content-Type", "text/html")])
+            return [b"<html><body><h1>502 Bad Gateway</h1></body></html>"]
+        return app(environ, start_response)
+
+    proxy.restarting = False
+    server = make_server("127.0.0.1", 0, proxy, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        _sign_in(page, base)
+        path = f"/visits/{assigned}/fill"
+        _wait_until_cached(page, path)
+        page.goto(base + path)
+        page.locator('input[name="answer-greeted"][value="yes"]').check()
+        page.wait_for_function(f"AuditStore.getDraft('{assigned}').then(d => !!d && d.answers.greeted === 'yes')")
+
+        proxy.restarting = True
+        page.reload()
+        expect(page.locator("form.fill-form")).to_be_visible()
+        expect(page.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()
+        assert "Bad Gateway" not in page.content()
+        page.goto(base + "/visits/")
+        expect(page.locator(f'article[data-fill-url="{path}"]')).to_be_visible()
+        # A page the phone never kept still shows the server's answer.
+        assert "Bad Gateway" in page.goto(base + "/login").text()
+        proxy.restarting = False
+        page.goto(base + path)
+        expect(page.locator("form.fill-form")).to_be_visible()
+    finally:
+        context.close()
+        server.shutdown()

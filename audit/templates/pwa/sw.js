@@ -56,7 +56,8 @@ function isShopperPage(url) {
   return url.pathname === "/visits/" || /^\/visits\/[0-9a-f-]+\/fill$/.test(url.pathname);
 }
 
-function cachedPage(request, retries) {
+function storedPage(request, retries) {
+  // The page kept for this visit (or the list of visits), or null.
   var key = request.url.split("?")[0];
   // The session cookie varies; the page for this signed-in phone is the one stored.
   return caches.open(PAGES).then(function (cache) {
@@ -66,14 +67,18 @@ function cachedPage(request, retries) {
     if (retries > 0) {
       // A copy being written at this very moment shows up a moment later.
       return new Promise(function (resolve) { setTimeout(resolve, 250); }).then(function () {
-        return cachedPage(request, retries - 1);
+        return storedPage(request, retries - 1);
       });
     }
     // A page never opened online: the list of visits kept for offline use (in the shopper's language,
     // with its offline note) is better than nothing to go on with.
     var list = new URL("/visits/", self.location.origin).href;
     return key === list ? null : caches.open(PAGES).then(function (cache) { return cache.match(list, { ignoreVary: true }); });
-  }).then(function (page) {
+  }).then(function (page) { return page || null; });
+}
+
+function cachedPage(request, retries) {
+  return storedPage(request, retries).then(function (page) {
     return page || new Response("<!doctype html><meta charset=utf-8><title>Offline</title><p>Offline.</p>",
                                 { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
   });
@@ -86,6 +91,10 @@ function networkFirst(request) {
       storable(response.clone()).then(function (copy) {
         return caches.open(PAGES).then(function (cache) { return cache.put(key, copy); });
       });
+    } else if (response.status >= 500) {
+      // The reverse proxy's 502 while the app restarts (a deployment), or the app's own 503: the page
+      // kept on the phone lets the shopper go on, as offline; the server's answer only without one.
+      return storedPage(request, 0).then(function (page) { return page || response; });
     }
     return response;
   }, function () {
