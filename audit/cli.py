@@ -9,7 +9,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from peewee import InterfaceError, OperationalError
+from peewee import InterfaceError, OperationalError, ProgrammingError
 
 from . import ROOT
 from .db import database
@@ -23,7 +23,7 @@ def reports_database_errors(command):
     def run(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (OperationalError, InterfaceError) as error:
+        except (OperationalError, InterfaceError, ProgrammingError) as error:
             cause = " ".join(str(error).split()) or type(error).__name__
             raise click.ClickException(
                 f"The database (DATABASE_URL) cannot be used: {cause}. Check that its server runs and that "
@@ -31,6 +31,29 @@ def reports_database_errors(command):
             ) from None
 
     return run
+
+
+def needs_current_schema(command):
+    """Decorator: the command runs only on a database at this release's schema version. One that is not
+    there (a mistyped DATABASE_URL: nothing is created), has no schema, or is of another release is
+    refused in one line, and nothing is changed."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        from .backup import engine_of, sqlite_path
+        from .migrations import schema_problem
+
+        url = current_app.config["DATABASE_URL"]
+        if engine_of(url) == "sqlite" and not os.path.isfile(sqlite_path(url)):
+            raise click.ClickException(f"There is no database at {sqlite_path(url)}; nothing was changed. Check "
+                                       "DATABASE_URL, or create the database with `flask init-db`.")
+        with database.connection_context():
+            problem = schema_problem()
+        if problem:
+            raise click.ClickException(f"This database cannot be used: {problem}. Nothing was changed.")
+        return command(*args, **kwargs)
+
+    return reports_database_errors(run)
 
 
 def init_app(app):
@@ -68,7 +91,7 @@ def init_db_command():
 @click.option("--name", default="", help="The full name shown in the app (the e-mail address if none).")
 @click.password_option(help="Asked for when not given (twice, not shown).")
 @with_appcontext
-@reports_database_errors
+@needs_current_schema
 def create_auditor_command(email, name, password):
     """Make EMAIL an enabled auditor with this password: the first account of a new installation, or
     the way back in when no auditor can sign in. Its other sessions end."""
@@ -272,7 +295,7 @@ def score_command(path, answers_path):
 
 @checklists.command("load")
 @click.argument("paths", nargs=-1, type=click.Path())
-@reports_database_errors
+@needs_current_schema
 def load_command(paths):
     """Publish checklist files (default: all of checklists/) as new versions where they changed."""
     from .checklist import ChecklistError
@@ -307,7 +330,7 @@ def load_command(paths):
 @click.argument("checklist_id")
 @click.option("--version", "number", type=int, help="Version number (default: the latest published).")
 @click.option("--output", "-o", type=click.Path(), help="Write to this file instead of the screen.")
-@reports_database_errors
+@needs_current_schema
 def export_command(checklist_id, number, output):
     """Write a checklist version back to YAML."""
     from .checklist import dump_checklist_yaml
@@ -339,7 +362,7 @@ def media():
 @click.option("--min-age-minutes", type=click.IntRange(min=1), default=60, show_default=True,
               help="Leave files younger than this: an upload in progress has its file before its row.")
 @click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
-@reports_database_errors
+@needs_current_schema
 def prune_media_command(min_age_minutes, dry_run):
     """Remove photos and logos that no row refers to (left by a crash mid-upload, or replaced logos)."""
     from .operations import leftover_media
@@ -363,9 +386,9 @@ def prune_media_command(min_age_minutes, dry_run):
 @click.option("--check", is_flag=True,
               help="Only count the visits whose stored results differ; exit 1 when there are any.")
 @with_appcontext
-@reports_database_errors
+@needs_current_schema
 def rescore_command(check):
-    """Score every scored visit again with this release's scoring function (after it was corrected)."""
+    """Score every sent visit again with this release's scoring function (after it was corrected)."""
     from .rescoring import rescore_visits
 
     def progress(done, total):
@@ -374,9 +397,9 @@ def rescore_command(check):
     with database.connection_context():
         summary = rescore_visits(apply=not check, progress=progress)
     if check:
-        click.echo(f"Checked {summary.checked:,} scored visits: {summary.differing:,} have stored results "
-                   "that differ from this release's scoring" + (" (run `flask rescore`)." if summary.differing else "."))
+        click.echo(f"Checked {summary.checked:,} sent visits; stored results differ from this release's scoring "
+                   f"for {summary.differing:,}" + (" (run `flask rescore`)." if summary.differing else "."))
         if summary.differing:
             sys.exit(1)
     else:
-        click.echo(f"Checked {summary.checked:,} scored visits: {summary.rewritten:,} scored again.")
+        click.echo(f"Checked {summary.checked:,} sent visits; scored again: {summary.rewritten:,}.")

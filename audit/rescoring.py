@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .db import bulk_insert, database, write_transaction
-from .models import Answer, ChecklistVersion, Visit, VisitScore
+from .models import Answer, ChecklistVersion, Visit, VisitScore, VisitState
 from .operations import scored_rows
 
 BATCH = 500
@@ -28,16 +28,22 @@ class Rescored:
     rewritten: int = 0
 
 
-def scored_visit_ids():
-    return [row.id for row in Visit.select(Visit.id).where(Visit.score.is_null(False)).order_by(Visit.id)]
+# The states of a visit whose answers were sent and scored (a returned visit keeps its sent answers
+# until it is sent again).
+SENT = (VisitState.SUBMITTED.value, VisitState.RETURNED.value, VisitState.APPROVED.value)
+
+
+def sent_visit_ids():
+    """Every sent visit, whatever its stored score (one left without a score must get it)."""
+    return [row.id for row in Visit.select(Visit.id).where(Visit.state.in_(SENT)).order_by(Visit.id)]
 
 
 def rescore_visits(apply, batch=BATCH, progress=None):
-    """Score every scored visit again from its stored answers; rewrite those that differ when `apply`.
+    """Score every sent visit again from its stored answers; rewrite those that differ when `apply`.
 
     `progress(done, total)` is called after each batch. Each batch is one transaction: a visit being
     corrected by a reviewer meanwhile is either scored before or after, never half."""
-    ids = scored_visit_ids()
+    ids = sent_visit_ids()
     summary = Rescored()
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
