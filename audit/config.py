@@ -115,6 +115,7 @@ def check(config, debug):
             )
     _check_time_zone(config)
     _check_database_url(config["DATABASE_URL"])
+    _check_redis_url(config.get("REDIS_URL"))
     make_folder("MEDIA_DIR", config["MEDIA_DIR"])
     if config["DATABASE_URL"].startswith("sqlite:///"):
         make_folder("DATABASE_URL", os.path.dirname(os.path.abspath(config["DATABASE_URL"][len("sqlite:///"):])))
@@ -128,6 +129,14 @@ def _check_time_zone(config):
                           f"{config['TIME_ZONE']!r}.") from None
     # Flask-Babel shows every date and time in it.
     config["BABEL_DEFAULT_TIMEZONE"] = config["TIME_ZONE"]
+
+
+def _check_redis_url(url):
+    # The scheme only, as for DATABASE_URL: the rest may hold a password. Checked by the redis client
+    # when the queue is built, it stopped the start with a traceback.
+    if url and url.split("://", 1)[0] not in ("redis", "rediss", "unix"):
+        raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix:// (for example "
+                          "redis://localhost:6379/0), or be left unset for the embedded queue.")
 
 
 def _check_database_url(url):

@@ -161,3 +161,11 @@ def test_an_instance_folder_that_cannot_be_made_stops_the_start_and_is_named(mon
     monkeypatch.setenv("AUDIT_INSTANCE", str(tmp_path / "a-file" / "instance"))
     with pytest.raises(ConfigError, match=f"^AUDIT_INSTANCE: the folder {tmp_path}/a-file/instance cannot be created"):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "MEDIA_DIR": str(tmp_path / "media")})
+
+
+@pytest.mark.parametrize("url", ["garbage", "http://cache:6379/0", "localhost:6379"])
+def test_a_redis_url_the_queue_cannot_use_stops_the_start_in_one_line(tmp_path, url):
+    with pytest.raises(ConfigError, match=r"^REDIS_URL must start with redis://, rediss:// or unix://") as refused:
+        create_app({"SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}",
+                    "MEDIA_DIR": str(tmp_path / "media"), "REDIS_URL": url})
+    assert "\n" not in str(refused.value)
