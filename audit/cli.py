@@ -185,6 +185,9 @@ def _catalogs():
     return current_app.config["BABEL_TRANSLATION_DIRECTORIES"]
 
 
+CATALOG_WIDTH = "100"
+
+
 def _pybabel(*args):
     command = [sys.executable, "-m", "babel.messages.frontend", *args]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
@@ -200,9 +203,10 @@ def _pybabel(*args):
 def update():
     """Extract the strings and merge them into every catalog."""
     pot = os.path.join(_catalogs(), "messages.pot")
+    # Lines of up to 100 characters, as the catalogs are kept: another width rewraps every entry.
     _pybabel("extract", "-F", "translations/babel.cfg", "-k", "_l", "-k", "lazy_gettext", "--no-location",
-             "--sort-output", "-o", pot, "audit")
-    _pybabel("update", "-i", pot, "-d", _catalogs(), "--no-fuzzy-matching", "--ignore-obsolete")
+             "--sort-output", "-w", CATALOG_WIDTH, "-o", pot, "audit")
+    _pybabel("update", "-i", pot, "-d", _catalogs(), "--no-fuzzy-matching", "--ignore-obsolete", "-w", CATALOG_WIDTH)
 
 
 @translate.command()
