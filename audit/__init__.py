@@ -1,7 +1,9 @@
 """The mystery shopper audit tool: create_app() builds the Flask application."""
+import functools
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -27,6 +29,9 @@ def create_app(config=None):
     from . import assets, cli, db, errors, fragments, i18n, security, tasks
     from .views import admin, api, auth, dashboard, editor, health, pwa, reports, review, shopper
 
+    # Ids in URLs (<int:...>) are the database's 64-bit ids: a larger number matches no route (404),
+    # where it made the database driver fail (500).
+    app.url_map.converters["int"] = functools.partial(IntegerConverter, max=2**63 - 1)
     db.init_app(app)
     security.init_app(app)
     i18n.init_app(app)

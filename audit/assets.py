@@ -7,7 +7,7 @@ for a year without asking again, and gives the service worker's shell cache a na
 exactly when one of its files does.
 """
 import hashlib
-import os
+import posixpath
 
 from flask import current_app, request, url_for
 from werkzeug.security import safe_join
@@ -34,7 +34,10 @@ def version_of(filename):
             version = hashlib.sha256(file.read()).hexdigest()[:VERSION_LENGTH]
     except (TypeError, OSError):  # safe_join refused the name, or no such file
         version = None
-    versions[filename] = version
+    # Kept only under a file's own name: a URL may spell one file many ways (`./app.css`), and a
+    # name per spelling would let anyone grow every process's memory.
+    if version is not None and posixpath.normpath(filename) == filename:
+        versions[filename] = version
     return version
 
 
@@ -59,8 +62,9 @@ def _versioned_static_url(endpoint, values):
 def _keep_versioned_files(response):
     # Only the current version may be kept: a page from before a deployment that asks for its old
     # version gets today's file, which must not stay in the browser under the old URL.
-    if (request.endpoint == "static" and response.status_code == 200
-            and request.args.get("v") == version_of(request.view_args.get("filename", ""))):
+    wanted = request.args.get("v")
+    if (wanted and request.endpoint == "static" and response.status_code == 200
+            and wanted == version_of(request.view_args.get("filename", ""))):
         response.cache_control.no_cache = None
         response.cache_control.public = True
         response.cache_control.max_age = YEAR

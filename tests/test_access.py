@@ -240,3 +240,14 @@ def test_manager_dashboard_lists_only_branches_of_their_regions(login_as, org):
     page = login_as("manager").get("/dashboard/").get_data(as_text=True)
     assert "Aurora Váci utca" in page
     assert "Baltia Нарва" not in page
+
+
+@pytest.mark.parametrize("path, role", [
+    ("/dashboard/branches/99999999999999999999999", "manager"),
+    ("/reports/branches/99999999999999999999999/visits.pdf", "manager"),
+    ("/reports/regions/99999999999999999999999.pdf", "manager"),
+    ("/admin/branches/99999999999999999999999", "auditor"),
+    ("/admin/users/9223372036854775808", "auditor"),
+])
+def test_an_id_too_large_for_the_database_is_a_missing_page(login_as, path, role):
+    assert login_as(role).get(path).status_code == 404

@@ -97,3 +97,13 @@ def test_a_static_name_that_is_not_a_file_gets_no_version(app):
 
         assert url_for("static", filename="no-such-file.css") == "/static/no-such-file.css"
         assert url_for("static", filename="../pyproject.toml") == "/static/../pyproject.toml"
+
+
+def test_many_spellings_of_one_file_do_not_grow_the_processs_memory(app, client):
+    """`/static/./app.css` and `/static/././app.css` are app.css: the versions kept are one per file, not
+    one per spelling anyone can send (no sign-in needed)."""
+    for count in range(1, 300):
+        for query in ("", "?v=0123456789ab"):
+            assert client.get("/static/" + "./" * count + "app.css" + query).status_code == 200
+    kept = app.extensions.get("asset_versions", {})
+    assert all("./" not in name and "//" not in name for name in kept) and len(kept) <= 10, sorted(kept)[:5]
