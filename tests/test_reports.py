@@ -323,3 +323,23 @@ def test_a_long_word_in_a_comment_or_an_action_stays_on_the_page(app, demo, tmp_
             width, height = grey.size
             margin = grey.crop((width - int(width * 0.06), 0, width, height))  # the right margin, 12 of 210 mm
             assert margin.getextrema()[0] > 200, f"{name}: something runs into the right margin"
+
+
+def test_a_corrected_free_text_answer_never_shows_the_shoppers_words_to_a_manager(app, demo):
+    """A reviewer takes a shopper's name out of a comment by correcting it: the manager's visit report
+    says it was corrected and why, and never prints what the shopper first wrote."""
+    from audit.models import User
+    from audit.review import correct_answer
+
+    with app.app_context(), database.connection_context():
+        visit = (Visit.select().where((Visit.branch == demo["branch_id"]) & (Visit.state == VisitState.APPROVED.value))
+                 .order_by(Visit.ended_at.desc()).first())
+        from audit.models import Answer
+
+        Answer.update(value="Eszter Varga vagyok, az eladó a nevemen szólított.").where(
+            (Answer.visit == visit) & (Answer.item_id == "comments")).execute()
+        correct_answer(visit, "comments", "[név törölve] Az eladó felismert.", "Name removed.",
+                       User.get(User.role == "auditor"))
+    text = " ".join(_pdf_text(_manager_client(app).get(f"/reports/visits/{visit.uuid}.pdf?lang=en").data).split())
+    assert "Corrected by the reviewer: Name removed." in text and "[név törölve] Az eladó felismert." in text
+    assert "Eszter" not in text and "Varga" not in text
