@@ -425,3 +425,37 @@ def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_ke
     finally:
         context.close()
         server.shutdown()
+
+
+def test_on_a_shared_phone_the_next_shopper_never_gets_the_pages_kept_for_the_last(app, browser, assigned, org):
+    """The last shopper's session ended without signing out; the next one signs in while the server
+    fails (502 behind its proxy). The phone must not show the last shopper's visits, briefs and
+    addresses in place of the failing page."""
+    from tests.e2e.conftest import sign_in
+
+    def proxy(environ, start_response):
+        if proxy.failing and environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].startswith("/visits/"):
+            start_response("502 Bad Gateway", [("Content-Type", "text/html")])
+            return [b"<html><body><h1>502 Bad Gateway</h1></body></html>"]
+        return app(environ, start_response)
+
+    proxy.failing = False
+    server = make_server("127.0.0.1", 0, proxy, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        _sign_in(page, base)
+        _wait_until_cached(page, f"/visits/{assigned}/fill")
+        context.clear_cookies()  # the session ended (idle), nobody signed out
+        proxy.failing = True
+        sign_in(page, base, "other_shopper@example.com")
+        page.wait_for_url(re.compile(r"/visits/$"))
+        shown = page.content()
+        assert assigned not in shown and org["branches"][0].name not in shown, "the last shopper's list"
+        assert "Bad Gateway" in shown
+        assert "Bad Gateway" in page.goto(base + f"/visits/{assigned}/fill").text()
+    finally:
+        context.close()
+        server.shutdown()

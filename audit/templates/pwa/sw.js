@@ -60,7 +60,7 @@ function storedPage(request, retries) {
   // The page kept for this visit (or the list of visits), or null.
   var key = request.url.split("?")[0];
   // The session cookie varies; the page for this signed-in phone is the one stored.
-  return caches.open(PAGES).then(function (cache) {
+  return pagesDropped.then(function () { return caches.open(PAGES); }).then(function (cache) {
     return cache.match(key, { ignoreVary: true });
   }).then(function (cached) {
     if (cached) return cached;
@@ -131,11 +131,22 @@ function cacheFirst(request) {
   });
 }
 
+// Set while the pages kept for whoever was signed in before are being dropped (see the fetch handler).
+var pagesDropped = Promise.resolve();
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
-  if (request.method !== "GET") return;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
+  if (request.method === "POST" && url.pathname === "/login") {
+    // Someone signs in: the pages kept belong to whoever was signed in before (on a shared phone,
+    // another shopper), and must not stand in for this one's when the server then fails or the
+    // network drops. The first page after signing in keeps this shopper's pages again.
+    pagesDropped = caches.delete(PAGES);
+    event.waitUntil(pagesDropped);
+    return;
+  }
+  if (request.method !== "GET") return;
   if (url.pathname.indexOf("/static/") === 0 || url.pathname === "/manifest.webmanifest") {
     event.respondWith(cacheFirst(request));
   } else if (request.mode === "navigate" && isShopperPage(url)) {
