@@ -62,9 +62,10 @@ def _versioned_static_url(endpoint, values):
 def _keep_versioned_files(response):
     # Only the current version may be kept: a page from before a deployment that asks for its old
     # version gets today's file, which must not stay in the browser under the old URL.
+    if request.endpoint != "static":  # every other answer: checked first, it costs nothing
+        return response
     wanted = request.args.get("v")
-    if (wanted and request.endpoint == "static" and response.status_code == 200
-            and wanted == version_of(request.view_args.get("filename", ""))):
+    if wanted and response.status_code == 200 and wanted == version_of(request.view_args.get("filename", "")):
         response.cache_control.no_cache = None
         response.cache_control.public = True
         response.cache_control.max_age = YEAR
