@@ -15,6 +15,7 @@ from werkzeug.security import safe_join
 YEAR = 365 * 24 * 3600
 VERSION_LENGTH = 12
 # The app shell the service worker keeps for offline use: every page's CSS and scripts, and the icons.
+WORKER_TEMPLATE = "pwa/sw.js"  # the service worker, rendered by pwa.service_worker
 SHELL_FILES = ("app.css", "app.js", "outbox.js", "shopper.js", "fill.js", "icons/icon-192.png",
                "icons/icon-512.png")
 
@@ -47,9 +48,12 @@ def shell_urls():
 
 
 def shell_cache_name(urls):
-    """The service worker's cache of the shell: a new name whenever a file of the shell changes, so that
-    the new worker fills a cache of its own and the old one is dropped."""
-    return "audit-shell-" + hashlib.sha256("\n".join(urls).encode()).hexdigest()[:VERSION_LENGTH]
+    """The service worker's cache of the shell: a new name for every new worker (a file of the shell or
+    the worker's own code changed), so that a new worker fills a cache of its own, never the one the
+    worker in charge answers from, and the old one is dropped when the new worker takes over."""
+    jinja = current_app.jinja_env
+    worker = jinja.loader.get_source(jinja, WORKER_TEMPLATE)[0]
+    return "audit-shell-" + hashlib.sha256("\n".join([*urls, worker]).encode()).hexdigest()[:VERSION_LENGTH]
 
 
 def _versioned_static_url(endpoint, values):

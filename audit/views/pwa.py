@@ -35,7 +35,7 @@ def service_worker():
     # Served from the root so that its scope covers the whole app. The browser asks for it again on
     # each visit to the app: a new version of any shell file makes it a new worker (see audit/assets.py).
     shell_files = assets.shell_urls()
-    body = render_template("pwa/sw.js", outbox_url=url_for("static", filename="outbox.js"),
+    body = render_template(assets.WORKER_TEMPLATE, outbox_url=url_for("static", filename="outbox.js"),
                            shell=assets.shell_cache_name(shell_files),
                            shell_files=shell_files + [url_for("pwa.manifest")])
     response = current_app.response_class(body, mimetype="text/javascript")
