@@ -56,6 +56,13 @@ def shell_cache_name(urls):
     return "audit-shell-" + hashlib.sha256("\n".join([*urls, worker]).encode()).hexdigest()[:VERSION_LENGTH]
 
 
+def account_key(email):
+    """What a shopper's pages say of whose they are (meta audit-account), for the service worker, which
+    compares it with the e-mail address typed at sign-in: SHA-256 of the address as typed, trimmed and
+    in lower case; the address itself is not in the page."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
 def _versioned_static_url(endpoint, values):
     if endpoint == "static" and "v" not in values:
         version = version_of(values.get("filename", ""))
@@ -69,7 +76,8 @@ def _keep_versioned_files(response):
     if request.endpoint != "static":  # every other answer: checked first, it costs nothing
         return response
     wanted = request.args.get("v")
-    if wanted and response.status_code == 200 and wanted == version_of(request.view_args.get("filename", "")):
+    # A 304 too: its headers replace the kept ones, and a no-cache there made the browser ask again.
+    if wanted and response.status_code in (200, 304) and wanted == version_of(request.view_args.get("filename", "")):
         response.cache_control.no_cache = None
         response.cache_control.public = True
         response.cache_control.max_age = YEAR
@@ -79,4 +87,5 @@ def _keep_versioned_files(response):
 
 def init_app(app):
     app.url_defaults(_versioned_static_url)
+    app.jinja_env.globals["account_key"] = account_key
     app.after_request(_keep_versioned_files)

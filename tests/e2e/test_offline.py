@@ -386,7 +386,7 @@ def test_in_a_rolling_deployment_a_phone_never_keeps_an_old_file_under_a_new_ver
         server.shutdown()
 
 
-def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_kept(app, browser, assigned):
+def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_kept(app, browser, assigned, org):
     """A deployment restarts the app behind its reverse proxy, which answers 502 meanwhile (nginx's "Bad
     Gateway"). The phone is online, but the shopper must get the visit and the list kept on it, with
     the answers given, as offline, not the proxy's error page."""
@@ -417,7 +417,13 @@ def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_ke
         assert "Bad Gateway" not in page.content()
         page.goto(base + "/visits/")
         expect(page.locator(f'article[data-fill-url="{path}"]')).to_be_visible()
-        # A page the phone never kept still shows the server's answer.
+        # A page the phone never kept still shows the server's answer: a visit assigned since the
+        # list was kept, and the sign-in page.
+        with app.app_context(), database.connection_context():
+            later = Visit.create(branch=org["branches"][0], checklist_version=Visit.get(Visit.uuid == assigned).checklist_version,
+                                 shopper=org["users"]["shopper"], planned_from=date.today(),
+                                 planned_to=date.today() + timedelta(days=5))
+        assert "Bad Gateway" in page.goto(base + f"/visits/{later.uuid}/fill").text()
         assert "Bad Gateway" in page.goto(base + "/login").text()
         proxy.restarting = False
         page.goto(base + path)
@@ -459,3 +465,35 @@ def test_on_a_shared_phone_the_next_shopper_never_gets_the_pages_kept_for_the_la
     finally:
         context.close()
         server.shutdown()
+
+
+def test_the_same_shopper_signing_in_again_keeps_every_visit_for_offline_use(app, browser, live_server, assigned, org):
+    """The session ended (idle) on a visit; the shopper signs in again, typing the address their own way,
+    and the network drops: the list and every visit kept before can still be filled offline."""
+    with app.app_context(), database.connection_context():
+        other = str(Visit.create(branch=org["branches"][0], checklist_version=Visit.get(Visit.uuid == assigned).checklist_version,
+                                 shopper=org["users"]["shopper"], planned_from=date.today(),
+                                 planned_to=date.today() + timedelta(days=5)).uuid)
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        _sign_in(page, live_server)
+        _wait_until_cached(page, f"/visits/{other}/fill")
+        _wait_until_cached(page, f"/visits/{assigned}/fill")
+        page.goto(live_server + f"/visits/{assigned}/fill")
+        context.clear_cookies()  # the session ended while the shopper was on this visit
+        page.reload()
+        expect(page).to_have_url(re.compile(r"/login\?next="))
+        from conftest import PASSWORD
+
+        page.get_by_label("E-mail").fill("  Shopper@Example.com ")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("form.fill-form")).to_be_visible()  # back on the visit, not the list
+        context.set_offline(True)
+        page.goto(live_server + "/visits/")
+        expect(page.locator(f'article[data-fill-url="/visits/{other}/fill"]')).to_be_visible()
+        page.goto(live_server + f"/visits/{other}/fill")
+        expect(page.locator("form.fill-form")).to_be_visible()
+    finally:
+        context.close()

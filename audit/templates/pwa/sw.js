@@ -56,8 +56,8 @@ function isShopperPage(url) {
   return url.pathname === "/visits/" || /^\/visits\/[0-9a-f-]+\/fill$/.test(url.pathname);
 }
 
-function storedPage(request, retries) {
-  // The page kept for this visit (or the list of visits), or null.
+function storedPage(request, retries, exactly) {
+  // The page kept for this visit (or, unless `exactly`, the list of visits), or null.
   var key = request.url.split("?")[0];
   // The session cookie varies; the page for this signed-in phone is the one stored.
   return pagesDropped.then(function () { return caches.open(PAGES); }).then(function (cache) {
@@ -67,13 +67,13 @@ function storedPage(request, retries) {
     if (retries > 0) {
       // A copy being written at this very moment shows up a moment later.
       return new Promise(function (resolve) { setTimeout(resolve, 250); }).then(function () {
-        return storedPage(request, retries - 1);
+        return storedPage(request, retries - 1, exactly);
       });
     }
     // A page never opened online: the list of visits kept for offline use (in the shopper's language,
     // with its offline note) is better than nothing to go on with.
     var list = new URL("/visits/", self.location.origin).href;
-    return key === list ? null : caches.open(PAGES).then(function (cache) { return cache.match(list, { ignoreVary: true }); });
+    return key === list || exactly ? null : caches.open(PAGES).then(function (cache) { return cache.match(list, { ignoreVary: true }); });
   }).then(function (page) { return page || null; });
 }
 
@@ -94,7 +94,7 @@ function networkFirst(request) {
     } else if (response.status >= 500) {
       // The reverse proxy's 502 while the app restarts (a deployment), or the app's own 503: the page
       // kept on the phone lets the shopper go on, as offline; the server's answer only without one.
-      return storedPage(request, 0).then(function (page) { return page || response; });
+      return storedPage(request, 0, true).then(function (page) { return page || response; });
     }
     return response;
   }, function () {
@@ -131,18 +131,48 @@ function cacheFirst(request) {
   });
 }
 
-// Set while the pages kept for whoever was signed in before are being dropped (see the fetch handler).
+// Set while a sign-in finds out whether the pages kept are another account's (see the fetch handler).
 var pagesDropped = Promise.resolve();
+
+function accountKey(email) {
+  // As audit/assets.py account_key: SHA-256 of the address, trimmed and in lower case, in hex.
+  var bytes = new TextEncoder().encode((email || "").trim().toLowerCase());
+  return crypto.subtle.digest("SHA-256", bytes).then(function (digest) {
+    return Array.prototype.map.call(new Uint8Array(digest), function (byte) {
+      return ("0" + byte.toString(16)).slice(-2);
+    }).join("");
+  });
+}
+
+function keptAccount() {
+  // Whose the kept pages are: what any of them says in its meta audit-account (null: nothing kept).
+  return caches.open(PAGES).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      if (!requests.length) return null;
+      return cache.match(requests[0]).then(function (page) { return page ? page.text() : ""; }).then(function (html) {
+        var found = /<meta name="audit-account" content="([0-9a-f]+)">/.exec(html);
+        return found ? found[1] : "";
+      });
+    });
+  });
+}
+
+function dropPagesOfAnotherAccount(request) {
+  // Someone signs in. The pages kept for another account (on a shared phone, the last shopper's) must
+  // never stand in for this one's when the server then fails or the network drops; the same shopper
+  // signing in again keeps theirs, to go on offline.
+  return Promise.all([request.formData().then(function (form) { return accountKey(form.get("email")); }),
+                      keptAccount()]).then(function (accounts) {
+    if (accounts[1] !== null && accounts[0] !== accounts[1]) return caches.delete(PAGES);
+  }).catch(function () { return caches.delete(PAGES); });
+}
 
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   if (request.method === "POST" && url.pathname === "/login") {
-    // Someone signs in: the pages kept belong to whoever was signed in before (on a shared phone,
-    // another shopper), and must not stand in for this one's when the server then fails or the
-    // network drops. The first page after signing in keeps this shopper's pages again.
-    pagesDropped = caches.delete(PAGES);
+    pagesDropped = dropPagesOfAnotherAccount(request.clone());
     event.waitUntil(pagesDropped);
     return;
   }
