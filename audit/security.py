@@ -73,6 +73,13 @@ class CookieSessions(SecureCookieSessionInterface):
             serializer = self._serializers[keys] = super().get_signing_serializer(app)
         return serializer
 
+    def save_session(self, app, session, response):
+        super().save_session(app, session, response)
+        # A static file is the same whatever the cookie, but Flask-Login reads the session on every
+        # answer, which made it vary with the cookie: every new session asked for the files again.
+        if request.endpoint == "static" and not session.modified:
+            response.vary.discard("Cookie")
+
 
 @login_manager.user_loader
 def _load_user(session_id):
@@ -190,7 +197,9 @@ def _session_timeouts():
     # Only a signed-in session is looked at: touching current_user on an anonymous request (a static
     # file, the manifest) makes Flask-Login rewrite the cookie, and such a late response could
     # overwrite the cookie of a sign-in that happened meanwhile.
-    if "_user_id" not in session or request.endpoint in ("static", "pwa.service_worker", "pwa.manifest"):
+    # The endpoint first: reading the session marks the answer as varying with the cookie, and a
+    # static file that varies with it is asked for again by every new session.
+    if request.endpoint in ("static", "pwa.service_worker", "pwa.manifest") or "_user_id" not in session:
         return None
     if not current_user.is_authenticated:
         return None

@@ -111,3 +111,10 @@ def test_many_spellings_of_one_file_do_not_grow_the_processs_memory(app, client)
             assert client.get("/static/" + "./" * count + "app.css" + query).status_code == 200
     kept = app.extensions.get("asset_versions", {})
     assert all("./" not in name and "//" not in name for name in kept) and len(kept) <= 10, sorted(kept)[:5]
+
+
+def test_a_static_file_is_the_same_for_every_session(client):
+    """Not marked as varying with the cookie: a phone keeps its CSS and scripts across sign-ins."""
+    client.set_cookie("audit_session", "some-session")
+    response = client.get("/static/app.css")
+    assert response.status_code == 200 and "Cookie" not in response.vary
