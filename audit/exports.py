@@ -116,7 +116,7 @@ def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=F
     versions, labels = {}, {}
     rows = streamed(query.tuples())
     for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, comment in rows:
-        _title, _number_, questions, items, sections = _version(version_id, language, versions)
+        questions, items, sections = _version(version_id, language, versions)[2:]
         if for_people:
             section = sections.get(section_id, section_id or "")
             shown = _label(labels, items, version_id, item_id, value, language)
