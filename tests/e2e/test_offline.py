@@ -4,6 +4,7 @@ import random
 import re
 import shutil
 import threading
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
@@ -260,6 +261,20 @@ def test_check_in_distance_timer_conditions_and_the_sign_out_warning(app, browse
     context.close()
 
 
+BAD_GATEWAY = [b"<html><body><h1>502 Bad Gateway</h1></body></html>"]
+
+
+@contextmanager
+def _serving(wsgi):
+    """A live server of another WSGI app than the test's (a proxy or a load balancer in front of it)."""
+    server = make_server("127.0.0.1", 0, wsgi, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
 DEPLOYED = "body { --deployed: 'next release'; }"
 DEPLOYED_VALUE = "getComputedStyle(document.body).getPropertyValue('--deployed').trim()"
 SHELL_CACHES = "caches.keys().then(names => names.filter(name => name.startsWith('audit-shell-')))"
@@ -347,43 +362,40 @@ def test_in_a_rolling_deployment_a_phone_never_keeps_an_old_file_under_a_new_ver
         return target(environ, start_response)
 
     balancer.release, balancer.rolling = app, False
-    server = make_server("127.0.0.1", 0, balancer, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    context = browser.new_context(**PHONE)
-    try:
-        page = context.new_page()
-        _sign_in(page, base)
-        path = f"/visits/{assigned}/fill"
-        _wait_until_cached(page, path)
-        page.goto(base + path)
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
-        old_shell = page.evaluate(SHELL_CACHES)
+    with _serving(balancer) as base:
+        context = browser.new_context(**PHONE)
+        try:
+            page = context.new_page()
+            _sign_in(page, base)
+            path = f"/visits/{assigned}/fill"
+            _wait_until_cached(page, path)
+            page.goto(base + path)
+            page.wait_for_function("navigator.serviceWorker.controller !== null")
+            old_shell = page.evaluate(SHELL_CACHES)
 
-        balancer.release, balancer.rolling = new, True
-        page.reload()
-        expect(page.locator("form.fill-form")).to_be_visible()
-        # The page asks the old process for the new CSS, and so does the new worker's install, which
-        # fails: the old worker stays.
-        for _ in range(40):
-            if asked.count(new_css) >= 2:
-                break
-            page.wait_for_timeout(250)
-        page.wait_for_timeout(500)
-        assert asked.count(new_css) >= 2, asked
-        assert page.evaluate("(url) => caches.match(url).then(r => r === undefined)", new_css)
-        page.wait_for_function(f"{SHELL_CACHES}.then(names => names.length === 1 && names[0] === '{old_shell[0]}')")
+            balancer.release, balancer.rolling = new, True
+            page.reload()
+            expect(page.locator("form.fill-form")).to_be_visible()
+            # The page asks the old process for the new CSS, and so does the new worker's install, which
+            # fails: the old worker stays.
+            for _ in range(40):
+                if asked.count(new_css) >= 2:
+                    break
+                page.wait_for_timeout(250)
+            page.wait_for_timeout(500)
+            assert asked.count(new_css) >= 2, asked
+            assert page.evaluate("(url) => caches.match(url).then(r => r === undefined)", new_css)
+            page.wait_for_function(f"{SHELL_CACHES}.then(names => names.length === 1 && names[0] === '{old_shell[0]}')")
 
-        balancer.rolling = False  # every process is of the new release now
-        page.reload()
-        assert page.evaluate(DEPLOYED_VALUE) == "'next release'"
-        page.wait_for_function("(name) => caches.keys().then(names => names.includes(name))", arg=new_shell,
-                               timeout=15000)
-        kept = page.evaluate("(url) => caches.match(url).then(r => r ? r.text() : null)", new_css)
-        assert kept is not None and DEPLOYED in kept
-    finally:
-        context.close()
-        server.shutdown()
+            balancer.rolling = False  # every process is of the new release now
+            page.reload()
+            assert page.evaluate(DEPLOYED_VALUE) == "'next release'"
+            page.wait_for_function("(name) => caches.keys().then(names => names.includes(name))", arg=new_shell,
+                                   timeout=15000)
+            kept = page.evaluate("(url) => caches.match(url).then(r => r ? r.text() : null)", new_css)
+            assert kept is not None and DEPLOYED in kept
+        finally:
+            context.close()
 
 
 def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_kept(app, browser, assigned, org):
@@ -393,44 +405,41 @@ def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_ke
     def proxy(environ, start_response):
         if proxy.restarting:
             start_response("502 Bad Gateway", [("Content-Type", "text/html")])
-            return [b"<html><body><h1>502 Bad Gateway</h1></body></html>"]
+            return BAD_GATEWAY
         return app(environ, start_response)
 
     proxy.restarting = False
-    server = make_server("127.0.0.1", 0, proxy, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    context = browser.new_context(**PHONE)
-    try:
-        page = context.new_page()
-        _sign_in(page, base)
-        path = f"/visits/{assigned}/fill"
-        _wait_until_cached(page, path)
-        page.goto(base + path)
-        page.locator('input[name="answer-greeted"][value="yes"]').check()
-        page.wait_for_function(f"AuditStore.getDraft('{assigned}').then(d => !!d && d.answers.greeted === 'yes')")
+    with _serving(proxy) as base:
+        context = browser.new_context(**PHONE)
+        try:
+            page = context.new_page()
+            _sign_in(page, base)
+            path = f"/visits/{assigned}/fill"
+            _wait_until_cached(page, path)
+            page.goto(base + path)
+            page.locator('input[name="answer-greeted"][value="yes"]').check()
+            page.wait_for_function(f"AuditStore.getDraft('{assigned}').then(d => !!d && d.answers.greeted === 'yes')")
 
-        proxy.restarting = True
-        page.reload()
-        expect(page.locator("form.fill-form")).to_be_visible()
-        expect(page.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()
-        assert "Bad Gateway" not in page.content()
-        page.goto(base + "/visits/")
-        expect(page.locator(f'article[data-fill-url="{path}"]')).to_be_visible()
-        # A page the phone never kept still shows the server's answer: a visit assigned since the
-        # list was kept, and the sign-in page.
-        with app.app_context(), database.connection_context():
-            later = Visit.create(branch=org["branches"][0], checklist_version=Visit.get(Visit.uuid == assigned).checklist_version,
-                                 shopper=org["users"]["shopper"], planned_from=date.today(),
-                                 planned_to=date.today() + timedelta(days=5))
-        assert "Bad Gateway" in page.goto(base + f"/visits/{later.uuid}/fill").text()
-        assert "Bad Gateway" in page.goto(base + "/login").text()
-        proxy.restarting = False
-        page.goto(base + path)
-        expect(page.locator("form.fill-form")).to_be_visible()
-    finally:
-        context.close()
-        server.shutdown()
+            proxy.restarting = True
+            page.reload()
+            expect(page.locator("form.fill-form")).to_be_visible()
+            expect(page.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()
+            assert "Bad Gateway" not in page.content()
+            page.goto(base + "/visits/")
+            expect(page.locator(f'article[data-fill-url="{path}"]')).to_be_visible()
+            # A page the phone never kept still shows the server's answer: a visit assigned since the
+            # list was kept, and the sign-in page.
+            with app.app_context(), database.connection_context():
+                later = Visit.create(branch=org["branches"][0], checklist_version=Visit.get(Visit.uuid == assigned).checklist_version,
+                                     shopper=org["users"]["shopper"], planned_from=date.today(),
+                                     planned_to=date.today() + timedelta(days=5))
+            assert "Bad Gateway" in page.goto(base + f"/visits/{later.uuid}/fill").text()
+            assert "Bad Gateway" in page.goto(base + "/login").text()
+            proxy.restarting = False
+            page.goto(base + path)
+            expect(page.locator("form.fill-form")).to_be_visible()
+        finally:
+            context.close()
 
 
 def test_on_a_shared_phone_the_next_shopper_never_gets_the_pages_kept_for_the_last(app, browser, assigned, org):
@@ -442,29 +451,26 @@ def test_on_a_shared_phone_the_next_shopper_never_gets_the_pages_kept_for_the_la
     def proxy(environ, start_response):
         if proxy.failing and environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].startswith("/visits/"):
             start_response("502 Bad Gateway", [("Content-Type", "text/html")])
-            return [b"<html><body><h1>502 Bad Gateway</h1></body></html>"]
+            return BAD_GATEWAY
         return app(environ, start_response)
 
     proxy.failing = False
-    server = make_server("127.0.0.1", 0, proxy, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    context = browser.new_context(**PHONE)
-    try:
-        page = context.new_page()
-        _sign_in(page, base)
-        _wait_until_cached(page, f"/visits/{assigned}/fill")
-        context.clear_cookies()  # the session ended (idle), nobody signed out
-        proxy.failing = True
-        sign_in(page, base, "other_shopper@example.com")
-        page.wait_for_url(re.compile(r"/visits/$"))
-        shown = page.content()
-        assert assigned not in shown and org["branches"][0].name not in shown, "the last shopper's list"
-        assert "Bad Gateway" in shown
-        assert "Bad Gateway" in page.goto(base + f"/visits/{assigned}/fill").text()
-    finally:
-        context.close()
-        server.shutdown()
+    with _serving(proxy) as base:
+        context = browser.new_context(**PHONE)
+        try:
+            page = context.new_page()
+            _sign_in(page, base)
+            _wait_until_cached(page, f"/visits/{assigned}/fill")
+            context.clear_cookies()  # the session ended (idle), nobody signed out
+            proxy.failing = True
+            sign_in(page, base, "other_shopper@example.com")
+            page.wait_for_url(re.compile(r"/visits/$"))
+            shown = page.content()
+            assert assigned not in shown and org["branches"][0].name not in shown, "the last shopper's list"
+            assert "Bad Gateway" in shown
+            assert "Bad Gateway" in page.goto(base + f"/visits/{assigned}/fill").text()
+        finally:
+            context.close()
 
 
 def test_the_same_shopper_signing_in_again_keeps_every_visit_for_offline_use(app, browser, live_server, assigned, org):
