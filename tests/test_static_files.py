@@ -118,3 +118,13 @@ def test_a_static_file_is_the_same_for_every_session(client):
     client.set_cookie("audit_session", "some-session")
     response = client.get("/static/app.css")
     assert response.status_code == 200 and "Cookie" not in response.vary
+
+
+def test_what_the_browser_asks_for_beside_a_sign_in_never_sets_the_session_cookie(client):
+    """The worker script, the manifest and the shell's files are asked for while a sign-in may be on
+    its way: an answer carrying the signed-out session's cookie, arriving after the sign-in's, put it
+    back and signed the shopper out at once (it happened in a browser test)."""
+    client.get("/login")  # a signed-out session that holds the sign-in form's token
+    for path in ("/sw.js", "/manifest.webmanifest", "/static/app.css", "/static/outbox.js"):
+        response = client.get(path)
+        assert response.status_code == 200 and response.headers.getlist("Set-Cookie") == [], path

@@ -1,7 +1,7 @@
 """What makes the site an installable app: manifest, service worker, icons and brand logos."""
 import os
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, send_from_directory, url_for
 from flask_login import login_required
 
 from .. import assets
@@ -35,9 +35,12 @@ def service_worker():
     # Served from the root so that its scope covers the whole app. The browser asks for it again on
     # each visit to the app: a new version of any shell file makes it a new worker (see audit/assets.py).
     shell_files = assets.shell_urls()
-    body = render_template(assets.WORKER_TEMPLATE, outbox_url=url_for("static", filename="outbox.js"),
-                           shell=assets.shell_cache_name(shell_files),
-                           shell_files=shell_files + [url_for("pwa.manifest")])
+    # Rendered without the app's template context: that reads the signed-in user, which rewrites an
+    # anonymous session's cookie (Flask-Login's strong protection), and this answer, asked for while a
+    # sign-in is on its way, then put the signed-out cookie back over the new one.
+    body = current_app.jinja_env.get_template(assets.WORKER_TEMPLATE).render(
+        outbox_url=url_for("static", filename="outbox.js"), shell=assets.shell_cache_name(shell_files),
+        shell_files=shell_files + [url_for("pwa.manifest")])
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
