@@ -44,14 +44,30 @@
     });
   }
 
+  function showKept(card) {
+    card.dataset.offlineReady = "true";
+    var note = card.querySelector("[data-offline-note]");
+    if (note) note.hidden = false;
+  }
+
+  function markKept() {
+    // Offline, or while the server fails, the worker cannot fetch the pages again to say they are
+    // kept: what the phone holds says it.
+    if (!window.caches) return;
+    caches.open("audit-pages").then(function (cache) {
+      document.querySelectorAll("article[data-fill-url]").forEach(function (card) {
+        cache.match(new URL(card.dataset.fillUrl, location.origin).href, { ignoreVary: true }).then(function (page) {
+          if (page) showKept(card);
+        });
+      });
+    });
+  }
+
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (!event.data || event.data.type !== "cached") return;
       document.querySelectorAll("article[data-fill-url]").forEach(function (card) {
-        if (event.data.urls.indexOf(card.dataset.fillUrl) < 0) return;
-        card.dataset.offlineReady = "true";
-        var note = card.querySelector("[data-offline-note]");
-        if (note) note.hidden = false;
+        if (event.data.urls.indexOf(card.dataset.fillUrl) >= 0) showKept(card);
       });
     });
   }
@@ -84,6 +100,7 @@
   markCards();
   ready.then(trySend, trySend);
   ready.then(cacheVisits, cacheVisits);
+  ready.then(markKept, markKept);  // after the last shopper's pages are gone, if they had to go
   // Also look now and then: an "online" event is not always delivered when a connection returns.
   setInterval(trySend, 5000);
 })();
