@@ -264,6 +264,19 @@ def test_check_in_distance_timer_conditions_and_the_sign_out_warning(app, browse
 BAD_GATEWAY = [b"<html><body><h1>502 Bad Gateway</h1></body></html>"]
 
 
+def _proxy(app):
+    """The app behind a reverse proxy that answers 502 (as nginx while the app restarts) to every request
+    for which proxy.fails(environ) is true; at first none."""
+    def proxy(environ, start_response):
+        if proxy.fails(environ):
+            start_response("502 Bad Gateway", [("Content-Type", "text/html")])
+            return BAD_GATEWAY
+        return app(environ, start_response)
+
+    proxy.fails = lambda environ: False
+    return proxy
+
+
 @contextmanager
 def _serving(wsgi):
     """A live server of another WSGI app than the test's (a proxy or a load balancer in front of it)."""
@@ -402,13 +415,7 @@ def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_ke
     """A deployment restarts the app behind its reverse proxy, which answers 502 meanwhile (nginx's "Bad
     Gateway"). The phone is online, but the shopper must get the visit and the list kept on it, with
     the answers given, as offline, not the proxy's error page."""
-    def proxy(environ, start_response):
-        if proxy.restarting:
-            start_response("502 Bad Gateway", [("Content-Type", "text/html")])
-            return BAD_GATEWAY
-        return app(environ, start_response)
-
-    proxy.restarting = False
+    proxy = _proxy(app)
     with _serving(proxy) as base:
         context = browser.new_context(**PHONE)
         try:
@@ -420,7 +427,7 @@ def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_ke
             page.locator('input[name="answer-greeted"][value="yes"]').check()
             page.wait_for_function(f"AuditStore.getDraft('{assigned}').then(d => !!d && d.answers.greeted === 'yes')")
 
-            proxy.restarting = True
+            proxy.fails = lambda environ: True
             page.reload()
             expect(page.locator("form.fill-form")).to_be_visible()
             expect(page.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()
@@ -435,7 +442,7 @@ def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_ke
                                      planned_to=date.today() + timedelta(days=5))
             assert "Bad Gateway" in page.goto(base + f"/visits/{later.uuid}/fill").text()
             assert "Bad Gateway" in page.goto(base + "/login").text()
-            proxy.restarting = False
+            proxy.fails = lambda environ: False
             page.goto(base + path)
             expect(page.locator("form.fill-form")).to_be_visible()
         finally:
@@ -446,15 +453,7 @@ def test_on_a_shared_phone_the_next_shopper_never_gets_the_pages_kept_for_the_la
     """The last shopper's session ended without signing out; the next one signs in while the server
     fails (502 behind its proxy). The phone must not show the last shopper's visits, briefs and
     addresses in place of the failing page."""
-    from tests.e2e.conftest import sign_in
-
-    def proxy(environ, start_response):
-        if proxy.failing and environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].startswith("/visits/"):
-            start_response("502 Bad Gateway", [("Content-Type", "text/html")])
-            return BAD_GATEWAY
-        return app(environ, start_response)
-
-    proxy.failing = False
+    proxy = _proxy(app)
     with _serving(proxy) as base:
         context = browser.new_context(**PHONE)
         try:
@@ -462,7 +461,7 @@ def test_on_a_shared_phone_the_next_shopper_never_gets_the_pages_kept_for_the_la
             _sign_in(page, base)
             _wait_until_cached(page, f"/visits/{assigned}/fill")
             context.clear_cookies()  # the session ended (idle), nobody signed out
-            proxy.failing = True
+            proxy.fails = lambda environ: environ["REQUEST_METHOD"] == "GET" and environ["PATH_INFO"].startswith("/visits/")
             sign_in(page, base, "other_shopper@example.com")
             page.wait_for_url(re.compile(r"/visits/$"))
             shown = page.content()
