@@ -83,7 +83,12 @@
 
   if ("serviceWorker" in navigator) {
     window.addEventListener("load", function () {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {
+      navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
+        return navigator.serviceWorker.ready;
+      }).then(function (registration) {
+        // The worker keeps the shopper's pages for offline use in the language they were read in.
+        registration.active.postMessage({ type: "language", language: document.documentElement.lang });
+      }).catch(function () {
         // No service worker (private mode, old browser): the site still works online.
       });
     });

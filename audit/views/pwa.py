@@ -2,9 +2,11 @@
 import os
 
 from flask import Blueprint, abort, current_app, jsonify, request, send_from_directory, url_for
+from flask_babel import force_locale
 from flask_login import login_required
 
 from .. import assets
+from ..config import LANGUAGES
 from ..i18n import gettext as _
 
 bp = Blueprint("pwa", __name__)
@@ -40,12 +42,24 @@ def service_worker():
     # sign-in is on its way, then put the signed-out cookie back over the new one.
     body = current_app.jinja_env.get_template(assets.WORKER_TEMPLATE).render(
         outbox_url=url_for("static", filename="outbox.js"), shell=assets.shell_cache_name(shell_files),
-        shell_files=shell_files + [url_for("pwa.manifest")])
+        shell_files=shell_files + [url_for("pwa.manifest")], offline_pages=_offline_pages())
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()
     return response.make_conditional(request)
+
+
+def _offline_pages():
+    """The page for a page the phone never kept, offline, in each language: the worker cannot ask the
+    server then, and picks the one in the language of the pages last seen (or the phone's)."""
+    template = current_app.jinja_env.get_template(assets.OFFLINE_TEMPLATE)
+    links = {"css_url": url_for("static", filename="app.css"), "visits_url": url_for("shopper.visits")}
+    pages = {}
+    for language in LANGUAGES:
+        with force_locale(language):
+            pages[language] = template.render(lang=language, **links)
+    return pages
 
 
 @bp.route("/media/logos/<name>")

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from audit import ROOT
 from audit.db import database
-from audit.models import Answer, Evidence, Visit, VisitState
+from audit.models import Answer, Evidence, User, Visit, VisitState
 from audit.operations import publish_checklist_file
 from tests.e2e.conftest import PHONE, screenshot, sign_in
 
@@ -501,5 +501,69 @@ def test_the_same_shopper_signing_in_again_keeps_every_visit_for_offline_use(app
         expect(page.locator(f'article[data-fill-url="/visits/{other}/fill"] [data-offline-note]')).to_be_visible()
         page.goto(live_server + f"/visits/{other}/fill")
         expect(page.locator("form.fill-form")).to_be_visible()
+    finally:
+        context.close()
+
+
+def _kept_page_language(page, path):
+    """The lang of the page the phone keeps for `path` ('' while none is kept)."""
+    return page.evaluate(
+        """(path) => caches.open('audit-pages').then(c => c.match(location.origin + path, {ignoreVary: true}))
+              .then(r => r ? r.text() : '').then(html => (/<html lang="([^"]+)"/.exec(html) || [, ''])[1])""", path)
+
+
+def test_a_language_chosen_on_one_visit_reaches_every_visit_kept_offline(app, browser, live_server, assigned, org):
+    """The shopper switches to Hungarian on one visit's page and goes offline: the other visit kept on
+    the phone opens in Hungarian too, not in the language it was kept in."""
+    with app.app_context(), database.connection_context():
+        other = str(Visit.create(branch=org["branches"][0], checklist_version=Visit.get(Visit.uuid == assigned).checklist_version,
+                                 shopper=org["users"]["shopper"], planned_from=date.today(),
+                                 planned_to=date.today() + timedelta(days=5)).uuid)
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        _sign_in(page, live_server)
+        _wait_until_cached(page, f"/visits/{other}/fill")
+        assert _kept_page_language(page, f"/visits/{other}/fill") == "en"
+        page.goto(live_server + f"/visits/{assigned}/fill")
+        page.get_by_label("Language", exact=True).select_option("hu")
+        page.get_by_role("button", name="Change").click()
+        expect(page.locator("html")).to_have_attribute("lang", "hu")
+        page.wait_for_function(
+            """(path) => caches.open('audit-pages').then(c => c.match(location.origin + path, {ignoreVary: true}))
+                  .then(r => r ? r.text() : '').then(html => html.includes('<html lang="hu"'))""",
+            arg=f"/visits/{other}/fill", timeout=15000)
+        context.set_offline(True)
+        page.goto(live_server + f"/visits/{other}/fill")
+        expect(page.locator("form.fill-form")).to_be_visible()
+        expect(page.locator("html")).to_have_attribute("lang", "hu")
+        expect(page.get_by_label("Nyelv", exact=True)).to_be_visible()  # the top bar too, not only the checklist
+    finally:
+        context.close()
+
+
+def test_offline_a_page_never_kept_says_so_in_the_shoppers_language(app, browser, live_server, assigned, org):
+    """Nothing is kept on the phone yet (the network dropped right after signing in): a visit opened
+    offline gets a page in the shopper's language, styled, that says what to do, not a bare error."""
+    with app.app_context(), database.connection_context():
+        User.update(language="ro").where(User.id == org["users"]["shopper"].id).execute()
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        _sign_in(page, live_server)
+        _wait_until_cached(page, f"/visits/{assigned}/fill")
+        page.wait_for_function(
+            "() => caches.open('audit-settings').then(c => c.match(location.origin + '/sw/pages-language'))"
+            ".then(r => r ? r.text() : '').then(lang => lang === 'ro')", timeout=10000)
+        page.evaluate("() => caches.delete('audit-pages')")  # as if the list had never been kept
+        context.set_offline(True)
+        response = page.goto(live_server + f"/visits/{assigned}/fill")
+        assert response.status == 503
+        expect(page.locator("html")).to_have_attribute("lang", "ro")
+        expect(page.get_by_role("heading", name="Nu aveți conexiune la internet")).to_be_visible()
+        expect(page.get_by_role("link", name="Vizitele mele")).to_have_attribute("href", "/visits/")
+        # The app's own style, from the shell the phone keeps.
+        assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).backgroundColor") == "rgb(31, 78, 121)"
+        screenshot(page, "offline-never-kept-ro")
     finally:
         context.close()

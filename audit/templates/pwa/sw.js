@@ -7,6 +7,11 @@ importScripts({{ outbox_url|tojson }});
 var SHELL = {{ shell|tojson }};
 var PAGES = "audit-pages";
 var SHELL_FILES = {{ shell_files|tojson }};
+// The page for a page never kept, offline, in each language (templates/pwa/offline.html).
+var OFFLINE_PAGES = {{ offline_pages|tojson }};
+// The language of the pages last seen (see languageSeen), kept apart from the pages themselves.
+var SETTINGS = "audit-settings";
+var LANGUAGE_KEY = new URL("/sw/pages-language", self.location.origin).href;
 
 function isVersioned(request) {
   return new URL(request.url, self.location.origin).searchParams.has("v");
@@ -77,11 +82,25 @@ function storedPage(request, retries, exactly) {
   }).then(function (page) { return page || null; });
 }
 
-function cachedPage(request, retries) {
-  return storedPage(request, retries).then(function (page) {
-    return page || new Response("<!doctype html><meta charset=utf-8><title>Offline</title><p>Offline.</p>",
-                                { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+function pagesLanguage() {
+  return caches.open(SETTINGS).then(function (settings) { return settings.match(LANGUAGE_KEY); }).then(function (kept) {
+    return kept ? kept.text() : null;
   });
+}
+
+function offlinePage() {
+  // In the language of the pages last seen, else the phone's first language the app speaks.
+  return pagesLanguage().catch(function () { return null; }).then(function (language) {
+    var phone = Array.prototype.map.call(self.navigator.languages || [], function (tag) {
+      return tag.split("-")[0].toLowerCase();
+    });
+    var chosen = [language].concat(phone).filter(function (tag) { return OFFLINE_PAGES[tag]; })[0] || "en";
+    return new Response(OFFLINE_PAGES[chosen], { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+  });
+}
+
+function cachedPage(request, retries) {
+  return storedPage(request, retries).then(function (page) { return page || offlinePage(); });
 }
 
 function networkFirst(request) {
@@ -184,23 +203,47 @@ self.addEventListener("fetch", function (event) {
   }
 });
 
-// The visits list asks for its fill pages, so that a visit listed once can be filled offline.
+function keepPage(cache, path) {
+  // The page as the server gives it now, kept for offline use; its path, or null when it could not be.
+  return fetch(path, { credentials: "same-origin" }).then(function (response) {
+    if (!response.ok || response.redirected) return null;
+    return storable(response).then(function (copy) {
+      return cache.put(new URL(path, self.location.origin).href, copy);
+    }).then(function () { return path; });
+  }).catch(function () { return null; });
+}
+
+function languageSeen(language) {
+  // Every page says its language. Another one than the pages kept were in (the shopper chose it, on
+  // whatever page): each kept page is fetched again, or offline the visits would mix languages.
+  if (!OFFLINE_PAGES[language]) return Promise.resolve();
+  return pagesLanguage().then(function (before) {
+    if (before === language) return null;
+    return caches.open(SETTINGS).then(function (settings) {
+      return settings.put(LANGUAGE_KEY, new Response(language));
+    }).then(function () {
+      return caches.open(PAGES).then(function (cache) {
+        return cache.keys().then(function (requests) {
+          return Promise.all(requests.map(function (kept) { return keepPage(cache, kept.url); }));
+        });
+      });
+    });
+  });
+}
+
 self.addEventListener("message", function (event) {
   var data = event.data || {};
-  if (data.type !== "cache-pages") return;
-  event.waitUntil(caches.open(PAGES).then(function (cache) {
-    return Promise.all(data.urls.map(function (path) {
-      return fetch(path, { credentials: "same-origin" }).then(function (response) {
-        if (!response.ok || response.redirected) return null;
-        return storable(response).then(function (copy) {
-          return cache.put(new URL(path, self.location.origin).href, copy);
-        }).then(function () { return path; });
-      }).catch(function () { return null; });
+  if (data.type === "language") {
+    event.waitUntil(languageSeen(data.language));
+  } else if (data.type === "cache-pages") {
+    // The visits list asks for its fill pages, so that a visit listed once can be filled offline.
+    event.waitUntil(caches.open(PAGES).then(function (cache) {
+      return Promise.all(data.urls.map(function (path) { return keepPage(cache, path); }));
+    }).then(function (stored) {
+      // Tell the page which visits can now be opened offline.
+      if (event.source) event.source.postMessage({ type: "cached", urls: stored.filter(Boolean) });
     }));
-  }).then(function (stored) {
-    // Tell the page which visits can now be opened offline.
-    if (event.source) event.source.postMessage({ type: "cached", urls: stored.filter(Boolean) });
-  }));
+  }
 });
 
 self.addEventListener("sync", function (event) {
