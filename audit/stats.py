@@ -83,6 +83,12 @@ def ranking(branches, start, end, version_ids=None):
     return rows
 
 
+def ranked(rows):
+    """[(place, row)] of ranking() rows: place 1 is the best score; a branch without a score in the
+    period has no place (None), whatever its position in the list."""
+    return [(index + 1 if row[2] is not None else None, row) for index, row in enumerate(rows)]
+
+
 def _visit_ids(scope, start, end):
     """A sub-query of approved visit ids in a scope: {"branches": ids} or {"regions": ids} or {"brand": id}."""
     query = Visit.select(Visit.id).join(Branch).join(Region).where(

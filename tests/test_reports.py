@@ -343,3 +343,25 @@ def test_a_corrected_free_text_answer_never_shows_the_shoppers_words_to_a_manage
     text = " ".join(_pdf_text(_manager_client(app).get(f"/reports/visits/{visit.uuid}.pdf?lang=en").data).split())
     assert "Corrected by the reviewer: Name removed." in text and "[név törölve] Az eladó felismert." in text
     assert "Eszter" not in text and "Varga" not in text
+
+
+def test_a_ranking_gives_no_place_to_a_branch_without_visits_in_the_period(app, demo):
+    """A board reads "4th of 12" as a judgement: a branch nobody visited in the period has no place,
+    as on the dashboard, and the scored branches' places run 1, 2, 3 without gaps."""
+    with app.app_context(), database.connection_context():
+        region = Branch.get_by_id(demo["branch_id"]).region_id
+        start = utcnow() - timedelta(days=30)
+        branches = list(Branch.select().where(Branch.region == region))
+        visited = {b.code for b in branches if Visit.select().where(
+            (Visit.branch == b) & (Visit.state == VisitState.APPROVED.value) & (Visit.ended_at >= start)).exists()}
+    unvisited = {b.code for b in branches} - visited
+    assert visited and unvisited, "the demo's last 30 days hold both"
+    text = _pdf_text(_manager_client(app).get(f"/reports/regions/{region}.pdf?lang=en&days=30").data)
+    places = {}
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) > 1 and words[1] in visited | unvisited:
+            places[words[1]] = words[0]
+    assert set(places) == visited | unvisited
+    assert all(places[code] == "—" for code in unvisited)
+    assert sorted(int(places[code]) for code in visited) == list(range(1, len(visited) + 1))

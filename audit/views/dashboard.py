@@ -107,11 +107,6 @@ RANKING_PAGE = 50
 VISITS_PAGE = 50
 
 
-def ranked(rows):
-    """[(place, row)]: place 1 is the best score; branches without a score in the period have none."""
-    return [(index + 1 if row[2] is not None else None, row) for index, row in enumerate(rows)]
-
-
 @bp.route("/")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def index():
@@ -155,7 +150,7 @@ def _dashboard(action_form):
         }
         for kind in ("section", "dimension")
     }
-    ranking = ranked(selection.ranking())
+    ranking = stats.ranked(selection.ranking())
     scored = [entry for entry in ranking if entry[0] is not None]
     if len(ranking) <= RANKING_WHOLE:
         best, lowest = ranking, []
@@ -186,7 +181,7 @@ def ranking():
     """Every branch of the selection in score order, a page at a time; the search keeps their places."""
     selection = _Selection(current_user, request.args, RankingFilterForm)
     form = selection.form
-    rows = ranked(selection.ranking())
+    rows = stats.ranked(selection.ranking())
     wanted = form.find.data if form.find.data and form.find.validate(form) else None
     matching = found(rows, wanted, lambda entry: (entry[1][0].code, entry[1][0].name, entry[1][0].city))
     return render_template(

@@ -231,7 +231,7 @@ def region_report(region_id):
     with force_locale(language):
         ranking = stats.ranking(branches, start, end)
         pdf, _fetcher = render_pdf(
-            "reports/region.html", region=region, brand=region.brand, ranking=ranking,
+            "reports/region.html", region=region, brand=region.brand, ranking=stats.ranked(ranking),
             no_previous=bool(ranking) and all(row[3] is None for row in ranking),
             sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end), texts=texts,
             start=start, end=end, language=language,
