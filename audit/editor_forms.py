@@ -1,7 +1,7 @@
 """Forms of the checklist editor. Their text fields depend on the checklist's languages, so each
 form class is built for the languages at hand."""
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -20,17 +20,22 @@ from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .checklist import ITEM_TYPES, SCORING_TYPES
-from .checklist.format import MAX_TEXT_LENGTH
+from .checklist.format import MAX_SCALE_STEPS, MAX_TEXT_LENGTH, MAX_WEIGHT
 from .form_messages import AppForm
 from .i18n import LANGUAGE_NAMES
 from .i18n import gettext as _
 from .i18n import lazy_gettext as _l
+from .scoring import LARGEST_ANSWER
 
 SNAKE_CASE = Regexp(
     r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$",
     message=_l("Use lowercase letters, digits and single underscores, starting with a letter (e.g. greeted_quickly)."),
 )
 REQUIRED = InputRequired(message=_l("This field is required."))
+WEIGHT_RANGE = [
+    NumberRange(min=Decimal("0.001"), message=_l("The weight must be more than 0.")),
+    NumberRange(max=MAX_WEIGHT, message=_l("The weight can be at most %(max)s.")),
+]
 MAX_OPTIONS_EXTRA = 2  # empty rows offered for new options and thresholds
 
 TYPE_LABELS = {
@@ -76,9 +81,29 @@ def fill_texts(form, prefix, texts):
             form[f"{prefix}_{language}"].data = text
 
 
+class NumberField(DecimalField):
+    """A DecimalField for a number a checklist holds: a finite one, shown whatever its size."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        # Decimal reads "nan", "snan" and "inf" too: the checklist cannot hold them, and a signalling
+        # NaN raised in every comparison (NumberRange's too), a 500.
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value."))
+
+    def _value(self):
+        # WTForms rounds the number to two places to show it, which raises past some 10^26: a draft
+        # saved before weights had a bound gave a 500 instead of the page where it can be corrected.
+        try:
+            return super()._value()
+        except InvalidOperation:
+            return str(self.data)
+
+
 def _band_form_class(languages):
     attrs = _text_fields("label", _l("Label"), languages, False)
-    attrs["min"] = DecimalField(
+    attrs["min"] = NumberField(
         _l("From score (%)"), validators=[Optional(), NumberRange(0, 100, _l("Give a number from 0 to 100."))]
     )
     return type("BandForm", (Form,), attrs)
@@ -92,7 +117,7 @@ def _dimension_form_class(languages):
 
 def settings_form_class(languages, band_rows, dimension_rows):
     attrs = _text_fields("title", _l("Title"), languages, True)
-    attrs["critical_cap"] = DecimalField(
+    attrs["critical_cap"] = NumberField(
         _l("Score cap when a critical item fails (%)"),
         validators=[Optional(), NumberRange(0, 100, _l("Give a number from 0 to 100."))],
     )
@@ -170,25 +195,24 @@ def fill_settings_form(form, content):
 def section_form_class(languages):
     attrs = _text_fields("title", _l("Title"), languages, True)
     attrs["section_id"] = StringField(_l("Section id"), validators=[REQUIRED, Length(max=60), SNAKE_CASE])
-    attrs["weight"] = DecimalField(
-        _l("Weight"),
-        validators=[Optional(), NumberRange(min=Decimal("0.001"), message=_l("The weight must be more than 0."))],
-    )
+    attrs["weight"] = NumberField(_l("Weight"), validators=[Optional(), *WEIGHT_RANGE])
     return type("SectionForm", (AppForm,), attrs)
 
 
 def _option_form_class(languages):
     attrs = _text_fields("text", _l("Option text"), languages, False)
     attrs["option_id"] = StringField(_l("Option id"), validators=[Optional(), Length(max=60), SNAKE_CASE])
-    attrs["points"] = DecimalField(
-        _l("Points"), validators=[Optional(), NumberRange(min=0, message=_l("Points cannot be negative."))]
-    )
+    attrs["points"] = NumberField(_l("Points"), validators=[
+        Optional(), NumberRange(min=0, message=_l("Points cannot be negative.")),
+        NumberRange(max=MAX_WEIGHT, message=_l("Points can be at most %(max)s.")),
+    ])
     return type("OptionForm", (Form,), attrs)
 
 
 class ThresholdForm(Form):
-    max = DecimalField(_l("Up to (value)"), validators=[Optional(), NumberRange(min=0, message=_l("Give 0 or more."))])
-    points = DecimalField(
+    # Its bound depends on the item's type (a timer's or a number's largest answer): see _validate_item.
+    max = NumberField(_l("Up to (value)"), validators=[Optional(), NumberRange(min=0, message=_l("Give 0 or more."))])
+    points = NumberField(
         _l("Share of points (0 to 1)"),
         validators=[Optional(), NumberRange(0, 1, _l("Give a share from 0 to 1, e.g. 0.5."))],
     )
@@ -203,10 +227,7 @@ def item_form_class(languages, option_rows, threshold_rows, dimension_tags):
     )
     attrs.update(_text_fields("text", _l("Question"), languages, True))
     attrs.update(_text_fields("help", _l("Help for the shopper"), languages, False))
-    attrs["weight"] = DecimalField(
-        _l("Weight (points)"),
-        validators=[Optional(), NumberRange(min=Decimal("0.001"), message=_l("The weight must be more than 0."))],
-    )
+    attrs["weight"] = NumberField(_l("Weight (points)"), validators=[Optional(), *WEIGHT_RANGE])
     attrs["critical"] = BooleanField(_l("Critical: a fail flags the visit"))
     attrs["na"] = BooleanField(_l("Allow “not applicable”"))
     attrs["require_comment_on_fail"] = BooleanField(_l("Require a comment when failed"))
@@ -239,6 +260,9 @@ def _validate_item(form, extra_validators=None):
             form.scale_max.errors.append(_("A scale needs a lowest and a highest value."))
         elif low >= high:
             form.scale_max.errors.append(_("The highest value must be above the lowest."))
+        elif high - low + 1 > MAX_SCALE_STEPS:
+            form.scale_max.errors.append(_("A scale can have at most %(most)s values, e.g. 0 to 10 or 1 to 5; "
+                                           "this one has %(count)s.", most=MAX_SCALE_STEPS, count=high - low + 1))
     if kind == "choice":
         _unkeyed_rows(form.options, "option_id", _("Give the option an id, or empty the row."))
         options = [row for row in form.options if row.option_id.data]
@@ -263,6 +287,8 @@ def _validate_item(form, extra_validators=None):
         for row in rows:
             if row.points.data is None:
                 row.points.errors.append(_("Give the share of points for this threshold."))
+            if row.max.data > LARGEST_ANSWER[kind]:
+                row.max.errors.append(_("Give a number no larger than %(largest)s.", largest=LARGEST_ANSWER[kind]))
     if form.show_if_item.data and not _split(form.show_if_values.data):
         form.show_if_values.errors.append(_("Name the answers that show this item."))
     has_errors = any(field.errors for field in form) or any(

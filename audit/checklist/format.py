@@ -23,12 +23,21 @@ from dataclasses import dataclass
 import yaml
 from flask_babel import gettext
 
+from ..scoring import LARGEST_ANSWER
 from .parse import ChecklistYamlDumper, LineMap, describe, parse_yaml
 
 LANGUAGES = ("en", "hu", "bg", "et", "ro", "ru")
 # The longest text (a question, a help, an option...) in any language: what the web editor takes, so
 # a file or a spreadsheet cannot bring in a text the editor would then refuse to save.
 MAX_TEXT_LENGTH = 2000
+# The largest weight of an item or a section, and the most points an option gives: weights are shares
+# (the shipped checklists use 1 to 60), so no checklist needs more. Past some 10^26 the editor's form,
+# which shows numbers to two decimal places, could no longer show the item: every later visit of its
+# page was a 500.
+MAX_WEIGHT = 1000
+# The most values a scale can have, 0 to 10 or 1 to 5 for instance: the fill page shows a button for
+# each, and a scale of 1 to 100000 made a page of 11 MB.
+MAX_SCALE_STEPS = 11
 ITEM_TYPES = ("yesno", "scale", "choice", "timer", "number", "text", "photo")
 SCORING_TYPES = ("yesno", "scale", "choice", "timer", "number")
 
@@ -175,7 +184,7 @@ class _Validator:
                                                     "'greeted_quickly'", field=field, value=describe(value))))
         return value
 
-    def check_number(self, value, where, label, field, low=None, high=None, above=None):
+    def check_number(self, value, where, label, field, low=None, high=None, above=None, most=None):
         """Report a value that is not a finite number or lies outside the bounds; True when usable."""
         if not _is_number(value):
             self.report(where, _says(label, gettext("%(field)s must be a number (got %(value)s)",
@@ -184,6 +193,10 @@ class _Validator:
         if above is not None and not value > above:
             self.report(where, _says(label, gettext("%(field)s must be greater than %(limit)s (got %(value)s)",
                                                     field=field, limit=above, value=describe(value))))
+            return False
+        if most is not None and value > most:
+            self.report(where, _says(label, gettext("%(field)s must be at most %(most)s (got %(value)s)",
+                                                    field=field, most=most, value=describe(value))))
             return False
         if low is not None and high is not None and not low <= value <= high:
             self.report(where, _says(label, gettext("%(field)s must be between %(low)s and %(high)s (got %(value)s)",
@@ -361,7 +374,8 @@ class _Validator:
             if "title" in section:
                 self.check_translations(section["title"], section_where + ("title",), label, "title")
             if "weight" in section:
-                self.check_number(section["weight"], section_where + ("weight",), label, "weight", above=0)
+                self.check_number(section["weight"], section_where + ("weight",), label, "weight", above=0,
+                                  most=MAX_WEIGHT)
             if "items" in section:
                 items.extend(self.section_items(section["items"], section_where + ("items",), label))
         self.check_section_weights(sections)
@@ -444,7 +458,7 @@ class _Validator:
         if has("help"):
             self.check_translations(item["help"], where + ("help",), label, "help")
         if has("weight"):
-            self.check_number(item["weight"], where + ("weight",), label, "weight", above=0)
+            self.check_number(item["weight"], where + ("weight",), label, "weight", above=0, most=MAX_WEIGHT)
         for flag in ("critical", "na", "require_comment_on_fail", "require_photo_on_fail"):
             if has(flag):
                 self.check_flag(item[flag], where + (flag,), label, flag)
@@ -481,6 +495,11 @@ class _Validator:
         if len(bounds) == 2 and not bounds["min"] < bounds["max"]:
             self.report(where + ("max",), _says(label, gettext("min must be less than max (got min %(min)s, max %(max)s)",
                                                                min=describe(bounds["min"]), max=describe(bounds["max"]))))
+        elif len(bounds) == 2 and bounds["max"] - bounds["min"] + 1 > MAX_SCALE_STEPS:
+            self.report(where + ("max",), _says(label, gettext(
+                "a scale can have at most %(most)s values, like 0 to 10 or 1 to 5 (got min %(min)s, max %(max)s: "
+                "%(count)s values)", most=MAX_SCALE_STEPS, min=describe(bounds["min"]), max=describe(bounds["max"]),
+                count=_whole(bounds["max"] - bounds["min"] + 1))))
 
     def check_options(self, item, where, label):
         options = item.get("options")
@@ -516,7 +535,7 @@ class _Validator:
                     else:
                         first_lines[option_id] = self.lines.line_of(option_where + ("id",))
             if "points" in option and self.check_number(option["points"], option_where + ("points",),
-                                                        option_label, "points", low=0):
+                                                        option_label, "points", low=0, most=MAX_WEIGHT):
                 all_points.append(option["points"])
             if "text" in option:
                 self.check_translations(option["text"], option_where + ("text",), option_label, "text")
@@ -543,8 +562,9 @@ class _Validator:
             self.check_keys(threshold, threshold_where, threshold_label, THRESHOLD_KEYS, THRESHOLD_KEYS)
             if "points" in threshold:
                 self.check_number(threshold["points"], threshold_where + ("points",), threshold_label, "points", 0, 1)
-            if "max" in threshold and self.check_number(threshold["max"], threshold_where + ("max",),
-                                                        threshold_label, "max", low=0):
+            # No answer is larger than LARGEST_ANSWER, so neither is a threshold anyone means.
+            if "max" in threshold and self.check_number(threshold["max"], threshold_where + ("max",), threshold_label,
+                                                        "max", low=0, most=LARGEST_ANSWER[item_type]):
                 current_max = threshold["max"]
                 if previous_max is not None and not previous_max < current_max:
                     self.report(threshold_where + ("max",),
