@@ -26,7 +26,7 @@ COLUMN_LABELS = {
     "visit": _l("Visit"), "brand": _l("Brand"), "region": _l("Region"), "branch_code": _l("Branch code"),
     "branch": _l("Branch"), "checklist": _l("Checklist"), "version": _l("Version"), "date": _l("Date"),
     "score": _l("Score (%)"), "band": _l("Band"), "critical_failure": _l("Critical failure"),
-    "shopper": _l("Shopper"), "section": _l("Section"), "item": _l("Item"), "question": _l("Question"),
+    "shopper": _l("Shopper"), "section": _l("Section"), "item": _l("Item id"), "question": _l("Question"),
     "answer": _l("Answer"), "earned": _l("Points earned"), "possible": _l("Points possible"),
     "comment": _l("Comment"),
 }

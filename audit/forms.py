@@ -404,7 +404,9 @@ class ReturnForm(AppForm):
 
 
 class CorrectionForm(AppForm):
-    value = StringField(_l("Corrected answer"), validators=[REQUIRED, Length(max=4000)])
+    # Not required as such: "not applicable" is a box of its own beside a typed number (the view).
+    value = StringField(_l("Corrected answer"), validators=[Length(max=4000)])
+    not_applicable = BooleanField(_l("Not applicable"))
     reason = StringField(
         _l("Reason for the correction"),
         validators=[DataRequired(message=_l("Give the reason for the correction.")), Length(max=500)],
@@ -442,6 +444,15 @@ class PeriodForm(AppForm):
 
     period = SelectField(_l("Period"), coerce=int, default=182,
                          choices=lambda: [Choice(days, label) for days, label in PERIODS])
+
+    def settle(self):
+        """Each filter not on offer (an old link, an edited URL, another client's brand) becomes its
+        default, which the page then shows: a select must never name another selection than the data."""
+        for field in self:
+            if isinstance(field, SelectField):
+                offered = [choice[0] for choice in field.iter_choices()]
+                if field.data not in offered:
+                    field.data = field.default
 
 
 class DashboardFilterForm(PeriodForm):

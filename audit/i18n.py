@@ -31,13 +31,26 @@ LANGUAGE_NAMES = {
 }
 
 
-STATE_LABELS = {
+# A visit's state as its shopper reads it (their own work: "To do", "Returned to you"), and as the
+# auditors who assign and review it read it.
+SHOPPER_STATE_LABELS = {
     "assigned": lazy_gettext("To do"),
     "draft": lazy_gettext("Draft"),
     "submitted": lazy_gettext("Submitted"),
     "returned": lazy_gettext("Returned to you"),
     "approved": lazy_gettext("Approved"),
 }
+STATE_LABELS = {
+    **SHOPPER_STATE_LABELS,
+    "assigned": lazy_gettext("Assigned"),
+    "returned": lazy_gettext("Returned to the shopper"),
+}
+
+
+def state_label(state):
+    """A visit's state in words for the signed-in reader (see SHOPPER_STATE_LABELS)."""
+    shopper = has_request_context() and current_user.is_authenticated and current_user.role == "shopper"
+    return (SHOPPER_STATE_LABELS if shopper else STATE_LABELS).get(state, state)
 
 ROLE_LABELS = {
     "shopper": lazy_gettext("Shopper"),
@@ -207,7 +220,7 @@ def init_app(app):
         localized=localized,
         answer_label=answer_label,
         decimal_text=decimal_text,
-        state_label=lambda state: STATE_LABELS.get(state, state),
+        state_label=state_label,
         type_label=_type_label,
         role_label=lambda role: ROLE_LABELS.get(role, role),
     )

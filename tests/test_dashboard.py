@@ -12,7 +12,8 @@ from pypdf import PdfReader
 
 from audit.db import database
 from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
-from audit import stats
+from audit import exports, stats
+from audit.config import LANGUAGES
 from audit.localtime import today as local_today
 from audit.models import Action, Answer, Branch, Brand, Region, Visit, VisitScore, utcnow
 from conftest import csrf_from, login
@@ -291,8 +292,12 @@ def test_an_agency_auditor_sees_one_brand_at_a_time_until_all_are_chosen(app, de
     assert f'<p class="lead">Aurora Electronics · {period}</p>' in job_page
     every_rows = list(_csv_rows(client.get("/reports/export.csv?kind=visits"), DictReader))
     assert {row["brand"] for row in every_rows} == {"Aurora Electronics", "Baltia Bank"}
-    # A manager's regions are few: theirs are all shown, across brands, as before.
-    both = _manager(app, "manager.ee@example.com").get("/dashboard/").get_data(as_text=True)
+    # A manager of two clients' regions: one client at a time too (a bank's branches and a shop
+    # chain's in one ranking, under one average), both when All is chosen.
+    manager = _manager(app, "manager.ee@example.com")
+    first = manager.get("/dashboard/").get_data(as_text=True)
+    assert ("TLN-01" in first) != ("SOF-01" in first)
+    both = manager.get("/dashboard/?brand=0").get_data(as_text=True)
     assert "TLN-01" in both and "SOF-01" in both
 
 
@@ -526,7 +531,7 @@ def test_sections_and_questions_of_two_checklists_are_not_mixed(app, demo):
 
     client = _manager(app, "manager.ee@example.com")
     client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
-    page = client.get("/dashboard/?period=182").get_data(as_text=True)
+    page = client.get("/dashboard/?period=182&brand=0").get_data(as_text=True)
     note = re.search(r'<p class="card muted" id="parts-checklist">([^<]+)</p>', page).group(1)
     assert "audited with 2 checklists" in note
     main_title = "Retail store visit" if "“Retail store visit”" in note else "Bank branch / service office visit"
@@ -665,6 +670,15 @@ def test_the_xlsx_speaks_the_readers_language_and_the_csv_keeps_the_codes(app, d
     assert {row[10] for row in _csv_rows(client.get("/reports/export.csv?kind=visits&lang=ru"))} - {"critical_failure"} <= {"yes", "no"}
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_two_columns_of_the_xlsx_have_the_same_name(app, language):
+    """In Estonian the item id column and the question column were both "Küsimus"."""
+    with app.test_request_context(), force_locale(language):
+        for columns in (exports.VISIT_COLUMNS, exports.ANSWER_COLUMNS):
+            header = [str(exports.COLUMN_LABELS[name]) for name in columns]
+            assert len(set(header)) == len(header), header
+
+
 def test_a_manager_finds_each_visits_report_from_the_ranking_through_the_branchs_page(app, demo):
     """The visit report is a manager's PDF per visit: the ranking links each branch to its page, which
     lists the branch's approved visits of the period (never their shopper) with their reports."""
@@ -704,3 +718,32 @@ def test_the_dashboards_critical_failures_link_their_visit_reports(app, demo):
     for visit in critical:
         assert f'href="/reports/visits/{visit.uuid}.pdf"' in html
     assert client.get(f"/reports/visits/{critical[0].uuid}.pdf").mimetype == "application/pdf"
+
+
+def _selected(html):
+    """{select name: the value of its selected option ('' for none)}."""
+    selects = re.findall(r'<select[^>]*\bname="(\w+)"[^>]*>(.*?)</select>', html, re.S)
+    return {name: ([re.search(r'\bvalue="([^"]*)"', tag).group(1) for tag in re.findall(r"<option[^>]*>", options)
+                    if re.search(r"\sselected\b", tag)] or [""])[0]
+            for name, options in selects}
+
+
+def _without_tokens(html):
+    """The page without what differs per request: CSRF tokens, and its own address in the language form."""
+    html = re.sub(r'name="csrf_token" (type="hidden" )?value="[^"]*"', "", html)
+    return re.sub(r'name="next" value="[^"]*"', "", html)
+
+
+@pytest.mark.parametrize("query", ["?period=7", "?period=abc", "?brand=999999", "?checklist=999999", "?region=999999"])
+def test_a_filter_not_on_offer_shows_what_the_page_then_shows(app, demo, query):
+    """An old link or an edited URL: the page falls back to the default period and to All, and its
+    selects say so (they named the last 30 days over six months of data)."""
+    client = _manager(app)
+    for path in ("/dashboard/", "/dashboard/ranking"):
+        html = client.get(path + query).get_data(as_text=True)
+        assert {name: _selected(html)[name] for name in ("period", "brand", "region", "checklist")} == {
+            "period": "182", "brand": "0", "region": "0", "checklist": "0"}
+        assert _without_tokens(html) == _without_tokens(client.get(path).get_data(as_text=True))
+    with app.app_context(), database.connection_context():
+        branch = Branch.get(Branch.code == "BUD-01")
+    assert _selected(client.get(f"/dashboard/branches/{branch.id}{query}").get_data(as_text=True))["period"] == "182"

@@ -152,6 +152,22 @@ def test_return_needs_a_comment_and_the_shopper_sees_it_and_sends_again(app, log
     assert states == ["submitted", "returned", "submitted"]
 
 
+def test_a_returned_visit_reads_returned_to_you_for_its_shopper_and_to_the_shopper_for_auditors(app, login_as, org, submitted):
+    """The shopper's words ("Returned to you", "To do") are about their own work; an auditor reading
+    them on the visits list and the review page was told the visit came back to the auditor."""
+    auditor = login_as("auditor")
+    _post(auditor, f"/review/{submitted}/return", f"/review/{submitted}", {"comment": "Add the till wait time."})
+    for page in (auditor.get(f"/review/{submitted}"), auditor.get("/admin/visits")):
+        text = page.get_data(as_text=True)
+        assert "Returned to the shopper" in text and "Returned to you" not in text
+    with app.app_context(), database.connection_context():
+        Visit.create(branch=org["branches"][0], checklist_version=_visit(app, submitted).checklist_version,
+                     shopper=org["users"]["shopper"], planned_from=date.today(), planned_to=date.today())
+    listed = auditor.get("/admin/visits").get_data(as_text=True)
+    assert ">Assigned<" in listed and ">To do<" not in listed
+    assert "Returned to you" in login_as("shopper").get("/visits/").get_data(as_text=True)
+
+
 def test_a_correction_recomputes_the_score_and_keeps_both_values(app, login_as, submitted):
     before = _visit(app, submitted).score
     auditor = login_as("auditor")
@@ -179,6 +195,48 @@ def test_a_correction_recomputes_the_score_and_keeps_both_values(app, login_as, 
         assert section.percent < 100
     page = auditor.get(f"/review/{submitted}").get_data(as_text=True)
     assert "The photo shows nobody at the door." in page
+
+
+def _field_of(page, item_id):
+    """The correction form's answer field of one item (its tag)."""
+    row = re.search(rf'id="a-{item_id}">(.*?)</li>', page, re.S).group(1)
+    return re.search(r'<(?:input|select|textarea)[^>]*\bname="value"[^>]*>', row).group(0)
+
+
+def test_a_number_is_corrected_in_a_number_field_that_starts_from_the_answer(app, login_as, submitted):
+    """A timer's correction is typed in a number field holding the shopper's answer (it was empty and
+    took any text: "1,200" seconds in English was stored as 1.2); "not applicable" is a box where
+    the question offers it."""
+    auditor = login_as("auditor")
+    _post(auditor, f"/review/{submitted}/answers/till_wait", f"/review/{submitted}",
+          {"value": "95", "reason": "The receipt shows the queue time."})
+    page = auditor.get(f"/review/{submitted}").get_data(as_text=True)
+    field = _field_of(page, "till_wait")
+    assert 'type="number"' in field and 'value="95"' in field and 'step="1"' in field
+    assert 'name="not_applicable"' in re.search(r'id="a-till_wait">(.*?)</li>', page, re.S).group(1)
+    assert 'name="not_applicable"' not in re.search(r'id="a-wait_for_contact">(.*?)</li>', page, re.S).group(1)
+    _post(auditor, f"/review/{submitted}/answers/till_wait", f"/review/{submitted}",
+          {"value": "", "not_applicable": "y", "reason": "There was no till: the shop only takes orders."})
+    with app.app_context(), database.connection_context():
+        answer = Answer.get((Answer.visit == _visit(app, submitted)) & (Answer.item_id == "till_wait"))
+        assert (answer.value, answer.original_value) == ("na", 0)
+    empty = auditor.post(f"/review/{submitted}/answers/wait_for_contact", data={
+        "value": "", "reason": "typo", "csrf_token": csrf_from(auditor.get(f"/review/{submitted}"))}, follow_redirects=True)
+    assert "Give the corrected answer." in empty.get_data(as_text=True)
+
+
+def test_a_correction_to_the_answer_already_given_changes_nothing(app, login_as, submitted):
+    auditor = login_as("auditor")
+    before = _visit(app, submitted)
+    same = auditor.post(f"/review/{submitted}/answers/greeted", data={
+        "value": "yes", "reason": "Checked the photo.", "csrf_token": csrf_from(auditor.get(f"/review/{submitted}"))},
+        follow_redirects=True)
+    assert "That is the answer already: nothing was changed." in same.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        answer = Answer.get((Answer.visit == before) & (Answer.item_id == "greeted"))
+        assert answer.original_value is None and not answer.correction_reason
+        assert VisitEvent.select().where(VisitEvent.visit == before).count() == 1  # the submission only
+    assert _visit(app, submitted).original_score is None
 
 
 def test_a_correction_that_shows_a_question_the_shopper_never_saw_says_it_has_no_answer(app, login_as, org):

@@ -7,7 +7,6 @@ from flask_login import current_user
 from .. import stats
 from ..access import branch_or_404, role_required, visible_branches
 from ..db import id_in
-from ..forms import PERIODS as PERIOD_CHOICES
 from ..forms import ActionForm, DashboardFilterForm, PeriodForm, RankingFilterForm
 from ..i18n import gettext as _
 from ..i18n import localized
@@ -18,7 +17,6 @@ from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 # The dashboard lists the latest critical failures; a chain of hundreds of branches has many more.
 CRITICAL_LISTED = 20
-PERIODS, DEFAULT_PERIOD = tuple(days for days, _label in PERIOD_CHOICES), 182
 
 
 def _checklists(titles, only=None):
@@ -52,11 +50,12 @@ class _Selection:
     def __init__(self, user, args, form_class=DashboardFilterForm):
         self.all_regions = _regions_of(user)
         brands = sorted({(r.brand.name, r.brand_id) for r in self.all_regions})
-        if user.is_auditor and len(brands) > 1 and "brand" not in args and "region" not in args:
-            # An agency's auditor sees every client's branches. Scores from different brands'
-            # checklists do not compare, and all of them at once made a ranking of thousands (three
-            # 500-branch chains: 365 ms and 900 KB): the first brand is shown until another one, or
-            # All, is chosen.
+        if len(brands) > 1 and not {"brand", "region", "checklist"} & set(args):
+            # An agency's auditor sees every client's branches, and a manager may look after regions of
+            # two clients. Scores from different brands' checklists do not compare (one ranking mixed
+            # a bank's branches with a shop chain's), and all of them at once made a ranking of
+            # thousands (three 500-branch chains: 365 ms and 900 KB): the first brand is shown until
+            # another one, or All, is chosen.
             args = args.copy()
             args["brand"] = str(brands[0][1])
         self.checklist_titles = _checklist_titles()
@@ -68,11 +67,14 @@ class _Selection:
             own = list(visible_branches(user))
             mine = {checklist for checklist, _n in stats.checklists_used([b.id for b in own], self.end - timedelta(days=365), self.end)}
         self.form = form = form_class(args, regions=self.all_regions, checklists=_checklists(self.checklist_titles, mine))
-        self.period = form.period.data if form.period.data in PERIODS else DEFAULT_PERIOD
+        form.settle()
+        self.period = form.period.data
         self.start = stats.period_start(self.end, self.period)
         region_ids = [r.id for r in self.all_regions if not form.brand.data or r.brand_id == form.brand.data]
-        if form.region.data and form.region.data in region_ids:
+        if form.region.data in region_ids:
             region_ids = [form.region.data]
+        else:
+            form.region.data = 0  # another brand's region than the one chosen: all of this brand's
         self.region_ids = region_ids
         self.regions = [r for r in self.all_regions if r.id in region_ids]
         if own is None:
@@ -90,7 +92,7 @@ class _Selection:
     def query_args(self, **extra):
         """The filters as URL arguments, for links that keep them (exports, the whole ranking)."""
         form = self.form
-        # The brand always: 0 (All) differs from no choice for an agency's auditor (see above).
+        # The brand always: 0 (All) differs from no choice where there are several brands (see above).
         args = {"period": self.period, "brand": form.brand.data or 0, "region": form.region.data,
                 "checklist": form.checklist.data, **extra}
         return {name: value for name, value in args.items() if value or name == "brand"}
@@ -197,7 +199,8 @@ def branch(branch_id):
     manager finds the report of one visit. Never the shopper."""
     branch = branch_or_404(current_user, branch_id)
     form = PeriodForm(request.args)
-    period = form.period.data if form.period.data in PERIODS else DEFAULT_PERIOD
+    form.settle()
+    period = form.period.data
     end = utcnow()
     start = stats.period_start(end, period)
     visits = (stats.approved_visits([branch.id], start, end).select_extend(ChecklistVersion).join(ChecklistVersion)

@@ -164,10 +164,16 @@ def correct(visit_uuid, item_id):
         abort(404)
     form = CorrectionForm()
     if form.validate_on_submit():
-        value = _form_value(item, form.value.data)
+        value = _form_value(item, NOT_APPLICABLE if form.not_applicable.data else form.value.data)
         problems = find_answer_problems(content, {item_id: value})
-        if problems:
+        current = Answer.get_or_none((Answer.visit == visit) & (Answer.item_id == item_id))
+        if value is None:
+            flash(_("Give the corrected answer."), "error")
+        elif problems:
             flash(submission_message(problems[0]), "error")
+        elif current is not None and current.value == value:
+            # Stored as a correction, it would claim the shopper got it wrong and write a reason for nothing.
+            flash(_("That is the answer already: nothing was changed."), "info")
         else:
             try:
                 review.correct_answer(visit, item_id, value, form.reason.data, current_user)
