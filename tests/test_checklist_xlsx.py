@@ -212,13 +212,12 @@ def test_unknown_key_is_reported_with_its_cell_and_nothing_changes(checklist, ex
     assert result == checklist
 
 
-def test_key_listed_twice_uses_the_first_row(checklist, exported):
+def test_key_listed_twice_is_reported_and_nothing_is_imported(checklist, exported):
     sheet = open_sheet(exported)
     first = row_of(sheet, "title")
     sheet.append(["title", "", "Another title"])
     result, report = import_texts_xlsx(checklist, saved(sheet))
-    assert report.problems == [(f"A{sheet.max_row}", f"The key 'title' is also in row {first}; "
-                                                     "only that row was used.")]
+    assert report.problems == [(f"A{sheet.max_row}", f"The key 'title' is also in row {first}.")]
     assert result == checklist
 
 
@@ -301,8 +300,7 @@ def test_header_without_language_columns_is_reported(checklist, exported):
         cell.value = None
     sheet["C1"] = "notes"
     result, report = import_texts_xlsx(checklist, saved(sheet))
-    assert ("C1", "The column 'notes' is not one of this checklist's languages (en, hu, bg, et, ro, ru); "
-                  "the column was ignored.") in report.problems
+    assert ("C1", "The column 'notes' is not one of this checklist's languages (en, hu, bg, et, ro, ru).") in report.problems
     assert ("A1", "The header row has no language column (en, hu, bg, et, ro, ru), so there is nothing to "
                   "import; use the header row of the exported file.") in report.problems
     assert result == checklist
@@ -315,14 +313,13 @@ def test_header_without_key_column_is_reported(checklist, exported):
     assert any(ref == "A1" and "no 'key' column" in message for ref, message in report.problems)
 
 
-def test_language_the_checklist_lacks_is_reported_and_ignored():
+def test_language_the_checklist_lacks_is_reported_and_nothing_is_imported():
     checklist = small_checklist()
     sheet = open_sheet(export_texts_xlsx(checklist))
     sheet["E1"] = "ro"
     sheet["E2"] = "Mic"
     result, report = import_texts_xlsx(checklist, saved(sheet))
-    assert report.problems == [("E1", "The language 'ro' is not one of this checklist's languages (en, hu); "
-                                      "the column was ignored.")]
+    assert report.problems == [("E1", "The language 'ro' is not one of this checklist's languages (en, hu).")]
     assert result == checklist
 
 

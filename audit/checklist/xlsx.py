@@ -298,7 +298,7 @@ def _find_columns(header, checklist_languages, report):
         if name is None or name == "":
             continue
         if not isinstance(name, str):
-            report.problems.append((ref, gettext("The header %(value)s is not a column name; the column was ignored.",
+            report.problems.append((ref, gettext("The header %(value)s is not a column name.",
                                                  value=_describe_value(name))))
             continue
         lowered = name.lower()
@@ -309,7 +309,7 @@ def _find_columns(header, checklist_languages, report):
         elif lowered in checklist_languages and lowered not in columns.languages:
             columns.languages[lowered] = column
         elif lowered in checklist_languages or lowered == KEY_HEADER:
-            report.problems.append((ref, gettext("The column '%(name)s' appears twice; only the first one was used.",
+            report.problems.append((ref, gettext("The column '%(name)s' appears twice.",
                                                  name=name)))
         else:
             known = ", ".join(checklist_languages)
@@ -317,10 +317,10 @@ def _find_columns(header, checklist_languages, report):
             # inflect the rest of the sentence after it.
             if lowered in LANGUAGES:
                 message = gettext("The language '%(name)s' is not one of this checklist's languages "
-                                  "(%(languages)s); the column was ignored.", name=name, languages=known)
+                                  "(%(languages)s).", name=name, languages=known)
             else:
                 message = gettext("The column '%(name)s' is not one of this checklist's languages "
-                                  "(%(languages)s); the column was ignored.", name=name, languages=known)
+                                  "(%(languages)s).", name=name, languages=known)
             report.problems.append((ref, message))
     if columns.key is None:
         # Translators: key is the column header to type exactly as it is (key).
@@ -389,7 +389,7 @@ def _import_row(row_number, row, columns, texts_by_key, seen_rows, report, expor
         report.unknown_keys.append((key_ref, key))
         return
     if key in seen_rows:
-        report.problems.append((key_ref, gettext("The key '%(key)s' is also in row %(row)s; only that row was used.",
+        report.problems.append((key_ref, gettext("The key '%(key)s' is also in row %(row)s.",
                                                  key=key, row=seen_rows[key])))
         return
     seen_rows[key] = row_number
