@@ -3,9 +3,13 @@
 An entry stores codes ("visit.approved", {"reason": ...}) so that it reads in any language later;
 `action_label` and `detail_lines` turn them into the reader's words.
 """
+import datetime
+import re
+
+from flask_babel import format_date
 from flask_login import current_user
 
-from .i18n import ROLE_LABELS
+from .i18n import ROLE_LABELS, gettext
 from .i18n import lazy_gettext as _l
 from .models import AuditEntry
 
@@ -34,14 +38,16 @@ DETAILS = {
     "comment": _l("Comment"),
     "count": _l("Number"),
     "enabled": _l("Account enabled"),
-    "endpoint": _l("Page"),
+    "endpoint": _l("What"),
     "file": _l("File"),
     "item": _l("Question"),
+    "item_id": _l("Item id"),
     "new": _l("New"),
     "password_changed": _l("Password changed"),
     "reason": _l("Reason"),
     "region": _l("Region"),
     "role": _l("Role"),
+    "section_id": _l("Section id"),
     "shopper": _l("Shopper"),
     "source": _l("From version"),
     "value": _l("New answer"),
@@ -49,6 +55,20 @@ DETAILS = {
     "window": _l("Window"),
     "was": _l("Before"),
 }
+
+
+# A checklist edit records the editor's page it was made on: said as what was done there.
+EDITOR_CHANGES = {
+    "editor.settings": _l("Settings saved."),
+    "editor.section": _l("Section saved."),
+    "editor.item": _l("Item saved."),
+    "editor.move_section": _l("Section moved."),
+    "editor.delete_section": _l("Section deleted."),
+    "editor.move_item": _l("Item moved."),
+    "editor.delete_item": _l("Item deleted."),
+    "editor.import_texts": _l("Import translations"),
+}
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
 def record(action, target, **details):
@@ -73,5 +93,11 @@ def detail_lines(details, yes, no):
             value = yes if value else no
         elif key == "role":
             value = ROLE_LABELS.get(value, value)
-        lines.append((DETAILS.get(key, key), str(value)))
+        elif key == "endpoint":
+            value = EDITOR_CHANGES.get(value, value)
+        elif key == "value":  # a corrected answer: its stored code, as the review page says it
+            value = {"yes": yes, "no": no, "na": gettext("Not applicable")}.get(value, value)
+        elif key == "window":  # stored as ISO dates: written the reader's way
+            value = ISO_DATE.sub(lambda found: format_date(datetime.date.fromisoformat(found.group()), "medium"), value)
+        lines.append((str(DETAILS.get(key, key)), str(value)))
     return lines

@@ -1,4 +1,5 @@
 """The auditors' checklist editor: drafts, every field, order, translations, import/export, publishing."""
+import html
 import io
 import os
 import re
@@ -212,6 +213,10 @@ def test_items_and_sections_move_without_javascript(app, auditor):
     assert "The draft cannot be published yet" in page  # an empty section waits in the draft only
     _move(auditor, BASE + "/draft/sections/farewell/move", "up")
     assert [s["id"] for s in _draft_content(app)["sections"]] == ["farewell", "welcome"]
+    # The audit log says what was done to which part, not the editor's page name.
+    log = html.unescape(auditor.get("/admin/log").get_data(as_text=True))
+    assert "What: Item moved.<br>Item id: greeted" in log and "What: Section moved.<br>Section id: farewell" in log
+    assert "editor." not in log
 
 
 def test_a_move_that_breaks_a_condition_is_refused_with_the_reason(app, auditor):

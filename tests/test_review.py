@@ -298,7 +298,22 @@ def test_the_audit_log_names_who_reviewed_and_corrected(app, login_as, submitted
     _post(auditor, f"/review/{submitted}/approve", f"/review/{submitted}")
     page = auditor.get("/admin/log").get_data(as_text=True)
     assert "Answer corrected: " in page and "Reason: Nobody at the door." in page and "Question: greeted" in page
+    assert "New answer: No" in page
     assert f"Visit approved: {submitted}" in page and "Anna Auditor" in page
+
+
+def test_the_audit_log_says_changes_the_readers_way_not_in_codes(app):
+    """An editor's page name ("editor.item"), a stored answer code ("no") and ISO dates were shown as
+    they were stored."""
+    from flask_babel import force_locale
+
+    from audit.auditlog import detail_lines
+
+    with app.test_request_context(), force_locale("hu"):
+        lines = dict(detail_lines({"endpoint": "editor.item", "item_id": "entrance_tidy", "value": "na",
+                                   "window": "2026-11-27–2026-12-06 → 2026-12-01–2026-12-10"}, "Igen", "Nem"))
+    assert lines == {"Mi": "Tétel mentve.", "Tételazonosító": "entrance_tidy", "Új válasz": "Nem releváns",
+                     "Időablak": "2026. nov. 27.–2026. dec. 6. → 2026. dec. 1.–2026. dec. 10."}
 
 
 def test_the_audit_log_reads_in_the_readers_language_a_page_at_a_time(app, login_as, submitted):

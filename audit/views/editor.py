@@ -87,7 +87,9 @@ def _apply(draft, change):
     except ChecklistError as error:
         return error.problems
     operations.save_draft(draft, content)
-    auditlog.record("checklist.edited", f"{draft.checklist.slug} v{draft.number}", endpoint=request.endpoint)
+    # Which section or item, where the page names it (a new item's id is in its form, not its address).
+    named = {key: value for key, value in request.view_args.items() if key in ("section_id", "item_id")}
+    auditlog.record("checklist.edited", f"{draft.checklist.slug} v{draft.number}", endpoint=request.endpoint, **named)
     return None
 
 
