@@ -3,6 +3,7 @@
 Pure functions on plain data (no Flask, no database), so the no-JavaScript form and the JSON API
 apply exactly the same rules.
 """
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -33,9 +34,15 @@ def items_in_order(checklist):
         yield from section["items"]
 
 
+def _form_text(raw):
+    """A form's text with its line breaks as LF: browsers send CRLF (two characters), which the
+    textarea's maxlength counted as one, so text the browser accepted must not come out longer."""
+    return (raw or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _form_value(item, raw):
     """A form string as the answer value its item type takes; bad input is kept for the check to name."""
-    raw = (raw or "").strip()
+    raw = _form_text(raw)
     if raw == "":
         return None
     if raw == NOT_APPLICABLE and item["type"] != "text":
@@ -50,12 +57,16 @@ def _form_value(item, raw):
 # and an int of more than 4,300 digits cannot even be written into the draft's JSON.
 _LONGEST_NUMBER_TEXT = 40
 _LARGEST_EXPONENT = 15
+# "1,200" is twelve hundred to whoever typed it in English, 1.2 in Hungarian: a comma followed by
+# groups of three digits is too ambiguous to read either way (the check says "Give a number."), while
+# "1,5" is a decimal comma.
+_THOUSANDS_GROUPS = re.compile(r"[+-]?[1-9][0-9]{0,2}(,[0-9]{3})+")
 
 
 def _form_number(raw):
     """A form's number as an int or float; too large ones as a value just past any bound (the check
     then says "no larger than ..."); text that is no number is kept for the check to name."""
-    if len(raw) > _LONGEST_NUMBER_TEXT:
+    if len(raw) > _LONGEST_NUMBER_TEXT or _THOUSANDS_GROUPS.fullmatch(raw):
         return raw
     try:
         number = Decimal(raw.replace(",", "."))
@@ -80,10 +91,19 @@ def answers_from_form(checklist, form):
         value = _form_value(item, form.get(f"answer-{item['id']}"))
         if value is not None:
             answers[item["id"]] = value
-        comment = (form.get(f"comment-{item['id']}") or "").strip()
+        comment = _form_text(form.get(f"comment-{item['id']}"))
         if comment:
             comments[item["id"]] = comment
     return answers, comments
+
+
+def applicable_only(checklist, answers, comments):
+    """(answers, comments) without those of items that do not apply given the other answers (a
+    show_if not met): the page without JavaScript shows every question, and what was given to one
+    that does not apply must not reach the reviewer, as the JavaScript client leaves it out."""
+    visible = visible_item_ids(checklist, answers)
+    return ({k: v for k, v in answers.items() if k in visible},
+            {k: v for k, v in comments.items() if k in visible})
 
 
 def check_submission(checklist, answers, comments, photos):

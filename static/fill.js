@@ -4,8 +4,11 @@
   "use strict";
 
   var form = document.querySelector("form.fill-form");
-  if (!form || !window.indexedDB || !window.AuditStore) return;
+  if (!window.indexedDB || !window.AuditStore) return;
   var store = window.AuditStore;
+  var sentVisit = document.querySelector("[data-visit-sent]");
+  if (!form && sentVisit) return showSentVisit(sentVisit);
+  if (!form) return;
   var visit = form.dataset.visit;
   var bar = document.querySelector("[data-sync-bar]");
   var saveState = document.querySelector("[data-save-state]");
@@ -24,6 +27,16 @@
   function clock(ms) {
     // In the page's language: a Hungarian page says 14:05 whatever language the phone is set to.
     return new Date(ms).toLocaleTimeString(document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function showSentVisit(sent) {
+    // A sent visit's page (shopper/sent.html) has nothing to fill in; the status line says when this
+    // phone sent it, if it was this phone.
+    store.getDraft(sent.dataset.visitSent).then(function (saved) {
+      if (!saved || !saved.sentAt) return;
+      document.querySelector("[data-save-state]").textContent = say(sent.dataset.msgSent, { time: clock(saved.sentAt) });
+      document.querySelector("[data-sync-bar]").hidden = false;
+    }).catch(function () { /* no store: the page says it was sent */ });
   }
 
   function itemsOf() { return Array.prototype.slice.call(form.querySelectorAll("fieldset[data-item]")); }
@@ -103,6 +116,16 @@
     return answers;
   }
 
+  function visibleComments(state) {
+    // Comments of questions that do not apply (hidden) are not sent, like their answers.
+    var comments = {};
+    itemsOf().forEach(function (fieldset) {
+      var id = fieldset.dataset.item;
+      if (!fieldset.hidden && state.comments[id] !== undefined) comments[id] = state.comments[id];
+    });
+    return comments;
+  }
+
   function save() {
     var state = refresh();
     draft.answers = state.answers;
@@ -128,8 +151,12 @@
 
   // What the server refused in a question is the shopper's to fix: any change to it (answer, comment,
   // photo) takes the mark away; the server looks again when the visit is sent.
+  // A photo picked counts only once it is kept (addPhotos): a file that is no image fixes nothing.
   function settleRefusal(event) {
-    var fieldset = event.target.closest && event.target.closest("fieldset[data-item]");
+    if (event.target.type === "file") return;
+    settle(event.target.closest && event.target.closest("fieldset[data-item]"));
+  }
+  function settle(fieldset) {
     if (fieldset) fieldset.querySelectorAll(".error.server").forEach(unmark);
   }
 
@@ -212,16 +239,31 @@
     return number;
   }
 
+  function markBadPhoto(fieldset, input) {
+    // A file the phone cannot read as an image: said beside the question as the server says it to
+    // the form without JavaScript, the cursor left on the picker to choose another.
+    fieldset.querySelectorAll(".error.photo").forEach(unmark);
+    var error = mark(fieldset, "photo", form.dataset.msgBadPhoto, input);
+    error.setAttribute("role", "alert");
+    describedBy(input, error.id, true);
+  }
+
   function addPhotos(input) {
+    var fieldset = input.closest("fieldset[data-item]");
     var item = input.closest("[data-photos]").dataset.photos;
     var files = Array.prototype.slice.call(input.files || []);
     input.value = "";  // kept on the phone instead; the plain form would upload it a second time
     return files.reduce(function (chain, file) {
-      return chain.then(function () { return shrink(file); }).then(function (blob) {
+      return chain.then(function () {
+        return shrink(file).catch(function () { return null; });
+      }).then(function (blob) {
+        if (!blob) return markBadPhoto(fieldset, input);
+        fieldset.querySelectorAll(".error.photo").forEach(unmark);
         var id = newId();
         draft.photos[item] = (draft.photos[item] || []).concat([id]);
         return store.putPhoto({ clientId: id, visit: visit, item: item, blob: blob, uploaded: false })
           .then(function () {
+            settle(fieldset);  // the photo a refusal asked for, or another: the server looks again
             var number = showThumb(item, blob);
             return save().then(function () {
               saveState.textContent = say(form.dataset.msgPhotoAdded, { number: number, time: clock(draft.updatedAt) });
@@ -343,6 +385,29 @@
     target.focus({ preventScroll: true });
   }
 
+  var refusals = JSON.parse(form.dataset.msgRefusals || "{}");
+
+  function refusalText(fieldset, code, kept) {
+    // A refusal in the page's language (the shopper may have changed it since), from its code and the
+    // question; the text the server gave then only for a code this page does not know.
+    var template = code && refusals[code];
+    if (!template) return kept;
+    var values = {};
+    if (code === "too_large") {
+      var field = typedAnswer(fieldset);
+      if (!field || !field.max) return kept;
+      values.largest = Number(field.max).toLocaleString(document.documentElement.lang || []);
+    } else if (code === "out_of_range") {
+      var options = Array.prototype.map.call(fieldset.querySelectorAll("input[type=radio]"), function (radio) {
+        return Number(radio.value);
+      }).filter(function (number) { return !isNaN(number); });
+      if (!options.length) return kept;
+      values.low = Math.min.apply(null, options);
+      values.high = Math.max.apply(null, options);
+    }
+    return say(template, values);
+  }
+
   function markRefused(entry) {
     // What the server refused, beside each question it named (a failed answer without its comment or
     // photo, a number past the largest), the comment box opened only where a comment is missing. A
@@ -356,7 +421,8 @@
       var field = fieldToFix(fieldset, code);
       var details = field && field.closest("details");
       if (details) details.open = true;
-      var error = mark(fieldset, "server", items[id], field);
+      var text = entry.rejectedCodes ? refusalText(fieldset, code, items[id]) : items[id];
+      var error = mark(fieldset, "server", text, field);
       if (field) describedBy(field, error.id, true);
     });
     announceMarks();
@@ -408,7 +474,7 @@
   function queue() {
     var state = refresh();
     var payload = {
-      answers: visibleAnswers(state), comments: state.comments, photos: draft.photos,
+      answers: visibleAnswers(state), comments: visibleComments(state), photos: draft.photos,
       started_at: draft.startedAt || new Date().toISOString(), ended_at: new Date().toISOString()
     };
     if (draft.location) payload.location = draft.location;
@@ -435,9 +501,40 @@
     });
   }
 
+  var languagePick = document.getElementById("checklist-lang");
+
+  function showLanguage() {
+    // The checklist in the language picked: the answers are on the phone already, the page is fetched
+    // in it. Offline there is no page to fetch: said as app.js says it of the other forms, and the
+    // pick is put back.
+    var shown = languagePick.querySelector("option[selected]") || languagePick.options[0];
+    if (!navigator.onLine) {
+      languagePick.value = shown.value;
+      var main = document.querySelector("main");
+      var note = document.querySelector("[data-offline-action]");
+      if (!note) {
+        note = document.createElement("p");
+        note.className = "flash flash-error";
+        note.setAttribute("role", "alert");
+        note.setAttribute("data-offline-action", "");
+        main.insertBefore(note, main.firstChild);
+      }
+      note.textContent = document.body.dataset.msgOffline;
+      note.scrollIntoView({ block: "center" });
+      return;
+    }
+    var url = new URL(window.location.href);
+    url.searchParams.set("lang", languagePick.value);
+    window.location.assign(url.href);
+  }
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var action = event.submitter ? event.submitter.value : "save";
+    // Enter in a field presses the first button of the form, the language pick's: then it saves.
+    if (action === "lang" && languagePick && languagePick.value !== (languagePick.querySelector("option[selected]") || {}).value) {
+      return save().then(showLanguage);
+    }
     save().then(function () {
       if (action !== "submit") {
         // The time alone may not change within a minute: show that the tap did something.

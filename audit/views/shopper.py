@@ -9,7 +9,8 @@ from markupsafe import Markup
 
 from .. import operations
 from ..access import role_required
-from ..answers import answers_from_form, photo_item_ids
+from ..answers import (MAX_COMMENT_LENGTH, SubmissionProblem, answers_from_form, applicable_only, check_submission,
+                       photo_item_ids)
 from ..i18n import current_language
 from ..i18n import gettext as _
 from ..media import ImageRejected
@@ -46,6 +47,24 @@ def submission_message(problem):
     return _("Choose one of the offered answers.")
 
 
+# The codes fill.js may be given (by the sync API, kept in the phone's outbox) whose messages take
+# no value but the fixed length limit; see refusal_messages.
+_PLAIN_CODES = ("required", "comment_required", "photo_required", "na_not_allowed", "not_a_number", "not_whole",
+                "negative", "too_long", "unknown_photo", "unknown_item", "not_yes_no", "not_an_option", "not_text",
+                "not_photos")
+
+
+def refusal_messages():
+    """{code: message} of every refusal, in the page's language, for fill.js to say a refusal kept on
+    the phone in the language the page is in now (not the one it was refused in). Values the message
+    names are left as {low}, {high} and {largest}, filled in from the question on the page."""
+    messages = {code: submission_message(SubmissionProblem("", code, allowed=(MAX_COMMENT_LENGTH,)))
+                for code in _PLAIN_CODES}
+    messages["out_of_range"] = _("Give a whole number from %(low)s to %(high)s.", low="{low}", high="{high}")
+    messages["too_large"] = _("Give a number no larger than %(largest)s.", largest="{largest}")
+    return messages
+
+
 def own_visit_or_404(visit_uuid):
     """The signed-in shopper's visit; anyone else's looks like a missing page."""
     visit = Visit.by_uuid(visit_uuid, with_region=False)
@@ -54,10 +73,10 @@ def own_visit_or_404(visit_uuid):
     return visit
 
 
-def checklist_language(content):
-    """The language to show a checklist in: the asked one, else the shopper's, else its source."""
-    asked = request.values.get("lang")
-    for language in (asked, current_language()):
+def checklist_language(content, *asked):
+    """The language to show a checklist in: the first asked one it has, else the shopper's, else its
+    source."""
+    for language in (*asked, current_language()):
         if language in content["languages"]:
             return language
     return content["languages"][0]
@@ -126,7 +145,14 @@ def _store_form_photos(visit, photos):
 def fill(visit_uuid):
     visit = own_visit_or_404(visit_uuid)
     content = ChecklistVersion.shared_content(visit.checklist_version_id)
-    language = checklist_language(content)
+    shown_in = checklist_language(content, request.args.get("lang"))
+    # The fill form carries the checklist language pick (fill.html): without JavaScript, changing the
+    # language sends the form, so that what was typed is saved first.
+    language = checklist_language(content, request.form.get("lang"), request.args.get("lang")) \
+        if request.method == "POST" else shown_in
+    if request.method == "GET" and not visit.is_open_for_shopper:
+        # Sent: nothing left to fill in. Still a page (200) for the service worker and the list.
+        return render_template("shopper/sent.html", visit=visit)
     draft = visit.draft or {}
     answers, comments = draft.get("answers", {}), draft.get("comments", {})
     errors = {}
@@ -137,34 +163,49 @@ def fill(visit_uuid):
         if not visit.is_open_for_shopper:
             flash(_("This visit was already sent."), "error")
             return redirect(url_for("shopper.visits"))
+        action = request.form.get("action")
         answers, comments = answers_from_form(content, request.form)
         photos = Evidence.client_ids_by_item(visit.id)
         errors = _store_form_photos(visit, photos)
-        # Whatever happens next, what was typed is kept.
-        try:
-            operations.save_visit_draft(visit, answers, comments, photos)
-        except operations.SubmissionRefused as refused:
-            if refused.code == "not_yours":
-                abort(404)
-            flash(_("This visit was already sent."), "error")
-            return redirect(url_for("shopper.visits"))
-        if request.form.get("action") == "submit" and not errors:
+        # Whatever happens next, what was typed is kept (a language picked before anything was given
+        # starts nothing: the visit's start is when the shopper first answers).
+        saving = action != "lang" or bool(answers or comments or photos or visit.draft)
+        if saving:
             try:
-                operations.submit_visit(visit, answers, comments, photos)
+                operations.save_visit_draft(visit, answers, comments, photos)
             except operations.SubmissionRefused as refused:
                 if refused.code == "not_yours":
                     abort(404)
-                if refused.status == 409:
-                    flash(_("This visit was already sent."), "error")
-                    return redirect(url_for("shopper.visits"))
-                errors = {p.item_id: submission_message(p) for p in refused.problems}
-            else:
-                flash(_("Thank you: the visit was sent."), "success")
+                flash(_("This visit was already sent."), "error")
                 return redirect(url_for("shopper.visits"))
+        if action == "submit":
+            problems = ()
+            sent_answers, sent_comments = applicable_only(content, answers, comments)
+            if errors:
+                # A photo was refused: nothing is sent, but every other problem is named at once too.
+                problems, _result = check_submission(content, sent_answers, sent_comments, photos)
+            else:
+                try:
+                    operations.submit_visit(visit, sent_answers, sent_comments, photos)
+                except operations.SubmissionRefused as refused:
+                    if refused.code == "not_yours":
+                        abort(404)
+                    if refused.status == 409:
+                        flash(_("This visit was already sent."), "error")
+                        return redirect(url_for("shopper.visits"))
+                    problems = refused.problems
+                else:
+                    flash(_("Thank you: the visit was sent."), "success")
+                    return redirect(url_for("shopper.visits"))
+            for problem in problems:
+                message = submission_message(problem)
+                known = errors.get(problem.item_id)
+                errors[problem.item_id] = f"{known} {message}" if known else message
         if errors:
             flash(_("Some answers need your attention; they are marked below. Nothing you entered was lost."), "error")
         else:
-            flash(_("Saved. You can finish it later."), "success")
+            if saving and (action != "lang" or language == shown_in):  # Enter in a field presses the pick's button
+                flash(_("Saved. You can finish it later."), "success")
             return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=language))
     photos = Evidence.client_ids_by_item(visit.id)
     if answers or comments or errors or photos:
@@ -176,7 +217,8 @@ def fill(visit_uuid):
     else:
         items_html = _blank_items_html(content, language)
     return render_template("shopper/fill.html", visit=visit, content=content, language=language,
-                           items_html=Markup(items_html), returned_at=_returned_at([visit]))
+                           items_html=Markup(items_html), returned_at=_returned_at([visit]),
+                           refusal_messages=refusal_messages)
 
 
 # A blank form is the same for every visit of a checklist version, in a checklist language and a UI

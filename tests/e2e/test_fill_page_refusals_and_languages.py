@@ -1,0 +1,148 @@
+"""The fill page in Chromium at phone size, where a QA pass found it wrong: a file that is no image,
+picked as a photo, is said beside its question (the server's refusal kept); refusals kept on the phone
+are said in the language chosen since; changing the checklist's language, with or without JavaScript,
+keeps what was typed; a sent visit's page says it was sent instead of offering an empty form."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from audit.db import database
+from audit.models import VisitState
+from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.test_offline import _fill_everything, _photo_file, _stored, _wait_until_cached
+from tests.e2e.test_shopper_phone import _answer_greeting_no_without_comment, _open_new_visit, _sign_in, _visit
+from tests_support import translated
+
+pytestmark = pytest.mark.browser
+
+NOT_AN_IMAGE = "The file is not a readable PNG or JPEG image."
+NEEDS_COMMENT = "Say in a comment what went wrong."
+NEEDS_PHOTO = "Add a photo that shows what went wrong."
+
+
+def _not_an_image(tmp_path):
+    path = tmp_path / "receipt.jpg"
+    path.write_text("Not a photo: the shop's opening hours, typed.")
+    return str(path)
+
+
+def test_a_file_that_is_no_image_is_named_beside_the_question_and_the_refusal_stays(
+        app, browser, live_server, org, tmp_path):
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    uncaught = []
+    page.on("pageerror", lambda error: uncaught.append(str(error)))
+    _fill_everything(page, _photo_file(tmp_path))
+    page.locator('input[name="answer-prices_marked"][value="no"]').check()  # wants a photo
+    page.get_by_role("button", name="Send the visit").click()
+    refusal = page.locator("#q-prices_marked .error.server")
+    expect(refusal).to_have_text(NEEDS_PHOTO)
+
+    picker = page.locator('input[name="photo-prices_marked"]')
+    picker.set_input_files(_not_an_image(tmp_path))
+    bad = page.locator("#q-prices_marked .error.photo")
+    expect(bad).to_have_text(NOT_AN_IMAGE)
+    expect(refusal).to_have_text(NEEDS_PHOTO)  # a failed pick fixes nothing
+    expect(page.locator("#q-prices_marked img.thumb")).to_have_count(0)
+    assert bad.get_attribute("id") in (picker.get_attribute("aria-describedby") or "").split()
+    page.locator("#q-prices_marked").scroll_into_view_if_needed()
+    screenshot(page, "fill-bad-photo", full_page=False)
+    assert uncaught == []
+
+    picker.set_input_files(_photo_file(tmp_path))  # a real photo: both marks go, the server looks again
+    expect(page.locator("#q-prices_marked img.thumb")).to_have_count(1)
+    expect(page.locator("#q-prices_marked .error")).to_have_count(0)
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    assert _stored(app, visit)[0].state == VisitState.SUBMITTED.value
+    context.close()
+
+
+def test_a_refusal_kept_on_the_phone_is_said_in_the_language_chosen_since(app, browser, live_server, org, tmp_path):
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    _answer_greeting_no_without_comment(page, tmp_path)
+    page.get_by_role("button", name="Send the visit").click()
+    expect(page.locator("#q-greeted .error.server")).to_have_text(NEEDS_COMMENT)
+
+    page.select_option("#language-switch", "hu")
+    page.get_by_role("button", name="Change").click()
+    expect(page.locator("html")).to_have_attribute("lang", "hu")
+    page.goto(live_server + f"/visits/{visit}/fill")
+    expect(page.locator("#q-greeted .error.server")).to_have_text(translated(app, "hu", NEEDS_COMMENT))
+    reason = translated(app, "hu", "Some answers need attention.")
+    expect(page.locator("[data-save-state]")).to_have_text(
+        translated(app, "hu", "Could not be sent: %(reason)s") % {"reason": reason})
+    context.close()
+
+
+def test_without_javascript_the_checklist_language_keeps_what_was_typed(app, browser, live_server, org):
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE, java_script_enabled=False)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    page.locator('input[name="answer-greeted"][value="no"]').check()
+    page.locator("#q-greeted details.comment summary").click()
+    page.locator('[name="comment-greeted"]').fill("Nobody looked up.")
+    page.locator('[name="answer-comments"]').fill("Loud music.\nCold inside.")
+
+    page.select_option("#checklist-lang", "hu")
+    page.get_by_role("button", name="Show").click()
+
+    expect(page).to_have_url(re.compile(r"/fill\?lang=hu$"))
+    expect(page.locator("#q-greeted legend span").first).to_have_attribute("lang", "hu")
+    expect(page.locator('input[name="answer-greeted"][value="no"]')).to_be_checked()
+    expect(page.locator('[name="comment-greeted"]')).to_have_value("Nobody looked up.")
+    expect(page.locator('[name="answer-comments"]')).to_have_value("Loud music.\nCold inside.")
+    expect(page.locator("#checklist-lang")).to_have_value("hu")
+    context.close()
+
+
+def test_with_javascript_the_checklist_language_keeps_what_was_typed_and_needs_the_network(
+        app, browser, live_server, org):
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    fill_path = f"/visits/{visit}/fill"
+    _wait_until_cached(page, fill_path)
+    page.goto(live_server + fill_path)
+    page.locator('input[name="answer-greeted"][value="no"]').check()
+    expect(page.locator("[data-save-state]")).to_contain_text("Saved on this phone")
+
+    page.select_option("#checklist-lang", "hu")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"/fill\?lang=hu$"))
+    expect(page.locator("#q-greeted legend span").first).to_have_attribute("lang", "hu")
+    expect(page.locator('input[name="answer-greeted"][value="no"]')).to_be_checked()
+    assert _stored(app, visit)[0].draft is None  # kept on the phone, as every answer with JavaScript
+
+    context.set_offline(True)
+    page.select_option("#checklist-lang", "ru")
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("[data-offline-action]")).to_contain_text("You are offline. This needs the network")
+    page.wait_for_timeout(300)
+    assert page.url.endswith("?lang=hu") and page.locator("#checklist-lang").input_value() == "hu"
+    context.close()
+
+
+def test_a_sent_visits_page_says_it_was_sent_and_offers_no_form(app, browser, live_server, org, tmp_path):
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    _fill_everything(page, _photo_file(tmp_path))
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+
+    page.goto(live_server + f"/visits/{visit}/fill")
+    expect(page.locator(".visit-sent")).to_contain_text("This visit was sent on")
+    expect(page.locator(".visit-sent .state-submitted")).to_have_text("Submitted")
+    expect(page.locator("form.fill-form, fieldset[data-item]")).to_have_count(0)
+    expect(page.get_by_role("button", name="Send the visit")).to_have_count(0)
+    expect(page.locator("[data-save-state]")).to_have_text(re.compile(r"^Sent at \d\d:\d\d( [AP]M)?$"))
+    screenshot(page, "fill-sent-visit", full_page=False)
+
+    context.set_offline(True)  # the page kept for offline use is the sent one too
+    page.reload()
+    expect(page.locator(".visit-sent")).to_contain_text("This visit was sent on")
+    context.close()
