@@ -70,6 +70,8 @@ def from_environment(instance_path):
         "REDIS_URL": os.environ.get("REDIS_URL"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Failed sign-ins of one account, from any address (a botnet has many).
+        "ACCOUNT_SIGN_IN_LIMIT": os.environ.get("ACCOUNT_SIGN_IN_LIMIT", "20 per 15 minutes"),
         # How many reverse proxies (load balancer, nginx) stand in front and add X-Forwarded-For and
         # -Proto. 0 trusts none: a client could write those headers itself and dodge the limit above.
         "PROXY_COUNT": _whole("PROXY_COUNT", "0"),

@@ -209,3 +209,14 @@ def _as_rgb(image):
         # 16-bit greyscale: scale to 8 bits first, a direct convert would clip to white.
         image = image.point(lambda value: value / 256, "F").convert("L")
     return image.convert("RGB")
+
+
+def send_photo(media_dir, file_name):
+    """A stored visit photo as an answer: kept an hour by the browser that asked, never by a shared
+    cache on the way (a proxy), since it is evidence only its visit's people may see."""
+    from flask import send_from_directory
+
+    response = send_from_directory(os.path.join(media_dir, "photos"), file_name, max_age=3600)
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response

@@ -1,4 +1,7 @@
 """Accounts and request security: password hashing, login sessions, rate limits, CSRF, headers."""
+import hashlib
+import math
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 import time
@@ -115,6 +118,38 @@ def limit_sign_in_attempts():
         abort(429)
 
 
+def _account(email):
+    # The address as typed, trimmed and in lower case, hashed: the counts' keys (in Redis) hold none.
+    return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
+
+
+def account_sign_in_wait(email):
+    """Minutes until the account typed may try again, once it has used up ACCOUNT_SIGN_IN_LIMIT failed
+    sign-ins, from whatever addresses (the per-address limit alone let many addresses guess one
+    account's password); None while it may try. Any address typed is counted, one of nobody's too, so
+    the answer says nothing of which accounts exist."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return None
+    counter, limit = current_app.extensions["account_sign_in_limiter"]
+    try:
+        if counter.test(limit, "sign-in-account", _account(email)):
+            return None
+        reset_at = counter.get_window_stats(limit, "sign-in-account", _account(email)).reset_time
+    except StorageError as error:
+        raise ServiceUnavailable("the sign-in counts (RATELIMIT_STORAGE_URI)", error) from error
+    return max(1, math.ceil((reset_at - time.time()) / 60))
+
+
+def count_failed_sign_in(email):
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    counter, limit = current_app.extensions["account_sign_in_limiter"]
+    try:
+        counter.hit(limit, "sign-in-account", _account(email))
+    except StorageError as error:
+        raise ServiceUnavailable("the sign-in counts (RATELIMIT_STORAGE_URI)", error) from error
+
+
 def sign_in_counts_problem():
     """Why the sign-in attempts cannot be counted now (the shared storage does not answer), or None."""
     counter, _limit = current_app.extensions["sign_in_limiter"]
@@ -123,12 +158,12 @@ def sign_in_counts_problem():
     return None
 
 
-def _sign_in_limit(text):
+def _sign_in_limit(name, text):
     # Read once at start: a typo stops the app with its name, not the first sign-in with a 500.
     try:
         return parse_limit(text)
     except ValueError:
-        raise ConfigError(f"LOGIN_RATE_LIMIT must read like '10 per minute', not {text!r}.") from None
+        raise ConfigError(f"{name} must read like '10 per minute', not {text!r}.") from None
 
 
 def _sign_in_counter(uri):
@@ -177,6 +212,10 @@ def _security_headers(response):
     wanted = SECURITY_HEADERS
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         wanted = wanted + [STRICT_TRANSPORT]
+    if "cache-control" not in present and "_user_id" in session:
+        # What a signed-in person sees (a dashboard, a report, an export) stays out of shared caches and
+        # off the disk of a shared computer after sign-out.
+        wanted = wanted + [("Cache-Control", "private, no-store")]
     response.headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     return response
 
@@ -245,6 +284,8 @@ def init_app(app):
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    app.extensions["sign_in_limiter"] = (_sign_in_counter(app.config["RATELIMIT_STORAGE_URI"]),
-                                         _sign_in_limit(app.config["LOGIN_RATE_LIMIT"]))
+    counter = _sign_in_counter(app.config["RATELIMIT_STORAGE_URI"])
+    app.extensions["sign_in_limiter"] = (counter, _sign_in_limit("LOGIN_RATE_LIMIT", app.config["LOGIN_RATE_LIMIT"]))
+    app.extensions["account_sign_in_limiter"] = (
+        counter, _sign_in_limit("ACCOUNT_SIGN_IN_LIMIT", app.config["ACCOUNT_SIGN_IN_LIMIT"]))
     app.after_request(_security_headers)

@@ -142,6 +142,27 @@ def test_login_is_rate_limited(app_config, org):
     assert signed_in.status_code == 302
 
 
+def test_one_account_is_limited_however_many_addresses_guess_its_password(app_config, org):
+    """Each address keeps to its own limit; an account's failed sign-ins are counted whatever address
+    they come from, and past ACCOUNT_SIGN_IN_LIMIT even the right password waits (another account
+    does not)."""
+    from audit import create_app
+
+    limited = create_app(dict(app_config, RATELIMIT_ENABLED=True, ACCOUNT_SIGN_IN_LIMIT="5 per 15 minutes"))
+
+    def attempt(address, email, password):
+        client = limited.test_client()
+        token = csrf_from(client.get("/login", environ_base={"REMOTE_ADDR": address}))
+        return client.post("/login", environ_base={"REMOTE_ADDR": address},
+                           data={"email": email, "password": password, "csrf_token": token})
+
+    assert [attempt(f"203.0.113.{n}", "Manager@Example.com ", "bad").status_code for n in range(5)] == [200] * 5
+    blocked = attempt("203.0.113.99", "manager@example.com", PASSWORD)
+    assert blocked.status_code == 429
+    assert "Too many failed sign-ins for this account: please try again in 15 minutes." in blocked.get_data(as_text=True)
+    assert attempt("203.0.113.98", "auditor@example.com", PASSWORD).status_code == 302
+
+
 def _sign_in_codes(client, forwarded_for, attempts):
     token = csrf_from(client.get("/login", headers={"X-Forwarded-For": forwarded_for}))
     return [client.post("/login", headers={"X-Forwarded-For": forwarded_for},
@@ -166,6 +187,18 @@ def test_without_a_proxy_a_forged_forwarded_for_does_not_dodge_the_limit(app_con
     direct = create_app(dict(app_config, RATELIMIT_ENABLED=True))
     codes = [_sign_in_codes(direct.test_client(), f"198.51.100.{n}", 1)[0] for n in range(11)]
     assert codes[:10] == [200] * 10 and codes[10] == 429
+
+
+def test_what_a_signed_in_person_sees_is_kept_by_no_cache(app, login_as):
+    """A dashboard, a report or an export stays off shared caches and off a shared computer's disk;
+    the sign-in page and versioned static files keep their own rules."""
+    manager = login_as("manager")
+    for path in ("/dashboard/", "/reports/export.csv?kind=visits"):
+        response = manager.get(path)
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store", path
+    assert "no-store" not in app.test_client().get("/login").headers.get("Cache-Control", "")
+    css = re.search(r'href="(/static/app\.css\?v=\w+)"', manager.get("/dashboard/").get_data(as_text=True)).group(1)
+    assert "immutable" in manager.get(css).headers["Cache-Control"]
 
 
 def test_security_headers_on_every_page(client, org):

@@ -447,6 +447,8 @@ def test_photo_sent_with_the_form_is_stored_as_evidence(app, shopper, visit, con
         assert os.path.isfile(os.path.join(app.config["MEDIA_DIR"], "photos", photo.file_name))
         served = shopper.get(f"/visits/{visit}/photos/{photo.client_id}")
         assert served.status_code == 200 and served.mimetype == "image/jpeg"
+        # Evidence: the phone may keep it a while, a shared cache (a proxy) never.
+        assert served.cache_control.private and not served.cache_control.public
 
 
 def test_saved_photo_is_shown_and_counts_for_a_later_submission(app, shopper, visit, content):

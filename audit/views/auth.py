@@ -7,8 +7,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..forms import LanguageForm, LoginForm
 from ..i18n import gettext as _
+from ..i18n import ngettext
 from ..models import User
-from ..security import check_password, limit_sign_in_attempts
+from ..security import account_sign_in_wait, check_password, count_failed_sign_in, limit_sign_in_attempts
 
 bp = Blueprint("auth", __name__)
 
@@ -47,6 +48,12 @@ def login():
         return redirect(home_for(current_user))
     form = LoginForm()
     if form.validate_on_submit():
+        wait = account_sign_in_wait(form.email.data)
+        if wait is not None:  # the right password too: guessing must not go on
+            flash(ngettext("Too many failed sign-ins for this account: please try again in %(num)d minute.",
+                           "Too many failed sign-ins for this account: please try again in %(num)d minutes.", wait),
+                  "error")
+            return render_template("auth/login.html", form=form), 429
         user = User.by_email(form.email.data)
         if check_password(user, form.password.data) and user.is_enabled:
             language = session.get("language")
@@ -58,6 +65,7 @@ def login():
                 user.language = language
                 user.save()
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
+        count_failed_sign_in(form.email.data)
         flash(_("The e-mail or password is not right."), "error")
     return render_template("auth/login.html", form=form)
 

@@ -1,11 +1,11 @@
 """Auditors review submitted visits: the queue, every answer with its score, and the decision."""
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_timedelta
 from flask_login import current_user
 
-from .. import auditlog, review
+from .. import auditlog, media, review
 from ..access import role_required
 from ..answers import SCORING_TYPES, _form_value
 from ..forms import CorrectionForm, ReturnForm, ReviewFilterForm
@@ -198,4 +198,4 @@ def photo(visit_uuid, client_id):
     evidence = Evidence.get_or_none((Evidence.visit == visit) & (Evidence.client_id == client_id))
     if evidence is None:
         abort(404)
-    return send_from_directory(current_app.config["MEDIA_DIR"] + "/photos", evidence.file_name, max_age=3600)
+    return media.send_photo(current_app.config["MEDIA_DIR"], evidence.file_name)

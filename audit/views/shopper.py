@@ -2,12 +2,12 @@
 import secrets
 from datetime import timezone
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_number, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
-from .. import operations
+from .. import media, operations
 from ..access import role_required
 from ..answers import (MAX_COMMENT_LENGTH, SubmissionProblem, answers_from_form, applicable_only, check_submission,
                        photo_item_ids)
@@ -44,6 +44,8 @@ def submission_message(problem):
         return _("A photo of this answer has not arrived yet; send it again.")
     if code == "unknown_item":
         return _("This question is not in the checklist.")
+    if code == "not_photos":
+        return _("A photo question is answered with its photos: the list of their ids, as uploaded.")
     return _("Choose one of the offered answers.")
 
 
@@ -250,4 +252,4 @@ def photo(visit_uuid, client_id):
     evidence = Evidence.get_or_none((Evidence.visit == visit) & (Evidence.client_id == client_id))
     if evidence is None:
         abort(404)
-    return send_from_directory(current_app.config["MEDIA_DIR"] + "/photos", evidence.file_name, max_age=3600)
+    return media.send_photo(current_app.config["MEDIA_DIR"], evidence.file_name)
