@@ -200,7 +200,18 @@ def _schema_version_to_back_up(url):
 
 
 def write_backup(path, url, media_dir):
-    """Write a backup of the database at `url` and of media_dir to path; returns the manifest."""
+    """Write a backup of the database at `url` and of media_dir to path; returns the manifest.
+
+    Readable by its owner only, whatever the umask: it holds password hashes, shoppers' names and
+    addresses, and every photo."""
+    previous = os.umask(0o077)  # a command's own process; pg_dump, started from here, inherits it
+    try:
+        return _write_backup(path, url, media_dir)
+    finally:
+        os.umask(previous)
+
+
+def _write_backup(path, url, media_dir):
     engine = engine_of(url)
     schema_version = _schema_version_to_back_up(url)
     work = _prepare_target(path)

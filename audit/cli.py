@@ -9,7 +9,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
-from peewee import InterfaceError, OperationalError, ProgrammingError
+from peewee import DatabaseError, IntegrityError, InterfaceError
 
 from . import ROOT
 from .db import database
@@ -23,7 +23,9 @@ def reports_database_errors(command):
     def run(*args, **kwargs):
         try:
             return command(*args, **kwargs)
-        except (OperationalError, InterfaceError, ProgrammingError) as error:
+        except IntegrityError:
+            raise  # a bug, with its traceback
+        except (DatabaseError, InterfaceError) as error:  # server away, wrong name, no schema, no database file
             cause = " ".join(str(error).split()) or type(error).__name__
             raise click.ClickException(
                 f"The database (DATABASE_URL) cannot be used: {cause}. Check that its server runs and that "
@@ -171,9 +173,14 @@ def demo_command(if_empty, scale_visits, branches):
             seconds = time.perf_counter() - started
             click.echo("Loaded the chain: " + ", ".join(f"{n:,} {what}" for what, n in counts.items())
                        + f" in {seconds:.1f} s; its manager is {CHAIN_MANAGER}.")
-    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for role, email in DEMO_LOGINS:
-        click.echo(f"  {role:<9} {email}")
+        # Only accounts that are there: a database with data of its own has none of them.
+        present = {email for (email,) in User.select(User.email).where(
+            User.email.in_([email for _role, email in DEMO_LOGINS])).tuples()}
+    if present:
+        click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for role, email in DEMO_LOGINS:
+            if email in present:
+                click.echo(f"  {role:<9} {email}")
 
 
 @click.group(cls=AppGroup)

@@ -65,6 +65,7 @@ def from_environment(instance_path):
         # Signed out after this long without a request (a shopper's day in the field fits easily).
         "SESSION_IDLE_MINUTES": _whole("SESSION_IDLE_MINUTES", "240", minimum=1),
         "MAX_CONTENT_LENGTH": _whole("MAX_UPLOAD_MB", "16", minimum=1) * 1024 * 1024,
+        "LOW_DISK_MB": _whole("LOW_DISK_MB", "200"),
         "LOGO_MAX_BYTES": 2 * 1024 * 1024,
         "LOGO_MAX_PIXELS": 4000 * 4000,
         "REDIS_URL": os.environ.get("REDIS_URL"),
@@ -145,7 +146,14 @@ def _check_database_url(url):
     # Only the scheme is named: the rest of the URL may hold the database password, and this
     # message goes to the terminal and the service's journal.
     scheme = urlparse(url).scheme
-    if url.startswith("sqlite:///") or (scheme in ("postgres", "postgresql") and url.startswith(scheme + "://")):
+    if url.startswith("sqlite:///"):
+        return
+    if scheme in ("postgres", "postgresql") and url.startswith(scheme + "://"):
+        try:
+            urlparse(url).port
+        except ValueError:
+            raise ConfigError("DATABASE_URL's port must be a number from 1 to 65535 (e.g. "
+                              "postgresql://user:password@host:5432/audit).") from None
         return
     given = f"{scheme}://..." if scheme else "a value without a scheme"
     raise ConfigError(

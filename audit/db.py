@@ -118,13 +118,18 @@ def init_app(app):
 
     @app.teardown_request
     def _close(exc):
-        if database.is_closed():
-            return
-        try:
-            database.close()
-        except (OperationalError, InterfaceError):
-            # The server dropped the connection (a restart): there is nothing left to close.
-            database.obj._state.reset()
+        close_connection()
+
+
+def close_connection():
+    """Give this thread's connection back, also one the server dropped (a restart)."""
+    if database.is_closed():
+        return
+    try:
+        database.close()
+    except (OperationalError, InterfaceError):
+        # The server dropped the connection: there is nothing left to close.
+        database.obj._state.reset()
 
 
 def bulk_insert(model, rows):

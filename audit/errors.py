@@ -2,7 +2,7 @@
 from flask import jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from peewee import InterfaceError, OperationalError, ProgrammingError
+from peewee import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 
 from .i18n import gettext as _
 
@@ -53,6 +53,15 @@ def init_app(app):
             raise e  # a bug: the 500 page, with its traceback in the log
         return _unavailable()
 
+    # Anything else the database says of itself ("file is not a database": DATABASE_URL names a file
+    # that is none, a backup archive say): the operator's to fix, the visitor's to wait for.
+    @app.errorhandler(DatabaseError)
+    def _database_unusable(e):
+        if isinstance(e, (IntegrityError, DataError)):
+            raise e  # a bug in what was stored or asked: the 500 page, with its traceback in the log
+        app.logger.error("The database (DATABASE_URL) cannot be used: %s", e)
+        return _unavailable()
+
     @app.errorhandler(ServiceUnavailable)
     def _service_unavailable(e):
         app.logger.warning("service unavailable: %s", e)
@@ -86,6 +95,11 @@ def _log_schema_problem(app):
 
 
 def _unavailable():
+    if request.blueprint == "health":
+        # The database failed before the check itself ran (connecting, on every request): a monitor
+        # still gets the check's JSON, with what is wrong.
+        problem = "the database (DATABASE_URL) does not answer, or is not a database"
+        return jsonify({"status": "unavailable", "problems": [problem]}), 503, {"Retry-After": "5"}
     english = "The service is busy for a moment. Nothing was lost; please try again."
     try:
         # Choosing the language may itself need the database that is away.

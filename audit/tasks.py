@@ -18,7 +18,9 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from .db import database
+from peewee import InterfaceError, OperationalError
+
+from .db import close_connection, database
 from .errors import ServiceUnavailable
 from .models import Branch, Job, utcnow
 
@@ -103,6 +105,26 @@ def _mark(job_id, **fields):
     Job.update(updated_at=utcnow(), **fields).where(Job.id == job_id).execute()
 
 
+# How long a failed job tries to say so while its database is away (a restart), in waits of seconds.
+FAILED_MARK_WAITS = (0, 1, 2, 5, 10, 20, 30)
+
+
+def _mark_failed(job_id):
+    """Mark a job failed. The database may be what failed (a restart while the job ran): a new
+    connection is tried until it answers, for a minute, so that the job's page says it failed as soon
+    as the database is back, not after Job.stopped's ten silent minutes."""
+    for wait in FAILED_MARK_WAITS:
+        time.sleep(wait)
+        try:
+            close_connection()
+            database.connect(reuse_if_open=True)
+            _mark(job_id, status="failed")
+            return
+        except (OperationalError, InterfaceError) as error:
+            last = error
+    log.error("Job %s failed, and the database did not answer to record it: %s", job_id, last)
+
+
 @contextmanager
 def _job_file(job):
     """The path a job writes its result to; the job is done when the block ends, failed if it raises.
@@ -119,9 +141,9 @@ def _job_file(job):
         yield partial
         os.replace(partial, os.path.join(folder, name))
     except Exception:
-        _mark(job.id, status="failed")
-        if os.path.exists(partial):
+        if os.path.exists(partial):  # first: nothing half-made stays, whatever happens next
             os.remove(partial)
+        _mark_failed(job.id)
         raise
     _mark(job.id, status="done", file_name=name, done=Job.total)
 

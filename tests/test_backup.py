@@ -361,3 +361,18 @@ def test_a_failed_pg_restore_leaves_the_database_as_it_was(app, org, tmp_path, m
     good = tmp_path / "good"
     assert runner.invoke(args=["backup", str(good)]).exit_code == 0
     assert runner.invoke(args=["restore", "--force", str(good)]).exit_code == 0
+
+
+@pytest.mark.parametrize("target", ["nightly", "nightly.tar.gz"])
+def test_a_backup_is_readable_by_its_owner_only_whatever_the_umask(app, tmp_path, target):
+    """It holds password hashes, shoppers' names and addresses and every photo: with the usual umask
+    (022) it was readable by every account on the machine."""
+    previous = os.umask(0o022)
+    try:
+        result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / target)])
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.output
+    written = [tmp_path / target] + sorted((tmp_path / target).rglob("*")) if target == "nightly" else [tmp_path / target]
+    assert len(written) > (2 if target == "nightly" else 0)
+    assert {oct(path.stat().st_mode & 0o077) for path in written} == {"0o0"}

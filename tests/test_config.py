@@ -169,3 +169,13 @@ def test_a_redis_url_the_queue_cannot_use_stops_the_start_in_one_line(tmp_path, 
         create_app({"SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path / 'a.sqlite3'}",
                     "MEDIA_DIR": str(tmp_path / "media"), "REDIS_URL": url})
     assert "\n" not in str(refused.value)
+
+
+def test_a_database_port_that_is_no_number_stops_the_start_in_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://audit:S3cretPW@127.0.0.1:notaport/audit")
+    with pytest.raises(ConfigError) as refused:
+        create_app()
+    assert str(refused.value) == ("DATABASE_URL's port must be a number from 1 to 65535 (e.g. "
+                                  "postgresql://user:password@host:5432/audit).")

@@ -46,3 +46,13 @@ def test_demo_refuses_a_database_that_has_data_but_if_empty_is_quiet(app):
     assert quiet.exit_code == 0 and "demo data not loaded" in quiet.output
     with database.connection_context():
         assert Brand.select().count() == 2
+    assert "manager.hu@example.com" in quiet.output  # a demo database: its logins, each time
+
+
+def test_demo_if_empty_on_a_database_of_its_own_lists_no_logins_that_are_not_there(app):
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["create-auditor", "ops@example.com", "--name", "Ops"], input="long-password-1\nlong-password-1\n")
+    assert made.exit_code == 0, made.output
+    quiet = runner.invoke(args=["demo", "--if-empty"])
+    assert quiet.exit_code == 0 and "demo data not loaded" in quiet.output
+    assert "Demo logins" not in quiet.output and "@example.com" not in quiet.output

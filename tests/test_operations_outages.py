@@ -2,6 +2,7 @@
 (the sign-in counts, the job queue), or a database whose schema is not this release's. The answer is
 the app's "busy for a moment" 503, never a 500, nothing half-stored, and /healthz says what to fix."""
 import logging
+import re
 
 import pytest
 
@@ -100,3 +101,64 @@ def test_the_health_check_of_an_empty_database_says_to_run_init_db(app_config):
     assert health.status_code == 503
     assert health.get_json()["problems"] == [
         f"the database has no schema, the app needs schema version {LATEST}: run `flask init-db`"]
+
+
+def test_a_database_url_naming_a_file_that_is_no_database_is_a_503_and_one_line_for_commands(app_config, tmp_path, caplog):
+    """A backup archive or any other file given as the database: visitors get the app's 503 (it was a
+    500), the log and /healthz name the database, and a command says it in one line (no traceback)."""
+    other = tmp_path / "backup.tar.gz"
+    other.write_bytes(b"\x1f\x8b" + b"not a database at all " * 200)
+    app = create_app(dict(app_config, DATABASE_URL=f"sqlite:///{other}"))
+    with caplog.at_level(logging.ERROR):
+        page = app.test_client().get("/login")
+    assert page.status_code == 503 and BUSY in page.get_data(as_text=True)
+    assert any("The database (DATABASE_URL) cannot be used: file is not a database" in m for m in caplog.messages)
+    health = app.test_client().get("/healthz")
+    assert (health.status_code, health.get_json()) == (503, {
+        "status": "unavailable", "problems": ["the database (DATABASE_URL) does not answer, or is not a database"]})
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("Error: The database (DATABASE_URL) cannot be used: file is not a database.")
+
+
+def test_a_nearly_full_disk_is_a_warning_of_the_health_check(app_config, app):
+    """Uploads will soon fail; reading still works, so the process stays in the balancer's rotation,
+    and the monitor is told where room is short (here: less than a petabyte, which any disk has)."""
+    assert app.test_client().get("/healthz").get_json() == {"status": "ok"}
+    cramped = create_app(dict(app_config, LOW_DISK_MB=10**9))
+    answer = cramped.test_client().get("/healthz")
+    assert answer.status_code == 200
+    warnings = answer.get_json()["warnings"]
+    assert warnings and all(re.fullmatch(r"the disk of (MEDIA_DIR|DATABASE_URL) has \d+ MB free", w) for w in warnings)
+    assert warnings[0].startswith("the disk of MEDIA_DIR")
+
+
+def test_a_job_whose_database_connection_drops_says_it_failed_at_once(app, org, monkeypatch):
+    """PostgreSQL restarted while a region ZIP was being made: the worker's connection is gone. The
+    job used to try to say it failed on that dead connection, and its page showed the progress bar for
+    ten minutes; now it says so as soon as the database answers, and no half-written file stays."""
+    import os
+    from datetime import timedelta
+
+    from audit import tasks
+    from audit.models import utcnow
+    from audit.reports import branch as branch_reports
+    from conftest import engine
+
+    def connection_dropped(*args, **kwargs):
+        if engine() == "postgresql":  # as a server restart ends every backend
+            database.execute_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+        database.connection().close()
+        raise OSError("the connection to the database is gone")
+
+    monkeypatch.setattr(branch_reports, "branch_report_pdf", connection_dropped)
+    with app.app_context(), database.connection_context():
+        job = Job.create(kind="region_zip", owner=org["users"]["manager"], total=1, title="Region")
+    end = utcnow()
+    with pytest.raises(Exception):
+        tasks._run_region_zip(str(job.uuid), [org["branches"][0].id], "en", (end - timedelta(days=30)).isoformat(),
+                              end.isoformat())
+    with app.app_context(), database.connection_context():
+        assert Job.get_by_id(job.id).status == "failed"
+    exports = os.path.join(app.config["MEDIA_DIR"], "exports")
+    assert not [name for name in os.listdir(exports) if name.endswith(".part")]

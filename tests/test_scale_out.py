@@ -149,6 +149,9 @@ def test_the_health_check_tells_the_load_balancer_whether_the_database_answers(c
     cut_off = create_app(dict(app_config, DATABASE_URL="postgresql://audit@127.0.0.1:1/audit"))
     answer = cut_off.test_client().get("/healthz")
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    # A monitor reads why, as for every other problem (it was the visitors' HTML page).
+    assert answer.get_json() == {"status": "unavailable",
+                                 "problems": ["the database (DATABASE_URL) does not answer, or is not a database"]}
 
 
 def test_a_job_that_no_worker_starts_says_so_after_a_minute(app, org, login_as):
