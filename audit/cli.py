@@ -12,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from peewee import DatabaseError, IntegrityError, InterfaceError
 
 from . import ROOT
-from .db import database
+from .db import database, reported_error
 
 
 def reports_database_errors(command):
@@ -26,10 +26,10 @@ def reports_database_errors(command):
         except IntegrityError:
             raise  # a bug, with its traceback
         except (DatabaseError, InterfaceError) as error:  # server away, wrong name, no schema, no database file
-            cause = " ".join(str(error).split()) or type(error).__name__
+            cause = " ".join(str(reported_error(error)).split()) or type(error).__name__
             raise click.ClickException(
-                f"The database (DATABASE_URL) cannot be used: {cause}. Check that its server runs and that "
-                f"DATABASE_URL names it."
+                f"The database (DATABASE_URL) cannot be used: {cause}. Check that its server runs, that "
+                f"DATABASE_URL names it, and that its disk has room."
             ) from None
 
     return run

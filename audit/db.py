@@ -249,3 +249,13 @@ class _Slot:
 
     def __init__(self, index):
         self.index = index
+
+
+def reported_error(error):
+    """The database error to tell the operator. SQLite ends a transaction by itself on some errors (a
+    full disk: "database or disk is full"); the rollback that follows then fails with "cannot rollback
+    - no transaction is active", and that hid the cause."""
+    # The chain holds the driver's error under peewee's, for each of the two.
+    while "no transaction is active" in str(error) and error.__context__ is not None:
+        error = error.__context__
+    return error

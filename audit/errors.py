@@ -42,7 +42,9 @@ def init_app(app):
     @app.errorhandler(InterfaceError)
     def _database_unavailable(e):
         _log_schema_problem(app)
-        app.logger.warning("database unavailable: %s", e)
+        from .db import reported_error
+
+        app.logger.warning("database unavailable: %s", reported_error(e))
         return _unavailable()
 
     # On PostgreSQL a column or table that the code expects and the database lacks is a

@@ -1,7 +1,8 @@
 """Schema versions: a new database gets the current tables; an older one is upgraded in place."""
 import click
+from peewee import SqliteDatabase
 
-from .db import database
+from .db import database, write_transaction
 from .models import ALL_MODELS, SchemaVersion
 
 
@@ -107,6 +108,10 @@ class NewerSchema(click.ClickException):
         )
 
 
+# PostgreSQL advisory lock key of schema changes (any number no other lock of the database uses).
+MIGRATION_LOCK = 7_2026_11
+
+
 def current_version():
     if not SchemaVersion.table_exists():
         return None
@@ -130,8 +135,14 @@ def schema_problem():
 
 def migrate_database():
     """Create or upgrade the schema; returns (version before, version after). A database from a newer
-    release is refused (NewerSchema): this release's steps know nothing of its changes."""
-    with database.atomic():
+    release is refused (NewerSchema): this release's steps know nothing of its changes.
+
+    Several machines may run `flask init-db` at one deployment: one at a time creates or upgrades, and
+    the others then find the schema current (SQLite: the write lock from the start; PostgreSQL: an
+    advisory lock held to the end of the transaction)."""
+    with write_transaction():
+        if not isinstance(database.obj, SqliteDatabase):
+            database.execute_sql("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         before = current_version()
         if before is None:
             database.create_tables(ALL_MODELS)

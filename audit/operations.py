@@ -2,6 +2,7 @@
 import functools
 import hashlib
 import json
+import logging
 import math
 import os
 import time
@@ -34,6 +35,8 @@ from .models import (
 from .media import store_photo
 from .scoring import display_percent, score
 from .security import hash_password
+
+log = logging.getLogger(__name__)
 
 
 def save_brand(brand, form, logo_file=None):
@@ -437,7 +440,9 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
     try:
         stored = store_photo(data, media_dir, max_bytes, max_pixels)
     except OSError as error:
-        # A full disk or an unwritable MEDIA_DIR: the phone keeps the photo and sends it again later.
+        # A full disk or an unwritable MEDIA_DIR: the phone keeps the photo and sends it again later;
+        # the operator is the one to act.
+        log.error("A visit photo could not be stored under MEDIA_DIR: %s", error)
         raise SubmissionRefused(503, "storage_unavailable") from error
     try:
         with write_transaction():

@@ -93,7 +93,7 @@ def test_a_database_server_that_is_away_is_named_in_one_line(tmp_path, command):
                     DATABASE_URL="postgresql://audit:S3cretPW@127.0.0.1:1/audit")
     assert result.returncode == 1
     assert result.stderr.startswith("Error: The database (DATABASE_URL) cannot be used: connection ")
-    assert result.stderr.endswith("Check that its server runs and that DATABASE_URL names it.\n")
+    assert result.stderr.endswith("Check that its server runs, that DATABASE_URL names it, and that its disk has room.\n")
     assert "S3cretPW" not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert not backup.exists()

@@ -162,3 +162,66 @@ def test_a_job_whose_database_connection_drops_says_it_failed_at_once(app, org, 
         assert Job.get_by_id(job.id).status == "failed"
     exports = os.path.join(app.config["MEDIA_DIR"], "exports")
     assert not [name for name in os.listdir(exports) if name.endswith(".part")]
+
+
+def test_a_full_sqlite_database_is_named_full_not_a_failed_rollback(app_config, org, monkeypatch):
+    """SQLite ends the transaction itself when the disk is full, and the rollback that followed failed
+    with "no transaction is active": the operator was sent to check DATABASE_URL and the server. A
+    database that may not grow (max_page_count) is full in the same way, without filling a disk."""
+    import audit.db
+    from conftest import engine
+
+    if engine() != "sqlite":
+        pytest.skip("SQLite's own way of ending a transaction; PostgreSQL keeps it until the rollback")
+    with create_app(app_config).app_context(), database.connection_context():
+        pages = database.execute_sql("PRAGMA page_count").fetchone()[0]
+    monkeypatch.setattr(audit.db, "SQLITE_PRAGMAS", dict(audit.db.SQLITE_PRAGMAS, max_page_count=pages + 2))
+    result = create_app(app_config).test_cli_runner().invoke(args=["demo", "--scale", "2000", "--branches", "50"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: The database (DATABASE_URL) cannot be used: database or disk is full.")
+
+
+def test_init_db_run_by_two_machines_at_once_creates_the_schema_once(app_config, tmp_path):
+    """A deployment starts `flask init-db` on each app machine: on an empty database one of two crashed
+    with a duplicate key (PostgreSQL) or "database is locked" (SQLite). Now one creates, the other
+    finds the schema current."""
+    import threading
+    import uuid
+    from urllib.parse import urlparse
+
+    from audit.migrations import migrate_database
+    from conftest import PG_URL
+
+    for attempt in range(3):
+        if PG_URL:
+            import psycopg
+
+            name = f"audit_race_{uuid.uuid4().hex[:12]}"
+            with psycopg.connect(PG_URL, autocommit=True) as server:
+                server.execute(f'CREATE DATABASE "{name}"')
+            url = urlparse(PG_URL)._replace(path=f"/{name}").geturl()
+        else:
+            url = f"sqlite:///{tmp_path / f'race-{attempt}.sqlite3'}"
+        app = create_app(dict(app_config, DATABASE_URL=url))
+        start, results = threading.Barrier(2), []
+
+        def run():
+            with app.app_context(), database.connection_context():
+                start.wait()
+                try:
+                    results.append(migrate_database())
+                except Exception as error:  # noqa: BLE001 - what the other machine would have printed
+                    results.append(error)
+
+        machines = [threading.Thread(target=run) for _ in range(2)]
+        for machine in machines:
+            machine.start()
+        for machine in machines:
+            machine.join()
+        assert len(results) == 2 and (None, LATEST) in results and (LATEST, LATEST) in results, results
+        with app.app_context(), database.connection_context():
+            assert [row.version for row in SchemaVersion.select()] == [LATEST]
+        if PG_URL:
+            database.close()
+            with psycopg.connect(PG_URL, autocommit=True) as server:
+                server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
