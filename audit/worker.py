@@ -11,6 +11,7 @@ region (bench/bench_worker_memory.py).
 """
 import logging
 import sys
+import time
 
 from . import create_app
 from .config import ConfigError
@@ -22,8 +23,48 @@ from .config import ConfigError
 IDLE_POLL_SECONDS = 1.0
 
 
+# The same error again within this many seconds is counted, not written: with Redis away, huey's
+# consumer logged a traceback a second (1,300 lines in 7 s), and the one line that says so got lost.
+REPEATS_HELD_SECONDS = 60
+
+
+class WorkerLog(logging.Filter):
+    """The worker's log as an operator reads it: a job's process ending is news only as INFO (one per
+    job, by design: see above), and an error repeated every second is written once a minute, with how
+    many times it came meanwhile."""
+
+    ENDED = "Worker %d died, restarting."
+
+    def __init__(self):
+        super().__init__()
+        self.held = {}  # (logger, message) -> [when last written, repeats since]
+
+    def filter(self, record):
+        if record.msg == self.ENDED:
+            record.msg = "Job process %d ended with its job; a new one takes the next."
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            return True
+        if record.levelno < logging.WARNING:
+            return True
+        key = (record.name, record.msg)
+        now = time.monotonic()
+        written = self.held.get(key)
+        if written and now - written[0] < REPEATS_HELD_SECONDS:
+            written[1] += 1
+            return False
+        if written and written[1]:
+            record.msg = f"{record.msg} (and {written[1]} times more in the last {REPEATS_HELD_SECONDS} s)"
+        self.held[key] = [now, 0]
+        return True
+
+
 def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(processName)s %(name)s %(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(WorkerLog())
+    # WeasyPrint says each font and stylesheet it reads: seven lines a report, 3,500 a region's ZIP.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
     try:
         app = create_app()
     except ConfigError as error:

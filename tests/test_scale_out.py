@@ -130,6 +130,9 @@ def test_a_worker_process_makes_each_job_from_the_queue_in_a_child_that_ends_wit
     makers = [int(pid) for pid in re.findall(r"Region ZIP [0-9a-f-]+: 4 reports in [0-9.]+ s, by process (\d+)", output)]
     makers += [int(pid) for pid in re.findall(rf"XLSX export [0-9a-f-]+: {rows} rows in [0-9.]+ s, by process (\d+)", output)]
     assert len(makers) == 3 and len(set(makers)) == 3 and worker.pid not in makers, output[-2000:]
+    # A log an operator reads: a job's process ending is no warning, WeasyPrint does not list its fonts.
+    assert " WARNING " not in output and " ERROR " not in output, output[-2000:]
+    assert "weasyprint INFO" not in output and output.count("ended with its job") >= 2  # the last: after the stop
     book = openpyxl.load_workbook(io.BytesIO(client.get(export.headers["Location"] + "/download").data))
     assert book.sheetnames == ["Vizite", "Răspunsuri"]  # in the language asked for, by another process
     assert sum(book[name].max_row - 1 for name in book.sheetnames) == rows
@@ -168,3 +171,20 @@ def test_a_job_that_no_worker_starts_says_so_after_a_minute(app, org, login_as):
     hint = "the background worker that makes the reports may not be running"
     assert hint not in client.get(f"/reports/jobs/{fresh.uuid}").get_data(as_text=True)
     assert hint in client.get(f"/reports/jobs/{stuck.uuid}").get_data(as_text=True)
+
+
+def test_a_worker_whose_redis_is_away_says_so_once_a_minute_not_every_second(app_config, tmp_path):
+    """With REDIS_URL at an address where nothing listens, huey's consumer wrote a traceback a second
+    (1,300 lines in 7 s), and the line that says what is wrong got lost among them."""
+    env = dict(os.environ, DATABASE_URL=app_config["DATABASE_URL"], MEDIA_DIR=app_config["MEDIA_DIR"],
+               SECRET_KEY=app_config["SECRET_KEY"], AUDIT_INSTANCE=str(tmp_path), REDIS_URL="redis://127.0.0.1:1/0")
+    worker = subprocess.Popen([sys.executable, "-m", "audit.worker"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        time.sleep(8)
+        assert worker.poll() is None, "the worker stopped"
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=30)[1].decode(errors="replace")
+    assert output.count("Error reading from queue") == 1, output[-3000:]
+    assert "ConnectionError" in output or "Connection refused" in output
