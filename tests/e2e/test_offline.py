@@ -472,13 +472,18 @@ def test_on_a_shared_phone_the_next_shopper_never_gets_the_pages_kept_for_the_la
             context.close()
 
 
+def _another_visit(app, org, assigned):
+    """A second visit of the same shopper, checklist and branch as `assigned`; its uuid."""
+    with app.app_context(), database.connection_context():
+        return str(Visit.create(branch=org["branches"][0], checklist_version=Visit.get(Visit.uuid == assigned).checklist_version,
+                                shopper=org["users"]["shopper"], planned_from=date.today(),
+                                planned_to=date.today() + timedelta(days=5)).uuid)
+
+
 def test_the_same_shopper_signing_in_again_keeps_every_visit_for_offline_use(app, browser, live_server, assigned, org):
     """The session ended (idle) on a visit; the shopper signs in again, typing the address their own way,
     and the network drops: the list and every visit kept before can still be filled offline."""
-    with app.app_context(), database.connection_context():
-        other = str(Visit.create(branch=org["branches"][0], checklist_version=Visit.get(Visit.uuid == assigned).checklist_version,
-                                 shopper=org["users"]["shopper"], planned_from=date.today(),
-                                 planned_to=date.today() + timedelta(days=5)).uuid)
+    other = _another_visit(app, org, assigned)
     context = browser.new_context(**PHONE)
     try:
         page = context.new_page()
@@ -515,10 +520,7 @@ def _kept_page_language(page, path):
 def test_a_language_chosen_on_one_visit_reaches_every_visit_kept_offline(app, browser, live_server, assigned, org):
     """The shopper switches to Hungarian on one visit's page and goes offline: the other visit kept on
     the phone opens in Hungarian too, not in the language it was kept in."""
-    with app.app_context(), database.connection_context():
-        other = str(Visit.create(branch=org["branches"][0], checklist_version=Visit.get(Visit.uuid == assigned).checklist_version,
-                                 shopper=org["users"]["shopper"], planned_from=date.today(),
-                                 planned_to=date.today() + timedelta(days=5)).uuid)
+    other = _another_visit(app, org, assigned)
     context = browser.new_context(**PHONE)
     try:
         page = context.new_page()
