@@ -5,6 +5,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date as babel_date
 from flask_babel import force_locale, gettext
 
 from audit.checklist import content_hash, load_checklist_text
@@ -433,7 +434,8 @@ def test_a_visit_not_yet_sent_goes_to_another_shopper_who_starts_afresh(app, org
     assert login_as("other_shopper").get(f"/visits/{visit}/fill").status_code == 200
     log = _text(client.get("/admin/log"))  # what changed, from what to what
     assert "Shopper: Sara Shopper → Otto Othershopper" in log and "Scenario brief: Ask about a repair." in log
-    assert f"Window: {DAY}–{DAY + timedelta(days=6)} → {DAY}–{DAY + timedelta(days=9)}" in log
+    day = lambda offset: babel_date(DAY + timedelta(days=offset), "medium", locale="en")  # noqa: E731 - the reader's way
+    assert f"Window: {day(0)}–{day(6)} → {day(0)}–{day(9)}" in log
 
 
 def test_changing_a_visit_keeps_the_rules_of_assigning_one(app, org, login_as):

@@ -294,7 +294,7 @@ def test_one_approved_visit_is_said_in_the_singular(app, demo):
         Visit.update(ended_at=utcnow() - timedelta(days=2)).where(Visit.id == visits[0].id).execute()
     client = _manager_client(app)
     assert "1 approved visit " in " ".join(_pdf_text(client.get(f"/reports/branches/{branch.id}/visits.pdf?lang=en&days=30").data).split()) + " "
-    assert "1 одобренный визит" in _pdf_text(client.get(f"/reports/branches/{branch.id}/visits.pdf?lang=ru&days=30").data)
+    assert "1 утверждённый визит" in _pdf_text(client.get(f"/reports/branches/{branch.id}/visits.pdf?lang=ru&days=30").data)
 
 
 def test_a_long_word_in_a_comment_or_an_action_stays_on_the_page(app, demo, tmp_path):
