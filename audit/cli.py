@@ -173,9 +173,9 @@ def demo_command(if_empty, scale_visits, branches):
             seconds = time.perf_counter() - started
             click.echo("Loaded the chain: " + ", ".join(f"{n:,} {what}" for what, n in counts.items())
                        + f" in {seconds:.1f} s; its manager is {CHAIN_MANAGER}.")
-        # Only accounts that are there: a database with data of its own has none of them.
+        # Only accounts that can sign in: a database with data of its own has none of them.
         present = {email for (email,) in User.select(User.email).where(
-            User.email.in_([email for _role, email in DEMO_LOGINS])).tuples()}
+            User.email.in_([email for _role, email in DEMO_LOGINS]) & User.is_enabled).tuples()}
     if present:
         click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for role, email in DEMO_LOGINS:

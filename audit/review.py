@@ -68,8 +68,15 @@ def correct_answer(visit, item_id, value, reason, reviewer):
             Answer.update(original_value=first_value, correction_reason=why).where(
                 (Answer.visit == visit) & (Answer.item_id == key)).execute()
         first = history.get(item_id, (original, None))[0]
-        Answer.update(original_value=first, correction_reason=reason.strip()).where(
-            (Answer.visit == visit) & (Answer.item_id == item_id)).execute()
+        this_answer = (Answer.visit == visit) & (Answer.item_id == item_id)
+        if value == first:
+            # Back to what the shopper answered: nothing of theirs is corrected any more (the event
+            # below and the audit log keep the history).
+            Answer.update(original_value=None, correction_reason="").where(this_answer).execute()
+            if not Answer.select().where((Answer.visit == visit) & (Answer.correction_reason != "")).exists():
+                Visit.update(original_score=None).where(Visit.id == visit.id).execute()
+        else:
+            Answer.update(original_value=first, correction_reason=reason.strip()).where(this_answer).execute()
         record_event(visit, visit.state, visit.state, reviewer, f"{item_id}: {reason.strip()}")
     return Visit.get_by_id(visit.id)
 

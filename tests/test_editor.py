@@ -550,7 +550,7 @@ def test_problems_in_a_spreadsheet_are_told_in_the_auditors_language(app, audito
                                                       "csrf_token": _token(auditor, BASE + "/draft")},
                         content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
     number = Translations.load(TRANSLATIONS, ["hu"]).gettext("the number %(number)s") % {"number": 5}
-    assert _hu("The key is %(value)s, not text; the row was ignored.", value=number) in page
+    assert _hu("The key is %(value)s, not text.", value=number) in page
     assert _draft_content(app) == before
 
 

@@ -418,3 +418,32 @@ def test_a_photo_item_shows_its_photos_and_no_empty_answer(app, login_as, mixed)
     row = re.search(r'id="a-shop_front">(.*?)</li>', page, re.S).group(1)
     assert 'class="answer"' not in row  # no "Answer: —" above where its photos go
     assert 'class="answer"' in re.search(r'id="a-greeted">(.*?)</li>', page, re.S).group(1)
+
+
+def test_a_correction_back_to_the_shoppers_own_answer_leaves_no_correction(app, login_as, submitted):
+    """Corrected to "not applicable", then back to the shopper's 0 seconds: the page said "Corrected
+    from 0 sec" on an answer that is the shopper's own."""
+    auditor = login_as("auditor")
+    for value, reason in (("", "No till here."), ("0", "There was a till after all.")):
+        _post(auditor, f"/review/{submitted}/answers/till_wait", f"/review/{submitted}",
+              {"value": value, "not_applicable": "y" if not value else "", "reason": reason})
+    with app.app_context(), database.connection_context():
+        answer = Answer.get((Answer.visit == _visit(app, submitted)) & (Answer.item_id == "till_wait"))
+        assert (answer.value, answer.original_value, answer.correction_reason) == (0, None, "")
+    visit = _visit(app, submitted)
+    assert visit.original_score is None
+    page = auditor.get(f"/review/{submitted}").get_data(as_text=True)
+    assert "Corrected from" not in page and "before corrections" not in page
+
+
+def test_a_corrections_message_is_shown_at_its_question_where_the_page_opens(app, login_as, submitted):
+    """The page comes back at the corrected question (#a-<item>): a message at the top was far above
+    the screen, and the auditor saw nothing happen."""
+    auditor = login_as("auditor")
+    answer = auditor.post(f"/review/{submitted}/answers/wait_for_contact", data={
+        "value": "", "reason": "typo", "csrf_token": csrf_from(auditor.get(f"/review/{submitted}"))})
+    assert answer.headers["Location"].endswith("?corrected=wait_for_contact#a-wait_for_contact")
+    page = auditor.get(answer.headers["Location"].split("#")[0]).get_data(as_text=True)
+    row = re.search(r'id="a-wait_for_contact">(.*?)</li>', page, re.S).group(1)
+    assert "Give the corrected answer." in row and '<details class="correct" open>' in row
+    assert page.count("Give the corrected answer.") == 1

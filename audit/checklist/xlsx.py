@@ -378,10 +378,10 @@ def _import_row(row_number, row, columns, texts_by_key, seen_rows, report, expor
     has_texts = any(_cell(row, column)[0] not in (None, "") for column in columns.languages.values())
     if key_value is None or (isinstance(key_value, str) and not key_value.strip()):
         if has_texts:
-            report.problems.append((key_ref, gettext("The row has texts but no key; it was ignored.")))
+            report.problems.append((key_ref, gettext("The row has texts but no key.")))
         return
     if not isinstance(key_value, str):
-        report.problems.append((key_ref, gettext("The key is %(value)s, not text; the row was ignored.",
+        report.problems.append((key_ref, gettext("The key is %(value)s, not text.",
                                                  value=_describe_value(key_value))))
         return
     key = key_value.strip()

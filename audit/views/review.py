@@ -108,8 +108,14 @@ def visit(visit_uuid):
     return render_template(
         "review/visit.html", visit=visit, content=content, language=language, answers=answers, photos=photos,
         warnings=warnings, events=list(events), return_form=ReturnForm(), correction_form=CorrectionForm(),
-        correction_choices=correction_choices,
+        correction_choices=correction_choices, corrected_item=_item_of(content, request.args.get("corrected")),
     )
+
+
+def _item_of(content, item_id):
+    """item_id when the checklist has that item (the page shows a correction's messages there), else None."""
+    known = {item["id"] for section in content["sections"] for item in section["items"]}
+    return item_id if item_id in known else None
 
 
 @bp.route("/<visit_uuid>/approve", methods=["POST"])
@@ -189,7 +195,7 @@ def correct(visit_uuid, item_id):
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
-    return redirect(url_for("review.visit", visit_uuid=visit.uuid) + f"#a-{item_id}")
+    return redirect(url_for("review.visit", visit_uuid=visit.uuid, corrected=item_id) + f"#a-{item_id}")
 
 
 @bp.route("/<visit_uuid>/photos/<client_id>")
