@@ -17,7 +17,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice as Choice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, StopValidation, ValidationError
 
 from .checklist import ITEM_TYPES, SCORING_TYPES
 from .checklist.format import MAX_SCALE_STEPS, MAX_TEXT_LENGTH, MAX_WEIGHT
@@ -91,6 +91,13 @@ class NumberField(DecimalField):
         if self.data is not None and not self.data.is_finite():
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value."))
+
+    def pre_validate(self, form):
+        # A value that is no number has its one message; the range checks would add "must be more
+        # than 0" and "at most 1000" to it, about a number nobody typed.
+        # (An empty field is Optional's to pass: it clears the error of reading "" as a number.)
+        if self.process_errors and self.raw_data and self.raw_data[0].strip():
+            raise StopValidation()
 
     def _value(self):
         # WTForms rounds the number to two places to show it, which raises past some 10^26: a draft
