@@ -3,6 +3,7 @@ form class is built for the languages at hand."""
 import re
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import format_number
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
@@ -295,7 +296,8 @@ def _validate_item(form, extra_validators=None):
             if row.points.data is None:
                 row.points.errors.append(_("Give the share of points for this threshold."))
             if row.max.data > LARGEST_ANSWER[kind]:
-                row.max.errors.append(_("Give a number no larger than %(largest)s.", largest=LARGEST_ANSWER[kind]))
+                row.max.errors.append(_("Give a number no larger than %(largest)s.",
+                                        largest=format_number(LARGEST_ANSWER[kind])))
     if form.show_if_item.data and not _split(form.show_if_values.data):
         form.show_if_values.errors.append(_("Name the answers that show this item."))
     has_errors = any(field.errors for field in form) or any(

@@ -124,7 +124,7 @@ def test_a_threshold_past_any_answer_is_refused(app, auditor, item_type, largest
                           weight="", critical="", dimension="",
                           **{"thresholds-0-max": "60", "thresholds-0-points": "1",
                              "thresholds-1-max": "1e30", "thresholds-1-points": "0.5"})
-    _refused(response, f"Give a number no larger than {largest}.")
+    _refused(response, f"Give a number no larger than {largest:,}.")  # in the reader's digits: 86,400
     assert _draft_content(app) == before
     assert auditor.get(url).status_code == 200
 
