@@ -5,11 +5,12 @@ An entry stores codes ("visit.approved", {"reason": ...}) so that it reads in an
 """
 import datetime
 import re
+import uuid
 
 from flask_babel import format_date
 from flask_login import current_user
 
-from .i18n import ROLE_LABELS, gettext
+from .i18n import ROLE_LABELS, answer_label, gettext, localized
 from .i18n import lazy_gettext as _l
 from .models import AuditEntry
 
@@ -82,13 +83,49 @@ def action_label(action):
     return ACTIONS.get(action, action)
 
 
-def detail_lines(details, yes, no):
+def corrected_answers(entries, language):
+    """{entry id: {"item": the question, "value": the answer}} of the page's corrections, in words from
+    their visit's checklist (its texts in `language` where it has it): stored as the item's id and the
+    answer's code ("no_questions"), which the log read out as they were."""
+    from .models import ChecklistVersion, Visit
+
+    corrections = [entry for entry in entries if entry.action == "answer.corrected" and entry.details]
+    versions = dict(Visit.select(Visit.uuid, Visit.checklist_version).where(
+        Visit.uuid.in_([entry.target for entry in corrections])).tuples()) if corrections else {}
+    words = {}
+    for entry in corrections:
+        version_id = versions.get(_uuid_or_none(entry.target))
+        if version_id is None:
+            continue
+        content = ChecklistVersion.shared_content(version_id)
+        item = next((item for section in content["sections"] for item in section["items"]
+                     if item["id"] == entry.details.get("item")), None)
+        if item is None:
+            continue
+        shown_in = language if language in content["languages"] else content["languages"][0]
+        words[entry.id] = {"item": localized(item["text"], shown_in),
+                           "value": answer_label(item, entry.details.get("value"), shown_in)}
+    return words
+
+
+def _uuid_or_none(text):
+    try:
+        return uuid.UUID(str(text))
+    except ValueError:
+        return None
+
+
+def detail_lines(details, yes, no, words=None):
     """[(label, text)] of an entry's details as the reader reads them: labels in their language, texts
-    as they were typed (not JSON escapes), true/false as `yes`/`no`."""
+    as they were typed (not JSON escapes), true/false as `yes`/`no`; `words` replaces details by what
+    they mean (corrected_answers)."""
     lines = []
     for key, value in (details or {}).items():
         if value is None:
             continue  # nothing to say (older entries wrote the shopper of a change that kept them)
+        if words and key in words:
+            lines.append((str(DETAILS.get(key, key)), str(words[key])))
+            continue
         if isinstance(value, bool):
             value = yes if value else no
         elif key == "role":

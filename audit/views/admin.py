@@ -4,6 +4,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from ..access import role_required
 from ..forms import (BranchForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm, VisitChangeForm,
                      VisitForm, WithdrawVisitForm, last_auditor_message)
+from ..i18n import current_language
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
@@ -290,5 +291,7 @@ def assign_bulk():
 @bp.route("/log")
 def log():
     """Who changed what, newest first, 50 a page."""
-    return render_template("admin/log.html", page=Page(AuditEntry.newest_first(), request.args.get("page")),
-                           action_label=auditlog.action_label, detail_lines=auditlog.detail_lines)
+    page = Page(AuditEntry.newest_first(), request.args.get("page"))
+    return render_template("admin/log.html", page=page, action_label=auditlog.action_label,
+                           detail_lines=auditlog.detail_lines,
+                           words=auditlog.corrected_answers(page.items, current_language()))
