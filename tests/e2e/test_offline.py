@@ -18,6 +18,7 @@ from audit.db import database
 from audit.models import Answer, Evidence, User, Visit, VisitState
 from audit.operations import publish_checklist_file
 from tests.e2e.conftest import PHONE, screenshot, sign_in
+from tests.e2e.test_accessibility import _serious as _serious_accessibility_problems
 
 pytestmark = pytest.mark.browser
 
@@ -567,5 +568,6 @@ def test_offline_a_page_never_kept_says_so_in_the_shoppers_language(app, browser
         # The app's own style, from the shell the phone keeps.
         assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).backgroundColor") == "rgb(31, 78, 121)"
         screenshot(page, "offline-never-kept-ro")
+        assert not _serious_accessibility_problems(page)
     finally:
         context.close()
