@@ -20,7 +20,7 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from peewee import InterfaceError, OperationalError
 
-from .db import close_connection, database
+from .db import database
 from .errors import ServiceUnavailable
 from .models import Branch, Job, utcnow
 
@@ -109,20 +109,35 @@ def _mark(job_id, **fields):
 FAILED_MARK_WAITS = (0, 1, 2, 5, 10, 20, 30)
 
 
+def _on_a_connection_of_its_own(change):
+    """Run change() in a short thread with a connection and a transaction of its own: apart from the
+    job's connection, which may be in a long read (an export's server-side cursor) or broken (the
+    database restarted). Returns the database error it met, or None."""
+    met = []
+
+    def run():
+        try:
+            with database.connection_context():
+                change()
+        except (OperationalError, InterfaceError) as error:
+            met.append(error)
+
+    thread = threading.Thread(target=run, name="job-state")
+    thread.start()
+    thread.join()
+    return met[0] if met else None
+
+
 def _mark_failed(job_id):
     """Mark a job failed. The database may be what failed (a restart while the job ran): a new
     connection is tried until it answers, for a minute, so that the job's page says it failed as soon
     as the database is back, not after Job.stopped's ten silent minutes."""
     for wait in FAILED_MARK_WAITS:
         time.sleep(wait)
-        try:
-            close_connection()
-            database.connect(reuse_if_open=True)
-            _mark(job_id, status="failed")
+        error = _on_a_connection_of_its_own(lambda: _mark(job_id, status="failed"))
+        if error is None:
             return
-        except (OperationalError, InterfaceError) as error:
-            last = error
-    log.error("Job %s failed, and the database did not answer to record it: %s", job_id, last)
+    log.error("Job %s failed, and the database did not answer to record it: %s", job_id, error)
 
 
 @contextmanager
@@ -158,8 +173,12 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end):
         with _job_file(job) as path:
             # Each report goes into the archive as soon as it is made: memory stays one report deep.
             shared = {}  # what every report of the region has in common (the brand's averages)
+            # The branches read whole first: a cursor left open over them kept SQLite's read snapshot,
+            # and the progress written below then failed ("database is locked") as soon as anyone
+            # else had saved anything meanwhile.
+            branches = list(Branch.select().where(Branch.id.in_(branch_ids)).order_by(Branch.code))
             with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-                for done, branch in enumerate(Branch.select().where(Branch.id.in_(branch_ids)).order_by(Branch.code), 1):
+                for done, branch in enumerate(branches, 1):
                     pdf = branch_report_pdf(branch, language, datetime.fromisoformat(start),
                                             datetime.fromisoformat(end), shared)
                     archive.writestr(f"{branch.code}-{language}.pdf", pdf)
@@ -195,15 +214,10 @@ def _run_xlsx_export(job_uuid, branch_ids, language, start, end, with_shopper, v
 
 def _record_progress(job_id, done):
     # On PostgreSQL the rows are read inside one transaction (a server-side cursor), where an update
-    # would stay unseen by the job's page until the export ends: a short thread writes it on a
-    # connection of its own, in a transaction of its own.
-    def write():
-        with database.connection_context():
-            _mark(job_id, done=done)
-
-    writer = threading.Thread(target=write, name="job-progress")
-    writer.start()
-    writer.join()
+    # would stay unseen by the job's page until the export ends.
+    error = _on_a_connection_of_its_own(lambda: _mark(job_id, done=done))
+    if error is not None:
+        raise error
 
 
 def remove_expired_job_files():

@@ -225,3 +225,41 @@ def test_init_db_run_by_two_machines_at_once_creates_the_schema_once(app_config,
             database.close()
             with psycopg.connect(PG_URL, autocommit=True) as server:
                 server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_region_zip_is_made_while_other_people_save(app, org, monkeypatch):
+    """A manager's region ZIP takes seconds to minutes; meanwhile shoppers send visits and change their
+    language. On SQLite each such save made the job fail ("database is locked") when it next wrote its
+    progress: its open cursor over the branches kept an old read snapshot."""
+    import io
+    import threading
+    import zipfile
+    from datetime import timedelta
+
+    from audit import tasks
+    from audit.models import User, utcnow
+    from audit.reports import branch as branch_reports
+
+    real_report = branch_reports.branch_report_pdf
+
+    def report_while_someone_saves(*args, **kwargs):
+        def save():  # another person's request: its own connection, its own transaction
+            with database.connection_context():
+                User.update(language="hu").where(User.id == org["users"]["shopper"].id).execute()
+
+        other = threading.Thread(target=save)
+        other.start()
+        other.join()
+        return real_report(*args, **kwargs)
+
+    monkeypatch.setattr(branch_reports, "branch_report_pdf", report_while_someone_saves)
+    branches = [branch.id for branch in org["branches"][:2]]
+    with app.app_context(), database.connection_context():
+        job = Job.create(kind="region_zip", owner=org["users"]["manager"], total=len(branches), title="Region")
+    end = utcnow()
+    tasks._run_region_zip(str(job.uuid), branches, "en", (end - timedelta(days=30)).isoformat(), end.isoformat())
+    with app.app_context(), database.connection_context():
+        job = Job.get_by_id(job.id)
+        assert (job.status, job.done) == ("done", len(branches))
+    with open(f"{app.config['MEDIA_DIR']}/exports/{job.file_name}", "rb") as made:
+        assert len(zipfile.ZipFile(io.BytesIO(made.read())).namelist()) == len(branches)
