@@ -517,6 +517,16 @@ def _hungarian(client):
     assert response.status_code == 302
 
 
+def test_the_condition_questions_are_offered_in_the_auditors_language(app, auditor):
+    """"Show only when item" listed the earlier questions in the checklist's first language, on a page
+    in the auditor's."""
+    _start_draft(auditor)
+    _hungarian(auditor)
+    page = auditor.get(BASE + "/draft/items/thanked").get_data(as_text=True)
+    choices = re.search(r'<select[^>]*name="show_if_item"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert "greeted · Köszöntötték?" in choices and "Greeted?" not in choices
+
+
 def _hu(msgid, **values):
     """A message as the Hungarian page should show it: the catalog's text, filled in, HTML-escaped."""
     text = Translations.load(TRANSLATIONS, ["hu"]).gettext(msgid)

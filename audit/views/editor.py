@@ -250,7 +250,8 @@ def _index_or_404(content, section_id):
 
 
 def _show_if_choices(content, item_id, section_id):
-    language = content["languages"][0]
+    # The questions in the reader's language where the checklist has it, like the rest of the page.
+    language = current_language() if current_language() in content["languages"] else content["languages"][0]
     earlier = editing.items_before(content, item_id=item_id, section_id=section_id)
     return [Choice("", "—")] + [
         Choice(item["id"], f"{item['id']} · {localized(item['text'], language)}")
