@@ -6,10 +6,7 @@
   // Offline, a form would end on the browser's own "no internet" page (and signing out would forget
   // the pages kept for offline use without signing out). Say so instead; the fill form keeps its
   // answers on the phone by itself (fill.js).
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (navigator.onLine || form.matches(".fill-form")) return;
-    event.preventDefault();
+  function sayOffline() {
     var main = document.querySelector("main");
     var note = document.querySelector("[data-offline-action]");
     if (!note) {
@@ -21,7 +18,15 @@
     }
     note.textContent = document.body.dataset.msgOffline;
     note.scrollIntoView({ block: "center" });
-    if (form.matches(".langform, .lang-pick")) {
+  }
+  window.AuditPage = { sayOffline: sayOffline };  // also for fill.js's checklist language pick
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (navigator.onLine || form.matches(".fill-form")) return;
+    event.preventDefault();
+    sayOffline();
+    if (form.matches(".langform")) {
       // Put the choice back: the page did not change language.
       form.querySelectorAll("select").forEach(function (select) {
         select.value = (select.querySelector("option[selected]") || select.options[0]).value;

@@ -510,17 +510,7 @@
     var shown = languagePick.querySelector("option[selected]") || languagePick.options[0];
     if (!navigator.onLine) {
       languagePick.value = shown.value;
-      var main = document.querySelector("main");
-      var note = document.querySelector("[data-offline-action]");
-      if (!note) {
-        note = document.createElement("p");
-        note.className = "flash flash-error";
-        note.setAttribute("role", "alert");
-        note.setAttribute("data-offline-action", "");
-        main.insertBefore(note, main.firstChild);
-      }
-      note.textContent = document.body.dataset.msgOffline;
-      note.scrollIntoView({ block: "center" });
+      window.AuditPage.sayOffline();
       return;
     }
     var url = new URL(window.location.href);
