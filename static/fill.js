@@ -31,7 +31,17 @@
 
   function showSentVisit(sent) {
     // A sent visit's page (shopper/sent.html) has nothing to fill in; the status line says when this
-    // phone sent it, if it was this phone.
+    // phone sent it, if it was this phone, and the page's time of sending is written in the phone's
+    // time zone too (the server writes the organisation's): the two never disagree.
+    sent.querySelectorAll("time[datetime]").forEach(function (time) {
+      var moment = new Date(time.getAttribute("datetime"));
+      if (!isNaN(moment)) {
+        // The hour as the status line writes it (clock): two digits.
+        time.textContent = moment.toLocaleString(document.documentElement.lang || [], {
+          year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit"
+        });
+      }
+    });
     store.getDraft(sent.dataset.visitSent).then(function (saved) {
       if (!saved || !saved.sentAt) return;
       document.querySelector("[data-save-state]").textContent = say(sent.dataset.msgSent, { time: clock(saved.sentAt) });

@@ -177,7 +177,9 @@ def test_a_sent_visits_page_says_so_and_has_nothing_to_fill_in(app, shopper, vis
 
     assert response.status_code == 200  # the service worker and the list keep it as any other page
     text = html.unescape(response.get_data(as_text=True)).replace("\N{NARROW NO-BREAK SPACE}", " ")
-    assert "This visit was sent on 3/14/31, 9:26 AM. It can no longer be changed." in text  # TIME_ZONE is UTC
+    # TIME_ZONE is UTC here; the instant is there too, for the phone to write it in its own time zone.
+    assert ('This visit was sent on <time datetime="2031-03-14T09:26:00Z">3/14/31, 9:26 AM</time>. '
+            'It can no longer be changed.') in text
     assert {"submitted": "Submitted", "approved": "Approved"}[state] in text
     page = FillPage(response)
     assert page.items == {}

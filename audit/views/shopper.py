@@ -3,7 +3,7 @@ import secrets
 from datetime import timezone
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_number, get_locale
+from flask_babel import format_datetime, format_number, get_locale
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -142,6 +142,13 @@ def _store_form_photos(visit, photos):
     return errors
 
 
+def _sent_time(moment):
+    """A sending time as <time>: written in the organisation's time zone, with the instant in UTC for
+    the phone to write in its own (fill.js), as it writes the time it sent the visit."""
+    return Markup('<time datetime="{}Z">{}</time>').format(moment.replace(microsecond=0).isoformat(),
+                                                            format_datetime(moment, "short"))
+
+
 @bp.route("/<visit_uuid>/fill", methods=["GET", "POST"])
 @role_required(Role.SHOPPER)
 def fill(visit_uuid):
@@ -154,7 +161,7 @@ def fill(visit_uuid):
         if request.method == "POST" else shown_in
     if request.method == "GET" and not visit.is_open_for_shopper:
         # Sent: nothing left to fill in. Still a page (200) for the service worker and the list.
-        return render_template("shopper/sent.html", visit=visit)
+        return render_template("shopper/sent.html", visit=visit, sent_time=_sent_time)
     draft = visit.draft or {}
     answers, comments = draft.get("answers", {}), draft.get("comments", {})
     errors = {}

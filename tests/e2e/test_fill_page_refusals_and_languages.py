@@ -129,7 +129,8 @@ def test_with_javascript_the_checklist_language_keeps_what_was_typed_and_needs_t
 
 
 def test_a_sent_visits_page_says_it_was_sent_and_offers_no_form(app, browser, live_server, org, tmp_path):
-    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    # A phone nine hours ahead of the organisation (UTC here): its two times of sending must agree.
+    context, page, visit = _open_new_visit(app, browser, live_server, org, timezone_id="Asia/Tokyo")
     _fill_everything(page, _photo_file(tmp_path))
     page.get_by_role("button", name="Send the visit").click()
     page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
@@ -140,6 +141,8 @@ def test_a_sent_visits_page_says_it_was_sent_and_offers_no_form(app, browser, li
     expect(page.locator("form.fill-form, fieldset[data-item]")).to_have_count(0)
     expect(page.get_by_role("button", name="Send the visit")).to_have_count(0)
     expect(page.locator("[data-save-state]")).to_have_text(re.compile(r"^Sent at \d\d:\d\d( [AP]M)?$"))
+    phone_time = page.locator("[data-save-state]").inner_text()[len("Sent at "):]
+    expect(page.locator(".visit-sent time")).to_contain_text(phone_time)
     screenshot(page, "fill-sent-visit", full_page=False)
 
     context.set_offline(True)  # the page kept for offline use is the sent one too

@@ -30,12 +30,13 @@ def _sign_in(page, base, who="shopper"):
     expect(page).to_have_url(re.compile(r"/visits/$"))
 
 
-def _open_new_visit(app, browser, live_server, org, viewport=None):
-    """A new phone (PHONE's size unless viewport says), the shopper signed in on it, on the fill page of
-    a visit just assigned to them."""
+def _open_new_visit(app, browser, live_server, org, viewport=None, timezone_id=None):
+    """A new phone (PHONE's size unless viewport says, in timezone_id's time zone if given), the shopper
+    signed in on it, on the fill page of a visit just assigned to them."""
     with app.app_context(), database.connection_context():
         visit = _visit(org)
-    context = browser.new_context(**{**PHONE, "viewport": viewport or PHONE["viewport"]})
+    context = browser.new_context(**{**PHONE, "viewport": viewport or PHONE["viewport"]},
+                                  **({"timezone_id": timezone_id} if timezone_id else {}))
     page = context.new_page()
     _sign_in(page, live_server)
     page.goto(live_server + f"/visits/{visit}/fill")
