@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from audit.db import database
 from audit.models import VisitState
 from tests.e2e.conftest import PHONE, screenshot
-from tests.e2e.test_offline import _fill_everything, _photo_file, _stored, _wait_until_cached
+from tests.e2e.test_offline import _fill_everything, _photo_file, _phone_with_visit_kept, _stored
 from tests.e2e.test_shopper_phone import _answer_greeting_no_without_comment, _open_new_visit, _sign_in, _visit
 from tests_support import translated
 
@@ -103,11 +103,8 @@ def test_with_javascript_the_checklist_language_keeps_what_was_typed_and_needs_t
         app, browser, live_server, org):
     with app.app_context(), database.connection_context():
         visit = _visit(org)
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
     fill_path = f"/visits/{visit}/fill"
-    _wait_until_cached(page, fill_path)
+    context, page = _phone_with_visit_kept(browser, live_server, fill_path)
     page.goto(live_server + fill_path)
     page.locator('input[name="answer-greeted"][value="no"]').check()
     expect(page.locator("[data-save-state]")).to_contain_text("Saved on this phone")

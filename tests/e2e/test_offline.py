@@ -47,6 +47,16 @@ def _wait_until_cached(page, path):
     )
 
 
+def _phone_with_visit_kept(browser, base, path):
+    """A new phone, the shopper signed in on it, with the visit page at `path` kept for offline use:
+    (context, page)."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, base)
+    _wait_until_cached(page, path)
+    return context, page
+
+
 def _photo_file(tmp_path):
     path = tmp_path / "shopfront.jpg"
     Image.new("RGB", (2400, 1800), "#3a6ea5").save(path, "JPEG")
@@ -315,11 +325,8 @@ def test_after_a_deployment_the_first_page_has_the_new_css_online_and_offline(ap
     """The service worker keeps the shell (CSS, scripts) for offline use. After a deployment the very next
     page must use the new files, not last release's kept ones, and offline pages too once the new
     worker has taken over."""
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
     path = f"/visits/{assigned}/fill"
-    _wait_until_cached(page, path)
+    context, page = _phone_with_visit_kept(browser, live_server, path)
     page.goto(live_server + path)
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     old_shell = page.evaluate(SHELL_CACHES)
@@ -377,12 +384,9 @@ def test_in_a_rolling_deployment_a_phone_never_keeps_an_old_file_under_a_new_ver
 
     balancer.release, balancer.rolling = app, False
     with _serving(balancer) as base:
-        context = browser.new_context(**PHONE)
+        path = f"/visits/{assigned}/fill"
+        context, page = _phone_with_visit_kept(browser, base, path)
         try:
-            page = context.new_page()
-            _sign_in(page, base)
-            path = f"/visits/{assigned}/fill"
-            _wait_until_cached(page, path)
             page.goto(base + path)
             page.wait_for_function("navigator.serviceWorker.controller !== null")
             old_shell = page.evaluate(SHELL_CACHES)
@@ -418,12 +422,9 @@ def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_ke
     the answers given, as offline, not the proxy's error page."""
     proxy = _proxy(app)
     with _serving(proxy) as base:
-        context = browser.new_context(**PHONE)
+        path = f"/visits/{assigned}/fill"
+        context, page = _phone_with_visit_kept(browser, base, path)
         try:
-            page = context.new_page()
-            _sign_in(page, base)
-            path = f"/visits/{assigned}/fill"
-            _wait_until_cached(page, path)
             page.goto(base + path)
             page.locator('input[name="answer-greeted"][value="yes"]').check()
             page.wait_for_function(f"AuditStore.getDraft('{assigned}').then(d => !!d && d.answers.greeted === 'yes')")

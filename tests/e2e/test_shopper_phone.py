@@ -14,7 +14,7 @@ from audit.models import Visit, VisitState
 from audit.operations import publish_checklist_file
 from audit.review import return_to_shopper
 from tests.e2e.conftest import PHONE, screenshot, sign_in
-from tests.e2e.test_offline import _fill_everything, _photo_file, _stored, _wait_until_cached
+from tests.e2e.test_offline import _fill_everything, _photo_file, _phone_with_visit_kept, _stored, _wait_until_cached
 
 pytestmark = pytest.mark.browser
 
@@ -198,11 +198,8 @@ def test_a_returned_visit_is_not_called_sent_and_shows_each_photo_once(app, brow
 def test_offline_the_sign_out_and_the_language_forms_say_they_need_the_network(app, browser, live_server, org):
     with app.app_context(), database.connection_context():
         visit = _visit(org)
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
     fill_path = f"/visits/{visit}/fill"
-    _wait_until_cached(page, fill_path)
+    context, page = _phone_with_visit_kept(browser, live_server, fill_path)
     context.set_offline(True)
     page.get_by_role("button", name="Sign out").click()
     note = page.locator("[data-offline-action]")
