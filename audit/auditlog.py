@@ -10,7 +10,7 @@ import uuid
 from flask_babel import format_date
 from flask_login import current_user
 
-from .i18n import ROLE_LABELS, answer_label, gettext, localized
+from .i18n import ROLE_LABELS, answer_label, decimal_text, gettext, localized
 from .i18n import lazy_gettext as _l
 from .models import AuditEntry
 
@@ -128,6 +128,8 @@ def detail_lines(details, yes, no, words=None):
             continue
         if isinstance(value, bool):
             value = yes if value else no
+        elif isinstance(value, (int, float)):  # a count, a version, a corrected number: "1,5" in Hungarian
+            value = decimal_text(value, places=3)
         elif key == "role":
             value = ROLE_LABELS.get(value, value)
         elif key == "endpoint":

@@ -315,8 +315,11 @@ def test_the_audit_log_says_changes_the_readers_way_not_in_codes(app):
     with app.test_request_context(), force_locale("hu"):
         lines = dict(detail_lines({"endpoint": "editor.item", "item_id": "entrance_tidy", "value": "na",
                                    "window": "2026-11-27–2026-12-06 → 2026-12-01–2026-12-10"}, "Igen", "Nem"))
+        # Numbers as the reader writes them: a corrected 1.5 whose checklist is gone, a count of visits.
+        numbers = dict(detail_lines({"value": 1.5, "count": 1200, "source": 3}, "Igen", "Nem"))
     assert lines == {"Mi": "Tétel mentve.", "Tételazonosító": "entrance_tidy", "Új válasz": "Nem releváns",
                      "Időablak": "2026. nov. 27.–2026. dec. 6. → 2026. dec. 1.–2026. dec. 10."}
+    assert numbers == {"Új válasz": "1,5", "Szám": "1\u00a0200", "Kiinduló verzió": "3"}
 
 
 def test_the_audit_log_reads_in_the_readers_language_a_page_at_a_time(app, login_as, submitted):
