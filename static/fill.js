@@ -450,7 +450,10 @@
     // question), waiting, or sent. Other visits' work is said on their pages and in the list.
     return ownOutboxEntry().then(function (mine) {
       if (mine && mine.rejected) {
-        var reason = Object.keys(mine.rejectedItems || {}).length ? form.dataset.msgRefusedAnswers : mine.rejected;
+        // In the page's language where the page knows the refusal's code (it may have been refused in
+        // another).
+        var reason = Object.keys(mine.rejectedItems || {}).length ? form.dataset.msgRefusedAnswers
+          : (mine.rejectedCode && refusals[mine.rejectedCode]) || mine.rejected;
         saveState.textContent = say(form.dataset.msgRejected, { reason: reason });
         if (!form.querySelector(".error.server")) markRefused(mine);
         if (awaitingOutcome) {

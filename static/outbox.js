@@ -121,7 +121,8 @@
           elsewhere.push(fields[key]);
         }
       });
-      return { text: [error.message].concat(elsewhere).filter(Boolean).join(" "), items: items, codes: itemCodes };
+      return { text: [error.message].concat(elsewhere).filter(Boolean).join(" "), items: items, codes: itemCodes,
+               code: error.code };
     }, function () { return { text: String(response.status), items: {}, codes: {} }; });
   }
 
@@ -130,6 +131,7 @@
       entry.rejected = problem.text;
       entry.rejectedItems = problem.items;
       entry.rejectedCodes = problem.codes;  // absent from refusals kept by versions before the codes
+      entry.rejectedCode = problem.code;  // the whole visit's refusal, said in the page's language later
       entry.rejectedStatus = response.status;
       return store.updateOutbox(entry).then(function (kept) {
         if (!kept) return "gone";

@@ -747,3 +747,25 @@ def test_a_filter_not_on_offer_shows_what_the_page_then_shows(app, demo, query):
     with app.app_context(), database.connection_context():
         branch = Branch.get(Branch.code == "BUD-01")
     assert _selected(client.get(f"/dashboard/branches/{branch.id}{query}").get_data(as_text=True))["period"] == "182"
+
+
+def test_a_region_of_another_brand_than_the_one_chosen_is_said_not_shown(app, demo):
+    """Without JavaScript the brand can be changed while another brand's region stays chosen: the
+    brand wins, and the page says that the region named is not the one shown (it quietly showed all of
+    the brand's regions)."""
+    from audit.models import Brand
+
+    client = app.test_client()
+    login(client, "auditor@example.com", DEMO_PASSWORD)
+    with app.app_context(), database.connection_context():
+        aurora = Brand.get(Brand.name == "Aurora Electronics").id
+        estonia = Branch.get(Branch.code == "TLN-01").region
+        label = f"{estonia.brand.name} · {estonia.name}"
+    for path in ("/dashboard/", "/dashboard/ranking"):
+        page = client.get(f"{path}?brand={aurora}&region={estonia.id}").get_data(as_text=True)
+        assert f"“{label}” is not a region of Aurora Electronics: all regions of Aurora Electronics are shown." in page
+        assert "TLN-01" not in page and "BUD-01" in page
+        assert _selected(page)["region"] == "0" and _selected(page)["brand"] == str(aurora)
+        # A region of the brand chosen, or none: no such message.
+        same = client.get(f"{path}?brand={estonia.brand_id}&region={estonia.id}").get_data(as_text=True)
+        assert "is not a region of" not in same and "TLN-01" in same

@@ -19,7 +19,7 @@ from conftest import csrf_from
 from tests_support import retail_checklist
 
 API = "/api/v1/visits"
-ALREADY_SENT = ("This visit was already sent with different answers; it can be changed only if the reviewer "
+ALREADY_SENT = ("This visit was already sent; it can be changed only if the reviewer "
                 "returns it.")
 REQUIRED = "Answer this question (or choose “not applicable” where offered)."
 THREADS = 8

@@ -14,7 +14,7 @@ from ..i18n import gettext as _
 from ..media import ImageRejected
 from ..models import ChecklistVersion, Role, Visit
 from .openapi import openapi_document
-from .shopper import own_visit_or_404, submission_message
+from .shopper import own_visit_or_404, submission_message, visit_refusal_message
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -169,8 +169,7 @@ def submit(visit_uuid):
         if refused.code == "not_yours":
             abort(404)  # given to another shopper meanwhile: as if it had never been theirs
         if refused.status == 409:
-            return problem(409, "already_submitted", _(
-                "This visit was already sent with different answers; it can be changed only if the reviewer returns it."))
+            return problem(409, "already_submitted", visit_refusal_message("already_submitted"))
         # The codes tell the phone what to fix: the comment box for comment_required, else the answer.
         return problem(422, "invalid", _("Some answers need attention."),
                        {f"answers.{p.item_id}": submission_message(p) for p in refused.problems},
@@ -209,11 +208,11 @@ def upload_photo(visit_uuid):
         if refused.code == "not_yours":
             abort(404)
         if refused.code == "not_open":
-            return problem(409, "already_submitted", _("This visit was already sent."))
+            return problem(409, "already_submitted", visit_refusal_message("already_submitted"))
         if refused.code == "storage_unavailable":
             return problem(503, "storage_unavailable", _(
                 "The server cannot store photos right now. The photo stays on this phone and is sent again later."))
-        message = _("A photo with this id belongs to another visit.")
+        message = visit_refusal_message("photo_elsewhere")
         return problem(409, "photo_elsewhere", message, {"client_id": message})
     return jsonify({"status": "received" if created else "already_received", "client_id": evidence.client_id}), (
         201 if created else 200)

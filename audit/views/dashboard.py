@@ -43,6 +43,10 @@ def _regions_of(user):
     return list(Region.ordered().where(Region.id.in_(list(user.region_ids()))))
 
 
+def _label_of(select):
+    return next(choice.label for choice in select.choices if choice.value == select.data)
+
+
 class _Selection:
     """What the dashboard's filters select, for the caller's scope: the period, the regions and
     branches, the checklist versions. The dashboard and its whole ranking read the same filters."""
@@ -71,10 +75,16 @@ class _Selection:
         self.period = form.period.data
         self.start = stats.period_start(self.end, self.period)
         region_ids = [r.id for r in self.all_regions if not form.brand.data or r.brand_id == form.brand.data]
+        # A region of another brand than the one chosen (the brand was changed and the region kept, in
+        # a form without JavaScript): the brand wins, and the page says so instead of quietly showing
+        # other branches than the region named.
+        self.region_of_another_brand = None
         if form.region.data in region_ids:
             region_ids = [form.region.data]
         else:
-            form.region.data = 0  # another brand's region than the one chosen: all of this brand's
+            if form.region.data:
+                self.region_of_another_brand = {"region": _label_of(form.region), "brand": _label_of(form.brand)}
+            form.region.data = 0
         self.region_ids = region_ids
         self.regions = [r for r in self.all_regions if r.id in region_ids]
         if own is None:

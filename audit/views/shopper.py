@@ -56,6 +56,16 @@ _PLAIN_CODES = ("required", "comment_required", "photo_required", "na_not_allowe
                 "not_photos")
 
 
+def visit_refusal_message(code):
+    """A refusal of the whole visit (not of one answer), by the code the sync API gives it."""
+    if code == "already_submitted":
+        return _("This visit was already sent; it can be changed only if the reviewer returns it.")
+    return _("A photo with this id belongs to another visit.")  # photo_elsewhere
+
+
+VISIT_REFUSAL_CODES = ("already_submitted", "photo_elsewhere")
+
+
 def refusal_messages():
     """{code: message} of every refusal, in the page's language, for fill.js to say a refusal kept on
     the phone in the language the page is in now (not the one it was refused in). Values the message
@@ -64,6 +74,7 @@ def refusal_messages():
                 for code in _PLAIN_CODES}
     messages["out_of_range"] = _("Give a whole number from %(low)s to %(high)s.", low="{low}", high="{high}")
     messages["too_large"] = _("Give a number no larger than %(largest)s.", largest="{largest}")
+    messages.update({code: visit_refusal_message(code) for code in VISIT_REFUSAL_CODES})
     return messages
 
 

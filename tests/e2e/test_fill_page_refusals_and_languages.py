@@ -8,7 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from audit.db import database
-from audit.models import VisitState
+from audit.models import Visit, VisitState
+from audit.review import return_to_shopper
 from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.test_offline import _fill_everything, _photo_file, _phone_with_visit_kept, _stored
 from tests.e2e.test_shopper_phone import _answer_greeting_no_without_comment, _open_new_visit, _sign_in, _visit
@@ -145,4 +146,48 @@ def test_a_sent_visits_page_says_it_was_sent_and_offers_no_form(app, browser, li
     context.set_offline(True)  # the page kept for offline use is the sent one too
     page.reload()
     expect(page.locator(".visit-sent")).to_contain_text("This visit was sent on")
+    context.close()
+
+
+def test_a_refusal_of_the_whole_visit_is_said_in_the_language_chosen_since(app, browser, live_server, org, tmp_path):
+    """Another sender's different answers arrived first: the server refuses the phone's (409). Returned
+    by the reviewer, the visit is open again and its page says that refusal, in the language chosen
+    since (it stayed in the language it was refused in). The service worker is kept out, so that the
+    page's own send is the one routed."""
+    import json
+
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE, service_workers="block")
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    _fill_everything(page, _photo_file(tmp_path))
+
+    def other_answers_first(route):
+        other = json.loads(route.request.post_data)
+        other["answers"]["greeted"] = "no"
+        other["comments"] = {**other.get("comments", {}), "greeted": "Nobody looked up."}
+        assert route.fetch(post_data=json.dumps(other)).status == 201  # the other sender's, received
+        route.continue_()  # the phone's own, refused as different
+
+    page.route("**/submission", other_answers_first)
+    page.get_by_role("button", name="Send the visit").click()
+    expect(page.locator("[data-save-state]")).to_have_text(
+        "Could not be sent: This visit was already sent; it can be changed only if the reviewer returns it.")
+    page.unroute("**/submission")
+
+    with app.app_context(), database.connection_context():
+        stored = Visit.get(Visit.uuid == visit)
+        assert stored.state == VisitState.SUBMITTED.value
+        return_to_shopper(stored, org["users"]["auditor"], "Which answers are right?")
+    page.goto(live_server + "/visits/")
+    page.select_option("#language-switch", "ru")
+    page.get_by_role("button", name="Change").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ru")
+    page.goto(live_server + f"/visits/{visit}/fill")
+    reason = translated(app, "ru", "This visit was already sent; it can be changed only if the reviewer returns it.")
+    assert reason != "This visit was already sent; it can be changed only if the reviewer returns it."
+    expect(page.locator("[data-save-state]")).to_have_text(
+        translated(app, "ru", "Could not be sent: %(reason)s") % {"reason": reason})
     context.close()
