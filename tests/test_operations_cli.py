@@ -125,3 +125,17 @@ def test_gunicorn_without_a_secret_key_stops_with_the_message(tmp_path):
     assert "Configuration error: SECRET_KEY is not set." in result.stderr
     assert "App failed to load." in result.stderr
     assert "ConfigError" not in result.stderr  # no traceback of the app's
+
+
+def test_the_commands_are_listed_without_a_secret_key_and_none_runs_without_one(tmp_path):
+    """`flask --help` is how an operator finds the commands before configuring anything: it said
+    only that SECRET_KEY was not set. A command itself still needs the key."""
+    listed = _flask(tmp_path, "--help", SECRET_KEY=None)
+    assert listed.returncode == 0, listed.stderr
+    assert all(command in listed.stdout for command in ("init-db", "backup", "restore", "create-auditor", "checklists"))
+    options = _flask(tmp_path, "init-db", "--help", SECRET_KEY=None)
+    assert options.returncode == 0 and "Usage: flask init-db" in options.stdout
+    assert not (tmp_path / "audit.sqlite3").exists()
+    refused = _flask(tmp_path, "init-db", SECRET_KEY=None)
+    assert refused.returncode != 0 and refused.stderr.startswith("Configuration error: SECRET_KEY is not set.")
+    assert not (tmp_path / "audit.sqlite3").exists()
