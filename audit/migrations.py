@@ -83,6 +83,18 @@ def _v10_visit_clock_shift():
         database.execute_sql("ALTER TABLE visit ADD COLUMN clock_shift_s BIGINT")
 
 
+def _v11_job_scope():
+    # v11: what a job's file holds (its branches, shoppers' names or not), checked when it is read.
+    # An export made before by someone who is an auditor now may hold names: said so, to be safe.
+    columns = {column.name for column in database.get_columns("job")}
+    if "branch_ids" not in columns:
+        database.execute_sql("ALTER TABLE job ADD COLUMN branch_ids TEXT")
+    if "with_shopper" not in columns:
+        database.execute_sql("ALTER TABLE job ADD COLUMN with_shopper BOOLEAN NOT NULL DEFAULT FALSE")
+        database.execute_sql("UPDATE job SET with_shopper = TRUE WHERE kind = 'xlsx_export'"
+                             " AND owner_id IN (SELECT id FROM \"user\" WHERE role = 'auditor')")
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -94,6 +106,7 @@ STEPS = {
     8: _v8_no_answer_index_by_item,
     9: _v9_job_heartbeat,
     10: _v10_visit_clock_shift,
+    11: _v11_job_scope,
 }
 LATEST = max(STEPS, default=1)
 

@@ -528,6 +528,10 @@ class Job(BaseModel):
     title = CharField(max_length=200, default="")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(null=True)  # the worker's last sign of life: a status or progress change
+    # What the file holds, to check against its owner's access when it is read: a manager moved to
+    # another region, or an auditor made a manager, must not download what they may no longer see.
+    branch_ids = JSONField(null=True)  # null: made before version 11, which did not record it
+    with_shopper = BooleanField(default=False)  # shoppers' names: auditors' exports only
 
     # A worker picks a job up within seconds; one still queued after this long suggests no worker runs.
     START_EXPECTED_WITHIN = timedelta(minutes=1)

@@ -85,7 +85,7 @@ def _start(kind, job, *arguments):
 
 def start_region_zip(owner, region, branch_ids, language, start, end, title):
     """Record the job and hand it to the queue; the page shows its progress."""
-    job = Job.create(kind="region_zip", owner=owner, total=len(branch_ids), title=title)
+    job = Job.create(kind="region_zip", owner=owner, total=len(branch_ids), title=title, branch_ids=list(branch_ids))
     return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat())
 
 
@@ -95,7 +95,7 @@ def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, tit
     Two years of a 500-branch chain take about half a minute (XlsxWriter, bench/bench_exports.py):
     made in the request, the manager stared at a loading page, and a proxy or gunicorn's timeout
     could cut it off."""
-    job = Job.create(kind="xlsx_export", owner=owner, title=title)
+    job = Job.create(kind="xlsx_export", owner=owner, title=title, branch_ids=list(branch_ids), with_shopper=with_shopper)
     return _start("xlsx_export", job, list(branch_ids), language, start.isoformat(), end.isoformat(), with_shopper,
                   version_ids)
 

@@ -769,3 +769,40 @@ def test_a_region_of_another_brand_than_the_one_chosen_is_said_not_shown(app, de
         # A region of the brand chosen, or none: no such message.
         same = client.get(f"{path}?brand={estonia.brand_id}&region={estonia.id}").get_data(as_text=True)
         assert "is not a region of" not in same and "TLN-01" in same
+
+
+def test_a_jobs_file_is_read_only_with_the_access_its_owner_has_now(app, demo):
+    """A job's file is read later: by then its owner may have been made a manager (an auditor's export
+    has shoppers' names) or moved to another region. Its page and its file answer 404 as every other
+    page of what they can no longer see does; the file is kept by no browser or proxy."""
+    from audit.models import Job, ManagerRegion, Region, User
+
+    auditor = app.test_client()
+    login(auditor, "auditor@example.com", DEMO_PASSWORD)
+    token = csrf_from(auditor.get("/dashboard/"))
+    export = auditor.post("/reports/export.xlsx?brand=0&days=182", data={"csrf_token": token}).headers["Location"]
+    download = auditor.get(export + "/download")
+    assert download.status_code == 200 and download.headers["Cache-Control"] == "private, no-store"
+    manager = _manager(app)
+    with app.app_context(), database.connection_context():
+        hungary = Branch.get(Branch.code == "BUD-01").region_id
+        estonia = Branch.get(Branch.code == "TLN-01").region_id
+        made_by_auditor = Job.get(Job.owner == User.by_email("auditor@example.com"))
+        assert made_by_auditor.with_shopper and len(made_by_auditor.branch_ids) > 4
+    zip_job = manager.post(f"/reports/regions/{hungary}/reports.zip",
+                           data={"csrf_token": csrf_from(manager.get("/dashboard/"))}).headers["Location"]
+    assert manager.get(zip_job + "/download").status_code == 200
+
+    with app.app_context(), database.connection_context():
+        # The auditor made a manager of Hungary; the Hungarian manager moved to Estonia.
+        User.update(role="manager").where(User.email == "auditor@example.com").execute()
+        ManagerRegion.create(manager=User.by_email("auditor@example.com"), region=Region.get_by_id(hungary))
+        ManagerRegion.update(region=estonia).where(
+            ManagerRegion.manager == User.by_email("manager.hu@example.com")).execute()
+    for client, job in ((auditor, export), (manager, zip_job)):
+        assert client.get(job).status_code == 404
+        assert client.get(job + "/download").status_code == 404
+    with app.app_context(), database.connection_context():  # back in Hungary: the ZIP is theirs again
+        ManagerRegion.update(region=hungary).where(
+            ManagerRegion.manager == User.by_email("manager.hu@example.com")).execute()
+    assert manager.get(zip_job + "/download").status_code == 200

@@ -228,3 +228,21 @@ def test_a_prepared_query_binds_values_as_parameters_and_is_compiled_once(db, or
     assert len(built) == 1
     with pytest.raises(TypeError):
         query.first("shopper@example.com")
+
+
+def test_a_version_10_database_records_which_jobs_files_may_hold_shoppers_names(db, org):
+    """Before version 11 a job did not record what its file holds: an export made by someone who is
+    an auditor is taken to hold shoppers' names, so that it does not reach them as a manager later."""
+    from audit.models import Job
+
+    Job.create(kind="xlsx_export", owner=org["users"]["auditor"], title="All")
+    Job.create(kind="xlsx_export", owner=org["users"]["manager"], title="Hungary")
+    Job.create(kind="region_zip", owner=org["users"]["auditor"], total=3, title="Hungary")
+    db.execute_sql("ALTER TABLE job DROP COLUMN branch_ids")
+    db.execute_sql("ALTER TABLE job DROP COLUMN with_shopper")
+    db.execute_sql("UPDATE schema_version SET version = 10")
+    assert migrate_database() == (10, LATEST)
+    assert [(job.kind, job.owner_id, job.with_shopper, job.branch_ids) for job in Job.select().order_by(Job.id)] == [
+        ("xlsx_export", org["users"]["auditor"].id, True, None),
+        ("xlsx_export", org["users"]["manager"].id, False, None),
+        ("region_zip", org["users"]["auditor"].id, False, None)]

@@ -7,7 +7,7 @@ from flask_babel import force_locale, format_date
 from flask_login import current_user
 
 from .. import stats
-from ..access import branch_or_404, role_required
+from ..access import branch_or_404, role_required, visible_branches
 from ..config import LANGUAGES
 from ..i18n import current_language
 from ..localtime import local_date
@@ -78,8 +78,6 @@ def visit_report(visit_uuid):
 
 
 def _export_scope():
-    from ..access import visible_branches
-
     branches = visible_branches(current_user)
     region = request.args.get("region", type=int)
     if region:
@@ -160,8 +158,6 @@ def export_xlsx():
 def region_zip(region_id):
     """Start building every branch report of a region; the job page shows the progress."""
     from .. import tasks
-    from ..access import visible_branches
-
     start, end = _period()
     language = _language()
     branches = list(visible_branches(current_user).where(Branch.region == region_id))
@@ -177,9 +173,26 @@ def _own_job_or_404(job_uuid):
     from ..models import Job
 
     job = Job.get_or_none(Job.uuid == job_uuid) if _is_uuid(job_uuid) else None
-    if job is None or job.owner_id != current_user.id:
+    if job is None or job.owner_id != current_user.id or not _still_allowed(job):
         abort(404)
     return job
+
+
+def _still_allowed(job):
+    """Whether the owner may still see all that the job's file holds: their role or regions may have
+    changed since they started it (an auditor's export has shoppers' names; a manager moved to another
+    region no longer sees the old one's branches)."""
+    if current_user.is_auditor:
+        return True
+    if job.with_shopper:
+        return False
+    if job.branch_ids is None:
+        return True  # made before the branches were recorded (see migrations._v11_job_scope)
+    wanted = set(job.branch_ids)
+    if not wanted:
+        return True
+    visible = {branch_id for (branch_id,) in visible_branches(current_user).select(Branch.id).tuples()}
+    return wanted <= visible
 
 
 def _is_uuid(value):
@@ -209,16 +222,18 @@ def job_download(job_uuid):
     named = re.sub(r"\W+", "-", job.title).strip("-")[:100]
     name = named or ("visits" if job.kind == "xlsx_export" else "reports")
     extension = job.file_name.rsplit(".", 1)[1]
-    return send_from_directory(current_app.config["MEDIA_DIR"] + "/exports", job.file_name, as_attachment=True,
-                               download_name=f"{name}-{local_date(job.created_at):%Y%m%d}.{extension}")
+    response = send_from_directory(current_app.config["MEDIA_DIR"] + "/exports", job.file_name, as_attachment=True,
+                                   download_name=f"{name}-{local_date(job.created_at):%Y%m%d}.{extension}")
+    # A region's answers or reports: kept by no browser or proxy (send_from_directory said no-cache,
+    # which lets them store it, and the signed-in default then did not apply).
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/regions/<int:region_id>.pdf")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def region_report(region_id):
     """A region's ranking of branches with their section scores and the change against the period before."""
-    from ..access import visible_branches
-
     branches = list(visible_branches(current_user).where(Branch.region == region_id))
     if not branches:
         abort(404)
