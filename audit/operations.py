@@ -328,8 +328,10 @@ def save_visit_draft(visit, answers, comments, photos):
         .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)) & (Visit.shopper == visit.shopper_id))
         .execute()
     )
-    if not saved and Visit.get_by_id(visit.id).shopper_id != visit.shopper_id:
-        raise SubmissionRefused(404, "not_yours")  # given to another shopper meanwhile
+    if not saved:
+        current = Visit.get_or_none(Visit.id == visit.id)
+        if current is None or current.shopper_id != visit.shopper_id:
+            raise SubmissionRefused(404, "not_yours")  # withdrawn, or given to another shopper meanwhile
     if saved:
         visit.draft = draft
         if visit.state == VisitState.ASSIGNED.value:
@@ -376,6 +378,8 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     Invalid answers give SubmissionRefused(422) with the problems, and store nothing.
     """
     digest = _submission_hash(answers, comments, photos)
+    if _sent_again_after_return(visit, digest, ended_at):
+        return "already_received"
     if not visit.is_open_for_shopper:
         if visit.submission_hash == digest:
             return "already_received"
@@ -413,9 +417,9 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
             .execute()
         )
         if not claimed:
-            current = Visit.get_by_id(visit.id)
-            if current.shopper_id != visit.shopper_id:
-                raise SubmissionRefused(404, "not_yours")  # given to another shopper meanwhile
+            current = Visit.get_or_none(Visit.id == visit.id)
+            if current is None or current.shopper_id != visit.shopper_id:
+                raise SubmissionRefused(404, "not_yours")  # withdrawn, or given to another shopper meanwhile
             if current.submission_hash == digest:
                 return "already_received"
             raise SubmissionRefused(409, "already_submitted")
@@ -429,6 +433,19 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     return "received"
 
 
+def _sent_again_after_return(visit, digest, ended_at):
+    """Whether this is the returned visit's last sending, sent again by a phone that never heard it
+    had arrived: its outbox keeps an entry, with the time the shopper tapped Send, until an answer
+    reaches it. Taken as new, it undid the return that the shopper had not seen yet. A sending the
+    shopper makes after the return, even with the same answers, has a later time of its own (and the
+    plain form none: it is answered at once)."""
+    if (visit.state != VisitState.RETURNED.value or visit.submission_hash != digest or ended_at is None
+            or visit.ended_at is None):
+        return False
+    sent_at_by_phone = visit.ended_at + timedelta(seconds=visit.clock_shift_s or 0)  # see on_server_clock
+    return abs(sent_at_by_phone - ended_at) <= timedelta(seconds=1)
+
+
 def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels):
     """Store a photo of a visit once per client id; returns (evidence, created)."""
     existing = Evidence.get_or_none(Evidence.client_id == client_id)
@@ -436,7 +453,7 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
         if existing.visit_id != visit.id:
             raise SubmissionRefused(409, "photo_elsewhere")
         return existing, False
-    _check_still_open_for(visit, Visit.get_by_id(visit.id))  # before the costly re-encoding
+    _check_still_open_for(visit, Visit.get_or_none(Visit.id == visit.id))  # before the costly re-encoding
     try:
         stored = store_photo(data, media_dir, max_bytes, max_pixels)
     except OSError as error:
@@ -449,7 +466,7 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
             # Again, holding the visit's row: given to another shopper meanwhile, its photos went with
             # the change (change_visit), and this one must not arrive after them.
             locked = Visit.select().where(Visit.id == visit.id)
-            _check_still_open_for(visit, (locked.for_update() if database.obj.for_update else locked).get())
+            _check_still_open_for(visit, (locked.for_update() if database.obj.for_update else locked).first())
             evidence = Evidence.create(
                 visit=visit, item_id=item_id, client_id=client_id, file_name=stored.file_name,
                 sha256=stored.sha256, width=stored.width, height=stored.height, captured_at=stored.captured_at,
@@ -466,8 +483,8 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
 
 def _check_still_open_for(visit, current):
     """SubmissionRefused unless the visit as stored now is still the same shopper's and open."""
-    if current.shopper_id != visit.shopper_id:
-        raise SubmissionRefused(404, "not_yours")  # given to another shopper meanwhile
+    if current is None or current.shopper_id != visit.shopper_id:
+        raise SubmissionRefused(404, "not_yours")  # withdrawn, or given to another shopper meanwhile
     if not current.is_open_for_shopper:
         raise SubmissionRefused(409, "not_open")  # a sent visit's evidence is what the reviewer saw
 
@@ -594,7 +611,12 @@ def assign_region(region, checklist, shoppers, planned_from, planned_to, scenari
         raise AssignmentRefused("no_published_version")
     created, skipped, planned = [], [], []
     turn = 0
-    with database.atomic():
+    with write_transaction():
+        # Two assignments of one region at once (a double click on two app servers, two auditors): one
+        # waits for the other, then finds its visits. Without the lock, both read "no visit yet" and
+        # each made one (PostgreSQL); SQLite refused the second at once.
+        if database.obj.for_update:
+            Region.select(Region.id).where(Region.id == getattr(region, "id", region)).for_update().execute()
         for branch in Branch.select().where((Branch.region == region) & Branch.is_active).order_by(Branch.code):
             if Visit.planned_in_window(branch, checklist, planned_from, planned_to).exists():
                 planned.append(branch)

@@ -2,7 +2,7 @@
 integrity warnings a reviewer should see. Every change is one transaction and leaves a VisitEvent."""
 from datetime import timedelta
 
-from .db import database
+from .db import database, write_transaction
 from .models import Answer, Evidence, Visit, VisitEvent, VisitState, utcnow
 from .operations import CLOCK_SLACK, score_and_store_answers
 
@@ -49,11 +49,16 @@ def correct_answer(visit, item_id, value, reason, reviewer):
     """Change one answer with a reason; the score is recomputed, the shopper's answer and the first score kept."""
     if not reason.strip():
         raise ReviewRefused("reason_required")
-    if visit.state not in (VisitState.SUBMITTED.value, VisitState.APPROVED.value):
-        raise ReviewRefused("not_submitted")
-    with database.atomic():
-        if database.obj.for_update:  # PostgreSQL: after a rescoring batch holding this visit (audit/rescoring.py)
-            Visit.select(Visit.id).where(Visit.id == visit.id).for_update().execute()
+    with write_transaction():
+        # The visit as it is now, held until the correction is written: another reviewer may have
+        # returned it since this one's page was read (the correction would have gone to a visit back
+        # with its shopper, whose next sending replaces every answer). PostgreSQL: also after a
+        # rescoring batch holding this visit (audit/rescoring.py).
+        current = Visit.select(Visit.id, Visit.state, Visit.score, Visit.original_score).where(Visit.id == visit.id)
+        current = (current.for_update() if database.obj.for_update else current).first()
+        if current is None or current.state not in (VisitState.SUBMITTED.value, VisitState.APPROVED.value):
+            raise ReviewRefused("not_submitted")
+        visit.state, visit.score, visit.original_score = current.state, current.score, current.original_score
         rows = {a.item_id: a for a in Answer.select().where(Answer.visit == visit)}
         answers = {key: row.value for key, row in rows.items()}
         comments = {key: row.comment for key, row in rows.items() if row.comment}

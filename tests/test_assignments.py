@@ -244,6 +244,38 @@ def test_the_same_region_assigned_twice_adds_no_second_visit_to_a_branch(app, or
     assert len(_visits(app)) == 6
 
 
+def test_the_same_region_assigned_at_once_from_several_servers_gets_one_visit_a_branch(app, org, hungary):
+    """A double click landing on two app servers, or two auditors: the assignments run at the same
+    moment. On PostgreSQL both read "no visit yet" and each made one (the shop paid twice); SQLite
+    answered the second with a 503. Now one waits for the other and adds nothing."""
+    import threading
+
+    version = _publish(app)
+    runs = 4
+    start, outcomes = threading.Barrier(runs), []
+
+    def assign():
+        with app.app_context(), database.connection_context():
+            checklist = Checklist.get_by_id(version.checklist_id)
+            shoppers = [User.get_by_id(org["users"][key].id) for key in ("shopper", "other_shopper")]
+            start.wait()
+            try:
+                created, _skipped, planned = assign_region(org["regions"][0], checklist, shoppers, DAY,
+                                                           DAY + timedelta(days=6), "", 30)
+                outcomes.append((len(created), len(planned)))
+            except Exception as error:  # noqa: BLE001 - any failure is the finding
+                outcomes.append(error)
+
+    threads = [threading.Thread(target=assign) for _ in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes, key=str) == [(0, 3)] * (runs - 1) + [(3, 0)], outcomes
+    with app.app_context(), database.connection_context():
+        assert sorted(v.branch.code for v in Visit.select()) == ["BUD-01", "BUD-02", "BUD-03"]
+
+
 def _without(data, *keys):
     return {k: v for k, v in data.items() if k not in keys}
 

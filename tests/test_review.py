@@ -453,3 +453,24 @@ def test_a_corrections_message_is_shown_at_its_question_where_the_page_opens(app
     row = re.search(r'id="a-wait_for_contact">(.*?)</li>', page, re.S).group(1)
     assert "Give the corrected answer." in row and '<details class="correct" open>' in row
     assert page.count("Give the corrected answer.") == 1
+
+
+def test_a_correction_reaching_a_visit_returned_meanwhile_is_refused_and_changes_nothing(app, org, submitted):
+    """Two reviewers at once: one returns the visit while the other's correction is on its way (read
+    as waiting for review). The correction went to the returned visit, whose next sending replaces
+    every answer, and its event said "submitted -> submitted"."""
+    from audit.review import ReviewRefused, correct_answer, return_to_shopper
+
+    with app.app_context(), database.connection_context():
+        read_by_the_corrector = Visit.get(Visit.uuid == submitted)
+        return_to_shopper(Visit.get(Visit.uuid == submitted), org["users"]["auditor"], "Was nobody at the door?")
+        with pytest.raises(ReviewRefused) as refused:
+            correct_answer(read_by_the_corrector, "greeted", "no", "The photo shows nobody.", org["users"]["auditor"])
+        assert refused.value.code == "not_submitted"
+        greeted = Answer.get((Answer.visit == read_by_the_corrector) & (Answer.item_id == "greeted"))
+        assert (greeted.value, greeted.original_value, greeted.correction_reason) == ("yes", None, "")
+        assert [(e.from_state, e.to_state) for e in VisitEvent.select().where(
+            VisitEvent.visit == read_by_the_corrector).order_by(VisitEvent.id)] == [
+            ("assigned", "submitted"), ("submitted", "returned")]
+        stored = Visit.get(Visit.uuid == submitted)
+        assert (stored.state, stored.original_score) == ("returned", None)

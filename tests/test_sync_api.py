@@ -12,7 +12,7 @@ from PIL import Image
 from audit.db import database
 from audit.demo import best_answers
 from audit import stats
-from audit.models import Answer, Evidence, Visit, utcnow
+from audit.models import Answer, Evidence, Visit, VisitEvent, utcnow
 from audit.operations import distance_m, publish_checklist
 from audit.scoring import display_percent, score
 from conftest import csrf_from
@@ -323,6 +323,62 @@ def test_returned_visit_accepts_a_changed_submission(app, phone, visit, content)
     assert after.score > before.score
     # ...and is closed again: the first content is now a different submission.
     assert phone.submit(visit, first).status_code == 409
+
+
+def test_a_phone_sending_again_what_arrived_before_a_return_does_not_undo_the_return(app, org, phone, visit, content):
+    """The phone's sending arrived, but its answer never reached the phone (a dropped connection); the
+    reviewer returned the visit meanwhile. The outbox sends the same entry again, with the same time
+    of sending: that is no new sending, and the visit stays with its shopper (it went back to the
+    reviewer unchanged, the shopper never told). A sending the shopper makes after the return, with
+    the same answers, has a time of its own and is taken. So is one from a phone whose clock was off."""
+    from audit.review import return_to_shopper
+
+    for clock_off in (timedelta(0), timedelta(hours=3)):
+        body = {"answers": best_answers(content), "started_at": (utcnow() + clock_off - timedelta(minutes=20)).isoformat() + "Z",
+                "ended_at": (utcnow() + clock_off).isoformat() + "Z"}
+        assert phone.submit(visit, body).status_code == 201
+        with app.app_context(), database.connection_context():
+            return_to_shopper(Visit.get(Visit.uuid == visit), org["users"]["auditor"], "Add the queue's photo.")
+            events = VisitEvent.select().count()
+
+        again = phone.submit(visit, body)
+
+        assert again.status_code == 200 and again.get_json()["status"] == "already_received"
+        with app.app_context(), database.connection_context():
+            assert VisitEvent.select().count() == events
+        assert _stored(app, visit)[0].state == "returned"
+        listed = phone.client.get(API).get_json()["visits"]
+        assert [(v["state"], v["review_comment"]) for v in listed] == [("returned", "Add the queue's photo.")]
+
+        resent = phone.submit(visit, {**body, "ended_at": (utcnow() + clock_off + timedelta(minutes=5)).isoformat() + "Z"})
+        assert resent.status_code == 201 and _stored(app, visit)[0].state == "submitted"
+        with app.app_context(), database.connection_context():
+            Visit.update(state="returned").where(Visit.uuid == visit).execute()  # for the next round
+
+
+def test_a_visit_withdrawn_while_its_phone_sends_is_said_so_not_an_error(app, org, visit, content):
+    """The auditor withdraws the visit between the phone's request being read and its answers being
+    stored: the phone is told the visit is no longer theirs (it was a 500, with a photo's file left
+    on disk without its row)."""
+    from audit import operations
+    from tests_support import tiny_png
+
+    with app.app_context(), database.connection_context():
+        read_before = Visit.get(Visit.uuid == visit)
+        Visit.delete().where(Visit.uuid == visit).execute()
+        photos = os.path.join(app.config["MEDIA_DIR"], "photos")
+        files_before = set(os.listdir(photos)) if os.path.isdir(photos) else set()
+        for attempt in (
+            lambda: operations.submit_visit(read_before, best_answers(content), {}, {}),
+            lambda: operations.add_photo(read_before, "p-1", "shop_front", tiny_png(), app.config["MEDIA_DIR"],
+                                         2**20, 10**6),
+            lambda: operations.save_visit_draft(read_before, {"greeted": "yes"}, {}, {}),
+        ):
+            with pytest.raises(operations.SubmissionRefused) as refused:
+                attempt()
+            assert (refused.value.status, refused.value.code) == (404, "not_yours")
+        assert (set(os.listdir(photos)) if os.path.isdir(photos) else set()) == files_before
+        assert Answer.select().count() == Evidence.select().count() == 0
 
 
 def _without(answers, *item_ids):
