@@ -89,7 +89,13 @@ class LanguageForm(AppForm):
     next = HiddenField()
 
 
-class BrandForm(AppForm):
+class _SeenRow:
+    # operations.row_fingerprint of the row the page showed: a change saved since (another tab, another
+    # auditor) makes the page out of date, and saving every field of it would undo that change.
+    seen = HiddenField()
+
+
+class BrandForm(_SeenRow, AppForm):
     name = StringField(_l("Name"), validators=[REQUIRED, Length(max=120)])
     primary_color = StringField(_l("Main colour"), validators=[REQUIRED, HEX_COLOUR])
     accent_color = StringField(_l("Accent colour"), validators=[REQUIRED, HEX_COLOUR])
@@ -123,7 +129,7 @@ class BrandForm(AppForm):
                                                                                  ACCENT_COLOUR_CONTRAST)))
 
 
-class RegionForm(AppForm):
+class RegionForm(_SeenRow, AppForm):
     brand = SelectField(_l("Brand"), coerce=int, validators=[InputRequired()])
     name = StringField(_l("Name"), validators=[REQUIRED, Length(max=120)])
 
@@ -160,7 +166,7 @@ def country_choices():
     return preferred + rest
 
 
-class BranchForm(AppForm):
+class BranchForm(_SeenRow, AppForm):
     region = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
     code = StringField(
         _l("Code"),
@@ -226,7 +232,7 @@ def last_auditor_message():
              "Make another auditor first.")
 
 
-class UserForm(AppForm):
+class UserForm(_SeenRow, AppForm):
     email = EmailField(
         _l("E-mail"),
         validators=[REQUIRED, Length(max=254), Email(message=_l("Enter a valid e-mail address."))],

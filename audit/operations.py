@@ -538,6 +538,13 @@ def _eligible(shopper, branch, planned_from, planned_to, min_days, apart_from=No
 CHANGEABLE_STATES = (VisitState.ASSIGNED.value, VisitState.DRAFT.value)
 
 
+def row_fingerprint(row, *more):
+    """What an auditor's page of a row (an account, a branch) was made from, with `more` that the
+    page also shows (an account's regions): a change saved since makes the page out of date."""
+    seen = "|".join(f"{name}={row.__data__.get(name)}" for name in sorted(row.__data__)) + "|" + repr(more)
+    return hashlib.sha256(seen.encode("utf-8")).hexdigest()[:16]
+
+
 def visit_fingerprint(visit):
     """What an auditor's change page was made from: a change saved since makes the page out of date."""
     seen = f"{visit.shopper_id}|{visit.planned_from}|{visit.planned_to}|{visit.scenario}|{visit.state}"

@@ -113,6 +113,17 @@ def csrf_from(response):
     return match.group(1).decode()
 
 
+def hidden_fields_from(response):
+    """The hidden fields of a page's form, as a browser sends them back: its CSRF token, and for an
+    edit page the fingerprint of what it shows (`seen`)."""
+    fields = {"csrf_token": csrf_from(response)}
+    seen = re.search(rb'name="seen"[^>]*value="([^"]*)"', response.data) or re.search(
+        rb'id="seen"[^>]*value="([^"]*)"', response.data)
+    if seen:
+        fields["seen"] = seen.group(1).decode()
+    return fields
+
+
 @pytest.fixture
 def login_as(app, org):
     """login_as('manager') -> a test client signed in as that account of the org fixture."""

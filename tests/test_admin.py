@@ -8,13 +8,13 @@ from PIL import Image
 
 from audit.db import database
 from audit.models import Brand, Branch, ManagerRegion, Region, User
-from conftest import csrf_from
+from conftest import csrf_from, hidden_fields_from
 
 
 def _post(client, url, data, **kwargs):
     page = client.get(url)
     assert page.status_code == 200
-    return client.post(url, data={**data, "csrf_token": csrf_from(page)}, **kwargs)
+    return client.post(url, data={**data, **hidden_fields_from(page)}, **kwargs)
 
 
 def _png_with_exif(size=(120, 60)):
@@ -432,3 +432,51 @@ def test_two_auditors_disabling_each_other_at_once_leave_one_enabled(app, login_
     assert "This is the only enabled auditor account" in response.get_data(as_text=True)
     with app.app_context(), database.connection_context():
         assert User.get_by_id(first.id).is_enabled
+
+
+def test_an_account_page_opened_before_another_auditors_change_does_not_undo_it(app, login_as, org):
+    """Auditor A opens a shopper's page; auditor B disables the account (the shopper was let go) and
+    takes a region from a manager; A then corrects a name from the page opened earlier. Every field
+    was saved: the account was enabled again and the region given back, with "Account saved." Now
+    A's page is out of date: nothing is saved, and the page shows the account as it is now."""
+    first, second = login_as("auditor"), login_as("auditor")
+    shopper, manager = org["users"]["shopper"], org["users"]["manager"]
+    opened = {who.id: first.get(f"/admin/users/{who.id}") for who in (shopper, manager)}
+    assert _post(second, f"/admin/users/{shopper.id}", {
+        "name": shopper.name, "email": shopper.email, "role": "shopper", "language": "", "password": ""},
+    ).status_code == 302  # no is_enabled: unticked
+    assert _post(second, f"/admin/users/{manager.id}", {
+        "name": manager.name, "email": manager.email, "role": "manager", "language": "", "password": "",
+        "regions": [org["regions"][1].id], "is_enabled": "y"}).status_code == 302
+
+    for who, changes in ((shopper, {"role": "shopper"}), (manager, {"role": "manager", "regions": [r.id for r in org["regions"]]})):
+        response = first.post(f"/admin/users/{who.id}", data={
+            "name": who.name + " Jr.", "email": who.email, "language": "", "password": "", "is_enabled": "y",
+            **changes, **hidden_fields_from(opened[who.id])}, follow_redirects=True)
+        page = response.get_data(as_text=True)
+        assert "This was changed meanwhile (in another tab, or by another auditor)" in page
+        assert "Account saved." not in page and f'value="{who.name}"' in page
+    with app.app_context(), database.connection_context():
+        assert not User.get_by_id(shopper.id).is_enabled
+        assert User.get_by_id(manager.id).region_ids() == {org["regions"][1].id}
+        assert {User.get_by_id(who.id).name for who in (shopper, manager)} == {shopper.name, manager.name}
+    # The page as it is now saves.
+    assert _post(first, f"/admin/users/{shopper.id}", {
+        "name": shopper.name + " Jr.", "email": shopper.email, "role": "shopper", "language": "", "password": ""},
+    ).status_code == 302
+
+
+@pytest.mark.parametrize("kind", ["brands", "regions", "branches"])
+def test_a_brand_region_or_branch_page_opened_before_a_change_does_not_undo_it(app, login_as, org, kind):
+    row = {"brands": org["brands"][0], "regions": org["regions"][0], "branches": org["branches"][0]}[kind]
+    client = login_as("auditor")
+    older = client.get(f"/admin/{kind}/{row.id}")
+    model = {"brands": Brand, "regions": Region, "branches": Branch}[kind]
+    with app.app_context(), database.connection_context():
+        model.update(name="Renamed by another auditor").where(model.id == row.id).execute()
+    form = dict(re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', older.get_data(as_text=True)))
+    form.update(re.findall(r'<select[^>]*name="(\w+)".*?<option selected value="([^"]*)"', older.get_data(as_text=True), re.S))
+    response = client.post(f"/admin/{kind}/{row.id}", data=form, follow_redirects=True)
+    assert "This was changed meanwhile" in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert model.get_by_id(row.id).name == "Renamed by another auditor"

@@ -12,7 +12,7 @@ from audit.checklist import content_hash, load_checklist_text
 from audit.db import database
 from audit.models import Branch, Checklist, ChecklistVersion, User, Visit
 from audit.operations import AssignmentRefused, assign_region, assign_visit, import_draft, publish_checklist
-from conftest import csrf_from
+from conftest import csrf_from, hidden_fields_from
 from tests_support import SMALL
 
 DAY = date.today() + timedelta(days=40)  # a window not over yet even 30 days earlier, as the form requires
@@ -30,7 +30,7 @@ def _publish(app, text=SMALL):
 def _post(client, url, data):
     page = client.get(url)
     assert page.status_code == 200
-    return client.post(url, data={**data, "csrf_token": csrf_from(page)})
+    return client.post(url, data={**data, **hidden_fields_from(page)})
 
 
 def _text(response):

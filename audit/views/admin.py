@@ -41,6 +41,24 @@ def index():
     return render_template("admin/index.html", counts=counts)
 
 
+def _changed_meanwhile(form, row, *more):
+    """Whether the form was sent from a page of `row` older than a change saved since (in another tab,
+    or by another auditor): every field of it would be saved, undoing that change (a disabled account
+    enabled again, a region it lost given back). Then the page is shown again, as it is now. A new
+    row (None) has no older page."""
+    if row is None:
+        return False
+    now = operations.row_fingerprint(row, *more)
+    if not form.is_submitted():
+        form.seen.data = now
+        return False
+    if form.seen.data == now:
+        return False
+    flash(_("This was changed meanwhile (in another tab, or by another auditor); here it is as it is now. "
+            "Make your change again."), "error")
+    return True
+
+
 @bp.route("/brands")
 def brands():
     return render_template("admin/brands.html", brands=Brand.ordered())
@@ -51,6 +69,8 @@ def brands():
 def brand(brand_id=None):
     brand = _get_or_404(Brand, brand_id) if brand_id else None
     form = BrandForm(obj=brand, brand=brand)
+    if _changed_meanwhile(form, brand):
+        return redirect(request.url)
     if form.validate_on_submit():
         logo_name = None
         upload = form.logo.data
@@ -86,6 +106,8 @@ def region(region_id=None):
     form = RegionForm(obj=region, region=region)
     if region and not form.is_submitted():
         form.brand.data = region.brand_id
+    if _changed_meanwhile(form, region):
+        return redirect(request.url)
     if form.validate_on_submit():
         saved = operations.save_region(region, form)
         auditlog.record("region.saved", saved.name, new=region is None)
@@ -115,6 +137,8 @@ def branch(branch_id=None):
     form = BranchForm(obj=branch, branch=branch)
     if branch and not form.is_submitted():
         form.region.data = branch.region_id
+    if _changed_meanwhile(form, branch):
+        return redirect(request.url)
     if form.validate_on_submit():
         saved = operations.save_branch(branch, form)
         auditlog.record("branch.saved", saved.code, new=branch is None)
@@ -137,6 +161,8 @@ def user(user_id=None):
         form.regions.data = sorted(user.region_ids())
         form.language.data = user.language or ""
         form.password.data = ""
+    if _changed_meanwhile(form, user, sorted(user.region_ids()) if user else None):
+        return redirect(request.url)
     if form.validate_on_submit():
         try:
             saved = operations.save_user(user, form)
