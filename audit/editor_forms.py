@@ -133,6 +133,7 @@ def settings_form_class(languages, band_rows, dimension_rows):
     attrs["dimensions"] = FieldList(FormField(_dimension_form_class(languages)), min_entries=dimension_rows)
     attrs["validate"] = _validate_settings
     attrs["source_language"] = languages[0]
+    attrs["seen"] = HiddenField()  # editing.fingerprint of the part the page showed
     return type("ChecklistSettingsForm", (AppForm,), attrs)
 
 
@@ -195,15 +196,26 @@ def fill_settings_form(form, content):
     for row, band in zip(form.bands, content.get("bands", [])):
         row.min.data = Decimal(str(band["min"]))
         fill_texts(row, "label", band["label"])
-    for row, (tag, labels) in zip(form.dimensions, content.get("dimensions", {}).items()):
+    dimensions = content.get("dimensions", {})
+    # Tags the items carry but the checklist does not declare yet (free while none is declared): their
+    # rows come with the tag, for its labels; declaring some but not all is refused.
+    undeclared = {tag: {} for tag in dimension_tags_in_use(content) if tag not in dimensions}
+    for row, (tag, labels) in zip(form.dimensions, {**dimensions, **undeclared}.items()):
         row.tag.data = tag
         fill_texts(row, "label", labels)
+
+
+def dimension_tags_in_use(content):
+    """The dimension tags of the checklist's items, in their order of first use."""
+    return list(dict.fromkeys(item["dimension"] for section in content["sections"] for item in section["items"]
+                              if item.get("dimension")))
 
 
 def section_form_class(languages):
     attrs = _text_fields("title", _l("Title"), languages, True)
     attrs["section_id"] = StringField(_l("Section id"), validators=[REQUIRED, Length(max=60), SNAKE_CASE])
     attrs["weight"] = NumberField(_l("Weight"), validators=[Optional(), *WEIGHT_RANGE])
+    attrs["seen"] = HiddenField()  # editing.fingerprint of the part the page showed
     return type("SectionForm", (AppForm,), attrs)
 
 
@@ -256,6 +268,7 @@ def item_form_class(languages, option_rows, threshold_rows, dimension_tags):
         _l("has one of these answers (comma-separated)"), validators=[Optional(), Length(max=500)]
     )
     attrs["validate"] = _validate_item
+    attrs["seen"] = HiddenField()  # editing.fingerprint of the part the page showed
     return type("ItemForm", (AppForm,), attrs)
 
 

@@ -252,6 +252,27 @@ def save_draft(version, content):
     return version
 
 
+def _locked_draft(version_id):
+    """The draft as stored now, held to the end of the transaction (PostgreSQL; SQLite's transaction
+    holds the write lock already); DraftError("gone") when it was published or discarded since."""
+    query = ChecklistVersion.select().where(ChecklistVersion.id == version_id)
+    draft = (query.for_update() if database.obj.for_update else query).first()
+    if draft is None or draft.is_published:
+        raise DraftError("gone")
+    return draft
+
+
+def edit_draft(version_id, change):
+    """Apply change(content) to the draft as stored now and store the result, one editor at a time.
+
+    Two auditors saving at once each changed the content they had read, and the later save undid the
+    earlier (a section's new title gone, with "Section saved." said to both). The change runs on the
+    content under the lock; its errors (EditError, ChecklistError) leave the draft as it was."""
+    with write_transaction():
+        draft = _locked_draft(version_id)
+        return save_draft(draft, change(draft.content))
+
+
 def import_draft(data):
     """A validated checklist file becomes the draft of its checklist (replacing an existing draft)."""
     with database.atomic():
@@ -270,16 +291,22 @@ def import_draft(data):
         return version, False
 
 
-def publish_draft(version, problems):
-    """Freeze a complete draft as the new published version; `problems` from check_complete."""
-    if problems:
-        raise DraftError("incomplete", problems=problems)
-    latest = version.checklist.latest_published()
-    if latest is not None and latest.content_hash == version.content_hash:
-        raise DraftError("unchanged", number=latest.number)
-    version.is_published = True
-    version.published_at = utcnow()
-    version.save()
+def publish_draft(version_id, check_complete):
+    """Freeze a complete draft as the new published version; check_complete(content) lists what is
+    missing. The draft is read under its lock: a save of another auditor at the same moment is either
+    published with it or refused after it (it was undone, or the publishing itself was)."""
+    with write_transaction():
+        version = _locked_draft(version_id)
+        problems = check_complete(version.content)
+        if problems:
+            raise DraftError("incomplete", problems=problems)
+        latest = version.checklist.latest_published()
+        if latest is not None and latest.content_hash == version.content_hash:
+            raise DraftError("unchanged", number=latest.number)
+        version.published_at = utcnow()
+        version.is_published = True
+        ChecklistVersion.update(is_published=True, published_at=version.published_at).where(
+            ChecklistVersion.id == version.id).execute()
     return version
 
 

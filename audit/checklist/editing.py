@@ -5,6 +5,8 @@ checked with complete=False; publishing checks the complete checklist.
 """
 
 import copy
+import hashlib
+import json
 
 from .format import ChecklistError, Problem, load_checklist_data
 from .xlsx import translatable_texts
@@ -17,6 +19,32 @@ class EditError(ValueError):
         super().__init__(code)
         self.code = code
         self.details = details
+
+
+def fingerprint(part):
+    """What an editor's page of a part of the draft was made from (settings_part, section_part, an
+    item): a change to that part saved since makes the page out of date."""
+    text = json.dumps(part, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def settings_part(content):
+    return {key: value for key, value in content.items() if key != "sections"}
+
+
+def section_part(content, section_id):
+    """A section as its page shows it: without its items, which other pages edit."""
+    return {key: value for key, value in content["sections"][section_index(content, section_id)].items()
+            if key != "items"}
+
+
+def as_seen(part, seen):
+    """EditError("changed_meanwhile") unless `part` of the draft as stored now is what the page sent
+    from showed (`seen`, its fingerprint): the page saves every field and language of it, and would
+    undo what another auditor or tab saved since. A page without a fingerprint (a new section or
+    item) has nothing to compare."""
+    if seen and fingerprint(part) != seen:
+        raise EditError("changed_meanwhile")
 
 
 def checked(content):

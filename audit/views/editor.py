@@ -13,6 +13,7 @@ from ..editor_forms import (
     ConfirmForm,
     ImportForm,
     TextsImportForm,
+    dimension_tags_in_use,
     fill_item_form,
     fill_settings_form,
     fill_texts,
@@ -70,6 +71,9 @@ EDIT_MESSAGES = {
     "published_is_frozen": lambda d: _("A published version cannot be changed."),
     "unchanged": lambda d: _("Nothing changed since version %(number)d, so there is nothing to publish.", **d),
     "incomplete": lambda d: _("The draft cannot be published yet: see the problems listed."),
+    "changed_meanwhile": lambda d: _("This part of the draft was changed meanwhile (in another tab, or by another "
+                                     "auditor); here it is as it is now. Make your change again."),
+    "gone": lambda d: _("This draft was published or discarded meanwhile; nothing was changed."),
 }
 
 
@@ -78,19 +82,34 @@ def _say(error):
 
 
 def _apply(draft, change):
-    """Run an editing change and store it; returns the problems it would cause (nothing stored then)."""
+    """Run an editing change on the draft as stored now and store it; returns None when stored, else
+    the problems it would cause (nothing stored then). A page older than a change to what it edits
+    is shown again as it is now; a draft published or discarded meanwhile, its history."""
     try:
-        content = change(draft.content)
+        operations.edit_draft(draft.id, change)
     except editing.EditError as error:
         flash(_say(error), "error")
+        if error.code == "changed_meanwhile":
+            abort(redirect(request.url))
         return []
+    except operations.DraftError as error:
+        flash(_say(error), "error")
+        abort(redirect(url_for("editor.history", slug=draft.checklist.slug)))
     except ChecklistError as error:
         return error.problems
-    operations.save_draft(draft, content)
     # Which section or item, where the page names it (a new item's id is in its form, not its address).
     named = {key: value for key, value in request.view_args.items() if key in ("section_id", "item_id")}
     auditlog.record("checklist.edited", f"{draft.checklist.slug} v{draft.number}", endpoint=request.endpoint, **named)
     return None
+
+
+def _as_seen(part_of, seen, change):
+    """`change`, made only to a draft whose part that the page edits, part_of(content), is still as
+    the page showed it (its fingerprint `seen`; see editing.as_seen)."""
+    def change_as_seen(content):
+        editing.as_seen(part_of(content), seen)
+        return change(content)
+    return change_as_seen
 
 
 @bp.route("/")
@@ -201,18 +220,20 @@ def settings(slug):
     version = _draft_or_404(slug)
     content = version.content
     languages = content["languages"]
-    form = settings_form_class(
-        languages, len(content.get("bands", [])) + 1, len(content.get("dimensions", {})) + 2
-    )()
+    # A row for every dimension declared or carried by an item (free while none is declared), and two more.
+    dimensions = len(set(content.get("dimensions", {})) | set(dimension_tags_in_use(content)))
+    form = settings_form_class(languages, len(content.get("bands", [])) + 1, dimensions + 2)()
     problems = None
     if form.validate_on_submit():
         values = settings_from_form(form, languages)
-        problems = _apply(version, lambda c: editing.save_settings(c, *values))
+        problems = _apply(version, _as_seen(editing.settings_part, form.seen.data,
+                                            lambda c: editing.save_settings(c, *values)))
         if problems is None:
             flash(_("Settings saved."), "success")
             return redirect(url_for("editor.draft", slug=slug))
     elif not form.is_submitted():
         fill_settings_form(form, content)
+        form.seen.data = editing.fingerprint(editing.settings_part(content))
     return render_template("editor/settings.html", version=version, form=form, problems=problems)
 
 
@@ -231,11 +252,14 @@ def section(slug, section_id=None):
         else:
             fields = {"id": form.section_id.data, "title": texts_from(form, "title", languages),
                       "weight": _number(form.weight.data)}
-            problems = _apply(version, lambda c: editing.save_section(c, section_id, fields))
+            save = lambda c: editing.save_section(c, section_id, fields)  # noqa: E731
+            problems = _apply(version, _as_seen(lambda c: editing.section_part(c, section_id), form.seen.data, save)
+                              if section_id else save)
             if problems is None:
                 flash(_("Section saved."), "success")
                 return redirect(url_for("editor.draft", slug=slug) + f"#section-{fields['id']}")
     elif not form.is_submitted() and existing:
+        form.seen.data = editing.fingerprint(editing.section_part(content, section_id))
         form.section_id.data = existing["id"]
         fill_texts(form, "title", existing["title"])
         form.weight.data = existing.get("weight")
@@ -286,12 +310,15 @@ def item(slug, section_id=None, item_id=None):
             form.item_id.errors.append(_("Another section or item already has this id."))
         else:
             new_item = item_from_form(form, languages)
-            problems = _apply(version, lambda c: editing.save_item(c, section_id, item_id, new_item))
+            save = lambda c: editing.save_item(c, section_id, item_id, new_item)  # noqa: E731
+            problems = _apply(version, _as_seen(lambda c: editing.find_item(c, item_id), form.seen.data, save)
+                              if item_id else save)
             if problems is None:
                 flash(_("Item saved."), "success")
                 return redirect(url_for("editor.draft", slug=slug) + f"#item-{new_item['id']}")
     elif not form.is_submitted() and existing:
         fill_item_form(form, existing)
+        form.seen.data = editing.fingerprint(existing)
     return render_template(
         "editor/item.html", version=version, form=form, item=existing, section_id=section_id,
         problems=problems, languages=languages,
@@ -350,7 +377,18 @@ def import_texts(slug):
         flash(_("The spreadsheet could not be used:") + " "
               + _listed([f"{cell}: {msg}" if cell else msg for cell, msg in report.problems], "; "), "error")
         return redirect(url_for("editor.draft", slug=slug))
-    problems = _apply(version, lambda _old: editing.checked(new_content))
+    fresh = {}
+
+    def texts_into_the_draft_as_it_is_now(content):
+        # The spreadsheet applied to the draft as stored now (not as read above): a section saved
+        # meanwhile keeps its change where the spreadsheet's text for it is older.
+        fresh["content"], fresh["report"] = import_texts_xlsx(content, raw)
+        if fresh["report"].problems:
+            raise editing.EditError("changed_meanwhile")
+        return editing.checked(fresh["content"])
+
+    problems = _apply(version, texts_into_the_draft_as_it_is_now)
+    report = fresh.get("report", report)
     if problems:
         flash(_("That change would make the checklist invalid:") + " " + "; ".join(p.message for p in problems), "error")
         return redirect(url_for("editor.draft", slug=slug))
@@ -383,7 +421,7 @@ def publish(slug):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        operations.publish_draft(version, editing.check_complete(version.content))
+        operations.publish_draft(version.id, editing.check_complete)
     except operations.DraftError as error:
         flash(_say(error), "error")
         return redirect(url_for("editor.draft", slug=slug))
