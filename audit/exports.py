@@ -56,8 +56,9 @@ def count_rows(branch_ids, start, end, version_ids=None):
 
 
 def _version(version_id, language, versions):
-    """(title, number, {item id: question}, {item id: item}, {section id: title}) of a checklist version
-    in `language`, read once per export.
+    """(title, number, {item id: question}, {item id: item}, {section id: title}, band language) of a
+    checklist version in `language`, read once per export. Language None: for programs (the CSV),
+    the same whoever downloads it: the checklist's id and its texts in its source language.
 
     Rows carry only the version's id: joined into every row, the whole checklist was read and parsed
     again for each visit and answer, which took a 500-branch chain's half-year export minutes and
@@ -66,10 +67,12 @@ def _version(version_id, language, versions):
         version = (ChecklistVersion.select(ChecklistVersion, Checklist).join(Checklist)
                    .where(ChecklistVersion.id == version_id).get())
         sections = version.content["sections"]
-        questions = {item["id"]: localized(item["text"], language) or "" for section in sections for item in section["items"]}
+        texts_in = language or version.content["languages"][0]
+        questions = {item["id"]: localized(item["text"], texts_in) or "" for section in sections for item in section["items"]}
         items = {item["id"]: item for section in sections for item in section["items"]}
-        section_titles = {section["id"]: localized(section["title"], language) or section["id"] for section in sections}
-        versions[version_id] = (version.title(language), version.number, questions, items, section_titles)
+        section_titles = {section["id"]: localized(section["title"], texts_in) or section["id"] for section in sections}
+        title = version.title(language) if language else version.checklist.slug
+        versions[version_id] = (title, version.number, questions, items, section_titles, texts_in)
     return versions[version_id]
 
 
@@ -92,11 +95,12 @@ def visit_rows(branch_ids, start, end, language, with_shopper, version_ids=None,
                      Visit.ended_at, Visit.score, Visit.band, Visit.has_critical_failure, User.name)
         .join(Branch).join(Region).join(Brand).switch(Visit).join(User), branch_ids, start, end, version_ids)
     versions = {}
+    shown_in = language if for_people else None
     for uuid, brand, region, code, branch, version_id, ended_at, score, band, critical, shopper in (
             streamed(query.order_by(Visit.ended_at).tuples())):
-        title, number = _version(version_id, language, versions)[:2]
+        title, number, *_texts, band_language = _version(version_id, shown_in, versions)
         row = [str(uuid), brand, region, code, branch, title, number, _day(ended_at), _number(score),
-               localized(band, language) or "", yes_no[0] if critical else yes_no[1]]
+               localized(band, band_language) or "", yes_no[0] if critical else yes_no[1]]
         if with_shopper:
             row.append(shopper)
         yield row
@@ -116,7 +120,7 @@ def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=F
     versions, labels = {}, {}
     rows = streamed(query.tuples())
     for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, comment in rows:
-        questions, items, sections = _version(version_id, language, versions)[2:]
+        questions, items, sections = _version(version_id, language if for_people else None, versions)[2:5]
         if for_people:
             section = sections.get(section_id, section_id or "")
             shown = _label(labels, items, version_id, item_id, value, language)

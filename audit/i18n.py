@@ -11,6 +11,7 @@ from flask_babel import Babel, format_date, format_datetime, format_decimal, get
 from flask_babel import format_percent as babel_format_percent
 from flask_babel import gettext, lazy_gettext, ngettext  # noqa: F401  (re-exported for the app)
 from flask_login import current_user
+from jinja2 import pass_context
 # Jinja's own (private) newstyle wrappers, the ones install_gettext_callables uses: formatting and
 # escaping stay Jinja's; tests/test_i18n.py checks both.
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
@@ -226,5 +227,16 @@ def init_app(app):
     )
     app.context_processor(_translations_of_this_render)
     app.jinja_env.filters.update(
-        date=format_day, datetime=format_datetime, percent=format_percent, points=format_points
+        date=_per_reader(format_day), datetime=_per_reader(format_datetime), percent=_per_reader(format_percent),
+        points=_per_reader(format_points),
     )
+
+
+def _per_reader(format_value):
+    """A filter in the reader's locale. Jinja works out a filter of a constant ({{ 0|points }}) once,
+    when it compiles the template, in whatever locale is current then: every reader got "0.0 pp". It
+    never does so for a filter that takes the render's context."""
+    @pass_context
+    def in_the_readers_locale(_context, *args, **kwargs):
+        return format_value(*args, **kwargs)
+    return in_the_readers_locale

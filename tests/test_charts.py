@@ -494,3 +494,20 @@ def test_a_dips_value_is_written_below_its_point_where_the_line_does_not_run(app
     assert len(circles) == 4 and set(values) == {"80.0", "50.0", "82.0", "86.0"}, (circles, values)
     assert values["50.0"] > circles[1]  # the dip: below its point
     assert values["80.0"] < circles[0] and values["82.0"] < circles[2] and values["86.0"] < circles[3]
+
+
+def test_a_legend_name_wider_than_the_chart_wraps_within_it_and_the_next_starts_below():
+    """A branch may be named in 160 characters: the legend printed it on one line, off the chart's edge."""
+    name = ("Aurora Szeged Árkád Bevásárlóközpont – Elektronikai Szaküzlet és Szervizpont "
+            "(Kereskedelmi-Szolgáltató Egység, második emelet, a mozi melletti üzlethelyiség)")
+    width = 520
+    root = _parse(bar_chart(ROWS, width=width, legend=[(name, "bar"), ("Region average", 0)]))
+    texts = [(float(t.get("x")), float(t.get("y")), float(t.get("font-size")), "".join(t.itertext()))
+             for t in root.iter(f"{SVG}text")]
+    legend = [t for t in texts if t[3] in name or t[3].endswith("\u2026") or t[3] == "Region average"]
+    lines = [t for t in legend if t[3] != "Region average"]
+    assert len(lines) == 2 and all(x + _dejavu_width(text, size) <= width for x, _y, size, text in lines)
+    assert name in [title.text for title in root.iter(f"{SVG}title")]  # whole, for a reader that asks
+    region = next(t for t in legend if t[3] == "Region average")
+    assert region[1] > max(y for _x, y, _s, _t in lines) and region[0] < 30  # on a line of its own, below
+    assert float(root.get("height")) >= region[1]

@@ -188,7 +188,8 @@ def test_exports_have_a_row_per_visit_and_per_answer_and_never_name_the_shopper(
     assert len(answers) - 1 > 30 * answer_count  # about 39 answers a visit
     flat = client.get("/reports/export.csv?kind=answers&lang=ro").get_data(as_text=True)
     assert all(name not in flat for name in SHOPPER_NAMES)
-    assert "Ați fost salutat" in flat or "salut" in flat.lower()  # item texts in Romanian
+    # Item texts in the checklist's source language (English), whoever downloads it: a program reads it.
+    assert "Did a staff member greet you?" in flat and "salut" not in flat.lower()
     book = _xlsx(client, "?lang=en")
     assert book.sheetnames == ["Visits", "Answers"]
     assert book["Visits"].max_row - 1 == expected
@@ -469,11 +470,16 @@ def test_a_regions_zip_of_reports_is_made_in_the_background_with_progress(app, d
     assert (job.status, job.done, job.total) == ("done", 4, 4)  # the tests run the queue at once
     assert "/download" in job_page
     download = client.get(started.headers["Location"] + "/download")
-    # Named after its brand and region: two regions' ZIPs of one day keep their own names.
+    # Named after its brand, region, period and language: two regions' ZIPs of one day keep their own
+    # names, and so do one region's of two periods or languages.
     with app.app_context(), database.connection_context():
         region_name = Branch.get(Branch.code == "BUD-01").region.name
         day = local_today()
-    assert f"Aurora-Electronics-{region_name}-{day:%Y%m%d}.zip" in download.headers["Content-Disposition"]
+    named = re.search(r"filename=([^;]+)", download.headers["Content-Disposition"]).group(1)
+    assert named.startswith(f"Aurora-Electronics-{region_name}-") and named.endswith(f"-en-{day:%Y%m%d}.zip")
+    other = client.post(f"/reports/regions/{region}/reports.zip?lang=hu&days=30", data={"csrf_token": token})
+    other_name = client.get(other.headers["Location"] + "/download").headers["Content-Disposition"]
+    assert re.search(r"filename=([^;]+)", other_name).group(1) not in (named, named.replace("-en-", "-hu-"))
     archive = zipfile.ZipFile(io.BytesIO(download.data))
     assert sorted(archive.namelist()) == ["BUD-01-en.pdf", "BUD-02-en.pdf", "DEB-01-en.pdf", "SZE-01-en.pdf"]
     text = PdfReader(io.BytesIO(archive.read("DEB-01-en.pdf"))).pages[0].extract_text()
@@ -617,9 +623,7 @@ def test_the_exports_take_the_dashboards_checklist_filter(app, demo):
     assert f"checklist={bank.id}" in link
     rows = list(_csv_rows(client.get(link), DictReader))
     every = list(_csv_rows(client.get(link.replace(f"checklist={bank.id}", "")), DictReader))
-    with app.test_request_context():
-        bank_title = bank.history().first().title("et")
-    assert rows and {row["checklist"] for row in rows} == {bank_title}
+    assert rows and {row["checklist"] for row in rows} == {"bank-branch-visit"}  # its id: a CSV is for programs
     assert len({row["checklist"] for row in every}) == 2 and len(every) > len(rows)
     answers = list(_csv_rows(client.get(link.replace("kind=visits", "kind=answers")), DictReader))
     assert {row["visit"] for row in answers} == {row["visit"] for row in rows}
@@ -668,6 +672,15 @@ def test_the_xlsx_speaks_the_readers_language_and_the_csv_keeps_the_codes(app, d
         # The section by its Russian title in the XLSX, by its id in the CSV.
         assert stored[3] != row[3] and re.search("[а-яА-Я]", row[3])
     assert {row[10] for row in _csv_rows(client.get("/reports/export.csv?kind=visits&lang=ru"))} - {"critical_failure"} <= {"yes", "no"}
+    # Whoever downloads it, in whatever language: the same file. The checklist by its id, the
+    # questions and ratings in the checklist's source language (they came in the reader's).
+    for kind in ("visits", "answers"):
+        in_russian = client.get(f"/reports/export.csv?kind={kind}&lang=ru").data
+        assert in_russian == client.get(f"/reports/export.csv?kind={kind}&lang=hu").data
+        assert in_russian == client.get(f"/reports/export.csv?kind={kind}&lang=en").data
+    visits_csv = list(_csv_rows(client.get("/reports/export.csv?kind=visits&lang=ru"), csv.DictReader))
+    assert {row["checklist"] for row in visits_csv} == {"retail-store-visit"}
+    assert {row["band"] for row in visits_csv} - {""} <= {"Excellent", "Good", "Acceptable", "Needs improvement"}
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

@@ -243,3 +243,16 @@ def test_a_change_of_score_is_told_in_percentage_points_in_every_language(app):
             with force_locale(language):
                 assert format_points(4.45).replace("\u00a0", " ") == text  # half up, once
                 assert format_points(None) == "—"
+
+
+def test_a_filter_of_a_constant_is_in_each_readers_language(app):
+    """Jinja worked out `{{ 0|points }}` (a change that rounds to nothing) once, when it compiled the
+    template: every reader of the ranking got "0.0 pp", in English."""
+    from flask_babel import force_locale
+
+    template = app.jinja_env.from_string("{{ 0|points }} · {{ 50|percent }}")
+    expected = {"en": "0.0 pp · 50.0%", "hu": "0,0 szp. · 50,0%", "ru": "0,0 п. п. · 50,0 %", "et": "0,0 protsendipunkti · 50,0%"}
+    with app.test_request_context():
+        for language, text in expected.items():
+            with force_locale(language):
+                assert template.render().replace("\u00a0", " ") == text

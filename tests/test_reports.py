@@ -1,5 +1,6 @@
 """PDF reports rendered by WeasyPrint, read back as text and as a picture."""
 import io
+import re
 import os
 import subprocess
 from datetime import timedelta
@@ -17,7 +18,7 @@ from audit.media import store_logo
 from audit.models import Brand, Branch, Visit, VisitState, utcnow
 from audit.reports.render import AppFileFetcher
 from conftest import login
-from tests_support import tiny_png
+from tests_support import tiny_png, translated
 
 
 @pytest.fixture
@@ -365,3 +366,39 @@ def test_a_ranking_gives_no_place_to_a_branch_without_visits_in_the_period(app, 
     assert set(places) == visited | unvisited
     assert all(places[code] == "—" for code in unvisited)
     assert sorted(int(places[code]) for code in visited) == list(range(1, len(visited) + 1))
+
+
+@pytest.mark.parametrize("language", ["ru", "et", "ro", "hu", "bg"])
+def test_the_ratings_of_the_visits_are_printed_whole_not_broken_inside_a_word(app, demo, language):
+    """Every cell could break anywhere, so the table squeezed the Rating column below its longest word:
+    "Удовлетворительн / о", "Suurepäran / e", with room to spare in the next column (TLN-02's report
+    had one in each of these languages)."""
+    from audit.i18n import localized
+
+    with app.app_context(), database.connection_context():
+        branch = Branch.get(Branch.code == "TLN-02")
+        bands = {localized(visit.band, language) for visit in Visit.select().where(
+            (Visit.branch == branch) & (Visit.state == VisitState.APPROVED.value)) if visit.band}
+    assert bands
+    auditor = app.test_client()
+    assert login(auditor, "auditor@example.com", DEMO_PASSWORD).status_code == 302
+    text = _pdf_text(auditor.get(f"/reports/branches/{branch.id}/visits.pdf?lang={language}&days=365").data)
+    for band in bands:
+        for word in band.split():
+            assert re.search(rf"(^|\s){re.escape(word)}(\s|$)", text), f"{word!r} is broken in the {language} report"
+
+
+def test_a_region_ranking_without_approved_visits_says_so(app, demo):
+    """Every row "—", 0, "—" and no sentence (the branch report says it); and the note about the period
+    before stood alone at the top of a second page once a logo took room."""
+    with app.app_context(), database.connection_context():
+        region = Branch.get_by_id(demo["branch_id"]).region_id
+        ids = [b.id for b in Branch.select().where(Branch.region == region)]
+        Visit.update(ended_at=utcnow() - timedelta(days=400)).where(Visit.branch.in_(ids)).execute()
+    client = _manager_client(app)
+    text = " ".join(_pdf_text(client.get(f"/reports/regions/{region}.pdf?lang=en&days=30").data).split())
+    assert "No approved visits in this period." in text
+    assert "No visit was approved in the period before this one" not in text
+    pages = PdfReader(io.BytesIO(client.get(f"/reports/regions/{region}.pdf?lang=ru&days=30").data)).pages
+    said = translated(app, "ru", "No approved visits in this period.")
+    assert said != "No approved visits in this period." and said in " ".join(pages[0].extract_text().split())

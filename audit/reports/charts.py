@@ -46,6 +46,7 @@ LABEL_LINES = 2  # a bar's label may take two lines of its row
 WORD_BREAK_KEEPS = 0.8
 BAR_ROW_HEIGHT = 26
 BAR_KEY = "bar"  # legend style key of the value bar itself
+LEGEND_LINES = 2  # a legend name wider than the chart wraps into at most this many lines
 
 TEXT_COLOUR = "#222222"
 MUTED_COLOUR = "#6b7280"
@@ -295,7 +296,10 @@ def bar_chart(rows, *, width=520, colour=DEFAULT_COLOUR, accent=DEFAULT_ACCENT, 
         x, line_h, legend_size = 0.0, 16, 9
         height += line_h
         for name, key in legend:
-            item_w = 22 + text_width(name, legend_size) + 14
+            # A name wider than the chart (a branch's 160 characters) wraps under itself, in two lines
+            # at most; it ran off the chart's edge.
+            lines = wrap_text(name, width - 22, legend_size, LEGEND_LINES)
+            item_w = 22 + max(text_width(line, legend_size) for line in lines) + 14
             if x > 0 and x + item_w > width:
                 x, height = 0.0, height + line_h
             mid = height - line_h / 2
@@ -304,8 +308,12 @@ def bar_chart(rows, *, width=520, colour=DEFAULT_COLOUR, accent=DEFAULT_ACCENT, 
             else:
                 parts.append(f'<rect x="{_n(x)}" y="{_n(mid - 5)}" width="16" height="10" fill="{TRACK_COLOUR}"/>')
                 parts.append(_marker(x + 8, mid - 7, mid + 7, key, accent))
-            parts.append(_text(x + 22, mid + 3.5, name, size=legend_size, fill=TEXT_COLOUR))
+            parts.append(f"<g><title>{_escape(name)}</title>" + "".join(
+                _text(x + 22, mid + 3.5 + n * line_h, line, size=legend_size, fill=TEXT_COLOUR)
+                for n, line in enumerate(lines)) + "</g>")
             x += item_w
+            if len(lines) > 1:  # the next name starts below it
+                x, height = width, height + (len(lines) - 1) * line_h
         height += 2
     return _svg(width, height, "; ".join(summary) or empty_text or "", parts)
 

@@ -124,7 +124,7 @@ def export_csv():
         abort(404)
     # Streamed: a two-year export of a chain is tens of megabytes, sent while it is read.
     return Response(stream_with_context(exports.csv_chunks(rows)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{kind}-{language}.csv"'})
+                    headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
 
 
 @bp.route("/export.xlsx", methods=["POST"])
@@ -164,8 +164,10 @@ def region_zip(region_id):
     if not branches:
         abort(404)
     region = branches[0].region
+    # Named as its PDFs are: two ZIPs of a region (another period, another language) differ by name.
     job = tasks.start_region_zip(current_user.id, region, [b.id for b in branches], language, start, end,
-                                 title=f"{region.brand.name} · {region.name}")
+                                 title=f"{region.brand.name} · {region.name} · {format_date(start)} – "
+                                       f"{format_date(end)} · {language}")
     return redirect(url_for("reports.job", job_uuid=job.uuid))
 
 
@@ -247,6 +249,7 @@ def region_report(region_id):
         ranking = stats.ranking(branches, start, end)
         pdf, _fetcher = render_pdf(
             "reports/region.html", region=region, brand=region.brand, ranking=stats.ranked(ranking),
+            none_approved=not any(row[1] for row in ranking),
             no_previous=bool(ranking) and all(row[3] is None for row in ranking),
             sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end), texts=texts,
             start=start, end=end, language=language,
