@@ -430,6 +430,11 @@ def test_preview_shows_the_chosen_language_and_marks_missing_translations(app, a
     _post_item(auditor, BASE + "/draft/sections/farewell/items/new")
     preview = auditor.get(BASE + "/v2/preview?lang=hu").get_data(as_text=True)
     assert "Did they smile?" in preview and "not translated" in preview
+    # Only the checklist's languages are offered (English and Hungarian); another shows the source.
+    russian = auditor.get(BASE + "/v1/preview?lang=ru").get_data(as_text=True)
+    offered = re.search(r'<select id="preview-lang".*?</select>', russian, re.S).group(0)
+    assert re.findall(r'<option value="(\w+)"', offered) == ["en", "hu"]
+    assert "Greeted?" in russian and "not translated" not in russian
 
 
 def test_xlsx_export_has_a_column_per_language(auditor):

@@ -198,6 +198,10 @@ def preview(slug, number):
     language = request.args.get("lang") or current_language()
     if language not in LANGUAGES:
         abort(404)
+    # Only the checklist's languages, as the shopper is offered them: another showed the source
+    # language throughout, marked "not yet translated", which no shopper ever sees.
+    if language not in version.content["languages"]:
+        language = version.content["languages"][0]
     return render_template("editor/preview.html", version=version, content=version.content, language=language)
 
 
