@@ -187,6 +187,7 @@ def write_xlsx(sheets, file, progress=None, every=5000):
                                       "strings_to_numbers": False, "strings_to_urls": False,
                                       "default_date_format": "yyyy-mm-dd"})
     written = 0
+    formats = {"header": book.add_format({"bold": True}), "score": book.add_format({"num_format": "0.0"})}
     for title, rows in sheets:
         rows = iter(rows)
         header = next(rows)
@@ -194,18 +195,32 @@ def write_xlsx(sheets, file, progress=None, every=5000):
         for row in rows:
             if number == SHEET_ROWS:
                 part += 1
-                sheet, number = _sheet_with_header(book, title if part == 1 else f"{title} {part}", header), 1
+                sheet, number = _sheet_with_header(book, title if part == 1 else f"{title} {part}", header,
+                                                   formats), 1
             sheet.write_row(number, 0, row)
             number += 1
             written += 1
             if progress is not None and written % every == 0:
                 progress(written)
         if sheet is None:  # nothing in the period: the header alone
-            _sheet_with_header(book, title, header)
+            _sheet_with_header(book, title, header, formats)
     book.close()
 
 
-def _sheet_with_header(book, title, header):
+# Columns' widths in characters where the header's own would not do (texts, ids); the rest fit their header.
+COLUMN_WIDTHS = {"visit": 38, "branch": 28, "checklist": 28, "question": 50, "answer": 22, "comment": 40,
+                 "section": 24, "band": 18}
+
+
+def _sheet_with_header(book, title, header, formats):
+    """A sheet with the header in bold, kept in view when scrolling, columns as wide as what they hold,
+    and the score shown as the reports show it (one decimal; the cell keeps every digit)."""
     sheet = book.add_worksheet(title)
-    sheet.write_row(0, 0, header)
+    sheet.write_row(0, 0, header, formats["header"])
+    sheet.freeze_panes(1, 0)
+    names = {str(label): name for name, label in COLUMN_LABELS.items()}
+    for column, label in enumerate(header):
+        name = names.get(label)
+        width = COLUMN_WIDTHS.get(name, min(max(len(label) + 2, 10), 30))
+        sheet.set_column(column, column, width, formats["score"] if name == "score" else None)
     return sheet

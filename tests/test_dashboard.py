@@ -819,3 +819,19 @@ def test_a_jobs_file_is_read_only_with_the_access_its_owner_has_now(app, demo):
         ManagerRegion.update(region=hungary).where(
             ManagerRegion.manager == User.by_email("manager.hu@example.com")).execute()
     assert manager.get(zip_job + "/download").status_code == 200
+
+
+def test_the_xlsx_reads_as_a_board_would_want_it(app, demo):
+    """Scores with four decimals (53.9048 where the report says 53.9 %), every column the default width
+    and the header scrolled away: the header now stays in view and is bold, texts have room, and the
+    score shows one decimal while the cell keeps every digit."""
+    book = _xlsx(_manager(app), "?lang=hu")
+    visits, answers = book.worksheets
+    assert visits.freeze_panes == "A2" and answers.freeze_panes == "A2"
+    assert visits["A1"].font.b and answers["F1"].font.b
+    header = [cell.value for cell in visits[1]]
+    score = header.index("Pontszám (%)") + 1
+    cell = visits.cell(row=2, column=score)
+    assert cell.number_format == "0.0" and isinstance(cell.value, float)
+    question = [cell.value for cell in answers[1]].index("Kérdés")
+    assert answers.column_dimensions[chr(ord("A") + question)].width >= 40
