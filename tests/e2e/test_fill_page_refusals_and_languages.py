@@ -156,12 +156,7 @@ def test_a_refusal_of_the_whole_visit_is_said_in_the_language_chosen_since(app, 
     page's own send is the one routed."""
     import json
 
-    with app.app_context(), database.connection_context():
-        visit = _visit(org)
-    context = browser.new_context(**PHONE, service_workers="block")
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{visit}/fill")
+    context, page, visit = _open_new_visit(app, browser, live_server, org, service_workers="block")
     _fill_everything(page, _photo_file(tmp_path))
 
     def other_answers_first(route):

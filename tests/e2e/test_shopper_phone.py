@@ -30,13 +30,14 @@ def _sign_in(page, base, who="shopper"):
     expect(page).to_have_url(re.compile(r"/visits/$"))
 
 
-def _open_new_visit(app, browser, live_server, org, viewport=None, timezone_id=None):
-    """A new phone (PHONE's size unless viewport says, in timezone_id's time zone if given), the shopper
-    signed in on it, on the fill page of a visit just assigned to them."""
+def _open_new_visit(app, browser, live_server, org, viewport=None, timezone_id=None, service_workers="allow"):
+    """A new phone (PHONE's size unless viewport says, in timezone_id's time zone if given; without a
+    service worker with service_workers="block", so that the page's own sending is the one a test
+    routes), the shopper signed in on it, on the fill page of a visit just assigned to them."""
     with app.app_context(), database.connection_context():
         visit = _visit(org)
     context = browser.new_context(**{**PHONE, "viewport": viewport or PHONE["viewport"]},
-                                  **({"timezone_id": timezone_id} if timezone_id else {}))
+                                  **({"timezone_id": timezone_id} if timezone_id else {}), service_workers=service_workers)
     page = context.new_page()
     _sign_in(page, live_server)
     page.goto(live_server + f"/visits/{visit}/fill")
@@ -131,12 +132,7 @@ def test_a_late_refusal_does_not_bring_back_a_visit_another_sender_had_received(
     same time. When one had the visit received, the other's answer that comes later (a refusal: the
     visit is already sent) must not put the visit back in the outbox as refused. The service worker is
     kept out of this phone so that the test, not the worker, decides who sends when."""
-    with app.app_context(), database.connection_context():
-        visit = _visit(org)
-    context = browser.new_context(**PHONE, service_workers="block")
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{visit}/fill")
+    context, page, visit = _open_new_visit(app, browser, live_server, org, service_workers="block")
     _fill_everything(page, _photo_file(tmp_path))
     context.set_offline(True)
     page.get_by_role("button", name="Send the visit").click()
