@@ -283,11 +283,23 @@
     }, Promise.resolve());
   }
 
+  function keepServerPhotos() {
+    // Photos that reached the server come with the page as thumbnails (a returned visit): they are
+    // the visit's answers too, also on a phone that never held them (another phone, cleared data),
+    // where a sending without them was refused as missing its photo.
+    form.querySelectorAll("[data-photos] img.thumb[data-client-id]").forEach(function (img) {
+      var item = img.closest("[data-photos]").dataset.photos;
+      var ids = draft.photos[item] || [];
+      if (ids.indexOf(img.dataset.clientId) < 0) draft.photos[item] = ids.concat([img.dataset.clientId]);
+    });
+  }
+
   function restore() {
     return store.getDraft(visit).then(function (saved) {
-      if (!saved || !saved.updatedAt) { refresh(); return; }
+      if (!saved || !saved.updatedAt) { keepServerPhotos(); refresh(); return; }
       draft = saved;
       draft.photos = draft.photos || {};
+      keepServerPhotos();
       itemsOf().forEach(function (fieldset) {
         var id = fieldset.dataset.item;
         setValue(id, saved.answers[id] === undefined ? null : saved.answers[id]);

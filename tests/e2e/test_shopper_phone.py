@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from audit import ROOT
 from audit.db import database
 from audit.demo import best_answers
-from audit.models import Visit, VisitState
+from audit.models import Answer, Evidence, Visit, VisitState
 from audit.operations import publish_checklist_file
 from audit.review import return_to_shopper
 from tests.e2e.conftest import PHONE, screenshot, sign_in
@@ -189,6 +189,41 @@ def test_a_returned_visit_is_not_called_sent_and_shows_each_photo_once(app, brow
     expect(page.locator("img.thumb")).to_have_count(1)  # on the server and on the phone: shown once
     screenshot(page, "fill-returned")
     context.close()
+
+
+def test_a_returned_visit_is_sent_again_from_another_phone_with_the_photos_the_server_has(
+        app, browser, live_server, org, tmp_path):
+    """The visit was filled on one phone and returned; the shopper sends it again from another (or
+    after clearing the phone's data). Its photo is on the page, from the server, but the sending left
+    it out and was refused ("add a photo")."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    _fill_everything(page, _photo_file(tmp_path))
+    page.locator('input[name="answer-prices_marked"][value="no"]').check()  # a failure that wants a photo
+    page.locator("#q-prices_marked input[type=file]").set_input_files(_photo_file(tmp_path))
+    expect(page.locator("#q-prices_marked img.thumb")).to_have_count(1)
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    context.close()
+    with app.app_context(), database.connection_context():
+        sent = Visit.get(Visit.uuid == visit)
+        photos = {e.client_id for e in Evidence.select().where(Evidence.visit == sent)}
+        by_item = {(e.item_id, e.client_id) for e in Evidence.select().where(Evidence.visit == sent)}
+        return_to_shopper(sent, org["users"]["auditor"], "Please check the waiting time again.")
+    assert len(photos) == 2 and {item for item, _id in by_item} == {"shop_front", "prices_marked"}
+
+    other = browser.new_context(**PHONE)
+    phone = other.new_page()
+    _sign_in(phone, live_server)
+    phone.goto(live_server + f"/visits/{visit}/fill")
+    expect(phone.locator("img.thumb")).to_have_count(len(photos))
+    phone.get_by_role("button", name="Send the visit").click()
+    phone.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    with app.app_context(), database.connection_context():
+        again = Visit.get(Visit.uuid == visit)
+        assert again.state == VisitState.SUBMITTED.value
+        assert {(e.item_id, e.client_id) for e in Evidence.select().where(Evidence.visit == again)} == by_item
+        assert Answer.get((Answer.visit == again) & (Answer.item_id == "prices_marked")).value == "no"
+    other.close()
 
 
 def test_offline_the_sign_out_and_the_language_forms_say_they_need_the_network(app, browser, live_server, org):
