@@ -14,7 +14,9 @@ APP_LOAD_ERROR = 4
 def _flask_only_shows_help():
     """`flask --help` (or a command's --help) lists commands and options and runs none: an operator
     finding out what the commands are needs no secret key yet. Its app only lists them."""
-    return os.path.basename(sys.argv[0]) == "flask" and "--help" in sys.argv[1:]
+    command = os.path.normpath(sys.argv[0])
+    started_as_flask = os.path.basename(command) == "flask" or command.endswith(os.path.join("flask", "__main__.py"))
+    return started_as_flask and "--help" in sys.argv[1:]
 
 
 try:

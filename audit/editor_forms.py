@@ -196,11 +196,7 @@ def fill_settings_form(form, content):
     for row, band in zip(form.bands, content.get("bands", [])):
         row.min.data = Decimal(str(band["min"]))
         fill_texts(row, "label", band["label"])
-    dimensions = content.get("dimensions", {})
-    # Tags the items carry but the checklist does not declare yet (free while none is declared): their
-    # rows come with the tag, for its labels; declaring some but not all is refused.
-    undeclared = {tag: {} for tag in dimension_tags_in_use(content) if tag not in dimensions}
-    for row, (tag, labels) in zip(form.dimensions, {**dimensions, **undeclared}.items()):
+    for row, (tag, labels) in zip(form.dimensions, content.get("dimensions", {}).items()):
         row.tag.data = tag
         fill_texts(row, "label", labels)
 
@@ -209,6 +205,12 @@ def dimension_tags_in_use(content):
     """The dimension tags of the checklist's items, in their order of first use."""
     return list(dict.fromkeys(item["dimension"] for section in content["sections"] for item in section["items"]
                               if item.get("dimension")))
+
+
+def undeclared_dimensions(content):
+    """Tags the items carry that the checklist does not declare: free while it declares none; declared
+    with some, every one must be."""
+    return [tag for tag in dimension_tags_in_use(content) if tag not in content.get("dimensions", {})]
 
 
 def section_form_class(languages):

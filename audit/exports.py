@@ -208,8 +208,8 @@ def write_xlsx(sheets, file, progress=None, every=5000):
 
 
 # Columns' widths in characters where the header's own would not do (texts, ids); the rest fit their header.
-COLUMN_WIDTHS = {"visit": 38, "branch": 28, "checklist": 28, "question": 50, "answer": 22, "comment": 40,
-                 "section": 24, "band": 18}
+COLUMN_WIDTHS = {"visit": 38, "brand": 22, "region": 24, "branch": 30, "checklist": 32, "question": 60,
+                 "answer": 30, "comment": 50, "section": 34, "band": 20, "shopper": 22}
 
 
 def _sheet_with_header(book, title, header, formats):

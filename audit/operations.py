@@ -565,10 +565,12 @@ def _eligible(shopper, branch, planned_from, planned_to, min_days, apart_from=No
 CHANGEABLE_STATES = (VisitState.ASSIGNED.value, VisitState.DRAFT.value)
 
 
-def row_fingerprint(row, *more):
+def row_fingerprint(row, *more, leave_out=()):
     """What an auditor's page of a row (an account, a branch) was made from, with `more` that the
-    page also shows (an account's regions): a change saved since makes the page out of date."""
-    seen = "|".join(f"{name}={row.__data__.get(name)}" for name in sorted(row.__data__)) + "|" + repr(more)
+    page also shows (an account's regions): a change saved since makes the page out of date. Columns
+    the page neither shows nor saves (`leave_out`) do not count."""
+    seen = "|".join(f"{name}={row.__data__.get(name)}" for name in sorted(row.__data__) if name not in leave_out)
+    seen += "|" + repr(more)
     return hashlib.sha256(seen.encode("utf-8")).hexdigest()[:16]
 
 

@@ -460,10 +460,17 @@ def test_an_account_page_opened_before_another_auditors_change_does_not_undo_it(
         assert not User.get_by_id(shopper.id).is_enabled
         assert User.get_by_id(manager.id).region_ids() == {org["regions"][1].id}
         assert {User.get_by_id(who.id).name for who in (shopper, manager)} == {shopper.name, manager.name}
-    # The page as it is now saves.
-    assert _post(first, f"/admin/users/{shopper.id}", {
-        "name": shopper.name + " Jr.", "email": shopper.email, "role": "shopper", "language": "", "password": ""},
-    ).status_code == 302
+    # The page as it is now saves, also when the account only signed in and out meanwhile (its
+    # sessions' epoch changed, which the page does not show).
+    opened_now = first.get(f"/admin/users/{manager.id}")
+    signed_in = login_as("manager")
+    assert signed_in.post("/logout", data={"csrf_token": csrf_from(signed_in.get("/dashboard/"))}).status_code == 302
+    with app.app_context(), database.connection_context():
+        assert User.get_by_id(manager.id).session_epoch > manager.session_epoch
+    saved = first.post(f"/admin/users/{manager.id}", data={
+        "name": manager.name + " Jr.", "email": manager.email, "role": "manager", "language": "", "password": "",
+        "regions": [org["regions"][1].id], "is_enabled": "y", **hidden_fields_from(opened_now)})
+    assert saved.status_code == 302 and saved.headers["Location"].endswith("/admin/users")
 
 
 @pytest.mark.parametrize("kind", ["brands", "regions", "branches"])

@@ -754,12 +754,32 @@ def test_the_settings_offer_a_row_for_each_dimension_the_items_carry(app, audito
         response = auditor.post(url, data={**data, "csrf_token": csrf_from(auditor.get(url))})
         assert response.status_code == 302, html.unescape(response.get_data(as_text=True))[:3000]
     url = BASE + "/draft/settings"
-    page = auditor.get(url).get_data(as_text=True)
+    page = html.unescape(auditor.get(url).get_data(as_text=True))
     tags = re.findall(r'name="dimensions-(\d+)-tag"[^>]*value="([^"]*)"', page)
-    assert [tag for _n, tag in tags if tag] == ["politeness", "knowledge", "promptness"] and len(tags) == 5
+    assert len(tags) == 5 and not any(tag for _n, tag in tags)  # rows for them, left empty: none is declared
+    assert ("The items carry these tags, not declared here: politeness, knowledge, promptness. Declare every "
+            "one of them, or none.") in page
+    # Saving the title alone leaves them undeclared (the regression QA found every such save refused).
+    form = {"title_en": "Shop visit!", "title_hu": "Boltlátogatás", "seen": _hidden(auditor.get(url), "seen"),
+            "csrf_token": csrf_from(auditor.get(url))}
+    assert auditor.post(url, data=form).status_code == 302
+    assert _draft_content(app)["title"]["en"] == "Shop visit!" and "dimensions" not in _draft_content(app)
     form = {"title_en": "Shop visit", "title_hu": "Boltlátogatás", "seen": _hidden(auditor.get(url), "seen"),
             "csrf_token": csrf_from(auditor.get(url))}
     for n, tag in enumerate(("politeness", "knowledge", "promptness")):
         form.update({f"dimensions-{n}-tag": tag, f"dimensions-{n}-label_en": tag.title()})
     assert auditor.post(url, data=form).status_code == 302
     assert sorted(_draft_content(app)["dimensions"]) == ["knowledge", "politeness", "promptness"]
+
+
+@pytest.mark.parametrize("page", ["/draft/items/greeted", "/draft/sections/welcome", "/draft/settings"])
+def test_a_page_of_a_draft_published_or_discarded_since_says_so(app, auditor, page):
+    """Saved from a tab opened before another discarded the draft: a bare 404 ("this page does not
+    exist"), the typed text lost without a word why."""
+    _start_draft(auditor)
+    older = auditor.get(BASE + page)
+    assert auditor.post(BASE + "/draft/discard", data={"csrf_token": _token(auditor, BASE + "/draft")}).status_code == 302
+    response = auditor.post(BASE + page, data={"csrf_token": csrf_from(older), "seen": _hidden(older, "seen")},
+                            follow_redirects=True)
+    assert response.status_code == 200 and response.request.path == BASE + "/"
+    assert "This draft was published or discarded meanwhile; nothing was changed." in response.get_data(as_text=True)

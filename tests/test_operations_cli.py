@@ -133,6 +133,8 @@ def test_the_commands_are_listed_without_a_secret_key_and_none_runs_without_one(
     listed = _flask(tmp_path, "--help", SECRET_KEY=None)
     assert listed.returncode == 0, listed.stderr
     assert all(command in listed.stdout for command in ("init-db", "backup", "restore", "create-auditor", "checklists"))
+    as_module = _run([sys.executable, "-m", "flask", "--app", "app", "--help"], tmp_path, SECRET_KEY=None)
+    assert as_module.returncode == 0 and "init-db" in as_module.stdout, as_module.stderr
     options = _flask(tmp_path, "init-db", "--help", SECRET_KEY=None)
     assert options.returncode == 0 and "Usage: flask init-db" in options.stdout
     assert not (tmp_path / "audit.sqlite3").exists()

@@ -41,14 +41,14 @@ def index():
     return render_template("admin/index.html", counts=counts)
 
 
-def _changed_meanwhile(form, row, *more):
+def _changed_meanwhile(form, row, *more, leave_out=()):
     """Whether the form was sent from a page of `row` older than a change saved since (in another tab,
     or by another auditor): every field of it would be saved, undoing that change (a disabled account
     enabled again, a region it lost given back). Then the page is shown again, as it is now. A new
     row (None) has no older page."""
     if row is None:
         return False
-    now = operations.row_fingerprint(row, *more)
+    now = operations.row_fingerprint(row, *more, leave_out=leave_out)
     if not form.is_submitted():
         form.seen.data = now
         return False
@@ -161,7 +161,9 @@ def user(user_id=None):
         form.regions.data = sorted(user.region_ids())
         form.language.data = user.language or ""
         form.password.data = ""
-    if _changed_meanwhile(form, user, sorted(user.region_ids()) if user else None):
+    # Not the password nor the sessions' epoch, which a sign-out changes: the page shows neither.
+    if _changed_meanwhile(form, user, sorted(user.region_ids()) if user else None,
+                          leave_out=("password_hash", "session_epoch")):
         return redirect(request.url)
     if form.validate_on_submit():
         try:

@@ -14,6 +14,7 @@ from ..editor_forms import (
     ImportForm,
     TextsImportForm,
     dimension_tags_in_use,
+    undeclared_dimensions,
     fill_item_form,
     fill_settings_form,
     fill_texts,
@@ -58,6 +59,10 @@ def _version_or_404(slug, number):
 def _draft_or_404(slug):
     draft = _checklist_or_404(slug).draft()
     if draft is None:
+        if request.method == "POST":
+            # Sent from a page of a draft published or discarded since (another tab, another auditor).
+            flash(_say(operations.DraftError("gone")), "error")
+            abort(redirect(url_for("editor.history", slug=slug)))
         abort(404)
     return draft
 
@@ -224,7 +229,8 @@ def settings(slug):
     version = _draft_or_404(slug)
     content = version.content
     languages = content["languages"]
-    # A row for every dimension declared or carried by an item (free while none is declared), and two more.
+    # A row for every dimension declared or carried by an item (free while none is declared), and two
+    # more: with three tags in use and two empty rows, declaring them could never pass ("not declared").
     dimensions = len(set(content.get("dimensions", {})) | set(dimension_tags_in_use(content)))
     form = settings_form_class(languages, len(content.get("bands", [])) + 1, dimensions + 2)()
     problems = None
@@ -238,7 +244,8 @@ def settings(slug):
     elif not form.is_submitted():
         fill_settings_form(form, content)
         form.seen.data = editing.fingerprint(editing.settings_part(content))
-    return render_template("editor/settings.html", version=version, form=form, problems=problems)
+    return render_template("editor/settings.html", version=version, form=form, problems=problems,
+                           undeclared=undeclared_dimensions(content))
 
 
 @bp.route("/<slug>/draft/sections/new", methods=["GET", "POST"])
