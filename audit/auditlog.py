@@ -17,6 +17,7 @@ from .models import AuditEntry
 ACTIONS = {
     "answer.corrected": _l("Answer corrected"),
     "branch.saved": _l("Branch saved"),
+    "branches.imported": _l("Branches imported from a file"),
     "brand.saved": _l("Brand saved"),
     "checklist.draft_discarded": _l("Checklist draft discarded"),
     "checklist.draft_started": _l("Checklist draft started"),
@@ -34,6 +35,7 @@ ACTIONS = {
 }
 
 DETAILS = {
+    "added": _l("Added"),
     "branch": _l("Branch"),
     "brief": _l("Scenario brief"),
     "comment": _l("Comment"),
@@ -51,6 +53,7 @@ DETAILS = {
     "section_id": _l("Section id"),
     "shopper": _l("Shopper"),
     "source": _l("From version"),
+    "updated": _l("Updated"),
     "value": _l("New answer"),
     "via": _l("By"),
     "window": _l("Window"),

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from babel import Locale
 from flask_babel import format_decimal
-from flask_wtf.file import FileAllowed, FileField
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms.fields.choices import SelectChoice as Choice
 from wtforms import (
     BooleanField,
@@ -222,6 +222,15 @@ class BranchForm(_SeenRow, AppForm):
                 self.longitude.errors.append(_("Give both latitude and longitude, or neither."))
                 return False
         return is_valid
+
+
+class BranchImportForm(AppForm):
+    brand = SelectField(_l("Brand"), coerce=int, validators=[InputRequired()])
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file to import."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.brand.choices = [Choice(b.id, b.name) for b in Brand.ordered()]
 
 
 ROLE_CHOICES = [Choice(role, label) for role, label in ROLE_LABELS.items()]

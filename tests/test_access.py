@@ -39,6 +39,8 @@ def _matrix(org):
         "/admin/branches": ("GET", "/admin/branches", ADMIN_ONLY),
         "/admin/branches/new": ("GET", "/admin/branches/new", ADMIN_ONLY),
         "/admin/branches/<int:branch_id>": ("GET", f"/admin/branches/{branch.id}", ADMIN_ONLY),
+        "/admin/branches/import": ("GET", "/admin/branches/import", ADMIN_ONLY),
+        "/admin/brands/<int:brand_id>/branches.csv": ("GET", f"/admin/brands/{brand.id}/branches.csv", ADMIN_ONLY),
         "/admin/users": ("GET", "/admin/users", ADMIN_ONLY),
         "/admin/users/new": ("GET", "/admin/users/new", ADMIN_ONLY),
         "/admin/users/<int:user_id>": ("GET", f"/admin/users/{user.id}", ADMIN_ONLY),
@@ -143,7 +145,7 @@ def _editor_matrix():
     """The checklist editor: auditors only. `small-visit` has a published version 1 and a draft 2.
 
     The POSTs come last, in this order: deleting item `wait` changes the draft, so publishing it
-    succeeds and discarding then finds no draft (404)."""
+    succeeds and discarding then finds no draft (back to its history, which says so: 302)."""
     base = "/checklists/small-visit"
     admin_post = {**ADMIN_ONLY, "auditor": 302}
     rows = [
@@ -169,7 +171,7 @@ def _editor_matrix():
         ("/checklists/<slug>/draft/items/<item_id>/delete", "POST", base + "/draft/items/wait/delete", admin_post),
         ("/checklists/<slug>/draft/texts", "POST", base + "/draft/texts", admin_post),
         ("/checklists/<slug>/draft/publish", "POST", base + "/draft/publish", admin_post),
-        ("/checklists/<slug>/draft/discard", "POST", base + "/draft/discard", {**ADMIN_ONLY, "auditor": 404}),
+        ("/checklists/<slug>/draft/discard", "POST", base + "/draft/discard", admin_post),
     ]
     return {rule: (method, url, expected) for rule, method, url, expected in rows}
 

@@ -1,16 +1,18 @@
 """Auditors manage the organisation: brands, regions, branches and user accounts."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+import re
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..access import role_required
-from ..forms import (BranchForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm, VisitChangeForm,
-                     VisitForm, WithdrawVisitForm, last_auditor_message)
+from ..forms import (BranchForm, BranchImportForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm,
+                     VisitChangeForm, VisitForm, WithdrawVisitForm, last_auditor_message)
 from ..i18n import current_language
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
 from ..models import AuditEntry, Brand, Branch, Checklist, ChecklistVersion, Region, Role, User, Visit
 from ..paging import Page, found
-from .. import auditlog, operations
+from .. import auditlog, branch_import, operations
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -145,6 +147,41 @@ def branch(branch_id=None):
         flash(_("Branch saved."), "success")
         return redirect(url_for("admin.branches"))
     return render_template("admin/branch_form.html", form=form, branch=branch)
+
+
+@bp.route("/branches/import", methods=["GET", "POST"])
+def import_branches():
+    """A brand's branches from a CSV file (a chain of hundreds, entered or corrected in a spreadsheet):
+    every row checked as the branch form checks it; a file with any mistake saves nothing."""
+    form = BranchImportForm()
+    problems = []
+    if form.validate_on_submit():
+        brand = Brand.get_by_id(form.brand.data)
+        try:
+            rows = branch_import.read_rows(form.file.data.read(branch_import.MAX_BYTES + 1))
+        except branch_import.ImportRefused as refused:
+            form.file.errors.append(str(refused))
+        else:
+            checked, problems = branch_import.check_rows(brand, rows)
+            if not rows:
+                form.file.errors.append(_("The file has no branch rows."))
+            elif not problems:
+                added, updated = branch_import.save_rows(checked)
+                auditlog.record("branches.imported", brand.name, added=added, updated=updated)
+                flash(ngettext("%(num)d branch added", "%(num)d branches added", added) + ", "
+                      + ngettext("%(num)d updated.", "%(num)d updated.", updated), "success")
+                return redirect(url_for("admin.branches"))
+    return render_template("admin/branch_import.html", form=form, problems=problems, columns=branch_import.COLUMNS,
+                           brands=Brand.ordered())
+
+
+@bp.route("/brands/<int:brand_id>/branches.csv")
+def export_branches(brand_id):
+    """A brand's branches in the columns the import reads: to correct in a spreadsheet and import again."""
+    brand = _get_or_404(Brand, brand_id)
+    name = re.sub(r"[^A-Za-z0-9]+", "-", brand.name).strip("-") or "brand"  # a header holds ASCII only
+    return Response(branch_import.export_csv(brand), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}-branches.csv"'})
 
 
 @bp.route("/users")

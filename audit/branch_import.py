@@ -1,0 +1,127 @@
+"""A brand's branches as a CSV file, and back: how an agency enters a chain of hundreds of branches,
+and corrects them (addresses, coordinates, closed branches) in a spreadsheet.
+
+Every row is checked as the branch form checks it (the same BranchForm, the same messages); a file
+with any mistake saves nothing. A row whose code is already a branch of its region updates it.
+"""
+import csv
+import io
+import re
+
+from werkzeug.datastructures import MultiDict
+
+from .db import write_transaction
+from .exports import csv_chunks
+from .forms import BranchForm
+from .i18n import gettext as _
+from .models import Branch, Region
+from .operations import save_branch
+
+COLUMNS = ("code", "name", "region", "address", "city", "country", "latitude", "longitude", "active")
+REQUIRED_COLUMNS = ("code", "name", "region", "address", "city", "country")
+MAX_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 5000
+YES, NO = ("yes", "true", "1", "y"), ("no", "false", "0", "n")
+# A cell that csv_chunks wrote with an apostrophe before it, so that a spreadsheet would not run it.
+_PROTECTED_CELL = re.compile(r"^'(?=[=+\-@\t\r])")
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+
+
+class ImportRefused(ValueError):
+    """The file cannot be read as branches at all (its message says why); nothing was saved."""
+
+
+def export_rows(brand):
+    """The header and a row per branch of the brand, in the columns the import reads."""
+    yield list(COLUMNS)
+    query = Branch.select(Branch, Region).join(Region).where(Region.brand == brand).order_by(Region.name, Branch.code)
+    for branch in query:
+        yield [branch.code, branch.name, branch.region.name, branch.address, branch.city, branch.country,
+               "" if branch.latitude is None else branch.latitude, "" if branch.longitude is None else branch.longitude,
+               "yes" if branch.is_active else "no"]
+
+
+def export_csv(brand):
+    return "".join(csv_chunks(export_rows(brand)))
+
+
+def read_rows(raw):
+    """[(row number, {column: text})] of a CSV file: UTF-8 (with or without Excel's byte order mark),
+    separated by commas or by semicolons (Excel's CSV where the decimal mark is a comma)."""
+    if len(raw) > MAX_BYTES:
+        raise ImportRefused(_("The file is larger than 2 MB."))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRefused(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and import it again.")) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [name.strip().lower() for name in next(reader, [])]
+    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if missing:
+        raise ImportRefused(_("The first row must name the columns; these are missing: %(columns)s.",
+                              columns=", ".join(missing)))
+    rows = []
+    for number, cells in enumerate(reader, 2):
+        if not any(cell.strip() for cell in cells):
+            continue  # an empty line, as spreadsheets leave at the end
+        if len(rows) == MAX_ROWS:
+            raise ImportRefused(_("The file has more than %(count)d branches; import it in parts.", count=MAX_ROWS))
+        rows.append((number, {name: _PROTECTED_CELL.sub("", cell.strip()) for name, cell in zip(header, cells)
+                              if name in COLUMNS}))
+    return rows
+
+
+def check_rows(brand, rows):
+    """([(existing branch or None, checked form)], [(row number, problem)]) of the rows for `brand`."""
+    regions = {region.name.strip().casefold(): region for region in Region.select().where(Region.brand == brand)}
+    checked, problems, seen = [], [], {}
+    for number, row in rows:
+        region = regions.get(row.get("region", "").casefold())
+        if region is None:
+            problems.append((number, _("No region named “%(region)s” in %(brand)s: add it first, or correct the name.",
+                                       region=row.get("region", ""), brand=brand.name)))
+            continue
+        code = row.get("code", "").upper()
+        if (region.id, code) in seen:
+            problems.append((number, _("The same branch (code %(code)s in %(region)s) as row %(first)d.",
+                                       code=code, region=region.name, first=seen[(region.id, code)])))
+            continue
+        seen[(region.id, code)] = number
+        active = row.get("active", "").lower()
+        if active and active not in YES + NO:
+            problems.append((number, _("Active: write yes or no.")))
+            continue
+        existing = Branch.get_or_none((Branch.region == region) & (Branch.code == code)) if code else None
+        data = MultiDict({**{name: row.get(name, "") for name in ("code", "name", "address", "city")},
+                          "country": row.get("country", "").upper(), "region": str(region.id), "latitude": _decimal(row.get("latitude", "")),
+                          "longitude": _decimal(row.get("longitude", ""))})
+        if active not in NO:
+            data["is_active"] = "y"
+        form = BranchForm(formdata=data, branch=existing, meta={"csrf": False})
+        if form.validate():
+            checked.append((existing, form))
+        else:
+            for field_name, messages in form.errors.items():
+                label = form[field_name].label.text if field_name in form else field_name
+                problems.extend((number, f"{label}: {message}") for message in messages)
+    return checked, problems
+
+
+def _decimal(text):
+    # 47,4979 from a spreadsheet where the decimal mark is a comma.
+    return text.replace(",", ".") if _DECIMAL_COMMA.match(text) else text
+
+
+def save_rows(checked):
+    """Store the checked rows in one transaction; returns (added, updated)."""
+    added = updated = 0
+    with write_transaction():
+        for existing, form in checked:
+            save_branch(existing, form)
+            if existing is None:
+                added += 1
+            else:
+                updated += 1
+    return added, updated

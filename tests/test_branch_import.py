@@ -1,0 +1,140 @@
+"""A brand's branches from a CSV file and back: an agency enters a chain of hundreds of branches (or
+corrects their addresses) in a spreadsheet; a file with any mistake saves nothing, and says which rows."""
+import html
+import io
+
+import pytest
+
+from audit.db import database
+from audit.models import AuditEntry, Branch, Region
+from conftest import csrf_from
+from tests_support import translated
+
+URL = "/admin/branches/import"
+HEADER = "code,name,region,address,city,country,latitude,longitude,active"
+
+
+def _import(client, brand, text, encoding="utf-8", follow=True):
+    data = text.encode(encoding) if isinstance(text, str) else text
+    return client.post(URL, data={"brand": str(brand.id), "file": (io.BytesIO(data), "branches.csv"),
+                                  "csrf_token": csrf_from(client.get(URL))},
+                       content_type="multipart/form-data", follow_redirects=follow)
+
+
+def _page(response):
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _branches(app, brand):
+    with app.app_context(), database.connection_context():
+        query = Branch.select(Branch, Region).join(Region).where(Region.brand == brand).order_by(Branch.code)
+        return {b.code: (b.name, b.region.name, b.address, b.city, b.country, b.latitude, b.longitude, b.is_active)
+                for b in query}
+
+
+def test_a_chains_branches_arrive_from_a_spreadsheets_csv(app, org, login_as):
+    """Excel where the decimal mark is a comma saves with semicolons and a byte order mark."""
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    with app.app_context(), database.connection_context():
+        Region.create(brand=brand, name="Transdanubia")
+    text = ("\ufeffcode;name;region;address;city;country;latitude;longitude;active\r\n"
+            "deb-01;Aurora Debrecen Fórum;Hungary;Csapó u. 30.;Debrecen;hu;47,5316;21,6273;yes\r\n"
+            "PEC-01;Aurora Pécs Árkád;transdanubia;Bajcsy-Zs. u. 11.;Pécs;HU;;;\r\n"
+            "GYR-01;Aurora Győr;Transdanubia;Budai út 1.;Győr;HU;;;no\r\n"
+            ";;;;;;;;\r\n")
+    response = _import(auditor, brand, text)
+    page = _page(response)
+    assert response.request.path == "/admin/branches" and "3 branches added, 0 updated." in page
+    branches = _branches(app, brand)
+    assert branches["DEB-01"] == ("Aurora Debrecen Fórum", "Hungary", "Csapó u. 30.", "Debrecen", "HU", 47.5316, 21.6273, True)
+    assert branches["PEC-01"][1:] == ("Transdanubia", "Bajcsy-Zs. u. 11.", "Pécs", "HU", None, None, True)
+    assert branches["GYR-01"][-1] is False
+    with app.app_context(), database.connection_context():
+        entry = AuditEntry.get(AuditEntry.action == "branches.imported")
+        assert (entry.target, entry.details) == ("Aurora Electronics", {"added": 3, "updated": 0})
+
+
+def test_the_branches_go_out_as_csv_and_come_back_with_corrections(app, org, login_as):
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    exported = auditor.get(f"/admin/brands/{brand.id}/branches.csv")
+    assert exported.status_code == 200 and exported.headers["Content-Disposition"].endswith('"Aurora-Electronics-branches.csv"')
+    text = exported.data.decode("utf-8-sig")
+    assert text.splitlines() == [HEADER, "BUD-01,Aurora Váci utca,Hungary,Váci utca 19.,Budapest,HU,47.4936,19.053,yes"]
+    assert "NRV-01" not in text  # another brand's
+    before = _branches(app, brand)
+    assert "0 branches added, 1 updated." in _page(_import(auditor, brand, text))
+    assert _branches(app, brand) == before  # unchanged, round trip
+    corrected = text.replace("Váci utca 19.", "Váci utca 21.").replace(",yes", ",no")
+    _import(auditor, brand, corrected)
+    assert _branches(app, brand)["BUD-01"][2:] == ("Váci utca 21.", "Budapest", "HU", 47.4936, 19.053, False)
+
+
+def test_a_file_with_mistakes_names_each_row_and_saves_nothing(app, org, login_as):
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    before = _branches(app, brand)
+    text = (HEADER + "\n"
+            "BUD-01,Aurora Váci utca,Hungary,Váci utca 19.,Budapest,HU,47.4936,19.053,yes\n"  # fine, updated
+            "BUD-02,,Hungary,Andrássy út 1.,Budapest,HU,,,\n"  # no name
+            "BUD-03,Aurora Allee,Nowhere,Október 23. u. 8.,Budapest,HU,,,\n"  # no such region
+            "BUD-04,Aurora Corvin,Hungary,Futó u. 37.,Budapest,HU,147.5,19.07,\n"  # latitude
+            "BUD-05,Aurora Mammut,Hungary,Lövőház u. 2.,Budapest,HU,47.5,,\n"  # one coordinate
+            "bud-01,Again,Hungary,Váci utca 19.,Budapest,HU,,,\n"  # the first row's branch again
+            "BUD 06,Aurora Arena,Hungary,Kerepesi út 9.,Budapest,XX,,,maybe\n")  # active
+    response = _import(auditor, brand, text)
+    page = _page(response)
+    assert response.status_code == 200 and response.request.path == URL
+    assert "Nothing was saved: 6 mistakes to correct in the file." in page
+    for expected in ("Row 3: Name: This field is required.",
+                     "Row 4: No region named “Nowhere” in Aurora Electronics: add it first, or correct the name.",
+                     "Row 5: Latitude: Latitude must be between -90 and 90.",
+                     "Row 6: Longitude: Give both latitude and longitude, or neither.",
+                     "Row 7: The same branch (code BUD-01 in Hungary) as row 2.",
+                     "Row 8: Active: write yes or no."):
+        assert expected in page, expected
+    assert _branches(app, brand) == before
+
+
+@pytest.mark.parametrize("data,message", [
+    ("code;name\nBUD-01;Aurora\n", "The first row must name the columns; these are missing: region, address, city, country."),
+    ("Fórum".encode("latin-1"), "The file is not UTF-8 text. Save it as “CSV UTF-8” and import it again."),
+    (HEADER + "\n", "The file has no branch rows."),
+    (b"x" * (2 * 1024 * 1024 + 1), "The file is larger than 2 MB."),
+])
+def test_a_file_that_is_no_branch_list_is_refused_with_its_reason(app, org, login_as, data, message):
+    auditor = login_as("auditor")
+    before = _branches(app, org["brands"][0])
+    page = _page(_import(auditor, org["brands"][0], data))
+    assert message in page and "Please correct the fields marked below. Nothing was saved." in page
+    assert _branches(app, org["brands"][0]) == before
+
+
+def test_the_mistakes_are_said_in_the_auditors_language(app, org, login_as):
+    auditor = login_as("auditor")
+    auditor.post("/language", data={"language": "hu", "csrf_token": csrf_from(auditor.get(URL)), "next": URL})
+    page = _page(_import(auditor, org["brands"][0], HEADER + "\nBUD-09,Aurora,Nowhere,Út 1.,Budapest,HU,,,\n"))
+    said = translated(app, "hu", "No region named “%(region)s” in %(brand)s: add it first, or correct the name.") % {
+        "region": "Nowhere", "brand": "Aurora Electronics"}
+    assert said in page and "No region named" not in page
+
+
+def test_a_branch_with_visits_does_not_move_to_another_brands_region_by_file(app, org, login_as):
+    """The file is read as the branch form reads a change: the same rules, the same messages."""
+    from datetime import date
+
+    from audit import ROOT
+    from audit.models import Visit
+    from audit.operations import publish_checklist_file
+
+    auditor = login_as("auditor")
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                     planned_from=date.today(), planned_to=date.today())
+    before = _branches(app, org["brands"][0])
+    # Code BUD-01 in the other brand's region is another branch: it is added there, this one stays.
+    page = _page(_import(auditor, org["brands"][1], HEADER + "\nBUD-01,Baltia Pärnu,Estonia,Rüütli 1,Pärnu,EE,,,\n"))
+    assert "1 branch added, 0 updated." in page
+    assert _branches(app, org["brands"][0]) == before
