@@ -132,6 +132,14 @@ def check_submission(checklist, answers, comments, photos):
         if item["type"] in SCORING_TYPES and answers.get(item_id) is None:
             problems.append(SubmissionProblem(item_id, "required"))
             continue
+        if item.get("required") and answers.get(item_id) != NOT_APPLICABLE:
+            # A free text or a photo the checklist will not do without (the shelf's photo).
+            if item["type"] == "photo" and not photos.get(item_id):
+                problems.append(SubmissionProblem(item_id, "photo_missing"))
+                continue
+            if item["type"] == "text" and not str(answers.get(item_id) or "").strip():
+                problems.append(SubmissionProblem(item_id, "required"))
+                continue
         if len(comments.get(item_id, "")) > MAX_COMMENT_LENGTH or (
             item["type"] == "text" and len(str(answers.get(item_id, ""))) > MAX_TEXT_LENGTH
         ):

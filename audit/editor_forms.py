@@ -254,6 +254,7 @@ def item_form_class(languages, option_rows, threshold_rows, dimension_tags):
     attrs["na"] = BooleanField(_l("Allow “not applicable”"))
     attrs["require_comment_on_fail"] = BooleanField(_l("Require a comment when failed"))
     attrs["require_photo_on_fail"] = BooleanField(_l("Require a photo when failed"))
+    attrs["required"] = BooleanField(_l("Required: the visit cannot be sent without it"))
     if dimension_tags:
         attrs["dimension"] = SelectField(
             _l("Dimension"), choices=[Choice("", "—")] + [Choice(tag, label) for tag, label in dimension_tags]
@@ -348,6 +349,8 @@ def item_from_form(form, languages):
                 item[flag] = True
     if form.na.data:
         item["na"] = True
+    if kind in ("text", "photo") and form.required.data:
+        item["required"] = True
     if form.dimension.data:
         item["dimension"] = form.dimension.data
     if kind == "scale":
@@ -380,7 +383,7 @@ def fill_item_form(form, item):
     fill_texts(form, "help", item.get("help"))
     fill_texts(form, "unit", item.get("unit"))
     form.weight.data = Decimal(str(item["weight"])) if "weight" in item else None
-    for flag in ("critical", "na", "require_comment_on_fail", "require_photo_on_fail"):
+    for flag in ("critical", "na", "required", "require_comment_on_fail", "require_photo_on_fail"):
         form[flag].data = bool(item.get(flag))
     form.dimension.data = item.get("dimension", "")
     form.scale_min.data, form.scale_max.data = item.get("min"), item.get("max")

@@ -347,7 +347,8 @@
     // Where the shopper puts right what is wrong with a question (the server's code for it): the comment
     // box, the photo picker, else the answer (typed, chosen, or the first choice).
     var field = code === "comment_required" ? fieldset.querySelector("details.comment textarea")
-      : code === "photo_required" ? fieldset.querySelector(".photo-pick input[type=file]") : null;
+      : code === "photo_required" || code === "photo_missing" ? fieldset.querySelector(".photo-pick input[type=file]")
+      : null;
     return field || typedAnswer(fieldset) || fieldset.querySelector("input[type=radio]:checked") ||
       fieldset.querySelector("input:not([type=hidden]):not([disabled]), textarea:not([disabled])");
   }
@@ -486,8 +487,13 @@
     clearMarks("client");
     clearMarks("server");
     itemsOf().forEach(function (fieldset) {
-      if (fieldset.hidden || !fieldset.hasAttribute("data-scoring")) return;
-      if (valueOf(fieldset) === null) {
+      // Every scored question, and a free text or a photo the checklist requires.
+      if (fieldset.hidden || !(fieldset.hasAttribute("data-scoring") || fieldset.hasAttribute("data-required"))) return;
+      if (fieldset.dataset.type === "photo") {
+        if ((draft.photos[fieldset.dataset.item] || []).length || valueOf(fieldset) === "na") return;
+        mark(fieldset, "client", form.dataset.msgPhotoMissing, fieldToFix(fieldset, "photo_missing"));
+        missing.push(fieldset);
+      } else if (valueOf(fieldset) === null) {
         mark(fieldset, "client", form.dataset.msgUnanswered, typedAnswer(fieldset));
         missing.push(fieldset);
       }

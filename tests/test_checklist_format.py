@@ -467,3 +467,22 @@ def test_shipped_checklist_validates_and_has_25_to_45_items(path):
     assert 25 <= item_count <= 45, f"{path.name} has {item_count} items"
     assert set(loaded["languages"]) == {"en", "hu", "bg", "et", "ro", "ru"}
     assert load_checklist_text(dump_checklist_yaml(loaded)) == loaded
+
+
+def test_a_free_text_or_a_photo_may_be_required_and_a_scored_item_is_so_already():
+    """A shelf's photo the client pays for: without `required` the visit went through without it."""
+    loaded = load_checklist_text(checklist_text("""\
+        - {id: shelf, type: photo, required: true, text: TX}
+        - {id: notes, type: text, required: false, text: TX}
+        - {id: other, type: photo, text: TX}
+    """))
+    items = {item["id"]: item for item in loaded["sections"][0]["items"]}
+    assert items["shelf"]["required"] is True
+    # Only when set: the files without it keep their content, and their version, as they were.
+    assert "required" not in items["notes"] and "required" not in items["other"] and "required" not in items["base"]
+    with pytest.raises(ChecklistError) as refused:
+        load_checklist_text(checklist_text("- {id: asked, type: yesno, required: true, text: TX}\n"))
+    assert "key 'required' is not allowed on a yesno item" in str(refused.value)
+    with pytest.raises(ChecklistError) as not_a_flag:
+        load_checklist_text(checklist_text("- {id: shelf, type: photo, required: sure, text: TX}\n"))
+    assert "required must be true or false (got 'sure')" in str(not_a_flag.value)

@@ -783,3 +783,14 @@ def test_a_page_of_a_draft_published_or_discarded_since_says_so(app, auditor, pa
                             follow_redirects=True)
     assert response.status_code == 200 and response.request.path == BASE + "/"
     assert "This draft was published or discarded meanwhile; nothing was changed." in response.get_data(as_text=True)
+
+
+def test_a_photo_or_a_free_text_is_made_required_in_the_editor(app, auditor):
+    _start_draft(auditor)
+    url = BASE + "/draft/sections/farewell/items/new"
+    assert _post_item(auditor, url, item_id="shelf", type="photo", text_en="The shelf", required="y").status_code == 302
+    assert _post_item(auditor, url, item_id="smiled", type="yesno", required="y").status_code == 302
+    items = {item["id"]: item for item in _draft_content(app)["sections"][1]["items"]}
+    assert items["shelf"].get("required") is True and "required" not in items["smiled"]  # scored: always answered
+    page = auditor.get(BASE + "/draft/items/shelf").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*id="required"|<input[^>]*id="required"[^>]*checked', page)

@@ -255,3 +255,33 @@ def test_the_page_gives_the_phone_every_refusal_and_the_bad_photo_message_in_its
     assert refusals["too_long"] == translated(app, language, "This is too long: at most %(count)d characters.") % {
         "count": 4000}
     assert f'data-msg-bad-photo="{html.escape(translated(app, language, NOT_AN_IMAGE))}"' in text
+
+
+def test_a_required_photo_or_text_stops_the_visit_until_given(app):
+    """The checklist may require a free text or a photo (the shelf's): without it the visit was sent."""
+    from audit.checklist import load_checklist_text
+    from audit.views.shopper import submission_message
+
+    content = load_checklist_text("""\
+id: shelf-visit
+languages: [en, hu]
+title: {en: Shelf, hu: Polc}
+sections:
+  - id: main
+    title: {en: Main, hu: Fő}
+    items:
+      - {id: tidy, type: yesno, text: {en: "Tidy?", hu: "Rendes?"}}
+      - {id: shelf, type: photo, required: true, text: {en: The shelf, hu: A polc}}
+      - {id: story, type: text, required: true, text: {en: "What happened?", hu: "Mi történt?"}}
+      - {id: extra, type: photo, text: {en: Anything else, hu: Más}}
+      - {id: store, type: photo, required: true, na: true, text: {en: The storeroom, hu: A raktár}}
+""")
+    problems, _result = check_submission(content, {"tidy": "yes", "story": "  "}, {}, {})
+    assert sorted((p.item_id, p.code) for p in problems) == [
+        ("shelf", "photo_missing"), ("store", "photo_missing"), ("story", "required")]
+    with app.test_request_context():
+        said = {p.item_id: submission_message(p) for p in problems}
+    assert said["shelf"] == "Add a photo: this question needs one." and said["story"] == REQUIRED
+    given, _result = check_submission(content, {"tidy": "yes", "story": "Nobody was at the till.", "store": "na"}, {},
+                                      {"shelf": ["photo-1"]})
+    assert given == []

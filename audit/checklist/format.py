@@ -45,7 +45,7 @@ SCORING_TYPES = ("yesno", "scale", "choice", "timer", "number")
 CHECKLIST_KEYS = ("id", "languages", "title", "critical_cap", "bands", "dimensions", "sections")
 SECTION_KEYS = ("id", "title", "weight", "items")
 ITEM_KEYS = (
-    "id", "type", "text", "help", "weight", "critical", "na", "dimension",
+    "id", "type", "text", "help", "weight", "critical", "na", "required", "dimension",
     "require_comment_on_fail", "require_photo_on_fail", "min", "max", "options", "thresholds", "unit",
     "show_if",
 )
@@ -57,6 +57,9 @@ SHOW_IF_KEYS = ("item", "in")
 _COMMON_ITEM_KEYS = ("id", "type", "text", "help", "na", "dimension", "show_if")
 _SCORING_ITEM_KEYS = ("weight", "critical", "require_comment_on_fail", "require_photo_on_fail")
 _TYPE_ITEM_KEYS = {
+    # A scored item is always answered (or not applicable); a free text or a photo only when required.
+    "text": ("required",),
+    "photo": ("required",),
     "scale": ("min", "max"),
     "choice": ("options",),
     "timer": ("thresholds",),
@@ -104,7 +107,7 @@ def allowed_item_keys(item_type):
     allowed = set(_COMMON_ITEM_KEYS)
     if item_type in SCORING_TYPES:
         allowed.update(_SCORING_ITEM_KEYS)
-        allowed.update(_TYPE_ITEM_KEYS.get(item_type, ()))
+    allowed.update(_TYPE_ITEM_KEYS.get(item_type, ()))
     return tuple(key for key in ITEM_KEYS if key in allowed)
 
 
@@ -459,7 +462,7 @@ class _Validator:
             self.check_translations(item["help"], where + ("help",), label, "help")
         if has("weight"):
             self.check_number(item["weight"], where + ("weight",), label, "weight", above=0, most=MAX_WEIGHT)
-        for flag in ("critical", "na", "require_comment_on_fail", "require_photo_on_fail"):
+        for flag in ("critical", "na", "required", "require_comment_on_fail", "require_photo_on_fail"):
             if has(flag):
                 self.check_flag(item[flag], where + (flag,), label, flag)
         if has("dimension"):
@@ -663,6 +666,9 @@ def _normalise_item(item, languages):
         result["weight"] = item.get("weight", 1)
         result["critical"] = item.get("critical", False)
     result["na"] = item.get("na", False)
+    if item.get("required") and item_type in ("text", "photo"):
+        # Only when set: a checklist without it keeps its content, and its hash, as before.
+        result["required"] = True
     if "dimension" in item:
         result["dimension"] = item["dimension"]
     if is_scoring:

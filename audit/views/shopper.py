@@ -28,6 +28,8 @@ def submission_message(problem):
         return _("Say in a comment what went wrong.")
     if code == "photo_required":
         return _("Add a photo that shows what went wrong.")
+    if code == "photo_missing":
+        return _("Add a photo: this question needs one.")
     if code == "na_not_allowed":
         return _("“Not applicable” is not offered for this question.")
     if code == "out_of_range":
@@ -51,7 +53,7 @@ def submission_message(problem):
 
 # The codes fill.js may be given (by the sync API, kept in the phone's outbox) whose messages take
 # no value but the fixed length limit; see refusal_messages.
-_PLAIN_CODES = ("required", "comment_required", "photo_required", "na_not_allowed", "not_a_number", "not_whole",
+_PLAIN_CODES = ("required", "comment_required", "photo_required", "photo_missing", "na_not_allowed", "not_a_number", "not_whole",
                 "negative", "too_long", "unknown_photo", "unknown_item", "not_yes_no", "not_an_option", "not_text",
                 "not_photos")
 

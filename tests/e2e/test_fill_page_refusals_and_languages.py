@@ -11,7 +11,7 @@ from audit.db import database
 from audit.models import Visit, VisitState
 from audit.review import return_to_shopper
 from tests.e2e.conftest import PHONE, screenshot
-from tests.e2e.test_offline import _fill_everything, _photo_file, _phone_with_visit_kept, _stored
+from tests.e2e.test_offline import _answer, _fill_everything, _photo_file, _phone_with_visit_kept, _stored
 from tests.e2e.test_shopper_phone import _answer_greeting_no_without_comment, _open_new_visit, _sign_in, _visit
 from tests_support import translated
 
@@ -185,4 +185,44 @@ def test_a_refusal_of_the_whole_visit_is_said_in_the_language_chosen_since(app, 
     assert reason != "This visit was already sent; it can be changed only if the reviewer returns it."
     expect(page.locator("[data-save-state]")).to_have_text(
         translated(app, "ru", "Could not be sent: %(reason)s") % {"reason": reason})
+    context.close()
+
+
+def test_a_required_photo_is_asked_for_on_the_phone_before_the_visit_is_sent(app, browser, live_server, org, tmp_path):
+    """The checklist requires the shop front's photo: Send names it beside the question and keeps the
+    visit on the phone; with the photo it goes."""
+    from datetime import date, timedelta
+
+    from audit import ROOT
+    from audit.checklist import content_hash, load_checklist_file
+    from audit.operations import publish_checklist
+
+    content = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+    for section in content["sections"]:
+        for item in section["items"]:
+            if item["id"] == "shop_front":
+                item["required"] = True
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist(content, content_hash(content))
+        visit = str(Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                                 planned_from=date.today(), planned_to=date.today() + timedelta(days=5)).uuid)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    expect(page.locator("#q-shop_front legend .badge")).to_have_text("required")
+    photo = _photo_file(tmp_path)
+    for fieldset in page.locator("fieldset[data-item]").all():
+        if fieldset.get_attribute("data-item") == "shop_front":
+            continue
+        if fieldset.is_visible():
+            _answer(fieldset, fieldset.get_attribute("data-item"), {}, set(), photo, True)
+    page.get_by_role("button", name="Send the visit").click()
+    expect(page.locator("#q-shop_front .error.client")).to_have_text("Add a photo: this question needs one.")
+    page.wait_for_timeout(300)
+    assert page.evaluate(f"AuditStore.getOutbox('{visit}')") is None  # not queued
+    page.locator("#q-shop_front input[type=file]").set_input_files(photo)
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    assert _stored(app, visit)[0].state == VisitState.SUBMITTED.value
     context.close()
