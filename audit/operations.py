@@ -434,10 +434,16 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
         claimed = (
             Visit.update(
                 state=VisitState.SUBMITTED.value, submission_hash=digest, submitted_at=now,
-                started_at=fn.COALESCE(Visit.started_at, started_at or now), ended_at=ended_at or now,
+                # A returned visit sent again keeps when and where it was made, as first sent: its
+                # sending time and the phone's place at home said nothing of the visit, and the
+                # warnings they had raised (a far check-in, a short visit) were gone.
+                started_at=fn.COALESCE(Visit.started_at, started_at or now),
+                ended_at=fn.COALESCE(Visit.ended_at, ended_at or now),
+                checkin_distance_m=Case(None, [(Visit.ended_at.is_null(), distance)], Visit.checkin_distance_m),
+                clock_shift_s=Case(None, [(Visit.ended_at.is_null(), clock_shift)], Visit.clock_shift_s),
                 # A new submission (a returned visit sent again) has no corrections yet: the score
                 # "before corrections" of the last review no longer describes it.
-                checkin_distance_m=distance, clock_shift_s=clock_shift, draft=None, original_score=None,
+                draft=None, original_score=None,
                 **scored_fields,
             )
             .where((Visit.id == visit.id) & (Visit.state.in_(OPEN_STATES)) & (Visit.shopper == visit.shopper_id))

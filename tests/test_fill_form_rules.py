@@ -207,6 +207,20 @@ def test_a_returned_visit_stays_editable(app, shopper, visit, content):
     assert "Send the visit" in response.get_data(as_text=True)
 
 
+def test_a_returned_visit_shows_the_shoppers_own_answers_not_the_reviewers_corrections(app, org, shopper, visit,
+                                                                                       content):
+    """A correction, then a return: the form showed the reviewer's value as if the shopper had given it,
+    and sent again it became the shopper's answer, the correction's reason and the first answer gone."""
+    from audit.review import correct_answer, return_to_shopper
+
+    assert _post(shopper, visit, "submit", complete_form(content)).status_code == 302
+    with app.app_context(), database.connection_context():
+        sent = Visit.get(Visit.uuid == visit)
+        correct_answer(sent, "greeted", "no", "The CCTV shows nobody at the door.", org["users"]["auditor"])
+        return_to_shopper(Visit.get(Visit.uuid == visit), org["users"]["auditor"], "Were you greeted?")
+    assert FillPage(shopper.get(_fill_url(visit))).value("greeted") == "yes"
+
+
 # -- 6b. questions that do not apply ----------------------------------------------------------------
 
 

@@ -325,7 +325,7 @@ def test_returned_visit_accepts_a_changed_submission(app, phone, visit, content)
     assert phone.submit(visit, first).status_code == 409
 
 
-def test_a_phone_sending_again_what_arrived_before_a_return_does_not_undo_the_return(app, org, phone, visit, content):
+def test_a_phone_sending_again_what_arrived_before_a_return_does_not_undo_the_return(app, org, login_as, content):
     """The phone's sending arrived, but its answer never reached the phone (a dropped connection); the
     reviewer returned the visit meanwhile. The outbox sends the same entry again, with the same time
     of sending: that is no new sending, and the visit stays with its shopper (it went back to the
@@ -334,6 +334,8 @@ def test_a_phone_sending_again_what_arrived_before_a_return_does_not_undo_the_re
     from audit.review import return_to_shopper
 
     for clock_off in (timedelta(0), timedelta(hours=3)):
+        visit = _new_visit(app, org)
+        phone = Phone(login_as("shopper"), visit)
         body = {"answers": best_answers(content), "started_at": (utcnow() + clock_off - timedelta(minutes=20)).isoformat() + "Z",
                 "ended_at": (utcnow() + clock_off).isoformat() + "Z"}
         assert phone.submit(visit, body).status_code == 201
@@ -347,13 +349,39 @@ def test_a_phone_sending_again_what_arrived_before_a_return_does_not_undo_the_re
         with app.app_context(), database.connection_context():
             assert VisitEvent.select().count() == events
         assert _stored(app, visit)[0].state == "returned"
-        listed = phone.client.get(API).get_json()["visits"]
-        assert [(v["state"], v["review_comment"]) for v in listed] == [("returned", "Add the queue's photo.")]
+        listed = {v["id"]: v for v in phone.client.get(API).get_json()["visits"]}
+        assert (listed[visit]["state"], listed[visit]["review_comment"]) == ("returned", "Add the queue's photo.")
 
         resent = phone.submit(visit, {**body, "ended_at": (utcnow() + clock_off + timedelta(minutes=5)).isoformat() + "Z"})
         assert resent.status_code == 201 and _stored(app, visit)[0].state == "submitted"
-        with app.app_context(), database.connection_context():
-            Visit.update(state="returned").where(Visit.uuid == visit).execute()  # for the next round
+
+
+def test_a_returned_visit_sent_again_keeps_when_and_where_it_was_made(app, org, phone, visit, content):
+    """Sent again from home after a return, the visit took the sending's time as its end and the
+    phone's place at home as its check-in: the far check-in and the short visit that the reviewer
+    returned it for were gone from the review page."""
+    from audit.review import integrity_warnings, return_to_shopper
+
+    ended = utcnow() - timedelta(hours=2)
+    first = {"answers": best_answers(content), "started_at": (ended - timedelta(minutes=2)).isoformat() + "Z",
+             "ended_at": ended.isoformat() + "Z", "location": {"lat": 0.0, "lon": 0.0}}
+    assert phone.submit(visit, first).status_code == 201
+    with app.app_context(), database.connection_context():
+        sent = Visit.get(Visit.uuid == visit)
+        made = (sent.started_at, sent.ended_at, sent.checkin_distance_m, sent.clock_shift_s)
+        before = sorted(code for code, _details in integrity_warnings(sent, 8, 300))
+        return_to_shopper(sent, org["users"]["auditor"], "Where were you? Check in at the branch.")
+    assert "far_checkin" in before and "short_visit" in before
+    with app.app_context(), database.connection_context():
+        branch = Visit.get(Visit.uuid == visit).branch
+    again = {"answers": {**best_answers(content), "first_impression": 4}, "ended_at": utcnow().isoformat() + "Z",
+             "location": {"lat": branch.latitude, "lon": branch.longitude}}
+    assert phone.submit(visit, again).status_code == 201
+    with app.app_context(), database.connection_context():
+        resent = Visit.get(Visit.uuid == visit)
+        assert (resent.started_at, resent.ended_at, resent.checkin_distance_m, resent.clock_shift_s) == made
+        assert sorted(code for code, _details in integrity_warnings(resent, 8, 300)) == before
+        assert resent.state == "submitted"
 
 
 def test_a_visit_withdrawn_while_its_phone_sends_is_said_so_not_an_error(app, org, visit, content):

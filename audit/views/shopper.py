@@ -179,7 +179,9 @@ def fill(visit_uuid):
     answers, comments = draft.get("answers", {}), draft.get("comments", {})
     errors = {}
     if visit.state == VisitState.RETURNED.value and not draft:
-        answers = {a.item_id: a.value for a in visit.answers}
+        # The shopper's own answers, not the reviewer's corrections: sent again, a correction would
+        # have become the shopper's answer, its reason and the first answer gone.
+        answers = {a.item_id: a.original_value if a.correction_reason else a.value for a in visit.answers}
         comments = {a.item_id: a.comment for a in visit.answers if a.comment}
     if request.method == "POST":
         if not visit.is_open_for_shopper:
