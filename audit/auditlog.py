@@ -16,6 +16,7 @@ from .models import AuditEntry
 
 ACTIONS = {
     "answer.corrected": _l("Answer corrected"),
+    "comment.corrected": _l("Comment corrected"),
     "branch.saved": _l("Branch saved"),
     "branches.imported": _l("Branches imported from a file"),
     "brand.saved": _l("Brand saved"),

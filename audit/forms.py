@@ -428,6 +428,14 @@ class CorrectionForm(AppForm):
     )
 
 
+class CommentCorrectionForm(AppForm):
+    comment = TextAreaField(_l("Corrected comment"), validators=[Length(max=4000)])
+    reason = StringField(
+        _l("Reason for the correction"),
+        validators=[DataRequired(message=_l("Give the reason for the correction.")), Length(max=500)],
+    )
+
+
 class ReviewFilterForm(AppForm):
     class Meta:
         csrf = False  # a GET filter changes nothing

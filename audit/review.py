@@ -86,6 +86,21 @@ def correct_answer(visit, item_id, value, reason, reviewer):
     return Visit.get_by_id(visit.id)
 
 
+def correct_comment(visit, item_id, comment, reason, reviewer):
+    """Change (or empty) the shopper's comment on an answer, with a reason: a shopper who named
+    themselves, or a member of staff, in it; managers read comments in their reports. The comment as
+    written is not kept: keeping it would keep what had to go."""
+    if not reason.strip():
+        raise ReviewRefused("reason_required")
+    with write_transaction():
+        current = Visit.select(Visit.id, Visit.state).where(Visit.id == visit.id)
+        current = (current.for_update() if database.obj.for_update else current).first()
+        if current is None or current.state not in (VisitState.SUBMITTED.value, VisitState.APPROVED.value):
+            raise ReviewRefused("not_submitted")
+        Answer.update(comment=comment.strip()).where((Answer.visit == visit) & (Answer.item_id == item_id)).execute()
+        record_event(visit, current.state, current.state, reviewer, f"{item_id}: {reason.strip()}")
+
+
 def integrity_warnings(visit, min_minutes, max_distance_m, photo_slack_minutes=30):
     """(code, details) pairs a reviewer should look at: times moved off a wrong phone clock, short visit,
     far check-in, photo times, reused photos."""

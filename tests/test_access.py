@@ -110,6 +110,9 @@ def _shopper_matrix():
         ("/review/<visit_uuid>/return", "POST", "/review/VISIT/return", {**ADMIN_ONLY, "auditor": 302}),
         ("/review/<visit_uuid>/answers/<item_id>", "POST", "/review/VISIT/answers/greeted",
          {**ADMIN_ONLY, "auditor": 302}),
+        # Its answer has no comment to correct (tests/test_review.py corrects one).
+        ("/review/<visit_uuid>/comments/<item_id>", "POST", "/review/VISIT/comments/greeted",
+         {**ADMIN_ONLY, "auditor": 404}),
         ("/admin/visits/new", "GET", "/admin/visits/new", ADMIN_ONLY),
         ("/admin/visits/bulk", "GET", "/admin/visits/bulk", ADMIN_ONLY),
         ("/admin/visits/<visit_uuid>", "GET", "/admin/visits/VISIT", ADMIN_ONLY),

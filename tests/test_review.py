@@ -1,5 +1,6 @@
 """Auditors review submitted visits: approve, return with a comment, correct an answer, see warnings."""
 import html
+import io
 import re
 from datetime import date, timedelta
 
@@ -8,7 +9,7 @@ import pytest
 from audit import ROOT
 from audit.db import database
 from audit.demo import best_answers
-from audit.models import Answer, Evidence, Visit, VisitEvent, VisitScore, VisitState, utcnow
+from audit.models import Answer, AuditEntry, Evidence, Visit, VisitEvent, VisitScore, VisitState, utcnow
 from audit.operations import add_photo, publish_checklist_file, submit_visit
 from conftest import csrf_from
 from tests_support import tiny_png, translated
@@ -474,3 +475,36 @@ def test_a_correction_reaching_a_visit_returned_meanwhile_is_refused_and_changes
             ("assigned", "submitted"), ("submitted", "returned")]
         stored = Visit.get(Visit.uuid == submitted)
         assert (stored.state, stored.original_score) == ("returned", None)
+
+
+def test_a_comment_naming_the_shopper_is_corrected_before_a_manager_reads_it(app, login_as, org, submitted):
+    """Managers never learn who made a visit, but a shopper may sign a comment ("Nobody greeted me,
+    Eszter Varga"): the reviewer could correct answers only, and the name reached the manager's
+    visit report, branch report and exports."""
+    with app.app_context(), database.connection_context():
+        visit = Visit.get(Visit.uuid == submitted)
+        Answer.update(value="no", comment="Nobody greeted me, Eszter Varga, for two minutes.").where(
+            (Answer.visit == visit) & (Answer.item_id == "greeted")).execute()
+    auditor = login_as("auditor")
+    page = html.unescape(auditor.get(f"/review/{submitted}").get_data(as_text=True))
+    assert "Correct the comment" in page
+    url = f"/review/{submitted}/comments/greeted"
+    without_reason = _post(auditor, url, f"/review/{submitted}", {"comment": "Nobody greeted me for two minutes."})
+    assert "Give the reason for the correction." in html.unescape(auditor.get(without_reason.headers["Location"]).get_data(as_text=True))
+    response = _post(auditor, url, f"/review/{submitted}",
+                     {"comment": "Nobody greeted me for two minutes.", "reason": "Name removed."})
+    assert "The comment is corrected." in html.unescape(auditor.get(response.headers["Location"]).get_data(as_text=True))
+    _post(auditor, f"/review/{submitted}/approve", f"/review/{submitted}")
+    with app.app_context(), database.connection_context():
+        answer = Answer.get((Answer.visit == visit) & (Answer.item_id == "greeted"))
+        assert answer.comment == "Nobody greeted me for two minutes."
+        entry = AuditEntry.get(AuditEntry.action == "comment.corrected")
+        assert entry.details == {"item": "greeted", "reason": "Name removed."}  # not the words that had to go
+    manager = login_as("manager")
+    from pypdf import PdfReader
+
+    report = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        manager.get(f"/reports/visits/{submitted}.pdf?lang=en").data)).pages).split())
+    assert "Nobody greeted me for two minutes." in report and "Eszter" not in report
+    exported = manager.get("/reports/export.csv?kind=answers&days=30").get_data(as_text=True)
+    assert "Nobody greeted me for two minutes." in exported and "Eszter" not in exported

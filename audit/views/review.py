@@ -8,7 +8,7 @@ from flask_login import current_user
 from .. import auditlog, media, review
 from ..access import role_required
 from ..answers import SCORING_TYPES, _form_value
-from ..forms import CorrectionForm, ReturnForm, ReviewFilterForm
+from ..forms import CommentCorrectionForm, CorrectionForm, ReturnForm, ReviewFilterForm
 from ..i18n import answer_label, current_language, decimal_text, localized
 from ..i18n import gettext as _
 from ..models import Answer, Branch, ChecklistVersion, Evidence, Region, Role, User, Visit, VisitEvent, VisitState
@@ -108,6 +108,7 @@ def visit(visit_uuid):
     return render_template(
         "review/visit.html", visit=visit, content=content, language=language, answers=answers, photos=photos,
         warnings=warnings, events=list(events), return_form=ReturnForm(), correction_form=CorrectionForm(),
+        comment_form=CommentCorrectionForm(),
         correction_choices=correction_choices, corrected_item=_item_of(content, request.args.get("corrected")),
     )
 
@@ -191,6 +192,34 @@ def correct(visit_uuid, item_id):
                 for question in _unanswered_now_shown(visit, content):
                     flash(_("The question “%(question)s” now applies and has no answer, so it counts for nothing: "
                             "return the visit to the shopper to answer it.", question=question), "error")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("review.visit", visit_uuid=visit.uuid, corrected=item_id) + f"#a-{item_id}")
+
+
+@bp.route("/<visit_uuid>/comments/<item_id>", methods=["POST"])
+def correct_comment(visit_uuid, item_id):
+    """The shopper's comment on an answer, changed or emptied with a reason (a name in it: managers
+    read the comments, and never learn who made a visit)."""
+    visit = _visit_or_404(visit_uuid)
+    current = Answer.get_or_none((Answer.visit == visit) & (Answer.item_id == item_id))
+    if current is None or not current.comment:
+        abort(404)
+    form = CommentCorrectionForm()
+    if form.validate_on_submit():
+        if form.comment.data.strip() == current.comment.strip():
+            flash(_("That is the comment already: nothing was changed."), "info")
+        else:
+            try:
+                review.correct_comment(visit, item_id, form.comment.data, form.reason.data, current_user)
+                # Not the texts: the comment as written is what had to go.
+                auditlog.record("comment.corrected", visit.uuid, item=item_id, reason=form.reason.data)
+            except review.ReviewRefused as refused:
+                flash(REFUSALS[refused.code](), "error")
+            else:
+                flash(_("The comment is corrected."), "success")
     else:
         for errors in form.errors.values():
             for error in errors:
