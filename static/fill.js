@@ -512,6 +512,7 @@
     var csrf = form.querySelector("input[name=csrf_token]").value;
     return store.putOutbox({
       visit: visit, owner: window.AuditOutbox.currentUser(), payload: payload, csrf: csrf, submitUrl: form.dataset.submitUrl,
+      pageUrl: location.pathname,
       photoUrl: form.dataset.photoUrl, attempts: 0, nextTry: 0, queuedAt: Date.now()
     });
   }

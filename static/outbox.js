@@ -192,6 +192,18 @@
     return reject(entry, response);
   }
 
+  function keepSentPage(entry) {
+    // Offline, the page kept for the visit was still its form: a sent visit offered to be filled and
+    // sent again (refused, for good). The service worker keeps the page as the server gives it now,
+    // which says the visit was sent.
+    if (!entry.pageUrl) return;
+    if (typeof keepPage === "function" && typeof caches !== "undefined") {  // this is the service worker
+      caches.open("audit-pages").then(function (cache) { return keepPage(cache, entry.pageUrl); });
+    } else if (typeof navigator !== "undefined" && navigator.serviceWorker && navigator.serviceWorker.controller) {
+      navigator.serviceWorker.controller.postMessage({ type: "cache-pages", urls: [entry.pageUrl] });
+    }
+  }
+
   function sendEntry(entry) {
     return uploadPhotos(entry).then(function () {
       return fetchWithTimeout(entry.submitUrl, {
@@ -208,7 +220,11 @@
           draft = draft || { visit: entry.visit };
           draft.sentAt = Date.now();
           return store.putDraft(draft);
-        }).then(function () { announce({ visit: entry.visit, state: "sent" }); return "sent"; });
+        }).then(function () {
+          keepSentPage(entry);
+          announce({ visit: entry.visit, state: "sent" });
+          return "sent";
+        });
       }
       return afterRefusal(entry, response);
     }, function (error) {
