@@ -279,9 +279,20 @@ def test_integrity_warnings_short_visit_far_check_in_and_a_reused_photo(app, log
                      started_at=now - timedelta(minutes=2), ended_at=now, location=(47.52, 19.05))
         assert Evidence.select().count() == 2
     page = login_as("auditor").get(f"/review/{visits[0].uuid}").get_data(as_text=True)
-    assert "less than 8" in page
-    assert "m from the branch (more than 300 m)" in page
+    assert "The visit took 2 minutes, less than 8 minutes." in page
+    assert re.search(r"Checked in \d{1,3}(,\d{3})* m from the branch \(more than 300 m\)", page)
     assert "also used in another visit" in page
+    # In the reader's words and numbers: one minute, thousands grouped the Russian way.
+    with app.test_request_context():
+        from flask_babel import force_locale
+
+        from audit.views.review import warning_text
+
+        with force_locale("ru"):
+            short = warning_text("short_visit", {"minutes": 1.04, "limit": 8})
+            far = warning_text("far_checkin", {"metres": 5592062, "limit": 300})
+    assert "1 минута" in short and "8 минут" in short
+    assert "5\u00a0592\u00a0062" in far
 
 
 def test_only_a_submitted_visit_can_be_approved(app, login_as, submitted):
@@ -508,3 +519,30 @@ def test_a_comment_naming_the_shopper_is_corrected_before_a_manager_reads_it(app
     assert "Nobody greeted me for two minutes." in report and "Eszter" not in report
     exported = manager.get("/reports/export.csv?kind=answers&days=30").get_data(as_text=True)
     assert "Nobody greeted me for two minutes." in exported and "Eszter" not in exported
+
+
+def test_a_text_answer_is_corrected_in_a_box_that_keeps_its_lines(app, login_as, submitted):
+    """A one-line field ran a shopper's lines together ("...fine.Line two: ...")."""
+    with app.app_context(), database.connection_context():
+        Answer.update(value="Line one: greeting fine.\nLine two: my name is Mária.").where(
+            (Answer.visit == Visit.get(Visit.uuid == submitted)) & (Answer.item_id == "comments")).execute()
+    auditor = login_as("auditor")
+    page = auditor.get(f"/review/{submitted}").get_data(as_text=True)
+    assert re.search(r'<textarea id="value-comments"[^>]*>Line one: greeting fine.\nLine two: my name is Mária.</textarea>',
+                     html.unescape(page))
+    _post(auditor, f"/review/{submitted}/answers/comments", f"/review/{submitted}",
+          {"value": "Line one: greeting fine.\r\nLine two: [name removed].", "reason": "Name removed."})
+    with app.app_context(), database.connection_context():
+        assert Answer.get((Answer.visit == Visit.get(Visit.uuid == submitted)) & (Answer.item_id == "comments")).value == (
+            "Line one: greeting fine.\nLine two: [name removed].")
+
+
+def test_an_approved_visit_is_reached_for_review_from_its_branch_page(app, login_as, submitted):
+    """In no queue once approved: a reviewer correcting it after a manager's dispute typed its address."""
+    auditor = login_as("auditor")
+    _post(auditor, f"/review/{submitted}/approve", f"/review/{submitted}")
+    with app.app_context(), database.connection_context():
+        branch = Visit.get(Visit.uuid == submitted).branch_id
+    assert f'href="/review/{submitted}"' in auditor.get(f"/dashboard/branches/{branch}?period=30").get_data(as_text=True)
+    manager_page = login_as("manager").get(f"/dashboard/branches/{branch}?period=30").get_data(as_text=True)
+    assert f"/reports/visits/{submitted}.pdf" in manager_page and f'href="/review/{submitted}"' not in manager_page

@@ -1,8 +1,10 @@
 """Auditors review submitted visits: the queue, every answer with its score, and the decision."""
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_timedelta
+from babel.units import format_unit
+from flask_babel import format_timedelta, get_locale
 from flask_login import current_user
 
 from .. import auditlog, media, review
@@ -83,13 +85,22 @@ def warning_text(code, details):
         return _("The phone's clock was %(amount)s behind (the visit would have ended before it was assigned): "
                  "the visit's times were moved to when it arrived.", amount=amount)
     if code == "short_visit":
-        return _("The visit took %(minutes)s minutes, less than %(limit)s.",
-                 **{**details, "minutes": decimal_text(details["minutes"], places=1)})
+        # In the reader's words for minutes, one or many ("1 minutes" was English for none).
+        return _("The visit took %(duration)s, less than %(limit)s.",
+                 duration=_minutes(details["minutes"]), limit=_minutes(details["limit"]))
     if code == "far_checkin":
-        return _("Checked in %(metres)s m from the branch (more than %(limit)s m).", **details)
+        return _("Checked in %(metres)s m from the branch (more than %(limit)s m).",
+                 metres=decimal_text(details["metres"], places=0), limit=decimal_text(details["limit"], places=0))
     if code == "photo_time":
         return _("A photo was taken outside the time of the visit.")
     return _("A photo of this visit was also used in another visit.")
+
+
+def _minutes(value):
+    """Minutes in the reader's words, one or many, to a tenth ("0,1 perc", "1 minute", "8 минут")."""
+    tenths = Decimal(str(value)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    # A whole number as one: the plural rules read "1.0" as a fraction ("1,0 минуты").
+    return format_unit(tenths if tenths % 1 else int(tenths), "duration-minute", length="long", locale=get_locale())
 
 
 @bp.route("/<visit_uuid>")
