@@ -27,3 +27,9 @@ def utc_start_of(day):
 def today():
     """The organisation's date today."""
     return datetime.now(_zone()).date()
+
+
+def utc_of_local(moment):
+    """The stored (naive UTC) moment of a naive time on the organisation's clocks (a camera's, which
+    writes no zone)."""
+    return moment.replace(tzinfo=_zone()).astimezone(timezone.utc).replace(tzinfo=None)

@@ -3,11 +3,12 @@ import hashlib
 import io
 import math
 import os
+import re
 import secrets
 import threading
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
@@ -20,6 +21,8 @@ PHOTO_QUALITY = 85
 EXIF_IFD = 0x8769
 DATE_TIME_ORIGINAL = 0x9003
 DATE_TIME = 0x0132
+OFFSET_TIME_ORIGINAL = 0x9011  # "+02:00": the zone of DateTimeOriginal, where the camera wrote it
+OFFSET_TIME = 0x9010
 ORIENTATION = 0x0112
 # How to turn each EXIF orientation upright: the table ImageOps.exif_transpose uses.
 UPRIGHT = {
@@ -48,7 +51,8 @@ class StoredPhoto:
     sha256: str
     width: int
     height: int
-    captured_at: datetime | None
+    captured_at: datetime | None  # the camera's clock, as written: local time, of no zone
+    captured_offset: timedelta | None = None  # its zone's offset from UTC, when the camera wrote it
 
 
 def _open_verified(data, max_pixels, long_side=None):
@@ -125,6 +129,7 @@ def store_photo(data, media_dir, max_bytes, max_pixels):
     exif = _read_exif(image)
     # Read before the pixels are copied out: the copy carries no metadata at all.
     captured_at = _capture_time(exif)
+    captured_offset = _capture_offset(exif) if captured_at else None
     image = _upright(image, exif)
     image.thumbnail((PHOTO_LONG_SIDE, PHOTO_LONG_SIDE))  # the phone shrinks too; we do not trust it
     clean = _as_rgb(image)
@@ -150,6 +155,7 @@ def store_photo(data, media_dir, max_bytes, max_pixels):
         width=clean.width,
         height=clean.height,
         captured_at=captured_at,
+        captured_offset=captured_offset,
     )
 
 
@@ -196,6 +202,23 @@ def _capture_time(exif):
             return datetime.strptime(value.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
         except ValueError:
             continue
+    return None
+
+
+def _capture_offset(exif):
+    """The offset from UTC of the capture time's zone ("+02:00"), when the camera wrote it; else None."""
+    try:
+        ifd = exif.get_ifd(EXIF_IFD)
+    except (SyntaxError, ValueError, OSError, EOFError, KeyError, TypeError):
+        return None
+    for tag in (OFFSET_TIME_ORIGINAL, OFFSET_TIME):
+        value = ifd.get(tag)
+        if isinstance(value, bytes):
+            value = value.decode("ascii", "replace")
+        found = re.fullmatch(r"([+-])(\d{2}):(\d{2})", value.strip("\x00 ")) if isinstance(value, str) else None
+        if found and int(found.group(2)) <= 14 and int(found.group(3)) < 60:
+            offset = timedelta(hours=int(found.group(2)), minutes=int(found.group(3)))
+            return -offset if found.group(1) == "-" else offset
     return None
 
 

@@ -14,6 +14,7 @@ from peewee import Case, IntegrityError, fn
 from .answers import SubmissionProblem, check_submission
 from .checklist import content_hash, load_checklist_file
 from .db import bulk_insert, database, write_transaction
+from .localtime import utc_of_local
 from .models import (
     Answer,
     Brand,
@@ -502,7 +503,7 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
             _check_still_open_for(visit, (locked.for_update() if database.obj.for_update else locked).first())
             evidence = Evidence.create(
                 visit=visit, item_id=item_id, client_id=client_id, file_name=stored.file_name,
-                sha256=stored.sha256, width=stored.width, height=stored.height, captured_at=stored.captured_at,
+                sha256=stored.sha256, width=stored.width, height=stored.height, captured_at=_in_utc(stored),
             )
     except IntegrityError:
         # The same photo arrived twice at once: keep the first, drop this copy.
@@ -512,6 +513,17 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
         os.remove(os.path.join(media_dir, "photos", stored.file_name))
         raise
     return evidence, True
+
+
+def _in_utc(stored):
+    """When the photo was taken, stored in UTC as every time is: the camera writes its local clock,
+    with its zone's offset when it knows it, else it is taken as on the organisation's clocks. Read as
+    UTC, every photo of a visit in Budapest was "taken outside the time of the visit"."""
+    if stored.captured_at is None:
+        return None
+    if stored.captured_offset is not None:
+        return stored.captured_at - stored.captured_offset
+    return utc_of_local(stored.captured_at)
 
 
 def _check_still_open_for(visit, current):

@@ -546,3 +546,40 @@ def test_an_approved_visit_is_reached_for_review_from_its_branch_page(app, login
     assert f'href="/review/{submitted}"' in auditor.get(f"/dashboard/branches/{branch}?period=30").get_data(as_text=True)
     manager_page = login_as("manager").get(f"/dashboard/branches/{branch}?period=30").get_data(as_text=True)
     assert f"/reports/visits/{submitted}.pdf" in manager_page and f'href="/review/{submitted}"' not in manager_page
+
+
+@pytest.mark.parametrize("offset_tag", [None, "+01:00"], ids=["zone-of-the-organisation", "zone-the-camera-wrote"])
+def test_a_photo_taken_during_the_visit_by_a_local_clock_raises_no_warning(app, org, offset_tag):
+    """A camera writes its local time: read as UTC, every photo of a visit in Budapest (UTC+1) was
+    "taken outside the time of the visit"; a photo taken hours before still is."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from PIL import Image
+
+    from audit.review import integrity_warnings
+
+    def photo_taken_at(moment):
+        exif = Image.Exif()
+        exif.get_ifd(0x8769)[0x9003] = moment.strftime("%Y:%m:%d %H:%M:%S")
+        if offset_tag:
+            exif.get_ifd(0x8769)[0x9011] = offset_tag
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 48), "grey").save(buffer, "JPEG", exif=exif)
+        return buffer.getvalue()
+
+    app.config["TIME_ZONE"] = "Europe/Budapest"
+    ended = datetime(2026, 11, 20, 14, 0)  # UTC; 15:00 in Budapest
+    local = ended.replace(tzinfo=timezone.utc).astimezone(ZoneInfo("Europe/Budapest")).replace(tzinfo=None)
+    with app.test_request_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date(2026, 11, 19), planned_to=date(2026, 11, 21),
+                             created_at=datetime(2026, 11, 19, 8, 0))
+        add_photo(visit, "during", "shop_front", photo_taken_at(local - timedelta(minutes=10)),
+                  app.config["MEDIA_DIR"], 2**20, 10**6)
+        Visit.update(started_at=ended - timedelta(minutes=30), ended_at=ended).where(Visit.id == visit.id).execute()
+        assert "photo_time" not in [code for code, _d in integrity_warnings(Visit.get_by_id(visit.id), 8, 300)]
+        add_photo(visit, "before", "shop_front", photo_taken_at(local - timedelta(hours=3)),
+                  app.config["MEDIA_DIR"], 2**20, 10**6)
+        assert ("photo_time", {"photo": "before"}) in integrity_warnings(Visit.get_by_id(visit.id), 8, 300)
