@@ -175,9 +175,23 @@
   // be answered first), puts the cursor in the first question to fix.
   var awaitingOutcome = false;
 
+  function oneAnswer(target) {
+    // A timer's or a number's value and its "not applicable" are one answer: the one given last
+    // counts, and the other is cleared (both stayed, and the phone kept "not applicable" where the
+    // form without JavaScript kept the number).
+    var fieldset = target.closest("fieldset[data-item]");
+    if (!fieldset || (fieldset.dataset.type !== "timer" && fieldset.dataset.type !== "number")) return;
+    var na = fieldset.querySelector('input[type=radio][value="na"]');
+    var typed = typedAnswer(fieldset);
+    if (!na || !typed) return;
+    if (target === na && na.checked) typed.value = "";
+    else if (target === typed && typed.value !== "") na.checked = false;
+  }
+
   var typing = null;
   form.addEventListener("input", function (event) {
     awaitingOutcome = false;
+    oneAnswer(event.target);
     settleRefusal(event);
     if (event.target.type === "file") return;
     clearTimeout(typing);
@@ -202,6 +216,8 @@
     button.addEventListener("click", function () {
       if (started === null) {
         base = Number(input.value) || 0;
+        input.value = base;
+        oneAnswer(input);  // timing gives a value: "not applicable" no longer holds
         started = Date.now();
         button.textContent = form.dataset.msgStop;
         button.classList.add("running");

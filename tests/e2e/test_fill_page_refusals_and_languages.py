@@ -252,3 +252,21 @@ def test_offline_a_visit_sent_from_the_phone_opens_as_sent_not_as_a_form_to_send
     expect(page.locator("[data-visit-sent]")).to_be_visible()
     expect(page.get_by_role("button", name="Send the visit")).to_have_count(0)
     context.close()
+
+
+def test_a_timer_and_its_not_applicable_are_one_answer_the_last_given(app, browser, live_server, org):
+    """"Not applicable", then 95 typed: both stayed chosen, and the phone kept "not applicable" where
+    the form without JavaScript kept 95. The last one given counts, and the other is cleared."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    fieldset = page.locator("#q-till_wait")
+    number, na = fieldset.locator("input[type=number]"), fieldset.locator('input[value="na"]')
+    na.check()
+    number.fill("95")
+    expect(na).not_to_be_checked()
+    page.wait_for_function(f"AuditStore.getDraft('{visit}').then(d => d && d.answers.till_wait === 95)")
+    na.check()
+    expect(number).to_have_value("")
+    page.wait_for_function(f"AuditStore.getDraft('{visit}').then(d => d && d.answers.till_wait === 'na')")
+    fieldset.get_by_role("button", name="Start").click()  # timing gives a value too
+    expect(na).not_to_be_checked()
+    context.close()
