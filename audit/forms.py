@@ -452,7 +452,11 @@ class ReviewFilterForm(AppForm):
         anything = Choice(0, _("All"))
         self.brand.choices = [anything] + [Choice(b.id, b.name) for b in Brand.ordered()]
         self.region.choices = [anything] + [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
-        self.checklist.choices = [anything] + [Choice(c.id, c.slug) for c in Checklist.ordered()]
+        # By their titles in the reader's language, as everywhere else (the file ids were shown).
+        self.checklist.choices = [anything]
+        for checklist in Checklist.ordered():
+            latest = checklist.latest_published()
+            self.checklist.choices.append(Choice(checklist.id, latest.title(current_language()) if latest else checklist.slug))
         self.shopper.choices = [anything] + [Choice(u.id, u.name) for u in User.shoppers()]
 
 

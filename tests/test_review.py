@@ -583,3 +583,26 @@ def test_a_photo_taken_during_the_visit_by_a_local_clock_raises_no_warning(app, 
         add_photo(visit, "before", "shop_front", photo_taken_at(local - timedelta(hours=3)),
                   app.config["MEDIA_DIR"], 2**20, 10**6)
         assert ("photo_time", {"photo": "before"}) in integrity_warnings(Visit.get_by_id(visit.id), 8, 300)
+
+
+def test_the_queue_filters_checklists_by_their_titles_in_the_readers_language(app, login_as, submitted):
+    auditor = login_as("auditor")
+    offered = re.search(r'<select[^>]*name="checklist".*?</select>', auditor.get("/review/").get_data(as_text=True), re.S).group(0)
+    assert ">Retail store visit<" in offered and ">retail-store-visit<" not in offered
+    auditor.post("/language", data={"language": "ru", "csrf_token": csrf_from(auditor.get("/review/")), "next": "/review/"})
+    russian = re.search(r'<select[^>]*name="checklist".*?</select>', auditor.get("/review/").get_data(as_text=True), re.S).group(0)
+    assert ">Посещение магазина<" in russian
+
+
+def test_the_history_says_a_correction_with_its_question_not_submitted(app, login_as, submitted):
+    """A correction was listed as "Submitted · Anna Auditor · greeted: ...", as if the reviewer had
+    sent the visit, the question by its id."""
+    auditor = login_as("auditor")
+    _post(auditor, f"/review/{submitted}/answers/greeted", f"/review/{submitted}",
+          {"value": "no", "reason": "The CCTV shows nobody at the door."})
+    page = html.unescape(auditor.get(f"/review/{submitted}").get_data(as_text=True))
+    history = re.search(r"<h2>History</h2>(.*?)</ul>", page, re.S).group(1)
+    greeted = next(item for section in _visit(app, submitted).checklist_version.content["sections"]
+                   for item in section["items"] if item["id"] == "greeted")
+    assert f"Corrected · Anna Auditor · {greeted['text']['en']}: The CCTV shows nobody at the door." in " ".join(history.split())
+    assert history.count("Submitted") == 1  # the shopper's sending only

@@ -120,6 +120,7 @@ def visit(visit_uuid):
         "review/visit.html", visit=visit, content=content, language=language, answers=answers, photos=photos,
         warnings=warnings, events=list(events), return_form=ReturnForm(), correction_form=CorrectionForm(),
         comment_form=CommentCorrectionForm(),
+        item_texts={item["id"]: localized(item["text"], language) for s in content["sections"] for item in s["items"]},
         correction_choices=correction_choices, corrected_item=_item_of(content, request.args.get("corrected")),
     )
 
