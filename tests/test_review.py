@@ -428,7 +428,9 @@ def test_a_returned_visit_sent_again_has_no_score_before_corrections_of_the_last
         assert Visit.get_by_id(visit.id).original_score is None
     page = auditor.get(f"/review/{mixed}").get_data(as_text=True)
     assert "before corrections:" not in page
-    assert "needs_questions: Three questions can be heard on the recording." in html.unescape(page)  # in the history
+    needs_questions = next(item for section in _visit(app, mixed).checklist_version.content["sections"]
+                           for item in section["items"] if item["id"] == "needs_questions")
+    assert f"{needs_questions['text']['en']}: Three questions can be heard on the recording." in html.unescape(page)  # in the history
 
 
 def test_a_photo_item_shows_its_photos_and_no_empty_answer(app, login_as, mixed):
