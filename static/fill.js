@@ -117,23 +117,14 @@
     return state;
   }
 
-  function visibleAnswers(state) {
-    var answers = {};
+  function visibleOnly(values) {
+    // The answers or comments of the questions that apply: those of hidden questions are not sent.
+    var shown = {};
     itemsOf().forEach(function (fieldset) {
       var id = fieldset.dataset.item;
-      if (!fieldset.hidden && state.answers[id] !== undefined) answers[id] = state.answers[id];
+      if (!fieldset.hidden && values[id] !== undefined) shown[id] = values[id];
     });
-    return answers;
-  }
-
-  function visibleComments(state) {
-    // Comments of questions that do not apply (hidden) are not sent, like their answers.
-    var comments = {};
-    itemsOf().forEach(function (fieldset) {
-      var id = fieldset.dataset.item;
-      if (!fieldset.hidden && state.comments[id] !== undefined) comments[id] = state.comments[id];
-    });
-    return comments;
+    return shown;
   }
 
   function save() {
@@ -521,7 +512,7 @@
   function queue() {
     var state = refresh();
     var payload = {
-      answers: visibleAnswers(state), comments: visibleComments(state), photos: draft.photos,
+      answers: visibleOnly(state.answers), comments: visibleOnly(state.comments), photos: draft.photos,
       started_at: draft.startedAt || new Date().toISOString(), ended_at: new Date().toISOString()
     };
     if (draft.location) payload.location = draft.location;
