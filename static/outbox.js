@@ -196,12 +196,16 @@
     // Offline, the page kept for the visit was still its form: a sent visit offered to be filled and
     // sent again (refused, for good). The service worker keeps the page as the server gives it now,
     // which says the visit was sent.
-    if (!entry.pageUrl) return;
-    if (typeof keepPage === "function" && typeof caches !== "undefined") {  // this is the service worker
-      caches.open("audit-pages").then(function (cache) { return keepPage(cache, entry.pageUrl); });
-    } else if (typeof navigator !== "undefined" && navigator.serviceWorker && navigator.serviceWorker.controller) {
+    // In the service worker (sw.js's keepPage and PAGES), the promise keeps it awake until it is done.
+    if (!entry.pageUrl) return null;
+    if (typeof keepPage === "function" && typeof PAGES !== "undefined") {
+      return caches.open(PAGES).then(function (cache) { return keepPage(cache, entry.pageUrl); })
+        .catch(function () { return null; });  // the visit was sent whatever becomes of its page
+    }
+    if (typeof navigator !== "undefined" && navigator.serviceWorker && navigator.serviceWorker.controller) {
       navigator.serviceWorker.controller.postMessage({ type: "cache-pages", urls: [entry.pageUrl] });
     }
+    return null;
   }
 
   function sendEntry(entry) {
@@ -221,7 +225,8 @@
           draft.sentAt = Date.now();
           return store.putDraft(draft);
         }).then(function () {
-          keepSentPage(entry);
+          return keepSentPage(entry);
+        }).then(function () {
           announce({ visit: entry.visit, state: "sent" });
           return "sent";
         });
