@@ -224,6 +224,8 @@ def test_a_required_photo_is_asked_for_on_the_phone_before_the_visit_is_sent(app
     page.wait_for_timeout(300)
     assert page.evaluate(f"AuditStore.getOutbox('{visit}')") is None  # not queued
     page.locator("#q-shop_front input[type=file]").set_input_files(photo)
+    # Shrunk and kept on the phone first: a Send tapped before that found no photo yet, and refused again.
+    expect(page.locator("#q-shop_front img.thumb")).to_have_count(1)
     page.get_by_role("button", name="Send the visit").click()
     page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
     assert _stored(app, visit)[0].state == VisitState.SUBMITTED.value
