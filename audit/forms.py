@@ -36,7 +36,8 @@ from .localtime import today as local_today
 from .i18n import gettext as _
 from .i18n import ngettext
 from .i18n import lazy_gettext as _l
-from .models import Brand, Branch, Region, Role, User, Visit
+from . import periods
+from .models import Brand, Branch, Region, Role, User, Visit, utcnow
 
 HEX_COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Give a colour as # and six hex digits, e.g. #1f4e79."))
 REQUIRED = DataRequired(message=_l("This field is required."))
@@ -460,7 +461,36 @@ class ReviewFilterForm(AppForm):
         self.shopper.choices = [anything] + [Choice(u.id, u.name) for u in User.shoppers()]
 
 
-PERIODS = [(30, _l("Last 30 days")), (91, _l("Last 3 months")), (182, _l("Last 6 months")), (365, _l("Last 12 months"))]
+ROLLING_LABELS = {30: _l("Last 30 days"), 91: _l("Last 3 months"), 182: _l("Last 6 months"), 365: _l("Last 12 months")}
+
+
+def _period_label(period, running):
+    """How a period menu names a period: its days, or its month, quarter or year as the reader
+    writes them; a calendar period still running says so (it counts up to today)."""
+    if not period.is_calendar:
+        days = int(period.token)
+        return str(ROLLING_LABELS.get(days) or ngettext("Last %(num)d day", "Last %(num)d days", days))
+    name = period.name(current_language())
+    return _("%(period)s (so far)", period=name) if running else name
+
+
+def period_choices(now, extra=None):
+    """The period menu: the rolling periods, then months, quarters and years of the organisation's
+    calendar (grouped), newest first; `extra`, a period named by a link but not offered, is added."""
+    groups = {"days": _("Up to today"), "month": _("Months"), "quarter": _("Quarters"), "year": _("Years")}
+    offered = [(str(days), "days") for days in periods.ROLLING_DAYS]
+    for kind, tokens in periods.calendar_tokens(now).items():
+        offered += [(token, kind) for token in tokens]
+    if extra is not None and extra.token not in {token for token, _kind in offered}:
+        offered.append((extra.token, extra.kind))
+    choices = []
+    for kind in groups:  # grouped as listed, each group's periods in the order above
+        for token, of_kind in offered:
+            if of_kind == kind:
+                period = periods.parse(token, now)
+                choices.append(Choice(token, _period_label(period, period.end == now and period.is_calendar),
+                                      optgroup=groups[kind]))
+    return choices
 
 
 class PeriodForm(AppForm):
@@ -469,8 +499,18 @@ class PeriodForm(AppForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    period = SelectField(_l("Period"), coerce=int, default=182,
-                         choices=lambda: [Choice(days, label) for days, label in PERIODS])
+    period = SelectField(_l("Period"), default=periods.DEFAULT)
+
+    def __init__(self, *args, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = now or utcnow()
+        self.chosen = periods.parse(self.period.data, self.now)
+        if self.chosen is None:  # an old link's, a future month's, a typed one: the default, shown as such
+            self.period.data = periods.DEFAULT
+            self.chosen = periods.parse(periods.DEFAULT, self.now)
+        self.period.data = self.chosen.token
+        # A bookmarked month older than the menu's stays what the page shows, and the menu names it.
+        self.period.choices = period_choices(self.now, extra=self.chosen)
 
     def settle(self):
         """Each filter not on offer (an old link, an edited URL, another client's brand) becomes its
@@ -487,13 +527,17 @@ class DashboardFilterForm(PeriodForm):
     region = SelectField(_l("Region"), coerce=int, default=0)
     checklist = SelectField(_l("Checklist"), coerce=int, default=0)
 
-    def __init__(self, *args, regions=(), checklists=(), **kwargs):
+    def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
         brands = {r.brand_id: r.brand.name for r in regions}
         self.brand.choices = [Choice(0, _("All"))] + [Choice(i, name) for i, name in sorted(brands.items(), key=lambda b: b[1])]
         self.region.choices = [Choice(0, _("All my regions"))] + [
             Choice(r.id, f"{r.brand.name} · {r.name}") for r in regions
         ]
+        self.offer_checklists(())
+
+    def offer_checklists(self, checklists):
+        """[(checklist id, title)] to choose from (which ones may depend on the period chosen)."""
         self.checklist.choices = [Choice(0, _("All"))] + [Choice(c_id, label) for c_id, label in checklists]
 
 

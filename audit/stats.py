@@ -31,21 +31,6 @@ def in_background(function, *args):
     return _BACKGROUND.submit(run)
 
 
-def period_start(end, days):
-    """The first moment of the period of `days` days up to `end`: the start of a day in the
-    organisation's time zone. From the same hour instead, a report's first day held only that day's
-    later visits, and which of them changed with the hour the report was made."""
-    return utc_start_of(local_date(end) - timedelta(days=days))
-
-
-def previous_start(start, end):
-    """The start of the period before [start, end): as many whole days before `start` as the period
-    has. end - start also counts today's hours so far, which made the previous period begin at the
-    hour the page was opened, and its first day's visits count or not with that hour."""
-    first, last = local_date(start), local_date(end)
-    return utc_start_of(first - (last - first))
-
-
 def approved_visits(branch_ids, start, end):
     """Approved visits of some branches that ended in [start, end)."""
     return Visit.select().where(
@@ -68,11 +53,11 @@ def branch_scores(branch_ids, start, end, version_ids=None):
     return {branch_id: (count, mean) for branch_id, count, mean in query}
 
 
-def ranking(branches, start, end, version_ids=None):
+def ranking(branches, start, end, version_ids, previous_start):
     """[(branch, visits, mean, previous mean, change)] best first; branches without visits last. The
-    previous period is as many whole days of the organisation's calendar before `start`."""
+    previous period is [previous_start, start) (periods.Period says which it is)."""
     now = branch_scores([b.id for b in branches], start, end, version_ids)
-    before = branch_scores([b.id for b in branches], previous_start(start, end), start, version_ids)
+    before = branch_scores([b.id for b in branches], previous_start, start, version_ids)
     rows = []
     for branch in branches:
         count, mean = now.get(branch.id, (0, None))
@@ -198,9 +183,10 @@ def critical_failures(branch_ids, start, end):
 
 def monthly_trend(branch_ids, months, end=None):
     """[(first day of month, mean score or None)] for the last `months` months of the organisation's
-    calendar, oldest first."""
-    end = end or utcnow()
-    first = local_date(end).replace(day=1)
+    calendar up to `end` (not included: a report of October ends at the start of 1 November, and its
+    trend ends with October), oldest first."""
+    end = end or utcnow() + timedelta(seconds=1)
+    first = local_date(end - timedelta(microseconds=1)).replace(day=1)
     firsts = []
     for _ in range(months):
         firsts.append(first)
@@ -208,7 +194,7 @@ def monthly_trend(branch_ids, months, end=None):
     firsts.reverse()
     result = []
     for index, month in enumerate(firsts):
-        month_end = utc_start_of(firsts[index + 1]) if index + 1 < len(firsts) else end + timedelta(seconds=1)
+        month_end = utc_start_of(firsts[index + 1]) if index + 1 < len(firsts) else end
         mean = Visit.select(fn.AVG(Visit.score)).where(
             id_in(Visit.branch, branch_ids) & (Visit.state == APPROVED) & (Visit.ended_at >= utc_start_of(month))
             & (Visit.ended_at < month_end)).scalar()

@@ -83,10 +83,11 @@ def _start(kind, job, *arguments):
     return job
 
 
-def start_region_zip(owner, region, branch_ids, language, start, end, title):
-    """Record the job and hand it to the queue; the page shows its progress."""
+def start_region_zip(owner, region, branch_ids, language, start, end, title, period_name=None):
+    """Record the job and hand it to the queue; the page shows its progress. `period_name`: a calendar
+    period's name ("October 2026"), which its reports carry."""
     job = Job.create(kind="region_zip", owner=owner, total=len(branch_ids), title=title, branch_ids=list(branch_ids))
-    return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat())
+    return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat(), period_name)
 
 
 def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, title, version_ids=None):
@@ -163,7 +164,7 @@ def _job_file(job):
     _mark(job.id, status="done", file_name=name, done=Job.total)
 
 
-def _run_region_zip(job_uuid, branch_ids, language, start, end):
+def _run_region_zip(job_uuid, branch_ids, language, start, end, period_name=None):
     from .reports.branch import branch_report_pdf
 
     app = _huey["app"]
@@ -180,7 +181,7 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end):
             with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
                 for done, branch in enumerate(branches, 1):
                     pdf = branch_report_pdf(branch, language, datetime.fromisoformat(start),
-                                            datetime.fromisoformat(end), shared)
+                                            datetime.fromisoformat(end), shared, period_name)
                     archive.writestr(f"{branch.code}-{language}.pdf", pdf)
                     del pdf
                     # A WeasyPrint document is a web of reference cycles (boxes and their parents) that

@@ -125,7 +125,7 @@ def query_plans(brand, end):
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     try:
-        stats.ranking(branches, start, end)
+        stats.ranking(branches, start, end, None, start - timedelta(days=182))
         stats.part_totals(branch_ids, start, end)
         stats.overall_mean({"branches": branch_ids}, start, end)
         stats.failed_most_often({"branches": branch_ids}, start, end)

@@ -10,6 +10,7 @@ import pytest
 from flask_babel import force_locale
 from pypdf import PdfReader
 
+from audit import periods
 from audit.db import database
 from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
 from audit import exports, stats
@@ -287,9 +288,7 @@ def test_an_agency_auditor_sees_one_brand_at_a_time_until_all_are_chosen(app, de
     with app.test_request_context():  # the period as the auditor (English) writes dates: "May 28, 2026"
         from flask_babel import format_date
 
-        from audit.stats import period_start
-
-        period = f"{format_date(period_start(utcnow(), 182).date())} – {format_date(utcnow().date())}"
+        period = f"{format_date(periods.parse('182', utcnow()).start.date())} – {format_date(utcnow().date())}"
     assert f'<p class="lead">Aurora Electronics · {period}</p>' in job_page
     every_rows = list(_csv_rows(client.get("/reports/export.csv?kind=visits"), DictReader))
     assert {row["brand"] for row in every_rows} == {"Aurora Electronics", "Baltia Bank"}
@@ -344,7 +343,7 @@ def test_an_xlsx_export_is_made_in_the_background_and_its_page_shows_the_progres
     client.post("/language", data={"language": "hu", "csrf_token": csrf_from(client.get("/dashboard/")),
                                    "next": "/dashboard/"})
     dashboard = client.get("/dashboard/").get_data(as_text=True)
-    assert 'action="/reports/export.xlsx?days=' in dashboard and "Exportálás (XLSX)" in dashboard
+    assert 'action="/reports/export.xlsx?period=' in dashboard and "Exportálás (XLSX)" in dashboard
     book = _xlsx(client, "?days=182")
     rows = sum(book[name].max_row - 1 for name in book.sheetnames)
     with app.app_context(), database.connection_context():
@@ -700,7 +699,7 @@ def test_a_manager_finds_each_visits_report_from_the_ranking_through_the_branchs
     with app.app_context(), database.connection_context():
         branch = Branch.get(Branch.code == "BUD-01")
         other = Branch.select().join(Region).join(Brand).where(Brand.id != branch.region.brand_id).first()
-        start = stats.period_start(utcnow(), 365)
+        start = periods.parse("365", utcnow()).start
         approved = list(stats.approved_visits([branch.id], start, utcnow()).order_by(Visit.ended_at.desc()))
         waiting = Visit.select().where((Visit.branch == branch) & (Visit.state != "approved")).first()
     link = f"/dashboard/branches/{branch.id}?period=365"
@@ -712,7 +711,7 @@ def test_a_manager_finds_each_visits_report_from_the_ranking_through_the_branchs
     assert approved and listed == [str(visit.uuid) for visit in approved]  # newest first, all of them
     assert waiting is None or str(waiting.uuid) not in html
     assert not any(name in html for name in SHOPPER_NAMES)
-    assert f'href="/reports/branches/{branch.id}/visits.pdf?days=365"' in html
+    assert f'href="/reports/branches/{branch.id}/visits.pdf?period=365"' in html
     report = client.get(f"/reports/visits/{listed[0]}.pdf")
     assert report.status_code == 200 and report.mimetype == "application/pdf"
     # A shorter period lists fewer; a branch of another client is not theirs to see.
@@ -726,7 +725,7 @@ def test_the_dashboards_critical_failures_link_their_visit_reports(app, demo):
     html = client.get("/dashboard/?period=365").get_data(as_text=True)
     with app.app_context(), database.connection_context():
         branch_ids = [b.id for b in Branch.select().join(Region).where(Region.name == Branch.get(Branch.code == "BUD-01").region.name)]
-        critical = list(stats.critical_failures(branch_ids, stats.period_start(utcnow(), 365), utcnow()).limit(20))
+        critical = list(stats.critical_failures(branch_ids, periods.parse("365", utcnow()).start, utcnow()).limit(20))
     assert critical, "the demo has critical failures in its last year"
     for visit in critical:
         assert f'href="/reports/visits/{visit.uuid}.pdf"' in html
@@ -747,7 +746,7 @@ def _without_tokens(html):
     return re.sub(r'name="next" value="[^"]*"', "", html)
 
 
-@pytest.mark.parametrize("query", ["?period=7", "?period=abc", "?brand=999999", "?checklist=999999", "?region=999999"])
+@pytest.mark.parametrize("query", ["?period=5", "?period=2099-01", "?period=2026-13", "?period=abc", "?brand=999999", "?checklist=999999", "?region=999999"])
 def test_a_filter_not_on_offer_shows_what_the_page_then_shows(app, demo, query):
     """An old link or an edited URL: the page falls back to the default period and to All, and its
     selects say so (they named the last 30 days over six months of data)."""

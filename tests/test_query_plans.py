@@ -64,7 +64,7 @@ def _dashboard_aggregates():
     branches = list(Branch.select().where(Branch.id.in_(branch_ids)))
     end = utcnow()
     start = end - timedelta(days=182)
-    stats.ranking(branches, start, end)
+    stats.ranking(branches, start, end, None, start - timedelta(days=182))
     stats.part_totals(branch_ids, start, end, per="region")
     stats.part_totals(branch_ids, start, end)
     stats.overall_mean({"branches": branch_ids}, start, end)

@@ -11,6 +11,7 @@ from PIL import Image
 from pypdf import PdfReader
 from weasyprint import HTML
 
+from audit import periods
 from audit.db import database
 from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
 from audit.i18n import format_percent
@@ -77,10 +78,8 @@ def test_the_trend_takes_in_every_month_of_the_period_the_first_one_too(app, dem
     """A half-year report from 28 May counts a visit of 30 May in its score: its trend starts in May."""
     from babel.dates import format_date
 
-    from audit.stats import period_start
-
     with app.app_context():
-        start = period_start(utcnow(), days)
+        start = periods.parse(str(days), utcnow()).start
     text = " ".join(_pdf_text(_manager_client(app).get(
         f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=hu&days={days}").data).split())
     first_month = " ".join(format_date(start.date(), "LLL yyyy", locale="hu").split())
@@ -277,10 +276,9 @@ def test_a_branch_report_of_a_period_without_visits_says_so_rather_than_nothing_
     # The period is in the file's name: reports of several periods are kept side by side.
     response = _manager_client(app).get(f"/reports/branches/{quiet.id}/visits.pdf?lang=en&days=30")
     from audit.localtime import local_date
-    from audit.stats import period_start
 
     with app.app_context():
-        name = f"BUD-01-report-{local_date(period_start(utcnow(), 30)):%Y%m%d}-{local_date(utcnow()):%Y%m%d}-en.pdf"
+        name = f"BUD-01-report-{local_date(periods.parse('30', utcnow()).start):%Y%m%d}-{local_date(utcnow()):%Y%m%d}-en.pdf"
     assert name in response.headers["Content-Disposition"]
     assert "Nothing failed in this period." not in text and "No critical failures in this period." not in text
     assert text.count("No approved visits in this period.") >= 3  # the cover, what failed, critical failures

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from flask_babel import format_datetime
 
+from audit import periods
 from audit import ROOT, create_app, stats
 from audit.config import ConfigError
 from audit.db import database
@@ -68,7 +69,7 @@ def test_times_read_in_the_organisations_zone(app, login_as, first_of_month_visi
 
 def test_a_period_starts_at_midnight_in_the_organisations_zone(app):
     with app.app_context():
-        start = stats.period_start(utcnow(), 30)
+        start = periods.parse("30", utcnow()).start
         assert local_date(start) == local_date(utcnow()) - timedelta(days=30)
         assert utc_start_of(local_date(start)) == start and start.hour in (22, 23)  # CET/CEST in UTC
 
@@ -89,7 +90,7 @@ def test_a_report_made_just_after_local_midnight_trends_over_the_periods_own_mon
 
     end = datetime(2026, 11, 30, 23, 30)
     with app.test_request_context(), database.connection_context(), force_locale("en"):
-        start = stats.period_start(end, 182)
+        start = periods.parse("182", end).start
         assert local_date(start).isoformat() == "2026-06-02"
         trend = branch_report_context(org["branches"][0], "en", start, end)["charts"]["trend"]
     assert "Jun 2026" in trend and "Dec 2026" in trend and "May 2026" not in trend
@@ -111,8 +112,8 @@ def test_the_previous_period_is_whole_days_too_whatever_the_hour(app, org):
         changes = []
         for hour in (0, 6, 12, 21):  # the same day, 26 Oct in Budapest, at four hours
             end = utc_start_of(datetime(2026, 10, 26).date()) + timedelta(hours=hour)
-            start = stats.period_start(end, 30)
-            assert stats.previous_start(start, end) == utc_start_of(datetime(2026, 8, 27).date())
-            [(_branch, _count, _mean, previous, _change)] = stats.ranking([branch], start, end)
+            start = periods.parse("30", end).start
+            assert periods.parse("30", end).previous_start == utc_start_of(datetime(2026, 8, 27).date())
+            [(_branch, _count, _mean, previous, _change)] = stats.ranking([branch], start, end, None, periods.parse("30", end).previous_start)
             changes.append(previous)
     assert changes == [60, 60, 60, 60]

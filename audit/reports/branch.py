@@ -1,9 +1,12 @@
 """The branch report, built the same way for a download and for a region's ZIP made in the background."""
+from datetime import timedelta
+
 from flask_babel import force_locale, format_date
 
 from .. import stats
 from ..i18n import format_percent, localized
 from ..localtime import local_date
+from ..localtime import today as local_today
 from ..models import Evidence, Visit
 from ..scoring import band_for
 from .charts import bar_chart, trend_chart
@@ -27,17 +30,17 @@ TEMPLATE = "reports/branch_visits.html"
 VISITS_LISTED = 40
 
 
-def branch_report_pdf(branch, language, start, end, shared=None):
+def branch_report_pdf(branch, language, start, end, shared=None, period_name=None):
     """PDF bytes of a branch's report for [start, end), in `language` (needs an app context).
 
     `shared` is a dict that reports built together (a region's ZIP) pass along to reuse what is the
-    same for all of them."""
+    same for all of them; `period_name` names a calendar period ("October 2026") on the report."""
     with force_locale(language):
-        pdf, _fetcher = render_pdf(TEMPLATE, **branch_report_context(branch, language, start, end, shared))
+        pdf, _fetcher = render_pdf(TEMPLATE, **branch_report_context(branch, language, start, end, shared, period_name))
     return pdf
 
 
-def branch_report_context(branch, language, start, end, shared=None):
+def branch_report_context(branch, language, start, end, shared=None, period_name=None):
     """Everything the branch report shows, from SQL aggregates (call inside force_locale(language))."""
     from ..i18n import gettext as _
 
@@ -62,7 +65,9 @@ def branch_report_context(branch, language, start, end, shared=None):
                  "brand": stats.part_means(regions, kind)}
         charts[kind] = _bars(kind, parts, texts, language, brand, labels)
     # Every month the period touches (its first one too, in part), and at least six for a short one.
-    first, last = local_date(start), local_date(end)  # the organisation's months, as monthly_trend counts them
+    # The organisation's months, as monthly_trend counts them; the period's last day, not the day it
+    # ends at (a report of October ends at the start of 1 November).
+    first, last = local_date(start), local_date(end - timedelta(microseconds=1))
     months = stats.monthly_trend([branch.id], max(6, (last.year - first.year) * 12 + last.month - first.month + 1), end)
     charts["trend"] = trend_chart(
         # Months as the reader names them ("máj. 2026", "сент. 2026"), not 2026-05.
@@ -80,7 +85,7 @@ def branch_report_context(branch, language, start, end, shared=None):
         critical=critical, critical_items=stats.failed_critical_items(critical),
         comments=list(stats.shopper_comments([branch.id], start, end)), photos=photos,
         actions=list(stats.open_actions([branch.id])), start=start, end=end, language=language,
-        today=local_date(end),
+        last_day=last, period_name=period_name, today=local_today(),  # overdue is of today, not the period
     )
 
 

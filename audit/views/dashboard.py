@@ -63,17 +63,19 @@ class _Selection:
             args = args.copy()
             args["brand"] = str(brands[0][1])
         self.checklist_titles = _checklist_titles()
-        self.end = utcnow()
-        # A manager chooses among the checklists their branches were audited with in the last year (the
-        # longest period): another client's checklists are none of their business.
+        now = utcnow()
+        self.form = form = form_class(args, now=now, regions=self.all_regions)
+        self.chosen = form.chosen
+        self.period, self.start, self.end = form.chosen.token, form.chosen.start, form.chosen.end
+        # A manager chooses among the checklists their branches were audited with in the last year, or
+        # the period chosen when it is older: another client's checklists are none of their business.
         mine = own = None
         if not user.is_auditor:
             own = list(visible_branches(user))
-            mine = {checklist for checklist, _n in stats.checklists_used([b.id for b in own], self.end - timedelta(days=365), self.end)}
-        self.form = form = form_class(args, regions=self.all_regions, checklists=_checklists(self.checklist_titles, mine))
+            mine = {checklist for checklist, _n in
+                    stats.checklists_used([b.id for b in own], min(self.start, now - timedelta(days=365)), now)}
+        form.offer_checklists(_checklists(self.checklist_titles, mine))
         form.settle()
-        self.period = form.period.data
-        self.start = stats.period_start(self.end, self.period)
         region_ids = [r.id for r in self.all_regions if not form.brand.data or r.brand_id == form.brand.data]
         # A region of another brand than the one chosen (the brand was changed and the region kept, in
         # a form without JavaScript): the brand wins, and the page says so instead of quietly showing
@@ -97,7 +99,8 @@ class _Selection:
             self.version_ids = _versions_of(form.checklist.data)
 
     def ranking(self):
-        return stats.ranking(self.branches, self.start, self.end, self.version_ids) if self.branches else []
+        return (stats.ranking(self.branches, self.start, self.end, self.version_ids, self.chosen.previous_start)
+                if self.branches else [])
 
     def query_args(self, **extra):
         """The filters as URL arguments, for links that keep them (exports, the whole ranking)."""
@@ -172,6 +175,7 @@ def _dashboard(action_form):
     critical = stats.critical_failures(branch_ids, start, end)
     return render_template(
         "dashboard/index.html", form=selection.form, start=start, end=end, period=selection.period,
+        period_chosen=selection.chosen,
         selection=selection, best=best, lowest=lowest, ranked_count=len(ranking), unscored=len(ranking) - len(scored),
         no_previous=bool(scored) and all(row[3] is None for _place, row in ranking),
         branches=branches,
@@ -198,6 +202,7 @@ def ranking():
     matching = found(rows, wanted, lambda entry: (entry[1][0].code, entry[1][0].name, entry[1][0].city))
     return render_template(
         "dashboard/ranking.html", form=form, selection=selection, start=selection.start, period=selection.period,
+        period_chosen=selection.chosen,
         page=Page(matching, request.args.get("page"), RANKING_PAGE), total=len(rows),
     )
 
@@ -210,12 +215,11 @@ def branch(branch_id):
     branch = branch_or_404(current_user, branch_id)
     form = PeriodForm(request.args)
     form.settle()
-    period = form.period.data
-    end = utcnow()
-    start = stats.period_start(end, period)
+    period, start, end = form.chosen.token, form.chosen.start, form.chosen.end
     visits = (stats.approved_visits([branch.id], start, end).select_extend(ChecklistVersion).join(ChecklistVersion)
               .order_by(Visit.ended_at.desc(), Visit.id.desc()))
     return render_template("dashboard/branch.html", branch=branch, form=form, period=period, start=start,
+                           period_chosen=form.chosen,
                            page=Page(visits, request.args.get("page"), VISITS_PAGE))
 
 

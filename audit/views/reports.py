@@ -6,7 +6,7 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
 from flask_babel import force_locale, format_date
 from flask_login import current_user
 
-from .. import stats
+from .. import periods, stats
 from ..access import branch_or_404, role_required, visible_branches
 from ..config import LANGUAGES
 from ..i18n import current_language
@@ -17,9 +17,6 @@ from ..reports.render import render_pdf
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-DEFAULT_DAYS = 182
-
-
 def _language():
     language = request.args.get("lang") or current_language()
     if language not in LANGUAGES:
@@ -28,11 +25,22 @@ def _language():
 
 
 def _period():
-    days = request.args.get("days", DEFAULT_DAYS, type=int)
-    if not 7 <= days <= 730:
+    """The periods.Period of ?period= (a token as the dashboard's menu has it), or of ?days= (links
+    made before calendar periods); a token naming no period is a 404."""
+    token = request.args.get("period") or request.args.get("days") or periods.DEFAULT
+    period = periods.parse(token, utcnow())
+    if period is None:
         abort(404)
-    end = utcnow()
-    return stats.period_start(end, days), end
+    return period
+
+
+def _period_name(period, language):
+    return period.name(language) if period.is_calendar else None
+
+
+def _period_words(period, language):
+    """The period in a job's title (and so its file's name): "October 2026", or its first and last days."""
+    return _period_name(period, language) or f"{format_date(period.first_day)} – {format_date(period.last_day)}"
 
 
 def _pdf(pdf, filename):
@@ -45,10 +53,10 @@ def branch_visits(branch_id):
     """The branch report: the brand's colours, scores, trend, what fails, the visits and actions."""
     branch = branch_or_404(current_user, branch_id)
     language = _language()
-    start, end = _period()
+    period = _period()
     # The period in the name: a manager keeps the reports of several periods side by side.
-    return _pdf(branch_report_pdf(branch, language, start, end),
-                f"{branch.code}-report-{local_date(start):%Y%m%d}-{local_date(end):%Y%m%d}-{language}.pdf")
+    return _pdf(branch_report_pdf(branch, language, period.start, period.end, period_name=_period_name(period, language)),
+                f"{branch.code}-report-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}-{language}.pdf")
 
 
 @bp.route("/visits/<visit_uuid>.pdf")
@@ -112,7 +120,8 @@ def export_csv():
     from .. import exports
 
     language = _language()
-    start, end = _period()
+    period = _period()
+    start, end = period.start, period.end
     branch_ids = _export_scope()
     _checklist, version_ids = _export_checklist(branch_ids)
     kind = request.args.get("kind", "visits")
@@ -135,7 +144,8 @@ def export_xlsx():
     from .. import tasks
 
     language = _language()
-    start, end = _period()
+    period = _period()
+    start, end = period.start, period.end
     branch_ids = _export_scope()
     checklist, version_ids = _export_checklist(branch_ids)
     # The page's heading names the filters, as the dashboard showed them: brand, region, checklist, period.
@@ -146,7 +156,7 @@ def export_xlsx():
     if checklist is not None:
         latest = checklist.history().first()
         parts.append(latest.title(language) if latest else checklist.slug)
-    parts.append(f"{format_date(start)} – {format_date(end)}")  # as the reader writes dates, in TIME_ZONE
+    parts.append(_period_words(period, language))  # as the reader writes dates, in TIME_ZONE
     title = " · ".join(part for part in parts if part)
     job = tasks.start_xlsx_export(current_user.id, branch_ids, language, start, end,
                                   with_shopper=current_user.is_auditor, title=title, version_ids=version_ids)
@@ -158,16 +168,16 @@ def export_xlsx():
 def region_zip(region_id):
     """Start building every branch report of a region; the job page shows the progress."""
     from .. import tasks
-    start, end = _period()
+    period = _period()
     language = _language()
     branches = list(visible_branches(current_user).where(Branch.region == region_id))
     if not branches:
         abort(404)
     region = branches[0].region
     # Named as its PDFs are: two ZIPs of a region (another period, another language) differ by name.
-    job = tasks.start_region_zip(current_user.id, region, [b.id for b in branches], language, start, end,
-                                 title=f"{region.brand.name} · {region.name} · {format_date(start)} – "
-                                       f"{format_date(end)} · {language}")
+    job = tasks.start_region_zip(current_user.id, region, [b.id for b in branches], language, period.start, period.end,
+                                 title=f"{region.brand.name} · {region.name} · {_period_words(period, language)} · {language}",
+                                 period_name=_period_name(period, language))
     return redirect(url_for("reports.job", job_uuid=job.uuid))
 
 
@@ -240,18 +250,19 @@ def region_report(region_id):
     if not branches:
         abort(404)
     language = _language()
-    start, end = _period()
+    period = _period()
+    start, end = period.start, period.end
     region = branches[0].region
     ids = [b.id for b in branches]
     texts = stats.item_texts(ids, start, end)
     sections = [key for kind, key in (k for k in texts if isinstance(k, tuple)) if kind == "section"]
     with force_locale(language):
-        ranking = stats.ranking(branches, start, end)
+        ranking = stats.ranking(branches, start, end, None, period.previous_start)
         pdf, _fetcher = render_pdf(
             "reports/region.html", region=region, brand=region.brand, ranking=stats.ranked(ranking),
             none_approved=not any(row[1] for row in ranking),
             no_previous=bool(ranking) and all(row[3] is None for row in ranking),
             sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end), texts=texts,
-            start=start, end=end, language=language,
+            start=start, last_day=period.last_day, period_name=_period_name(period, language), language=language,
         )
-    return _pdf(pdf, f"region-{region.id}-{language}.pdf")
+    return _pdf(pdf, f"region-{region.id}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}-{language}.pdf")
