@@ -196,35 +196,54 @@
     save();
   });
 
-  // Timers: start and stop while waiting; the seconds can still be typed by hand.
+  // Timers: start and stop while waiting; the seconds can still be typed by hand. A running timer is
+  // kept in the draft (when it started, and the seconds before): the shopper who leaves the page mid-wait
+  // (a photo taken with the camera app, a phone that closed the tab) finds it still running, counted
+  // from when it started (it was lost, and the wait with it).
+  var timers = {};
   form.querySelectorAll("input[data-timer]").forEach(function (input) {
+    var item = input.closest("fieldset[data-item]").dataset.item;
     var button = document.createElement("button");
     button.type = "button";
     button.className = "secondary timer-button";
     button.textContent = form.dataset.msgStart;
     input.after(button);
     var started = null, base = 0, ticker = null;
+    function run(since, seconds) {
+      started = since;
+      base = seconds;
+      input.value = base + Math.round((Date.now() - started) / 1000);
+      button.textContent = form.dataset.msgStop;
+      button.classList.add("running");
+      ticker = setInterval(function () {
+        input.value = base + Math.round((Date.now() - started) / 1000);
+      }, 250);
+    }
+    timers[item] = run;
     button.addEventListener("click", function () {
+      draft.timers = draft.timers || {};
       if (started === null) {
-        base = Number(input.value) || 0;
-        input.value = base;
+        run(Date.now(), Number(input.value) || 0);
         oneAnswer(input);  // timing gives a value: "not applicable" no longer holds
-        started = Date.now();
-        button.textContent = form.dataset.msgStop;
-        button.classList.add("running");
-        ticker = setInterval(function () {
-          input.value = base + Math.round((Date.now() - started) / 1000);
-        }, 250);
+        draft.timers[item] = { started: started, base: base };
       } else {
         clearInterval(ticker);
         input.value = base + Math.round((Date.now() - started) / 1000);
         started = null;
         button.textContent = form.dataset.msgStart;
         button.classList.remove("running");
-        save();
+        delete draft.timers[item];
       }
+      save();
     });
   });
+
+  function resumeTimers() {
+    Object.keys(draft.timers || {}).forEach(function (item) {
+      var running = draft.timers[item];
+      if (timers[item] && running && running.started) timers[item](running.started, Number(running.base) || 0);
+    });
+  }
 
   function shrink(file) {
     // Long side at most 1600 px, JPEG: a phone photo of 4-8 MB becomes a few hundred KB.
@@ -316,6 +335,7 @@
           if (comment.value) comment.closest("details").open = true;
         }
       });
+      resumeTimers();
       return store.photosOf(visit).then(function (photos) {
         // A photo that reached the server is on the page already (its copy from there).
         photos.forEach(function (photo) {

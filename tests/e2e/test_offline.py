@@ -272,6 +272,43 @@ def test_check_in_distance_timer_conditions_and_the_sign_out_warning(app, browse
     context.close()
 
 
+def test_a_running_timer_keeps_counting_when_the_shopper_leaves_the_page(app, browser, live_server, assigned):
+    """Mid-wait the shopper goes to the list (or the phone closes the tab): back on the visit the timer
+    still runs, counted from when it started; stopped, it stays stopped with its seconds."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{assigned}/fill")
+    timer = page.locator("#q-wait_for_contact")
+    seconds = timer.locator("input[type=number]")
+    seconds.fill("5")  # seconds typed before, then timed on top of them
+    timer.get_by_role("button", name="Start").click()
+    page.wait_for_function("AuditStore.getDraft(document.querySelector('form.fill-form').dataset.visit)"
+                           ".then(d => !!(d && d.timers && d.timers.wait_for_contact))", timeout=5000)
+    page.goto(live_server + "/visits/")
+    page.wait_for_timeout(2500)
+    page.close()
+    page = context.new_page()  # another tab: the first one was closed
+    page.goto(live_server + f"/visits/{assigned}/fill")
+    timer = page.locator("#q-wait_for_contact")
+    seconds = timer.locator("input[type=number]")
+    stop = timer.get_by_role("button", name="Stop")
+    expect(stop).to_be_visible()
+    expect(seconds).to_have_value(re.compile(r"^([89]|1\d)$"))  # 5 typed + about 3 while away
+    stop.click()
+    stopped = int(seconds.input_value())
+    assert 8 <= stopped < 20
+    page.wait_for_function("AuditStore.getDraft(document.querySelector('form.fill-form').dataset.visit)"
+                           ".then(d => d && d.answers.wait_for_contact === %d && !d.timers.wait_for_contact)" % stopped,
+                           timeout=5000)
+    page.wait_for_timeout(1200)
+    page.reload()
+    timer = page.locator("#q-wait_for_contact")
+    expect(timer.get_by_role("button", name="Start")).to_be_visible()
+    expect(timer.locator("input[type=number]")).to_have_value(str(stopped))  # no longer counting
+    context.close()
+
+
 BAD_GATEWAY = [b"<html><body><h1>502 Bad Gateway</h1></body></html>"]
 
 
