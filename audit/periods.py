@@ -22,10 +22,11 @@ FEWEST_DAYS, MOST_DAYS = 7, 730
 MONTHS_OFFERED, QUARTERS_OFFERED, YEARS_OFFERED = 12, 5, 3
 EARLIEST_YEAR = 2000
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_YEAR = re.compile(r"^(\d{4})$")
-_DAYS = re.compile(r"^\d{1,3}$")
+# ASCII digits only: \d also takes other scripts' ("٢٠٢٦"), which named the same year a second way.
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.ASCII)
+_YEAR = re.compile(r"^(\d{4})$", re.ASCII)
+_DAYS = re.compile(r"^\d{1,3}$", re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -156,3 +156,31 @@ def test_the_reports_and_exports_of_a_month_hold_that_month_only(app, org, login
         assert refused.status_code == 404
     with app.app_context(), database.connection_context():
         assert Job.select().count() == 1  # the refused ones started nothing
+
+
+def test_an_action_added_or_done_on_a_months_dashboard_comes_back_to_that_month(app, org, login_as, months):
+    manager = login_as("manager")
+    token = f"{months['last']:%Y-%m}"
+    csrf = csrf_from(manager.get(f"/dashboard/?period={token}"))
+    added = manager.post(f"/dashboard/actions?period={token}&brand=0", data={
+        "branch": org["branches"][0].id, "what": "Clear the doorway", "owner": "Store lead",
+        "due_date": date.today().isoformat(), "csrf_token": csrf})
+    assert added.status_code == 302 and added.headers["Location"] == f"/dashboard/?period={token}&brand=0#actions"
+    with app.app_context(), database.connection_context():
+        from audit.models import Action
+
+        action = Action.get(Action.what == "Clear the doorway")
+    done = manager.post(f"/dashboard/actions/{action.id}/done?period={months['last'].year}-Q{(months['last'].month - 1) // 3 + 1}",
+                        data={"csrf_token": csrf})
+    assert done.headers["Location"] == f"/dashboard/?period={months['last'].year}-Q{(months['last'].month - 1) // 3 + 1}#actions"
+
+
+@pytest.mark.parametrize("token", ["٢٠٢٦", "２０２６", "٢٠٢٦-١٠"])
+def test_a_period_in_other_digits_is_no_period(app, org, login_as, token):
+    """Digits of other scripts named the same year a second way: two "2026" in the menu, and the odd
+    token carried into every link and report."""
+    manager = login_as("manager")
+    html = manager.get(f"/dashboard/?period={token}").get_data(as_text=True)
+    assert '<option selected value="182">' in html and f'value="{token}"' not in html
+    assert "/visits.pdf?period=182" in html and f"period={token}" not in html.replace(f'name="next" value="/dashboard/?period={token}"', "")
+    assert manager.get(f"/reports/branches/{org['branches'][0].id}/visits.pdf?period={token}").status_code == 404

@@ -4,7 +4,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import stats
+from .. import periods, stats
 from ..access import branch_or_404, role_required, visible_branches
 from ..db import id_in
 from ..forms import ActionForm, DashboardFilterForm, PeriodForm, RankingFilterForm
@@ -257,5 +257,9 @@ def finish_action(action_id):
 def _back_to_dashboard():
     """The dashboard's actions, on the filters the form was sent from. Only the filters: url_for takes
     other names as its own (endpoint, _external), so any other argument stays out."""
-    filters = {name: request.args[name] for name in FILTERS if request.args.get(name, "").isdecimal()}
+    period = periods.parse(request.args.get("period"), utcnow())
+    # A period by its token: a month's or a quarter's is no number ("2026-10"), and was lost.
+    filters = {"period": period.token} if period is not None else {}
+    filters.update({name: request.args[name] for name in FILTERS
+                    if name != "period" and request.args.get(name, "").isdecimal()})
     return url_for("dashboard.index", **filters) + "#actions"
