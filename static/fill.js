@@ -18,7 +18,13 @@
   var summary = document.createElement("div");
   summary.setAttribute("role", "alert");
   form.insertBefore(summary, form.firstChild);
-  var draft = { visit: visit, answers: {}, comments: {}, photos: {} };
+  var draft = { visit: visit, answers: {}, comments: {}, photos: {}, timers: {} };
+  // The answers, comments and running timers as this page last read them from the phone's store or
+  // wrote them there: what the page shows besides is this page's own change since (see keep). Another
+  // tab of the same visit changes the store too, and a page that wrote back all it held undid it.
+  var known = { answers: {}, comments: {}, timers: {} };
+  var PARTS = ["answers", "comments", "timers"];
+  var tab = newId();
   var MAX_SIDE = 1600;
 
   function say(template, values) {
@@ -127,26 +133,132 @@
     return shown;
   }
 
-  function save() {
+  function same(a, b) { return JSON.stringify(a) === JSON.stringify(b); }
+
+  function partsOf(source) {
+    var parts = {};
+    PARTS.forEach(function (part) { parts[part] = JSON.parse(JSON.stringify((source && source[part]) || {})); });
+    return parts;
+  }
+
+  function changedSince(now, before) {
+    var keys = Object.keys(now).concat(Object.keys(before));
+    return keys.filter(function (key, index) { return keys.indexOf(key) === index && !same(now[key], before[key]); });
+  }
+
+  var keeping = Promise.resolve();
+  function keep(write) {
+    // One at a time: a keep that began before the one before it had ended took the answer that one
+    // was writing for another tab's change, and put it back on the page (not applicable, then 95
+    // typed, then not applicable again: 95 came back).
+    var next = keeping.then(function () { return keepNow(write); });
+    keeping = next.catch(function () {});
+    return next;
+  }
+
+  function keepNow(write) {
+    // This page's changes since it last read or wrote the store (and only those) go into the stored
+    // draft, in one transaction; what other tabs of the visit changed meanwhile comes onto the page.
+    // write false: only read what the others changed (another tab said it saved).
     var state = refresh();
-    draft.answers = state.answers;
-    draft.comments = state.comments;
-    draft.updatedAt = Date.now();
+    var own = { answers: state.answers, comments: state.comments, timers: runningTimers() };
+    var mine = {};
+    PARTS.forEach(function (part) { mine[part] = changedSince(own[part], known[part]); });
+    var before;
+    function merge(stored) {
+      before = partsOf(stored);
+      PARTS.forEach(function (part) {
+        stored[part] = stored[part] || {};
+        mine[part].forEach(function (key) {
+          if (own[part][key] === undefined) delete stored[part][key];
+          else stored[part][key] = own[part][key];
+        });
+      });
+      stored.photos = stored.photos || {};
+      Object.keys(draft.photos).forEach(function (item) {
+        stored.photos[item] = (stored.photos[item] || []).concat(draft.photos[item].filter(function (id) {
+          return (stored.photos[item] || []).indexOf(id) < 0;
+        }));
+      });
+      stored.startedAt = stored.startedAt || draft.startedAt;
+      stored.location = stored.location || draft.location;
+      if (write) stored.updatedAt = Date.now();
+      return stored;
+    }
+    var kept = write ? store.changeDraft(visit, merge) : store.getDraft(visit).then(function (stored) {
+      return merge(stored || { visit: visit });
+    });
+    return kept.then(function (merged) {
+      draft = merged;
+      known = write ? partsOf(merged) : before;
+      showOthersChanges(merged, own, mine);
+      return merged;
+    });
+  }
+
+  function showOthersChanges(merged, own, mine) {
+    // What another tab changed: put on the page unless this page changed it meanwhile.
+    var changed = false;
+    itemsOf().forEach(function (fieldset) {
+      var id = fieldset.dataset.item;
+      var value = merged.answers[id] === undefined ? null : merged.answers[id];
+      var shown = own.answers[id] === undefined ? null : own.answers[id];
+      if (mine.answers.indexOf(id) < 0 && !same(value, shown) && same(valueOf(fieldset), shown)) {
+        setValue(id, value);
+        changed = true;
+      }
+      var comment = form.querySelector('[name="comment-' + id + '"]');
+      var text = merged.comments[id] || "";
+      if (comment && mine.comments.indexOf(id) < 0 && text !== (own.comments[id] || "") &&
+          comment.value.trim() === (own.comments[id] || "")) {
+        comment.value = text;
+        if (text) comment.closest("details").open = true;
+      }
+      var timer = timers[id];
+      if (timer && mine.timers.indexOf(id) < 0 && !same(merged.timers[id], own.timers[id])) {
+        if (merged.timers[id]) timer.run(merged.timers[id].started, Number(merged.timers[id].base) || 0);
+        else timer.halt(value);
+      }
+    });
+    if (changed) refresh();
+    showStoredPhotos().catch(function () { /* the thumbnails are a courtesy: the draft holds the photos */ });
+  }
+
+  function showStoredPhotos() {
+    // The photos kept on the phone for this visit (by this tab or another) that the page does not show
+    // yet; one that reached the server is on the page already (its copy from there).
+    return store.photosOf(visit).then(function (photos) {
+      photos.forEach(function (photo) {
+        if (!form.querySelector('img.thumb[data-client-id="' + photo.clientId + '"]')) showThumb(photo.item, photo.blob, photo.clientId);
+      });
+    });
+  }
+
+  function save() {
     if (!draft.startedAt) {
       draft.startedAt = new Date().toISOString();
       checkIn();
     }
-    return store.putDraft(draft).then(function () {
-      saveState.textContent = say(form.dataset.msgSaved, { time: clock(draft.updatedAt) });
+    return keep(true).then(function (kept) {
+      saveState.textContent = say(form.dataset.msgSaved, { time: clock(kept.updatedAt) });
+      tellOtherTabs();
     });
+  }
+
+  function tellOtherTabs() {
+    if (typeof BroadcastChannel === "undefined") return;
+    var channel = new BroadcastChannel("audit-sync");
+    channel.postMessage({ visit: visit, state: "draft", tab: tab });
+    channel.close();
   }
 
   function checkIn() {
     // Where the shopper is when they start: only the distance to the branch reaches the reviewer.
     if (!navigator.geolocation || !form.dataset.branchLat) return;
     navigator.geolocation.getCurrentPosition(function (position) {
-      draft.location = { lat: position.coords.latitude, lon: position.coords.longitude };
-      store.putDraft(draft);
+      var where = { lat: position.coords.latitude, lon: position.coords.longitude };
+      draft.location = where;
+      store.changeDraft(visit, function (stored) { stored.location = where; return stored; });
     }, function () { /* denied or unavailable: the visit goes on without it */ }, { timeout: 15000, maximumAge: 60000 });
   }
 
@@ -210,6 +322,7 @@
     input.after(button);
     var started = null, base = 0, ticker = null;
     function run(since, seconds) {
+      clearInterval(ticker);
       started = since;
       base = seconds;
       input.value = base + Math.round((Date.now() - started) / 1000);
@@ -219,29 +332,41 @@
         input.value = base + Math.round((Date.now() - started) / 1000);
       }, 250);
     }
-    timers[item] = run;
+    function halt(seconds) {
+      clearInterval(ticker);
+      input.value = seconds === undefined ? base + Math.round((Date.now() - started) / 1000) : (seconds === null ? "" : seconds);
+      started = null;
+      button.textContent = form.dataset.msgStart;
+      button.classList.remove("running");
+    }
+    timers[item] = {
+      run: run, halt: halt,
+      state: function () { return started === null ? undefined : { started: started, base: base }; }
+    };
     button.addEventListener("click", function () {
-      draft.timers = draft.timers || {};
       if (started === null) {
         run(Date.now(), Number(input.value) || 0);
         oneAnswer(input);  // timing gives a value: "not applicable" no longer holds
-        draft.timers[item] = { started: started, base: base };
       } else {
-        clearInterval(ticker);
-        input.value = base + Math.round((Date.now() - started) / 1000);
-        started = null;
-        button.textContent = form.dataset.msgStart;
-        button.classList.remove("running");
-        delete draft.timers[item];
+        halt();
       }
       save();
     });
   });
 
+  function runningTimers() {
+    var running = {};
+    Object.keys(timers).forEach(function (item) {
+      var state = timers[item].state();
+      if (state) running[item] = state;
+    });
+    return running;
+  }
+
   function resumeTimers() {
     Object.keys(draft.timers || {}).forEach(function (item) {
       var running = draft.timers[item];
-      if (timers[item] && running && running.started) timers[item](running.started, Number(running.base) || 0);
+      if (timers[item] && running && running.started) timers[item].run(running.started, Number(running.base) || 0);
     });
   }
 
@@ -262,7 +387,7 @@
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
-  function showThumb(item, blob) {
+  function showThumb(item, blob, clientId) {
     // Numbered after the question's photos already shown, named as the server names its thumbnails.
     var holder = form.querySelector('[data-photos="' + item + '"]');
     if (!holder) return 0;
@@ -271,6 +396,7 @@
     img.className = "thumb";
     img.alt = form.dataset.msgPhoto + " " + number;
     img.src = URL.createObjectURL(blob);
+    img.dataset.clientId = clientId;
     holder.insertBefore(img, holder.querySelector(".photo-pick"));
     return number;
   }
@@ -300,7 +426,7 @@
         return store.putPhoto({ clientId: id, visit: visit, item: item, blob: blob, uploaded: false })
           .then(function () {
             settle(fieldset);  // the photo a refusal asked for, or another: the server looks again
-            var number = showThumb(item, blob);
+            var number = showThumb(item, blob, id);
             return save().then(function () {
               saveState.textContent = say(form.dataset.msgPhotoAdded, { number: number, time: clock(draft.updatedAt) });
             });
@@ -325,6 +451,7 @@
       if (!saved || !saved.updatedAt) { keepServerPhotos(); refresh(); return; }
       draft = saved;
       draft.photos = draft.photos || {};
+      known = partsOf(saved);
       keepServerPhotos();
       itemsOf().forEach(function (fieldset) {
         var id = fieldset.dataset.item;
@@ -336,11 +463,7 @@
         }
       });
       resumeTimers();
-      return store.photosOf(visit).then(function (photos) {
-        // A photo that reached the server is on the page already (its copy from there).
-        photos.forEach(function (photo) {
-          if (!form.querySelector('img.thumb[data-client-id="' + photo.clientId + '"]')) showThumb(photo.item, photo.blob);
-        });
+      return showStoredPhotos().then(function () {
         refresh();
         saveState.textContent = say(form.dataset.msgSaved, { time: clock(saved.updatedAt) });
       });
@@ -608,6 +731,12 @@
 
   if (typeof BroadcastChannel !== "undefined") {
     new BroadcastChannel("audit-sync").onmessage = function (event) {
+      if (event.data.state === "draft") {
+        // Another tab of this visit saved: its answers come onto this page (a tab left open behind
+        // showed the old ones, and wrote them back when it saved).
+        if (event.data.visit === visit && event.data.tab !== tab) restored.then(function () { return keep(false); });
+        return;
+      }
       if (event.data.visit === visit && event.data.state === "sent") {
         store.getDraft(visit).then(function (saved) { if (saved) draft.sentAt = saved.sentAt; showOutbox(); })
           .then(function () { goHome(800); });
@@ -623,5 +752,6 @@
   function measureBar() { document.documentElement.style.setProperty("--sync-bar-height", bar.offsetHeight + "px"); }
   measureBar();
   if (window.ResizeObserver) new ResizeObserver(measureBar).observe(bar);
-  restore().then(showOutbox);
+  var restored = restore();
+  restored.then(showOutbox);
 })();

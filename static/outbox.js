@@ -51,7 +51,19 @@
 
   var store = {
     getDraft: function (visit) { return run("drafts", "readonly", function (s) { return s.get(visit); }); },
-    putDraft: function (draft) { return run("drafts", "readwrite", function (s) { return s.put(draft); }); },
+    changeDraft: function (visit, change) {
+      // The visit's draft as `change` makes it from the one stored (or a new one), read and written
+      // in one transaction: two tabs of one visit, or a tab and the sender, each change their part
+      // of it, and neither writes back a copy read before the other's change. Resolves the draft kept.
+      var kept;
+      return run("drafts", "readwrite", function (s) {
+        var request = s.get(visit);
+        request.onsuccess = function () {
+          kept = change(request.result || { visit: visit, answers: {}, comments: {}, photos: {} });
+          s.put(kept);
+        };
+      }).then(function () { return kept; });
+    },
     allDrafts: function () { return run("drafts", "readonly", function (s) { return s.getAll(); }); },
     putPhoto: function (photo) { return run("photos", "readwrite", function (s) { return s.put(photo); }); },
     getPhoto: function (id) { return run("photos", "readonly", function (s) { return s.get(id); }); },
@@ -219,11 +231,10 @@
       if (response.status === 200 || response.status === 201) {
         // Deleted only now, after the server said it has the visit.
         return store.deleteOutbox(entry.visit).then(function () {
-          return store.getDraft(entry.visit);
-        }).then(function (draft) {
-          draft = draft || { visit: entry.visit };
-          draft.sentAt = Date.now();
-          return store.putDraft(draft);
+          return store.changeDraft(entry.visit, function (draft) {
+            draft.sentAt = Date.now();
+            return draft;
+          });
         }).then(function () {
           return keepSentPage(entry);
         }).then(function () {

@@ -309,6 +309,51 @@ def test_a_running_timer_keeps_counting_when_the_shopper_leaves_the_page(app, br
     context.close()
 
 
+def test_two_tabs_of_one_visit_keep_each_others_answers(app, browser, live_server, assigned):
+    """The visit open in two tabs of one phone (opened again from the list): what is answered in one
+    shows in the other, and saving in either never undoes the other's answers, comments or timer."""
+    context = browser.new_context(**PHONE)
+    first = context.new_page()
+    _sign_in(first, live_server)
+    path = live_server + f"/visits/{assigned}/fill"
+    first.goto(path)
+    second = context.new_page()
+    second.goto(path)
+    expect(second.locator("[data-sync-bar]")).to_be_visible()  # its script has read the store
+    stored = "AuditStore.getDraft('%s').then(d => !!d && %s)" % (assigned, "{}")
+
+    first.locator('input[name="answer-greeted"][value="yes"]').check()
+    first.wait_for_function(stored.replace("{}", "d.answers.greeted === 'yes'"))
+    expect(second.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()  # came over
+    second.locator('input[name="answer-entrance_tidy"][value="no"]').check()
+    second.locator("#q-entrance_tidy details.comment summary").click()
+    second.locator('textarea[name="comment-entrance_tidy"]').fill("Boxes in the doorway.")
+    second.wait_for_function(stored.replace("{}", "d.comments.entrance_tidy === 'Boxes in the doorway.'"))
+    expect(first.locator('input[name="answer-entrance_tidy"][value="no"]')).to_be_checked()
+    expect(first.locator('textarea[name="comment-entrance_tidy"]')).to_have_value("Boxes in the doorway.")
+    # The first tab saves again (another answer, its timer started): the second's answers stay.
+    first.locator('input[name="answer-opening_hours"][value="yes"]').check()
+    first.locator("#q-wait_for_contact").get_by_role("button", name="Start").click()
+    first.wait_for_function(stored.replace(
+        "{}", "d.answers.opening_hours === 'yes' && !!d.timers.wait_for_contact && d.answers.entrance_tidy === 'no'"
+              " && d.answers.greeted === 'yes' && d.comments.entrance_tidy === 'Boxes in the doorway.'"))
+    expect(second.locator("#q-wait_for_contact").get_by_role("button", name="Stop")).to_be_visible()
+    # The second tab stops the timer; the first shows it stopped, with the same seconds.
+    second.wait_for_timeout(1500)
+    second.locator("#q-wait_for_contact").get_by_role("button", name="Stop").click()
+    first.wait_for_function(stored.replace("{}", "!d.timers.wait_for_contact && d.answers.wait_for_contact >= 1"))
+    seconds = first.evaluate(stored.replace("!!d && {}", "d.answers.wait_for_contact"))
+    expect(first.locator("#q-wait_for_contact").get_by_role("button", name="Start")).to_be_visible()
+    expect(first.locator("#answer-wait_for_contact")).to_have_value(str(seconds))
+    second.close()
+    first.reload()
+    for name, value in (("greeted", "yes"), ("entrance_tidy", "no"), ("opening_hours", "yes")):
+        expect(first.locator(f'input[name="answer-{name}"][value="{value}"]')).to_be_checked()
+    expect(first.locator('textarea[name="comment-entrance_tidy"]')).to_have_value("Boxes in the doorway.")
+    expect(first.locator("#answer-wait_for_contact")).to_have_value(str(seconds))
+    context.close()
+
+
 BAD_GATEWAY = [b"<html><body><h1>502 Bad Gateway</h1></body></html>"]
 
 
