@@ -147,7 +147,7 @@ def check_submission(checklist, answers, comments, photos):
         if not (item.get("require_comment_on_fail") or item.get("require_photo_on_fail")):
             continue
         item_score = scored.get(item_id)
-        failed = item_score is not None and item_score.earned < item_score.possible
+        failed = item_score is not None and not item_score.passed
         if failed and item.get("require_comment_on_fail") and not comments.get(item_id, "").strip():
             problems.append(SubmissionProblem(item_id, "comment_required"))
         if failed and item.get("require_photo_on_fail") and not photos.get(item_id):

@@ -250,6 +250,8 @@ def item_form_class(languages, option_rows, threshold_rows, dimension_tags):
     attrs.update(_text_fields("text", _l("Question"), languages, True))
     attrs.update(_text_fields("help", _l("Help for the shopper"), languages, False))
     attrs["weight"] = NumberField(_l("Weight (points)"), validators=[Optional(), *WEIGHT_RANGE])
+    attrs["pass_mark"] = NumberField(_l("Pass mark (% of the points)"), validators=[
+        Optional(), NumberRange(min=Decimal("0.01"), max=100, message=_l("Give a pass mark above 0 and at most 100."))])
     attrs["critical"] = BooleanField(_l("Critical: a fail flags the visit"))
     attrs["na"] = BooleanField(_l("Allow “not applicable”"))
     attrs["require_comment_on_fail"] = BooleanField(_l("Require a comment when failed"))
@@ -344,6 +346,8 @@ def item_from_form(form, languages):
     if kind in SCORING_TYPES:
         if form.weight.data is not None:
             item["weight"] = _number(form.weight.data)
+        if form.pass_mark.data is not None and form.pass_mark.data != 100:
+            item["pass_mark"] = _number(form.pass_mark.data)
         for flag in ("critical", "require_comment_on_fail", "require_photo_on_fail"):
             if form[flag].data:
                 item[flag] = True
@@ -383,6 +387,7 @@ def fill_item_form(form, item):
     fill_texts(form, "help", item.get("help"))
     fill_texts(form, "unit", item.get("unit"))
     form.weight.data = Decimal(str(item["weight"])) if "weight" in item else None
+    form.pass_mark.data = Decimal(str(item["pass_mark"])) if "pass_mark" in item else None
     for flag in ("critical", "na", "required", "require_comment_on_fail", "require_photo_on_fail"):
         form[flag].data = bool(item.get(flag))
     form.dimension.data = item.get("dimension", "")

@@ -95,6 +95,22 @@ def _v11_job_scope():
                              " AND owner_id IN (SELECT id FROM \"user\" WHERE role = 'auditor')")
 
 
+def _v12_answer_failed():
+    # v12: a checklist item may set a pass mark (scoring), so whether an answer failed is stored with
+    # it. Every answer before had the one rule, "earned less than possible"; the covering index holds
+    # the new column, which the dashboards' "failed most often" reads.
+    columns = {column.name for column in database.get_columns("answer")}
+    if "failed" not in columns:
+        database.execute_sql("ALTER TABLE answer ADD COLUMN failed BOOLEAN")
+        database.execute_sql("UPDATE answer SET failed = (earned < possible) WHERE possible IS NOT NULL")
+    for statement in (
+        "DROP INDEX IF EXISTS answer_visit_id_item_id_earned_possible",
+        "CREATE INDEX IF NOT EXISTS answer_visit_id_item_id_earned_possible_failed"
+        " ON answer (visit_id, item_id, earned, possible, failed)",
+    ):
+        database.execute_sql(statement)
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -107,6 +123,7 @@ STEPS = {
     9: _v9_job_heartbeat,
     10: _v10_visit_clock_shift,
     11: _v11_job_scope,
+    12: _v12_answer_failed,
 }
 LATEST = max(STEPS, default=1)
 

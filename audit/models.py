@@ -398,6 +398,8 @@ class Answer(BaseModel):
     comment = TextField(default="")
     earned = DecimalField(max_digits=9, decimal_places=4, null=True, auto_round=True)
     possible = DecimalField(max_digits=9, decimal_places=4, null=True, auto_round=True)
+    # Earned less than the item's pass mark (scoring.ItemScore.passed); None where nothing is scored.
+    failed = BooleanField(null=True)
     # A reviewer's correction keeps what the shopper answered, and why it was changed.
     original_value = JSONField(null=True)
     correction_reason = TextField(default="")
@@ -406,13 +408,13 @@ class Answer(BaseModel):
         indexes = (
             (("visit", "item_id"), True),
             # Covering: the dashboards' per-item aggregates read the index alone, visit by visit.
-            (("visit", "item_id", "earned", "possible"), False),
+            (("visit", "item_id", "earned", "possible", "failed"), False),
             # No index by item alone: see migrations._v8_no_answer_index_by_item.
         )
 
     @property
     def is_failed(self):
-        return self.possible is not None and self.earned is not None and self.earned < self.possible
+        return bool(self.failed)
 
 
 class VisitScore(BaseModel):

@@ -190,6 +190,7 @@ def scored_rows(content, visit_id, answers, comments=None, result=None):
             "value": value, "comment": comments.get(item_id, ""),
             "earned": _stored(item_score.earned) if item_score else None,
             "possible": _stored(item_score.possible) if item_score else None,
+            "failed": (not item_score.passed) if item_score else None,
         })
     score_rows = [{"visit": visit_id, "kind": "section", "key": key, "percent": _stored(value)}
                   for key, value in result.sections.items()]

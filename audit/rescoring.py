@@ -71,7 +71,7 @@ def _read_batch(ids, lock):
     visits = list(visits)
     answers, scores = defaultdict(list), defaultdict(dict)
     for row in (Answer.select(Answer.id, Answer.visit, Answer.item_id, Answer.value, Answer.earned, Answer.possible,
-                              Answer.original_value, Answer.correction_reason)
+                              Answer.failed, Answer.original_value, Answer.correction_reason)
                 .where(Answer.visit.in_(ids))):
         answers[row.visit_id].append(row)
     for row in VisitScore.select().where(VisitScore.visit.in_(ids)):
@@ -88,8 +88,8 @@ def _change_of(visit, answers, scores):
     if visit.original_score is not None:  # the shopper's own answers, before a reviewer corrected any
         shoppers = {row.item_id: (row.original_value if row.correction_reason else row.value) for row in answers}
         fields["original_score"] = scored_rows(content, visit.id, shoppers)[2]["score"]
-    stored_answers = {row.item_id: (row.earned, row.possible) for row in answers}
-    fresh_answers = {row["item_id"]: (row["earned"], row["possible"]) for row in answer_rows}
+    stored_answers = {row.item_id: (row.earned, row.possible, row.failed) for row in answers}
+    fresh_answers = {row["item_id"]: (row["earned"], row["possible"], row["failed"]) for row in answer_rows}
     fresh_scores = {(row["kind"], row["key"]): row["percent"] for row in score_rows}
     stored_fields = {name: getattr(visit, name) for name in fields}
     if stored_answers == fresh_answers and scores == fresh_scores and stored_fields == fields:
@@ -102,6 +102,6 @@ def _rewrite(visit, answers, fresh_answers, score_rows, fields):
     VisitScore.delete().where(VisitScore.visit == visit.id).execute()
     bulk_insert(VisitScore, score_rows)
     for row in answers:
-        earned, possible = fresh_answers[row.item_id]
-        if (row.earned, row.possible) != (earned, possible):
-            Answer.update(earned=earned, possible=possible).where(Answer.id == row.id).execute()
+        earned, possible, failed = fresh_answers[row.item_id]
+        if (row.earned, row.possible, row.failed) != (earned, possible, failed):
+            Answer.update(earned=earned, possible=possible, failed=failed).where(Answer.id == row.id).execute()

@@ -16,8 +16,10 @@ Rules:
   answers (see check_answers), items hidden by show_if, text and photo items.
 - Section and dimension % = earned / possible x 100 (None when nothing possible). Overall % = the
   weighted mean of the scored sections' % when sections have weights, else all earned / all possible.
-- A counted critical item earning less than its possible points is a critical failure: it flags the
-  visit and caps the overall % at critical_cap when the checklist sets one.
+- A counted answer passes when it earns at least the item's pass_mark % of its points (100 when the
+  checklist sets none: all of them), and fails otherwise ("items failed most often", a comment or a
+  photo required when failed). A failed critical item is a critical failure: it flags the visit and
+  caps the overall % at critical_cap when the checklist sets one.
 - The band is the one with the highest min <= overall %.
 
 For speed, a checklist is compiled once and kept while it stays unchanged (see "compiling a checklist"
@@ -45,6 +47,7 @@ class ItemScore:
     possible: Fraction
     section_id: str
     dimension: str | None
+    passed: bool = True  # earned at least the item's pass mark (see the module's rules)
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,7 @@ class _Outcome:
     possible: int
     section: int  # index into _Compiled.section_ids
     dimension: int | None  # index into _Compiled.dimension_tags, None for an item without a tag
-    falls_short: bool  # earned < possible: a critical failure when the item is critical
+    falls_short: bool  # earned less than the pass mark: a critical failure when the item is critical
 
 
 def _in_units(points, denominator):
@@ -311,6 +314,9 @@ class _Scorer:
         self.id = item["id"]
         self.has_condition = bool(item.get("show_if"))
         self.possible = _weight(item)
+        # The points an answer must earn to pass: all of them unless the checklist sets a pass mark.
+        mark = _exact(item.get("pass_mark", 100))
+        self.passing = self.possible * (mark if mark is not None else 100) / 100
         self._placement = (section_id, item.get("dimension"), section_slot, dimension_slot)
         self._denominator = self._possible_units = None
         self._outcomes = {}
@@ -345,13 +351,15 @@ class _Scorer:
 
     def _outcome(self, earned):
         section_id, dimension, section_slot, dimension_slot = self._placement
+        falls_short = earned < self.passing
         return _Outcome(
-            item_score=ItemScore(earned=earned, possible=self.possible, section_id=section_id, dimension=dimension),
+            item_score=ItemScore(earned=earned, possible=self.possible, section_id=section_id, dimension=dimension,
+                                 passed=not falls_short),
             earned=_in_units(earned, self._denominator),
             possible=self._possible_units,
             section=section_slot,
             dimension=dimension_slot,
-            falls_short=earned < self.possible,
+            falls_short=falls_short,
         )
 
 

@@ -143,8 +143,9 @@ def overall_mean(scope, start, end):
 
 
 def failed_most_often(scope, start, end, limit=10):
-    """[(item id, failures, answers)] for the items that earned less than their points most often."""
-    failed = fn.SUM(Case(None, [(Answer.earned < Answer.possible, 1)], 0))
+    """[(item id, failures, answers)] for the items that failed most often (earned less than their pass
+    mark: all their points unless the checklist sets one)."""
+    failed = fn.SUM(Case(None, [(Answer.failed, 1)], 0))
     visits = _visit_ids(scope, start, end)
     query = (
         Answer.select(Answer.item_id, failed.alias("failed"), fn.COUNT(Answer.id))
@@ -166,7 +167,7 @@ def failed_critical_items(visits):
     failed = {}
     if visits:
         for visit_id, item_id in (Answer.select(Answer.visit, Answer.item_id)
-                                  .where(id_in(Answer.visit, [v.id for v in visits]) & (Answer.earned < Answer.possible))
+                                  .where(id_in(Answer.visit, [v.id for v in visits]) & Answer.failed)
                                   .tuples()):
             failed.setdefault(visit_id, set()).add(item_id)
     return {visit.id: [item["id"] for section in ChecklistVersion.shared_content(visit.checklist_version_id)["sections"]

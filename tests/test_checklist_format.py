@@ -60,7 +60,7 @@ def case(name, message, items="", top="", after="", text=None):
     return pytest.param(text if text is not None else checklist_text(items, top, after), message, id=name)
 
 
-YESNO_KEYS = "id, type, text, help, weight, critical, na, dimension, require_comment_on_fail, require_photo_on_fail, show_if"
+YESNO_KEYS = "id, type, text, help, weight, pass_mark, critical, na, dimension, require_comment_on_fail, require_photo_on_fail, show_if"
 
 PROBLEM_CASES = [
     # YAML itself
@@ -160,6 +160,11 @@ PROBLEM_CASES = [
     case("weight_boolean", "item 'x': weight must be a number (got true)", items="- {id: x, type: yesno, text: TX, weight: true}  #<"),
     case("weight_nan", "item 'x': weight must be a number (got .nan)", items="- {id: x, type: yesno, text: TX, weight: .nan}  #<"),
     case("weight_infinite", "item 'x': weight must be a number (got .inf)", items="- {id: x, type: yesno, text: TX, weight: .inf}  #<"),
+    case("pass_mark_zero", "item 'x': pass_mark must be greater than 0 (got 0)", items="- {id: x, type: scale, min: 1, max: 5, text: TX, pass_mark: 0}  #<"),
+    case("pass_mark_above_100", "item 'x': pass_mark must be at most 100 (got 101)", items="- {id: x, type: yesno, text: TX, pass_mark: 101}  #<"),
+    case("pass_mark_text", "item 'x': pass_mark must be a number (got '75%')", items="- {id: x, type: timer, text: TX, pass_mark: 75%, thresholds: [{max: 60, points: 1}]}  #<"),
+    case("pass_mark_on_photo_item", "item 'x': photo items score nothing, so they cannot have 'pass_mark'",
+         items="- id: x\n  type: photo\n  text: TX\n  pass_mark: 50  #<"),
     case("weight_on_text_item", "item 'x': text items score nothing, so they cannot have 'weight'",
          items="- id: x\n  type: text\n  text: TX\n  weight: 2  #<"),
     case("critical_on_photo_item", "item 'x': photo items score nothing, so they cannot have 'critical'",
@@ -197,7 +202,7 @@ PROBLEM_CASES = [
          items="- {id: x, type: timer, text: TX, thresholds: [{max: 60, points: 2}]}  #<"),
     case("threshold_max_text", "item 'x': threshold 1: max must be a number (got '1 min')",
          items="- {id: x, type: timer, text: TX, thresholds: [{max: 1 min, points: 1}]}  #<"),
-    case("unit_on_timer", "item 'x': key 'unit' is not allowed on a timer item (allowed: id, type, text, help, weight, critical, "
+    case("unit_on_timer", "item 'x': key 'unit' is not allowed on a timer item (allowed: id, type, text, help, weight, pass_mark, critical, "
                           "na, dimension, require_comment_on_fail, require_photo_on_fail, thresholds, show_if)",
          items="- id: x\n  type: timer\n  text: TX\n  thresholds: [{max: 60, points: 1}]\n  unit: TX  #<"),
     # show_if
@@ -233,7 +238,7 @@ def test_all_problems_are_reported_at_once_in_line_order():
     path = DATA / "many_problems.yaml"
     with pytest.raises(ChecklistError) as caught:
         load_checklist_file(path)
-    keys = "id, type, text, help, weight, critical, na, dimension, require_comment_on_fail, require_photo_on_fail, show_if"
+    keys = "id, type, text, help, weight, pass_mark, critical, na, dimension, require_comment_on_fail, require_photo_on_fail, show_if"
     assert [str(problem) for problem in caught.value.problems] == [
         f"{path}:3: languages: 'de' is not a supported language (supported: en, hu, bg, et, ro, ru)",
         f"{path}:9: item 'greeted': unknown key 'colour' (allowed: {keys})",

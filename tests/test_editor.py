@@ -122,6 +122,19 @@ def test_new_item_with_only_the_source_text_is_saved_and_counted_as_missing(app,
     assert "The draft cannot be published yet" in publish.get_data(as_text=True)
 
 
+def test_a_pass_mark_is_saved_with_the_item_and_shown_again(app, auditor):
+    """A scale item passed from 4 of 5: the editor writes pass_mark 75; 100 (or empty) is no mark."""
+    _start_draft(auditor)
+    url = BASE + "/draft/sections/farewell/items/new"
+    assert _post_item(auditor, url, item_id="tidy", type="scale", scale_min="1", scale_max="5",
+                      pass_mark="75").status_code == 302
+    assert _post_item(auditor, url, item_id="quiet", pass_mark="100").status_code == 302
+    items = {item["id"]: item for item in _draft_content(app)["sections"][1]["items"]}
+    assert items["tidy"]["pass_mark"] == 75 and "pass_mark" not in items["quiet"]
+    page = auditor.get(BASE + "/draft/items/tidy").get_data(as_text=True)
+    assert re.search(r'id="pass_mark"[^>]*value="75(\.0+)?"', page) or re.search(r'value="75(\.0+)?"[^>]*id="pass_mark"', page)
+
+
 @pytest.mark.parametrize(
     "changes,message",
     [
@@ -145,6 +158,8 @@ def test_new_item_with_only_the_source_text_is_saved_and_counted_as_missing(app,
         ({"show_if_item": "offer", "show_if_values": ""}, "Name the answers that show this item."),
         ({"show_if_item": "offer", "show_if_values": "maybe"}, "show_if"),
         ({"type": "bogus"}, "Not a valid choice."),
+        ({"pass_mark": "0"}, "Give a pass mark above 0 and at most 100."),
+        ({"pass_mark": "150"}, "Give a pass mark above 0 and at most 100."),
     ],
 )
 def test_bad_item_input_is_named_and_the_draft_stays_as_it_was(app, auditor, changes, message):

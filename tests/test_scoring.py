@@ -510,6 +510,9 @@ def generated_items(draw, item_id):
         return item
     item.update(weight=draw(WEIGHTS), critical=draw(st.booleans()),
                 dimension=draw(st.sampled_from([None, "care", "speed"])))
+    pass_mark = draw(st.sampled_from([None, 100, 75, 50, 33.3, 0.5]))
+    if pass_mark is not None:
+        item["pass_mark"] = pass_mark
     if item["dimension"] is None:
         del item["dimension"]
     if item_type == "scale":
@@ -742,8 +745,9 @@ def reference_items(visit, answers):
         value = answers.get(item["id"])
         if item["id"] in visible and reference_is_counted(visit, item, value):
             possible = reference_exact(item.get("weight", 1))
-            scores[item["id"]] = ItemScore(possible * reference_share(item, value), possible, section_id,
-                                           item.get("dimension"))
+            earned = possible * reference_share(item, value)
+            passes = earned * 100 >= possible * reference_exact(item.get("pass_mark", 100))
+            scores[item["id"]] = ItemScore(earned, possible, section_id, item.get("dimension"), passes)
     return scores
 
 
@@ -775,7 +779,7 @@ def reference_score(visit, answers):
     overall = reference_overall(visit, items, sections)
     failures = [item["id"] for _section_id, item in reference_items_in_order(visit)
                 if item.get("critical") and item["id"] in items
-                and items[item["id"]].earned < items[item["id"]].possible]
+                and not items[item["id"]].passed]
     if failures and visit.get("critical_cap") is not None and overall is not None:
         overall = min(overall, reference_exact(visit["critical_cap"]))
     reached = [band for band in visit.get("bands") or []
@@ -901,3 +905,26 @@ def test_a_long_scale_scores_every_value_exactly():
     visit = checklist(section("main", scale("count", 0, 3000, weight=3)))
     for value in range(0, 3001, 2):  # more values than the scorer remembers per item
         assert score(visit, {"count": value}).items["count"].earned == Fraction(3 * value, 3000)
+
+
+# -- pass marks -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, passed", [(5, True), (4, True), (3, False), (1, False)])
+def test_a_pass_mark_lets_an_answer_pass_without_full_points(value, passed):
+    """pass_mark 75 on a scale of 1 to 5: a 4 (75%) passes, a 3 (50%) fails; the points are the same."""
+    visit = checklist(section("main", scale("friendly", pass_mark=75, critical=True)), critical_cap=50)
+    result = score(visit, {"friendly": value})
+    assert result.items["friendly"].passed is passed
+    assert result.critical_failures == ([] if passed else ["friendly"])
+    assert result.overall == min(Fraction(value - 1, 4) * 100, 100 if passed else 50)
+
+
+def test_without_a_pass_mark_only_full_points_pass():
+    visit = checklist(section("main", scale("friendly"), choice("asked"), timer("wait"), yesno("greeted")))
+    result = score(visit, {"friendly": 4, "asked": "asked", "wait": 100, "greeted": "yes"})
+    assert {item_id: item.passed for item_id, item in result.items.items()} == {
+        "friendly": False, "asked": False, "wait": False, "greeted": True}
+    marked = checklist(section("main", choice("asked", pass_mark=50), timer("wait", pass_mark=50.5)))
+    result = score(marked, {"asked": "asked", "wait": 100})  # 50% of the points each
+    assert (result.items["asked"].passed, result.items["wait"].passed) == (True, False)

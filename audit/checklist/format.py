@@ -9,8 +9,10 @@ Choices where the format description is silent:
   Ids are lowercase snake_case; the checklist id may also use hyphens (it names the file).
 - Only true/false are booleans (YAML 1.2), so `in: [yes, no]` and an option id `no` stay text, and
   `critical: yes` is reported rather than guessed.
-- text and photo items may have id, type, text, help, na, dimension and show_if; weight, critical,
-  thresholds and require_*_on_fail are reported as meaningless on them. `unit` is for number items.
+- text and photo items may have id, type, text, help, na, dimension and show_if; weight, pass_mark,
+  critical, thresholds and require_*_on_fail are reported as meaningless on them. `unit` is for number
+  items. pass_mark (above 0, at most 100) is the % of an item's points an answer must earn to pass:
+  without it, only full points pass (a 4 on a scale of 1 to 5 fails; with pass_mark 75 it passes).
 - Every translation mapping must hold every declared language and no other one.
 """
 
@@ -45,7 +47,7 @@ SCORING_TYPES = ("yesno", "scale", "choice", "timer", "number")
 CHECKLIST_KEYS = ("id", "languages", "title", "critical_cap", "bands", "dimensions", "sections")
 SECTION_KEYS = ("id", "title", "weight", "items")
 ITEM_KEYS = (
-    "id", "type", "text", "help", "weight", "critical", "na", "required", "dimension",
+    "id", "type", "text", "help", "weight", "pass_mark", "critical", "na", "required", "dimension",
     "require_comment_on_fail", "require_photo_on_fail", "min", "max", "options", "thresholds", "unit",
     "show_if",
 )
@@ -55,7 +57,7 @@ THRESHOLD_KEYS = ("max", "points")
 SHOW_IF_KEYS = ("item", "in")
 
 _COMMON_ITEM_KEYS = ("id", "type", "text", "help", "na", "dimension", "show_if")
-_SCORING_ITEM_KEYS = ("weight", "critical", "require_comment_on_fail", "require_photo_on_fail")
+_SCORING_ITEM_KEYS = ("weight", "pass_mark", "critical", "require_comment_on_fail", "require_photo_on_fail")
 _TYPE_ITEM_KEYS = {
     # A scored item is always answered (or not applicable); a free text or a photo only when required.
     "text": ("required",),
@@ -462,6 +464,8 @@ class _Validator:
             self.check_translations(item["help"], where + ("help",), label, "help")
         if has("weight"):
             self.check_number(item["weight"], where + ("weight",), label, "weight", above=0, most=MAX_WEIGHT)
+        if has("pass_mark"):
+            self.check_number(item["pass_mark"], where + ("pass_mark",), label, "pass_mark", above=0, most=100)
         for flag in ("critical", "na", "required", "require_comment_on_fail", "require_photo_on_fail"):
             if has(flag):
                 self.check_flag(item[flag], where + (flag,), label, flag)
@@ -664,6 +668,9 @@ def _normalise_item(item, languages):
         result["help"] = _translations(item["help"], languages)
     if is_scoring:
         result["weight"] = item.get("weight", 1)
+        if item.get("pass_mark", 100) != 100:
+            # Only when set: a checklist without it keeps its content, and its hash, as before.
+            result["pass_mark"] = item["pass_mark"]
         result["critical"] = item.get("critical", False)
     result["na"] = item.get("na", False)
     if item.get("required") and item_type in ("text", "photo"):
