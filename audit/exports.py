@@ -19,8 +19,10 @@ from .models import Answer, Branch, Brand, Checklist, ChecklistVersion, Region, 
 
 VISIT_COLUMNS = ["visit", "brand", "region", "branch_code", "branch", "checklist", "version", "date", "score",
                  "band", "critical_failure"]
+# failed: below the item's pass mark; corrected: the reviewer changed the shopper's answer (the visit
+# report and the review page say what it was, and why).
 ANSWER_COLUMNS = ["visit", "branch_code", "date", "section", "item", "question", "answer", "earned", "possible",
-                  "comment"]
+                  "failed", "corrected", "comment"]
 # The columns' names in the XLSX.
 COLUMN_LABELS = {
     "visit": _l("Visit"), "brand": _l("Brand"), "region": _l("Region"), "branch_code": _l("Branch code"),
@@ -28,7 +30,7 @@ COLUMN_LABELS = {
     "score": _l("Score (%)"), "band": _l("Band"), "critical_failure": _l("Critical failure"),
     "shopper": _l("Shopper"), "section": _l("Section"), "item": _l("Item id"), "question": _l("Question"),
     "answer": _l("Answer"), "earned": _l("Points earned"), "possible": _l("Points possible"),
-    "comment": _l("Comment"),
+    "failed": _l("Below the pass mark"), "corrected": _l("Corrected by the reviewer"), "comment": _l("Comment"),
 }
 
 
@@ -110,16 +112,18 @@ def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=F
     """The header and one row per answer of the approved visits in the period; `for_people`: as the
     XLSX gives them (the section's title, the answer as the visit report shows it)."""
     yield _header(ANSWER_COLUMNS, for_people)
+    yes_no = (gettext("Yes"), gettext("No")) if for_people else ("yes", "no")
     query = (
         Answer.select(Visit.uuid, Branch.code, Visit.ended_at, Visit.checklist_version, Answer.section_id,
-                      Answer.item_id, Answer.value, Answer.earned, Answer.possible, Answer.comment)
+                      Answer.item_id, Answer.value, Answer.earned, Answer.possible, Answer.failed,
+                      Answer.correction_reason, Answer.comment)
         .join(Visit).join(Branch)
         .where(Answer.visit.in_(_approved_in_period(Visit.select(Visit.id), branch_ids, start, end, version_ids)))
         .order_by(Visit.ended_at, Answer.id)
     )
     versions, labels = {}, {}
     rows = streamed(query.tuples())
-    for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, comment in rows:
+    for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, failed, reason, comment in rows:
         questions, items, sections = _version(version_id, language if for_people else None, versions)[2:5]
         if for_people:
             section = sections.get(section_id, section_id or "")
@@ -128,7 +132,8 @@ def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=F
             section = section_id or ""
             shown = value if isinstance(value, (str, int, float)) else str(value)
         yield [str(uuid), code, _day(ended_at), section, item_id, questions.get(item_id, ""), shown,
-               _number(earned), _number(possible), comment]
+               _number(earned), _number(possible), "" if failed is None else yes_no[0 if failed else 1],
+               yes_no[0 if reason else 1], comment]
 
 
 def _label(labels, items, version_id, item_id, value, language):

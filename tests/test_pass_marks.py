@@ -90,3 +90,37 @@ def test_a_version_11_database_records_which_answers_failed(db, org):
     indexes = {index.name for index in db.get_indexes("answer")}
     assert "answer_visit_id_item_id_earned_possible_failed" in indexes
     assert "answer_visit_id_item_id_earned_possible" not in indexes
+
+
+def test_the_answers_export_says_which_answers_failed_and_which_the_reviewer_corrected(app, org, login_as):
+    """A reviewer's correction of a 4 (a pass) to a 3 (below the mark): the manager's export shows the
+    answer failed, and corrected, in the CSV (for programs) and the XLSX (in the reader's words)."""
+    import csv
+    import io
+
+    import openpyxl
+
+    content = _checklist()
+    shopper = login_as("shopper")
+    visit_uuid = _visit(app, org, content)
+    assert _send(shopper, visit_uuid, {**best_answers(content), "first_impression": 4}).status_code in (200, 201)
+    auditor = login_as("auditor")
+    review = f"/review/{visit_uuid}"
+    auditor.post(f"{review}/answers/first_impression", data={
+        "value": "3", "reason": "The photo shows boxes at the door.", "csrf_token": csrf_from(auditor.get(review))})
+    auditor.post(f"{review}/approve", data={"csrf_token": csrf_from(auditor.get(review))})
+    manager = login_as("manager")
+    text = manager.get("/reports/export.csv?kind=answers&period=30").data.decode("utf-8-sig")
+    rows = {row["item"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert (rows["first_impression"]["answer"], rows["first_impression"]["failed"],
+            rows["first_impression"]["corrected"]) == ("3", "yes", "yes")
+    assert (rows["greeted"]["failed"], rows["greeted"]["corrected"]) == ("no", "no")
+    assert rows["comments"]["failed"] == ""  # a free text scores nothing: neither passed nor failed
+    job = manager.post("/reports/export.xlsx?period=30&lang=hu", data={"csrf_token": csrf_from(manager.get("/dashboard/"))})
+    book = openpyxl.load_workbook(io.BytesIO(manager.get(job.headers["Location"] + "/download").data))
+    sheet = book.worksheets[1]
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[header.index("Tételazonosító")] == "first_impression") \
+        if "Tételazonosító" in header else None
+    assert row is not None, header
+    assert row[header.index("A küszöb alatt")] == "Igen" and row[header.index("A felülvizsgáló javította")] == "Igen"
