@@ -17,8 +17,8 @@ VERSION_LENGTH = 12
 # The app shell the service worker keeps for offline use: every page's CSS and scripts, and the icons.
 WORKER_TEMPLATE = "pwa/sw.js"  # the service worker, rendered by pwa.service_worker
 OFFLINE_TEMPLATE = "pwa/offline.html"  # rendered into the worker, in every language
-SHELL_FILES = ("app.css", "app.js", "outbox.js", "shopper.js", "fill.js", "icons/icon-192.png",
-               "icons/icon-512.png")
+SHELL_FILES = ("app.css", "app.js", "outbox.js", "shopper.js", "fill.js", "vendor/exifr/mini.umd.js",
+               "icons/icon-192.png", "icons/icon-512.png")
 
 
 def version_of(filename):

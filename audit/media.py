@@ -119,8 +119,12 @@ def store_logo(data, media_dir, max_bytes, max_pixels):
     return name
 
 
-def store_photo(data, media_dir, max_bytes, max_pixels):
-    """Check a visit photo, turn it upright, strip all metadata and store it as JPEG (media_dir/photos)."""
+def store_photo(data, media_dir, max_bytes, max_pixels, taken=None):
+    """Check a visit photo, turn it upright, strip all metadata and store it as JPEG (media_dir/photos).
+
+    `taken`: (time, offset) as the phone read them from the camera's file before shrinking it (the
+    shrunk copy, drawn on a canvas, has no EXIF of its own), in EXIF's own text ("2026:11:26 10:15:30",
+    "+01:00"); used when the file itself says no time, read as the file's own would be, else ignored."""
     if len(data) > max_bytes:
         raise ImageRejected(
             _("The photo is larger than %(size)d MB.", size=max_bytes // (1024 * 1024))
@@ -130,6 +134,9 @@ def store_photo(data, media_dir, max_bytes, max_pixels):
     # Read before the pixels are copied out: the copy carries no metadata at all.
     captured_at = _capture_time(exif)
     captured_offset = _capture_offset(exif) if captured_at else None
+    if captured_at is None and taken:
+        captured_at = _exif_time(taken[0])
+        captured_offset = _exif_offset(taken[1]) if captured_at else None
     image = _upright(image, exif)
     image.thumbnail((PHOTO_LONG_SIDE, PHOTO_LONG_SIDE))  # the phone shrinks too; we do not trust it
     clean = _as_rgb(image)
@@ -194,15 +201,22 @@ def _capture_time(exif):
     except (SyntaxError, ValueError, OSError, EOFError, KeyError, TypeError):
         candidates = [exif.get(DATE_TIME)]
     for value in candidates:
-        if isinstance(value, bytes):
-            value = value.decode("ascii", "replace")
-        if not isinstance(value, str):
-            continue
-        try:
-            return datetime.strptime(value.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
-        except ValueError:
-            continue
+        moment = _exif_time(value)
+        if moment is not None:
+            return moment
     return None
+
+
+def _exif_time(value):
+    """An EXIF date and time ("2026:11:26 10:15:30", text or bytes) as a naive datetime, else None."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        return datetime.strptime(value.strip("\x00 "), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
 
 
 def _capture_offset(exif):
@@ -212,13 +226,20 @@ def _capture_offset(exif):
     except (SyntaxError, ValueError, OSError, EOFError, KeyError, TypeError):
         return None
     for tag in (OFFSET_TIME_ORIGINAL, OFFSET_TIME):
-        value = ifd.get(tag)
-        if isinstance(value, bytes):
-            value = value.decode("ascii", "replace")
-        found = re.fullmatch(r"([+-])(\d{2}):(\d{2})", value.strip("\x00 ")) if isinstance(value, str) else None
-        if found and int(found.group(2)) <= 14 and int(found.group(3)) < 60:
-            offset = timedelta(hours=int(found.group(2)), minutes=int(found.group(3)))
-            return -offset if found.group(1) == "-" else offset
+        offset = _exif_offset(ifd.get(tag))
+        if offset is not None:
+            return offset
+    return None
+
+
+def _exif_offset(value):
+    """An EXIF offset from UTC ("+02:00", text or bytes) as a timedelta, else None."""
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    found = re.fullmatch(r"([+-])(\d{2}):(\d{2})", value.strip("\x00 "), re.ASCII) if isinstance(value, str) else None
+    if found and int(found.group(2)) <= 14 and int(found.group(3)) < 60:
+        offset = timedelta(hours=int(found.group(2)), minutes=int(found.group(3)))
+        return -offset if found.group(1) == "-" else offset
     return None
 
 

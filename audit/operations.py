@@ -481,8 +481,9 @@ def _sent_again_after_return(visit, digest, ended_at):
     return abs(sent_at_by_phone - ended_at) <= timedelta(seconds=1)
 
 
-def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels):
-    """Store a photo of a visit once per client id; returns (evidence, created)."""
+def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels, taken=None):
+    """Store a photo of a visit once per client id; returns (evidence, created). `taken`: when the
+    camera took it, as the phone read it (see media.store_photo)."""
     existing = Evidence.get_or_none(Evidence.client_id == client_id)
     if existing is not None:
         if existing.visit_id != visit.id:
@@ -490,7 +491,7 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels)
         return existing, False
     _check_still_open_for(visit, Visit.get_or_none(Visit.id == visit.id))  # before the costly re-encoding
     try:
-        stored = store_photo(data, media_dir, max_bytes, max_pixels)
+        stored = store_photo(data, media_dir, max_bytes, max_pixels, taken)
     except OSError as error:
         # A full disk or an unwritable MEDIA_DIR: the phone keeps the photo and sends it again later;
         # the operator is the one to act.

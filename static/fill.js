@@ -382,6 +382,17 @@
     });
   }
 
+  function takenAt(file) {
+    // When the camera took the photo (EXIF DateTimeOriginal, and its zone's offset when written), read
+    // with exifr before shrinking: the canvas copy has no EXIF, and the reviewer's "photo taken outside
+    // the time of the visit" then never applied to photos sent from a phone. Sent as EXIF's own text.
+    if (!window.exifr) return Promise.resolve({});
+    return window.exifr.parse(file, { ifd0: false, gps: false, exif: [0x9003, 0x9011], reviveValues: false })
+      .then(function (tags) {
+        return tags && typeof tags[0x9003] === "string" ? { at: tags[0x9003], offset: tags[0x9011] } : {};
+      }).catch(function () { return {}; });
+  }
+
   function newId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
@@ -416,14 +427,19 @@
     var files = Array.prototype.slice.call(input.files || []);
     input.value = "";  // kept on the phone instead; the plain form would upload it a second time
     return files.reduce(function (chain, file) {
+      var taken = {};
       return chain.then(function () {
+        return takenAt(file);
+      }).then(function (found) {
+        taken = found;
         return shrink(file).catch(function () { return null; });
       }).then(function (blob) {
         if (!blob) return markBadPhoto(fieldset, input);
         fieldset.querySelectorAll(".error.photo").forEach(unmark);
         var id = newId();
         draft.photos[item] = (draft.photos[item] || []).concat([id]);
-        return store.putPhoto({ clientId: id, visit: visit, item: item, blob: blob, uploaded: false })
+        return store.putPhoto({ clientId: id, visit: visit, item: item, blob: blob, uploaded: false,
+                                takenAt: taken.at, takenOffset: taken.offset })
           .then(function () {
             settle(fieldset);  // the photo a refusal asked for, or another: the server looks again
             var number = showThumb(item, blob, id);

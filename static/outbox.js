@@ -163,6 +163,9 @@
           body.append("client_id", photo.clientId);
           body.append("item_id", photo.item);
           body.append("file", photo.blob, photo.clientId + ".jpg");
+          // When the camera took it, read from the file before it was shrunk (fill.js).
+          if (photo.takenAt) body.append("taken_at", photo.takenAt);
+          if (photo.takenOffset) body.append("taken_offset", photo.takenOffset);
           return fetchWithTimeout(entry.photoUrl, {
             method: "POST", body: body, credentials: "same-origin",
             headers: { "X-CSRFToken": entry.csrf }

@@ -4,7 +4,7 @@ import io
 import os
 import struct
 import zlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from PIL import Image, ImageCms, ImageFile, ImageOps
@@ -132,6 +132,31 @@ def test_capture_time_is_read_when_it_can_be(media_dir, tags, expected):
     photo = store_photo(data, media_dir, MAX_BYTES, MAX_PIXELS)
     assert photo.captured_at == expected
     assert (photo.width, photo.height) == (64, 48)
+
+
+@pytest.mark.parametrize(
+    "own,taken,expected",
+    [
+        ({}, ("2026:11:26 10:15:30", "+01:00"), (datetime(2026, 11, 26, 10, 15, 30), timedelta(hours=1))),
+        ({}, ("2026:11:26 10:15:30", ""), (datetime(2026, 11, 26, 10, 15, 30), None)),
+        ({}, ("2026:11:26 10:15:30", "+99:00"), (datetime(2026, 11, 26, 10, 15, 30), None)),
+        ({}, ("yesterday", "+01:00"), (None, None)),
+        ({}, ("2026:11:26 10:15:30" * 5, "+01:00"), (None, None)),
+        ({}, ("", ""), (None, None)),
+        ({0x0132: "2022:11:03 08:15:00"}, ("2026:11:26 10:15:30", "+01:00"), (datetime(2022, 11, 3, 8, 15), None)),
+    ],
+    ids=["phone-read-with-offset", "phone-read-without-offset", "offset-out-of-range", "garbled", "too-long",
+         "none-read", "the-files-own-time-wins"],
+)
+def test_a_capture_time_read_by_the_phone_is_used_when_the_shrunk_file_has_none(media_dir, own, taken, expected):
+    """The phone shrinks a photo on a canvas, which drops its EXIF: it sends the camera's time as it read
+    it before, in EXIF's own text, and that is read as the file's own time would be."""
+    exif = Image.Exif()
+    for tag, value in own.items():
+        exif[tag] = value
+    data = _encode(Image.new("RGB", (64, 48), "grey"), exif=exif)
+    photo = store_photo(data, media_dir, MAX_BYTES, MAX_PIXELS, taken)
+    assert (photo.captured_at, photo.captured_offset) == expected
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))

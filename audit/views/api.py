@@ -201,6 +201,9 @@ def upload_photo(visit_uuid):
         evidence, created = operations.add_photo(
             visit, client_id, item_id, upload.read(), config["MEDIA_DIR"], config["PHOTO_MAX_BYTES"],
             config["PHOTO_MAX_PIXELS"],
+            # When the camera took it, as the phone read it before shrinking it (EXIF's own text):
+            # optional, and what cannot be read is left out, as an unreadable EXIF time is.
+            taken=(request.form.get("taken_at", ""), request.form.get("taken_offset", "")),
         )
     except ImageRejected as rejected:
         return problem(422, "bad_image", str(rejected), {"file": str(rejected)})

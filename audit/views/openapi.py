@@ -119,7 +119,12 @@ def openapi_document():
                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                     "type": "object", "required": ["client_id", "item_id", "file"],
                     "properties": {"client_id": {"type": "string", "maxLength": 64}, "item_id": {"type": "string"},
-                                   "file": {"type": "string", "format": "binary"}}}}}},
+                                   "file": {"type": "string", "format": "binary"},
+                                   "taken_at": {"type": "string", "description": "When the camera took the photo, as "
+                                                "its EXIF DateTimeOriginal says (2026:11:26 10:15:30), read before "
+                                                "the phone shrank it; used when the file has no capture time"},
+                                   "taken_offset": {"type": "string", "description": "Its zone's offset "
+                                                    "(OffsetTimeOriginal, +01:00)"}}}}}},
                 "responses": {
                     "201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
                     "200": {"description": "Already stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},

@@ -5,7 +5,7 @@ import re
 import shutil
 import threading
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from PIL import Image
@@ -57,9 +57,15 @@ def _phone_with_visit_kept(browser, base, path):
     return context, page
 
 
+# When the camera took the photo, on its clock (Budapest in winter): 09:15:30 in UTC.
+TAKEN = ("2026:11:26 10:15:30", "+01:00")
+
+
 def _photo_file(tmp_path):
     path = tmp_path / "shopfront.jpg"
-    Image.new("RGB", (2400, 1800), "#3a6ea5").save(path, "JPEG")
+    exif = Image.Exif()
+    exif.get_ifd(0x8769).update({0x9003: TAKEN[0], 0x9011: TAKEN[1]})  # DateTimeOriginal, OffsetTimeOriginal
+    Image.new("RGB", (2400, 1800), "#3a6ea5").save(path, "JPEG", exif=exif)
     return str(path)
 
 
@@ -149,6 +155,8 @@ def test_a_visit_filled_offline_survives_reload_and_reopen_and_arrives_once(app,
     assert visit.state == VisitState.SUBMITTED.value
     assert answers == {k: v for k, v in answered.items()}
     assert len(photos) == 1 and photos[0].width == 1600
+    # The phone shrank it on a canvas (no EXIF left), and said when the camera took it.
+    assert photos[0].captured_at == datetime(2026, 11, 26, 9, 15, 30)
     assert visit.started_at is not None and visit.ended_at >= visit.started_at
     assert 20 < visit.checkin_distance_m < 40  # only the distance is kept, not where the shopper was
     context.close()
