@@ -27,6 +27,8 @@ ACTIONS = {
     "checklist.published": _l("Checklist version published"),
     "region.saved": _l("Region saved"),
     "user.saved": _l("Account saved"),
+    "user.password_link": _l("Link to set a password made"),
+    "user.password_set": _l("Password set with a link"),
     "visit.approved": _l("Visit approved"),
     "visit.assigned": _l("Visit assigned"),
     "visit.changed": _l("Visit changed"),
@@ -79,6 +81,11 @@ ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 def record(action, target, **details):
     """Note that the signed-in user did `action` to `target` (e.g. "checklist.published", "retail v3")."""
     actor = current_user.id if current_user and current_user.is_authenticated else None
+    record_by(actor, action, target, **details)
+
+
+def record_by(actor, action, target, **details):
+    """record() for an actor who is not the signed-in user (a person using a link to set a password)."""
     AuditEntry.create(actor=actor, action=action, target=str(target)[:200], details=details or None)
 
 

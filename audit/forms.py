@@ -85,6 +85,26 @@ class LoginForm(AppForm):
     password = PasswordField(_l("Password"), validators=[REQUIRED, Length(max=256)])
 
 
+def _check_password_length(password):
+    if password and len(password) < PASSWORD_MIN:
+        raise ValidationError(ngettext("The password must be at least %(num)d character long.",
+                                       "The password must be at least %(num)d characters long.", PASSWORD_MIN))
+
+
+class NewPasswordForm(AppForm):
+    """A password chosen by its owner (through a link an auditor made), typed twice."""
+
+    password = PasswordField(_l("New password"), validators=[REQUIRED, Length(max=256)])
+    repeated = PasswordField(_l("The new password again"), validators=[REQUIRED, Length(max=256)])
+
+    def validate_password(self, field):
+        _check_password_length(field.data)
+
+    def validate_repeated(self, field):
+        if field.data != self.password.data:
+            raise ValidationError(_("The two passwords differ. Type the same password twice."))
+
+
 class LanguageForm(AppForm):
     language = SelectField(_l("Language"), choices=language_choices, validators=[REQUIRED])
     next = HiddenField()
@@ -267,16 +287,8 @@ class UserForm(_SeenRow, AppForm):
             raise ValidationError(_("Another account already uses this e-mail address."))
 
     def validate_password(self, field):
-        if self._user is None and not field.data:
-            raise ValidationError(_("Give the new account a password."))
-        if field.data and len(field.data) < PASSWORD_MIN:
-            raise ValidationError(
-                ngettext(
-                    "The password must be at least %(num)d character long.",
-                    "The password must be at least %(num)d characters long.",
-                    PASSWORD_MIN,
-                )
-            )
+        # A new account without one gets an invitation link instead (see password_links).
+        _check_password_length(field.data)
 
     def validate_role(self, field):
         self._keep_an_auditor(field, field.data != Role.AUDITOR.value)

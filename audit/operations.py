@@ -35,6 +35,7 @@ from .models import (
 )
 from .media import store_photo
 from .scoring import display_percent, score
+from . import password_links
 from .security import hash_password
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,12 @@ def save_user(user, form):
     other at the same moment would both pass it, so the rule is checked again inside the write, after
     the change: PostgreSQL locks the auditors' rows first, SQLite lets one writer in at a time.
     """
-    password_hash = hash_password(form.password.data) if form.password.data else None  # slow: before the lock
+    # Slow (argon2): before the lock. A new account without a password gets one nobody knows, until
+    # its invitation link is used (password_links).
+    if form.password.data:
+        password_hash = hash_password(form.password.data)
+    else:
+        password_hash = password_links.unusable_password() if user is None else None
     with database.atomic():
         if database.obj.for_update:
             list(_enabled_auditors().for_update())

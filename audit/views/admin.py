@@ -1,7 +1,8 @@
 """Auditors manage the organisation: brands, regions, branches and user accounts."""
 import re
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
+                   url_for)
 
 from ..access import role_required
 from ..forms import (BranchForm, BranchImportForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm,
@@ -12,7 +13,7 @@ from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
 from ..models import AuditEntry, Brand, Branch, Checklist, ChecklistVersion, Region, Role, User, Visit
 from ..paging import Page, found
-from .. import auditlog, branch_import, operations
+from .. import auditlog, branch_import, operations, password_links
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -212,6 +213,8 @@ def user(user_id=None):
         auditlog.record("user.saved", saved.email, new=user is None, role=saved.role, enabled=saved.is_enabled,
                         password_changed=bool(form.password.data))
         flash(_("Account saved."), "success")
+        if user is None and not form.password.data:
+            return _password_link_page(saved)  # a new account without a password: its invitation
         stranded = Visit.select().where((Visit.shopper == saved) & Visit.state.in_(operations.CHANGEABLE_STATES))
         if (not saved.is_enabled or saved.role != Role.SHOPPER.value) and stranded.exists():
             # Nobody would make these visits: the auditor lands on them, to give them to other shoppers.
@@ -221,6 +224,26 @@ def user(user_id=None):
             return redirect(url_for("admin.visits", shopper=saved.id))
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, account=user)
+
+
+@bp.route("/users/<int:user_id>/password-link", methods=["POST"])
+def password_link(user_id):
+    """A link for the account's owner to set a (new) password: the agency's way to invite a shopper or
+    to help one who forgot theirs, without knowing the password."""
+    account = _get_or_404(User, user_id)  # (CSRFProtect has checked the form's token)
+    if not account.is_enabled:
+        flash(_("This account is disabled: enable it first, then make the link."), "error")
+        return redirect(url_for("admin.user", user_id=account.id))
+    return _password_link_page(account)
+
+
+def _password_link_page(account):
+    auditlog.record("user.password_link", account.email)
+    link = url_for("auth.password_link", token=password_links.make_token(account), _external=True)
+    response = make_response(render_template("admin/password_link.html", account=account, link=link,
+                                             days=password_links.LINK_DAYS))
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 ASSIGNMENT_MESSAGES = {

@@ -2,10 +2,11 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..forms import LanguageForm, LoginForm
+from .. import auditlog, password_links
+from ..forms import PASSWORD_MIN, LanguageForm, LoginForm, NewPasswordForm
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..models import User
@@ -79,6 +80,31 @@ def logout():
     session.clear()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+def password_link(token):
+    """Set an account's password with the link an auditor made (an invitation, or a forgotten
+    password): typed twice; then every session of the account ends and the person signs in with it."""
+    account, problem = password_links.account_of(token)
+    if account is None:
+        response = make_response(render_template("auth/password_link_gone.html", expired=problem == "expired"), 410)
+    else:
+        form = NewPasswordForm()
+        if form.validate_on_submit():
+            password_links.set_password(account, form.password.data)
+            auditlog.record_by(account.id, "user.password_set", account.email)
+            if current_user.is_authenticated:  # someone else's session in this browser
+                logout_user()
+            session.clear()
+            flash(_("Your password is set. Sign in with it."), "success")
+            return redirect(url_for("auth.login"))
+        response = make_response(render_template("auth/password_link.html", form=form, account=account,
+                                                 password_min=PASSWORD_MIN))
+    # The link is a key: kept by no cache, and named to no other site (nor to this one) as a referrer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/language", methods=["POST"])

@@ -1,0 +1,114 @@
+"""Links to set a password: the auditor invites a new shopper, or helps one who forgot theirs, without
+ever knowing the password; a link works once, for a week, and never for a closed account."""
+import re
+
+import pytest
+
+from audit import password_links
+from audit.db import database
+from audit.models import AuditEntry, User
+from conftest import PASSWORD, csrf_from, hidden_fields_from, login
+
+NEW_PASSWORD = "a-new-long-password"
+
+
+def _link_of(page):
+    found = re.search(r'id="password-link" type="text" readonly value="http://localhost(/password/[^"]+)"',
+                      page.get_data(as_text=True))
+    assert found, page.get_data(as_text=True)[:2000]
+    return found.group(1)
+
+
+def _set(client, link, password, repeated=None):
+    return client.post(link, data={"password": password, "repeated": password if repeated is None else repeated,
+                                   "csrf_token": csrf_from(client.get(link))})
+
+
+def test_a_new_account_without_a_password_gets_an_invitation_link(app, org, login_as):
+    auditor = login_as("auditor")
+    form = auditor.get("/admin/users/new")
+    created = auditor.post("/admin/users/new", data={
+        "name": "Nina Newshopper", "email": "nina@example.com", "role": "shopper", "language": "hu",
+        "password": "", "is_enabled": "y", **hidden_fields_from(form)})
+    assert created.status_code == 200 and "Account saved." in created.get_data(as_text=True)
+    link = _link_of(created)
+    with app.app_context(), database.connection_context():
+        nina = User.get(User.email == "nina@example.com")
+        assert nina.password_hash  # one nobody knows: nothing to sign in with yet
+        assert AuditEntry.get(AuditEntry.action == "user.password_link").target == "nina@example.com"
+    assert login(app.test_client(), "nina@example.com", "").status_code == 200  # no way in without the link
+
+    visitor = app.test_client()
+    page = visitor.get(link)
+    assert page.status_code == 200 and "nina@example.com" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["Referrer-Policy"] == "no-referrer"
+    # Mistakes are said beside the fields, in the visitor's language, and change nothing.
+    for password, repeated, message in (("short", "short", "The password must be at least 10 characters long."),
+                                        (NEW_PASSWORD, NEW_PASSWORD + "x", "The two passwords differ.")):
+        refused = _set(visitor, link, password, repeated)
+        assert refused.status_code == 200 and message in refused.get_data(as_text=True)
+    assert visitor.post(link, data={"password": NEW_PASSWORD, "repeated": NEW_PASSWORD}).status_code == 400  # CSRF
+    with app.app_context(), database.connection_context():
+        assert User.get(User.email == "nina@example.com").password_hash == nina.password_hash
+    done = _set(visitor, link, NEW_PASSWORD)
+    assert done.status_code == 302 and done.headers["Location"] == "/login"
+    assert login(app.test_client(), "nina@example.com", NEW_PASSWORD).status_code == 302
+    with app.app_context(), database.connection_context():
+        entry = AuditEntry.get(AuditEntry.action == "user.password_set")
+        assert (entry.actor_id, entry.target) == (nina.id, "nina@example.com")
+    # Once only: the link is spent with the password it set.
+    again = app.test_client().get(link)
+    assert again.status_code == 410 and "This link no longer works" in again.get_data(as_text=True)
+    assert _set(app.test_client(), link, "another-long-password").status_code in (400, 410)
+
+
+def test_a_forgotten_password_link_signs_the_account_out_everywhere(app, org, login_as):
+    shopper_phone = login_as("shopper")
+    assert shopper_phone.get("/visits/").status_code == 200
+    auditor = login_as("auditor")
+    shopper = org["users"]["shopper"]
+    account_page = auditor.get(f"/admin/users/{shopper.id}")
+    assert "Make a link to set a new password" in account_page.get_data(as_text=True)
+    made = auditor.post(f"/admin/users/{shopper.id}/password-link", data={"csrf_token": csrf_from(account_page)})
+    link = _link_of(made)
+    # The old password works until the link is used.
+    assert login(app.test_client(), shopper.email, PASSWORD).status_code == 302
+    assert _set(app.test_client(), link, NEW_PASSWORD).status_code == 302
+    assert login(app.test_client(), shopper.email, PASSWORD).status_code == 200  # refused now
+    assert login(app.test_client(), shopper.email, NEW_PASSWORD).status_code == 302
+    assert shopper_phone.get("/visits/").status_code == 302  # the phone's session ended with the old password
+
+
+def test_a_link_is_refused_when_tampered_with_expired_or_the_account_closed(app, org, login_as, monkeypatch):
+    auditor = login_as("auditor")
+    shopper = org["users"]["shopper"]
+    page = auditor.get(f"/admin/users/{shopper.id}")
+    link = _link_of(auditor.post(f"/admin/users/{shopper.id}/password-link", data={"csrf_token": csrf_from(page)}))
+    token = link.rsplit("/", 1)[1]
+    visitor = app.test_client()
+    for broken in (link[:-3], f"/password/{token[::-1]}", "/password/x"):
+        response = visitor.get(broken)
+        assert response.status_code == 410 and "is not complete" in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        other = password_links.make_token(org["users"]["other_shopper"])
+    assert visitor.get(f"/password/{other}").status_code == 200  # another account's link is its own
+    monkeypatch.setattr(password_links, "LINK_DAYS", -1)  # a week has passed
+    expired = visitor.get(link)
+    assert expired.status_code == 410 and "valid for a limited time" in expired.get_data(as_text=True)
+    monkeypatch.setattr(password_links, "LINK_DAYS", 7)
+    with app.app_context(), database.connection_context():
+        User.update(is_enabled=False).where(User.id == shopper.id).execute()
+    assert visitor.get(link).status_code == 410  # a closed account: no way back in by a link
+    refused = auditor.post(f"/admin/users/{shopper.id}/password-link", data={"csrf_token": csrf_from(page)},
+                           follow_redirects=True)
+    assert "This account is disabled" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["manager", "shopper"])
+def test_only_an_auditor_makes_links(app, org, login_as, role):
+    client = login_as(role)
+    token = csrf_from(client.get("/"  if role == "manager" else "/visits/", follow_redirects=True))
+    response = client.post(f"/admin/users/{org['users']['other_shopper'].id}/password-link", data={"csrf_token": token})
+    assert response.status_code in (403, 404)
+    with app.app_context(), database.connection_context():
+        assert not AuditEntry.select().where(AuditEntry.action == "user.password_link").exists()
