@@ -1,5 +1,6 @@
 """Form classes: every form carries a CSRF token and names what is wrong in the user's language."""
 import math
+import re
 from datetime import timedelta
 
 from babel import Locale
@@ -405,13 +406,27 @@ class WithdrawVisitForm(AppForm):
                            validators=[DataRequired(_l("Tick the box to withdraw the visit."))])
 
 
+# Several scenario briefs in one box, for a region's branches to get in turn (a chain rotates what the
+# shoppers ask for): separated by a line of three dashes.
+SCENARIO_SEPARATOR = re.compile(r"^\s*-{3,}\s*$", re.MULTILINE)
+SCENARIO_MAX = 2000
+SCENARIOS_MAX = 12
+
+
+def scenarios_of(text):
+    """The briefs of a scenario box, in order, empty ones left out; [""] when there is none."""
+    briefs = [brief.strip() for brief in SCENARIO_SEPARATOR.split(text or "")]
+    return [brief for brief in briefs if brief] or [""]
+
+
 class BulkVisitForm(_WindowMixin, AppForm):
     region = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
     checklist = SelectField(_l("Checklist"), coerce=int, validators=[InputRequired()])
     shoppers = SelectMultipleField(_l("Shoppers (shared out in turn)"), coerce=int)
     planned_from = DateField(_l("Visit from"), validators=[InputRequired(_l("Give a date."))])
     planned_to = DateField(_l("Visit by"), validators=[InputRequired(_l("Give a date."))])
-    scenario = TextAreaField(_l("Scenario brief (in the shopper's language)"), validators=[Length(max=2000)])
+    scenario = TextAreaField(_l("Scenario briefs (in the shopper's language)"),
+                             validators=[Length(max=SCENARIOS_MAX * SCENARIO_MAX)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -422,6 +437,20 @@ class BulkVisitForm(_WindowMixin, AppForm):
     def validate_shoppers(self, field):
         if not field.data:
             raise ValidationError(_("Choose at least one shopper."))
+
+    def validate_scenario(self, field):
+        briefs = scenarios_of(field.data)
+        if len(briefs) > SCENARIOS_MAX:
+            raise ValidationError(_("Give at most %(most)d scenarios.", most=SCENARIOS_MAX))
+        for number, brief in enumerate(briefs, 1):
+            if len(brief) > SCENARIO_MAX:
+                raise ValidationError(_("Scenario %(number)d is longer than %(most)d characters.",
+                                        number=number, most=SCENARIO_MAX))
+
+    def scenarios(self):
+        return scenarios_of(self.scenario.data)
+
+
 
 
 class ReturnForm(AppForm):

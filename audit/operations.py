@@ -659,9 +659,12 @@ def assign_visit(branch, checklist, shopper, planned_from, planned_to, scenario,
                         planned_to=planned_to, scenario=scenario.strip())
 
 
-def assign_region(region, checklist, shoppers, planned_from, planned_to, scenario, min_days):
+def assign_region(region, checklist, shoppers, planned_from, planned_to, scenarios, min_days):
     """A visit to every active branch of a region, shoppers taking turns; returns (visits, branches
     skipped because no chosen shopper may go yet, branches skipped because they already have one).
+
+    `scenarios`: the briefs, given in turn too (one for all, or a chain's rotation), shifted by one
+    each round of shoppers so that each shopper gets each brief rather than always the same one.
 
     A branch goes to the next shopper in turn who has not visited it recently; a branch that no
     chosen shopper may visit is skipped and reported. A branch that already has a visit with this
@@ -686,9 +689,11 @@ def assign_region(region, checklist, shoppers, planned_from, planned_to, scenari
             for offset in range(len(shoppers)):
                 shopper = shoppers[(turn + offset) % len(shoppers)]
                 if _eligible(shopper, branch, planned_from, planned_to, min_days):
+                    made = len(created)
+                    brief = scenarios[(made + made // max(len(shoppers), len(scenarios))) % len(scenarios)]
                     created.append(Visit.create(
                         branch=branch, checklist_version=version, shopper=shopper, planned_from=planned_from,
-                        planned_to=planned_to, scenario=scenario.strip(),
+                        planned_to=planned_to, scenario=brief.strip(),
                     ))
                     turn = (turn + offset + 1) % len(shoppers)
                     break

@@ -187,6 +187,38 @@ def test_region_gets_one_visit_per_active_branch_shared_out_in_turn(app, org, lo
         (version.id, DAY, "Ask about a warranty.", "assigned")}
 
 
+def test_several_scenarios_go_round_the_branches_and_each_shopper_gets_each(app, org, login_as, hungary):
+    """A chain rotates what its shoppers ask for: two briefs for a region of six branches and two
+    shoppers; the briefs go in turn, shifted each round, so that neither shopper always asks the same."""
+    with app.app_context(), database.connection_context():
+        for code in ("BUD-04", "BUD-05", "BUD-06"):
+            Branch.create(region=org["regions"][0], code=code, name=f"Aurora {code}", address="Andrássy út 1.",
+                          city="Budapest", country="HU")
+    version = _publish(app)
+    client = login_as("auditor")
+    briefs = "Ask about a warranty.\n\n---\nAsk for a gift for a teenager;\npay by card."
+    assert _post(client, "/admin/visits/bulk", {**_bulk(org, version.checklist_id), "scenario": briefs}).status_code == 302
+    with app.app_context(), database.connection_context():
+        given = [(v.branch.code, v.shopper.name, v.scenario) for v in Visit.select().join(Branch).order_by(Branch.code)]
+    warranty, gift = "Ask about a warranty.", "Ask for a gift for a teenager;\npay by card."
+    assert [brief for _code, _name, brief in given] == [warranty, gift, gift, warranty, warranty, gift]
+    for name in ("Sara Shopper", "Otto Othershopper"):
+        assert {brief for _code, shopper, brief in given if shopper == name} == {warranty, gift}
+
+
+@pytest.mark.parametrize("scenario,message", [
+    ("\n---\n".join(f"Brief {n}" for n in range(13)), "Give at most 12 scenarios."),
+    ("Short one.\n---\n" + "x" * 2001, "Scenario 2 is longer than 2000 characters."),
+])
+def test_too_many_or_too_long_scenarios_are_refused_and_nothing_is_assigned(app, org, login_as, hungary, scenario,
+                                                                            message):
+    version = _publish(app)
+    client = login_as("auditor")
+    response = _post(client, "/admin/visits/bulk", {**_bulk(org, version.checklist_id), "scenario": scenario})
+    assert response.status_code == 200 and message in _text(response)
+    assert _visits(app) == []
+
+
 def test_region_skips_branches_no_chosen_shopper_may_visit_and_says_which(app, org, login_as, hungary):
     version = _publish(app)
     recent = DAY - timedelta(days=10)
@@ -261,7 +293,7 @@ def test_the_same_region_assigned_at_once_from_several_servers_gets_one_visit_a_
             start.wait()
             try:
                 created, _skipped, planned = assign_region(org["regions"][0], checklist, shoppers, DAY,
-                                                           DAY + timedelta(days=6), "", 30)
+                                                           DAY + timedelta(days=6), [""], 30)
                 outcomes.append((len(created), len(planned)))
             except Exception as error:  # noqa: BLE001 - any failure is the finding
                 outcomes.append(error)
@@ -342,7 +374,7 @@ def test_assignment_operations_refuse_a_checklist_without_published_version(app,
     with pytest.raises(AssignmentRefused) as single:
         assign_visit(org["branches"][0], checklist, shopper, DAY, DAY, "", 30)
     with pytest.raises(AssignmentRefused) as bulk:
-        assign_region(org["regions"][0], checklist, [shopper], DAY, DAY, "", 30)
+        assign_region(org["regions"][0], checklist, [shopper], DAY, DAY, [""], 30)
 
     assert single.value.code == bulk.value.code == "no_published_version"
     assert Visit.select().count() == 0

@@ -358,7 +358,7 @@ def assign_bulk():
         try:
             created, skipped, planned = operations.assign_region(
                 Region.get_by_id(form.region.data), Checklist.get_by_id(form.checklist.data), shoppers,
-                form.planned_from.data, form.planned_to.data, form.scenario.data,
+                form.planned_from.data, form.planned_to.data, form.scenarios(),
                 current_app.config["MIN_DAYS_BETWEEN_VISITS"],
             )
         except operations.AssignmentRefused as refused:
