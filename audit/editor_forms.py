@@ -85,6 +85,18 @@ def fill_texts(form, prefix, texts):
 class NumberField(DecimalField):
     """A DecimalField for a number a checklist holds: a finite one, shown whatever its size."""
 
+    def _value(self):
+        # Exactly as the checklist holds it. DecimalField shows two decimal places, and saving an item
+        # whose other field was edited then rounded a weight of 0.125 to 0.12, and a pass mark of
+        # 99.999 to 100 (no pass mark at all) or of 0.005 to 0.00 (which could not be saved); its
+        # rounding also raised past some 10^26 (a draft saved before weights had a bound).
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        number = self.data if isinstance(self.data, Decimal) else Decimal(str(self.data))
+        return format(number.normalize(), "f")
+
     def process_formdata(self, valuelist):
         super().process_formdata(valuelist)
         # Decimal reads "nan", "snan" and "inf" too: the checklist cannot hold them, and a signalling
@@ -100,13 +112,6 @@ class NumberField(DecimalField):
         if self.process_errors and self.raw_data and self.raw_data[0].strip():
             raise StopValidation()
 
-    def _value(self):
-        # WTForms rounds the number to two places to show it, which raises past some 10^26: a draft
-        # saved before weights had a bound gave a 500 instead of the page where it can be corrected.
-        try:
-            return super()._value()
-        except InvalidOperation:
-            return str(self.data)
 
 
 def _band_form_class(languages):
@@ -240,6 +245,12 @@ class ThresholdForm(Form):
     )
 
 
+def _pass_mark_range(form, field):
+    # Above 0, as the checklist file takes it (NumberRange's least value would refuse 0.001).
+    if field.data is not None and not 0 < field.data <= 100:
+        raise ValidationError(_("Give a pass mark above 0 and at most 100."))
+
+
 def item_form_class(languages, option_rows, threshold_rows, dimension_tags):
     """The item form for a checklist's languages, with room for the given option/threshold rows."""
     attrs = {}
@@ -250,8 +261,7 @@ def item_form_class(languages, option_rows, threshold_rows, dimension_tags):
     attrs.update(_text_fields("text", _l("Question"), languages, True))
     attrs.update(_text_fields("help", _l("Help for the shopper"), languages, False))
     attrs["weight"] = NumberField(_l("Weight (points)"), validators=[Optional(), *WEIGHT_RANGE])
-    attrs["pass_mark"] = NumberField(_l("Pass mark (% of the points)"), validators=[
-        Optional(), NumberRange(min=Decimal("0.01"), max=100, message=_l("Give a pass mark above 0 and at most 100."))])
+    attrs["pass_mark"] = NumberField(_l("Pass mark (%)"), validators=[Optional(), _pass_mark_range])
     attrs["critical"] = BooleanField(_l("Critical: a fail flags the visit"))
     attrs["na"] = BooleanField(_l("Allow “not applicable”"))
     attrs["require_comment_on_fail"] = BooleanField(_l("Require a comment when failed"))

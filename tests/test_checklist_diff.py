@@ -126,6 +126,8 @@ CASES = [
      [("changed", "item smiled", "weight 1 → 2; text (hu)")]),
     ("item_flags", lambda c: item(c, "thanked").update(critical=False, na=True),
      [("changed", "item thanked", "critical true → false; na false → true")]),
+    ("item_pass_mark_set", lambda c: item(c, "offer_fit").update(pass_mark=75),
+     [("changed", "item offer_fit", "pass_mark 100 → 75")]),
     ("item_dimension", lambda c: item(c, "smiled").update(dimension="speed"),
      [("changed", "item smiled", "dimension care → speed")]),
     ("item_help_removed", lambda c: item(c, "greeted").pop("help"), [("changed", "item greeted", "help removed")]),

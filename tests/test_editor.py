@@ -122,6 +122,28 @@ def test_new_item_with_only_the_source_text_is_saved_and_counted_as_missing(app,
     assert "The draft cannot be published yet" in publish.get_data(as_text=True)
 
 
+def test_numbers_from_a_file_survive_saving_the_item_in_the_editor(app, auditor):
+    """The editor showed numbers to two places: saving an item after changing only its text rounded a
+    weight of 0.125 to 0.12 and a pass mark of 99.999 to 100, which dropped it."""
+    _start_draft(auditor)
+    with app.app_context(), database.connection_context():
+        draft = Checklist.get(Checklist.slug == "shop-visit").draft()
+        content = draft.content
+        greeted = content["sections"][0]["items"][0]
+        greeted.update(weight=0.125, pass_mark=99.999)
+        type(draft).update(content=content).where(type(draft).id == draft.id).execute()
+    url = BASE + "/draft/items/greeted"
+    page = auditor.get(url).get_data(as_text=True)
+    assert 'value="0.125"' in page and 'value="99.999"' in page
+    shown = dict(re.findall(r'<input id="(weight|pass_mark)"[^>]*value="([^"]*)"', page))
+    # Only the question's text is changed; the numbers go back as the page shows them.
+    assert _post_item(auditor, url, item_id="greeted", text_en="Greeted at the door?", text_hu="Köszöntötték?",
+                      **shown).status_code == 302
+    saved = _draft_content(app)["sections"][0]["items"][0]
+    assert (saved["text"]["en"], saved["weight"], saved["pass_mark"]) == ("Greeted at the door?", 0.125, 99.999)
+    assert _post_item(auditor, BASE + "/draft/sections/farewell/items/new", pass_mark="0.001").status_code == 302
+
+
 def test_a_pass_mark_is_saved_with_the_item_and_shown_again(app, auditor):
     """A scale item passed from 4 of 5: the editor writes pass_mark 75; 100 (or empty) is no mark."""
     _start_draft(auditor)

@@ -32,6 +32,14 @@ def test_catalog_has_no_untranslated_or_fuzzy_entry(language):
     assert not fuzzy, f"{language}: fuzzy {fuzzy}"
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_translation_has_the_placeholders_of_its_english(language):
+    """Babel's own checks (the ones `pybabel compile` prints as errors and still exits 0 after): a
+    translation whose placeholders differ from its message's fails when it is formatted."""
+    problems = [(message.id, [str(error) for error in errors]) for message, errors in _catalog(language).check()]
+    assert not problems, f"{language}: {problems}"
+
+
 # Words that really are the same in these languages (loanwords, format names).
 SAME_AS_ENGLISH = {"PDF", "E-mail", "Audit", "Auditor", "Manager", "Link"}  # loanwords in hu, et, ro
 

@@ -28,6 +28,8 @@ _ITEM_VALUE_FIELDS = tuple(
     key for key in ITEM_KEYS if key not in ("id", "text", "help", "options", "thresholds", "unit", "show_if")
 )
 _ITEM_TEXT_FIELDS = ("text", "help", "unit")
+# What an item without the key has: "pass_mark 75 → 100", not "→ none" (which read as "cannot fail").
+_UNSET_MEANS = {"pass_mark": 100}
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,8 @@ def _show_if_shown(condition):
 
 def _item_field_changes(old_item, new_item, languages):
     """The detail for an item in both versions: changed values, then texts, options, thresholds, show_if."""
-    parts = [_value_change(key, old_item.get(key), new_item.get(key)) for key in _ITEM_VALUE_FIELDS]
+    parts = [_value_change(key, old_item.get(key, _UNSET_MEANS.get(key)), new_item.get(key, _UNSET_MEANS.get(key)))
+             for key in _ITEM_VALUE_FIELDS]
     for key in _ITEM_TEXT_FIELDS:
         parts.append(_text_change(key, old_item.get(key), new_item.get(key), languages))
     parts.extend(_option_changes(old_item, new_item, languages))
