@@ -151,7 +151,16 @@
     // One at a time: a keep that began before the one before it had ended took the answer that one
     // was writing for another tab's change, and put it back on the page (not applicable, then 95
     // typed, then not applicable again: 95 came back).
-    var next = keeping.then(function () { return keepNow(write); });
+    var next = keeping.then(function () {
+      return keepNow(write).then(function (kept) {
+        // In the same turn: a change's sending must not overtake the next one's (it put the answers
+        // of before over the newer ones in the outbox).
+        return (write ? sendChangeWithVisit() : Promise.resolve(false)).then(function (waiting) {
+          kept.waiting = waiting;
+          return kept;
+        });
+      });
+    });
     keeping = next.catch(function () {});
     return next;
   }
@@ -162,8 +171,14 @@
     // write false: only read what the others changed (another tab said it saved).
     var state = refresh();
     var own = { answers: state.answers, comments: state.comments, timers: runningTimers() };
+    var synced = known;  // what the store held when this page last read or wrote it
     var mine = {};
     PARTS.forEach(function (part) { mine[part] = changedSince(own[part], known[part]); });
+    // A timer ticking here changes its answer every second: not a change of this tab's while the
+    // timer is the one this tab last read or wrote (it wrote the seconds over another tab's N/A).
+    mine.answers = mine.answers.filter(function (id) {
+      return !(own.timers[id] && same(own.timers[id], known.timers[id]));
+    });
     var before;
     function merge(stored) {
       before = partsOf(stored);
@@ -191,33 +206,39 @@
     return kept.then(function (merged) {
       draft = merged;
       known = write ? partsOf(merged) : before;
-      showOthersChanges(merged, own, mine);
+      showOthersChanges(merged, own, mine, synced);
       return merged;
     });
   }
 
-  function showOthersChanges(merged, own, mine) {
-    // What another tab changed: put on the page unless this page changed it meanwhile.
+  function showOthersChanges(merged, own, mine, synced) {
+    // What another tab changed in the store since this page last read or wrote it: put on the page
+    // unless this page changed it meanwhile. (Compared with the page instead, a keep begun while a
+    // timer ran here and ended after it was stopped put the store's old seconds back over the new.)
     var changed = false;
     itemsOf().forEach(function (fieldset) {
       var id = fieldset.dataset.item;
       var value = merged.answers[id] === undefined ? null : merged.answers[id];
       var shown = own.answers[id] === undefined ? null : own.answers[id];
-      if (mine.answers.indexOf(id) < 0 && !same(value, shown) && same(valueOf(fieldset), shown)) {
+      var timer = timers[id];
+      var timerMoved = timer && mine.timers.indexOf(id) < 0 && !same(merged.timers[id], synced.timers[id]);
+      // A timer running here ticks its field on: what it showed when this keep began says nothing.
+      var untouched = same(valueOf(fieldset), shown) || Boolean(own.timers[id]);
+      if (timerMoved) {
+        if (merged.timers[id]) timer.run(merged.timers[id].started, Number(merged.timers[id].base) || 0);
+        else if (timer.state()) timer.halt();
+      }
+      if (mine.answers.indexOf(id) < 0 && !same(merged.answers[id], synced.answers[id]) && untouched &&
+          !(merged.timers[id] && timerMoved)) {
         setValue(id, value);
         changed = true;
       }
       var comment = form.querySelector('[name="comment-' + id + '"]');
       var text = merged.comments[id] || "";
-      if (comment && mine.comments.indexOf(id) < 0 && text !== (own.comments[id] || "") &&
+      if (comment && mine.comments.indexOf(id) < 0 && text !== (synced.comments[id] || "") &&
           comment.value.trim() === (own.comments[id] || "")) {
         comment.value = text;
         if (text) comment.closest("details").open = true;
-      }
-      var timer = timers[id];
-      if (timer && mine.timers.indexOf(id) < 0 && !same(merged.timers[id], own.timers[id])) {
-        if (merged.timers[id]) timer.run(merged.timers[id].started, Number(merged.timers[id].base) || 0);
-        else timer.halt(value);
       }
     });
     if (changed) refresh();
@@ -240,9 +261,20 @@
       checkIn();
     }
     return keep(true).then(function (kept) {
-      saveState.textContent = say(form.dataset.msgSaved, { time: clock(kept.updatedAt) });
+      saveState.textContent = kept.waiting ? say(form.dataset.msgWaiting, { count: 1 })
+        : say(form.dataset.msgSaved, { time: clock(kept.updatedAt) });
       tellOtherTabs();
     });
+  }
+
+  function sendChangeWithVisit() {
+    // Sent offline, then an answer put right before the network came back: the visit waiting in the
+    // outbox takes the change (it left with the answers of the moment Send was tapped, and the page
+    // said "saved"). Ended when Send was tapped, still. A refused visit waits for Send instead.
+    return ownOutboxEntry().then(function (mine) {
+      if (!mine || mine.rejected) return false;
+      return queue(mine.payload && mine.payload.ended_at).then(function () { return true; });
+    }).catch(function () { return false; /* the draft holds the change; Send again sends it */ });
   }
 
   function tellOtherTabs() {
@@ -292,8 +324,19 @@
   }
 
   var typing = null;
+  function stopTimerByHand(target) {
+    // A running timer stops at seconds typed by hand (its ticking overwrote them) or at "not
+    // applicable" (it went on counting beside it, and its seconds were sent).
+    var fieldset = target.closest && target.closest("fieldset[data-item]");
+    var timer = fieldset && timers[fieldset.dataset.item];
+    if (!timer || !timer.state()) return;
+    if (target === typedAnswer(fieldset)) timer.halt(target.value);
+    else if (target.type === "radio" && target.value === "na" && target.checked) timer.halt(null);
+  }
+
   form.addEventListener("input", function (event) {
     awaitingOutcome = false;
+    stopTimerByHand(event.target);
     oneAnswer(event.target);
     settleRefusal(event);
     if (event.target.type === "file") return;
@@ -366,7 +409,9 @@
   function resumeTimers() {
     Object.keys(draft.timers || {}).forEach(function (item) {
       var running = draft.timers[item];
-      if (timers[item] && running && running.started) timers[item].run(running.started, Number(running.base) || 0);
+      if (!timers[item] || !running || !running.started) return;
+      if (draft.sentAt && running.started < draft.sentAt) return;  // its wait ended with the sending
+      timers[item].run(running.started, Number(running.base) || 0);
     });
   }
 
@@ -668,11 +713,19 @@
     return missing.length === 0;
   }
 
-  function queue() {
+  function stopTimers() {
+    // Sent, a wait is over: a timer left running went on counting in the draft, and a returned visit
+    // reopened with it still running (a day later, past the largest number a timer takes).
+    Object.keys(timers).forEach(function (item) {
+      if (timers[item].state()) timers[item].halt();
+    });
+  }
+
+  function queue(endedAt) {
     var state = refresh();
     var payload = {
       answers: visibleOnly(state.answers), comments: visibleOnly(state.comments), photos: draft.photos,
-      started_at: draft.startedAt || new Date().toISOString(), ended_at: new Date().toISOString()
+      started_at: draft.startedAt || new Date().toISOString(), ended_at: endedAt || new Date().toISOString()
     };
     if (draft.location) payload.location = draft.location;
     var csrf = form.querySelector("input[name=csrf_token]").value;
@@ -719,6 +772,7 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var action = event.submitter ? event.submitter.value : "save";
+    if (action === "submit") stopTimers();
     // Enter in a field presses the first button of the form, the language pick's: then it saves.
     if (action === "lang" && languagePick && languagePick.value !== (languagePick.querySelector("option[selected]") || {}).value) {
       return save().then(showLanguage);

@@ -65,3 +65,18 @@ def screenshot(page, name, full_page=True):
     path = os.path.join(SCREENSHOTS, f"{name}.png")
     page.screenshot(path=path, full_page=full_page)
     return path
+
+
+def wait_until(page, expression, arg=None, timeout=10000):
+    """Until `expression` (JavaScript: a value, a promise, or a function of `arg` giving either) is
+    true in the page; an AssertionError naming it if it never is. Playwright's wait_for_function does
+    not await a promise: any promise, even of false, counted as true there, so every wait on the phone's
+    store (IndexedDB, the caches) passed at once."""
+    waited = 0
+    while True:
+        if page.evaluate(expression, arg):
+            return
+        if waited >= timeout:
+            raise AssertionError(f"never true within {timeout} ms: {expression}")
+        page.wait_for_timeout(100)
+        waited += 100

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from audit.db import database
 from audit.models import Visit, VisitState
 from audit.review import return_to_shopper
-from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.conftest import PHONE, screenshot, wait_until
 from tests.e2e.test_offline import _answer, _fill_everything, _photo_file, _phone_with_visit_kept, _stored
 from tests.e2e.test_shopper_phone import _answer_greeting_no_without_comment, _open_new_visit, _sign_in, _visit
 from tests_support import translated
@@ -245,7 +245,7 @@ def test_offline_a_visit_sent_from_the_phone_opens_as_sent_not_as_a_form_to_send
     _fill_everything(page, _photo_file(tmp_path))
     page.get_by_role("button", name="Send the visit").click()
     page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
-    page.wait_for_function(
+    wait_until(page,
         "(path) => caches.open('audit-pages').then(c => c.match(location.origin + path))"
         ".then(r => r && r.text()).then(t => !!t && t.indexOf('data-visit-sent') >= 0)",
         arg=fill_path, timeout=15000)
@@ -265,10 +265,10 @@ def test_a_timer_and_its_not_applicable_are_one_answer_the_last_given(app, brows
     na.check()
     number.fill("95")
     expect(na).not_to_be_checked()
-    page.wait_for_function(f"AuditStore.getDraft('{visit}').then(d => d && d.answers.till_wait === 95)")
+    wait_until(page, f"AuditStore.getDraft('{visit}').then(d => d && d.answers.till_wait === 95)")
     na.check()
     expect(number).to_have_value("")
-    page.wait_for_function(f"AuditStore.getDraft('{visit}').then(d => d && d.answers.till_wait === 'na')")
+    wait_until(page, f"AuditStore.getDraft('{visit}').then(d => d && d.answers.till_wait === 'na')")
     fieldset.get_by_role("button", name="Start").click()  # timing gives a value too
     expect(na).not_to_be_checked()
     context.close()

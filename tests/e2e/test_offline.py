@@ -17,7 +17,7 @@ from audit import ROOT
 from audit.db import database
 from audit.models import Answer, Evidence, User, Visit, VisitState
 from audit.operations import publish_checklist_file
-from tests.e2e.conftest import PHONE, screenshot, sign_in
+from tests.e2e.conftest import PHONE, screenshot, sign_in, wait_until
 from tests.e2e.test_accessibility import _serious as _serious_accessibility_problems
 
 pytestmark = pytest.mark.browser
@@ -41,7 +41,7 @@ def _sign_in(page, base):
 def _wait_until_cached(page, path):
     # The page says so once the service worker has stored the visit's page for offline use.
     expect(page.locator(f'article[data-fill-url="{path}"] [data-offline-note]')).to_be_visible(timeout=15000)
-    page.wait_for_function(
+    wait_until(page,
         "(path) => caches.open('audit-pages').then(c => c.match(location.origin + path)).then(Boolean)",
         arg=path, timeout=5000,
     )
@@ -264,7 +264,7 @@ def test_check_in_distance_timer_conditions_and_the_sign_out_warning(app, browse
     page.locator('input[name="answer-additional_offer"][value="proactive"]').check()
     expect(relevance).to_be_visible()
 
-    page.wait_for_function("AuditStore.getDraft(document.querySelector('form.fill-form').dataset.visit)"
+    wait_until(page, "AuditStore.getDraft(document.querySelector('form.fill-form').dataset.visit)"
                            ".then(d => !!(d && d.location))", timeout=10000)
 
     # Work waiting to be sent (not due for ten minutes), then "Sign out" warns before leaving it behind.
@@ -291,7 +291,7 @@ def test_a_running_timer_keeps_counting_when_the_shopper_leaves_the_page(app, br
     seconds = timer.locator("input[type=number]")
     seconds.fill("5")  # seconds typed before, then timed on top of them
     timer.get_by_role("button", name="Start").click()
-    page.wait_for_function("AuditStore.getDraft(document.querySelector('form.fill-form').dataset.visit)"
+    wait_until(page, "AuditStore.getDraft(document.querySelector('form.fill-form').dataset.visit)"
                            ".then(d => !!(d && d.timers && d.timers.wait_for_contact))", timeout=5000)
     page.goto(live_server + "/visits/")
     page.wait_for_timeout(2500)
@@ -306,7 +306,7 @@ def test_a_running_timer_keeps_counting_when_the_shopper_leaves_the_page(app, br
     stop.click()
     stopped = int(seconds.input_value())
     assert 8 <= stopped < 20
-    page.wait_for_function("AuditStore.getDraft(document.querySelector('form.fill-form').dataset.visit)"
+    wait_until(page, "AuditStore.getDraft(document.querySelector('form.fill-form').dataset.visit)"
                            ".then(d => d && d.answers.wait_for_contact === %d && !d.timers.wait_for_contact)" % stopped,
                            timeout=5000)
     page.wait_for_timeout(1200)
@@ -314,51 +314,6 @@ def test_a_running_timer_keeps_counting_when_the_shopper_leaves_the_page(app, br
     timer = page.locator("#q-wait_for_contact")
     expect(timer.get_by_role("button", name="Start")).to_be_visible()
     expect(timer.locator("input[type=number]")).to_have_value(str(stopped))  # no longer counting
-    context.close()
-
-
-def test_two_tabs_of_one_visit_keep_each_others_answers(app, browser, live_server, assigned):
-    """The visit open in two tabs of one phone (opened again from the list): what is answered in one
-    shows in the other, and saving in either never undoes the other's answers, comments or timer."""
-    context = browser.new_context(**PHONE)
-    first = context.new_page()
-    _sign_in(first, live_server)
-    path = live_server + f"/visits/{assigned}/fill"
-    first.goto(path)
-    second = context.new_page()
-    second.goto(path)
-    expect(second.locator("[data-sync-bar]")).to_be_visible()  # its script has read the store
-    stored = "AuditStore.getDraft('%s').then(d => !!d && %s)" % (assigned, "{}")
-
-    first.locator('input[name="answer-greeted"][value="yes"]').check()
-    first.wait_for_function(stored.replace("{}", "d.answers.greeted === 'yes'"))
-    expect(second.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()  # came over
-    second.locator('input[name="answer-entrance_tidy"][value="no"]').check()
-    second.locator("#q-entrance_tidy details.comment summary").click()
-    second.locator('textarea[name="comment-entrance_tidy"]').fill("Boxes in the doorway.")
-    second.wait_for_function(stored.replace("{}", "d.comments.entrance_tidy === 'Boxes in the doorway.'"))
-    expect(first.locator('input[name="answer-entrance_tidy"][value="no"]')).to_be_checked()
-    expect(first.locator('textarea[name="comment-entrance_tidy"]')).to_have_value("Boxes in the doorway.")
-    # The first tab saves again (another answer, its timer started): the second's answers stay.
-    first.locator('input[name="answer-opening_hours"][value="yes"]').check()
-    first.locator("#q-wait_for_contact").get_by_role("button", name="Start").click()
-    first.wait_for_function(stored.replace(
-        "{}", "d.answers.opening_hours === 'yes' && !!d.timers.wait_for_contact && d.answers.entrance_tidy === 'no'"
-              " && d.answers.greeted === 'yes' && d.comments.entrance_tidy === 'Boxes in the doorway.'"))
-    expect(second.locator("#q-wait_for_contact").get_by_role("button", name="Stop")).to_be_visible()
-    # The second tab stops the timer; the first shows it stopped, with the same seconds.
-    second.wait_for_timeout(1500)
-    second.locator("#q-wait_for_contact").get_by_role("button", name="Stop").click()
-    first.wait_for_function(stored.replace("{}", "!d.timers.wait_for_contact && d.answers.wait_for_contact >= 1"))
-    seconds = first.evaluate(stored.replace("!!d && {}", "d.answers.wait_for_contact"))
-    expect(first.locator("#q-wait_for_contact").get_by_role("button", name="Start")).to_be_visible()
-    expect(first.locator("#answer-wait_for_contact")).to_have_value(str(seconds))
-    second.close()
-    first.reload()
-    for name, value in (("greeted", "yes"), ("entrance_tidy", "no"), ("opening_hours", "yes")):
-        expect(first.locator(f'input[name="answer-{name}"][value="{value}"]')).to_be_checked()
-    expect(first.locator('textarea[name="comment-entrance_tidy"]')).to_have_value("Boxes in the doorway.")
-    expect(first.locator("#answer-wait_for_contact")).to_have_value(str(seconds))
     context.close()
 
 
@@ -429,9 +384,9 @@ def test_after_a_deployment_the_first_page_has_the_new_css_online_and_offline(ap
     expect(page.locator("form.fill-form")).to_be_visible()
 
     # The browser finds the new worker; it keeps the new shell and drops the old one.
-    page.wait_for_function("(name) => caches.keys().then(names => names.includes(name))", arg=new_shell,
+    wait_until(page, "(name) => caches.keys().then(names => names.includes(name))", arg=new_shell,
                            timeout=15000)
-    page.wait_for_function(f"{SHELL_CACHES}.then(names => names.length === 1)", timeout=15000)
+    wait_until(page, f"{SHELL_CACHES}.then(names => names.length === 1)", timeout=15000)
     # The list page asks the worker to keep its visits' pages again, now with the new files' URLs.
     page.goto(live_server + "/visits/")
     _wait_until_cached(page, path)
@@ -493,12 +448,12 @@ def test_in_a_rolling_deployment_a_phone_never_keeps_an_old_file_under_a_new_ver
             page.wait_for_timeout(500)
             assert asked.count(new_css) >= 2, asked
             assert page.evaluate("(url) => caches.match(url).then(r => r === undefined)", new_css)
-            page.wait_for_function(f"{SHELL_CACHES}.then(names => names.length === 1 && names[0] === '{old_shell[0]}')")
+            wait_until(page, f"{SHELL_CACHES}.then(names => names.length === 1 && names[0] === '{old_shell[0]}')")
 
             balancer.rolling = False  # every process is of the new release now
             page.reload()
             assert page.evaluate(DEPLOYED_VALUE) == "'next release'"
-            page.wait_for_function("(name) => caches.keys().then(names => names.includes(name))", arg=new_shell,
+            wait_until(page, "(name) => caches.keys().then(names => names.includes(name))", arg=new_shell,
                                    timeout=15000)
             kept = page.evaluate("(url) => caches.match(url).then(r => r ? r.text() : null)", new_css)
             assert kept is not None and DEPLOYED in kept
@@ -517,7 +472,7 @@ def test_while_the_app_restarts_behind_its_proxy_the_phone_shows_the_visit_it_ke
         try:
             page.goto(base + path)
             page.locator('input[name="answer-greeted"][value="yes"]').check()
-            page.wait_for_function(f"AuditStore.getDraft('{assigned}').then(d => !!d && d.answers.greeted === 'yes')")
+            wait_until(page, f"AuditStore.getDraft('{assigned}').then(d => !!d && d.answers.greeted === 'yes')")
 
             proxy.fails = lambda environ: True
             page.reload()
@@ -623,7 +578,7 @@ def test_a_language_chosen_on_one_visit_reaches_every_visit_kept_offline(app, br
         page.get_by_label("Language", exact=True).select_option("hu")
         page.get_by_role("button", name="Change").click()
         expect(page.locator("html")).to_have_attribute("lang", "hu")
-        page.wait_for_function(
+        wait_until(page,
             """(path) => caches.open('audit-pages').then(c => c.match(location.origin + path, {ignoreVary: true}))
                   .then(r => r ? r.text() : '').then(html => html.includes('<html lang="hu"'))""",
             arg=f"/visits/{other}/fill", timeout=15000)
@@ -646,7 +601,7 @@ def test_offline_a_page_never_kept_says_so_in_the_shoppers_language(app, browser
         page = context.new_page()
         _sign_in(page, live_server)
         _wait_until_cached(page, f"/visits/{assigned}/fill")
-        page.wait_for_function(
+        wait_until(page,
             "() => caches.open('audit-settings').then(c => c.match(location.origin + '/sw/pages-language'))"
             ".then(r => r ? r.text() : '').then(lang => lang === 'ro')", timeout=10000)
         page.evaluate("() => caches.delete('audit-pages')")  # as if the list had never been kept

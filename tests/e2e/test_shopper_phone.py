@@ -13,7 +13,7 @@ from audit.demo import best_answers
 from audit.models import Answer, Evidence, Visit, VisitState
 from audit.operations import publish_checklist_file
 from audit.review import return_to_shopper
-from tests.e2e.conftest import PHONE, screenshot, sign_in
+from tests.e2e.conftest import PHONE, screenshot, sign_in, wait_until
 from tests.e2e.test_offline import _fill_everything, _photo_file, _phone_with_visit_kept, _stored, _wait_until_cached
 
 pytestmark = pytest.mark.browser
@@ -113,7 +113,7 @@ def test_a_visit_page_says_its_own_state_whatever_other_visits_wait_for(app, bro
     _fill_everything(page, _photo_file(tmp_path))
     context.set_offline(True)
     page.get_by_role("button", name="Send the visit").click()
-    page.wait_for_function(f"AuditStore.getOutbox('{other}').then(e => !!e && e.attempts > 0)")
+    wait_until(page, f"AuditStore.getOutbox('{other}').then(e => !!e && e.attempts > 0)")
     page.wait_for_timeout(500)  # the page has read the outbox after the failed try
     expect(state).to_have_text("Waiting to send (1)")
     screenshot(page, "fill-waiting-beside-a-refused-visit", full_page=False)
@@ -136,7 +136,7 @@ def test_a_late_refusal_does_not_bring_back_a_visit_another_sender_had_received(
     _fill_everything(page, _photo_file(tmp_path))
     context.set_offline(True)
     page.get_by_role("button", name="Send the visit").click()
-    page.wait_for_function(f"AuditStore.getOutbox('{visit}').then(e => !!e && e.attempts > 0)")
+    wait_until(page, f"AuditStore.getOutbox('{visit}').then(e => !!e && e.attempts > 0)")
     page.close()
 
     late = context.new_page()  # the sender whose photo upload is answered only after the visit arrived

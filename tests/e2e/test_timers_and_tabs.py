@@ -1,0 +1,171 @@
+"""Timers and the work waiting in the outbox, in Chromium at phone size: a wait ends with Send, typing or
+"not applicable"; a change made while the visit waits to be sent goes with it; two tabs of a visit
+agree on a timer's answer."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from audit.db import database
+from audit.models import Answer, User, Visit, VisitState
+from audit.review import return_to_shopper
+from tests.e2e.conftest import PHONE, wait_until
+from tests.e2e.test_offline import _fill_everything, _photo_file, _sign_in, _wait_until_cached, assigned  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+DRAFT = "AuditStore.getDraft('%s').then(d => !!d && (%s))"
+
+
+def _answer_of(app, visit_uuid, item_id):
+    with app.app_context(), database.connection_context():
+        answer = Answer.get_or_none((Answer.visit == Visit.get(Visit.uuid == visit_uuid)) & (Answer.item_id == item_id))
+        return answer.value if answer else None
+
+
+def test_send_ends_a_running_timer_and_a_returned_visit_reopens_with_the_seconds_sent(app, browser, live_server,
+                                                                                     assigned, org, tmp_path):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{assigned}/fill")
+    _fill_everything(page, _photo_file(tmp_path))
+    timer = page.locator("#q-wait_for_contact")
+    timer.get_by_role("button", name="Start").click()
+    page.wait_for_timeout(2200)
+    page.get_by_role("button", name="Send the visit").click()  # Stop never tapped
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    sent = _answer_of(app, assigned, "wait_for_contact")
+    assert 2 <= sent <= 4
+    assert page.evaluate(DRAFT % (assigned, "!(d.timers || {}).wait_for_contact"))  # no wait left running
+    with app.app_context(), database.connection_context():
+        return_to_shopper(Visit.get(Visit.uuid == assigned), User.get_by_id(org["users"]["auditor"].id),
+                          "Check the photo.")
+    page.wait_for_timeout(1500)
+    page.goto(live_server + f"/visits/{assigned}/fill")
+    timer = page.locator("#q-wait_for_contact")
+    expect(timer.get_by_role("button", name="Start")).to_be_visible()
+    expect(timer.locator("input[type=number]")).to_have_value(str(sent))
+    page.wait_for_timeout(1200)
+    expect(timer.locator("input[type=number]")).to_have_value(str(sent))  # not counting on
+    context.close()
+
+
+def test_typing_seconds_or_not_applicable_stops_a_running_timer(app, browser, live_server, assigned):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{assigned}/fill")
+    timer = page.locator("#q-till_wait")
+    seconds = timer.locator("input[type=number]")
+    timer.get_by_role("button", name="Start").click()
+    page.wait_for_timeout(1200)
+    seconds.fill("45")  # the shopper knows better: the ticking stops at what was typed
+    expect(timer.get_by_role("button", name="Start")).to_be_visible()
+    page.wait_for_timeout(1200)
+    expect(seconds).to_have_value("45")
+    wait_until(page, DRAFT % (assigned, "d.answers.till_wait === 45 && !d.timers.till_wait"))
+    timer.get_by_role("button", name="Start").click()
+    page.wait_for_timeout(1200)
+    timer.locator('input[value="na"]').check()  # "not applicable" ends the wait too, and is the answer
+    expect(timer.get_by_role("button", name="Start")).to_be_visible()
+    expect(seconds).to_have_value("")
+    page.wait_for_timeout(1200)
+    expect(seconds).to_have_value("")
+    wait_until(page, DRAFT % (assigned, "d.answers.till_wait === 'na' && !d.timers.till_wait"))
+    context.close()
+
+
+def test_a_change_made_while_the_visit_waits_to_be_sent_goes_with_it(app, browser, live_server, assigned, tmp_path):
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    path = f"/visits/{assigned}/fill"
+    _sign_in(page, live_server)
+    _wait_until_cached(page, path)
+    page.goto(live_server + path)
+    _fill_everything(page, _photo_file(tmp_path))
+    context.set_offline(True)
+    page.get_by_role("button", name="Send the visit").click()
+    expect(page.locator("[data-save-state]")).to_contain_text("Waiting to send (1)")
+    # Before the network is back, the shopper puts an answer right.
+    page.locator('input[name="answer-greeted"][value="no"]').check()
+    page.locator("#q-greeted details.comment summary").click()
+    page.locator('textarea[name="comment-greeted"]').fill("Nobody said hello.")
+    wait_until(page, "AuditStore.getOutbox('%s').then(e => !!e && e.payload.answers.greeted === 'no'"
+                     " && e.payload.comments.greeted === 'Nobody said hello.')" % assigned)
+    expect(page.locator("[data-save-state]")).to_contain_text("Waiting to send (1)")
+    context.set_offline(False)
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    with app.app_context(), database.connection_context():
+        visit = Visit.get(Visit.uuid == assigned)
+        greeted = Answer.get((Answer.visit == visit) & (Answer.item_id == "greeted"))
+    assert visit.state == VisitState.SUBMITTED.value
+    assert (greeted.value, greeted.comment) == ("no", "Nobody said hello.")
+    context.close()
+
+
+def _two_tabs(browser, live_server, visit_uuid):
+    """(context, first tab, second tab) of one phone, both on the visit's page, their scripts running."""
+    context = browser.new_context(**PHONE)
+    first = context.new_page()
+    _sign_in(first, live_server)
+    path = live_server + f"/visits/{visit_uuid}/fill"
+    first.goto(path)
+    second = context.new_page()
+    second.goto(path)
+    expect(second.locator("[data-sync-bar]")).to_be_visible()  # its script has read the store
+    return context, first, second
+
+
+def test_two_tabs_of_one_visit_keep_each_others_answers(app, browser, live_server, assigned):
+    """The visit open in two tabs of one phone (opened again from the list): what is answered in one
+    shows in the other, and saving in either never undoes the other's answers, comments or timer."""
+    context, first, second = _two_tabs(browser, live_server, assigned)
+    stored = "AuditStore.getDraft('%s').then(d => !!d && %s)" % (assigned, "{}")
+
+    first.locator('input[name="answer-greeted"][value="yes"]').check()
+    wait_until(first, stored.replace("{}", "d.answers.greeted === 'yes'"))
+    expect(second.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()  # came over
+    second.locator('input[name="answer-entrance_tidy"][value="no"]').check()
+    second.locator("#q-entrance_tidy details.comment summary").click()
+    second.locator('textarea[name="comment-entrance_tidy"]').fill("Boxes in the doorway.")
+    wait_until(second, stored.replace("{}", "d.comments.entrance_tidy === 'Boxes in the doorway.'"))
+    expect(first.locator('input[name="answer-entrance_tidy"][value="no"]')).to_be_checked()
+    expect(first.locator('textarea[name="comment-entrance_tidy"]')).to_have_value("Boxes in the doorway.")
+    # The first tab saves again (another answer, its timer started): the second's answers stay.
+    first.locator('input[name="answer-opening_hours"][value="yes"]').check()
+    first.locator("#q-wait_for_contact").get_by_role("button", name="Start").click()
+    wait_until(first, stored.replace(
+        "{}", "d.answers.opening_hours === 'yes' && !!d.timers.wait_for_contact && d.answers.entrance_tidy === 'no'"
+              " && d.answers.greeted === 'yes' && d.comments.entrance_tidy === 'Boxes in the doorway.'"))
+    expect(second.locator("#q-wait_for_contact").get_by_role("button", name="Stop")).to_be_visible()
+    # The second tab stops the timer; the first shows it stopped, with the same seconds.
+    second.wait_for_timeout(1500)
+    second.locator("#q-wait_for_contact").get_by_role("button", name="Stop").click()
+    wait_until(first, stored.replace("{}", "!d.timers.wait_for_contact && d.answers.wait_for_contact >= 1"))
+    seconds = first.evaluate(stored.replace("!!d && {}", "d.answers.wait_for_contact"))
+    expect(first.locator("#q-wait_for_contact").get_by_role("button", name="Start")).to_be_visible()
+    expect(first.locator("#answer-wait_for_contact")).to_have_value(str(seconds))
+    second.close()
+    first.reload()
+    for name, value in (("greeted", "yes"), ("entrance_tidy", "no"), ("opening_hours", "yes")):
+        expect(first.locator(f'input[name="answer-{name}"][value="{value}"]')).to_be_checked()
+    expect(first.locator('textarea[name="comment-entrance_tidy"]')).to_have_value("Boxes in the doorway.")
+    expect(first.locator("#answer-wait_for_contact")).to_have_value(str(seconds))
+    context.close()
+
+
+def test_not_applicable_in_one_tab_stops_the_timer_running_in_the_other(app, browser, live_server, assigned):
+    context, first, second = _two_tabs(browser, live_server, assigned)
+    first.locator("#q-till_wait").get_by_role("button", name="Start").click()
+    expect(second.locator("#q-till_wait").get_by_role("button", name="Stop")).to_be_visible()
+    second.locator('#q-till_wait input[value="na"]').check()
+    expect(first.locator('#q-till_wait input[value="na"]')).to_be_checked()
+    expect(first.locator("#q-till_wait").get_by_role("button", name="Start")).to_be_visible()
+    # The first tab saves again (another answer): the other's "not applicable" stays.
+    first.locator('input[name="answer-greeted"][value="yes"]').check()
+    wait_until(first, DRAFT % (assigned, "d.answers.greeted === 'yes'"))
+    first.wait_for_timeout(800)
+    assert first.evaluate(DRAFT % (assigned, "d.answers.till_wait === 'na' && !d.timers.till_wait"))
+    expect(second.locator('#q-till_wait input[value="na"]')).to_be_checked()
+    context.close()
