@@ -51,6 +51,9 @@ def unusable_password():
 
 
 def set_password(user, password):
-    """Set the password and end every session of the account (the link dies with the old hash)."""
-    User.update(password_hash=hash_password(password), session_epoch=User.session_epoch + 1).where(
-        User.id == user.id).execute()
+    """Set the password and end every session of the account (the link dies with the old hash).
+    False when the link was used meanwhile (two sends of the form at once): only the first counts."""
+    changed = User.update(password_hash=hash_password(password), session_epoch=User.session_epoch + 1).where(
+        (User.id == user.id) & (User.password_hash == user.password_hash)
+        & (User.session_epoch == user.session_epoch) & User.is_enabled).execute()
+    return changed == 1

@@ -112,3 +112,22 @@ def test_only_an_auditor_makes_links(app, org, login_as, role):
     assert response.status_code in (403, 404)
     with app.app_context(), database.connection_context():
         assert not AuditEntry.select().where(AuditEntry.action == "user.password_link").exists()
+
+
+def test_a_link_sent_twice_at_once_sets_the_password_once(app, org):
+    """Two sends of the form (a double tap, two tabs): the first sets the password, the second finds
+    the link used, and the password is the first one."""
+    with app.app_context(), database.connection_context():
+        shopper = User.get_by_id(org["users"]["shopper"].id)
+        link = f"/password/{password_links.make_token(shopper)}"
+    first, second = app.test_client(), app.test_client()
+    tokens = [csrf_from(client.get(link)) for client in (first, second)]
+    with app.app_context(), database.connection_context():
+        assert password_links.set_password(shopper, NEW_PASSWORD)  # the first send, as it lands
+        # The second read the account before the first landed: its write finds the password changed.
+        assert not password_links.set_password(shopper, "the-second-password")
+    late = second.post(link, data={"password": "the-second-password", "repeated": "the-second-password",
+                                   "csrf_token": tokens[1]})
+    assert late.status_code == 410
+    assert login(app.test_client(), shopper.email, NEW_PASSWORD).status_code == 302
+    assert login(app.test_client(), shopper.email, "the-second-password").status_code == 200

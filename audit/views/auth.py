@@ -88,20 +88,24 @@ def password_link(token):
     password): typed twice; then every session of the account ends and the person signs in with it."""
     account, problem = password_links.account_of(token)
     if account is None:
-        response = make_response(render_template("auth/password_link_gone.html", expired=problem == "expired"), 410)
-    else:
-        form = NewPasswordForm()
-        if form.validate_on_submit():
-            password_links.set_password(account, form.password.data)
-            auditlog.record_by(account.id, "user.password_set", account.email)
-            if current_user.is_authenticated:  # someone else's session in this browser
-                logout_user()
-            session.clear()
-            flash(_("Your password is set. Sign in with it."), "success")
-            return redirect(url_for("auth.login"))
-        response = make_response(render_template("auth/password_link.html", form=form, account=account,
-                                                 password_min=PASSWORD_MIN))
-    # The link is a key: kept by no cache, and named to no other site (nor to this one) as a referrer.
+        return _key_page(render_template("auth/password_link_gone.html", expired=problem == "expired"), 410)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        if not password_links.set_password(account, form.password.data):  # used meanwhile, in another tab
+            return _key_page(render_template("auth/password_link_gone.html", expired=False), 410)
+        auditlog.record_by(account.id, "user.password_set", account.email)
+        if current_user.is_authenticated:  # someone else's session in this browser
+            logout_user()
+        session.clear()
+        flash(_("Your password is set. Sign in with it."), "success")
+        return redirect(url_for("auth.login"))
+    return _key_page(render_template("auth/password_link.html", form=form, account=account, password_min=PASSWORD_MIN))
+
+
+def _key_page(html, status=200):
+    """A page whose address is a key (a password link): kept by no cache, and named to no other site
+    (nor to this one) as a referrer."""
+    response = make_response(html, status)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
