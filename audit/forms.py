@@ -451,8 +451,6 @@ class BulkVisitForm(_WindowMixin, AppForm):
         return scenarios_of(self.scenario.data)
 
 
-
-
 class ReturnForm(AppForm):
     comment = TextAreaField(
         _l("What the shopper should check or change"),
