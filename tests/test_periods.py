@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from audit import ROOT, periods
 from audit.db import database
 from audit.localtime import local_date, utc_start_of
+from audit.localtime import today as local_today
 from audit.models import Job, Visit, utcnow
 from audit.operations import publish_checklist_file
 from conftest import csrf_from
@@ -162,9 +163,11 @@ def test_an_action_added_or_done_on_a_months_dashboard_comes_back_to_that_month(
     manager = login_as("manager")
     token = f"{months['last']:%Y-%m}"
     csrf = csrf_from(manager.get(f"/dashboard/?period={token}"))
+    with app.app_context():
+        today = local_today()  # Budapest's: past 23:00 UTC its date is tomorrow's
     added = manager.post(f"/dashboard/actions?period={token}&brand=0", data={
         "branch": org["branches"][0].id, "what": "Clear the doorway", "owner": "Store lead",
-        "due_date": date.today().isoformat(), "csrf_token": csrf})
+        "due_date": today.isoformat(), "csrf_token": csrf})
     assert added.status_code == 302 and added.headers["Location"] == f"/dashboard/?period={token}&brand=0#actions"
     with app.app_context(), database.connection_context():
         from audit.models import Action
