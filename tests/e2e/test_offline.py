@@ -47,6 +47,15 @@ def _wait_until_cached(page, path):
     )
 
 
+def _on_visit_page(browser, base, visit_uuid):
+    """(context, page): a new phone, the shopper signed in on it, on the visit's page."""
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, base)
+    page.goto(base + f"/visits/{visit_uuid}/fill")
+    return context, page
+
+
 def _phone_with_visit_kept(browser, base, path):
     """A new phone, the shopper signed in on it, with the visit page at `path` kept for offline use:
     (context, page)."""
@@ -163,10 +172,7 @@ def test_a_visit_filled_offline_survives_reload_and_reopen_and_arrives_once(app,
 
 
 def test_flaky_network_and_a_double_tap_still_store_one_visit(app, browser, live_server, assigned, tmp_path):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{assigned}/fill")
+    context, page = _on_visit_page(browser, live_server, assigned)
     answered = _fill_everything(page, _photo_file(tmp_path))
 
     chance = random.Random(7)
@@ -283,10 +289,7 @@ def test_check_in_distance_timer_conditions_and_the_sign_out_warning(app, browse
 def test_a_running_timer_keeps_counting_when_the_shopper_leaves_the_page(app, browser, live_server, assigned):
     """Mid-wait the shopper goes to the list (or the phone closes the tab): back on the visit the timer
     still runs, counted from when it started; stopped, it stays stopped with its seconds."""
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{assigned}/fill")
+    context, page = _on_visit_page(browser, live_server, assigned)
     timer = page.locator("#q-wait_for_contact")
     seconds = timer.locator("input[type=number]")
     seconds.fill("5")  # seconds typed before, then timed on top of them

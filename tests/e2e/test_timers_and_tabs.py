@@ -9,8 +9,9 @@ from playwright.sync_api import expect
 from audit.db import database
 from audit.models import Answer, User, Visit, VisitState
 from audit.review import return_to_shopper
-from tests.e2e.conftest import PHONE, wait_until
-from tests.e2e.test_offline import _fill_everything, _photo_file, _sign_in, _wait_until_cached, assigned  # noqa: F401
+from tests.e2e.conftest import wait_until
+from tests.e2e.test_offline import (_fill_everything, _on_visit_page, _phone_with_visit_kept, _photo_file,  # noqa: F401
+                                     assigned)
 
 pytestmark = pytest.mark.browser
 
@@ -25,10 +26,7 @@ def _answer_of(app, visit_uuid, item_id):
 
 def test_send_ends_a_running_timer_and_a_returned_visit_reopens_with_the_seconds_sent(app, browser, live_server,
                                                                                      assigned, org, tmp_path):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{assigned}/fill")
+    context, page = _on_visit_page(browser, live_server, assigned)
     _fill_everything(page, _photo_file(tmp_path))
     timer = page.locator("#q-wait_for_contact")
     timer.get_by_role("button", name="Start").click()
@@ -52,10 +50,7 @@ def test_send_ends_a_running_timer_and_a_returned_visit_reopens_with_the_seconds
 
 
 def test_typing_seconds_or_not_applicable_stops_a_running_timer(app, browser, live_server, assigned):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{assigned}/fill")
+    context, page = _on_visit_page(browser, live_server, assigned)
     timer = page.locator("#q-till_wait")
     seconds = timer.locator("input[type=number]")
     timer.get_by_role("button", name="Start").click()
@@ -77,11 +72,8 @@ def test_typing_seconds_or_not_applicable_stops_a_running_timer(app, browser, li
 
 
 def test_a_change_made_while_the_visit_waits_to_be_sent_goes_with_it(app, browser, live_server, assigned, tmp_path):
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
     path = f"/visits/{assigned}/fill"
-    _sign_in(page, live_server)
-    _wait_until_cached(page, path)
+    context, page = _phone_with_visit_kept(browser, live_server, path)
     page.goto(live_server + path)
     _fill_everything(page, _photo_file(tmp_path))
     context.set_offline(True)
@@ -106,13 +98,9 @@ def test_a_change_made_while_the_visit_waits_to_be_sent_goes_with_it(app, browse
 
 def _two_tabs(browser, live_server, visit_uuid):
     """(context, first tab, second tab) of one phone, both on the visit's page, their scripts running."""
-    context = browser.new_context(**PHONE)
-    first = context.new_page()
-    _sign_in(first, live_server)
-    path = live_server + f"/visits/{visit_uuid}/fill"
-    first.goto(path)
+    context, first = _on_visit_page(browser, live_server, visit_uuid)
     second = context.new_page()
-    second.goto(path)
+    second.goto(first.url)
     expect(second.locator("[data-sync-bar]")).to_be_visible()  # its script has read the store
     return context, first, second
 
