@@ -372,7 +372,9 @@
       button.textContent = form.dataset.msgStop;
       button.classList.add("running");
       ticker = setInterval(function () {
-        input.value = base + Math.round((Date.now() - started) / 1000);
+        // Not while the shopper is in the box: a tick there took their selection away, and the
+        // seconds they typed were added to the ticked ones ("2" then "45" made 245).
+        if (document.activeElement !== input) input.value = base + Math.round((Date.now() - started) / 1000);
       }, 250);
     }
     function halt(seconds) {
