@@ -111,6 +111,18 @@ def _v12_answer_failed():
         database.execute_sql(statement)
 
 
+def _v13_phone_sending_and_checklist_language():
+    # v13: the phone's end time of a visit's last sending, and when the phone last changed it. Visits
+    # sent before take the end from their times as stored (operations.phone_end_of_last_sending), so
+    # nothing is filled in here. And the language a shopper picked to read checklists in.
+    columns = {column.name for column in database.get_columns("visit")}
+    for column in ("phone_ended_at", "phone_changed_at"):
+        if column not in columns:
+            database.execute_sql(f"ALTER TABLE visit ADD COLUMN {column} TIMESTAMP")
+    if "checklist_language" not in {column.name for column in database.get_columns("user")}:
+        database.execute_sql('ALTER TABLE "user" ADD COLUMN checklist_language VARCHAR(5)')
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -124,6 +136,7 @@ STEPS = {
     10: _v10_visit_clock_shift,
     11: _v11_job_scope,
     12: _v12_answer_failed,
+    13: _v13_phone_sending_and_checklist_language,
 }
 LATEST = max(STEPS, default=1)
 

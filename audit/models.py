@@ -131,6 +131,9 @@ class User(BaseModel):
     password_hash = CharField(max_length=255)
     role = CharField(max_length=16, index=True)
     language = CharField(max_length=5, null=True)
+    # The language a shopper last picked to read checklists in (the fill page's own pick), where a
+    # checklist has it; else checklists are shown in `language`.
+    checklist_language = CharField(max_length=5, null=True)
     is_enabled = BooleanField(default=True)
     # Bumped to end every session of the account (logout everywhere, disabling).
     session_epoch = IntegerField(default=0)
@@ -283,6 +286,13 @@ class Visit(BaseModel):
     # Seconds the phone's start and end times were moved back (ahead: positive) or forward (behind:
     # negative) because its clock could not be right; see operations.on_server_clock.
     clock_shift_s = BigIntegerField(null=True)  # a clock off by a century passes 32 bits
+    # The end time the phone gave with the last submission taken, as it gave it (ended_at keeps the
+    # first one's, moved when the phone's clock was wrong): the phone's outbox sends it again with a
+    # change made while the visit was on its way (operations.submit_visit).
+    phone_ended_at = DateTimeField(null=True)
+    # When the phone last changed that sending (its outbox entry's time): of two copies of a sending
+    # that arrive out of order, the older one does not undo the newer (operations.amends_last_sending).
+    phone_changed_at = DateTimeField(null=True)
     # The shopper's work before submission (the no-JavaScript form saves here): answers, comments, photos.
     draft = JSONField(null=True)
     # sha256 of the last accepted submission: a resend with the same content is the same submission.

@@ -405,20 +405,26 @@ def on_server_clock(started_at, ended_at, assigned_at, now):
     return (now - (ended_at - started_at) if started_at else None), now, round(shift.total_seconds())
 
 
-def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=None, location=None):
+def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=None, location=None, changed_at=None):
     """Store a finished visit exactly once; returns "received" or "already_received".
 
-    A resend of the same content is the same submission. Different content is accepted only while
-    the visit is open (assigned, draft, or returned to the shopper); otherwise SubmissionRefused(409).
-    Invalid answers give SubmissionRefused(422) with the problems, and store nothing.
+    A resend of the same content is the same submission. Different content is accepted while the
+    visit is open (assigned, draft, or returned to the shopper), and as a change of the sending that
+    arrived, made on the phone while it was on its way, until the review begins (amends_last_sending;
+    `changed_at`: when the phone last changed the sending); otherwise SubmissionRefused(409). Invalid answers give SubmissionRefused(422) with the problems,
+    and store nothing.
     """
     digest = _submission_hash(answers, comments, photos)
+    phone_ended_at = ended_at  # as the phone gave it, before any moving (on_server_clock)
     if _sent_again_after_return(visit, digest, ended_at):
         return "already_received"
+    amending = False
     if not visit.is_open_for_shopper:
         if visit.submission_hash == digest:
             return "already_received"
-        raise SubmissionRefused(409, "already_submitted")
+        if changed_at is None or not amends_last_sending(visit, ended_at, changed_at):
+            raise SubmissionRefused(409, "already_submitted")
+        amending = True
     content = ChecklistVersion.shared_content(visit.checklist_version_id)
     problems, result = check_submission(content, answers, comments, photos)
     if photos:
@@ -437,6 +443,9 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
         distance = round(distance_m(location[0], location[1], branch.latitude, branch.longitude), 1)
     # Scored before the transaction (it is pure), so the transaction holds the write lock briefly.
     answer_rows, score_rows, scored_fields, _result = scored_rows(content, visit.id, answers, comments, result)
+    if amending:
+        return _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, score_rows, scored_fields,
+                                photos)
     with database.atomic():
         # The state check and the change are one statement, so two concurrent resends cannot both win.
         claimed = (
@@ -447,6 +456,7 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
                 # warnings they had raised (a far check-in, a short visit) were gone.
                 started_at=fn.COALESCE(Visit.started_at, started_at or now),
                 ended_at=fn.COALESCE(Visit.ended_at, ended_at or now),
+                phone_ended_at=phone_ended_at, phone_changed_at=changed_at,
                 checkin_distance_m=Case(None, [(Visit.ended_at.is_null(), distance)], Visit.checkin_distance_m),
                 clock_shift_s=Case(None, [(Visit.ended_at.is_null(), clock_shift)], Visit.clock_shift_s),
                 # A new submission (a returned visit sent again) has no corrections yet: the score
@@ -464,14 +474,75 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
             if current.submission_hash == digest:
                 return "already_received"
             raise SubmissionRefused(409, "already_submitted")
-        _replace_results(visit.id, answer_rows, score_rows)
-        VisitEvent.create(visit=visit.id, from_state=visit.state, to_state=VisitState.SUBMITTED.value,
-                          actor=visit.shopper_id)
-        for item_id, photo_ids in photos.items():
-            Evidence.update(item_id=item_id).where(
-                (Evidence.visit == visit) & Evidence.client_id.in_(photo_ids)
-            ).execute()
+        _store_sending(visit, visit.state, answer_rows, score_rows, photos)
     return "received"
+
+
+def _store_sending(visit, from_state, answer_rows, score_rows, photos):
+    """A sending's answers, results, history entry and photos' questions (inside its transaction)."""
+    _replace_results(visit.id, answer_rows, score_rows)
+    VisitEvent.create(visit=visit.id, from_state=from_state, to_state=VisitState.SUBMITTED.value,
+                      actor=visit.shopper_id)
+    for item_id, photo_ids in photos.items():
+        Evidence.update(item_id=item_id).where(
+            (Evidence.visit == visit) & Evidence.client_id.in_(photo_ids)
+        ).execute()
+
+
+def _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, score_rows, scored_fields, photos):
+    """The sending that arrived replaced by its change (see amends_last_sending), if the review has
+    still not begun once the visit's row is held: a reviewer's correction made meanwhile would be
+    written over. It keeps when it arrived and where and when it was made."""
+    with write_transaction():
+        current = Visit.select().where(Visit.id == visit.id)
+        current = (current.for_update() if database.obj.for_update else current).first()
+        if current is None or current.shopper_id != visit.shopper_id:
+            raise SubmissionRefused(404, "not_yours")
+        if current.submission_hash == digest:
+            return "already_received"  # the same change, sent twice at once
+        if current.submission_hash != visit.submission_hash or not amends_last_sending(current, phone_ended_at,
+                                                                                        changed_at):
+            raise SubmissionRefused(409, "already_submitted")
+        Visit.update(submission_hash=digest, phone_changed_at=changed_at, **scored_fields).where(
+            Visit.id == visit.id).execute()
+        _store_sending(visit, VisitState.SUBMITTED.value, answer_rows, score_rows, photos)
+    return "received"
+
+
+def phone_end_of_last_sending(visit):
+    """The end time the phone gave with the visit's last sending taken; for visits sent before it was
+    kept, their end as stored, taken back to the phone's clock (see on_server_clock)."""
+    if visit.phone_ended_at is not None:
+        return visit.phone_ended_at
+    if visit.ended_at is None:
+        return None
+    return visit.ended_at + timedelta(seconds=visit.clock_shift_s or 0)
+
+
+def _same_sending(visit, ended_at):
+    """Whether a phone's end time is the one of the visit's last sending taken: the outbox sends an
+    entry with the time the shopper tapped Send, and keeps that time when the entry changes."""
+    known = phone_end_of_last_sending(visit)
+    return ended_at is not None and known is not None and abs(known - ended_at) <= timedelta(seconds=1)
+
+
+def amends_last_sending(visit, ended_at, changed_at=None):
+    """Whether different content for a sent visit is its sending changed on the phone while it was
+    on its way (the shopper put an answer right as the outbox sent it: the change joins the entry,
+    which the phone sends again after the first copy arrived), and may still replace it: the visit
+    waits for review and no reviewer has touched it (the last of its history is the shopper's). A
+    second phone's old draft, or a change made after the phone heard that the visit arrived, has
+    another end time, and is refused. With `changed_at` (a sending, not a photo), the change must be
+    newer than the one taken: the page and the service worker send at once, and a copy read before
+    the change, arriving after it, undid it.
+    """
+    if visit.state != VisitState.SUBMITTED.value or not _same_sending(visit, ended_at):
+        return False
+    if changed_at is not None and visit.phone_changed_at is not None and changed_at <= visit.phone_changed_at:
+        return False
+    last = (VisitEvent.select(VisitEvent.actor).where(VisitEvent.visit == visit.id)
+            .order_by(VisitEvent.id.desc()).first())
+    return last is not None and last.actor_id == visit.shopper_id
 
 
 def _sent_again_after_return(visit, digest, ended_at):
@@ -480,22 +551,21 @@ def _sent_again_after_return(visit, digest, ended_at):
     reaches it. Taken as new, it undid the return that the shopper had not seen yet. A sending the
     shopper makes after the return, even with the same answers, has a later time of its own (and the
     plain form none: it is answered at once)."""
-    if (visit.state != VisitState.RETURNED.value or visit.submission_hash != digest or ended_at is None
-            or visit.ended_at is None):
-        return False
-    sent_at_by_phone = visit.ended_at + timedelta(seconds=visit.clock_shift_s or 0)  # see on_server_clock
-    return abs(sent_at_by_phone - ended_at) <= timedelta(seconds=1)
+    return visit.state == VisitState.RETURNED.value and visit.submission_hash == digest and _same_sending(
+        visit, ended_at)
 
 
-def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels, taken=None):
+def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels, taken=None, ended_at=None):
     """Store a photo of a visit once per client id; returns (evidence, created). `taken`: when the
-    camera took it, as the phone read it (see media.store_photo)."""
+    camera took it, as the phone read it (see media.store_photo). `ended_at`: the end time of the
+    sending the photo goes with; a sent visit takes the photo of a change of that sending, made while
+    it was on its way, until the review begins (amends_last_sending)."""
     existing = Evidence.get_or_none(Evidence.client_id == client_id)
     if existing is not None:
         if existing.visit_id != visit.id:
             raise SubmissionRefused(409, "photo_elsewhere")
         return existing, False
-    _check_still_open_for(visit, Visit.get_or_none(Visit.id == visit.id))  # before the costly re-encoding
+    _check_still_open_for(visit, Visit.get_or_none(Visit.id == visit.id), ended_at)  # before the costly re-encoding
     try:
         stored = store_photo(data, media_dir, max_bytes, max_pixels, taken)
     except OSError as error:
@@ -508,7 +578,7 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels,
             # Again, holding the visit's row: given to another shopper meanwhile, its photos went with
             # the change (change_visit), and this one must not arrive after them.
             locked = Visit.select().where(Visit.id == visit.id)
-            _check_still_open_for(visit, (locked.for_update() if database.obj.for_update else locked).first())
+            _check_still_open_for(visit, (locked.for_update() if database.obj.for_update else locked).first(), ended_at)
             evidence = Evidence.create(
                 visit=visit, item_id=item_id, client_id=client_id, file_name=stored.file_name,
                 sha256=stored.sha256, width=stored.width, height=stored.height, captured_at=_in_utc(stored),
@@ -534,11 +604,12 @@ def _in_utc(stored):
     return utc_of_local(stored.captured_at)
 
 
-def _check_still_open_for(visit, current):
-    """SubmissionRefused unless the visit as stored now is still the same shopper's and open."""
+def _check_still_open_for(visit, current, ended_at=None):
+    """SubmissionRefused unless the visit as stored now is still the same shopper's and open, or its
+    sending that ended at `ended_at` may still be changed (amends_last_sending)."""
     if current is None or current.shopper_id != visit.shopper_id:
         raise SubmissionRefused(404, "not_yours")  # withdrawn, or given to another shopper meanwhile
-    if not current.is_open_for_shopper:
+    if not (current.is_open_for_shopper or amends_last_sending(current, ended_at)):
         raise SubmissionRefused(409, "not_open")  # a sent visit's evidence is what the reviewer saw
 
 

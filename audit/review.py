@@ -19,33 +19,45 @@ def record_event(visit, from_state, to_state, actor=None, comment=""):
     return VisitEvent.create(visit=visit, from_state=from_state, to_state=to_state, actor=actor, comment=comment)
 
 
-def _change_state(visit, to_state, actor, comment="", **fields):
+def _check_seen(current, seen):
+    """ReviewRefused unless the reviewer decides on the sending they saw (`seen`: its submission hash,
+    which the review page carries; None: not asked). The phone may change a sending made while it was
+    on its way until the review begins (operations.amends_last_sending), so one may arrive while the
+    reviewer reads the page."""
+    if seen is not None and current.submission_hash != seen:
+        raise ReviewRefused("changed_since")
+
+
+def _change_state(visit, to_state, actor, comment="", seen=None, **fields):
     with database.atomic():
         # Only a submitted visit can be reviewed; the check and the change are one statement.
-        changed = (
-            Visit.update(state=to_state, **fields)
-            .where((Visit.id == visit.id) & (Visit.state == VisitState.SUBMITTED.value))
-            .execute()
-        )
+        where = (Visit.id == visit.id) & (Visit.state == VisitState.SUBMITTED.value)
+        if seen is not None:
+            where &= Visit.submission_hash == seen
+        changed = Visit.update(state=to_state, **fields).where(where).execute()
         if not changed:
+            current = Visit.get_or_none(Visit.id == visit.id)
+            if current is not None and current.state == VisitState.SUBMITTED.value:
+                _check_seen(current, seen)
             raise ReviewRefused("not_submitted")
         record_event(visit, VisitState.SUBMITTED.value, to_state, actor, comment)
     return Visit.get_by_id(visit.id)
 
 
-def approve(visit, reviewer):
+def approve(visit, reviewer, seen=None):
     """The visit counts from now on: managers see it in dashboards and reports."""
-    return _change_state(visit, VisitState.APPROVED.value, reviewer, approved_at=utcnow())
+    return _change_state(visit, VisitState.APPROVED.value, reviewer, seen=seen, approved_at=utcnow())
 
 
-def return_to_shopper(visit, reviewer, comment):
+def return_to_shopper(visit, reviewer, comment, seen=None):
     """Back to the shopper with the reviewer's comment; they edit the same visit and send it again."""
     if not comment.strip():
         raise ReviewRefused("comment_required")
-    return _change_state(visit, VisitState.RETURNED.value, reviewer, comment.strip(), review_comment=comment.strip())
+    return _change_state(visit, VisitState.RETURNED.value, reviewer, comment.strip(), seen=seen,
+                         review_comment=comment.strip())
 
 
-def correct_answer(visit, item_id, value, reason, reviewer):
+def correct_answer(visit, item_id, value, reason, reviewer, seen=None):
     """Change one answer with a reason; the score is recomputed, the shopper's answer and the first score kept."""
     if not reason.strip():
         raise ReviewRefused("reason_required")
@@ -54,10 +66,12 @@ def correct_answer(visit, item_id, value, reason, reviewer):
         # returned it since this one's page was read (the correction would have gone to a visit back
         # with its shopper, whose next sending replaces every answer). PostgreSQL: also after a
         # rescoring batch holding this visit (audit/rescoring.py).
-        current = Visit.select(Visit.id, Visit.state, Visit.score, Visit.original_score).where(Visit.id == visit.id)
+        current = Visit.select(Visit.id, Visit.state, Visit.score, Visit.original_score, Visit.submission_hash).where(
+            Visit.id == visit.id)
         current = (current.for_update() if database.obj.for_update else current).first()
         if current is None or current.state not in (VisitState.SUBMITTED.value, VisitState.APPROVED.value):
             raise ReviewRefused("not_submitted")
+        _check_seen(current, seen)
         visit.state, visit.score, visit.original_score = current.state, current.score, current.original_score
         rows = {a.item_id: a for a in Answer.select().where(Answer.visit == visit)}
         answers = {key: row.value for key, row in rows.items()}
@@ -86,17 +100,18 @@ def correct_answer(visit, item_id, value, reason, reviewer):
     return Visit.get_by_id(visit.id)
 
 
-def correct_comment(visit, item_id, comment, reason, reviewer):
+def correct_comment(visit, item_id, comment, reason, reviewer, seen=None):
     """Change (or empty) the shopper's comment on an answer, with a reason: a shopper who named
     themselves, or a member of staff, in it; managers read comments in their reports. The comment as
     written is not kept: keeping it would keep what had to go."""
     if not reason.strip():
         raise ReviewRefused("reason_required")
     with write_transaction():
-        current = Visit.select(Visit.id, Visit.state).where(Visit.id == visit.id)
+        current = Visit.select(Visit.id, Visit.state, Visit.submission_hash).where(Visit.id == visit.id)
         current = (current.for_update() if database.obj.for_update else current).first()
         if current is None or current.state not in (VisitState.SUBMITTED.value, VisitState.APPROVED.value):
             raise ReviewRefused("not_submitted")
+        _check_seen(current, seen)
         Answer.update(comment=comment.strip()).where((Answer.visit == visit) & (Answer.item_id == item_id)).execute()
         record_event(visit, current.state, current.state, reviewer, f"{item_id}: {reason.strip()}")
 

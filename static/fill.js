@@ -270,7 +270,9 @@
   function sendChangeWithVisit() {
     // Sent offline, then an answer put right before the network came back: the visit waiting in the
     // outbox takes the change (it left with the answers of the moment Send was tapped, and the page
-    // said "saved"). Ended when Send was tapped, still. A refused visit waits for Send instead.
+    // said "saved"). Ended when Send was tapped, still: if the visit is on its way as the change is
+    // made, the sender sends the change after it (outbox.js's settleOutbox), and the server takes it
+    // as a change of that sending. A refused visit waits for Send instead.
     return ownOutboxEntry().then(function (mine) {
       if (!mine || mine.rejected) return false;
       return queue(mine.payload && mine.payload.ended_at).then(function () { return true; });
@@ -725,16 +727,19 @@
 
   function queue(endedAt) {
     var state = refresh();
+    var queuedAt = Date.now();
     var payload = {
       answers: visibleOnly(state.answers), comments: visibleOnly(state.comments), photos: draft.photos,
-      started_at: draft.startedAt || new Date().toISOString(), ended_at: endedAt || new Date().toISOString()
+      started_at: draft.startedAt || new Date().toISOString(), ended_at: endedAt || new Date().toISOString(),
+      // Of two copies of a sending changed on its way, the server keeps the newer (sendChangeWithVisit).
+      changed_at: new Date(queuedAt).toISOString()
     };
     if (draft.location) payload.location = draft.location;
     var csrf = form.querySelector("input[name=csrf_token]").value;
     return store.putOutbox({
       visit: visit, owner: window.AuditOutbox.currentUser(), payload: payload, csrf: csrf, submitUrl: form.dataset.submitUrl,
       pageUrl: location.pathname,
-      photoUrl: form.dataset.photoUrl, attempts: 0, nextTry: 0, queuedAt: Date.now()
+      photoUrl: form.dataset.photoUrl, attempts: 0, nextTry: 0, queuedAt: queuedAt
     });
   }
 
@@ -768,7 +773,19 @@
     }
     var url = new URL(window.location.href);
     url.searchParams.set("lang", languagePick.value);
-    window.location.assign(url.href);
+    // Kept for the shopper's next visits (and the pages kept on the phone for them, fetched again in
+    // it); shown in it now whatever the server says.
+    var body = new FormData();
+    body.append("language", languagePick.value);
+    fetch(form.dataset.languageUrl, {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "X-CSRFToken": form.querySelector("input[name=csrf_token]").value }
+    }).then(function (response) {
+      var worker = navigator.serviceWorker && navigator.serviceWorker.controller;
+      if (response.ok && worker) worker.postMessage({ type: "refresh-pages" });
+    }).catch(function () { /* this page still shows the language picked */ }).then(function () {
+      window.location.assign(url.href);
+    });
   }
 
   form.addEventListener("submit", function (event) {

@@ -91,6 +91,19 @@
     },
     allOutbox: function () { return run("outbox", "readonly", function (s) { return s.getAll(); }); },
     deleteOutbox: function (visit) { return run("outbox", "readwrite", function (s) { return s.delete(visit); }); },
+    settleOutbox: function (entry) {
+      // The server has the entry sent: deleted if it is still the one stored. Resolves the entry that
+      // took its place meanwhile (the shopper changed the visit while it was on its way, fill.js's
+      // sendChangeWithVisit), which is still to be sent, or null.
+      var newer = null;
+      return run("outbox", "readwrite", function (s) {
+        var request = s.get(entry.visit);
+        request.onsuccess = function () {
+          if (request.result && request.result.queuedAt !== entry.queuedAt) newer = request.result;
+          else if (request.result) s.delete(entry.visit);
+        };
+      }).then(function () { return newer; });
+    },
     getUser: function () {
       return run("meta", "readonly", function (s) { return s.get("user"); }).then(function (row) { return row && row.value; });
     },
@@ -166,6 +179,8 @@
           // When the camera took it, read from the file before it was shrunk (fill.js).
           if (photo.takenAt) body.append("taken_at", photo.takenAt);
           if (photo.takenOffset) body.append("taken_offset", photo.takenOffset);
+          // The sending it goes with: a sent visit takes the photo of a change made on its way.
+          if (entry.payload && entry.payload.ended_at) body.append("ended_at", entry.payload.ended_at);
           return fetchWithTimeout(entry.photoUrl, {
             method: "POST", body: body, credentials: "same-origin",
             headers: { "X-CSRFToken": entry.csrf }
@@ -232,17 +247,19 @@
       });
     }).then(function (response) {
       if (response.status === 200 || response.status === 201) {
-        // Deleted only now, after the server said it has the visit.
-        return store.deleteOutbox(entry.visit).then(function () {
+        // Deleted only now, after the server said it has the visit; a change made while it was on its
+        // way goes now (the server takes it until the review begins), and the visit is sent only then.
+        return store.settleOutbox(entry).then(function (newer) {
+          if (newer) return newer.rejected ? "rejected" : sendEntry(newer);
           return store.changeDraft(entry.visit, function (draft) {
             draft.sentAt = Date.now();
             return draft;
+          }).then(function () {
+            return keepSentPage(entry);
+          }).then(function () {
+            announce({ visit: entry.visit, state: "sent" });
+            return "sent";
           });
-        }).then(function () {
-          return keepSentPage(entry);
-        }).then(function () {
-          announce({ visit: entry.visit, state: "sent" });
-          return "sent";
         });
       }
       return afterRefusal(entry, response);

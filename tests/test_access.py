@@ -57,6 +57,8 @@ def _matrix(org):
         ),
         "/visits/": ("GET", "/visits/", {"anonymous": LOGIN, "shopper": 200, "auditor": 403,
                                          "manager": 403, "other_manager": 403}),
+        "/visits/checklist-language": ("POST", "/visits/checklist-language", {
+            "anonymous": LOGIN, "shopper": 204, "auditor": 403, "manager": 403, "other_manager": 403}),
         "/reports/branches/<int:branch_id>/visits.pdf": (
             "GET", f"/reports/branches/{branch.id}/visits.pdf",
             {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 404},

@@ -13,7 +13,7 @@ from PIL import Image
 from audit.db import database
 from audit.demo import best_answers
 from audit.i18n import localized
-from audit.models import Answer, Evidence, Visit
+from audit.models import Answer, Evidence, User, Visit
 from audit.operations import publish_checklist
 from conftest import csrf_from
 from tests_support import retail_checklist, translated
@@ -225,6 +225,47 @@ def test_unknown_checklist_language_falls_back_to_the_shoppers(shopper, visit, c
     greeted = next(item for item in _items(content) if item["id"] == "greeted")
     assert page.items["greeted"]["legend"].strip().startswith(greeted["text"]["en"])
 
+
+
+def test_a_checklist_language_picked_is_kept_for_the_shoppers_next_visits(app, org, login_as, shopper, visit):
+    """Picked on one visit (the plain form's Show), the checklist language was gone on the next visit
+    opened, and on this one opened again from the list. The page around it stays in the shopper's
+    language; a language asked for in the address still wins; other shoppers are not concerned."""
+    other_visit = _new_visit(app, org)
+    response = _post(shopper, visit, "lang", {"lang": "ru"})
+    assert response.headers["Location"].endswith(f"{_fill_url(visit)}?lang=ru")
+
+    for visit_uuid in (visit, other_visit):
+        response = shopper.get(_fill_url(visit_uuid))
+        assert FillPage(response).text_lang == "ru"
+        assert '<html lang="en"' in response.get_data(as_text=True)
+    assert FillPage(shopper.get(_fill_url(other_visit) + "?lang=hu")).text_lang == "hu"
+    someone_else = login_as("other_shopper")
+    assert FillPage(someone_else.get(_fill_url(_new_visit(app, org, "other_shopper")))).text_lang == "en"
+
+
+def test_the_pages_script_keeps_the_checklist_language_picked_and_refuses_others(app, org, login_as, shopper,
+                                                                                   visit):
+    """fill.js tells the pick before showing the page in it; an unknown language, a request without
+    the page's CSRF token, or an account that is no shopper changes nothing."""
+    token = csrf_from(shopper.get(_fill_url(visit)))
+
+    def pick(client, language, headers=None):
+        return client.post("/visits/checklist-language", data={"language": language},
+                           headers={"X-CSRFToken": token} if headers is None else headers)
+
+    assert pick(shopper, "bg").status_code == 204
+    assert FillPage(shopper.get(_fill_url(visit))).text_lang == "bg"
+    refused = pick(shopper, "xx")
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["message"] == "Choose one of the offered languages."
+    assert pick(shopper, "et", headers={}).status_code == 400
+    manager = login_as("manager")
+    manager_token = csrf_from(manager.get("/", follow_redirects=True))
+    assert pick(manager, "et", headers={"X-CSRFToken": manager_token}).status_code == 403
+    assert FillPage(shopper.get(_fill_url(visit))).text_lang == "bg"
+    with app.app_context(), database.connection_context():
+        assert User.get_by_id(org["users"]["manager"].id).checklist_language is None
 
 
 def test_the_pages_status_messages_are_in_each_shoppers_language(app, org, login_as):

@@ -1,7 +1,7 @@
 """The domain tables on SQLite and PostgreSQL: constraints, named queries, migrations."""
 import os
 import sqlite3
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from peewee import IntegrityError
@@ -246,3 +246,18 @@ def test_a_version_10_database_records_which_jobs_files_may_hold_shoppers_names(
         ("xlsx_export", org["users"]["auditor"].id, True, None),
         ("xlsx_export", org["users"]["manager"].id, False, None),
         ("region_zip", org["users"]["auditor"].id, False, None)]
+
+
+def test_a_version_12_database_gets_the_phones_sending_times(db, visit):
+    """Visits sent before keep working: their phone's end time is taken from their times as stored."""
+    from audit.operations import phone_end_of_last_sending
+
+    Visit.update(ended_at=datetime(2026, 11, 2, 10, 0), clock_shift_s=-3600, state="submitted").where(
+        Visit.id == visit.id).execute()
+    for column in ("phone_ended_at", "phone_changed_at"):
+        db.execute_sql(f"ALTER TABLE visit DROP COLUMN {column}")
+    db.execute_sql("UPDATE schema_version SET version = 12")
+    assert migrate_database() == (12, LATEST)
+    stored = Visit.get_by_id(visit.id)
+    assert (stored.phone_ended_at, stored.phone_changed_at) == (None, None)
+    assert phone_end_of_last_sending(stored) == datetime(2026, 11, 2, 9, 0)

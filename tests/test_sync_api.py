@@ -384,6 +384,165 @@ def test_a_returned_visit_sent_again_keeps_when_and_where_it_was_made(app, org, 
         assert resent.state == "submitted"
 
 
+# -- a sending changed while it was on its way ------------------------------------------------------
+
+
+def _sent_at(moment):
+    return moment.isoformat() + "Z"
+
+
+def _sent_with_end(app, phone, visit, content, ended=None):
+    """The visit sent as the phone's outbox sends it (with the time Send was tapped); returns the body."""
+    ended = ended or utcnow() - timedelta(minutes=1)
+    body = {"answers": {**best_answers(content), "first_impression": 2}, "comments": {},
+            "started_at": _sent_at(ended - timedelta(minutes=25)), "ended_at": _sent_at(ended),
+            "changed_at": _sent_at(ended)}
+    assert phone.submit(visit, body).status_code == 201
+    return body
+
+
+def _changed(body, **answers):
+    """The outbox entry changed on the phone: new answers, the same time of sending, a later change."""
+    changed_at = datetime.fromisoformat(body["changed_at"][:-1]) + timedelta(seconds=20)
+    return {**body, "answers": {**body["answers"], **answers}, "changed_at": _sent_at(changed_at)}
+
+
+def test_a_change_made_while_the_visit_was_on_its_way_replaces_the_sending_that_arrived(app, org, login_as, phone,
+                                                                                      visit, content):
+    """The shopper put an answer right while the outbox was sending: the change joined the entry,
+    which goes again with the same time of sending once the first copy arrived. Refused as "already
+    sent", the change stayed on the phone and the reviewer saw the answer the shopper had put right."""
+    body = _sent_with_end(app, phone, visit, content)
+    before = _stored(app, visit)[0]
+    changed = {**_changed(body, first_impression=5),
+               "comments": {"first_impression": "Bright and tidy, I misread the scale."}}
+    assert phone.upload(visit, "ph-late", _phone_jpeg(), item_id="shop_front",
+                        ).status_code == 409  # a photo without the sending it goes with: refused
+    assert phone.client.post(f"{API}/{visit}/photos", content_type="multipart/form-data", headers={
+        "X-CSRFToken": phone.token}, data={"client_id": "ph-late", "item_id": "shop_front", "ended_at": body["ended_at"],
+                                           "file": (io.BytesIO(_phone_jpeg()), "shop.jpg")}).status_code == 201
+    changed["photos"] = {"shop_front": ["ph-late"]}
+
+    response = phone.submit(visit, changed)
+
+    assert response.status_code == 201 and response.get_json()["status"] == "received"
+    after, answers, comments, evidence = _stored(app, visit)
+    assert answers == changed["answers"] and comments == changed["comments"]
+    assert [(e.client_id, e.item_id) for e in evidence] == [("ph-late", "shop_front")]
+    assert after.state == "submitted" and after.score > before.score
+    assert (after.submitted_at, after.started_at, after.ended_at) == (before.submitted_at, before.started_at,
+                                                                     before.ended_at)
+    # Sent again (the phone never heard), it is the same sending. The first copy, arriving late (the
+    # service worker had read it before the change), does not undo the change; nor does a copy
+    # without the time of its change (a phone from before).
+    assert phone.submit(visit, changed).get_json()["status"] == "already_received"
+    assert phone.submit(visit, body).status_code == 409
+    assert phone.submit(visit, {k: v for k, v in _changed(changed, first_impression=4).items()
+                                if k != "changed_at"}).status_code == 409
+    assert _stored(app, visit)[1] == changed["answers"]
+    # The reviewer's history says what happened, and the review works on the changed answers.
+    page = login_as("auditor").get(f"/review/{visit}").get_data(as_text=True)
+    assert "Changed by the shopper before the review" in page
+    with app.app_context(), database.connection_context():
+        stats_row = Answer.get((Answer.visit == after.id) & (Answer.item_id == "first_impression"))
+        assert (stats_row.value, stats_row.failed) == (5, False)
+
+
+@pytest.mark.parametrize("meanwhile", ["a comment corrected", "an answer corrected", "approved", "returned",
+                                       "another sending"])
+def test_a_change_on_its_way_is_refused_once_the_review_has_begun(app, org, phone, visit, content, meanwhile):
+    """Once a reviewer touched the visit, a change from the phone would write over what they did or
+    saw: refused as a sending after the visit was sent (the phone says so), nothing changed. So is a
+    change with another time of sending (a second phone's old draft)."""
+    from audit import review
+
+    body = _sent_with_end(app, phone, visit, {**content})
+    body["comments"] = {}
+    auditor = org["users"]["auditor"]
+    with app.app_context(), database.connection_context():
+        sent = Visit.get(Visit.uuid == visit)
+        if meanwhile == "a comment corrected":
+            Answer.update(comment="Anna at the till").where(
+                (Answer.visit == sent) & (Answer.item_id == "greeted")).execute()
+            review.correct_comment(sent, "greeted", "", "A name of staff", auditor)
+        elif meanwhile == "an answer corrected":
+            review.correct_answer(sent, "first_impression", 3, "The photo shows a tidy shop", auditor)
+        elif meanwhile == "approved":
+            review.approve(sent, auditor)
+        elif meanwhile == "returned":
+            review.return_to_shopper(sent, auditor, "Add the queue's photo.")
+    before = _stored(app, visit)
+    ended = body["ended_at"] if meanwhile != "another sending" else _sent_at(utcnow() - timedelta(hours=5))
+    changed = {**_changed(body, first_impression=5), "ended_at": ended}
+
+    photo = phone.client.post(f"{API}/{visit}/photos", content_type="multipart/form-data", headers={
+        "X-CSRFToken": phone.token}, data={"client_id": "ph-late", "item_id": "shop_front", "ended_at": ended,
+                                           "file": (io.BytesIO(_phone_jpeg()), "shop.jpg")})
+    response = phone.submit(visit, changed)
+
+    if meanwhile == "returned":  # back with the shopper: any sending is taken, as before
+        assert photo.status_code == 201 and response.status_code == 201
+        return
+    assert photo.status_code == 409 and photo.get_json()["error"]["code"] == "already_submitted"
+    assert response.status_code == 409
+    assert response.get_json()["error"] == {"code": "already_submitted", "message": ALREADY_SENT}
+    after = _stored(app, visit)
+    assert after[1:] == before[1:]
+    assert (after[0].state, after[0].submission_hash, after[0].score) == (
+        before[0].state, before[0].submission_hash, before[0].score)
+
+
+def test_a_reviewer_deciding_on_a_page_read_before_the_shoppers_change_is_told_to_look_again(
+        app, org, login_as, phone, visit, content):
+    """The change may arrive while the reviewer reads the visit: approving, returning or correcting
+    from the page read before it would decide on answers they never saw."""
+    from conftest import hidden_fields_from
+
+    body = _sent_with_end(app, phone, visit, content)
+    reviewer = login_as("auditor")
+    page = reviewer.get(f"/review/{visit}")
+    fields = hidden_fields_from(page)
+    assert fields["seen"] == _stored(app, visit)[0].submission_hash
+    assert phone.submit(visit, _changed(body, first_impression=5)).status_code == 201
+    after_change = _stored(app, visit)
+
+    for action, extra in (("approve", {}), ("return", {"comment": "Why a 2?"}),
+                          ("answers/first_impression", {"value": "3", "reason": "The photo"})):
+        response = reviewer.post(f"/review/{visit}/{action}", data={**fields, **extra}, follow_redirects=True)
+        assert ("The shopper changed this visit after you opened it: nothing was done. Look at its answers "
+                "again.") in response.get_data(as_text=True), action
+        now = _stored(app, visit)
+        assert (now[0].state, now[0].score, now[1]) == (after_change[0].state, after_change[0].score, after_change[1])
+
+    # From the page as it is now, the decision is taken.
+    fields = hidden_fields_from(reviewer.get(f"/review/{visit}"))
+    reviewer.post(f"/review/{visit}/approve", data=fields)
+    assert _stored(app, visit)[0].state == "approved"
+
+
+def test_a_phone_sending_again_what_arrived_before_a_second_return_does_not_undo_it(app, org, phone, visit,
+                                                                                     content):
+    """The visit's end is kept from its first sending; a returned visit's later sendings have times of
+    their own. The phone that sent the second time and never heard, sending again after the second
+    return, undid that return (only the first sending's time was known)."""
+    from audit.review import return_to_shopper
+
+    auditor = org["users"]["auditor"]
+    _sent_with_end(app, phone, visit, content, ended=utcnow() - timedelta(hours=3))
+    with app.app_context(), database.connection_context():
+        return_to_shopper(Visit.get(Visit.uuid == visit), auditor, "Why a 2?")
+    second = {"answers": {**best_answers(content), "first_impression": 3}, "comments": {},
+              "ended_at": _sent_at(utcnow() - timedelta(hours=1))}
+    assert phone.submit(visit, second).status_code == 201
+    with app.app_context(), database.connection_context():
+        return_to_shopper(Visit.get(Visit.uuid == visit), auditor, "Still: why?")
+
+    again = phone.submit(visit, second)
+
+    assert again.status_code == 200 and again.get_json()["status"] == "already_received"
+    assert _stored(app, visit)[0].state == "returned"
+
+
 def test_a_visit_withdrawn_while_its_phone_sends_is_said_so_not_an_error(app, org, visit, content):
     """The auditor withdraws the visit between the phone's request being read and its answers being
     stored: the phone is told the visit is no longer theirs (it was a 500, with a photo's file left

@@ -156,6 +156,7 @@ def submit(visit_uuid):
     photos = _string_map(body.get("photos"), "photos", fields, of_lists=True)
     started_at = _timestamp(body.get("started_at"), "started_at", fields)
     ended_at = _timestamp(body.get("ended_at"), "ended_at", fields)
+    changed_at = _timestamp(body.get("changed_at"), "changed_at", fields)
     location = _location(body.get("location"), fields)
     for field, value in (("answers", answers), ("comments", comments), ("photos", photos)):
         for key, entry in value.items():
@@ -164,7 +165,7 @@ def submit(visit_uuid):
     if fields:
         return problem(422, "invalid", _("Some fields cannot be used."), fields)
     try:
-        outcome = operations.submit_visit(visit, answers, comments, photos, started_at, ended_at, location)
+        outcome = operations.submit_visit(visit, answers, comments, photos, started_at, ended_at, location, changed_at)
     except operations.SubmissionRefused as refused:
         if refused.code == "not_yours":
             abort(404)  # given to another shopper meanwhile: as if it had never been theirs
@@ -194,6 +195,8 @@ def upload_photo(visit_uuid):
         fields["item_id"] = _("This question is not in the checklist.")
     if upload is None:
         fields["file"] = _("Attach the photo as the file field.")
+    # The sending the photo goes with (see operations.add_photo): optional.
+    ended_at = _timestamp(request.form.get("ended_at") or None, "ended_at", fields)
     if fields:
         return problem(422, "invalid", _("Some fields cannot be used."), fields)
     config = current_app.config
@@ -203,7 +206,7 @@ def upload_photo(visit_uuid):
             config["PHOTO_MAX_PIXELS"],
             # When the camera took it, as the phone read it before shrinking it (EXIF's own text):
             # optional, and what cannot be read is left out, as an unreadable EXIF time is.
-            taken=(request.form.get("taken_at", ""), request.form.get("taken_offset", "")),
+            taken=(request.form.get("taken_at", ""), request.form.get("taken_offset", "")), ended_at=ended_at,
         )
     except ImageRejected as rejected:
         return problem(422, "bad_image", str(rejected), {"file": str(rejected)})

@@ -71,7 +71,13 @@ def openapi_document():
                         "comments": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 4000}},
                         "photos": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string", "maxLength": 64}}},
                         "started_at": {"type": "string", "format": "date-time"},
-                        "ended_at": {"type": "string", "format": "date-time"},
+                        "ended_at": {"type": "string", "format": "date-time",
+                                     "description": "When the shopper tapped Send. Kept when the sending is "
+                                     "changed on the phone while it is on its way: a sent visit then takes the "
+                                     "change, until its review begins"},
+                        "changed_at": {"type": "string", "format": "date-time",
+                                       "description": "When the phone last changed this sending: of two copies "
+                                       "of a changed sending, the older one does not replace the newer"},
                         "location": {"type": "object", "required": ["lat", "lon"],
                                      "properties": {"lat": {"type": "number", "minimum": -90, "maximum": 90},
                                                     "lon": {"type": "number", "minimum": -180, "maximum": 180}}},
@@ -109,7 +115,7 @@ def openapi_document():
                     "200": {"description": "The same submission had already arrived", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
                     "400": _error("Not JSON, or no CSRF token"), "401": _error("Not signed in"),
                     "404": _error("No such visit of this shopper"),
-                    "409": _error("Already sent with different answers"),
+                    "409": _error("Already sent with different answers (and not a change of that sending, or its review has begun)"),
                     "413": _error("Too large"), "422": _error("Answers that cannot be used, by field"),
                 },
             }},
@@ -124,12 +130,15 @@ def openapi_document():
                                                 "its EXIF DateTimeOriginal says (2026:11:26 10:15:30), read before "
                                                 "the phone shrank it; used when the file has no capture time"},
                                    "taken_offset": {"type": "string", "description": "Its zone's offset "
-                                                    "(OffsetTimeOriginal, +01:00)"}}}}}},
+                                                    "(OffsetTimeOriginal, +01:00)"},
+                                   "ended_at": {"type": "string", "format": "date-time", "description": "The "
+                                                "ended_at of the submission the photo goes with: a sent visit takes "
+                                                "the photo of a change of that sending, until its review begins"}}}}}},
                 "responses": {
                     "201": {"description": "Stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
                     "200": {"description": "Already stored", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}}},
                     "400": _error("No CSRF token"), "401": _error("Not signed in"), "404": _error("No such visit"),
-                    "409": _error("The photo id belongs to another visit"), "413": _error("Too large"),
+                    "409": _error("The photo id belongs to another visit, or the visit was sent"), "413": _error("Too large"),
                     "422": _error("Not an acceptable image, or missing fields"),
                 },
             }},

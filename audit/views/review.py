@@ -24,7 +24,14 @@ REFUSALS = {
     "not_submitted": lambda: _("Only a visit waiting for review can be approved, returned or corrected."),
     "comment_required": lambda: _("Tell the shopper why the visit comes back."),
     "reason_required": lambda: _("Give the reason for the correction."),
+    "changed_since": lambda: _("The shopper changed this visit after you opened it: nothing was done. "
+                               "Look at its answers again."),
 }
+
+
+def _seen():
+    """The sending the reviewer's page showed (its submission hash; see review._check_seen)."""
+    return request.form.get("seen") or None
 
 
 @bp.before_request
@@ -137,7 +144,7 @@ def approve(visit_uuid):
     if not ReturnForm().validate_on_submit() and "csrf_token" in ReturnForm().errors:
         abort(400)
     try:
-        review.approve(visit, current_user)
+        review.approve(visit, current_user, seen=_seen())
         auditlog.record("visit.approved", visit.uuid)
     except review.ReviewRefused as refused:
         flash(REFUSALS[refused.code](), "error")
@@ -152,7 +159,7 @@ def return_visit(visit_uuid):
     form = ReturnForm()
     if form.validate_on_submit():
         try:
-            review.return_to_shopper(visit, current_user, form.comment.data)
+            review.return_to_shopper(visit, current_user, form.comment.data, seen=_seen())
             auditlog.record("visit.returned", visit.uuid, comment=form.comment.data)
         except review.ReviewRefused as refused:
             flash(REFUSALS[refused.code](), "error")
@@ -195,7 +202,7 @@ def correct(visit_uuid, item_id):
             flash(_("That is the answer already: nothing was changed."), "info")
         else:
             try:
-                review.correct_answer(visit, item_id, value, form.reason.data, current_user)
+                review.correct_answer(visit, item_id, value, form.reason.data, current_user, seen=_seen())
                 auditlog.record("answer.corrected", visit.uuid, item=item_id, value=value, reason=form.reason.data)
             except review.ReviewRefused as refused:
                 flash(REFUSALS[refused.code](), "error")
@@ -225,7 +232,8 @@ def correct_comment(visit_uuid, item_id):
             flash(_("That is the comment already: nothing was changed."), "info")
         else:
             try:
-                review.correct_comment(visit, item_id, form.comment.data, form.reason.data, current_user)
+                review.correct_comment(visit, item_id, form.comment.data, form.reason.data, current_user,
+                                      seen=_seen())
                 # Not the texts: the comment as written is what had to go.
                 auditlog.record("comment.corrected", visit.uuid, item=item_id, reason=form.reason.data)
             except review.ReviewRefused as refused:

@@ -2,7 +2,7 @@
 import secrets
 from datetime import timezone
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime, format_number, get_locale
 from flask_login import current_user
 from markupsafe import Markup
@@ -14,7 +14,7 @@ from ..answers import (MAX_COMMENT_LENGTH, SubmissionProblem, answers_from_form,
 from ..i18n import current_language
 from ..i18n import gettext as _
 from ..media import ImageRejected
-from ..models import ChecklistVersion, Evidence, Role, Visit, VisitEvent, VisitState
+from ..models import ChecklistVersion, Evidence, Role, User, Visit, VisitEvent, VisitState
 
 bp = Blueprint("shopper", __name__, url_prefix="/visits")
 
@@ -167,10 +167,10 @@ def _sent_time(moment):
 def fill(visit_uuid):
     visit = own_visit_or_404(visit_uuid)
     content = ChecklistVersion.shared_content(visit.checklist_version_id)
-    shown_in = checklist_language(content, request.args.get("lang"))
+    shown_in = checklist_language(content, request.args.get("lang"), current_user.checklist_language)
     # The fill form carries the checklist language pick (fill.html): without JavaScript, changing the
     # language sends the form, so that what was typed is saved first.
-    language = checklist_language(content, request.form.get("lang"), request.args.get("lang")) \
+    language = checklist_language(content, request.form.get("lang"), shown_in) \
         if request.method == "POST" else shown_in
     if request.method == "GET" and not visit.is_open_for_shopper:
         # Sent: nothing left to fill in. Still a page (200) for the service worker and the list.
@@ -188,6 +188,8 @@ def fill(visit_uuid):
             flash(_("This visit was already sent."), "error")
             return redirect(url_for("shopper.visits"))
         action = request.form.get("action")
+        if action == "lang" and request.form.get("lang") == language:
+            _remember_checklist_language(language)
         answers, comments = answers_from_form(content, request.form)
         photos = Evidence.client_ids_by_item(visit.id)
         errors = _store_form_photos(visit, photos)
@@ -243,6 +245,25 @@ def fill(visit_uuid):
     return render_template("shopper/fill.html", visit=visit, content=content, language=language,
                            items_html=Markup(items_html), returned_at=_returned_at([visit]),
                            refusal_messages=refusal_messages)
+
+
+def _remember_checklist_language(language):
+    """The shopper's pick of a checklist language, for every visit they open from now on (on any
+    phone): picked on one visit, the next opened in the other language again."""
+    if current_user.checklist_language != language:
+        User.update(checklist_language=language).where(User.id == current_user.id).execute()
+        current_user.checklist_language = language
+
+
+@bp.route("/checklist-language", methods=["POST"])
+@role_required(Role.SHOPPER)
+def pick_checklist_language():
+    """The fill page's script tells its language pick before showing the page in it (fill.js)."""
+    language = request.form.get("language")
+    if language not in current_app.config["LANGUAGES"]:
+        return jsonify({"error": {"code": "invalid", "message": _("Choose one of the offered languages.")}}), 400
+    _remember_checklist_language(language)
+    return "", 204
 
 
 # A blank form is the same for every visit of a checklist version, in a checklist language and a UI

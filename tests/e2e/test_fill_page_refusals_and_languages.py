@@ -126,6 +126,33 @@ def test_with_javascript_the_checklist_language_keeps_what_was_typed_and_needs_t
     context.close()
 
 
+def test_a_checklist_language_picked_with_javascript_is_kept_for_the_next_visits_even_offline(
+        app, browser, live_server, org):
+    """Picked on one visit, the checklist language was gone when the shopper opened the next visit, or
+    this one again from the list, and the visits kept on the phone stayed in the other language."""
+    with app.app_context(), database.connection_context():
+        first, second = _visit(org), _visit(org)
+    context, page = _phone_with_visit_kept(browser, live_server, f"/visits/{second}/fill")
+    kept_in = """(path) => caches.open('audit-pages').then(c => c.match(location.origin + path, {ignoreVary: true}))
+                  .then(r => r ? r.text() : '').then(html => html.includes('<option value="hu" lang="hu" selected>'))"""
+    assert not page.evaluate(kept_in, f"/visits/{second}/fill")
+    page.goto(live_server + f"/visits/{first}/fill")
+    page.select_option("#checklist-lang", "hu")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"/fill\?lang=hu$"))
+
+    page.goto(live_server + "/visits/")  # back to the list, and the visit opened from it again
+    page.locator(f'a[href="/visits/{first}/fill"]').first.click()
+    expect(page.locator("#q-greeted legend span").first).to_have_attribute("lang", "hu")
+    expect(page.locator("html")).to_have_attribute("lang", "en")  # the page around it stays the shopper's
+    wait_until(page, kept_in, arg=f"/visits/{second}/fill", timeout=15000)
+    context.set_offline(True)
+    page.goto(live_server + f"/visits/{second}/fill")
+    expect(page.locator("#q-greeted legend span").first).to_have_attribute("lang", "hu")
+    expect(page.locator("#checklist-lang")).to_have_value("hu")
+    context.close()
+
+
 def test_a_sent_visits_page_says_it_was_sent_and_offers_no_form(app, browser, live_server, org, tmp_path):
     # A phone nine hours ahead of the organisation (UTC here): its two times of sending must agree.
     context, page, visit = _open_new_visit(app, browser, live_server, org, timezone_id="Asia/Tokyo")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from audit.db import database
-from audit.models import Answer, User, Visit, VisitState
+from audit.models import Answer, User, Visit, VisitEvent, VisitState
 from audit.review import return_to_shopper
 from tests.e2e.conftest import wait_until
 from tests.e2e.test_offline import (_fill_everything, _on_visit_page, _phone_with_visit_kept, _photo_file,  # noqa: F401
@@ -93,6 +93,42 @@ def test_a_change_made_while_the_visit_waits_to_be_sent_goes_with_it(app, browse
         greeted = Answer.get((Answer.visit == visit) & (Answer.item_id == "greeted"))
     assert visit.state == VisitState.SUBMITTED.value
     assert (greeted.value, greeted.comment) == ("no", "Nobody said hello.")
+    context.close()
+
+
+def test_a_change_made_while_the_visit_is_on_its_way_arrives_too(app, browser, live_server, assigned, tmp_path):
+    """The shopper taps Send and, as it goes, puts an answer right: the page said the change waits to
+    be sent with the visit, but the sending that arrived was the one read before it, the phone then
+    said "sent", and the change stayed on the phone. Every sending is held (the page's and the
+    service worker's) until the change is made."""
+    held, holding = [], [True]
+    context, page = _on_visit_page(browser, live_server, assigned)
+    context.route("**/api/v1/visits/*/submission",
+                  lambda route: held.append(route) if holding[0] else route.continue_())
+    _fill_everything(page, _photo_file(tmp_path))
+    page.get_by_role("button", name="Send the visit").click()
+    for _ in range(150):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the visit was never sent"
+    page.locator('input[name="answer-greeted"][value="no"]').check()
+    page.locator("#q-greeted details.comment summary").click()
+    page.locator('textarea[name="comment-greeted"]').fill("Nobody said hello.")
+    wait_until(page, "AuditStore.getOutbox('%s').then(e => !!e && e.payload.answers.greeted === 'no'"
+                     " && e.payload.comments.greeted === 'Nobody said hello.')" % assigned)
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    wait_until(page, "AuditStore.getOutbox('%s').then(e => !e)" % assigned)
+    with app.app_context(), database.connection_context():
+        visit = Visit.get(Visit.uuid == assigned)
+        greeted = Answer.get((Answer.visit == visit) & (Answer.item_id == "greeted"))
+        events = [(e.from_state, e.to_state) for e in visit.events.order_by(VisitEvent.id)]
+    assert visit.state == VisitState.SUBMITTED.value
+    assert (greeted.value, greeted.comment) == ("no", "Nobody said hello.")
+    assert events[-1] == ("submitted", "submitted")  # the change, after the sending it changed
     context.close()
 
 

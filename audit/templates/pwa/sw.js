@@ -221,12 +221,14 @@ function languageSeen(language) {
     if (before === language) return null;
     return caches.open(SETTINGS).then(function (settings) {
       return settings.put(LANGUAGE_KEY, new Response(language));
-    }).then(function () {
-      return caches.open(PAGES).then(function (cache) {
-        return cache.keys().then(function (requests) {
-          return Promise.all(requests.map(function (kept) { return keepPage(cache, kept.url); }));
-        });
-      });
+    }).then(refreshKeptPages);
+  });
+}
+
+function refreshKeptPages() {
+  return caches.open(PAGES).then(function (cache) {
+    return cache.keys().then(function (requests) {
+      return Promise.all(requests.map(function (kept) { return keepPage(cache, kept.url); }));
     });
   });
 }
@@ -235,6 +237,9 @@ self.addEventListener("message", function (event) {
   var data = event.data || {};
   if (data.type === "language") {
     event.waitUntil(languageSeen(data.language));
+  } else if (data.type === "refresh-pages") {
+    // The shopper picked another language for checklists (fill.js): the visits kept are shown in it.
+    event.waitUntil(refreshKeptPages());
   } else if (data.type === "cache-pages") {
     // The visits list asks for its fill pages, so that a visit listed once can be filled offline.
     event.waitUntil(caches.open(PAGES).then(function (cache) {
