@@ -4,12 +4,12 @@ and corrects them (addresses, coordinates, closed branches) in a spreadsheet.
 Every row is checked as the branch form checks it (the same BranchForm, the same messages); a file
 with any mistake saves nothing. A row whose code is already a branch of its region updates it.
 """
-import csv
-import io
 import re
 
 from werkzeug.datastructures import MultiDict
 
+from . import csv_import
+from .csv_import import ImportRefused  # noqa: F401 (the views catch it from here)
 from .db import write_transaction
 from .exports import csv_chunks
 from .forms import BranchForm
@@ -19,16 +19,10 @@ from .operations import save_branch
 
 COLUMNS = ("code", "name", "region", "address", "city", "country", "latitude", "longitude", "active")
 REQUIRED_COLUMNS = ("code", "name", "region", "address", "city", "country")
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = csv_import.MAX_BYTES
 MAX_ROWS = 5000
 YES, NO = ("yes", "true", "1", "y"), ("no", "false", "0", "n")
-# A cell that csv_chunks wrote with an apostrophe before it, so that a spreadsheet would not run it.
-_PROTECTED_CELL = re.compile(r"^'(?=[=+\-@\t\r])")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
-
-
-class ImportRefused(ValueError):
-    """The file cannot be read as branches at all (its message says why); nothing was saved."""
 
 
 def export_rows(brand):
@@ -46,31 +40,9 @@ def export_csv(brand):
 
 
 def read_rows(raw):
-    """[(row number, {column: text})] of a CSV file: UTF-8 (with or without Excel's byte order mark),
-    separated by commas or by semicolons (Excel's CSV where the decimal mark is a comma)."""
-    if len(raw) > MAX_BYTES:
-        raise ImportRefused(_("The file is larger than 2 MB."))
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportRefused(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and import it again.")) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name.strip().lower() for name in next(reader, [])]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    if missing:
-        raise ImportRefused(_("The first row must name the columns; these are missing: %(columns)s.",
-                              columns=", ".join(missing)))
-    rows = []
-    for number, cells in enumerate(reader, 2):
-        if not any(cell.strip() for cell in cells):
-            continue  # an empty line, as spreadsheets leave at the end
-        if len(rows) == MAX_ROWS:
-            raise ImportRefused(_("The file has more than %(count)d branches; import it in parts.", count=MAX_ROWS))
-        rows.append((number, {name: _PROTECTED_CELL.sub("", cell.strip()) for name, cell in zip(header, cells)
-                              if name in COLUMNS}))
-    return rows
+    """[(row number, {column: text})] of a CSV file of branches (csv_import.read_rows)."""
+    return csv_import.read_rows(raw, COLUMNS, REQUIRED_COLUMNS, MAX_ROWS,
+                                _("The file has more than %(count)d branches; import it in parts."))
 
 
 def check_rows(brand, rows):

@@ -255,6 +255,10 @@ class BranchImportForm(AppForm):
         self.brand.choices = [Choice(b.id, b.name) for b in Brand.ordered()]
 
 
+class UserImportForm(AppForm):
+    file = FileField(_l("CSV file"), validators=[FileRequired(_l("Choose a CSV file to import."))])
+
+
 ROLE_CHOICES = [Choice(role, label) for role, label in ROLE_LABELS.items()]
 
 

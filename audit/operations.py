@@ -79,8 +79,9 @@ def _enabled_auditors():
     return User.select(User.id).where((User.role == Role.AUDITOR.value) & User.is_enabled)
 
 
-def save_user(user, form):
+def save_user(user, form, unusable_password=None):
     """Create or update an account; disabling it or changing its password ends its sessions.
+    `unusable_password`: the hash a new account without a password gets (one made for it if None).
 
     The form refuses to demote or disable the last enabled auditor; two auditors doing that to each
     other at the same moment would both pass it, so the rule is checked again inside the write, after
@@ -91,7 +92,7 @@ def save_user(user, form):
     if form.password.data:
         password_hash = hash_password(form.password.data)
     else:
-        password_hash = password_links.unusable_password() if user is None else None
+        password_hash = (unusable_password or password_links.unusable_password()) if user is None else None
     with database.atomic():
         if database.obj.for_update:
             list(_enabled_auditors().for_update())

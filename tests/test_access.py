@@ -44,6 +44,8 @@ def _matrix(org):
         "/admin/users": ("GET", "/admin/users", ADMIN_ONLY),
         "/admin/users/new": ("GET", "/admin/users/new", ADMIN_ONLY),
         "/admin/users/<int:user_id>": ("GET", f"/admin/users/{user.id}", ADMIN_ONLY),
+        "/admin/users/import": ("GET", "/admin/users/import", ADMIN_ONLY),
+        "/admin/users/invitations.csv": ("POST", "/admin/users/invitations.csv", ADMIN_ONLY),
         "/admin/users/<int:user_id>/password-link": ("POST", f"/admin/users/{user.id}/password-link", ADMIN_ONLY),
         # A link that is none: gone for everyone (a real one is for whoever holds it, test_password_links).
         "/password/<token>": ("GET", "/password/not-a-link", {role: 410 for role in ROLES}),

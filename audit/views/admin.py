@@ -3,17 +3,19 @@ import re
 
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
                    url_for)
+from peewee import IntegrityError
 
 from ..access import role_required
 from ..forms import (BranchForm, BranchImportForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm,
-                     VisitChangeForm, VisitForm, WithdrawVisitForm, last_auditor_message)
+                     UserImportForm, VisitChangeForm, VisitForm, WithdrawVisitForm, last_auditor_message)
 from ..i18n import current_language
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
 from ..models import AuditEntry, Brand, Branch, Checklist, ChecklistVersion, Region, Role, User, Visit
 from ..paging import Page, found
-from .. import auditlog, branch_import, operations, password_links
+from .. import auditlog, branch_import, operations, password_links, user_import
+from ..exports import csv_chunks
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -224,6 +226,61 @@ def user(user_id=None):
             return redirect(url_for("admin.visits", shopper=saved.id))
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, account=user)
+
+
+@bp.route("/users/import", methods=["GET", "POST"])
+def import_users():
+    """Accounts from a CSV file (an agency's panel of shoppers): every row checked as the account form
+    checks it; a file with any mistake saves nothing. The new accounts' invitation links follow."""
+    form = UserImportForm()
+    problems = existing = []
+    if form.validate_on_submit():
+        try:
+            rows = user_import.read_rows(form.file.data.read(user_import.csv_import.MAX_BYTES + 1))
+        except user_import.csv_import.ImportRefused as refused:
+            form.file.errors.append(str(refused))
+        else:
+            checked, existing, problems = user_import.check_rows(rows)
+            if not rows:
+                form.file.errors.append(_("The file has no account rows."))
+            elif not problems:
+                try:
+                    added = user_import.save_rows(checked)
+                except IntegrityError:  # the same e-mail added by someone else meanwhile
+                    form.file.errors.append(_("Another account already uses this e-mail address."))
+                else:
+                    auditlog.record("users.imported", str(len(added)), emails=[user.email for user in added])
+                    return _invitations_page(added, existing)
+    return render_template("admin/user_import.html", form=form, problems=problems, existing=existing,
+                           columns=user_import.COLUMNS)
+
+
+def _invitations_page(accounts, existing=()):
+    """The new accounts with their invitation links, to pass on: a page whose links are keys (kept by
+    no cache, named to no site as a referrer), and a CSV of them for a mail merge."""
+    links = [(account, url_for("auth.password_link", token=password_links.make_token(account), _external=True))
+             for account in accounts]
+    response = make_response(render_template("admin/user_import_done.html", links=links, existing=existing,
+                                             days=password_links.LINK_DAYS))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/users/invitations.csv", methods=["POST"])
+def invitation_links_csv():
+    """The links of the accounts listed on the import's page, as CSV for a mail merge (new links, as
+    the account page's button makes them: each works until the account's password is set)."""
+    ids = [int(value) for value in request.form.getlist("account") if value.isdigit()][:user_import.MAX_ROWS]
+    accounts = list(User.select().where(User.id.in_(ids) & User.is_enabled).order_by(User.name))
+    auditlog.record("user.password_link", str(len(accounts)), emails=[account.email for account in accounts])
+    rows = [["email", "name", "role", "link"]] + [
+        [account.email, account.name, account.role,
+         url_for("auth.password_link", token=password_links.make_token(account), _external=True)]
+        for account in accounts]
+    return Response("".join(csv_chunks(rows)), mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="invitations.csv"', "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer"})
 
 
 @bp.route("/users/<int:user_id>/password-link", methods=["POST"])

@@ -76,7 +76,7 @@ def test_main_pages_have_no_serious_accessibility_violation(app, browser, live_s
         "manager": ["/dashboard/", "/dashboard/ranking", f"/dashboard/branches/{visits['branch']}"],
         "auditor": ["/admin/", "/admin/branches", f"/admin/branches/{visits['branch']}", "/admin/users/new",
                     "/admin/visits", "/admin/visits/new", "/review/", f"/review/{visits['sent']}", "/checklists/",
-                    "/admin/log", "/admin/branches/import"],
+                    "/admin/log", "/admin/branches/import", "/admin/users/import"],
     }
     for who, paths in pages.items():
         context, page = _signed_in(browser, live_server, who, language)

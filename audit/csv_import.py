@@ -1,0 +1,46 @@
+"""Reading a CSV file that an auditor made or corrected in a spreadsheet (branches, accounts): the
+encodings, separators and protected cells that spreadsheets write, and the limits of a file."""
+import csv
+import io
+import re
+
+from .i18n import gettext as _
+
+MAX_BYTES = 2 * 1024 * 1024
+# A cell that exports.csv_chunks wrote with an apostrophe before it, so that a spreadsheet would not
+# run it.
+_PROTECTED_CELL = re.compile(r"^'(?=[=+\-@\t\r])")
+
+
+class ImportRefused(ValueError):
+    """The file cannot be read at all (its message says why); nothing was saved."""
+
+
+def read_rows(raw, columns, required, max_rows, too_many):
+    """[(row number, {column: text})] of a CSV file: UTF-8 (with or without Excel's byte order mark),
+    separated by commas or by semicolons (Excel's CSV where the decimal mark is a comma). Only the
+    `columns` are read; the `required` ones must be named in the first row. `too_many`: the message
+    for a file of more than `max_rows` rows (it names the number as %(count)d)."""
+    if len(raw) > MAX_BYTES:
+        raise ImportRefused(_("The file is larger than 2 MB."))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRefused(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and import it again.")) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [name.strip().lower() for name in next(reader, [])]
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise ImportRefused(_("The first row must name the columns; these are missing: %(columns)s.",
+                              columns=", ".join(missing)))
+    rows = []
+    for number, cells in enumerate(reader, 2):
+        if not any(cell.strip() for cell in cells):
+            continue  # an empty line, as spreadsheets leave at the end
+        if len(rows) == max_rows:
+            raise ImportRefused(too_many % {"count": max_rows})
+        rows.append((number, {name: _PROTECTED_CELL.sub("", cell.strip()) for name, cell in zip(header, cells)
+                              if name in columns}))
+    return rows
