@@ -95,8 +95,11 @@ def _check_password_length(password):
 class NewPasswordForm(AppForm):
     """A password chosen by its owner (through a link an auditor made), typed twice."""
 
-    password = PasswordField(_l("New password"), validators=[REQUIRED, Length(max=256)])
-    repeated = PasswordField(_l("The new password again"), validators=[REQUIRED, Length(max=256)])
+    # The phone's password manager offers to make one and to keep it.
+    password = PasswordField(_l("New password"), validators=[REQUIRED, Length(max=256)],
+                             render_kw={"autocomplete": "new-password"})
+    repeated = PasswordField(_l("The new password again"), validators=[REQUIRED, Length(max=256)],
+                             render_kw={"autocomplete": "new-password"})
 
     def validate_password(self, field):
         _check_password_length(field.data)
@@ -104,6 +107,14 @@ class NewPasswordForm(AppForm):
     def validate_repeated(self, field):
         if field.data != self.password.data:
             raise ValidationError(_("The two passwords differ. Type the same password twice."))
+
+
+class ChangePasswordForm(NewPasswordForm):
+    """A signed-in person's new password, behind the one they have now (a session left open on a
+    shared phone must not be enough to take the account)."""
+
+    current = PasswordField(_l("Current password"), validators=[REQUIRED, Length(max=256)],
+                            render_kw={"autocomplete": "current-password"})
 
 
 class LanguageForm(AppForm):

@@ -24,6 +24,7 @@ def _matrix(org):
         "/login": ("GET", "/login", {"anonymous": 200, **{r: 302 for r in ROLES[1:]}}),
         "/logout": ("POST", "/logout", {"anonymous": LOGIN, **{r: 302 for r in ROLES[1:]}}),
         "/language": ("POST", "/language", {role: 302 for role in ROLES}),
+        "/account/password": ("GET", "/account/password", {"anonymous": LOGIN, **{r: 200 for r in ROLES[1:]}}),
         "/manifest.webmanifest": ("GET", "/manifest.webmanifest", everyone),
         "/sw.js": ("GET", "/sw.js", everyone),
         "/healthz": ("GET", "/healthz", everyone),

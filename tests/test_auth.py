@@ -298,3 +298,80 @@ def test_session_keys_can_be_rotated_and_a_changed_key_takes_effect_at_once(app,
     assert status_with("rotated-secret", ["test-secret"]) == 200
     assert status_with("rotated-secret", []) == 302  # to the sign-in page
     assert status_with("test-secret", []) == 200
+
+
+# -- changing one's own password --------------------------------------------------------------------
+
+
+NEW_PASSWORD = "a-new-long-password"
+
+
+def _change(client, current, new, repeated=None, **kwargs):
+    token = csrf_from(client.get("/account/password"))
+    return client.post("/account/password", data={"current": current, "password": new,
+                                                   "repeated": new if repeated is None else repeated,
+                                                   "csrf_token": token}, **kwargs)
+
+
+@pytest.mark.parametrize("role", ["shopper", "manager", "auditor"])
+def test_anyone_changes_their_password_and_their_other_sessions_end(app, org, login_as, role):
+    here, elsewhere = login_as(role), login_as(role)
+
+    response = _change(here, PASSWORD, NEW_PASSWORD, follow_redirects=True)
+
+    assert "Your password is changed. Wherever else you were signed in, you are signed out." in response.get_data(
+        as_text=True)
+    assert here.get("/account/password").status_code == 200  # this session goes on
+    assert elsewhere.get("/account/password").status_code == 302  # the other one has ended
+    email = org["users"][role].email
+    assert login(app.test_client(), email, PASSWORD).status_code == 200  # refused: the old one is gone
+    assert login(app.test_client(), email, NEW_PASSWORD).status_code == 302
+    with app.app_context(), database.connection_context():
+        from audit.models import AuditEntry
+        assert AuditEntry.get(AuditEntry.action == "user.password_changed").target == email
+
+
+@pytest.mark.parametrize("current,new,repeated,message", [
+    ("not-my-password", NEW_PASSWORD, None, "This is not your current password."),
+    (PASSWORD, "short", None, "The password must be at least 10 characters long."),
+    (PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "x", "The two passwords differ. Type the same password twice."),
+    ("", NEW_PASSWORD, None, "This field is required."),
+], ids=["wrong current", "too short", "typed differently", "no current"])
+def test_a_password_change_that_cannot_be_made_says_why_and_changes_nothing(app, org, login_as, current, new,
+                                                                         repeated, message):
+    client = login_as("shopper")
+    with app.app_context(), database.connection_context():
+        before = User.get_by_id(org["users"]["shopper"].id)
+
+    response = _change(client, current, new, repeated)
+
+    assert response.status_code == 200 and message in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        after = User.get_by_id(org["users"]["shopper"].id)
+    assert (after.password_hash, after.session_epoch) == (before.password_hash, before.session_epoch)
+    assert client.get("/account/password").status_code == 200
+
+
+def test_a_password_change_needs_the_pages_token_and_a_session(app, org, login_as):
+    client = login_as("shopper")
+    refused = client.post("/account/password", data={"current": PASSWORD, "password": NEW_PASSWORD,
+                                                      "repeated": NEW_PASSWORD})
+    assert refused.status_code == 400
+    anonymous = app.test_client()
+    assert anonymous.get("/account/password").status_code == 302
+    assert login(app.test_client(), "shopper@example.com", PASSWORD).status_code == 302
+
+
+def test_an_open_session_is_no_way_to_guess_the_password(app_config, org):
+    """Wrong current passwords count as failed sign-ins of the account: past the limit even the right
+    one waits."""
+    from audit import create_app
+
+    limited = create_app(dict(app_config, RATELIMIT_ENABLED=True, ACCOUNT_SIGN_IN_LIMIT="3 per 15 minutes"))
+    client = limited.test_client()
+    assert login(client, "shopper@example.com").status_code == 302
+    assert [_change(client, f"guess-{n}", NEW_PASSWORD).status_code for n in range(3)] == [200] * 3
+    blocked = _change(client, PASSWORD, NEW_PASSWORD)
+    assert blocked.status_code == 429
+    assert "Too many failed sign-ins for this account" in blocked.get_data(as_text=True)
+    assert login(limited.test_client(), "shopper@example.com", NEW_PASSWORD).status_code != 302

@@ -2,11 +2,11 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import auditlog, password_links
-from ..forms import PASSWORD_MIN, LanguageForm, LoginForm, NewPasswordForm
+from ..forms import PASSWORD_MIN, ChangePasswordForm, LanguageForm, LoginForm, NewPasswordForm
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..models import User
@@ -80,6 +80,42 @@ def logout():
     session.clear()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Anyone signed in changes their own password: the current one first (counted as a sign-in is:
+    a session left open must not be a way to guess it), then the new one twice. Every other session
+    of the account ends; this one goes on."""
+    form = ChangePasswordForm()
+    if request.method == "POST":
+        limit_sign_in_attempts()
+    if form.validate_on_submit():
+        wait = account_sign_in_wait(current_user.email)
+        if wait is not None:
+            flash(ngettext("Too many failed sign-ins for this account: please try again in %(num)d minute.",
+                           "Too many failed sign-ins for this account: please try again in %(num)d minutes.", wait),
+                  "error")
+            return render_template("auth/change_password.html", form=form, password_min=PASSWORD_MIN), 429
+        if not check_password(current_user, form.current.data):
+            count_failed_sign_in(current_user.email)
+            form.current.errors.append(_("This is not your current password."))
+        elif not password_links.set_password(current_user, form.password.data):
+            abort(409)  # changed meanwhile in another tab: this session has just ended with it
+        else:
+            auditlog.record("user.password_changed", current_user.email)
+            account = User.by_id(current_user.id)  # with the new session epoch
+            language = session.get("language")
+            session.clear()
+            login_user(account)
+            session.permanent = True
+            session["signed_in_at"] = session["seen_at"] = int(time.time())
+            if language:
+                session["language"] = language
+            flash(_("Your password is changed. Wherever else you were signed in, you are signed out."), "success")
+            return redirect(home_for(account))
+    return render_template("auth/change_password.html", form=form, password_min=PASSWORD_MIN)
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])

@@ -72,7 +72,7 @@ def test_main_pages_have_no_serious_accessibility_violation(app, browser, live_s
     problems = _check(page, live_server + "/login")
     context.close()
     pages = {
-        "shopper": ["/visits/", f"/visits/{visits['open']}/fill", f"/visits/{visits['sent']}/fill"],
+        "shopper": ["/visits/", f"/visits/{visits['open']}/fill", f"/visits/{visits['sent']}/fill", "/account/password"],
         "manager": ["/dashboard/", "/dashboard/ranking", f"/dashboard/branches/{visits['branch']}"],
         "auditor": ["/admin/", "/admin/branches", f"/admin/branches/{visits['branch']}", "/admin/users/new",
                     "/admin/visits", "/admin/visits/new", "/review/", f"/review/{visits['sent']}", "/checklists/",
