@@ -1,4 +1,6 @@
 """Schema versions: a new database gets the current tables; an older one is upgraded in place."""
+from datetime import timedelta
+
 import click
 from peewee import SqliteDatabase
 
@@ -112,13 +114,22 @@ def _v12_answer_failed():
 
 
 def _v13_phone_sending_and_checklist_language():
-    # v13: the phone's end time of a visit's last sending, and when the phone last changed it. Visits
-    # sent before take the end from their times as stored (operations.phone_end_of_last_sending), so
-    # nothing is filled in here. And the language a shopper picked to read checklists in.
+    # v13: the phone's end time of a visit's last sending, and when the phone last changed it; and the
+    # language a shopper picked to read checklists in. Visits sent before take the end they have,
+    # back on the phone's clock where it was moved (operations.on_server_clock): a phone that never
+    # heard of its sending's arrival sends it again with that time.
+    from .models import Visit
+
     columns = {column.name for column in database.get_columns("visit")}
     for column in ("phone_ended_at", "phone_changed_at"):
         if column not in columns:
             database.execute_sql(f"ALTER TABLE visit ADD COLUMN {column} TIMESTAMP")
+    sent = Visit.submitted_at.is_null(False) & Visit.ended_at.is_null(False) & Visit.phone_ended_at.is_null()
+    Visit.update(phone_ended_at=Visit.ended_at).where(sent & Visit.clock_shift_s.is_null()).execute()
+    for visit in Visit.select(Visit.id, Visit.ended_at, Visit.clock_shift_s).where(
+            sent & Visit.clock_shift_s.is_null(False)):  # the few phones whose clock was wrong
+        Visit.update(phone_ended_at=visit.ended_at + timedelta(seconds=visit.clock_shift_s)).where(
+            Visit.id == visit.id).execute()
     if "checklist_language" not in {column.name for column in database.get_columns("user")}:
         database.execute_sql('ALTER TABLE "user" ADD COLUMN checklist_language VARCHAR(5)')
 

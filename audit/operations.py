@@ -419,6 +419,10 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     phone_ended_at = ended_at  # as the phone gave it, before any moving (on_server_clock)
     if _sent_again_after_return(visit, digest, ended_at):
         return "already_received"
+    if visit.state == VisitState.RETURNED.value and _same_sending(visit, ended_at):
+        # The returned sending itself, changed on the phone before the shopper saw the return (or a
+        # copy read before a change): taken as new, it undid the return and its comment unread.
+        raise SubmissionRefused(409, "returned")
     amending = False
     if not visit.is_open_for_shopper:
         if visit.submission_hash == digest:
@@ -510,20 +514,11 @@ def _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, sco
     return "received"
 
 
-def phone_end_of_last_sending(visit):
-    """The end time the phone gave with the visit's last sending taken; for visits sent before it was
-    kept, their end as stored, taken back to the phone's clock (see on_server_clock)."""
-    if visit.phone_ended_at is not None:
-        return visit.phone_ended_at
-    if visit.ended_at is None:
-        return None
-    return visit.ended_at + timedelta(seconds=visit.clock_shift_s or 0)
-
-
 def _same_sending(visit, ended_at):
-    """Whether a phone's end time is the one of the visit's last sending taken: the outbox sends an
-    entry with the time the shopper tapped Send, and keeps that time when the entry changes."""
-    known = phone_end_of_last_sending(visit)
+    """Whether a phone's end time is the one of the visit's last sending taken (phone_ended_at; none
+    when it came without one, from the plain form): the outbox sends an entry with the time the
+    shopper tapped Send, and keeps that time when the entry changes."""
+    known = visit.phone_ended_at
     return ended_at is not None and known is not None and abs(known - ended_at) <= timedelta(seconds=1)
 
 

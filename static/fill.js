@@ -231,6 +231,7 @@
       if (mine.answers.indexOf(id) < 0 && !same(merged.answers[id], synced.answers[id]) && untouched &&
           !(merged.timers[id] && timerMoved)) {
         setValue(id, value);
+        settle(fieldset);  // put right in the other tab: its refusal mark goes here too
         changed = true;
       }
       var comment = form.querySelector('[name="comment-' + id + '"]');
@@ -238,19 +239,24 @@
       if (comment && mine.comments.indexOf(id) < 0 && text !== (synced.comments[id] || "") &&
           comment.value.trim() === (own.comments[id] || "")) {
         comment.value = text;
+        settle(fieldset);
         if (text) comment.closest("details").open = true;
       }
     });
     if (changed) refresh();
-    showStoredPhotos().catch(function () { /* the thumbnails are a courtesy: the draft holds the photos */ });
+    showStoredPhotos(true).catch(function () { /* the thumbnails are a courtesy: the draft holds the photos */ });
   }
 
-  function showStoredPhotos() {
+  function showStoredPhotos(fromOtherTab) {
     // The photos kept on the phone for this visit (by this tab or another) that the page does not show
-    // yet; one that reached the server is on the page already (its copy from there).
+    // yet; one that reached the server is on the page already (its copy from there). A photo another
+    // tab added settles its question's refusal here too.
     return store.photosOf(visit).then(function (photos) {
       photos.forEach(function (photo) {
-        if (!form.querySelector('img.thumb[data-client-id="' + photo.clientId + '"]')) showThumb(photo.item, photo.blob, photo.clientId);
+        if (!form.querySelector('img.thumb[data-client-id="' + photo.clientId + '"]')) {
+          showThumb(photo.item, photo.blob, photo.clientId);
+          if (fromOtherTab) settle(form.querySelector('fieldset[data-item="' + photo.item + '"]'));
+        }
       });
     });
   }
@@ -652,9 +658,13 @@
     // refusal kept from before the server gave codes opens every comment box: most asked for a comment.
     clearMarks("server");
     var items = entry.rejectedItems || {};
+    var now = collect(), sent = entry.payload || {};
     Object.keys(items).forEach(function (id) {
       var fieldset = form.querySelector('fieldset[data-item="' + id + '"]');
       if (!fieldset) return;
+      // Put right since (here, in another tab, or before the page was opened again): no mark.
+      if (!same(now.answers[id], (sent.answers || {})[id]) || (now.comments[id] || "") !== ((sent.comments || {})[id] || "") ||
+          !same(draft.photos[id] || [], (sent.photos || {})[id] || [])) return;
       var code = entry.rejectedCodes ? entry.rejectedCodes[id] : "comment_required";
       var field = fieldToFix(fieldset, code);
       var details = field && field.closest("details");
@@ -743,6 +753,15 @@
     });
   }
 
+  function endOfSending(entry) {
+    // Send tapped again on a visit refused for an answer (or still waiting): the same sending, put
+    // right, keeps its time, so that the server takes it as a change of that sending if a copy of it
+    // had arrived meanwhile (with a new time it was refused as sent already, and the fix stayed on
+    // the phone). A visit the reviewer returned, or took, meanwhile is a new sending.
+    if (!entry || !entry.payload || (entry.rejected && entry.rejectedStatus === 409)) return undefined;
+    return entry.payload.ended_at;
+  }
+
   var leaving = false;
   function goHome(delay) {
     // Once sent, back to the list of visits (only once, however the news arrives), which says so
@@ -805,7 +824,7 @@
         return;
       }
       if (!markUnanswered()) return focusFirstMark();
-      return queue().then(function () {
+      return ownOutboxEntry().then(function (mine) { return queue(endOfSending(mine)); }).then(function () {
         awaitingOutcome = true;
         saveState.textContent = say(form.dataset.msgWaiting, { count: 1 });
         if (navigator.serviceWorker && navigator.serviceWorker.ready) {

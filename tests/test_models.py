@@ -248,16 +248,23 @@ def test_a_version_10_database_records_which_jobs_files_may_hold_shoppers_names(
         ("region_zip", org["users"]["auditor"].id, False, None)]
 
 
-def test_a_version_12_database_gets_the_phones_sending_times(db, visit):
-    """Visits sent before keep working: their phone's end time is taken from their times as stored."""
-    from audit.operations import phone_end_of_last_sending
-
-    Visit.update(ended_at=datetime(2026, 11, 2, 10, 0), clock_shift_s=-3600, state="submitted").where(
-        Visit.id == visit.id).execute()
+def test_a_version_12_database_gets_the_phones_sending_times(db, org, visit):
+    """Visits sent before keep their phone's end time, taken from their times as stored and back on
+    the phone's clock where it was moved; visits not sent have none."""
+    sent_at = datetime(2026, 11, 2, 10, 5)
+    Visit.update(ended_at=datetime(2026, 11, 2, 10, 0), clock_shift_s=-3600, state="submitted",
+                 submitted_at=sent_at).where(Visit.id == visit.id).execute()
+    other = Visit.create(branch=visit.branch, checklist_version=visit.checklist_version, shopper=visit.shopper,
+                         planned_from=visit.planned_from, planned_to=visit.planned_to, state="returned",
+                         ended_at=datetime(2026, 11, 3, 8, 0), submitted_at=sent_at)
+    unsent = Visit.create(branch=visit.branch, checklist_version=visit.checklist_version, shopper=visit.shopper,
+                          planned_from=visit.planned_from, planned_to=visit.planned_to)
     for column in ("phone_ended_at", "phone_changed_at"):
         db.execute_sql(f"ALTER TABLE visit DROP COLUMN {column}")
+    db.execute_sql('ALTER TABLE "user" DROP COLUMN checklist_language')
     db.execute_sql("UPDATE schema_version SET version = 12")
     assert migrate_database() == (12, LATEST)
-    stored = Visit.get_by_id(visit.id)
-    assert (stored.phone_ended_at, stored.phone_changed_at) == (None, None)
-    assert phone_end_of_last_sending(stored) == datetime(2026, 11, 2, 9, 0)
+    assert {v.id: (v.phone_ended_at, v.phone_changed_at) for v in Visit.select()} == {
+        visit.id: (datetime(2026, 11, 2, 9, 0), None), other.id: (datetime(2026, 11, 3, 8, 0), None),
+        unsent.id: (None, None)}
+    assert User.get_by_id(org["users"]["shopper"].id).checklist_language is None

@@ -423,8 +423,9 @@ def test_a_returned_visit_sent_again_has_no_score_before_corrections_of_the_last
     with app.app_context(), database.connection_context():
         visit = return_to_shopper(Visit.get(Visit.uuid == mixed), org["users"]["auditor"], "Add the receipt photo.")
         answers = {a.item_id: a.value for a in Answer.select().where(Answer.visit == visit.id)}
+        # Sent again from the phone (a Send of its own: another time than the returned sending's).
         submit_visit(Visit.get_by_id(visit.id), answers, {}, {}, started_at=utcnow() - timedelta(minutes=30),
-                     ended_at=utcnow())
+                     ended_at=utcnow() - timedelta(minutes=10))
         assert Visit.get_by_id(visit.id).original_score is None
     page = auditor.get(f"/review/{mixed}").get_data(as_text=True)
     assert "before corrections:" not in page

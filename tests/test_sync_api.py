@@ -480,8 +480,10 @@ def test_a_change_on_its_way_is_refused_once_the_review_has_begun(app, org, phon
                                            "file": (io.BytesIO(_phone_jpeg()), "shop.jpg")})
     response = phone.submit(visit, changed)
 
-    if meanwhile == "returned":  # back with the shopper: any sending is taken, as before
-        assert photo.status_code == 201 and response.status_code == 201
+    if meanwhile == "returned":  # back with the shopper, who is told to read why before sending again
+        assert photo.status_code == 201  # the visit is theirs to fill again: its photos are taken
+        assert response.status_code == 409 and response.get_json()["error"]["code"] == "returned"
+        assert _stored(app, visit)[1:3] == before[1:3]
         return
     assert photo.status_code == 409 and photo.get_json()["error"]["code"] == "already_submitted"
     assert response.status_code == 409
@@ -490,6 +492,33 @@ def test_a_change_on_its_way_is_refused_once_the_review_has_begun(app, org, phon
     assert after[1:] == before[1:]
     assert (after[0].state, after[0].submission_hash, after[0].score) == (
         before[0].state, before[0].submission_hash, before[0].score)
+
+
+def test_a_change_on_its_way_does_not_undo_a_return_the_shopper_has_not_seen(app, org, phone, visit, content):
+    """The reviewer returned the visit while a change of its sending was on its way: taken as a new
+    sending, it undid the return, its comment unread. So did a copy read before the change, arriving
+    late. The phone is told to read the return; a sending made after it is taken."""
+    from audit.review import return_to_shopper
+
+    body = _sent_with_end(app, phone, visit, content)
+    changed = _changed(body, first_impression=5)
+    assert phone.submit(visit, changed).status_code == 201  # the change arrived
+    with app.app_context(), database.connection_context():
+        return_to_shopper(Visit.get(Visit.uuid == visit), org["users"]["auditor"], "Why a 5?")
+    before = _stored(app, visit)
+
+    for late in (_changed(changed, first_impression=4), body):  # a later change; the first copy
+        response = phone.submit(visit, late)
+        assert response.status_code == 409
+        assert response.get_json()["error"] == {"code": "returned", "message": (
+            "The reviewer returned this visit meanwhile: open it again from your visits to read why, then send it "
+            "again.")}
+        assert _stored(app, visit)[:3] == before[:3]
+    assert phone.submit(visit, changed).get_json()["status"] == "already_received"  # its own copy: as before
+    assert _stored(app, visit)[0].state == "returned"
+    again = {**_changed(changed, first_impression=4), "ended_at": _sent_at(utcnow())}
+    assert phone.submit(visit, again).status_code == 201
+    assert _stored(app, visit)[0].state == "submitted"
 
 
 def test_a_reviewer_deciding_on_a_page_read_before_the_shoppers_change_is_told_to_look_again(
@@ -513,6 +542,16 @@ def test_a_reviewer_deciding_on_a_page_read_before_the_shoppers_change_is_told_t
                 "again.") in response.get_data(as_text=True), action
         now = _stored(app, visit)
         assert (now[0].state, now[0].score, now[1]) == (after_change[0].state, after_change[0].score, after_change[1])
+
+    # Said before what the page's answers would say: a correction to the value the shopper has just
+    # given, a comment the change took away.
+    with app.app_context(), database.connection_context():
+        Answer.update(comment="").where((Answer.visit == after_change[0].id) & (Answer.item_id == "greeted")).execute()
+    for action, extra in (("answers/first_impression", {"value": "5", "reason": "The photo"}),
+                          ("comments/greeted", {"comment": "", "reason": "A name"})):
+        response = reviewer.post(f"/review/{visit}/{action}", data={**fields, **extra}, follow_redirects=True)
+        assert response.status_code == 200, action
+        assert "The shopper changed this visit after you opened it" in response.get_data(as_text=True), action
 
     # From the page as it is now, the decision is taken.
     fields = hidden_fields_from(reviewer.get(f"/review/{visit}"))

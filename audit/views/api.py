@@ -169,6 +169,8 @@ def submit(visit_uuid):
     except operations.SubmissionRefused as refused:
         if refused.code == "not_yours":
             abort(404)  # given to another shopper meanwhile: as if it had never been theirs
+        if refused.code == "returned":
+            return problem(409, "returned", visit_refusal_message("returned"))
         if refused.status == 409:
             return problem(409, "already_submitted", visit_refusal_message("already_submitted"))
         # The codes tell the phone what to fix: the comment box for comment_required, else the answer.

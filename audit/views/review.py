@@ -34,6 +34,15 @@ def _seen():
     return request.form.get("seen") or None
 
 
+def _changed_since_seen(visit):
+    """Whether the shopper changed the visit after the reviewer's page was read: said before anything
+    the page's answers would say (a comment gone, an answer that is now the one asked for)."""
+    if _seen() is not None and _seen() != visit.submission_hash:
+        flash(REFUSALS["changed_since"](), "error")
+        return True
+    return False
+
+
 @bp.before_request
 @role_required(Role.AUDITOR)
 def _auditors_only():
@@ -189,7 +198,7 @@ def correct(visit_uuid, item_id):
     if item is None:
         abort(404)
     form = CorrectionForm()
-    if form.validate_on_submit():
+    if not _changed_since_seen(visit) and form.validate_on_submit():
         value = _form_value(item, NOT_APPLICABLE if form.not_applicable.data else form.value.data)
         problems = find_answer_problems(content, {item_id: value})
         current = Answer.get_or_none((Answer.visit == visit) & (Answer.item_id == item_id))
@@ -224,10 +233,11 @@ def correct_comment(visit_uuid, item_id):
     read the comments, and never learn who made a visit)."""
     visit = _visit_or_404(visit_uuid)
     current = Answer.get_or_none((Answer.visit == visit) & (Answer.item_id == item_id))
-    if current is None or not current.comment:
-        abort(404)
     form = CommentCorrectionForm()
-    if form.validate_on_submit():
+    stale = _changed_since_seen(visit)  # the comment may be gone with the shopper's change: said first
+    if not stale and (current is None or not current.comment):
+        abort(404)
+    if not stale and form.validate_on_submit():
         if form.comment.data.strip() == current.comment.strip():
             flash(_("That is the comment already: nothing was changed."), "info")
         else:

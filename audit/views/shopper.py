@@ -62,10 +62,13 @@ def visit_refusal_message(code):
     """A refusal of the whole visit (not of one answer), by the code the sync API gives it."""
     if code == "already_submitted":
         return _("This visit was already sent; it can be changed only if the reviewer returns it.")
+    if code == "returned":
+        return _("The reviewer returned this visit meanwhile: open it again from your visits to read why, "
+                 "then send it again.")
     return _("A photo with this id belongs to another visit.")  # photo_elsewhere
 
 
-VISIT_REFUSAL_CODES = ("already_submitted", "photo_elsewhere")
+VISIT_REFUSAL_CODES = ("already_submitted", "returned", "photo_elsewhere")
 
 
 def refusal_messages():

@@ -103,23 +103,14 @@ def test_a_change_made_while_the_visit_is_on_its_way_arrives_too(app, browser, l
     service worker's) until the change is made."""
     held, holding = [], [True]
     context, page = _on_visit_page(browser, live_server, assigned)
-    context.route("**/api/v1/visits/*/submission",
-                  lambda route: held.append(route) if holding[0] else route.continue_())
     _fill_everything(page, _photo_file(tmp_path))
-    page.get_by_role("button", name="Send the visit").click()
-    for _ in range(150):
-        if held:
-            break
-        page.wait_for_timeout(100)
-    assert held, "the visit was never sent"
+    _send_held(page, context, holding, held)
     page.locator('input[name="answer-greeted"][value="no"]').check()
     page.locator("#q-greeted details.comment summary").click()
     page.locator('textarea[name="comment-greeted"]').fill("Nobody said hello.")
     wait_until(page, "AuditStore.getOutbox('%s').then(e => !!e && e.payload.answers.greeted === 'no'"
                      " && e.payload.comments.greeted === 'Nobody said hello.')" % assigned)
-    holding[0] = False
-    for route in held:
-        route.continue_()
+    _release(holding, held)
     page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
     wait_until(page, "AuditStore.getOutbox('%s').then(e => !e)" % assigned)
     with app.app_context(), database.connection_context():
@@ -129,6 +120,48 @@ def test_a_change_made_while_the_visit_is_on_its_way_arrives_too(app, browser, l
     assert visit.state == VisitState.SUBMITTED.value
     assert (greeted.value, greeted.comment) == ("no", "Nobody said hello.")
     assert events[-1] == ("submitted", "submitted")  # the change, after the sending it changed
+    context.close()
+
+
+def _send_held(page, context, holding, held):
+    """Tap Send with every sending held (the page's and the service worker's) until `holding` ends."""
+    context.route("**/api/v1/visits/*/submission",
+                  lambda route: held.append(route) if holding[0] else route.continue_())
+    page.get_by_role("button", name="Send the visit").click()
+    for _ in range(150):
+        if held:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the visit was never sent")
+
+
+def _release(holding, held):
+    holding[0] = False
+    for route in held:
+        route.continue_()
+
+
+def test_a_change_on_its_way_refused_for_an_answer_arrives_once_put_right(app, browser, live_server, assigned,
+                                                                          tmp_path):
+    """The change made while the visit was on its way needs a comment the shopper has not written: the
+    visit arrived without the change, the change was refused; written and sent again, the fix was
+    refused as "sent already" (Send gave it a new time of sending) and stayed on the phone."""
+    held, holding = [], [True]
+    context, page = _on_visit_page(browser, live_server, assigned)
+    _fill_everything(page, _photo_file(tmp_path))
+    _send_held(page, context, holding, held)
+    page.locator('input[name="answer-greeted"][value="no"]').check()  # a failed critical item wants a comment
+    wait_until(page, "AuditStore.getOutbox('%s').then(e => !!e && e.payload.answers.greeted === 'no')" % assigned)
+    _release(holding, held)
+    expect(page.locator("#q-greeted .error.server")).to_have_text("Say in a comment what went wrong.")
+    assert _answer_of(app, assigned, "greeted") == "yes"  # the copy before the change arrived
+    page.locator('textarea[name="comment-greeted"]').fill("Nobody said hello.")
+    page.wait_for_timeout(1500)  # a person's pace: a Send a second later is a Send of its own
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    with app.app_context(), database.connection_context():
+        greeted = Answer.get((Answer.visit == Visit.get(Visit.uuid == assigned)) & (Answer.item_id == "greeted"))
+    assert (greeted.value, greeted.comment) == ("no", "Nobody said hello.")
     context.close()
 
 
@@ -193,3 +226,27 @@ def test_not_applicable_in_one_tab_stops_the_timer_running_in_the_other(app, bro
     assert first.evaluate(DRAFT % (assigned, "d.answers.till_wait === 'na' && !d.timers.till_wait"))
     expect(second.locator('#q-till_wait input[value="na"]')).to_be_checked()
     context.close()
+
+
+def test_a_refusal_put_right_in_one_tab_is_gone_from_the_other(app, browser, live_server, assigned, tmp_path):
+    """The server refused the visit (a failed critical question without its comment); the shopper
+    writes the comment in one tab: the other tab kept saying the comment was missing, and so did the
+    page opened again."""
+    context, first, second = _two_tabs(browser, live_server, assigned)
+    _fill_everything(first, _photo_file(tmp_path))
+    first.locator('input[name="answer-greeted"][value="no"]').check()  # a failed critical item wants a comment
+    first.get_by_role("button", name="Send the visit").click()
+    expect(first.locator("#q-greeted .error.server")).to_have_text("Say in a comment what went wrong.")
+    second.reload()
+    expect(second.locator("#q-greeted .error.server")).to_have_text("Say in a comment what went wrong.")
+
+    first.locator('textarea[name="comment-greeted"]').fill("Nobody looked up for three minutes.")
+    expect(first.locator("#q-greeted .error.server")).to_have_count(0)
+    expect(second.locator('textarea[name="comment-greeted"]')).to_have_value("Nobody looked up for three minutes.")
+    expect(second.locator("#q-greeted .error.server")).to_have_count(0)
+    second.reload()
+    expect(second.locator('textarea[name="comment-greeted"]')).to_have_value("Nobody looked up for three minutes.")
+    expect(second.locator("[data-save-state]")).to_contain_text("Could not be sent")  # until Send is tapped again
+    expect(second.locator("#q-greeted .error.server")).to_have_count(0)
+    context.close()
+
