@@ -8,7 +8,7 @@ from flask import current_app
 
 from .db import database
 from .models import Brand, Branch, ManagerRegion, Region, Role, User, Visit, VisitEvent, VisitState, utcnow
-from .operations import publish_checklist_file, score_and_store_answers
+from .operations import publish_checklist_file, score_and_store_answers, set_checklist_client
 from .security import hash_password
 
 DEMO_PASSWORD = "demo-password"
@@ -41,6 +41,7 @@ BRANDS = [
         "accent_color": "#a08600",
         "default_language": "et",
         "checklist": "bank-branch-visit",
+        "checklist_is_theirs": True,  # written for this client alone (the retail one serves two chains)
         "regions": {
             "Estonia": [
                 ("TLN-01", "Baltia Viru väljak", "Viru väljak 4", "Tallinn", "EE", 59.4370, 24.7536),
@@ -162,6 +163,8 @@ def load_demo(seed=20261125, months=6):
                 accent_color=spec["accent_color"],
                 default_language=spec["default_language"],
             )
+            if spec.get("checklist_is_theirs"):
+                set_checklist_client(versions[spec["checklist"]].checklist, brand.id)
             for region_name, rows in spec["regions"].items():
                 region = Region.create(brand=brand, name=region_name)
                 regions[region_name] = region

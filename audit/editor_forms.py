@@ -429,6 +429,19 @@ class ConfirmForm(AppForm):
     direction = HiddenField()
 
 
+class ChecklistClientForm(AppForm):
+    """The client a checklist is written for (not part of its versions: the same file may serve
+    another agency's clients)."""
+
+    brand = SelectField(_l("Client"), coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        from .models import Brand
+
+        super().__init__(*args, **kwargs)
+        self.brand.choices = [Choice(0, _("Any client"))] + [Choice(b.id, b.name) for b in Brand.ordered()]
+
+
 def id_taken(content, new_id, current_id):
     """True when another section or item already has new_id."""
     from .checklist.editing import all_ids

@@ -341,8 +341,22 @@ def _checklist_choices():
         version = checklist.latest_published()
         if version is not None:
             label = f"{localized(version.content['title'])} · v{version.number}"
+            if checklist.brand_id is not None:
+                label += f" ({checklist.brand.name})"  # the client it is for
             choices.append(Choice(checklist.id, label))
     return choices
+
+
+def _check_checklist_client(checklist_id, brand, where):
+    """ValidationError when the checklist is written for another client than `brand`'s (`where`: the
+    branch or region chosen, as the message names it)."""
+    from .models import Checklist
+
+    checklist = Checklist.get_or_none(Checklist.id == checklist_id)
+    if checklist is not None and not checklist.is_for(brand.id):
+        raise ValidationError(_("This checklist is for %(client)s, and %(place)s is %(brand)s’s: choose one for "
+                                "%(brand)s or for any client.", client=checklist.brand.name, place=where,
+                                brand=brand.name))
 
 
 # How far ahead a visit can be planned: a year covers any programme's calendar, and a window past it
@@ -386,6 +400,11 @@ class VisitForm(_WindowMixin, AppForm):
         ]
         self.checklist.choices = _checklist_choices()
         self.shopper.choices = _shopper_choices()
+
+    def validate_checklist(self, field):
+        branch = Branch.get_or_none(Branch.id == self.branch.data)
+        if branch is not None:
+            _check_checklist_client(field.data, branch.region.brand, branch.name)
 
 
 class VisitChangeForm(_WindowMixin, AppForm):
@@ -448,6 +467,11 @@ class BulkVisitForm(_WindowMixin, AppForm):
         self.region.choices = [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
         self.checklist.choices = _checklist_choices()
         self.shoppers.choices = _shopper_choices()
+
+    def validate_checklist(self, field):
+        region = Region.get_or_none(Region.id == self.region.data)
+        if region is not None:
+            _check_checklist_client(field.data, region.brand, region.name)
 
     def validate_shoppers(self, field):
         if not field.data:

@@ -134,6 +134,13 @@ def _v13_phone_sending_and_checklist_language():
         database.execute_sql('ALTER TABLE "user" ADD COLUMN checklist_language VARCHAR(5)')
 
 
+def _v14_checklist_client():
+    # v14: a checklist may be tied to the client (brand) it is written for.
+    if "brand_id" not in {column.name for column in database.get_columns("checklist")}:
+        database.execute_sql("ALTER TABLE checklist ADD COLUMN brand_id INTEGER REFERENCES brand (id) ON DELETE SET NULL")
+    database.execute_sql("CREATE INDEX IF NOT EXISTS checklist_brand_id ON checklist (brand_id)")
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -148,6 +155,7 @@ STEPS = {
     11: _v11_job_scope,
     12: _v12_answer_failed,
     13: _v13_phone_sending_and_checklist_language,
+    14: _v14_checklist_client,
 }
 LATEST = max(STEPS, default=1)
 

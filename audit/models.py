@@ -195,7 +195,14 @@ class ManagerRegion(BaseModel):
 
 class Checklist(BaseModel):
     slug = CharField(max_length=80, unique=True)
+    # The client it is written for, whose branches alone it is used at (an agency's checklist for one
+    # chain is a slip at another's); None: any client's.
+    brand = ForeignKeyField(Brand, null=True, backref="checklists", on_delete="SET NULL")
     created_at = DateTimeField(default=utcnow)
+
+    def is_for(self, brand_id):
+        """Whether visits at a branch of this brand may be made with the checklist."""
+        return self.brand_id is None or self.brand_id == brand_id
 
     @classmethod
     def ordered(cls):

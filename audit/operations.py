@@ -282,6 +282,13 @@ def edit_draft(version_id, change):
         return save_draft(draft, change(draft.content))
 
 
+def set_checklist_client(checklist, brand_id):
+    """Tie the checklist to a client (brand id), or to none (None). Visits assigned already keep it:
+    they were made with the version they pin."""
+    Checklist.update(brand=brand_id).where(Checklist.id == checklist.id).execute()
+    checklist.brand_id = brand_id
+
+
 def import_draft(data):
     """A validated checklist file becomes the draft of its checklist (replacing an existing draft)."""
     with database.atomic():

@@ -172,6 +172,7 @@ def _editor_matrix():
         ("/checklists/<slug>/draft/sections/<section_id>/items/new", "GET",
          base + "/draft/sections/welcome/items/new", ADMIN_ONLY),
         ("/checklists/<slug>/draft/items/<item_id>", "GET", base + "/draft/items/greeted", ADMIN_ONLY),
+        ("/checklists/<slug>/client", "POST", base + "/client", admin_post),
         ("/checklists/import", "POST", "/checklists/import", {**ADMIN_ONLY, "auditor": 400}),
         ("/checklists/<slug>/draft/start", "POST", base + "/draft/start", admin_post),
         ("/checklists/<slug>/draft/sections/<section_id>/move", "POST", base + "/draft/sections/welcome/move",

@@ -685,3 +685,57 @@ def test_a_disabled_shoppers_visit_is_not_quietly_given_to_the_first_shopper_lis
 
 
 ONE_DAY = timedelta(days=1)
+
+
+# -- checklists written for one client ------------------------------------------------------------
+
+
+def _tie_to_client(client, slug, brand_id):
+    page = client.get(f"/checklists/{slug}/")
+    return client.post(f"/checklists/{slug}/client", data={"brand": str(brand_id), "csrf_token": csrf_from(page)},
+                       follow_redirects=True)
+
+
+def test_a_checklist_written_for_one_client_is_used_at_its_branches_only(app, org, login_as):
+    """An agency's checklist for one chain, assigned at another client's branch, is a slip that costs a
+    visit: refused, one visit or a region's, and nothing is assigned; at its own client's it is taken."""
+    version = _publish(app)
+    auditor = login_as("auditor")
+    with app.app_context(), database.connection_context():
+        slug = Checklist.get_by_id(version.checklist_id).slug
+    aurora, baltia = org["brands"]
+    saved = _tie_to_client(auditor, slug, baltia.id)
+    assert "The checklist’s client is saved." in _text(saved)
+    assert '<option selected value="%d">Baltia Bank</option>' % baltia.id in _text(saved)
+    assert "for Baltia Bank" in _text(auditor.get("/checklists/"))
+    form = _text(auditor.get("/admin/visits/new"))
+    assert re.search(r"<option value=\"%d\">[^<]* · v1 \(Baltia Bank\)</option>" % version.checklist_id, form)
+
+    message = ("This checklist is for Baltia Bank, and %s is Aurora Electronics’s: choose one for Aurora "
+               "Electronics or for any client.")
+    single = _post(auditor, "/admin/visits/new", _single(org, version.checklist_id))  # BUD-01, Aurora's
+    assert single.status_code == 200
+    assert _field_error(single, "checklist") == message % "Aurora Váci utca"
+    bulk = _post(auditor, "/admin/visits/bulk", _bulk(org, version.checklist_id))  # Aurora's Hungary
+    assert bulk.status_code == 200 and _field_error(bulk, "checklist") == message % "Hungary"
+    assert _visits(app) == []
+
+    assert _post(auditor, "/admin/visits/new", _single(org, version.checklist_id, branch=1)).status_code == 302
+    _tie_to_client(auditor, slug, 0)  # any client's again
+    assert _post(auditor, "/admin/visits/new", _single(org, version.checklist_id)).status_code == 302
+    assert len(_visits(app)) == 2
+    with app.app_context(), database.connection_context():
+        from audit.models import AuditEntry
+        assert [e.details["brand"] for e in AuditEntry.select().where(AuditEntry.action == "checklist.client")
+                .order_by(AuditEntry.id)] == [baltia.id, None]
+
+
+def test_a_checklists_client_is_an_auditors_choice_among_the_clients(app, org, login_as):
+    version = _publish(app)
+    with app.app_context(), database.connection_context():
+        slug = Checklist.get_by_id(version.checklist_id).slug
+    assert _tie_to_client(login_as("manager"), slug, org["brands"][0].id).status_code == 403
+    refused = _tie_to_client(login_as("auditor"), slug, 9999)
+    assert "Not a valid choice." in _text(refused)
+    with app.app_context(), database.connection_context():
+        assert Checklist.get_by_id(version.checklist_id).brand_id is None

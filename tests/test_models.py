@@ -268,3 +268,21 @@ def test_a_version_12_database_gets_the_phones_sending_times(db, org, visit):
         visit.id: (datetime(2026, 11, 2, 9, 0), None), other.id: (datetime(2026, 11, 3, 8, 0), None),
         unsent.id: (None, None)}
     assert User.get_by_id(org["users"]["shopper"].id).checklist_language is None
+
+
+def test_a_version_13_database_gets_the_checklists_client(db, visit):
+    from peewee import SqliteDatabase
+
+    db.execute_sql("DROP INDEX IF EXISTS checklist_brand_id")
+    if isinstance(db.obj, SqliteDatabase):  # SQLite drops no column a foreign key names: the table as v13 had it
+        db.execute_sql("PRAGMA foreign_keys = OFF")
+        db.execute_sql("CREATE TABLE checklist_v13 AS SELECT id, slug, created_at FROM checklist")
+        db.execute_sql("DROP TABLE checklist")
+        db.execute_sql("ALTER TABLE checklist_v13 RENAME TO checklist")
+        db.execute_sql("PRAGMA foreign_keys = ON")
+    else:
+        db.execute_sql("ALTER TABLE checklist DROP COLUMN brand_id")
+    db.execute_sql("UPDATE schema_version SET version = 13")
+    assert migrate_database() == (13, LATEST)
+    assert [(c.slug, c.brand_id) for c in Checklist.select()] == [("mini", None)]
+    assert Checklist.get(Checklist.slug == "mini").is_for(visit.branch.region.brand_id)

@@ -10,6 +10,7 @@ from ..checklist.diff import diff_checklists, kind_label
 from ..checklist.xlsx import export_texts_xlsx, import_texts_xlsx
 from ..config import LANGUAGES
 from ..editor_forms import (
+    ChecklistClientForm,
     ConfirmForm,
     ImportForm,
     TextsImportForm,
@@ -156,8 +157,24 @@ def history(slug):
         changes[newer.number] = diff_checklists(older.content, newer.content)
     return render_template(
         "editor/history.html", checklist=checklist, versions=versions, changes=changes, kind_label=kind_label,
-        draft=checklist.draft(), form=ConfirmForm(),
+        draft=checklist.draft(), form=ConfirmForm(), client_form=ChecklistClientForm(brand=checklist.brand_id or 0),
     )
+
+
+@bp.route("/<slug>/client", methods=["POST"])
+def client(slug):
+    """The client the checklist is for: visits are then assigned with it at that client's branches only."""
+    checklist = _checklist_or_404(slug)
+    form = ChecklistClientForm()
+    if form.validate_on_submit():
+        operations.set_checklist_client(checklist, form.brand.data or None)
+        auditlog.record("checklist.client", checklist.slug, brand=form.brand.data or None)
+        flash(_("The checklist’s client is saved."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("editor.history", slug=checklist.slug))
 
 
 @bp.route("/<slug>/draft/start", methods=["POST"])
