@@ -44,3 +44,10 @@ def read_rows(raw, columns, required, max_rows, too_many):
         rows.append((number, {name: _PROTECTED_CELL.sub("", cell.strip()) for name, cell in zip(header, cells)
                               if name in columns}))
     return rows
+
+
+def form_problems(number, form):
+    """[(row number, "Field: message")] of a row checked with the form that checks the same thing typed
+    in the browser (its labels and messages)."""
+    return [(number, f"{form[name].label.text if name in form else name}: {message}")
+            for name, messages in form.errors.items() for message in messages]

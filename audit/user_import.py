@@ -100,9 +100,7 @@ def check_rows(rows):
         if form.validate():
             checked.append(form)
         else:
-            for field_name, messages in form.errors.items():
-                label = form[field_name].label.text if field_name in form else field_name
-                problems.extend((number, f"{label}: {message}") for message in messages)
+            problems.extend(csv_import.form_problems(number, form))
     return checked, existing, problems
 
 
