@@ -70,6 +70,8 @@ def select_locale():
     chosen = session.get("language")
     if chosen in LANGUAGES:
         return chosen
+    if g.get("account_language") in LANGUAGES:  # a page for one account, before it signs in (a password link)
+        return g.account_language
     best = request.accept_languages.best_match(LANGUAGES)
     if best:
         return best

@@ -28,7 +28,7 @@ def test_a_new_account_without_a_password_gets_an_invitation_link(app, org, logi
     auditor = login_as("auditor")
     form = auditor.get("/admin/users/new")
     created = auditor.post("/admin/users/new", data={
-        "name": "Nina Newshopper", "email": "nina@example.com", "role": "shopper", "language": "hu",
+        "name": "Nina Newshopper", "email": "nina@example.com", "role": "shopper", "language": "",
         "password": "", "is_enabled": "y", **hidden_fields_from(form)})
     assert created.status_code == 200 and "Account saved." in created.get_data(as_text=True)
     link = _link_of(created)
@@ -131,3 +131,19 @@ def test_a_link_sent_twice_at_once_sets_the_password_once(app, org):
     assert late.status_code == 410
     assert login(app.test_client(), shopper.email, NEW_PASSWORD).status_code == 302
     assert login(app.test_client(), shopper.email, "the-second-password").status_code == 200
+
+
+def test_a_link_speaks_the_language_chosen_for_its_account(app, org, login_as):
+    """An agency imports its Hungarian shoppers with their language: the invitation opened on a phone
+    set to English is in Hungarian. A language picked on the page still wins."""
+    from tests_support import translated
+
+    with app.app_context(), database.connection_context():
+        shopper = User.get(User.email == "shopper@example.com")
+        User.update(language="hu").where(User.id == shopper.id).execute()
+        link = f"/password/{password_links.make_token(User.get_by_id(shopper.id))}"
+    visitor = app.test_client()
+    page = visitor.get(link, headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
+    assert '<html lang="hu"' in page and translated(app, "hu", "Choose your password") in page
+    visitor.post("/language", data={"language": "ru", "csrf_token": csrf_from(visitor.get("/login"))})
+    assert '<html lang="ru"' in visitor.get(link).get_data(as_text=True)

@@ -2,7 +2,7 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import auditlog, password_links
@@ -123,6 +123,8 @@ def password_link(token):
     """Set an account's password with the link an auditor made (an invitation, or a forgotten
     password): typed twice; then every session of the account ends and the person signs in with it."""
     account, problem = password_links.account_of(token)
+    if account is not None:
+        g.account_language = account.language  # the invitation in the language chosen for the person
     if account is None:
         return _key_page(render_template("auth/password_link_gone.html", expired=problem == "expired"), 410)
     form = NewPasswordForm()
