@@ -419,8 +419,9 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     A resend of the same content is the same submission. Different content is accepted while the
     visit is open (assigned, draft, or returned to the shopper), and as a change of the sending that
     arrived, made on the phone while it was on its way, until the review begins (amends_last_sending;
-    `changed_at`: when the phone last changed the sending); otherwise SubmissionRefused(409). Invalid answers give SubmissionRefused(422) with the problems,
-    and store nothing.
+    `changed_at`: when the phone last changed the sending); otherwise SubmissionRefused(409), with
+    the code "returned" for that sending (or its change) once the reviewer returned it. Invalid
+    answers give SubmissionRefused(422) with the problems, and store nothing.
     """
     digest = _submission_hash(answers, comments, photos)
     phone_ended_at = ended_at  # as the phone gave it, before any moving (on_server_clock)
@@ -435,6 +436,9 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
         if visit.submission_hash == digest:
             return "already_received"
         if changed_at is None or not amends_last_sending(visit, ended_at, changed_at):
+            current = Visit.get_or_none(Visit.id == visit.id)  # returned since this request read it?
+            if current is not None and current.state == VisitState.RETURNED.value and _same_sending(current, ended_at):
+                raise SubmissionRefused(409, "returned")
             raise SubmissionRefused(409, "already_submitted")
         amending = True
     content = ChecklistVersion.shared_content(visit.checklist_version_id)
@@ -512,6 +516,8 @@ def _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, sco
             raise SubmissionRefused(404, "not_yours")
         if current.submission_hash == digest:
             return "already_received"  # the same change, sent twice at once
+        if current.state == VisitState.RETURNED.value:
+            raise SubmissionRefused(409, "returned")  # returned while this change was being checked
         if current.submission_hash != visit.submission_hash or not amends_last_sending(current, phone_ended_at,
                                                                                         changed_at):
             raise SubmissionRefused(409, "already_submitted")

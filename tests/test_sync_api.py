@@ -500,11 +500,19 @@ def test_a_change_on_its_way_does_not_undo_a_return_the_shopper_has_not_seen(app
     late. The phone is told to read the return; a sending made after it is taken."""
     from audit.review import return_to_shopper
 
+    from audit import operations
+
     body = _sent_with_end(app, phone, visit, content)
     changed = _changed(body, first_impression=5)
     assert phone.submit(visit, changed).status_code == 201  # the change arrived
     with app.app_context(), database.connection_context():
+        read_before = Visit.get(Visit.uuid == visit)  # a request that read the visit before the return
         return_to_shopper(Visit.get(Visit.uuid == visit), org["users"]["auditor"], "Why a 5?")
+        late = _changed(changed, first_impression=3)
+        with pytest.raises(operations.SubmissionRefused) as refused:
+            operations.submit_visit(read_before, late["answers"], {}, {}, ended_at=datetime.fromisoformat(
+                late["ended_at"][:-1]), changed_at=datetime.fromisoformat(late["changed_at"][:-1]))
+        assert refused.value.code == "returned"
     before = _stored(app, visit)
 
     for late in (_changed(changed, first_impression=4), body):  # a later change; the first copy
