@@ -10,6 +10,8 @@ MAX_BYTES = 2 * 1024 * 1024
 # A cell that exports.csv_chunks wrote with an apostrophe before it, so that a spreadsheet would not
 # run it.
 _PROTECTED_CELL = re.compile(r"^'(?=[=+\-@\t\r])")
+# Control characters no spreadsheet writes in a cell (NUL is refused by PostgreSQL's text columns).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ImportRefused(ValueError):
@@ -30,19 +32,28 @@ def read_rows(raw, columns, required, max_rows, too_many):
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name.strip().lower() for name in next(reader, [])]
-    missing = [name for name in required if name not in header]
-    if missing:
-        raise ImportRefused(_("The first row must name the columns; these are missing: %(columns)s.",
-                              columns=", ".join(missing)))
-    rows = []
-    for number, cells in enumerate(reader, 2):
-        if not any(cell.strip() for cell in cells):
-            continue  # an empty line, as spreadsheets leave at the end
-        if len(rows) == max_rows:
-            raise ImportRefused(too_many % {"count": max_rows})
-        rows.append((number, {name: _PROTECTED_CELL.sub("", cell.strip()) for name, cell in zip(header, cells)
-                              if name in columns}))
+    rows, number = [], 1
+    try:
+        header = [name.strip().lower() for name in next(reader, [])]
+        missing = [name for name in required if name not in header]
+        if missing:
+            raise ImportRefused(_("The first row must name the columns; these are missing: %(columns)s.",
+                                  columns=", ".join(missing)))
+        for number, cells in enumerate(reader, 2):
+            if not any(cell.strip() for cell in cells):
+                continue  # an empty line, as spreadsheets leave at the end
+            if len(rows) == max_rows:
+                raise ImportRefused(too_many % {"count": max_rows})
+            if any(_CONTROL.search(cell) for cell in cells):
+                raise ImportRefused(_("Row %(row)d holds a control character (such as NUL), which no text "
+                                      "needs: remove it and import the file again.", row=number))
+            rows.append((number, {name: _PROTECTED_CELL.sub("", cell.strip()) for name, cell in zip(header, cells)
+                                  if name in columns}))
+    except csv.Error:
+        # A quotation mark left open swallows the rest of the file into one cell, past the csv
+        # module's limit of a cell (128 KB).
+        raise ImportRefused(_("The file cannot be read as CSV after row %(row)d: is a quotation mark left "
+                              "open in the row after it?", row=number)) from None
     return rows
 
 

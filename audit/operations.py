@@ -283,10 +283,20 @@ def edit_draft(version_id, change):
 
 
 def set_checklist_client(checklist, brand_id):
-    """Tie the checklist to a client (brand id), or to none (None). Visits assigned already keep it:
-    they were made with the version they pin."""
+    """Tie the checklist to a client (brand id), or to none (None). Visits assigned already keep it
+    (see open_visits_at_other_clients)."""
     Checklist.update(brand=brand_id).where(Checklist.id == checklist.id).execute()
     checklist.brand_id = brand_id
+
+
+def open_visits_at_other_clients(checklist):
+    """How many visits not yet sent use the checklist at branches of clients it is not for: assigned
+    before it was tied to its client, each a visit that would be wasted."""
+    if checklist.brand_id is None:
+        return 0
+    return (Visit.select().join(ChecklistVersion).switch(Visit).join(Branch).join(Region)
+            .where((ChecklistVersion.checklist == checklist.id) & Visit.state.in_(CHANGEABLE_STATES)
+                   & (Region.brand != checklist.brand_id)).count())
 
 
 def import_draft(data):

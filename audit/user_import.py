@@ -1,5 +1,5 @@
 """Accounts from a CSV file: how an agency signs up its panel of shoppers (and a client's managers)
-in one go, from the spreadsheet it keeps them in. Each new account gets an invitation link
+in one go, from the spreadsheet it keeps them in (auditors, who manage everything, are made one by one). Each new account gets an invitation link
 (password_links); the app sends no e-mail.
 
 Every row is checked as the account form checks it (the same UserForm, the same messages); a file
@@ -15,7 +15,7 @@ from .db import write_transaction
 from .forms import UserForm
 from .i18n import ROLE_LABELS
 from .i18n import gettext as _
-from .models import Brand, Region, User
+from .models import Brand, Region, Role, User
 from .operations import save_user
 
 COLUMNS = ("email", "name", "role", "language", "regions")
@@ -49,9 +49,13 @@ def _region_finder():
         by_brand[(region.brand.name.strip().casefold(), region.name.strip().casefold())] = region
 
     def find(text):
-        brand, separator, name = text.rpartition(BRAND_SEPARATOR)
-        if separator and (brand.strip().casefold(), name.strip().casefold()) in by_brand:
-            return by_brand[(brand.strip().casefold(), name.strip().casefold())], None
+        # "brand / region" at each "/" in turn: a brand's or region's own name may hold one.
+        parts = text.split(BRAND_SEPARATOR)
+        for cut in range(1, len(parts)):
+            key = (BRAND_SEPARATOR.join(parts[:cut]).strip().casefold(),
+                   BRAND_SEPARATOR.join(parts[cut:]).strip().casefold())
+            if key in by_brand:
+                return by_brand[key], None
         found = by_name.get(text.strip().casefold(), [])
         if len(found) == 1:
             return found[0], None
@@ -68,7 +72,7 @@ def check_rows(rows):
     checked, existing, problems, seen = [], [], [], {}
     for number, row in rows:
         email = row.get("email", "").strip().lower()
-        if email in seen:
+        if email and email in seen:
             problems.append((number, _("The same e-mail address as row %(first)d.", first=seen[email])))
             continue
         seen[email] = number
@@ -76,8 +80,13 @@ def check_rows(rows):
             existing.append((number, email))
             continue
         role = roles.get(row.get("role", "").strip().casefold())
+        if role == Role.AUDITOR.value:
+            # An auditor manages every account and client: made one by one, on the account page, never
+            # by a row of a shoppers' file (the Hungarian for auditor is the everyday word for inspector).
+            problems.append((number, _("Auditors are added one by one, on the New account page, not from a file.")))
+            continue
         if role is None:
-            problems.append((number, _("Role: write shopper, manager or auditor.")))
+            problems.append((number, _("Role: write shopper or manager.")))
             continue
         language = row.get("language", "").strip().lower()
         if language and language not in LANGUAGES:

@@ -724,10 +724,28 @@ def test_a_checklist_written_for_one_client_is_used_at_its_branches_only(app, or
     _tie_to_client(auditor, slug, 0)  # any client's again
     assert _post(auditor, "/admin/visits/new", _single(org, version.checklist_id)).status_code == 302
     assert len(_visits(app)) == 2
+
+
+def test_tying_a_checklist_to_a_client_says_which_open_visits_are_at_another_clients_branches(app, org, login_as):
+    version = _publish(app)
+    auditor = login_as("auditor")
+    with app.app_context(), database.connection_context():
+        slug = Checklist.get_by_id(version.checklist_id).slug
+    assert _post(auditor, "/admin/visits/new", _single(org, version.checklist_id)).status_code == 302  # Aurora's
+    assert _post(auditor, "/admin/visits/new", _single(org, version.checklist_id, branch=1)).status_code == 302
+
+    page = _text(_tie_to_client(auditor, slug, org["brands"][1].id))  # Baltia Bank's
+
+    assert ("1 visit not yet sent uses this checklist at another client’s branch: withdraw it and assign it again "
+            "with the right checklist.") in page
+    assert "not yet sent" not in _text(_tie_to_client(auditor, slug, 0))
     with app.app_context(), database.connection_context():
         from audit.models import AuditEntry
-        assert [e.details["brand"] for e in AuditEntry.select().where(AuditEntry.action == "checklist.client")
-                .order_by(AuditEntry.id)] == [baltia.id, None]
+        entries = AuditEntry.select().where(AuditEntry.action.startswith("checklist.")).order_by(AuditEntry.id)
+        assert [(e.action, e.details) for e in entries] == [("checklist.client", {"client": "Baltia Bank"}),
+                                                            ("checklist.any_client", None)]
+    log = _text(auditor.get("/admin/log"))
+    assert "Checklist tied to a client" in log and "Client: Baltia Bank" in log
 
 
 def test_a_checklists_client_is_an_auditors_choice_among_the_clients(app, org, login_as):

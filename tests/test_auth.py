@@ -375,3 +375,17 @@ def test_an_open_session_is_no_way_to_guess_the_password(app_config, org):
     assert blocked.status_code == 429
     assert "Too many failed sign-ins for this account" in blocked.get_data(as_text=True)
     assert login(limited.test_client(), "shopper@example.com", NEW_PASSWORD).status_code != 302
+
+
+def test_the_loser_of_two_password_changes_at_once_is_told_and_signed_out(app, org, login_as, monkeypatch):
+    """Both passed the current password; the other one's change landed first (set_password's
+    conditional write found the account changed): a bare '409 Conflict' page in English before."""
+    from audit import password_links
+
+    client = login_as("shopper")
+    monkeypatch.setattr(password_links, "set_password", lambda user, password: False)
+    response = _change(client, PASSWORD, NEW_PASSWORD, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.request.path == "/login"
+    assert "Your password was changed meanwhile, in another window: sign in with the new one." in page
+    assert client.get("/account/password").status_code == 302

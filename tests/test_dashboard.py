@@ -571,8 +571,17 @@ def test_a_manager_chooses_only_among_the_checklists_of_their_branches(app, demo
     assert f">{retail}</option>" in hungary and f">{bank}</option>" not in hungary
     both = in_english(_manager(app, "manager.ee@example.com"))
     assert f">{retail}</option>" in both and f">{bank}</option>" in both
-    every = in_english(_manager(app, "auditor@example.com"))
+    auditor = _manager(app, "auditor@example.com")
+    every = in_english(auditor)
     assert f">{retail}</option>" in every and f">{bank}</option>" in every
+    # An auditor looking at one client: the checklists for it and for any client (the demo's bank
+    # checklist is Baltia Bank's; the retail one serves any client).
+    with app.app_context(), database.connection_context():
+        brands = {b.name: b.id for b in Brand.select()}
+    aurora = auditor.get(f"/dashboard/?brand={brands['Aurora Electronics']}").get_data(as_text=True)
+    assert f">{retail}</option>" in aurora and f">{bank}</option>" not in aurora
+    baltia = auditor.get(f"/dashboard/?brand={brands['Baltia Bank']}").get_data(as_text=True)
+    assert f">{retail}</option>" in baltia and f">{bank}</option>" in baltia
 
 
 def test_the_dashboard_says_why_its_ranking_shows_no_change(app, demo):

@@ -249,7 +249,8 @@ def import_users():
                 except IntegrityError:  # the same e-mail added by someone else meanwhile
                     form.file.errors.append(_("Another account already uses this e-mail address."))
                 else:
-                    auditlog.record("users.imported", str(len(added)), emails=[user.email for user in added])
+                    auditlog.record("users.imported", form.file.data.filename or "", added=len(added),
+                                    existing=len(existing))
                     return _invitations_page(added, existing)
     return render_template("admin/user_import.html", form=form, problems=problems, existing=existing,
                            columns=user_import.COLUMNS)
@@ -269,15 +270,17 @@ def _invitations_page(accounts, existing=()):
 
 @bp.route("/users/invitations.csv", methods=["POST"])
 def invitation_links_csv():
-    """The links of the accounts listed on the import's page, as CSV for a mail merge (new links, as
-    the account page's button makes them: each works until the account's password is set)."""
-    ids = [int(value) for value in request.form.getlist("account") if value.isdigit()][:user_import.MAX_ROWS]
-    accounts = list(User.select().where(User.id.in_(ids) & User.is_enabled).order_by(User.name))
-    auditlog.record("user.password_link", str(len(accounts)), emails=[account.email for account in accounts])
-    rows = [["email", "name", "role", "link"]] + [
-        [account.email, account.name, account.role,
-         url_for("auth.password_link", token=password_links.make_token(account), _external=True)]
-        for account in accounts]
+    """The invitation links of the import's page, as CSV for a mail merge: the links the page shows,
+    sent back by it, of the accounts they still work for (none is made here: a link of an account
+    whose password is set since, or any other account, is left out)."""
+    rows = [["email", "name", "role", "link"]]
+    for link in request.form.getlist("link")[:user_import.MAX_ROWS]:
+        token = link.rpartition("/password/")[2]
+        account, _problem = password_links.account_of(token)
+        if account is not None:
+            rows.append([account.email, account.name, account.role,
+                         url_for("auth.password_link", token=token, _external=True)])
+    auditlog.record("users.invitations_downloaded", str(len(rows) - 1))
     return Response("".join(csv_chunks(rows)), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="invitations.csv"', "Cache-Control": "no-store",
         "Referrer-Policy": "no-referrer"})

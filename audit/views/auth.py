@@ -2,7 +2,7 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import auditlog, password_links
@@ -102,7 +102,11 @@ def change_password():
             count_failed_sign_in(current_user.email)
             form.current.errors.append(_("This is not your current password."))
         elif not password_links.set_password(current_user, form.password.data):
-            abort(409)  # changed meanwhile in another tab: this session has just ended with it
+            # Changed meanwhile (another tab or browser), which ended this session too.
+            logout_user()
+            session.clear()
+            flash(_("Your password was changed meanwhile, in another window: sign in with the new one."), "error")
+            return redirect(url_for("auth.login"))
         else:
             auditlog.record("user.password_changed", current_user.email)
             account = User.by_id(current_user.id)  # with the new session epoch

@@ -74,6 +74,11 @@ class _Selection:
             own = list(visible_branches(user))
             mine = {checklist for checklist, _n in
                     stats.checklists_used([b.id for b in own], min(self.start, now - timedelta(days=365)), now)}
+        elif form.brand.data:
+            # An auditor looking at one client: its checklists and those for any client (another
+            # client's checklist gave an empty board).
+            mine = {c for (c,) in Checklist.select(Checklist.id).where(
+                Checklist.brand.is_null() | (Checklist.brand == form.brand.data)).tuples()}
         form.offer_checklists(_checklists(self.checklist_titles, mine))
         form.settle()
         region_ids = [r.id for r in self.all_regions if not form.brand.data or r.brand_id == form.brand.data]

@@ -168,8 +168,17 @@ def client(slug):
     form = ChecklistClientForm()
     if form.validate_on_submit():
         operations.set_checklist_client(checklist, form.brand.data or None)
-        auditlog.record("checklist.client", checklist.slug, brand=form.brand.data or None)
+        if checklist.brand_id:
+            auditlog.record("checklist.client", checklist.slug, client=checklist.brand.name)
+        else:
+            auditlog.record("checklist.any_client", checklist.slug)
         flash(_("The checklist’s client is saved."), "success")
+        elsewhere = operations.open_visits_at_other_clients(checklist)
+        if elsewhere:
+            flash(ngettext("%(num)d visit not yet sent uses this checklist at another client’s branch: withdraw it "
+                           "and assign it again with the right checklist.",
+                           "%(num)d visits not yet sent use this checklist at other clients’ branches: withdraw "
+                           "them and assign them again with the right checklist.", elsewhere), "error")
     else:
         for errors in form.errors.values():
             for error in errors:

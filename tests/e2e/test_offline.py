@@ -618,5 +618,11 @@ def test_offline_a_page_never_kept_says_so_in_the_shoppers_language(app, browser
         assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).backgroundColor") == "rgb(31, 78, 121)"
         screenshot(page, "offline-never-kept-ro")
         assert not _serious_accessibility_problems(page)
+        # The top bar's link to change the password, offline: the same page, not the browser's error.
+        context.set_offline(False)
+        page.goto(live_server + "/visits/")
+        context.set_offline(True)
+        page.get_by_role("link", name="Parolă").click()
+        expect(page.get_by_role("heading", name="Nu aveți conexiune la internet")).to_be_visible()
     finally:
         context.close()

@@ -57,6 +57,8 @@ function storable(response) {
   });
 }
 
+var ONLINE_ONLY = ["/account/password"];
+
 function isShopperPage(url) {
   return url.pathname === "/visits/" || /^\/visits\/[0-9a-f-]+\/fill$/.test(url.pathname);
 }
@@ -200,6 +202,10 @@ self.addEventListener("fetch", function (event) {
     event.respondWith(cacheFirst(request));
   } else if (request.mode === "navigate" && isShopperPage(url)) {
     event.respondWith(networkFirst(request).catch(function () { return cachedPage(request, 8); }));
+  } else if (request.mode === "navigate" && ONLINE_ONLY.indexOf(url.pathname) >= 0) {
+    // A page of the shopper's top bar that works only online: offline, the app's page that says so
+    // (it was the browser's own error page, outside the app).
+    event.respondWith(fetch(request).catch(function () { return offlinePage(); }));
   }
 });
 
