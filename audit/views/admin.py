@@ -14,7 +14,7 @@ from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
 from ..models import AuditEntry, Brand, Branch, Checklist, ChecklistVersion, Region, Role, User, Visit
 from ..paging import Page, found
-from .. import auditlog, branch_import, operations, password_links, user_import
+from .. import auditlog, branch_import, csv_import, operations, password_links, user_import
 from ..exports import csv_chunks
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -233,11 +233,11 @@ def import_users():
     """Accounts from a CSV file (an agency's panel of shoppers): every row checked as the account form
     checks it; a file with any mistake saves nothing. The new accounts' invitation links follow."""
     form = UserImportForm()
-    problems = existing = []
+    problems, existing = [], []
     if form.validate_on_submit():
         try:
-            rows = user_import.read_rows(form.file.data.read(user_import.csv_import.MAX_BYTES + 1))
-        except user_import.csv_import.ImportRefused as refused:
+            rows = user_import.read_rows(form.file.data.read(csv_import.MAX_BYTES + 1))
+        except csv_import.ImportRefused as refused:
             form.file.errors.append(str(refused))
         else:
             checked, existing, problems = user_import.check_rows(rows)
