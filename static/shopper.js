@@ -26,7 +26,8 @@
         // A visit the reviewer returned after it was sent from here is not "Sent" any more.
         var sent = drafts[id] && drafts[id].sentAt && drafts[id].sentAt > Number(card.dataset.returnedAt || 0);
         if (outbox[id]) text = outbox[id].rejected ? body.msgRejected : body.msgWaiting;
-        else if (sent) text = body.msgSent;
+        else if (!card.dataset.fillUrl) text = "";  // sent, as the server's badge says already
+        else if (sent) text = body.msgSent;  // the list kept offline does not know yet
         else if (drafts[id] && drafts[id].updatedAt) text = body.msgSaved;
         label.textContent = text;
         label.className = text ? "badge local-status" : "local-status";

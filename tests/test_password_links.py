@@ -145,5 +145,12 @@ def test_a_link_speaks_the_language_chosen_for_its_account(app, org, login_as):
     visitor = app.test_client()
     page = visitor.get(link, headers={"Accept-Language": "en-GB,en;q=0.9"}).get_data(as_text=True)
     assert '<html lang="hu"' in page and translated(app, "hu", "Choose your password") in page
-    visitor.post("/language", data={"language": "ru", "csrf_token": csrf_from(visitor.get("/login"))})
-    assert '<html lang="ru"' in visitor.get(link).get_data(as_text=True)
+    # Set, the password sends the person to sign in: in the same language, with its message.
+    done = _set(visitor, link, NEW_PASSWORD)
+    signing_in = visitor.get(done.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="hu"' in signing_in and translated(app, "hu", "Your password is set. Sign in with it.") in signing_in
+    other = app.test_client()
+    with app.app_context(), database.connection_context():
+        link = f"/password/{password_links.make_token(User.get(User.email == 'shopper@example.com'))}"
+    other.post("/language", data={"language": "ru", "csrf_token": csrf_from(other.get("/login"))})
+    assert '<html lang="ru"' in other.get(link).get_data(as_text=True)

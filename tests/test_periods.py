@@ -147,7 +147,7 @@ def test_the_reports_and_exports_of_a_month_hold_that_month_only(app, org, login
                            data={"csrf_token": csrf_from(manager.get("/dashboard/"))})
     with app.app_context(), database.connection_context():
         job = Job.get()
-    assert job.status == "done" and job.title == f"Aurora Electronics · Hungary · {month} · en"
+    assert job.status == "done" and job.title == f"Aurora Electronics · Hungary · {month} · English"
     archive = zipfile.ZipFile(io.BytesIO(manager.get(started.headers["Location"] + "/download").data))
     assert f"{month} · Period:" in _pdf_text(archive.read("BUD-01-en.pdf"))
     for wrong in ("2099-01", "2026-13", "abc"):  # a period that is none, or has not begun: nothing to show

@@ -139,6 +139,8 @@ def password_link(token):
         if current_user.is_authenticated:  # someone else's session in this browser
             logout_user()
         session.clear()
+        if account.language:
+            session["language"] = account.language  # the sign-in page in the language of the link's page
         flash(_("Your password is set. Sign in with it."), "success")
         return redirect(url_for("auth.login"))
     return _key_page(render_template("auth/password_link.html", form=form, account=account, password_min=PASSWORD_MIN))

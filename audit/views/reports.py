@@ -9,7 +9,7 @@ from flask_login import current_user
 from .. import periods, stats
 from ..access import branch_or_404, role_required, visible_branches
 from ..config import LANGUAGES
-from ..i18n import current_language
+from ..i18n import LANGUAGE_NAMES, current_language
 from ..localtime import local_date
 from ..models import Branch, Evidence, Region, Role, Visit, VisitState, utcnow
 from ..reports.branch import branch_report_pdf
@@ -176,7 +176,8 @@ def region_zip(region_id):
     region = branches[0].region
     # Named as its PDFs are: two ZIPs of a region (another period, another language) differ by name.
     job = tasks.start_region_zip(current_user.id, region, [b.id for b in branches], language, period.start, period.end,
-                                 title=f"{region.brand.name} · {region.name} · {_period_words(period, language)} · {language}",
+                                 title=f"{region.brand.name} · {region.name} · {_period_words(period, language)} · "
+                                       f"{LANGUAGE_NAMES[language]}",
                                  period_name=_period_name(period, language))
     return redirect(url_for("reports.job", job_uuid=job.uuid))
 

@@ -168,6 +168,11 @@ def test_a_visit_filled_offline_survives_reload_and_reopen_and_arrives_once(app,
     assert photos[0].captured_at == datetime(2026, 11, 26, 9, 15, 30)
     assert visit.started_at is not None and visit.ended_at >= visit.started_at
     assert 20 < visit.checkin_distance_m < 40  # only the distance is kept, not where the shopper was
+    # The list says it was sent once: the server's state, not the phone's too ("Sent Sent").
+    card = page.locator(f'article[data-visit="{assigned}"]')
+    expect(card.locator(".badge.state-submitted")).to_be_visible()
+    page.wait_for_timeout(500)  # the phone's own word comes after its store is read
+    expect(card.locator("[data-local-status]")).to_have_text("")
     context.close()
 
 
