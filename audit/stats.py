@@ -236,6 +236,40 @@ def open_actions(branch_ids):
     )
 
 
+def action_questions(actions, language):
+    """{action id: the text of the question it follows up} (in `language` where its checklist has
+    it): an action stores the failed item's id, and "Call the staff together" said nothing of what had
+    failed. The text is the one of the newest checklist version its branch was visited with that has
+    the item (its visit's, where it names one)."""
+    from .i18n import localized
+    from .models import ChecklistVersion
+
+    followed = [a for a in actions if a.item_id]
+    if not followed:
+        return {}
+    newest = fn.MAX(Visit.ended_at)
+    versions = {}  # branch id -> [version id], newest first
+    for branch_id, version_id, _ended in (
+            Visit.select(Visit.branch, Visit.checklist_version, newest)
+            .where(id_in(Visit.branch, {a.branch_id for a in followed}) & Visit.ended_at.is_null(False))
+            .group_by(Visit.branch, Visit.checklist_version).order_by(newest.desc()).tuples()):
+        versions.setdefault(branch_id, []).append(version_id)
+    own = dict(Visit.select(Visit.id, Visit.checklist_version).where(
+        Visit.id.in_([a.visit_id for a in followed if a.visit_id])).tuples()) if any(a.visit_id for a in followed) else {}
+    texts = {}
+    for action in followed:
+        candidates = ([own[action.visit_id]] if action.visit_id in own else []) + versions.get(action.branch_id, [])
+        for version_id in candidates:
+            content = ChecklistVersion.shared_content(version_id)
+            item = next((item for section in content["sections"] for item in section["items"]
+                         if item["id"] == action.item_id), None)
+            if item is not None:
+                shown_in = language if language in content["languages"] else content["languages"][0]
+                texts[action.id] = localized(item["text"], shown_in)
+                break
+    return texts
+
+
 def checklists_used(branch_ids, start, end):
     """[(checklist id, approved visits)] in the period, the most used first."""
     from .models import ChecklistVersion

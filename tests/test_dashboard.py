@@ -1,6 +1,7 @@
 """Managers' dashboard and the visit report: their regions only, scores from SQL, no shopper names."""
 import codecs
 import csv
+import html
 import io
 import re
 from csv import DictReader
@@ -120,8 +121,14 @@ def test_manager_adds_an_action_and_marks_it_done(app, demo):
         Action.update(due_date=date.today() - timedelta(days=2)).where(Action.id == action.id).execute()  # time passes
     page = client.get("/dashboard/").get_data(as_text=True)
     assert "Greet at the door" in page and "badge critical" in page  # overdue
+    # The question it follows up, in the reader's words (Hungarian here, English in the English PDF).
+    with app.app_context(), database.connection_context():
+        greeted = next(item for section in Visit.select().join(Branch).where(Branch.code == "BUD-01").first()
+                       .checklist_version.content["sections"] for item in section["items"] if item["id"] == "greeted")
+    assert html.unescape(page).count(f"Nyomon követi: {greeted['text']['hu']}") == 1
     report = client.get(f"/reports/branches/{bud.id}/visits.pdf?lang=en").data
-    assert "Greet at the door" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(report)).pages)
+    report_text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(report)).pages).split())
+    assert "Greet at the door" in report_text and f"Follows up: {greeted['text']['en']}" in report_text
     client.post(f"/dashboard/actions/{action.id}/done", data={"csrf_token": token})
     assert "Greet at the door" not in client.get("/dashboard/").get_data(as_text=True)
 
@@ -475,10 +482,10 @@ def test_a_regions_zip_of_reports_is_made_in_the_background_with_progress(app, d
         region_name = Branch.get(Branch.code == "BUD-01").region.name
         day = local_today()
     named = re.search(r"filename=([^;]+)", download.headers["Content-Disposition"]).group(1)
-    assert named.startswith(f"Aurora-Electronics-{region_name}-") and named.endswith(f"-en-{day:%Y%m%d}.zip")
+    assert named.startswith(f"Aurora-Electronics-{region_name}-") and named.endswith(f"-English-{day:%Y%m%d}.zip")
     other = client.post(f"/reports/regions/{region}/reports.zip?lang=hu&days=30", data={"csrf_token": token})
     other_name = client.get(other.headers["Location"] + "/download").headers["Content-Disposition"]
-    assert re.search(r"filename=([^;]+)", other_name).group(1) not in (named, named.replace("-en-", "-hu-"))
+    assert re.search(r"filename=([^;]+)", other_name).group(1) not in (named, named.replace("-English-", "-Magyar-"))
     archive = zipfile.ZipFile(io.BytesIO(download.data))
     assert sorted(archive.namelist()) == ["BUD-01-en.pdf", "BUD-02-en.pdf", "DEB-01-en.pdf", "SZE-01-en.pdf"]
     text = PdfReader(io.BytesIO(archive.read("DEB-01-en.pdf"))).pages[0].extract_text()

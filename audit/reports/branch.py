@@ -78,13 +78,15 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
     photos = list(Evidence.select().join(Visit).where(Visit.id.in_(
         stats.approved_visits([branch.id], start, end).select(Visit.id))).order_by(Evidence.created_at.desc()).limit(6))
     critical = [v for v in visits if v.has_critical_failure][:VISITS_LISTED]
+    actions = list(stats.open_actions([branch.id]))
     return dict(
         branch=branch, brand=brand, visits=visits[:VISITS_LISTED], visit_count=len(visits),
         overall=overall, band=band_for(latest, overall) if latest else None, charts=charts, texts=texts,
         failed=stats.failed_most_often(scope, start, end, limit=8),
         critical=critical, critical_items=stats.failed_critical_items(critical),
         comments=list(stats.shopper_comments([branch.id], start, end)), photos=photos,
-        actions=list(stats.open_actions([branch.id])), start=start, end=end, language=language,
+        actions=actions, action_questions=stats.action_questions(actions, language), start=start, end=end,
+        language=language,
         last_day=last, period_name=period_name, today=local_today(),  # overdue is of today, not the period
     )
 

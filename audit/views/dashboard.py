@@ -8,8 +8,8 @@ from .. import periods, stats
 from ..access import branch_or_404, role_required, visible_branches
 from ..db import id_in
 from ..forms import ActionForm, DashboardFilterForm, PeriodForm, RankingFilterForm
+from ..i18n import current_language, localized
 from ..i18n import gettext as _
-from ..i18n import localized
 from ..localtime import today as local_today
 from ..paging import Page, found
 from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, Visit, utcnow
@@ -178,6 +178,7 @@ def _dashboard(action_form):
         best, lowest = scored[:RANKING_ENDS], scored[RANKING_ENDS:][-RANKING_ENDS:]
     today = local_today()
     critical = stats.critical_failures(branch_ids, start, end)
+    actions = list(stats.open_actions(branch_ids)) if branches else []
     return render_template(
         "dashboard/index.html", form=selection.form, start=start, end=end, period=selection.period,
         period_chosen=selection.chosen,
@@ -191,7 +192,7 @@ def _dashboard(action_form):
         failed=failed.result() if failed else [],
         critical=list(critical.limit(CRITICAL_LISTED)) if branches else [],
         critical_count=critical.count() if branches else 0,
-        actions=list(stats.open_actions(branch_ids)) if branches else [],
+        actions=actions, action_questions=stats.action_questions(actions, current_language()),
         today=today, action_form=action_form, regions=selection.regions,
     )
 
