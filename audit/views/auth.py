@@ -41,6 +41,17 @@ def index():
     return redirect(url_for("auth.login"))
 
 
+def _start_session(user):
+    """A fresh session for `user` (no fixation: nothing of the one before is kept); returns the
+    language the visitor had chosen in the session before, for the caller to keep or not."""
+    language = session.get("language")
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session["signed_in_at"] = session["seen_at"] = int(time.time())
+    return language
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if request.method == "POST":
@@ -57,11 +68,7 @@ def login():
             return render_template("auth/login.html", form=form), 429
         user = User.by_email(form.email.data)
         if check_password(user, form.password.data) and user.is_enabled:
-            language = session.get("language")
-            session.clear()  # a fresh session at login: no fixation
-            login_user(user)
-            session.permanent = True
-            session["signed_in_at"] = session["seen_at"] = int(time.time())
+            language = _start_session(user)
             if language and not user.language:
                 user.language = language
                 user.save()
@@ -110,11 +117,7 @@ def change_password():
         else:
             auditlog.record("user.password_changed", current_user.email)
             account = User.by_id(current_user.id)  # with the new session epoch
-            language = session.get("language")
-            session.clear()
-            login_user(account)
-            session.permanent = True
-            session["signed_in_at"] = session["seen_at"] = int(time.time())
+            language = _start_session(account)
             if language:
                 session["language"] = language
             flash(_("Your password is changed. Wherever else you were signed in, you are signed out."), "success")
