@@ -81,8 +81,16 @@ def _ring(page, target):
             break
     else:
         pytest.fail("Tab never reached the control")
-    box = target.bounding_box()
-    shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    # The status bar appears once the page has read or written the phone's store, moving what is below
+    # it: read the screen only when the control is where it was before and after the picture.
+    for _attempt in range(10):
+        box = target.bounding_box()
+        shot = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+        if target.bounding_box() == box:
+            break
+    else:
+        pytest.fail("the page kept moving")
+    assert target.evaluate("element => element === document.activeElement"), "the control lost the focus"
     y = (box["y"] + box["height"] / 2) * SCALE
 
     def pixel(offset):
@@ -109,6 +117,7 @@ def test_the_focus_ring_stands_out_on_white_grey_a_chosen_answer_and_the_blue_ba
     contrast["page background"] = _ring(page, page.locator(".visit-head a"))
     chosen = page.locator('input[name="answer-entrance_tidy"][value="yes"]')
     chosen.check()
+    expect(page.locator("[data-save-state]")).to_contain_text(":")  # the answer is kept: the bar says when
     page.locator(".visit-head a").focus()
     contrast["chosen answer"] = _ring(page, chosen)
     screenshot(page, "focus-on-chosen-answer", full_page=False)
