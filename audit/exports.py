@@ -9,6 +9,9 @@ and sheet names, sections, answers (Yes, an option's text, "95 s") and Yes/No in
 """
 import csv
 import io
+from itertools import groupby
+from operator import itemgetter
+from typing import NamedTuple
 
 import xlsxwriter
 
@@ -57,10 +60,21 @@ def count_rows(branch_ids, start, end, version_ids=None):
     return visits.count() + Answer.select().where(Answer.visit.in_(visits)).count()
 
 
+class VersionTexts(NamedTuple):
+    """A checklist version as an export writes it, in one language."""
+    title: str
+    number: int
+    questions: dict      # item id: question
+    items: dict          # item id: item
+    section_titles: dict  # section id: title
+    band_language: str   # the language its band names are given in
+    positions: dict      # item id: its place in the checklist, first section's first item 0
+
+
 def _version(version_id, language, versions):
-    """(title, number, {item id: question}, {item id: item}, {section id: title}, band language) of a
-    checklist version in `language`, read once per export. Language None: for programs (the CSV),
-    the same whoever downloads it: the checklist's id and its texts in its source language.
+    """A checklist version's VersionTexts in `language`, read once per export. Language None: for
+    programs (the CSV), the same whoever downloads it: the checklist's id and its texts in its source
+    language.
 
     Rows carry only the version's id: joined into every row, the whole checklist was read and parsed
     again for each visit and answer, which took a 500-branch chain's half-year export minutes and
@@ -70,11 +84,15 @@ def _version(version_id, language, versions):
                    .where(ChecklistVersion.id == version_id).get())
         sections = version.content["sections"]
         texts_in = language or version.content["languages"][0]
-        questions = {item["id"]: localized(item["text"], texts_in) or "" for section in sections for item in section["items"]}
-        items = {item["id"]: item for section in sections for item in section["items"]}
-        section_titles = {section["id"]: localized(section["title"], texts_in) or section["id"] for section in sections}
-        title = version.title(language) if language else version.checklist.slug
-        versions[version_id] = (title, version.number, questions, items, section_titles, texts_in)
+        items = [item for section in sections for item in section["items"]]
+        versions[version_id] = VersionTexts(
+            title=version.title(language) if language else version.checklist.slug,
+            number=version.number,
+            questions={item["id"]: localized(item["text"], texts_in) or "" for item in items},
+            items={item["id"]: item for item in items},
+            section_titles={section["id"]: localized(section["title"], texts_in) or section["id"] for section in sections},
+            band_language=texts_in,
+            positions={item["id"]: place for place, item in enumerate(items)})
     return versions[version_id]
 
 
@@ -99,17 +117,18 @@ def visit_rows(branch_ids, start, end, language, with_shopper, version_ids=None,
     versions = {}
     shown_in = language if for_people else None
     for uuid, brand, region, code, branch, version_id, ended_at, score, band, critical, shopper in (
-            streamed(query.order_by(Visit.ended_at).tuples())):
-        title, number, *_texts, band_language = _version(version_id, shown_in, versions)
-        row = [str(uuid), brand, region, code, branch, title, number, _day(ended_at), _number(score),
-               localized(band, band_language) or "", yes_no[0] if critical else yes_no[1]]
+            streamed(query.order_by(Visit.ended_at, Visit.id).tuples())):
+        texts = _version(version_id, shown_in, versions)
+        row = [str(uuid), brand, region, code, branch, texts.title, texts.number, _day(ended_at), _number(score),
+               localized(band, texts.band_language) or "", yes_no[0] if critical else yes_no[1]]
         if with_shopper:
             row.append(shopper)
         yield row
 
 
 def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=False):
-    """The header and one row per answer of the approved visits in the period; `for_people`: as the
+    """The header and one row per answer of the approved visits in the period, each visit's answers in
+    its checklist's order (they are stored in the order the phone sent them); `for_people`: as the
     XLSX gives them (the section's title, the answer as the visit report shows it)."""
     yield _header(ANSWER_COLUMNS, for_people)
     yes_no = (gettext("Yes"), gettext("No")) if for_people else ("yes", "no")
@@ -119,21 +138,27 @@ def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=F
                       Answer.correction_reason, Answer.comment)
         .join(Visit).join(Branch)
         .where(Answer.visit.in_(_approved_in_period(Visit.select(Visit.id), branch_ids, start, end, version_ids)))
-        .order_by(Visit.ended_at, Answer.id)
+        # Visit.id: two visits sent at the same moment do not mix their answers.
+        .order_by(Visit.ended_at, Visit.id, Answer.id)
     )
     versions, labels = {}, {}
-    rows = streamed(query.tuples())
-    for uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, failed, reason, comment in rows:
-        questions, items, sections = _version(version_id, language if for_people else None, versions)[2:5]
-        if for_people:
-            section = sections.get(section_id, section_id or "")
-            shown = _label(labels, items, version_id, item_id, value, language)
-        else:
-            section = section_id or ""
-            shown = value if isinstance(value, (str, int, float)) else str(value)
-        yield [str(uuid), code, _day(ended_at), section, item_id, questions.get(item_id, ""), shown,
-               _number(earned), _number(possible), "" if failed is None else yes_no[0 if failed else 1],
-               yes_no[0 if reason else 1], comment]
+    shown_in = language if for_people else None
+    # One visit's answers at a time (a few hundred at most): the export stays streamed.
+    for uuid, visit_answers in groupby(streamed(query.tuples()), key=itemgetter(0)):
+        visit_answers = list(visit_answers)
+        texts = _version(visit_answers[0][3], shown_in, versions)
+        visit_answers.sort(key=lambda row: texts.positions.get(row[5], len(texts.positions)))
+        for _uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, failed, reason, comment \
+                in visit_answers:
+            if for_people:
+                section = texts.section_titles.get(section_id, section_id or "")
+                shown = _label(labels, texts.items, version_id, item_id, value, language)
+            else:
+                section = section_id or ""
+                shown = value if isinstance(value, (str, int, float)) else str(value)
+            yield [str(uuid), code, _day(ended_at), section, item_id, texts.questions.get(item_id, ""), shown,
+                   _number(earned), _number(possible), "" if failed is None else yes_no[0 if failed else 1],
+                   yes_no[0 if reason else 1], comment]
 
 
 def _label(labels, items, version_id, item_id, value, language):

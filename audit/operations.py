@@ -189,7 +189,9 @@ def scored_rows(content, visit_id, answers, comments=None, result=None):
     place = {item["id"]: (section["id"], item.get("dimension")) for section in content["sections"]
              for item in section["items"]}
     answer_rows = []
-    for item_id, value in answers.items():
+    # Kept in the checklist's order, whatever order the phone sent them in (an export lists them so).
+    for item_id in [item_id for item_id in place if item_id in answers] + [i for i in answers if i not in place]:
+        value = answers[item_id]
         item_score = result.items.get(item_id)
         section_id, dimension = place.get(item_id, (None, None))
         answer_rows.append({

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from audit import periods
 from audit.db import database
-from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
+from audit.demo import ACCOUNTS, DEMO_PASSWORD, best_answers, load_demo
 from audit import exports, stats
 from audit.config import LANGUAGES
 from audit.localtime import today as local_today
@@ -234,6 +234,52 @@ def test_a_comment_that_starts_like_a_formula_stays_text_in_both_exports(app, de
     csv_comments = {row[-1] for row in rows[1:]}
     assert None in xlsx_comments and "'" not in xlsx_comments
     assert xlsx_comments == {None if text == "" else formula if text == "'" + formula else text for text in csv_comments}
+
+
+def _checklist_order(version):
+    return [item["id"] for section in version.content["sections"] for item in section["items"]]
+
+
+def test_the_answers_export_gives_each_visits_answers_together_and_in_checklist_order(app, demo):
+    """Answers are stored in the order the phone sent them (an earlier release kept it, and a shopper
+    answers out of order); the export reads like the checklist. Two visits sent in the same second
+    keep their answers apart."""
+    with app.app_context(), database.connection_context():
+        region = Branch.get(Branch.code == "BUD-01").region_id
+        first, second = (Visit.select().join(Branch).where((Branch.region == region) & (Visit.state == "approved"))
+                         .order_by(Visit.id).limit(2))
+        Visit.update(ended_at=first.ended_at).where(Visit.id == second.id).execute()
+        # Stored backwards, as a phone that sent the last question first: new rows, reversed.
+        for visit in (first, second):
+            rows = list(Answer.select().where(Answer.visit == visit).order_by(Answer.id.desc()).dicts())
+            Answer.delete().where(Answer.visit == visit).execute()
+            for row in rows:
+                Answer.create(**{name: value for name, value in row.items() if name != "id"})
+        expected = {str(visit.uuid): [item for item in _checklist_order(visit.checklist_version)
+                                      if Answer.get_or_none(visit=visit, item_id=item)] for visit in (first, second)}
+    client = _manager(app)
+    for kind_of_file in ("csv", "xlsx"):
+        if kind_of_file == "csv":
+            rows = list(_csv_rows(client.get("/reports/export.csv?kind=answers")))[1:]
+        else:
+            rows = [[cell or "" for cell in row] for row in _xlsx(client)["Válaszok"].iter_rows(min_row=2, values_only=True)]
+        mine = [(row[0], row[4]) for row in rows if row[0] in expected]
+        visits_in_turn = [uuid for index, (uuid, _item) in enumerate(mine) if index == 0 or mine[index - 1][0] != uuid]
+        assert sorted(visits_in_turn) == sorted(expected), kind_of_file  # each visit's rows together
+        assert {uuid: [item for u, item in mine if u == uuid] for uuid in expected} == expected, kind_of_file
+
+
+def test_a_visit_sent_with_its_answers_out_of_order_keeps_them_in_checklist_order(app, demo):
+    from audit.operations import submit_visit
+
+    with app.app_context(), database.connection_context():
+        visit = Visit.select().where(Visit.state == "assigned").order_by(Visit.id).first()
+        order = _checklist_order(visit.checklist_version)
+        answers = dict(reversed(list(best_answers(visit.checklist_version.content).items())))
+        assert list(answers) != [item for item in order if item in answers]
+        submit_visit(visit, answers, {}, {}, started_at=utcnow() - timedelta(minutes=30), ended_at=utcnow())
+        stored = [answer.item_id for answer in Answer.select().where(Answer.visit == visit).order_by(Answer.id)]
+    assert stored == [item for item in order if item in answers]
 
 
 def test_answers_past_a_sheets_row_limit_go_on_in_another_sheet_and_none_are_cut_off(app, demo, monkeypatch):
