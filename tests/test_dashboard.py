@@ -645,6 +645,31 @@ def test_the_dashboard_says_why_its_ranking_shows_no_change(app, demo):
     assert note not in client.get("/dashboard/?period=30").get_data(as_text=True)
 
 
+def test_branches_without_an_approved_visit_are_listed_apart_under_a_caption_that_says_why(app, demo):
+    """On the dashboard and the whole ranking: the placed branches first, then, under "No approved
+    visit in this period", those without a place (before, a run of unnumbered rows of dashes)."""
+    caption = "No approved visit in this period"
+    client = _manager(app)
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    with app.app_context(), database.connection_context():
+        region = Branch.get(Branch.code == "BUD-01").region_id
+        start = periods.parse("30", utcnow()).start
+        codes = {branch.code: stats.approved_visits([branch.id], start, utcnow()).exists()
+                 for branch in Branch.select().where(Branch.region == region)}
+    assert any(codes.values()) and not all(codes.values()), "the demo's last 30 days hold both"
+    for page in ("/dashboard/?period=30", "/dashboard/ranking?period=30"):
+        html = client.get(page).get_data(as_text=True)
+        table = html[html.index('<table class="stack ranking">'):html.index("</table>", html.index("ranking"))]
+        bodies = re.findall(r"<tbody>(.*?)</tbody>", table, re.S)
+        assert [caption in body for body in bodies] == [False, True], page
+        placed, unplaced = (set(re.findall(r"<strong>([A-Z]+-\d+)</strong>", body)) for body in bodies)
+        assert placed == {code for code, visited in codes.items() if visited}, page
+        assert unplaced == {code for code, visited in codes.items() if not visited}, page
+        assert 'class="place"' not in bodies[1]
+    # A period in which every branch was visited has no such caption.
+    assert caption not in client.get("/dashboard/ranking?period=365").get_data(as_text=True)
+
+
 def test_a_period_is_made_of_whole_days_whatever_the_hour_it_is_read(app, demo):
     """"The last 30 days" starts at the start of a day: from the same hour 30 days back, the first
     day's early visits were left out and its later ones counted, depending on when one looked."""
