@@ -31,7 +31,7 @@ def create_app(config=None):
 
     # Ids in URLs (<int:...>) are the database's 64-bit ids: a larger number matches no route (404),
     # where it made the database driver fail (500).
-    app.url_map.converters["int"] = functools.partial(IntegerConverter, max=2**63 - 1)
+    app.url_map.converters["int"] = functools.partial(IntegerConverter, max=db.LARGEST_ID)
     db.init_app(app)
     security.init_app(app)
     i18n.init_app(app)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from .form_messages import CONTROL_CHARACTER
 from .scoring import NOT_APPLICABLE, find_answer_problems, score, visible_item_ids
 
 SCORING_TYPES = ("yesno", "scale", "choice", "timer", "number")
@@ -36,8 +37,10 @@ def items_in_order(checklist):
 
 def _form_text(raw):
     """A form's text with its line breaks as LF: browsers send CRLF (two characters), which the
-    textarea's maxlength counted as one, so text the browser accepted must not come out longer."""
-    return (raw or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    textarea's maxlength counted as one, so text the browser accepted must not come out longer.
+    Control characters (NUL...) are dropped: no keyboard types them, and PostgreSQL refuses NUL in
+    text, which made a whole visit fail to save (a shopper would lose it for an invisible character)."""
+    return CONTROL_CHARACTER.sub("", (raw or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
 def _form_value(item, raw):

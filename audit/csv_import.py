@@ -4,14 +4,13 @@ import csv
 import io
 import re
 
+from .form_messages import CONTROL_CHARACTER
 from .i18n import gettext as _
 
 MAX_BYTES = 2 * 1024 * 1024
 # A cell that exports.csv_chunks wrote with an apostrophe before it, so that a spreadsheet would not
 # run it.
 _PROTECTED_CELL = re.compile(r"^'(?=[=+\-@\t\r])")
-# Control characters no spreadsheet writes in a cell (NUL is refused by PostgreSQL's text columns).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ImportRefused(ValueError):
@@ -44,7 +43,7 @@ def read_rows(raw, columns, required, max_rows, too_many):
                 continue  # an empty line, as spreadsheets leave at the end
             if len(rows) == max_rows:
                 raise ImportRefused(too_many % {"count": max_rows})
-            if any(_CONTROL.search(cell) for cell in cells):
+            if any(CONTROL_CHARACTER.search(cell) for cell in cells):
                 raise ImportRefused(_("Row %(row)d holds a control character (such as NUL), which no text "
                                       "needs: remove it and import the file again.", row=number))
             rows.append((number, {name: _PROTECTED_CELL.sub("", cell.strip()) for name, cell in zip(header, cells)

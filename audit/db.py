@@ -37,6 +37,19 @@ SQLITE_PRAGMAS = {
 # idle ones are renewed after STALE_SECONDS. max_connections=None: as many as requests in flight.
 STALE_SECONDS = 300
 
+# The largest id a row can have: SQLite's and PostgreSQL's 64-bit integers. A larger number in a link
+# or a form names no row, and the drivers refuse to even send it (OverflowError: a 500).
+LARGEST_ID = 2**63 - 1
+
+
+def record_id(text):
+    """A row id from a request's text, for `request.args.get(name, type=record_id)`: ValueError
+    (which Werkzeug turns into the default) for anything but a whole number from 1 to LARGEST_ID."""
+    value = int(text)
+    if not 0 < value <= LARGEST_ID:
+        raise ValueError(f"no row has id {text}")
+    return value
+
 
 def open_database(url):
     """Create (not connect) the peewee database for a sqlite:/// or postgresql:// URL."""

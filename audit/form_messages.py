@@ -6,7 +6,9 @@ them), so a Hungarian form said "Field cannot be longer than 160 characters." Th
 forms can show are listed here, so that `flask translate update` puts them in the app's catalogs,
 where CI checks that every language has them all.
 """
-from flask_babel import get_translations
+import re
+
+from flask_babel import get_translations, gettext
 from flask_wtf import FlaskForm
 
 
@@ -55,7 +57,22 @@ class _AppCatalog:
 _APP_CATALOG = _AppCatalog()
 
 
+# Control characters no one types or a spreadsheet writes in a cell and no text needs (tab, line feed and carriage return aside). NUL
+# is refused by PostgreSQL's text columns: a form that stored it saved on SQLite and failed (500) there.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class AppForm(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return _APP_CATALOG
+
+    def validate(self, extra_validators=None):
+        """Every form's own checks, and no control character in any text it takes."""
+        is_valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and CONTROL_CHARACTER.search(field.data):
+                field.errors = [*field.errors, gettext(
+                    "This text holds a control character (such as NUL), which no text needs: remove it.")]
+                is_valid = False
+        return is_valid

@@ -87,15 +87,17 @@ def parse(token, now):
     if _DAYS.match(token):
         days = int(token)
         return _rolling(days, now) if FEWEST_DAYS <= days <= MOST_DAYS else None
-    if match := _MONTH.match(token):
+    match = _MONTH.match(token) or _QUARTER.match(token) or _YEAR.match(token)
+    # Year 0000 is no date at all (date() refuses it): years before the app's first are refused here.
+    if not match or int(match[1]) < EARLIEST_YEAR:
+        return None
+    year = int(match[1])
+    if match.re is _MONTH:
         month = int(match[2])
-        return _calendar(token, "month", date(int(match[1]), month, 1), 1, now) if 1 <= month <= 12 else None
-    if match := _QUARTER.match(token):
-        quarter = int(match[2])
-        return _calendar(token, "quarter", date(int(match[1]), 3 * quarter - 2, 1), 3, now)
-    if match := _YEAR.match(token):
-        return _calendar(token, "year", date(int(match[1]), 1, 1), 12, now)
-    return None
+        return _calendar(token, "month", date(year, month, 1), 1, now) if 1 <= month <= 12 else None
+    if match.re is _QUARTER:
+        return _calendar(token, "quarter", date(year, 3 * int(match[2]) - 2, 1), 3, now)
+    return _calendar(token, "year", date(year, 1, 1), 12, now)
 
 
 def calendar_tokens(now):

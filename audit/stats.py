@@ -175,11 +175,14 @@ def failed_critical_items(visits):
             for visit in visits}
 
 
-def critical_failures(branch_ids, start, end):
-    return (
-        approved_visits(branch_ids, start, end).select_extend(Branch).join(Branch)
-        .where(Visit.has_critical_failure).order_by(Visit.ended_at.desc())
-    )
+def critical_failures(branch_ids, start, end, version_ids=None):
+    """Approved visits of the period with a critical failure, newest first (optionally of some
+    checklist versions only: the dashboard's checklist filter)."""
+    query = (approved_visits(branch_ids, start, end).select_extend(Branch).join(Branch)
+             .where(Visit.has_critical_failure).order_by(Visit.ended_at.desc()))
+    if version_ids is not None:
+        query = query.where(id_in(Visit.checklist_version, version_ids))
+    return query
 
 
 def monthly_trend(branch_ids, months, end=None):

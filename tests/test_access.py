@@ -1,4 +1,6 @@
 """Every route x every role: the permission matrix. A route missing from it fails the test."""
+from datetime import date
+
 import pytest
 
 from audit.db import database
@@ -265,3 +267,34 @@ def test_manager_dashboard_lists_only_branches_of_their_regions(login_as, org):
 ])
 def test_an_id_too_large_for_the_database_is_a_missing_page(login_as, path, role):
     assert login_as(role).get(path).status_code == 404
+
+
+TOO_LARGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize("path, role, status", [
+    # The exports and queues take the dashboard's filters from the query: a number no row can have
+    # filters to nothing or is not found; the database is not asked (its driver refused: a 500).
+    (f"/reports/export.csv?region={TOO_LARGE}", "manager", 200),
+    (f"/reports/export.csv?brand={TOO_LARGE}", "manager", 200),
+    (f"/reports/export.csv?checklist={TOO_LARGE}", "manager", 200),
+    (f"/reports/export.csv?region=-{TOO_LARGE}", "manager", 200),
+    (f"/review/?shopper={TOO_LARGE}&brand={TOO_LARGE}", "auditor", 200),
+    (f"/admin/visits?shopper={TOO_LARGE}", "auditor", 200),
+])
+def test_an_id_too_large_for_the_database_in_a_filter_is_no_filter(login_as, path, role, status):
+    assert login_as(role).get(path).status_code == status
+
+
+def test_an_action_for_a_branch_id_too_large_for_the_database_is_refused_and_saves_nothing(app, login_as, org):
+    from audit.models import Action
+
+    manager = login_as("manager")
+    csrf = csrf_from(manager.get("/dashboard/"))
+    for branch in (TOO_LARGE, "-1", "1e3", ""):
+        answer = manager.post("/dashboard/actions", data={
+            "branch": branch, "what": "Clear the doorway", "owner": "Anna", "due_date": date.today().isoformat(),
+            "csrf_token": csrf})
+        assert answer.status_code == 404, branch
+    with app.app_context(), database.connection_context():
+        assert Action.select().count() == 0

@@ -819,6 +819,58 @@ def test_the_dashboards_critical_failures_link_their_visit_reports(app, demo):
     assert client.get(f"/reports/visits/{critical[0].uuid}.pdf").mimetype == "application/pdf"
 
 
+def test_the_critical_failures_and_the_checklist_menu_follow_the_filters(app, demo):
+    """A manager of a bank's and a shop chain's regions: with the shop's checklist chosen, the bank's
+    critical failures were still listed; with the bank chosen, the shop's checklist was offered."""
+    from audit.models import Checklist, ChecklistVersion
+
+    client = _manager(app, "manager.ee@example.com")
+    with app.app_context(), database.connection_context():
+        manager_branches = [b.id for b in Branch.select().join(Region).where(
+            Region.name.in_(["Estonia", "Romania and Bulgaria"]))]
+        start = periods.parse("365", utcnow()).start
+        used = {}
+        for visit in stats.approved_visits(manager_branches, start, utcnow()).join(Branch).join(Region):
+            used.setdefault(visit.checklist_version.checklist_id, set()).add(visit.branch.region.brand_id)
+        bank = Brand.get(Brand.name == "Baltia Bank").id
+        retail = next(checklist for checklist, brands in used.items() if bank not in brands)
+        retail_versions = [v.id for v in ChecklistVersion.select().where(ChecklistVersion.checklist == retail)]
+        everyone = {str(v.uuid) for v in stats.critical_failures(manager_branches, start, utcnow())}
+        of_retail = {str(v.uuid) for v in stats.critical_failures(manager_branches, start, utcnow(), retail_versions)}
+        retail_slug = Checklist.get_by_id(retail).slug
+    assert of_retail and everyone - of_retail, "the demo's year holds critical failures of both checklists"
+
+    def listed(html):
+        panel = html[html.index('id="critical"'):html.index("</section>", html.index('id="critical"'))]
+        return set(re.findall(r"/reports/visits/([0-9a-f-]+)\.pdf", panel))
+
+    assert listed(client.get(f"/dashboard/?period=365&brand=0&checklist={retail}").get_data(as_text=True)) == of_retail
+    assert listed(client.get("/dashboard/?period=365&brand=0").get_data(as_text=True)) == everyone
+    bank_board = client.get(f"/dashboard/?period=365&brand={bank}").get_data(as_text=True)
+    offered = re.search(r'<select[^>]*name="checklist"[^>]*>(.*?)</select>', bank_board, re.S).group(1)
+    assert f'value="{retail}"' not in offered, retail_slug
+    everything = client.get("/dashboard/?period=365&brand=0").get_data(as_text=True)
+    assert f'value="{retail}"' in re.search(r'<select[^>]*name="checklist"[^>]*>(.*?)</select>', everything, re.S).group(1)
+
+
+def test_an_action_with_a_control_character_is_refused_with_a_message_and_saves_nothing(app, demo):
+    """A NUL pasted into an action was stored on SQLite and failed (500) on PostgreSQL, whose text
+    columns refuse it; every form now names it."""
+    client = _manager(app)
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    with app.app_context(), database.connection_context():
+        branch = Branch.get(Branch.code == "BUD-01")
+        before = Action.select().count()
+    answer = client.post("/dashboard/actions", data={
+        "branch": branch.id, "what": "Clear\x00 the doorway", "owner": "Anna",
+        "due_date": date.today().isoformat(), "csrf_token": csrf_from(client.get("/dashboard/"))})
+    assert answer.status_code == 200
+    assert "This text holds a control character (such as NUL), which no text needs: remove it." in html.unescape(
+        answer.get_data(as_text=True))
+    with app.app_context(), database.connection_context():
+        assert Action.select().count() == before
+
+
 def _selected(html):
     """{select name: the value of its selected option ('' for none)}."""
     selects = re.findall(r'<select[^>]*\bname="(\w+)"[^>]*>(.*?)</select>', html, re.S)

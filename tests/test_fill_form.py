@@ -410,6 +410,19 @@ def test_complete_submission_stores_the_visit_once_and_returns_to_the_list(app, 
         assert Answer.select().count() == len(answers)
 
 
+def test_control_characters_typed_into_the_form_are_dropped_and_the_visit_is_sent(app, shopper, visit, content):
+    """No keyboard types a NUL, but a pasted text can hold one, and PostgreSQL refuses it in text:
+    the whole visit failed to save (a 500) for an invisible character."""
+    text_item = next(item["id"] for item in _items(content) if item["type"] == "text")
+    form = {**complete_form(content), "answer-first_impression": "3",
+            "comment-first_impression": "Music\x00 too loud.\x07", f"answer-{text_item}": "Clean\x00 shop"}
+    response = _post(shopper, visit, "submit", form)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/visits/")
+    stored, answers, comments, _evidence = _stored(app, visit)
+    assert stored.state == "submitted"
+    assert comments == {"first_impression": "Music too loud."} and answers[text_item] == "Clean shop"
+
+
 def test_concurrent_different_submissions_through_the_form_accept_exactly_one(app, login_as, visit, content):
     # Two tabs or an impatient double tap after an edit: each request read the visit while it was open.
     clients = [login_as("shopper") for _ in range(8)]

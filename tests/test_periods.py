@@ -101,7 +101,7 @@ def test_the_dashboard_shows_a_month_against_the_month_before(app, org, login_as
             re.search(rf'<option value="{token}" selected>{name}</option>', html), html[:3000]
         assert f'<option value="{months["this"]:%Y-%m}">{months["this"]:%B %Y} (so far)</option>' in html
         last_day = months["this"] - timedelta(days=1)
-        assert (f"Visits approved from {months['last']:%b} 1, {months['last'].year} to "
+        assert (f"Approved visits made from {months['last']:%b} 1, {months['last'].year} to "
                 f"{last_day:%b} {last_day.day}, {last_day.year} are counted.") in html
         row = re.search(r"<strong>BUD-01</strong>.*?</tr>", html, re.S).group(0)
         # Two visits, 85 on average, 25 points above the month before (this month's 10 is not counted).
@@ -118,7 +118,7 @@ def test_a_bookmarked_month_older_than_the_menu_stays_chosen(app, org, login_as,
     manager = _english(login_as("manager"))
     html = manager.get("/dashboard/?period=2021-03").get_data(as_text=True)
     assert re.search(r'<option (selected )?value="2021-03"( selected)?>March 2021</option>', html)
-    assert "Visits approved from Mar 1, 2021 to Mar 31, 2021 are counted." in html
+    assert "Approved visits made from Mar 1, 2021 to Mar 31, 2021 are counted." in html
 
 
 def test_the_reports_and_exports_of_a_month_hold_that_month_only(app, org, login_as, months):
@@ -178,12 +178,14 @@ def test_an_action_added_or_done_on_a_months_dashboard_comes_back_to_that_month(
     assert done.headers["Location"] == f"/dashboard/?period={months['last'].year}-Q{(months['last'].month - 1) // 3 + 1}#actions"
 
 
-@pytest.mark.parametrize("token", ["٢٠٢٦", "２０２６", "٢٠٢٦-١٠"])
-def test_a_period_in_other_digits_is_no_period(app, org, login_as, token):
+@pytest.mark.parametrize("token", ["٢٠٢٦", "２０２６", "٢٠٢٦-١٠", "0000", "0000-01", "0000-Q1"])
+def test_a_period_in_other_digits_or_of_year_zero_is_no_period(app, org, login_as, token):
     """Digits of other scripts named the same year a second way: two "2026" in the menu, and the odd
-    token carried into every link and report."""
+    token carried into every link and report. Year 0000 is no date at all: it was a 500 on every page
+    that takes a period."""
     manager = login_as("manager")
     html = manager.get(f"/dashboard/?period={token}").get_data(as_text=True)
     assert '<option selected value="182">' in html and f'value="{token}"' not in html
     assert "/visits.pdf?period=182" in html and f"period={token}" not in html.replace(f'name="next" value="/dashboard/?period={token}"', "")
     assert manager.get(f"/reports/branches/{org['branches'][0].id}/visits.pdf?period={token}").status_code == 404
+    assert manager.get(f"/reports/export.csv?period={token}").status_code == 404

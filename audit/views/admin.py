@@ -5,6 +5,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, make_response
                    url_for)
 from peewee import IntegrityError
 
+from ..db import record_id
 from ..access import role_required
 from ..forms import (BranchForm, BranchImportForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm,
                      UserImportForm, VisitChangeForm, VisitForm, WithdrawVisitForm, last_auditor_message)
@@ -321,7 +322,7 @@ def visits():
     one shopper's only with ?shopper= (an account being closed: whose visits go to someone else)."""
     upcoming = (Visit.with_place().select_extend(User).switch(Visit).join(User)
                 .where(Visit.state != "approved").order_by(Visit.planned_from, Branch.code, Visit.id))
-    shopper = User.get_or_none(User.id == request.args.get("shopper", type=int)) if request.args.get("shopper") else None
+    shopper = User.get_or_none(User.id == request.args.get("shopper", type=record_id)) if request.args.get("shopper") else None
     if shopper is not None:
         upcoming = upcoming.where(Visit.shopper == shopper)
     return render_template("admin/visits.html", page=Page(upcoming, request.args.get("page")), shopper=shopper,

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from .. import periods, stats
 from ..access import branch_or_404, role_required, visible_branches
-from ..db import id_in
+from ..db import id_in, record_id
 from ..forms import ActionForm, DashboardFilterForm, PeriodForm, RankingFilterForm
 from ..i18n import current_language, localized
 from ..i18n import gettext as _
@@ -72,8 +72,12 @@ class _Selection:
         mine = own = None
         if not user.is_auditor:
             own = list(visible_branches(user))
+            # With one of their clients chosen, that client's: another's gave a board of empty panels.
+            brand_of = {r.id: r.brand_id for r in self.all_regions}
+            looked_at = [b.id for b in own if form.brand.data not in brand_of.values()
+                         or brand_of[b.region_id] == form.brand.data]
             mine = {checklist for checklist, _n in
-                    stats.checklists_used([b.id for b in own], min(self.start, now - timedelta(days=365)), now)}
+                    stats.checklists_used(looked_at, min(self.start, now - timedelta(days=365)), now)}
         elif form.brand.data:
             # An auditor looking at one client: its checklists and those for any client (another
             # client's checklist gave an empty board).
@@ -177,7 +181,7 @@ def _dashboard(action_form):
     else:
         best, lowest = scored[:RANKING_ENDS], scored[RANKING_ENDS:][-RANKING_ENDS:]
     today = local_today()
-    critical = stats.critical_failures(branch_ids, start, end)
+    critical = stats.critical_failures(branch_ids, start, end, version_ids)
     actions = list(stats.open_actions(branch_ids)) if branches else []
     return render_template(
         "dashboard/index.html", form=selection.form, start=start, end=end, period=selection.period,
@@ -234,7 +238,7 @@ def branch(branch_id):
 def add_action():
     form = ActionForm()
     try:
-        branch = branch_or_404(current_user, int(form.branch.data or 0))
+        branch = branch_or_404(current_user, record_id(form.branch.data or 0))
     except ValueError:
         abort(404)
     if not form.validate_on_submit():

@@ -3,6 +3,7 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from wtforms.fields.choices import SelectChoice as Choice
 
 from .. import auditlog, operations
+from ..db import record_id
 from ..access import role_required
 from ..checklist import MISSING_TRANSLATION, ChecklistError, dump_checklist_yaml, load_checklist_bytes
 from ..checklist import editing
@@ -192,7 +193,7 @@ def start_draft(slug):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    number = request.args.get("from", type=int)
+    number = request.args.get("from", type=record_id)
     source = _version_or_404(slug, number) if number else checklist.latest_published()
     if source is None:
         abort(404)

@@ -7,6 +7,7 @@ from flask_babel import force_locale, format_date
 from flask_login import current_user
 
 from .. import periods, stats
+from ..db import record_id
 from ..access import branch_or_404, role_required, visible_branches
 from ..config import LANGUAGES
 from ..i18n import LANGUAGE_NAMES, current_language
@@ -87,10 +88,10 @@ def visit_report(visit_uuid):
 
 def _export_scope():
     branches = visible_branches(current_user)
-    region = request.args.get("region", type=int)
+    region = request.args.get("region", type=record_id)
     if region:
         branches = branches.where(Branch.region == region)
-    brand = request.args.get("brand", type=int)  # the dashboard's filters, as shown when exporting
+    brand = request.args.get("brand", type=record_id)  # the dashboard's filters, as shown when exporting
     if brand:
         branches = branches.where(Region.brand == brand)
     return [b.id for b in branches]
@@ -103,7 +104,7 @@ def _export_checklist(branch_ids):
     from ..db import id_in
     from ..models import Checklist, ChecklistVersion
 
-    checklist = Checklist.get_or_none(Checklist.id == request.args.get("checklist", type=int))
+    checklist = Checklist.get_or_none(Checklist.id == request.args.get("checklist", type=record_id))
     if checklist is None:
         return None, None
     versions = [version_id for (version_id,) in ChecklistVersion.select(ChecklistVersion.id)
@@ -150,9 +151,9 @@ def export_xlsx():
     checklist, version_ids = _export_checklist(branch_ids)
     # The page's heading names the filters, as the dashboard showed them: brand, region, checklist, period.
     parts = []
-    if branch_ids and (request.args.get("region", type=int) or request.args.get("brand", type=int)):
+    if branch_ids and (request.args.get("region", type=record_id) or request.args.get("brand", type=record_id)):
         chosen = Branch.get_by_id(branch_ids[0]).region
-        parts = [chosen.brand.name, chosen.name if request.args.get("region", type=int) else None]
+        parts = [chosen.brand.name, chosen.name if request.args.get("region", type=record_id) else None]
     if checklist is not None:
         latest = checklist.history().first()
         parts.append(latest.title(language) if latest else checklist.slug)

@@ -8,6 +8,7 @@ from flask_babel import format_timedelta, get_locale
 from flask_login import current_user
 
 from .. import auditlog, media, review
+from ..db import record_id
 from ..access import role_required
 from ..answers import SCORING_TYPES, _form_value
 from ..forms import CommentCorrectionForm, CorrectionForm, ReturnForm, ReviewFilterForm
@@ -68,7 +69,7 @@ def queue():
                "shopper": Visit.shopper}
     args = {}
     for name, column in filters.items():
-        value = request.args.get(name, type=int)
+        value = request.args.get(name, type=record_id)
         if value:
             query = query.where(column == value)
             args[name] = value
