@@ -5,6 +5,7 @@ grouped in the database: nothing here loads every answer into Python.
 """
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import NamedTuple
 
 from peewee import Case, fn
 
@@ -284,6 +285,35 @@ def checklists_used(branch_ids, start, end):
     )
 
 
+def checklist_version_ids(checklist_id):
+    """Every version id of a checklist (the visits of the period pinned any of them)."""
+    from .models import ChecklistVersion
+
+    return [version_id for (version_id,) in ChecklistVersion.select(ChecklistVersion.id)
+            .where(ChecklistVersion.checklist == checklist_id).tuples()]
+
+
+class PartsShown(NamedTuple):
+    """Whose sections, dimensions and questions a report shows. They belong to one checklist: two
+    checklists' "advice" section or "politeness" dimension are not the same thing, and averaged
+    together they gave a number true of neither."""
+    version_ids: list  # the versions of the checklist shown (None: no approved visit, nothing to show)
+    title: str         # its title, in the reader's language, when the period used several checklists
+    count: int         # how many checklists the period's visits used
+
+
+def parts_shown(branch_ids, start, end, language):
+    """PartsShown for a report of some branches' period: the checklist most used in it."""
+    from .models import Checklist
+
+    used = checklists_used(branch_ids, start, end)
+    if not used:
+        return PartsShown(None, None, 0)
+    checklist = Checklist.get_by_id(used[0][0])
+    title = checklist.history().first().title(language) if len(used) > 1 else None
+    return PartsShown(checklist_version_ids(checklist.id), title, len(used))
+
+
 def _pinned_versions(branch_ids, start, end, version_ids=None):
     """The checklist versions the period's approved visits pinned (of `version_ids` only, when given)."""
     from .models import ChecklistVersion
@@ -314,8 +344,10 @@ def in_checklist_order(scores, kind, texts):
     return dict(sorted(scores.items(), key=lambda pair: (order.get(pair[0], len(order)), pair[0])))
 
 
-def part_scores_by_branch(kind, branch_ids, start, end):
-    """{(branch id, section or dimension id): mean percent} from one `part_totals` query."""
+def part_scores_by_branch(kind, branch_ids, start, end, version_ids=None):
+    """{(branch id, section or dimension id): mean percent} from one `part_totals` query (of some
+    checklist versions only, when given)."""
+    version_ids = None if version_ids is None else set(version_ids)
     return _means([((branch_id, key), total, count)
-                   for branch_id, _version_id, row_kind, key, total, count in part_totals(branch_ids, start, end)
-                   if row_kind == kind])
+                   for branch_id, version_id, row_kind, key, total, count in part_totals(branch_ids, start, end)
+                   if row_kind == kind and (version_ids is None or version_id in version_ids)])

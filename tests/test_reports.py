@@ -73,6 +73,51 @@ def test_branch_report_reads_back_in_the_readers_language(app, demo, language):
     assert utcnow().strftime("%Y-%m") not in text
 
 
+def test_a_branch_audited_with_two_checklists_reports_the_parts_of_one_not_their_mix(app, demo):
+    """The shop and the bank checklists both have an "advice" section and a "politeness" dimension:
+    with a bank visit at a shop's branch, the report averaged the two under one label, a figure true
+    of neither. It shows the most used checklist's parts, and says so."""
+    from statistics import mean
+
+    from audit.demo import best_answers
+    from audit.models import Checklist, ChecklistVersion, User, VisitScore
+    from audit.operations import submit_visit
+    from audit.reports.branch import branch_report_context
+    from audit.review import approve
+
+    with app.app_context(), database.connection_context():
+        branch = Branch.get_by_id(demo["branch_id"])
+        bank = ChecklistVersion.select().join(Checklist).where(Checklist.slug == "bank-branch-visit").first()
+        shopper = User.get(User.email == "shopper1@example.com")
+        visit = Visit.create(branch=branch, checklist_version=bank, shopper=shopper,
+                             planned_from=utcnow().date() - timedelta(days=3), planned_to=utcnow().date())
+        answers = {**best_answers(bank.content)}
+        advice = next(section for section in bank.content["sections"] if section["id"] == "advice")
+        failed = [item for item in advice["items"] if item["type"] == "yesno" and not item.get("photo_on_fail")]
+        answers.update({item["id"]: "no" for item in failed})
+        submit_visit(visit, answers, {item["id"]: "Not done." for item in failed}, {}, started_at=utcnow() - timedelta(minutes=40), ended_at=utcnow())
+        approve(visit, User.get(User.email == "auditor@example.com"))
+        start = periods.parse("365", utcnow()).start
+        shop_visits = [v.id for v in Visit.select().join(ChecklistVersion).join(Checklist).where(
+            (Visit.branch == branch) & (Visit.state == VisitState.APPROVED.value) & (Visit.ended_at >= start)
+            & (Checklist.slug == "retail-store-visit"))]
+        assert len(shop_visits) > 1, "the shop's checklist is the most used"
+        shop_advice = mean(float(row.percent) for row in VisitScore.select().where(
+            VisitScore.visit.in_(shop_visits) & (VisitScore.kind == "section") & (VisitScore.key == "advice")))
+        bank_advice = float(VisitScore.get(visit=visit, kind="section", key="advice").percent)
+        assert abs(shop_advice - bank_advice) > 5
+    with app.test_request_context(), force_locale("en"):  # its own connection, closed at its end
+        context = branch_report_context(branch, "en", start, utcnow())
+        shown, mixed = format_percent(shop_advice), format_percent((shop_advice * len(shop_visits) + bank_advice)
+                                                                 / (len(shop_visits) + 1))
+    assert shown in context["charts"]["section"] and mixed not in context["charts"]["section"]
+    assert context["parts_shown"].count == 2
+    text = _pdf_text(_manager_client(app).get(f"/reports/branches/{branch.id}/visits.pdf?lang=en&period=365").data)
+    assert "Audited with 2 checklists in this period" in " ".join(text.split())
+    region = _pdf_text(_manager_client(app).get(f"/reports/regions/{branch.region_id}.pdf?lang=en&period=365").data)
+    assert "Audited with 2 checklists in this period: the sections are those of" in " ".join(region.split())
+
+
 @pytest.mark.parametrize("days", [182, 365])
 def test_the_trend_takes_in_every_month_of_the_period_the_first_one_too(app, demo, days):
     """A half-year report from 28 May counts a visit of 30 May in its score: its trend starts in May."""

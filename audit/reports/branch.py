@@ -50,7 +50,10 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
     visits = list(stats.approved_visits([branch.id], start, end).order_by(Visit.ended_at.desc()))
     overall = stats.overall_mean(scope, start, end)
     latest = visits[0].checklist_version.content if visits else None
-    texts = stats.item_texts([branch.id], start, end)
+    # Sections, dimensions and questions of one checklist, the one most used in the period, and the
+    # region's and brand's averages of that checklist's only.
+    shown = stats.parts_shown([branch.id], start, end, language)
+    texts = stats.item_texts([branch.id], start, end, shown.version_ids)
     labels = {"branch": branch.name, "region": _("Region average"), "brand": _("Brand average")}
     charts = {}
     mine = stats.part_totals([branch.id], start, end)
@@ -60,9 +63,9 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
         shared[key] = stats.part_totals(stats.branch_ids_of({"brand": brand.id}), start, end, per="region")
     regions = shared[key]
     for kind in ("section", "dimension"):
-        parts = {"mine": stats.in_checklist_order(stats.part_means(mine, kind), kind, texts),
-                 "region": stats.part_means(regions, kind, [branch.region_id]),
-                 "brand": stats.part_means(regions, kind)}
+        parts = {"mine": stats.in_checklist_order(stats.part_means(mine, kind, None, shown.version_ids), kind, texts),
+                 "region": stats.part_means(regions, kind, [branch.region_id], shown.version_ids),
+                 "brand": stats.part_means(regions, kind, None, shown.version_ids)}
         charts[kind] = _bars(kind, parts, texts, language, brand, labels)
     # Every month the period touches (its first one too, in part), and at least six for a short one.
     # The organisation's months, as monthly_trend counts them; the period's last day, not the day it
@@ -82,8 +85,12 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
     return dict(
         branch=branch, brand=brand, visits=visits[:VISITS_LISTED], visit_count=len(visits),
         overall=overall, band=band_for(latest, overall) if latest else None, charts=charts, texts=texts,
-        failed=stats.failed_most_often(scope, start, end, limit=8),
+        failed=stats.failed_most_often(dict(scope, checklist_version_ids=shown.version_ids), start, end, limit=8)
+        if shown.version_ids else [],
+        parts_shown=shown,
         critical=critical, critical_items=stats.failed_critical_items(critical),
+        # A critical failure of any checklist the period used is named with its question.
+        critical_texts=stats.item_texts([branch.id], start, end) if shown.count > 1 else texts,
         comments=list(stats.shopper_comments([branch.id], start, end)), photos=photos,
         actions=actions, action_questions=stats.action_questions(actions, language), start=start, end=end,
         language=language,

@@ -33,10 +33,6 @@ def _checklist_titles():
             for checklist_id, version_id in newest.items()}
 
 
-def _versions_of(checklist_id):
-    return [v for (v,) in ChecklistVersion.select(ChecklistVersion.id).where(ChecklistVersion.checklist == checklist_id).tuples()]
-
-
 def _regions_of(user):
     if user.is_auditor:
         return list(Region.ordered())
@@ -105,7 +101,7 @@ class _Selection:
         self.branch_ids = [b.id for b in self.branches]
         self.version_ids = None
         if form.checklist.data:
-            self.version_ids = _versions_of(form.checklist.data)
+            self.version_ids = stats.checklist_version_ids(form.checklist.data)
 
     def ranking(self):
         return (stats.ranking(self.branches, self.start, self.end, self.version_ids, self.chosen.previous_start)
@@ -153,7 +149,7 @@ def _dashboard(action_form):
     used = stats.checklists_used(branch_ids, start, end) if branches and version_ids is None else []
     if len(used) > 1:
         parts_checklist = used[0][0]
-        parts_versions = _versions_of(parts_checklist)
+        parts_versions = stats.checklist_version_ids(parts_checklist)
     parts_scope = dict(scope, checklist_version_ids=parts_versions) if parts_versions is not None else scope
     # The heaviest aggregate runs beside the others (stats.in_background).
     failed = stats.in_background(stats.failed_most_often, parts_scope, start, end) if branches else None

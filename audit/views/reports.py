@@ -256,7 +256,8 @@ def region_report(region_id):
     start, end = period.start, period.end
     region = branches[0].region
     ids = [b.id for b in branches]
-    texts = stats.item_texts(ids, start, end)
+    shown = stats.parts_shown(ids, start, end, language)  # the sections of one checklist (see PartsShown)
+    texts = stats.item_texts(ids, start, end, shown.version_ids)
     sections = [key for kind, key in (k for k in texts if isinstance(k, tuple)) if kind == "section"]
     with force_locale(language):
         ranking = stats.ranking(branches, start, end, None, period.previous_start)
@@ -264,7 +265,8 @@ def region_report(region_id):
             "reports/region.html", region=region, brand=region.brand, ranking=stats.ranked(ranking),
             none_approved=not any(row[1] for row in ranking),
             no_previous=bool(ranking) and all(row[3] is None for row in ranking),
-            sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end), texts=texts,
+            sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end, shown.version_ids),
+            texts=texts, parts_shown=shown,
             start=start, last_day=period.last_day, period_name=_period_name(period, language), language=language,
         )
     return _pdf(pdf, f"region-{region.id}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}-{language}.pdf")
