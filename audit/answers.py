@@ -85,13 +85,30 @@ def _form_number(raw):
     return int(exact) if exact.denominator == 1 else float(exact)
 
 
+# Items whose answer is typed: with "not applicable" allowed, the box and the N/A button share the
+# answer's name, and the form sends the box first (empty or not), then "na" when the button is chosen.
+_TYPED = ("timer", "number", "text")
+
+
+def _form_answer(item, form):
+    """An item's answer from the form (a MultiDict): for a typed one with N/A allowed, what was typed,
+    else N/A when its button was chosen (read alone, the empty box hid the N/A: "Answer this
+    question" to a shopper who had answered it, whose visit could then not be sent)."""
+    name = f"answer-{item['id']}"
+    sent = form.getlist(name)
+    if item["type"] in _TYPED and item.get("na") and len(sent) > 1 and sent[-1] == NOT_APPLICABLE:
+        typed = _form_value(item, sent[0])
+        return NOT_APPLICABLE if typed is None else typed
+    return _form_value(item, sent[0] if sent else None)
+
+
 def answers_from_form(checklist, form):
-    """(answers, comments) from a submitted fill form (a MultiDict-like `get`)."""
+    """(answers, comments) from a submitted fill form (a MultiDict)."""
     answers, comments = {}, {}
     for item in items_in_order(checklist):
         if item["type"] == "photo":
             continue
-        value = _form_value(item, form.get(f"answer-{item['id']}"))
+        value = _form_answer(item, form)
         if value is not None:
             answers[item["id"]] = value
         comment = _form_text(form.get(f"comment-{item['id']}"))

@@ -55,6 +55,38 @@ def test_form_text_is_read_with_its_line_breaks_as_lf(content):
     assert answers["comments"] == "one\ntwo\nthree\nfour" and comments["greeted"] == "a\nb"
 
 
+def test_not_applicable_chosen_for_a_typed_answer_is_read_whatever_the_empty_box_beside_it(app, shopper, visit,
+                                                                                           content):
+    """A timer that allows "not applicable": its seconds box and its N/A button share the answer's
+    name, and a browser sends the box (empty) before the button. Read alone, the empty box made it
+    "Answer this question", and a shopper without JavaScript could not send the visit."""
+    page = shopper.get(_fill_url(visit)).get_data(as_text=True)
+    fieldset = page[page.index('id="q-till_wait"'):page.index("</fieldset>", page.index('id="q-till_wait"'))]
+    assert fieldset.index('type="number"') < fieldset.index('value="na"')  # the order the browser sends them in
+    form = {**complete_form(content), "answer-till_wait": ["", "na"]}
+
+    response = _post(shopper, visit, "submit", form)
+
+    assert response.status_code == 302, FillPage(response).errors()
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert stored.state == "submitted" and answers["till_wait"] == "na"
+
+
+@pytest.mark.parametrize("sent, read", [(["95", "na"], 95), (["", "na"], "na"), (["95"], 95), ([""], None)])
+def test_a_typed_answer_wins_over_not_applicable_chosen_beside_it(content, sent, read):
+    """Both given (the button chosen, then seconds typed): what was typed is kept, and the page shows it."""
+    answers, _comments = answers_from_form(content, MultiDict([("answer-till_wait", value) for value in sent]))
+
+    assert answers.get("till_wait") == read
+
+
+def test_not_applicable_chosen_for_a_free_text_answer_is_read_as_such(content):
+    content["sections"][-1]["items"][-1]["na"] = True  # "comments", a text item, allowing N/A
+    answers, _comments = answers_from_form(content, MultiDict([("answer-comments", ""), ("answer-comments", "na")]))
+
+    assert answers["comments"] == "na"
+
+
 # -- 7. numbers -------------------------------------------------------------------------------------
 
 
