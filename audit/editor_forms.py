@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice as Choice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, StopValidation, ValidationError
 
 from .checklist import ITEM_TYPES, SCORING_TYPES
-from .checklist.format import MAX_SCALE_STEPS, MAX_TEXT_LENGTH, MAX_WEIGHT
+from .checklist.format import LARGEST_SCALE_VALUE, MAX_SCALE_STEPS, MAX_TEXT_LENGTH, MAX_WEIGHT
 from .form_messages import AppForm
 from .i18n import LANGUAGE_NAMES
 from .i18n import gettext as _
@@ -299,6 +299,10 @@ def _validate_item(form, extra_validators=None):
         elif high - low + 1 > MAX_SCALE_STEPS:
             form.scale_max.errors.append(_("A scale can have at most %(most)s values, e.g. 0 to 10 or 1 to 5; "
                                            "this one has %(count)s.", most=MAX_SCALE_STEPS, count=high - low + 1))
+        elif max(abs(low), abs(high)) > LARGEST_SCALE_VALUE:
+            field = form.scale_min if abs(low) > LARGEST_SCALE_VALUE else form.scale_max
+            field.errors.append(_("Give a value from %(low)s to %(high)s.", low=format_number(-LARGEST_SCALE_VALUE),
+                                  high=format_number(LARGEST_SCALE_VALUE)))
     if kind == "choice":
         _unkeyed_rows(form.options, "option_id", _("Give the option an id, or empty the row."))
         options = [row for row in form.options if row.option_id.data]
@@ -320,6 +324,8 @@ def _validate_item(form, extra_validators=None):
         maxima = [row.max.data for row in rows]
         if maxima != sorted(set(maxima)):
             form.thresholds.errors.append(_("List the thresholds from the smallest value up, each value once."))
+        if rows and all(row.points.data == 0 for row in rows):
+            form.thresholds.errors.append(_("At least one threshold must earn points."))
         for row in rows:
             if row.points.data is None:
                 row.points.errors.append(_("Give the share of points for this threshold."))

@@ -149,6 +149,8 @@ def test_a_draft_saved_with_a_huge_weight_before_the_bound_still_opens_and_names
         ("1", "11", True),
         ("0", "11", False),  # 12 values
         ("1", "100000", False),
+        ("999", "1001", False),  # three values, past any scale anyone means
+        ("-1000", "-990", True),
     ],
 )
 def test_a_scale_has_at_most_eleven_values_in_the_editor(app, auditor, low, high, is_saved):
@@ -159,11 +161,26 @@ def test_a_scale_has_at_most_eleven_values_in_the_editor(app, auditor, low, high
         assert response.status_code == 302
         item = _draft_content(app)["sections"][0]["items"][-1]
         assert (item["id"], item["min"], item["max"]) == ("knowledge", int(low), int(high))
-    else:
+    elif int(high) - int(low) + 1 > MAX_SCALE_STEPS:
         count = int(high) - int(low) + 1
         _refused(response, f"A scale can have at most {MAX_SCALE_STEPS} values, e.g. 0 to 10 or 1 to 5; "
                            f"this one has {count}.")
         assert _draft_content(app) == before
+    else:
+        _refused(response, "Give a value from -1,000 to 1,000.")
+        assert _draft_content(app) == before
+
+
+def test_a_timer_whose_thresholds_all_give_no_points_is_refused_in_the_editor(app, auditor):
+    """No answer could pass it: it failed every visit, and marked critical it flagged every one."""
+    url = BASE + "/draft/items/wait"
+    before = _draft_content(app)
+    response = _post_item(auditor, url, item_id="wait", type="timer", text_en="Wait", text_ru="Ожидание",
+                          weight="", critical="", dimension="",
+                          **{"thresholds-0-max": "60", "thresholds-0-points": "0",
+                             "thresholds-1-max": "120", "thresholds-1-points": "0"})
+    _refused(response, "At least one threshold must earn points.")
+    assert _draft_content(app) == before
 
 
 # -- the file format and the import ---------------------------------------------------------------
@@ -211,6 +228,13 @@ HUGE = 10**29
         pytest.param(checklist(SCALE % (1, 100000)),
                      f"item 'x': a scale can have at most {MAX_SCALE_STEPS} values, like 0 to 10 or 1 to 5 "
                      "(got min 1, max 100000: 100000 values)", id="scale_1_to_100000"),
+        pytest.param(checklist(SCALE % (1000, 1001)),
+                     "item 'x': min and max must lie between -1000 and 1000 (got min 1000, max 1001)",
+                     id="scale_past_a_thousand"),
+        pytest.param(checklist("- {id: x, type: timer, text: {en: X}, thresholds: [{max: 60, points: 0}, "
+                               "{max: 90, points: 0}]}  #<"),
+                     "item 'x': thresholds all give 0 points; at least one threshold must give points",
+                     id="thresholds_without_points"),
         pytest.param(checklist(SCALE % (0, 11)),
                      f"item 'x': a scale can have at most {MAX_SCALE_STEPS} values, like 0 to 10 or 1 to 5 "
                      "(got min 0, max 11: 12 values)", id="scale_of_12"),

@@ -40,6 +40,9 @@ MAX_WEIGHT = 1000
 # The most values a scale can have, 0 to 10 or 1 to 5 for instance: the fill page shows a button for
 # each, and a scale of 1 to 100000 made a page of 11 MB.
 MAX_SCALE_STEPS = 11
+# A scale's values are answers a shopper picks (0-10, 1-5, -2 to 2): beyond this no scale is meant,
+# and the fill form reads no number of more than 16 digits, so a scale past it could not be answered.
+LARGEST_SCALE_VALUE = 1000
 ITEM_TYPES = ("yesno", "scale", "choice", "timer", "number", "text", "photo")
 SCORING_TYPES = ("yesno", "scale", "choice", "timer", "number")
 
@@ -499,6 +502,7 @@ class _Validator:
                                                                  field=key, value=describe(item[key]))))
             else:
                 bounds[key] = item[key]
+        outside = [key for key, value in bounds.items() if abs(value) > LARGEST_SCALE_VALUE]
         if len(bounds) == 2 and not bounds["min"] < bounds["max"]:
             self.report(where + ("max",), _says(label, gettext("min must be less than max (got min %(min)s, max %(max)s)",
                                                                min=describe(bounds["min"]), max=describe(bounds["max"]))))
@@ -507,6 +511,11 @@ class _Validator:
                 "a scale can have at most %(most)s values, like 0 to 10 or 1 to 5 (got min %(min)s, max %(max)s: "
                 "%(count)s values)", most=MAX_SCALE_STEPS, min=describe(bounds["min"]), max=describe(bounds["max"]),
                 count=_whole(bounds["max"] - bounds["min"] + 1))))
+        elif outside:
+            self.report(where + (outside[0],), _says(label, gettext(
+                "min and max must lie between %(low)s and %(high)s (got min %(min)s, max %(max)s)",
+                low=-LARGEST_SCALE_VALUE, high=LARGEST_SCALE_VALUE, min=describe(item.get("min")),
+                max=describe(item.get("max")))))
 
     def check_options(self, item, where, label):
         options = item.get("options")
@@ -561,14 +570,16 @@ class _Validator:
                                                     "(got %(value)s)", value=describe(thresholds))))
             return
         previous_max = None
+        all_points = []
         for index, threshold in enumerate(thresholds):
             threshold_where = where + (index,)
             threshold_label = _says(label, gettext("threshold %(number)s", number=index + 1))
             if not self.check_mapping(threshold, threshold_where, threshold_label, gettext("a threshold")):
                 continue
             self.check_keys(threshold, threshold_where, threshold_label, THRESHOLD_KEYS, THRESHOLD_KEYS)
-            if "points" in threshold:
-                self.check_number(threshold["points"], threshold_where + ("points",), threshold_label, "points", 0, 1)
+            if "points" in threshold and self.check_number(threshold["points"], threshold_where + ("points",),
+                                                           threshold_label, "points", 0, 1):
+                all_points.append(threshold["points"])
             # No answer is larger than LARGEST_ANSWER, so neither is a threshold anyone means.
             if "max" in threshold and self.check_number(threshold["max"], threshold_where + ("max",), threshold_label,
                                                         "max", low=0, most=LARGEST_ANSWER[item_type]):
@@ -579,6 +590,10 @@ class _Validator:
                                                      "(%(previous)s then %(current)s)",
                                                      previous=describe(previous_max), current=describe(current_max))))
                 previous_max = current_max
+        # As with options: an item that no answer can pass fails every visit (and, critical, flags it).
+        if len(all_points) == len(thresholds) and not any(all_points):
+            self.report(where, _says(label, gettext(
+                "thresholds all give 0 points; at least one threshold must give points")))
 
     def check_show_if(self, condition, where, label, position, position_of, item_of):
         if not isinstance(condition, dict):
