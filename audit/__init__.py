@@ -33,6 +33,8 @@ def create_app(config=None):
     # where it made the database driver fail (500).
     app.url_map.converters["int"] = functools.partial(IntegerConverter, max=db.LARGEST_ID)
     db.init_app(app)
+    # Before security's hooks, which read the form: a fill form with its photos has a limit of its own.
+    app.before_request(shopper.fill_form_size_limit)
     security.init_app(app)
     i18n.init_app(app)
     fragments.init_app(app)

@@ -11,7 +11,9 @@ MESSAGES = {
     403: lambda: _("You do not have access to this page."),
     404: lambda: _("This page does not exist, or you do not have access to it."),
     405: lambda: _("This action is not allowed here."),
-    413: lambda: _("The file is too large."),
+    413: lambda: _("The photos sent at once were too large together, so nothing was saved. Go back with your "
+                   "browser's Back button: what you typed is still there. Then add fewer photos at a time, "
+                   "saving after each.") if request.endpoint == "shopper.fill" else _("The file is too large."),
     429: lambda: _("Too many attempts. Please wait a minute and try again."),
     500: lambda: _("Something went wrong on our side. Your data is safe; please try again."),
 }

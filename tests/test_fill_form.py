@@ -505,6 +505,49 @@ def test_photo_sent_with_the_form_is_stored_as_evidence(app, shopper, visit, con
         assert served.cache_control.private and not served.cache_control.public
 
 
+def _noisy_jpeg(side):
+    """A photo that compresses as badly as a real one: random pixels."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(buffer, "JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def test_photos_that_pass_the_request_limit_together_are_taken_each_within_its_own(app, shopper, visit, content):
+    """A phone's photos are 5-8 MB: three on the form passed MAX_UPLOAD_MB (16) together, and the shopper
+    got an error page for what was typed with them. Here the limits are scaled down: 100 KB a request,
+    90 KB a photo, and two photos of 60-90 KB."""
+    app.config.update(MAX_CONTENT_LENGTH=100 * 1024, PHOTO_MAX_BYTES=90 * 1024)
+    photos = [_noisy_jpeg(240), _noisy_jpeg(240)]
+    assert all(60 * 1024 < len(photo) < 90 * 1024 for photo in photos), [len(photo) for photo in photos]
+    form = {**complete_form(content), "answer-floor_clean": "no",
+            "photo-shop_front": (io.BytesIO(photos[0]), "front.jpg"),
+            "photo-floor_clean": (io.BytesIO(photos[1]), "floor.jpg")}
+
+    response = _post(shopper, visit, "submit", form)
+
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    stored, _answers, _comments, evidence = _stored(app, visit)
+    assert stored.state == "submitted" and sorted(e.item_id for e in evidence) == ["floor_clean", "shop_front"]
+
+
+def test_a_form_past_even_its_photos_limit_says_what_to_do_and_saves_nothing(app, shopper, visit, content):
+    app.config.update(MAX_CONTENT_LENGTH=100 * 1024, PHOTO_MAX_BYTES=90 * 1024)
+    with app.app_context(), database.connection_context():
+        takes_photos = len([item for item in _items(content)
+                            if item["type"] == "photo" or item.get("require_photo_on_fail")])
+    too_much = "x" * (100 * 1024 + takes_photos * 90 * 1024)
+    page = shopper.get(_fill_url(visit))
+    response = shopper.post(_fill_url(visit), data={**complete_form(content), "answer-comments": too_much,
+                                                    "action": "save", "csrf_token": csrf_from(page)},
+                            content_type="multipart/form-data")
+
+    assert response.status_code == 413
+    assert "Go back with your browser's Back button: what you typed is still there." in html.unescape(
+        response.get_data(as_text=True))
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert stored.draft is None and answers == {}
+
+
 def test_saved_photo_is_shown_and_counts_for_a_later_submission(app, shopper, visit, content):
     saved = _post(shopper, visit, "save", {"answer-floor_clean": "no",
                                            "photo-floor_clean": (io.BytesIO(_jpeg()), "floor.jpg")})

@@ -91,6 +91,21 @@ def own_visit_or_404(visit_uuid):
     return visit
 
 
+def fill_form_size_limit():
+    """Before any hook reads a fill form (the CSRF check does): its size limit. Without JavaScript the
+    form carries its photos whole, one per question that takes them: a phone's three 8 MB pictures
+    passed the app's limit for a request (MAX_UPLOAD_MB), and the shopper got an error page for what
+    was typed with them. Each photo is held to its own limit (PHOTO_MAX_BYTES) when it is stored."""
+    if request.endpoint != "shopper.fill" or request.method != "POST":
+        return None
+    visit = Visit.by_uuid(request.view_args.get("visit_uuid"), with_region=False)
+    if visit is not None:  # whose it is, the view checks
+        config = current_app.config
+        photo_inputs = len(photo_item_ids(ChecklistVersion.shared_content(visit.checklist_version_id)))
+        request.max_content_length = config["MAX_CONTENT_LENGTH"] + photo_inputs * config["PHOTO_MAX_BYTES"]
+    return None
+
+
 def checklist_language(content, *asked):
     """The language to show a checklist in: the first asked one it has, else the shopper's, else its
     source."""
