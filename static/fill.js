@@ -698,6 +698,14 @@
           awaitingOutcome = false;
           focusFirstMark();
         }
+      } else if (mine && window.AuditOutbox.needsSignIn(mine)) {
+        // Refused for the session, not for the visit: it goes once its shopper signs in again, which
+        // nothing else tells them (the page kept on the phone still shows "Sign out").
+        saveState.textContent = form.dataset.msgSignIn + " ";
+        var signIn = document.createElement("a");
+        signIn.href = form.dataset.loginUrl;
+        signIn.textContent = form.dataset.msgSignInLink;
+        saveState.appendChild(signIn);
       } else if (mine) {
         saveState.textContent = say(form.dataset.msgWaiting, { count: 1 });
       } else if (sentBefore()) {

@@ -198,6 +198,11 @@
     });
   }
 
+  function waitForSignIn(entry) {
+    announce({ visit: entry.visit, state: "waiting" });  // its page says to sign in again
+    return "retry";
+  }
+
   function afterRefusal(entry, response) {
     // A photo or the visit not taken: try again later if the server, the network or the session was
     // the cause; give up (and say why) only if the visit itself was refused.
@@ -205,14 +210,14 @@
       return backoff(entry, String(response.status)).then(function () { return "retry"; });
     }
     if (response.status === 401) {
-      // Signed out meanwhile: kept until the shopper signs in again on this phone.
-      return backoff(entry, "signed-out").then(function () { return "retry"; });
+      // Signed out meanwhile: kept until the shopper signs in again on this phone, which its page says.
+      return backoff(entry, "signed-out").then(function () { return waitForSignIn(entry); });
     }
     if (response.status === 400) {
       return response.clone().json().then(function (body) {
         if (body && body.error && body.error.code === "csrf") {
           entry.csrfStale = true;  // a page of the new session will give it a fresh token
-          return backoff(entry, "csrf").then(function () { return "retry"; });
+          return backoff(entry, "csrf").then(function () { return waitForSignIn(entry); });
         }
         return null;
       }, function () { return null; }).then(function (handled) {
@@ -300,6 +305,7 @@
         entry.csrf = csrf;
         entry.nextTry = 0;
         delete entry.csrfStale;
+        if (needsSignIn(entry)) delete entry.lastError;  // signed in again: it waits for nothing now
         return chain.then(function () { return store.putOutbox(entry); });
       }, Promise.resolve());
     });
@@ -318,7 +324,14 @@
     return entries.filter(function (e) { return !e.owner || e.owner === user; });
   }
 
+  function needsSignIn(entry) {
+    // Last refused for the session (it ended: the server no longer knew the shopper, or the token
+    // of the session it was queued in), not for the visit: it goes once its shopper signs in again.
+    return Boolean(entry.csrfStale || entry.lastError === "signed-out" || entry.lastError === "csrf");
+  }
+
   global.AuditOutbox = {
-    send: sendOutbox, announce: announce, refreshTokens: refreshTokens, currentUser: currentUser, own: ownEntries
+    send: sendOutbox, announce: announce, refreshTokens: refreshTokens, currentUser: currentUser, own: ownEntries,
+    needsSignIn: needsSignIn
   };
 })(self);

@@ -25,7 +25,10 @@
         var text = "";
         // A visit the reviewer returned after it was sent from here is not "Sent" any more.
         var sent = drafts[id] && drafts[id].sentAt && drafts[id].sentAt > Number(card.dataset.returnedAt || 0);
-        if (outbox[id]) text = outbox[id].rejected ? body.msgRejected : body.msgWaiting;
+        if (outbox[id]) {
+          text = outbox[id].rejected ? body.msgRejected
+            : window.AuditOutbox.needsSignIn(outbox[id]) ? body.msgSignIn : body.msgWaiting;
+        }
         else if (!card.dataset.fillUrl) text = "";  // sent, as the server's badge says already
         else if (sent) text = body.msgSent;  // the list kept offline does not know yet
         else if (drafts[id] && drafts[id].updatedAt) text = body.msgSaved;

@@ -298,6 +298,33 @@ def test_on_a_shared_phone_a_visit_waits_for_its_own_shopper(app, browser, live_
     context.close()
 
 
+def test_a_visit_waiting_for_a_session_that_ended_says_to_sign_in_again_and_goes_after(app, browser, live_server,
+                                                                                        org, tmp_path):
+    """Sent offline, then the session ended (four idle hours): the server refused it for the session,
+    and the page said "Waiting to send" for good, with "Sign out" in its bar. It says to sign in."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org, service_workers="block")
+    _fill_everything(page, _photo_file(tmp_path))
+    context.set_offline(True)
+    page.get_by_role("button", name="Send the visit").click()
+    state = page.locator("[data-save-state]")
+    expect(state).to_contain_text("Waiting to send (1)")
+    context.clear_cookies()  # the session ends while the phone is offline
+    context.set_offline(False)
+    page.evaluate("AuditOutbox.send(true)")
+    expect(state).to_contain_text("Waiting to send: your session has ended.", timeout=15000)
+    screenshot(page, "fill-waiting-for-sign-in", full_page=False)
+    assert _stored(app, visit)[0].state == VisitState.ASSIGNED.value
+    state.get_by_role("link", name="Sign in again to send it").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+    _sign_in(page, live_server)  # the list page gives the waiting visit the new session's token
+    for _ in range(60):
+        if _stored(app, visit)[0].state == VisitState.SUBMITTED.value:
+            break
+        page.wait_for_timeout(500)
+    assert _stored(app, visit)[0].state == VisitState.SUBMITTED.value
+    context.close()
+
+
 def test_work_kept_by_the_previous_version_of_the_app_is_sent_after_the_update(app, browser, live_server, org):
     """The phone's store gained a table (schema 2: who is signed in). A visit waiting in the outbox of
     schema 1, from before the update, survives the upgrade and is sent."""
