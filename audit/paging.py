@@ -4,15 +4,25 @@ Searching is done in Python, not with SQL LIKE: SQLite folds the case of ASCII l
 Hungarian, Estonian and Cyrillic names must be found however they are typed. The lists searched are
 an organisation's branches (hundreds to a few thousand rows).
 """
+import unicodedata
+
 PAGE_SIZE = 50
 
 
+def _folded(text):
+    """Text as a search compares it: any case, and letters without their accents ("Lõuna" is found by
+    "louna", typed on a phone without Estonian letters; "Váci" by "vaci")."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
+
+
 def found(items, wanted, texts_of):
-    """The items one of whose texts (texts_of(item)) contains `wanted`, in any case."""
-    wanted = (wanted or "").strip().casefold()
+    """The items one of whose texts (texts_of(item)) contains `wanted`, in any case and with or without
+    accents."""
+    wanted = _folded((wanted or "").strip())
     if not wanted:
         return list(items)
-    return [item for item in items if any(wanted in (text or "").casefold() for text in texts_of(item))]
+    return [item for item in items if any(wanted in _folded(text) for text in texts_of(item))]
 
 
 class Page:

@@ -643,6 +643,9 @@ def test_the_dashboard_says_why_its_ranking_shows_no_change(app, demo):
     client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
     assert note in client.get("/dashboard/?period=182").get_data(as_text=True)  # the demo holds six months
     assert note not in client.get("/dashboard/?period=30").get_data(as_text=True)
+    # The whole ranking, the same.
+    assert note in client.get("/dashboard/ranking?period=182").get_data(as_text=True)
+    assert note not in client.get("/dashboard/ranking?period=30").get_data(as_text=True)
 
 
 def test_branches_without_an_approved_visit_are_listed_apart_under_a_caption_that_says_why(app, demo):
@@ -869,6 +872,27 @@ def test_an_action_with_a_control_character_is_refused_with_a_message_and_saves_
         answer.get_data(as_text=True))
     with app.app_context(), database.connection_context():
         assert Action.select().count() == before
+
+
+def test_an_action_for_a_question_the_branch_never_had_is_refused_and_saves_nothing(app, demo):
+    """The menu offers the questions that failed; any other text was stored and shown as a question."""
+    client = _manager(app)
+    with app.app_context(), database.connection_context():
+        branch = Branch.get(Branch.code == "BUD-01")
+        before = Action.select().count()
+    csrf = csrf_from(client.get("/dashboard/"))
+    for item in ("nonexistent_item_xyz", "x" * 5000):
+        answer = client.post("/dashboard/actions", data={
+            "branch": branch.id, "item": item, "what": "Clear the doorway", "owner": "Anna",
+            "due_date": date.today().isoformat(), "csrf_token": csrf})
+        assert answer.status_code == 400
+    added = client.post("/dashboard/actions", data={
+        "branch": branch.id, "item": "greeted", "what": "Greet within a minute", "owner": "Anna",
+        "due_date": date.today().isoformat(), "csrf_token": csrf})
+    assert added.status_code == 302
+    with app.app_context(), database.connection_context():
+        assert [(a.item_id, a.what) for a in Action.select().where(Action.id > 0).order_by(Action.id)][before:] == [
+            ("greeted", "Greet within a minute")]
 
 
 def _selected(html):

@@ -1,5 +1,5 @@
 """Managers' view of the branches in their regions: scores, trend, ranking, what fails, and actions."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -183,7 +183,7 @@ def _dashboard(action_form):
         "dashboard/index.html", form=selection.form, start=start, end=end, period=selection.period,
         period_chosen=selection.chosen,
         selection=selection, best=best, lowest=lowest, ranked_count=len(ranking), unscored=len(ranking) - len(scored),
-        no_previous=bool(scored) and all(row[3] is None for _place, row in ranking),
+        no_previous=_no_previous(ranking),
         branches=branches,
         overall=stats.overall_mean(scope, start, end) if branches else None,
         parts=parts, compare=list(compare), texts=texts,
@@ -210,7 +210,14 @@ def ranking():
         "dashboard/ranking.html", form=form, selection=selection, start=selection.start, period=selection.period,
         period_chosen=selection.chosen,
         page=Page(matching, request.args.get("page"), RANKING_PAGE), total=len(rows),
+        no_previous=_no_previous(rows),
     )
+
+
+def _no_previous(ranking):
+    """True when branches have scores but none had one in the period before: the change column is all
+    dashes, which the page then explains."""
+    return any(row[2] is not None for _place, row in ranking) and all(row[3] is None for _place, row in ranking)
 
 
 @bp.route("/branches/<int:branch_id>")
@@ -237,6 +244,10 @@ def add_action():
         branch = branch_or_404(current_user, record_id(form.branch.data or 0))
     except ValueError:
         abort(404)
+    # The question it follows up is one the menu offered: of a checklist this branch was audited with
+    # (any other text was stored, and shown on the dashboard and in the branch's report as a question).
+    if form.item.data and form.item.data not in stats.item_texts([branch.id], datetime(periods.EARLIEST_YEAR, 1, 1), utcnow()):
+        abort(400)
     if not form.validate_on_submit():
         # The dashboard again, with what was typed and the mistakes beside it (its filters are in the
         # form's URL): a redirect would have lost both.
