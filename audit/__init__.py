@@ -39,9 +39,10 @@ def create_app(config=None):
     i18n.init_app(app)
     fragments.init_app(app)
     assets.init_app(app)
-    from .scoring import LARGEST_ANSWER
+    from .scoring import LARGEST_ANSWER, failing_answers
 
     app.jinja_env.globals["largest_answer"] = LARGEST_ANSWER  # the fill form's max, the same bound as the check
+    app.jinja_env.globals["failing_answers"] = failing_answers  # which answers the fill page asks a comment for
     for blueprint in (auth.bp, admin.bp, editor.bp, review.bp, dashboard.bp, shopper.bp, api.bp, reports.bp, pwa.bp,
                       health.bp):
         app.register_blueprint(blueprint)

@@ -456,6 +456,23 @@ _SCORERS = {
 }
 
 
+def failing_answers(item):
+    """The answers of a yes/no, scale or single choice item that fall short of its pass mark, in the
+    order the fill page offers them; [] for other items (a typed answer can be any number). The page
+    asks for the comment or photo such an answer needs when it is chosen, not after the visit is sent."""
+    if item.get("type") not in ("yesno", "scale", "choice"):
+        return []
+    scorer = _SCORERS[item["type"]](item, None, None, None)
+    if item["type"] == "yesno":
+        offered = ["yes", "no"]
+    elif item["type"] == "scale":
+        offered = list(range(item["min"], item["max"] + 1))
+    else:
+        offered = [option["id"] for option in item.get("options", [])]
+    return [value for value in offered
+            if (key := scorer.key(value)) is not None and scorer.earned(key) < scorer.passing]
+
+
 @dataclass(frozen=True)
 class _Compiled:
     """A checklist read once for scoring; made by _compile."""

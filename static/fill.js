@@ -355,6 +355,7 @@
     awaitingOutcome = false;
     settleRefusal(event);
     if (event.target.type === "file") return addPhotos(event.target);
+    openCommentIfNeeded(event.target.closest("fieldset[data-item]"));
     clearTimeout(typing);
     save();
   });
@@ -713,6 +714,16 @@
       }
       return mine;
     });
+  }
+
+  function openCommentIfNeeded(fieldset) {
+    // The comment box opens as an answer that needs one is chosen (one that falls short of the
+    // question's pass mark: the server lists them in data-comment-when), not only at the refusal,
+    // which a visit sent offline heard back online, long after the shop.
+    if (!fieldset || !fieldset.dataset.commentWhen) return;
+    if (fieldset.dataset.commentWhen.split(" ").indexOf(String(valueOf(fieldset))) === -1) return;
+    var comment = fieldset.querySelector("details.comment");
+    if (comment) comment.open = true;
   }
 
   function markUnanswered() {

@@ -928,3 +928,15 @@ def test_without_a_pass_mark_only_full_points_pass():
     marked = checklist(section("main", choice("asked", pass_mark=50), timer("wait", pass_mark=50.5)))
     result = score(marked, {"asked": "asked", "wait": 100})  # 50% of the points each
     assert (result.items["asked"].passed, result.items["wait"].passed) == (True, False)
+
+
+def test_failing_answers_are_those_below_the_pass_mark_of_items_with_a_fixed_set_of_answers():
+    """What the fill page opens the comment box for as the answer is chosen (data-comment-when)."""
+    from audit.scoring import failing_answers
+
+    assert failing_answers({"id": "a", "type": "yesno"}) == ["no"]
+    assert failing_answers({"id": "b", "type": "scale", "min": 1, "max": 5, "pass_mark": 75}) == [1, 2, 3]
+    assert failing_answers({"id": "c", "type": "scale", "min": 0, "max": 10}) == list(range(10))  # all points
+    assert failing_answers({"id": "d", "type": "choice", "pass_mark": 50, "options": [
+        {"id": "asked", "points": 2}, {"id": "half", "points": 1}, {"id": "none", "points": 0}]}) == ["none"]
+    assert failing_answers({"id": "e", "type": "timer", "thresholds": [{"max": 60, "points": 1}]}) == []

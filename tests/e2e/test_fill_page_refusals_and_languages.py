@@ -299,3 +299,19 @@ def test_a_timer_and_its_not_applicable_are_one_answer_the_last_given(app, brows
     fieldset.get_by_role("button", name="Start").click()  # timing gives a value too
     expect(na).not_to_be_checked()
     context.close()
+
+
+def test_the_comment_box_opens_as_an_answer_that_needs_a_comment_is_chosen(app, browser, live_server, org):
+    """A failed answer that needs a comment: the box opened only when the server refused the visit,
+    which for a visit sent offline came back online, long after the shop."""
+    context, page, _visit_id = _open_new_visit(app, browser, live_server, org, service_workers="block")
+    comment = page.locator('[name="comment-greeted"]')
+    expect(comment).to_be_hidden()
+    page.locator('input[name="answer-greeted"][value="yes"]').check()
+    expect(comment).to_be_hidden()  # a passing answer needs no comment
+    page.locator('input[name="answer-greeted"][value="no"]').check()
+    expect(comment).to_be_visible()
+    # A question whose failed answer needs no comment keeps its box closed.
+    page.locator('input[name="answer-staff_available"][value="no"]').check()
+    expect(page.locator('[name="comment-staff_available"]')).to_be_hidden()
+    context.close()
