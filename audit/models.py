@@ -45,6 +45,18 @@ class JSONField(TextField):
         return None if value is None else json.loads(value)
 
 
+# A checklist is kept as its author wrote it: its dimensions' order is the order its reports list them
+# in (sorted by id, a translated list looked random: "accessibility, care, friendliness...").
+_AUTHORED_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
+class AuthoredJSONField(JSONField):
+    """JSON whose mappings keep their keys' order."""
+
+    def db_value(self, value):
+        return None if value is None else _AUTHORED_JSON_ENCODER.encode(value)
+
+
 class BaseModel(Model):
     class Meta:
         database = database
@@ -232,7 +244,7 @@ class ChecklistVersion(BaseModel):
     checklist = ForeignKeyField(Checklist, backref="versions", on_delete="CASCADE")
     number = IntegerField()
     is_published = BooleanField(default=False)
-    content = JSONField()  # the whole checklist as parsed from its file: frozen once published
+    content = AuthoredJSONField()  # the whole checklist as parsed from its file: frozen once published
     content_hash = CharField(max_length=64)
     published_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)

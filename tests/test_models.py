@@ -286,3 +286,22 @@ def test_a_version_13_database_gets_the_checklists_client(db, visit):
     assert migrate_database() == (13, LATEST)
     assert [(c.slug, c.brand_id) for c in Checklist.select()] == [("mini", None)]
     assert Checklist.get(Checklist.slug == "mini").is_for(visit.branch.region.brand_id)
+
+
+def test_a_checklist_keeps_its_dimensions_in_the_order_its_author_wrote_them(db, org):
+    """Stored with its keys sorted, the retail checklist's care, politeness, honesty... came back as
+    accessibility, care, friendliness...: the order every report and the file export then listed."""
+    import yaml
+
+    from audit import ROOT
+    from audit.checklist import dump_checklist_yaml
+    from audit.operations import publish_checklist_file
+
+    path = f"{ROOT}/checklists/retail-store-visit.yaml"
+    with open(path, encoding="utf-8") as file:
+        written = list(yaml.safe_load(file)["dimensions"])
+    assert written != sorted(written)
+    version, _created = publish_checklist_file(path)
+    stored = ChecklistVersion.get_by_id(version.id).content  # read back from the database
+    assert list(stored["dimensions"]) == written
+    assert list(yaml.safe_load(dump_checklist_yaml(stored))["dimensions"]) == written
