@@ -651,3 +651,16 @@ class ActionForm(AppForm):
             raise ValidationError(_("Give a day from today on."))
         if field.data and field.data > local_today() + timedelta(days=PLANNING_DAYS):
             raise ValidationError(_("Plan at most a year ahead."))
+
+
+class ActionChangeForm(ActionForm):
+    """An action put right (a typo, another owner, a new date); its branch and question stay."""
+
+    def __init__(self, *args, action, **kwargs):
+        super().__init__(*args, obj=action, **kwargs)
+        self.action = action
+
+    def validate_due_date(self, field):
+        # An overdue action keeps its date when only its text changes: that is no new date in the past.
+        if field.data != self.action.due_date:
+            super().validate_due_date(field)

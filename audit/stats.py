@@ -231,6 +231,16 @@ def shopper_comments(branch_ids, start, end, limit=8):
     return words[:limit]
 
 
+def done_actions(branch_ids, limit=10):
+    """The latest actions of some branches marked done (by when they were due), with their branch: the
+    dashboard offers to reopen them (done was a tap away)."""
+    return (
+        Action.select(Action, Branch).join(Branch)
+        .where(id_in(Action.branch, branch_ids) & (Action.status == ActionStatus.DONE.value))
+        .order_by(Action.due_date.desc(), Action.id.desc()).limit(limit)
+    )
+
+
 def open_actions(branch_ids):
     """Open actions of some branches, soonest due first, with their branch."""
     return (

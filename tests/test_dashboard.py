@@ -130,7 +130,10 @@ def test_manager_adds_an_action_and_marks_it_done(app, demo):
     report_text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(report)).pages).split())
     assert "Greet at the door" in report_text and f"Follows up: {greeted['text']['en']}" in report_text
     client.post(f"/dashboard/actions/{action.id}/done", data={"csrf_token": token})
-    assert "Greet at the door" not in client.get("/dashboard/").get_data(as_text=True)
+    after = client.get("/dashboard/").get_data(as_text=True)
+    # No longer among the open ones; among those done lately, to be opened again if done by mistake.
+    assert "Greet at the door" not in after[:after.index('class="done-actions"')]
+    assert "Greet at the door" in after[after.index('class="done-actions"'):]
 
 
 def test_a_manager_cannot_add_an_action_to_another_regions_branch(app, demo):
@@ -893,6 +896,71 @@ def test_an_action_for_a_question_the_branch_never_had_is_refused_and_saves_noth
     with app.app_context(), database.connection_context():
         assert [(a.item_id, a.what) for a in Action.select().where(Action.id > 0).order_by(Action.id)][before:] == [
             ("greeted", "Greet within a minute")]
+
+
+def _an_action(app, due):
+    with app.app_context(), database.connection_context():
+        from audit.models import User
+
+        branch = Branch.get(Branch.code == "BUD-01")
+        return Action.create(branch=branch, item_id="greeted", what="Greet every customer", owner="Anna",
+                             due_date=due, created_by=User.get(User.email == "manager.hu@example.com")).id
+
+
+def test_an_action_is_put_right_and_a_mistake_in_it_changes_nothing(app, demo):
+    """A typo, another owner, a later date: an action was only ever added or done."""
+    client = _manager(app)
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    overdue = date.today() - timedelta(days=3)
+    action_id = _an_action(app, overdue)
+    dashboard = client.get("/dashboard/?period=30").get_data(as_text=True)
+    assert f'href="/dashboard/actions/{action_id}?period=30' in dashboard
+    page = client.get(f"/dashboard/actions/{action_id}?period=30")
+    assert page.status_code == 200 and "Greet every customer" in page.get_data(as_text=True)
+    csrf = csrf_from(page)
+
+    def change(**fields):
+        data = {"what": "Greet every customer", "owner": "Anna", "due_date": overdue.isoformat(), "csrf_token": csrf}
+        return client.post(f"/dashboard/actions/{action_id}?period=30", data={**data, **fields})
+
+    def stored():
+        with app.app_context(), database.connection_context():
+            action = Action.get_by_id(action_id)
+            return action.what, action.owner, action.due_date, action.status
+
+    for fields, message in (({"due_date": (overdue - timedelta(days=1)).isoformat()}, "Give a day from today on."),
+                            ({"what": "  "}, "This field is required."),
+                            ({"owner": "x" * 121}, "Field cannot be longer than 120 characters.")):
+        refused = change(**fields)
+        assert refused.status_code == 200 and message in html.unescape(refused.get_data(as_text=True)), fields
+        assert stored() == ("Greet every customer", "Anna", overdue, "open")
+    # An overdue action keeps its date when only its words change.
+    saved = change(what="Greet every customer within a minute", owner="Béla")
+    assert saved.status_code == 302 and saved.headers["Location"] == "/dashboard/?period=30#actions"
+    assert stored() == ("Greet every customer within a minute", "Béla", overdue, "open")
+    later = date.today() + timedelta(days=14)
+    assert change(due_date=later.isoformat()).status_code == 302
+    assert stored()[2] == later
+    # Another region's manager does not find it.
+    other = _manager(app, "manager.ee@example.com")
+    assert other.get(f"/dashboard/actions/{action_id}").status_code == 404
+
+
+def test_an_action_done_by_mistake_is_opened_again(app, demo):
+    client = _manager(app)
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    action_id = _an_action(app, date.today() + timedelta(days=5))
+    csrf = csrf_from(client.get("/dashboard/"))
+    assert client.post(f"/dashboard/actions/{action_id}/done", data={"csrf_token": csrf}).status_code == 302
+    dashboard = client.get("/dashboard/").get_data(as_text=True)
+    done = dashboard[dashboard.index('class="done-actions"'):]
+    assert "Greet every customer" in done and f"/dashboard/actions/{action_id}/reopen" in done
+    assert client.post(f"/dashboard/actions/{action_id}/reopen", data={"csrf_token": csrf}).status_code == 302
+    with app.app_context(), database.connection_context():
+        assert Action.get_by_id(action_id).status == "open"
+    other = _manager(app, "manager.ee@example.com")
+    assert other.post(f"/dashboard/actions/{action_id}/done",
+                      data={"csrf_token": csrf_from(other.get("/dashboard/"))}).status_code == 404
 
 
 def _selected(html):

@@ -7,7 +7,7 @@ from flask_login import current_user
 from .. import periods, stats
 from ..access import branch_or_404, role_required, visible_branches
 from ..db import id_in, record_id
-from ..forms import ActionForm, DashboardFilterForm, PeriodForm, RankingFilterForm
+from ..forms import ActionChangeForm, ActionForm, DashboardFilterForm, PeriodForm, RankingFilterForm
 from ..i18n import current_language, localized
 from ..i18n import gettext as _
 from ..localtime import today as local_today
@@ -193,6 +193,7 @@ def _dashboard(action_form):
         critical=list(critical.limit(CRITICAL_LISTED)) if branches else [],
         critical_count=critical.count() if branches else 0,
         actions=actions, action_questions=stats.action_questions(actions, current_language()),
+        done_actions=list(stats.done_actions(branch_ids)) if branches else [],
         today=today, action_form=action_form, regions=selection.regions,
     )
 
@@ -258,17 +259,49 @@ def add_action():
     return redirect(_back_to_dashboard())
 
 
-@bp.route("/actions/<int:action_id>/done", methods=["POST"])
-@role_required(Role.MANAGER, Role.AUDITOR)
-def finish_action(action_id):
+def _action_or_404(action_id):
+    """An action of a branch the user may see; any other is a missing page."""
     action = Action.get_or_none(Action.id == action_id)
     if action is None:
         abort(404)
     branch_or_404(current_user, action.branch_id)
+    return action
+
+
+@bp.route("/actions/<int:action_id>/done", methods=["POST"])
+@role_required(Role.MANAGER, Role.AUDITOR)
+def finish_action(action_id):
+    action = _action_or_404(action_id)
     action.status = ActionStatus.DONE.value
     action.save()
     flash(_("Action marked as done."), "success")
     return redirect(_back_to_dashboard())
+
+
+@bp.route("/actions/<int:action_id>/reopen", methods=["POST"])
+@role_required(Role.MANAGER, Role.AUDITOR)
+def reopen_action(action_id):
+    """Done by mistake (one tap on the phone): open again, as it was."""
+    action = _action_or_404(action_id)
+    action.status = ActionStatus.OPEN.value
+    action.save()
+    flash(_("Action open again."), "success")
+    return redirect(_back_to_dashboard())
+
+
+@bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
+@role_required(Role.MANAGER, Role.AUDITOR)
+def change_action(action_id):
+    """An action put right: what, who, by when."""
+    action = _action_or_404(action_id)
+    form = ActionChangeForm(action=action)
+    if form.validate_on_submit():
+        Action.update(what=form.what.data.strip(), owner=form.owner.data.strip(), due_date=form.due_date.data).where(
+            Action.id == action.id).execute()
+        flash(_("Action saved."), "success")
+        return redirect(_back_to_dashboard())
+    return render_template("dashboard/action.html", form=form, action=action, back=_back_to_dashboard(),
+                           question=stats.action_questions([action], current_language()).get(action.id))
 
 
 def _back_to_dashboard():
