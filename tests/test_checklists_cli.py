@@ -34,6 +34,19 @@ def test_shipped_checklists_validate(runner):
     assert result.output.count(": ok") == len(SHIPPED)
 
 
+@pytest.mark.parametrize("path", SHIPPED, ids=os.path.basename)
+def test_a_shipped_question_that_asks_for_a_photo_offers_the_camera(path):
+    """"Add a photo", "photograph the receipt" in a help text: the phone offered no camera there (a
+    photo item, or one that needs a photo when failed), and the shopper could not do as asked."""
+    from audit.answers import photo_item_ids
+
+    checklist = load_checklist_file(path)
+    takes_photos = set(photo_item_ids(checklist))
+    asking = [item["id"] for section in checklist["sections"] for item in section["items"]
+              if "photo" in (item.get("help") or {}).get("en", "").lower()]
+    assert [item_id for item_id in asking if item_id not in takes_photos] == []
+
+
 def test_validate_names_file_and_line_of_each_problem(runner, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(SMALL.replace("weight: 2", "weight: heavy").replace("max: 180", "max: 30"), encoding="utf-8")

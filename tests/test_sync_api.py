@@ -877,7 +877,9 @@ def test_photo_id_of_another_visit_is_refused(app, org, phone, visit):
     ("", "shop_front", b"jpeg", {"client_id": "Give the photo's id (at most 64 characters)."}),
     ("x" * 65, "shop_front", b"jpeg", {"client_id": "Give the photo's id (at most 64 characters)."}),
     ("ph-1", "shop_back", b"jpeg", {"item_id": "This question is not in the checklist."}),
-], ids=["not an image", "empty file", "no file", "no id", "id too long", "unknown item"])
+    # A yes/no that asks for no photo, failed or not: the phone offers no camera there.
+    ("ph-1", "entrance_tidy", b"jpeg", {"item_id": "This question takes no photos."}),
+], ids=["not an image", "empty file", "no file", "no id", "id too long", "unknown item", "item without photos"])
 def test_unusable_photo_upload_names_the_field_and_stores_nothing(app, phone, visit, client_id, item_id, data,
                                                                   fields):
     if data == b"jpeg":

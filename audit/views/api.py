@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from .. import operations
 from ..access import role_required
+from ..answers import photo_item_ids
 from ..i18n import gettext as _
 from ..media import ImageRejected
 from ..models import ChecklistVersion, Role, Visit
@@ -195,6 +196,10 @@ def upload_photo(visit_uuid):
     content = ChecklistVersion.shared_content(visit.checklist_version_id)
     if item_id not in {i["id"] for s in content["sections"] for i in s["items"]}:
         fields["item_id"] = _("This question is not in the checklist.")
+    elif item_id not in photo_item_ids(content):
+        # The phone offers a camera only where the checklist asks for photos; one stored elsewhere
+        # went to the reviewer and the reports beside a question that is no place for it.
+        fields["item_id"] = _("This question takes no photos.")
     if upload is None:
         fields["file"] = _("Attach the photo as the file field.")
     # The sending the photo goes with (see operations.add_photo): optional.
