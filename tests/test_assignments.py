@@ -98,6 +98,11 @@ def test_a_visit_keeps_the_version_published_when_it_was_assigned(app, org, logi
     response = _post(client, "/admin/visits/new", _single(org, first.checklist_id, branch=1))
     assert response.status_code == 302
     assert [v.checklist_version_id for v in _visits(app)] == [first.id, second.id]
+    # The list says which checklist and version each visit is to be filled with.
+    listed = _text(client.get("/admin/visits"))
+    with app.app_context(), database.connection_context():
+        title = ChecklistVersion.get_by_id(first.id).title("en")
+    assert f"{title} · v1" in listed and f"{title} · v2" in listed
 
 
 @pytest.mark.parametrize("offset", [0, 1, 29, -29])

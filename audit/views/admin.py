@@ -5,8 +5,8 @@ from flask import (Blueprint, Response, abort, current_app, flash, make_response
                    url_for)
 from peewee import IntegrityError
 
-from ..db import record_id
 from ..access import role_required
+from ..db import record_id
 from ..forms import (BranchForm, BranchImportForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm,
                      UserImportForm, VisitChangeForm, VisitForm, WithdrawVisitForm, last_auditor_message)
 from ..i18n import current_language
@@ -325,7 +325,14 @@ def visits():
     shopper = User.get_or_none(User.id == request.args.get("shopper", type=record_id)) if request.args.get("shopper") else None
     if shopper is not None:
         upcoming = upcoming.where(Visit.shopper == shopper)
-    return render_template("admin/visits.html", page=Page(upcoming, request.args.get("page")), shopper=shopper,
+    page = Page(upcoming, request.args.get("page"))
+    # Which checklist each visit is to be filled with (two clients' checklists may share a title):
+    # the page's few versions read once, not one per row.
+    language = current_language()
+    versions = {version.id: f"{version.title(language)} · v{version.number}" for version in ChecklistVersion.select(
+        ChecklistVersion, Checklist).join(Checklist).where(
+        ChecklistVersion.id.in_({visit.checklist_version_id for visit in page.items}))}
+    return render_template("admin/visits.html", page=page, shopper=shopper, versions=versions,
                            changeable=operations.CHANGEABLE_STATES,
                            args={"shopper": shopper.id} if shopper is not None else {})
 

@@ -3,8 +3,8 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from wtforms.fields.choices import SelectChoice as Choice
 
 from .. import auditlog, operations
-from ..db import record_id
 from ..access import role_required
+from ..db import record_id
 from ..checklist import MISSING_TRANSLATION, ChecklistError, dump_checklist_yaml, load_checklist_bytes
 from ..checklist import editing
 from ..checklist.diff import diff_checklists, kind_label

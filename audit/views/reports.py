@@ -7,8 +7,8 @@ from flask_babel import force_locale, format_date
 from flask_login import current_user
 
 from .. import periods, stats
-from ..db import record_id
 from ..access import branch_or_404, role_required, visible_branches
+from ..db import record_id
 from ..config import LANGUAGES
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..localtime import local_date

@@ -8,8 +8,8 @@ from flask_babel import format_timedelta, get_locale
 from flask_login import current_user
 
 from .. import auditlog, media, review
-from ..db import record_id
 from ..access import role_required
+from ..db import record_id
 from ..answers import SCORING_TYPES, _form_value
 from ..forms import CommentCorrectionForm, CorrectionForm, ReturnForm, ReviewFilterForm
 from ..i18n import answer_label, current_language, decimal_text, localized
