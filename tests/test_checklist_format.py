@@ -128,9 +128,9 @@ PROBLEM_CASES = [
     case("unit_missing_translation", "item 'x': unit is missing the 'hu' translation",
          items="- {id: x, type: number, text: TX, thresholds: [{max: 3, points: 1}], unit: {en: people}}  #<"),
     # sections
-    case("sections_empty", "sections must be a non-empty list of sections (got a list)",
+    case("sections_empty", "sections must be a non-empty list of sections (got an empty list)",
          text=HEAD + "sections: []  #<\n"),
-    case("section_without_items", "section 'second': items must be a non-empty list of items (got a list)",
+    case("section_without_items", "section 'second': items must be a non-empty list of items (got an empty list)",
          after="  - id: second\n    title: TX\n    items: []  #<\n"),
     case("section_unknown_key", "section 'second': unknown key 'colour' (allowed: id, title, weight, items)",
          after=SECOND_SECTION + "      - {id: y, type: yesno, text: TX}\n    colour: red  #<\n"),
@@ -220,7 +220,7 @@ PROBLEM_CASES = [
     case("show_if_value_not_an_option", "item 'x': show_if value 'sometimes' is not an answer item 'offer' can take (always, never)",
          items="- id: offer\n  type: choice\n  text: TX\n  options: [{id: always, points: 1, text: TX}, {id: never, points: 0, text: TX}]\n"
                "- {id: x, type: yesno, text: TX, show_if: {item: offer, in: [sometimes]}}  #<"),
-    case("show_if_without_values", "item 'x': show_if in must be a non-empty list of answers (got a list)",
+    case("show_if_without_values", "item 'x': show_if in must be a non-empty list of answers (got an empty list)",
          items="- {id: x, type: yesno, text: TX, show_if: {item: base, in: []}}  #<"),
 ]
 

@@ -161,7 +161,8 @@ def describe(value):
     if isinstance(value, dict):
         return gettext("a mapping")
     if isinstance(value, list):
-        return gettext("a list")
+        # "must be a non-empty list (got a list)" said nothing of what was wrong with `sections: []`.
+        return gettext("a list") if value else gettext("an empty list")
     return type(value).__name__
 
 
