@@ -24,6 +24,7 @@ ACTIONS = {
     "checklist.draft_started": _l("Checklist draft started"),
     "checklist.edited": _l("Checklist draft edited"),
     "checklist.imported": _l("Checklist file imported"),
+    "checklist.created": _l("Checklist begun in the editor"),
     "checklist.published": _l("Checklist version published"),
     "checklist.client": _l("Checklist tied to a client"),
     "checklist.any_client": _l("Checklist made for any client"),

@@ -14,11 +14,13 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice as Choice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, StopValidation, ValidationError
 
 from .checklist import ITEM_TYPES, SCORING_TYPES
 from .checklist.format import LARGEST_SCALE_VALUE, MAX_SCALE_STEPS, MAX_TEXT_LENGTH, MAX_WEIGHT
@@ -427,6 +429,37 @@ class ImportForm(AppForm):
 
 class TextsImportForm(AppForm):
     file = FileField(_l("Translations spreadsheet (XLSX)"), validators=[FileRequired(_l("Choose a file to import."))])
+
+
+class NewChecklistForm(AppForm):
+    """A checklist begun in the browser: its id, the language it is written in, those it is translated
+    into, and its title. Its sections and items are then added in the draft's editor."""
+
+    checklist_id = StringField(_l("Id"), filters=[lambda text: text.strip() if text else text], validators=[
+        REQUIRED, Length(max=80),
+        Regexp(r"^[a-z][a-z0-9]*([-_][a-z0-9]+)*$", message=_l(
+            "Use lowercase words joined by - or _, starting with a letter (e.g. retail-store-visit)."))])
+    source = SelectField(_l("Written in"))
+    # Boxes to tick, all in sight (a multiple select hid one language and wanted Ctrl to add another).
+    translations = SelectMultipleField(_l("Translated into"), widget=ListWidget(prefix_label=False),
+                                       option_widget=CheckboxInput())
+    title = StringField(_l("Title"), filters=[lambda text: text.strip() if text else text],
+                        validators=[DataRequired(_l("This field is required.")), Length(max=MAX_TEXT_LENGTH)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.source.choices = [Choice(code, name) for code, name in LANGUAGE_NAMES.items()]
+        self.translations.choices = [Choice(code, name) for code, name in LANGUAGE_NAMES.items()]
+
+    def validate_checklist_id(self, field):
+        from .models import Checklist
+
+        if Checklist.get_or_none(Checklist.slug == field.data) is not None:
+            raise ValidationError(_("A checklist with this id exists already."))
+
+    def languages(self):
+        """The checklist's languages, the one it is written in first."""
+        return [self.source.data] + [code for code in self.translations.data or [] if code != self.source.data]
 
 
 class ConfirmForm(AppForm):

@@ -167,6 +167,7 @@ def _editor_matrix():
     admin_post = {**ADMIN_ONLY, "auditor": 302}
     rows = [
         ("/checklists/", "GET", "/checklists/", ADMIN_ONLY),
+        ("/checklists/new", "GET", "/checklists/new", ADMIN_ONLY),
         ("/checklists/<slug>/", "GET", base + "/", ADMIN_ONLY),
         ("/checklists/<slug>/v<int:number>.yaml", "GET", base + "/v1.yaml", ADMIN_ONLY),
         ("/checklists/<slug>/v<int:number>.xlsx", "GET", base + "/v1.xlsx", ADMIN_ONLY),

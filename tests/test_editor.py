@@ -831,3 +831,45 @@ def test_a_photo_or_a_free_text_is_made_required_in_the_editor(app, auditor):
     assert items["shelf"].get("required") is True and "required" not in items["smiled"]  # scored: always answered
     page = auditor.get(BASE + "/draft/items/shelf").get_data(as_text=True)
     assert re.search(r'<input[^>]*checked[^>]*id="required"|<input[^>]*id="required"[^>]*checked', page)
+
+
+def test_a_checklist_is_begun_in_the_browser_and_published_once_it_has_its_parts(app, auditor):
+    """Before, a new checklist could only be imported as a file: an agency's auditor had to write YAML."""
+    assert 'href="/checklists/new"' in auditor.get("/checklists/").get_data(as_text=True)
+    token = csrf_from(auditor.get("/checklists/new"))
+
+    def begin(**fields):
+        data = {"checklist_id": "bank-visit", "source": "hu", "title": "Bankfiók-látogatás", "csrf_token": token}
+        return auditor.post("/checklists/new", data={**data, **fields})
+
+    for fields, message in (({"checklist_id": "Bank Visit"}, "Use lowercase words joined by - or _"),
+                            ({"checklist_id": "shop-visit"}, "A checklist with this id exists already."),
+                            ({"title": " "}, "This field is required."),
+                            ({"source": "xx"}, "Not a valid choice.")):
+        refused = begin(**fields)
+        assert refused.status_code == 200 and message in html.unescape(refused.get_data(as_text=True)), fields
+    with app.app_context(), database.connection_context():
+        assert Checklist.select().where(Checklist.slug != "shop-visit").count() == 0
+    # Written in Hungarian, translated into English (Hungarian named again counts once).
+    begun = begin(checklist_id="bank-visit-two", translations=["en", "hu"])
+    assert begun.status_code == 302 and begun.headers["Location"] == "/checklists/bank-visit-two/draft"
+    with app.app_context(), database.connection_context():
+        assert Checklist.get(Checklist.slug == "bank-visit-two").draft().content == {
+            "id": "bank-visit-two", "languages": ["hu", "en"], "title": {"hu": "Bankfiók-látogatás"}, "sections": []}
+    # In Hungarian only: the draft page says what it still needs; with a section and a question it publishes.
+    assert begin().status_code == 302
+    needs = html.unescape(auditor.get("/checklists/bank-visit/draft").get_data(as_text=True))
+    assert "sections must be a non-empty list of sections (got an empty list)" in needs
+    url = "/checklists/bank-visit/draft/sections/new"
+    assert auditor.post(url, data={"section_id": "welcome", "title_hu": "Fogadás", "weight": "",
+                                   "csrf_token": csrf_from(auditor.get(url))}).status_code == 302
+    url = "/checklists/bank-visit/draft/sections/welcome/items/new"
+    added = auditor.post(url, data={**_item_data(item_id="greeted", text_hu="Köszöntötték?"),
+                                    "csrf_token": csrf_from(auditor.get(url))})
+    assert added.status_code == 302
+    published = auditor.post("/checklists/bank-visit/draft/publish",
+                             data={"csrf_token": csrf_from(auditor.get("/checklists/bank-visit/draft"))})
+    assert "Version 1 is published." in html.unescape(auditor.get(published.headers["Location"]).get_data(as_text=True))
+    with app.app_context(), database.connection_context():
+        version = Checklist.get(Checklist.slug == "bank-visit").latest_published()
+        assert version.number == 1 and version.content["sections"][0]["items"][0]["text"] == {"hu": "Köszöntötték?"}

@@ -14,6 +14,7 @@ from ..editor_forms import (
     ChecklistClientForm,
     ConfirmForm,
     ImportForm,
+    NewChecklistForm,
     TextsImportForm,
     dimension_tags_in_use,
     undeclared_dimensions,
@@ -123,6 +124,21 @@ def _as_seen(part_of, seen, change):
 def index():
     checklists = [(c, c.latest_published(), c.draft()) for c in Checklist.ordered()]
     return render_template("editor/index.html", checklists=checklists, form=ImportForm())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_checklist():
+    """A checklist begun in the browser: a draft with its id, languages and title, and no section yet
+    (the draft page says what it still needs; its sections and items are added there)."""
+    form = NewChecklistForm()
+    if form.validate_on_submit():
+        content = {"id": form.checklist_id.data, "languages": form.languages(),
+                   "title": {form.source.data: form.title.data.strip()}, "sections": []}
+        version, _replaced = operations.import_draft(content)
+        auditlog.record("checklist.created", form.checklist_id.data)
+        flash(_("The checklist was begun as a draft: add its sections and questions."), "success")
+        return redirect(url_for("editor.draft", slug=version.checklist.slug))
+    return render_template("editor/new.html", form=form)
 
 
 @bp.route("/import", methods=["POST"])
