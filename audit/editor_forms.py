@@ -462,6 +462,17 @@ class NewChecklistForm(AppForm):
         return [self.source.data] + [code for code in self.translations.data or [] if code != self.source.data]
 
 
+class AddLanguageForm(AppForm):
+    """A language for a checklist to be translated into: its texts are then listed as missing, and the
+    spreadsheet for translators has a column for it."""
+
+    language = SelectField(_l("Add a language"))
+
+    def __init__(self, *args, languages, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language.choices = [Choice(code, name) for code, name in LANGUAGE_NAMES.items() if code not in languages]
+
+
 class ConfirmForm(AppForm):
     """A button that changes something: only its CSRF token."""
 

@@ -180,6 +180,8 @@ def _editor_matrix():
          base + "/draft/sections/welcome/items/new", ADMIN_ONLY),
         ("/checklists/<slug>/draft/items/<item_id>", "GET", base + "/draft/items/greeted", ADMIN_ONLY),
         ("/checklists/<slug>/client", "POST", base + "/client", admin_post),
+        # Nothing chosen: the auditor is sent back to the draft with the message.
+        ("/checklists/<slug>/draft/languages", "POST", base + "/draft/languages", admin_post),
         ("/checklists/import", "POST", "/checklists/import", {**ADMIN_ONLY, "auditor": 400}),
         ("/checklists/<slug>/draft/start", "POST", base + "/draft/start", admin_post),
         ("/checklists/<slug>/draft/sections/<section_id>/move", "POST", base + "/draft/sections/welcome/move",

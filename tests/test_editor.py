@@ -873,3 +873,27 @@ def test_a_checklist_is_begun_in_the_browser_and_published_once_it_has_its_parts
     with app.app_context(), database.connection_context():
         version = Checklist.get(Checklist.slug == "bank-visit").latest_published()
         assert version.number == 1 and version.content["sections"][0]["items"][0]["text"] == {"hu": "Köszöntötték?"}
+
+
+def test_a_language_is_added_to_a_checklist_and_its_texts_are_then_to_translate(app, auditor):
+    """A file with a new language and none of its texts was refused whole: a translator could not be
+    given the spreadsheet with an empty column to fill."""
+    _start_draft(auditor)
+    draft = auditor.get(BASE + "/draft")
+    assert 'action="/checklists/shop-visit/draft/languages"' in draft.get_data(as_text=True)
+    token = csrf_from(draft)
+    refused = auditor.post(BASE + "/draft/languages", data={"language": "hu", "csrf_token": token})  # has it
+    assert refused.status_code == 302
+    assert _draft_content(app)["languages"] == ["en", "hu"]
+    added = auditor.post(BASE + "/draft/languages", data={"language": "bg", "csrf_token": token})
+    assert added.status_code == 302 and added.headers["Location"] == BASE + "/draft"
+    content = _draft_content(app)
+    assert content["languages"] == ["en", "hu", "bg"]
+    page = html.unescape(auditor.get(BASE + "/draft").get_data(as_text=True))
+    assert "Български added: its texts are listed below to translate" in page
+    assert "<code>title</code> · Български" in page  # missing, to translate
+    sheet = openpyxl.load_workbook(io.BytesIO(auditor.get(BASE + "/v2.xlsx").data)).active
+    assert "bg" in [cell.value for cell in sheet[1]]
+    # Not publishable until it is translated.
+    published = auditor.post(BASE + "/draft/publish", data={"csrf_token": token})
+    assert "cannot be published yet" in html.unescape(auditor.get(published.headers["Location"]).get_data(as_text=True))

@@ -11,6 +11,7 @@ from ..checklist.diff import diff_checklists, kind_label
 from ..checklist.xlsx import export_texts_xlsx, import_texts_xlsx
 from ..config import LANGUAGES
 from ..editor_forms import (
+    AddLanguageForm,
     ChecklistClientForm,
     ConfirmForm,
     ImportForm,
@@ -29,7 +30,7 @@ from ..editor_forms import (
     texts_from,
     _number,
 )
-from ..i18n import current_language, localized
+from ..i18n import LANGUAGE_NAMES, current_language, localized
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..models import Checklist, ChecklistVersion, Role
@@ -264,6 +265,7 @@ def draft(slug):
     return render_template(
         "editor/draft.html", version=version, content=content, coverage=editing.coverage(content),
         missing=missing, problems=problems, other=other, form=ConfirmForm(), texts_form=TextsImportForm(),
+        language_form=AddLanguageForm(languages=content["languages"]),
     )
 
 
@@ -415,6 +417,32 @@ def move_item(slug, item_id):
 @bp.route("/<slug>/draft/items/<item_id>/delete", methods=["POST"])
 def delete_item(slug, item_id):
     return _move_or_delete(slug, lambda c: editing.delete_item(c, item_id), _("Item deleted."))
+
+
+@bp.route("/<slug>/draft/languages", methods=["POST"])
+def add_language(slug):
+    """Another language for the checklist: its texts to translate appear in the draft's list and the
+    spreadsheet (before, a file with the new language and none of its texts was refused whole)."""
+    version = _draft_or_404(slug)
+    form = AddLanguageForm(languages=version.content["languages"])
+    if not form.validate_on_submit():
+        for error in form.language.errors:
+            flash(error, "error")
+        return redirect(url_for("editor.draft", slug=slug))
+    language = form.language.data
+
+    def with_the_language(content):
+        if language in content["languages"]:  # added meanwhile, from another page
+            return editing.checked(content)
+        return editing.checked({**content, "languages": [*content["languages"], language]})
+
+    problems = _apply(version, with_the_language)
+    if problems:
+        flash(_("That change would make the checklist invalid:") + " " + "; ".join(p.message for p in problems), "error")
+    else:
+        flash(_("%(language)s added: its texts are listed below to translate, and have a column in the spreadsheet "
+                "for translators.", language=LANGUAGE_NAMES[language]), "success")
+    return redirect(url_for("editor.draft", slug=slug))
 
 
 @bp.route("/<slug>/draft/texts", methods=["POST"])
