@@ -856,6 +856,12 @@ def test_a_checklist_is_begun_in_the_browser_and_published_once_it_has_its_parts
     with app.app_context(), database.connection_context():
         assert Checklist.get(Checklist.slug == "bank-visit-two").draft().content == {
             "id": "bank-visit-two", "languages": ["hu", "en"], "title": {"hu": "Bankfiók-látogatás"}, "sections": []}
+    # A language added before it has any section.
+    added = auditor.post("/checklists/bank-visit-two/draft/languages",
+                         data={"language": "ru", "csrf_token": csrf_from(auditor.get("/checklists/bank-visit-two/draft"))})
+    assert added.status_code == 302
+    with app.app_context(), database.connection_context():
+        assert Checklist.get(Checklist.slug == "bank-visit-two").draft().content["languages"] == ["hu", "en", "ru"]
     # In Hungarian only: the draft page says what it still needs; with a section and a question it publishes.
     assert begin().status_code == 302
     needs = html.unescape(auditor.get("/checklists/bank-visit/draft").get_data(as_text=True))

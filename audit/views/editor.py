@@ -432,9 +432,11 @@ def add_language(slug):
     language = form.language.data
 
     def with_the_language(content):
-        if language in content["languages"]:  # added meanwhile, from another page
-            return editing.checked(content)
-        return editing.checked({**content, "languages": [*content["languages"], language]})
+        added = content if language in content["languages"] else {  # else added meanwhile, on another page
+            **content, "languages": [*content["languages"], language]}
+        # A checklist just begun has no section yet, which the check refuses (it names it on the draft's
+        # page); its languages are all that changes here, and they come from the menu's list.
+        return editing.checked(added) if added["sections"] else added
 
     problems = _apply(version, with_the_language)
     if problems:
