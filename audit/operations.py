@@ -363,6 +363,12 @@ def _submission_hash(answers, comments, photos):
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def is_its_last_sending(visit, answers, comments, photos):
+    """True when a sent visit was sent with exactly these answers, comments and photos (a Send pressed
+    twice, the first of which went)."""
+    return visit.submission_hash is not None and visit.submission_hash == _submission_hash(answers, comments, photos)
+
+
 def save_visit_draft(visit, answers, comments, photos):
     """Keep the shopper's unfinished work on the server (the no-JavaScript path).
 

@@ -466,6 +466,18 @@ def test_sent_visit_no_longer_accepts_posts(app, shopper, visit, content):
     assert (after.state, after.draft, after.submission_hash) == ("submitted", None, before.submission_hash)
 
 
+def test_send_tapped_twice_thanks_once_and_reports_no_mistake(app, shopper, visit, content):
+    """Two quick taps: both forms go, the first sends the visit, the second found it sent and the list
+    said "Thank you: the visit was sent." and "This visit was already sent." (as a mistake) at once."""
+    data = {**complete_form(content), "action": "submit", "csrf_token": csrf_from(shopper.get(_fill_url(visit)))}
+    for _tap in range(2):
+        tapped = shopper.post(_fill_url(visit), data=data, content_type="multipart/form-data")
+        assert tapped.status_code == 302 and tapped.headers["Location"].endswith("/visits/")
+    listing = html.unescape(shopper.get("/visits/").get_data(as_text=True))
+    assert "Thank you: the visit was sent." in listing and ALREADY_SENT not in listing
+    assert _stored(app, visit)[0].state == "submitted"
+
+
 def test_returned_visit_shows_the_sent_answers_and_can_be_sent_again(app, shopper, visit, content):
     form = {**complete_form(content), "answer-first_impression": "2"}
     assert _post(shopper, visit, "submit", form).status_code == 302

@@ -203,7 +203,12 @@ def fill(visit_uuid):
         comments = {a.item_id: a.comment for a in visit.answers if a.comment}
     if request.method == "POST":
         if not visit.is_open_for_shopper:
-            flash(_("This visit was already sent."), "error")
+            # A Send tapped twice: the first went, and the list thanks for it; the same sending again
+            # is no mistake to report beside that.
+            if not (request.form.get("action") == "submit" and operations.is_its_last_sending(
+                    visit, *applicable_only(content, *answers_from_form(content, request.form)),
+                    Evidence.client_ids_by_item(visit.id))):
+                flash(_("This visit was already sent."), "error")
             return redirect(url_for("shopper.visits"))
         action = request.form.get("action")
         if action == "lang" and request.form.get("lang") == language:
