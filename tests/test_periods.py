@@ -140,8 +140,11 @@ def test_the_reports_and_exports_of_a_month_hold_that_month_only(app, org, login
         assert periods.parse(token, utcnow()).name("hu") in hungarian  # "2026. október"
     ranking = _pdf_text(manager.get(f"/reports/regions/{region_id}.pdf?period={token}&lang=en").data)
     assert f"{month} · Period:" in ranking and "85.0%" in ranking and "25.0 pp" in ranking
-    rows = manager.get(f"/reports/export.csv?kind=visits&period={token}").data.decode("utf-8-sig").splitlines()[1:]
+    exported = manager.get(f"/reports/export.csv?kind=visits&period={token}")
+    rows = exported.data.decode("utf-8-sig").splitlines()[1:]
     assert sorted(row.split(",")[0] for row in rows) == sorted(months["uuids"][1:3])
+    # Named for what it holds: two months' files no longer both "visits.csv".
+    assert exported.headers["Content-Disposition"].endswith(f'"visits-{months["last"]:%Y%m%d}-{last_day:%Y%m%d}.csv"')
     # The region's ZIP: its name and its reports say which month.
     started = manager.post(f"/reports/regions/{region_id}/reports.zip?period={token}&lang=en",
                            data={"csrf_token": csrf_from(manager.get("/dashboard/"))})

@@ -134,7 +134,9 @@ def export_csv():
         abort(404)
     # Streamed: a two-year export of a chain is tens of megabytes, sent while it is read.
     return Response(stream_with_context(exports.csv_chunks(rows)), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{kind}.csv"'})
+                    # Named for what it holds: two months' files were both "visits.csv".
+                    headers={"Content-Disposition": f'attachment; filename="{kind}-{period.first_day:%Y%m%d}-'
+                                                    f'{period.last_day:%Y%m%d}.csv"'})
 
 
 @bp.route("/export.xlsx", methods=["POST"])
