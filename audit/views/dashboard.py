@@ -268,25 +268,25 @@ def _action_or_404(action_id):
     return action
 
 
+def _set_action_status(action_id, status, message):
+    action = _action_or_404(action_id)
+    action.status = status.value
+    action.save()
+    flash(message, "success")
+    return redirect(_back_to_dashboard())
+
+
 @bp.route("/actions/<int:action_id>/done", methods=["POST"])
 @role_required(Role.MANAGER, Role.AUDITOR)
 def finish_action(action_id):
-    action = _action_or_404(action_id)
-    action.status = ActionStatus.DONE.value
-    action.save()
-    flash(_("Action marked as done."), "success")
-    return redirect(_back_to_dashboard())
+    return _set_action_status(action_id, ActionStatus.DONE, _("Action marked as done."))
 
 
 @bp.route("/actions/<int:action_id>/reopen", methods=["POST"])
 @role_required(Role.MANAGER, Role.AUDITOR)
 def reopen_action(action_id):
     """Done by mistake (one tap on the phone): open again, as it was."""
-    action = _action_or_404(action_id)
-    action.status = ActionStatus.OPEN.value
-    action.save()
-    flash(_("Action open again."), "success")
-    return redirect(_back_to_dashboard())
+    return _set_action_status(action_id, ActionStatus.OPEN, _("Action open again."))
 
 
 @bp.route("/actions/<int:action_id>", methods=["GET", "POST"])
