@@ -81,7 +81,7 @@ def test_a_change_made_while_the_visit_waits_to_be_sent_goes_with_it(app, browse
     expect(page.locator("[data-save-state]")).to_contain_text("Waiting to send (1)")
     # Before the network is back, the shopper puts an answer right.
     page.locator('input[name="answer-greeted"][value="no"]').check()
-    page.locator("#q-greeted details.comment summary").click()
+    expect(page.locator('textarea[name="comment-greeted"]')).to_be_visible()  # opened for the failed answer
     page.locator('textarea[name="comment-greeted"]').fill("Nobody said hello.")
     wait_until(page, "AuditStore.getOutbox('%s').then(e => !!e && e.payload.answers.greeted === 'no'"
                      " && e.payload.comments.greeted === 'Nobody said hello.')" % assigned)
@@ -106,7 +106,7 @@ def test_a_change_made_while_the_visit_is_on_its_way_arrives_too(app, browser, l
     _fill_everything(page, _photo_file(tmp_path))
     _send_held(page, context, holding, held)
     page.locator('input[name="answer-greeted"][value="no"]').check()
-    page.locator("#q-greeted details.comment summary").click()
+    expect(page.locator('textarea[name="comment-greeted"]')).to_be_visible()  # opened for the failed answer
     page.locator('textarea[name="comment-greeted"]').fill("Nobody said hello.")
     wait_until(page, "AuditStore.getOutbox('%s').then(e => !!e && e.payload.answers.greeted === 'no'"
                      " && e.payload.comments.greeted === 'Nobody said hello.')" % assigned)
