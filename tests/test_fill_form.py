@@ -542,6 +542,19 @@ def test_photos_that_pass_the_request_limit_together_are_taken_each_within_its_o
     assert stored.state == "submitted" and sorted(e.item_id for e in evidence) == ["floor_clean", "shop_front"]
 
 
+def test_the_photos_limit_is_the_visits_own_shoppers_only(app, login_as, visit, content):
+    """Anyone else posting to the visit's form is held to the app's limit: the larger body is read
+    (spooled to disk) before the request is refused as not theirs."""
+    app.config.update(MAX_CONTENT_LENGTH=100 * 1024, PHOTO_MAX_BYTES=90 * 1024)
+    other = login_as("other_shopper")
+    photos = [_noisy_jpeg(240), _noisy_jpeg(240)]
+    response = other.post(_fill_url(visit), data={
+        "action": "save", "photo-shop_front": (io.BytesIO(photos[0]), "a.jpg"),
+        "photo-floor_clean": (io.BytesIO(photos[1]), "b.jpg")}, content_type="multipart/form-data")
+    assert response.status_code == 413
+    assert _stored(app, visit)[3] == []
+
+
 def test_a_form_past_even_its_photos_limit_says_what_to_do_and_saves_nothing(app, shopper, visit, content):
     app.config.update(MAX_CONTENT_LENGTH=100 * 1024, PHOTO_MAX_BYTES=90 * 1024)
     with app.app_context(), database.connection_context():

@@ -99,7 +99,9 @@ def fill_form_size_limit():
     if request.endpoint != "shopper.fill" or request.method != "POST":
         return None
     visit = Visit.by_uuid(request.view_args.get("visit_uuid"), with_region=False)
-    if visit is not None:  # whose it is, the view checks
+    # Its own shopper's only: anyone else is held to the app's limit (they are refused anyway, after
+    # the form has been read).
+    if visit is not None and current_user.is_authenticated and visit.shopper_id == current_user.id:
         config = current_app.config
         photo_inputs = len(photo_item_ids(ChecklistVersion.shared_content(visit.checklist_version_id)))
         request.max_content_length = config["MAX_CONTENT_LENGTH"] + photo_inputs * config["PHOTO_MAX_BYTES"]
