@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from .. import periods, stats
 from ..access import branch_or_404, role_required, visible_branches
-from ..db import record_id
 from ..config import LANGUAGES
+from ..db import record_id
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..localtime import local_date
 from ..models import Branch, Evidence, Region, Role, Visit, VisitState, utcnow
@@ -102,13 +102,12 @@ def _export_checklist(branch_ids):
     checklist the branches were audited with: another client's is none of a manager's business, and
     its title would show on the export's page."""
     from ..db import id_in
-    from ..models import Checklist, ChecklistVersion
+    from ..models import Checklist
 
     checklist = Checklist.get_or_none(Checklist.id == request.args.get("checklist", type=record_id))
     if checklist is None:
         return None, None
-    versions = [version_id for (version_id,) in ChecklistVersion.select(ChecklistVersion.id)
-                .where(ChecklistVersion.checklist == checklist).tuples()]
+    versions = stats.checklist_version_ids(checklist.id)
     if not Visit.select().where(id_in(Visit.branch, branch_ids) & id_in(Visit.checklist_version, versions)).exists():
         abort(404)
     return checklist, versions
