@@ -521,6 +521,11 @@ def _store_sending(visit, from_state, answer_rows, score_rows, photos):
         Evidence.update(item_id=item_id).where(
             (Evidence.visit == visit) & Evidence.client_id.in_(photo_ids)
         ).execute()
+    # A sending lists every photo of the visit: one it leaves out was removed on the phone (or came
+    # with an earlier sending and is no longer wanted), and must not reach the reviewer or a report.
+    # Their files go with `flask media prune`.
+    listed = [photo_id for photo_ids in photos.values() for photo_id in photo_ids]
+    Evidence.delete().where((Evidence.visit == visit) & Evidence.client_id.not_in(listed)).execute()
 
 
 def _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, score_rows, scored_fields, photos):
@@ -618,6 +623,21 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels,
         os.remove(os.path.join(media_dir, "photos", stored.file_name))
         raise
     return evidence, True
+
+
+def remove_photo(visit, client_id):
+    """Take a photo out of a visit the shopper is still filling in (the form without JavaScript;
+    the phone's page leaves it out of the sending instead). Its file goes with `flask media prune`.
+    Returns the question it answered, or None when the visit has no such photo (removed already);
+    SubmissionRefused once the visit is no longer the shopper's to change."""
+    with write_transaction():
+        locked = Visit.select().where(Visit.id == visit.id)
+        _check_still_open_for(visit, (locked.for_update() if database.obj.for_update else locked).first())
+        evidence = Evidence.get_or_none((Evidence.visit == visit) & (Evidence.client_id == client_id))
+        if evidence is None:
+            return None
+        evidence.delete_instance()
+        return evidence.item_id
 
 
 def _in_utc(stored):

@@ -118,7 +118,10 @@
     progress.textContent = say(form.dataset.msgProgress, { done: done, total: total });
     form.querySelectorAll(".error.client").forEach(function (error) {
       var fieldset = error.closest("fieldset");
-      if (fieldset.hidden || state.answers[fieldset.dataset.item] !== undefined) unmark(error);
+      var code = error.dataset.code;  // a comment or photo the answer needs, else the answer itself
+      if (fieldset.hidden || (code ? needs(fieldset).indexOf(code) < 0 : state.answers[fieldset.dataset.item] !== undefined)) {
+        unmark(error);
+      }
     });
     return state;
   }
@@ -189,11 +192,16 @@
           else stored[part][key] = own[part][key];
         });
       });
+      // Photos: each tab's added ones are kept, less those removed in any tab (a removal is kept as
+      // the photo's id, or the other tab's copy of the list brought the photo back).
+      var removed = union(stored.removedPhotos, draft.removedPhotos);
+      if (removed.length) stored.removedPhotos = removed;
       stored.photos = stored.photos || {};
       Object.keys(draft.photos).forEach(function (item) {
-        stored.photos[item] = (stored.photos[item] || []).concat(draft.photos[item].filter(function (id) {
-          return (stored.photos[item] || []).indexOf(id) < 0;
-        }));
+        stored.photos[item] = union(stored.photos[item], draft.photos[item]);
+      });
+      Object.keys(stored.photos).forEach(function (item) {
+        stored.photos[item] = stored.photos[item].filter(function (id) { return removed.indexOf(id) < 0; });
       });
       stored.startedAt = stored.startedAt || draft.startedAt;
       stored.location = stored.location || draft.location;
@@ -244,6 +252,7 @@
       }
     });
     if (changed) refresh();
+    (merged.removedPhotos || []).forEach(dropThumb);
     showStoredPhotos(true).catch(function () { /* the thumbnails are a courtesy: the draft holds the photos */ });
   }
 
@@ -454,19 +463,86 @@
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
+  function union(list, more) {
+    list = (list || []).slice();
+    (more || []).forEach(function (id) { if (list.indexOf(id) < 0) list.push(id); });
+    return list;
+  }
+
   function showThumb(item, blob, clientId) {
-    // Numbered after the question's photos already shown, named as the server names its thumbnails.
+    // Numbered after the question's photos already shown, named and with a Remove button as the
+    // server shows its thumbnails (_items.html).
     var holder = form.querySelector('[data-photos="' + item + '"]');
     if (!holder) return 0;
     var number = holder.querySelectorAll("img.thumb").length + 1;
+    var photo = document.createElement("span");
+    photo.className = "photo";
+    photo.dataset.clientId = clientId;
     var img = document.createElement("img");
     img.className = "thumb";
-    img.alt = form.dataset.msgPhoto + " " + number;
     img.src = URL.createObjectURL(blob);
     img.dataset.clientId = clientId;
-    holder.insertBefore(img, holder.querySelector(".photo-pick"));
+    var remove = document.createElement("button");
+    remove.type = "submit";
+    remove.name = "remove_photo";
+    remove.value = clientId;
+    remove.className = "remove-photo secondary small";
+    remove.textContent = form.dataset.msgRemove;
+    photo.append(img, remove);
+    holder.insertBefore(photo, holder.querySelector(".photo-pick"));
+    numberThumbs(holder);
     return number;
   }
+
+  function numberThumbs(holder) {
+    // "Photo 2" is the second shown: after a removal the names follow what is left.
+    holder.querySelectorAll(".photo").forEach(function (photo, index) {
+      var img = photo.querySelector("img.thumb");
+      var remove = photo.querySelector(".remove-photo");
+      if (img) img.alt = form.dataset.msgPhoto + " " + (index + 1);
+      if (remove) remove.setAttribute("aria-label", say(form.dataset.msgRemovePhoto, { number: index + 1 }));
+    });
+  }
+
+  function dropThumb(clientId) {
+    var photo = form.querySelector('.photo[data-client-id="' + clientId + '"]');
+    if (!photo) return;
+    var holder = photo.closest("[data-photos]");
+    var img = photo.querySelector("img.thumb");
+    if (img && img.src.indexOf("blob:") === 0) URL.revokeObjectURL(img.src);
+    photo.remove();
+    numberThumbs(holder);
+  }
+
+  function removePhoto(button) {
+    // Off the page and the phone at once; the sending leaves it out, and the server then drops its
+    // copy if the photo went with an earlier sending (a returned visit). The cursor stays in the
+    // question: on the next photo's Remove, else on the picker.
+    var holder = button.closest("[data-photos]");
+    var fieldset = button.closest("fieldset[data-item]");
+    var item = holder.dataset.photos;
+    var id = button.value;
+    draft.removedPhotos = union(draft.removedPhotos, [id]);
+    draft.photos[item] = (draft.photos[item] || []).filter(function (kept) { return kept !== id; });
+    var photo = button.closest(".photo");
+    var next = photo.nextElementSibling && photo.nextElementSibling.querySelector(".remove-photo");
+    if (!next && photo.previousElementSibling) next = photo.previousElementSibling.querySelector(".remove-photo");
+    dropThumb(id);
+    (next || holder.querySelector(".photo-pick input[type=file]")).focus();
+    settle(fieldset);  // a change to the question: the server looks again
+    return store.deletePhoto(id).catch(function () { /* left in the store: listed nowhere, never sent */ })
+      .then(save).then(function () {
+        saveState.textContent = say(form.dataset.msgPhotoRemoved, { time: clock(draft.updatedAt) });
+      });
+  }
+
+  form.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".remove-photo");
+    if (!button) return;
+    event.preventDefault();  // the form without JavaScript is sent by it; here the phone removes it
+    awaitingOutcome = false;
+    removePhoto(button);
+  });
 
   function markBadPhoto(fieldset, input) {
     // A file the phone cannot read as an image: said beside the question as the server says it to
@@ -510,8 +586,10 @@
   function keepServerPhotos() {
     // Photos that reached the server come with the page as thumbnails (a returned visit): they are
     // the visit's answers too, also on a phone that never held them (another phone, cleared data),
-    // where a sending without them was refused as missing its photo.
+    // where a sending without them was refused as missing its photo. One removed on this phone
+    // stays removed (the server keeps it until the next sending leaves it out).
     form.querySelectorAll("[data-photos] img.thumb[data-client-id]").forEach(function (img) {
+      if ((draft.removedPhotos || []).indexOf(img.dataset.clientId) >= 0) return dropThumb(img.dataset.clientId);
       var item = img.closest("[data-photos]").dataset.photos;
       var ids = draft.photos[item] || [];
       if (ids.indexOf(img.dataset.clientId) < 0) draft.photos[item] = ids.concat([img.dataset.clientId]);
@@ -575,10 +653,11 @@
       fieldset.querySelector("input:not([type=hidden]):not([disabled]), textarea:not([disabled])");
   }
 
-  function mark(fieldset, kind, text, field) {
+  function mark(fieldset, kind, text, field, code) {
     var p = document.createElement("p");
     p.className = "error " + kind;
-    p.id = "error-" + kind + "-" + fieldset.dataset.item;
+    p.id = "error-" + kind + (code ? "-" + code : "") + "-" + fieldset.dataset.item;
+    if (code) p.dataset.code = code;
     p.textContent = text;
     fieldset.querySelector("legend").after(p);
     fieldset.classList.add("has-error");
@@ -726,7 +805,25 @@
     if (comment) comment.open = true;
   }
 
+  function needs(fieldset) {
+    // What the answer chosen asks for besides (the server's codes): a comment or a photo, when it falls
+    // short of the question's pass mark (data-comment-when, data-photo-when: those answers).
+    var value = String(valueOf(fieldset));
+    var wanted = [];
+    var comment = fieldset.querySelector("details.comment textarea");
+    if ((fieldset.dataset.commentWhen || "").split(" ").indexOf(value) >= 0 && comment && !comment.value.trim()) {
+      wanted.push("comment_required");
+    }
+    if ((fieldset.dataset.photoWhen || "").split(" ").indexOf(value) >= 0 &&
+        !(draft.photos[fieldset.dataset.item] || []).length) {
+      wanted.push("photo_required");
+    }
+    return wanted;
+  }
+
   function markUnanswered() {
+    // What the server would refuse for want of an answer, a comment or a photo, said before the visit
+    // leaves the phone: sent offline, the refusal came back online, after the shop (and its photo).
     var missing = [];
     clearMarks("client");
     clearMarks("server");
@@ -740,6 +837,15 @@
       } else if (valueOf(fieldset) === null) {
         mark(fieldset, "client", form.dataset.msgUnanswered, typedAnswer(fieldset));
         missing.push(fieldset);
+      } else {
+        needs(fieldset).forEach(function (code) {
+          var field = fieldToFix(fieldset, code);
+          var details = field && field.closest("details");
+          if (details) details.open = true;
+          var error = mark(fieldset, "client", refusalText(fieldset, code), field, code);
+          if (field) describedBy(field, error.id, true);
+          missing.push(fieldset);
+        });
       }
     });
     announceMarks();

@@ -168,7 +168,12 @@
 
   function uploadPhotos(entry) {
     return store.photosOf(entry.visit).then(function (photos) {
-      var pending = photos.filter(function (p) { return !p.uploaded; });
+      // The sending's photos only: one removed on the phone, or added in another tab after this
+      // entry was read, is not the sending's (the server drops a visit's photos a sending leaves out).
+      var listed = [];
+      var ofItems = (entry.payload && entry.payload.photos) || {};
+      Object.keys(ofItems).forEach(function (item) { listed = listed.concat(ofItems[item]); });
+      var pending = photos.filter(function (p) { return !p.uploaded && listed.indexOf(p.clientId) >= 0; });
       // One by one: on a bad connection each photo that arrived stays arrived.
       return pending.reduce(function (chain, photo) {
         return chain.then(function () {

@@ -85,7 +85,9 @@ def _post(client, visit_uuid, action, fields, query=""):
     """Post the fill form the way a browser does: the page first, then its form with its token."""
     page = client.get(_fill_url(visit_uuid) + query)
     assert page.status_code == 200
-    data = {**fields, "action": action, "csrf_token": csrf_from(page)}
+    data = {**fields, "csrf_token": csrf_from(page)}
+    if action is not None:  # none: another button sent it (a photo's Remove)
+        data["action"] = action
     return client.post(_fill_url(visit_uuid) + query, data=data, content_type="multipart/form-data")
 
 
@@ -136,6 +138,8 @@ class FillPage(HTMLParser):
             self._capture = ("textarea", attrs["name"])
         elif tag == "img" and "thumb" in classes:
             self._item.setdefault("thumbs", []).append(attrs["src"])
+        elif tag == "button" and "remove-photo" in classes:
+            self._item.setdefault("removes", []).append((attrs["name"], attrs["value"], attrs["aria-label"]))
 
     def handle_endtag(self, tag):
         if tag == "fieldset":
@@ -586,6 +590,63 @@ def test_saved_photo_is_shown_and_counts_for_a_later_submission(app, shopper, vi
 
     assert response.status_code == 302, FillPage(response).errors()
     assert [(e.client_id, e.item_id) for e in _stored(app, visit)[3]] == [(photo.client_id, "floor_clean")]
+
+
+def test_a_photo_is_removed_with_its_button_and_what_was_typed_is_kept(app, shopper, visit, content):
+    """The form without JavaScript: Remove beside a photo sends the form, which saves the answers
+    typed meanwhile too; the page comes back at the question, without the photo."""
+    for colour in ((30, 90, 200), (200, 90, 30)):
+        assert _post(shopper, visit, "save", {"photo-shop_front": (io.BytesIO(_jpeg(colour)), "front.jpg")}
+                     ).status_code == 302
+    first, second = _stored(app, visit)[3]
+    page = FillPage(shopper.get(_fill_url(visit)))
+    assert page.items["shop_front"]["removes"] == [("remove_photo", first.client_id, "Remove photo 1"),
+                                                   ("remove_photo", second.client_id, "Remove photo 2")]
+
+    response = _post(shopper, visit, None, {"answer-greeted": "no", "remove_photo": first.client_id})
+
+    assert response.status_code == 302 and response.location.endswith("#q-shop_front")
+    page = FillPage(shopper.get(response.location))
+    assert page.flashes == ["The photo was removed. Your answers are saved."]
+    assert page.items["shop_front"]["thumbs"] == [f"/visits/{visit}/photos/{second.client_id}"]
+    assert page.items["shop_front"]["removes"] == [("remove_photo", second.client_id, "Remove photo 1")]
+    assert page.value("greeted") == "no"
+    stored, _answers, _comments, evidence = _stored(app, visit)
+    assert [e.client_id for e in evidence] == [second.client_id]
+    assert stored.draft["photos"] == {"shop_front": [second.client_id]}
+    assert shopper.get(f"/visits/{visit}/photos/{first.client_id}").status_code == 404
+
+    # Sent, the visit has the photo left.
+    assert _post(shopper, visit, "submit", complete_form(content)).status_code == 302
+    assert [(e.client_id, e.item_id) for e in _stored(app, visit)[3]] == [(second.client_id, "shop_front")]
+
+
+def test_a_photo_is_removed_only_from_the_shoppers_own_open_visit(app, org, login_as, shopper, visit, content):
+    assert _post(shopper, visit, "save", {"photo-shop_front": (io.BytesIO(_jpeg()), "front.jpg")}).status_code == 302
+    [photo] = _stored(app, visit)[3]
+    other_visit = _new_visit(app, org)
+
+    # Another visit's form (the shopper's own) cannot name it: nothing is removed.
+    assert _post(shopper, other_visit, None, {"remove_photo": photo.client_id}).status_code == 302
+    # Another shopper cannot reach the visit at all.
+    other = login_as("other_shopper")
+    page = shopper.get(_fill_url(visit))
+    assert other.post(_fill_url(visit), data={"remove_photo": photo.client_id, "csrf_token": csrf_from(page)},
+                      content_type="multipart/form-data").status_code in (400, 404)
+    # Without the form's token nothing happens either.
+    assert shopper.post(_fill_url(visit), data={"remove_photo": photo.client_id},
+                        content_type="multipart/form-data").status_code == 400
+    assert [e.client_id for e in _stored(app, visit)[3]] == [photo.client_id]
+
+    # Sent: the photo is the reviewer's evidence now.
+    page = shopper.get(_fill_url(visit))
+    sent = _post(shopper, visit, "submit", complete_form(content))
+    assert sent.status_code == 302 and "Thank you: the visit was sent." in shopper.get(sent.location).get_data(as_text=True)
+    response = shopper.post(_fill_url(visit), data={"remove_photo": photo.client_id, "csrf_token": csrf_from(page)},
+                            content_type="multipart/form-data")
+    assert response.status_code == 302
+    assert FillPage(shopper.get(response.location)).flashes == ["This visit was already sent."]
+    assert [e.client_id for e in _stored(app, visit)[3]] == [photo.client_id]
 
 
 def test_failed_item_that_needs_a_photo_is_refused_without_one(app, shopper, visit, content):

@@ -855,6 +855,41 @@ def test_photo_is_stored_without_its_exif_once_per_client_id(app, phone, visit, 
     assert [(e.client_id, e.item_id) for e in _stored(app, visit)[3]] == [("ph-1", "floor_clean")]
 
 
+def test_a_photo_the_next_sending_leaves_out_is_taken_out_of_the_visit(app, login_as, phone, visit, content):
+    """Removed on the phone after it reached the server (a returned visit's photo): the sending lists
+    the photos the visit has, and the reviewer no longer sees the one it leaves out."""
+    for client_id in ("ph-1", "ph-2"):
+        assert phone.upload(visit, client_id, _phone_jpeg()).status_code == 201
+    assert phone.submit(visit, {"answers": best_answers(content),
+                                "photos": {"shop_front": ["ph-1", "ph-2"]}}).status_code == 201
+    with app.app_context(), database.connection_context():
+        Visit.update(state="returned", review_comment="The first photo shows a customer.").where(
+            Visit.uuid == visit).execute()
+
+    response = phone.submit(visit, {"answers": best_answers(content), "photos": {"shop_front": ["ph-2"]}})
+
+    assert response.status_code == 201
+    stored, _answers, _comments, evidence = _stored(app, visit)
+    assert stored.state == "submitted" and [(e.client_id, e.item_id) for e in evidence] == [("ph-2", "shop_front")]
+    reviewer = login_as("auditor")
+    page = reviewer.get(f"/review/{visit}").get_data(as_text=True)
+    assert f"/review/{visit}/photos/ph-2" in page and "ph-1" not in page
+    assert reviewer.get(f"/review/{visit}/photos/ph-1").status_code == 404
+    assert reviewer.get(f"/review/{visit}/photos/ph-2").status_code == 200
+
+    # A sending without photos leaves the visit none: naming the photo again later finds it gone.
+    with app.app_context(), database.connection_context():
+        Visit.update(state="returned").where(Visit.uuid == visit).execute()
+    assert phone.submit(visit, {"answers": best_answers(content), "comments": {"greeted": "No photo after all."}}
+                        ).status_code == 201
+    assert _stored(app, visit)[3] == []
+    with app.app_context(), database.connection_context():
+        Visit.update(state="returned").where(Visit.uuid == visit).execute()
+    refused = phone.submit(visit, {"answers": best_answers(content), "photos": {"shop_front": ["ph-2"]}})
+    assert refused.status_code == 422 and refused.get_json()["error"]["field_codes"] == {
+        "answers.shop_front": "unknown_photo"}
+
+
 def test_photo_id_of_another_visit_is_refused(app, org, phone, visit):
     second = _new_visit(app, org)
     assert phone.upload(visit, "ph-1", _phone_jpeg()).status_code == 201

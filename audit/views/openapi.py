@@ -69,7 +69,9 @@ def openapi_document():
                         "answers": {"type": "object", "description": "Item id to answer: yes/no, a number, an option id, text, or na.",
                                     "additionalProperties": {"type": ["string", "number"]}},
                         "comments": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 4000}},
-                        "photos": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string", "maxLength": 64}}},
+                        "photos": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string", "maxLength": 64}},
+                                   "description": "Item id to the client ids of its photos, uploaded first. Every "
+                                   "photo of the visit: one uploaded before and not listed is removed."},
                         "started_at": {"type": "string", "format": "date-time"},
                         "ended_at": {"type": "string", "format": "date-time",
                                      "description": "When the shopper tapped Send. Kept when the sending is "

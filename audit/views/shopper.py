@@ -175,6 +175,19 @@ def _store_form_photos(visit, photos):
     return errors
 
 
+def _remove_form_photo(visit, client_id):
+    """The photo whose Remove button sent the plain form, taken out of the visit; the question it
+    answered, or None (no button pressed, or removed already: the page shows what is left)."""
+    if not client_id:
+        return None
+    try:
+        return operations.remove_photo(visit, client_id)
+    except operations.SubmissionRefused as refused:
+        if refused.code == "not_yours":
+            abort(404)
+        return None  # sent meanwhile: the draft's saving below says so
+
+
 def _sent_time(moment):
     """A sending time as <time>: written in the organisation's time zone, with the instant in UTC for
     the phone to write in its own (fill.js), as it writes the time it sent the visit."""
@@ -216,6 +229,7 @@ def fill(visit_uuid):
         if action == "lang" and request.form.get("lang") == language:
             _remember_checklist_language(language)
         answers, comments = answers_from_form(content, request.form)
+        removed_from = _remove_form_photo(visit, request.form.get("remove_photo"))
         photos = Evidence.client_ids_by_item(visit.id)
         errors = _store_form_photos(visit, photos)
         # Whatever happens next, what was typed is kept (a language picked before anything was given
@@ -254,6 +268,9 @@ def fill(visit_uuid):
                 errors[problem.item_id] = f"{known} {message}" if known else message
         if errors:
             flash(_("Some answers need your attention; they are marked below. Nothing you entered was lost."), "error")
+        elif removed_from is not None:
+            flash(_("The photo was removed. Your answers are saved."), "success")
+            return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=language, _anchor=f"q-{removed_from}"))
         else:
             if saving and (action != "lang" or language == shown_in):  # Enter in a field presses the pick's button
                 flash(_("Saved. You can finish it later."), "success")

@@ -8,11 +8,11 @@ import pytest
 from playwright.sync_api import expect
 
 from audit.db import database
-from audit.models import Visit, VisitState
+from audit.models import Evidence, Visit, VisitState
 from audit.review import return_to_shopper
 from tests.e2e.conftest import PHONE, screenshot, wait_until
 from tests.e2e.test_offline import _answer, _fill_everything, _photo_file, _phone_with_visit_kept, _stored
-from tests.e2e.test_shopper_phone import _answer_greeting_no_without_comment, _open_new_visit, _sign_in, _visit
+from tests.e2e.test_shopper_phone import WAIT_TOO_LONG, _answer_a_wait_too_long, _open_new_visit, _sign_in, _visit
 from tests_support import translated
 
 pytestmark = pytest.mark.browser
@@ -36,7 +36,7 @@ def test_a_file_that_is_no_image_is_named_beside_the_question_and_the_refusal_st
     _fill_everything(page, _photo_file(tmp_path))
     page.locator('input[name="answer-prices_marked"][value="no"]').check()  # wants a photo
     page.get_by_role("button", name="Send the visit").click()
-    refusal = page.locator("#q-prices_marked .error.server")
+    refusal = page.locator("#q-prices_marked .error.client")  # said by the phone, before sending
     expect(refusal).to_have_text(NEEDS_PHOTO)
 
     picker = page.locator('input[name="photo-prices_marked"]')
@@ -50,7 +50,7 @@ def test_a_file_that_is_no_image_is_named_beside_the_question_and_the_refusal_st
     screenshot(page, "fill-bad-photo", full_page=False)
     assert uncaught == []
 
-    picker.set_input_files(_photo_file(tmp_path))  # a real photo: both marks go, the server looks again
+    picker.set_input_files(_photo_file(tmp_path))  # a real photo: both marks go
     expect(page.locator("#q-prices_marked img.thumb")).to_have_count(1)
     expect(page.locator("#q-prices_marked .error")).to_have_count(0)
     page.get_by_role("button", name="Send the visit").click()
@@ -61,15 +61,17 @@ def test_a_file_that_is_no_image_is_named_beside_the_question_and_the_refusal_st
 
 def test_a_refusal_kept_on_the_phone_is_said_in_the_language_chosen_since(app, browser, live_server, org, tmp_path):
     context, page, visit = _open_new_visit(app, browser, live_server, org)
-    _answer_greeting_no_without_comment(page, tmp_path)
+    _answer_a_wait_too_long(page, tmp_path)
     page.get_by_role("button", name="Send the visit").click()
-    expect(page.locator("#q-greeted .error.server")).to_have_text(NEEDS_COMMENT)
+    expect(page.locator("#q-wait_for_contact .error.server")).to_have_text(WAIT_TOO_LONG)
 
     page.select_option("#language-switch", "hu")
     page.get_by_role("button", name="Change").click()
     expect(page.locator("html")).to_have_attribute("lang", "hu")
     page.goto(live_server + f"/visits/{visit}/fill")
-    expect(page.locator("#q-greeted .error.server")).to_have_text(translated(app, "hu", NEEDS_COMMENT))
+    largest = page.evaluate("(86400).toLocaleString('hu')")  # as the phone writes numbers in Hungarian
+    expect(page.locator("#q-wait_for_contact .error.server")).to_have_text(
+        translated(app, "hu", "Give a number no larger than %(largest)s.") % {"largest": largest})
     reason = translated(app, "hu", "Some answers need attention.")
     expect(page.locator("[data-save-state]")).to_have_text(
         translated(app, "hu", "Could not be sent: %(reason)s") % {"reason": reason})
@@ -314,4 +316,47 @@ def test_the_comment_box_opens_as_an_answer_that_needs_a_comment_is_chosen(app, 
     # A question whose failed answer needs no comment keeps its box closed.
     page.locator('input[name="answer-staff_available"][value="no"]').check()
     expect(page.locator('[name="comment-staff_available"]')).to_be_hidden()
+    context.close()
+
+
+def test_offline_a_failed_answer_missing_its_comment_or_photo_is_named_before_the_visit_leaves(
+        app, browser, live_server, org, tmp_path):
+    """Sent offline, the server's refusal (no comment, no photo of what went wrong) reached the shopper
+    once the phone was back online, after the shop and its photo. The phone says it at Send: beside each
+    question, the cursor in the first comment box, nothing queued; each mark goes as it is put right."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    photo = _photo_file(tmp_path)
+    _fill_everything(page, photo)
+    context.set_offline(True)
+    page.locator('input[name="answer-greeted"][value="no"]').check()
+    page.locator('input[name="answer-prices_marked"][value="no"]').check()
+    page.get_by_role("button", name="Send the visit").click()
+
+    greeted, prices = page.locator("#q-greeted"), page.locator("#q-prices_marked")
+    expect(greeted.locator(".error.client")).to_have_text(NEEDS_COMMENT)
+    expect(prices.locator(".error.client")).to_have_text(NEEDS_PHOTO)
+    comment = page.locator('[name="comment-greeted"]')
+    expect(comment).to_be_focused()
+    expect(comment).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert").first).to_contain_text("Some answers need your attention")
+    page.wait_for_timeout(300)
+    assert page.evaluate(f"AuditStore.getOutbox('{visit}')") is None  # not queued
+    screenshot(page, "fill-comment-asked-before-sending", full_page=False)
+
+    comment.fill("Nobody looked up for three minutes.")
+    expect(greeted.locator(".error")).to_have_count(0)
+    expect(prices.locator(".error.client")).to_have_count(1)  # still no photo
+    page.locator('input[name="answer-prices_marked"][value="yes"]').check()
+    expect(prices.locator(".error")).to_have_count(0)  # a passing answer needs no photo
+    page.locator('input[name="answer-prices_marked"][value="no"]').check()
+    prices.locator("input[type=file]").set_input_files(photo)
+    expect(prices.locator("img.thumb")).to_have_count(1)
+    page.get_by_role("button", name="Send the visit").click()
+    wait_until(page, f"AuditStore.getOutbox('{visit}').then(e => !!e)")
+    context.set_offline(False)
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    with app.app_context(), database.connection_context():
+        sent = Visit.get(Visit.uuid == visit)
+        assert sent.state == VisitState.SUBMITTED.value
+        assert {e.item_id for e in Evidence.select().where(Evidence.visit == sent)} == {"shop_front", "prices_marked"}
     context.close()

@@ -44,9 +44,15 @@ def _open_new_visit(app, browser, live_server, org, viewport=None, timezone_id=N
     return context, page, visit
 
 
-def _answer_greeting_no_without_comment(page, tmp_path):
+# Ten days of waiting (a zero too many): what only the server refuses, a number past the largest a
+# timer takes (the phone asks for a missing answer, comment or photo itself before it sends).
+TOO_LONG_A_WAIT = "864000"
+WAIT_TOO_LONG = "Give a number no larger than 86,400."
+
+
+def _answer_a_wait_too_long(page, tmp_path):
     _fill_everything(page, _photo_file(tmp_path))
-    page.locator('input[name="answer-greeted"][value="no"]').check()  # a failed critical item wants a comment
+    page.locator('input[name="answer-wait_for_contact"]').fill(TOO_LONG_A_WAIT)
 
 
 def test_the_offline_badge_shows_only_on_visits_kept_for_offline_use(app, browser, live_server, org):
@@ -71,21 +77,23 @@ def test_the_offline_badge_shows_only_on_visits_kept_for_offline_use(app, browse
 
 def test_what_the_server_refuses_is_said_beside_the_question_and_the_fixed_visit_arrives(app, browser, live_server, org, tmp_path):
     context, page, visit = _open_new_visit(app, browser, live_server, org)
-    _answer_greeting_no_without_comment(page, tmp_path)
+    _answer_a_wait_too_long(page, tmp_path)
     page.get_by_role("button", name="Send the visit").click()
-    refusal = page.locator("#q-greeted .error.server")
-    expect(refusal).to_have_text("Say in a comment what went wrong.")
+    refusal = page.locator("#q-wait_for_contact .error.server")
+    expect(refusal).to_have_text(WAIT_TOO_LONG)
     expect(refusal).to_be_in_viewport()
     expect(page.locator("[data-save-state]")).to_contain_text("Could not be sent")
     screenshot(page, "fill-refused-by-server", full_page=False)  # what the phone shows: the question
     assert _stored(app, visit)[0].state == VisitState.ASSIGNED.value
 
-    expect(page.locator('[name="comment-greeted"]')).to_be_visible()  # opened beside the refusal
-    page.locator('[name="comment-greeted"]').fill("Nobody looked up for three minutes.")
+    wait = page.locator('[name="answer-wait_for_contact"]')
+    expect(wait).to_be_focused()  # the cursor is where it is put right
+    wait.fill("86")
+    expect(refusal).to_have_count(0)
     page.get_by_role("button", name="Send the visit").click()
     page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
     stored, answers, photos = _stored(app, visit)
-    assert stored.state == VisitState.SUBMITTED.value and answers["greeted"] == "no" and len(photos) == 1
+    assert stored.state == VisitState.SUBMITTED.value and answers["wait_for_contact"] == 86 and len(photos) == 1
     context.close()
 
 
@@ -99,7 +107,7 @@ def test_a_visit_page_says_its_own_state_whatever_other_visits_wait_for(app, bro
     state = page.locator("[data-save-state]")
     _sign_in(page, live_server)
     page.goto(live_server + f"/visits/{refused}/fill")
-    _answer_greeting_no_without_comment(page, tmp_path)
+    _answer_a_wait_too_long(page, tmp_path)
     page.get_by_role("button", name="Send the visit").click()
     expect(state).to_have_text("Could not be sent: Some answers need attention.", timeout=15000)
 

@@ -229,24 +229,24 @@ def test_not_applicable_in_one_tab_stops_the_timer_running_in_the_other(app, bro
 
 
 def test_a_refusal_put_right_in_one_tab_is_gone_from_the_other(app, browser, live_server, assigned, tmp_path):
-    """The server refused the visit (a failed critical question without its comment); the shopper
-    writes the comment in one tab: the other tab kept saying the comment was missing, and so did the
-    page opened again."""
+    """The server refused the visit (a wait of ten days: a zero too many); the shopper puts the number
+    right in one tab: the other tab kept saying it was wrong, and so did the page opened again."""
     context, first, second = _two_tabs(browser, live_server, assigned)
     _fill_everything(first, _photo_file(tmp_path))
-    first.locator('input[name="answer-greeted"][value="no"]').check()  # a failed critical item wants a comment
+    first.locator('input[name="answer-wait_for_contact"]').fill("864000")
     first.get_by_role("button", name="Send the visit").click()
-    expect(first.locator("#q-greeted .error.server")).to_have_text("Say in a comment what went wrong.")
+    too_long = "Give a number no larger than 86,400."
+    expect(first.locator("#q-wait_for_contact .error.server")).to_have_text(too_long)
     second.reload()
-    expect(second.locator("#q-greeted .error.server")).to_have_text("Say in a comment what went wrong.")
+    expect(second.locator("#q-wait_for_contact .error.server")).to_have_text(too_long)
 
-    first.locator('textarea[name="comment-greeted"]').fill("Nobody looked up for three minutes.")
-    expect(first.locator("#q-greeted .error.server")).to_have_count(0)
-    expect(second.locator('textarea[name="comment-greeted"]')).to_have_value("Nobody looked up for three minutes.")
-    expect(second.locator("#q-greeted .error.server")).to_have_count(0)
+    first.locator('input[name="answer-wait_for_contact"]').fill("86")
+    expect(first.locator("#q-wait_for_contact .error.server")).to_have_count(0)
+    expect(second.locator('input[name="answer-wait_for_contact"]')).to_have_value("86")
+    expect(second.locator("#q-wait_for_contact .error.server")).to_have_count(0)
     second.reload()
-    expect(second.locator('textarea[name="comment-greeted"]')).to_have_value("Nobody looked up for three minutes.")
+    expect(second.locator('input[name="answer-wait_for_contact"]')).to_have_value("86")
     expect(second.locator("[data-save-state]")).to_contain_text("Could not be sent")  # until Send is tapped again
-    expect(second.locator("#q-greeted .error.server")).to_have_count(0)
+    expect(second.locator("#q-wait_for_contact .error.server")).to_have_count(0)
     context.close()
 
