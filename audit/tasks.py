@@ -83,11 +83,13 @@ def _start(kind, job, *arguments):
     return job
 
 
-def start_region_zip(owner, region, branch_ids, language, start, end, title, period_name=None):
+def start_region_zip(owner, region, branch_ids, language, start, end, title, period_name=None, file_dates=None):
     """Record the job and hand it to the queue; the page shows its progress. `period_name`: a calendar
-    period's name ("October 2026"), which its reports carry."""
+    period's name ("October 2026"), which its reports carry; `file_dates`: the period in the reports'
+    file names ("20261001-20261031", see views.reports.branch_report_file_name)."""
     job = Job.create(kind="region_zip", owner=owner, total=len(branch_ids), title=title, branch_ids=list(branch_ids))
-    return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat(), period_name)
+    return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat(), period_name,
+                  file_dates)
 
 
 def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, title, version_ids=None):
@@ -164,8 +166,8 @@ def _job_file(job):
     _mark(job.id, status="done", file_name=name, done=Job.total)
 
 
-def _run_region_zip(job_uuid, branch_ids, language, start, end, period_name=None):
-    from .reports.branch import branch_report_pdf
+def _run_region_zip(job_uuid, branch_ids, language, start, end, period_name=None, file_dates=None):
+    from .reports.branch import branch_report_file_name, branch_report_pdf
 
     app = _huey["app"]
     with app.app_context(), database.connection_context():
@@ -182,7 +184,7 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end, period_name=None
                 for done, branch in enumerate(branches, 1):
                     pdf = branch_report_pdf(branch, language, datetime.fromisoformat(start),
                                             datetime.fromisoformat(end), shared, period_name)
-                    archive.writestr(f"{branch.code}-{language}.pdf", pdf)
+                    archive.writestr(branch_report_file_name(branch.code, file_dates, language), pdf)
                     del pdf
                     # A WeasyPrint document is a web of reference cycles (boxes and their parents) that
                     # the generational collector reaches only now and then: collected after each

@@ -536,8 +536,15 @@ def test_a_regions_zip_of_reports_is_made_in_the_background_with_progress(app, d
     other_name = client.get(other.headers["Location"] + "/download").headers["Content-Disposition"]
     assert re.search(r"filename=([^;]+)", other_name).group(1) not in (named, named.replace("-English-", "-Magyar-"))
     archive = zipfile.ZipFile(io.BytesIO(download.data))
-    assert sorted(archive.namelist()) == ["BUD-01-en.pdf", "BUD-02-en.pdf", "DEB-01-en.pdf", "SZE-01-en.pdf"]
-    text = PdfReader(io.BytesIO(archive.read("DEB-01-en.pdf"))).pages[0].extract_text()
+    # Each report named as it is downloaded alone: with its period (ZIPs of two months unpacked into
+    # one folder kept both months' reports).
+    with app.app_context(), database.connection_context():
+        branch_ids = {code: Branch.get(Branch.code == code).id for code in ("BUD-01", "BUD-02", "DEB-01", "SZE-01")}
+    alone = {code: re.search(r'filename="([^"]+)"', client.get(f"/reports/branches/{branch_id}/visits.pdf?lang=en")
+                             .headers["Content-Disposition"]).group(1) for code, branch_id in branch_ids.items()}
+    assert all(re.fullmatch(rf"{code}-report-\d{{8}}-\d{{8}}-en\.pdf", name) for code, name in alone.items()), alone
+    assert sorted(archive.namelist()) == sorted(alone.values())
+    text = PdfReader(io.BytesIO(archive.read(alone["DEB-01"]))).pages[0].extract_text()
     assert "Aurora Debrecen Fórum" in text
     other = _manager(app, "manager.ee@example.com")
     assert other.get(started.headers["Location"]).status_code == 404  # only its owner sees the job

@@ -98,3 +98,7 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
     )
 
 
+def branch_report_file_name(branch_code, file_dates, language):
+    """A branch report's file name, downloaded alone or in its region's ZIP: the period in it, since a
+    manager keeps the reports of several periods side by side (and unpacks ZIPs into one folder)."""
+    return f"{branch_code}-report-{file_dates}-{language}.pdf" if file_dates else f"{branch_code}-{language}.pdf"

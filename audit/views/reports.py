@@ -13,7 +13,7 @@ from ..db import record_id
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..localtime import local_date
 from ..models import Branch, Evidence, Region, Role, Visit, VisitState, utcnow
-from ..reports.branch import branch_report_pdf
+from ..reports.branch import branch_report_file_name, branch_report_pdf
 from ..reports.render import render_pdf
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -57,7 +57,12 @@ def branch_visits(branch_id):
     period = _period()
     # The period in the name: a manager keeps the reports of several periods side by side.
     return _pdf(branch_report_pdf(branch, language, period.start, period.end, period_name=_period_name(period, language)),
-                f"{branch.code}-report-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}-{language}.pdf")
+                branch_report_file_name(branch.code, _file_dates(period), language))
+
+
+def _file_dates(period):
+    """The period in a file's name: its first and last days."""
+    return f"{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}"
 
 
 @bp.route("/visits/<visit_uuid>.pdf")
@@ -180,7 +185,7 @@ def region_zip(region_id):
     job = tasks.start_region_zip(current_user.id, region, [b.id for b in branches], language, period.start, period.end,
                                  title=f"{region.brand.name} · {region.name} · {_period_words(period, language)} · "
                                        f"{LANGUAGE_NAMES[language]}",
-                                 period_name=_period_name(period, language))
+                                 period_name=_period_name(period, language), file_dates=_file_dates(period))
     return redirect(url_for("reports.job", job_uuid=job.uuid))
 
 
