@@ -39,10 +39,12 @@ def create_app(config=None):
     i18n.init_app(app)
     fragments.init_app(app)
     assets.init_app(app)
-    from .scoring import LARGEST_ANSWER, failing_answers
+    from .scoring import LARGEST_ANSWER, failing_answers, failing_ranges
 
     app.jinja_env.globals["largest_answer"] = LARGEST_ANSWER  # the fill form's max, the same bound as the check
-    app.jinja_env.globals["failing_answers"] = failing_answers  # which answers the fill page asks a comment for
+    # Which answers the fill page asks a comment or photo for (chosen ones; typed ones by range).
+    app.jinja_env.globals["failing_answers"] = failing_answers
+    app.jinja_env.globals["failing_ranges"] = failing_ranges
     for blueprint in (auth.bp, admin.bp, editor.bp, review.bp, dashboard.bp, shopper.bp, api.bp, reports.bp, pwa.bp,
                       health.bp):
         app.register_blueprint(blueprint)

@@ -473,6 +473,18 @@ def failing_answers(item):
             if (key := scorer.key(value)) is not None and scorer.earned(key) < scorer.passing]
 
 
+def failing_ranges(item):
+    """The typed answers of a timer or number item that fall short of its pass mark, as [above, up to]
+    pairs of numbers (None: no bound), one per threshold step: an answer fails when it is greater than
+    `above` and at most `up to`, as the scorer compares it. [] for other items."""
+    if item.get("type") not in ("timer", "number"):
+        return []
+    scorer = _ThresholdScorer(item, None, None, None)
+    bounds = [None] + [float(limit) for limit in scorer._limits] + [None]
+    return [[bounds[key], bounds[key + 1]] for key in range(len(bounds) - 1)
+            if scorer.earned(key) < scorer.passing]
+
+
 @dataclass(frozen=True)
 class _Compiled:
     """A checklist read once for scoring; made by _compile."""

@@ -795,27 +795,38 @@
     });
   }
 
+  function fails(fieldset) {
+    // Whether the answer given falls short of the question's pass mark, as far as the page knows it
+    // (_items.html): a chosen answer listed in data-failing, a typed one within data-failing-ranges.
+    var value = valueOf(fieldset);
+    if (value === null || value === "na") return false;
+    if (fieldset.dataset.failingRanges) {
+      return typeof value === "number" && JSON.parse(fieldset.dataset.failingRanges).some(function (range) {
+        return (range[0] === null || value > range[0]) && (range[1] === null || value <= range[1]);
+      });
+    }
+    return (fieldset.dataset.failing || "").split(" ").indexOf(String(value)) >= 0;
+  }
+
+  function needsOnFail(fieldset, what) {
+    return (fieldset.dataset.needsOnFail || "").split(" ").indexOf(what) >= 0 && fails(fieldset);
+  }
+
   function openCommentIfNeeded(fieldset) {
-    // The comment box opens as an answer that needs one is chosen (one that falls short of the
-    // question's pass mark: the server lists them in data-comment-when), not only at the refusal,
-    // which a visit sent offline heard back online, long after the shop.
-    if (!fieldset || !fieldset.dataset.commentWhen) return;
-    if (fieldset.dataset.commentWhen.split(" ").indexOf(String(valueOf(fieldset))) === -1) return;
+    // The comment box opens as an answer that needs one is given, not only at the refusal, which a
+    // visit sent offline heard back online, long after the shop.
+    if (!fieldset || !needsOnFail(fieldset, "comment")) return;
     var comment = fieldset.querySelector("details.comment");
     if (comment) comment.open = true;
   }
 
   function needs(fieldset) {
-    // What the answer chosen asks for besides (the server's codes): a comment or a photo, when it falls
-    // short of the question's pass mark (data-comment-when, data-photo-when: those answers).
-    var value = String(valueOf(fieldset));
+    // What the answer given asks for besides (the server's codes): a comment or a photo, when it falls
+    // short of the question's pass mark and none is given.
     var wanted = [];
     var comment = fieldset.querySelector("details.comment textarea");
-    if ((fieldset.dataset.commentWhen || "").split(" ").indexOf(value) >= 0 && comment && !comment.value.trim()) {
-      wanted.push("comment_required");
-    }
-    if ((fieldset.dataset.photoWhen || "").split(" ").indexOf(value) >= 0 &&
-        !(draft.photos[fieldset.dataset.item] || []).length) {
+    if (needsOnFail(fieldset, "comment") && comment && !comment.value.trim()) wanted.push("comment_required");
+    if (needsOnFail(fieldset, "photo") && !(draft.photos[fieldset.dataset.item] || []).length) {
       wanted.push("photo_required");
     }
     return wanted;

@@ -931,7 +931,7 @@ def test_without_a_pass_mark_only_full_points_pass():
 
 
 def test_failing_answers_are_those_below_the_pass_mark_of_items_with_a_fixed_set_of_answers():
-    """What the fill page opens the comment box for as the answer is chosen (data-comment-when)."""
+    """What the fill page opens the comment box for as the answer is chosen (data-failing)."""
     from audit.scoring import failing_answers
 
     assert failing_answers({"id": "a", "type": "yesno"}) == ["no"]
@@ -940,3 +940,23 @@ def test_failing_answers_are_those_below_the_pass_mark_of_items_with_a_fixed_set
     assert failing_answers({"id": "d", "type": "choice", "pass_mark": 50, "options": [
         {"id": "asked", "points": 2}, {"id": "half", "points": 1}, {"id": "none", "points": 0}]}) == ["none"]
     assert failing_answers({"id": "e", "type": "timer", "thresholds": [{"max": 60, "points": 1}]}) == []
+
+
+def test_failing_ranges_are_the_typed_answers_below_the_pass_mark_as_the_scorer_compares_them():
+    """What the fill page asks a comment or photo for as a wait or a count is typed (data-failing-ranges):
+    an answer fails when it is above the first number and at most the second (None: no bound)."""
+    from audit.scoring import failing_ranges
+
+    wait = {"id": "w", "type": "timer", "thresholds": [{"max": 60, "points": 1}, {"max": 180, "points": 0.5}]}
+    assert failing_ranges(wait) == [[60.0, 180.0], [180.0, None]]  # half the points fall short of 100%
+    assert failing_ranges({**wait, "pass_mark": 50}) == [[180.0, None]]
+    # Steps in any order; a decimal limit kept as written; the first step can fail too.
+    count = {"id": "n", "type": "number", "pass_mark": 60, "thresholds": [
+        {"max": 10.5, "points": 1}, {"max": 2, "points": 0}]}
+    assert failing_ranges(count) == [[None, 2.0], [10.5, None]]
+    for ranges, item in ((failing_ranges(wait), wait), (failing_ranges(count), count)):
+        for answer in (0, 2, 3, 60, 61, 180, 181, 10.5, 11):
+            inside = any((low is None or answer > low) and (high is None or answer <= high) for low, high in ranges)
+            visit = {"id": "v", "sections": [{"id": "s", "items": [item]}]}
+            assert inside == (not score(visit, {item["id"]: answer}).items[item["id"]].passed), (item["id"], answer)
+    assert failing_ranges({"id": "a", "type": "yesno"}) == []

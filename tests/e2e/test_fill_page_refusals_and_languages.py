@@ -360,3 +360,48 @@ def test_offline_a_failed_answer_missing_its_comment_or_photo_is_named_before_th
         assert sent.state == VisitState.SUBMITTED.value
         assert {e.item_id for e in Evidence.select().where(Evidence.visit == sent)} == {"shop_front", "prices_marked"}
     context.close()
+
+
+def test_a_wait_typed_past_the_pass_mark_asks_for_its_comment_before_the_visit_leaves(
+        app, browser, live_server, org, tmp_path):
+    """A timer whose failed answer needs a comment (an auditor's checklist may ask it): the phone knows
+    which waits fail from the checklist's steps, opens the comment box as the wait is typed and names
+    the missing comment at Send, as it does for a chosen answer."""
+    from datetime import date, timedelta
+
+    from audit import ROOT
+    from audit.checklist import content_hash, load_checklist_file
+    from audit.operations import publish_checklist
+
+    content = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+    for section in content["sections"]:
+        for item in section["items"]:
+            if item["id"] == "wait_for_contact":
+                item["require_comment_on_fail"] = True  # full points up to a minute: more fails
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist(content, content_hash(content))
+        visit = str(Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                                 planned_from=date.today(), planned_to=date.today() + timedelta(days=5)).uuid)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    _fill_everything(page, _photo_file(tmp_path))
+    wait, comment = page.locator("#answer-wait_for_contact"), page.locator("#comment-wait_for_contact")
+    wait.fill("60")
+    wait.press("Tab")
+    expect(comment).to_be_hidden()  # a minute passes
+    wait.fill("61")
+    wait.press("Tab")
+    expect(comment).to_be_visible()
+    page.get_by_role("button", name="Send the visit").click()
+    expect(page.locator("#q-wait_for_contact .error.client")).to_have_text(NEEDS_COMMENT)
+    expect(comment).to_be_focused()
+    page.wait_for_timeout(300)
+    assert page.evaluate(f"AuditStore.getOutbox('{visit}')") is None  # not queued
+    comment.fill("Two staff members talked to each other until I asked.")
+    expect(page.locator("#q-wait_for_contact .error")).to_have_count(0)
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    assert _stored(app, visit)[0].state == VisitState.SUBMITTED.value
+    context.close()
