@@ -283,9 +283,20 @@
   var sending = null;
 
   function sendOutbox(force) {
-    // One run at a time per page or worker; the server makes overlapping runs harmless anyway.
+    // One run at a time per page or worker, and across the phone's pages and its service worker where
+    // the browser has Web Locks: two at once each uploaded every photo (on a phone's data plan), the
+    // server keeping one. A run that finds another going leaves the work to it (and does not wait: a
+    // tab frozen in the background keeps its lock). The server makes overlapping runs harmless anyway.
     if (sending) return sending;
-    sending = Promise.all([store.allOutbox(), store.getUser()]).then(function (found) {
+    var locks = global.navigator && global.navigator.locks;
+    sending = (locks ? locks.request("audit-outbox", { ifAvailable: true }, function (lock) {
+      return lock ? sendDue(force) : store.allOutbox();
+    }) : sendDue(force)).finally(function () { sending = null; });
+    return sending;
+  }
+
+  function sendDue(force) {
+    return Promise.all([store.allOutbox(), store.getUser()]).then(function (found) {
       var entries = found[0], user = found[1];
       // Only the work of whoever is signed in now: on a shared phone another shopper's visit, sent
       // with this session, would be refused as not theirs. It waits for its shopper to sign in again.
@@ -295,8 +306,7 @@
       return due.reduce(function (chain, entry) {
         return chain.then(function () { return sendEntry(entry); });
       }, Promise.resolve()).then(function () { return store.allOutbox(); });
-    }).finally(function () { sending = null; });
-    return sending;
+    });
   }
 
   function refreshTokens(csrf, user) {

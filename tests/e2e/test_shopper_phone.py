@@ -141,6 +141,9 @@ def test_a_late_refusal_does_not_bring_back_a_visit_another_sender_had_received(
     visit is already sent) must not put the visit back in the outbox as refused. The service worker is
     kept out of this phone so that the test, not the worker, decides who sends when."""
     context, page, visit = _open_new_visit(app, browser, live_server, org, service_workers="block")
+    # A browser without Web Locks, where two senders do run at once (one with them leaves the work to
+    # the sender already running: see the next test).
+    context.add_init_script("delete Navigator.prototype.locks;")
     _fill_everything(page, _photo_file(tmp_path))
     context.set_offline(True)
     page.get_by_role("button", name="Send the visit").click()
@@ -178,6 +181,49 @@ def test_a_late_refusal_does_not_bring_back_a_visit_another_sender_had_received(
     expect(card.locator(".badge.state-submitted")).to_be_visible()  # sent, as the server says
     late.wait_for_timeout(500)  # the phone's own word comes after its store is read
     expect(card.locator("[data-local-status]")).to_have_text("")  # not "Could not be sent" (nor "Sent" twice)
+    context.close()
+
+
+def test_two_senders_of_one_phone_upload_each_photo_once(app, browser, live_server, org, tmp_path):
+    """Two pages of the phone (in life also its service worker) find the same visit waiting: each
+    uploaded every photo, twice the phone's data for them. The second leaves the work to the first."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org, service_workers="block")
+    photo = _photo_file(tmp_path)
+    _fill_everything(page, photo)
+    page.locator('[data-photos="shop_front"] input[type=file]').set_input_files(photo)
+    expect(page.locator('[data-photos="shop_front"] img.thumb')).to_have_count(2)
+    context.set_offline(True)
+    page.get_by_role("button", name="Send the visit").click()
+    wait_until(page, f"AuditStore.getOutbox('{visit}').then(e => !!e && e.attempts > 0)")
+    page.close()
+
+    uploads, held = [], []
+    context.on("request", lambda request: uploads.append(request.url)
+               if request.method == "POST" and request.url.endswith("/photos") else None)
+    first = context.new_page()
+    first.route("**/photos", lambda route: held.append(route) if not held else route.continue_(), times=1)
+    context.set_offline(False)
+    first.goto(live_server + "/visits/")
+    first.evaluate("() => { window.run = AuditOutbox.send(true); }")
+    for _ in range(40):
+        if held:
+            break
+        first.wait_for_timeout(250)
+    assert held, "the first page did not send"
+    second = context.new_page()
+    second.goto(live_server + "/visits/")
+    # Its run ends at once, the visit still waiting: the first page is sending it.
+    assert second.evaluate(f"AuditOutbox.send(true).then(entries => entries.map(e => e.visit))") == [visit]
+    second.wait_for_timeout(500)
+    assert len(uploads) == 1  # the first page's first photo only, held
+
+    held[0].continue_()
+    assert first.evaluate("window.run.then(entries => entries.length)") == 0
+    assert len(uploads) == 2  # one upload per photo
+    with app.app_context(), database.connection_context():
+        sent = Visit.get(Visit.uuid == visit)
+        assert sent.state == VisitState.SUBMITTED.value
+        assert Evidence.select().where(Evidence.visit == sent).count() == 2
     context.close()
 
 
