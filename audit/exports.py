@@ -1,10 +1,11 @@
 """Raw data for a filter as CSV or XLSX: one row per visit, and one row per answer.
 
-Rows come from joined SQL queries; item texts are given in the reader's language. A manager's export
-never names the shopper (the trade's confidentiality rule); an auditor's does.
+Rows come from joined SQL queries. A manager's export never names the shopper (the trade's
+confidentiality rule); an auditor's does.
 
 The CSV is for other programs: its column names, answers (`yes`, an option's id) and sections are the
-stored codes, the same in every language. The XLSX is for people, who open it in a spreadsheet: column
+stored codes, and its questions and bands are in the checklist's source language, the same whatever
+language the reader asked for. The XLSX is for people, who open it in a spreadsheet: column
 and sheet names, sections, answers (Yes, an option's text, "95 s") and Yes/No in the reader's language.
 """
 import csv

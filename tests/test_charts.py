@@ -88,6 +88,14 @@ def test_empty_trend_chart_draws_the_grid_and_the_note():
     assert len(root.findall(f"{SVG}line")) == 5
     assert _texts(root) == ["0", "25", "50", "75", "100", "No visits yet"]
     assert root.find(f".//{SVG}circle") is None
+    # The note sits on a white band across the 50 line (it read as struck out), drawn under it.
+    [band] = root.findall(f"{SVG}rect")
+    [fifty] = [line for line in root.findall(f"{SVG}line") if line.get("y1") == line.get("y2")][2:3]
+    top, bottom = float(band.get("y")), float(band.get("y")) + float(band.get("height"))
+    assert band.get("fill") == "#ffffff" and top < float(fifty.get("y1")) < bottom
+    children = list(root)
+    note = next(child for child in children if child.tag == f"{SVG}text" and child.text == "No visits yet")
+    assert children.index(band) < children.index(note)
 
 
 def test_trend_chart_writes_each_value_above_its_dot():

@@ -192,3 +192,22 @@ def test_a_period_in_other_digits_or_of_year_zero_is_no_period(app, org, login_a
     assert "/visits.pdf?period=182" in html and f"period={token}" not in html.replace(f'name="next" value="/dashboard/?period={token}"', "")
     assert manager.get(f"/reports/branches/{org['branches'][0].id}/visits.pdf?period={token}").status_code == 404
     assert manager.get(f"/reports/export.csv?period={token}").status_code == 404
+
+
+def test_a_zip_of_days_is_titled_in_the_language_of_its_reports(app, org, login_as, months):
+    """A rolling period's days were written in the page's language, a calendar month's name in the
+    reports': an English page's Bulgarian ZIP was "Oct 28, 2026 – Nov 27, 2026 · Български"."""
+    from flask_babel import force_locale, format_date
+
+    manager = _english(login_as("manager"))
+    region_id = org["regions"][0].id
+    started = manager.post(f"/reports/regions/{region_id}/reports.zip?days=30&lang=bg",
+                           data={"csrf_token": csrf_from(manager.get("/dashboard/"))})
+    assert started.status_code == 302
+    with app.test_request_context(), force_locale("bg"):
+        period = periods.parse("30", utcnow())
+        days = f"{format_date(period.first_day)} – {format_date(period.last_day)}"
+    with app.app_context(), database.connection_context():
+        job = Job.get()
+    assert job.title == f"Aurora Electronics · Hungary · {days} · Български"
+    assert re.search("[а-я]", days)  # a Bulgarian month's abbreviation, not "Oct"

@@ -341,32 +341,46 @@ def test_one_approved_visit_is_said_in_the_singular(app, demo):
     assert "1 утверждённый визит" in _pdf_text(client.get(f"/reports/branches/{branch.id}/visits.pdf?lang=ru&days=30").data)
 
 
-def test_a_long_word_in_a_comment_or_an_action_stays_on_the_page(app, demo, tmp_path):
+def _nothing_in_the_right_margin(data, tmp_path, name):
+    pdf = tmp_path / f"{name}.pdf"
+    pdf.write_bytes(data)
+    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / name)], check=True)
+    pages = sorted(p for p in os.listdir(tmp_path) if p.startswith(name) and p.endswith(".png"))
+    assert pages
+    for page_name in pages:
+        with Image.open(tmp_path / page_name) as page:
+            grey = page.convert("L")
+            width, height = grey.size
+            margin = grey.crop((width - int(width * 0.06), 0, width, height))  # the right margin, 12 of 210 mm
+            assert margin.getextrema()[0] > 200, f"{page_name}: something runs into the right margin"
+
+
+def test_a_long_word_in_a_comment_an_action_or_a_branch_name_stays_on_the_page(app, demo, tmp_path):
     """A pasted code or link without spaces in a shopper's comment or a manager's action breaks at the
-    margin instead of running off the page (and pushing the action's owner and due date off it)."""
+    margin instead of running off the page (and pushing the action's owner and due date off it); so
+    does a long compound word in a branch's name, in the title of its report and of a visit's."""
     from datetime import date
 
     from audit.models import Action, Answer, User
 
     word = "X" * 160
+    compound = "ТорговыйЦентрАстриНарваПервыйЭтажОфисноеПомещениеНомерСтоДвадцать"
     with app.app_context(), database.connection_context():
         visit = (Visit.select().where((Visit.branch == demo["branch_id"]) & (Visit.state == VisitState.APPROVED.value))
                  .order_by(Visit.ended_at.desc()).first())
         Answer.update(value=f"Receipt {word} was wrong.").where((Answer.visit == visit) & (Answer.item_id == "comments")).execute()
         Action.create(branch=demo["branch_id"], item_id="greeted", what=f"Check {word}", owner="Store manager",
                       due_date=date.today() + timedelta(days=30), created_by=User.get(User.role == "manager"))
-    data = _manager_client(app).get(f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=en&days=365").data
+        Branch.update(name=f"Aurora {compound}").where(Branch.id == demo["branch_id"]).execute()
+    client = _manager_client(app)
+    data = client.get(f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=en&days=365").data
     text = "".join(_pdf_text(data).split())
     assert text.count(word) >= 2 and "StoremanagerL" not in text  # both printed whole, the owner too
-    pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(data)
-    subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / "page")], check=True)
-    for name in sorted(p for p in os.listdir(tmp_path) if p.endswith(".png")):
-        with Image.open(tmp_path / name) as page:
-            grey = page.convert("L")
-            width, height = grey.size
-            margin = grey.crop((width - int(width * 0.06), 0, width, height))  # the right margin, 12 of 210 mm
-            assert margin.getextrema()[0] > 200, f"{name}: something runs into the right margin"
+    assert compound in text
+    _nothing_in_the_right_margin(data, tmp_path, "branch")
+    visit_pdf = client.get(f"/reports/visits/{visit.uuid}.pdf?lang=ru").data
+    assert compound in "".join(_pdf_text(visit_pdf).split())
+    _nothing_in_the_right_margin(visit_pdf, tmp_path, "visit")
 
 
 def test_a_corrected_free_text_answer_never_shows_the_shoppers_words_to_a_manager(app, demo):

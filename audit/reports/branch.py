@@ -76,7 +76,7 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
         # Months as the reader names them ("máj. 2026", "сент. 2026"), not 2026-05.
         [(format_date(month, "LLL yyyy"), float(mean) if mean is not None else None) for month, mean in months],
         colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
-        empty_text=_("No approved visits yet."),
+        empty_text=_("No visit was approved in these months."),
     )
     photos = list(Evidence.select().join(Visit).where(Visit.id.in_(
         stats.approved_visits([branch.id], start, end).select(Visit.id))).order_by(Evidence.created_at.desc()).limit(6))

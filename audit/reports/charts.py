@@ -167,6 +167,10 @@ def trend_chart(points, *, width=520, height=180, colour=DEFAULT_COLOUR, accent=
 
     if not any(value is not None for _, value in points):
         if empty_text:
+            # On a white band: the 50 line ran through the words, which read as struck out.
+            band_w = text_width(empty_text, 10) + 16
+            parts.append(f'<rect x="{_n(left + (plot_w - band_w) / 2)}" y="{_n(top + plot_h / 2 - 9)}" '
+                         f'width="{_n(band_w)}" height="18" fill="#ffffff"/>')
             parts.append(_text(left + plot_w / 2, top + plot_h / 2 + 4, empty_text, size=10,
                                anchor="middle", fill=MUTED_COLOUR))
     # A run of consecutive values is one polyline; None ends the run, which leaves the gap.

@@ -40,8 +40,10 @@ def _period_name(period, language):
 
 
 def _period_words(period, language):
-    """The period in a job's title (and so its file's name): "October 2026", or its first and last days."""
-    return _period_name(period, language) or f"{format_date(period.first_day)} – {format_date(period.last_day)}"
+    """The period in a job's title (and so its file's name): "October 2026", or its first and last days;
+    in the language of the file, as its month's name is (a Bulgarian ZIP was "Oct 28, 2026 – ...")."""
+    with force_locale(language):
+        return _period_name(period, language) or f"{format_date(period.first_day)} – {format_date(period.last_day)}"
 
 
 def _pdf(pdf, filename):
