@@ -505,6 +505,12 @@ class Evidence(BaseModel):
     created_at = DateTimeField(default=utcnow)
 
     @classmethod
+    def of_visit(cls, visit):
+        """The photos of the visit's sending: each a question's. One uploaded for a change of a sent
+        visit has none until that change arrives (operations.add_photo), and is no one's to see."""
+        return cls.select().where((cls.visit == visit) & cls.item_id.is_null(False))
+
+    @classmethod
     def client_ids_by_item(cls, visit_id):
         """{item id: [photo client ids, oldest first]} of a visit: what its fill page shows."""
         photos = {}
@@ -514,7 +520,8 @@ class Evidence(BaseModel):
 
 
 _PHOTOS_OF_VISIT = Prepared(
-    lambda visit_id: Evidence.select(Evidence.item_id, Evidence.client_id).where(Evidence.visit == visit_id)
+    lambda visit_id: Evidence.select(Evidence.item_id, Evidence.client_id)
+    .where((Evidence.visit == visit_id) & Evidence.item_id.is_null(False))
     .order_by(Evidence.created_at, Evidence.id).tuples())
 
 

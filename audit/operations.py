@@ -439,8 +439,11 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     arrived, made on the phone while it was on its way, until the review begins (amends_last_sending;
     `changed_at`: when the phone last changed the sending); otherwise SubmissionRefused(409), with
     the code "returned" for that sending (or its change) once the reviewer returned it. Invalid
-    answers give SubmissionRefused(422) with the problems, and store nothing.
+    answers give SubmissionRefused(422) with the problems, and store nothing. `photos` lists every
+    photo the visit keeps (the others are removed); None: the photos uploaded stay as they are.
     """
+    keep_unlisted = photos is None
+    photos = photos or {}
     digest = _submission_hash(answers, comments, photos)
     phone_ended_at = ended_at  # as the phone gave it, before any moving (on_server_clock)
     if _sent_again_after_return(visit, digest, ended_at):
@@ -479,7 +482,7 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     answer_rows, score_rows, scored_fields, _result = scored_rows(content, visit.id, answers, comments, result)
     if amending:
         return _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, score_rows, scored_fields,
-                                photos)
+                                photos, keep_unlisted)
     with database.atomic():
         # The state check and the change are one statement, so two concurrent resends cannot both win.
         claimed = (
@@ -508,11 +511,11 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
             if current.submission_hash == digest:
                 return "already_received"
             raise SubmissionRefused(409, "already_submitted")
-        _store_sending(visit, visit.state, answer_rows, score_rows, photos)
+        _store_sending(visit, visit.state, answer_rows, score_rows, photos, keep_unlisted)
     return "received"
 
 
-def _store_sending(visit, from_state, answer_rows, score_rows, photos):
+def _store_sending(visit, from_state, answer_rows, score_rows, photos, keep_unlisted=False):
     """A sending's answers, results, history entry and photos' questions (inside its transaction)."""
     _replace_results(visit.id, answer_rows, score_rows)
     VisitEvent.create(visit=visit.id, from_state=from_state, to_state=VisitState.SUBMITTED.value,
@@ -521,6 +524,8 @@ def _store_sending(visit, from_state, answer_rows, score_rows, photos):
         Evidence.update(item_id=item_id).where(
             (Evidence.visit == visit) & Evidence.client_id.in_(photo_ids)
         ).execute()
+    if keep_unlisted:
+        return
     # A sending lists every photo of the visit: one it leaves out was removed on the phone (or came
     # with an earlier sending and is no longer wanted), and must not reach the reviewer or a report.
     # Their files go with `flask media prune`.
@@ -528,7 +533,8 @@ def _store_sending(visit, from_state, answer_rows, score_rows, photos):
     Evidence.delete().where((Evidence.visit == visit) & Evidence.client_id.not_in(listed)).execute()
 
 
-def _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, score_rows, scored_fields, photos):
+def _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, score_rows, scored_fields, photos,
+                     keep_unlisted=False):
     """The sending that arrived replaced by its change (see amends_last_sending), if the review has
     still not begun once the visit's row is held: a reviewer's correction made meanwhile would be
     written over. It keeps when it arrived and where and when it was made."""
@@ -546,7 +552,7 @@ def _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, sco
             raise SubmissionRefused(409, "already_submitted")
         Visit.update(submission_hash=digest, phone_changed_at=changed_at, **scored_fields).where(
             Visit.id == visit.id).execute()
-        _store_sending(visit, VisitState.SUBMITTED.value, answer_rows, score_rows, photos)
+        _store_sending(visit, VisitState.SUBMITTED.value, answer_rows, score_rows, photos, keep_unlisted)
     return "received"
 
 
@@ -610,9 +616,14 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels,
             # Again, holding the visit's row: given to another shopper meanwhile, its photos went with
             # the change (change_visit), and this one must not arrive after them.
             locked = Visit.select().where(Visit.id == visit.id)
-            _check_still_open_for(visit, (locked.for_update() if database.obj.for_update else locked).first(), ended_at)
+            current = (locked.for_update() if database.obj.for_update else locked).first()
+            _check_still_open_for(visit, current, ended_at)
             evidence = Evidence.create(
-                visit=visit, item_id=item_id, client_id=client_id, file_name=stored.file_name,
+                # A sent visit's photo, for a change of its sending: no question's until that change
+                # arrives and lists it (_store_sending). One that comes after the change that left it
+                # out (removed on the phone while it was on its way) then never reaches the reviewer.
+                visit=visit, item_id=item_id if current.is_open_for_shopper else None, client_id=client_id,
+                file_name=stored.file_name,
                 sha256=stored.sha256, width=stored.width, height=stored.height, captured_at=_in_utc(stored),
             )
     except IntegrityError:

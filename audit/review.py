@@ -128,7 +128,7 @@ def integrity_warnings(visit, min_minutes, max_distance_m, photo_slack_minutes=3
             warnings.append(("short_visit", {"minutes": round(minutes, 1), "limit": min_minutes}))
     if visit.checkin_distance_m is not None and visit.checkin_distance_m > max_distance_m:
         warnings.append(("far_checkin", {"metres": round(visit.checkin_distance_m), "limit": max_distance_m}))
-    photos = list(Evidence.select().where(Evidence.visit == visit))
+    photos = list(Evidence.of_visit(visit))
     if visit.started_at and visit.ended_at:
         slack = timedelta(minutes=photo_slack_minutes)
         for photo in photos:

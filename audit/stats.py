@@ -145,7 +145,7 @@ def overall_mean(scope, start, end):
 
 def failed_most_often(scope, start, end, limit=10):
     """[(item id, failures, answers)] for the items that failed most often (earned less than their pass
-    mark: all their points unless the checklist sets one)."""
+    mark: all their points unless the checklist sets one); limit None: every item that failed."""
     failed = fn.SUM(Case(None, [(Answer.failed, 1)], 0))
     visits = _visit_ids(scope, start, end)
     query = (

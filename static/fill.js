@@ -261,6 +261,15 @@
     // yet; one that reached the server is on the page already (its copy from there). A photo another
     // tab added settles its question's refusal here too.
     return store.photosOf(visit).then(function (photos) {
+      // In the order they were added (the draft's lists): the store gives them by their random ids,
+      // and "Photo 1" was another photo after a reload, or in another tab.
+      var order = [];
+      Object.keys(draft.photos || {}).forEach(function (item) { order = order.concat(draft.photos[item]); });
+      photos = photos.filter(function (photo) { return (draft.removedPhotos || []).indexOf(photo.clientId) < 0; });
+      photos.sort(function (a, b) {
+        var i = order.indexOf(a.clientId), j = order.indexOf(b.clientId);
+        return (i < 0 ? order.length : i) - (j < 0 ? order.length : j);
+      });
       photos.forEach(function (photo) {
         if (!form.querySelector('img.thumb[data-client-id="' + photo.clientId + '"]')) {
           showThumb(photo.item, photo.blob, photo.clientId);
@@ -536,10 +545,15 @@
       });
   }
 
+  var lastRemoval = 0;
   form.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest(".remove-photo");
     if (!button) return;
     event.preventDefault();  // the form without JavaScript is sent by it; here the phone removes it
+    // A double tap (or Enter pressed twice): the next photo's button has moved under the finger, and
+    // has the focus. One removal, not two.
+    if (Date.now() - lastRemoval < 700) return;
+    lastRemoval = Date.now();
     awaitingOutcome = false;
     removePhoto(button);
   });

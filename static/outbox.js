@@ -71,6 +71,18 @@
       return run("photos", "readonly", function (s) { return s.index("visit").getAll(visit); });
     },
     deletePhoto: function (id) { return run("photos", "readwrite", function (s) { return s.delete(id); }); },
+    setPhotoUploaded: function (id, uploaded) {
+      // Only a photo still kept: one removed while it was on its way stays removed (put back whole,
+      // it came back on the page of the visit returned later).
+      return run("photos", "readwrite", function (s) {
+        var request = s.get(id);
+        request.onsuccess = function () {
+          if (!request.result) return;
+          request.result.uploaded = uploaded;
+          s.put(request.result);
+        };
+      });
+    },
     getOutbox: function (visit) { return run("outbox", "readonly", function (s) { return s.get(visit); }); },
     putOutbox: function (entry) { return run("outbox", "readwrite", function (s) { return s.put(entry); }); },
     updateOutbox: function (entry) {
@@ -166,17 +178,29 @@
     });
   }
 
+  function photosListed(entry) {
+    var listed = [];
+    var ofItems = (entry && entry.payload && entry.payload.photos) || {};
+    Object.keys(ofItems).forEach(function (item) { listed = listed.concat(ofItems[item]); });
+    return listed;
+  }
+
   function uploadPhotos(entry) {
     return store.photosOf(entry.visit).then(function (photos) {
       // The sending's photos only: one removed on the phone, or added in another tab after this
       // entry was read, is not the sending's (the server drops a visit's photos a sending leaves out).
-      var listed = [];
-      var ofItems = (entry.payload && entry.payload.photos) || {};
-      Object.keys(ofItems).forEach(function (item) { listed = listed.concat(ofItems[item]); });
+      // In the order they were added, as the sending lists them (the store gives them by id).
+      var listed = photosListed(entry);
       var pending = photos.filter(function (p) { return !p.uploaded && listed.indexOf(p.clientId) >= 0; });
+      pending.sort(function (a, b) { return listed.indexOf(a.clientId) - listed.indexOf(b.clientId); });
       // One by one: on a bad connection each photo that arrived stays arrived.
       return pending.reduce(function (chain, photo) {
         return chain.then(function () {
+          // Looked at again before each: a photo removed on the page meanwhile (gone from the store
+          // and from the visit's entry, changed since this run read it) is not uploaded.
+          return Promise.all([store.getOutbox(entry.visit), store.getPhoto(photo.clientId)]);
+        }).then(function (now) {
+          if (!now[1] || !now[0] || photosListed(now[0]).indexOf(photo.clientId) < 0) return null;
           var body = new FormData();
           body.append("client_id", photo.clientId);
           body.append("item_id", photo.item);
@@ -190,10 +214,7 @@
             method: "POST", body: body, credentials: "same-origin",
             headers: { "X-CSRFToken": entry.csrf }
           }).then(function (response) {
-            if (response.ok) {
-              photo.uploaded = true;
-              return store.putPhoto(photo);
-            }
+            if (response.ok) return store.setPhotoUploaded(photo.clientId, true);
             var error = new Error("photo " + response.status);
             error.response = response;
             throw error;
@@ -201,6 +222,28 @@
         });
       }, Promise.resolve());
     });
+  }
+
+  function unknownPhotosSentAgain(entry, response) {
+    // The server no longer has a photo this phone uploaded (removed there meanwhile: from the form
+    // without JavaScript, or left out of another sending), and refused the visit for it: "send it
+    // again" never did, as the phone took it for uploaded. Uploaded again from the phone's copy, and
+    // the visit sent again at once if nothing else was refused. True when there was one to upload.
+    return response.clone().json().then(function (body) {
+      var codes = (body && body.error && body.error.field_codes) || {};
+      var keys = Object.keys(codes);
+      var unknown = keys.filter(function (key) { return codes[key] === "unknown_photo"; });
+      var ids = [];
+      unknown.forEach(function (key) {
+        ids = ids.concat(((entry.payload && entry.payload.photos) || {})[key.replace(/^answers\./, "")] || []);
+      });
+      return Promise.all(ids.map(function (id) { return store.getPhoto(id); })).then(function (kept) {
+        var again = ids.filter(function (id, i) { return kept[i]; });
+        return Promise.all(again.map(function (id) { return store.setPhotoUploaded(id, false); })).then(function () {
+          return again.length > 0 && unknown.length === keys.length;
+        });
+      });
+    }, function () { return false; });
   }
 
   function waitForSignIn(entry) {
@@ -250,11 +293,25 @@
 
   function sendEntry(entry) {
     return uploadPhotos(entry).then(function () {
-      return fetchWithTimeout(entry.submitUrl, {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": entry.csrf },
-        body: JSON.stringify(entry.payload)
-      });
+      return store.getOutbox(entry.visit);
+    }).then(function (current) {
+      // Changed on the page while its photos went (a photo removed, an answer put right): the newer
+      // entry goes instead, its own photos first (this one named a photo removed meanwhile, and was
+      // refused for it as not uploaded).
+      if (current && current.queuedAt !== entry.queuedAt && !current.rejected) return sendEntry(current);
+      return submitEntry(entry);
+    }, function (error) {
+      // A photo refused (error.response), or the network gone.
+      if (error && error.response) return afterRefusal(entry, error.response);
+      return backoff(entry, "network").then(function () { return "retry"; });
+    });
+  }
+
+  function submitEntry(entry) {
+    return fetchWithTimeout(entry.submitUrl, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": entry.csrf },
+      body: JSON.stringify(entry.payload)
     }).then(function (response) {
       if (response.status === 200 || response.status === 201) {
         // Deleted only now, after the server said it has the visit; a change made while it was on its
@@ -272,10 +329,15 @@
           });
         });
       }
+      if (response.status === 422 && !entry.photosSentAgain) {
+        return unknownPhotosSentAgain(entry, response).then(function (again) {
+          if (!again) return afterRefusal(entry, response);
+          entry.photosSentAgain = true;  // once: what the server refuses then is the shopper's to see
+          return sendEntry(entry);
+        });
+      }
       return afterRefusal(entry, response);
-    }, function (error) {
-      // A photo refused (error.response), or the network gone.
-      if (error && error.response) return afterRefusal(entry, error.response);
+    }, function () {
       return backoff(entry, "network").then(function () { return "retry"; });
     });
   }

@@ -459,3 +459,50 @@ def test_a_region_ranking_without_approved_visits_says_so(app, demo):
     pages = PdfReader(io.BytesIO(client.get(f"/reports/regions/{region}.pdf?lang=ru&days=30").data)).pages
     said = translated(app, "ru", "No approved visits in this period.")
     assert said != "No approved visits in this period." and said in " ".join(pages[0].extract_text().split())
+
+
+def test_a_cut_through_questions_failed_as_often_is_said_under_the_list(app, demo):
+    """Eleven questions each failed once: the report lists eight (by their ids, among equals) and says
+    that three more failed as often, rather than dropping them without a word."""
+    from audit.models import Answer
+
+    with app.app_context(), database.connection_context():
+        approved = Visit.select(Visit.id).where((Visit.branch == demo["branch_id"]) &
+                                                (Visit.state == VisitState.APPROVED.value))
+        Answer.update(failed=False).where(Answer.visit.in_(approved)).execute()
+        visit = approved.order_by(Visit.ended_at.desc()).first()
+        scored = [a.id for a in Answer.select(Answer.id).where((Answer.visit == visit) & Answer.possible.is_null(False))
+                  .order_by(Answer.item_id).limit(11)]
+        assert len(scored) == 11
+        Answer.update(failed=True).where(Answer.id.in_(scored)).execute()
+    text = " ".join(_pdf_text(_manager_client(app).get(
+        f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=en&days=365").data).split())
+    assert "3 more questions failed as often as the last one listed." in text
+    section = text.split("Failed most often")[1].split("3 more questions")[0]
+    assert section.count("1 / ") == 8
+
+
+def test_a_ranking_ends_with_the_whole_regions_visits_average_and_change(app, demo):
+    """The figure a board reads first, as the dashboard gives it: every approved visit of the region's
+    branches in the period, their average (each visit counts once, not each branch), and its change."""
+    from audit import periods, stats
+
+    with app.app_context(), database.connection_context():
+        region = Branch.get_by_id(demo["branch_id"]).region_id
+        ids = [b.id for b in Branch.select().where(Branch.region == region)]
+        period = periods.parse("91", utcnow())
+        visits = Visit.select().where(Visit.branch.in_(ids) & (Visit.state == VisitState.APPROVED.value)
+                                      & (Visit.ended_at >= period.start) & (Visit.ended_at < period.end))
+        scores = [float(v.score) for v in visits]
+        mean = sum(scores) / len(scores)
+        previous = stats.overall_mean({"branches": ids}, period.previous_start, period.start)
+    assert len(scores) > 1 and previous is not None
+    text = _pdf_text(_manager_client(app).get(f"/reports/regions/{region}.pdf?lang=en&days=91").data)
+    [line] = [line for line in text.splitlines() if line.startswith("All branches")]
+    change = mean - float(previous)
+    arrow = "▲" if change > 0 else "▼"
+    assert line.split()[2:5] == [str(len(scores)), f"{mean:.1f}%", arrow], line
+    assert f"{abs(change):.1f}" in line.split()[5]
+    # On the dashboard (in the manager's Hungarian), the same average for the region.
+    dashboard = _manager_client(app).get(f"/dashboard/?region={region}&period=91").get_data(as_text=True)
+    assert f"{mean:.1f}".replace(".", ",") in dashboard

@@ -877,17 +877,47 @@ def test_a_photo_the_next_sending_leaves_out_is_taken_out_of_the_visit(app, logi
     assert reviewer.get(f"/review/{visit}/photos/ph-1").status_code == 404
     assert reviewer.get(f"/review/{visit}/photos/ph-2").status_code == 200
 
-    # A sending without photos leaves the visit none: naming the photo again later finds it gone.
+    # A sending that says nothing of photos leaves them as they are (a client that only uploads);
+    # one with an empty list leaves the visit none: naming the photo again later finds it gone.
     with app.app_context(), database.connection_context():
         Visit.update(state="returned").where(Visit.uuid == visit).execute()
-    assert phone.submit(visit, {"answers": best_answers(content), "comments": {"greeted": "No photo after all."}}
+    assert phone.submit(visit, {"answers": best_answers(content), "comments": {"greeted": "Photo kept."}}
                         ).status_code == 201
+    assert [(e.client_id, e.item_id) for e in _stored(app, visit)[3]] == [("ph-2", "shop_front")]
+    with app.app_context(), database.connection_context():
+        Visit.update(state="returned").where(Visit.uuid == visit).execute()
+    assert phone.submit(visit, {"answers": best_answers(content), "comments": {"greeted": "No photo after all."},
+                                "photos": {}}).status_code == 201
     assert _stored(app, visit)[3] == []
     with app.app_context(), database.connection_context():
         Visit.update(state="returned").where(Visit.uuid == visit).execute()
     refused = phone.submit(visit, {"answers": best_answers(content), "photos": {"shop_front": ["ph-2"]}})
     assert refused.status_code == 422 and refused.get_json()["error"]["field_codes"] == {
         "answers.shop_front": "unknown_photo"}
+
+
+def test_a_photo_that_arrives_after_the_change_that_left_it_out_reaches_no_one(app, login_as, phone, visit, content):
+    """The shopper removed a photo while the visit was on its way: the change (without it) arrived
+    before the photo's upload, still going. Taken as the change's photo, it reached the reviewer."""
+    body = _sent_with_end(app, phone, visit, content)
+    changed = {**_changed(body, first_impression=5), "photos": {}}
+    assert phone.submit(visit, changed).status_code == 201  # the change, without the photo
+
+    late = phone.client.post(f"{API}/{visit}/photos", content_type="multipart/form-data", data={
+        "client_id": "ph-removed", "item_id": "shop_front", "ended_at": body["ended_at"],
+        "file": (io.BytesIO(_phone_jpeg()), "shop.jpg")}, headers={"X-CSRFToken": phone.token})
+
+    assert late.status_code == 201  # taken (a change that lists it may still come), but no question's
+    [photo] = _stored(app, visit)[3]
+    assert (photo.client_id, photo.item_id) == ("ph-removed", None)
+    reviewer = login_as("auditor")
+    assert "ph-removed" not in reviewer.get(f"/review/{visit}").get_data(as_text=True)
+    assert reviewer.get(f"/review/{visit}/photos/ph-removed").status_code == 404
+    # A change that lists it makes it the question's after all.
+    again = {**_changed(changed), "photos": {"shop_front": ["ph-removed"]}}
+    assert phone.submit(visit, again).status_code == 201
+    assert [(e.client_id, e.item_id) for e in _stored(app, visit)[3]] == [("ph-removed", "shop_front")]
+    assert reviewer.get(f"/review/{visit}/photos/ph-removed").status_code == 200
 
 
 def test_photo_id_of_another_visit_is_refused(app, org, phone, visit):

@@ -154,12 +154,13 @@ def submit(visit_uuid):
         fields["answers"] = _("Must be an object of item ids and answers.")
         answers = {}
     comments = _string_map(body.get("comments"), "comments", fields)
-    photos = _string_map(body.get("photos"), "photos", fields, of_lists=True)
+    # Left out, the photos uploaded stay as they are; given, they are all the visit keeps.
+    photos = _string_map(body.get("photos"), "photos", fields, of_lists=True) if body.get("photos") is not None else None
     started_at = _timestamp(body.get("started_at"), "started_at", fields)
     ended_at = _timestamp(body.get("ended_at"), "ended_at", fields)
     changed_at = _timestamp(body.get("changed_at"), "changed_at", fields)
     location = _location(body.get("location"), fields)
-    for field, value in (("answers", answers), ("comments", comments), ("photos", photos)):
+    for field, value in (("answers", answers), ("comments", comments), ("photos", photos or {})):
         for key, entry in value.items():
             if not (_storable(key) and _storable(entry)):
                 fields[f"{field}.{key}"] = _("Must be text without NUL characters or broken Unicode.")

@@ -71,7 +71,8 @@ def openapi_document():
                         "comments": {"type": "object", "additionalProperties": {"type": "string", "maxLength": 4000}},
                         "photos": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string", "maxLength": 64}},
                                    "description": "Item id to the client ids of its photos, uploaded first. Every "
-                                   "photo of the visit: one uploaded before and not listed is removed."},
+                                   "photo the visit keeps: one uploaded before and not listed is removed. Left "
+                                   "out, the photos uploaded stay as they are."},
                         "started_at": {"type": "string", "format": "date-time"},
                         "ended_at": {"type": "string", "format": "date-time",
                                      "description": "When the shopper tapped Send. Kept when the sending is "

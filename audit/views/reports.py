@@ -81,7 +81,7 @@ def visit_report(visit_uuid):
     content = visit.checklist_version.content
     answers = {a.item_id: a for a in visit.answers}
     photos = {}
-    for evidence in Evidence.select().where(Evidence.visit == visit):
+    for evidence in Evidence.of_visit(visit):
         photos.setdefault(evidence.item_id, []).append(evidence)
     scores = {(s.kind, s.key): s.percent for s in visit.scores}
     with force_locale(language):
@@ -269,8 +269,15 @@ def region_report(region_id):
     sections = [key for kind, key in (k for k in texts if isinstance(k, tuple)) if kind == "section"]
     with force_locale(language):
         ranking = stats.ranking(branches, start, end, None, period.previous_start)
+        # The whole region under its branches, as the dashboard gives it: a board reads that first.
+        mean = stats.overall_mean({"branches": ids}, start, end)
+        previous = stats.overall_mean({"branches": ids}, period.previous_start, start)
+        whole = {"visits": sum(row[1] for row in ranking), "mean": mean,
+                 "change": mean - previous if mean is not None and previous is not None else None,
+                 "sections": stats.part_means(stats.part_totals(ids, start, end, per="region"), "section", None,
+                                              shown.version_ids)}
         pdf, _fetcher = render_pdf(
-            "reports/region.html", region=region, brand=region.brand, ranking=stats.ranked(ranking),
+            "reports/region.html", region=region, brand=region.brand, ranking=stats.ranked(ranking), whole=whole,
             none_approved=not any(row[1] for row in ranking),
             no_previous=bool(ranking) and all(row[3] is None for row in ranking),
             sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end, shown.version_ids),

@@ -128,7 +128,7 @@ def visit(visit_uuid):
                 review.integrity_warnings(visit, config["REVIEW_MIN_MINUTES"], config["REVIEW_MAX_DISTANCE_M"])]
     answers = {a.item_id: a for a in visit.answers}
     photos = {}
-    for evidence in Evidence.select().where(Evidence.visit == visit):
+    for evidence in Evidence.of_visit(visit):
         photos.setdefault(evidence.item_id, []).append(evidence)
     content = visit.checklist_version.content
     language = current_language() if current_language() in content["languages"] else content["languages"][0]
@@ -261,7 +261,7 @@ def correct_comment(visit_uuid, item_id):
 @bp.route("/<visit_uuid>/photos/<client_id>")
 def photo(visit_uuid, client_id):
     visit = _visit_or_404(visit_uuid)
-    evidence = Evidence.get_or_none((Evidence.visit == visit) & (Evidence.client_id == client_id))
+    evidence = Evidence.of_visit(visit).where(Evidence.client_id == client_id).first()
     if evidence is None:
         abort(404)
     return media.send_photo(current_app.config["MEDIA_DIR"], evidence.file_name)

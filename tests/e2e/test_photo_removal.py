@@ -5,10 +5,12 @@ returned visit)."""
 import re
 
 import pytest
+from PIL import Image
 from playwright.sync_api import expect
 
 from audit.db import database
 from audit.models import Evidence, Visit, VisitState
+from audit.operations import remove_photo
 from audit.review import return_to_shopper
 from tests.e2e.conftest import PHONE, screenshot
 from tests.e2e.test_offline import _fill_everything, _photo_file
@@ -132,4 +134,106 @@ def test_a_photo_removed_in_one_tab_leaves_the_other_and_does_not_come_back_from
     with app.app_context(), database.connection_context():
         kept = _server_photos(visit)
     assert len(kept) == 1 and removed not in {client_id for _item, client_id in kept}
+    context.close()
+
+
+def _three_photos(page, tmp_path):
+    """Three different photos on the shop front question; their ids in the order they were added."""
+    photos = page.locator('[data-photos="shop_front"]')
+    for colour in ("#aa2222", "#22aa22", "#2222aa"):
+        path = tmp_path / f"{colour[1:]}.jpg"
+        Image.new("RGB", (1200, 900), colour).save(path, "JPEG")
+        count = photos.locator("img.thumb").count()
+        photos.locator("input[type=file]").set_input_files(str(path))
+        expect(photos.locator("img.thumb")).to_have_count(count + 1)
+    return [img.get_attribute("data-client-id") for img in photos.locator("img.thumb").all()]
+
+
+def test_photos_keep_the_order_they_were_added_in_and_a_double_tap_removes_one(app, browser, live_server, org,
+                                                                                tmp_path):
+    """The phone's store gives photos by their random ids: after a reload "Photo 1" was another photo
+    (and the reviewer's "photo 1" not the shopper's). A double tap on Remove removed the next photo too,
+    which had moved under the finger."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    _fill_everything(page, _photo_file(tmp_path))
+    photos = page.locator('[data-photos="shop_front"]')
+    page.get_by_role("button", name="Remove photo 1").click()  # the one _fill_everything added
+    expect(photos.locator("img.thumb")).to_have_count(0)
+    page.wait_for_timeout(800)
+    added = _three_photos(page, tmp_path)
+    page.reload()
+    expect(photos.locator("img.thumb")).to_have_count(3)
+    assert [img.get_attribute("data-client-id") for img in photos.locator("img.thumb").all()] == added
+
+    photos.get_by_role("button", name="Remove photo 2").dblclick()
+
+    expect(photos.locator("img.thumb")).to_have_count(2)
+    page.wait_for_timeout(1000)
+    assert [img.get_attribute("data-client-id") for img in photos.locator("img.thumb").all()] == [added[0], added[2]]
+    context.close()
+
+
+def test_a_photo_removed_while_the_visit_is_on_its_way_is_never_uploaded_nor_comes_back(
+        app, browser, live_server, org, tmp_path):
+    """Removed while the first photo was still uploading: the sender had read the photos and the
+    sending before, and uploaded it anyway (the reviewer saw it), and its upload put it back on the
+    phone, where the visit returned later showed it again."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org, service_workers="block")
+    _fill_everything(page, _photo_file(tmp_path))
+    page.get_by_role("button", name="Remove photo 1").click()
+    page.wait_for_timeout(800)
+    added = _three_photos(page, tmp_path)
+    uploads, held = [], []
+    context.on("request", lambda request: uploads.append(re.search(rb'name="client_id"\r\n\r\n([^\r]+)', request.post_data_buffer).group(1).decode())
+               if request.method == "POST" and request.url.endswith("/photos") else None)
+    page.route("**/photos", lambda route: held.append(route) if not held else route.continue_())
+    page.get_by_role("button", name="Send the visit").click()
+    for _ in range(40):
+        if held:
+            break
+        page.wait_for_timeout(250)
+    assert held, "the page did not send"
+
+    page.get_by_role("button", name="Remove photo 3").click()
+    expect(page.locator('[data-photos="shop_front"] img.thumb')).to_have_count(2)
+    page.wait_for_timeout(500)  # the change has joined the waiting visit
+    held[0].continue_()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+
+    with app.app_context(), database.connection_context():
+        assert _server_photos(visit) == {("shop_front", added[0]), ("shop_front", added[1])}
+        return_to_shopper(Visit.get(Visit.uuid == visit), org["users"]["auditor"], "Check the waiting time.")
+    assert len(uploads) == 2, (uploads, added)  # the removed photo never left the phone
+    assert added[2] not in _photos_kept_on_phone(page, visit)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    photos = page.locator('[data-photos="shop_front"]')
+    expect(photos.locator("img.thumb")).to_have_count(2)
+    page.wait_for_timeout(800)
+    assert [img.get_attribute("data-client-id") for img in photos.locator("img.thumb").all()] == added[:2]
+    context.close()
+
+
+def test_a_photo_the_server_no_longer_has_is_uploaded_again_and_the_visit_goes(app, browser, live_server, org,
+                                                                               tmp_path):
+    """The visit came back; its first photo was removed from the form without JavaScript (another
+    phone), and this phone still holds it as uploaded: sent again, the server refused it as not
+    arrived, for good. The phone uploads its copy again and the visit goes."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    _fill_everything(page, _photo_file(tmp_path))
+    page.locator('[data-photos="shop_front"] input[type=file]').set_input_files(_photo_file(tmp_path))
+    expect(page.locator('[data-photos="shop_front"] img.thumb')).to_have_count(2)
+    _send(page)
+    with app.app_context(), database.connection_context():
+        sent = _server_photos(visit)
+        stored = Visit.get(Visit.uuid == visit)
+        return_to_shopper(stored, org["users"]["auditor"], "Check the waiting time.")
+        removed = sorted(sent)[0][1]
+        assert remove_photo(Visit.get(Visit.uuid == visit), removed) == "shop_front"
+
+    page.goto(live_server + f"/visits/{visit}/fill")
+    expect(page.locator('[data-photos="shop_front"] img.thumb')).to_have_count(2)  # the phone's copy too
+    _send(page)
+    with app.app_context(), database.connection_context():
+        assert Visit.get(Visit.uuid == visit).state == VisitState.SUBMITTED.value
+        assert _server_photos(visit) == sent
     context.close()
