@@ -506,3 +506,26 @@ def test_a_ranking_ends_with_the_whole_regions_visits_average_and_change(app, de
     # On the dashboard (in the manager's Hungarian), the same average for the region.
     dashboard = _manager_client(app).get(f"/dashboard/?region={region}&period=91").get_data(as_text=True)
     assert f"{mean:.1f}".replace(".", ",") in dashboard
+
+
+def test_a_branch_report_says_where_the_branch_stands_in_its_region(app, demo):
+    """The cover gives the branch's place in the region's ranking and the region's and brand's
+    averages as numbers (the charts had them only as markers), as the region's report ranks it."""
+    from audit import stats
+
+    with app.app_context(), database.connection_context():
+        region = Branch.get_by_id(demo["branch_id"]).region_id
+        branches = list(Branch.select().where(Branch.region == region))
+        period = periods.parse("365", utcnow())
+        start, end = period.start, period.end
+        ranked = [row for row in stats.ranked(stats.ranking(branches, start, end, None, start)) if row[0]]
+        brand_mean = stats.overall_mean({"brand": Branch.get_by_id(demo["branch_id"]).region.brand_id}, start, end)
+        region_mean = stats.overall_mean({"regions": [region]}, start, end)
+    client = _manager_client(app)
+    ranking = _pdf_text(client.get(f"/reports/regions/{region}.pdf?lang=en&days=365").data)
+    for place, (branch, *_rest) in ranked:
+        assert f"{place} {branch.code} " in ranking  # the region's report ranks it so
+        cover = " ".join(_pdf_text(client.get(f"/reports/branches/{branch.id}/visits.pdf?lang=en&days=365").data)
+                         .split())
+        assert (f"Place {place} of {len(ranked)} branches in {branch.region.name} Region average "
+                f"{float(region_mean):.1f}% · Brand average {float(brand_mean):.1f}%") in cover, cover[:600]

@@ -7,7 +7,7 @@ from .. import stats
 from ..i18n import format_percent, localized
 from ..localtime import local_date
 from ..localtime import today as local_today
-from ..models import Evidence, Visit
+from ..models import Branch, Evidence, Visit
 from ..scoring import band_for
 from .charts import bar_chart, trend_chart
 from .render import render_pdf
@@ -78,6 +78,7 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
         colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
         empty_text=_("No visit was approved in these months."),
     )
+    standing = _standing(branch, brand, start, end, shared)
     photos = list(Evidence.select().join(Visit).where(Visit.id.in_(
         stats.approved_visits([branch.id], start, end).select(Visit.id)) & Evidence.item_id.is_null(False))
         .order_by(Evidence.created_at.desc()).limit(6))
@@ -87,7 +88,7 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
         branch=branch, brand=brand, visits=visits[:VISITS_LISTED], visit_count=len(visits),
         overall=overall, band=band_for(latest, overall) if latest else None, charts=charts, texts=texts,
         **_failed_most_often(scope, start, end, shown.version_ids),
-        parts_shown=shown,
+        parts_shown=shown, **standing,
         critical=critical, critical_items=stats.failed_critical_items(critical),
         # A critical failure of any checklist the period used is named with its question.
         critical_texts=stats.item_texts([branch.id], start, end) if shown.count > 1 else texts,
@@ -96,6 +97,26 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
         language=language,
         last_day=last, period_name=period_name, today=local_today(),  # overdue is of today, not the period
     )
+
+
+def _standing(branch, brand, start, end, shared):
+    """Where the branch stands, for the cover: its place among the region's branches with an approved
+    visit (ordered as the region's ranking orders them), and the region's and the brand's averages of
+    every visit. The region's scores are read once for all its reports in a ZIP."""
+    key = ("region scores", branch.region_id, start, end)
+    if key not in shared:
+        codes = dict(Branch.select(Branch.id, Branch.code).where(Branch.region == branch.region_id).tuples())
+        scores = stats.branch_scores(list(codes), start, end)
+        order = sorted(scores, key=lambda branch_id: (-scores[branch_id][1], codes[branch_id]))
+        visits = sum(count for count, _mean in scores.values())
+        mean = sum(count * mean for count, mean in scores.values()) / visits if visits else None
+        shared[key] = (order, mean)
+    order, region_mean = shared[key]
+    key = ("brand mean", brand.id, start, end)
+    if key not in shared:
+        shared[key] = stats.overall_mean({"brand": brand.id}, start, end)
+    return {"place": order.index(branch.id) + 1 if branch.id in order else None, "places": len(order),
+            "region_mean": region_mean, "brand_mean": shared[key]}
 
 
 FAILED_LISTED = 8
