@@ -519,3 +519,26 @@ def test_a_legend_name_wider_than_the_chart_wraps_within_it_and_the_next_starts_
     region = next(t for t in legend if t[3] == "Region average")
     assert region[1] > max(y for _x, y, _s, _t in lines) and region[0] < 30  # on a line of its own, below
     assert float(root.get("height")) >= region[1]
+
+
+def test_a_dip_to_the_floor_is_written_beside_its_point_under_the_rising_line():
+    """A month at 0%: below its point there is no room, and above it the line from both neighbours ran
+    through the value. It is written beside the point, on the side of the higher neighbour (the
+    line rises most there), or inside the chart for the first and last points."""
+    import re
+
+    def placed(points, value):
+        svg = trend_chart(points)
+        circles = [float(cx) for cx in re.findall(r'<circle cx="([\d.]+)"', svg)]
+        [(x, anchor)] = [(float(x), anchor) for x, anchor, text in re.findall(
+            r'<text x="([\d.]+)" y="[\d.]+"[^>]*?text-anchor="(\w+)"[^>]*>([\d.]+)</text>', svg) if text == value]
+        return x, anchor, circles
+
+    x, anchor, circles = placed([("Jan", 80), ("Feb", 0), ("Mar", 60)], "0.0")
+    assert anchor == "end" and x < circles[1]  # toward January, the higher
+    x, anchor, circles = placed([("Jan", 30), ("Feb", 0), ("Mar", 90)], "0.0")
+    assert anchor == "start" and x > circles[1]
+    x, anchor, circles = placed([("Jan", 80), ("Feb", 0)], "0.0")
+    assert anchor == "end" and x < circles[1]  # the last point: not past the chart's edge
+    x, anchor, circles = placed([("Jan", 0), ("Feb", 80)], "0.0")
+    assert anchor == "start" and x > circles[0]

@@ -202,26 +202,40 @@ def trend_chart(points, *, width=520, height=180, colour=DEFAULT_COLOUR, accent=
             f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{4.5 if is_last else 3}" '
             f'fill="{accent if is_last else colour}" stroke="#ffffff" stroke-width="1"/></g>'
         )
-        parts.append(_text(x, _value_label_y(points, i, y, value_size, top, top + plot_h), shown_value,
-                           size=value_size, anchor="middle", fill=TEXT_COLOUR, weight="bold" if is_last else None))
+        label_x, label_y, label_anchor = _value_label_place(points, i, x, y, value_size, top, top + plot_h)
+        parts.append(_text(label_x, label_y, shown_value,
+                           size=value_size, anchor=label_anchor, fill=TEXT_COLOUR, weight="bold" if is_last else None))
 
     summary = "; ".join(f"{label}: {NO_VALUE if v is None else fmt(v)}" for label, v in points)
     # Screen readers get the numbers too, not just the title.
     return _svg(width, height, ". ".join(filter(None, (title, summary or empty_text))), parts)
 
 
-def _value_label_y(points, index, y, size, plot_top, plot_bottom):
-    """Where a point's value is written (the text's baseline): above the point, unless the line comes
+def _value_label_place(points, index, x, y, size, plot_top, plot_bottom):
+    """Where a point's value is written: (x, baseline, anchor). Above the point, unless the line comes
     down to it (below its neighbours' average, a dip), where the line would run through the text; then
-    below it. Either way inside the plot when there is room."""
+    below it. A dip at the floor of the plot (a month at 0%) has no room below it, and above it the line
+    crossed the text: it is written beside the point, under the line rising from it (on the side of the
+    higher neighbour, where it rises most), or where no line leaves it, inside the chart."""
     value = points[index][1]
-    neighbours = [points[i][1] for i in (index - 1, index + 1) if 0 <= i < len(points) and points[i][1] is not None]
+    before = points[index - 1][1] if index > 0 else None
+    after = points[index + 1][1] if index + 1 < len(points) else None
+    neighbours = [v for v in (before, after) if v is not None]
     below = bool(neighbours) and value < sum(neighbours) / len(neighbours)
     if below and y + 7 + size > plot_bottom:
-        below = False
-    elif not below and y - 7 - size < plot_top:
+        last = index == len(points) - 1
+        if after is None and not last:
+            right = True  # no line leaves it to the right
+        elif before is None and index > 0:
+            right = False  # none comes to it from the left
+        elif last or index == 0:
+            right = index == 0  # the side inside the chart
+        else:
+            right = after >= before
+        return (x + 6, y + size / 3, "start") if right else (x - 6, y + size / 3, "end")
+    if not below and y - 7 - size < plot_top:
         below = True
-    return y + 7 + size if below else y - 7
+    return x, (y + 7 + size if below else y - 7), "middle"
 
 
 def bar_chart(rows, *, width=520, colour=DEFAULT_COLOUR, accent=DEFAULT_ACCENT, value_format=None,
