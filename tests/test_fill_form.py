@@ -3,6 +3,7 @@ to its question, and never loses what the shopper typed."""
 import html
 import io
 import os
+import re
 import threading
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -606,8 +607,11 @@ def test_a_photo_is_removed_with_its_button_and_what_was_typed_is_kept(app, shop
     response = _post(shopper, visit, None, {"answer-greeted": "no", "remove_photo": first.client_id})
 
     assert response.status_code == 302 and response.location.endswith("#q-shop_front")
-    page = FillPage(shopper.get(response.location))
+    shown = shopper.get(response.location)
+    page = FillPage(shown)
     assert page.flashes == ["The photo was removed. Your answers are saved."]
+    # Said at the question too, where the page opens (the top of the page is out of sight there).
+    assert re.search(r'id="q-shop_front".*?<p class="photo-note">Photo removed.</p>', shown.get_data(as_text=True), re.S)
     assert page.items["shop_front"]["thumbs"] == [f"/visits/{visit}/photos/{second.client_id}"]
     assert page.items["shop_front"]["removes"] == [("remove_photo", second.client_id, "Remove photo 1")]
     assert page.value("greeted") == "no"

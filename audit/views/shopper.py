@@ -270,16 +270,20 @@ def fill(visit_uuid):
             flash(_("Some answers need your attention; they are marked below. Nothing you entered was lost."), "error")
         elif removed_from is not None:
             flash(_("The photo was removed. Your answers are saved."), "success")
-            return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=language, _anchor=f"q-{removed_from}"))
+            # Back at the question, which says so too: the message at the top of the page was out of sight.
+            return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=language, removed=removed_from,
+                                    _anchor=f"q-{removed_from}"))
         else:
             if saving and (action != "lang" or language == shown_in):  # Enter in a field presses the pick's button
                 flash(_("Saved. You can finish it later."), "success")
             return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=language))
     photos = Evidence.client_ids_by_item(visit.id)
-    if answers or comments or errors or photos:
+    removed = request.args.get("removed") if request.method == "GET" else None
+    photo_notes = {removed: _("Photo removed.")} if removed in photo_item_ids(content) else None
+    if answers or comments or errors or photos or photo_notes:
         items_html = render_template(
             "shopper/_fill_items.html", content=content, language=language, answers=answers, comments=comments,
-            errors=errors, photos=photos, photo_items=set(photo_item_ids(content)),
+            errors=errors, photos=photos, photo_items=set(photo_item_ids(content)), photo_notes=photo_notes,
             photo_url=lambda client_id: url_for("shopper.photo", visit_uuid=visit.uuid, client_id=client_id),
         )
     else:
@@ -322,7 +326,7 @@ def _blank_items_html(content, language):
     if entry is not None and entry[0] is content:
         return entry[1]
     html = render_template("shopper/_fill_items.html", content=content, language=language, answers={},
-                           comments={}, errors={}, photos={}, photo_items=set(photo_item_ids(content)),
+                           comments={}, errors={}, photos={}, photo_items=set(photo_item_ids(content)), photo_notes=None,
                            photo_url=None)
     while len(_BLANK_FORMS) >= _BLANK_FORMS_SIZE:
         _BLANK_FORMS.pop(next(iter(_BLANK_FORMS)), None)
