@@ -67,6 +67,16 @@ def screenshot(page, name, full_page=True):
     return path
 
 
+def wait_for_held(page, held, who):
+    """Until a request routed into `held` (a list the route handler appends to) is there: `who`'s
+    sending has begun and waits for the test to answer it."""
+    for _ in range(40):
+        if held:
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{who} did not send")
+
+
 def wait_until(page, expression, arg=None, timeout=10000):
     """Until `expression` (JavaScript: a value, a promise, or a function of `arg` giving either) is
     true in the page; an AssertionError naming it if it never is. Playwright's wait_for_function does

@@ -22,6 +22,31 @@ NEEDS_COMMENT = "Say in a comment what went wrong."
 NEEDS_PHOTO = "Add a photo that shows what went wrong."
 
 
+def _phone_on_a_visit_of_the_retail_checklist_with(app, browser, live_server, org, item_id, **changes):
+    """(context, page, visit uuid): a phone on the fill page of a visit of the shipped retail
+    checklist with one question changed as an auditor may write it (`changes` to its fields)."""
+    from datetime import date, timedelta
+
+    from audit import ROOT
+    from audit.checklist import content_hash, load_checklist_file
+    from audit.operations import publish_checklist
+
+    content = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+    for section in content["sections"]:
+        for item in section["items"]:
+            if item["id"] == item_id:
+                item.update(changes)
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist(content, content_hash(content))
+        visit = str(Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                                 planned_from=date.today(), planned_to=date.today() + timedelta(days=5)).uuid)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    return context, page, visit
+
+
 def _not_an_image(tmp_path):
     path = tmp_path / "receipt.jpg"
     path.write_text("Not a photo: the shop's opening hours, typed.")
@@ -220,25 +245,8 @@ def test_a_refusal_of_the_whole_visit_is_said_in_the_language_chosen_since(app, 
 def test_a_required_photo_is_asked_for_on_the_phone_before_the_visit_is_sent(app, browser, live_server, org, tmp_path):
     """The checklist requires the shop front's photo: Send names it beside the question and keeps the
     visit on the phone; with the photo it goes."""
-    from datetime import date, timedelta
-
-    from audit import ROOT
-    from audit.checklist import content_hash, load_checklist_file
-    from audit.operations import publish_checklist
-
-    content = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
-    for section in content["sections"]:
-        for item in section["items"]:
-            if item["id"] == "shop_front":
-                item["required"] = True
-    with app.app_context(), database.connection_context():
-        version, _ = publish_checklist(content, content_hash(content))
-        visit = str(Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
-                                 planned_from=date.today(), planned_to=date.today() + timedelta(days=5)).uuid)
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{visit}/fill")
+    context, page, visit = _phone_on_a_visit_of_the_retail_checklist_with(
+        app, browser, live_server, org, "shop_front", required=True)
     expect(page.locator("#q-shop_front legend .badge")).to_have_text("required")
     photo = _photo_file(tmp_path)
     answered = {"shop_front": None}  # everything else, as _fill_everything does (conditions show items)
@@ -367,25 +375,9 @@ def test_a_wait_typed_past_the_pass_mark_asks_for_its_comment_before_the_visit_l
     """A timer whose failed answer needs a comment (an auditor's checklist may ask it): the phone knows
     which waits fail from the checklist's steps, opens the comment box as the wait is typed and names
     the missing comment at Send, as it does for a chosen answer."""
-    from datetime import date, timedelta
-
-    from audit import ROOT
-    from audit.checklist import content_hash, load_checklist_file
-    from audit.operations import publish_checklist
-
-    content = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
-    for section in content["sections"]:
-        for item in section["items"]:
-            if item["id"] == "wait_for_contact":
-                item["require_comment_on_fail"] = True  # full points up to a minute: more fails
-    with app.app_context(), database.connection_context():
-        version, _ = publish_checklist(content, content_hash(content))
-        visit = str(Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
-                                 planned_from=date.today(), planned_to=date.today() + timedelta(days=5)).uuid)
-    context = browser.new_context(**PHONE)
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{visit}/fill")
+    # Full points up to a minute: more fails.
+    context, page, visit = _phone_on_a_visit_of_the_retail_checklist_with(
+        app, browser, live_server, org, "wait_for_contact", require_comment_on_fail=True)
     _fill_everything(page, _photo_file(tmp_path))
     wait, comment = page.locator("#answer-wait_for_contact"), page.locator("#comment-wait_for_contact")
     wait.fill("60")

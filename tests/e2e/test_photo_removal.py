@@ -12,7 +12,7 @@ from audit.db import database
 from audit.models import Evidence, Visit, VisitState
 from audit.operations import remove_photo
 from audit.review import return_to_shopper
-from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.conftest import PHONE, screenshot, wait_for_held
 from tests.e2e.test_offline import _fill_everything, _photo_file
 from tests.e2e.test_shopper_phone import _open_new_visit
 
@@ -27,6 +27,11 @@ def _server_photos(visit_uuid):
 
 def _photos_kept_on_phone(page, visit_uuid):
     return page.evaluate("v => AuditStore.photosOf(v).then(ps => ps.map(p => p.clientId).sort())", visit_uuid)
+
+
+def _shown(photos):
+    """The ids of the photos a question shows, in order."""
+    return [img.get_attribute("data-client-id") for img in photos.locator("img.thumb").all()]
 
 
 def _send(page):
@@ -45,7 +50,7 @@ def test_a_photo_removed_offline_is_gone_from_the_page_the_phone_and_the_sent_vi
     expect(photos.locator("img.thumb")).to_have_count(2)
     photos.scroll_into_view_if_needed()
     screenshot(page, "fill-two-photos", full_page=False)
-    first, second = [img.get_attribute("data-client-id") for img in photos.locator("img.thumb").all()]
+    first, second = _shown(photos)
 
     photos.get_by_role("button", name="Remove photo 1").click()
 
@@ -146,7 +151,7 @@ def _three_photos(page, tmp_path):
         count = photos.locator("img.thumb").count()
         photos.locator("input[type=file]").set_input_files(str(path))
         expect(photos.locator("img.thumb")).to_have_count(count + 1)
-    return [img.get_attribute("data-client-id") for img in photos.locator("img.thumb").all()]
+    return _shown(photos)
 
 
 def test_photos_keep_the_order_they_were_added_in_and_a_double_tap_removes_one(app, browser, live_server, org,
@@ -163,13 +168,13 @@ def test_photos_keep_the_order_they_were_added_in_and_a_double_tap_removes_one(a
     added = _three_photos(page, tmp_path)
     page.reload()
     expect(photos.locator("img.thumb")).to_have_count(3)
-    assert [img.get_attribute("data-client-id") for img in photos.locator("img.thumb").all()] == added
+    assert _shown(photos) == added
 
     photos.get_by_role("button", name="Remove photo 2").dblclick()
 
     expect(photos.locator("img.thumb")).to_have_count(2)
     page.wait_for_timeout(1000)
-    assert [img.get_attribute("data-client-id") for img in photos.locator("img.thumb").all()] == [added[0], added[2]]
+    assert _shown(photos) == [added[0], added[2]]
     context.close()
 
 
@@ -188,11 +193,7 @@ def test_a_photo_removed_while_the_visit_is_on_its_way_is_never_uploaded_nor_com
                if request.method == "POST" and request.url.endswith("/photos") else None)
     page.route("**/photos", lambda route: held.append(route) if not held else route.continue_())
     page.get_by_role("button", name="Send the visit").click()
-    for _ in range(40):
-        if held:
-            break
-        page.wait_for_timeout(250)
-    assert held, "the page did not send"
+    wait_for_held(page, held, "the page")
 
     page.get_by_role("button", name="Remove photo 3").click()
     expect(page.locator('[data-photos="shop_front"] img.thumb')).to_have_count(2)
@@ -209,7 +210,7 @@ def test_a_photo_removed_while_the_visit_is_on_its_way_is_never_uploaded_nor_com
     photos = page.locator('[data-photos="shop_front"]')
     expect(photos.locator("img.thumb")).to_have_count(2)
     page.wait_for_timeout(800)
-    assert [img.get_attribute("data-client-id") for img in photos.locator("img.thumb").all()] == added[:2]
+    assert _shown(photos) == added[:2]
     context.close()
 
 

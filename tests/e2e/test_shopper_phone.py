@@ -13,7 +13,7 @@ from audit.demo import best_answers
 from audit.models import Answer, Evidence, Visit, VisitState
 from audit.operations import publish_checklist_file
 from audit.review import return_to_shopper
-from tests.e2e.conftest import PHONE, screenshot, sign_in, wait_until
+from tests.e2e.conftest import PHONE, screenshot, sign_in, wait_for_held, wait_until
 from tests.e2e.test_offline import _fill_everything, _photo_file, _phone_with_visit_kept, _stored, _wait_until_cached
 
 pytestmark = pytest.mark.browser
@@ -156,11 +156,7 @@ def test_a_late_refusal_does_not_bring_back_a_visit_another_sender_had_received(
     context.set_offline(False)  # no other page is open, and no service worker, to send meanwhile
     late.goto(live_server + "/visits/")
     late.evaluate("() => { window.lateSend = AuditOutbox.send(true); }")
-    for _ in range(40):
-        if held:
-            break
-        late.wait_for_timeout(250)
-    assert held, "the list page did not send"
+    wait_for_held(late, held, "the list page")
     other = context.new_page()  # the other sender has the visit received meanwhile
     other.goto(live_server + "/visits/")
     other.evaluate("AuditOutbox.send(true)")
@@ -205,11 +201,7 @@ def test_two_senders_of_one_phone_upload_each_photo_once(app, browser, live_serv
     context.set_offline(False)
     first.goto(live_server + "/visits/")
     first.evaluate("() => { window.run = AuditOutbox.send(true); }")
-    for _ in range(40):
-        if held:
-            break
-        first.wait_for_timeout(250)
-    assert held, "the first page did not send"
+    wait_for_held(first, held, "the first page")
     second = context.new_page()
     second.goto(live_server + "/visits/")
     # Its run ends at once, the visit still waiting: the first page is sending it.
