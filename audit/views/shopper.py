@@ -279,7 +279,7 @@ def fill(visit_uuid):
             return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=language))
     photos = Evidence.client_ids_by_item(visit.id)
     removed = request.args.get("removed") if request.method == "GET" else None
-    photo_notes = {removed: _("Photo removed.")} if removed in photo_item_ids(content) else None
+    photo_notes = {removed: _("Photo removed.")} if removed and removed in photo_item_ids(content) else None
     if answers or comments or errors or photos or photo_notes:
         items_html = render_template(
             "shopper/_fill_items.html", content=content, language=language, answers=answers, comments=comments,
