@@ -454,7 +454,8 @@ class NewChecklistForm(AppForm):
     def validate_checklist_id(self, field):
         from .models import Checklist
 
-        if Checklist.get_or_none(Checklist.slug == field.data) is not None:
+        existing = Checklist.get_or_none(Checklist.slug == field.data)
+        if existing is not None and existing.history().exists():  # one without versions is reused
             raise ValidationError(_("A checklist with this id exists already."))
 
     def languages(self):

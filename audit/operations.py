@@ -339,9 +339,18 @@ def publish_draft(version_id, check_complete):
 
 
 def discard_draft(version):
+    """Delete a draft; a checklist that was only this draft (never published) goes with it, so that
+    its id is free again. Returns True when the checklist went too."""
     if version.is_published:
         raise DraftError("published_is_frozen")
-    version.delete_instance()
+    with database.atomic():
+        checklist = version.checklist
+        version.delete_instance()
+        if ChecklistVersion.select().where(ChecklistVersion.checklist == checklist).exists():
+            return False
+        # A version-less checklist showed as a broken list entry (the title is its versions').
+        checklist.delete_instance()
+        return True
 
 
 # -- the shopper's visits ---------------------------------------------------------------------------

@@ -903,3 +903,32 @@ def test_a_language_is_added_to_a_checklist_and_its_texts_are_then_to_translate(
     # Not publishable until it is translated.
     published = auditor.post(BASE + "/draft/publish", data={"csrf_token": token})
     assert "cannot be published yet" in html.unescape(auditor.get(published.headers["Location"]).get_data(as_text=True))
+
+
+def test_discarding_the_only_draft_of_a_new_checklist_takes_the_checklist_away(app, auditor):
+    """A checklist begun in the browser and discarded before it was ever published left a checklist
+    without versions: the list of checklists answered 500 for every auditor, and its id stayed taken."""
+    def begin():
+        return auditor.post("/checklists/new", data={"checklist_id": "cafe-visit", "source": "en", "title": "Café",
+                                                     "csrf_token": csrf_from(auditor.get("/checklists/new"))})
+
+    assert begin().status_code == 302
+    discarded = auditor.post("/checklists/cafe-visit/draft/discard",
+                             data={"csrf_token": csrf_from(auditor.get("/checklists/cafe-visit/draft"))})
+    assert discarded.status_code == 302 and discarded.headers["Location"] == "/checklists/"
+    listed = auditor.get("/checklists/")
+    assert listed.status_code == 200
+    page = html.unescape(listed.get_data(as_text=True))
+    assert "The draft was discarded; the checklist, never published, is gone with it." in page
+    assert "cafe-visit" not in page
+    assert auditor.get("/checklists/cafe-visit/").status_code == 404
+    with app.app_context(), database.connection_context():
+        assert Checklist.get_or_none(Checklist.slug == "cafe-visit") is None
+        # One left without versions by the release before (its discard kept the checklist) is skipped
+        # by the list, and its id can be begun again.
+        Checklist.create(slug="cafe-visit")
+    assert auditor.get("/checklists/").status_code == 200
+    assert auditor.get("/checklists/cafe-visit/").status_code == 404
+    assert begin().status_code == 302
+    with app.app_context(), database.connection_context():
+        assert Checklist.get(Checklist.slug == "cafe-visit").draft().content["title"] == {"en": "Café"}

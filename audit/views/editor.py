@@ -48,7 +48,7 @@ def _auditors_only():
 
 def _checklist_or_404(slug):
     checklist = Checklist.get_or_none(Checklist.slug == slug)
-    if checklist is None:
+    if checklist is None or not checklist.history().exists():
         abort(404)
     return checklist
 
@@ -124,6 +124,8 @@ def _as_seen(part_of, seen, change):
 @bp.route("/")
 def index():
     checklists = [(c, c.latest_published(), c.draft()) for c in Checklist.ordered()]
+    # One left without any version (a discarded first draft, before discarding took it away) is no one's.
+    checklists = [row for row in checklists if row[1] or row[2]]
     return render_template("editor/index.html", checklists=checklists, form=ImportForm())
 
 
@@ -519,7 +521,10 @@ def discard(slug):
     version = _draft_or_404(slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    operations.discard_draft(version)
+    checklist_gone = operations.discard_draft(version)
     auditlog.record("checklist.draft_discarded", f"{slug} v{version.number}")
+    if checklist_gone:
+        flash(_("The draft was discarded; the checklist, never published, is gone with it."), "success")
+        return redirect(url_for("editor.index"))
     flash(_("The draft was discarded."), "success")
     return redirect(url_for("editor.history", slug=slug))
