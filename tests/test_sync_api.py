@@ -1019,3 +1019,14 @@ def test_submission_is_scored_whatever_kind_of_item_comes_last(app, org, login_a
     assert response.status_code == 201, response.get_json()
     stored, _answers, _comments, _evidence = _stored(app, visit.uuid)
     assert stored.score == display_percent(score(data, answers).overall, 4) and stored.score < 100
+
+
+def test_control_characters_pasted_into_a_comment_or_a_text_are_dropped(app, phone, visit, content):
+    """A BEL pasted into a comment was stored, and the visit's PDF printed it as "^G" (the form
+    without JavaScript drops such characters, and the reviewer's forms refuse them); line breaks stay."""
+    body = {"answers": {**best_answers(content), "greeted": "no", "comments": "Queue\x07 long.\nSlow till."},
+            "comments": {"greeted": "Nobody\x07 looked\x1b up.\nThree minutes."}}
+    assert phone.submit(visit, body).status_code == 201
+    _stored_visit, answers, comments, _evidence = _stored(app, visit)
+    assert comments["greeted"] == "Nobody looked up.\nThree minutes."
+    assert answers["comments"] == "Queue long.\nSlow till."

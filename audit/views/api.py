@@ -3,6 +3,7 @@
 Errors are JSON bodies that say what was wrong and name the field. POSTs carry the session cookie and
 the page's CSRF token in the X-CSRFToken header (Flask-WTF checks it), so another site cannot post.
 """
+import re
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
@@ -20,6 +21,9 @@ from .shopper import own_visit_or_404, submission_message, visit_refusal_message
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_JSON_BYTES = 1024 * 1024
+# Control characters a paste brings into a comment (BEL...): no keyboard types them, and a report
+# printed them as "^G". Dropped, as the form without JavaScript drops them; NUL is refused (below).
+_PASTED_CONTROLS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @bp.errorhandler(404)
@@ -153,7 +157,10 @@ def submit(visit_uuid):
     if not isinstance(answers, dict):
         fields["answers"] = _("Must be an object of item ids and answers.")
         answers = {}
-    comments = _string_map(body.get("comments"), "comments", fields)
+    comments = {key: _PASTED_CONTROLS.sub("", text) if isinstance(text, str) else text for key, text in
+                _string_map(body.get("comments"), "comments", fields).items()}
+    answers = {key: _PASTED_CONTROLS.sub("", value) if isinstance(value, str) else value
+               for key, value in answers.items()}
     # Left out, the photos uploaded stay as they are; given, they are all the visit keeps.
     photos = _string_map(body.get("photos"), "photos", fields, of_lists=True) if body.get("photos") is not None else None
     started_at = _timestamp(body.get("started_at"), "started_at", fields)
