@@ -3,6 +3,7 @@ integrity warnings a reviewer should see. Every change is one transaction and le
 from datetime import timedelta
 
 from .db import database, write_transaction
+from .localtime import local_date
 from .models import Answer, Evidence, Visit, VisitEvent, VisitState, utcnow
 from .operations import CLOCK_SLACK, score_and_store_answers
 
@@ -117,9 +118,13 @@ def correct_comment(visit, item_id, comment, reason, reviewer, seen=None):
 
 
 def integrity_warnings(visit, min_minutes, max_distance_m, photo_slack_minutes=30):
-    """(code, details) pairs a reviewer should look at: times moved off a wrong phone clock, short visit,
-    far check-in, photo times, reused photos."""
+    """(code, details) pairs a reviewer should look at: times moved off a wrong phone clock, a visit
+    made outside its window, short visit, far check-in, photo times, reused photos."""
     warnings = []
+    made_on = local_date(visit.ended_at) if visit.ended_at else None
+    if made_on and visit.planned_from and visit.planned_to and not visit.planned_from <= made_on <= visit.planned_to:
+        # The client pays for visits in the window it agreed (a weekday, after a campaign's start).
+        warnings.append(("outside_window", {"day": made_on, "first": visit.planned_from, "last": visit.planned_to}))
     if visit.clock_shift_s and abs(visit.clock_shift_s) >= CLOCK_SLACK.total_seconds():  # not a few seconds
         warnings.append(("clock_shifted", {"seconds": visit.clock_shift_s}))
     if visit.started_at and visit.ended_at:

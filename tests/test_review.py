@@ -609,3 +609,26 @@ def test_the_history_says_a_correction_with_its_question_not_submitted(app, logi
                    for item in section["items"] if item["id"] == "greeted")
     assert f"Corrected · Anna Auditor · {greeted['text']['en']}: The CCTV shows nobody at the door." in " ".join(history.split())
     assert history.count("Submitted") == 1  # the shopper's sending only
+
+
+def test_a_visit_made_outside_its_window_is_flagged_for_the_reviewer(app, login_as, org):
+    """The client pays for visits in the window agreed (QA: one made the day before its window began
+    passed without a word); one made within it raises nothing."""
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        early, inside = [Visit.create(branch=org["branches"][0], checklist_version=version,
+                                      shopper=org["users"]["shopper"], planned_from=start,
+                                      planned_to=start + timedelta(days=9))
+                         for start in (date.today() + timedelta(days=1), date.today() - timedelta(days=1))]
+        now = utcnow()
+        for visit in (early, inside):
+            submit_visit(visit, best_answers(version.content), {}, {}, started_at=now - timedelta(minutes=30),
+                         ended_at=now)
+    auditor = login_as("auditor")
+    first, last = date.today() + timedelta(days=1), date.today() + timedelta(days=10)
+    with app.test_request_context():
+        from flask_babel import format_date
+        expected = (f"Made on {format_date(date.today())}, outside its window "
+                    f"({format_date(first)} to {format_date(last)}).")
+    assert expected in html.unescape(auditor.get(f"/review/{early.uuid}").get_data(as_text=True))
+    assert "outside its window" not in auditor.get(f"/review/{inside.uuid}").get_data(as_text=True)

@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from babel.units import format_unit
-from flask_babel import format_timedelta, get_locale
+from flask_babel import format_date, format_timedelta, get_locale
 from flask_login import current_user
 
 from .. import auditlog, media, review
@@ -101,6 +101,9 @@ def warning_text(code, details):
                      "arrived.", amount=amount)
         return _("The phone's clock was %(amount)s behind (the visit would have ended before it was assigned): "
                  "the visit's times were moved to when it arrived.", amount=amount)
+    if code == "outside_window":
+        return _("Made on %(day)s, outside its window (%(first)s to %(last)s).", day=format_date(details["day"]),
+                 first=format_date(details["first"]), last=format_date(details["last"]))
     if code == "short_visit":
         # In the reader's words for minutes, one or many ("1 minutes" was English for none).
         return _("The visit took %(duration)s, less than %(limit)s.",
