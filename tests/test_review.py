@@ -632,3 +632,15 @@ def test_a_visit_made_outside_its_window_is_flagged_for_the_reviewer(app, login_
                     f"({format_date(first)} to {format_date(last)}).")
     assert expected in html.unescape(auditor.get(f"/review/{early.uuid}").get_data(as_text=True))
     assert "outside its window" not in auditor.get(f"/review/{inside.uuid}").get_data(as_text=True)
+
+
+def test_returning_a_corrected_visit_says_first_that_the_corrections_are_undone(app, login_as, submitted):
+    """The shopper sends their own answers again, so a return undoes the reviewer's corrections (QA:
+    found out only after, when the visit came back without them)."""
+    auditor = login_as("auditor")
+    note = "Your corrections of this visit are undone when it is returned"
+    assert note not in auditor.get(f"/review/{submitted}").get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        Answer.update(correction_reason="Receipt shows 3 minutes.", original_value=4).where(
+            (Answer.visit == Visit.get(Visit.uuid == submitted).id) & (Answer.item_id == "first_impression")).execute()
+    assert note in html.unescape(auditor.get(f"/review/{submitted}").get_data(as_text=True))
