@@ -440,7 +440,8 @@ def on_server_clock(started_at, ended_at, assigned_at, now):
     return (now - (ended_at - started_at) if started_at else None), now, round(shift.total_seconds())
 
 
-def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=None, location=None, changed_at=None):
+def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=None, location=None, changed_at=None,
+                 media_dir=None):
     """Store a finished visit exactly once; returns "received" or "already_received".
 
     A resend of the same content is the same submission. Different content is accepted while the
@@ -449,7 +450,8 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     `changed_at`: when the phone last changed the sending); otherwise SubmissionRefused(409), with
     the code "returned" for that sending (or its change) once the reviewer returned it. Invalid
     answers give SubmissionRefused(422) with the problems, and store nothing. `photos` lists every
-    photo the visit keeps (the others are removed); None: the photos uploaded stay as they are.
+    photo the visit keeps (the others are removed, with their files under `media_dir` when given);
+    None: the photos uploaded stay as they are.
     """
     keep_unlisted = photos is None
     photos = photos or {}
@@ -490,8 +492,10 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     # Scored before the transaction (it is pure), so the transaction holds the write lock briefly.
     answer_rows, score_rows, scored_fields, _result = scored_rows(content, visit.id, answers, comments, result)
     if amending:
-        return _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, score_rows, scored_fields,
-                                photos, keep_unlisted)
+        outcome, removed = _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, score_rows,
+                                            scored_fields, photos, keep_unlisted)
+        _remove_photo_files(media_dir, removed)
+        return outcome
     with database.atomic():
         # The state check and the change are one statement, so two concurrent resends cannot both win.
         claimed = (
@@ -520,8 +524,20 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
             if current.submission_hash == digest:
                 return "already_received"
             raise SubmissionRefused(409, "already_submitted")
-        _store_sending(visit, visit.state, answer_rows, score_rows, photos, keep_unlisted)
+        removed = _store_sending(visit, visit.state, answer_rows, score_rows, photos, keep_unlisted)
+    _remove_photo_files(media_dir, removed)
     return "received"
+
+
+def _remove_photo_files(media_dir, file_names):
+    """The files of photos whose rows a committed transaction deleted: a photo the shopper took back
+    (a customer's face) is gone at once, not at the next `flask media prune`. Each row has a file of
+    its own; one that cannot be removed now is left to the prune."""
+    for name in file_names if media_dir else ():
+        try:
+            os.remove(os.path.join(media_dir, "photos", name))
+        except OSError:
+            pass
 
 
 def _store_sending(visit, from_state, answer_rows, score_rows, photos, keep_unlisted=False):
@@ -534,12 +550,15 @@ def _store_sending(visit, from_state, answer_rows, score_rows, photos, keep_unli
             (Evidence.visit == visit) & Evidence.client_id.in_(photo_ids)
         ).execute()
     if keep_unlisted:
-        return
+        return []
     # A sending lists every photo of the visit: one it leaves out was removed on the phone (or came
     # with an earlier sending and is no longer wanted), and must not reach the reviewer or a report.
-    # Their files go with `flask media prune`.
+    # Returns their files' names, removed once the transaction is committed.
     listed = [photo_id for photo_ids in photos.values() for photo_id in photo_ids]
-    Evidence.delete().where((Evidence.visit == visit) & Evidence.client_id.not_in(listed)).execute()
+    unlisted = (Evidence.visit == visit) & Evidence.client_id.not_in(listed)
+    files = [name for (name,) in Evidence.select(Evidence.file_name).where(unlisted).tuples()]
+    Evidence.delete().where(unlisted).execute()
+    return files
 
 
 def _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, score_rows, scored_fields, photos,
@@ -553,7 +572,7 @@ def _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, sco
         if current is None or current.shopper_id != visit.shopper_id:
             raise SubmissionRefused(404, "not_yours")
         if current.submission_hash == digest:
-            return "already_received"  # the same change, sent twice at once
+            return "already_received", []  # the same change, sent twice at once
         if current.state == VisitState.RETURNED.value:
             raise SubmissionRefused(409, "returned")  # returned while this change was being checked
         if current.submission_hash != visit.submission_hash or not amends_last_sending(current, phone_ended_at,
@@ -561,8 +580,8 @@ def _store_amendment(visit, digest, phone_ended_at, changed_at, answer_rows, sco
             raise SubmissionRefused(409, "already_submitted")
         Visit.update(submission_hash=digest, phone_changed_at=changed_at, **scored_fields).where(
             Visit.id == visit.id).execute()
-        _store_sending(visit, VisitState.SUBMITTED.value, answer_rows, score_rows, photos, keep_unlisted)
-    return "received"
+        removed = _store_sending(visit, VisitState.SUBMITTED.value, answer_rows, score_rows, photos, keep_unlisted)
+    return "received", removed
 
 
 def _same_sending(visit, ended_at):
@@ -645,9 +664,9 @@ def add_photo(visit, client_id, item_id, data, media_dir, max_bytes, max_pixels,
     return evidence, True
 
 
-def remove_photo(visit, client_id):
+def remove_photo(visit, client_id, media_dir=None):
     """Take a photo out of a visit the shopper is still filling in (the form without JavaScript;
-    the phone's page leaves it out of the sending instead). Its file goes with `flask media prune`.
+    the phone's page leaves it out of the sending instead), with its file under `media_dir` if given.
     Returns the question it answered, or None when the visit has no such photo (removed already);
     SubmissionRefused once the visit is no longer the shopper's to change."""
     with write_transaction():
@@ -657,7 +676,8 @@ def remove_photo(visit, client_id):
         if evidence is None:
             return None
         evidence.delete_instance()
-        return evidence.item_id
+    _remove_photo_files(media_dir, [evidence.file_name])
+    return evidence.item_id
 
 
 def _in_utc(stored):

@@ -619,6 +619,9 @@ def test_a_photo_is_removed_with_its_button_and_what_was_typed_is_kept(app, shop
     assert [e.client_id for e in evidence] == [second.client_id]
     assert stored.draft["photos"] == {"shop_front": [second.client_id]}
     assert shopper.get(f"/visits/{visit}/photos/{first.client_id}").status_code == 404
+    # Its file is gone at once (a customer's face is not kept until the next `media prune`).
+    photos_dir = os.path.join(app.config["MEDIA_DIR"], "photos")
+    assert sorted(os.listdir(photos_dir)) == [second.file_name]
 
     # Sent, the visit has the photo left.
     assert _post(shopper, visit, "submit", complete_form(content)).status_code == 302

@@ -871,6 +871,8 @@ def test_a_photo_the_next_sending_leaves_out_is_taken_out_of_the_visit(app, logi
     assert response.status_code == 201
     stored, _answers, _comments, evidence = _stored(app, visit)
     assert stored.state == "submitted" and [(e.client_id, e.item_id) for e in evidence] == [("ph-2", "shop_front")]
+    # The removed photo's file is gone with its row.
+    assert os.listdir(os.path.join(app.config["MEDIA_DIR"], "photos")) == [evidence[0].file_name]
     reviewer = login_as("auditor")
     page = reviewer.get(f"/review/{visit}").get_data(as_text=True)
     assert f"/review/{visit}/photos/ph-2" in page and "ph-1" not in page

@@ -174,7 +174,8 @@ def submit(visit_uuid):
     if fields:
         return problem(422, "invalid", _("Some fields cannot be used."), fields)
     try:
-        outcome = operations.submit_visit(visit, answers, comments, photos, started_at, ended_at, location, changed_at)
+        outcome = operations.submit_visit(visit, answers, comments, photos, started_at, ended_at, location, changed_at,
+                                          media_dir=current_app.config["MEDIA_DIR"])
     except operations.SubmissionRefused as refused:
         if refused.code == "not_yours":
             abort(404)  # given to another shopper meanwhile: as if it had never been theirs

@@ -181,7 +181,7 @@ def _remove_form_photo(visit, client_id):
     if not client_id:
         return None
     try:
-        return operations.remove_photo(visit, client_id)
+        return operations.remove_photo(visit, client_id, current_app.config["MEDIA_DIR"])
     except operations.SubmissionRefused as refused:
         if refused.code == "not_yours":
             abort(404)
@@ -251,7 +251,8 @@ def fill(visit_uuid):
                 problems, _result = check_submission(content, sent_answers, sent_comments, photos)
             else:
                 try:
-                    operations.submit_visit(visit, sent_answers, sent_comments, photos)
+                    operations.submit_visit(visit, sent_answers, sent_comments, photos,
+                                            media_dir=current_app.config["MEDIA_DIR"])
                 except operations.SubmissionRefused as refused:
                     if refused.code == "not_yours":
                         abort(404)
