@@ -22,7 +22,8 @@ from .shopper import submission_message
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 REFUSALS = {
-    "not_submitted": lambda: _("Only a visit waiting for review can be approved, returned or corrected."),
+    "not_submitted": lambda: _("Only a visit waiting for review can be approved or returned, and only one waiting for "
+                               "review or approved can be corrected."),
     "comment_required": lambda: _("Tell the shopper why the visit comes back."),
     "reason_required": lambda: _("Give the reason for the correction."),
     "changed_since": lambda: _("The shopper changed this visit after you opened it: nothing was done. "
