@@ -141,11 +141,12 @@ def integrity_warnings(visit, min_minutes, max_distance_m, photo_slack_minutes=3
                 warnings.append(("photo_time", {"photo": photo.client_id}))
     hashes = [photo.sha256 for photo in photos]
     if hashes:
-        reused = (
+        reused = {row.sha256 for row in (
             Evidence.select(Evidence.sha256)
             .where(Evidence.sha256.in_(hashes) & (Evidence.visit != visit))
             .distinct()
-        )
-        for row in reused:
-            warnings.append(("photo_reused", {"hash": row.sha256[:12]}))
+        )}
+        # Once per question, naming it (the same words once per photo said nothing of which).
+        for item_id in dict.fromkeys(photo.item_id for photo in photos if photo.sha256 in reused):
+            warnings.append(("photo_reused", {"item": item_id}))
     return warnings

@@ -10,7 +10,7 @@ from flask_login import current_user
 from .. import auditlog, media, review
 from ..access import role_required
 from ..db import record_id
-from ..answers import SCORING_TYPES, _form_value
+from ..answers import SCORING_TYPES, _form_value, items_in_order
 from ..forms import CommentCorrectionForm, CorrectionForm, ReturnForm, ReviewFilterForm
 from ..i18n import answer_label, current_language, decimal_text, localized
 from ..i18n import gettext as _
@@ -94,7 +94,8 @@ def correction_choices(item, language):
     return [(value, answer_label(item, value, language)) for value in values]
 
 
-def warning_text(code, details):
+def warning_text(code, details, questions=None):
+    """An integrity warning in the reader's words; `questions`: {item id: its text} to name a question."""
     if code == "clock_shifted":
         amount = format_timedelta(timedelta(seconds=abs(details["seconds"])))
         if details["seconds"] > 0:
@@ -114,6 +115,9 @@ def warning_text(code, details):
                  metres=decimal_text(details["metres"], places=0), limit=decimal_text(details["limit"], places=0))
     if code == "photo_time":
         return _("A photo was taken outside the time of the visit.")
+    question = (questions or {}).get(details.get("item"))
+    if question:
+        return _("A photo of “%(question)s” was also used in another visit.", question=question)
     return _("A photo of this visit was also used in another visit.")
 
 
@@ -128,14 +132,15 @@ def _minutes(value):
 def visit(visit_uuid):
     visit = _visit_or_404(visit_uuid)
     config = current_app.config
-    warnings = [warning_text(code, details) for code, details in
+    content = visit.checklist_version.content
+    language = current_language() if current_language() in content["languages"] else content["languages"][0]
+    questions = {item["id"]: localized(item["text"], language) for item in items_in_order(content)}
+    warnings = [warning_text(code, details, questions) for code, details in
                 review.integrity_warnings(visit, config["REVIEW_MIN_MINUTES"], config["REVIEW_MAX_DISTANCE_M"])]
     answers = {a.item_id: a for a in visit.answers}
     photos = {}
     for evidence in Evidence.of_visit(visit):
         photos.setdefault(evidence.item_id, []).append(evidence)
-    content = visit.checklist_version.content
-    language = current_language() if current_language() in content["languages"] else content["languages"][0]
     events = VisitEvent.select().where(VisitEvent.visit == visit).order_by(VisitEvent.created_at)
     return render_template(
         "review/visit.html", visit=visit, content=content, language=language, answers=answers, photos=photos,
