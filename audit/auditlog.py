@@ -108,7 +108,9 @@ def corrected_answers(entries, language):
     answer's code ("no_questions"), which the log read out as they were."""
     from .models import ChecklistVersion, Visit
 
-    corrections = [entry for entry in entries if entry.action == "answer.corrected" and entry.details]
+    # A corrected comment names its question too (it read as the item's id).
+    corrections = [entry for entry in entries
+                   if entry.action in ("answer.corrected", "comment.corrected") and entry.details]
     versions = dict(Visit.select(Visit.uuid, Visit.checklist_version).where(
         Visit.uuid.in_([entry.target for entry in corrections])).tuples()) if corrections else {}
     words = {}
@@ -122,8 +124,9 @@ def corrected_answers(entries, language):
         if item is None:
             continue
         shown_in = language if language in content["languages"] else content["languages"][0]
-        words[entry.id] = {"item": localized(item["text"], shown_in),
-                           "value": answer_label(item, entry.details.get("value"), shown_in)}
+        words[entry.id] = {"item": localized(item["text"], shown_in)}
+        if "value" in entry.details:
+            words[entry.id]["value"] = answer_label(item, entry.details["value"], shown_in)
     return words
 
 

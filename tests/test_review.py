@@ -515,6 +515,9 @@ def test_a_comment_naming_the_shopper_is_corrected_before_a_manager_reads_it(app
         assert answer.comment == "Nobody greeted me for two minutes."
         entry = AuditEntry.get(AuditEntry.action == "comment.corrected")
         assert entry.details == {"item": "greeted", "reason": "Name removed."}  # not the words that had to go
+    # The log names the question in words, as it does for a corrected answer (it showed "greeted").
+    log = html.unescape(auditor.get("/admin/log").get_data(as_text=True))
+    assert "Did a staff member greet you?" in log
     manager = login_as("manager")
     from pypdf import PdfReader
 
