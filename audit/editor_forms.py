@@ -40,6 +40,9 @@ WEIGHT_RANGE = [
     NumberRange(max=MAX_WEIGHT, message=_l("The weight can be at most %(max)s.")),
 ]
 MAX_OPTIONS_EXTRA = 2  # empty rows offered for new options and thresholds
+# A new item's rows: most choices have three or four options, and a timer three steps (with two, the
+# third needed a save and an edit).
+NEW_ITEM_ROWS = 4
 
 TYPE_LABELS = {
     "yesno": _l("Yes / no"),

@@ -932,3 +932,15 @@ def test_discarding_the_only_draft_of_a_new_checklist_takes_the_checklist_away(a
     assert begin().status_code == 302
     with app.app_context(), database.connection_context():
         assert Checklist.get(Checklist.slug == "cafe-visit").draft().content["title"] == {"en": "Café"}
+
+
+def test_a_new_item_offers_four_option_and_step_rows(app, auditor):
+    """Most choice items have three or four options, a timer three steps: with two rows, the third
+    needed a save and an edit."""
+    def rows(url, kind):
+        return len(re.findall(rf'name="{kind}-\d+-points"', auditor.get(url).get_data(as_text=True)))
+
+    _start_draft(auditor)
+    section = re.search(r'/draft/sections/([\w-]+)/items/new', auditor.get(BASE + "/draft").get_data(as_text=True))
+    new_item = f"{BASE}/draft/sections/{section.group(1)}/items/new"
+    assert rows(new_item, "options") == 4 and rows(new_item, "thresholds") == 4

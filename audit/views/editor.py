@@ -11,6 +11,8 @@ from ..checklist.diff import diff_checklists, kind_label
 from ..checklist.xlsx import export_texts_xlsx, import_texts_xlsx
 from ..config import LANGUAGES
 from ..editor_forms import (
+    MAX_OPTIONS_EXTRA,
+    NEW_ITEM_ROWS,
     AddLanguageForm,
     ChecklistClientForm,
     ConfirmForm,
@@ -359,7 +361,7 @@ def item(slug, section_id=None, item_id=None):
     else:
         _index_or_404(content, section_id)
         existing = None
-    rows = lambda key: len((existing or {}).get(key, [])) + 2  # noqa: E731
+    rows = lambda key: max(len((existing or {}).get(key, [])) + MAX_OPTIONS_EXTRA, NEW_ITEM_ROWS)  # noqa: E731
     form = item_form_class(languages, rows("options"), rows("thresholds"), _dimension_tags(content))()
     form.show_if_item.choices = _show_if_choices(content, item_id, section_id)
     problems = None
