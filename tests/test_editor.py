@@ -944,3 +944,21 @@ def test_a_new_item_offers_four_option_and_step_rows(app, auditor):
     section = re.search(r'/draft/sections/([\w-]+)/items/new', auditor.get(BASE + "/draft").get_data(as_text=True))
     new_item = f"{BASE}/draft/sections/{section.group(1)}/items/new"
     assert rows(new_item, "options") == 4 and rows(new_item, "thresholds") == 4
+
+
+def test_a_change_to_a_question_deleted_meanwhile_says_so_and_saves_nothing(app, auditor):
+    """The question was deleted in another tab while its form was open here: the change answered
+    "This page does not exist", and the auditor did not know why it was gone."""
+    _start_draft(auditor)
+    url = BASE + "/draft/items/greeted"
+    token = _token(auditor, url)  # the form, open in this tab
+    assert auditor.post(url + "/delete", data={"csrf_token": _token(auditor, BASE + "/draft")}).status_code == 302
+    before = _draft_content(app)
+
+    response = auditor.post(url, data={**_item_data(), "csrf_token": token})
+
+    assert response.status_code == 302 and response.headers["Location"] == BASE + "/draft"
+    page = html.unescape(auditor.get(response.headers["Location"]).get_data(as_text=True))
+    assert "This question was deleted meanwhile (in another tab, or by another auditor); nothing was saved." in page
+    assert _draft_content(app) == before
+    assert auditor.get(url).status_code == 404  # a link to it is still a missing page

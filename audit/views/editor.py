@@ -357,6 +357,12 @@ def item(slug, section_id=None, item_id=None):
         try:
             existing = editing.find_item(content, item_id)
         except editing.EditError:
+            if request.method == "POST":
+                # Its change sent from a page read before the question was deleted (another tab,
+                # another auditor): said so, not "this page does not exist".
+                flash(_("This question was deleted meanwhile (in another tab, or by another auditor); "
+                        "nothing was saved."), "error")
+                return redirect(url_for("editor.draft", slug=slug))
             abort(404)
     else:
         _index_or_404(content, section_id)
