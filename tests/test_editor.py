@@ -962,3 +962,36 @@ def test_a_change_to_a_question_deleted_meanwhile_says_so_and_saves_nothing(app,
     assert "This question was deleted meanwhile (in another tab, or by another auditor); nothing was saved." in page
     assert _draft_content(app) == before
     assert auditor.get(url).status_code == 404  # a link to it is still a missing page
+
+
+def test_a_multi_line_help_saved_unchanged_in_the_editor_changes_nothing(app, auditor, tmp_path):
+    """Browsers send a text box's line breaks as CRLF and the files have LF: saving a question without
+    touching it made a new version ("changed item greeted: help") that no reader could see, and loading
+    the file again made a third."""
+    lines = SHOP.replace('text: {en: "Greeted?", hu: "Köszöntötték?"}',
+                         'text: {en: "Greeted?", hu: "Köszöntötték?"}\n'
+                         '        help:\n          en: |-\n            First line.\n            Second line.\n'
+                         '          hu: |-\n            Első sor.\n            Második sor.')
+    path = tmp_path / "shop-visit.yaml"
+    path.write_text(lines, encoding="utf-8")
+    with app.app_context(), database.connection_context():
+        assert publish_checklist_file(str(path))[0].number == 2
+    _start_draft(auditor)
+    url = BASE + "/draft/items/greeted"
+    response = _post_item(auditor, url, item_id="greeted", text_en="Greeted?", text_hu="Köszöntötték?",
+                          help_en="First line.\r\nSecond line.  ", help_hu=" Első sor.\r\nMásodik sor.")
+    assert response.status_code == 302
+    assert _draft_content(app)["sections"][0]["items"][0]["help"] == {
+        "en": "First line.\nSecond line.", "hu": "Első sor.\nMásodik sor."}
+    page = auditor.post(BASE + "/draft/publish", data={"csrf_token": _token(auditor, BASE + "/draft")},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Nothing changed since version 2, so there is nothing to publish." in page
+
+
+def test_spaces_around_a_text_in_a_file_are_not_a_change(app, shop, tmp_path):
+    path = tmp_path / "spaced.yaml"
+    path.write_text(SHOP.replace('en: "Greeted?"', 'en: "  Greeted? "'), encoding="utf-8")
+    with app.app_context(), database.connection_context():
+        version, created = publish_checklist_file(str(path))
+        assert (version.number, created) == (1, False)
+        assert version.content["sections"][0]["items"][0]["text"]["en"] == "Greeted?"

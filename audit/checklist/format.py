@@ -668,7 +668,14 @@ def validate_checklist(data, lines=None, path="<checklist>", complete=True):
 
 
 def _translations(texts, languages):
-    return {language: texts[language] for language in languages if language in texts}
+    return {language: _clean_text(texts[language]) for language in languages if language in texts}
+
+
+def _clean_text(text):
+    """A text as stored: line breaks as LF and no spaces around it. Browsers send a text box's line
+    breaks as CRLF, files have LF: the same words from the editor, a file and a spreadsheet made
+    different versions ("changed item q1: help") that no reader could see."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _whole(value):
