@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from babel import Locale
 from babel.units import format_unit
 from flask import g, has_request_context, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, get_translations
+from flask_babel import Babel, format_date, format_datetime, format_decimal, format_time, get_locale, get_translations
 from flask_babel import format_percent as babel_format_percent
 from flask_babel import gettext, lazy_gettext, ngettext  # noqa: F401  (re-exported for the app)
 from flask_login import current_user
@@ -96,7 +96,9 @@ def format_points(value, places=1):
     if value is None:
         return "—"
     quantized = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    return gettext("%(points)s pp", points=format_decimal(quantized, format="#,##0." + "0" * places))
+    # Joined by no-break spaces: "▼ 8,4 пр. п." broke as "пр." / "п." in a narrow column.
+    return gettext("%(points)s pp", points=format_decimal(quantized, format="#,##0." + "0" * places)).replace(
+        " ", "\u00a0")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -230,7 +232,7 @@ def init_app(app):
     app.context_processor(_translations_of_this_render)
     app.jinja_env.filters.update(
         date=_per_reader(format_day), datetime=_per_reader(format_datetime), percent=_per_reader(format_percent),
-        points=_per_reader(format_points),
+        points=_per_reader(format_points), time=_per_reader(format_time),
     )
 
 

@@ -45,14 +45,14 @@ class Period:
 
     def name(self, locale):
         """"October 2026", "2026. IV. negyedév", "2026": a calendar period as the reader names it;
-        None for a rolling one (its menu label says how many days)."""
-        if self.kind == "month":
-            return format_skeleton("yMMMM", self.first_day, locale=locale)
-        if self.kind == "quarter":
-            return format_skeleton("yQQQQ", self.first_day, locale=locale)
-        if self.kind == "year":
-            return format_skeleton("y", self.first_day, locale=locale)
-        return None
+        None for a rolling one (its menu label says how many days). The name stands alone, as a
+        heading, a menu option or a file's title, so it starts with a capital: Romanian and Russian
+        write months and quarters in lower case ("trimestrul al III-lea 2026")."""
+        skeleton = {"month": "yMMMM", "quarter": "yQQQQ", "year": "y"}.get(self.kind)
+        if skeleton is None:
+            return None
+        name = format_skeleton(skeleton, self.first_day, locale=locale)
+        return name[:1].upper() + name[1:]
 
 
 def _months_later(day, months):

@@ -1072,3 +1072,15 @@ def test_the_xlsx_reads_as_a_board_would_want_it(app, demo):
     assert cell.number_format == "0.0" and isinstance(cell.value, float)
     question = [cell.value for cell in answers[1]].index("Kérdés")
     assert answers.column_dimensions[chr(ord("A") + question)].width >= 40
+
+
+def test_a_period_without_approved_visits_says_so_rather_than_that_nothing_failed(app, demo):
+    """"Nothing failed in this period" of a period nobody audited read to a manager as a clean bill."""
+    client = _manager(app)
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    empty = client.get("/dashboard/?period=2025").get_data(as_text=True)
+    assert '<option selected value="2025">' in empty  # the year asked for, not a fallback
+    assert empty.count("No approved visits in this period.") == 2  # what failed, critical failures
+    assert "Nothing failed in this period." not in empty and "No critical failures in this period." not in empty
+    audited = client.get("/dashboard/?period=182").get_data(as_text=True)
+    assert "No approved visits in this period." not in audited

@@ -77,6 +77,9 @@ def test_a_calendar_period_is_the_organisations_month_quarter_or_year(app):
         assert (third.start, third.end, third.previous_start) == (
             datetime(2026, 6, 30, 22, 0), datetime(2026, 9, 30, 22, 0), datetime(2026, 3, 31, 22, 0))
         assert third.name("en") == "3rd quarter 2026" and third.name("ru") == "3-й квартал 2026\u202fг."
+        # A name stands alone (a heading, a menu option): it starts with a capital in every language.
+        assert third.name("ro") == "Trimestrul al III-lea 2026" and october.name("ru") == "Октябрь 2026\u202fг."
+        assert october.name("et") == "Oktoober 2026" and october.name("bg") == "Октомври 2026\u202fг."
         year = periods.parse("2025", now)
         assert (year.first_day, year.last_day, year.previous_start) == (
             date(2025, 1, 1), date(2025, 12, 31), datetime(2023, 12, 31, 23, 0))
@@ -105,11 +108,11 @@ def test_the_dashboard_shows_a_month_against_the_month_before(app, org, login_as
                 f"{last_day:%b} {last_day.day}, {last_day.year} are counted.") in html
         row = re.search(r"<strong>BUD-01</strong>.*?</tr>", html, re.S).group(0)
         # Two visits, 85 on average, 25 points above the month before (this month's 10 is not counted).
-        assert re.findall(r'class="num">([^<]*)<', row)[:2] == ["2", "85.0%"] and "▲ 25.0 pp" in row, row
+        assert re.findall(r'class="num">([^<]*)<', row)[:2] == ["2", "85.0%"] and "▲ 25.0\u00a0pp" in row, row
         assert f"/reports/branches/{org['branches'][0].id}/visits.pdf?period={token}" in row
     this_month = manager.get(f"/dashboard/ranking?period={months['this']:%Y-%m}").get_data(as_text=True)
     row = re.search(r"<strong>BUD-01</strong>.*?</tr>", this_month, re.S).group(0)
-    assert re.findall(r'class="num">([^<]*)<', row)[:2] == ["1", "10.0%"] and "▼ 75.0 pp" in row, row
+    assert re.findall(r'class="num">([^<]*)<', row)[:2] == ["1", "10.0%"] and "▼ 75.0\u00a0pp" in row, row
     branch_page = manager.get(f"/dashboard/branches/{org['branches'][0].id}?period={token}").get_data(as_text=True)
     assert re.findall(r"/reports/visits/([0-9a-f-]+)\.pdf", branch_page) == [months["uuids"][2], months["uuids"][1]]
 

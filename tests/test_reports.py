@@ -1,7 +1,7 @@
 """PDF reports rendered by WeasyPrint, read back as text and as a picture."""
 import io
-import re
 import os
+import re
 import subprocess
 from datetime import timedelta
 
@@ -309,6 +309,8 @@ def test_a_visit_report_says_what_the_reviewer_corrected_and_its_date_has_the_wh
     assert f"{year}." in hungarian.split("·")[1] or year in hungarian[:400]
     english_head = text[:400]
     assert year in english_head, english_head  # not "11/26/26"
+    # The time of day to the minute: "4:00:00 PM" gave seconds nobody timed.
+    assert re.search(r"\d{1,2}:\d\d\s?[AP]M", english_head) and not re.search(r"\d:\d\d:\d\d", english_head), english_head
 
 
 def test_a_branch_report_of_a_period_without_visits_says_so_rather_than_nothing_failed(app, demo):
