@@ -726,6 +726,22 @@ def test_the_visit_list_shows_every_open_visit_and_the_latest_sent_ones(app, org
     assert f"Az Ön {len(sent)} elküldött látogatásából a legutóbbi {SENT_LISTED} látható." in page
 
 
+def test_the_visits_to_do_come_in_the_order_they_are_due(app, org, shopper):
+    """Listed newest window first, a visit due in a fortnight sat above the one due in a week."""
+    with app.app_context(), database.connection_context():
+        version, _created = publish_checklist(*retail_checklist())
+        today = date.today()
+        windows = [(today + timedelta(days=2), today + timedelta(days=14)),  # begins soon, due last
+                   (today - timedelta(days=3), today + timedelta(days=7)),
+                   (today, today + timedelta(days=3))]
+        visits = [Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                               planned_from=first, planned_to=last, state="assigned", scenario=f"Visit {n}")
+                  for n, (first, last) in enumerate(windows)]
+    page = shopper.get("/visits/").get_data(as_text=True)
+    listed = sorted(visits, key=lambda visit: page.index(f'data-visit="{visit.uuid}"'))
+    assert [visit.scenario for visit in listed] == ["Visit 2", "Visit 1", "Visit 0"]
+
+
 def test_a_form_sent_after_the_session_ended_says_so_and_how_to_keep_what_was_typed(app, shopper, visit, content):
     """Without JavaScript, a shopper whose session ended (its lifetime, a cleared cookie) sends the
     form: "reload the page" would lead to the sign-in page with the answers gone. The page says they

@@ -126,8 +126,11 @@ SENT_LISTED = 20
 @bp.route("/")
 @role_required(Role.SHOPPER)
 def visits():
+    # What is due first comes first: listed newest window first, the visit due in a week sat below
+    # one due in a fortnight.
     open_visits = list(Visit.of_shopper(current_user).where(
-        Visit.state.in_((VisitState.RETURNED.value, VisitState.ASSIGNED.value, VisitState.DRAFT.value))))
+        Visit.state.in_((VisitState.RETURNED.value, VisitState.ASSIGNED.value, VisitState.DRAFT.value))).order_by(
+        Visit.planned_to, Visit.planned_from, Visit.id))
     sent_query = Visit.of_shopper(current_user).where(
         Visit.state.in_((VisitState.SUBMITTED.value, VisitState.APPROVED.value)))
     sent = list(sent_query.limit(SENT_LISTED))
