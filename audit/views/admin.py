@@ -60,9 +60,26 @@ def _changed_meanwhile(form, row, *more, leave_out=()):
         return False
     if form.seen.data == now:
         return False
+    _say_changed_meanwhile()
+    return True
+
+
+def _say_changed_meanwhile():
     flash(_("This was changed meanwhile (in another tab, or by another auditor); here it is as it is now. "
             "Make your change again."), "error")
-    return True
+
+
+def _saved_unless_taken(form, save):
+    """save()'s result, or None when a name, code or e-mail address that must be unique was taken
+    since the form was checked: the same form sent twice at once (a double press on Save, while the
+    password is hashed) or by two auditors. The form, checked again, then names the field, as it does
+    for a duplicate found at once (the database refused the row: it answered a 500)."""
+    try:
+        return save()
+    except IntegrityError:
+        if form.validate():  # no field names it (a manager's regions saved twice at once): said all the same
+            _say_changed_meanwhile()
+        return None
 
 
 @bp.route("/brands")
@@ -92,8 +109,9 @@ def brand(brand_id=None):
                 form.logo.errors.append(str(problem))
             except OSError:
                 form.logo.errors.append(_("The logo cannot be stored right now. Please try again later."))
-        if not form.logo.errors:
-            saved = operations.save_brand(brand, form, logo_name)
+        saved = None if form.logo.errors else _saved_unless_taken(
+            form, lambda: operations.save_brand(brand, form, logo_name))
+        if saved:
             auditlog.record("brand.saved", saved.name, new=brand is None)
             flash(_("Brand saved."), "success")
             return redirect(url_for("admin.brands"))
@@ -114,8 +132,7 @@ def region(region_id=None):
         form.brand.data = region.brand_id
     if _changed_meanwhile(form, region):
         return redirect(request.url)
-    if form.validate_on_submit():
-        saved = operations.save_region(region, form)
+    if form.validate_on_submit() and (saved := _saved_unless_taken(form, lambda: operations.save_region(region, form))):
         auditlog.record("region.saved", saved.name, new=region is None)
         flash(_("Region saved."), "success")
         return redirect(url_for("admin.regions"))
@@ -145,8 +162,7 @@ def branch(branch_id=None):
         form.region.data = branch.region_id
     if _changed_meanwhile(form, branch):
         return redirect(request.url)
-    if form.validate_on_submit():
-        saved = operations.save_branch(branch, form)
+    if form.validate_on_submit() and (saved := _saved_unless_taken(form, lambda: operations.save_branch(branch, form))):
         auditlog.record("branch.saved", saved.code, new=branch is None)
         flash(_("Branch saved."), "success")
         return redirect(url_for("admin.branches"))
@@ -208,10 +224,12 @@ def user(user_id=None):
         return redirect(request.url)
     if form.validate_on_submit():
         try:
-            saved = operations.save_user(user, form)
+            saved = _saved_unless_taken(form, lambda: operations.save_user(user, form))
         except operations.LastAuditorRefused:
             # Another auditor was demoted or disabled meanwhile (see operations.save_user).
             form.role.errors.append(last_auditor_message())
+            return render_template("admin/user_form.html", form=form, account=user)
+        if saved is None:
             return render_template("admin/user_form.html", form=form, account=user)
         auditlog.record("user.saved", saved.email, new=user is None, role=saved.role, enabled=saved.is_enabled,
                         password_changed=bool(form.password.data))
