@@ -87,6 +87,9 @@ class LoginForm(AppForm):
 
 
 def _check_password_length(password):
+    if password and not password.strip():
+        # Accepted, it locked the account out: the sign-in form takes spaces alone for nothing typed.
+        raise ValidationError(_("A password of spaces only cannot be used: type letters, digits or signs too."))
     if password and len(password) < PASSWORD_MIN:
         raise ValidationError(ngettext("The password must be at least %(num)d character long.",
                                        "The password must be at least %(num)d characters long.", PASSWORD_MIN))

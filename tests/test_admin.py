@@ -198,6 +198,8 @@ def test_auditor_creates_a_manager_scoped_to_regions(app, login_as, org):
         ({"role": "manager", "regions": []}, "A manager needs at least one region."),
         ({"role": "shopper", "regions": ["REGION"]}, "Only managers are given regions."),
         ({"password": "short"}, "The password must be at least 10 characters long."),
+        # Saved, it locked the account out: signing in took spaces alone for no password.
+        ({"password": " " * 12}, "A password of spaces only cannot be used: type letters, digits or signs too."),
         ({"email": "manager@example.com"}, "Another account already uses this e-mail address."),
         ({"email": "not-an-address"}, "Enter a valid e-mail address."),
         ({"role": "admin"}, "Not a valid choice."),
