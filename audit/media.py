@@ -108,6 +108,8 @@ def store_logo(data, media_dir, max_bytes, max_pixels):
             _("The logo is larger than %(size)d MB.", size=max_bytes // (1024 * 1024))
         )
     image = _open_verified(data, max_pixels)
+    # Upright as its EXIF says, as photos are: a logo from a phone's camera came out on its side.
+    image = _eight_bit(_upright(image, _read_exif(image)))
     image.thumbnail((800, 800))  # a logo never needs more; keeps reports light
     has_alpha = image.mode in ("RGBA", "LA") or "transparency" in image.info
     clean = image.convert("RGBA" if has_alpha else "RGB")
@@ -249,10 +251,15 @@ def _as_rgb(image):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
-    if image.mode.startswith("I;16"):
-        # 16-bit greyscale: scale to 8 bits first, a direct convert would clip to white.
-        image = image.point(lambda value: value / 256, "F").convert("L")
-    return image.convert("RGB")
+    return _eight_bit(image).convert("RGB")
+
+
+def _eight_bit(image):
+    """16-bit greyscale (scanners, design tools) scaled to 8 bits: a direct convert clips every value
+    past 255 to white (a dark grey logo came out blank on the report's cover)."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        return image.point(lambda value: value / 256, "F").convert("L")
+    return image
 
 
 def send_photo(media_dir, file_name):

@@ -324,3 +324,22 @@ def test_logos_share_the_checks_and_still_become_png(media_dir):
     with pytest.raises(ImageRejected, match=TOO_MANY_PIXELS):
         store_logo(_png_header(50_000, 50_000), media_dir, MAX_BYTES, MAX_PIXELS)
 
+
+
+def test_a_logo_stands_upright_and_a_16_bit_grey_one_keeps_its_shades(media_dir):
+    """A logo from a phone's camera came out on its side; a 16-bit greyscale PNG came out all white,
+    and the report's cover showed no logo."""
+    name = store_logo(_phone_jpeg(size=(400, 300)), media_dir, MAX_BYTES, MAX_PIXELS)
+    with Image.open(os.path.join(media_dir, "logos", name)) as stored:
+        assert stored.size == (300, 400)  # turned as the camera said
+        red = stored.convert("RGB").getpixel((stored.width - 10, 10))  # the red mark, now top right
+        assert red[0] > 200 and red[1] < 60, red
+    # A quarter of the way to white on the left half, three quarters on the right.
+    shades = b"".join(struct.pack("<H", 0x4000 if x < 60 else 0xC000) for _y in range(60) for x in range(120))
+    grey = Image.frombytes("I;16", (120, 60), shades)
+    buffer = io.BytesIO()
+    grey.save(buffer, "PNG")
+    name = store_logo(buffer.getvalue(), media_dir, MAX_BYTES, MAX_PIXELS)
+    with Image.open(os.path.join(media_dir, "logos", name)) as stored:
+        pixels = stored.convert("L")
+        assert abs(pixels.getpixel((10, 10)) - 64) <= 1 and abs(pixels.getpixel((100, 10)) - 192) <= 1
