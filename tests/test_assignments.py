@@ -567,6 +567,28 @@ def test_closing_a_shoppers_account_leads_to_the_visits_they_can_no_longer_make(
     assert f'/admin/visits/{visit}"' in page
 
 
+def test_closing_a_branch_leads_to_its_open_visits(app, org, login_as):
+    """A branch marked closed kept its assigned visits on the shoppers' lists, with no word to the
+    auditor: the auditor now lands on them, to withdraw them."""
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version)
+    branch = org["branches"][0]
+    client = login_as("auditor")
+    form = {"region": branch.region_id, "code": branch.code, "name": branch.name, "address": branch.address,
+            "city": branch.city, "country": branch.country}  # "is_active" left out: unticked
+
+    response = _post(client, f"/admin/branches/{branch.id}", form)
+
+    assert response.status_code == 302 and response.headers["Location"] == f"/admin/visits?branch={branch.id}"
+    page = _text(client.get(response.headers["Location"]))
+    assert f"{branch.code} {branch.name} is closed and still has 1 open visit: withdraw it below." in page
+    assert f'/admin/visits/{visit}"' in page
+    # Saved again while closed, with its visits gone: no more word of them.
+    assert client.post(f"/admin/visits/{visit}/withdraw", data={"csrf_token": csrf_from(client.get(
+        f"/admin/visits/{visit}")), "confirm": "y"}).status_code == 302
+    assert _post(client, f"/admin/branches/{branch.id}", form).headers["Location"] == "/admin/branches"
+
+
 def test_a_visit_given_to_another_shopper_leaves_the_first_ones_photos_behind(app, org, login_as):
     """The new shopper starts afresh: the photos the first one sent were of a visit the new one did
     not make, and must neither show on their page nor go out with their visit."""

@@ -165,6 +165,13 @@ def branch(branch_id=None):
     if form.validate_on_submit() and (saved := _saved_unless_taken(form, lambda: operations.save_branch(branch, form))):
         auditlog.record("branch.saved", saved.code, new=branch is None)
         flash(_("Branch saved."), "success")
+        stranded = Visit.select().where((Visit.branch == saved) & Visit.state.in_(operations.CHANGEABLE_STATES))
+        if not saved.is_active and stranded.exists():
+            # Its shoppers would still go there: the auditor lands on the visits, to withdraw them.
+            flash(ngettext("%(branch)s is closed and still has %(num)d open visit: withdraw it below.",
+                           "%(branch)s is closed and still has %(num)d open visits: withdraw them below.",
+                           stranded.count(), branch=f"{saved.code} {saved.name}"), "error")
+            return redirect(url_for("admin.visits", branch=saved.id))
         return redirect(url_for("admin.branches"))
     return render_template("admin/branch_form.html", form=form, branch=branch)
 
@@ -337,12 +344,16 @@ ASSIGNMENT_MESSAGES = {
 @bp.route("/visits")
 def visits():
     """Visits not approved yet, 50 a page (an agency assigns a month of thousands), with their shoppers;
-    one shopper's only with ?shopper= (an account being closed: whose visits go to someone else)."""
+    one shopper's only with ?shopper= (an account being closed: whose visits go to someone else), one
+    branch's with ?branch= (a branch being closed: whose visits nobody can make)."""
     upcoming = (Visit.with_place().select_extend(User).switch(Visit).join(User)
                 .where(Visit.state != "approved").order_by(Visit.planned_from, Branch.code, Visit.id))
     shopper = User.get_or_none(User.id == request.args.get("shopper", type=record_id)) if request.args.get("shopper") else None
     if shopper is not None:
         upcoming = upcoming.where(Visit.shopper == shopper)
+    branch = Branch.get_or_none(Branch.id == request.args.get("branch", type=record_id)) if request.args.get("branch") else None
+    if branch is not None:
+        upcoming = upcoming.where(Visit.branch == branch)
     page = Page(upcoming, request.args.get("page"))
     # Which checklist each visit is to be filled with (two clients' checklists may share a title):
     # the page's few versions read once, not one per row.
@@ -350,9 +361,10 @@ def visits():
     versions = {version.id: f"{version.title(language)} · v{version.number}" for version in ChecklistVersion.select(
         ChecklistVersion, Checklist).join(Checklist).where(
         ChecklistVersion.id.in_({visit.checklist_version_id for visit in page.items}))}
-    return render_template("admin/visits.html", page=page, shopper=shopper, versions=versions,
+    args = {"shopper": shopper.id if shopper else None, "branch": branch.id if branch else None}
+    return render_template("admin/visits.html", page=page, shopper=shopper, branch=branch, versions=versions,
                            changeable=operations.CHANGEABLE_STATES,
-                           args={"shopper": shopper.id} if shopper is not None else {})
+                           args={name: value for name, value in args.items() if value is not None})
 
 
 @bp.route("/visits/<visit_uuid>", methods=["GET", "POST"])
