@@ -10,7 +10,7 @@ import pytest
 from babel.support import Translations
 from markupsafe import escape
 
-from audit.checklist import load_checklist_text
+from audit.checklist import ChecklistError, load_checklist_text
 from audit.db import database
 from audit.models import Checklist, ChecklistVersion, Visit, VisitState
 from audit.operations import publish_checklist_file, score_and_store_answers
@@ -995,3 +995,32 @@ def test_spaces_around_a_text_in_a_file_are_not_a_change(app, shop, tmp_path):
         version, created = publish_checklist_file(str(path))
         assert (version.number, created) == (1, False)
         assert version.content["sections"][0]["items"][0]["text"]["en"] == "Greeted?"
+
+
+def test_a_drafts_export_imports_again_with_what_it_still_lacks(app, auditor):
+    """The draft page allows a language not translated yet and a checklist with no section yet, but
+    its exported file was refused on import ("title is missing the 'bg' translation", "sections must
+    be a non-empty list"): an auditor could not take a draft out to a text editor and back."""
+    _start_draft(auditor)
+    token = csrf_from(auditor.get(BASE + "/draft"))
+    assert auditor.post(BASE + "/draft/languages", data={"language": "bg", "csrf_token": token}).status_code == 302
+    before = _draft_content(app)
+    exported = auditor.get(BASE + "/v2.yaml").data
+    imported = auditor.post("/checklists/import", data={"file": (io.BytesIO(exported), "shop-visit-v2.yaml"),
+                                                         "csrf_token": _token(auditor, "/checklists/")},
+                            content_type="multipart/form-data", follow_redirects=True)
+    assert "The file replaced the draft." in imported.get_data(as_text=True)
+    assert _draft_content(app) == before
+    assert "<code>title</code> · Български" in html.unescape(imported.get_data(as_text=True))  # still to translate
+
+    begun = auditor.post("/checklists/new", data={"checklist_id": "bank-visit", "source": "en", "title": "Bank visit",
+                                                  "csrf_token": csrf_from(auditor.get("/checklists/new"))})
+    assert begun.status_code == 302
+    exported = auditor.get("/checklists/bank-visit/v1.yaml").data
+    imported = auditor.post("/checklists/import", data={"file": (io.BytesIO(exported), "bank-visit-v1.yaml"),
+                                                         "csrf_token": _token(auditor, "/checklists/")},
+                            content_type="multipart/form-data", follow_redirects=True)
+    assert "The file replaced the draft." in imported.get_data(as_text=True)
+    # Published, a file must still be whole: the command line refuses what a draft may lack.
+    with pytest.raises(ChecklistError, match="sections must be a non-empty list"):
+        load_checklist_text(exported.decode())

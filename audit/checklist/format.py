@@ -357,7 +357,8 @@ class _Validator:
 
     def check_sections(self, sections):
         where = ("sections",)
-        if not isinstance(sections, list) or not sections:
+        # A draft begun in the browser has no section yet; a published checklist needs one.
+        if not isinstance(sections, list) or (not sections and self.complete):
             self.report(where, gettext("sections must be a non-empty list of sections (got %(value)s)",
                                        value=describe(sections)))
             return
@@ -761,12 +762,13 @@ def load_checklist_data(data, path="<checklist>", complete=True):
     return normalise_checklist(data)
 
 
-def load_checklist_text(text, path="<text>"):
-    """Parse, validate and normalise checklist YAML text; raises ChecklistError listing every problem."""
+def load_checklist_text(text, path="<text>", complete=True):
+    """Parse, validate and normalise checklist YAML text; raises ChecklistError listing every problem.
+    complete=False: a draft's file (validate_checklist)."""
     parsed = parse_yaml(text)
     problems = [Problem(path, line, message) for line, message in parsed.problems]
     if parsed.data is not None or not problems:
-        problems.extend(validate_checklist(parsed.data, parsed.lines, path))
+        problems.extend(validate_checklist(parsed.data, parsed.lines, path, complete))
     if problems:
         raise ChecklistError(_in_line_order(problems))
     return normalise_checklist(parsed.data)
@@ -784,7 +786,7 @@ def load_checklist_file(path):
     return load_checklist_bytes(content, name)
 
 
-def load_checklist_bytes(content, name):
+def load_checklist_bytes(content, name, complete=True):
     """Load a checklist file's bytes (UTF-8 YAML, an upload or a file read) like load_checklist_text;
     bytes that are not UTF-8 are named by their line."""
     try:
@@ -794,7 +796,7 @@ def load_checklist_bytes(content, name):
         message = gettext("the file is not UTF-8 text (byte 0x%(byte)s cannot be read); save it as UTF-8",
                           byte=f"{content[error.start]:02x}")
         raise ChecklistError([Problem(name, line, message)]) from None
-    return load_checklist_text(text, name)
+    return load_checklist_text(text, name, complete)
 
 
 def dump_checklist_yaml(data):

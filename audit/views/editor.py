@@ -157,7 +157,9 @@ def import_file():
             form.file.errors.append(_("The file is larger than 2 MB."))
         else:
             try:
-                data = load_checklist_bytes(raw, name)
+                # A draft's file: what it still lacks (a translation, a section) is listed on the draft's
+                # page, as for a draft begun here; a draft exported and imported again was refused.
+                data = load_checklist_bytes(raw, name, complete=False)
             except ChecklistError as error:
                 problems = error.problems
             else:
