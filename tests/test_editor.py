@@ -461,12 +461,19 @@ def test_a_bad_yaml_import_shows_its_problems_and_stores_nothing(app, auditor, c
 
 
 def test_preview_shows_the_chosen_language_and_marks_missing_translations(app, auditor):
-    ru = auditor.get(BASE + "/v1/preview?lang=hu").get_data(as_text=True)
-    assert "Köszöntötték?" in ru and 'lang="hu"' in ru
+    """The checklist as a shopper reading that language sees it, its buttons too: with the auditor's
+    English around Hungarian questions, a translator could not see that a help text named a button
+    ("N/A") that no shopper is shown."""
+    hungarian = auditor.get(BASE + "/v1/preview?lang=hu").get_data(as_text=True)
+    checklist = hungarian[hungarian.index('<div lang="hu">'):]
+    assert "Köszöntötték?" in checklist and f"> {_hu('Yes')}</label>" in checklist and "> Yes</label>" not in checklist
+    assert "Preview of version 1 as the shopper sees it." in hungarian  # the page around it stays the auditor's
+    english = auditor.get(BASE + "/v1/preview?lang=en").get_data(as_text=True)
+    assert "Greeted?" in english and "> Yes</label>" in english
     _start_draft(auditor)
     _post_item(auditor, BASE + "/draft/sections/farewell/items/new")
     preview = auditor.get(BASE + "/v2/preview?lang=hu").get_data(as_text=True)
-    assert "Did they smile?" in preview and "not translated" in preview
+    assert "Did they smile?" in preview and _hu("not translated") in preview
     # Only the checklist's languages are offered (English and Hungarian); another shows the source.
     russian = auditor.get(BASE + "/v1/preview?lang=ru").get_data(as_text=True)
     offered = re.search(r'<select id="preview-lang".*?</select>', russian, re.S).group(0)

@@ -1,5 +1,7 @@
 """Auditors write, translate, version and publish checklists in the browser."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice as Choice
 
 from .. import auditlog, operations
@@ -257,7 +259,11 @@ def preview(slug, number):
     # language throughout, marked "not yet translated", which no shopper ever sees.
     if language not in version.content["languages"]:
         language = version.content["languages"][0]
-    return render_template("editor/preview.html", version=version, content=version.content, language=language)
+    with force_locale(language):
+        checklist_html = Markup(render_template("editor/_preview_checklist.html", content=version.content,
+                                                language=language))
+    return render_template("editor/preview.html", version=version, content=version.content, language=language,
+                           checklist_html=checklist_html)
 
 
 @bp.route("/<slug>/draft")
