@@ -1084,3 +1084,25 @@ def test_a_period_without_approved_visits_says_so_rather_than_that_nothing_faile
     assert "Nothing failed in this period." not in empty and "No critical failures in this period." not in empty
     audited = client.get("/dashboard/?period=182").get_data(as_text=True)
     assert "No approved visits in this period." not in audited
+
+
+def test_a_too_long_action_is_named_and_given_back_rather_than_cut_short_by_the_browser(app, demo):
+    """The fields' maxlength made the browser cut a pasted action at 500 characters without a word
+    (saved as "Action added."), and their `required` gave the browser's own bubble, in the browser's
+    language: the form's checks speak now, in the manager's."""
+    client = _manager(app)
+    with app.app_context(), database.connection_context():
+        bud = Branch.get(Branch.code == "BUD-01")
+    page = client.get("/dashboard/")
+    form = re.search(r'<form method="post" action="/dashboard/actions[^"]*" novalidate>.*?</form>',
+                     page.get_data(as_text=True), re.S).group(0)
+    assert "maxlength" not in form
+    long_text = "Átképzés a köszönésről. " * 25  # 600 characters
+    refused = client.post("/dashboard/actions", data={"branch": bud.id, "what": long_text, "owner": "Store lead",
+                                                      "due_date": date.today().isoformat(),
+                                                      "csrf_token": csrf_from(page)})
+    text = html.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 200 and "Legfeljebb 500 karaktert írjon." in text
+    assert long_text.strip() in text  # given back whole, to shorten
+    with app.app_context(), database.connection_context():
+        assert Action.select().count() == 0
