@@ -2,7 +2,9 @@
 and corrects them (addresses, coordinates, closed branches) in a spreadsheet.
 
 Every row is checked as the branch form checks it (the same BranchForm, the same messages); a file
-with any mistake saves nothing. A row whose code is already a branch of its region updates it.
+with any mistake saves nothing. A row whose code is already a branch of its region updates it; a
+column the file leaves out keeps what the branch has (a file of the required columns only, to
+correct addresses, wiped the coordinates and opened closed branches again).
 """
 import re
 
@@ -66,10 +68,15 @@ def check_rows(brand, rows):
             problems.append((number, _("Active: write yes or no.")))
             continue
         existing = Branch.get_or_none((Branch.region == region) & (Branch.code == code)) if code else None
+        # A coordinate column left out keeps the stored coordinate; one there with an empty cell clears
+        # it (how wrong coordinates are removed, and what an exported branch without them says).
+        coordinates = {name: _decimal(row[name]) if name in row else _stored_text(existing, name)
+                       for name in ("latitude", "longitude")}
         data = MultiDict({**{name: row.get(name, "") for name in ("code", "name", "address", "city")},
-                          "country": row.get("country", "").upper(), "region": str(region.id), "latitude": _decimal(row.get("latitude", "")),
-                          "longitude": _decimal(row.get("longitude", ""))})
-        if active not in NO:
+                          "country": row.get("country", "").upper(), "region": str(region.id), **coordinates})
+        # Active left out or empty: a branch keeps its state (an empty cell closing or opening branches
+        # would be a surprise), a new one is open.
+        if active in YES or (not active and (existing is None or existing.is_active)):
             data["is_active"] = "y"
         form = BranchForm(formdata=data, branch=existing, meta={"csrf": False})
         if form.validate():
@@ -77,6 +84,12 @@ def check_rows(brand, rows):
         else:
             problems.extend(csv_import.form_problems(number, form))
     return checked, problems
+
+
+def _stored_text(branch, name):
+    """A branch's stored value as the file would write it; "" for a new branch."""
+    value = None if branch is None else getattr(branch, name)
+    return "" if value is None else str(value)
 
 
 def _decimal(text):

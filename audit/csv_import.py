@@ -2,6 +2,7 @@
 encodings, separators and protected cells that spreadsheets write, and the limits of a file."""
 import csv
 import io
+import itertools
 import re
 
 from .form_messages import CONTROL_CHARACTER
@@ -20,7 +21,8 @@ class ImportRefused(ValueError):
 def read_rows(raw, columns, required, max_rows, too_many):
     """[(row number, {column: text})] of a CSV file: UTF-8 (with or without Excel's byte order mark),
     separated by commas or by semicolons (Excel's CSV where the decimal mark is a comma). Only the
-    `columns` are read; the `required` ones must be named in the first row. `too_many`: the message
+    `columns` are read, and a row has those the first row names (a column left out of the file is
+    not in its rows); the `required` ones must be named there. `too_many`: the message
     for a file of more than `max_rows` rows (it names the number as %(count)d)."""
     if len(raw) > MAX_BYTES:
         raise ImportRefused(_("The file is larger than 2 MB."))
@@ -46,7 +48,10 @@ def read_rows(raw, columns, required, max_rows, too_many):
             if any(CONTROL_CHARACTER.search(cell) for cell in cells):
                 raise ImportRefused(_("Row %(row)d holds a control character (such as NUL), which no text "
                                       "needs: remove it and import the file again.", row=number))
-            rows.append((number, {name: _PROTECTED_CELL.sub("", cell.strip()) for name, cell in zip(header, cells)
+            # A row that ends early (a spreadsheet leaves out trailing empty cells) has those cells
+            # empty: a column of the header is in every row.
+            rows.append((number, {name: _PROTECTED_CELL.sub("", cell.strip())
+                                  for name, cell in itertools.zip_longest(header, cells, fillvalue="")
                                   if name in columns}))
     except csv.Error:
         # A quotation mark left open swallows the rest of the file into one cell, past the csv

@@ -138,3 +138,62 @@ def test_a_branch_with_visits_does_not_move_to_another_brands_region_by_file(app
     page = _page(_import(auditor, org["brands"][1], HEADER + "\nBUD-01,Baltia Pärnu,Estonia,Rüütli 1,Pärnu,EE,,,\n"))
     assert "1 branch added, 0 updated." in page
     assert _branches(app, org["brands"][0]) == before
+
+
+REQUIRED_HEADER = "code,name,region,address,city,country"
+BUD_01 = "BUD-01,Aurora Váci utca,Hungary,Váci utca 21.,Budapest,HU"
+
+
+def _close(app, code):
+    with app.app_context(), database.connection_context():
+        Branch.update(is_active=False).where(Branch.code == code).execute()
+
+
+def test_a_file_of_the_required_columns_only_keeps_a_branchs_coordinates_and_closing(app, org, login_as):
+    """Correcting addresses in a file without the optional columns wiped the coordinates and opened a
+    closed branch again; a new branch of such a file is open, without coordinates."""
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    _close(app, "BUD-01")
+
+    page = _page(_import(auditor, brand, f"{REQUIRED_HEADER}\n{BUD_01}\n"
+                                         "BUD-07,Aurora Allee,Hungary,Október 23. u. 8.,Budapest,HU\n"))
+
+    assert "1 branch added, 1 updated." in page
+    branches = _branches(app, brand)
+    assert branches["BUD-01"][2:] == ("Váci utca 21.", "Budapest", "HU", 47.4936, 19.053, False)
+    assert branches["BUD-07"][5:] == (None, None, True)
+
+
+@pytest.mark.parametrize("header,row,stored", [
+    # Empty coordinate cells remove the coordinates (as an exported branch without them reads)...
+    (HEADER, f"{BUD_01},,,no", (None, None, False)),
+    # ... also when the spreadsheet left the row's trailing empty cells out.
+    (HEADER, BUD_01, (None, None, False)),
+    # An empty active cell keeps the branch closed; coordinates of the file are stored.
+    (HEADER, f"{BUD_01},47.5,19.06,", (47.5, 19.06, False)),
+    (f"{REQUIRED_HEADER},active", f"{BUD_01},yes", (47.4936, 19.053, True)),
+    # One coordinate column changes that coordinate; the other is kept.
+    (f"{REQUIRED_HEADER},latitude", f"{BUD_01},47.5", (47.5, 19.053, False)),
+], ids=["empty cells", "short row", "empty active", "only active", "only latitude"])
+def test_columns_in_the_file_change_a_branch_and_columns_left_out_keep_it(app, org, login_as, header, row, stored):
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    _close(app, "BUD-01")
+
+    page = _page(_import(auditor, brand, f"{header}\n{row}\n"))
+
+    assert "0 branches added, 1 updated." in page
+    assert _branches(app, brand)["BUD-01"][2:] == ("Váci utca 21.", "Budapest", "HU", *stored)
+
+
+def test_a_coordinate_kept_from_the_branch_is_checked_with_the_one_in_the_file(app, org, login_as):
+    """Emptying only the latitude column leaves the stored longitude alone: the pair is refused."""
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    before = _branches(app, brand)
+
+    page = _page(_import(auditor, brand, f"{REQUIRED_HEADER},latitude\n{BUD_01},\n"))
+
+    assert "Row 2: Longitude: Give both latitude and longitude, or neither." in page
+    assert _branches(app, brand) == before
