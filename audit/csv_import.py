@@ -18,20 +18,62 @@ class ImportRefused(ValueError):
     """The file cannot be read at all (its message says why); nothing was saved."""
 
 
-def read_rows(raw, columns, required, max_rows, too_many):
-    """[(row number, {column: text})] of a CSV file: UTF-8 (with or without Excel's byte order mark),
-    separated by commas or by semicolons (Excel's CSV where the decimal mark is a comma). Only the
-    `columns` are read, and a row has those the first row names (a column left out of the file is
-    not in its rows); the `required` ones must be named there. `too_many`: the message
-    for a file of more than `max_rows` rows (it names the number as %(count)d)."""
+# The first bytes of files that are chosen by mistake instead of the CSV saved from them: a workbook
+# (.xlsx, .ods: a zip; .xls: an OLE2 compound file) and a PDF.
+_WORKBOOK_STARTS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+_PDF_START = b"%PDF"
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text": not UTF-8, but text
+# Excel's first line naming the separator ("sep=;"), which Excel itself hides when it opens the file.
+_SEPARATOR_LINE = re.compile(r"^sep=([,;\t])\r?$", re.IGNORECASE)
+_DELIMITERS = (",", ";", "\t")
+
+
+def _text_of(raw):
+    """The file's text, or ImportRefused naming what the file is instead: each mistake said as
+    itself (a workbook, a PDF and an empty file all said that the columns were missing)."""
     if len(raw) > MAX_BYTES:
         raise ImportRefused(_("The file is larger than 2 MB."))
+    if raw.startswith(_WORKBOOK_STARTS):
+        raise ImportRefused(_("The file is an Excel workbook, not a CSV file: save it as “CSV UTF-8” and import "
+                              "that file."))
+    not_csv = _("The file is not a CSV file (it holds binary data, as a PDF or a picture does): save the list as "
+                "“CSV UTF-8” and import that file.")
+    if raw.startswith(_PDF_START):
+        raise ImportRefused(not_csv)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        if b"\x00" in raw and not raw.startswith(_UTF16_STARTS):
+            raise ImportRefused(not_csv) from None
         raise ImportRefused(_("The file is not UTF-8 text. Save it as “CSV UTF-8” and import it again.")) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    if not text.strip():
+        raise ImportRefused(_("The file is empty: choose the CSV file with the list and import it again."))
+    if "\x00" in text.split("\n", 1)[0]:
+        # A NUL further down is a character pasted into a cell (its row says so); in the first row,
+        # which names the columns, the file is no text.
+        raise ImportRefused(not_csv)
+    return text
+
+
+def _delimiter(text):
+    """(delimiter, text from the first row of columns): the one Excel's "sep=" line names, or the one
+    the first row has most of (commas when it has none)."""
+    first_line, _newline, rest = text.partition("\n")
+    named = _SEPARATOR_LINE.match(first_line.strip(" "))
+    if named:
+        return named.group(1), rest
+    return max(_DELIMITERS, key=first_line.count), text
+
+
+def read_rows(raw, columns, required, max_rows, too_many):
+    """[(row number, {column: text})] of a CSV file: UTF-8 (with or without Excel's byte order mark),
+    separated by commas, by semicolons (Excel's CSV where the decimal mark is a comma) or by tabs (a
+    spreadsheet's tab-separated values), with or without Excel's "sep=" line first (not counted as
+    a row, as Excel does not show it). Only the `columns` are read, and a row has those the first
+    row names (a column left out of the file is not in its rows); the `required` ones must be named
+    there. `too_many`: the message for a file of more than `max_rows` rows (it names the number as
+    %(count)d)."""
+    delimiter, text = _delimiter(_text_of(raw))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, number = [], 1
     try:

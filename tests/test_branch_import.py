@@ -97,17 +97,65 @@ def test_a_file_with_mistakes_names_each_row_and_saves_nothing(app, org, login_a
     assert _branches(app, brand) == before
 
 
+EMPTY = "The file is empty: choose the CSV file with the list and import it again."
+WORKBOOK = "The file is an Excel workbook, not a CSV file: save it as “CSV UTF-8” and import that file."
+NOT_CSV = ("The file is not a CSV file (it holds binary data, as a PDF or a picture does): save the list as "
+           "“CSV UTF-8” and import that file.")
+# The first bytes of the files an auditor picks by mistake: each said as itself, not as missing columns.
+XLSX = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml"
+XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
+NUL_HEADER = b"\x00\x01\x02\x03code,name\n"
+
+
 @pytest.mark.parametrize("data,message", [
     ("code;name\nBUD-01;Aurora\n", "The first row must name the columns; these are missing: region, address, city, country."),
     ("Fórum".encode("latin-1"), "The file is not UTF-8 text. Save it as “CSV UTF-8” and import it again."),
+    (HEADER.encode("utf-16"), "The file is not UTF-8 text. Save it as “CSV UTF-8” and import it again."),
     (HEADER + "\n", "The file has no branch rows."),
     (b"x" * (2 * 1024 * 1024 + 1), "The file is larger than 2 MB."),
-])
+    (b"", EMPTY),
+    ("\ufeff \r\n\r\n", EMPTY),
+    (XLSX, WORKBOOK),
+    (XLS, WORKBOOK),
+    (PDF, NOT_CSV),
+    (PNG, NOT_CSV),
+    (NUL_HEADER, NOT_CSV),
+], ids=["columns missing", "not UTF-8", "UTF-16", "no rows", "too large", "0 bytes", "blank", "xlsx", "xls", "PDF",
+        "picture", "NUL in the first row"])
 def test_a_file_that_is_no_branch_list_is_refused_with_its_reason(app, org, login_as, data, message):
     auditor = login_as("auditor")
     before = _branches(app, org["brands"][0])
     page = _page(_import(auditor, org["brands"][0], data))
     assert message in page and "Please correct the fields marked below. Nothing was saved." in page
+    assert _branches(app, org["brands"][0]) == before
+
+
+@pytest.mark.parametrize("text", [
+    HEADER.replace(",", "\t") + "\nKEC-01\tAurora Kecskemét\tHungary\tRákóczi út 1.\tKecskemét\tHU\t46,9\t19,69\tyes\n",
+    "sep=;\r\n" + HEADER.replace(",", ";") + "\r\nKEC-01;Aurora Kecskemét;Hungary;Rákóczi út 1.;Kecskemét;HU;46,9;19,69;yes\r\n",
+    "\ufeffsep=,\n" + HEADER + "\nKEC-01,Aurora Kecskemét,Hungary,Rákóczi út 1.,Kecskemét,HU,46.9,19.69,yes\n",
+], ids=["tab-separated (Google Sheets)", "Excel's sep=; line", "sep=, after a byte order mark"])
+def test_tab_separated_values_and_excels_separator_line_are_read(app, org, login_as, text):
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+
+    page = _page(_import(auditor, brand, text))
+
+    assert "1 branch added, 0 updated." in page
+    assert _branches(app, brand)["KEC-01"] == ("Aurora Kecskemét", "Hungary", "Rákóczi út 1.", "Kecskemét", "HU",
+                                               46.9, 19.69, True)
+
+
+def test_rows_after_excels_separator_line_are_counted_as_excel_shows_them(app, org, login_as):
+    """Excel hides the "sep=" line: the row of columns is its row 1."""
+    auditor = login_as("auditor")
+    before = _branches(app, org["brands"][0])
+
+    page = _page(_import(auditor, org["brands"][0], f"sep=,\n{HEADER}\nBUD-02,,Hungary,Andrássy út 1.,Budapest,HU,,,\n"))
+
+    assert "Row 2: Name: This field is required." in page
     assert _branches(app, org["brands"][0]) == before
 
 

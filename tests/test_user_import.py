@@ -180,13 +180,26 @@ def test_an_ambiguous_region_asks_for_its_brand(app, org, login_as):
      "The file cannot be read as CSV after row 1: is a quotation mark left open in the row after it?"),
     (f"{HEADER}\nok@example.com,Fine,shopper,,\nn@example.com,Na\x00me,shopper,,\n",
      "Row 3 holds a control character (such as NUL), which no text needs: remove it and import the file again."),
-], ids=["not utf-8", "no email column", "no rows", "too many", "a quote left open", "NUL"])
+    (b"PK\x03\x04\x14\x00\x06\x00", "The file is an Excel workbook, not a CSV file: save it as “CSV UTF-8”"),
+    (b"\xef\xbb\xbf", "The file is empty: choose the CSV file with the list and import it again."),
+    (b"%PDF-1.4\n", "The file is not a CSV file (it holds binary data, as a PDF or a picture does)"),
+], ids=["not utf-8", "no email column", "no rows", "too many", "a quote left open", "NUL", "xlsx", "empty", "PDF"])
 def test_a_file_that_cannot_be_read_says_why(app, org, login_as, data, message):
     auditor = login_as("auditor")
     before = _accounts(app)
     page = _page(_import(auditor, data))
     assert message in page
     assert _accounts(app) == before
+
+
+def test_a_tab_separated_panel_arrives(app, org, login_as):
+    """Google Sheets' "Tab-separated values", as the panel is often kept there."""
+    auditor = login_as("auditor")
+
+    page = _page(_import(auditor, "email\tname\trole\nanna@example.com\tAnna Szabó\tshopper\n"))
+
+    assert "1 account added" in page
+    assert _accounts(app)["anna@example.com"][:2] == ("Anna Szabó", "shopper")
 
 
 def test_the_import_speaks_the_auditors_language(app, org, login_as):
