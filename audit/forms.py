@@ -388,13 +388,21 @@ class _WindowMixin:
             raise ValidationError(_("A window can be at most %(days)d days long.", days=WINDOW_DAYS))
 
 
+def _absent_as_empty(text):
+    # A text field left out of a POST (a script, a page of an older release) is None, which the
+    # browser never sends for an empty box: read it as that empty box (its .strip() was a 500). A
+    # form made from a row (the visit change form) has the row's value instead, and needs none.
+    return text or ""
+
+
 class VisitForm(_WindowMixin, AppForm):
     branch = SelectField(_l("Branch"), coerce=int, validators=[InputRequired()])
     checklist = SelectField(_l("Checklist"), coerce=int, validators=[InputRequired()])
     shopper = SelectField(_l("Shopper"), coerce=int, validators=[InputRequired()])
     planned_from = DateField(_l("Visit from"), validators=[InputRequired(_l("Give a date."))])
     planned_to = DateField(_l("Visit by"), validators=[InputRequired(_l("Give a date."))])
-    scenario = TextAreaField(_l("Scenario brief (in the shopper's language)"), validators=[Length(max=2000)])
+    scenario = TextAreaField(_l("Scenario brief (in the shopper's language)"), filters=[_absent_as_empty],
+                             validators=[Length(max=2000)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

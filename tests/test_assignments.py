@@ -661,6 +661,27 @@ def _change_form(client, visit):
     return {"seen": seen, "csrf_token": csrf_from(response)}
 
 
+def test_a_form_posted_without_its_brief_field_is_not_an_error(app, org, login_as):
+    """A script or a page of an older release may leave the field out: a new visit's brief is an
+    empty box (it answered 500), a changed visit's stays as it is."""
+    version = _publish(app)
+    client = login_as("auditor")
+
+    assigned = _post(client, "/admin/visits/new", _without(_single(org, version.checklist_id), "scenario"))
+
+    assert assigned.status_code == 302
+    [visit] = _visits(app)
+    assert visit.scenario == ""
+    with app.app_context(), database.connection_context():
+        Visit.update(scenario="Ask about a warranty.").where(Visit.id == visit.id).execute()
+    changed = client.post(f"/admin/visits/{visit.uuid}", data={
+        **_change_form(client, visit.uuid), "shopper": str(org["users"]["shopper"].id),
+        "planned_from": DAY.isoformat(), "planned_to": (DAY + timedelta(days=9)).isoformat()})
+    assert changed.status_code == 302
+    [visit] = _visits(app)
+    assert (visit.scenario, visit.planned_to) == ("Ask about a warranty.", DAY + timedelta(days=9))
+
+
 def test_two_tabs_on_one_visit_do_not_undo_each_others_change(app, org, login_as):
     version = _publish(app)
     visit = _assigned_visit(app, org, version)
