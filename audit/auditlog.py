@@ -60,6 +60,7 @@ DETAILS = {
     "password_changed": _l("Password changed"),
     "reason": _l("Reason"),
     "region": _l("Region"),
+    "revisit": _l("Re-visit"),
     "role": _l("Role"),
     "section_id": _l("Section id"),
     "shopper": _l("Shopper"),

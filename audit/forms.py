@@ -388,6 +388,9 @@ class _WindowMixin:
             raise ValidationError(_("A window can be at most %(days)d days long.", days=WINDOW_DAYS))
 
 
+REVISIT_LABEL = _l("Assign a second visit all the same (a re-visit)")
+
+
 def _absent_as_empty(text):
     # A text field left out of a POST (a script, a page of an older release) is None, which the
     # browser never sends for an empty box: read it as that empty box (its .strip() was a 500). A
@@ -403,6 +406,8 @@ class VisitForm(_WindowMixin, AppForm):
     planned_to = DateField(_l("Visit by"), validators=[InputRequired(_l("Give a date."))])
     scenario = TextAreaField(_l("Scenario brief (in the shopper's language)"), filters=[_absent_as_empty],
                              validators=[Length(max=2000)])
+    # Offered once the branch is found to have a visit with the checklist in that window (the view).
+    revisit = BooleanField(REVISIT_LABEL)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -806,15 +806,29 @@ def withdraw_visit(visit):
         current.delete_instance(recursive=True)
 
 
-def assign_visit(branch, checklist, shopper, planned_from, planned_to, scenario, min_days):
-    """One visit, pinned to the checklist's latest published version."""
+def assign_visit(branch, checklist, shopper, planned_from, planned_to, scenario, min_days, revisit=False):
+    """One visit, pinned to the checklist's latest published version.
+
+    A branch that already has a visit with this checklist in an overlapping window gets no second
+    one, as a region's assignment skips it (AssignmentRefused("planned_in_window"), with that visit's
+    window and shopper): a double click or an assignment made twice paid for the shop twice. Unless
+    `revisit`: the auditor asks for a second visit on purpose (the first one could not be used)."""
     version = checklist.latest_published()
     if version is None:
         raise AssignmentRefused("no_published_version")
-    if not _eligible(shopper, branch, planned_from, planned_to, min_days):
-        raise AssignmentRefused("too_soon", days=min_days)
-    return Visit.create(branch=branch, checklist_version=version, shopper=shopper, planned_from=planned_from,
-                        planned_to=planned_to, scenario=scenario.strip())
+    with write_transaction():
+        # The lock a region's assignment takes: the two do not both read "no visit yet" at once.
+        if database.obj.for_update:
+            Region.select(Region.id).where(Region.id == branch.region_id).for_update().execute()
+        if not _eligible(shopper, branch, planned_from, planned_to, min_days):
+            raise AssignmentRefused("too_soon", days=min_days)
+        planned = None if revisit else (Visit.planned_in_window(branch, checklist, planned_from, planned_to)
+                                        .order_by(Visit.planned_from).first())
+        if planned is not None:
+            raise AssignmentRefused("planned_in_window", start=planned.planned_from, end=planned.planned_to,
+                                    shopper=planned.shopper.name)
+        return Visit.create(branch=branch, checklist_version=version, shopper=shopper, planned_from=planned_from,
+                            planned_to=planned_to, scenario=scenario.strip())
 
 
 def assign_region(region, checklist, shoppers, planned_from, planned_to, scenarios, min_days):

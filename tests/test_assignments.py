@@ -128,7 +128,7 @@ def test_second_visit_to_the_same_branch_within_the_window_is_refused(app, org, 
 @pytest.mark.parametrize("offset,shopper,branch", [
     (30, "shopper", 0),  # the window is over
     (-30, "shopper", 0),  # planned far enough before the other visit
-    (1, "other_shopper", 0),  # someone else may go
+    (4, "other_shopper", 0),  # someone else may go (after the visit's window: in it, that is a second visit)
     (1, "shopper", 1),  # another branch
 ])
 def test_visit_outside_the_window_or_by_someone_else_is_assigned(app, org, login_as, offset, shopper, branch):
@@ -141,6 +141,50 @@ def test_visit_outside_the_window_or_by_someone_else_is_assigned(app, org, login
 
     assert response.status_code == 302, _field_error(response, "shopper")
     assert len(_visits(app)) == 2
+
+
+PLANNED_IN_WINDOW = ("This branch already has a visit with this checklist in that window (%(start)s–%(end)s, "
+                     "%(shopper)s). To have it visited a second time on purpose, tick “Assign a second visit all the same (a "
+                     "re-visit)”.")
+
+
+@pytest.mark.parametrize("offset", [0, 3, -6], ids=["same days", "its last day", "ending on its first day"])
+def test_a_second_visit_with_the_checklist_in_the_branchs_window_is_refused_naming_the_first(app, org, login_as,
+                                                                                              offset):
+    """As a region's assignment skips such a branch: a double click, or the same visit assigned twice,
+    paid for the shop twice (by another shopper, as the no-repeat rule is per shopper)."""
+    version = _publish(app)
+    _existing_visit(app, org, version, "shopper", org["branches"][0], DAY)
+    client = login_as("auditor")
+    assert 'name="revisit"' not in _text(client.get("/admin/visits/new"))
+
+    response = _post(client, "/admin/visits/new", _single(org, version.checklist_id, shopper="other_shopper",
+                                                          planned_from=DAY + timedelta(days=offset)))
+
+    assert response.status_code == 200
+    day = lambda offset: babel_date(DAY + timedelta(days=offset), "medium", locale="en")  # noqa: E731 - the reader's way
+    assert _field_error(response, "branch") == PLANNED_IN_WINDOW % {"start": day(0), "end": day(3),
+                                                                    "shopper": "Sara Shopper"}
+    assert NOTHING_SAVED in _text(response) and 'name="revisit"' in _text(response)
+    assert len(_visits(app)) == 1
+
+
+def test_a_revisit_in_the_window_is_assigned_when_the_auditor_ticks_it(app, org, login_as):
+    """The first visit could not be used (the shop was closed, the shopper was recognised): the client
+    is owed another in the same month. Another shopper: the no-repeat rule still holds."""
+    version = _publish(app)
+    _existing_visit(app, org, version, "shopper", org["branches"][0], DAY)
+    client = login_as("auditor")
+    revisit = {**_single(org, version.checklist_id, planned_from=DAY + timedelta(days=1)), "revisit": "y"}
+
+    too_soon = _post(client, "/admin/visits/new", revisit)
+    assigned = _post(client, "/admin/visits/new", {**revisit, "shopper": str(org["users"]["other_shopper"].id)})
+
+    assert _field_error(too_soon, "shopper") == TOO_SOON % {"days": 30}
+    assert re.search(r'<input checked id="revisit" name="revisit" type="checkbox"', _text(too_soon))  # still ticked
+    assert assigned.status_code == 302
+    assert [v.shopper_id for v in _visits(app)] == [org["users"]["shopper"].id, org["users"]["other_shopper"].id]
+    assert "Re-visit: Yes" in " ".join(_text(client.get("/admin/log")).split())
 
 
 def test_the_window_follows_the_configured_number_of_days(app, org, login_as):

@@ -8,8 +8,9 @@ from peewee import IntegrityError
 from ..access import role_required
 from ..db import record_id
 from ..forms import (BranchForm, BranchImportForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm,
-                     UserImportForm, VisitChangeForm, VisitForm, WithdrawVisitForm, last_auditor_message)
-from ..i18n import current_language
+                     UserImportForm, VisitChangeForm, VisitForm, WithdrawVisitForm, last_auditor_message,
+                     REVISIT_LABEL)
+from ..i18n import current_language, format_day
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
@@ -335,6 +336,11 @@ def _password_link_page(account):
 ASSIGNMENT_MESSAGES = {
     "no_published_version": lambda d: _("This checklist has no published version yet."),
     "too_soon": lambda d: _("This shopper already has a visit to this branch within %(days)d days.", **d),
+    "planned_in_window": lambda d: _("This branch already has a visit with this checklist in that window "
+                                     "(%(start)s–%(end)s, %(shopper)s). To have it visited a second time on purpose, "
+                                     "tick “%(box)s”.",
+                                     start=format_day(d["start"]), end=format_day(d["end"]), shopper=d["shopper"],
+                                     box=REVISIT_LABEL),
     "not_changeable": lambda d: _("This visit was sent meanwhile; it can no longer be changed here."),
     "changed_meanwhile": lambda d: _("This visit was changed meanwhile (in another tab, or by another auditor); "
                                      "here it is as it is now. Make your change again."),
@@ -432,20 +438,25 @@ def withdraw_visit(visit_uuid):
 @bp.route("/visits/new", methods=["GET", "POST"])
 def assign():
     form = VisitForm()
+    # The re-visit box only where it is the answer: ticked by habit, it would let every double click through.
+    offer_revisit = bool(form.revisit.data)
     if form.validate_on_submit():
         try:
             visit = operations.assign_visit(
                 Branch.get_by_id(form.branch.data), Checklist.get_by_id(form.checklist.data),
                 User.get_by_id(form.shopper.data), form.planned_from.data, form.planned_to.data,
-                form.scenario.data, current_app.config["MIN_DAYS_BETWEEN_VISITS"],
+                form.scenario.data, current_app.config["MIN_DAYS_BETWEEN_VISITS"], revisit=form.revisit.data,
             )
         except operations.AssignmentRefused as refused:
-            form.shopper.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
+            offer_revisit = offer_revisit or refused.code == "planned_in_window"
+            field = form.branch if refused.code == "planned_in_window" else form.shopper
+            field.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
         else:
-            auditlog.record("visit.assigned", visit.uuid, branch=visit.branch.code)
+            auditlog.record("visit.assigned", visit.uuid, branch=visit.branch.code,
+                            **({"revisit": True} if form.revisit.data else {}))
             flash(_("Visit assigned."), "success")
             return redirect(url_for("admin.visits"))
-    return render_template("admin/visit_form.html", form=form)
+    return render_template("admin/visit_form.html", form=form, offer_revisit=offer_revisit)
 
 
 @bp.route("/visits/bulk", methods=["GET", "POST"])
