@@ -7,9 +7,8 @@ from peewee import IntegrityError
 
 from ..access import role_required
 from ..db import record_id
-from ..forms import (BranchForm, BranchImportForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm, UserForm,
-                     UserImportForm, VisitChangeForm, VisitForm, WithdrawVisitForm, last_auditor_message,
-                     REVISIT_LABEL)
+from ..forms import (REVISIT_LABEL, BranchForm, BranchImportForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm,
+                     UserForm, UserImportForm, VisitChangeForm, VisitForm, WithdrawVisitForm, last_auditor_message)
 from ..i18n import current_language, format_day
 from ..i18n import gettext as _
 from ..i18n import ngettext
