@@ -531,3 +531,39 @@ def test_a_branch_report_says_where_the_branch_stands_in_its_region(app, demo):
                          .split())
         assert (f"Place {place} of {len(ranked)} branches in {branch.region.name} Region average "
                 f"{float(region_mean):.1f}% · Brand average {float(brand_mean):.1f}%") in cover, cover[:600]
+
+
+def _structure(data):
+    """{tag: count} of a PDF's structure tree (empty when it is untagged)."""
+    from collections import Counter
+
+    root = PdfReader(io.BytesIO(data)).trailer["/Root"]
+    counts = Counter()
+
+    def walk(node):
+        node = node.get_object()
+        if not isinstance(node, dict):
+            return
+        if "/S" in node:
+            counts[str(node["/S"])] += 1
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            walk(kid)
+
+    if "/StructTreeRoot" in root:
+        walk(root["/StructTreeRoot"])
+    return root, counts
+
+
+def test_the_reports_are_tagged_for_a_screen_reader_in_their_language(app, demo):
+    """Untagged, a report read aloud was one unordered stream: no headings, no table cells."""
+    client = _manager_client(app)
+    with app.app_context(), database.connection_context():
+        visit = Visit.select().where((Visit.branch == demo["branch_id"]) & (Visit.state == VisitState.APPROVED.value)).first()
+        region_id = Branch.get_by_id(demo["branch_id"]).region_id
+    for url, language in ((f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=ru", "ru"),
+                          (f"/reports/visits/{visit.uuid}.pdf?lang=et", "et"),
+                          (f"/reports/regions/{region_id}.pdf?lang=hu", "hu")):
+        root, tags = _structure(client.get(url).data)
+        assert bool(root["/MarkInfo"]["/Marked"]) and root["/Lang"] == language, (url, root["/Lang"])
+        assert tags["/H1"] == 1 and tags["/Table"] >= 1 and tags["/TH"] >= 1 and tags["/TD"] >= 1, (url, tags)

@@ -55,7 +55,9 @@ def render_pdf(template, fetcher=None, **context):
     )
     html = render_template(template, asset_url=asset_url, **context)
     document = HTML(string=html, base_url=Path(current_app.static_folder).as_uri() + "/", url_fetcher=fetcher)
-    pdf = document.write_pdf(stylesheets=[CSS(filename=str(PRINT_CSS))], font_config=_font_config())
+    # Tagged (headings, tables, paragraphs and the reading order marked): a screen reader reads the
+    # report as the page shows it. Untagged, a board member using one heard an unordered stream.
+    pdf = document.write_pdf(stylesheets=[CSS(filename=str(PRINT_CSS))], font_config=_font_config(), pdf_tags=True)
     return pdf, fetcher
 
 
