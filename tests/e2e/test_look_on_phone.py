@@ -133,6 +133,12 @@ def test_the_managers_small_controls_are_44_px(app, browser, live_server, org, a
     page.get_by_label("By when").scroll_into_view_if_needed()
     screenshot(page, "action-date-390", full_page=False)
 
+    # The disclosures (New action, a region's reports, done lately) and the links of a critical failure.
+    targets = page.locator("summary:visible, #critical li a").all()
+    assert len(targets) >= 2
+    assert [(target.text_content().strip(), target.bounding_box()["height"]) for target in targets
+            if target.bounding_box()["height"] < 44] == []
+
     page.goto(live_server + "/dashboard/ranking")
     back = page.get_by_role("link", name="Dashboard", exact=True).last
     links = [back] + page.locator("table.ranking a", has_text="PDF").all()
