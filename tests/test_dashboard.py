@@ -1106,3 +1106,20 @@ def test_a_too_long_action_is_named_and_given_back_rather_than_cut_short_by_the_
     assert long_text.strip() in text  # given back whole, to shorten
     with app.app_context(), database.connection_context():
         assert Action.select().count() == 0
+
+
+@pytest.mark.parametrize("query", ["region=99999999999999999999999", "region=abc", "region=OTHER", "brand=OTHER",
+                                   "brand=2&region=OWN"])
+def test_an_export_of_a_region_or_brand_not_the_readers_is_refused_rather_than_some_other_file(app, demo, query):
+    """An unreadable region id exported every region of the manager, another manager's region an
+    empty file: each with a 200 and no word of what was left out."""
+    with app.app_context(), database.connection_context():
+        own = Region.get(Region.name == "Hungary")
+        other = Region.get(Region.name == "Estonia")
+    query = query.replace("region=OWN", f"region={own.id}").replace("region=OTHER", f"region={other.id}")
+    query = query.replace("brand=OTHER", f"brand={other.brand_id}")
+    client = _manager(app)
+    for kind in ("visits", "answers"):
+        assert client.get(f"/reports/export.csv?kind={kind}&{query}").status_code == 404, query
+    assert client.get(f"/reports/export.csv?kind=visits&region={own.id}").status_code == 200
+    assert client.get(f"/reports/export.csv?kind=visits&brand={own.brand_id}").status_code == 200

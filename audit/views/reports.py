@@ -94,14 +94,23 @@ def visit_report(visit_uuid):
 
 
 def _export_scope():
+    """The ids of the reader's branches the export is of: the dashboard's region and brand filters, as
+    shown when exporting. A filter that is no id, or leaves none of the reader's branches (another
+    manager's region), is a 404, as a checklist's is: the file was every region of the reader (an
+    unreadable id) or empty (another's region), with no word why."""
     branches = visible_branches(current_user)
-    region = request.args.get("region", type=record_id)
-    if region:
-        branches = branches.where(Branch.region == region)
-    brand = request.args.get("brand", type=record_id)  # the dashboard's filters, as shown when exporting
-    if brand:
-        branches = branches.where(Region.brand == brand)
-    return [b.id for b in branches]
+    chosen = False
+    for name, column in (("region", Branch.region), ("brand", Region.brand)):
+        if request.args.get(name, "") in ("", "0"):  # none chosen; brand 0: an agency's every brand
+            continue
+        wanted = request.args.get(name, type=record_id)
+        if wanted is None:
+            abort(404)
+        branches, chosen = branches.where(column == wanted), True
+    ids = [b.id for b in branches]
+    if chosen and not ids:
+        abort(404)
+    return ids
 
 
 def _export_checklist(branch_ids):
