@@ -89,7 +89,7 @@ def test_export_has_key_context_and_one_column_per_language(checklist, exported)
 
 def test_export_names_every_text_with_a_stable_key(checklist, exported):
     sheet = open_sheet(exported)
-    keys = [cell.value for cell in sheet["A"]][1:]
+    keys = [cell.value for cell in sheet["A"]][2:]  # after the header and the row naming the checklist
     assert len(keys) == len(set(keys)) == len(list(translatable_texts(checklist)))
     for key in ("title", "band:90", "dimension:care", "section:arrival:title", "item:greeted:text",
                 "item:greeted:help", "item:additional_offer:option:proactive", "item:times_repeated:unit"):
@@ -107,7 +107,8 @@ def checklist_text(checklist, item_id, language):
 def test_text_starting_with_equals_is_exported_as_text_not_formula():
     checklist = small_checklist(title={"en": "=HYPERLINK(\"http://x\")", "hu": "Kicsi"})
     data = export_texts_xlsx(checklist)
-    assert open_sheet(data)["C2"].data_type == "s"
+    sheet = open_sheet(data)
+    assert sheet.cell(row=row_of(sheet, "title"), column=column_of(sheet, "en")).data_type == "s"
     result, report = import_texts_xlsx(checklist, data)
     assert report.changed == 0 and report.problems == []
     assert result == checklist
@@ -180,6 +181,138 @@ def test_a_sheet_without_the_exported_texts_applies_every_changed_cell(checklist
 
     assert report.changed == 2 and result["title"]["hu"] == "Új cím"
     assert _greeting(result)["text"]["en"] == _greeting(checklist)["text"]["en"]
+
+
+BANK = SHIPPED / "bank-branch-visit.yaml"
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_checklist_file(BANK)
+
+
+def copied_into_a_new_workbook(data, keep=lambda values: True):
+    """The visible sheet's rows pasted into a workbook of the translator's own: no hidden sheet, no
+    properties, the sheet called "Sheet"."""
+    book = openpyxl.Workbook()
+    for values in open_sheet(data).iter_rows(values_only=True):
+        if keep(values):
+            book.active.append(values)
+    return saved(book.active)
+
+
+def as_exported_before_it_named_its_checklist(data):
+    """The file as the release before exported it: no row naming the checklist, no identifier."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    for sheet in book.worksheets:
+        assert sheet["A2"].value.startswith("checklist:")
+        sheet.delete_rows(2)
+    book.properties.identifier = None
+    return saved(book.active)
+
+
+def test_the_spreadsheet_names_its_checklist_where_the_translator_sees_it_and_where_they_do_not(exported):
+    book = openpyxl.load_workbook(io.BytesIO(exported))
+    assert [book["texts"]["A2"].value, book["texts"]["B2"].value] == [
+        "checklist:retail-store-visit", "The checklist these texts are for: keep this row as it is."]
+    assert book["exported"]["A2"].value == "checklist:retail-store-visit"
+    assert book.properties.identifier == "retail-store-visit"
+
+
+OTHER_CHECKLIST = ("This spreadsheet is for the checklist “retail-store-visit”, not “bank-branch-visit”: nothing was "
+                   "changed. Import it into the draft of “retail-store-visit”, or export this checklist's texts.")
+
+
+def without_the_checklist_row(data):
+    sheet = open_sheet(data)
+    sheet.delete_rows(row_of(sheet, "checklist:retail-store-visit"))
+    return saved(sheet)
+
+
+@pytest.mark.parametrize("as_sent", [
+    lambda data: data,
+    copied_into_a_new_workbook,  # the row is all that says so
+    without_the_checklist_row,  # the hidden sheet and the workbook's identifier say so
+], ids=["as-exported", "copied-into-a-new-workbook", "checklist-row-deleted"])
+def test_another_checklists_spreadsheet_is_refused_and_changes_nothing(checklist, exported, bank, as_sent):
+    """QA: the retail checklist's sheet, its hidden sheet deleted, went into the bank checklist's draft:
+    "206 texts updated", the bank's title and every shared item id (greeted...) in retail wording."""
+    data, _ref = edited(exported, "item:greeted:text", "hu", "Köszöntötték Önt belépéskor?")
+    result, report = import_texts_xlsx(bank, as_sent(data))
+    assert report.problems == [(None, OTHER_CHECKLIST)]
+    assert (report.changed, report.unknown_keys, report.kept) == (0, [], [])
+    assert result == bank
+
+
+def test_a_sheet_naming_another_checklist_anywhere_is_refused(checklist, exported, bank):
+    """The bank's own export, with the retail sheet's rows pasted over its texts: the row names retail."""
+    book = openpyxl.load_workbook(io.BytesIO(export_texts_xlsx(bank)))
+    book["texts"]["A2"] = "checklist:retail-store-visit"
+    result, report = import_texts_xlsx(bank, saved(book["texts"]))
+    assert report.problems == [(None, OTHER_CHECKLIST)]
+    assert result == bank
+
+
+@pytest.mark.parametrize("as_sent", [
+    as_exported_before_it_named_its_checklist,
+    lambda data: copied_into_a_new_workbook(as_exported_before_it_named_its_checklist(data)),
+    lambda data: copied_into_a_new_workbook(data, keep=lambda values: not str(values[0]).startswith("checklist:")),
+], ids=["export-of-the-release-before", "its-rows-copied", "checklist-row-left-out"])
+def test_a_sheet_that_does_not_name_its_checklist_imports_into_the_checklist_of_its_title(checklist, exported, as_sent):
+    data, _ref = edited(exported, "item:greeted:text", "hu", "Köszöntötték Önt belépéskor?")
+    result, report = import_texts_xlsx(checklist, as_sent(data))
+    assert (report.changed, report.unknown_keys, report.problems) == (1, [], [])
+    assert _greeting(result)["text"]["hu"] == "Köszöntötték Önt belépéskor?"
+
+
+def test_an_older_export_whose_title_the_translator_rewrote_is_known_by_its_hidden_sheet(checklist, exported):
+    data, _ref = edited(exported, "title", "en", "Retail store visit (2027)")
+    result, report = import_texts_xlsx(checklist, as_exported_before_it_named_its_checklist(data))
+    assert (report.changed, report.problems) == (1, [])
+    assert result["title"]["en"] == "Retail store visit (2027)"
+
+
+@pytest.mark.parametrize("as_sent", [
+    as_exported_before_it_named_its_checklist,
+    lambda data: copied_into_a_new_workbook(as_exported_before_it_named_its_checklist(data)),
+], ids=["export-of-the-release-before", "its-rows-copied"])
+def test_a_sheet_that_does_not_name_its_checklist_and_has_another_title_is_refused(exported, bank, as_sent):
+    result, report = import_texts_xlsx(bank, as_sent(exported))
+    assert report.problems == [(None, "This spreadsheet does not say which checklist it is for, and its title "
+                                      "“Retail store visit” is not this checklist's: nothing was changed. Copy the "
+                                      "translations into the spreadsheet exported for this checklist and import that.")]
+    assert (report.changed, report.unknown_keys) == (0, [])
+    assert result == bank
+
+
+def test_a_sheet_naming_no_checklist_is_known_by_its_source_title_else_by_another(checklist, exported):
+    """The source language's title decides when the sheet has it: checklists may share a title in
+    another language. A sheet with only the Hungarian column is known by its Hungarian title."""
+    data, _ref = edited(exported, "item:greeted:text", "hu", "Köszöntötték Önt belépéskor?")
+    hungarian_only = copied_into_a_new_workbook(
+        data, keep=lambda values: not str(values[0]).startswith("checklist:"))
+    sheet = openpyxl.load_workbook(io.BytesIO(hungarian_only)).active
+    for language in ("ru", "ro", "et", "bg", "en"):
+        sheet.delete_cols(column_of(sheet, language))
+    result, report = import_texts_xlsx(checklist, saved(sheet))
+    assert (report.changed, report.problems) == (1, [])
+
+    renamed = copy.deepcopy(checklist)
+    renamed["title"]["en"] = "Retail store visit 2027"  # the Hungarian title is still the sheet's
+    result, report = import_texts_xlsx(renamed, as_exported_before_it_named_its_checklist(data))
+    assert report.problems and "its title “Retail store visit” is not this checklist's" in report.problems[0][1]
+    assert result == renamed
+
+
+def test_a_sheet_that_names_no_checklist_and_has_no_title_is_refused(checklist, exported):
+    """Rows of another checklist whose keys are this one's too (greeted...) cannot be told apart: refused."""
+    data, _ref = edited(exported, "item:greeted:text", "hu", "Köszöntötték Önt belépéskor?")
+    sent = copied_into_a_new_workbook(data, keep=lambda values: values[0] in ("key", "item:greeted:text"))
+    result, report = import_texts_xlsx(checklist, sent)
+    assert report.problems == [(None, "This spreadsheet does not say which checklist it is for, and has no title "
+                                      "to tell: nothing was changed. Copy the translations into the spreadsheet "
+                                      "exported for this checklist and import that.")]
+    assert result == checklist
 
 
 def test_the_exported_texts_sheet_is_hidden(exported):
@@ -327,7 +460,7 @@ def test_missing_language_column_leaves_that_language_unchanged():
     checklist = small_checklist()
     sheet = open_sheet(export_texts_xlsx(checklist))
     sheet.delete_cols(column_of(sheet, "hu"))
-    sheet["C2"] = "Smaller"
+    sheet.cell(row=row_of(sheet, "title"), column=column_of(sheet, "en")).value = "Smaller"
     result, report = import_texts_xlsx(checklist, saved(sheet))
     assert (report.changed, report.problems) == (1, [])
     assert result["title"] == {"en": "Smaller", "hu": "Kicsi"}
@@ -336,13 +469,13 @@ def test_missing_language_column_leaves_that_language_unchanged():
 def test_imported_checklist_is_still_a_valid_checklist(checklist, exported):
     sheet = open_sheet(exported)
     hungarian = column_of(sheet, "hu")
-    for row in range(2, sheet.max_row + 1):
+    for row in range(3, sheet.max_row + 1):  # after the header and the row naming the checklist
         sheet.cell(row=row, column=hungarian).value = f"  Szöveg {row}\n"
     result, report = import_texts_xlsx(checklist, saved(sheet))
-    assert report.changed == sheet.max_row - 1
+    assert report.changed == sheet.max_row - 2
     assert report.problems == []
     assert load_checklist_data(result) == result
-    assert result["title"]["hu"] == "Szöveg 2"
+    assert result["title"]["hu"] == "Szöveg 3"
 
 
 def test_mutated_spreadsheets_never_raise_and_never_change_more_than_texts():

@@ -358,6 +358,36 @@ def test_a_spreadsheet_sent_out_before_an_edit_does_not_undo_it(app, auditor):
     assert after["title"]["hu"] == "Bolti látogatás"
 
 
+def test_another_checklists_spreadsheet_is_refused_by_the_draft_and_changes_nothing(app, auditor, tmp_path):
+    """QA: a spreadsheet of one checklist, its hidden sheet deleted, was taken by another whose items
+    have the same ids ("206 texts updated"): its title and shared questions got the other's wording."""
+    path = tmp_path / "bank-visit.yaml"
+    path.write_text(SHOP.replace("id: shop-visit", "id: bank-visit").replace("Shop visit", "Bank visit"),
+                    encoding="utf-8")
+    with app.app_context(), database.connection_context():
+        publish_checklist_file(str(path))
+    book = openpyxl.load_workbook(io.BytesIO(auditor.get("/checklists/bank-visit/v1.xlsx").data))
+    del book["exported"]
+    texts = book["texts"]
+    header = [cell.value for cell in texts[1]]
+    for row in texts.iter_rows(min_row=2):
+        if row[0].value == "item:greeted:text":
+            row[header.index("hu")].value = "Köszöntötték a bankban?"
+    out = io.BytesIO()
+    book.save(out)
+    _start_draft(auditor)
+    before = _draft_content(app)
+
+    page = auditor.post(BASE + "/draft/texts", data={"file": (io.BytesIO(out.getvalue()), "texts.xlsx"),
+                                                      "csrf_token": _token(auditor, BASE + "/draft")},
+                        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+
+    assert ("This spreadsheet is for the checklist “bank-visit”, not “shop-visit”: nothing was changed. Import it "
+            "into the draft of “bank-visit”, or export this checklist's texts.") in html.unescape(page)
+    assert "updated from the spreadsheet" not in page
+    assert _draft_content(app) == before
+
+
 def test_a_text_too_long_for_the_editor_is_refused_from_the_spreadsheet_too(app, auditor):
     """The editor takes texts of up to 2,000 characters; a 30,000-character cell used to come in and
     leave an item the editor would not save again."""

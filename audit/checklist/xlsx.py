@@ -15,6 +15,11 @@ Each row is found by its key, a stable path that names one text:
 `item:greeted:help`, `item:offer:option:proactive`, `item:products:unit`.
 Item ids are unique across a checklist, so item keys need no section.
 
+The spreadsheet says which checklist it is for, so that one checklist's translations cannot overwrite
+another's texts (their item ids are often the same: greeted, opening_hours...): a row keyed
+`checklist:<id>` right under the header, which travels with the rows when a translator copies them
+into a workbook of their own, the same row in the hidden sheet, and the workbook's identifier property.
+
 The file comes from outside, so reading it never raises: a broken or hostile file becomes a problem
 in the report and the checklist comes back unchanged.
 """
@@ -39,6 +44,10 @@ SHEET_TITLE = "texts"
 EXPORTED_SHEET_TITLE = "exported"  # hidden: the texts as exported, to tell the translator's edits apart
 KEY_HEADER = "key"
 CONTEXT_HEADER = "context"
+CHECKLIST_KEY_PREFIX = "checklist:"  # the key of the row naming the checklist: checklist:<id>
+# An id read from a file is shown in a message, which travels in the session cookie: a crafted
+# one is cut (real ids are far shorter).
+_SHOWN_ID_LENGTH = 80
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -164,7 +173,13 @@ def export_texts_xlsx(checklist):
     headers = [KEY_HEADER, CONTEXT_HEADER, *languages]
     for column, header in enumerate(headers, start=1):
         _write_text(sheet, 1, column, header, wrap).font = bold
-    for row, text in enumerate(translatable_texts(checklist), start=2):
+    identity = CHECKLIST_KEY_PREFIX + checklist["id"]
+    _write_text(sheet, 2, 1, identity, wrap).fill = fixed
+    _write_text(sheet, 2, 2, gettext("The checklist these texts are for: keep this row as it is."), wrap).fill = fixed
+    for column in range(3, len(headers) + 1):
+        cell = sheet.cell(row=2, column=column)
+        cell.fill, cell.alignment = fixed, wrap
+    for row, text in enumerate(translatable_texts(checklist), start=3):
         _write_text(sheet, row, 1, text.key, wrap).fill = fixed
         _write_text(sheet, row, 2, text.context, wrap).fill = fixed
         for column, language in enumerate(languages, start=3):
@@ -179,10 +194,12 @@ def export_texts_xlsx(checklist):
     exported.sheet_state = "hidden"
     for column, header in enumerate([KEY_HEADER, *languages], start=1):
         _write_text(exported, 1, column, header, wrap)
-    for row, text in enumerate(translatable_texts(checklist), start=2):
+    _write_text(exported, 2, 1, identity, wrap)
+    for row, text in enumerate(translatable_texts(checklist), start=3):
         for column, value in enumerate([text.key, *(text.texts.get(language, "") for language in languages)], start=1):
             _write_text(exported, row, column, value, wrap)
 
+    workbook.properties.identifier = checklist["id"]
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
@@ -246,14 +263,25 @@ def _read_rows(sheet):
     return rows
 
 
+@dataclass
+class _Workbook:
+    """What an import reads of the uploaded workbook."""
+
+    rows: list  # of the texts worksheet
+    exported_rows: list | None  # of the hidden worksheet of texts as exported, when there is one
+    identifier: str | None  # the workbook's identifier property: the checklist's id since it is written
+
+
 def _read_workbook(data):
-    """(rows of the texts worksheet, rows of the exported worksheet or None), or raises _UnusableFile."""
+    """The _Workbook of the upload, or raises _UnusableFile."""
     problem = _check_archive(data)
     if problem:
         raise _UnusableFile(problem)
     workbook, sheet, exported = _open_sheet(data)
     try:
-        return _read_rows(sheet), (_read_rows(exported) if exported is not None else None)
+        identifier = workbook.properties.identifier if workbook.properties else None
+        return _Workbook(_read_rows(sheet), _read_rows(exported) if exported is not None else None,
+                         identifier if isinstance(identifier, str) else None)
     except _UnusableFile:
         raise
     except Exception:
@@ -372,6 +400,78 @@ def _exported_texts(rows):
     return exported
 
 
+def _named_checklists(workbook, key_column):
+    """The checklist ids the workbook names, in its rows `checklist:<id>` (visible, then hidden) and its
+    identifier property, in that order; none in a file exported before it said so."""
+    named = []
+    sheets = [(workbook.rows, key_column), (workbook.exported_rows or [], 1)]
+    for rows, column in sheets:
+        for row in rows[1:]:
+            value, _type = _cell(row, column)
+            if isinstance(value, str) and value.strip().startswith(CHECKLIST_KEY_PREFIX):
+                named.append(value.strip()[len(CHECKLIST_KEY_PREFIX):].strip())
+    if workbook.identifier and workbook.identifier.strip():
+        named.append(workbook.identifier.strip())
+    return named
+
+
+def _shown_id(checklist_id):
+    return checklist_id if len(checklist_id) <= _SHOWN_ID_LENGTH else checklist_id[:_SHOWN_ID_LENGTH] + "…"
+
+
+def _title_texts(rows, key_column, language_columns):
+    """{language: text} of the row keyed `title` among the given rows, non-empty texts only."""
+    for row in rows[1:]:
+        value, _type = _cell(row, key_column)
+        if isinstance(value, str) and value.strip() == "title":
+            texts = {}
+            for language, column in language_columns.items():
+                text, _type = _cell(row, column)
+                if isinstance(text, str) and text.strip():
+                    texts[language] = text.strip()
+            return texts
+    return {}
+
+
+def _not_this_checklist(checklist, workbook, columns, exported):
+    """Why the workbook's texts are not this checklist's (a sentence), or None when they are."""
+    this = checklist["id"]
+    named = _named_checklists(workbook, columns.key)
+    other = next((name for name in named if name != this), None)
+    if other is not None:
+        return gettext("This spreadsheet is for the checklist “%(other)s”, not “%(checklist)s”: nothing was "
+                       "changed. Import it into the draft of “%(other)s”, or export this checklist's texts.",
+                       other=_shown_id(other), checklist=this)
+    if named:
+        return None
+    # A file exported before it named its checklist, or rows copied into a workbook of their own
+    # without the checklist row: its title tells. Item ids alone cannot, as checklists share many
+    # (greeted, opening_hours: more than half of the retail checklist's keys are the bank's too). The
+    # texts are taken when the title in the sheet, or in the hidden sheet of an older export (the
+    # translator may have reworded the visible one), is this checklist's current title in its source
+    # language, the one translated from; only a sheet without that language's title may match in
+    # another. Another checklist's sheet carries that checklist's title. Anything else is refused: a
+    # translator who sends back only the rows they changed is asked to copy them into the exported
+    # file, where taking rows without a title could overwrite another checklist's texts.
+    sheet_title = _title_texts(workbook.rows, columns.key, columns.languages)
+    exported_title = (exported or {}).get("title", {})
+    source = checklist["languages"][0]
+    has_source_title = bool(sheet_title.get(source) or exported_title.get(source))
+    for language in [source] if has_source_title else checklist["languages"]:
+        text = (checklist["title"].get(language) or "").strip()
+        if text and text in (sheet_title.get(language), exported_title.get(language)):
+            return None
+    shown = next((titles[language] for titles in (sheet_title, exported_title)
+                  for language in checklist["languages"] if titles.get(language)), None)
+    if shown is None:
+        return gettext("This spreadsheet does not say which checklist it is for, and has no title to tell: "
+                       "nothing was changed. Copy the translations into the spreadsheet exported for this "
+                       "checklist and import that.")
+    return gettext("This spreadsheet does not say which checklist it is for, and its title “%(title)s” is not "
+                   "this checklist's: nothing was changed. Copy the translations into the spreadsheet exported "
+                   "for this checklist and import that.", title=_shown_id(shown))
+
+
 def _import_row(row_number, row, columns, texts_by_key, seen_rows, report, exported):
     key_value, _type = _cell(row, columns.key)
     key_ref = _cell_ref(row_number, columns.key)
@@ -385,6 +485,8 @@ def _import_row(row_number, row, columns, texts_by_key, seen_rows, report, expor
                                                  value=_describe_value(key_value))))
         return
     key = key_value.strip()
+    if key.startswith(CHECKLIST_KEY_PREFIX):
+        return  # names the checklist (checked before): no text
     if key not in texts_by_key:
         report.unknown_keys.append((key_ref, key))
         return
@@ -418,10 +520,11 @@ def import_texts_xlsx(checklist, data):
     result = copy.deepcopy(checklist)
     report = ImportReport()
     try:
-        rows, exported_rows = _read_workbook(data)
+        workbook = _read_workbook(data)
     except _UnusableFile as error:
         report.problems.append((None, str(error)))
         return result, report
+    rows = workbook.rows
     if not rows:
         report.problems.append((None, gettext("The worksheet is empty; use the file exported for this checklist.")))
         return result, report
@@ -429,9 +532,14 @@ def import_texts_xlsx(checklist, data):
     columns = _find_columns(rows[0], list(result["languages"]), report)
     if columns.key is None or not columns.languages:
         return result, report
+    exported = _exported_texts(workbook.exported_rows)
+    other_checklist = _not_this_checklist(result, workbook, columns, exported)
+    if other_checklist:
+        # Alone: the cells of another checklist's sheet are no use to tell about.
+        report.problems[:] = [(None, other_checklist)]
+        return result, report
     texts_by_key = {text.key: text.texts for text in translatable_texts(result)}
     seen_rows = {}
-    exported = _exported_texts(exported_rows)
     for row_number, row in enumerate(rows[1:], start=2):
         _import_row(row_number, row, columns, texts_by_key, seen_rows, report, exported)
     return result, report
