@@ -433,10 +433,24 @@ def test_header_without_language_columns_is_reported(checklist, exported):
         cell.value = None
     sheet["C1"] = "notes"
     result, report = import_texts_xlsx(checklist, saved(sheet))
-    assert ("C1", "The column 'notes' is not one of this checklist's languages (en, hu, bg, et, ro, ru).") in report.problems
-    assert ("A1", "The header row has no language column (en, hu, bg, et, ro, ru), so there is nothing to "
-                  "import; use the header row of the exported file.") in report.problems
+    assert report.problems == [("A1", "The header row has no language column (en, hu, bg, et, ro, ru), so there is "
+                                      "nothing to import; use the header row of the exported file.")]
     assert result == checklist
+
+
+@pytest.mark.parametrize("header, shown", [("notes", "notes"), (" Reviewer ", "Reviewer"), (2027, "the number 2027")])
+def test_a_column_of_the_translators_own_is_left_out_and_named(checklist, exported, header, shown):
+    """QA: a 'notes' column refused the whole spreadsheet, though the file may hold a few."""
+    data, _ref = edited(exported, "item:greeted:text", "hu", "Köszöntötték Önt belépéskor?")
+    sheet = open_sheet(data)
+    notes = sheet.max_column + 1
+    sheet.cell(row=1, column=notes).value = header
+    sheet.cell(row=row_of(sheet, "title"), column=notes).value = "check with the client"
+    result, report = import_texts_xlsx(checklist, saved(sheet))
+    assert (report.changed, report.problems) == (1, [])
+    assert report.ignored_columns == [("I1", shown)]
+    assert _greeting(result)["text"]["hu"] == "Köszöntötték Önt belépéskor?"
+    assert result["title"] == checklist["title"]
 
 
 def test_header_without_key_column_is_reported(checklist, exported):
@@ -452,7 +466,8 @@ def test_language_the_checklist_lacks_is_reported_and_nothing_is_imported():
     sheet["E1"] = "ro"
     sheet["E2"] = "Mic"
     result, report = import_texts_xlsx(checklist, saved(sheet))
-    assert report.problems == [("E1", "The language 'ro' is not one of this checklist's languages (en, hu).")]
+    assert report.problems == [("E1", "The language 'ro' is not one of this checklist's languages (en, hu): add it "
+                                      "to the draft first (“Add a language”), then import the spreadsheet again.")]
     assert result == checklist
 
 

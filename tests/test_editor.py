@@ -388,6 +388,38 @@ def test_another_checklists_spreadsheet_is_refused_by_the_draft_and_changes_noth
     assert _draft_content(app) == before
 
 
+def test_a_notes_column_in_the_spreadsheet_is_left_out_with_a_notice(app, auditor):
+    """QA: the translator's 'notes' column refused the whole spreadsheet ("not one of this checklist's
+    languages"); a language the checklist lacks still refuses it, and says how to add it."""
+    _start_draft(auditor)
+    before = _draft_content(app)
+    data = _xlsx_with(before, {"cells": {("item:greeted:text", "hu"): "Üdvözölték?"}})
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    texts = book["texts"]
+    texts["E1"], texts["E3"] = "notes", "ask the client"
+    out = io.BytesIO()
+    book.save(out)
+
+    def imported(data):
+        return html.unescape(auditor.post(BASE + "/draft/texts", data={
+            "file": (io.BytesIO(data), "texts.xlsx"), "csrf_token": _token(auditor, BASE + "/draft")},
+            content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True))
+
+    page = imported(out.getvalue())
+    assert "1 text updated from the spreadsheet." in page
+    assert "These columns are not a language and were left out: E1 notes" in page
+    assert _draft_content(app)["sections"][0]["items"][0]["text"] == {"en": "Greeted?", "hu": "Üdvözölték?"}
+
+    texts["E1"] = "ro"
+    out = io.BytesIO()
+    book.save(out)
+    before = _draft_content(app)
+    page = imported(out.getvalue())
+    assert ("E1: The language 'ro' is not one of this checklist's languages (en, hu): add it to the draft first "
+            "(“Add a language”), then import the spreadsheet again.") in page
+    assert _draft_content(app) == before
+
+
 def test_a_text_too_long_for_the_editor_is_refused_from_the_spreadsheet_too(app, auditor):
     """The editor takes texts of up to 2,000 characters; a 30,000-character cell used to come in and
     leave an item the editor would not save again."""

@@ -45,9 +45,9 @@ EXPORTED_SHEET_TITLE = "exported"  # hidden: the texts as exported, to tell the 
 KEY_HEADER = "key"
 CONTEXT_HEADER = "context"
 CHECKLIST_KEY_PREFIX = "checklist:"  # the key of the row naming the checklist: checklist:<id>
-# An id read from a file is shown in a message, which travels in the session cookie: a crafted
-# one is cut (real ids are far shorter).
-_SHOWN_ID_LENGTH = 80
+# An id or a header read from a file is shown in a message, which travels in the session cookie: a
+# crafted one is cut (real ones are far shorter).
+_SHOWN_LENGTH = 80
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
@@ -85,12 +85,14 @@ class ImportReport:
     `unknown_keys` and `problems` hold (cell reference, key or message) pairs, like ("A7", "item:x:text");
     the reference is None for a problem with the whole file. `kept` lists the cells the translator
     changed whose text the checklist also changed after the export: the checklist's text stays.
+    `ignored_columns` lists the header cells that name no language, as (cell reference, header as shown).
     """
 
     changed: int = 0
     unknown_keys: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     kept: list = field(default_factory=list)  # (cell reference, key, language): changed on both sides
+    ignored_columns: list = field(default_factory=list)  # (cell reference, header): a translator's own column
 
 
 # -- the texts of a checklist ----------------------------------------------------------------------
@@ -310,6 +312,10 @@ def _describe_value(value):
     return gettext("a %(type)s value", type=type(value).__name__)
 
 
+def _shown(text):
+    return text if len(text) <= _SHOWN_LENGTH else text[:_SHOWN_LENGTH] + "…"
+
+
 @dataclass
 class _Columns:
     """Where the key and the language columns are (1-based column numbers)."""
@@ -326,8 +332,8 @@ def _find_columns(header, checklist_languages, report):
         if name is None or name == "":
             continue
         if not isinstance(name, str):
-            report.problems.append((ref, gettext("The header %(value)s is not a column name.",
-                                                 value=_describe_value(name))))
+            # A column of the translator's own, numbered or dated: no language code is a number.
+            report.ignored_columns.append((ref, _describe_value(name)))
             continue
         lowered = name.lower()
         if lowered == KEY_HEADER and columns.key is None:
@@ -339,17 +345,16 @@ def _find_columns(header, checklist_languages, report):
         elif lowered in checklist_languages or lowered == KEY_HEADER:
             report.problems.append((ref, gettext("The column '%(name)s' appears twice.",
                                                  name=name)))
+        elif lowered in LANGUAGES:
+            # Its texts could only be dropped: the checklist needs the language first.
+            report.problems.append((ref, gettext(
+                "The language '%(name)s' is not one of this checklist's languages (%(languages)s): add it to "
+                "the draft first (“%(add)s”), then import the spreadsheet again.",
+                name=name, languages=", ".join(checklist_languages), add=gettext("Add a language"))))
         else:
-            known = ", ".join(checklist_languages)
-            # Two whole sentences rather than "language"/"column" glued in: a translation may need to
-            # inflect the rest of the sentence after it.
-            if lowered in LANGUAGES:
-                message = gettext("The language '%(name)s' is not one of this checklist's languages "
-                                  "(%(languages)s).", name=name, languages=known)
-            else:
-                message = gettext("The column '%(name)s' is not one of this checklist's languages "
-                                  "(%(languages)s).", name=name, languages=known)
-            report.problems.append((ref, message))
+            # Notes, a reviewer's remarks, a word count: the translator's own column, which no language
+            # can be read from (the MAX_COLUMNS cap leaves room for a few).
+            report.ignored_columns.append((ref, _shown(name)))
     if columns.key is None:
         # Translators: key is the column header to type exactly as it is (key).
         report.problems.append(("A1", gettext("The header row has no '%(key)s' column, so no row can be matched "
@@ -415,10 +420,6 @@ def _named_checklists(workbook, key_column):
     return named
 
 
-def _shown_id(checklist_id):
-    return checklist_id if len(checklist_id) <= _SHOWN_ID_LENGTH else checklist_id[:_SHOWN_ID_LENGTH] + "…"
-
-
 def _title_texts(rows, key_column, language_columns):
     """{language: text} of the row keyed `title` among the given rows, non-empty texts only."""
     for row in rows[1:]:
@@ -441,7 +442,7 @@ def _not_this_checklist(checklist, workbook, columns, exported):
     if other is not None:
         return gettext("This spreadsheet is for the checklist “%(other)s”, not “%(checklist)s”: nothing was "
                        "changed. Import it into the draft of “%(other)s”, or export this checklist's texts.",
-                       other=_shown_id(other), checklist=this)
+                       other=_shown(other), checklist=this)
     if named:
         return None
     # A file exported before it named its checklist, or rows copied into a workbook of their own
@@ -469,7 +470,7 @@ def _not_this_checklist(checklist, workbook, columns, exported):
                        "checklist and import that.")
     return gettext("This spreadsheet does not say which checklist it is for, and its title “%(title)s” is not "
                    "this checklist's: nothing was changed. Copy the translations into the spreadsheet exported "
-                   "for this checklist and import that.", title=_shown_id(shown))
+                   "for this checklist and import that.", title=_shown(shown))
 
 
 def _import_row(row_number, row, columns, texts_by_key, seen_rows, report, exported):

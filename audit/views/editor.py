@@ -503,6 +503,9 @@ def import_texts(slug):
     if report.unknown_keys:
         flash(_("These rows name nothing in this checklist and were skipped:") + " "
               + _listed([f"{cell} {key}" for cell, key in report.unknown_keys]), "error")
+    if report.ignored_columns:
+        flash(_("These columns are not a language and were left out:") + " "
+              + _listed([f"{cell} {header}" for cell, header in report.ignored_columns]), "info")
     return redirect(url_for("editor.draft", slug=slug))
 
 
