@@ -321,6 +321,35 @@ def test_the_exported_texts_sheet_is_hidden(exported):
     assert (book["texts"].sheet_state, book["exported"].sheet_state) == ("visible", "hidden")
 
 
+def text_of(checklist, key, language):
+    return next(text for text in translatable_texts(checklist) if text.key == key).texts[language]
+
+
+@pytest.mark.parametrize("key", ["title", "band:90", "dimension:care", "section:arrival:title",
+                                 "item:additional_offer:option:proactive", "item:times_repeated:unit"])
+def test_a_line_break_in_a_text_shown_on_one_line_becomes_a_space_and_is_named(checklist, exported, key):
+    """QA: a line break in a title, label, option or unit came in, though it is shown on one line."""
+    data, ref = edited(exported, key, "hu", "Első sor \r\n\n  második sor\u2028harmadik")
+    result, report = import_texts_xlsx(checklist, data)
+    assert (report.changed, report.problems, report.joined) == (1, [], [(ref, key, "hu")])
+    assert text_of(result, key, "hu") == "Első sor második sor harmadik"
+
+
+@pytest.mark.parametrize("key", ["item:greeted:text", "item:greeted:help"])
+def test_a_question_and_its_help_keep_their_line_breaks(checklist, exported, key):
+    data, _ref = edited(exported, key, "hu", "Első sor\nmásodik sor")
+    result, report = import_texts_xlsx(checklist, data)
+    assert (report.changed, report.problems, report.joined) == (1, [], [])
+    assert text_of(result, key, "hu") == "Első sor\nmásodik sor"
+
+
+def test_a_title_only_broken_into_lines_changes_nothing(checklist, exported):
+    data, _ref = edited(exported, "title", "en", "Retail store\nvisit")
+    result, report = import_texts_xlsx(checklist, data)
+    assert (report.changed, report.problems, report.joined) == (0, [], [])
+    assert result == checklist
+
+
 def test_import_leaves_the_given_checklist_alone(checklist, exported):
     before = copy.deepcopy(checklist)
     data, _ref = edited(exported, "title", "hu", "Új cím")

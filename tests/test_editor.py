@@ -420,6 +420,23 @@ def test_a_notes_column_in_the_spreadsheet_is_left_out_with_a_notice(app, audito
     assert _draft_content(app) == before
 
 
+def test_a_line_break_in_a_section_title_from_the_spreadsheet_becomes_a_space_and_says_so(app, auditor):
+    """QA: a line break in a text the pages show on one line (a section title, an option) came in as it was."""
+    _start_draft(auditor)
+    before = _draft_content(app)
+    data = _xlsx_with(before, {"cells": {("section:welcome:title", "hu"): "Fogadás\naz üzletben",
+                                         ("item:greeted:text", "hu"): "Köszöntötték?\nAmint belépett"}})
+    page = html.unescape(auditor.post(BASE + "/draft/texts", data={
+        "file": (io.BytesIO(data), "texts.xlsx"), "csrf_token": _token(auditor, BASE + "/draft")},
+        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True))
+    assert "2 texts updated from the spreadsheet." in page
+    assert ("These texts are shown on one line, so their line breaks became spaces: D4 section:welcome:title (hu)"
+            in page)
+    after = _draft_content(app)
+    assert after["sections"][0]["title"]["hu"] == "Fogadás az üzletben"
+    assert after["sections"][0]["items"][0]["text"]["hu"] == "Köszöntötték?\nAmint belépett"
+
+
 def test_a_text_too_long_for_the_editor_is_refused_from_the_spreadsheet_too(app, auditor):
     """The editor takes texts of up to 2,000 characters; a 30,000-character cell used to come in and
     leave an item the editor would not save again."""

@@ -70,12 +70,14 @@ class TranslatableText:
     """One text of a checklist: its key, a short description, and its {language: text} mapping.
 
     The description is in the request's language (English outside a request): it only helps the
-    translator and is never read back.
+    translator and is never read back. Only a question and its help are shown with their line
+    breaks (`is_multiline`); titles, labels, options and units are shown on one line.
     """
 
     key: str
     context: str
     texts: dict
+    is_multiline: bool = False
 
 
 @dataclass
@@ -86,6 +88,7 @@ class ImportReport:
     the reference is None for a problem with the whole file. `kept` lists the cells the translator
     changed whose text the checklist also changed after the export: the checklist's text stays.
     `ignored_columns` lists the header cells that name no language, as (cell reference, header as shown).
+    `joined` lists the cells of texts shown on one line whose line breaks became spaces.
     """
 
     changed: int = 0
@@ -93,6 +96,7 @@ class ImportReport:
     problems: list = field(default_factory=list)
     kept: list = field(default_factory=list)  # (cell reference, key, language): changed on both sides
     ignored_columns: list = field(default_factory=list)  # (cell reference, header): a translator's own column
+    joined: list = field(default_factory=list)  # (cell reference, key, language): its line breaks made spaces
 
 
 # -- the texts of a checklist ----------------------------------------------------------------------
@@ -108,12 +112,12 @@ def _number_key(value):
 def _item_texts(item, section_id):
     item_id = item["id"]
     yield TranslatableText(f"item:{item_id}:text", gettext("Item text (section %(section)s)", section=section_id),
-                           item["text"])
+                           item["text"], is_multiline=True)
     if "help" in item:
         yield TranslatableText(
             f"item:{item_id}:help",
             gettext("Help for item %(item)s (section %(section)s)", item=item_id, section=section_id),
-            item["help"],
+            item["help"], is_multiline=True,
         )
     for option in item.get("options", []):
         yield TranslatableText(
@@ -496,24 +500,33 @@ def _import_row(row_number, row, columns, texts_by_key, seen_rows, report, expor
                                                  key=key, row=seen_rows[key])))
         return
     seen_rows[key] = row_number
-    texts = texts_by_key[key]
+    entry = texts_by_key[key]
+    texts = entry.texts
     for language, column in columns.languages.items():
         value, data_type = _cell(row, column)
         ref = _cell_ref(row_number, column)
         text = _cell_text(value, data_type, ref, report)
         # Compared stripped so that a trailing newline the file cannot keep does not count as an edit.
         current = (texts.get(language) or "").strip()
-        if text is None or text == current:
+        was = exported.get(key, {}).get(language) if exported is not None else None
+        # Left as exported: the checklist's newer text stays.
+        if text is None or text == current or text == was:
             continue
-        if exported is not None:
-            was = exported.get(key, {}).get(language)
-            if was is not None and text == was:
-                continue  # the translator left it as exported: the checklist's newer text stays
-            if was is not None and current != was:
-                report.kept.append((ref, key, language))  # both changed it: the checklist's text stays
-                continue
+        is_joined = not entry.is_multiline and len(text.splitlines()) > 1
+        if is_joined:
+            # A title, label, option or unit is shown on one line (a heading, a button, the report's
+            # PDF), where a line break reads as a space anyway: it becomes one, and the notice says
+            # so, rather than one Alt+Enter sending back a whole file of translations.
+            text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+            if text == current or text == was:
+                continue  # only the line breaks differ: nothing to change
+        if was is not None and current != was:
+            report.kept.append((ref, key, language))  # both changed it: the checklist's text stays
+            continue
         texts[language] = text
         report.changed += 1
+        if is_joined:
+            report.joined.append((ref, key, language))
 
 
 def import_texts_xlsx(checklist, data):
@@ -539,7 +552,7 @@ def import_texts_xlsx(checklist, data):
         # Alone: the cells of another checklist's sheet are no use to tell about.
         report.problems[:] = [(None, other_checklist)]
         return result, report
-    texts_by_key = {text.key: text.texts for text in translatable_texts(result)}
+    texts_by_key = {text.key: text for text in translatable_texts(result)}
     seen_rows = {}
     for row_number, row in enumerate(rows[1:], start=2):
         _import_row(row_number, row, columns, texts_by_key, seen_rows, report, exported)

@@ -496,6 +496,9 @@ def import_texts(slug):
         return redirect(url_for("editor.draft", slug=slug))
     flash(ngettext("%(num)d text updated from the spreadsheet.", "%(num)d texts updated from the spreadsheet.",
                    report.changed), "success")
+    if report.joined:
+        flash(_("These texts are shown on one line, so their line breaks became spaces:") + " "
+              + _listed([f"{cell} {key} ({language})" for cell, key, language in report.joined]), "info")
     if report.kept:
         flash(_("These texts were changed in the checklist after the spreadsheet was exported, and in the "
                 "spreadsheet too; the checklist's texts were kept:") + " "
