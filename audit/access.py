@@ -33,6 +33,23 @@ def visible_branches(user):
     return Branch.ordered().where(Branch.id.is_null())  # shoppers see no branch reports
 
 
+def may_read_job(user, job):
+    """Whether the owner may still see all that the job's file holds: their role or regions may have
+    changed since they started it (an auditor's export has shoppers' names; a manager moved to another
+    region no longer sees the old one's branches)."""
+    if user.is_auditor:
+        return True
+    if job.with_shopper:
+        return False
+    if job.branch_ids is None:
+        return True  # made before the branches were recorded (see migrations._v11_job_scope)
+    wanted = set(job.branch_ids)
+    if not wanted:
+        return True
+    visible = {branch_id for (branch_id,) in visible_branches(user).select(Branch.id).tuples()}
+    return wanted <= visible
+
+
 def branch_or_404(user, branch_id):
     """The branch if the user may see it; 404 otherwise, so ids outside the scope reveal nothing."""
     branch = visible_branches(user).where(Branch.id == branch_id).first()

@@ -1123,3 +1123,30 @@ def test_an_export_of_a_region_or_brand_not_the_readers_is_refused_rather_than_s
         assert client.get(f"/reports/export.csv?kind={kind}&{query}").status_code == 404, query
     assert client.get(f"/reports/export.csv?kind=visits&region={own.id}").status_code == 200
     assert client.get(f"/reports/export.csv?kind=visits&brand={own.brand_id}").status_code == 200
+
+
+def test_the_dashboard_leads_back_to_the_files_its_reader_made_lately(app, demo):
+    """The job page says "you can leave this page", and nothing led back to it but its address."""
+    from audit.models import Job, ManagerRegion
+
+    manager = _manager(app)
+    with app.app_context(), database.connection_context():
+        hungary = Branch.get(Branch.code == "BUD-01").region_id
+        estonia = Branch.get(Branch.code == "TLN-01").region_id
+    job = manager.post(f"/reports/regions/{hungary}/reports.zip",
+                       data={"csrf_token": csrf_from(manager.get("/dashboard/"))}).headers["Location"]
+    listed = html.unescape(manager.get("/dashboard/").get_data(as_text=True))
+    files = listed[listed.index("1 nemrég készített fájl"):]  # the manager reads Hungarian
+    files = files[:files.index("</details>")]
+    assert f'href="{job}"' in files and "Jelentések (ZIP): Aurora Electronics · Hungary" in files
+    assert "kész</span>" in " ".join(files.split())  # ready
+    # Not another reader's; not one kept past its days; not one its reader may no longer see.
+    other = _manager(app, "manager.ee@example.com")
+    assert job not in other.get("/dashboard/").get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        Job.update(created_at=utcnow() - timedelta(days=app.config["JOB_FILES_KEEP_DAYS"] + 1)).execute()
+    assert job not in manager.get("/dashboard/").get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        Job.update(created_at=utcnow()).execute()
+        ManagerRegion.update(region=estonia).where(ManagerRegion.region == hungary).execute()
+    assert job not in manager.get("/dashboard/").get_data(as_text=True)

@@ -1,18 +1,18 @@
 """Managers' view of the branches in their regions: scores, trend, ranking, what fails, and actions."""
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import periods, stats
-from ..access import branch_or_404, role_required, visible_branches
+from ..access import branch_or_404, may_read_job, role_required, visible_branches
 from ..db import id_in, record_id
 from ..forms import ActionChangeForm, ActionForm, DashboardFilterForm, PeriodForm, RankingFilterForm
 from ..i18n import current_language, localized
 from ..i18n import gettext as _
 from ..localtime import today as local_today
 from ..paging import Page, found
-from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Region, Role, Visit, utcnow
+from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Job, Region, Role, Visit, utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 # The dashboard lists the latest critical failures; a chain of hundreds of branches has many more.
@@ -194,8 +194,20 @@ def _dashboard(action_form):
         critical_count=critical.count() if branches else 0,
         actions=actions, action_questions=stats.action_questions(actions, current_language()),
         done_actions=list(stats.done_actions(branch_ids)) if branches else [],
-        today=today, action_form=action_form, regions=selection.regions,
+        today=today, action_form=action_form, regions=selection.regions, files=_own_files(),
     )
+
+
+FILES_LISTED = 10
+
+
+def _own_files():
+    """The exports and ZIPs of reports the reader started in the days their files are kept, newest
+    first: their page says "you can leave this page", and nothing led back to it."""
+    kept = timedelta(days=current_app.config["JOB_FILES_KEEP_DAYS"])
+    jobs = (Job.select().where((Job.owner == current_user.id) & (Job.created_at >= utcnow() - kept))
+            .order_by(Job.created_at.desc()).limit(FILES_LISTED))
+    return [job for job in jobs if may_read_job(current_user, job)]
 
 
 @bp.route("/ranking")

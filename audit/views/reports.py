@@ -7,7 +7,7 @@ from flask_babel import force_locale, format_date
 from flask_login import current_user
 
 from .. import periods, stats
-from ..access import branch_or_404, role_required, visible_branches
+from ..access import branch_or_404, may_read_job, role_required, visible_branches
 from ..config import LANGUAGES
 from ..db import record_id
 from ..i18n import LANGUAGE_NAMES, current_language
@@ -204,26 +204,11 @@ def _own_job_or_404(job_uuid):
     from ..models import Job
 
     job = Job.get_or_none(Job.uuid == job_uuid) if _is_uuid(job_uuid) else None
-    if job is None or job.owner_id != current_user.id or not _still_allowed(job):
+    if job is None or job.owner_id != current_user.id or not may_read_job(current_user, job):
         abort(404)
     return job
 
 
-def _still_allowed(job):
-    """Whether the owner may still see all that the job's file holds: their role or regions may have
-    changed since they started it (an auditor's export has shoppers' names; a manager moved to another
-    region no longer sees the old one's branches)."""
-    if current_user.is_auditor:
-        return True
-    if job.with_shopper:
-        return False
-    if job.branch_ids is None:
-        return True  # made before the branches were recorded (see migrations._v11_job_scope)
-    wanted = set(job.branch_ids)
-    if not wanted:
-        return True
-    visible = {branch_id for (branch_id,) in visible_branches(current_user).select(Branch.id).tuples()}
-    return wanted <= visible
 
 
 def _is_uuid(value):
