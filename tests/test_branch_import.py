@@ -245,3 +245,30 @@ def test_a_coordinate_kept_from_the_branch_is_checked_with_the_one_in_the_file(a
 
     assert "Row 2: Longitude: Give both latitude and longitude, or neither." in page
     assert _branches(app, brand) == before
+
+
+def test_a_file_that_closes_a_branch_with_open_visits_leads_to_them(app, org, login_as):
+    """As when a branch is closed in its form: its visits stayed on the shoppers' lists, unsaid."""
+    from datetime import date, timedelta
+
+    from audit.models import Visit
+    from audit.operations import publish_checklist
+    from tests_support import retail_checklist
+
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    with app.app_context(), database.connection_context():
+        version, _created = publish_checklist(*retail_checklist())
+        bud = Branch.get(Branch.code == "BUD-01")
+        visit = Visit.create(branch=bud, checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today() + timedelta(days=5))
+
+    response = _import(auditor, brand, f"{REQUIRED_HEADER},active\n{BUD_01},no\n", follow=False)
+
+    assert response.headers["Location"] == "/admin/visits?closed=1"
+    page = _page(auditor.get(response.headers["Location"]))
+    assert "1 open visit is at a closed branch: withdraw it below." in page and "at closed branches" in page
+    assert f"/admin/visits/{visit.uuid}" in page
+    # Opened again, no word of it.
+    assert _import(auditor, brand, f"{REQUIRED_HEADER},active\n{BUD_01},yes\n", follow=False).headers[
+        "Location"] == "/admin/branches"

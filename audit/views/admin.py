@@ -165,8 +165,8 @@ def branch(branch_id=None):
     if form.validate_on_submit() and (saved := _saved_unless_taken(form, lambda: operations.save_branch(branch, form))):
         auditlog.record("branch.saved", saved.code, new=branch is None)
         flash(_("Branch saved."), "success")
-        stranded = Visit.select().where((Visit.branch == saved) & Visit.state.in_(operations.CHANGEABLE_STATES))
-        if not saved.is_active and stranded.exists():
+        stranded = _open_visits_at_closed_branches().where(Visit.branch == saved)
+        if stranded.exists():
             # Its shoppers would still go there: the auditor lands on the visits, to withdraw them.
             flash(ngettext("%(branch)s is closed and still has %(num)d open visit: withdraw it below.",
                            "%(branch)s is closed and still has %(num)d open visits: withdraw them below.",
@@ -197,9 +197,21 @@ def import_branches():
                 auditlog.record("branches.imported", brand.name, added=added, updated=updated)
                 flash(ngettext("%(num)d branch added", "%(num)d branches added", added) + ", "
                       + ngettext("%(num)d updated.", "%(num)d updated.", updated), "success")
+                stranded = _open_visits_at_closed_branches().where(Region.brand == brand)
+                if stranded.exists():
+                    # As for one branch closed in its form: nobody should go to these.
+                    flash(ngettext("%(num)d open visit is at a closed branch: withdraw it below.",
+                                   "%(num)d open visits are at closed branches: withdraw them below.",
+                                   stranded.count()), "error")
+                    return redirect(url_for("admin.visits", closed=1))
                 return redirect(url_for("admin.branches"))
     return render_template("admin/branch_import.html", form=form, problems=problems, columns=branch_import.COLUMNS,
                            brands=Brand.ordered())
+
+
+def _open_visits_at_closed_branches():
+    return (Visit.select().join(Branch).join(Region)
+            .where(~Branch.is_active & Visit.state.in_(operations.CHANGEABLE_STATES)))
 
 
 @bp.route("/brands/<int:brand_id>/branches.csv")
@@ -359,6 +371,9 @@ def visits():
     branch = Branch.get_or_none(Branch.id == request.args.get("branch", type=record_id)) if request.args.get("branch") else None
     if branch is not None:
         upcoming = upcoming.where(Visit.branch == branch)
+    closed = request.args.get("closed") == "1"  # branches closed by an import: whose visits nobody can make
+    if closed:
+        upcoming = upcoming.where(~Branch.is_active)
     page = Page(upcoming, request.args.get("page"))
     # Which checklist each visit is to be filled with (two clients' checklists may share a title):
     # the page's few versions read once, not one per row.
@@ -366,8 +381,10 @@ def visits():
     versions = {version.id: f"{version.title(language)} · v{version.number}" for version in ChecklistVersion.select(
         ChecklistVersion, Checklist).join(Checklist).where(
         ChecklistVersion.id.in_({visit.checklist_version_id for visit in page.items}))}
-    args = {"shopper": shopper.id if shopper else None, "branch": branch.id if branch else None}
-    return render_template("admin/visits.html", page=page, shopper=shopper, branch=branch, versions=versions,
+    args = {"shopper": shopper.id if shopper else None, "branch": branch.id if branch else None,
+            "closed": 1 if closed else None}
+    return render_template("admin/visits.html", page=page, shopper=shopper, branch=branch, closed=closed,
+                           versions=versions,
                            changeable=operations.CHANGEABLE_STATES,
                            args={name: value for name, value in args.items() if value is not None})
 
