@@ -19,6 +19,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.widgets import ColorInput
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -68,6 +69,10 @@ def _contrast_figures(colour, needed):
     # Rounded down: 4.48 must not read as the 4.5 it falls short of.
     return {"ratio": format_decimal(math.floor(contrast_with_white(colour) * 10) / 10),
             "needed": format_decimal(needed)}
+
+
+def _stripped(text):
+    return text.strip() if isinstance(text, str) else text
 
 
 def _same_name(names, wanted):
@@ -133,8 +138,12 @@ class _SeenRow:
 
 class BrandForm(_SeenRow, AppForm):
     name = StringField(_l("Name"), validators=[REQUIRED, Length(max=120)])
-    primary_color = StringField(_l("Main colour"), validators=[REQUIRED, HEX_COLOUR])
-    accent_color = StringField(_l("Accent colour"), validators=[REQUIRED, HEX_COLOUR])
+    # A colour picker where the browser has one (a box to type # and six hex digits where not); a
+    # colour pasted with spaces around it is read without them (it was refused as no colour).
+    primary_color = StringField(_l("Main colour"), validators=[REQUIRED, HEX_COLOUR], widget=ColorInput(),
+                                filters=[_stripped])
+    accent_color = StringField(_l("Accent colour"), validators=[REQUIRED, HEX_COLOUR], widget=ColorInput(),
+                               filters=[_stripped])
     default_language = SelectField(_l("Default language"), choices=language_choices)
     logo = FileField(
         _l("Logo (PNG or JPEG)"),

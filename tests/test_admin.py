@@ -44,7 +44,7 @@ def test_auditor_creates_a_brand_with_a_logo_stripped_of_metadata(app, login_as)
     response = _post(
         client,
         "/admin/brands/new",
-        {"name": "Kelet Optika", "primary_color": "#123456", "accent_color": "#2A6F97",
+        {"name": "Kelet Optika", "primary_color": " #123456 ", "accent_color": "#2A6F97\t",  # pasted: spaces go
          "default_language": "ro", "logo": (io.BytesIO(_png_with_exif()), "logo.png")},
         content_type="multipart/form-data",
     )
@@ -58,6 +58,9 @@ def test_auditor_creates_a_brand_with_a_logo_stripped_of_metadata(app, login_as)
         assert not stored.getexif()
         assert "exif" not in stored.info
     assert client.get(f"/media/logos/{brand.logo_file}").status_code == 200
+    # The colours come with the browser's picker, and the value as stored.
+    page = client.get(f"/admin/brands/{brand.id}").get_data(as_text=True)
+    assert re.search(r'<input id="primary_color"[^>]* type="color" value="#123456">', page), page
 
 
 @pytest.mark.parametrize(

@@ -150,16 +150,32 @@ def test_bar_chart_with_none_values_shows_an_empty_track_and_a_dash():
     bars = [rect for rect in root.iter(f"{SVG}rect") if rect.get("fill") == DEFAULT_COLOUR]
     assert len(bars) == 2  # Welcome and Cleanliness; Checkout has only its track
     # Compare markers: Welcome's region and brand, Checkout's region (its brand is None).
-    assert len(root.findall(f".//{SVG}line")) == 3
+    assert len(_marks(root)) == 3
+
+
+def _marks(root):
+    """The compare marks of a bar chart, without the white halos drawn under them."""
+    return [line for line in root.findall(f".//{SVG}line") if line.get("stroke") != "#ffffff"]
 
 
 def test_bar_chart_draws_compare_markers_in_different_styles():
     root = _parse(bar_chart(ROWS[:1], accent="#00aa00"))
-    region, brand = root.findall(f".//{SVG}line")
+    region, brand = _marks(root)
     assert region.get("stroke") == "#00aa00"
     assert region.get("stroke-dasharray") is None
     assert brand.get("stroke-dasharray")
     assert float(region.get("x1")) < float(brand.get("x1"))  # 80.0 left of 92.3
+
+
+def test_a_compare_mark_stands_out_of_a_bar_of_its_own_colour():
+    """An accent the same as the main colour hid the region average inside the bars: each mark lies on
+    a wider white halo, right under it."""
+    lines = _parse(bar_chart(ROWS[:1], colour="#1f4e79", accent="#1f4e79")).findall(f".//{SVG}line")
+    halos, marks = lines[0::2], lines[1::2]
+    assert len(marks) == 2 and all(halo.get("stroke") == "#ffffff" for halo in halos)
+    for halo, mark in zip(halos, marks):
+        assert [halo.get(end) for end in ("x1", "y1", "x2", "y2")] == [mark.get(end) for end in ("x1", "y1", "x2", "y2")]
+        assert float(halo.get("stroke-width")) > float(mark.get("stroke-width"))
 
 
 def test_bar_chart_grows_about_one_row_height_per_row():

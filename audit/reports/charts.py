@@ -365,10 +365,13 @@ def _text(x, y, content, *, size, anchor=None, fill=TEXT_COLOUR, weight=None):
 
 
 def _marker(x, y1, y2, position, accent):
+    """A compare mark across a bar, on a white halo: a brand whose accent is its main colour (or near
+    it) had its region average hidden inside the bars."""
     style = MARKER_STYLES[position % len(MARKER_STYLES)]
     dash = f' stroke-dasharray="{style["dasharray"]}"' if style["dasharray"] else ""
-    return (f'<line x1="{_n(x)}" y1="{_n(y1)}" x2="{_n(x)}" y2="{_n(y2)}" '
-            f'stroke="{style["stroke"] or accent}" stroke-width="2"{dash}/>')
+    ends = f'x1="{_n(x)}" y1="{_n(y1)}" x2="{_n(x)}" y2="{_n(y2)}"'
+    return (f'<line {ends} stroke="#ffffff" stroke-width="4"/>'
+            f'<line {ends} stroke="{style["stroke"] or accent}" stroke-width="2"{dash}/>')
 
 
 def _escape(text):
