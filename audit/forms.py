@@ -652,6 +652,20 @@ class RankingFilterForm(_FindBranch, DashboardFilterForm):
     pass
 
 
+class UserListForm(AppForm):
+    """The accounts list's filter: an agency has hundreds of shoppers."""
+
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    role = SelectField(_l("Role"), default="")
+    find = StringField(_l("Find an account"), validators=[Length(max=100, message=_l("Type at most 100 characters."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = [Choice("", _("All"))] + ROLE_CHOICES
+
+
 class BranchListForm(_FindBranch, AppForm):
     class Meta:
         csrf = False  # a GET filter changes nothing

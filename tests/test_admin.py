@@ -418,6 +418,32 @@ def test_an_agencys_branches_are_listed_50_a_page_by_region_and_found_however_ty
     assert "Type at most 100 characters." in too_long and len(codes(too_long)) == 50
 
 
+def test_an_agencys_accounts_are_listed_50_a_page_by_role_and_found_by_name_or_address(app, login_as, org):
+    """Hundreds of shoppers came on one page 23,000 pixels long, with nothing to find one by."""
+    with app.app_context(), database.connection_context():
+        User.insert_many([{"email": f"shopper{n:03d}@example.com", "name": f"Próba Vásárló {n}", "role": "shopper",
+                           "password_hash": "x"} for n in range(1, 121)]).execute()
+    client = login_as("auditor")
+    names = lambda text: re.findall(r'<th scope="row"><a href="/admin/users/\d+">([^<]+)</a>', text)  # noqa: E731
+    first = client.get("/admin/users").get_data(as_text=True)
+    total = 120 + len(org["users"])
+    assert len(names(first)) == 50 and "Page 1 of 3" in first
+    every = names(first) + [name for n in (2, 3) for name in names(client.get(f"/admin/users?page={n}").get_data(as_text=True))]
+    assert len(every) == total
+    managers = names(client.get("/admin/users?role=manager").get_data(as_text=True))
+    assert managers and all(name in {u.name for u in org["users"].values() if u.role == "manager"} for name in managers)
+    assert set(names(client.get("/admin/users?find=proba vasarlo 10").get_data(as_text=True))) == {
+        "Próba Vásárló 10", "Próba Vásárló 100", "Próba Vásárló 101", "Próba Vásárló 102", "Próba Vásárló 103",
+        "Próba Vásárló 104", "Próba Vásárló 105", "Próba Vásárló 106", "Próba Vásárló 107", "Próba Vásárló 108",
+        "Próba Vásárló 109"}
+    assert names(client.get("/admin/users?find=SHOPPER042@").get_data(as_text=True)) == ["Próba Vásárló 42"]
+    found_page = client.get("/admin/users?role=shopper&find=vasarlo&page=3").get_data(as_text=True)
+    assert "Page 3 of 3" in found_page and re.search(r'href="/admin/users\?[^"]*page=2[^"]*"', found_page)
+    assert "role=shopper" in found_page and "find=vasarlo" in found_page  # the filters go on to the other pages
+    assert "No account matches the search." in client.get("/admin/users?find=nobody").get_data(as_text=True)
+    assert len(names(client.get("/admin/users?role=admin").get_data(as_text=True))) == 50  # no such role: all
+
+
 def test_two_auditors_disabling_each_other_at_once_leave_one_enabled(app, login_as, org, monkeypatch):
     """Each request's form saw the other auditor still enabled (its check ran before the other one
     was written): the write checks again, and the second change is refused with the same message."""
