@@ -192,17 +192,7 @@
           else stored[part][key] = own[part][key];
         });
       });
-      // Photos: each tab's added ones are kept, less those removed in any tab (a removal is kept as
-      // the photo's id, or the other tab's copy of the list brought the photo back).
-      var removed = union(stored.removedPhotos, draft.removedPhotos);
-      if (removed.length) stored.removedPhotos = removed;
-      stored.photos = stored.photos || {};
-      Object.keys(draft.photos).forEach(function (item) {
-        stored.photos[item] = union(stored.photos[item], draft.photos[item]);
-      });
-      Object.keys(stored.photos).forEach(function (item) {
-        stored.photos[item] = stored.photos[item].filter(function (id) { return removed.indexOf(id) < 0; });
-      });
+      withPhotosOf(draft, stored);
       stored.startedAt = stored.startedAt || draft.startedAt;
       stored.location = stored.location || draft.location;
       if (write) stored.updatedAt = Date.now();
@@ -212,11 +202,29 @@
       return merge(stored || { visit: visit });
     });
     return kept.then(function (merged) {
-      draft = merged;
+      // A photo added or removed on this page while the store was written (Remove tapped as its
+      // thumbnail appeared, on a slow phone) changed the draft this one replaces: kept, or the removed
+      // photo came back into the list and the added one was listed nowhere, so never sent.
+      draft = withPhotosOf(draft, merged);
       known = write ? partsOf(merged) : before;
       showOthersChanges(merged, own, mine, synced);
       return merged;
     });
+  }
+
+  function withPhotosOf(page, stored) {
+    // Photos: each tab's added ones are kept, less those removed in any tab (a removal is kept as the
+    // photo's id, or the other tab's copy of the list brought the photo back).
+    var removed = union(stored.removedPhotos, page.removedPhotos);
+    if (removed.length) stored.removedPhotos = removed;
+    stored.photos = stored.photos || {};
+    Object.keys(page.photos || {}).forEach(function (item) {
+      stored.photos[item] = union(stored.photos[item], page.photos[item]);
+    });
+    Object.keys(stored.photos).forEach(function (item) {
+      stored.photos[item] = stored.photos[item].filter(function (id) { return removed.indexOf(id) < 0; });
+    });
+    return stored;
   }
 
   function showOthersChanges(merged, own, mine, synced) {

@@ -238,3 +238,41 @@ def test_a_photo_the_server_no_longer_has_is_uploaded_again_and_the_visit_goes(a
         assert Visit.get(Visit.uuid == visit).state == VisitState.SUBMITTED.value
         assert _server_photos(visit) == sent
     context.close()
+
+
+SLOW_STORE = """() => {
+  // A slow phone: the draft is written, and the page hears of it a second later.
+  const write = AuditStore.changeDraft.bind(AuditStore);
+  AuditStore.changeDraft = (visit, change) => write(visit, change).then(
+    kept => new Promise(resolve => setTimeout(() => resolve(kept), 1000)));
+}"""
+
+
+def test_a_photo_removed_or_added_while_the_phone_is_still_saving_stays_so(app, browser, live_server, org, tmp_path):
+    """Remove tapped as the thumbnail appeared (the phone still writing the draft that added it): the
+    page then took the draft as written, without the removal, and the next save listed the removed
+    photo again; a photo added during a save was listed nowhere, so never sent."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    photo = _photo_file(tmp_path)
+    _fill_everything(page, photo)  # one photo of the shop front
+    kept_first = _shown(page.locator('[data-photos="shop_front"]'))
+    page.evaluate(SLOW_STORE)
+    photos = page.locator('[data-photos="shop_front"]')
+    photos.locator("input[type=file]").set_input_files(photo)
+    expect(photos.locator("img.thumb")).to_have_count(2)
+    added = [photo_id for photo_id in _shown(photos) if photo_id not in kept_first][0]
+    photos.get_by_role("button", name="Remove photo 2").click()  # while the draft that adds it is written
+    expect(photos.locator("img.thumb")).to_have_count(1)
+    # Another photo added while the removal is saved.
+    photos.locator("input[type=file]").set_input_files(photo)
+    expect(photos.locator("img.thumb")).to_have_count(2)
+    later = [photo_id for photo_id in _shown(photos) if photo_id not in kept_first][0]
+    expect(page.locator("[data-save-state]")).to_contain_text("Saved on this phone at", timeout=10000)
+    page.wait_for_timeout(2500)  # every slow save ended
+    listed = page.evaluate("v => AuditStore.getDraft(v).then(d => d.photos.shop_front)", visit)
+    assert added not in listed and later in listed and kept_first[0] in listed, (listed, added, later)
+
+    _send(page)
+    with app.app_context(), database.connection_context():
+        assert _server_photos(visit) == {("shop_front", kept_first[0]), ("shop_front", later)}
+    context.close()
