@@ -265,10 +265,20 @@ def test_a_move_that_breaks_a_condition_is_refused_with_the_reason(app, auditor)
 
 
 def test_deleting_an_item_that_a_condition_names_is_refused(app, auditor):
+    """Refused with the questions in words: "show_if refers to unknown item 'offer'" read as if the
+    item were missing already, while it was the one being deleted."""
     _start_draft(auditor)
     page = auditor.post(BASE + "/draft/items/offer/delete", data={"csrf_token": _token(auditor, BASE + "/draft")},
                         follow_redirects=True).get_data(as_text=True)
-    assert "That change would make the checklist invalid" in page
+    said = "“Upsell” is shown only after an answer to “Offer”: change or remove that condition first."
+    assert said in html.unescape(page)
+    # Its section too, the question that depends on it moved to the next section.
+    _move(auditor, BASE + "/draft/items/upsell/move", "down")
+    assert _order(app) == [["greeted", "offer"], ["upsell", "thanked"]]
+    page = auditor.post(BASE + "/draft/sections/welcome/delete", data={"csrf_token": _token(auditor, BASE + "/draft")},
+                        follow_redirects=True).get_data(as_text=True)
+    assert said in html.unescape(page)
+    assert _order(app) == [["greeted", "offer"], ["upsell", "thanked"]]
     auditor.post(BASE + "/draft/items/upsell/delete", data={"csrf_token": _token(auditor, BASE + "/draft")})
     assert _order(app) == [["greeted", "offer"], ["thanked"]]
 

@@ -186,15 +186,29 @@ def delete_section(content, section_id):
     index = section_index(draft, section_id)
     if len(draft["sections"]) == 1:
         raise EditError("last_section")
-    del draft["sections"][index]
+    removed = draft["sections"].pop(index)["items"]
+    _refuse_a_condition_left_on(draft, removed)
     return checked(draft)
 
 
 def delete_item(content, item_id):
     draft = copy.deepcopy(content)
     s_index, i_index = item_position(draft, item_id)
-    del draft["sections"][s_index]["items"][i_index]
+    removed = draft["sections"][s_index]["items"].pop(i_index)
+    _refuse_a_condition_left_on(draft, [removed])
     return checked(draft)
+
+
+def _refuse_a_condition_left_on(draft, removed):
+    """EditError("condition_on_deleted") naming a question still shown only after an answer to one of
+    the `removed` items, in words: the validator's "show_if refers to unknown item 'q1'" read as if q1
+    were missing already, while it was the one being deleted."""
+    removed = {item["id"]: item for item in removed}
+    for section in draft["sections"]:
+        for item in section["items"]:
+            target = (item.get("show_if") or {}).get("item")
+            if target in removed:
+                raise EditError("condition_on_deleted", question=item["text"], on=removed[target]["text"])
 
 
 def coverage(content):
