@@ -10,7 +10,7 @@ from ..db import record_id
 from ..checklist import MISSING_TRANSLATION, ChecklistError, dump_checklist_yaml, load_checklist_bytes
 from ..checklist import editing
 from ..checklist.diff import diff_checklists, kind_label
-from ..checklist.xlsx import export_texts_xlsx, import_texts_xlsx
+from ..checklist.xlsx import export_texts_xlsx, import_texts_xlsx, translatable_texts
 from ..config import LANGUAGES
 from ..editor_forms import (
     MAX_OPTIONS_EXTRA,
@@ -280,6 +280,9 @@ def draft(slug):
     return render_template(
         "editor/draft.html", version=version, content=content, coverage=editing.coverage(content),
         missing=missing, problems=problems, other=other, form=ConfirmForm(), texts_form=TextsImportForm(),
+        # Each missing text beside its key, in the source language: "item:q3:help" alone said which only
+        # to whoever knew the ids.
+        sources={text.key: localized(text.texts, content["languages"][0]) for text in translatable_texts(content)},
         language_form=AddLanguageForm(languages=content["languages"]),
     )
 
