@@ -1150,3 +1150,24 @@ def test_the_dashboard_leads_back_to_the_files_its_reader_made_lately(app, demo)
         Job.update(created_at=utcnow()).execute()
         ManagerRegion.update(region=estonia).where(ManagerRegion.region == hungary).execute()
     assert job not in manager.get("/dashboard/").get_data(as_text=True)
+
+
+def test_a_branchs_page_says_where_it_stands_and_draws_its_trend_as_its_report_does(app, demo):
+    """The page listed only the visits: for its average, its place and its trend a manager opened the PDF."""
+    from pypdf import PdfReader
+
+    client = _manager(app)
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    with app.app_context(), database.connection_context():
+        branch = Branch.get(Branch.code == "BUD-01")
+    page = html.unescape(client.get(f"/dashboard/branches/{branch.id}?period=182").get_data(as_text=True))
+    report = " ".join(PdfReader(io.BytesIO(client.get(
+        f"/reports/branches/{branch.id}/visits.pdf?period=182&lang=en").data)).pages[0].extract_text().split())
+    place = re.search(r"Place \d+ of \d+ branches in Hungary", report).group(0)
+    averages = re.search(r"Region average \d+\.\d% · Brand average \d+\.\d%", report).group(0)
+    score = re.search(r"\d+\.\d%", report).group(0)  # the cover's big figure comes first
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert place in text and averages in text and f"Average score: {score}" in text, (place, averages, score)
+    chart = page[page.index('<div class="chart">'):]
+    assert chart.startswith('<div class="chart"><svg') and 'role="img"' in chart[:400]
+    assert len(re.findall(r"<circle", chart[:chart.index("</svg>")])) >= 1  # a month with visits

@@ -67,18 +67,9 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
                  "region": stats.part_means(regions, kind, [branch.region_id], shown.version_ids),
                  "brand": stats.part_means(regions, kind, None, shown.version_ids)}
         charts[kind] = _bars(kind, parts, texts, language, brand, labels)
-    # Every month the period touches (its first one too, in part), and at least six for a short one.
-    # The organisation's months, as monthly_trend counts them; the period's last day, not the day it
-    # ends at (a report of October ends at the start of 1 November).
-    first, last = local_date(start), local_date(end - timedelta(microseconds=1))
-    months = stats.monthly_trend([branch.id], max(6, (last.year - first.year) * 12 + last.month - first.month + 1), end)
-    charts["trend"] = trend_chart(
-        # Months as the reader names them ("máj. 2026", "сент. 2026"), not 2026-05.
-        [(format_date(month, "LLL yyyy"), float(mean) if mean is not None else None) for month, mean in months],
-        colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
-        empty_text=_("No visit was approved in these months."),
-    )
-    standing = _standing(branch, brand, start, end, shared)
+    last = local_date(end - timedelta(microseconds=1))
+    charts["trend"] = branch_trend_chart(branch, brand, start, end)
+    standing = branch_standing(branch, brand, start, end, shared)
     photos = list(Evidence.select().join(Visit).where(Visit.id.in_(
         stats.approved_visits([branch.id], start, end).select(Visit.id)) & Evidence.item_id.is_null(False))
         .order_by(Evidence.created_at.desc()).limit(6))
@@ -99,10 +90,28 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
     )
 
 
-def _standing(branch, brand, start, end, shared):
+def branch_trend_chart(branch, brand, start, end, width=520):
+    """The branch's monthly averages as an SVG line in its brand's colours (the report's, and its
+    page's): every month the period touches (its first one too, in part), and at least six for a short
+    one. The organisation's months, as monthly_trend counts them; the period's last day, not the day it
+    ends at (a report of October ends at the start of 1 November). In the current locale's words."""
+    from ..i18n import gettext as _
+
+    first, last = local_date(start), local_date(end - timedelta(microseconds=1))
+    months = stats.monthly_trend([branch.id], max(6, (last.year - first.year) * 12 + last.month - first.month + 1), end)
+    return trend_chart(
+        # Months as the reader names them ("máj. 2026", "сент. 2026"), not 2026-05.
+        [(format_date(month, "LLL yyyy"), float(mean) if mean is not None else None) for month, mean in months],
+        colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
+        empty_text=_("No visit was approved in these months."), width=width,
+    )
+
+
+def branch_standing(branch, brand, start, end, shared=None):
     """Where the branch stands, for the cover: its place among the region's branches with an approved
     visit (ordered as the region's ranking orders them), and the region's and the brand's averages of
-    every visit. The region's scores are read once for all its reports in a ZIP."""
+    every visit. The region's scores are read once for all its reports in a ZIP (`shared`)."""
+    shared = {} if shared is None else shared
     key = ("region scores", branch.region_id, start, end)
     if key not in shared:
         codes = dict(Branch.select(Branch.id, Branch.code).where(Branch.region == branch.region_id).tuples())

@@ -3,6 +3,7 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from .. import periods, stats
 from ..access import branch_or_404, may_read_job, role_required, visible_branches
@@ -12,6 +13,7 @@ from ..i18n import current_language, localized
 from ..i18n import gettext as _
 from ..localtime import today as local_today
 from ..paging import Page, found
+from ..reports.branch import branch_standing, branch_trend_chart
 from ..models import Action, ActionStatus, Branch, Checklist, ChecklistVersion, Job, Region, Role, Visit, utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -244,9 +246,16 @@ def branch(branch_id):
     period, start, end = form.chosen.token, form.chosen.start, form.chosen.end
     visits = (stats.approved_visits([branch.id], start, end).select_extend(ChecklistVersion).join(ChecklistVersion)
               .order_by(Visit.ended_at.desc(), Visit.id.desc()))
+    # Where the branch stands and how it went, as the report's cover and trend say: the page showed
+    # only its visits, and a manager opened the PDF for its average.
+    brand = branch.region.brand
     return render_template("dashboard/branch.html", branch=branch, form=form, period=period, start=start,
                            period_chosen=form.chosen,
-                           page=Page(visits, request.args.get("page"), VISITS_PAGE))
+                           page=Page(visits, request.args.get("page"), VISITS_PAGE),
+                           overall=stats.overall_mean({"branches": [branch.id]}, start, end),
+                           **branch_standing(branch, brand, start, end),
+                           # Drawn narrower than on paper: its text stays legible on a phone's width.
+                           trend=Markup(branch_trend_chart(branch, brand, start, end, width=360)))
 
 
 @bp.route("/actions", methods=["POST"])
