@@ -809,7 +809,9 @@ def dump_checklist_yaml(data):
         allow_unicode=True,
         sort_keys=False,
         default_flow_style=False,
-        width=100,
+        # A text on one line, as the shipped files have them: wrapped at 100 characters mid-sentence,
+        # an exported version compared with its file differed on every long text.
+        width=float("inf"),
         indent=2,
     )
 
