@@ -59,7 +59,9 @@ _APP_CATALOG = _AppCatalog()
 
 # Control characters no one types or a spreadsheet writes in a cell and no text needs (tab, line feed and carriage return aside). NUL
 # is refused by PostgreSQL's text columns: a form that stored it saved on SQLite and failed (500) there.
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Also the text direction overrides and isolates (U+202A-U+202E, U+2066-U+2069): none of the app's
+# languages is written right to left, and one pasted into a question turned the rest of its line around.
+CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 class AppForm(FlaskForm):

@@ -501,3 +501,12 @@ def test_an_exported_shipped_checklist_keeps_each_long_text_on_its_line():
         exported = {line.strip() for line in dump_checklist_yaml(load_checklist_file(path)).splitlines()}
         long_lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if len(line) > 100]
         assert long_lines and sum(line in exported for line in long_lines) >= 0.95 * len(long_lines), path
+
+
+def test_a_text_direction_override_in_a_file_is_named_with_its_line():
+    """A right-to-left override (U+202E) pasted into a question turned the rest of its line around."""
+    text = (DATA / "minimal.yaml").read_text(encoding="utf-8").replace('"Greeted?"', '"Greeted \u202e?"')
+    with pytest.raises(ChecklistError) as refused:
+        load_checklist_text(text, "rtl.yaml")
+    assert "holds a control character (such as a text direction override)" in str(refused.value)
+    assert [problem.line for problem in refused.value.problems] == [8]

@@ -182,6 +182,8 @@ def test_a_pass_mark_is_saved_with_the_item_and_shown_again(app, auditor):
         ({"type": "bogus"}, "Not a valid choice."),
         ({"pass_mark": "0"}, "Give a pass mark above 0 and at most 100."),
         ({"pass_mark": "150"}, "Give a pass mark above 0 and at most 100."),
+        # A right-to-left override pasted in turned the rest of the question's line around.
+        ({"text_en": "Did they \u202esmile?"}, "This text holds a control character"),
     ],
 )
 def test_bad_item_input_is_named_and_the_draft_stays_as_it_was(app, auditor, changes, message):

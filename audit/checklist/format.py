@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import yaml
 from flask_babel import gettext
 
+from ..form_messages import CONTROL_CHARACTER
 from ..scoring import LARGEST_ANSWER
 from .parse import ChecklistYamlDumper, LineMap, describe, parse_yaml
 
@@ -257,6 +258,11 @@ class _Validator:
                 self.report(where + (language,),
                             _says(label, gettext("%(field)s has an empty '%(language)s' translation",
                                                  field=field, language=language)), MISSING_TRANSLATION)
+            elif CONTROL_CHARACTER.search(text):
+                self.report(where + (language,),
+                            _says(label, gettext("%(field)s in '%(language)s' holds a control character (such as a "
+                                                 "text direction override), which no text needs: remove it",
+                                                 field=field, language=language)))
             elif len(text) > MAX_TEXT_LENGTH:
                 self.report(where + (language,),
                             _says(label, gettext("%(field)s in '%(language)s' is %(length)d characters long; "

@@ -23,7 +23,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_JSON_BYTES = 1024 * 1024
 # Control characters a paste brings into a comment (BEL...): no keyboard types them, and a report
 # printed them as "^G". Dropped, as the form without JavaScript drops them; NUL is refused (below).
-_PASTED_CONTROLS = re.compile(r"[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_PASTED_CONTROLS = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 @bp.errorhandler(404)
