@@ -1,6 +1,7 @@
 """Tests of the checklist file format: problems with lines, loading, round trip, hashing, fuzzing."""
 
 import copy
+import re
 import tempfile
 import textwrap
 from pathlib import Path
@@ -510,3 +511,17 @@ def test_a_text_direction_override_in_a_file_is_named_with_its_line():
         load_checklist_text(text, "rtl.yaml")
     assert "holds a control character (such as a text direction override)" in str(refused.value)
     assert [problem.line for problem in refused.value.problems] == [8]
+
+
+def test_a_language_taken_out_of_languages_is_one_problem_not_one_per_text():
+    """Taking 'en' out of a shipped checklist's languages gave some 130 lines, one per text."""
+    path = sorted(Path(__file__).resolve().parent.parent.glob("checklists/*.yaml"))[0]
+    text = path.read_text(encoding="utf-8")
+    line = next(line for line in text.splitlines() if line.startswith("languages:"))
+    without_english = text.replace(line, line.replace("en, ", ""), 1)
+    with pytest.raises(ChecklistError) as refused:
+        load_checklist_text(without_english, path.name)
+    problems = refused.value.problems
+    assert len(problems) == 1, [str(problem) for problem in problems[:5]]
+    assert re.search(r"\d{3} texts have a translation in 'en', which is not one of the checklist's languages "
+                     r"\(hu, bg, et, ro, ru\): add it to languages, or remove those translations", problems[0].message)

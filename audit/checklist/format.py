@@ -156,6 +156,7 @@ class _Validator:
         self.declared_languages = None  # as written in `languages`, or None when unusable
         self.required_languages = []  # the supported, distinct ones every text must have
         self.dimension_tags = None  # declared tags, or None when `dimensions` is absent
+        self.undeclared = {}  # {language not declared: (its first text's place, texts with it, that one's problem)}
 
     def report(self, where, message, kind=""):
         # The key's line, not the value's: a block list or mapping value starts on the next line.
@@ -240,12 +241,14 @@ class _Validator:
                                              language=describe(language), supported=_names(LANGUAGES))),
                     )
             elif language not in self.declared_languages:
-                self.report(
-                    where + (language,),
-                    _says(label, gettext("%(field)s has a translation in %(language)s, which is not one of "
-                                         "the checklist's languages (%(languages)s)", field=field,
-                                         language=describe(language), languages=_names(self.declared_languages))),
-                )
+                # Said once per language, at its first text: a language taken out of `languages` made
+                # one problem per text (130 lines for one change).
+                first, count, one = self.undeclared.get(language, (where + (language,), 0, None))
+                one = one or _says(label, gettext(
+                    "%(field)s has a translation in %(language)s, which is not one of the checklist's languages "
+                    "(%(languages)s)", field=field, language=describe(language),
+                    languages=_names(self.declared_languages)))
+                self.undeclared[language] = (first, count + 1, one)
         for language in LANGUAGES:
             if language not in value:
                 continue
@@ -301,6 +304,11 @@ class _Validator:
             self.check_dimensions(data["dimensions"])
         if "sections" in data:
             self.check_sections(data["sections"])
+        for language, (first, count, one) in self.undeclared.items():
+            self.report(first, one if count == 1 else gettext(
+                "%(count)d texts have a translation in %(language)s, which is not one of the checklist's languages "
+                "(%(languages)s): add it to languages, or remove those translations (the first is here)",
+                count=count, language=describe(language), languages=_names(self.declared_languages)))
 
     def check_languages(self, languages):
         where = ("languages",)
