@@ -525,3 +525,17 @@ def test_a_language_taken_out_of_languages_is_one_problem_not_one_per_text():
     assert len(problems) == 1, [str(problem) for problem in problems[:5]]
     assert re.search(r"\d{3} texts have a translation in 'en', which is not one of the checklist's languages "
                      r"\(hu, bg, et, ro, ru\): add it to languages, or remove those translations", problems[0].message)
+
+
+def test_a_quote_left_open_is_named_on_its_own_line():
+    """A help text whose closing quote was lost ran on into the next line's quote: the parser then
+    said the line after it was "indented unlike the lines around it", which it was not."""
+    path = sorted(Path(__file__).resolve().parent.parent.glob("checklists/*.yaml"))[0]
+    lines = path.read_text(encoding="utf-8").splitlines()
+    number = next(n for n, line in enumerate(lines, 1)
+                  if line.strip().startswith("en: '") and line.endswith("'") and lines[n].strip().startswith("hu: '"))
+    lines[number - 1] = lines[number - 1][:-1]
+    with pytest.raises(ChecklistError) as refused:
+        load_checklist_text("\n".join(lines) + "\n", path.name)
+    assert [(problem.line, problem.message) for problem in refused.value.problems] == [
+        (number, "YAML syntax error: a quoted text is not closed with its quote")]

@@ -249,6 +249,23 @@ def _explained(problem, context):
     return None
 
 
+_OPENING_QUOTE = re.compile(r"""^\s*(?:-\s+)?(?:[^\s:'"#][^:#]*:\s+)?(['"])(.*)$""")
+
+
+def _unclosed_quote_before(text, line):
+    """The number of a line shortly before `line` (1-based) whose quoted text is not closed on it, or None."""
+    lines = text.splitlines()
+    for number in range(min(line, len(lines)), max(line - 6, 0), -1):
+        found = _OPENING_QUOTE.match(lines[number - 1])
+        if not found:
+            continue
+        quote, rest = found.groups()
+        rest = rest.replace("''", "") if quote == "'" else rest.replace('\\\\', "").replace('\\"', "")
+        if quote not in rest:
+            return number
+    return None
+
+
 def _syntax_problem(error, text):
     """(line, message) for a PyYAML error, with the line where the parser noticed it."""
     if isinstance(error, yaml.reader.ReaderError):
@@ -267,6 +284,15 @@ def _syntax_problem(error, text):
         # PyYAML ends unquoted text at '?' inside {...} and [...], which catches every question.
         return line, gettext("YAML syntax error: a '?' inside {...} or [...] ends unquoted text; put the text in quotes")
     explained = _explained(problem, context)
+    if explained and line is not None and (problem.startswith("expected <block end>")
+                                           or problem == "could not find expected ':'"):
+        # A quote left open runs on into the next lines until a quote closes it there: PyYAML then
+        # finds the lines after it misplaced, and "indented unlike the lines around it" pointed at
+        # a line with nothing wrong.
+        opened = _unclosed_quote_before(text, line)
+        if opened is not None:
+            return opened, gettext("YAML syntax error: %(problem)s", problem=gettext(
+                "a quoted text is not closed with its quote"))
     if explained:
         return line, gettext("YAML syntax error: %(problem)s", problem=explained)
     # PyYAML's own description of the rarer problems is English; the sentence around it is translated.
