@@ -28,6 +28,7 @@ ACTIONS = {
     "checklist.published": _l("Checklist version published"),
     "checklist.client": _l("Checklist tied to a client"),
     "checklist.any_client": _l("Checklist made for any client"),
+    "region.deleted": _l("Region deleted"),
     "region.saved": _l("Region saved"),
     "user.saved": _l("Account saved"),
     "user.password_link": _l("Link to set a password made"),

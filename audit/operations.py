@@ -61,6 +61,25 @@ def save_region(region, form):
     return region
 
 
+class RegionInUse(Exception):
+    """The region still holds branches, or is a manager's: `code` says which ("branches", "managers")."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+def delete_region(region):
+    """Delete a region made by mistake: one with no branch and no manager. Checked inside the write, so
+    a branch added to it meanwhile (another auditor, an import) keeps its region."""
+    with write_transaction():
+        if Branch.select().where(Branch.region == region.id).exists():
+            raise RegionInUse("branches")
+        if ManagerRegion.select().where(ManagerRegion.region == region.id).exists():
+            raise RegionInUse("managers")
+        Region.delete().where(Region.id == region.id).execute()
+
+
 def save_branch(branch, form):
     branch = branch or Branch()
     for field in ("region", "name", "address", "city", "country", "latitude", "longitude", "is_active"):

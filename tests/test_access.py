@@ -39,6 +39,9 @@ def _matrix(org):
         "/admin/regions": ("GET", "/admin/regions", ADMIN_ONLY),
         "/admin/regions/new": ("GET", "/admin/regions/new", ADMIN_ONLY),
         "/admin/regions/<int:region_id>": ("GET", f"/admin/regions/{region.id}", ADMIN_ONLY),
+        # It has branches: the auditor is sent back to it with a message, nothing deleted.
+        "/admin/regions/<int:region_id>/delete": ("POST", f"/admin/regions/{region.id}/delete",
+                                                  {**ADMIN_ONLY, "auditor": 302}),
         "/admin/branches": ("GET", "/admin/branches", ADMIN_ONLY),
         "/admin/branches/new": ("GET", "/admin/branches/new", ADMIN_ONLY),
         "/admin/branches/<int:branch_id>": ("GET", f"/admin/branches/{branch.id}", ADMIN_ONLY),

@@ -1,4 +1,5 @@
 """Auditors manage brands, regions, branches and accounts; bad input is named and changes nothing."""
+import html
 import io
 import os
 import re
@@ -558,3 +559,30 @@ def test_a_form_saved_twice_at_once_makes_one_row_and_the_second_press_says_why(
     assert second.status_code == 200 and checked
     assert message in _errors(second)
     assert _count(app, model) == before
+
+
+def test_a_region_made_by_mistake_is_deleted_but_not_one_with_branches_or_managers(app, login_as, org):
+    """A region made by mistake stayed in every menu and in the dashboard's list of regions' reports."""
+    client = login_as("auditor")
+    assert _post(client, "/admin/regions/new", {"brand": org["regions"][0].brand_id, "name": "Dbl Region"}).status_code == 302
+    with app.app_context(), database.connection_context():
+        mistake = Region.get(Region.name == "Dbl Region")
+        managed = Region.create(brand=org["regions"][0].brand_id, name="Managed, empty")
+        ManagerRegion.create(manager=org["users"]["manager"], region=managed)
+    used = org["regions"][0]
+    page = client.get(f"/admin/regions/{mistake.id}").get_data(as_text=True)
+    assert "Delete the region" in page
+    assert "Delete the region" not in client.get(f"/admin/regions/{used.id}").get_data(as_text=True)
+    token = csrf_from(client.get(f"/admin/regions/{mistake.id}"))
+    for region, message in ((used, "This region has branches: it cannot be deleted."),
+                            (managed, "Managers still see this region: take it from their accounts first.")):
+        refused = client.post(f"/admin/regions/{region.id}/delete", data={"csrf_token": token}, follow_redirects=True)
+        assert message in html.unescape(refused.get_data(as_text=True))
+    assert client.post(f"/admin/regions/{mistake.id}/delete", data={}).status_code == 400  # no token
+    before = _count(app, Region)
+    deleted = client.post(f"/admin/regions/{mistake.id}/delete", data={"csrf_token": token}, follow_redirects=True)
+    assert "Region deleted." in deleted.get_data(as_text=True)
+    assert _count(app, Region) == before - 1 and "Dbl Region" not in deleted.get_data(as_text=True)
+    manager = login_as("manager")
+    assert manager.post(f"/admin/regions/{managed.id}/delete",
+                        data={"csrf_token": csrf_from(manager.get("/dashboard/"))}).status_code == 403

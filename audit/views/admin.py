@@ -10,6 +10,7 @@ from ..db import record_id
 from ..forms import (REVISIT_LABEL, BranchForm, BranchImportForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm,
                      UserForm, UserImportForm, UserListForm, VisitChangeForm, VisitForm, WithdrawVisitForm,
                      last_auditor_message)
+from ..editor_forms import ConfirmForm
 from ..i18n import current_language, format_day
 from ..i18n import gettext as _
 from ..i18n import ngettext
@@ -137,7 +138,31 @@ def region(region_id=None):
         auditlog.record("region.saved", saved.name, new=region is None)
         flash(_("Region saved."), "success")
         return redirect(url_for("admin.regions"))
-    return render_template("admin/region_form.html", form=form, region=region)
+    # One made by mistake can go while nothing is in it; it stayed in every menu and in the dashboard.
+    deletable = region is not None and not Branch.select().where(Branch.region == region).exists()
+    return render_template("admin/region_form.html", form=form, region=region, deletable=deletable,
+                           delete_form=ConfirmForm())
+
+
+REGION_IN_USE = {
+    "branches": lambda: _("This region has branches: it cannot be deleted. Move them to another region first."),
+    "managers": lambda: _("Managers still see this region: take it from their accounts first."),
+}
+
+
+@bp.route("/regions/<int:region_id>/delete", methods=["POST"])
+def delete_region(region_id):
+    region = _get_or_404(Region, region_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        operations.delete_region(region)
+    except operations.RegionInUse as refused:
+        flash(REGION_IN_USE[refused.code](), "error")
+        return redirect(url_for("admin.region", region_id=region.id))
+    auditlog.record("region.deleted", region.name)
+    flash(_("Region deleted."), "success")
+    return redirect(url_for("admin.regions"))
 
 
 @bp.route("/branches")
