@@ -1122,3 +1122,20 @@ def test_a_drafts_export_imports_again_with_what_it_still_lacks(app, auditor):
     # Published, a file must still be whole: the command line refuses what a draft may lack.
     with pytest.raises(ChecklistError, match="sections must be a non-empty list"):
         load_checklist_text(exported.decode())
+
+
+def test_a_changed_source_wording_lists_its_unchanged_translations_to_check(app, auditor):
+    """The English of a question changed: its Hungarian, still the old question's, counted as
+    translated and nothing told the translator."""
+    _start_draft(auditor)
+    assert "Translations to check" not in auditor.get(BASE + "/draft").get_data(as_text=True)
+    _post_item(auditor, BASE + "/draft/items/greeted", item_id="greeted", text_en="Were you greeted within a minute?",
+               text_hu="Köszöntötték?")
+    page = html.unescape(auditor.get(BASE + "/draft").get_data(as_text=True))
+    assert "Translations to check" in page
+    assert ("<code>item:greeted:text</code> · <span lang=\"en\">“Were you greeted within a minute?”</span> · Magyar"
+            in page)
+    # Translated again: nothing left to check.
+    _post_item(auditor, BASE + "/draft/items/greeted", item_id="greeted", text_en="Were you greeted within a minute?",
+               text_hu="Egy percen belül köszöntötték?")
+    assert "Translations to check" not in auditor.get(BASE + "/draft").get_data(as_text=True)

@@ -220,6 +220,27 @@ def coverage(content):
     }
 
 
+def translations_to_check(content, published):
+    """[(text key, source wording, [languages])]: the texts whose wording in the source language changed
+    since the published version while these translations stayed as they were. Counted as translated,
+    they said the old wording in every other language, and nothing told the translators."""
+    if published is None:
+        return []
+    source = content["languages"][0]
+    before = {text.key: text.texts for text in translatable_texts(published)}
+    found = []
+    for text in translatable_texts(content):
+        old = before.get(text.key)
+        wording = text.texts.get(source)
+        if old is None or not wording or old.get(source) == wording:
+            continue
+        unchanged = [language for language in content["languages"][1:]
+                     if text.texts.get(language) and text.texts.get(language) == old.get(language)]
+        if unchanged:
+            found.append((text.key, wording, unchanged))
+    return found
+
+
 def missing_translations(content):
     """[(text key, language)] for every text that lacks a translation."""
     return [

@@ -275,6 +275,7 @@ def draft(slug):
     content = version.content
     problems = editing.check_complete(content)
     missing = editing.missing_translations(content)
+    published = version.checklist.latest_published()
     # Missing translations are listed by text; the rest of the problems as the validator says them.
     other = [p for p in problems if p.kind != MISSING_TRANSLATION] if missing else problems
     return render_template(
@@ -283,6 +284,7 @@ def draft(slug):
         # Each missing text beside its key, in the source language: "item:q3:help" alone said which only
         # to whoever knew the ids.
         sources={text.key: localized(text.texts, content["languages"][0]) for text in translatable_texts(content)},
+        published=published, to_check=editing.translations_to_check(content, published.content if published else None),
         language_form=AddLanguageForm(languages=content["languages"]),
     )
 
