@@ -39,18 +39,19 @@ def test_manager_signs_in_on_a_phone_and_switches_to_hungarian(phone, live_serve
 def test_page_fits_the_phone_and_touch_targets_are_large(phone, live_server, org):
     page = phone
     _sign_in(page, live_server, "auditor@example.com")
-    page.goto(live_server + "/admin/branches/new")
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"the page scrolls sideways: {width}px"
-    small = page.evaluate(
-        """() => [...document.querySelectorAll('button, input:not([type=hidden]), select, .nav a')]
-              .filter(e => e.offsetParent !== null)
-              .map(e => e.type === 'checkbox' ? e.closest('label') : e)  // the label is the target
-              .map(e => [e.textContent.trim() || e.name, e.getBoundingClientRect().height])
-              .filter(([_, h]) => h < 44)"""
-    )
-    assert small == []
-    screenshot(page, "branch-form")
+    for form in ("branch", "brand"):  # the brand's colours come with the browser's picker
+        page.goto(live_server + f"/admin/{form}{'es' if form == 'branch' else 's'}/new")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the page scrolls sideways: {width}px"
+        small = page.evaluate(
+            """() => [...document.querySelectorAll('button, input:not([type=hidden]), select, .nav a')]
+                  .filter(e => e.offsetParent !== null)
+                  .map(e => e.type === 'checkbox' ? e.closest('label') : e)  // the label is the target
+                  .map(e => [e.textContent.trim() || e.name, e.getBoundingClientRect().height])
+                  .filter(([_, h]) => h < 44)"""
+        )
+        assert small == [], form
+        screenshot(page, f"{form}-form")
 
 
 def test_service_worker_and_manifest_make_it_installable(phone, live_server, org):
