@@ -375,7 +375,7 @@
     settleRefusal(event);
     if (event.target.type === "file") return;
     clearTimeout(typing);
-    typing = setTimeout(save, event.target.type === "radio" ? 0 : 300);
+    typing = setTimeout(function () { typing = null; save(); }, event.target.type === "radio" ? 0 : 300);
   });
   form.addEventListener("change", function (event) {
     awaitingOutcome = false;
@@ -384,6 +384,54 @@
     openCommentIfNeeded(event.target.closest("fieldset[data-item]"));
     clearTimeout(typing);
     save();
+  });
+  // Leaving the page (a reload, Back, the tab closed or put away) with a save still waiting for the
+  // typing to pause: kept now, or what was typed in its last moment was lost.
+  // The phone's store is opened anew for each write, which a page torn down at once (a reload, Back)
+  // does not wait for: what was typed is also copied where a leaving page can write at once, and the
+  // next opening of the visit takes it if the store did not get it.
+  var PENDING = "audit-typed-" + visit;
+  function saveTypedNow() {
+    if (typing === null) return;
+    clearTimeout(typing);
+    typing = null;
+    var state = collect();
+    try {
+      localStorage.setItem(PENDING, JSON.stringify({ answers: state.answers, comments: state.comments, at: Date.now() }));
+    } catch (error) { /* private mode, or full: the save below is all there is */ }
+    save().then(forgetTyped, function () {});
+  }
+  function forgetTyped() {
+    try { localStorage.removeItem(PENDING); } catch (error) { /* nothing kept */ }
+  }
+  function typedBeforeLeaving(saved) {
+    // What a page left mid-typing copied (saveTypedNow), if the store did not get it after: put on the
+    // page, to be saved as typed. True when there was any.
+    var pending = null;
+    try { pending = JSON.parse(localStorage.getItem(PENDING) || "null"); } catch (error) { pending = null; }
+    forgetTyped();
+    if (!pending || (saved && saved.updatedAt && saved.updatedAt >= pending.at)) return false;
+    var taken = false;
+    itemsOf().forEach(function (fieldset) {
+      var id = fieldset.dataset.item;
+      var typed = (pending.answers || {})[id];
+      if (typed !== undefined && !same(typed, saved && saved.answers ? saved.answers[id] : undefined)) {
+        setValue(id, typed);
+        taken = true;
+      }
+      var comment = form.querySelector('[name="comment-' + id + '"]');
+      var text = (pending.comments || {})[id];
+      if (comment && text && text !== ((saved && saved.comments) || {})[id]) {
+        comment.value = text;
+        comment.closest("details").open = true;
+        taken = true;
+      }
+    });
+    return taken;
+  }
+  window.addEventListener("pagehide", saveTypedNow);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") saveTypedNow();
   });
 
   // Timers: start and stop while waiting; the seconds can still be typed by hand. A running timer is
@@ -547,10 +595,14 @@
     dropThumb(id);
     (next || holder.querySelector(".photo-pick input[type=file]")).focus();
     settle(fieldset);  // a change to the question: the server looks again
-    return store.deletePhoto(id).catch(function () { /* left in the store: listed nowhere, never sent */ })
-      .then(save).then(function () {
-        saveState.textContent = say(form.dataset.msgPhotoRemoved, { time: clock(draft.updatedAt) });
-      });
+    // The draft first, then the phone's copy: a tab closed in between leaves a copy the removal names
+    // (never listed, never sent), where the other order left the removed photo listed without a copy,
+    // and every sending refused for it.
+    return save().then(function () {
+      return store.deletePhoto(id).catch(function () { /* left in the store: removed, never sent */ });
+    }).then(function () {
+      saveState.textContent = say(form.dataset.msgPhotoRemoved, { time: clock(draft.updatedAt) });
+    });
   }
 
   var lastRemoval = 0;
@@ -618,9 +670,56 @@
     });
   }
 
+  function listPhotosAsKept() {
+    // The draft and the phone's photo store are written one after the other: a tab closed between the
+    // two (on a slow phone, just after a photo was taken or removed) left a photo shown but listed
+    // nowhere (never sent), or a removed one listed without its copy (every sending refused for it).
+    // The lists follow the store and the server's photos on the page; true when they changed.
+    var onServer = [];
+    form.querySelectorAll("[data-photos] img.thumb[data-client-id]").forEach(function (img) {
+      onServer.push(img.dataset.clientId);
+    });
+    return store.photosOf(visit).then(function (photos) {
+      var kept = photos.map(function (photo) { return photo.clientId; });
+      var removed = draft.removedPhotos || [];
+      var changed = false;
+      Object.keys(draft.photos).forEach(function (item) {
+        draft.photos[item].forEach(function (id) {
+          if (kept.indexOf(id) >= 0 || onServer.indexOf(id) >= 0) return;
+          // Gone from the phone and never on the server: removed (kept as such, or another tab's list,
+          // or the stored draft's, would bring it back).
+          draft.removedPhotos = union(draft.removedPhotos, [id]);
+          changed = true;
+        });
+      });
+      removed = draft.removedPhotos || [];
+      Object.keys(draft.photos).forEach(function (item) {
+        draft.photos[item] = draft.photos[item].filter(function (id) { return removed.indexOf(id) < 0; });
+      });
+      photos.forEach(function (photo) {
+        var ids = draft.photos[photo.item] || [];
+        if (removed.indexOf(photo.clientId) >= 0 || ids.indexOf(photo.clientId) >= 0) return;
+        draft.photos[photo.item] = ids.concat([photo.clientId]);
+        changed = true;
+      });
+      return changed;
+    });
+  }
+
   function restore() {
     return store.getDraft(visit).then(function (saved) {
-      if (!saved || !saved.updatedAt) { keepServerPhotos(); refresh(); return; }
+      if (!saved || !saved.updatedAt) {
+        // Nothing answered yet, but a photo may be kept (taken, and the tab closed before the draft).
+        draft.photos = (saved && saved.photos) || draft.photos || {};
+        keepServerPhotos();
+        return listPhotosAsKept().then(function (changed) {
+          return showStoredPhotos().then(function () {
+            var typed = typedBeforeLeaving(saved);
+            refresh();
+            if (changed || typed) return save();
+          });
+        });
+      }
       draft = saved;
       draft.photos = draft.photos || {};
       known = partsOf(saved);
@@ -635,9 +734,13 @@
         }
       });
       resumeTimers();
-      return showStoredPhotos().then(function () {
-        refresh();
-        saveState.textContent = say(form.dataset.msgSaved, { time: clock(saved.updatedAt) });
+      return listPhotosAsKept().then(function (changed) {
+        return showStoredPhotos().then(function () {
+          var typed = typedBeforeLeaving(saved);
+          refresh();
+          saveState.textContent = say(form.dataset.msgSaved, { time: clock(saved.updatedAt) });
+          if (changed || typed) return save();
+        });
       });
     });
   }

@@ -8,11 +8,16 @@
   var MAX_DELAY_S = 600;
   var REQUEST_TIMEOUT_MS = 30000;
 
-  function fetchWithTimeout(url, options) {
+  // A photo's upload gets its time on top, at a slow mobile uplink's pace (2G, a crowded cell: 4 KB/s):
+  // cut at 30 s, a photo of 400 KB on such a link was started again and again and never arrived.
+  var SLOW_UPLINK_BYTES_PER_MS = 4;
+
+  function fetchWithTimeout(url, options, bytes) {
     // A request lost in a dying connection must not hold up the outbox for ever.
     if (typeof AbortController === "undefined") return fetch(url, options);
     var controller = new AbortController();
-    var timer = setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
+    var timer = setTimeout(function () { controller.abort(); },
+                           REQUEST_TIMEOUT_MS + (bytes || 0) / SLOW_UPLINK_BYTES_PER_MS);
     options.signal = controller.signal;
     return fetch(url, options).finally(function () { clearTimeout(timer); });
   }
@@ -213,7 +218,7 @@
           return fetchWithTimeout(entry.photoUrl, {
             method: "POST", body: body, credentials: "same-origin",
             headers: { "X-CSRFToken": entry.csrf }
-          }).then(function (response) {
+          }, photo.blob.size).then(function (response) {
             if (response.ok) return store.setPhotoUploaded(photo.clientId, true);
             var error = new Error("photo " + response.status);
             error.response = response;

@@ -276,3 +276,54 @@ def test_a_photo_removed_or_added_while_the_phone_is_still_saving_stays_so(app, 
     with app.app_context(), database.connection_context():
         assert _server_photos(visit) == {("shop_front", kept_first[0]), ("shop_front", later)}
     context.close()
+
+
+def test_the_visits_photos_follow_what_the_phone_keeps_after_a_tab_closed_between_two_writes(
+        app, browser, live_server, org, tmp_path):
+    """The draft and the phone's photo store are written one after the other. A tab closed between the
+    two left a removed photo listed without its copy (every sending refused: "has not arrived yet") or
+    a photo shown but listed nowhere (the visit sent without it, with no word)."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    photo = _photo_file(tmp_path)
+    _fill_everything(page, photo)
+    photos = page.locator('[data-photos="shop_front"]')
+    photos.locator("input[type=file]").set_input_files(photo)
+    expect(photos.locator("img.thumb")).to_have_count(2)
+    expect(page.locator("[data-save-state]")).to_contain_text("Saved on this phone at")
+    removed, kept = _shown(photos)
+    # As such a tab left the phone: one photo's copy gone while the draft lists it, and a new photo's
+    # copy kept while the draft does not list it yet.
+    page.evaluate("""([removed, kept, visit]) => AuditStore.deletePhoto(removed)
+        .then(() => AuditStore.getPhoto(kept))
+        .then(p => AuditStore.putPhoto(Object.assign({}, p, {clientId: 'taken-just-before-' + kept, uploaded: false})))""",
+                  [removed, kept, visit])
+    added = "taken-just-before-" + kept
+    page.reload()
+    expect(photos.locator("img.thumb")).to_have_count(2)
+    assert sorted(_shown(photos)) == sorted([kept, added]), (_shown(photos), removed, kept)
+    for _attempt in range(50):  # the page writes the lists as they now are
+        listed = page.evaluate("v => AuditStore.getDraft(v).then(d => d.photos.shop_front)", visit)
+        if sorted(listed) == sorted([kept, added]):
+            break
+        page.wait_for_timeout(100)
+    assert sorted(listed) == sorted([kept, added])
+
+    _send(page)
+    with app.app_context(), database.connection_context():
+        assert _server_photos(visit) == {("shop_front", kept), ("shop_front", added)}
+        assert Visit.get(Visit.uuid == visit).state == VisitState.SUBMITTED.value
+    context.close()
+
+
+def test_what_was_typed_just_before_the_page_was_left_is_kept(app, browser, live_server, org):
+    """A text is saved once the typing pauses (300 ms): a reload, Back or the tab closed in that moment
+    lost what was typed last."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    text = page.locator('fieldset[data-type="text"] textarea').first
+    text.fill("The fitting room was locked")
+    page.reload()  # at once, within the pause
+    expect(page.locator('fieldset[data-type="text"] textarea').first).to_have_value("The fitting room was locked")
+    item = page.locator('fieldset[data-type="text"]').first.get_attribute("data-item")
+    kept = page.evaluate("([v, item]) => AuditStore.getDraft(v).then(d => d.answers[item])", [visit, item])
+    assert kept == "The fitting room was locked"
+    context.close()
