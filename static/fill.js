@@ -293,10 +293,21 @@
       checkIn();
     }
     return keep(true).then(function (kept) {
+      saveState.classList.remove("not-kept");
       saveState.textContent = kept.waiting ? say(form.dataset.msgWaiting, { count: 1 })
         : say(form.dataset.msgSaved, { time: clock(kept.updatedAt) });
       tellOtherTabs();
+    }, function (error) {
+      sayNotKept();
+      throw error;
     });
+  }
+
+  function sayNotKept() {
+    // The phone's storage refused the write (full, or closed to the page): said, where the line kept
+    // saying "Saved on this phone" from the write before, and a photo vanished without a word.
+    saveState.classList.add("not-kept");
+    saveState.textContent = form.dataset.msgNotKept;
   }
 
   function sendChangeWithVisit() {
@@ -654,7 +665,7 @@
             });
           });
       });
-    }, Promise.resolve());
+    }, Promise.resolve()).catch(sayNotKept);
   }
 
   function keepServerPhotos() {
@@ -1094,8 +1105,8 @@
           }).catch(function () {});
         }
         return send();
-      });
-    });
+      }, sayNotKept);  // the sending could not be put in the phone's outbox
+    }).catch(function () { /* said by save() or above */ });
   });
 
   if (typeof BroadcastChannel !== "undefined") {

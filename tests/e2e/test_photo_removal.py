@@ -327,3 +327,29 @@ def test_what_was_typed_just_before_the_page_was_left_is_kept(app, browser, live
     kept = page.evaluate("([v, item]) => AuditStore.getDraft(v).then(d => d.answers[item])", [visit, item])
     assert kept == "The fitting room was locked"
     context.close()
+
+
+def test_a_phone_whose_storage_refuses_a_write_says_so(app, browser, live_server, org, tmp_path):
+    """Storage full: the status line kept saying "Saved on this phone" from the write before, and a
+    photo vanished without a word."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    page.locator('fieldset[data-type="yesno"] input[value=yes]').first.check()
+    expect(page.locator("[data-save-state]")).to_contain_text("Saved on this phone at")
+    page.evaluate("""() => {
+      window.refusing = true;
+      const full = () => Promise.reject(new DOMException("The quota has been exceeded.", "QuotaExceededError"));
+      for (const name of ["changeDraft", "putPhoto", "putOutbox"]) {
+        const write = AuditStore[name].bind(AuditStore);
+        AuditStore[name] = (...args) => window.refusing ? full() : write(...args);
+      }
+    }""")
+    not_kept = "Not kept on this phone: its storage is full or closed to this page."
+    page.locator('fieldset[data-type="yesno"] input[value=no]').first.check()
+    expect(page.locator("[data-save-state]")).to_contain_text(not_kept)
+    page.locator('[data-photos="shop_front"] input[type=file]').set_input_files(_photo_file(tmp_path))
+    expect(page.locator("[data-save-state]")).to_contain_text(not_kept)
+    screenshot(page, "fill-storage-full", full_page=False)
+    page.evaluate("() => { window.refusing = false; }")  # space freed: the next answer is kept, and said so
+    page.locator('fieldset[data-type="yesno"] input[value=yes]').first.check()
+    expect(page.locator("[data-save-state]")).to_contain_text("Saved on this phone at")
+    context.close()
