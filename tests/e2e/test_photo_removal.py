@@ -39,15 +39,23 @@ def _send(page):
     page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
 
 
-def test_a_photo_removed_offline_is_gone_from_the_page_the_phone_and_the_sent_visit(
-        app, browser, live_server, org, tmp_path):
+def _visit_with_two_photos(app, browser, live_server, org, tmp_path, offline=False):
+    """A new visit answered whole, with two photos of the shop front (the second added offline if
+    asked): (context, page, visit, the question's photos, the photo file)."""
     context, page, visit = _open_new_visit(app, browser, live_server, org)
     photo = _photo_file(tmp_path)
     _fill_everything(page, photo)  # one photo of the shop front
-    context.set_offline(True)
+    context.set_offline(offline)
     photos = page.locator('[data-photos="shop_front"]')
     photos.locator("input[type=file]").set_input_files(photo)
     expect(photos.locator("img.thumb")).to_have_count(2)
+    return context, page, visit, photos, photo
+
+
+def test_a_photo_removed_offline_is_gone_from_the_page_the_phone_and_the_sent_visit(
+        app, browser, live_server, org, tmp_path):
+    context, page, visit, photos, _photo = _visit_with_two_photos(app, browser, live_server, org, tmp_path,
+                                                                   offline=True)
     photos.scroll_into_view_if_needed()
     screenshot(page, "fill-two-photos", full_page=False)
     first, second = _shown(photos)
@@ -112,12 +120,7 @@ def test_a_returned_visits_photo_removed_on_the_phone_is_left_out_when_it_is_sen
 
 def test_a_photo_removed_in_one_tab_leaves_the_other_and_does_not_come_back_from_it(
         app, browser, live_server, org, tmp_path):
-    context, page, visit = _open_new_visit(app, browser, live_server, org)
-    photo = _photo_file(tmp_path)
-    _fill_everything(page, photo)
-    photos = page.locator('[data-photos="shop_front"]')
-    photos.locator("input[type=file]").set_input_files(photo)
-    expect(photos.locator("img.thumb")).to_have_count(2)
+    context, page, visit, photos, _photo = _visit_with_two_photos(app, browser, live_server, org, tmp_path)
     other = context.new_page()
     other.goto(live_server + f"/visits/{visit}/fill")
     other_photos = other.locator('[data-photos="shop_front"]')
@@ -283,12 +286,7 @@ def test_the_visits_photos_follow_what_the_phone_keeps_after_a_tab_closed_betwee
     """The draft and the phone's photo store are written one after the other. A tab closed between the
     two left a removed photo listed without its copy (every sending refused: "has not arrived yet") or
     a photo shown but listed nowhere (the visit sent without it, with no word)."""
-    context, page, visit = _open_new_visit(app, browser, live_server, org)
-    photo = _photo_file(tmp_path)
-    _fill_everything(page, photo)
-    photos = page.locator('[data-photos="shop_front"]')
-    photos.locator("input[type=file]").set_input_files(photo)
-    expect(photos.locator("img.thumb")).to_have_count(2)
+    context, page, visit, photos, _photo = _visit_with_two_photos(app, browser, live_server, org, tmp_path)
     expect(page.locator("[data-save-state]")).to_contain_text("Saved on this phone at")
     removed, kept = _shown(photos)
     # As such a tab left the phone: one photo's copy gone while the draft lists it, and a new photo's
