@@ -297,6 +297,7 @@
       saveState.textContent = kept.waiting ? say(form.dataset.msgWaiting, { count: 1 })
         : say(form.dataset.msgSaved, { time: clock(kept.updatedAt) });
       tellOtherTabs();
+      return kept;
     }, function (error) {
       sayNotKept();
       throw error;
@@ -609,10 +610,10 @@
     // The draft first, then the phone's copy: a tab closed in between leaves a copy the removal names
     // (never listed, never sent), where the other order left the removed photo listed without a copy,
     // and every sending refused for it.
-    return save().then(function () {
-      return store.deletePhoto(id).catch(function () { /* left in the store: removed, never sent */ });
-    }).then(function () {
-      saveState.textContent = say(form.dataset.msgPhotoRemoved, { time: clock(draft.updatedAt) });
+    return save().then(function (kept) {
+      return store.deletePhoto(id).catch(function () { /* left in the store: removed, never sent */ }).then(function () {
+        if (!kept.waiting) saveState.textContent = say(form.dataset.msgPhotoRemoved, { time: clock(draft.updatedAt) });
+      });
     });
   }
 
@@ -660,8 +661,9 @@
           .then(function () {
             settle(fieldset);  // the photo a refusal asked for, or another: the server looks again
             var number = showThumb(item, blob, id);
-            return save().then(function () {
-              saveState.textContent = say(form.dataset.msgPhotoAdded, { number: number, time: clock(draft.updatedAt) });
+            return save().then(function (kept) {
+              // A visit waiting to send (the photo goes with it) says so, not "saved on this phone".
+              if (!kept.waiting) saveState.textContent = say(form.dataset.msgPhotoAdded, { number: number, time: clock(draft.updatedAt) });
             });
           });
       });

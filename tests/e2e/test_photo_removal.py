@@ -351,3 +351,22 @@ def test_a_phone_whose_storage_refuses_a_write_says_so(app, browser, live_server
     page.locator('fieldset[data-type="yesno"] input[value=yes]').first.check()
     expect(page.locator("[data-save-state]")).to_contain_text("Saved on this phone at")
     context.close()
+
+
+def test_a_photo_added_or_removed_while_the_visit_waits_to_send_says_it_waits(app, browser, live_server, org,
+                                                                              tmp_path):
+    """Sent offline, then a photo added or removed: the line said "Saved on this phone", while the
+    visit (and the photo with it) was waiting to send."""
+    context, page, visit, photos, photo = _visit_with_two_photos(app, browser, live_server, org, tmp_path,
+                                                                  offline=True)
+    page.get_by_role("button", name="Send the visit").click()
+    expect(page.locator("[data-save-state]")).to_contain_text("Waiting to send")
+    photos.locator("input[type=file]").set_input_files(photo)
+    expect(photos.locator("img.thumb")).to_have_count(3)
+    page.wait_for_timeout(300)
+    expect(page.locator("[data-save-state]")).to_contain_text("Waiting to send")
+    photos.get_by_role("button", name="Remove photo 1").click()
+    expect(photos.locator("img.thumb")).to_have_count(2)
+    page.wait_for_timeout(300)
+    expect(page.locator("[data-save-state]")).to_contain_text("Waiting to send")
+    context.close()
