@@ -439,6 +439,8 @@ class VisitChangeForm(_WindowMixin, AppForm):
     planned_from = DateField(_l("Visit from"), validators=[InputRequired(_l("Give a date."))])
     planned_to = DateField(_l("Visit by"), validators=[InputRequired(_l("Give a date."))])
     scenario = TextAreaField(_l("Scenario brief (in the shopper's language)"), validators=[Length(max=2000)])
+    # Offered once the new window is found to overlap another visit of the branch (the view).
+    revisit = BooleanField(REVISIT_LABEL)
     seen = HiddenField()  # operations.visit_fingerprint of the visit the page showed
 
     def __init__(self, *args, visit, **kwargs):

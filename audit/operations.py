@@ -783,14 +783,31 @@ def visit_fingerprint(visit):
     return hashlib.sha256(seen.encode("utf-8")).hexdigest()[:16]
 
 
-def change_visit(visit, shopper, planned_from, planned_to, scenario, min_days):
+def _moved_onto(visit, planned_from, planned_to):
+    """The first visit of the branch with the same checklist that the new window overlaps and the
+    visit's own window did not: moving a window onto it pays for the shop twice, as assigning a second
+    visit would (a re-visit its old window already overlapped was made so on purpose)."""
+    if (planned_from, planned_to) == (visit.planned_from, visit.planned_to):
+        return None
+    checklist = visit.checklist_version.checklist_id
+    overlapped = Visit.planned_in_window(visit.branch, checklist, visit.planned_from, visit.planned_to).select(Visit.id)
+    return (Visit.planned_in_window(visit.branch, checklist, planned_from, planned_to)
+            .where((Visit.id != visit.id) & Visit.id.not_in(overlapped)).order_by(Visit.planned_from).first())
+
+
+def change_visit(visit, shopper, planned_from, planned_to, scenario, min_days, revisit=False):
     """Give a visit not yet sent to another shopper, or move its window, or reword its brief.
 
     A new shopper starts afresh: the previous one's unsent answers kept on the server go with the
     change (they describe a visit the new shopper did not make). One conditional UPDATE, so a
-    visit sent meanwhile is not changed: AssignmentRefused("not_changeable")."""
+    visit sent meanwhile is not changed: AssignmentRefused("not_changeable"). A window moved onto
+    another visit of the branch with the checklist is refused as in assign_visit, unless `revisit`."""
     if not _eligible(shopper, visit.branch, planned_from, planned_to, min_days, apart_from=visit):
         raise AssignmentRefused("too_soon", days=min_days)
+    planned = None if revisit else _moved_onto(visit, planned_from, planned_to)
+    if planned is not None:
+        raise AssignmentRefused("planned_in_window", start=planned.planned_from, end=planned.planned_to,
+                                shopper=planned.shopper.name)
     changes = {"planned_from": planned_from, "planned_to": planned_to, "scenario": scenario.strip()}
     new_shopper = shopper.id != visit.shopper_id
     if new_shopper:

@@ -849,3 +849,49 @@ def test_a_checklists_client_is_an_auditors_choice_among_the_clients(app, org, l
     assert "Not a valid choice." in _text(refused)
     with app.app_context(), database.connection_context():
         assert Checklist.get_by_id(version.checklist_id).brand_id is None
+
+
+def _move_window(client, visit, planned_from, **extra):
+    return client.post(f"/admin/visits/{visit}", data={
+        **_change_form(client, visit), "shopper": str(extra.pop("shopper")), "planned_from": planned_from.isoformat(),
+        "planned_to": (planned_from + 6 * ONE_DAY).isoformat(), "scenario": "Ask about a warranty.", **extra})
+
+
+def test_moving_a_visits_window_onto_another_visit_of_the_branch_is_refused_unless_a_revisit(app, org, login_as):
+    """As assigning a second one is: the branch would be paid for twice in that window. The tick that
+    the refusal offers moves it all the same, and the log says it was on purpose."""
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version)  # DAY .. DAY+6, Sara Shopper
+    _existing_visit(app, org, version, "other_shopper", org["branches"][0], DAY + 20 * ONE_DAY)
+    client = login_as("auditor")
+    shopper = org["users"]["shopper"].id
+    assert 'name="revisit"' not in _text(client.get(f"/admin/visits/{visit}"))
+
+    refused = _move_window(client, visit, DAY + 18 * ONE_DAY, shopper=shopper)
+
+    assert refused.status_code == 200
+    day = lambda offset: babel_date(DAY + offset * ONE_DAY, "medium", locale="en")  # noqa: E731
+    assert _field_error(refused, "planned_from") == PLANNED_IN_WINDOW % {"start": day(20), "end": day(23),
+                                                                         "shopper": "Otto Othershopper"}
+    assert 'name="revisit"' in _text(refused)
+    assert [v.planned_from for v in _visits(app)] == [DAY, DAY + 20 * ONE_DAY]  # nothing moved
+
+    moved = _move_window(client, visit, DAY + 18 * ONE_DAY, shopper=shopper, revisit="y")
+
+    assert moved.status_code == 302
+    assert sorted(v.planned_from for v in _visits(app)) == [DAY + 18 * ONE_DAY, DAY + 20 * ONE_DAY]
+    assert "Re-visit: Yes" in " ".join(_text(client.get("/admin/log")).split())
+
+
+def test_a_revisit_made_on_purpose_keeps_its_window_through_other_changes(app, org, login_as):
+    """A re-visit overlaps its first visit by design: changing its brief, its shopper or moving it
+    within the overlap it had is no new double booking."""
+    version = _publish(app)
+    _existing_visit(app, org, version, "other_shopper", org["branches"][0], DAY)  # DAY .. DAY+3
+    visit = _assigned_visit(app, org, version)  # DAY .. DAY+6, overlapping on purpose
+    client = login_as("auditor")
+
+    kept = _move_window(client, visit, DAY + ONE_DAY, shopper=org["users"]["shopper"].id)
+
+    assert kept.status_code == 302, _field_error(kept, "planned_from")
+    assert sorted(v.planned_from for v in _visits(app)) == [DAY, DAY + ONE_DAY]

@@ -443,13 +443,16 @@ def change_visit(visit_uuid):
         # Made from the visit as it was before a change saved since: shown again as it is now.
         flash(ASSIGNMENT_MESSAGES["changed_meanwhile"]({}), "error")
         return redirect(url_for("admin.change_visit", visit_uuid=visit.uuid))
+    offer_revisit = bool(form.revisit.data)  # as on the assignment form: only where it is the answer
     if form.validate_on_submit():
         try:
             changed = operations.change_visit(visit, User.get_by_id(form.shopper.data), form.planned_from.data,
                                               form.planned_to.data, form.scenario.data,
-                                              current_app.config["MIN_DAYS_BETWEEN_VISITS"])
+                                              current_app.config["MIN_DAYS_BETWEEN_VISITS"], revisit=form.revisit.data)
         except operations.AssignmentRefused as refused:
-            form.shopper.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
+            offer_revisit = offer_revisit or refused.code == "planned_in_window"
+            field = form.planned_from if refused.code == "planned_in_window" else form.shopper
+            field.errors.append(ASSIGNMENT_MESSAGES[refused.code](refused.details))
         else:
             details = {"branch": visit.branch.code}
             if changed.shopper_id != visit.shopper_id:
@@ -459,10 +462,13 @@ def change_visit(visit_uuid):
                                      f"{changed.planned_from}–{changed.planned_to}")
             if changed.scenario != visit.scenario:
                 details["brief"] = changed.scenario
+            if form.revisit.data:
+                details["revisit"] = True
             auditlog.record("visit.changed", visit.uuid, **details)
             flash(_("The visit was changed."), "success")
             return redirect(url_for("admin.visits"))
-    return render_template("admin/visit_change.html", form=form, visit=visit, withdraw_form=WithdrawVisitForm())
+    return render_template("admin/visit_change.html", form=form, visit=visit, withdraw_form=WithdrawVisitForm(),
+                           offer_revisit=offer_revisit)
 
 
 @bp.route("/visits/<visit_uuid>/withdraw", methods=["POST"])
