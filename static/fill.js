@@ -380,7 +380,18 @@
     else if (target.type === "radio" && target.value === "na" && target.checked) timer.halt(null);
   }
 
+  // Questions answered before the page had read what the phone keeps (a slow phone reads for a
+  // while): restore leaves them as given (it put the kept answer back over the tap, which the store
+  // had, and the page showed the old answer until the next change).
+  var restoring = true, givenWhileRestoring = { answers: {}, comments: {} };
+  function noteGivenWhileRestoring(target) {
+    var fieldset = restoring && target.closest && target.closest("fieldset[data-item]");
+    if (!fieldset) return;
+    var part = (target.name || "").indexOf("comment-") === 0 ? "comments" : "answers";
+    givenWhileRestoring[part][fieldset.dataset.item] = true;
+  }
   form.addEventListener("input", function (event) {
+    noteGivenWhileRestoring(event.target);
     awaitingOutcome = false;
     stopTimerByHand(event.target);
     oneAnswer(event.target);
@@ -390,6 +401,7 @@
     typing = setTimeout(function () { typing = null; save(); }, event.target.type === "radio" ? 0 : 300);
   });
   form.addEventListener("change", function (event) {
+    noteGivenWhileRestoring(event.target);
     awaitingOutcome = false;
     settleRefusal(event);
     if (event.target.type === "file") return addPhotos(event.target);
@@ -458,23 +470,31 @@
     button.className = "secondary timer-button";
     button.textContent = form.dataset.msgStart;
     input.after(button);
-    var started = null, base = 0, ticker = null;
+    // `measured`: the seconds at the last stop, unrounded. The box shows whole seconds; a wait timed
+    // in several short segments went on from the rounded figure, and four taps of 0.7 s made 4 s.
+    var started = null, base = 0, ticker = null, measured = null;
+    function soFar() {
+      // The seconds to go on from: the measured ones while the box still shows them, else what was typed.
+      var shown = Number(input.value) || 0;
+      return measured !== null && Math.round(measured) === shown ? measured : shown;
+    }
     function run(since, seconds) {
       clearInterval(ticker);
       started = since;
       base = seconds;
-      input.value = base + Math.round((Date.now() - started) / 1000);
+      input.value = Math.round(base + (Date.now() - started) / 1000);
       button.textContent = form.dataset.msgStop;
       button.classList.add("running");
       ticker = setInterval(function () {
         // Not while the shopper is in the box: a tick there took their selection away, and the
         // seconds they typed were added to the ticked ones ("2" then "45" made 245).
-        if (document.activeElement !== input) input.value = base + Math.round((Date.now() - started) / 1000);
+        if (document.activeElement !== input) input.value = Math.round(base + (Date.now() - started) / 1000);
       }, 250);
     }
     function halt(seconds) {
       clearInterval(ticker);
-      input.value = seconds === undefined ? base + Math.round((Date.now() - started) / 1000) : (seconds === null ? "" : seconds);
+      measured = seconds === undefined ? base + (Date.now() - started) / 1000 : null;
+      input.value = measured !== null ? Math.round(measured) : (seconds === null ? "" : seconds);
       started = null;
       button.textContent = form.dataset.msgStart;
       button.classList.remove("running");
@@ -485,7 +505,7 @@
     };
     button.addEventListener("click", function () {
       if (started === null) {
-        run(Date.now(), Number(input.value) || 0);
+        run(Date.now(), soFar());
         oneAnswer(input);  // timing gives a value: "not applicable" no longer holds
       } else {
         halt();
@@ -739,20 +759,22 @@
       keepServerPhotos();
       itemsOf().forEach(function (fieldset) {
         var id = fieldset.dataset.item;
-        setValue(id, saved.answers[id] === undefined ? null : saved.answers[id]);
+        if (!givenWhileRestoring.answers[id]) setValue(id, saved.answers[id] === undefined ? null : saved.answers[id]);
         var comment = form.querySelector('[name="comment-' + id + '"]');
-        if (comment) {
+        if (comment && !givenWhileRestoring.comments[id]) {
           comment.value = saved.comments[id] || "";
           if (comment.value) comment.closest("details").open = true;
         }
       });
+      restoring = false;
       resumeTimers();
       return listPhotosAsKept().then(function (changed) {
         return showStoredPhotos().then(function () {
           var typed = typedBeforeLeaving(saved);
           refresh();
           saveState.textContent = say(form.dataset.msgSaved, { time: clock(saved.updatedAt) });
-          if (changed || typed) return save();
+          var given = Object.keys(givenWhileRestoring.answers).length + Object.keys(givenWhileRestoring.comments).length;
+          if (changed || typed || given) return save();
         });
       });
     });
@@ -927,10 +949,19 @@
       } else if (mine) {
         saveState.textContent = say(form.dataset.msgWaiting, { count: 1 });
       } else if (sentBefore()) {
-        saveState.textContent = say(form.dataset.msgSent, { time: clock(draft.sentAt) });
+        closeAsSent();
       }
       return mine;
     });
+  }
+
+  function closeAsSent() {
+    // Sent from this phone and heard arrived, yet its form is open: the page Back brings (the
+    // browser's copy, or offline the one kept before the sending). A change made there waited on
+    // the phone and was refused once online, for good: nothing here can be changed any more.
+    Array.prototype.forEach.call(form.elements, function (control) { control.disabled = true; });
+    form.querySelectorAll(".fill-actions, .photo-pick").forEach(function (part) { part.hidden = true; });
+    saveState.textContent = say(form.dataset.msgSentClosed, { time: clock(draft.sentAt) });
   }
 
   function fails(fieldset) {
@@ -1135,5 +1166,14 @@
   measureBar();
   if (window.ResizeObserver) new ResizeObserver(measureBar).observe(bar);
   var restored = restore();
+  restored.then(function () { restoring = false; }, function () { restoring = false; });
   restored.then(showOutbox);
+  window.addEventListener("pageshow", function (event) {
+    // Back to this page as the browser kept it (its scripts paused): sent meanwhile, maybe.
+    if (!event.persisted) return;
+    store.getDraft(visit).then(function (saved) {
+      if (saved && saved.sentAt) draft.sentAt = saved.sentAt;
+      return showOutbox();
+    }).catch(function () { /* no store: nothing was sent from it either */ });
+  });
 })();

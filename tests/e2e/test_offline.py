@@ -631,3 +631,44 @@ def test_offline_a_page_never_kept_says_so_in_the_shoppers_language(app, browser
         expect(page.get_by_role("heading", name="Nu aveți conexiune la internet")).to_be_visible()
     finally:
         context.close()
+
+
+def test_a_sent_visit_whose_kept_page_is_still_its_form_cannot_be_changed_there(app, browser, live_server, assigned,
+                                                                                 tmp_path):
+    """Once sent, the phone keeps the visit's page as the server then gives it ("sent"); when that
+    fetch failed (the network went as the visit arrived), the page kept offline, or the one Back
+    brings, is still its form: a change made there waited on the phone and was refused once online,
+    for good, and the list then said both "Submitted" and "Could not send"."""
+    fill_path = f"/visits/{assigned}/fill"
+    context, page = _phone_with_visit_kept(browser, live_server, fill_path)
+    # The form page as the phone kept it before the sending, put back after it: the failed fetch.
+    copy_kept_form = """(path) => caches.open('audit-pages').then(c => c.match(location.origin + path))
+        .then(r => caches.open('test-copy').then(c => c.put(path, r)))"""
+    put_form_back = """(path) => caches.open('test-copy').then(c => c.match(path))
+        .then(r => caches.open('audit-pages').then(c => c.put(location.origin + path, r)))"""
+    page.evaluate(copy_kept_form, fill_path)
+    page.goto(live_server + fill_path)
+    answered = _fill_everything(page, _photo_file(tmp_path))
+    page.get_by_role("button", name="Send the visit").click()
+    page.wait_for_url(re.compile(r"/visits/$"), timeout=30000)
+    assert _stored(app, assigned)[0].state == VisitState.SUBMITTED.value
+    page.wait_for_timeout(500)  # the sent page kept meanwhile, then replaced by the form
+    page.evaluate(put_form_back, fill_path)
+
+    context.set_offline(True)
+    page.goto(live_server + fill_path)
+    expect(page.locator("form.fill-form")).to_have_count(1)  # the form, as kept before the sending
+    expect(page.locator("[data-save-state]")).to_contain_text("It can no longer be changed")
+    first_item = next(iter(answered))
+    choices = page.locator(f'input[name="answer-{first_item}"]')
+    assert choices.count() and all(choice.is_disabled() for choice in choices.all())
+    expect(page.get_by_role("button", name="Send the visit")).to_be_hidden()
+    screenshot(page, "sent-visit-kept-form-offline")
+
+    context.set_offline(False)
+    page.goto(live_server + "/visits/")
+    card = page.locator(f'article[data-visit="{assigned}"]')
+    expect(card.locator(".badge.state-submitted")).to_be_visible()
+    page.wait_for_timeout(500)  # the phone's own word comes after its store is read
+    expect(card.locator("[data-local-status]")).to_have_text("")
+    context.close()

@@ -71,6 +71,65 @@ def test_typing_seconds_or_not_applicable_stops_a_running_timer(app, browser, li
     context.close()
 
 
+def test_a_wait_timed_in_short_segments_adds_up_to_the_time_it_ran(app, browser, live_server, assigned):
+    """The shopper starts and stops the timer as the queue moves: four stops after 0.7 s each are 2.8 s,
+    so 3 (each segment went on from the rounded figure: 4)."""
+    context, page = _on_visit_page(browser, live_server, assigned)
+    page.clock.install()  # the page's clock, moved on by the test: the segments last exactly 0.7 s
+    page.reload()
+    timer = page.locator("#q-till_wait")
+    seconds = timer.locator("input[type=number]")
+    for _segment in range(4):
+        timer.get_by_role("button", name="Start").click()
+        page.clock.run_for(700)
+        timer.get_by_role("button", name="Stop").click()
+
+    expect(seconds).to_have_value("3")
+    wait_until(page, DRAFT % (assigned, "d.answers.till_wait === 3 && !d.timers.till_wait"))
+    seconds.fill("10")  # typed by hand: it goes on from what was typed
+    timer.get_by_role("button", name="Start").click()
+    page.clock.run_for(2000)
+    timer.get_by_role("button", name="Stop").click()
+    expect(seconds).to_have_value("12")
+    context.close()
+
+
+SLOW_FIRST_READ = """(() => {
+  // A slow phone: what the page reads of the phone's store in its first 2.5 s arrives then.
+  Object.defineProperty(window, "AuditStore", {configurable: true, get() { return this._store; }, set(store) {
+    const read = store.getDraft.bind(store);
+    store.getDraft = (visit) => read(visit).then(draft => new Promise(
+      resolve => setTimeout(() => resolve(draft), Math.max(0, 2500 - performance.now()))));
+    this._store = store;
+  }});
+})()"""
+
+
+def test_an_answer_tapped_while_a_slow_phone_still_reads_the_visit_stays_as_tapped(app, browser, live_server,
+                                                                                  assigned):
+    """The page put the answer it read back over the tap (the store had the tap): the shopper saw
+    the old answer until their next change, and took it for theirs."""
+    context, page = _on_visit_page(browser, live_server, assigned)
+    greeting = page.locator("#q-greeted")
+    greeting.locator("input[value=yes]").check()
+    greeting.locator("details.comment summary").click()
+    greeting.locator("textarea").fill("Greeted at the door.")
+    page.locator("#q-till_wait input[type=number]").fill("40")
+    wait_until(page, DRAFT % (assigned, "d.answers.greeted === 'yes' && d.comments.greeted && d.answers.till_wait === 40"))
+    page.add_init_script(SLOW_FIRST_READ)
+    page.reload()
+    greeting.locator("input[value=no]").check()  # before the page has read the visit
+    assert page.evaluate("performance.now()") < 2000
+    wait_until(page, "() => performance.now() > 3500")  # read, and what followed done
+
+    expect(greeting.locator("input[value=no]")).to_be_checked()
+    expect(greeting.locator("textarea")).to_have_value("Greeted at the door.")  # what it did not touch
+    expect(page.locator("#q-till_wait input[type=number]")).to_have_value("40")
+    wait_until(page, DRAFT % (assigned, "d.answers.greeted === 'no' && d.answers.till_wait === 40 && "
+                                        "d.comments.greeted === 'Greeted at the door.'"))
+    context.close()
+
+
 def test_a_change_made_while_the_visit_waits_to_be_sent_goes_with_it(app, browser, live_server, assigned, tmp_path):
     path = f"/visits/{assigned}/fill"
     context, page = _phone_with_visit_kept(browser, live_server, path)
