@@ -101,7 +101,7 @@ def create_auditor_command(email, name, password):
 
     from .auditlog import record
     from .forms import PASSWORD_MIN
-    from .models import ManagerRegion, Role, User
+    from .models import ManagerRegion, Role, User, utcnow
     from .security import hash_password
 
     try:
@@ -121,6 +121,7 @@ def create_auditor_command(email, name, password):
             user.session_epoch += 1  # the sessions of the old password end
             ManagerRegion.delete().where(ManagerRegion.manager == user).execute()  # an auditor sees all
         user.role, user.is_enabled, user.password_hash = Role.AUDITOR.value, True, hash_password(password)
+        user.password_set_at = utcnow()
         user.save()
         record("user.saved", user.email, new=created, role=user.role, enabled=True, password_changed=True,
                via="create-auditor", was=before)

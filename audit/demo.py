@@ -177,7 +177,8 @@ def load_demo(seed=20261125, months=6):
         users = {}
         for email, name, role, language, region_names in ACCOUNTS:
             user = User.create(
-                email=email, name=name, role=role.value, language=language, password_hash=password_hash
+                email=email, name=name, role=role.value, language=language, password_hash=password_hash,
+                password_set_at=utcnow(),
             )
             for region_name in region_names:
                 ManagerRegion.create(manager=user, region=regions[region_name])

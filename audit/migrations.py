@@ -141,6 +141,20 @@ def _v14_checklist_client():
     database.execute_sql("CREATE INDEX IF NOT EXISTS checklist_brand_id ON checklist (brand_id)")
 
 
+def _v15_invitations_waiting():
+    # v15: whether an account's owner has set a password (an invitation not used yet is listed, with a
+    # new link), and which CSV import made it. The hash does not tell an invitation's unknown password
+    # from a chosen one, so every account there is counts as having one: none is offered a link it
+    # does not need (an invitation made before is still made again on the account's page).
+    columns = {column.name for column in database.get_columns("user")}
+    if "password_set_at" not in columns:
+        database.execute_sql('ALTER TABLE "user" ADD COLUMN password_set_at TIMESTAMP')
+        database.execute_sql('UPDATE "user" SET password_set_at = created_at')
+    if "import_batch" not in columns:
+        database.execute_sql('ALTER TABLE "user" ADD COLUMN import_batch VARCHAR(36)')
+    database.execute_sql('CREATE INDEX IF NOT EXISTS user_import_batch ON "user" (import_batch)')
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -156,6 +170,7 @@ STEPS = {
     12: _v12_answer_failed,
     13: _v13_phone_sending_and_checklist_language,
     14: _v14_checklist_client,
+    15: _v15_invitations_waiting,
 }
 LATEST = max(STEPS, default=1)
 

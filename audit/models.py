@@ -150,6 +150,11 @@ class User(BaseModel):
     # Bumped to end every session of the account (logout everywhere, disabling).
     session_epoch = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
+    # When its owner (or an auditor, or the CLI) last set a password; None while a new account still
+    # waits for its invitation link to be used (its hash is one nobody knows: password_links).
+    password_set_at = DateTimeField(null=True)
+    # The accounts one CSV import made share this id: the import's page lists those still invited.
+    import_batch = CharField(max_length=36, null=True, index=True)
 
     # Flask-Login's protocol
     @property
@@ -195,6 +200,15 @@ class User(BaseModel):
     @classmethod
     def shoppers(cls):
         return cls.select().where(cls.role == Role.SHOPPER.value).order_by(cls.name)
+
+    @classmethod
+    def awaiting_password(cls, import_batch=None):
+        """The enabled accounts whose owner never set a password (their invitation not used yet), by
+        name; only those one import made when `import_batch` is given."""
+        query = cls.select().where(cls.is_enabled & cls.password_set_at.is_null())
+        if import_batch is not None:
+            query = query.where(cls.import_batch == import_batch)
+        return query.order_by(cls.name, cls.email)
 
 
 class ManagerRegion(BaseModel):

@@ -127,6 +127,8 @@ def save_user(user, form, unusable_password=None):
         user.is_enabled = form.is_enabled.data
         if password_hash:
             user.password_hash = password_hash
+        if form.password.data:
+            user.password_set_at = utcnow()  # typed by the auditor: no invitation waits to be used
         if ends_sessions:
             user.session_epoch += 1
         user.save()

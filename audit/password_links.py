@@ -12,7 +12,7 @@ import secrets
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from .models import User
+from .models import User, utcnow
 from .security import hash_password
 
 LINK_DAYS = 7
@@ -51,9 +51,11 @@ def unusable_password():
 
 
 def set_password(user, password):
-    """Set the password and end every session of the account (the link dies with the old hash).
-    False when the link was used meanwhile (two sends of the form at once): only the first counts."""
-    changed = User.update(password_hash=hash_password(password), session_epoch=User.session_epoch + 1).where(
+    """Set the password and end every session of the account (the link dies with the old hash); the
+    account no longer waits for its invitation to be used. False when the link was used meanwhile
+    (two sends of the form at once): only the first counts."""
+    changed = User.update(password_hash=hash_password(password), session_epoch=User.session_epoch + 1,
+                          password_set_at=utcnow()).where(
         (User.id == user.id) & (User.password_hash == user.password_hash)
         & (User.session_epoch == user.session_epoch) & User.is_enabled).execute()
     return changed == 1

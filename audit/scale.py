@@ -112,12 +112,12 @@ def _create_chain(branch_count, region_count, rng):
 def _create_people(regions, rng):
     password_hash = hash_password(DEMO_PASSWORD)
     manager = User.create(email=CHAIN_MANAGER, name="Lena Varga", role=Role.MANAGER.value, language="en",
-                          password_hash=password_hash)
+                          password_hash=password_hash, password_set_at=utcnow())
     ManagerRegion.insert_many([{"manager": manager.id, "region": r.id} for r in regions]).execute()
     languages = [language for _name, _country, language, _lat, _lon in REGIONS]
     User.insert_many([
         {"email": f"chain.shopper{n:03d}@example.com", "name": f"Shopper {n:03d}", "role": Role.SHOPPER.value,
-         "language": rng.choice(languages), "password_hash": password_hash}
+         "language": rng.choice(languages), "password_hash": password_hash, "password_set_at": utcnow()}
         for n in range(1, SHOPPERS + 1)
     ]).execute()
     shoppers = list(User.select().where(User.email.startswith("chain.shopper")).order_by(User.id))

@@ -8,7 +8,7 @@ import pytest
 from audit import create_app
 from audit.db import database
 from audit.migrations import migrate_database
-from audit.models import Brand, Branch, ManagerRegion, Region, Role, User
+from audit.models import Brand, Branch, ManagerRegion, Region, Role, User, utcnow
 from audit.security import hash_password
 
 PG_URL = os.environ.get("AUDIT_TEST_PG_URL")
@@ -92,7 +92,7 @@ def org(app):
             ("other_shopper", Role.SHOPPER, "Otto Othershopper"),
         ]:
             users[key] = User.create(email=f"{key}@example.com", name=name, role=role.value,
-                                     password_hash=hashed)
+                                     password_hash=hashed, password_set_at=utcnow())
         ManagerRegion.create(manager=users["manager"], region=region_a)
         ManagerRegion.create(manager=users["other_manager"], region=region_b)
     return {"brands": (north, south), "regions": (region_a, region_b),

@@ -288,6 +288,27 @@ def test_a_version_13_database_gets_the_checklists_client(db, visit):
     assert Checklist.get(Checklist.slug == "mini").is_for(visit.branch.region.brand_id)
 
 
+def test_a_version_14_database_counts_every_account_as_having_its_password(db, org):
+    """The hash does not tell an invitation's unknown password from a chosen one: no account of an
+    older database is listed as invited (nor offered a link it does not need)."""
+    from audit import password_links
+
+    invited = User.create(email="invited@example.com", name="Invited", role="shopper",
+                          password_hash=password_links.unusable_password())
+    db.execute_sql("DROP INDEX IF EXISTS user_import_batch")
+    for column in ("password_set_at", "import_batch"):
+        db.execute_sql(f'ALTER TABLE "user" DROP COLUMN {column}')
+    db.execute_sql("UPDATE schema_version SET version = 14")
+    assert migrate_database() == (14, LATEST)
+    accounts = list(User.select().order_by(User.id))
+    assert len(accounts) == 6 and all(u.password_set_at == u.created_at and u.import_batch is None for u in accounts)
+    assert list(User.awaiting_password()) == []
+    assert "user_import_batch" in {index.name for index in db.get_indexes("user")}
+    # The new accounts after it wait as they should.
+    User.update(password_set_at=None, import_batch="b1").where(User.id == invited.id).execute()
+    assert [u.email for u in User.awaiting_password("b1")] == ["invited@example.com"]
+
+
 def test_a_checklist_keeps_its_dimensions_in_the_order_its_author_wrote_them(db, org):
     """Stored with its keys sorted, the retail checklist's care, politeness, honesty... came back as
     accessibility, care, friendliness...: the order every report and the file export then listed."""
