@@ -36,6 +36,7 @@ ACTIONS = {
     "user.password_changed": _l("Password changed by its owner"),
     "users.imported": _l("Accounts imported from a file"),
     "users.invitations_downloaded": _l("Invitation links downloaded"),
+    "users.invitation_links": _l("Invitation links shown"),
     "visit.approved": _l("Visit approved"),
     "visit.assigned": _l("Visit assigned"),
     "visit.changed": _l("Visit changed"),

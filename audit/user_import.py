@@ -1,12 +1,16 @@
 """Accounts from a CSV file: how an agency signs up its panel of shoppers (and a client's managers)
 in one go, from the spreadsheet it keeps them in (auditors, who manage everything, are made one by one). Each new account gets an invitation link
-(password_links); the app sends no e-mail.
+(password_links); the app sends no e-mail. The accounts of one import share a batch id, so that its
+links can be shown again until each is used.
 
 Every row is checked as the account form checks it (the same UserForm, the same messages); a file
 with any mistake saves nothing. A row whose e-mail already has an account leaves that account as it
 is (its role, regions and sessions are the account page's business): importing the panel's file
 again adds only the new people.
 """
+import uuid
+
+from peewee import chunked
 from werkzeug.datastructures import MultiDict
 
 from . import csv_import, password_links
@@ -114,8 +118,14 @@ def check_rows(rows):
 
 
 def save_rows(checked):
-    """The new accounts, in one transaction; none of them has a password until its invitation link
-    is used (one unusable hash for the file: argon2 for each of hundreds of rows took a minute)."""
+    """(the import's batch id, the new accounts), in one transaction; none of them has a password until
+    its invitation link is used (one unusable hash for the file: argon2 for each of hundreds of rows
+    took a minute). The batch id names the accounts of this import: its page lists those still
+    invited, however often it is opened again."""
     unusable = password_links.unusable_password()
+    batch = str(uuid.uuid4())
     with write_transaction():
-        return [save_user(None, form, unusable_password=unusable) for form in checked]
+        added = [save_user(None, form, unusable_password=unusable) for form in checked]
+        for ids in chunked([account.id for account in added], 500):  # a bound parameter each
+            User.update(import_batch=batch).where(User.id.in_(ids)).execute()
+    return batch, added

@@ -52,6 +52,9 @@ def _matrix(org):
         "/admin/users/<int:user_id>": ("GET", f"/admin/users/{user.id}", ADMIN_ONLY),
         "/admin/users/import": ("GET", "/admin/users/import", ADMIN_ONLY),
         "/admin/users/invitations.csv": ("POST", "/admin/users/invitations.csv", ADMIN_ONLY),
+        "/admin/users/invitations": ("GET", "/admin/users/invitations", ADMIN_ONLY),
+        # No import made accounts with this id: not found (an import's own page, test_invitations).
+        "/admin/users/imports/<batch>": ("GET", "/admin/users/imports/not-an-import", {**ADMIN_ONLY, "auditor": 404}),
         "/admin/users/<int:user_id>/password-link": ("POST", f"/admin/users/{user.id}/password-link", ADMIN_ONLY),
         # A link that is none: gone for everyone (a real one is for whoever holds it, test_password_links).
         "/password/<token>": ("GET", "/password/not-a-link", {role: 410 for role in ROLES}),

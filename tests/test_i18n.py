@@ -130,7 +130,7 @@ def test_every_page_of_an_auditor_renders_in_each_language(app, login_as, org, l
     client = login_as("auditor")
     client.post("/language", data={"language": language, "csrf_token": csrf_from(client.get("/admin/"))})
     for url in ["/admin/", "/admin/brands", "/admin/brands/new", "/admin/regions", "/admin/branches",
-                "/admin/branches/new", "/admin/users", "/admin/users/new", "/dashboard/"]:
+                "/admin/branches/new", "/admin/users", "/admin/users/new", "/admin/users/invitations", "/dashboard/"]:
         page = client.get(url)
         assert page.status_code == 200, url
         assert f'<html lang="{language}">' in page.get_data(as_text=True)

@@ -17,10 +17,11 @@ URL = "/admin/users/import"
 HEADER = "email,name,role,language,regions"
 
 
-def _import(client, text, encoding="utf-8"):
+def _import(client, text, encoding="utf-8", follow=False):
+    """The import's answer: the page it goes to (follow) or the redirect itself; a refused file's page."""
     data = text.encode(encoding) if isinstance(text, str) else text
     return client.post(URL, data={"file": (io.BytesIO(data), "panel.csv"), "csrf_token": csrf_from(client.get(URL))},
-                       content_type="multipart/form-data")
+                       content_type="multipart/form-data", follow_redirects=follow)
 
 
 def _page(response):
@@ -57,9 +58,11 @@ def test_a_panel_of_shoppers_and_managers_arrives_with_a_link_each(app, org, log
 
     response = _import(auditor, text)
 
+    assert response.status_code == 302 and response.headers["Location"].startswith("/admin/users/imports/")
+    response = auditor.get(response.headers["Location"])
     page = _page(response)
     assert response.status_code == 200, page[:2000]
-    assert "3 accounts added" in page
+    assert "3 accounts added." in page and "3 accounts wait for their first password" in page
     assert response.headers["Cache-Control"] == "no-store" and response.headers["Referrer-Policy"] == "no-referrer"
     with app.app_context(), database.connection_context():
         added = {u.email: (u.name, u.role, u.language, u.is_enabled) for u in
@@ -81,40 +84,44 @@ def test_a_panel_of_shoppers_and_managers_arrives_with_a_link_each(app, org, log
     assert login(app.test_client(), "ivan@example.com", NEW_PASSWORD).status_code == 302
 
 
-def test_the_links_come_as_csv_for_a_mail_merge_and_no_link_is_made_there(app, org, login_as):
-    """The CSV holds the links the page shows, of the accounts they still work for: a link used since
-    is left out, and no account gets a new link there (posting other accounts' ids made them links
-    that set their passwords)."""
-    from audit import password_links
-
+def test_the_links_come_as_csv_for_a_mail_merge_of_the_accounts_still_invited(app, org, login_as):
+    """The CSV holds a link for each account of the import still waiting for its first password: an
+    account whose password is set since, or which is disabled, is left out, and no other account
+    gets a link there (posting other accounts' ids or links made them links that set their
+    passwords)."""
     auditor = login_as("auditor")
-    page = _page(_import(auditor, f"{HEADER}\nnora@example.com,Nóra Kovács,shopper,hu,\nivan@example.com,Ivan,shopper,,\n"))
-    links = re.findall(r'name="link" value="([^"]+)"', page)
+    imported = _import(auditor, f"{HEADER}\nnora@example.com,Nóra Kovács,shopper,hu,\nivan@example.com,Ivan,shopper,,\n"
+                                "olga@example.com,Olga,shopper,,\n")
+    page = _page(auditor.get(imported.headers["Location"]))
+    batch = re.search(r'name="batch" value="([^"]+)"', page).group(1)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     with app.app_context(), database.connection_context():
-        manager_link = "http://localhost/password/" + password_links.make_token(User.get(User.email == "manager@example.com"))
+        manager_id = User.get(User.email == "manager@example.com").id
         links_before = AuditEntry.select().where(AuditEntry.action == "user.password_link").count()
 
-    def download(sent):
-        response = auditor.post("/admin/users/invitations.csv", data={"link": sent, "csrf_token": token,
-                                                                       "account": ["1", "2"]})
+    def download(**sent):
+        response = auditor.post("/admin/users/invitations.csv", data={"csrf_token": token, **sent})
         assert response.status_code == 200 and response.mimetype == "text/csv"
         assert response.headers["Cache-Control"] == "no-store"
         return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
 
-    rows = download(links)
+    rows = download(batch=batch)
     assert rows[0] == ["email", "name", "role", "link"]
-    assert sorted(row[:3] for row in rows[1:]) == [["ivan@example.com", "Ivan", "shopper"],
-                                                  ["nora@example.com", "Nóra Kovács", "shopper"]]
-    assert sorted(row[3] for row in rows[1:]) == sorted(links)
+    assert [row[:3] for row in rows[1:]] == [["ivan@example.com", "Ivan", "shopper"],
+                                             ["nora@example.com", "Nóra Kovács", "shopper"],
+                                             ["olga@example.com", "Olga", "shopper"]]
     nora = next(row[3] for row in rows[1:] if row[0] == "nora@example.com").replace("http://localhost", "")
-    assert _set(app.test_client(), nora, NEW_PASSWORD).status_code == 302
-    again = download(links + ["http://localhost/password/forged", "not a link"])
-    assert [row[0] for row in again[1:]] == ["ivan@example.com"]  # Nóra's link is spent
-    assert [row[0] for row in download([manager_link])[1:]] == ["manager@example.com"]  # a link made before: as it is
+    assert _set(app.test_client(), nora, NEW_PASSWORD).status_code == 302  # a link of the CSV works
+    with app.app_context(), database.connection_context():
+        User.update(is_enabled=False).where(User.email == "olga@example.com").execute()
+    again = download(batch=batch, account=[str(manager_id)], link=["http://localhost/password/forged"])
+    assert [row[0] for row in again[1:]] == ["ivan@example.com"]  # Nóra's password is set; Olga is disabled
+    assert download(batch="not-an-import")[1:] == []
     with app.app_context(), database.connection_context():
         assert AuditEntry.select().where(AuditEntry.action == "user.password_link").count() == links_before
-    assert auditor.post("/admin/users/invitations.csv", data={"link": links}).status_code == 400  # CSRF
+        assert [entry.target for entry in AuditEntry.select().where(
+            AuditEntry.action == "users.invitations_downloaded").order_by(AuditEntry.id)] == ["3", "1", "0"]
+    assert auditor.post("/admin/users/invitations.csv", data={"batch": batch}).status_code == 400  # CSRF
 
 
 def test_an_email_that_has_an_account_leaves_it_as_it_is(app, org, login_as):
@@ -124,10 +131,11 @@ def test_an_email_that_has_an_account_leaves_it_as_it_is(app, org, login_as):
     before = _accounts(app)
     text = f"{HEADER}\nSHOPPER@example.com,Somebody Else,auditor,,\nnew@example.com,New Person,shopper,,\n"
 
-    page = _page(_import(auditor, text))
+    page = _page(_import(auditor, text, follow=True))
 
-    assert "1 account added" in page and "1 e-mail address already had an account" in page
-    assert "Row 2: shopper@example.com" in page
+    assert "1 account added." in page
+    assert ("1 e-mail address already had an account, left as it is (change it on its page): shopper@example.com"
+            in page)
     after = _accounts(app)
     assert after["shopper@example.com"] == before["shopper@example.com"]
     assert set(after) - set(before) == {"new@example.com"}
@@ -196,9 +204,9 @@ def test_a_tab_separated_panel_arrives(app, org, login_as):
     """Google Sheets' "Tab-separated values", as the panel is often kept there."""
     auditor = login_as("auditor")
 
-    page = _page(_import(auditor, "email\tname\trole\nanna@example.com\tAnna Szabó\tshopper\n"))
+    page = _page(_import(auditor, "email\tname\trole\nanna@example.com\tAnna Szabó\tshopper\n", follow=True))
 
-    assert "1 account added" in page
+    assert "1 account added." in page
     assert _accounts(app)["anna@example.com"][:2] == ("Anna Szabó", "shopper")
 
 

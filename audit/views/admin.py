@@ -262,7 +262,8 @@ def users():
     rows = found(list(query), wanted, lambda user: (user.name, user.email))
     args = {"role": role, "find": wanted}
     return render_template("admin/users.html", form=form, page=Page(rows, request.args.get("page")),
-                           args={name: value for name, value in args.items() if value})
+                           args={name: value for name, value in args.items() if value},
+                           waiting=User.awaiting_password().count())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -274,9 +275,10 @@ def user(user_id=None):
         form.regions.data = sorted(user.region_ids())
         form.language.data = user.language or ""
         form.password.data = ""
-    # Not the password nor the sessions' epoch, which a sign-out changes: the page shows neither.
+    # Not the password, when it was set, nor the sessions' epoch, which a sign-out changes: the page
+    # shows none of them.
     if _changed_meanwhile(form, user, sorted(user.region_ids()) if user else None,
-                          leave_out=("password_hash", "session_epoch")):
+                          leave_out=("password_hash", "session_epoch", "password_set_at")):
         return redirect(request.url)
     if form.validate_on_submit():
         try:
@@ -306,7 +308,9 @@ def user(user_id=None):
 @bp.route("/users/import", methods=["GET", "POST"])
 def import_users():
     """Accounts from a CSV file (an agency's panel of shoppers): every row checked as the account form
-    checks it; a file with any mistake saves nothing. The new accounts' invitation links follow."""
+    checks it; a file with any mistake saves nothing. Then the import's page, with the new accounts'
+    invitation links: a page of its own (reloading this answer sent the file again, and its links
+    were gone with a closed tab)."""
     form = UserImportForm()
     problems, existing = [], []
     if form.validate_on_submit():
@@ -320,24 +324,66 @@ def import_users():
                 form.file.errors.append(_("The file has no account rows."))
             elif not problems:
                 try:
-                    added = user_import.save_rows(checked)
+                    batch, added = user_import.save_rows(checked)
                 except IntegrityError:  # the same e-mail added by someone else meanwhile
                     form.file.errors.append(_("Another account already uses this e-mail address."))
                 else:
                     auditlog.record("users.imported", form.file.data.filename or "", added=len(added),
                                     existing=len(existing))
-                    return _invitations_page(added, existing)
+                    return _imported(batch, added, existing)
     return render_template("admin/user_import.html", form=form, problems=problems, existing=existing,
                            columns=user_import.COLUMNS)
 
 
-def _invitations_page(accounts, existing=()):
-    """The new accounts with their invitation links, to pass on: a page whose links are keys (kept by
-    no cache, named to no site as a referrer), and a CSV of them for a mail merge."""
+SAID_EXISTING = 10  # e-mail addresses named in the message; a flash travels in the session cookie
+
+
+def _imported(batch, added, existing):
+    """Says what the import did, then goes to its page (or to the accounts, when it added none)."""
+    if added:
+        flash(ngettext("%(num)d account added.", "%(num)d accounts added.", len(added)), "success")
+    if existing:
+        emails = ", ".join(email for _row, email in existing[:SAID_EXISTING])
+        if len(existing) > SAID_EXISTING:
+            emails += " " + ngettext("and %(num)d more", "and %(num)d more", len(existing) - SAID_EXISTING)
+        flash(ngettext("%(num)d e-mail address already had an account, left as it is (change it on its page): "
+                       "%(emails)s", "%(num)d e-mail addresses already had an account, left as they are (change "
+                       "them on their pages): %(emails)s", len(existing), emails=emails), "info")
+    if not added:
+        return redirect(url_for("admin.users"))
+    return redirect(url_for("admin.imported_accounts", batch=batch))
+
+
+@bp.route("/users/imports/<batch>")
+def imported_accounts(batch):
+    """One import's accounts still waiting for their first password, each with a link: the page the
+    import leads to, and where its links are found again until each is used."""
+    imported = User.select().where(User.import_batch == batch)
+    if not imported.exists():
+        abort(404)
+    return _invitations_page(User.awaiting_password(batch), batch=batch, imported=imported.count())
+
+
+@bp.route("/users/invitations")
+def invitations():
+    """Every enabled account whose owner has not set a password yet, each with a new link: for the
+    invitations of any import, or of an account made without a password, that were lost or ran out."""
+    return _invitations_page(User.awaiting_password())
+
+
+def _invitations_page(waiting, batch=None, imported=None):
+    """Accounts waiting for their first password with a new invitation link each, 50 a page: a page
+    whose links are keys (kept by no cache, named to no site as a referrer), with a CSV of every link
+    for a mail merge. A new link is as good as the first: it signs the same unused password
+    (password_links)."""
+    page = Page(waiting, request.args.get("page"))
     links = [(account, url_for("auth.password_link", token=password_links.make_token(account), _external=True))
-             for account in accounts]
-    response = make_response(render_template("admin/user_import_done.html", links=links, existing=existing,
-                                             days=password_links.LINK_DAYS))
+             for account in page.items]
+    if links:
+        auditlog.record("users.invitation_links", str(len(links)))  # keys handed out, as one link's page
+    response = make_response(render_template(
+        "admin/invitations.html", page=page, links=links, batch=batch, imported=imported,
+        days=password_links.LINK_DAYS, args={"batch": batch} if batch else {}))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
@@ -345,16 +391,14 @@ def _invitations_page(accounts, existing=()):
 
 @bp.route("/users/invitations.csv", methods=["POST"])
 def invitation_links_csv():
-    """The invitation links of the import's page, as CSV for a mail merge: the links the page shows,
-    sent back by it, of the accounts they still work for (none is made here: a link of an account
-    whose password is set since, or any other account, is left out)."""
+    """The invitation links of the accounts waiting for their first password (of one import, with
+    `batch`), as CSV for a mail merge. Only those accounts get one: an account whose password is set,
+    or which is disabled, is left out whatever the form says."""
+    batch = request.form.get("batch") or None
     rows = [["email", "name", "role", "link"]]
-    for link in request.form.getlist("link")[:user_import.MAX_ROWS]:
-        token = link.rpartition("/password/")[2]
-        account, _problem = password_links.account_of(token)
-        if account is not None:
-            rows.append([account.email, account.name, account.role,
-                         url_for("auth.password_link", token=token, _external=True)])
+    for account in User.awaiting_password(batch):
+        rows.append([account.email, account.name, account.role,
+                     url_for("auth.password_link", token=password_links.make_token(account), _external=True)])
     auditlog.record("users.invitations_downloaded", str(len(rows) - 1))
     return Response("".join(csv_chunks(rows)), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="invitations.csv"', "Cache-Control": "no-store",

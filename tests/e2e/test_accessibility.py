@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from audit import ROOT
 from audit.db import database
 from audit.demo import best_answers
-from audit.models import Visit, utcnow
+from audit.models import User, Visit, utcnow
 from audit.operations import publish_checklist_file, submit_visit
 from conftest import PASSWORD
 from tests.e2e.conftest import PHONE
@@ -35,6 +35,9 @@ def visits(app, org):
                             planned_from=date.today() - timedelta(days=40), planned_to=date.today() - timedelta(days=35))
         submit_visit(sent, best_answers(version.content), {}, {}, started_at=utcnow() - timedelta(minutes=30),
                      ended_at=utcnow())
+        # An imported shopper whose invitation is not used yet: the invitation pages list a link.
+        User.create(email="invited@example.com", name="Ivo Invited", role="shopper", password_hash="-",
+                    import_batch="an-import")
     return {"open": str(open_visit.uuid), "sent": str(sent.uuid), "branch": branch.id}
 
 
@@ -76,7 +79,8 @@ def test_main_pages_have_no_serious_accessibility_violation(app, browser, live_s
         "manager": ["/dashboard/", "/dashboard/ranking", f"/dashboard/branches/{visits['branch']}"],
         "auditor": ["/admin/", "/admin/branches", f"/admin/branches/{visits['branch']}", "/admin/users/new",
                     "/admin/visits", "/admin/visits/new", "/review/", f"/review/{visits['sent']}", "/checklists/",
-                    "/admin/log", "/admin/branches/import", "/admin/users/import"],
+                    "/admin/log", "/admin/branches/import", "/admin/users/import", "/admin/users/invitations",
+                    "/admin/users/imports/an-import"],
     }
     for who, paths in pages.items():
         context, page = _signed_in(browser, live_server, who, language)
