@@ -39,7 +39,7 @@ from .i18n import gettext as _
 from .i18n import ngettext
 from .i18n import lazy_gettext as _l
 from . import periods
-from .models import Brand, Branch, Region, Role, User, Visit, utcnow
+from .models import Brand, Branch, Region, Role, User, Visit, VisitState, utcnow
 
 HEX_COLOUR = Regexp(r"^#[0-9a-fA-F]{6}$", message=_l("Give a colour as # and six hex digits, e.g. #1f4e79."))
 REQUIRED = DataRequired(message=_l("This field is required."))
@@ -666,6 +666,23 @@ class UserListForm(AppForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = [Choice("", _("All"))] + ROLE_CHOICES
+
+
+class VisitListForm(AppForm):
+    """The visits list's filter by state: the open ones by default; the sent ones lead to their review
+    (an approved visit was found again only through the dashboard)."""
+
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    state = SelectField(_l("Status"), default="")
+
+    def __init__(self, *args, **kwargs):
+        from .i18n import STATE_LABELS
+
+        super().__init__(*args, **kwargs)
+        self.state.choices = [Choice("", _("Not approved yet"))] + [Choice(s.value, STATE_LABELS[s.value])
+                                                                    for s in VisitState]
 
 
 class BranchListForm(_FindBranch, AppForm):

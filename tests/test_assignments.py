@@ -895,3 +895,32 @@ def test_a_revisit_made_on_purpose_keeps_its_window_through_other_changes(app, o
 
     assert kept.status_code == 302, _field_error(kept, "planned_from")
     assert sorted(v.planned_from for v in _visits(app)) == [DAY, DAY + ONE_DAY]
+
+
+def test_the_visits_list_shows_one_state_and_a_sent_visit_leads_to_its_review(app, org, login_as):
+    """An approved visit was found again only through the dashboard (to correct it), a returned one
+    nowhere: the list takes a state, and a sent visit's row opens its review."""
+    version = _publish(app)
+    states = {"assigned": DAY, "submitted": DAY + 8 * ONE_DAY, "returned": DAY + 16 * ONE_DAY,
+              "approved": DAY + 24 * ONE_DAY}
+    uuids = {}
+    with app.app_context(), database.connection_context():
+        for state, planned_from in states.items():
+            uuids[state] = str(Visit.create(branch=org["branches"][0], checklist_version=version,
+                                            shopper=org["users"]["shopper"], planned_from=planned_from,
+                                            planned_to=planned_from + 3 * ONE_DAY, state=state).uuid)
+    client = login_as("auditor")
+
+    default = _text(client.get("/admin/visits"))
+    approved = _text(client.get("/admin/visits?state=approved"))
+    returned = _text(client.get("/admin/visits?state=returned"))
+    nothing = _text(client.get("/admin/visits?state=draft"))
+    unknown = client.get("/admin/visits?state=deleted")
+
+    assert f"/admin/visits/{uuids['assigned']}" in default and f"/review/{uuids['submitted']}" in default
+    assert uuids["approved"] not in default  # the open ones, as before
+    assert f"/review/{uuids['approved']}" in approved and uuids["submitted"] not in approved
+    assert f"/review/{uuids['returned']}" in returned and uuids["assigned"] not in returned
+    assert "No visits in this state." in nothing
+    assert unknown.status_code == 200 and uuids["approved"] not in _text(unknown)  # read as no filter
+    assert login_as("manager").get("/admin/visits?state=approved").status_code == 403

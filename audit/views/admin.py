@@ -8,14 +8,14 @@ from peewee import IntegrityError
 from ..access import role_required
 from ..db import record_id
 from ..forms import (REVISIT_LABEL, BranchForm, BranchImportForm, BranchListForm, BrandForm, BulkVisitForm, RegionForm,
-                     UserForm, UserImportForm, UserListForm, VisitChangeForm, VisitForm, WithdrawVisitForm,
+                     UserForm, UserImportForm, UserListForm, VisitChangeForm, VisitForm, VisitListForm, WithdrawVisitForm,
                      last_auditor_message)
 from ..editor_forms import ConfirmForm
 from ..i18n import current_language, format_day
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
-from ..models import AuditEntry, Brand, Branch, Checklist, ChecklistVersion, Region, Role, User, Visit
+from ..models import AuditEntry, Brand, Branch, Checklist, ChecklistVersion, Region, Role, User, Visit, VisitState
 from ..paging import Page, found
 from .. import auditlog, branch_import, csv_import, operations, password_links, user_import
 from ..exports import csv_chunks
@@ -439,13 +439,24 @@ ASSIGNMENT_MESSAGES = {
 }
 
 
+# A sent visit's row leads to its review (to decide it, or to correct it once approved).
+REVIEWABLE_STATES = (VisitState.SUBMITTED.value, VisitState.RETURNED.value, VisitState.APPROVED.value)
+
+
 @bp.route("/visits")
 def visits():
     """Visits not approved yet, 50 a page (an agency assigns a month of thousands), with their shoppers;
     one shopper's only with ?shopper= (an account being closed: whose visits go to someone else), one
-    branch's with ?branch= (a branch being closed: whose visits nobody can make)."""
-    upcoming = (Visit.with_place().select_extend(User).switch(Visit).join(User)
-                .where(Visit.state != "approved").order_by(Visit.planned_from, Branch.code, Visit.id))
+    branch's with ?branch= (a branch being closed: whose visits nobody can make), those of one state
+    with ?state= (approved ones too, newest window first)."""
+    form = VisitListForm(request.args)
+    state = form.state.data if form.state.data in {s.value for s in VisitState} else None
+    upcoming = Visit.with_place().select_extend(User).switch(Visit).join(User)
+    if state == VisitState.APPROVED.value:
+        upcoming = upcoming.where(Visit.state == state).order_by(Visit.planned_from.desc(), Branch.code, Visit.id)
+    else:
+        upcoming = upcoming.where((Visit.state == state) if state else (Visit.state != VisitState.APPROVED.value)) \
+            .order_by(Visit.planned_from, Branch.code, Visit.id)
     shopper = User.get_or_none(User.id == request.args.get("shopper", type=record_id)) if request.args.get("shopper") else None
     if shopper is not None:
         upcoming = upcoming.where(Visit.shopper == shopper)
@@ -463,9 +474,9 @@ def visits():
         ChecklistVersion, Checklist).join(Checklist).where(
         ChecklistVersion.id.in_({visit.checklist_version_id for visit in page.items}))}
     args = {"shopper": shopper.id if shopper else None, "branch": branch.id if branch else None,
-            "closed": 1 if closed else None}
+            "closed": 1 if closed else None, "state": state}
     return render_template("admin/visits.html", page=page, shopper=shopper, branch=branch, closed=closed,
-                           versions=versions,
+                           versions=versions, form=form, reviewable=REVIEWABLE_STATES,
                            changeable=operations.CHANGEABLE_STATES,
                            args={name: value for name, value in args.items() if value is not None})
 
