@@ -23,10 +23,10 @@ from .models import Answer, Branch, Brand, Checklist, ChecklistVersion, Region, 
 
 VISIT_COLUMNS = ["visit", "brand", "region", "branch_code", "branch", "checklist", "version", "date", "score",
                  "band", "critical_failure"]
-# failed: below the item's pass mark; corrected: the reviewer changed the shopper's answer (the visit
-# report and the review page say what it was, and why).
+# failed: below the item's pass mark; corrected: the reviewer changed the shopper's answer, which
+# original_answer gives, with the reviewer's reason (as the visit report and the review page do).
 ANSWER_COLUMNS = ["visit", "branch_code", "date", "section", "item", "question", "answer", "earned", "possible",
-                  "failed", "corrected", "comment"]
+                  "failed", "corrected", "original_answer", "correction_reason", "comment"]
 # The columns' names in the XLSX.
 COLUMN_LABELS = {
     "visit": _l("Visit"), "brand": _l("Brand"), "region": _l("Region"), "branch_code": _l("Branch code"),
@@ -34,7 +34,9 @@ COLUMN_LABELS = {
     "score": _l("Score (%)"), "band": _l("Band"), "critical_failure": _l("Critical failure"),
     "shopper": _l("Shopper"), "section": _l("Section"), "item": _l("Item id"), "question": _l("Question"),
     "answer": _l("Answer"), "earned": _l("Points earned"), "possible": _l("Points possible"),
-    "failed": _l("Below the pass mark"), "corrected": _l("Corrected by the reviewer"), "comment": _l("Comment"),
+    "failed": _l("Below the pass mark"), "corrected": _l("Corrected by the reviewer"),
+    "original_answer": _l("The shopper's answer"), "correction_reason": _l("Reason for the correction"),
+    "comment": _l("Comment"),
 }
 
 
@@ -136,7 +138,7 @@ def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=F
     query = (
         Answer.select(Visit.uuid, Branch.code, Visit.ended_at, Visit.checklist_version, Answer.section_id,
                       Answer.item_id, Answer.value, Answer.earned, Answer.possible, Answer.failed,
-                      Answer.correction_reason, Answer.comment)
+                      Answer.correction_reason, Answer.original_value, Answer.comment)
         .join(Visit).join(Branch)
         .where(Answer.visit.in_(_approved_in_period(Visit.select(Visit.id), branch_ids, start, end, version_ids)))
         # Visit.id: two visits sent at the same moment do not mix their answers.
@@ -149,17 +151,24 @@ def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=F
         visit_answers = list(visit_answers)
         texts = _version(visit_answers[0][3], shown_in, versions)
         visit_answers.sort(key=lambda row: texts.positions.get(row[5], len(texts.positions)))
-        for _uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, failed, reason, comment \
-                in visit_answers:
+        for (_uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, failed, reason, original,
+             comment) in visit_answers:
             if for_people:
                 section = texts.section_titles.get(section_id, section_id or "")
                 shown = _label(labels, texts.items, version_id, item_id, value, language)
+                before = _label(labels, texts.items, version_id, item_id, original, language) if reason else ""
             else:
                 section = section_id or ""
-                shown = value if isinstance(value, (str, int, float)) else str(value)
+                shown = _raw(value)
+                before = _raw(original) if reason else ""
             yield [str(uuid), code, _day(ended_at), section, item_id, texts.questions.get(item_id, ""), shown,
                    _number(earned), _number(possible), "" if failed is None else yes_no[0 if failed else 1],
-                   yes_no[0 if reason else 1], comment]
+                   yes_no[0 if reason else 1], before, reason or "", comment]
+
+
+def _raw(value):
+    """An answer as the CSV gives it: the stored code ("yes", an option's id, seconds)."""
+    return value if isinstance(value, (str, int, float)) else str(value)
 
 
 def _label(labels, items, version_id, item_id, value, language):

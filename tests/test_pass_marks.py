@@ -114,7 +114,10 @@ def test_the_answers_export_says_which_answers_failed_and_which_the_reviewer_cor
     rows = {row["item"]: row for row in csv.DictReader(io.StringIO(text))}
     assert (rows["first_impression"]["answer"], rows["first_impression"]["failed"],
             rows["first_impression"]["corrected"]) == ("3", "yes", "yes")
+    assert (rows["first_impression"]["original_answer"], rows["first_impression"]["correction_reason"]) == (
+        "4", "The photo shows boxes at the door.")
     assert (rows["greeted"]["failed"], rows["greeted"]["corrected"]) == ("no", "no")
+    assert (rows["greeted"]["original_answer"], rows["greeted"]["correction_reason"]) == ("", "")
     assert rows["comments"]["failed"] == ""  # a free text scores nothing: neither passed nor failed
     job = manager.post("/reports/export.xlsx?period=30&lang=hu", data={"csrf_token": csrf_from(manager.get("/dashboard/"))})
     book = openpyxl.load_workbook(io.BytesIO(manager.get(job.headers["Location"] + "/download").data))
@@ -124,3 +127,5 @@ def test_the_answers_export_says_which_answers_failed_and_which_the_reviewer_cor
         if "Tételazonosító" in header else None
     assert row is not None, header
     assert row[header.index("A küszöb alatt")] == "Igen" and row[header.index("A felülvizsgáló javította")] == "Igen"
+    assert (row[header.index("A próbavásárló válasza")], row[header.index("A javítás oka")]) == (
+        "4", "The photo shows boxes at the door.")
