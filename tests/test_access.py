@@ -287,11 +287,11 @@ TOO_LARGE = "99999999999999999999999"
 
 @pytest.mark.parametrize("path, role, status", [
     # The exports and queues take the dashboard's filters from the query: a number no row can have
-    # is not found (an export of a region or brand: not some other file) or filters to nothing; the
-    # database is not asked (its driver refused: a 500).
+    # is not found (an export of a region, brand or checklist: not some other file) or filters to
+    # nothing; the database is not asked (its driver refused: a 500).
     (f"/reports/export.csv?region={TOO_LARGE}", "manager", 404),
     (f"/reports/export.csv?brand={TOO_LARGE}", "manager", 404),
-    (f"/reports/export.csv?checklist={TOO_LARGE}", "manager", 200),
+    (f"/reports/export.csv?checklist={TOO_LARGE}", "manager", 404),
     (f"/reports/export.csv?region=-{TOO_LARGE}", "manager", 404),
     (f"/review/?shopper={TOO_LARGE}&brand={TOO_LARGE}", "auditor", 200),
     (f"/admin/visits?shopper={TOO_LARGE}", "auditor", 200),

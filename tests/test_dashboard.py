@@ -745,6 +745,10 @@ def test_a_checklist_the_managers_branches_never_used_is_not_theirs_to_export_or
     token = csrf_from(client.get("/dashboard/"))
     assert client.post(f"/reports/export.xlsx?days=365&checklist={bank.id}", data={"csrf_token": token}).status_code == 404
     assert client.get(f"/reports/export.csv?kind=visits&days=365&checklist={bank.id}").status_code == 404
+    # Nor one that is no checklist: the file was of every checklist, with no word why.
+    for wrong in ("abc", "999999", "-1"):
+        assert client.post(f"/reports/export.xlsx?days=365&checklist={wrong}", data={"csrf_token": token}).status_code == 404
+        assert client.get(f"/reports/export.csv?kind=visits&days=365&checklist={wrong}").status_code == 404
     with app.app_context(), database.connection_context():
         assert Job.select().count() == jobs
 

@@ -114,15 +114,19 @@ def _export_scope():
 
 
 def _export_checklist(branch_ids):
-    """(the checklist the dashboard was filtered by, its version ids), or (None, None) for all. Only a
-    checklist the branches were audited with: another client's is none of a manager's business, and
-    its title would show on the export's page."""
+    """(the checklist the dashboard was filtered by, its version ids), or (None, None) for all (none
+    named, or 0: the dashboard's "All"). Only a checklist the branches were audited with: another
+    client's is none of a manager's business, and its title would show on the export's page. A
+    checklist that is no id, or of no checklist, is a 404 too: the file was of every checklist, with
+    no word why."""
     from ..db import id_in
     from ..models import Checklist
 
+    if request.args.get("checklist", "") in ("", "0"):
+        return None, None
     checklist = Checklist.get_or_none(Checklist.id == request.args.get("checklist", type=record_id))
     if checklist is None:
-        return None, None
+        abort(404)
     versions = stats.checklist_version_ids(checklist.id)
     if not Visit.select().where(id_in(Visit.branch, branch_ids) & id_in(Visit.checklist_version, versions)).exists():
         abort(404)
