@@ -249,6 +249,12 @@ class Checklist(BaseModel):
         """The one editable version, if there is one."""
         return self.history().where(~ChecklistVersion.is_published).first()
 
+    def title(self, language):
+        """Its newest version's title in `language` (its slug while it has no version): what a report
+        or a job of this checklist is named with."""
+        newest = self.history().first()
+        return newest.title(language) if newest else self.slug
+
 
 _SHARED_CONTENT = {}  # (version id, content hash) -> parsed content; see ChecklistVersion.shared_content
 _SHARED_CONTENT_SIZE = 64

@@ -32,12 +32,16 @@ def in_background(function, *args):
     return _BACKGROUND.submit(run)
 
 
-def approved_visits(branch_ids, start, end):
-    """Approved visits of some branches that ended in [start, end)."""
-    return Visit.select().where(
+def approved_visits(branch_ids, start, end, version_ids=None):
+    """Approved visits of some branches that ended in [start, end) (of some checklist versions only,
+    when given: a report of the dashboard's checklist)."""
+    query = Visit.select().where(
         id_in(Visit.branch, branch_ids) & (Visit.state == APPROVED) & (Visit.ended_at >= start)
         & (Visit.ended_at < end)
     )
+    if version_ids is not None:
+        query = query.where(id_in(Visit.checklist_version, version_ids))
+    return query
 
 
 def branch_scores(branch_ids, start, end, version_ids=None):
@@ -73,6 +77,12 @@ def ranked(rows):
     """[(place, row)] of ranking() rows: place 1 is the best score; a branch without a score in the
     period has no place (None), whatever its position in the list."""
     return [(index + 1 if row[2] is not None else None, row) for index, row in enumerate(rows)]
+
+
+def of_checklist(scope, version_ids):
+    """`scope` narrowed to the visits of some checklist versions (the dashboard's checklist filter);
+    as it is for None."""
+    return scope if version_ids is None else dict(scope, checklist_version_ids=version_ids)
 
 
 def _visit_ids(scope, start, end):
@@ -179,17 +189,14 @@ def failed_critical_items(visits):
 def critical_failures(branch_ids, start, end, version_ids=None):
     """Approved visits of the period with a critical failure, newest first (optionally of some
     checklist versions only: the dashboard's checklist filter)."""
-    query = (approved_visits(branch_ids, start, end).select_extend(Branch).join(Branch)
-             .where(Visit.has_critical_failure).order_by(Visit.ended_at.desc()))
-    if version_ids is not None:
-        query = query.where(id_in(Visit.checklist_version, version_ids))
-    return query
+    return (approved_visits(branch_ids, start, end, version_ids).select_extend(Branch).join(Branch)
+            .where(Visit.has_critical_failure).order_by(Visit.ended_at.desc()))
 
 
-def monthly_trend(branch_ids, months, end=None):
+def monthly_trend(branch_ids, months, end=None, version_ids=None):
     """[(first day of month, mean score or None)] for the last `months` months of the organisation's
     calendar up to `end` (not included: a report of October ends at the start of 1 November, and its
-    trend ends with October), oldest first."""
+    trend ends with October), oldest first; of some checklist versions only, when given."""
     end = end or utcnow() + timedelta(seconds=1)
     first = local_date(end - timedelta(microseconds=1)).replace(day=1)
     firsts = []
@@ -200,22 +207,22 @@ def monthly_trend(branch_ids, months, end=None):
     result = []
     for index, month in enumerate(firsts):
         month_end = utc_start_of(firsts[index + 1]) if index + 1 < len(firsts) else end
-        mean = Visit.select(fn.AVG(Visit.score)).where(
-            id_in(Visit.branch, branch_ids) & (Visit.state == APPROVED) & (Visit.ended_at >= utc_start_of(month))
-            & (Visit.ended_at < month_end)).scalar()
+        mean = approved_visits(branch_ids, utc_start_of(month), month_end, version_ids).select(
+            fn.AVG(Visit.score)).scalar()
         result.append((month, mean))
     return result
 
 
-def shopper_comments(branch_ids, start, end, limit=8):
+def shopper_comments(branch_ids, start, end, limit=8, version_ids=None):
     """[(item id, text, visit end)]: the latest words shoppers wrote (never who wrote them): comments
-    on answers, and the answers to free-text questions ("Your comments about the visit")."""
-    free_text = [item["id"] for version in _pinned_versions(branch_ids, start, end)
+    on answers, and the answers to free-text questions ("Your comments about the visit"); of the
+    visits of some checklist versions only, when given."""
+    free_text = [item["id"] for version in _pinned_versions(branch_ids, start, end, version_ids)
                  for section in version.content["sections"] for item in section["items"] if item["type"] == "text"]
     rows = (
         Answer.select(Answer.item_id, Answer.comment, Answer.value, Visit.ended_at)
         .join(Visit)
-        .where(Answer.visit.in_(_visit_ids({"branches": branch_ids}, start, end))
+        .where(Answer.visit.in_(_visit_ids(of_checklist({"branches": branch_ids}, version_ids), start, end))
                & ((Answer.comment != "") | Answer.item_id.in_(free_text)))
         .order_by(Visit.ended_at.desc(), Answer.id)
         .tuples()
@@ -312,15 +319,18 @@ class PartsShown(NamedTuple):
     count: int         # how many checklists the period's visits used
 
 
-def parts_shown(branch_ids, start, end, language):
-    """PartsShown for a report of some branches' period: the checklist most used in it."""
+def parts_shown(branch_ids, start, end, language, version_ids=None):
+    """PartsShown for a report of some branches' period: the checklist most used in it, or the one
+    whose `version_ids` the report is of (the dashboard's checklist filter)."""
     from .models import Checklist
 
+    if version_ids is not None:
+        return PartsShown(version_ids, None, 1)
     used = checklists_used(branch_ids, start, end)
     if not used:
         return PartsShown(None, None, 0)
     checklist = Checklist.get_by_id(used[0][0])
-    title = checklist.history().first().title(language) if len(used) > 1 else None
+    title = checklist.title(language) if len(used) > 1 else None
     return PartsShown(checklist_version_ids(checklist.id), title, len(used))
 
 
@@ -328,9 +338,7 @@ def _pinned_versions(branch_ids, start, end, version_ids=None):
     """The checklist versions the period's approved visits pinned (of `version_ids` only, when given)."""
     from .models import ChecklistVersion
 
-    pinned = approved_visits(branch_ids, start, end).select(Visit.checklist_version).distinct()
-    if version_ids is not None:
-        pinned = pinned.where(id_in(Visit.checklist_version, version_ids))
+    pinned = approved_visits(branch_ids, start, end, version_ids).select(Visit.checklist_version).distinct()
     return ChecklistVersion.select().where(ChecklistVersion.id.in_(pinned)).order_by(ChecklistVersion.id)
 
 

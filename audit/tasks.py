@@ -83,13 +83,19 @@ def _start(kind, job, *arguments):
     return job
 
 
-def start_region_zip(owner, region, branch_ids, language, start, end, title, period_name=None, file_dates=None):
+def start_region_zip(owner, region, branch_ids, language, start, end, title, period_name=None, file_dates=None,
+                     checklist=None):
     """Record the job and hand it to the queue; the page shows its progress. `period_name`: a calendar
     period's name ("October 2026"), which its reports carry; `file_dates`: the period in the reports'
-    file names ("20261001-20261031", see views.reports.branch_report_file_name)."""
-    job = Job.create(kind="region_zip", owner=owner, total=len(branch_ids), title=title, branch_ids=list(branch_ids))
+    file names ("20261001-20261031", see reports.branch.branch_report_file_name); `checklist`: the
+    reports.branch.ChosenChecklist whose visits alone the reports count (None: every visit)."""
+    # Cut to the column's size: a checklist's title in it made a long brand's and region's too long for
+    # PostgreSQL (the file's name is cut shorter still, see views.reports.job_download).
+    job = Job.create(kind="region_zip", owner=owner, total=len(branch_ids), title=title[:Job.title.max_length],
+                     branch_ids=list(branch_ids))
+    # The checklist goes to the queue as plain data, as the export's version ids do.
     return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat(), period_name,
-                  file_dates)
+                  file_dates, checklist._asdict() if checklist else None)
 
 
 def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, title, version_ids=None):
@@ -166,10 +172,11 @@ def _job_file(job):
     _mark(job.id, status="done", file_name=name, done=Job.total)
 
 
-def _run_region_zip(job_uuid, branch_ids, language, start, end, period_name=None, file_dates=None):
-    from .reports.branch import branch_report_file_name, branch_report_pdf
+def _run_region_zip(job_uuid, branch_ids, language, start, end, period_name=None, file_dates=None, checklist=None):
+    from .reports.branch import ChosenChecklist, branch_report_file_name, branch_report_pdf
 
     app = _huey["app"]
+    checklist = ChosenChecklist(**checklist) if checklist else None
     with app.app_context(), database.connection_context():
         started = time.monotonic()
         job = Job.get(Job.uuid == job_uuid)
@@ -183,8 +190,9 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end, period_name=None
             with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
                 for done, branch in enumerate(branches, 1):
                     pdf = branch_report_pdf(branch, language, datetime.fromisoformat(start),
-                                            datetime.fromisoformat(end), shared, period_name)
-                    archive.writestr(branch_report_file_name(branch.code, file_dates, language), pdf)
+                                            datetime.fromisoformat(end), shared, period_name, checklist)
+                    archive.writestr(branch_report_file_name(branch.code, file_dates, language,
+                                                             checklist and checklist.slug), pdf)
                     del pdf
                     # A WeasyPrint document is a web of reference cycles (boxes and their parents) that
                     # the generational collector reaches only now and then: collected after each

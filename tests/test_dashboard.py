@@ -1177,17 +1177,30 @@ def test_a_branchs_page_says_where_it_stands_and_draws_its_trend_as_its_report_d
     assert len(re.findall(r"<circle", chart[:chart.index("</svg>")])) >= 1  # a month with visits
 
 
-def test_with_a_checklist_chosen_the_dashboard_says_its_reports_cover_every_checklist(app, demo):
-    """A branch's row said 6 visits at 93.1% with a checklist chosen, its PDF 7 at 90.4%: the reports
-    are of the whole period, and the page now says so beside them."""
-    note = "The PDF reports and ZIPs cover every checklist the branches were audited with in the period"
-    client = _manager(app)
-    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+def test_with_a_checklist_chosen_the_dashboards_reports_take_it(app, demo):
+    """A branch's row said 6 visits at 93.1% with a checklist chosen, its PDF 7 at 90.4%, and a note
+    said the reports covered every checklist: the PDFs and ZIPs behind the page's buttons now take
+    the checklist chosen, as the exports do, and the note is gone."""
     from audit.models import Checklist
 
+    client = _manager(app, "manager.ee@example.com")  # a bank's and a shop chain's regions
     with app.app_context(), database.connection_context():
-        checklist = Checklist.get(Checklist.slug == "retail-store-visit")
-    chosen = client.get(f"/dashboard/?checklist={checklist.id}&period=182")
-    assert '<option selected value="%d">' % checklist.id in chosen.get_data(as_text=True)
-    assert note in chosen.get_data(as_text=True)
-    assert note not in client.get("/dashboard/?period=182").get_data(as_text=True)
+        bank = Checklist.get(Checklist.slug == "bank-branch-visit")
+        bank_title = bank.title("et")  # the manager reads Estonian
+        without_bank = Branch.get(Branch.code == "CLJ-01").region_id
+    chosen = html.unescape(client.get(f"/dashboard/?period=182&checklist={bank.id}").get_data(as_text=True))
+    every = html.unescape(client.get("/dashboard/?period=182&brand=0").get_data(as_text=True))
+    reports = r'(?:href|action)="(/reports/(?:branches/\d+/visits\.pdf|regions/\d+\.pdf|regions/\d+/reports\.zip)[^"]*)"'
+    links = re.findall(reports, chosen)
+    assert {re.sub(r"\d+", "N", link.split("?")[0]) for link in links} == {
+        "/reports/branches/N/visits.pdf", "/reports/regions/N.pdf", "/reports/regions/N/reports.zip"}
+    assert all(f"checklist={bank.id}" in link for link in links), links
+    assert re.findall(reports, every) and not any("checklist=" in link for link in re.findall(reports, every))
+    whole = html.unescape(client.get(f"/dashboard/ranking?period=182&checklist={bank.id}").get_data(as_text=True))
+    assert all(f"checklist={bank.id}" in link for link in re.findall(reports, whole))
+    # Followed: the report names the checklist; a region without its visits has a report that says so.
+    branch_pdf = next(link for link in links if "/branches/" in link)
+    assert bank_title in " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        client.get(branch_pdf).data)).pages).split())
+    assert client.get(f"/reports/regions/{without_bank}.pdf?period=182&checklist={bank.id}").status_code == 200
+    assert "cover every checklist" not in chosen

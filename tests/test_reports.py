@@ -19,7 +19,7 @@ from audit.media import store_logo
 from audit.models import Brand, Branch, Visit, VisitState, utcnow
 from audit.reports.render import AppFileFetcher
 from conftest import login
-from tests_support import tiny_png, translated
+from tests_support import approved_bank_visit, tiny_png, translated
 
 
 @pytest.fixture
@@ -79,24 +79,12 @@ def test_a_branch_audited_with_two_checklists_reports_the_parts_of_one_not_their
     of neither. It shows the most used checklist's parts, and says so."""
     from statistics import mean
 
-    from audit.demo import best_answers
-    from audit.models import Checklist, ChecklistVersion, User, VisitScore
-    from audit.operations import submit_visit
+    from audit.models import Checklist, ChecklistVersion, VisitScore
     from audit.reports.branch import branch_report_context
-    from audit.review import approve
 
     with app.app_context(), database.connection_context():
         branch = Branch.get_by_id(demo["branch_id"])
-        bank = ChecklistVersion.select().join(Checklist).where(Checklist.slug == "bank-branch-visit").first()
-        shopper = User.get(User.email == "shopper1@example.com")
-        visit = Visit.create(branch=branch, checklist_version=bank, shopper=shopper,
-                             planned_from=utcnow().date() - timedelta(days=3), planned_to=utcnow().date())
-        answers = {**best_answers(bank.content)}
-        advice = next(section for section in bank.content["sections"] if section["id"] == "advice")
-        failed = [item for item in advice["items"] if item["type"] == "yesno" and not item.get("photo_on_fail")]
-        answers.update({item["id"]: "no" for item in failed})
-        submit_visit(visit, answers, {item["id"]: "Not done." for item in failed}, {}, started_at=utcnow() - timedelta(minutes=40), ended_at=utcnow())
-        approve(visit, User.get(User.email == "auditor@example.com"))
+        visit = approved_bank_visit(branch, days_ago=0)
         start = periods.parse("365", utcnow()).start
         shop_visits = [v.id for v in Visit.select().join(ChecklistVersion).join(Checklist).where(
             (Visit.branch == branch) & (Visit.state == VisitState.APPROVED.value) & (Visit.ended_at >= start)
@@ -567,3 +555,269 @@ def test_the_reports_are_tagged_for_a_screen_reader_in_their_language(app, demo)
         root, tags = _structure(client.get(url).data)
         assert bool(root["/MarkInfo"]["/Marked"]) and root["/Lang"] == language, (url, root["/Lang"])
         assert tags["/H1"] == 1 and tags["/Table"] >= 1 and tags["/TH"] >= 1 and tags["/TD"] >= 1, (url, tags)
+
+
+@pytest.fixture
+def two_checklists(app, demo):
+    """BUD-01 audited with two checklists in the half year: the shop's five visits and a bank visit
+    that scores well apart from them; a photo on the latest shop visit."""
+    from audit.models import Checklist, ChecklistVersion, Evidence
+
+    with app.app_context(), database.connection_context():
+        branch = Branch.get_by_id(demo["branch_id"])
+        bank_visit = approved_bank_visit(branch)
+        period = periods.parse("182", utcnow())
+        in_period = Visit.select(Visit, ChecklistVersion, Checklist).join(ChecklistVersion).join(Checklist).where(
+            (Visit.branch == branch) & (Visit.state == VisitState.APPROVED.value) & (Visit.ended_at >= period.start)
+            & (Visit.ended_at < period.end)).order_by(Visit.ended_at.desc())
+        shop = [visit for visit in in_period if visit.checklist_version.checklist.slug == "retail-store-visit"]
+        os.makedirs(os.path.join(app.config["MEDIA_DIR"], "photos"), exist_ok=True)
+        with open(os.path.join(app.config["MEDIA_DIR"], "photos", "shop.png"), "wb") as file:
+            file.write(tiny_png())
+        photo = Evidence.create(visit=shop[0], item_id=shop[0].checklist_version.content["sections"][0]["items"][0]["id"],
+                                client_id="shop-photo", file_name="shop.png", sha256="0" * 64, width=40, height=20)
+        checklists = {c.slug: c for c in Checklist.select()}
+        return {
+            "branch": branch, "region_id": branch.region_id, "period": period, "photo_id": photo.id,
+            "bank": checklists["bank-branch-visit"].id, "retail": checklists["retail-store-visit"].id,
+            "bank_title": checklists["bank-branch-visit"].history().first().title("en"),
+            "retail_title": checklists["retail-store-visit"].history().first().title("en"),
+            "bank_score": float(bank_visit.score), "bank_ended": bank_visit.ended_at, "shop_scores": [float(v.score) for v in shop],
+        }
+
+
+def _en_percent(app, value):
+    with app.test_request_context(), force_locale("en"):
+        return format_percent(value)
+
+
+def _words(response):
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    return " ".join(_pdf_text(response.data).split())
+
+
+def _cover_score(text):
+    """The big figure of a branch report's cover: its first percentage."""
+    return re.search(r"\d+\.\d%", text).group(0)
+
+
+def _file_name(response):
+    return re.search(r'filename="([^"]+)"', response.headers["Content-Disposition"]).group(1)
+
+
+def test_a_branch_report_of_the_dashboards_checklist_counts_its_visits_alone_and_names_it(app, two_checklists):
+    """Filtered by a checklist, the dashboard's row and the branch's PDF give the same figures: the
+    PDF counts that checklist's visits alone (average, standing, visits, trend, comments, photos) and
+    says so on its cover. Without the filter it is the report of every visit, as it was."""
+    c = two_checklists
+    bank, shop = c["bank_score"], c["shop_scores"]
+    client = _manager_client(app)
+    url = f"/reports/branches/{c['branch'].id}/visits.pdf?lang=en&period=182"
+    every, of_bank, of_shop = (client.get(url + query) for query in ("", f"&checklist={c['bank']}",
+                                                                     f"&checklist={c['retail']}"))
+    every_text, bank_text, shop_text = _words(every), _words(of_bank), _words(of_shop)
+    named = "Only the visits made with the checklist “{}”."
+
+    assert named.format(c["bank_title"]) in bank_text.split("Trend")[0]  # on the cover
+    assert _cover_score(bank_text) == _en_percent(app, bank) and "1 approved visit " in bank_text
+    # Its place and the averages of the bank's visits alone: the only branch of the region with one.
+    assert f"Place 1 of 1 branch in Hungary Region average {_en_percent(app, bank)} · Brand average " \
+           f"{_en_percent(app, bank)}" in bank_text
+    assert c["retail_title"] not in bank_text and "Audited with 2 checklists" not in bank_text
+
+    assert named.format(c["retail_title"]) in shop_text.split("Trend")[0]
+    assert _cover_score(shop_text) == _en_percent(app, sum(shop) / len(shop))
+    assert f"{len(shop)} approved visits " in shop_text
+    assert c["bank_title"] not in shop_text
+
+    # Unfiltered: every visit, the sections of the most used checklist, said as before.
+    assert "Only the visits made with" not in every_text and "Audited with 2 checklists" in every_text
+    assert f"{len(shop) + 1} approved visits " in every_text
+    assert _cover_score(every_text) == _en_percent(app, (sum(shop) + bank) / (len(shop) + 1))
+    assert _words(client.get(url + "&checklist=0")) == _words(client.get(url + "&checklist=")) == every_text
+
+    # Named apart: a manager keeps both files in one folder.
+    assert re.fullmatch(r"BUD-01-report-\d{8}-\d{8}-en\.pdf", _file_name(every))
+    assert re.fullmatch(r"BUD-01-report-bank-branch-visit-\d{8}-\d{8}-en\.pdf", _file_name(of_bank))
+
+    # The trend, the shoppers' words and the photos are of the bank's visit alone too.
+    from audit.reports.branch import ChosenChecklist, branch_report_context
+    from audit.stats import checklist_version_ids
+
+    with app.test_request_context(), force_locale("en"):
+        chosen = ChosenChecklist("bank-branch-visit", c["bank_title"], checklist_version_ids(c["bank"]))
+        start, end = c["period"].start, c["period"].end
+        of_bank_context = branch_report_context(c["branch"], "en", start, end, checklist=chosen)
+        every_context = branch_report_context(c["branch"], "en", start, end)
+    trend = of_bank_context["charts"]["trend"]
+    assert len(re.findall(r"<circle", trend)) == 1 and _en_percent(app, bank) in trend
+    assert len(re.findall(r"<circle", every_context["charts"]["trend"])) > 1
+    assert of_bank_context["comments"] and {ended for _item, _text, ended in of_bank_context["comments"]} == {c["bank_ended"]}
+    assert len({ended for _item, _text, ended in every_context["comments"]}) > 1
+    assert [photo.id for photo in every_context["photos"]] == [c["photo_id"]] and of_bank_context["photos"] == []
+
+
+def test_a_region_report_of_the_dashboards_checklist_ranks_by_its_visits_alone(app, two_checklists):
+    """The region's ranking filtered by a checklist: visits, averages, change and sections of its
+    visits alone, the checklist named on the cover; unfiltered, every visit as before."""
+    from audit.models import Checklist, ChecklistVersion
+
+    c = two_checklists
+    client = _manager_client(app)
+    url = f"/reports/regions/{c['region_id']}.pdf?lang=en&period=91"  # the demo's visits of the quarter before too
+    every, of_bank, of_shop = (client.get(url + query) for query in ("", f"&checklist={c['bank']}",
+                                                                     f"&checklist={c['retail']}"))
+    # Column headings are hyphenated to fit: read whole.
+    every_text, bank_text, shop_text = (_words(r).replace("\u2010 ", "") for r in (every, of_bank, of_shop))
+    bank = _en_percent(app, c["bank_score"])
+
+    assert "Only the visits made with the checklist “{}”.".format(c["bank_title"]) in bank_text.split("#")[0]
+    assert f"1 BUD-01 Aurora Váci utca 1 {bank} —" in bank_text
+    for code in ("BUD-02", "DEB-01", "SZE-01"):  # no bank visit: no place, no score
+        assert re.search(rf"— {code} [^0-9]+ 0 — —", bank_text), code
+    assert f"All branches 1 {bank} —" in bank_text  # no bank visit the quarter before
+    # The columns are the bank checklist's sections, not those of the shop's, the most used.
+    with app.app_context(), database.connection_context():
+        sections = {slug: {s["title"]["en"] for s in Checklist.get(Checklist.slug == slug).history().first()
+                           .content["sections"]} for slug in ("bank-branch-visit", "retail-store-visit")}
+    bank_only = sections["bank-branch-visit"] - sections["retail-store-visit"]
+    assert bank_only and all(title in bank_text for title in bank_only), bank_text
+    assert not any(title in every_text for title in bank_only)
+    assert "Audited with 2 checklists" not in bank_text and "Audited with 2 checklists" in every_text
+
+    # The shop's checklist: its visits of the region, their average and its change.
+    with app.app_context(), database.connection_context():
+        period = periods.parse("91", utcnow())
+        ids = [b.id for b in Branch.select().where(Branch.region == c["region_id"])]
+
+        def scores(start, end, slug=None):
+            rows = (Visit.select(Visit.score).join(ChecklistVersion).join(Checklist)
+                    .where(Visit.branch.in_(ids) & (Visit.state == VisitState.APPROVED.value)
+                           & (Visit.ended_at >= start) & (Visit.ended_at < end)))
+            return [float(score) for (score,) in (rows.where(Checklist.slug == slug) if slug else rows).tuples()]
+
+        now, shop_now = scores(period.start, period.end), scores(period.start, period.end, "retail-store-visit")
+        shop_before = scores(period.previous_start, period.start, "retail-store-visit")
+    assert len(shop_now) == len(now) - 1 and shop_before
+    assert "Only the visits made with the checklist “{}”.".format(c["retail_title"]) in shop_text.split("#")[0]
+    [line] = [line for line in _pdf_text(of_shop.data).splitlines() if line.startswith("All branches")]
+    change = sum(shop_now) / len(shop_now) - sum(shop_before) / len(shop_before)
+    assert line.split()[2:5] == [str(len(shop_now)), _en_percent(app, sum(shop_now) / len(shop_now)),
+                                 "▲" if change > 0 else "▼"], line
+    assert f"{abs(change):.1f}" in line.split()[5]
+    [line] = [line for line in _pdf_text(every.data).splitlines() if line.startswith("All branches")]
+    assert line.split()[2:4] == [str(len(now)), _en_percent(app, sum(now) / len(now))]
+    assert "Only the visits made with" not in every_text
+    assert _file_name(of_bank) == _file_name(every).replace(f"region-{c['region_id']}-",
+                                                            f"region-{c['region_id']}-bank-branch-visit-")
+
+
+def test_a_regions_zip_of_the_dashboards_checklist_holds_reports_of_its_visits_alone(
+        app_config, app, two_checklists, tmp_path, monkeypatch):
+    """The ZIP button of a dashboard filtered by a checklist: the job, queued as a worker takes it,
+    makes every branch's report of that checklist's visits, named apart from the ZIP of every visit."""
+    import html
+    import zipfile
+
+    from audit import create_app
+    from audit.models import Job
+    from conftest import csrf_from
+
+    c = two_checklists
+    monkeypatch.setenv("AUDIT_INSTANCE", str(tmp_path / "instance"))
+    queued = create_app(dict(app_config, HUEY_IMMEDIATE=False))  # the web process only queues the jobs
+    client = queued.test_client()
+    assert login(client, "manager.hu@example.com", DEMO_PASSWORD).status_code == 302
+    page = client.get(f"/dashboard/?period=182&checklist={c['bank']}")
+    action = html.unescape(re.search(r'action="(/reports/regions/\d+/reports\.zip\?[^"]*)"', page.get_data(as_text=True))
+                           .group(1))
+    assert f"checklist={c['bank']}" in action
+    token = csrf_from(page)
+    of_bank = client.post(action + "&lang=en", data={"csrf_token": token})
+    every = client.post(f"/reports/regions/{c['region_id']}/reports.zip?period=182&lang=en", data={"csrf_token": token})
+    assert of_bank.status_code == every.status_code == 302
+    huey = queued.extensions["huey"]
+    assert huey.pending_count() == 2
+    while (task := huey.dequeue()) is not None:  # as the worker does: the task's arguments from the queue
+        huey.execute(task)
+    with queued.app_context(), database.connection_context():
+        jobs = {job.uuid: job for job in Job.select()}
+    assert [job.status for job in jobs.values()] == ["done", "done"]
+    bank_job = jobs[next(uuid for uuid in jobs if str(uuid) in of_bank.headers["Location"])]
+    assert c["bank_title"] in bank_job.title and c["bank_title"] not in next(
+        job.title for job in jobs.values() if job is not bank_job)
+
+    archives = {}
+    for name, started in (("bank", of_bank), ("every", every)):
+        download = client.get(started.headers["Location"] + "/download")
+        archives[name] = (re.search(r"filename=([^;]+)", download.headers["Content-Disposition"]).group(1),
+                          zipfile.ZipFile(io.BytesIO(download.data)))
+    assert archives["bank"][0] != archives["every"][0] and "Bank-branch" in archives["bank"][0]
+    bank_names, every_names = sorted(archives["bank"][1].namelist()), sorted(archives["every"][1].namelist())
+    assert all(re.fullmatch(r"[A-Z]{3}-\d\d-report-bank-branch-visit-\d{8}-\d{8}-en\.pdf", n) for n in bank_names)
+    assert all(re.fullmatch(r"[A-Z]{3}-\d\d-report-\d{8}-\d{8}-en\.pdf", n) for n in every_names)
+    assert [n.replace("-bank-branch-visit", "") for n in bank_names] == every_names  # one report per branch
+
+    def report(name, code):
+        archive = archives[name][1]
+        return " ".join(_pdf_text(archive.read(next(n for n in archive.namelist() if n.startswith(code)))).split())
+
+    named = "Only the visits made with the checklist “{}”.".format(c["bank_title"])
+    bud = report("bank", "BUD-01")
+    assert named in bud and "1 approved visit " in bud and _cover_score(bud) == _en_percent(app, c["bank_score"])
+    deb = report("bank", "DEB-01")
+    assert named in deb and "No approved visits in this period." in deb
+    every_bud = report("every", "BUD-01")
+    assert "Only the visits made with" not in every_bud and f"{len(c['shop_scores']) + 1} approved visits " in every_bud
+
+
+def test_a_checklist_that_is_no_id_or_not_the_readers_is_a_missing_report(app, demo):
+    """Reports of a checklist are of one the reader's branches were audited with (another client's
+    is none of a manager's business, and its title would be on the cover), named by a real id: an
+    edited address is a missing page, not the report of every checklist. Another region's manager
+    gets a missing page whatever the checklist."""
+    from audit.models import Checklist, Job
+    from conftest import csrf_from
+
+    with app.app_context(), database.connection_context():
+        branch = Branch.get_by_id(demo["branch_id"])
+        bank, retail = (Checklist.get(Checklist.slug == slug).id for slug in ("bank-branch-visit", "retail-store-visit"))
+        theirs = Branch.get(Branch.code == "CLJ-01")  # the other manager's, audited with the shop's checklist
+    client = _manager_client(app)
+    token = csrf_from(client.get("/dashboard/"))
+
+    def answers(client, branch, checklist):
+        return [client.get(f"/reports/branches/{branch.id}/visits.pdf?checklist={checklist}").status_code,
+                client.get(f"/reports/regions/{branch.region_id}.pdf?checklist={checklist}").status_code,
+                client.post(f"/reports/regions/{branch.region_id}/reports.zip?checklist={checklist}",
+                            data={"csrf_token": token}).status_code]
+
+    for checklist in ("abc", "999999", "99999999999999999999999", "-1", "1.5", bank):  # bank: not at Aurora's
+        assert answers(client, branch, checklist) == [404, 404, 404], checklist
+    with app.app_context(), database.connection_context():
+        assert Job.select().count() == 0
+    assert answers(client, branch, retail) == [200, 200, 302]
+    other = _manager_client(app, "manager.ee@example.com")
+    token = csrf_from(other.get("/dashboard/"))
+    assert answers(other, branch, retail) == [404, 404, 404]
+    assert answers(other, theirs, retail) == [200, 200, 302]
+
+
+def test_a_zip_of_a_checklist_with_a_long_title_is_still_made(app, two_checklists):
+    """The checklist's title in the job's title, beside the brand's, region's and period's: a long one
+    is cut to what the job's row holds (PostgreSQL refused the row, and the button gave an error)."""
+    from audit.models import ChecklistVersion, Job
+    from conftest import csrf_from
+
+    c = two_checklists
+    with app.app_context(), database.connection_context():
+        for version in ChecklistVersion.select().where(ChecklistVersion.checklist == c["bank"]):
+            version.content = dict(version.content, title={**version.content["title"], "en": "Thorough " * 30})
+            version.save()
+    client = _manager_client(app)
+    started = client.post(f"/reports/regions/{c['region_id']}/reports.zip?period=182&lang=en&checklist={c['bank']}",
+                          data={"csrf_token": csrf_from(client.get("/dashboard/"))})
+    assert started.status_code == 302
+    with app.app_context(), database.connection_context():
+        job = Job.get()
+    assert job.status == "done" and len(job.title) == Job.title.max_length and job.title.startswith("Aurora")

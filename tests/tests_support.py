@@ -53,3 +53,26 @@ def retail_checklist():
     """The shipped retail checklist, read once per test run: (content, hash)."""
     data = load_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
     return data, content_hash(data)
+
+
+def approved_bank_visit(branch, days_ago=3):
+    """An approved visit of the demo's bank checklist at `branch` (a shop's, in the demo), its
+    "advice" questions failed with a comment: the branch is then audited with two checklists, the
+    bank's scoring well apart from the shop's. Needs the demo and an open connection."""
+    from datetime import timedelta
+
+    from audit.demo import best_answers
+    from audit.models import Checklist, ChecklistVersion, User, Visit, utcnow
+    from audit.operations import submit_visit
+    from audit.review import approve
+
+    bank = ChecklistVersion.select().join(Checklist).where(Checklist.slug == "bank-branch-visit").first()
+    ended = utcnow() - timedelta(days=days_ago)
+    visit = Visit.create(branch=branch, checklist_version=bank, shopper=User.get(User.email == "shopper1@example.com"),
+                         planned_from=ended.date() - timedelta(days=3), planned_to=ended.date())
+    advice = next(section for section in bank.content["sections"] if section["id"] == "advice")
+    failed = [item for item in advice["items"] if item["type"] == "yesno" and not item.get("photo_on_fail")]
+    submit_visit(visit, {**best_answers(bank.content), **{item["id"]: "no" for item in failed}},
+                 {item["id"]: "Not done." for item in failed}, {}, started_at=ended - timedelta(minutes=40), ended_at=ended)
+    approve(visit, User.get(User.email == "auditor@example.com"))
+    return Visit.get_by_id(visit.id)

@@ -1,5 +1,6 @@
 """The branch report, built the same way for a download and for a region's ZIP made in the background."""
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask_babel import force_locale, format_date
 
@@ -25,34 +26,47 @@ def _bars(kind, parts, texts, language, brand, labels):
                      value_format=lambda v: format_percent(v)) if rows else ""
 
 
+class ChosenChecklist(NamedTuple):
+    """The checklist a report is of, as the dashboard was filtered: its visits alone are counted. A
+    manager whose branches are audited with a store visit and a phone enquiry read a row on the
+    dashboard and a PDF of the same branch with different figures (the PDF mixed both)."""
+    slug: str          # in the file names: the reports of one checklist and of all differ by name
+    title: str         # in the report's language, on its cover
+    version_ids: list  # every version of the checklist (a period's visits pinned any of them)
+
+
 TEMPLATE = "reports/branch_visits.html"
 # The report lists the latest visits; the exports hold every one. Keeps a busy year to a few pages.
 VISITS_LISTED = 40
 
 
-def branch_report_pdf(branch, language, start, end, shared=None, period_name=None):
+def branch_report_pdf(branch, language, start, end, shared=None, period_name=None, checklist=None):
     """PDF bytes of a branch's report for [start, end), in `language` (needs an app context).
 
     `shared` is a dict that reports built together (a region's ZIP) pass along to reuse what is the
-    same for all of them; `period_name` names a calendar period ("October 2026") on the report."""
+    same for all of them; `period_name` names a calendar period ("October 2026") on the report;
+    `checklist` (a ChosenChecklist) makes it a report of that checklist's visits alone."""
     with force_locale(language):
-        pdf, _fetcher = render_pdf(TEMPLATE, **branch_report_context(branch, language, start, end, shared, period_name))
+        pdf, _fetcher = render_pdf(TEMPLATE, **branch_report_context(branch, language, start, end, shared, period_name,
+                                                                     checklist))
     return pdf
 
 
-def branch_report_context(branch, language, start, end, shared=None, period_name=None):
-    """Everything the branch report shows, from SQL aggregates (call inside force_locale(language))."""
+def branch_report_context(branch, language, start, end, shared=None, period_name=None, checklist=None):
+    """Everything the branch report shows, from SQL aggregates (call inside force_locale(language)); of
+    the visits of `checklist` (a ChosenChecklist) alone when one is given."""
     from ..i18n import gettext as _
 
     shared = {} if shared is None else shared
     brand = branch.region.brand
-    scope = {"branches": [branch.id]}
-    visits = list(stats.approved_visits([branch.id], start, end).order_by(Visit.ended_at.desc()))
+    version_ids = checklist.version_ids if checklist else None
+    scope = stats.of_checklist({"branches": [branch.id]}, version_ids)
+    visits = list(stats.approved_visits([branch.id], start, end, version_ids).order_by(Visit.ended_at.desc()))
     overall = stats.overall_mean(scope, start, end)
     latest = visits[0].checklist_version.content if visits else None
-    # Sections, dimensions and questions of one checklist, the one most used in the period, and the
-    # region's and brand's averages of that checklist's only.
-    shown = stats.parts_shown([branch.id], start, end, language)
+    # Sections, dimensions and questions of one checklist, the one chosen or else the one most used in
+    # the period, and the region's and brand's averages of that checklist's only.
+    shown = stats.parts_shown([branch.id], start, end, language, version_ids)
     texts = stats.item_texts([branch.id], start, end, shown.version_ids)
     labels = {"branch": branch.name, "region": _("Region average"), "brand": _("Brand average")}
     charts = {}
@@ -68,10 +82,10 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
                  "brand": stats.part_means(regions, kind, None, shown.version_ids)}
         charts[kind] = _bars(kind, parts, texts, language, brand, labels)
     last = local_date(end - timedelta(microseconds=1))
-    charts["trend"] = branch_trend_chart(branch, brand, start, end)
-    standing = branch_standing(branch, brand, start, end, shared)
+    charts["trend"] = branch_trend_chart(branch, brand, start, end, version_ids=version_ids)
+    standing = branch_standing(branch, brand, start, end, shared, version_ids)
     photos = list(Evidence.select().join(Visit).where(Visit.id.in_(
-        stats.approved_visits([branch.id], start, end).select(Visit.id)) & Evidence.item_id.is_null(False))
+        stats.approved_visits([branch.id], start, end, version_ids).select(Visit.id)) & Evidence.item_id.is_null(False))
         .order_by(Evidence.created_at.desc()).limit(6))
     critical = [v for v in visits if v.has_critical_failure][:VISITS_LISTED]
     actions = list(stats.open_actions([branch.id]))
@@ -83,22 +97,24 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
         critical=critical, critical_items=stats.failed_critical_items(critical),
         # A critical failure of any checklist the period used is named with its question.
         critical_texts=stats.item_texts([branch.id], start, end) if shown.count > 1 else texts,
-        comments=list(stats.shopper_comments([branch.id], start, end)), photos=photos,
+        comments=list(stats.shopper_comments([branch.id], start, end, version_ids=version_ids)), photos=photos,
         actions=actions, action_questions=stats.action_questions(actions, language), start=start, end=end,
-        language=language,
+        language=language, checklist=checklist,
         last_day=last, period_name=period_name, today=local_today(),  # overdue is of today, not the period
     )
 
 
-def branch_trend_chart(branch, brand, start, end, width=520):
+def branch_trend_chart(branch, brand, start, end, width=520, version_ids=None):
     """The branch's monthly averages as an SVG line in its brand's colours (the report's, and its
     page's): every month the period touches (its first one too, in part), and at least six for a short
     one. The organisation's months, as monthly_trend counts them; the period's last day, not the day it
-    ends at (a report of October ends at the start of 1 November). In the current locale's words."""
+    ends at (a report of October ends at the start of 1 November). In the current locale's words; of
+    some checklist versions' visits only, when given."""
     from ..i18n import gettext as _
 
     first, last = local_date(start), local_date(end - timedelta(microseconds=1))
-    months = stats.monthly_trend([branch.id], max(6, (last.year - first.year) * 12 + last.month - first.month + 1), end)
+    months = stats.monthly_trend([branch.id], max(6, (last.year - first.year) * 12 + last.month - first.month + 1), end,
+                                 version_ids)
     return trend_chart(
         # Months as the reader names them ("máj. 2026", "сент. 2026"), not 2026-05.
         [(format_date(month, "LLL yyyy"), float(mean) if mean is not None else None) for month, mean in months],
@@ -107,23 +123,25 @@ def branch_trend_chart(branch, brand, start, end, width=520):
     )
 
 
-def branch_standing(branch, brand, start, end, shared=None):
+def branch_standing(branch, brand, start, end, shared=None, version_ids=None):
     """Where the branch stands, for the cover: its place among the region's branches with an approved
     visit (ordered as the region's ranking orders them), and the region's and the brand's averages of
-    every visit. The region's scores are read once for all its reports in a ZIP (`shared`)."""
+    every visit (of some checklist versions only, when given). The region's scores are read once for
+    all its reports in a ZIP (`shared`)."""
     shared = {} if shared is None else shared
-    key = ("region scores", branch.region_id, start, end)
+    versions = tuple(version_ids) if version_ids is not None else None  # a part of the keys below
+    key = ("region scores", branch.region_id, start, end, versions)
     if key not in shared:
         codes = dict(Branch.select(Branch.id, Branch.code).where(Branch.region == branch.region_id).tuples())
-        scores = stats.branch_scores(list(codes), start, end)
+        scores = stats.branch_scores(list(codes), start, end, version_ids)
         order = sorted(scores, key=lambda branch_id: (-scores[branch_id][1], codes[branch_id]))
         visits = sum(count for count, _mean in scores.values())
         mean = sum(count * mean for count, mean in scores.values()) / visits if visits else None
         shared[key] = (order, mean)
     order, region_mean = shared[key]
-    key = ("brand mean", brand.id, start, end)
+    key = ("brand mean", brand.id, start, end, versions)
     if key not in shared:
-        shared[key] = stats.overall_mean({"brand": brand.id}, start, end)
+        shared[key] = stats.overall_mean(stats.of_checklist({"brand": brand.id}, version_ids), start, end)
     return {"place": order.index(branch.id) + 1 if branch.id in order else None, "places": len(order),
             "region_mean": region_mean, "brand_mean": shared[key]}
 
@@ -142,7 +160,9 @@ def _failed_most_often(scope, start, end, version_ids):
     return {"failed": listed, "failed_as_often": as_often}
 
 
-def branch_report_file_name(branch_code, file_dates, language):
+def branch_report_file_name(branch_code, file_dates, language, checklist_slug=None):
     """A branch report's file name, downloaded alone or in its region's ZIP: the period in it, since a
-    manager keeps the reports of several periods side by side (and unpacks ZIPs into one folder)."""
-    return f"{branch_code}-report-{file_dates}-{language}.pdf" if file_dates else f"{branch_code}-{language}.pdf"
+    manager keeps the reports of several periods side by side (and unpacks ZIPs into one folder), and
+    the checklist of a report of one checklist's visits, beside the report of all of them."""
+    report = f"report-{checklist_slug}" if checklist_slug else "report"
+    return f"{branch_code}-{report}-{file_dates}-{language}.pdf" if file_dates else f"{branch_code}-{language}.pdf"

@@ -141,9 +141,7 @@ def _dashboard(action_form):
     selection = _Selection(current_user, request.args)
     start, end, branches, branch_ids = selection.start, selection.end, selection.branches, selection.branch_ids
     region_ids, version_ids = selection.region_ids, selection.version_ids
-    scope = {"branches": branch_ids}
-    if version_ids is not None:
-        scope["checklist_version_ids"] = version_ids
+    scope = stats.of_checklist({"branches": branch_ids}, version_ids)
     # Sections, dimensions and questions belong to one checklist: two checklists' "greeting" section
     # or "knowledge" question are not the same thing. Where the branches were audited with several
     # and none is chosen, these parts show the most used one's.

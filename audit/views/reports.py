@@ -13,7 +13,7 @@ from ..db import record_id
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..localtime import local_date
 from ..models import Branch, Evidence, Region, Role, Visit, VisitState, utcnow
-from ..reports.branch import branch_report_file_name, branch_report_pdf
+from ..reports.branch import ChosenChecklist, branch_report_file_name, branch_report_pdf
 from ..reports.render import render_pdf
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -57,9 +57,11 @@ def branch_visits(branch_id):
     branch = branch_or_404(current_user, branch_id)
     language = _language()
     period = _period()
+    checklist = _report_checklist(language)
     # The period in the name: a manager keeps the reports of several periods side by side.
-    return _pdf(branch_report_pdf(branch, language, period.start, period.end, period_name=_period_name(period, language)),
-                branch_report_file_name(branch.code, _file_dates(period), language))
+    return _pdf(branch_report_pdf(branch, language, period.start, period.end, period_name=_period_name(period, language),
+                                  checklist=checklist),
+                branch_report_file_name(branch.code, _file_dates(period), language, checklist and checklist.slug))
 
 
 def _file_dates(period):
@@ -113,16 +115,20 @@ def _export_scope():
     return ids
 
 
-def _export_checklist(branch_ids):
-    """(the checklist the dashboard was filtered by, its version ids), or (None, None) for all (none
-    named, or 0: the dashboard's "All"). Only a checklist the branches were audited with: another
-    client's is none of a manager's business, and its title would show on the export's page. A
-    checklist that is no id, or of no checklist, is a 404 too: the file was of every checklist, with
-    no word why."""
+def _asks_for_checklist():
+    """Whether the request names a checklist (the dashboard's filter); 0 is its "All"."""
+    return request.args.get("checklist", "") not in ("", "0")
+
+
+def _chosen_checklist(branch_ids):
+    """(the checklist the dashboard was filtered by, its version ids), or (None, None) for all: the
+    one rule of the exports and the reports. Only a checklist the branches were audited with: another
+    client's is none of a manager's business, and its title would show on the file. A checklist that
+    is no id, or of no checklist, is a 404 too: the file was of every checklist, with no word why."""
     from ..db import id_in
     from ..models import Checklist
 
-    if request.args.get("checklist", "") in ("", "0"):
+    if not _asks_for_checklist():
         return None, None
     checklist = Checklist.get_or_none(Checklist.id == request.args.get("checklist", type=record_id))
     if checklist is None:
@@ -131,6 +137,17 @@ def _export_checklist(branch_ids):
     if not Visit.select().where(id_in(Visit.branch, branch_ids) & id_in(Visit.checklist_version, versions)).exists():
         abort(404)
     return checklist, versions
+
+
+def _report_checklist(language):
+    """The ChosenChecklist a PDF report or ZIP is of, or None for every checklist. Checked against all
+    the reader's branches, as the dashboard offers the checklists (a region or branch without its
+    visits then has a report that says so: its dashboard link was no missing page)."""
+    if not _asks_for_checklist():
+        return None  # the reader's branches are not read: the unfiltered reports cost what they did
+    mine = [branch_id for (branch_id,) in visible_branches(current_user).select(Branch.id).tuples()]
+    checklist, version_ids = _chosen_checklist(mine)
+    return ChosenChecklist(checklist.slug, checklist.title(language), version_ids)
 
 
 @bp.route("/export.csv")
@@ -143,7 +160,7 @@ def export_csv():
     period = _period()
     start, end = period.start, period.end
     branch_ids = _export_scope()
-    _checklist, version_ids = _export_checklist(branch_ids)
+    _checklist, version_ids = _chosen_checklist(branch_ids)
     kind = request.args.get("kind", "visits")
     if kind == "visits":
         rows = exports.visit_rows(branch_ids, start, end, language, current_user.is_auditor, version_ids)
@@ -169,15 +186,14 @@ def export_xlsx():
     period = _period()
     start, end = period.start, period.end
     branch_ids = _export_scope()
-    checklist, version_ids = _export_checklist(branch_ids)
+    checklist, version_ids = _chosen_checklist(branch_ids)
     # The page's heading names the filters, as the dashboard showed them: brand, region, checklist, period.
     parts = []
     if branch_ids and (request.args.get("region", type=record_id) or request.args.get("brand", type=record_id)):
         chosen = Branch.get_by_id(branch_ids[0]).region
         parts = [chosen.brand.name, chosen.name if request.args.get("region", type=record_id) else None]
     if checklist is not None:
-        latest = checklist.history().first()
-        parts.append(latest.title(language) if latest else checklist.slug)
+        parts.append(checklist.title(language))
     parts.append(_period_words(period, language))  # as the reader writes dates, in TIME_ZONE
     title = " · ".join(part for part in parts if part)
     job = tasks.start_xlsx_export(current_user.id, branch_ids, language, start, end,
@@ -196,11 +212,14 @@ def region_zip(region_id):
     if not branches:
         abort(404)
     region = branches[0].region
-    # Named as its PDFs are: two ZIPs of a region (another period, another language) differ by name.
+    checklist = _report_checklist(language)
+    # Named as its PDFs are: two ZIPs of a region (another period, another language, one checklist's
+    # visits or all) differ by name.
+    title = " · ".join(part for part in (region.brand.name, region.name, checklist and checklist.title,
+                                         _period_words(period, language), LANGUAGE_NAMES[language]) if part)
     job = tasks.start_region_zip(current_user.id, region, [b.id for b in branches], language, period.start, period.end,
-                                 title=f"{region.brand.name} · {region.name} · {_period_words(period, language)} · "
-                                       f"{LANGUAGE_NAMES[language]}",
-                                 period_name=_period_name(period, language), file_dates=_file_dates(period))
+                                 title=title, period_name=_period_name(period, language), file_dates=_file_dates(period),
+                                 checklist=checklist)
     return redirect(url_for("reports.job", job_uuid=job.uuid))
 
 
@@ -262,14 +281,18 @@ def region_report(region_id):
     start, end = period.start, period.end
     region = branches[0].region
     ids = [b.id for b in branches]
-    shown = stats.parts_shown(ids, start, end, language)  # the sections of one checklist (see PartsShown)
+    checklist = _report_checklist(language)
+    version_ids = checklist.version_ids if checklist else None
+    # The sections of one checklist, the one chosen or the most used (see PartsShown).
+    shown = stats.parts_shown(ids, start, end, language, version_ids)
     texts = stats.item_texts(ids, start, end, shown.version_ids)
     sections = [key for kind, key in (k for k in texts if isinstance(k, tuple)) if kind == "section"]
+    scope = stats.of_checklist({"branches": ids}, version_ids)
     with force_locale(language):
-        ranking = stats.ranking(branches, start, end, None, period.previous_start)
+        ranking = stats.ranking(branches, start, end, version_ids, period.previous_start)
         # The whole region under its branches, as the dashboard gives it: a board reads that first.
-        mean = stats.overall_mean({"branches": ids}, start, end)
-        previous = stats.overall_mean({"branches": ids}, period.previous_start, start)
+        mean = stats.overall_mean(scope, start, end)
+        previous = stats.overall_mean(scope, period.previous_start, start)
         whole = {"visits": sum(row[1] for row in ranking), "mean": mean,
                  "change": mean - previous if mean is not None and previous is not None else None,
                  "sections": stats.part_means(stats.part_totals(ids, start, end, per="region"), "section", None,
@@ -279,7 +302,8 @@ def region_report(region_id):
             none_approved=not any(row[1] for row in ranking),
             no_previous=bool(ranking) and all(row[3] is None for row in ranking),
             sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end, shown.version_ids),
-            texts=texts, parts_shown=shown,
+            texts=texts, parts_shown=shown, checklist=checklist,
             start=start, last_day=period.last_day, period_name=_period_name(period, language), language=language,
         )
-    return _pdf(pdf, f"region-{region.id}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}-{language}.pdf")
+    of = f"{region.id}-{checklist.slug}" if checklist else region.id
+    return _pdf(pdf, f"region-{of}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}-{language}.pdf")
