@@ -373,6 +373,27 @@ def test_a_long_word_in_a_comment_an_action_or_a_branch_name_stays_on_the_page(a
     _nothing_in_the_right_margin(visit_pdf, tmp_path, "visit")
 
 
+def test_a_visit_corrected_after_its_approval_says_so_on_the_managers_report(app, demo):
+    """Its score moved on the dashboard and the reports (a critical failure may go), and the manager
+    may have acted on the one before: the report says a reviewer changed it after the approval."""
+    from audit.models import Answer, User
+    from audit.review import correct_answer
+
+    with app.app_context(), database.connection_context():
+        approved = (Visit.select().where((Visit.branch == demo["branch_id"]) & (Visit.state == VisitState.APPROVED.value))
+                    .order_by(Visit.ended_at.desc()))
+        corrected, untouched = approved[0], approved[1]
+        greeted = Answer.get((Answer.visit == corrected) & (Answer.item_id == "greeted")).value
+        correct_answer(corrected, "greeted", "no" if greeted == "yes" else "yes",
+                       "The photo shows nobody at the door.", User.get(User.role == "auditor"))
+    client = _manager_client(app)
+    text = " ".join(_pdf_text(client.get(f"/reports/visits/{corrected.uuid}.pdf?lang=en").data).split())
+    clean = " ".join(_pdf_text(client.get(f"/reports/visits/{untouched.uuid}.pdf?lang=en").data).split())
+
+    assert "Changed by the reviewer after its approval (last on" in text
+    assert "after its approval" not in clean
+
+
 def test_a_corrected_free_text_answer_never_shows_the_shoppers_words_to_a_manager(app, demo):
     """A reviewer takes a shopper's name out of a comment by correcting it: the manager's visit report
     says it was corrected and why, and never prints what the shopper first wrote."""

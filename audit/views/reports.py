@@ -5,6 +5,7 @@ from flask import (Blueprint, Response, abort, current_app, redirect, render_tem
                    send_from_directory, stream_with_context, url_for)
 from flask_babel import force_locale, format_date
 from flask_login import current_user
+from peewee import fn
 
 from .. import periods, stats
 from ..access import branch_or_404, may_read_job, role_required, visible_branches
@@ -12,7 +13,7 @@ from ..config import LANGUAGES
 from ..db import record_id
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..localtime import local_date
-from ..models import Branch, Evidence, Region, Role, Visit, VisitState, utcnow
+from ..models import Branch, Evidence, Region, Role, Visit, VisitEvent, VisitState, utcnow
 from ..reports.branch import ChosenChecklist, branch_report_file_name, branch_report_pdf
 from ..reports.render import render_pdf
 
@@ -86,10 +87,17 @@ def visit_report(visit_uuid):
     for evidence in Evidence.of_visit(visit):
         photos.setdefault(evidence.item_id, []).append(evidence)
     scores = {(s.kind, s.key): s.percent for s in visit.scores}
+    # A reviewer may still correct an approved visit: its score moves on the manager's reports, who may
+    # have acted on the one before. The report says so (a correction keeps the state: approved to approved).
+    corrected_after_approval = (VisitEvent.select(fn.MAX(VisitEvent.created_at))
+                                .where((VisitEvent.visit == visit.id)
+                                       & (VisitEvent.from_state == VisitState.APPROVED.value)
+                                       & (VisitEvent.to_state == VisitState.APPROVED.value)).scalar())
     with force_locale(language):
         pdf, _fetcher = render_pdf(
             "reports/visit.html", visit=visit, branch=visit.branch, brand=visit.branch.region.brand,
             content=content, answers=answers, photos=photos, scores=scores, language=language,
+            corrected_after_approval=corrected_after_approval,
         )
     return _pdf(pdf, f"{visit.branch.code}-visit-{local_date(visit.ended_at):%Y%m%d}-{language}.pdf" if visit.ended_at
                 else f"{visit.branch.code}-visit-{language}.pdf")
