@@ -77,7 +77,7 @@ def _answer_for(item, quality, rng):
     if item.get("na") and rng.random() < 0.12:
         return "na"
     if item.get("critical"):
-        quality = 0.92 + 0.08 * quality  # critical failures are the exception, as in real audits
+        quality = 0.80 + 0.20 * quality  # critical failures are the exception, and the weaker branches' more
     if kind == "yesno":
         return "yes" if rng.random() < quality else "no"
     if kind == "scale":
@@ -119,12 +119,17 @@ def _visible(item, answers):
     return not condition or answers.get(condition["item"]) in condition["in"]
 
 
-def _fill(content, quality, rng, language):
+def _fill(content, quality, visit_key, language):
+    """A visit's answers, each drawn from a generator of its own, seeded by the visit and the item id:
+    a question added to a checklist or taken out of it changes the demo by its own answers only. One
+    generator for the whole organisation reshuffled every branch (its quality, its critical failures)
+    when the retail checklist gained a question."""
     answers, comments = {}, {}
     for section in content["sections"]:
         for item in section["items"]:
             if not _visible(item, answers):
                 continue
+            rng = random.Random(f"{visit_key}:{item['id']}")
             if item["type"] == "text":
                 answers[item["id"]] = rng.choice(COMMENTS.get(language, COMMENTS["en"]))
                 continue
@@ -208,7 +213,8 @@ def load_demo(seed=20261125, months=6):
                     scenario="",
                 )
                 quality = min(0.98, max(0.2, base_quality + trend * (months - month_back)))
-                answers, comments = _fill(version.content, quality, rng, shopper.language)
+                answers, comments = _fill(version.content, quality, f"{seed}:{branch.code}:{month_back}",
+                                          shopper.language)
                 score_and_store_answers(visit, answers, comments)
                 VisitEvent.create(visit=visit, from_state=VisitState.ASSIGNED.value,
                                   to_state=VisitState.SUBMITTED.value, actor=shopper, created_at=visit.submitted_at)
