@@ -47,6 +47,17 @@ def test_a_shipped_question_that_asks_for_a_photo_offers_the_camera(path):
     assert [item_id for item_id in asking if item_id not in takes_photos] == []
 
 
+@pytest.mark.parametrize("path", SHIPPED, ids=os.path.basename)
+def test_a_shipped_complaint_section_asks_whether_the_complaint_was_recorded(path):
+    """A complaint not solved on the spot needs a reference and a date for the answer (the customer's
+    right to complain): the retail checklist asked about the apology and the compensation, not that."""
+    checklist = load_checklist_file(path)
+    problem = next(section for section in checklist["sections"] if section["id"] == "problem_handling")
+    recorded = next((item for item in problem["items"] if item["id"] == "complaint_registered"), None)
+    assert recorded is not None, f"{os.path.basename(path)} does not ask whether the complaint was recorded"
+    assert recorded["type"] == "yesno" and recorded["na"] is True  # most visits raise no complaint
+
+
 def test_validate_names_file_and_line_of_each_problem(runner, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(SMALL.replace("weight: 2", "weight: heavy").replace("max: 180", "max: 30"), encoding="utf-8")
