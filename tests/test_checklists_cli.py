@@ -58,6 +58,40 @@ def test_a_shipped_complaint_section_asks_whether_the_complaint_was_recorded(pat
     assert recorded["type"] == "yesno" and recorded["na"] is True  # most visits raise no complaint
 
 
+PHONE_ENQUIRY = os.path.join(ROOT, "checklists", "phone-and-online-enquiry.yaml")
+
+
+def _score(runner, tmp_path, answers):
+    path = tmp_path / "answers.json"
+    path.write_text(json.dumps(answers))
+    result = runner.invoke(args=["checklists", "score", PHONE_ENQUIRY, str(path)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_a_phone_enquiry_no_one_answered_scores_zero_and_is_a_critical_failure(runner, tmp_path):
+    """With no one on the line there is nothing else to judge: the questions about the conversation do
+    not show, answers given to them anyway count for nothing, and the visit is 0% with a critical failure."""
+    result = _score(runner, tmp_path, {"contact_made": "phone_no_answer", "greeted": "yes", "product_knowledge": 5,
+                                       "price_terms_honest": "yes", "thanked_farewell": "yes"})
+    assert result["overall"] == 0.0 and result["critical_failures"] == ["contact_made"]
+    assert result["sections"]["reaching"] == 0.0
+    assert {section for section, percent in result["sections"].items() if percent is not None} == {"reaching"}
+    assert result["band"] == "Needs improvement"
+
+
+def test_a_chat_enquiry_is_timed_by_the_chat_not_by_the_phone(runner, tmp_path):
+    """The channel decides which waits count: rings typed into a chat visit are left out."""
+    chat = _score(runner, tmp_path, {"contact_made": "chat_answered", "chat_wait": 45, "ring_count": 12})
+    assert chat["sections"]["reaching"] == 100.0 and chat["critical_failures"] == []
+    phone = _score(runner, tmp_path, {"contact_made": "phone_first_call", "chat_wait": 45, "ring_count": 12})
+    # contact 2 of 2 (weight 2) and rings 0 of 1; the chat's wait does not count on a call
+    assert phone["sections"]["reaching"] == 66.67
+    # Answered only at the second call: half the points, which passes (its pass mark is 50), so no flag.
+    again = _score(runner, tmp_path, {"contact_made": "phone_called_again", "ring_count": 3})
+    assert again["sections"]["reaching"] == 66.67 and again["critical_failures"] == []
+
+
 def test_validate_names_file_and_line_of_each_problem(runner, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(SMALL.replace("weight: 2", "weight: heavy").replace("max: 180", "max: 30"), encoding="utf-8")
