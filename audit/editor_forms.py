@@ -139,6 +139,7 @@ def settings_form_class(languages, band_rows, dimension_rows):
         _l("Score cap when a critical item fails (%)"),
         validators=[Optional(), NumberRange(0, 100, _l("Give a number from 0 to 100."))],
     )
+    attrs["away"] = BooleanField(_l("Contacts made away from the branch (calls, chats, e-mails)"))
     attrs["bands"] = FieldList(FormField(_band_form_class(languages)), min_entries=band_rows)
     attrs["dimensions"] = FieldList(FormField(_dimension_form_class(languages)), min_entries=dimension_rows)
     attrs["validate"] = _validate_settings
@@ -189,7 +190,7 @@ def _validate_settings(form, extra_validators=None):
 
 
 def settings_from_form(form, languages):
-    """(title, critical_cap, bands, dimensions) as the checklist holds them."""
+    """(title, critical_cap, bands, dimensions, on_site) as the checklist holds them."""
     bands = [
         {"min": _number(row.min.data), "label": texts_from(row, "label", languages)}
         for row in form.bands if row.min.data is not None
@@ -197,12 +198,14 @@ def settings_from_form(form, languages):
     dimensions = {
         row.tag.data: texts_from(row, "label", languages) for row in form.dimensions if row.tag.data
     }
-    return texts_from(form, "title", languages), _number(form.critical_cap.data), bands, dimensions
+    return (texts_from(form, "title", languages), _number(form.critical_cap.data), bands, dimensions,
+            not form.away.data)
 
 
 def fill_settings_form(form, content):
     fill_texts(form, "title", content["title"])
     form.critical_cap.data = content.get("critical_cap")
+    form.away.data = content.get("on_site") is False
     for row, band in zip(form.bands, content.get("bands", [])):
         row.min.data = Decimal(str(band["min"]))
         fill_texts(row, "label", band["label"])

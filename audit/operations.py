@@ -508,7 +508,8 @@ def submit_visit(visit, answers, comments, photos, started_at=None, ended_at=Non
     started_at, ended_at, clock_shift = on_server_clock(started_at, ended_at, visit.created_at, now)
     distance = None
     branch = visit.branch
-    if location and branch.latitude is not None:
+    # A contact made away from the branch (a call, a chat) has no distance to it worth keeping.
+    if location and branch.latitude is not None and content.get("on_site", True):
         distance = round(distance_m(location[0], location[1], branch.latitude, branch.longitude), 1)
     # Scored before the transaction (it is pure), so the transaction holds the write lock briefly.
     answer_rows, score_rows, scored_fields, _result = scored_rows(content, visit.id, answers, comments, result)

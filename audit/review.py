@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from .db import database, write_transaction
 from .localtime import local_date
-from .models import Answer, Evidence, Visit, VisitEvent, VisitState, utcnow
+from .models import Answer, ChecklistVersion, Evidence, Visit, VisitEvent, VisitState, utcnow
 from .operations import CLOCK_SLACK, score_and_store_answers
 
 
@@ -127,11 +127,14 @@ def integrity_warnings(visit, min_minutes, max_distance_m, photo_slack_minutes=3
         warnings.append(("outside_window", {"day": made_on, "first": visit.planned_from, "last": visit.planned_to}))
     if visit.clock_shift_s and abs(visit.clock_shift_s) >= CLOCK_SLACK.total_seconds():  # not a few seconds
         warnings.append(("clock_shifted", {"seconds": visit.clock_shift_s}))
-    if visit.started_at and visit.ended_at:
+    # A contact made away from the branch (a mystery call, a chat: the checklist's on_site false) is
+    # short and made from anywhere: its length and place say nothing of its truth.
+    on_site = ChecklistVersion.shared_content(visit.checklist_version_id).get("on_site", True)
+    if on_site and visit.started_at and visit.ended_at:
         minutes = (visit.ended_at - visit.started_at).total_seconds() / 60
         if minutes < min_minutes:
             warnings.append(("short_visit", {"minutes": round(minutes, 1), "limit": min_minutes}))
-    if visit.checkin_distance_m is not None and visit.checkin_distance_m > max_distance_m:
+    if on_site and visit.checkin_distance_m is not None and visit.checkin_distance_m > max_distance_m:
         warnings.append(("far_checkin", {"metres": round(visit.checkin_distance_m), "limit": max_distance_m}))
     photos = list(Evidence.of_visit(visit))
     if visit.started_at and visit.ended_at:

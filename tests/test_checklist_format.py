@@ -91,7 +91,7 @@ PROBLEM_CASES = [
     # the top level
     case("missing_required_key", "missing required key 'title'",
          text="id: test  #<\nlanguages: [en]\nsections:\n  - {id: main, title: {en: Main}, items: [{id: a, type: yesno, text: {en: A}}]}\n"),
-    case("unknown_top_level_key", "unknown key 'colour' (allowed: id, languages, title, critical_cap, bands, dimensions, sections)",
+    case("unknown_top_level_key", "unknown key 'colour' (allowed: id, languages, title, critical_cap, on_site, bands, dimensions, sections)",
          top="colour: red  #<\n"),
     case("checklist_id_badly_formed", "id 'Retail Visit' must be lowercase words joined by - or _, like 'retail-store-visit'",
          text=checklist_text().replace("id: test", "id: Retail Visit  #<")),

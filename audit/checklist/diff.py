@@ -175,6 +175,7 @@ def _checklist_changes(old, new, languages):
         parts.append(_from_to("languages", ", ".join(old["languages"]), ", ".join(new["languages"])))
     parts.append(_text_change("title", old["title"], new["title"], languages))
     parts.append(_value_change("critical_cap", old.get("critical_cap"), new.get("critical_cap")))
+    parts.append(_value_change("on_site", old.get("on_site", True), new.get("on_site", True)))
     detail = _join(parts)
     # Translators: the checklist as a whole, as in "checklist changed: title (hu)".
     return [Change(CHANGED, gettext("checklist"), detail)] if detail else []

@@ -95,10 +95,15 @@ def items_before(content, item_id=None, section_id=None):
     return earlier
 
 
-def save_settings(content, title, critical_cap, bands, dimensions):
-    """New title, critical cap, bands and dimension labels; None or empty removes an optional one."""
+def save_settings(content, title, critical_cap, bands, dimensions, on_site=True):
+    """New title, critical cap, bands and dimension labels, and whether its visits are made at the
+    branch; None or empty removes an optional one."""
     draft = copy.deepcopy(content)
     draft["title"] = title
+    if on_site:
+        draft.pop("on_site", None)  # the default: a file need not say it
+    else:
+        draft["on_site"] = False
     for key, value in (("critical_cap", critical_cap), ("bands", bands), ("dimensions", dimensions)):
         if value is None or value == [] or value == {}:
             draft.pop(key, None)

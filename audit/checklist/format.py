@@ -9,6 +9,9 @@ Choices where the format description is silent:
   Ids are lowercase snake_case; the checklist id may also use hyphens (it names the file).
 - Only true/false are booleans (YAML 1.2), so `in: [yes, no]` and an option id `no` stay text, and
   `critical: yes` is reported rather than guessed.
+- `on_site: false` marks a checklist of contacts made away from the branch (a mystery call, a chat, an
+  e-mail): the phone asks for no location, and the review weighs neither the distance to the branch
+  nor the visit's length. Absent, or true, it is a visit to the branch.
 - text and photo items may have id, type, text, help, na, dimension and show_if; weight, pass_mark,
   critical, thresholds and require_*_on_fail are reported as meaningless on them. `unit` is for number
   items. pass_mark (above 0, at most 100) is the % of an item's points an answer must earn to pass:
@@ -48,7 +51,7 @@ ITEM_TYPES = ("yesno", "scale", "choice", "timer", "number", "text", "photo")
 SCORING_TYPES = ("yesno", "scale", "choice", "timer", "number")
 
 # Keys in the documented order; the normalised dict and the dumped YAML follow it.
-CHECKLIST_KEYS = ("id", "languages", "title", "critical_cap", "bands", "dimensions", "sections")
+CHECKLIST_KEYS = ("id", "languages", "title", "critical_cap", "on_site", "bands", "dimensions", "sections")
 SECTION_KEYS = ("id", "title", "weight", "items")
 ITEM_KEYS = (
     "id", "type", "text", "help", "weight", "pass_mark", "critical", "na", "required", "dimension",
@@ -298,6 +301,8 @@ class _Validator:
             self.check_translations(data["title"], ("title",), "", "title")
         if "critical_cap" in data:
             self.check_number(data["critical_cap"], ("critical_cap",), "", "critical_cap", low=0, high=100)
+        if "on_site" in data:
+            self.check_flag(data["on_site"], ("on_site",), "", "on_site")
         if "bands" in data:
             self.check_bands(data["bands"])
         if "dimensions" in data:
@@ -748,12 +753,16 @@ def normalise_checklist(data):
 
     Defaults: weight 1, critical/na/require_*_on_fail false on scoring items, na false on text and
     photo items. Optional keys without a default (critical_cap, bands, dimensions, section weight,
-    help, dimension, unit, show_if) stay absent. Bands are sorted from the highest min down.
+    help, dimension, unit, show_if) stay absent, as does on_site unless false. Bands are sorted from the
+    highest min down.
     """
     languages = list(data["languages"])
     result = {"id": data["id"], "languages": languages, "title": _translations(data["title"], languages)}
     if "critical_cap" in data:
         result["critical_cap"] = data["critical_cap"]
+    if data.get("on_site") is False:
+        # Only when false: true is the default, and a checklist's content (its hash) stays as it was.
+        result["on_site"] = False
     if "bands" in data:
         bands = sorted(data["bands"], key=lambda band: band["min"], reverse=True)
         result["bands"] = [{"min": band["min"], "label": _translations(band["label"], languages)} for band in bands]

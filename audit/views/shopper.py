@@ -11,7 +11,7 @@ from .. import media, operations
 from ..access import role_required
 from ..answers import (MAX_COMMENT_LENGTH, SubmissionProblem, answers_from_form, applicable_only, check_submission,
                        photo_item_ids)
-from ..i18n import current_language
+from ..i18n import current_language, localized
 from ..i18n import gettext as _
 from ..media import ImageRejected
 from ..models import ChecklistVersion, Evidence, Role, User, Visit, VisitEvent, VisitState
@@ -117,6 +117,14 @@ def checklist_language(content, *asked):
     return content["languages"][0]
 
 
+def checklist_title(version_id, language=None):
+    """(the checklist's title, its language): in the language its page is shown in. A mystery call and
+    a visit to the shop looked alike, in the list and on the page, but for the brief."""
+    content = ChecklistVersion.shared_content(version_id)
+    language = language or checklist_language(content, current_user.checklist_language)
+    return localized(content["title"], language), language
+
+
 # A chain's shopper sends hundreds of visits over the years (760 in five years of the scale demo):
 # listed whole, the page grew to 470 KB, on the phone and in its offline copy. Open visits are all
 # listed; of the sent ones, the latest.
@@ -142,7 +150,10 @@ def visits():
         ("todo", _("To do"), todo, len(todo)),
         ("done", _("Sent"), sent, sent_query.count() if len(sent) == SENT_LISTED else len(sent)),
     ]
-    return render_template("shopper/visits.html", groups=groups, returned_at=_returned_at(returned))
+    titles = {version_id: checklist_title(version_id)
+              for version_id in {visit.checklist_version_id for visit in open_visits + sent}}
+    return render_template("shopper/visits.html", groups=groups, returned_at=_returned_at(returned),
+                           checklist_titles=titles)
 
 
 def _returned_at(visits):
@@ -210,7 +221,8 @@ def fill(visit_uuid):
         if request.method == "POST" else shown_in
     if request.method == "GET" and not visit.is_open_for_shopper:
         # Sent: nothing left to fill in. Still a page (200) for the service worker and the list.
-        return render_template("shopper/sent.html", visit=visit, sent_time=_sent_time)
+        return render_template("shopper/sent.html", visit=visit, sent_time=_sent_time,
+                               checklist_title=checklist_title(visit.checklist_version_id))
     draft = visit.draft or {}
     answers, comments = draft.get("answers", {}), draft.get("comments", {})
     errors = {}
@@ -293,6 +305,7 @@ def fill(visit_uuid):
     else:
         items_html = _blank_items_html(content, language)
     return render_template("shopper/fill.html", visit=visit, content=content, language=language,
+                           checklist_title=checklist_title(visit.checklist_version_id, language),
                            items_html=Markup(items_html), returned_at=_returned_at([visit]),
                            refusal_messages=refusal_messages)
 
