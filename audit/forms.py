@@ -520,7 +520,9 @@ class BulkVisitForm(_WindowMixin, AppForm):
 class ReturnForm(AppForm):
     comment = TextAreaField(
         _l("What the shopper should check or change"),
-        validators=[DataRequired(message=_l("Tell the shopper why the visit comes back.")), Length(max=2000)],
+        validators=[DataRequired(message=_l("Tell the shopper why the visit comes back.")),
+                    Length(max=2000, message=_l("The note to the shopper can be at most %(max)d characters long: "
+                                                "shorten it and send it again."))],
     )
 
 

@@ -1,5 +1,7 @@
 """Quality review of submitted visits: approve, return to the shopper, correct an answer, and the
 integrity warnings a reviewer should see. Every change is one transaction and leaves a VisitEvent."""
+import hashlib
+import json
 from datetime import timedelta
 
 from .db import database, write_transaction
@@ -29,36 +31,70 @@ def _check_seen(current, seen):
         raise ReviewRefused("changed_since")
 
 
-def _change_state(visit, to_state, actor, comment="", seen=None, **fields):
-    with database.atomic():
+def answer_fingerprint(answer):
+    """What a review page showed of one answer (its value, its correction, its comment), as a short
+    hash its correction forms carry: a correction made from a page read before another reviewer's
+    change of the same answer would silently undo that change."""
+    shown = None if answer is None else [answer.value, answer.original_value, answer.correction_reason,
+                                         answer.comment]
+    return hashlib.sha256(json.dumps(shown, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def review_fingerprint(visit_id):
+    """What a review page showed of every answer of a visit, as one hash its decision forms carry:
+    the reviewer who approves or returns must have seen the corrections made so far."""
+    rows = Answer.select().where(Answer.visit == visit_id).order_by(Answer.item_id)
+    return hashlib.sha256("".join(f"{row.item_id}={answer_fingerprint(row)};" for row in rows).encode()).hexdigest()[:16]
+
+
+def _locked_visit(visit_id, *fields):
+    """The visit as it is now, held until the caller's transaction ends (PostgreSQL: FOR UPDATE; SQLite:
+    write_transaction has the write lock already), so every reviewer's check and write take turns."""
+    current = Visit.select(Visit.id, Visit.state, Visit.submission_hash, *fields).where(Visit.id == visit_id)
+    return (current.for_update() if database.obj.for_update else current).first()
+
+
+def _change_state(visit, to_state, actor, comment="", seen=None, reviewed=None, **fields):
+    with write_transaction():
+        current = _locked_visit(visit.id)
+        if current is None or current.state != VisitState.SUBMITTED.value:
+            raise ReviewRefused("not_submitted")
+        _check_seen(current, seen)
+        if reviewed is not None and review_fingerprint(visit.id) != reviewed:
+            raise ReviewRefused("corrected_since")
         # Only a submitted visit can be reviewed; the check and the change are one statement.
-        where = (Visit.id == visit.id) & (Visit.state == VisitState.SUBMITTED.value)
-        if seen is not None:
-            where &= Visit.submission_hash == seen
-        changed = Visit.update(state=to_state, **fields).where(where).execute()
+        changed = Visit.update(state=to_state, **fields).where(
+            (Visit.id == visit.id) & (Visit.state == VisitState.SUBMITTED.value)).execute()
         if not changed:
-            current = Visit.get_or_none(Visit.id == visit.id)
-            if current is not None and current.state == VisitState.SUBMITTED.value:
-                _check_seen(current, seen)
             raise ReviewRefused("not_submitted")
         record_event(visit, VisitState.SUBMITTED.value, to_state, actor, comment)
     return Visit.get_by_id(visit.id)
 
 
-def approve(visit, reviewer, seen=None):
+def approve(visit, reviewer, seen=None, reviewed=None):
     """The visit counts from now on: managers see it in dashboards and reports."""
-    return _change_state(visit, VisitState.APPROVED.value, reviewer, seen=seen, approved_at=utcnow())
+    return _change_state(visit, VisitState.APPROVED.value, reviewer, seen=seen, reviewed=reviewed,
+                         approved_at=utcnow())
 
 
-def return_to_shopper(visit, reviewer, comment, seen=None):
+def return_to_shopper(visit, reviewer, comment, seen=None, reviewed=None):
     """Back to the shopper with the reviewer's comment; they edit the same visit and send it again."""
     if not comment.strip():
         raise ReviewRefused("comment_required")
     return _change_state(visit, VisitState.RETURNED.value, reviewer, comment.strip(), seen=seen,
-                         review_comment=comment.strip())
+                         reviewed=reviewed, review_comment=comment.strip())
 
 
-def correct_answer(visit, item_id, value, reason, reviewer, seen=None):
+def _check_shown(visit, item_id, shown):
+    """ReviewRefused unless the answer is still as the reviewer's page showed it (`shown`: its
+    answer_fingerprint; None: not asked)."""
+    if shown is not None:
+        row = Answer.get_or_none((Answer.visit == visit.id) & (Answer.item_id == item_id))
+        if answer_fingerprint(row) != shown:
+            raise ReviewRefused("answer_changed")
+
+
+def correct_answer(visit, item_id, value, reason, reviewer, seen=None, shown=None):
     """Change one answer with a reason; the score is recomputed, the shopper's answer and the first score kept."""
     if not reason.strip():
         raise ReviewRefused("reason_required")
@@ -67,12 +103,11 @@ def correct_answer(visit, item_id, value, reason, reviewer, seen=None):
         # returned it since this one's page was read (the correction would have gone to a visit back
         # with its shopper, whose next sending replaces every answer). PostgreSQL: also after a
         # rescoring batch holding this visit (audit/rescoring.py).
-        current = Visit.select(Visit.id, Visit.state, Visit.score, Visit.original_score, Visit.submission_hash).where(
-            Visit.id == visit.id)
-        current = (current.for_update() if database.obj.for_update else current).first()
+        current = _locked_visit(visit.id, Visit.score, Visit.original_score)
         if current is None or current.state not in (VisitState.SUBMITTED.value, VisitState.APPROVED.value):
             raise ReviewRefused("not_submitted")
         _check_seen(current, seen)
+        _check_shown(visit, item_id, shown)
         visit.state, visit.score, visit.original_score = current.state, current.score, current.original_score
         rows = {a.item_id: a for a in Answer.select().where(Answer.visit == visit)}
         answers = {key: row.value for key, row in rows.items()}
@@ -101,18 +136,18 @@ def correct_answer(visit, item_id, value, reason, reviewer, seen=None):
     return Visit.get_by_id(visit.id)
 
 
-def correct_comment(visit, item_id, comment, reason, reviewer, seen=None):
+def correct_comment(visit, item_id, comment, reason, reviewer, seen=None, shown=None):
     """Change (or empty) the shopper's comment on an answer, with a reason: a shopper who named
     themselves, or a member of staff, in it; managers read comments in their reports. The comment as
     written is not kept: keeping it would keep what had to go."""
     if not reason.strip():
         raise ReviewRefused("reason_required")
     with write_transaction():
-        current = Visit.select(Visit.id, Visit.state, Visit.submission_hash).where(Visit.id == visit.id)
-        current = (current.for_update() if database.obj.for_update else current).first()
+        current = _locked_visit(visit.id)
         if current is None or current.state not in (VisitState.SUBMITTED.value, VisitState.APPROVED.value):
             raise ReviewRefused("not_submitted")
         _check_seen(current, seen)
+        _check_shown(visit, item_id, shown)
         Answer.update(comment=comment.strip()).where((Answer.visit == visit) & (Answer.item_id == item_id)).execute()
         record_event(visit, current.state, current.state, reviewer, f"{item_id}: {reason.strip()}")
 

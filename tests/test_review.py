@@ -298,10 +298,11 @@ def test_integrity_warnings_short_visit_far_check_in_and_a_reused_photo(app, log
 
 def test_only_a_submitted_visit_can_be_approved(app, login_as, submitted):
     auditor = login_as("auditor")
-    _post(auditor, f"/review/{submitted}/approve", f"/review/{submitted}")
+    _post(auditor, f"/review/{submitted}/return", f"/review/{submitted}", {"comment": "Time the wait again."})
     again = auditor.post(f"/review/{submitted}/approve", data={
         "csrf_token": csrf_from(auditor.get(f"/review/{submitted}"))}, follow_redirects=True)
-    assert "Only a visit waiting for review can be approved" in again.get_data(as_text=True)
+    assert "This visit was returned to the shopper meanwhile (by Anna Auditor at" in again.get_data(as_text=True)
+    assert _visit(app, submitted).state == "returned"
 
 
 def test_the_audit_log_names_who_reviewed_and_corrected(app, login_as, submitted):
@@ -462,10 +463,14 @@ def test_a_corrections_message_is_shown_at_its_question_where_the_page_opens(app
     """The page comes back at the corrected question (#a-<item>): a message at the top was far above
     the screen, and the auditor saw nothing happen."""
     auditor = login_as("auditor")
+    done = _post(auditor, f"/review/{submitted}/answers/wait_for_contact", f"/review/{submitted}",
+                 {"value": "60", "reason": "typo"})
+    assert done.headers["Location"].endswith("?corrected=wait_for_contact#a-wait_for_contact")
+    # A refused one comes back as typed, its messages there and its field focused (the page opens there).
     answer = auditor.post(f"/review/{submitted}/answers/wait_for_contact", data={
         "value": "", "reason": "typo", "csrf_token": csrf_from(auditor.get(f"/review/{submitted}"))})
-    assert answer.headers["Location"].endswith("?corrected=wait_for_contact#a-wait_for_contact")
-    page = auditor.get(answer.headers["Location"].split("#")[0]).get_data(as_text=True)
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
     row = re.search(r'id="a-wait_for_contact">(.*?)</li>', page, re.S).group(1)
     assert "Give the corrected answer." in row and '<details class="correct" open>' in row
     assert page.count("Give the corrected answer.") == 1
@@ -505,7 +510,7 @@ def test_a_comment_naming_the_shopper_is_corrected_before_a_manager_reads_it(app
     assert "Correct the comment" in page
     url = f"/review/{submitted}/comments/greeted"
     without_reason = _post(auditor, url, f"/review/{submitted}", {"comment": "Nobody greeted me for two minutes."})
-    assert "Give the reason for the correction." in html.unescape(auditor.get(without_reason.headers["Location"]).get_data(as_text=True))
+    assert "Give the reason for the correction." in html.unescape(without_reason.get_data(as_text=True))
     response = _post(auditor, url, f"/review/{submitted}",
                      {"comment": "Nobody greeted me for two minutes.", "reason": "Name removed."})
     assert "The comment is corrected." in html.unescape(auditor.get(response.headers["Location"]).get_data(as_text=True))
@@ -648,3 +653,4 @@ def test_returning_a_corrected_visit_says_first_that_the_corrections_are_undone(
         Answer.update(correction_reason="Receipt shows 3 minutes.", original_value=4).where(
             (Answer.visit == Visit.get(Visit.uuid == submitted).id) & (Answer.item_id == "first_impression")).execute()
     assert note in html.unescape(auditor.get(f"/review/{submitted}").get_data(as_text=True))
+

@@ -4,7 +4,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from babel.units import format_unit
-from flask_babel import format_date, format_timedelta, get_locale
+from flask_babel import format_date, format_datetime, format_timedelta, get_locale
 from flask_login import current_user
 
 from .. import auditlog, media, review
@@ -28,12 +28,58 @@ REFUSALS = {
     "reason_required": lambda: _("Give the reason for the correction."),
     "changed_since": lambda: _("The shopper changed this visit after you opened it: nothing was done. "
                                "Look at its answers again."),
+    "answer_changed": lambda: _("This answer was changed by another reviewer since you opened the page; here it "
+                                "is now. Make your change again if it is still needed."),
+    "corrected_since": lambda: _("Another reviewer corrected this visit since you opened the page: nothing was "
+                                 "done. Look at the corrections below, then decide again."),
 }
+
+
+def _refusal_text(refused, visit):
+    """A refusal in the reader's words; a visit decided meanwhile says by whom and when (a generic
+    "only a visit waiting for review..." left the reviewer guessing what had happened)."""
+    if refused.code == "not_submitted":
+        current = Visit.get_or_none(Visit.id == visit.id)
+        decided = _last_decision(visit)
+        if current is not None and decided is not None and decided.to_state == current.state:
+            who = decided.actor.name if decided.actor else "—"
+            when = format_datetime(decided.created_at, "short")
+            if current.state == VisitState.APPROVED.value:
+                return _("This visit was approved meanwhile (by %(name)s at %(time)s): nothing was done.",
+                         name=who, time=when)
+            if current.state == VisitState.RETURNED.value:
+                return _("This visit was returned to the shopper meanwhile (by %(name)s at %(time)s): nothing was "
+                         "done.", name=who, time=when)
+    return REFUSALS[refused.code]()
+
+
+def _last_decision(visit):
+    """The visit's last change of state (an approval, a return, a sending), or None."""
+    return (VisitEvent.select().where((VisitEvent.visit == visit) & (VisitEvent.from_state != VisitEvent.to_state))
+            .order_by(VisitEvent.id.desc()).first())
+
+
+def _approved_by_me_already(visit):
+    """Whether the visit stands approved by this reviewer: a second click of Approve, no mistake."""
+    decided = _last_decision(visit)
+    return (decided is not None and decided.to_state == VisitState.APPROVED.value
+            and decided.actor_id == current_user.id
+            and Visit.get_by_id(visit.id).state == VisitState.APPROVED.value)
 
 
 def _seen():
     """The sending the reviewer's page showed (its submission hash; see review._check_seen)."""
     return request.form.get("seen") or None
+
+
+def _shown():
+    """What the reviewer's page showed of the answer to correct (review.answer_fingerprint)."""
+    return request.form.get("shown") or None
+
+
+def _reviewed():
+    """What the reviewer's page showed of all the visit's answers (review.review_fingerprint)."""
+    return request.form.get("reviewed") or None
 
 
 def _changed_since_seen(visit):
@@ -131,6 +177,12 @@ def _minutes(value):
 @bp.route("/<visit_uuid>")
 def visit(visit_uuid):
     visit = _visit_or_404(visit_uuid)
+    return _visit_page(visit, corrected_item=_item_of(visit.checklist_version.content, request.args.get("corrected")))
+
+
+def _visit_page(visit, status=200, return_form=None, typed=None, corrected_item=None):
+    """The review page; shown again by a refused correction or return with what was typed (`typed`:
+    the correction form's fields and its item; `return_form`: the note) kept in its form."""
     config = current_app.config
     content = visit.checklist_version.content
     language = current_language() if current_language() in content["languages"] else content["languages"][0]
@@ -144,11 +196,12 @@ def visit(visit_uuid):
     events = VisitEvent.select().where(VisitEvent.visit == visit).order_by(VisitEvent.created_at)
     return render_template(
         "review/visit.html", visit=visit, content=content, language=language, answers=answers, photos=photos,
-        warnings=warnings, events=list(events), return_form=ReturnForm(), correction_form=CorrectionForm(),
-        comment_form=CommentCorrectionForm(),
+        warnings=warnings, events=list(events), return_form=return_form or ReturnForm(formdata=None),
+        correction_form=CorrectionForm(formdata=None), comment_form=CommentCorrectionForm(formdata=None),
         item_texts={item["id"]: localized(item["text"], language) for s in content["sections"] for item in s["items"]},
-        correction_choices=correction_choices, corrected_item=_item_of(content, request.args.get("corrected")),
-    )
+        correction_choices=correction_choices, corrected_item=corrected_item, typed=typed or {},
+        shown=review.answer_fingerprint, reviewed=review.review_fingerprint(visit.id),
+    ), status
 
 
 def _item_of(content, item_id):
@@ -163,10 +216,12 @@ def approve(visit_uuid):
     if not ReturnForm().validate_on_submit() and "csrf_token" in ReturnForm().errors:
         abort(400)
     try:
-        review.approve(visit, current_user, seen=_seen())
+        review.approve(visit, current_user, seen=_seen(), reviewed=_reviewed())
         auditlog.record("visit.approved", visit.uuid)
     except review.ReviewRefused as refused:
-        flash(REFUSALS[refused.code](), "error")
+        if refused.code == "not_submitted" and _approved_by_me_already(visit):
+            return redirect(url_for("review.queue"))  # a double click: the first click's message says it
+        flash(_refusal_text(refused, visit), "error")
         return redirect(url_for("review.visit", visit_uuid=visit.uuid))
     flash(_("The visit is approved."), "success")
     return redirect(url_for("review.queue"))
@@ -176,24 +231,28 @@ def approve(visit_uuid):
 def return_visit(visit_uuid):
     visit = _visit_or_404(visit_uuid)
     form = ReturnForm()
-    if form.validate_on_submit():
-        try:
-            review.return_to_shopper(visit, current_user, form.comment.data, seen=_seen())
-            auditlog.record("visit.returned", visit.uuid, comment=form.comment.data)
-        except review.ReviewRefused as refused:
-            flash(REFUSALS[refused.code](), "error")
-        else:
-            flash(_("The visit went back to the shopper."), "success")
-            return redirect(url_for("review.queue"))
-    for error in form.comment.errors:
-        flash(error, "error")
-    return redirect(url_for("review.visit", visit_uuid=visit.uuid))
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _visit_page(visit, 422, return_form=form)  # the note kept, its error beside it
+    try:
+        review.return_to_shopper(visit, current_user, form.comment.data, seen=_seen(), reviewed=_reviewed())
+        auditlog.record("visit.returned", visit.uuid, comment=form.comment.data)
+    except review.ReviewRefused as refused:
+        flash(_refusal_text(refused, visit), "error")
+        return _visit_page(Visit.get_by_id(visit.id), 409, return_form=form)
+    flash(_("The visit went back to the shopper."), "success")
+    return redirect(url_for("review.queue"))
+
+
+def _stored_answers(visit):
+    return {a.item_id: a.value for a in Answer.select(Answer.item_id, Answer.value).where(Answer.visit == visit)}
 
 
 def _unanswered_now_shown(visit, content):
     """The texts of scoring questions a correction has shown (a show_if answer changed) that have no
     answer: the shopper never saw them, and unanswered they silently drop out of the score."""
-    answers = {a.item_id: a.value for a in Answer.select(Answer.item_id, Answer.value).where(Answer.visit == visit)}
+    answers = _stored_answers(visit)
     visible = visible_item_ids(content, answers)
     language = current_language() if current_language() in content["languages"] else content["languages"][0]
     return [localized(item["text"], language) for section in content["sections"] for item in section["items"]
@@ -208,33 +267,55 @@ def correct(visit_uuid, item_id):
     if item is None:
         abort(404)
     form = CorrectionForm()
-    if not _changed_since_seen(visit) and form.validate_on_submit():
-        value = _form_value(item, NOT_APPLICABLE if form.not_applicable.data else form.value.data)
-        problems = find_answer_problems(content, {item_id: value})
-        current = Answer.get_or_none((Answer.visit == visit) & (Answer.item_id == item_id))
-        if value is None:
-            flash(_("Give the corrected answer."), "error")
-        elif problems:
-            flash(submission_message(problems[0]), "error")
-        elif current is not None and current.value == value:
-            # Stored as a correction, it would claim the shopper got it wrong and write a reason for nothing.
-            flash(_("That is the answer already: nothing was changed."), "info")
-        else:
-            try:
-                review.correct_answer(visit, item_id, value, form.reason.data, current_user, seen=_seen())
-                auditlog.record("answer.corrected", visit.uuid, item=item_id, value=value, reason=form.reason.data)
-            except review.ReviewRefused as refused:
-                flash(REFUSALS[refused.code](), "error")
-            else:
-                flash(_("The answer is corrected and the score recomputed."), "success")
-                for question in _unanswered_now_shown(visit, content):
-                    flash(_("The question “%(question)s” now applies and has no answer, so it counts for nothing: "
-                            "return the visit to the shopper to answer it.", question=question), "error")
-    else:
+    if _changed_since_seen(visit):
+        return _refused_correction(visit, item_id, form, 409)
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
-    return redirect(url_for("review.visit", visit_uuid=visit.uuid, corrected=item_id) + f"#a-{item_id}")
+        return _refused_correction(visit, item_id, form)
+    value = _form_value(item, NOT_APPLICABLE if form.not_applicable.data else form.value.data)
+    problems = find_answer_problems(content, {item_id: value})
+    current = Answer.get_or_none((Answer.visit == visit) & (Answer.item_id == item_id))
+    if value is None:
+        flash(_("Give the corrected answer."), "error")
+        return _refused_correction(visit, item_id, form)
+    if problems:
+        flash(submission_message(problems[0]), "error")
+        return _refused_correction(visit, item_id, form)
+    if current is not None and current.value == value and (_shown() is None or _shown() == review.answer_fingerprint(current)):
+        # Stored as a correction, it would claim the shopper got it wrong and write a reason for nothing.
+        flash(_("That is the answer already: nothing was changed."), "info")
+        return _back_at(visit, item_id)
+    try:
+        review.correct_answer(visit, item_id, value, form.reason.data, current_user, seen=_seen(), shown=_shown())
+        auditlog.record("answer.corrected", visit.uuid, item=item_id, value=value, reason=form.reason.data)
+    except review.ReviewRefused as refused:
+        flash(_refusal_text(refused, visit), "error")
+        return _refused_correction(visit, item_id, form, 409)
+    flash(_("The answer is corrected and the score recomputed."), "success")
+    for question in _unanswered_now_shown(visit, content):
+        flash(_("The question “%(question)s” now applies and has no answer, so it counts for nothing: "
+                "return the visit to the shopper to answer it.", question=question), "error")
+    return _back_at(visit, item_id)
+
+
+def _back_at(visit, item_id):
+    """The review page again, opened at the corrected question where its messages are."""
+    return redirect(url_for("review.visit", visit_uuid=visit.uuid, corrected=item_id)
+                    + f"#a-{item_id}")
+
+
+def _refused_correction(visit, item_id, form, status=422):
+    """The page again with the correction as it was typed, its messages at its question: a redirect
+    lost the typed reason and comment."""
+    typed = {"item": item_id, "value": form.value.data if "value" in form else None,
+             "not_applicable": form.not_applicable.data if "not_applicable" in form else False,
+             "comment": form.comment.data if "comment" in form else None, "reason": form.reason.data,
+             "form": "comment" if "comment" in form else "answer"}
+    return _visit_page(Visit.get_by_id(visit.id), status, typed=typed, corrected_item=item_id)
 
 
 @bp.route("/<visit_uuid>/comments/<item_id>", methods=["POST"])
@@ -244,27 +325,31 @@ def correct_comment(visit_uuid, item_id):
     visit = _visit_or_404(visit_uuid)
     current = Answer.get_or_none((Answer.visit == visit) & (Answer.item_id == item_id))
     form = CommentCorrectionForm()
-    stale = _changed_since_seen(visit)  # the comment may be gone with the shopper's change: said first
-    if not stale and (current is None or not current.comment):
+    if _changed_since_seen(visit):  # the comment may be gone with the shopper's change: said first
+        return _refused_correction(visit, item_id, form, 409)
+    if current is None or (not current.comment and _shown() is None):
         abort(404)
-    if not stale and form.validate_on_submit():
-        if form.comment.data.strip() == current.comment.strip():
-            flash(_("That is the comment already: nothing was changed."), "info")
-        else:
-            try:
-                review.correct_comment(visit, item_id, form.comment.data, form.reason.data, current_user,
-                                      seen=_seen())
-                # Not the texts: the comment as written is what had to go.
-                auditlog.record("comment.corrected", visit.uuid, item=item_id, reason=form.reason.data)
-            except review.ReviewRefused as refused:
-                flash(REFUSALS[refused.code](), "error")
-            else:
-                flash(_("The comment is corrected."), "success")
-    else:
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
-    return redirect(url_for("review.visit", visit_uuid=visit.uuid, corrected=item_id) + f"#a-{item_id}")
+        return _refused_correction(visit, item_id, form)
+    if form.comment.data.strip() == current.comment.strip() and (
+            _shown() is None or _shown() == review.answer_fingerprint(current)):
+        flash(_("That is the comment already: nothing was changed."), "info")
+        return _back_at(visit, item_id)
+    try:
+        review.correct_comment(visit, item_id, form.comment.data, form.reason.data, current_user, seen=_seen(),
+                               shown=_shown())
+        # Not the texts: the comment as written is what had to go.
+        auditlog.record("comment.corrected", visit.uuid, item=item_id, reason=form.reason.data)
+    except review.ReviewRefused as refused:
+        flash(_refusal_text(refused, visit), "error")
+        return _refused_correction(visit, item_id, form, 409)
+    flash(_("The comment is corrected."), "success")
+    return _back_at(visit, item_id)
 
 
 @bp.route("/<visit_uuid>/photos/<client_id>")
