@@ -258,11 +258,43 @@ def test_a_correction_that_shows_a_question_the_shopper_never_saw_says_it_has_no
     text = html.unescape(page.get_data(as_text=True))
     assert "The answer is corrected and the score recomputed." in text
     assert ("The question “How relevant and free of pressure was the additional offer?” now applies and has no "
-            "answer, so it counts for nothing: return the visit to the shopper to answer it.") in text
+            "answer, so it counts for nothing: give its answer with its own Correct button below.") in text
+    # Said once: a later correction of another question did not make it apply (it was said again each time).
+    later = auditor.post(f"/review/{visit.uuid}/answers/greeted", data={
+        "value": "no", "reason": "Nobody at the door.", "csrf_token": csrf_from(auditor.get(f"/review/{visit.uuid}"))},
+        follow_redirects=True).get_data(as_text=True)
+    assert "The answer is corrected" in later and "now applies and has no answer" not in later
     back = auditor.post(f"/review/{visit.uuid}/answers/additional_offer", data={
         "value": "none", "reason": "Listened again.", "csrf_token": csrf_from(auditor.get(f"/review/{visit.uuid}"))},
         follow_redirects=True).get_data(as_text=True)
     assert "The answer is corrected" in back and "now applies and has no answer" not in back  # hidden again
+
+
+def test_a_question_a_correction_made_apply_is_answered_by_the_reviewers_own_correction(app, login_as, org):
+    """A return gives the shopper their own answers back, under which the question is hidden again: the
+    reviewer answers it with its own Correct, and it counts in the score."""
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today())
+        answers = {**best_answers(version.content), "additional_offer": "none"}
+        answers.pop("offer_relevance", None)
+        submit_visit(visit, answers, {"additional_offer": "Nothing offered."}, {},
+                     started_at=utcnow() - timedelta(minutes=25), ended_at=utcnow())
+    auditor = login_as("auditor")
+    _post(auditor, f"/review/{visit.uuid}/answers/additional_offer", f"/review/{visit.uuid}",
+          {"value": "proactive", "reason": "The recording has the offer."})
+    page = auditor.get(f"/review/{visit.uuid}").get_data(as_text=True)
+    assert 'action="/review/%s/answers/offer_relevance"' % visit.uuid in page
+    shown = re.search(r'answers/offer_relevance">.*?name="shown" value="([0-9a-f]+)"', page, re.S).group(1)
+    done = auditor.post(f"/review/{visit.uuid}/answers/offer_relevance", data={
+        "value": "5", "reason": "Heard on the recording.", "shown": shown,
+        "csrf_token": csrf_from(auditor.get(f"/review/{visit.uuid}"))}, follow_redirects=True).get_data(as_text=True)
+    assert "The answer is corrected and the score recomputed." in done
+    with app.app_context(), database.connection_context():
+        answer = Answer.get((Answer.visit == visit) & (Answer.item_id == "offer_relevance"))
+        assert (answer.value, answer.correction_reason) == (5, "Heard on the recording.")
+        assert answer.possible
 
 
 def test_integrity_warnings_short_visit_far_check_in_and_a_reused_photo(app, login_as, org):

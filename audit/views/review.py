@@ -249,11 +249,13 @@ def _stored_answers(visit):
     return {a.item_id: a.value for a in Answer.select(Answer.item_id, Answer.value).where(Answer.visit == visit)}
 
 
-def _unanswered_now_shown(visit, content):
-    """The texts of scoring questions a correction has shown (a show_if answer changed) that have no
-    answer: the shopper never saw them, and unanswered they silently drop out of the score."""
+def _unanswered_now_shown(visit, content, before):
+    """The texts of scoring questions this correction has shown (a show_if answer changed; `before`:
+    the answers before it) that have no answer: the shopper never saw them, and unanswered they
+    silently drop out of the score. Only those it showed: one shown by an earlier correction was
+    said then."""
     answers = _stored_answers(visit)
-    visible = visible_item_ids(content, answers)
+    visible = visible_item_ids(content, answers) - visible_item_ids(content, before)
     language = current_language() if current_language() in content["languages"] else content["languages"][0]
     return [localized(item["text"], language) for section in content["sections"] for item in section["items"]
             if item["id"] in visible and item["type"] in SCORING_TYPES and answers.get(item["id"]) is None]
@@ -289,6 +291,7 @@ def correct(visit_uuid, item_id):
         # Stored as a correction, it would claim the shopper got it wrong and write a reason for nothing.
         flash(_("That is the answer already: nothing was changed."), "info")
         return _back_at(visit, item_id)
+    before = _stored_answers(visit)
     try:
         review.correct_answer(visit, item_id, value, form.reason.data, current_user, seen=_seen(), shown=_shown())
         auditlog.record("answer.corrected", visit.uuid, item=item_id, value=value, reason=form.reason.data)
@@ -296,9 +299,10 @@ def correct(visit_uuid, item_id):
         flash(_refusal_text(refused, visit), "error")
         return _refused_correction(visit, item_id, form, 409)
     flash(_("The answer is corrected and the score recomputed."), "success")
-    for question in _unanswered_now_shown(visit, content):
-        flash(_("The question “%(question)s” now applies and has no answer, so it counts for nothing: "
-                "return the visit to the shopper to answer it.", question=question), "error")
+    # Not "return the visit": the shopper gets their own answers back, under which it is hidden again.
+    for question in _unanswered_now_shown(visit, content, before):
+        flash(_("The question “%(question)s” now applies and has no answer, so it counts for nothing: give its "
+                "answer with its own Correct button below.", question=question), "error")
     return _back_at(visit, item_id)
 
 
