@@ -686,3 +686,14 @@ def test_returning_a_corrected_visit_says_first_that_the_corrections_are_undone(
             (Answer.visit == Visit.get(Visit.uuid == submitted).id) & (Answer.item_id == "first_impression")).execute()
     assert note in html.unescape(auditor.get(f"/review/{submitted}").get_data(as_text=True))
 
+
+
+def test_the_reason_of_a_correction_says_managers_read_it(app, login_as, submitted):
+    """The reason is printed beside the answer in the manager's visit report (tests/test_reports.py): the
+    field says so, as the comment's does, so that nobody names the shopper in it."""
+    page = login_as("auditor").get(f"/review/{submitted}").get_data(as_text=True)
+    row = re.search(r'id="a-greeted">(.*?)</li>', page, re.S).group(1)
+    field = re.search(r'<input[^>]*id="reason-greeted"[^>]*>', row).group(0)
+    assert 'aria-describedby="reason-greeted-hint"' in field
+    hint = re.search(r'<p class="hint" id="reason-greeted-hint">(.*?)</p>', row).group(1)
+    assert hint == "Managers read this reason beside the answer in their reports: do not name the shopper in it."
