@@ -407,7 +407,7 @@ def test_the_queue_comes_50_a_page_with_its_shoppers_in_a_few_queries(app, login
         page = client.get("/review/").get_data(as_text=True)
     finally:
         del database.obj.execute_sql
-    rows = re.findall(r'<a href="/review/([0-9a-f-]{36})">', page)
+    rows = re.findall(r'<a href="/review/([0-9a-f-]{36})[?"]', page)
     assert len(rows) == 50 and rows[0] == submitted and "Page 1 of 2" in page  # the oldest first
     assert "Sara Shopper" in page and "Otto Othershopper" in page
     assert len(statements) < 12, statements  # not one for each row's shopper
@@ -415,7 +415,7 @@ def test_the_queue_comes_50_a_page_with_its_shoppers_in_a_few_queries(app, login
     filtered = client.get(f"/review/?shopper={shopper}").get_data(as_text=True)
     assert f'href="/review/?page=2&amp;shopper={shopper}"' in filtered  # the next page keeps the filter
     second = client.get(f"/review/?page=2&shopper={shopper}").get_data(as_text=True)
-    assert len(re.findall(r'<a href="/review/([0-9a-f-]{36})">', second)) == 10
+    assert len(re.findall(r'<a href="/review/([0-9a-f-]{36})[?"]', second)) == 10
 
 
 def test_a_huge_number_answer_still_shows_on_the_review_page_and_in_the_visit_report(app, login_as, org):
@@ -685,7 +685,6 @@ def test_returning_a_corrected_visit_says_first_that_the_corrections_are_undone(
         Answer.update(correction_reason="Receipt shows 3 minutes.", original_value=4).where(
             (Answer.visit == Visit.get(Visit.uuid == submitted).id) & (Answer.item_id == "first_impression")).execute()
     assert note in html.unescape(auditor.get(f"/review/{submitted}").get_data(as_text=True))
-
 
 
 def test_the_reason_of_a_correction_says_managers_read_it(app, login_as, submitted):

@@ -196,3 +196,55 @@ def test_only_auditors_correct_or_decide(app, login_as, timed, role):
             "value": "1", "reason": "x", "comment": "x", "csrf_token": token}).status_code in (403, 404)
     assert _answer(app, timed, "wait_for_contact")[:3] == (240, None, "")
 
+
+@pytest.fixture
+def queue_of_three(app, org):
+    """Three submitted visits of Sara's, oldest first, and one of Otto's between them."""
+    uuids = {}
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        for n, shopper in enumerate(["shopper", "other_shopper", "shopper", "shopper"]):
+            visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"][shopper],
+                                 planned_from=date.today(), planned_to=date.today())
+            submit_visit(visit, best_answers(version.content), {}, {},
+                         started_at=utcnow() - timedelta(minutes=60 - n), ended_at=utcnow() - timedelta(minutes=30 - n))
+            Visit.update(submitted_at=utcnow() - timedelta(minutes=10 - n)).where(Visit.id == visit.id).execute()
+            uuids.setdefault(shopper, []).append(str(visit.uuid))
+    return uuids
+
+
+def test_a_decision_leads_to_the_next_visit_of_the_filtered_queue_and_keeps_its_filter(app, login_as, org,
+                                                                                        queue_of_three):
+    anna = login_as("auditor")
+    sara = org["users"]["shopper"].id
+    first, second, third = queue_of_three["shopper"]
+    listed = anna.get(f"/review/?shopper={sara}").get_data(as_text=True)
+    assert f'href="/review/{first}?shopper={sara}"' in listed
+    page = anna.get(f"/review/{first}?shopper={sara}")
+    assert f'href="/review/?shopper={sara}"' in page.get_data(as_text=True)  # back to the filtered queue
+    approve = f"/review/{first}/approve"
+    done = anna.post(f"{approve}?shopper={sara}", data=_form(page, approve))
+    assert done.headers["Location"] == f"/review/{second}?shopper={sara}"  # Otto's visit is not in the list
+    assert "The visit is approved. Here is the next visit waiting for review." in _text(anna.get(done.headers["Location"]))
+    page = anna.get(done.headers["Location"])
+    back = f"/review/{second}/return"
+    done = anna.post(f"{back}?shopper={sara}", data={**_form(page, back), "comment": "Time the wait."})
+    assert done.headers["Location"] == f"/review/{third}?shopper={sara}"
+    page = anna.get(done.headers["Location"])
+    approve = f"/review/{third}/approve"
+    done = anna.post(f"{approve}?shopper={sara}", data=_form(page, approve))
+    assert done.headers["Location"] == f"/review/?shopper={sara}"  # none left after it: the filtered queue
+    assert "The visit is approved. No visit waits after it in this list." in _text(anna.get(done.headers["Location"]))
+
+
+def test_the_queues_filter_carried_through_a_visit_is_only_ever_the_known_fields(app, login_as, queue_of_three):
+    anna = login_as("auditor")
+    first = queue_of_three["shopper"][0]
+    page = anna.get(f"/review/{first}?shopper=abc&next=https://evil.example/&page=2&region=-1").get_data(as_text=True)
+    back = re.search(r'<a href="([^"]*)">Visits waiting for review</a>', page).group(1)
+    assert back == "/review/?page=2"
+    assert 'action="/review/%s/approve?page=2"' % first in page
+    approve = f"/review/{first}/approve"
+    done = anna.post(f"{approve}?next=https://evil.example/&shopper=x",
+                     data=_form(anna.get(f"/review/{first}"), approve))
+    assert done.headers["Location"].startswith("/review/") and "evil" not in done.headers["Location"]

@@ -104,23 +104,51 @@ def _visit_or_404(visit_uuid):
     return visit
 
 
-@bp.route("/")
-def queue():
-    form = ReviewFilterForm(request.args)
+QUEUE_FILTERS = {"brand": lambda: Region.brand, "region": lambda: Branch.region,
+                 "checklist": lambda: ChecklistVersion.checklist, "shopper": lambda: Visit.shopper}
+
+
+def queue_args():
+    """The queue's filters and page as the request carries them, each a whole number or left out:
+    carried through a visit's page and back (only these names, so no link can lead elsewhere)."""
+    args = {name: request.args.get(name, type=record_id) for name in (*QUEUE_FILTERS, "page")}
+    return {name: value for name, value in args.items() if value and not (name == "page" and value == 1)}
+
+
+def _queue_query(args):
     # With the shopper in the same query (each row read its own), 50 a page: a chain's month waits whole.
     query = (
         Visit.with_place().select_extend(User).switch(Visit).join(User).switch(Visit).join(ChecklistVersion)
         .where(Visit.state == VisitState.SUBMITTED.value).order_by(Visit.submitted_at, Visit.id)
     )
-    filters = {"brand": Region.brand, "region": Branch.region, "checklist": ChecklistVersion.checklist,
-               "shopper": Visit.shopper}
-    args = {}
-    for name, column in filters.items():
-        value = request.args.get(name, type=record_id)
-        if value:
-            query = query.where(column == value)
-            args[name] = value
-    return render_template("review/queue.html", page=Page(query, request.args.get("page")), args=args, form=form)
+    for name, column in QUEUE_FILTERS.items():
+        if args.get(name):
+            query = query.where(column() == args[name])
+    return query
+
+
+@bp.route("/")
+def queue():
+    form = ReviewFilterForm(request.args)
+    args = queue_args()
+    filters = {name: value for name, value in args.items() if name != "page"}
+    return render_template("review/queue.html", page=Page(_queue_query(args), request.args.get("page")),
+                           args=filters, form=form, queue=args)
+
+
+def _after_decision(visit, message):
+    """Where a decided visit leads: the next visit of the same filtered queue, else that queue."""
+    args = queue_args()
+    after = (Visit.submitted_at > visit.submitted_at) | (
+        (Visit.submitted_at == visit.submitted_at) & (Visit.id > visit.id))
+    following = _queue_query(args).where(after & (Visit.id != visit.id)).first()
+    if following is not None:
+        if message:
+            flash(_("%(done)s Here is the next visit waiting for review.", done=message), "success")
+        return redirect(url_for("review.visit", visit_uuid=following.uuid, **args))
+    if message:
+        flash(_("%(done)s No visit waits after it in this list.", done=message), "success")
+    return redirect(url_for("review.queue", **args))
 
 
 def correction_choices(item, language):
@@ -200,7 +228,7 @@ def _visit_page(visit, status=200, return_form=None, typed=None, corrected_item=
         correction_form=CorrectionForm(formdata=None), comment_form=CommentCorrectionForm(formdata=None),
         item_texts={item["id"]: localized(item["text"], language) for s in content["sections"] for item in s["items"]},
         correction_choices=correction_choices, corrected_item=corrected_item, typed=typed or {},
-        shown=review.answer_fingerprint, reviewed=review.review_fingerprint(visit.id),
+        shown=review.answer_fingerprint, reviewed=review.review_fingerprint(visit.id), queue=queue_args(),
     ), status
 
 
@@ -220,11 +248,10 @@ def approve(visit_uuid):
         auditlog.record("visit.approved", visit.uuid)
     except review.ReviewRefused as refused:
         if refused.code == "not_submitted" and _approved_by_me_already(visit):
-            return redirect(url_for("review.queue"))  # a double click: the first click's message says it
+            return _after_decision(visit, None)  # a double click: the first click's message says it
         flash(_refusal_text(refused, visit), "error")
-        return redirect(url_for("review.visit", visit_uuid=visit.uuid))
-    flash(_("The visit is approved."), "success")
-    return redirect(url_for("review.queue"))
+        return redirect(url_for("review.visit", visit_uuid=visit.uuid, **queue_args()))
+    return _after_decision(visit, _("The visit is approved."))
 
 
 @bp.route("/<visit_uuid>/return", methods=["POST"])
@@ -241,8 +268,7 @@ def return_visit(visit_uuid):
     except review.ReviewRefused as refused:
         flash(_refusal_text(refused, visit), "error")
         return _visit_page(Visit.get_by_id(visit.id), 409, return_form=form)
-    flash(_("The visit went back to the shopper."), "success")
-    return redirect(url_for("review.queue"))
+    return _after_decision(visit, _("The visit went back to the shopper."))
 
 
 def _stored_answers(visit):
@@ -308,7 +334,7 @@ def correct(visit_uuid, item_id):
 
 def _back_at(visit, item_id):
     """The review page again, opened at the corrected question where its messages are."""
-    return redirect(url_for("review.visit", visit_uuid=visit.uuid, corrected=item_id)
+    return redirect(url_for("review.visit", visit_uuid=visit.uuid, corrected=item_id, **queue_args())
                     + f"#a-{item_id}")
 
 
