@@ -186,6 +186,17 @@ def test_a_double_click_on_approve_says_approved_once_and_no_refusal(app, login_
         assert [e.to_state for e in VisitEvent.select().where(VisitEvent.visit == visit)].count("approved") == 1
 
 
+def test_a_double_click_on_return_sends_it_back_once_and_reports_no_refusal(app, login_as, timed):
+    anna = login_as("auditor")
+    action = f"/review/{timed}/return"
+    fields = {**_form(anna.get(f"/review/{timed}"), action), "comment": "Time the wait again."}
+    assert anna.post(action, data=fields).status_code == 302
+    second = anna.post(action, data=fields, follow_redirects=True)
+    assert second.status_code == 200
+    text = _text(second)
+    assert text.count("The visit went back to the shopper.") == 1 and "meanwhile" not in text
+
+
 @pytest.mark.parametrize("role", ["manager", "shopper"])
 def test_only_auditors_correct_or_decide(app, login_as, timed, role):
     other = login_as(role)

@@ -59,12 +59,12 @@ def _last_decision(visit):
             .order_by(VisitEvent.id.desc()).first())
 
 
-def _approved_by_me_already(visit):
-    """Whether the visit stands approved by this reviewer: a second click of Approve, no mistake."""
+def _decided_by_me_already(visit, state, comment=""):
+    """Whether the visit stands as this reviewer's own decision `state` (with `comment`): a second
+    click of Approve or Return, no mistake to report."""
     decided = _last_decision(visit)
-    return (decided is not None and decided.to_state == VisitState.APPROVED.value
-            and decided.actor_id == current_user.id
-            and Visit.get_by_id(visit.id).state == VisitState.APPROVED.value)
+    return (decided is not None and decided.to_state == state and decided.actor_id == current_user.id
+            and (decided.comment or "") == comment and Visit.get_by_id(visit.id).state == state)
 
 
 def _seen():
@@ -247,7 +247,7 @@ def approve(visit_uuid):
         review.approve(visit, current_user, seen=_seen(), reviewed=_reviewed())
         auditlog.record("visit.approved", visit.uuid)
     except review.ReviewRefused as refused:
-        if refused.code == "not_submitted" and _approved_by_me_already(visit):
+        if refused.code == "not_submitted" and _decided_by_me_already(visit, VisitState.APPROVED.value):
             return _after_decision(visit, None)  # a double click: the first click's message says it
         flash(_refusal_text(refused, visit), "error")
         return redirect(url_for("review.visit", visit_uuid=visit.uuid, **queue_args()))
@@ -266,6 +266,9 @@ def return_visit(visit_uuid):
         review.return_to_shopper(visit, current_user, form.comment.data, seen=_seen(), reviewed=_reviewed())
         auditlog.record("visit.returned", visit.uuid, comment=form.comment.data)
     except review.ReviewRefused as refused:
+        if refused.code == "not_submitted" and _decided_by_me_already(
+                visit, VisitState.RETURNED.value, form.comment.data.strip()):
+            return _after_decision(visit, None)  # a double click: the first click's message says it
         flash(_refusal_text(refused, visit), "error")
         return _visit_page(Visit.get_by_id(visit.id), 409, return_form=form)
     return _after_decision(visit, _("The visit went back to the shopper."))
