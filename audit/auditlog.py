@@ -42,6 +42,7 @@ ACTIONS = {
     "visit.changed": _l("Visit changed"),
     "visit.withdrawn": _l("Visit withdrawn"),
     "visit.returned": _l("Visit returned to the shopper"),
+    "visit.reopened": _l("Approved visit back in the review"),
     "visits.assigned": _l("Visits of a region assigned"),
 }
 

@@ -526,6 +526,12 @@ class ReturnForm(AppForm):
     )
 
 
+class ReopenForm(AppForm):
+    reason = StringField(_l("Why it goes back to the review"),
+                         validators=[DataRequired(message=_l("Say why the visit goes back to the review.")),
+                                     Length(max=500, message=_l("Type at most 500 characters."))])
+
+
 class CorrectionForm(AppForm):
     # Not required as such: "not applicable" is a box of its own beside a typed number (the view).
     value = StringField(_l("Corrected answer"), validators=[Length(max=4000)])

@@ -85,6 +85,22 @@ def return_to_shopper(visit, reviewer, comment, seen=None, reviewed=None):
                          reviewed=reviewed, review_comment=comment.strip())
 
 
+def reopen(visit, reviewer, reason):
+    """An approved visit back in the review queue, with the reason (approved by mistake, or a client's
+    query): it leaves the managers' figures until it is approved again. Approve had no way back."""
+    if not reason.strip():
+        raise ReviewRefused("reopen_reason_required")
+    with write_transaction():
+        current = _locked_visit(visit.id)
+        changed = current is not None and current.state == VisitState.APPROVED.value and Visit.update(
+            state=VisitState.SUBMITTED.value, approved_at=None).where(
+            (Visit.id == visit.id) & (Visit.state == VisitState.APPROVED.value)).execute()
+        if not changed:
+            raise ReviewRefused("not_approved")
+        record_event(visit, VisitState.APPROVED.value, VisitState.SUBMITTED.value, reviewer, reason.strip())
+    return Visit.get_by_id(visit.id)
+
+
 def _check_shown(visit, item_id, shown):
     """ReviewRefused unless the answer is still as the reviewer's page showed it (`shown`: its
     answer_fingerprint; None: not asked)."""

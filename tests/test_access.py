@@ -129,6 +129,7 @@ def _shopper_matrix():
         ("/review/<visit_uuid>/approve", "POST", "/review/VISIT/approve", {**ADMIN_ONLY, "auditor": 302}),
         # An empty note or correction: the page again with the message beside the field.
         ("/review/<visit_uuid>/return", "POST", "/review/VISIT/return", {**ADMIN_ONLY, "auditor": 422}),
+        ("/review/<visit_uuid>/reopen", "POST", "/review/VISIT/reopen", {**ADMIN_ONLY, "auditor": 422}),
         ("/review/<visit_uuid>/answers/<item_id>", "POST", "/review/VISIT/answers/greeted",
          {**ADMIN_ONLY, "auditor": 422}),
         # Its answer has no comment to correct (tests/test_review.py corrects one).

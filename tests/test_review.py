@@ -68,12 +68,12 @@ def mixed(app, org):
 def test_a_hungarian_reviewer_sees_the_checklists_labels_and_decimal_commas(app, login_as, mixed):
     page = _in_language(login_as("auditor"), "hu").get(f"/review/{mixed}").get_data(as_text=True)
     assert _answer_of(page, "greeted") == "Válasz: Igen · 2 / 2 pont"
-    assert _answer_of(page, "entrance_tidy") == "Válasz: Nem · 0 / 1 pont"
-    assert _answer_of(page, "needs_questions") == "Válasz: Csak egy-két általános kérdést tett fel · 1 / 2 pont"
-    assert _answer_of(page, "first_impression") == "Válasz: 3 · 0,5 / 1 pont"
+    assert _answer_of(page, "entrance_tidy") == "Válasz: Nem · 0 / 1 pont A küszöb alatt"  # failed, in words too
+    assert _answer_of(page, "needs_questions") == "Válasz: Csak egy-két általános kérdést tett fel · 1 / 2 pont A küszöb alatt"
+    assert _answer_of(page, "first_impression") == "Válasz: 3 · 0,5 / 1 pont A küszöb alatt"
     assert _answer_of(page, "busy_acknowledged") == "Válasz: Nem releváns"
-    assert _answer_of(page, "wait_for_contact") == "Válasz: 95 mp · 0,5 / 1 pont"
-    assert _answer_of(page, "times_repeated") == "Válasz: 1 alkalom · 0,5 / 1 pont"
+    assert _answer_of(page, "wait_for_contact") == "Válasz: 95 mp · 0,5 / 1 pont A küszöb alatt"
+    assert _answer_of(page, "times_repeated") == "Válasz: 1 alkalom · 0,5 / 1 pont A küszöb alatt"
     # A correction offers the same labels and sends the stored value.
     choices = re.search(r'<select id="value-needs_questions" name="value"[^>]*>(.*?)</select>', page, re.S).group(1)
     assert '<option value="one_question" selected>Csak egy-két általános kérdést tett fel</option>' in choices
@@ -84,12 +84,12 @@ def test_a_hungarian_reviewer_sees_the_checklists_labels_and_decimal_commas(app,
 def test_an_english_reviewer_sees_the_english_labels(app, login_as, mixed):
     page = _in_language(login_as("auditor"), "en").get(f"/review/{mixed}").get_data(as_text=True)
     assert _answer_of(page, "greeted") == "Answer: Yes · Points: 2 of 2"
-    assert _answer_of(page, "entrance_tidy") == "Answer: No · Points: 0 of 1"
-    assert _answer_of(page, "needs_questions") == "Answer: Asked only one or two general questions · Points: 1 of 2"
-    assert _answer_of(page, "first_impression") == "Answer: 3 · Points: 0.5 of 1"
+    assert _answer_of(page, "entrance_tidy") == "Answer: No · Points: 0 of 1 Below the pass mark"
+    assert _answer_of(page, "needs_questions") == "Answer: Asked only one or two general questions · Points: 1 of 2 Below the pass mark"
+    assert _answer_of(page, "first_impression") == "Answer: 3 · Points: 0.5 of 1 Below the pass mark"
     assert _answer_of(page, "busy_acknowledged") == "Answer: Not applicable"
-    assert _answer_of(page, "wait_for_contact") == "Answer: 95 sec · Points: 0.5 of 1"
-    assert _answer_of(page, "times_repeated") == "Answer: 1 times · Points: 0.5 of 1"
+    assert _answer_of(page, "wait_for_contact") == "Answer: 95 sec · Points: 0.5 of 1 Below the pass mark"
+    assert _answer_of(page, "times_repeated") == "Answer: 1 times · Points: 0.5 of 1 Below the pass mark"
 
 
 def test_a_corrected_answer_names_both_answers_by_their_labels(app, login_as, mixed):
@@ -696,3 +696,51 @@ def test_the_reason_of_a_correction_says_managers_read_it(app, login_as, submitt
     assert 'aria-describedby="reason-greeted-hint"' in field
     hint = re.search(r'<p class="hint" id="reason-greeted-hint">(.*?)</p>', row).group(1)
     assert hint == "Managers read this reason beside the answer in their reports: do not name the shopper in it."
+
+
+def test_a_failed_answer_says_so_in_words_and_the_critical_failure_names_its_questions(app, org, login_as):
+    """The row's red edge alone told no screen reader that an answer failed, nor anyone what 0.25 of 1
+    meant; "A critical item failed." left the reviewer to look for which among 60 questions."""
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today())
+        submit_visit(visit, {**best_answers(version.content), "greeted": "no", "entrance_tidy": "no"},
+                     {"greeted": "Nobody at the door.", "entrance_tidy": "Boxes at the door."}, {},
+                     started_at=utcnow() - timedelta(minutes=25), ended_at=utcnow())
+    page = login_as("auditor").get(f"/review/{visit.uuid}").get_data(as_text=True)
+
+    assert page.count('<span class="badge failed-tag">Below the pass mark</span>') == 2
+    critical = re.search(r'A critical item failed\.(.*?)</p>', page, re.S).group(1)
+    assert re.findall(r'<a href="#a-(\w+)">', critical) == ["greeted"]  # the tidy entrance is not critical
+
+
+def test_an_approved_visit_goes_back_to_the_review_with_a_reason_and_leaves_the_managers_figures(
+        app, login_as, submitted):
+    """Approve had no way back: a visit approved by mistake (the next one's button), or one a client
+    queries, could be corrected but never returned to its shopper, nor taken out of the figures."""
+    auditor, manager = login_as("auditor"), login_as("manager")
+    page = f"/review/{submitted}"
+    assert _post(auditor, f"{page}/approve", page).status_code == 302
+    assert manager.get(f"/reports/visits/{submitted}.pdf").status_code == 200
+    assert manager.get(page).status_code == 403  # managers never reach it
+
+    no_reason = _post(auditor, f"{page}/reopen", page, {"reason": "  "})
+    assert no_reason.status_code == 422 and "Say why the visit goes back to the review." in no_reason.get_data(as_text=True)
+    assert _visit(app, submitted).state == VisitState.APPROVED.value
+    assert _post(manager, f"{page}/reopen", "/dashboard/", {"reason": "x"}).status_code == 403
+
+    reopened = _post(auditor, f"{page}/reopen", page, {"reason": "Approved by mistake: the photo is of another shop."})
+
+    assert reopened.status_code == 302
+    visit = _visit(app, submitted)
+    assert visit.state == VisitState.SUBMITTED.value and visit.approved_at is None
+    assert manager.get(f"/reports/visits/{submitted}.pdf").status_code == 404  # out of the figures
+    text = " ".join(html.unescape(auditor.get(page).get_data(as_text=True)).split())
+    assert "Back in the review · Anna Auditor · Approved by mistake: the photo is of another shop." in text
+    assert "Approved visit back in the review" in auditor.get("/admin/log").get_data(as_text=True)
+    again = _post(auditor, f"{page}/reopen", page, {"reason": "Twice."})
+    assert again.status_code == 409 and "Only an approved visit can go back to the review." in again.get_data(as_text=True)
+    # Now it can be returned to its shopper, or approved again.
+    returned = _post(auditor, f"{page}/return", page, {"comment": "Take the photo of this shop.", "seen": visit.submission_hash})
+    assert returned.status_code == 302 and _visit(app, submitted).state == VisitState.RETURNED.value

@@ -11,7 +11,7 @@ from .. import auditlog, media, review
 from ..access import role_required
 from ..db import record_id
 from ..answers import SCORING_TYPES, _form_value, items_in_order
-from ..forms import CommentCorrectionForm, CorrectionForm, ReturnForm, ReviewFilterForm
+from ..forms import CommentCorrectionForm, CorrectionForm, ReopenForm, ReturnForm, ReviewFilterForm
 from ..i18n import answer_label, current_language, decimal_text, localized
 from ..i18n import gettext as _
 from ..models import Answer, Branch, ChecklistVersion, Evidence, Region, Role, User, Visit, VisitEvent, VisitState
@@ -30,6 +30,8 @@ REFUSALS = {
                                "Look at its answers again."),
     "answer_changed": lambda: _("This answer was changed by another reviewer since you opened the page; here it "
                                 "is now. Make your change again if it is still needed."),
+    "reopen_reason_required": lambda: _("Say why the visit goes back to the review."),
+    "not_approved": lambda: _("Only an approved visit can go back to the review."),
     "corrected_since": lambda: _("Another reviewer corrected this visit since you opened the page: nothing was "
                                  "done. Look at the corrections below, then decide again."),
 }
@@ -208,7 +210,7 @@ def visit(visit_uuid):
     return _visit_page(visit, corrected_item=_item_of(visit.checklist_version.content, request.args.get("corrected")))
 
 
-def _visit_page(visit, status=200, return_form=None, typed=None, corrected_item=None):
+def _visit_page(visit, status=200, return_form=None, typed=None, corrected_item=None, reopen_form=None):
     """The review page; shown again by a refused correction or return with what was typed (`typed`:
     the correction form's fields and its item; `return_form`: the note) kept in its form."""
     config = current_app.config
@@ -226,6 +228,7 @@ def _visit_page(visit, status=200, return_form=None, typed=None, corrected_item=
         "review/visit.html", visit=visit, content=content, language=language, answers=answers, photos=photos,
         warnings=warnings, events=list(events), return_form=return_form or ReturnForm(formdata=None),
         correction_form=CorrectionForm(formdata=None), comment_form=CommentCorrectionForm(formdata=None),
+        reopen_form=reopen_form or ReopenForm(formdata=None),
         item_texts={item["id"]: localized(item["text"], language) for s in content["sections"] for item in s["items"]},
         correction_choices=correction_choices, corrected_item=corrected_item, typed=typed or {},
         shown=review.answer_fingerprint, reviewed=review.review_fingerprint(visit.id), queue=queue_args(),
@@ -272,6 +275,26 @@ def return_visit(visit_uuid):
         flash(_refusal_text(refused, visit), "error")
         return _visit_page(Visit.get_by_id(visit.id), 409, return_form=form)
     return _after_decision(visit, _("The visit went back to the shopper."))
+
+
+@bp.route("/<visit_uuid>/reopen", methods=["POST"])
+def reopen(visit_uuid):
+    """An approved visit back in the queue (approved by mistake, or a client's query), with why."""
+    visit = _visit_or_404(visit_uuid)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return _visit_page(visit, 422, reopen_form=form)  # the reason kept, its error beside it
+    try:
+        review.reopen(visit, current_user, form.reason.data)
+    except review.ReviewRefused as refused:
+        flash(_refusal_text(refused, visit), "error")
+        return _visit_page(Visit.get_by_id(visit.id), 409)
+    auditlog.record("visit.reopened", visit.uuid, reason=form.reason.data.strip())
+    flash(_("The visit is back in the review: the managers' figures leave it out until it is approved again."),
+          "success")
+    return redirect(url_for("review.visit", visit_uuid=visit.uuid, **queue_args()))
 
 
 def _stored_answers(visit):
