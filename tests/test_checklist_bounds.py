@@ -9,9 +9,9 @@ from audit.checklist import ChecklistError, load_checklist_text
 from audit.checklist.format import MAX_SCALE_STEPS, MAX_WEIGHT
 from audit.db import database
 from audit.models import Checklist, ChecklistVersion
-from audit.operations import publish_checklist_file, save_draft
+from audit.operations import save_draft
 from conftest import csrf_from
-from tests_support import SMALL
+from tests_support import SMALL, small_draft_started
 
 BASE = "/checklists/small-visit"
 NOTHING_SAVED = "Please correct the fields marked below. Nothing was saved."
@@ -21,12 +21,8 @@ MARK = "#<"  # ends the line where a case expects its problem
 @pytest.fixture
 def auditor(app, org, tmp_path, login_as):
     """An auditor signed in, with a draft of SMALL (yesno 'greeted', timer 'wait') started."""
-    path = tmp_path / "small-visit.yaml"
-    path.write_text(SMALL, encoding="utf-8")
-    with app.app_context(), database.connection_context():
-        publish_checklist_file(str(path))
     client = login_as("auditor")
-    started = client.post(BASE + "/draft/start", data={"csrf_token": _token(client, BASE + "/")})
+    started = small_draft_started(app, client, tmp_path)
     assert started.status_code == 302
     return client
 

@@ -14,8 +14,7 @@ from audit.demo import best_answers
 from audit.models import Checklist, Visit
 from audit.operations import publish_checklist, publish_checklist_file, submit_visit
 from audit.review import integrity_warnings
-from conftest import csrf_from
-from tests_support import SMALL
+from tests_support import SMALL, small_draft_started
 
 REMOTE = SMALL.replace("critical_cap: 40", "critical_cap: 40\non_site: false")
 
@@ -80,12 +79,8 @@ def test_on_site_must_be_true_or_false_and_true_is_the_default(app):
 
 
 def test_the_editor_sets_a_checklist_as_made_away_from_the_branch(app, org, login_as, tmp_path):
-    path = tmp_path / "small-visit.yaml"
-    path.write_text(SMALL, encoding="utf-8")
-    with app.app_context(), database.connection_context():
-        publish_checklist_file(str(path))
     client = login_as("auditor")
-    client.post("/checklists/small-visit/draft/start", data={"csrf_token": csrf_from(client.get("/checklists/small-visit/"))})
+    assert small_draft_started(app, client, tmp_path).status_code == 302
     url = "/checklists/small-visit/draft/settings"
     settings = {"title_en": "Small visit", "title_ru": "Небольшой визит", "critical_cap": "40",
                 "bands-0-min": "80", "bands-0-label_en": "Good", "bands-0-label_ru": "Хорошо",

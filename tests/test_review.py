@@ -240,9 +240,8 @@ def test_a_correction_to_the_answer_already_given_changes_nothing(app, login_as,
     assert _visit(app, submitted).original_score is None
 
 
-def test_a_correction_that_shows_a_question_the_shopper_never_saw_says_it_has_no_answer(app, login_as, org):
-    """"Nothing was offered" hid the question on the offer; corrected to "on their own initiative", the
-    question applies but has no answer and counts for nothing: the reviewer is told so."""
+def _sent_with_nothing_offered(app, org):
+    """A sent visit whose shopper was offered nothing: the question on the offer's relevance is hidden."""
     with app.app_context(), database.connection_context():
         version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
         visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
@@ -251,6 +250,13 @@ def test_a_correction_that_shows_a_question_the_shopper_never_saw_says_it_has_no
         answers.pop("offer_relevance", None)
         submit_visit(visit, answers, {"additional_offer": "Nothing offered."}, {},
                      started_at=utcnow() - timedelta(minutes=25), ended_at=utcnow())
+    return visit
+
+
+def test_a_correction_that_shows_a_question_the_shopper_never_saw_says_it_has_no_answer(app, login_as, org):
+    """"Nothing was offered" hid the question on the offer; corrected to "on their own initiative", the
+    question applies but has no answer and counts for nothing: the reviewer is told so."""
+    visit = _sent_with_nothing_offered(app, org)
     auditor = login_as("auditor")
     page = auditor.post(f"/review/{visit.uuid}/answers/additional_offer", data={
         "value": "proactive", "reason": "The recording has the offer.",
@@ -273,14 +279,7 @@ def test_a_correction_that_shows_a_question_the_shopper_never_saw_says_it_has_no
 def test_a_question_a_correction_made_apply_is_answered_by_the_reviewers_own_correction(app, login_as, org):
     """A return gives the shopper their own answers back, under which the question is hidden again: the
     reviewer answers it with its own Correct, and it counts in the score."""
-    with app.app_context(), database.connection_context():
-        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
-        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
-                             planned_from=date.today(), planned_to=date.today())
-        answers = {**best_answers(version.content), "additional_offer": "none"}
-        answers.pop("offer_relevance", None)
-        submit_visit(visit, answers, {"additional_offer": "Nothing offered."}, {},
-                     started_at=utcnow() - timedelta(minutes=25), ended_at=utcnow())
+    visit = _sent_with_nothing_offered(app, org)
     auditor = login_as("auditor")
     _post(auditor, f"/review/{visit.uuid}/answers/additional_offer", f"/review/{visit.uuid}",
           {"value": "proactive", "reason": "The recording has the offer."})

@@ -48,6 +48,21 @@ sections:
 """
 
 
+def small_draft_started(app, client, tmp_path, text=SMALL):
+    """SMALL (or `text`, id small-visit) published from a file, and a draft of it started by `client`
+    (an auditor's): the response of the start."""
+    from audit.db import database
+    from audit.operations import publish_checklist_file
+    from conftest import csrf_from
+
+    path = tmp_path / "small-visit.yaml"
+    path.write_text(text, encoding="utf-8")
+    with app.app_context(), database.connection_context():
+        publish_checklist_file(str(path))
+    return client.post("/checklists/small-visit/draft/start",
+                       data={"csrf_token": csrf_from(client.get("/checklists/small-visit/"))})
+
+
 @functools.cache
 def retail_checklist():
     """The shipped retail checklist, read once per test run: (content, hash)."""
