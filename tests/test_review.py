@@ -743,3 +743,14 @@ def test_an_approved_visit_goes_back_to_the_review_with_a_reason_and_leaves_the_
     # Now it can be returned to its shopper, or approved again.
     returned = _post(auditor, f"{page}/return", page, {"comment": "Take the photo of this shop.", "seen": visit.submission_hash})
     assert returned.status_code == 302 and _visit(app, submitted).state == VisitState.RETURNED.value
+
+
+def test_the_queue_names_each_visits_checklist_and_the_day_it_was_made(app, login_as, submitted):
+    """A call and a shop visit queue together, and a visit sent offline days later is of its own day."""
+    with app.app_context(), database.connection_context():
+        Visit.update(ended_at=utcnow() - timedelta(days=3)).where(Visit.uuid == submitted).execute()
+        made = _visit(app, submitted).ended_at
+    page = " ".join(html.unescape(login_as("auditor").get("/review/").get_data(as_text=True)).split())
+    row = re.search(r"<tr> <th scope=\"row\"><a href=\"/review/%s\">.*?</tr>" % submitted, page).group(0)
+    assert '<td data-label="Checklist">Retail store visit</td>' in row
+    assert f'<td data-label="Visited">{made:%b} {made.day}, {made.year}</td>' in row

@@ -134,8 +134,13 @@ def queue():
     form = ReviewFilterForm(request.args)
     args = queue_args()
     filters = {name: value for name, value in args.items() if name != "page"}
-    return render_template("review/queue.html", page=Page(_queue_query(args), request.args.get("page")),
-                           args=filters, form=form, queue=args)
+    page = Page(_queue_query(args), request.args.get("page"))
+    # Which checklist each visit was made with (a call and a shop visit queue together), from the
+    # shared content of the page's few versions.
+    checklists = {version_id: localized(ChecklistVersion.shared_content(version_id)["title"])
+                  for version_id in {visit.checklist_version_id for visit in page.items}}
+    return render_template("review/queue.html", page=page, args=filters, form=form, queue=args,
+                           checklists=checklists)
 
 
 def _after_decision(visit, message):
