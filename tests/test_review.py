@@ -9,7 +9,7 @@ import pytest
 from audit import ROOT
 from audit.db import database
 from audit.demo import best_answers
-from audit.models import Answer, AuditEntry, Evidence, Visit, VisitEvent, VisitScore, VisitState, utcnow
+from audit.models import Answer, AuditEntry, Evidence, User, Visit, VisitEvent, VisitScore, VisitState, utcnow
 from audit.operations import add_photo, publish_checklist_file, submit_visit
 from conftest import csrf_from
 from tests_support import tiny_png, translated
@@ -754,3 +754,11 @@ def test_the_queue_names_each_visits_checklist_and_the_day_it_was_made(app, logi
     row = re.search(r"<tr> <th scope=\"row\"><a href=\"/review/%s\">.*?</tr>" % submitted, page).group(0)
     assert '<td data-label="Checklist">Retail store visit</td>' in row
     assert f'<td data-label="Visited">{made:%b} {made.day}, {made.year}</td>' in row
+
+
+def test_the_return_note_says_which_language_the_shopper_reads(app, login_as, org, submitted):
+    """The note reaches the shopper as written: the reviewer is told the language to write it in."""
+    with app.app_context(), database.connection_context():
+        User.update(language="ru").where(User.id == org["users"]["shopper"].id).execute()
+    page = html.unescape(login_as("auditor").get(f"/review/{submitted}").get_data(as_text=True))
+    assert "Sara Shopper reads the app in Русский." in page
