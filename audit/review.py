@@ -195,12 +195,19 @@ def integrity_warnings(visit, min_minutes, max_distance_m, photo_slack_minutes=3
                 warnings.append(("photo_time", {"photo": photo.client_id}))
     hashes = [photo.sha256 for photo in photos]
     if hashes:
-        reused = {row.sha256 for row in (
-            Evidence.select(Evidence.sha256)
-            .where(Evidence.sha256.in_(hashes) & (Evidence.visit != visit))
-            .distinct()
-        )}
+        # Which other visits used each photo (a few, newest first): the reviewer compares them.
+        others = {}
+        for sha256, uuid in (Evidence.select(Evidence.sha256, Visit.uuid).join(Visit)
+                             .where(Evidence.sha256.in_(hashes) & (Evidence.visit != visit))
+                             .order_by(Visit.id.desc()).tuples()):
+            others.setdefault(sha256, [])
+            if str(uuid) not in others[sha256]:
+                others[sha256].append(str(uuid))
         # Once per question, naming it (the same words once per photo said nothing of which).
-        for item_id in dict.fromkeys(photo.item_id for photo in photos if photo.sha256 in reused):
-            warnings.append(("photo_reused", {"item": item_id}))
+        for item_id in dict.fromkeys(photo.item_id for photo in photos if photo.sha256 in others):
+            visits = []
+            for photo in photos:
+                if photo.item_id == item_id:
+                    visits += [uuid for uuid in others.get(photo.sha256, []) if uuid not in visits]
+            warnings.append(("photo_reused", {"item": item_id, "visits": visits[:3]}))
     return warnings

@@ -314,6 +314,8 @@ def test_integrity_warnings_short_visit_far_check_in_and_a_reused_photo(app, log
     assert re.search(r"Checked in \d{1,3}(,\d{3})* m from the branch \(more than 300 m\)", page)
     # Once, naming the question of the photo (it was said once per photo, naming nothing).
     assert html.unescape(page).count("A photo of “Photo of the shop front” was also used in another visit.") == 1
+    # Leading to that visit, to compare them.
+    assert f'<a href="/review/{visits[1].uuid}">The other visit</a>' in page
     # In the reader's words and numbers: one minute, thousands grouped the Russian way.
     with app.test_request_context():
         from flask_babel import force_locale

@@ -222,7 +222,8 @@ def _visit_page(visit, status=200, return_form=None, typed=None, corrected_item=
     content = visit.checklist_version.content
     language = current_language() if current_language() in content["languages"] else content["languages"][0]
     questions = {item["id"]: localized(item["text"], language) for item in items_in_order(content)}
-    warnings = [warning_text(code, details, questions) for code, details in
+    # (its words, the other visits it names: a reused photo leads to where else it was used)
+    warnings = [(warning_text(code, details, questions), details.get("visits", [])) for code, details in
                 review.integrity_warnings(visit, config["REVIEW_MIN_MINUTES"], config["REVIEW_MAX_DISTANCE_M"])]
     answers = {a.item_id: a for a in visit.answers}
     photos = {}
