@@ -754,6 +754,7 @@ def test_the_queue_names_each_visits_checklist_and_the_day_it_was_made(app, logi
         made = _visit(app, submitted).ended_at
     page = " ".join(html.unescape(login_as("auditor").get("/review/").get_data(as_text=True)).split())
     row = re.search(r"<tr> <th scope=\"row\"><a href=\"/review/%s\">.*?</tr>" % submitted, page).group(0)
+    assert "<h1>Visits waiting for review <span class=\"muted\">(1)</span></h1>" in page  # how many, filtered
     assert '<td data-label="Checklist">Retail store visit</td>' in row
     assert f'<td data-label="Visited">{made:%b} {made.day}, {made.year}</td>' in row
 
