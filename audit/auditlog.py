@@ -43,6 +43,8 @@ ACTIONS = {
     "visit.withdrawn": _l("Visit withdrawn"),
     "visit.returned": _l("Visit returned to the shopper"),
     "visit.reopened": _l("Approved visit back in the review"),
+    "photo.hidden": _l("Photo left out of the managers' reports"),
+    "photo.shown": _l("Photo shown in the managers' reports again"),
     "visits.assigned": _l("Visits of a region assigned"),
 }
 
@@ -59,6 +61,7 @@ DETAILS = {
     "file": _l("File"),
     "item": _l("Question"),
     "item_id": _l("Item id"),
+    "photo": _l("Photo"),
     "new": _l("New"),
     "password_changed": _l("Password changed"),
     "reason": _l("Reason"),

@@ -155,6 +155,12 @@ def _v15_invitations_waiting():
     database.execute_sql('CREATE INDEX IF NOT EXISTS user_import_batch ON "user" (import_batch)')
 
 
+def _v16_photos_hidden_from_reports():
+    # v16: a reviewer may leave a photo out of the managers' reports (it shows the shopper, a face).
+    if "hidden_from_reports" not in {column.name for column in database.get_columns("evidence")}:
+        database.execute_sql("ALTER TABLE evidence ADD COLUMN hidden_from_reports BOOLEAN NOT NULL DEFAULT FALSE")
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -171,6 +177,7 @@ STEPS = {
     13: _v13_phone_sending_and_checklist_language,
     14: _v14_checklist_client,
     15: _v15_invitations_waiting,
+    16: _v16_photos_hidden_from_reports,
 }
 LATEST = max(STEPS, default=1)
 

@@ -523,12 +523,20 @@ class Evidence(BaseModel):
     height = IntegerField()
     captured_at = DateTimeField(null=True)
     created_at = DateTimeField(default=utcnow)
+    # Left out of the managers' reports by a reviewer (the shopper's reflection in a window, a face):
+    # the reviewer still sees it, marked so.
+    hidden_from_reports = BooleanField(default=False)
 
     @classmethod
     def of_visit(cls, visit):
         """The photos of the visit's sending: each a question's. One uploaded for a change of a sent
         visit has none until that change arrives (operations.add_photo), and is no one's to see."""
         return cls.select().where((cls.visit == visit) & cls.item_id.is_null(False))
+
+    @classmethod
+    def in_reports(cls):
+        """The condition a photo meets to be shown in the managers' reports."""
+        return cls.item_id.is_null(False) & ~cls.hidden_from_reports
 
     @classmethod
     def client_ids_by_item(cls, visit_id):

@@ -101,6 +101,16 @@ def reopen(visit, reviewer, reason):
     return Visit.get_by_id(visit.id)
 
 
+def hide_photo(visit, client_id, hidden):
+    """Leave a photo of the visit out of the managers' reports (hidden True), or show it there again;
+    None when the visit has no such photo. The reviewer keeps seeing it."""
+    evidence = Evidence.of_visit(visit).where(Evidence.client_id == client_id).first()
+    if evidence is None:
+        return None
+    Evidence.update(hidden_from_reports=hidden).where(Evidence.id == evidence.id).execute()
+    return evidence
+
+
 def _check_shown(visit, item_id, shown):
     """ReviewRefused unless the answer is still as the reviewer's page showed it (`shown`: its
     answer_fingerprint; None: not asked)."""

@@ -125,6 +125,8 @@ def _shopper_matrix():
          {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 404, "other_manager": 404}),
         ("/review/<visit_uuid>", "GET", "/review/VISIT", ADMIN_ONLY),
         ("/review/<visit_uuid>/photos/<client_id>", "GET", "/review/VISIT/photos/PHOTO", ADMIN_ONLY),
+        ("/review/<visit_uuid>/photos/<client_id>/reports", "POST", "/review/VISIT/photos/PHOTO/reports",
+         {**ADMIN_ONLY, "auditor": 302}),
         # The visit is not submitted: the auditor is sent back to it with a message.
         ("/review/<visit_uuid>/approve", "POST", "/review/VISIT/approve", {**ADMIN_ONLY, "auditor": 302}),
         # An empty note or correction: the page again with the message beside the field.

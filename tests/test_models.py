@@ -326,3 +326,16 @@ def test_a_checklist_keeps_its_dimensions_in_the_order_its_author_wrote_them(db,
     stored = ChecklistVersion.get_by_id(version.id).content  # read back from the database
     assert list(stored["dimensions"]) == written
     assert list(yaml.safe_load(dump_checklist_yaml(stored))["dimensions"]) == written
+
+
+def test_a_version_15_database_shows_every_photo_in_the_reports(db, visit):
+    """No reviewer had left any photo out before: every photo of an older database stays in the reports."""
+    from audit.models import Evidence
+
+    Evidence.create(visit=visit, item_id="greeted", client_id="old-photo", file_name="old.png", sha256="0" * 64,
+                    width=4, height=4)
+    db.execute_sql("ALTER TABLE evidence DROP COLUMN hidden_from_reports")
+    db.execute_sql("UPDATE schema_version SET version = 15")
+    assert migrate_database() == (15, LATEST)
+    assert [(e.client_id, e.hidden_from_reports) for e in Evidence.select()] == [("old-photo", False)]
+    assert Evidence.select().where(Evidence.in_reports()).count() == 1

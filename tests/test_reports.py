@@ -1,4 +1,5 @@
 """PDF reports rendered by WeasyPrint, read back as text and as a picture."""
+import html
 import io
 import os
 import re
@@ -18,7 +19,7 @@ from audit.i18n import format_percent
 from audit.media import store_logo
 from audit.models import Brand, Branch, Visit, VisitState, utcnow
 from audit.reports.render import AppFileFetcher
-from conftest import login
+from conftest import csrf_from, login
 from tests_support import approved_bank_visit, tiny_png, translated
 
 
@@ -842,3 +843,43 @@ def test_a_zip_of_a_checklist_with_a_long_title_is_still_made(app, two_checklist
     with app.app_context(), database.connection_context():
         job = Job.get()
     assert job.status == "done" and len(job.title) == Job.title.max_length and job.title.startswith("Aurora")
+
+
+def _photo_count(data):
+    """How many different raster images a PDF holds (the demo's brands have no logo). WeasyPrint puts
+    them in resources every page shares: counted once each."""
+    return len({image.data for page in PdfReader(io.BytesIO(data)).pages for image in page.images})
+
+
+def test_a_photo_the_reviewer_leaves_out_is_in_no_managers_report(app, two_checklists):
+    """The shopper's reflection in the shop window: the reviewer keeps it out of the visit's and the
+    branch's reports, still sees it marked so, and can put it back."""
+    from audit.models import Evidence
+
+    with app.app_context(), database.connection_context():
+        photo = Evidence.get_by_id(two_checklists["photo_id"])
+        visit = photo.visit
+    manager = _manager_client(app)
+    auditor = app.test_client()
+    assert login(auditor, "auditor@example.com", DEMO_PASSWORD).status_code == 302
+    visit_pdf, branch_pdf = f"/reports/visits/{visit.uuid}.pdf?lang=en", \
+        f"/reports/branches/{two_checklists['branch'].id}/visits.pdf?lang=en&period=182"
+    shown_in_visit, shown_in_branch = _photo_count(manager.get(visit_pdf).data), _photo_count(manager.get(branch_pdf).data)
+    assert shown_in_visit >= 1 and shown_in_branch >= 1
+    page = auditor.get(f"/review/{visit.uuid}")
+    hide = f"/review/{visit.uuid}/photos/shop-photo/reports"
+    assert manager.post(hide, data={"hidden": "1", "csrf_token": csrf_from(manager.get("/dashboard/"))}).status_code == 403
+
+    left_out = auditor.post(hide, data={"hidden": "1", "csrf_token": csrf_from(page)}, follow_redirects=True)
+
+    assert "The photo is left out of the managers&#39; reports." in left_out.get_data(as_text=True)
+    assert "<span class=\"badge\">Left out of the managers' reports</span>" in left_out.get_data(as_text=True)  # still shown
+    assert _photo_count(manager.get(visit_pdf).data) == shown_in_visit - 1
+    assert _photo_count(manager.get(branch_pdf).data) == shown_in_branch - 1
+    assert auditor.post(f"/review/{visit.uuid}/photos/nobodys/reports",
+                        data={"hidden": "1", "csrf_token": csrf_from(page)}).status_code == 404
+    assert auditor.post(hide, data={"hidden": "1"}).status_code == 400  # no token
+    auditor.post(hide, data={"hidden": "0", "csrf_token": csrf_from(page)})
+    assert _photo_count(manager.get(visit_pdf).data) == shown_in_visit
+    log = html.unescape(auditor.get("/admin/log").get_data(as_text=True))
+    assert "Photo left out of the managers' reports" in log and "Photo shown in the managers' reports again" in log

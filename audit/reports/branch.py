@@ -85,7 +85,7 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
     charts["trend"] = branch_trend_chart(branch, brand, start, end, version_ids=version_ids)
     standing = branch_standing(branch, brand, start, end, shared, version_ids)
     photos = list(Evidence.select().join(Visit).where(Visit.id.in_(
-        stats.approved_visits([branch.id], start, end, version_ids).select(Visit.id)) & Evidence.item_id.is_null(False))
+        stats.approved_visits([branch.id], start, end, version_ids).select(Visit.id)) & Evidence.in_reports())
         .order_by(Evidence.created_at.desc()).limit(6))
     critical = [v for v in visits if v.has_critical_failure][:VISITS_LISTED]
     actions = list(stats.open_actions([branch.id]))

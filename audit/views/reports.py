@@ -84,7 +84,7 @@ def visit_report(visit_uuid):
     content = visit.checklist_version.content
     answers = {a.item_id: a for a in visit.answers}
     photos = {}
-    for evidence in Evidence.of_visit(visit):
+    for evidence in Evidence.select().where((Evidence.visit == visit) & Evidence.in_reports()):
         photos.setdefault(evidence.item_id, []).append(evidence)
     scores = {(s.kind, s.key): s.percent for s in visit.scores}
     # A reviewer may still correct an approved visit: its score moves on the manager's reports, who may

@@ -11,6 +11,7 @@ from .. import auditlog, media, review
 from ..access import role_required
 from ..db import record_id
 from ..answers import SCORING_TYPES, _form_value, items_in_order
+from ..editor_forms import ConfirmForm
 from ..forms import CommentCorrectionForm, CorrectionForm, ReopenForm, ReturnForm, ReviewFilterForm
 from ..i18n import answer_label, current_language, decimal_text, localized
 from ..i18n import gettext as _
@@ -234,7 +235,7 @@ def _visit_page(visit, status=200, return_form=None, typed=None, corrected_item=
         "review/visit.html", visit=visit, content=content, language=language, answers=answers, photos=photos,
         warnings=warnings, events=list(events), return_form=return_form or ReturnForm(formdata=None),
         correction_form=CorrectionForm(formdata=None), comment_form=CommentCorrectionForm(formdata=None),
-        reopen_form=reopen_form or ReopenForm(formdata=None),
+        reopen_form=reopen_form or ReopenForm(formdata=None), photo_form=ConfirmForm(formdata=None),
         item_texts={item["id"]: localized(item["text"], language) for s in content["sections"] for item in s["items"]},
         correction_choices=correction_choices, corrected_item=corrected_item, typed=typed or {},
         shown=review.answer_fingerprint, reviewed=review.review_fingerprint(visit.id), queue=queue_args(),
@@ -412,6 +413,22 @@ def correct_comment(visit_uuid, item_id):
         return _refused_correction(visit, item_id, form, 409)
     flash(_("The comment is corrected."), "success")
     return _back_at(visit, item_id)
+
+
+@bp.route("/<visit_uuid>/photos/<client_id>/reports", methods=["POST"])
+def photo_in_reports(visit_uuid, client_id):
+    """A photo left out of the managers' reports, or shown there again (the shopper's reflection in a
+    shop window, a face): only its CSRF token and which of the two."""
+    visit = _visit_or_404(visit_uuid)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    hidden = request.form.get("hidden") == "1"
+    if review.hide_photo(visit, client_id, hidden) is None:
+        abort(404)
+    auditlog.record("photo.hidden" if hidden else "photo.shown", visit.uuid, photo=client_id)
+    flash(_("The photo is left out of the managers' reports.") if hidden
+          else _("The photo is shown in the managers' reports again."), "success")
+    return redirect(url_for("review.visit", visit_uuid=visit.uuid, **queue_args()))
 
 
 @bp.route("/<visit_uuid>/photos/<client_id>")
