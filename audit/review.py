@@ -203,6 +203,15 @@ def integrity_warnings(visit, min_minutes, max_distance_m, photo_slack_minutes=3
         for photo in photos:
             if photo.captured_at and not (visit.started_at - slack <= photo.captured_at <= visit.ended_at + slack):
                 warnings.append(("photo_time", {"photo": photo.client_id}))
+    # One picture given for two questions of the visit (the shop front as the shelf too): each needs its own.
+    items_of = {}
+    for photo in photos:
+        items_of.setdefault(photo.sha256, [])
+        if photo.item_id not in items_of[photo.sha256]:
+            items_of[photo.sha256].append(photo.item_id)
+    for items in items_of.values():
+        if len(items) > 1:
+            warnings.append(("photo_repeated", {"items": items}))
     hashes = [photo.sha256 for photo in photos]
     if hashes:
         # Which other visits used each photo (a few, newest first): the reviewer compares them.

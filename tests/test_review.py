@@ -765,3 +765,19 @@ def test_the_return_note_says_which_language_the_shopper_reads(app, login_as, or
         User.update(language="ru").where(User.id == org["users"]["shopper"].id).execute()
     page = html.unescape(login_as("auditor").get(f"/review/{submitted}").get_data(as_text=True))
     assert "Sara Shopper reads the app in Русский." in page
+
+
+def test_the_same_photo_given_for_two_questions_of_a_visit_is_flagged(app, login_as, org):
+    """The shop front given as the shelf too: each question needs its own picture."""
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today())
+        for client_id, item_id in (("front", "shop_front"), ("again", "entrance_tidy")):
+            add_photo(visit, client_id, item_id, tiny_png(), app.config["MEDIA_DIR"], 2**20, 10**6)
+        submit_visit(visit, {**best_answers(version.content), "entrance_tidy": "no"},
+                     {"entrance_tidy": "Boxes at the door."}, {"shop_front": ["front"], "entrance_tidy": ["again"]},
+                     started_at=utcnow() - timedelta(minutes=25), ended_at=utcnow())
+    page = html.unescape(login_as("auditor").get(f"/review/{visit.uuid}").get_data(as_text=True))
+    assert ("The same photo was given for several questions: “Photo of the shop front” · “Were the entrance and "
+            "shop window clean, tidy and free of obstacles?”.") in page

@@ -197,6 +197,10 @@ def warning_text(code, details, questions=None):
                  metres=decimal_text(details["metres"], places=0), limit=decimal_text(details["limit"], places=0))
     if code == "photo_time":
         return _("A photo was taken outside the time of the visit.")
+    if code == "photo_repeated":
+        named = [(questions or {}).get(item, item) for item in details["items"]]
+        return _("The same photo was given for several questions: %(questions)s.",
+                 questions=" · ".join(f"“{question}”" for question in named))
     question = (questions or {}).get(details.get("item"))
     if question:
         return _("A photo of “%(question)s” was also used in another visit.", question=question)
