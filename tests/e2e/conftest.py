@@ -19,8 +19,27 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# Far above the slowest browser test (about 40 s with both passes on the two cores): only a stall hits it.
+BROWSER_TEST_TIMEOUT_S = 300
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
          "device_scale_factor": 2}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A browser test that timed out leaves Playwright's connection mid-call: every later browser test
+    would stall in turn. The pass stops there, and prints the stalled test's stacks at once."""
+    report = yield
+    if (report.failed and item.get_closest_marker("browser") and call.excinfo is not None
+            and "Timeout" in str(call.excinfo.value)):
+        item.session.shouldstop = f"{item.nodeid} stalled in the browser ({call.excinfo.value})"
+    return report
 
 
 @pytest.fixture
