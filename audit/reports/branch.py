@@ -14,7 +14,9 @@ from .charts import bar_chart, trend_chart
 from .render import render_pdf
 
 
-def _bars(kind, parts, texts, language, brand, labels):
+def part_bar_chart(kind, parts, texts, language, brand, labels):
+    """Bars of parts["mine"] (section or dimension means) named labels["branch"], with a marker for
+    each of parts["region"] and parts["brand"] that is given (a region's report compares with its brand only)."""
     rows = []
     for key, value in parts["mine"].items():
         compare = [(labels[name], parts[name].get(key)) for name in ("region", "brand") if name in parts]
@@ -80,7 +82,7 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
         parts = {"mine": stats.in_checklist_order(stats.part_means(mine, kind, None, shown.version_ids), kind, texts),
                  "region": stats.part_means(regions, kind, [branch.region_id], shown.version_ids),
                  "brand": stats.part_means(regions, kind, None, shown.version_ids)}
-        charts[kind] = _bars(kind, parts, texts, language, brand, labels)
+        charts[kind] = part_bar_chart(kind, parts, texts, language, brand, labels)
     last = local_date(end - timedelta(microseconds=1))
     charts["trend"] = branch_trend_chart(branch, brand, start, end, version_ids=version_ids)
     standing = branch_standing(branch, brand, start, end, shared, version_ids)
@@ -92,7 +94,7 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
     return dict(
         branch=branch, brand=brand, visits=visits[:VISITS_LISTED], visit_count=len(visits),
         overall=overall, band=band_for(latest, overall) if latest else None, charts=charts, texts=texts,
-        **_failed_most_often(scope, start, end, shown.version_ids),
+        **failed_most_often_listed(scope, start, end, shown.version_ids),
         parts_shown=shown, **standing,
         critical=critical, critical_items=stats.failed_critical_items(critical),
         # A critical failure of any checklist the period used is named with its question.
@@ -105,21 +107,26 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
 
 
 def branch_trend_chart(branch, brand, start, end, width=520, version_ids=None):
-    """The branch's monthly averages as an SVG line in its brand's colours (the report's, and its
-    page's): every month the period touches (its first one too, in part), and at least six for a short
-    one. The organisation's months, as monthly_trend counts them; the period's last day, not the day it
-    ends at (a report of October ends at the start of 1 November). In the current locale's words; of
-    some checklist versions' visits only, when given."""
+    """The branch's monthly averages (see scores_trend_chart), on its report and its page."""
+    return scores_trend_chart([branch.id], brand, start, end, width, version_ids)
+
+
+def scores_trend_chart(branch_ids, brand, start, end, width=520, version_ids=None, height=180):
+    """The monthly averages of some branches' approved visits as an SVG line in their brand's colours:
+    every month the period touches (its first one too, in part), and at least six for a short one. The
+    organisation's months, as monthly_trend counts them; the period's last day, not the day it ends at
+    (a report of October ends at the start of 1 November). In the current locale's words; of some
+    checklist versions' visits only, when given."""
     from ..i18n import gettext as _
 
     first, last = local_date(start), local_date(end - timedelta(microseconds=1))
-    months = stats.monthly_trend([branch.id], max(6, (last.year - first.year) * 12 + last.month - first.month + 1), end,
+    months = stats.monthly_trend(branch_ids, max(6, (last.year - first.year) * 12 + last.month - first.month + 1), end,
                                  version_ids)
     return trend_chart(
         # Months as the reader names them ("máj. 2026", "сент. 2026"), not 2026-05.
         [(format_date(month, "LLL yyyy"), float(mean) if mean is not None else None) for month, mean in months],
         colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
-        empty_text=_("No visit was approved in these months."), width=width,
+        empty_text=_("No visit was approved in these months."), width=width, height=height,
     )
 
 
@@ -149,7 +156,7 @@ def branch_standing(branch, brand, start, end, shared=None, version_ids=None):
 FAILED_LISTED = 8
 
 
-def _failed_most_often(scope, start, end, version_ids):
+def failed_most_often_listed(scope, start, end, version_ids):
     """The questions failed most often (FAILED_LISTED of them), and how many more failed just as often
     as the last one listed: a cut through a tie (nine questions failed in 2 of 5 visits) is said, not
     made silently by the questions' ids."""

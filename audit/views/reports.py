@@ -15,6 +15,7 @@ from ..i18n import LANGUAGE_NAMES, current_language
 from ..localtime import local_date
 from ..models import Branch, Evidence, Region, Role, Visit, VisitEvent, VisitState, utcnow
 from ..reports.branch import ChosenChecklist, branch_report_file_name, branch_report_pdf
+from ..reports.region import region_report_context
 from ..reports.render import render_pdf
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -280,38 +281,17 @@ def job_download(job_uuid):
 @bp.route("/regions/<int:region_id>.pdf")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def region_report(region_id):
-    """A region's ranking of branches with their section scores and the change against the period before."""
+    """A region's ranking of branches with their section scores and the change against the period
+    before, then the region against its brand: its trend, parts, most failed questions, critical failures."""
     branches = list(visible_branches(current_user).where(Branch.region == region_id))
     if not branches:
         abort(404)
     language = _language()
     period = _period()
-    start, end = period.start, period.end
     region = branches[0].region
-    ids = [b.id for b in branches]
     checklist = _report_checklist(language)
-    version_ids = checklist.version_ids if checklist else None
-    # The sections of one checklist, the one chosen or the most used (see PartsShown).
-    shown = stats.parts_shown(ids, start, end, language, version_ids)
-    texts = stats.item_texts(ids, start, end, shown.version_ids)
-    sections = [key for kind, key in (k for k in texts if isinstance(k, tuple)) if kind == "section"]
-    scope = stats.of_checklist({"branches": ids}, version_ids)
     with force_locale(language):
-        ranking = stats.ranking(branches, start, end, version_ids, period.previous_start)
-        # The whole region under its branches, as the dashboard gives it: a board reads that first.
-        mean = stats.overall_mean(scope, start, end)
-        previous = stats.overall_mean(scope, period.previous_start, start)
-        whole = {"visits": sum(row[1] for row in ranking), "mean": mean,
-                 "change": mean - previous if mean is not None and previous is not None else None,
-                 "sections": stats.part_means(stats.part_totals(ids, start, end, per="region"), "section", None,
-                                              shown.version_ids)}
-        pdf, _fetcher = render_pdf(
-            "reports/region.html", region=region, brand=region.brand, ranking=stats.ranked(ranking), whole=whole,
-            none_approved=not any(row[1] for row in ranking),
-            no_previous=bool(ranking) and all(row[3] is None for row in ranking),
-            sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end, shown.version_ids),
-            texts=texts, parts_shown=shown, checklist=checklist,
-            start=start, last_day=period.last_day, period_name=_period_name(period, language), language=language,
-        )
+        pdf, _fetcher = render_pdf("reports/region.html", period_name=_period_name(period, language),
+                                   **region_report_context(region, branches, language, period, checklist))
     of = f"{region.id}-{checklist.slug}" if checklist else region.id
     return _pdf(pdf, f"region-{of}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}-{language}.pdf")

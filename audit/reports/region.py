@@ -1,0 +1,76 @@
+"""The region report: its branches ranked, then the region as a whole against its brand (how it moved
+month by month, its sections and dimensions, what failed most often across its branches, and where
+critical failures happened), for a regional manager to hand on as it is."""
+from collections import Counter
+
+from .. import stats
+from ..models import Branch
+from .branch import failed_most_often_listed, part_bar_chart, scores_trend_chart
+
+# The trend across the landscape page's width, low enough to leave the sections and dimensions room
+# under it on the same page (at 900 x 180 they went to the next one, leaving half a page blank).
+TREND_WIDTH, TREND_HEIGHT = 1000, 150
+
+
+def region_report_context(region, branches, language, period, checklist=None):
+    """Everything the region report shows, for the `branches` of `region` the reader may see, over a
+    periods.Period (call inside force_locale(language)); of the visits of `checklist` (a
+    reports.branch.ChosenChecklist) alone when one is given."""
+    from ..i18n import gettext as _
+
+    start, end = period.start, period.end
+    ids = [b.id for b in branches]
+    brand = region.brand
+    version_ids = checklist.version_ids if checklist else None
+    # The sections of one checklist, the one chosen or the most used (see PartsShown).
+    shown = stats.parts_shown(ids, start, end, language, version_ids)
+    texts = stats.item_texts(ids, start, end, shown.version_ids)
+    sections = [key for kind, key in (k for k in texts if isinstance(k, tuple)) if kind == "section"]
+    scope = stats.of_checklist({"branches": ids}, version_ids)
+    ranking = stats.ranking(branches, start, end, version_ids, period.previous_start)
+    # The whole region under its branches, as the dashboard gives it: a board reads that first.
+    mean = stats.overall_mean(scope, start, end)
+    previous = stats.overall_mean(scope, period.previous_start, start)
+    mine = stats.part_totals(ids, start, end, per="region")
+    whole = {"visits": sum(row[1] for row in ranking), "mean": mean,
+             "change": mean - previous if mean is not None and previous is not None else None,
+             "sections": stats.part_means(mine, "section", None, shown.version_ids)}
+    # The brand's averages of the same checklist: where the region stands, part by part.
+    brand_totals = stats.part_totals(stats.branch_ids_of({"brand": brand.id}), start, end, per="region")
+    labels = {"branch": region.name, "brand": _("Brand average")}
+    charts = {}
+    for kind in ("section", "dimension"):
+        parts = {"mine": stats.in_checklist_order(stats.part_means(mine, kind, None, shown.version_ids), kind, texts),
+                 "brand": stats.part_means(brand_totals, kind, None, shown.version_ids)}
+        charts[kind] = part_bar_chart(kind, parts, texts, language, brand, labels)
+    charts["trend"] = scores_trend_chart(ids, brand, start, end, TREND_WIDTH, version_ids, TREND_HEIGHT)
+    critical = critical_failures_by_branch(ids, start, end, version_ids)
+    return dict(
+        region=region, brand=brand, ranking=stats.ranked(ranking), whole=whole,
+        none_approved=not any(row[1] for row in ranking),
+        no_previous=bool(ranking) and all(row[3] is None for row in ranking),
+        sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end, shown.version_ids),
+        texts=texts, parts_shown=shown, checklist=checklist, charts=charts,
+        **failed_most_often_listed(scope, start, end, shown.version_ids),
+        critical=critical,
+        # A critical failure of any checklist the period used is named with its question.
+        critical_texts=stats.item_texts(ids, start, end) if shown.count > 1 else texts,
+        start=start, last_day=period.last_day, language=language,
+    )
+
+
+def critical_failures_by_branch(branch_ids, start, end, version_ids=None):
+    """[(branch, visits with a critical failure, [(critical question id, how many of them failed it)])]
+    of the period, the branch with the most first: where a region's worst visits happened, and what
+    capped them (the branch reports list each visit)."""
+    visits = list(stats.critical_failures(branch_ids, start, end, version_ids))
+    items = stats.failed_critical_items(visits)
+    by_branch = {}
+    for visit in visits:
+        count, questions = by_branch.setdefault(visit.branch_id, [0, Counter()])
+        by_branch[visit.branch_id][0] = count + 1
+        questions.update(items.get(visit.id, []))
+    branches = {b.id: b for b in Branch.select().where(Branch.id.in_(list(by_branch)))} if by_branch else {}
+    rows = [(branches[branch_id], count, questions.most_common())
+            for branch_id, (count, questions) in by_branch.items()]
+    return sorted(rows, key=lambda row: (-row[1], row[0].code))

@@ -1,0 +1,105 @@
+"""The region report after its ranking: the region as a whole against its brand, for a board. Read
+back from the real PDF, its figures checked against the stored visits and answers counted here."""
+import io
+from collections import Counter, defaultdict
+
+import pytest
+from babel.dates import format_date
+from pypdf import PdfReader
+
+from audit import periods
+from audit.db import database
+from audit.demo import DEMO_PASSWORD, load_demo
+from audit.localtime import local_date
+from audit.models import Answer, Branch, Visit, VisitState, utcnow
+from conftest import login
+
+PERIOD = "182"
+
+
+@pytest.fixture
+def region(app):
+    """The demo's Hungarian region: its id, its branches' ids and the period's approved visits."""
+    with app.app_context(), database.connection_context():
+        load_demo()
+        region_id = Branch.get(Branch.code == "BUD-01").region_id
+        ids = [b.id for b in Branch.select().where(Branch.region == region_id)]
+        period = periods.parse(PERIOD, utcnow())
+        visits = list(Visit.select().where(Visit.branch.in_(ids) & (Visit.state == VisitState.APPROVED.value)
+                                           & (Visit.ended_at >= period.start) & (Visit.ended_at < period.end)))
+    assert len(visits) > 5
+    return {"id": region_id, "branches": ids, "visits": visits}
+
+
+def _pages(app, region_id, language="en"):
+    client = app.test_client()
+    assert login(client, "manager.hu@example.com", DEMO_PASSWORD).status_code == 302
+    response = client.get(f"/reports/regions/{region_id}.pdf?lang={language}&period={PERIOD}")
+    assert response.status_code == 200
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(response.data)).pages]
+
+
+def _after(text, heading, until=None):
+    part = text.split(heading, 1)[1]
+    return part.split(until, 1)[0] if until else part
+
+
+def test_the_region_as_a_whole_follows_its_ranking_on_a_page_of_its_own(app, region):
+    pages = _pages(app, region["id"])
+    assert "All branches" in pages[0] and "Trend" not in pages[0]
+    rest = " ".join(pages[1:])
+    for heading in ("Trend", "Sections", "Service quality dimensions", "Failed most often", "Critical failures"):
+        assert heading in rest, heading
+    # The region's bars, marked with its brand's average, named in the legend.
+    with app.app_context(), database.connection_context():
+        name = Branch.get_by_id(region["branches"][0]).region.name
+    assert f"{name} Brand average" in rest
+
+
+def test_the_regions_trend_gives_each_months_average_of_its_visits(app, region):
+    """Each whole calendar month the period touches (the first one too, before the period began)."""
+    months = defaultdict(list)
+    with app.app_context(), database.connection_context():
+        first = local_date(periods.parse(PERIOD, utcnow()).start).replace(day=1)
+        for visit in Visit.select().where(Visit.branch.in_(region["branches"])
+                                          & (Visit.state == VisitState.APPROVED.value)):
+            if local_date(visit.ended_at) >= first:
+                months[local_date(visit.ended_at).replace(day=1)].append(float(visit.score))
+    assert len(months) > 3
+    text = " ".join(_pages(app, region["id"])[1:])
+    for month, scores in months.items():
+        # The chart's point: the month as the reader names it, then its average.
+        assert f"{format_date(month, 'LLL yyyy', locale='en')} {sum(scores) / len(scores):.1f}%" in text
+
+
+def test_the_questions_failed_most_often_are_counted_across_the_regions_branches(app, region):
+    with app.app_context(), database.connection_context():
+        answers = list(Answer.select().where(Answer.visit.in_([v.id for v in region["visits"]])
+                                             & Answer.possible.is_null(False)))
+        failed = Counter(a.item_id for a in answers if a.failed)
+        answered = Counter(a.item_id for a in answers)
+        version = region["visits"][0].checklist_version.content
+    texts = {item["id"]: item["text"]["en"] for section in version["sections"] for item in section["items"]}
+    (top, failures), = failed.most_common(1)
+    listed = _after(" ".join(_pages(app, region["id"])[1:]), "Failed most often", "Critical failures")
+    assert f"{texts[top]} {failures} / {answered[top]}" in listed
+
+
+def test_critical_failures_are_listed_by_branch_with_the_questions_that_capped_them(app, region):
+    with app.app_context(), database.connection_context():
+        critical = [v for v in region["visits"] if v.has_critical_failure]
+        per_branch = Counter(v.branch_id for v in critical)
+        codes = {b.id: f"{b.code} {b.name}" for b in Branch.select().where(Branch.id.in_(region["branches"]))}
+    assert critical, "the demo's region has a critical failure in the period"
+    listed = _after(" ".join(_pages(app, region["id"])[1:]), "Critical failures")
+    for branch_id, count in per_branch.items():
+        assert f"{codes[branch_id]} {count}" in listed
+    for branch_id in set(region["branches"]) - set(per_branch):
+        assert codes[branch_id] not in listed
+
+
+def test_a_region_without_critical_failures_says_so(app, region):
+    with app.app_context(), database.connection_context():
+        Visit.update(has_critical_failure=False).where(Visit.branch.in_(region["branches"])).execute()
+    listed = _after(" ".join(_pages(app, region["id"])[1:]), "Critical failures")
+    assert "No critical failures in this period." in listed
