@@ -484,6 +484,8 @@ class ConfirmForm(AppForm):
     """A button that changes something: only its CSRF token."""
 
     direction = HiddenField()
+    # "yes" from the page that asked whether to delete or discard (editor/confirm.html).
+    confirmed = HiddenField()
 
 
 class ChecklistClientForm(AppForm):

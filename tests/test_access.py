@@ -175,6 +175,7 @@ def _editor_matrix():
     succeeds and discarding then finds no draft (back to its history, which says so: 302)."""
     base = "/checklists/small-visit"
     admin_post = {**ADMIN_ONLY, "auditor": 302}
+    admin_asks = {**ADMIN_ONLY, "auditor": 200}
     rows = [
         ("/checklists/", "GET", "/checklists/", ADMIN_ONLY),
         ("/checklists/new", "GET", "/checklists/new", ADMIN_ONLY),
@@ -197,12 +198,13 @@ def _editor_matrix():
         ("/checklists/<slug>/draft/sections/<section_id>/move", "POST", base + "/draft/sections/welcome/move",
          admin_post),
         ("/checklists/<slug>/draft/items/<item_id>/move", "POST", base + "/draft/items/greeted/move", admin_post),
+        # A deletion (and a discard) asks first: the auditor gets the page with the question.
         ("/checklists/<slug>/draft/sections/<section_id>/delete", "POST", base + "/draft/sections/welcome/delete",
-         admin_post),
-        ("/checklists/<slug>/draft/items/<item_id>/delete", "POST", base + "/draft/items/wait/delete", admin_post),
+         admin_asks),
+        ("/checklists/<slug>/draft/items/<item_id>/delete", "POST", base + "/draft/items/wait/delete", admin_asks),
         ("/checklists/<slug>/draft/texts", "POST", base + "/draft/texts", admin_post),
         ("/checklists/<slug>/draft/publish", "POST", base + "/draft/publish", admin_post),
-        ("/checklists/<slug>/draft/discard", "POST", base + "/draft/discard", admin_post),
+        ("/checklists/<slug>/draft/discard", "POST", base + "/draft/discard", admin_asks),
     ]
     return {rule: (method, url, expected) for rule, method, url, expected in rows}
 

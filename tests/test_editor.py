@@ -270,18 +270,19 @@ def test_deleting_an_item_that_a_condition_names_is_refused(app, auditor):
     """Refused with the questions in words: "show_if refers to unknown item 'offer'" read as if the
     item were missing already, while it was the one being deleted."""
     _start_draft(auditor)
-    page = auditor.post(BASE + "/draft/items/offer/delete", data={"csrf_token": _token(auditor, BASE + "/draft")},
-                        follow_redirects=True).get_data(as_text=True)
+    page = auditor.post(BASE + "/draft/items/offer/delete", follow_redirects=True,
+                        data={"csrf_token": _token(auditor, BASE + "/draft"), "confirmed": "yes"}).get_data(as_text=True)
     said = "“Upsell” is shown only after an answer to “Offer”: change or remove that condition first."
     assert said in html.unescape(page)
     # Its section too, the question that depends on it moved to the next section.
     _move(auditor, BASE + "/draft/items/upsell/move", "down")
     assert _order(app) == [["greeted", "offer"], ["upsell", "thanked"]]
-    page = auditor.post(BASE + "/draft/sections/welcome/delete", data={"csrf_token": _token(auditor, BASE + "/draft")},
-                        follow_redirects=True).get_data(as_text=True)
+    page = auditor.post(BASE + "/draft/sections/welcome/delete", follow_redirects=True,
+                        data={"csrf_token": _token(auditor, BASE + "/draft"), "confirmed": "yes"}).get_data(as_text=True)
     assert said in html.unescape(page)
     assert _order(app) == [["greeted", "offer"], ["upsell", "thanked"]]
-    auditor.post(BASE + "/draft/items/upsell/delete", data={"csrf_token": _token(auditor, BASE + "/draft")})
+    auditor.post(BASE + "/draft/items/upsell/delete",
+                 data={"csrf_token": _token(auditor, BASE + "/draft"), "confirmed": "yes"})
     assert _order(app) == [["greeted", "offer"], ["thanked"]]
 
 
@@ -493,9 +494,34 @@ def test_publishing_an_unchanged_draft_says_there_is_nothing_to_publish(app, aud
     assert "Nothing changed since version 1, so there is nothing to publish." in page
 
 
+@pytest.mark.parametrize("button, question, said", [
+    ("/draft/sections/welcome/delete", "Delete the section “Welcome”?",
+     "Its 3 questions go with it, with their texts in every language."),
+    ("/draft/items/thanked/delete", "Delete the question “Thanked?”?", "Its texts in every language go with it."),
+    ("/draft/discard", "Discard the draft, version 2?", "Every change made in it is lost."),
+])
+def test_a_deletion_asks_first_and_changes_nothing_until_confirmed(app, auditor, button, question, said):
+    """The delete buttons sat beside the move buttons: one slip deleted a section with its questions
+    and their translations, or discarded a draft's day of work, with nothing to undo it."""
+    _start_draft(auditor)
+    before = _draft_content(app)
+
+    asked = auditor.post(BASE + button, data={"csrf_token": _token(auditor, BASE + "/draft")})
+
+    assert asked.status_code == 200
+    page = html.unescape(asked.get_data(as_text=True))
+    assert question in page and said in page and "Cancel" in page
+    assert _draft_content(app) == before
+    confirmed = auditor.post(BASE + button, data={"csrf_token": csrf_from(asked), "confirmed": "yes"})
+    assert confirmed.status_code == 302
+    with app.app_context(), database.connection_context():
+        draft = Checklist.get(Checklist.slug == "shop-visit").draft()
+        assert draft is None or draft.content != before
+
+
 def test_discarding_the_draft_leaves_the_published_versions(app, auditor):
     _start_draft(auditor)
-    auditor.post(BASE + "/draft/discard", data={"csrf_token": _token(auditor, BASE + "/draft")})
+    auditor.post(BASE + "/draft/discard", data={"csrf_token": _token(auditor, BASE + "/draft"), "confirmed": "yes"})
     with app.app_context(), database.connection_context():
         checklist = Checklist.get(Checklist.slug == "shop-visit")
         assert checklist.draft() is None and checklist.latest_published().number == 1
@@ -913,7 +939,8 @@ def test_a_page_of_a_draft_published_or_discarded_since_says_so(app, auditor, pa
     exist"), the typed text lost without a word why."""
     _start_draft(auditor)
     older = auditor.get(BASE + page)
-    assert auditor.post(BASE + "/draft/discard", data={"csrf_token": _token(auditor, BASE + "/draft")}).status_code == 302
+    assert auditor.post(BASE + "/draft/discard",
+                        data={"csrf_token": _token(auditor, BASE + "/draft"), "confirmed": "yes"}).status_code == 302
     response = auditor.post(BASE + page, data={"csrf_token": csrf_from(older), "seen": _hidden(older, "seen")},
                             follow_redirects=True)
     assert response.status_code == 200 and response.request.path == BASE + "/"
@@ -1012,7 +1039,8 @@ def test_discarding_the_only_draft_of_a_new_checklist_takes_the_checklist_away(a
 
     assert begin().status_code == 302
     discarded = auditor.post("/checklists/cafe-visit/draft/discard",
-                             data={"csrf_token": csrf_from(auditor.get("/checklists/cafe-visit/draft"))})
+                             data={"csrf_token": csrf_from(auditor.get("/checklists/cafe-visit/draft")),
+                                   "confirmed": "yes"})
     assert discarded.status_code == 302 and discarded.headers["Location"] == "/checklists/"
     listed = auditor.get("/checklists/")
     assert listed.status_code == 200
@@ -1050,7 +1078,8 @@ def test_a_change_to_a_question_deleted_meanwhile_says_so_and_saves_nothing(app,
     _start_draft(auditor)
     url = BASE + "/draft/items/greeted"
     token = _token(auditor, url)  # the form, open in this tab
-    assert auditor.post(url + "/delete", data={"csrf_token": _token(auditor, BASE + "/draft")}).status_code == 302
+    assert auditor.post(url + "/delete",
+                        data={"csrf_token": _token(auditor, BASE + "/draft"), "confirmed": "yes"}).status_code == 302
     before = _draft_content(app)
 
     response = auditor.post(url, data={**_item_data(), "csrf_token": token})

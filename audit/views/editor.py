@@ -407,10 +407,15 @@ def item(slug, section_id=None, item_id=None):
     )
 
 
-def _move_or_delete(slug, change, success):
+def _move_or_delete(slug, change, success, ask=None):
+    """`ask(version, form)`: for a deletion, the page that asks first (None once confirmed, or when
+    there is nothing left to ask about)."""
     version = _draft_or_404(slug)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
         abort(400)
+    if ask is not None and form.confirmed.data != "yes" and (asking := ask(version, form)) is not None:
+        return asking
     problems = _apply(version, change)
     if problems:
         flash(_("That change would make the checklist invalid:") + " " + "; ".join(p.message for p in problems), "error")
@@ -429,9 +434,48 @@ def move_section(slug, section_id):
     return _move_or_delete(slug, lambda c: editing.move_section(c, section_id, step), _("Section moved."))
 
 
+def _ask_first(version, form, question, consequences, button, back):
+    """The page that asks before a deletion that nothing can undo: the delete buttons sat beside the
+    move buttons, and one slip took a section's questions with their translations in every language."""
+    return render_template("editor/confirm.html", version=version, form=form, question=question,
+                           consequences=consequences, button=button, action=request.path, back=back)
+
+
+def _ask_before_deleting_section(section_id):
+    def ask(version, form):
+        content = version.content
+        try:
+            section = content["sections"][editing.section_index(content, section_id)]
+        except editing.EditError:
+            return None  # deleted meanwhile: _apply says so
+        count = len(section["items"])
+        consequences = [ngettext("Its %(num)d question goes with it, with its texts in every language.",
+                                 "Its %(num)d questions go with it, with their texts in every language.", count)
+                        if count else _("It has no questions.")]
+        return _ask_first(version, form, _("Delete the section “%(section)s”?", section=localized(section["title"])),
+                          consequences + [_("The versions already published keep it.")],
+                          _("Yes, delete the section"),
+                          url_for("editor.draft", slug=version.checklist.slug) + f"#section-{section_id}")
+    return ask
+
+
+def _ask_before_deleting_item(item_id):
+    def ask(version, form):
+        try:
+            item = editing.find_item(version.content, item_id)
+        except editing.EditError:
+            return None
+        return _ask_first(version, form, _("Delete the question “%(question)s”?", question=localized(item["text"])),
+                          [_("Its texts in every language go with it."), _("The versions already published keep it.")],
+                          _("Yes, delete the question"),
+                          url_for("editor.draft", slug=version.checklist.slug) + f"#item-{item_id}")
+    return ask
+
+
 @bp.route("/<slug>/draft/sections/<section_id>/delete", methods=["POST"])
 def delete_section(slug, section_id):
-    return _move_or_delete(slug, lambda c: editing.delete_section(c, section_id), _("Section deleted."))
+    return _move_or_delete(slug, lambda c: editing.delete_section(c, section_id), _("Section deleted."),
+                           ask=_ask_before_deleting_section(section_id))
 
 
 @bp.route("/<slug>/draft/items/<item_id>/move", methods=["POST"])
@@ -442,7 +486,8 @@ def move_item(slug, item_id):
 
 @bp.route("/<slug>/draft/items/<item_id>/delete", methods=["POST"])
 def delete_item(slug, item_id):
-    return _move_or_delete(slug, lambda c: editing.delete_item(c, item_id), _("Item deleted."))
+    return _move_or_delete(slug, lambda c: editing.delete_item(c, item_id), _("Item deleted."),
+                           ask=_ask_before_deleting_item(item_id))
 
 
 @bp.route("/<slug>/draft/languages", methods=["POST"])
@@ -549,8 +594,17 @@ def publish(slug):
 @bp.route("/<slug>/draft/discard", methods=["POST"])
 def discard(slug):
     version = _draft_or_404(slug)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
         abort(400)
+    if form.confirmed.data != "yes":
+        # Discarding loses every change made in the draft, however long its translation took.
+        published = version.checklist.latest_published()
+        consequences = [_("Every change made in it is lost.")]
+        consequences.append(_("The published versions stay as they are.") if published else
+                            _("The checklist was never published: it goes with its draft."))
+        return _ask_first(version, form, _("Discard the draft, version %(number)d?", number=version.number),
+                          consequences, _("Yes, discard the draft"), url_for("editor.draft", slug=slug))
     checklist_gone = operations.discard_draft(version)
     auditlog.record("checklist.draft_discarded", f"{slug} v{version.number}")
     if checklist_gone:
