@@ -50,6 +50,9 @@ def read_rows(raw):
 def check_rows(brand, rows):
     """([(existing branch or None, checked form)], [(row number, problem)]) of the rows for `brand`."""
     regions = {region.name.strip().casefold(): region for region in Region.select().where(Region.brand == brand)}
+    in_file = {(regions[row["region"].casefold()].id, row.get("code", "").upper())
+               for _number, row in rows if row.get("region", "").casefold() in regions}
+    elsewhere = _branches_by_code(brand)
     checked, problems, seen = [], [], {}
     for number, row in rows:
         region = regions.get(row.get("region", "").casefold())
@@ -68,6 +71,17 @@ def check_rows(brand, rows):
             problems.append((number, _("Active: write yes or no.")))
             continue
         existing = Branch.get_or_none((Branch.region == region) & (Branch.code == code)) if code else None
+        # The export with a branch's region corrected added a second branch of that code, in the new
+        # region, beside the old one (still open, visited twice by a region's assignment). Which one is
+        # meant cannot be told: a brand may reuse a code in each region on purpose (the file then lists
+        # both, as its export does).
+        moved = [other for other in elsewhere.get(code, ()) if (other.region_id, code) not in in_file]
+        if existing is None and moved:
+            problems.append((number, _("%(code)s is already a branch of %(other)s (%(name)s): to move it to %(region)s, "
+                                       "change its region on its page. A second branch with this code is added only "
+                                       "by a file that lists the first one too.", code=code,
+                                       other=moved[0].region.name, name=moved[0].name, region=region.name)))
+            continue
         # A coordinate column left out keeps the stored coordinate; one there with an empty cell clears
         # it (how wrong coordinates are removed, and what an exported branch without them says).
         coordinates = {name: _decimal(row[name]) if name in row else _stored_text(existing, name)
@@ -84,6 +98,14 @@ def check_rows(brand, rows):
         else:
             problems.extend(csv_import.form_problems(number, form))
     return checked, problems
+
+
+def _branches_by_code(brand):
+    """{code: [the brand's branches with that code]}."""
+    by_code = {}
+    for branch in Branch.select(Branch, Region).join(Region).where(Region.brand == brand):
+        by_code.setdefault(branch.code, []).append(branch)
+    return by_code
 
 
 def _stored_text(branch, name):

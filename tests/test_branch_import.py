@@ -188,6 +188,30 @@ def test_a_branch_with_visits_does_not_move_to_another_brands_region_by_file(app
     assert _branches(app, org["brands"][0]) == before
 
 
+def test_a_branch_whose_region_the_file_changes_is_not_added_a_second_time(app, org, login_as):
+    """The export, with a branch's region corrected, came back as "1 branch added": a second BUD-01 in
+    the new region, the first still open in the old one (and both given a visit by a region's
+    assignment)."""
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    with app.app_context(), database.connection_context():
+        Region.create(brand=brand, name="Transdanubia")
+    text = auditor.get(f"/admin/brands/{brand.id}/branches.csv").data.decode("utf-8-sig")
+    before = _branches(app, brand)
+
+    page = _page(_import(auditor, brand, text.replace(",Hungary,", ",Transdanubia,")))
+
+    assert ("Row 2: BUD-01 is already a branch of Hungary (Aurora Váci utca): to move it to Transdanubia, change its "
+            "region on its page. A second branch with this code is added only by a file that lists the first one "
+            "too.") in page
+    assert _branches(app, brand) == before
+    with app.app_context(), database.connection_context():
+        assert Branch.select().join(Region).where(Region.brand == brand).count() == 1
+    # A brand that gives each region its own BUD-01 on purpose lists both.
+    both = text + "BUD-01,Aurora Pécs,Transdanubia,Király u. 1.,Pécs,HU,,,yes\n"
+    assert "1 branch added, 0 updated." in _page(_import(auditor, brand, both))
+
+
 REQUIRED_HEADER = "code,name,region,address,city,country"
 BUD_01 = "BUD-01,Aurora Váci utca,Hungary,Váci utca 21.,Budapest,HU"
 
