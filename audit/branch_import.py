@@ -8,9 +8,11 @@ correct addresses, wiped the coordinates and opened closed branches again).
 """
 import re
 
+from babel import Locale
 from werkzeug.datastructures import MultiDict
 
 from . import csv_import
+from .config import LANGUAGES
 from .csv_import import ImportRefused  # noqa: F401 (the views catch it from here)
 from .db import write_transaction
 from .exports import csv_chunks
@@ -53,6 +55,7 @@ def check_rows(brand, rows):
     in_file = {(regions[row["region"].casefold()].id, row.get("code", "").upper())
                for _number, row in rows if row.get("region", "").casefold() in regions}
     elsewhere = _branches_by_code(brand)
+    countries = _country_names()
     checked, problems, seen = [], [], {}
     for number, row in rows:
         region = regions.get(row.get("region", "").casefold())
@@ -86,8 +89,13 @@ def check_rows(brand, rows):
         # it (how wrong coordinates are removed, and what an exported branch without them says).
         coordinates = {name: _decimal(row[name]) if name in row else _stored_text(existing, name)
                        for name in ("latitude", "longitude")}
+        country = row.get("country", "")
+        country = countries.get(country.casefold(), country.upper())
+        if country and country not in countries.values():
+            problems.append((number, _("Country: write its two-letter code, such as HU, or its name.")))
+            continue
         data = MultiDict({**{name: row.get(name, "") for name in ("code", "name", "address", "city")},
-                          "country": row.get("country", "").upper(), "region": str(region.id), **coordinates})
+                          "country": country, "region": str(region.id), **coordinates})
         # Active left out or empty: a branch keeps its state (an empty cell closing or opening branches
         # would be a surprise), a new one is open.
         if active in YES or (not active and (existing is None or existing.is_active)):
@@ -98,6 +106,19 @@ def check_rows(brand, rows):
         else:
             problems.extend(csv_import.form_problems(number, form))
     return checked, problems
+
+
+def _country_names():
+    """{a country's name in any of the app's languages, or its code, casefolded: its code}: a
+    spreadsheet's country column often says "Hungary" or "Magyarország" ("Choose one of the offered
+    options" named no option a file could choose)."""
+    names = {}
+    for language in LANGUAGES:
+        for code, name in Locale.parse(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(name.casefold(), code)
+                names[code.casefold()] = code
+    return names
 
 
 def _branches_by_code(brand):

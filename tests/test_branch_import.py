@@ -212,6 +212,28 @@ def test_a_branch_whose_region_the_file_changes_is_not_added_a_second_time(app, 
     assert "1 branch added, 0 updated." in _page(_import(auditor, brand, both))
 
 
+@pytest.mark.parametrize("country", ["HU", "hu", "Hungary", "Magyarország", " венгрия "])
+def test_a_country_is_read_by_its_code_or_its_name(app, org, login_as, country):
+    """A spreadsheet's country column often names the country: its row said "Country: Choose one of the
+    offered options", which offers nothing in a file."""
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    page = _page(_import(auditor, brand, f"code,name,region,address,city,country\nSZE-01,Szeged,Hungary,Kárász u. 1.,"
+                                         f"Szeged,{country}\n"))
+    assert "1 branch added, 0 updated." in page
+    assert _branches(app, brand)["SZE-01"][4] == "HU"
+
+
+def test_a_country_that_is_no_country_says_what_to_write(app, org, login_as):
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    before = _branches(app, brand)
+    page = _page(_import(auditor, brand, "code,name,region,address,city,country\n"
+                                         "SZE-01,Szeged,Hungary,Kárász u. 1.,Szeged,Hungaria\n"))
+    assert "Row 2: Country: write its two-letter code, such as HU, or its name." in page
+    assert "offered" not in page and _branches(app, brand) == before
+
+
 REQUIRED_HEADER = "code,name,region,address,city,country"
 BUD_01 = "BUD-01,Aurora Váci utca,Hungary,Váci utca 21.,Budapest,HU"
 
