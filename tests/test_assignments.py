@@ -105,6 +105,51 @@ def test_a_visit_keeps_the_version_published_when_it_was_assigned(app, org, logi
     assert f"{title} · v1" in listed and f"{title} · v2" in listed
 
 
+UNTRANSLATED = ("The checklist has no text in the language of Sara Shopper (Magyar), who will see it in English; if "
+                "they cannot read it, give their visits to other shoppers.")
+
+
+@pytest.mark.parametrize("url, form", [
+    ("/admin/visits/new", _single),
+    ("/admin/visits/bulk", lambda org, checklist_id: _bulk(org, checklist_id, shoppers=("shopper",))),
+])
+def test_a_shopper_whose_language_the_checklist_lacks_is_named_when_assigned(app, org, login_as, url, form):
+    """A Hungarian shopper given a checklist in English and Russian is shown it in English; the auditor
+    heard of it from the shopper, at the shop."""
+    version = _publish(app)  # in English and Russian
+    with app.app_context(), database.connection_context():
+        User.update(language="hu").where(User.id == org["users"]["shopper"].id).execute()
+        User.update(language="ru").where(User.id == org["users"]["other_shopper"].id).execute()
+    client = login_as("auditor")
+
+    assert _post(client, url, form(org, version.checklist_id)).status_code == 302
+
+    assert UNTRANSLATED in _text(client.get("/admin/visits"))
+
+
+def test_a_visit_given_to_a_shopper_whose_language_the_checklist_lacks_says_so(app, org, login_as):
+    version = _publish(app)
+    visit = _assigned_visit(app, org, version, shopper="other_shopper")
+    with app.app_context(), database.connection_context():
+        User.update(language="hu").where(User.id == org["users"]["shopper"].id).execute()
+    client = login_as("auditor")
+
+    response = client.post(f"/admin/visits/{visit}", data={
+        **_change_form(client, visit), "shopper": str(org["users"]["shopper"].id), "planned_from": DAY.isoformat(),
+        "planned_to": (DAY + timedelta(days=6)).isoformat(), "scenario": "Ask about a warranty."})
+
+    assert response.status_code == 302 and UNTRANSLATED in _text(client.get("/admin/visits"))
+
+
+def test_a_shopper_who_reads_the_checklists_language_gets_no_warning(app, org, login_as):
+    version = _publish(app)
+    with app.app_context(), database.connection_context():
+        User.update(language="ru").where(User.id == org["users"]["shopper"].id).execute()
+    client = login_as("auditor")
+    assert _post(client, "/admin/visits/new", _single(org, version.checklist_id)).status_code == 302
+    assert "has no text in the language" not in _text(client.get("/admin/visits"))
+
+
 @pytest.mark.parametrize("offset", [0, 1, 29, -29])
 def test_second_visit_to_the_same_branch_within_the_window_is_refused(app, org, login_as, offset):
     version = _publish(app)

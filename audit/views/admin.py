@@ -11,7 +11,7 @@ from ..forms import (REVISIT_LABEL, BranchForm, BranchImportForm, BranchListForm
                      UserForm, UserImportForm, UserListForm, VisitChangeForm, VisitForm, VisitListForm, WithdrawVisitForm,
                      last_auditor_message)
 from ..editor_forms import ConfirmForm
-from ..i18n import current_language, format_day
+from ..i18n import LANGUAGE_NAMES, current_language, format_day
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..media import ImageRejected, store_logo
@@ -521,9 +521,24 @@ def change_visit(visit_uuid):
                 details["revisit"] = True
             auditlog.record("visit.changed", visit.uuid, **details)
             flash(_("The visit was changed."), "success")
+            if changed.shopper_id != visit.shopper_id:
+                _say_untranslated(visit.checklist_version, [changed.shopper])
             return redirect(url_for("admin.visits"))
     return render_template("admin/visit_change.html", form=form, visit=visit, withdraw_form=WithdrawVisitForm(),
                            offer_revisit=offer_revisit)
+
+
+def _say_untranslated(version, shoppers):
+    """Warns of the shoppers who read a language the checklist has no text in: they are shown it in
+    its first language (views.shopper.checklist_language), and the auditor learnt it from the shopper."""
+    languages = version.content["languages"]
+    readers = {shopper.id: shopper for shopper in shoppers if shopper.language and shopper.language not in languages}
+    if readers:
+        flash(_("The checklist has no text in the language of %(shoppers)s, who will see it in %(language)s; if they "
+                "cannot read it, give their visits to other shoppers.",
+                shoppers=", ".join(f"{shopper.name} ({LANGUAGE_NAMES[shopper.language]})"
+                                   for shopper in sorted(readers.values(), key=lambda shopper: shopper.name)),
+                language=LANGUAGE_NAMES[languages[0]]), "info")
 
 
 @bp.route("/visits/<visit_uuid>/withdraw", methods=["POST"])
@@ -569,6 +584,7 @@ def assign():
             auditlog.record("visit.assigned", visit.uuid, branch=visit.branch.code,
                             **({"revisit": True} if form.revisit.data else {}))
             flash(_("Visit assigned."), "success")
+            _say_untranslated(visit.checklist_version, [visit.shopper])
             return redirect(url_for("admin.visits"))
     return render_template("admin/visit_form.html", form=form, offer_revisit=offer_revisit)
 
@@ -589,6 +605,8 @@ def assign_bulk():
         else:
             auditlog.record("visits.assigned", Region.get_by_id(form.region.data).name, count=len(created))
             flash(ngettext("%(num)d visit assigned.", "%(num)d visits assigned.", len(created)), "success")
+            if created:
+                _say_untranslated(created[0].checklist_version, [visit.shopper for visit in created])
             if skipped:
                 flash(_("No chosen shopper may visit these branches yet: %(branches)s",
                         branches=", ".join(b.code for b in skipped)), "error")
