@@ -56,55 +56,62 @@ def check_rows(brand, rows):
                for _number, row in rows if row.get("region", "").casefold() in regions}
     elsewhere = _branches_by_code(brand)
     countries = _country_names()
+    codes = set(countries.values())
     checked, problems, seen = [], [], {}
     for number, row in rows:
+        # Every mistake of a row at once, in the file's words where the form's would not fit a file: a
+        # file of hundreds of rows took a round of corrections for each mistake of a row.
+        said, said_fields = [], set()
         region = regions.get(row.get("region", "").casefold())
-        if region is None:
-            problems.append((number, _("No region named “%(region)s” in %(brand)s: add it first, or correct the name.",
-                                       region=row.get("region", ""), brand=brand.name)))
-            continue
         code = row.get("code", "").upper()
-        if (region.id, code) in seen:
+        if region is None:
+            said.append(_("No region named “%(region)s” in %(brand)s: add it first, or correct the name.",
+                          region=row.get("region", ""), brand=brand.name))
+            said_fields.add("region")
+        elif (region.id, code) in seen:
             problems.append((number, _("The same branch (code %(code)s in %(region)s) as row %(first)d.",
                                        code=code, region=region.name, first=seen[(region.id, code)])))
             continue
-        seen[(region.id, code)] = number
+        else:
+            seen[(region.id, code)] = number
         active = row.get("active", "").lower()
         if active and active not in YES + NO:
-            problems.append((number, _("Active: write yes or no.")))
-            continue
-        existing = Branch.get_or_none((Branch.region == region) & (Branch.code == code)) if code else None
+            said.append(_("Active: write yes or no."))
+        existing = Branch.get_or_none((Branch.region == region) & (Branch.code == code)) if code and region else None
         # The export with a branch's region corrected added a second branch of that code, in the new
         # region, beside the old one (still open, visited twice by a region's assignment). Which one is
         # meant cannot be told: a brand may reuse a code in each region on purpose (the file then lists
         # both, as its export does).
         moved = [other for other in elsewhere.get(code, ()) if (other.region_id, code) not in in_file]
-        if existing is None and moved:
-            problems.append((number, _("%(code)s is already a branch of %(other)s (%(name)s): to move it to %(region)s, "
-                                       "change its region on its page. A second branch with this code is added only "
-                                       "by a file that lists the first one too.", code=code,
-                                       other=moved[0].region.name, name=moved[0].name, region=region.name)))
-            continue
+        if region is not None and existing is None and moved:
+            said.append(_("%(code)s is already a branch of %(other)s (%(name)s): to move it to %(region)s, change its "
+                          "region on its page. A second branch with this code is added only by a file that lists the "
+                          "first one too.", code=code, other=moved[0].region.name, name=moved[0].name,
+                          region=region.name))
+        country = row.get("country", "")
+        country = countries.get(country.casefold(), country.upper())
+        if country and country not in codes:
+            said.append(_("Country: write its two-letter code, such as HU, or its name."))
+            said_fields.add("country")
         # A coordinate column left out keeps the stored coordinate; one there with an empty cell clears
         # it (how wrong coordinates are removed, and what an exported branch without them says).
         coordinates = {name: _decimal(row[name]) if name in row else _stored_text(existing, name)
                        for name in ("latitude", "longitude")}
-        country = row.get("country", "")
-        country = countries.get(country.casefold(), country.upper())
-        if country and country not in countries.values():
-            problems.append((number, _("Country: write its two-letter code, such as HU, or its name.")))
-            continue
         data = MultiDict({**{name: row.get(name, "") for name in ("code", "name", "address", "city")},
-                          "country": country, "region": str(region.id), **coordinates})
+                          "country": country, "region": str(region.id) if region else "", **coordinates})
         # Active left out or empty: a branch keeps its state (an empty cell closing or opening branches
         # would be a surprise), a new one is open.
         if active in YES or (not active and (existing is None or existing.is_active)):
             data["is_active"] = "y"
         form = BranchForm(formdata=data, branch=existing, meta={"csrf": False})
-        if form.validate():
-            checked.append((existing, form))
-        else:
+        form.validate()
+        for name in said_fields:  # said above, as a file says it
+            form[name].errors = []
+        if said or form.errors:
+            problems.extend((number, problem) for problem in said)
             problems.extend(csv_import.form_problems(number, form))
+        else:
+            checked.append((existing, form))
     return checked, problems
 
 

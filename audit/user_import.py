@@ -83,37 +83,42 @@ def check_rows(rows):
         if email and User.by_email(email) is not None:
             existing.append((number, email))
             continue
+        # Every mistake of a row at once, in the file's words where the form's would not fit a file: a
+        # file of hundreds of rows took a round of corrections for each mistake of a row.
+        said, said_fields = [], set()
         role = roles.get(row.get("role", "").strip().casefold())
         if role == Role.AUDITOR.value:
             # An auditor manages every account and client: made one by one, on the account page, never
             # by a row of a shoppers' file (the Hungarian for auditor is the everyday word for inspector).
-            problems.append((number, _("Auditors are added one by one, on the New account page, not from a file.")))
-            continue
-        if role is None:
-            problems.append((number, _("Role: write shopper or manager.")))
-            continue
+            said.append(_("Auditors are added one by one, on the New account page, not from a file."))
+        elif role is None:
+            said.append(_("Role: write shopper or manager."))
+        if role is None or role == Role.AUDITOR.value:
+            said_fields.update(("role", "regions"))  # whether it needs regions depends on the role
         language = row.get("language", "").strip().lower()
         if language and language not in LANGUAGES:
-            problems.append((number, _("Language: write one of %(languages)s, or leave it empty.",
-                                       languages=", ".join(LANGUAGES))))
-            continue
-        region_ids, region_problems = [], []
+            said.append(_("Language: write one of %(languages)s, or leave it empty.", languages=", ".join(LANGUAGES)))
+            said_fields.add("language")
+            language = ""
+        region_ids = []
         for text in filter(str.strip, row.get("regions", "").split(REGION_SEPARATOR)):
             region, problem = find_region(text)
             if region is None:
-                region_problems.append(problem)
+                said.append(problem)
+                said_fields.add("regions")
             elif region.id not in region_ids:
                 region_ids.append(region.id)
-        if region_problems:
-            problems.extend((number, problem) for problem in region_problems)
-            continue
-        data = MultiDict([("email", email), ("name", row.get("name", "")), ("role", role), ("language", language),
+        data = MultiDict([("email", email), ("name", row.get("name", "")), ("role", role or ""), ("language", language),
                           ("is_enabled", "y")] + [("regions", str(region_id)) for region_id in region_ids])
         form = UserForm(formdata=data, meta={"csrf": False})
-        if form.validate():
-            checked.append(form)
-        else:
+        form.validate()
+        for name in said_fields:  # said above, as a file says it
+            form[name].errors = []
+        if said or form.errors:
+            problems.extend((number, problem) for problem in said)
             problems.extend(csv_import.form_problems(number, form))
+        else:
+            checked.append(form)
     return checked, existing, problems
 
 

@@ -82,19 +82,34 @@ def test_a_file_with_mistakes_names_each_row_and_saves_nothing(app, org, login_a
             "BUD-04,Aurora Corvin,Hungary,Futó u. 37.,Budapest,HU,147.5,19.07,\n"  # latitude
             "BUD-05,Aurora Mammut,Hungary,Lövőház u. 2.,Budapest,HU,47.5,,\n"  # one coordinate
             "bud-01,Again,Hungary,Váci utca 19.,Budapest,HU,,,\n"  # the first row's branch again
-            "BUD 06,Aurora Arena,Hungary,Kerepesi út 9.,Budapest,XX,,,maybe\n")  # active
+            "BUD 06,Aurora Arena,Hungary,Kerepesi út 9.,Budapest,XX,,,maybe\n")  # code, country, active
     response = _import(auditor, brand, text)
     page = _page(response)
     assert response.status_code == 200 and response.request.path == URL
-    assert "Nothing was saved: 6 mistakes to correct in the file." in page
+    # Every mistake of a row at once: one a round took a file of hundreds of rows as many rounds.
+    assert "Nothing was saved: 8 mistakes to correct in the file." in page
     for expected in ("Row 3: Name: This field is required.",
                      "Row 4: No region named “Nowhere” in Aurora Electronics: add it first, or correct the name.",
                      "Row 5: Latitude: Latitude must be between -90 and 90.",
                      "Row 6: Longitude: Give both latitude and longitude, or neither.",
                      "Row 7: The same branch (code BUD-01 in Hungary) as row 2.",
-                     "Row 8: Active: write yes or no."):
+                     "Row 8: Active: write yes or no.",
+                     "Row 8: Country: write its two-letter code, such as HU, or its name.",
+                     "Row 8: Code: Use only letters, digits, - and _ in the code."):
         assert expected in page, expected
     assert _branches(app, brand) == before
+
+
+def test_a_row_in_no_region_names_its_other_mistakes_too(app, org, login_as):
+    auditor = login_as("auditor")
+    brand = org["brands"][0]
+    page = _page(_import(auditor, brand, "code,name,region,address,city,country\nPEC-01,,Transdanubia,,Pécs,Hungaria\n"))
+    for expected in ("Row 2: No region named “Transdanubia” in Aurora Electronics: add it first, or correct the name.",
+                     "Row 2: Name: This field is required.", "Row 2: Street address: This field is required.",
+                     "Row 2: Country: write its two-letter code, such as HU, or its name."):
+        assert expected in page, expected
+    assert "Nothing was saved: 4 mistakes to correct in the file." in page
+    assert "Not a valid choice" not in page and "This field is required.\n" not in page
 
 
 EMPTY = "The file is empty: choose the CSV file with the list and import it again."

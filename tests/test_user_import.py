@@ -170,6 +170,23 @@ def test_a_file_with_any_mistake_saves_nothing_and_names_the_rows(app, org, logi
     assert _accounts(app) == before
 
 
+def test_every_mistake_of_a_row_is_named_at_once(app, org, login_as):
+    """A row's first mistake only: a file of hundreds of rows came back once for each mistake of a row."""
+    auditor = login_as("auditor")
+    before = _accounts(app)
+
+    page = _page(_import(auditor, f"{HEADER}\nnot-an-email,,boss,de,\nb@example.com,,manager,,Atlantis\n"))
+
+    found = re.findall(r"<li>(Row \d+: [^<]*)</li>", page)
+    assert found == ["Row 2: Role: write shopper or manager.",
+                     "Row 2: Language: write one of en, hu, bg, et, ro, ru, or leave it empty.",
+                     "Row 2: E-mail: Enter a valid e-mail address.",
+                     "Row 2: Full name: This field is required.",
+                     "Row 3: No region named “Atlantis”: add it first, or correct the name.",
+                     "Row 3: Full name: This field is required."]
+    assert _accounts(app) == before
+
+
 def test_an_ambiguous_region_asks_for_its_brand(app, org, login_as):
     auditor = login_as("auditor")
     with app.app_context(), database.connection_context():
