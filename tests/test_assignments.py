@@ -300,6 +300,21 @@ def test_several_scenarios_go_round_the_branches_and_each_shopper_gets_each(app,
         assert {brief for _code, shopper, brief in given if shopper == name} == {warranty, gift}
 
 
+def test_a_region_without_an_active_branch_is_not_assigned_as_a_success(app, org, login_as):
+    """A region just made, or whose branches are all closed, said "0 visits assigned." in green."""
+    version = _publish(app)
+    with app.app_context(), database.connection_context():
+        Branch.update(is_active=False).where(Branch.region == org["regions"][0]).execute()
+    client = login_as("auditor")
+
+    response = _post(client, "/admin/visits/bulk", _bulk(org, version.checklist_id))
+
+    assert response.status_code == 200
+    assert _field_error(response, "region") == ("This region has no active branch to visit: add its branches first, "
+                                                "or open them again.")
+    assert "0 visits assigned." not in _text(response) and _visits(app) == []
+
+
 @pytest.mark.parametrize("scenario,message", [
     ("\n---\n".join(f"Brief {n}" for n in range(13)), "Give at most 12 scenarios."),
     ("Short one.\n---\n" + "x" * 2001, "Scenario 2 is longer than 2000 characters."),

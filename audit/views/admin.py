@@ -593,6 +593,11 @@ def assign():
 def assign_bulk():
     form = BulkVisitForm()
     if form.validate_on_submit():
+        if not Branch.select().where((Branch.region == form.region.data) & Branch.is_active).exists():
+            # A region just made, or whose branches are all closed: "0 visits assigned." said it as a success.
+            form.region.errors.append(_("This region has no active branch to visit: add its branches first, or "
+                                        "open them again."))
+            return render_template("admin/visit_bulk.html", form=form)
         shoppers = list(User.select().where(User.id.in_(form.shoppers.data)).order_by(User.name))
         try:
             created, skipped, planned = operations.assign_region(
