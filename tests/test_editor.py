@@ -259,11 +259,21 @@ def test_items_and_sections_move_without_javascript(app, auditor):
 
 
 def test_a_move_that_breaks_a_condition_is_refused_with_the_reason(app, auditor):
+    """Said in words: "show_if refers to item 'offer', which comes later; an item can only depend on an
+    earlier one" named ids and a file's key to an auditor who had pressed an arrow."""
+    said = "“Upsell” is shown only after an answer to “Offer”, so it cannot come before it: change or remove that " \
+           "condition first."
     _start_draft(auditor)
     before = _order(app)
-    page = _move(auditor, BASE + "/draft/items/upsell/move", "up").get_data(as_text=True)
-    assert "That change would make the checklist invalid" in page
+    page = html.unescape(_move(auditor, BASE + "/draft/items/upsell/move", "up").get_data(as_text=True))
+    assert said in page and "show_if" not in page and "Item moved." not in page
     assert _order(app) == before
+    # A section moved above the one holding the question it depends on, too.
+    _move(auditor, BASE + "/draft/items/upsell/move", "down")
+    assert _order(app) == [["greeted", "offer"], ["upsell", "thanked"]]
+    page = html.unescape(_move(auditor, BASE + "/draft/sections/farewell/move", "up").get_data(as_text=True))
+    assert said in page and "show_if" not in page
+    assert _order(app) == [["greeted", "offer"], ["upsell", "thanked"]]
 
 
 def test_deleting_an_item_that_a_condition_names_is_refused(app, auditor):

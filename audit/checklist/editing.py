@@ -162,6 +162,7 @@ def move_section(content, section_id, step):
         raise EditError("cannot_move")
     sections = draft["sections"]
     sections[index], sections[target] = sections[target], sections[index]
+    _refuse_a_condition_before_its_question(draft)
     return checked(draft)
 
 
@@ -183,6 +184,7 @@ def move_item(content, item_id, step):
             sections[next_section]["items"].append(item)
         else:
             sections[next_section]["items"].insert(0, item)
+    _refuse_a_condition_before_its_question(draft)
     return checked(draft)
 
 
@@ -202,6 +204,22 @@ def delete_item(content, item_id):
     removed = draft["sections"][s_index]["items"].pop(i_index)
     _refuse_a_condition_left_on(draft, [removed])
     return checked(draft)
+
+
+def _refuse_a_condition_before_its_question(draft):
+    """EditError("condition_before") naming, in words, a question moved above the one whose answer it
+    is shown after (or that one moved below it): the validator's "show_if refers to item 'q1', which
+    comes later" named ids and a file's key to an auditor who had pressed an arrow."""
+    seen = {}
+    for section in draft["sections"]:
+        for item in section["items"]:
+            target = (item.get("show_if") or {}).get("item")
+            if target is not None and target not in seen:
+                on = next((other for other_section in draft["sections"] for other in other_section["items"]
+                           if other["id"] == target), None)
+                if on is not None:
+                    raise EditError("condition_before", question=item["text"], on=on["text"])
+            seen[item["id"]] = item
 
 
 def _refuse_a_condition_left_on(draft, removed):

@@ -83,6 +83,9 @@ EDIT_MESSAGES = {
     "condition_on_deleted": lambda d: _("“%(question)s” is shown only after an answer to “%(on)s”: change or remove "
                                         "that condition first.", question=localized(d["question"]),
                                         on=localized(d["on"])),
+    "condition_before": lambda d: _("“%(question)s” is shown only after an answer to “%(on)s”, so it cannot come "
+                                    "before it: change or remove that condition first.",
+                                    question=localized(d["question"]), on=localized(d["on"])),
     "draft_exists": lambda d: _("This checklist already has a draft; edit that one."),
     "published_is_frozen": lambda d: _("A published version cannot be changed."),
     "unchanged": lambda d: _("Nothing changed since version %(number)d, so there is nothing to publish.", **d),
