@@ -82,3 +82,26 @@ def test_auditor_edits_translates_reorders_and_publishes_a_checklist(app, laptop
         ids = [item["id"] for item in v2.content["sections"][0]["items"]]
         assert ids == ["greeted", "smiled", "wait"]
         assert Checklist.get(Checklist.slug == "small-visit").draft() is None
+
+
+def test_a_question_is_deleted_only_once_the_auditor_confirms(app, laptop, live_server, org, small):
+    """The delete button sits beside the move buttons: a slip deleted the question with its texts in
+    every language at once, with nothing to undo it."""
+    page = laptop
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mail").fill("auditor@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(live_server + "/checklists/small-visit/")
+    page.get_by_role("button", name="New draft from this version").click()
+
+    page.locator("#item-greeted").get_by_role("button", name="Delete greeted").click()
+    expect(page.get_by_role("heading", name="Delete the question “Greeted?”?")).to_be_visible()
+    screenshot(page, "editor-delete-question")
+    page.get_by_role("link", name="Cancel").click()
+    expect(page.locator(".item-row code")).to_have_text(["greeted", "wait"])
+
+    page.locator("#item-greeted").get_by_role("button", name="Delete greeted").click()
+    page.get_by_role("button", name="Yes, delete the question").click()
+    expect(page.get_by_text("Item deleted.")).to_be_visible()
+    expect(page.locator(".item-row code")).to_have_text(["wait"])
