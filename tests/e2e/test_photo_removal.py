@@ -127,7 +127,11 @@ def test_a_photo_removed_in_one_tab_leaves_the_other_and_does_not_come_back_from
     expect(other_photos.locator("img.thumb")).to_have_count(2)
 
     removed = photos.locator("img.thumb").last.get_attribute("data-client-id")
-    photos.get_by_role("button", name="Remove photo 2").click()
+    # Dispatched on the button: the second tab, still saving what it restored as the test goes on,
+    # moves this tab's page (its answers and status line follow), and a pointer click aimed before
+    # that landed beside the button now and then (about once in ten runs).
+    photos.get_by_role("button", name="Remove photo 2").dispatch_event("click")
+    expect(photos.locator("img.thumb")).to_have_count(1)
 
     expect(other_photos.locator("img.thumb")).to_have_count(1)
     expect(other_photos.locator(f'img.thumb[data-client-id="{removed}"]')).to_have_count(0)
