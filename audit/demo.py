@@ -1,4 +1,5 @@
-"""Realistic demo data: two brands, three regions, twelve branches, accounts, six months of visits."""
+"""Realistic demo data: two brands, three regions, twelve branches, accounts, six months of visits
+(at the branches, and a phone or online enquiry a month to a third of them)."""
 import glob
 import os
 import random
@@ -62,6 +63,11 @@ ACCOUNTS = [
     ("shopper3@example.com", "Мария Иванова", Role.SHOPPER, "ru", []),
 ]
 DEMO_LOGINS = [(role.value, email) for email, _name, role, _lang, _regions in ACCOUNTS]
+
+# The contact at a distance (a mystery call, a chat, an e-mail) that a third of the branches, of both
+# clients, also get once a month: a manager then reads branches audited with two checklists, and the
+# dashboards and reports with three, as an organisation running a shop, a bank and an enquiry visit does.
+ENQUIRY = "phone-and-online-enquiry"
 
 COMMENTS = {
     "en": ["The consultant was friendly but had to ask a colleague.", "Clean and well lit; queue moved quickly."],
@@ -222,6 +228,9 @@ def load_demo(seed=20261125, months=6):
                     VisitEvent.create(visit=visit, from_state=VisitState.SUBMITTED.value,
                                       to_state=VisitState.APPROVED.value, actor=auditor, created_at=visit.approved_at)
                 visits += 1
+            if index % 3 == 1:
+                visits += _enquiries(branch, versions[ENQUIRY], index, months, seed, base_quality, trend,
+                                     shoppers, auditor, today)
             # Work ahead for the shoppers: the next visit of every branch is assigned.
             shopper = shoppers[index % len(shoppers)]
             Visit.create(
@@ -238,6 +247,34 @@ def load_demo(seed=20261125, months=6):
         "visits sent": visits,
         "assigned visits": len(branches),
     }
+
+
+def _enquiries(branch, version, index, months, seed, base_quality, trend, shoppers, auditor, today):
+    """A branch's approved enquiries, one a month; returns how many. Drawn from a generator of their
+    own: the branch visits' generator draws every branch after this one, which stay as they were.
+    Made away from the branch (the checklist's on_site is false): no distance to it is recorded."""
+    rng = random.Random(f"{seed}:{ENQUIRY}:{branch.code}")
+    for month_back in range(months, 0, -1):
+        day = today - timedelta(days=30 * month_back - rng.randrange(0, 25))
+        shopper = shoppers[(index + month_back + 1) % len(shoppers)]
+        started = datetime.combine(day, time(9 + rng.randrange(0, 8), rng.randrange(0, 60)))
+        ended = started + timedelta(minutes=rng.randrange(4, 15))  # a call or a chat, not a visit
+        visit = Visit.create(
+            branch=branch, checklist_version=version, shopper=shopper,
+            planned_from=day - timedelta(days=3), planned_to=day + timedelta(days=4),
+            state=VisitState.APPROVED.value, started_at=started, ended_at=ended,
+            submitted_at=ended + timedelta(hours=1), approved_at=ended + timedelta(days=1), scenario="",
+        )
+        # The same branch answers the phone a little worse than it serves at the counter, or better.
+        quality = min(0.98, max(0.2, base_quality + rng.uniform(-0.1, 0.05) + trend * (months - month_back)))
+        answers, comments = _fill(version.content, quality, f"{seed}:{ENQUIRY}:{branch.code}:{month_back}",
+                                  shopper.language)
+        score_and_store_answers(visit, answers, comments)
+        VisitEvent.create(visit=visit, from_state=VisitState.ASSIGNED.value, to_state=VisitState.SUBMITTED.value,
+                          actor=shopper, created_at=visit.submitted_at)
+        VisitEvent.create(visit=visit, from_state=VisitState.SUBMITTED.value, to_state=VisitState.APPROVED.value,
+                          actor=auditor, created_at=visit.approved_at)
+    return months
 
 
 # The scenario brief, in the language of the shopper who will make the visit.

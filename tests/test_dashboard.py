@@ -601,7 +601,7 @@ def test_sections_and_questions_of_two_checklists_are_not_mixed(app, demo):
     client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
     page = client.get("/dashboard/?period=182&brand=0").get_data(as_text=True)
     note = re.search(r'<p class="card muted" id="parts-checklist">([^<]+)</p>', page).group(1)
-    assert "audited with 2 checklists" in note
+    assert "audited with 3 checklists" in note  # a bank's, a shop's, and the enquiries made to both
     main_title = "Retail store visit" if "“Retail store visit”" in note else "Bank branch / service office visit"
     assert f"“{main_title}”" in note
     sections = _part_rows(page, "Sections")
@@ -723,7 +723,8 @@ def test_the_exports_take_the_dashboards_checklist_filter(app, demo):
     rows = list(_csv_rows(client.get(link), DictReader))
     every = list(_csv_rows(client.get(link.replace(f"checklist={bank.id}", "")), DictReader))
     assert rows and {row["checklist"] for row in rows} == {"bank-branch-visit"}  # its id: a CSV is for programs
-    assert len({row["checklist"] for row in every}) == 2 and len(every) > len(rows)
+    assert {row["checklist"] for row in every} == {"bank-branch-visit", "retail-store-visit", "phone-and-online-enquiry"}
+    assert len(every) > len(rows)
     answers = list(_csv_rows(client.get(link.replace("kind=visits", "kind=answers")), DictReader))
     assert {row["visit"] for row in answers} == {row["visit"] for row in rows}
     xlsx_action = html.unescape(re.search(r'action="(/reports/export\.xlsx\?[^"]*)"', page).group(1))
@@ -782,7 +783,7 @@ def test_the_xlsx_speaks_the_readers_language_and_the_csv_keeps_the_codes(app, d
         assert in_russian == client.get(f"/reports/export.csv?kind={kind}&lang=hu").data
         assert in_russian == client.get(f"/reports/export.csv?kind={kind}&lang=en").data
     visits_csv = list(_csv_rows(client.get("/reports/export.csv?kind=visits&lang=ru"), csv.DictReader))
-    assert {row["checklist"] for row in visits_csv} == {"retail-store-visit"}
+    assert {row["checklist"] for row in visits_csv} == {"retail-store-visit", "phone-and-online-enquiry"}
     assert {row["band"] for row in visits_csv} - {""} <= {"Excellent", "Good", "Acceptable", "Needs improvement"}
 
 

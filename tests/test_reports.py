@@ -103,8 +103,9 @@ def test_a_branch_audited_with_two_checklists_reports_the_parts_of_one_not_their
     assert context["parts_shown"].count == 2
     text = _pdf_text(_manager_client(app).get(f"/reports/branches/{branch.id}/visits.pdf?lang=en&period=365").data)
     assert "Audited with 2 checklists in this period" in " ".join(text.split())
+    # The region's: the shop's and the bank's, and the enquiries made to another of its branches.
     region = _pdf_text(_manager_client(app).get(f"/reports/regions/{branch.region_id}.pdf?lang=en&period=365").data)
-    assert "Audited with 2 checklists in this period: the sections are those of" in " ".join(region.split())
+    assert "Audited with 3 checklists in this period: the sections are those of" in " ".join(region.split())
 
 
 @pytest.mark.parametrize("days", [182, 365])
@@ -705,7 +706,8 @@ def test_a_region_report_of_the_dashboards_checklist_ranks_by_its_visits_alone(a
     bank_only = sections["bank-branch-visit"] - sections["retail-store-visit"]
     assert bank_only and all(title in bank_text for title in bank_only), bank_text
     assert not any(title in every_text for title in bank_only)
-    assert "Audited with 2 checklists" not in bank_text and "Audited with 2 checklists" in every_text
+    # Every visit: the shop's, the bank's, and the enquiries made to another of the region's branches.
+    assert "checklists in this period" not in bank_text and "Audited with 3 checklists" in every_text
 
     # The shop's checklist: its visits of the region, their average and its change.
     with app.app_context(), database.connection_context():
@@ -720,7 +722,8 @@ def test_a_region_report_of_the_dashboards_checklist_ranks_by_its_visits_alone(a
 
         now, shop_now = scores(period.start, period.end), scores(period.start, period.end, "retail-store-visit")
         shop_before = scores(period.previous_start, period.start, "retail-store-visit")
-    assert len(shop_now) == len(now) - 1 and shop_before
+        enquiries_now = scores(period.start, period.end, "phone-and-online-enquiry")
+    assert len(shop_now) == len(now) - 1 - len(enquiries_now) and shop_before  # less the bank visit and the enquiries
     assert "Only the visits made with the checklist “{}”.".format(c["retail_title"]) in shop_text.split("#")[0]
     [line] = [line for line in _pdf_text(of_shop.data).splitlines() if line.startswith("All branches")]
     change = sum(shop_now) / len(shop_now) - sum(shop_before) / len(shop_before)
