@@ -635,10 +635,22 @@ class PeriodForm(AppForm):
                     field.data = field.default
 
 
-class DashboardFilterForm(PeriodForm):
+class ChecklistFilterForm(PeriodForm):
+    """The period and the checklist: a branch's page's filters (the dashboard's add the brand and the region)."""
+    checklist = SelectField(_l("Checklist"), coerce=int, default=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offer_checklists(())
+
+    def offer_checklists(self, checklists):
+        """[(checklist id, title)] to choose from (which ones may depend on the period chosen)."""
+        self.checklist.choices = [Choice(0, _("All"))] + [Choice(c_id, label) for c_id, label in checklists]
+
+
+class DashboardFilterForm(ChecklistFilterForm):
     brand = SelectField(_l("Brand"), coerce=int, default=0)
     region = SelectField(_l("Region"), coerce=int, default=0)
-    checklist = SelectField(_l("Checklist"), coerce=int, default=0)
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -647,11 +659,6 @@ class DashboardFilterForm(PeriodForm):
         self.region.choices = [Choice(0, _("All my regions"))] + [
             Choice(r.id, f"{r.brand.name} · {r.name}") for r in regions
         ]
-        self.offer_checklists(())
-
-    def offer_checklists(self, checklists):
-        """[(checklist id, title)] to choose from (which ones may depend on the period chosen)."""
-        self.checklist.choices = [Choice(0, _("All"))] + [Choice(c_id, label) for c_id, label in checklists]
 
 
 class _FindBranch:

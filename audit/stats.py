@@ -310,6 +310,17 @@ def checklist_version_ids(checklist_id):
             .where(ChecklistVersion.checklist == checklist_id).tuples()]
 
 
+def checklist_versions_used(checklist_id, branch_ids):
+    """Every version id of a checklist when some of the branches had a visit of it, else None: the
+    reports' and the branch page's rule for a checklist asked for (another client's checklist, its
+    title too, is none of a manager's business)."""
+    versions = checklist_version_ids(checklist_id)
+    if not versions or not Visit.select().where(id_in(Visit.branch, branch_ids)
+                                                & id_in(Visit.checklist_version, versions)).exists():
+        return None
+    return versions
+
+
 class PartsShown(NamedTuple):
     """Whose sections, dimensions and questions a report shows. They belong to one checklist: two
     checklists' "advice" section or "politeness" dimension are not the same thing, and averaged

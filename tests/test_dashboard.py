@@ -1207,3 +1207,118 @@ def test_with_a_checklist_chosen_the_dashboards_reports_take_it(app, demo):
         client.get(branch_pdf).data)).pages).split())
     assert client.get(f"/reports/regions/{without_bank}.pdf?period=182&checklist={bank.id}").status_code == 200
     assert "cover every checklist" not in chosen
+
+
+def _row_of(dashboard, branch):
+    """(the branch page's link, visits, average score) of a branch's row in a dashboard's ranking."""
+    row = re.search(r'<tr>\s*<th scope="row" class="ranked">(?:(?!</tr>).)*?<strong>' + branch.code
+                    + r'</strong>.*?</tr>', dashboard, re.S).group(0)
+    link = html.unescape(re.search(r'href="(/dashboard/branches/[^"]+)"', row).group(1))
+    visits, score = re.findall(r'<td data-label="[^"]*" class="num">([^<]*)<', row)[:2]  # in any language
+    return link, int(visits), score
+
+
+def _options(page, name="checklist"):
+    """[(value, label)] of a page's select."""
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return [(value, html.unescape(label)) for value, label in re.findall(r'value="([^"]*)"[^>]*>([^<]*)<', select)]
+
+
+def test_a_branchs_page_opened_from_a_row_of_a_chosen_checklist_gives_that_checklists_figures_as_its_report_does(
+        app, demo):
+    """A branch audited with the shop's checklist and by phone: opened from a dashboard filtered to the
+    phone enquiry, its page and its PDF button gave every checklist mixed. The row's link carries the
+    checklist; the page shows it chosen (among the dashboard's choices, to change there), lists and
+    averages its visits alone, as the row did, and its PDF gives the same figures."""
+    from audit.models import Checklist
+
+    client = _manager(app)  # Hungary: the shop's checklist, and enquiries to some of its branches
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    with app.app_context(), database.connection_context():
+        enquiry = Checklist.get(Checklist.slug == "phone-and-online-enquiry").id
+        retail = Checklist.get(Checklist.slug == "retail-store-visit").id
+        start = periods.parse("182", utcnow()).start
+        mixed = next(b for b in Branch.select().join(Region).where(Region.name == "Hungary").order_by(Branch.code)
+                     if len(stats.checklists_used([b.id], start, utcnow())) == 2)
+        of_enquiry = {str(v.uuid) for v in stats.approved_visits(
+            [mixed.id], start, utcnow(), stats.checklist_version_ids(enquiry))}
+    assert of_enquiry, "the demo's enquiries"
+    dashboard = client.get(f"/dashboard/?period=182&checklist={enquiry}").get_data(as_text=True)
+    link, row_visits, row_score = _row_of(dashboard, mixed)
+    assert link == f"/dashboard/branches/{mixed.id}?period=182&checklist={enquiry}"
+
+    page = client.get(link).get_data(as_text=True)
+    assert _selected(page)["checklist"] == str(enquiry) and _selected(page)["period"] == "182"
+    assert _options(page) == _options(dashboard)  # the dashboard's choices, to change here
+    listed = re.findall(r'href="/reports/visits/([0-9a-f-]+)\.pdf"', page)
+    assert set(listed) == of_enquiry and len(listed) == row_visits
+    text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    assert f"Average score: {row_score}" in text
+    place = re.search(r"Place \d+ of \d+ branch(?:es)? in Hungary · Region average \S+ · Brand average \S+", text).group(0)
+    every = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", client.get(
+        f"/dashboard/branches/{mixed.id}?period=182").get_data(as_text=True))).split())
+    assert f"Average score: {row_score}" not in every  # the shop's visits with them: another figure
+
+    # Its PDF button: the same checklist, and the same figures on the report's cover.
+    pdf_link = html.unescape(re.search(r'href="(/reports/branches/\d+/visits\.pdf[^"]*)"', page).group(1))
+    assert pdf_link == f"/reports/branches/{mixed.id}/visits.pdf?period=182&checklist={enquiry}"
+    cover = " ".join(PdfReader(io.BytesIO(client.get(pdf_link + "&lang=en").data)).pages[0].extract_text().split())
+    assert "Phone and online enquiry" in cover and row_score in cover, cover
+    assert f"{row_visits} approved visits" in cover
+    assert place.replace(" · Region", " Region") in cover, (place, cover)
+
+    # Changed on the page: the shop's visits alone, and its PDF of them.
+    shop = client.get(f"/dashboard/branches/{mixed.id}?period=182&checklist={retail}").get_data(as_text=True)
+    assert _selected(shop)["checklist"] == str(retail)
+    assert not set(re.findall(r'href="/reports/visits/([0-9a-f-]+)\.pdf"', shop)) & of_enquiry
+    assert f"/reports/branches/{mixed.id}/visits.pdf?period=182&amp;checklist={retail}" in shop
+
+
+def test_a_branchs_page_asked_for_a_checklist_not_the_managers_says_so_and_shows_every_checklist(app, demo):
+    """An edited or old link: a checklist that is none of the manager's branches' (another client's,
+    or no checklist at all) is refused by the branch report (404); the page, which has a place to say
+    it, shows every checklist, says why, and its PDF button asks for no checklist."""
+    from audit.models import Checklist
+
+    client = _manager(app)  # Aurora's manager: their branches were never audited with the bank's checklist
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    with app.app_context(), database.connection_context():
+        bank = Checklist.get(Checklist.slug == "bank-branch-visit").id
+        branch = Branch.get(Branch.code == "BUD-02")
+        foreign = Branch.get(Branch.code == "TLN-02")
+    every = client.get(f"/dashboard/branches/{branch.id}?period=182").get_data(as_text=True)
+    for wrong in (str(bank), "999999", "abc", "-1"):
+        page = client.get(f"/dashboard/branches/{branch.id}?period=182&checklist={wrong}")
+        assert page.status_code == 200
+        text = html.unescape(page.get_data(as_text=True))
+        assert "The checklist asked for is not one your branches were audited with" in text
+        assert _selected(text)["checklist"] == "0" and "Bank branch" not in text
+        assert f'href="/reports/branches/{branch.id}/visits.pdf?period=182"' in text
+        assert _without_tokens(text.replace(text[text.index('<p class="flash flash-info"'):text.index("</p>", text.index(
+            '<p class="flash flash-info"')) + 4], "")) == _without_tokens(html.unescape(every))
+        assert client.get(f"/reports/branches/{branch.id}/visits.pdf?period=182&checklist={wrong}").status_code == 404
+    # Another region's branch stays none of theirs, whatever the checklist.
+    assert client.get(f"/dashboard/branches/{foreign.id}?period=182&checklist={bank}").status_code == 404
+
+
+def test_a_row_of_a_checklist_the_branchs_client_never_used_leads_to_a_page_that_says_the_same(app, demo):
+    """A manager of a bank's and a shop chain's regions, every client shown, the bank's checklist
+    chosen: a shop's row says 0 visits. Its page keeps the checklist (the dashboard's choices for the
+    shop's client would not have it, and All gave the shop's figures), as its PDF does."""
+    from audit.models import Checklist
+
+    client = _manager(app, "manager.ee@example.com")
+    with app.app_context(), database.connection_context():
+        bank = Checklist.get(Checklist.slug == "bank-branch-visit").id
+        shop = Branch.get(Branch.code == "CLJ-01")
+    dashboard = client.get(f"/dashboard/?period=182&brand=0&checklist={bank}").get_data(as_text=True)
+    link, visits, _score = _row_of(dashboard, shop)
+    assert visits == 0 and link.endswith(f"checklist={bank}")
+    page = client.get(link).get_data(as_text=True)
+    assert _selected(page)["checklist"] == str(bank)
+    assert "/reports/visits/" not in page and "flash-info" not in page
+    assert client.get(f"/reports/branches/{shop.id}/visits.pdf?period=182&checklist={bank}").status_code == 200
+    # The critical failures listed under that filter lead to pages of that checklist too.
+    panel = dashboard[dashboard.index('id="critical"'):]
+    critical = re.findall(r'href="(/dashboard/branches/[^"]+)"', panel[:panel.index("</section>")])
+    assert critical and all(f"checklist={bank}" in href for href in critical)

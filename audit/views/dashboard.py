@@ -8,7 +8,7 @@ from markupsafe import Markup
 from .. import periods, stats
 from ..access import branch_or_404, may_read_job, role_required, visible_branches
 from ..db import id_in, record_id
-from ..forms import ActionChangeForm, ActionForm, DashboardFilterForm, PeriodForm, RankingFilterForm
+from ..forms import ActionChangeForm, ActionForm, ChecklistFilterForm, DashboardFilterForm, RankingFilterForm
 from ..i18n import current_language, localized
 from ..i18n import gettext as _
 from ..localtime import today as local_today
@@ -33,6 +33,20 @@ def _checklist_titles():
         newest[checklist_id] = version_id
     return {checklist_id: localized(ChecklistVersion.shared_content(version_id).get("title"))
             for checklist_id, version_id in newest.items()}
+
+
+def _checklists_on_offer(user, looked_at, brand_id, start, now):
+    """The ids of the checklists a filter offers (the dashboard's, a branch page's), None for every
+    one. A manager chooses among the checklists their branches `looked_at` were audited with in the
+    last year, or since `start` when it is older: another client's checklists are none of their
+    business. An auditor looking at one client (`brand_id`): its checklists and those for any client
+    (another client's checklist gave an empty board)."""
+    if not user.is_auditor:
+        return {checklist for checklist, _n in stats.checklists_used(looked_at, min(start, now - timedelta(days=365)), now)}
+    if brand_id:
+        return {c for (c,) in Checklist.select(Checklist.id).where(
+            Checklist.brand.is_null() | (Checklist.brand == brand_id)).tuples()}
+    return None
 
 
 def _regions_of(user):
@@ -65,23 +79,15 @@ class _Selection:
         self.form = form = form_class(args, now=now, regions=self.all_regions)
         self.chosen = form.chosen
         self.period, self.start, self.end = form.chosen.token, form.chosen.start, form.chosen.end
-        # A manager chooses among the checklists their branches were audited with in the last year, or
-        # the period chosen when it is older: another client's checklists are none of their business.
-        mine = own = None
+        own = looked_at = None
         if not user.is_auditor:
             own = list(visible_branches(user))
             # With one of their clients chosen, that client's: another's gave a board of empty panels.
             brand_of = {r.id: r.brand_id for r in self.all_regions}
             looked_at = [b.id for b in own if form.brand.data not in brand_of.values()
                          or brand_of[b.region_id] == form.brand.data]
-            mine = {checklist for checklist, _n in
-                    stats.checklists_used(looked_at, min(self.start, now - timedelta(days=365)), now)}
-        elif form.brand.data:
-            # An auditor looking at one client: its checklists and those for any client (another
-            # client's checklist gave an empty board).
-            mine = {c for (c,) in Checklist.select(Checklist.id).where(
-                Checklist.brand.is_null() | (Checklist.brand == form.brand.data)).tuples()}
-        form.offer_checklists(_checklists(self.checklist_titles, mine))
+        form.offer_checklists(_checklists(self.checklist_titles,
+                                          _checklists_on_offer(user, looked_at, form.brand.data, self.start, now)))
         form.settle()
         region_ids = [r.id for r in self.all_regions if not form.brand.data or r.brand_id == form.brand.data]
         # A region of another brand than the one chosen (the brand was changed and the region kept, in
@@ -236,24 +242,50 @@ def _no_previous(ranking):
 @bp.route("/branches/<int:branch_id>")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def branch(branch_id):
-    """A branch's approved visits in the period, newest first, each with its visit report (PDF): where a
-    manager finds the report of one visit. Never the shopper."""
+    """A branch's approved visits in the period, newest first, each with its visit report (PDF), and
+    where it stands; of the checklist chosen on the dashboard (its row carries it) or here, as the
+    branch report is: the row, this page and its PDF give the same figures. Never the shopper."""
     branch = branch_or_404(current_user, branch_id)
-    form = PeriodForm(request.args)
-    form.settle()
+    brand = branch.region.brand
+    form = ChecklistFilterForm(request.args)
     period, start, end = form.chosen.token, form.chosen.start, form.chosen.end
-    visits = (stats.approved_visits([branch.id], start, end).select_extend(ChecklistVersion).join(ChecklistVersion)
-              .order_by(Visit.ended_at.desc(), Visit.id.desc()))
+    mine = [b for (b,) in visible_branches(current_user).select(Branch.id).tuples()]
+    checklist_id, version_ids = _checklist_asked_for(mine)
+    # The dashboard's choices with this branch's client chosen, and the checklist asked for: a row of a
+    # dashboard showing every client may be of a checklist this client's branches were not audited
+    # with (the row then said 0 visits, and so do this page and the report).
+    of_brand = set(stats.branch_ids_of({"brand": brand.id}))
+    on_offer = _checklists_on_offer(current_user, [b for b in mine if b in of_brand], brand.id, start, form.now)
+    if on_offer is not None and checklist_id:
+        on_offer.add(checklist_id)
+    form.offer_checklists(_checklists(_checklist_titles(), on_offer))
+    form.settle()
+    visits = (stats.approved_visits([branch.id], start, end, version_ids).select_extend(ChecklistVersion)
+              .join(ChecklistVersion).order_by(Visit.ended_at.desc(), Visit.id.desc()))
     # Where the branch stands and how it went, as the report's cover and trend say: the page showed
     # only its visits, and a manager opened the PDF for its average.
-    brand = branch.region.brand
     return render_template("dashboard/branch.html", branch=branch, form=form, period=period, start=start,
-                           period_chosen=form.chosen,
+                           period_chosen=form.chosen, checklist=form.checklist.data,
+                           checklist_not_theirs=checklist_id is None,
                            page=Page(visits, request.args.get("page"), VISITS_PAGE),
-                           overall=stats.overall_mean({"branches": [branch.id]}, start, end),
-                           **branch_standing(branch, brand, start, end),
+                           overall=stats.overall_mean(stats.of_checklist({"branches": [branch.id]}, version_ids),
+                                                      start, end),
+                           **branch_standing(branch, brand, start, end, version_ids=version_ids),
                            # Drawn narrower than on paper: its text stays legible on a phone's width.
-                           trend=Markup(branch_trend_chart(branch, brand, start, end, width=360)))
+                           trend=Markup(branch_trend_chart(branch, brand, start, end, width=360,
+                                                           version_ids=version_ids)))
+
+
+def _checklist_asked_for(branch_ids):
+    """(checklist id, its version ids) of ?checklist=, by the rule of the branch reports
+    (reports._chosen_checklist): (0, None) when none is asked for, every checklist; (None, None) when
+    it names no checklist that `branch_ids` were audited with (the page then shows every checklist and
+    says so, where a report, a file with no page to say it on, is a 404)."""
+    if request.args.get("checklist", "") in ("", "0"):
+        return 0, None
+    checklist_id = request.args.get("checklist", type=record_id)
+    versions = stats.checklist_versions_used(checklist_id, branch_ids) if checklist_id else None
+    return (checklist_id, versions) if versions is not None else (None, None)
 
 
 @bp.route("/actions", methods=["POST"])

@@ -134,16 +134,13 @@ def _chosen_checklist(branch_ids):
     one rule of the exports and the reports. Only a checklist the branches were audited with: another
     client's is none of a manager's business, and its title would show on the file. A checklist that
     is no id, or of no checklist, is a 404 too: the file was of every checklist, with no word why."""
-    from ..db import id_in
     from ..models import Checklist
 
     if not _asks_for_checklist():
         return None, None
     checklist = Checklist.get_or_none(Checklist.id == request.args.get("checklist", type=record_id))
-    if checklist is None:
-        abort(404)
-    versions = stats.checklist_version_ids(checklist.id)
-    if not Visit.select().where(id_in(Visit.branch, branch_ids) & id_in(Visit.checklist_version, versions)).exists():
+    versions = stats.checklist_versions_used(checklist.id, branch_ids) if checklist is not None else None
+    if versions is None:
         abort(404)
     return checklist, versions
 
