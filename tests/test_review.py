@@ -262,23 +262,23 @@ def test_a_correction_that_shows_a_question_the_shopper_never_saw_says_it_has_no
         "value": "proactive", "reason": "The recording has the offer.",
         "csrf_token": csrf_from(auditor.get(f"/review/{visit.uuid}"))}, follow_redirects=True)
     text = html.unescape(page.get_data(as_text=True))
-    assert "The answer is corrected and the score recomputed." in text
+    assert "The answer is changed and the score recomputed." in text
     assert ("The question “How relevant and free of pressure was the additional offer?” now applies and has no "
-            "answer, so it counts for nothing: give its answer with its own Correct button below.") in text
+            "answer, so it counts for nothing: give its answer with its own “Change this answer” button below.") in text
     # Said once: a later correction of another question did not make it apply (it was said again each time).
     later = auditor.post(f"/review/{visit.uuid}/answers/greeted", data={
         "value": "no", "reason": "Nobody at the door.", "csrf_token": csrf_from(auditor.get(f"/review/{visit.uuid}"))},
         follow_redirects=True).get_data(as_text=True)
-    assert "The answer is corrected" in later and "now applies and has no answer" not in later
+    assert "The answer is changed" in later and "now applies and has no answer" not in later
     back = auditor.post(f"/review/{visit.uuid}/answers/additional_offer", data={
         "value": "none", "reason": "Listened again.", "csrf_token": csrf_from(auditor.get(f"/review/{visit.uuid}"))},
         follow_redirects=True).get_data(as_text=True)
-    assert "The answer is corrected" in back and "now applies and has no answer" not in back  # hidden again
+    assert "The answer is changed" in back and "now applies and has no answer" not in back  # hidden again
 
 
 def test_a_question_a_correction_made_apply_is_answered_by_the_reviewers_own_correction(app, login_as, org):
     """A return gives the shopper their own answers back, under which the question is hidden again: the
-    reviewer answers it with its own Correct, and it counts in the score."""
+    reviewer answers it with its own "Change this answer", and it counts in the score."""
     visit = _sent_with_nothing_offered(app, org)
     auditor = login_as("auditor")
     _post(auditor, f"/review/{visit.uuid}/answers/additional_offer", f"/review/{visit.uuid}",
@@ -289,7 +289,7 @@ def test_a_question_a_correction_made_apply_is_answered_by_the_reviewers_own_cor
     done = auditor.post(f"/review/{visit.uuid}/answers/offer_relevance", data={
         "value": "5", "reason": "Heard on the recording.", "shown": shown,
         "csrf_token": csrf_from(auditor.get(f"/review/{visit.uuid}"))}, follow_redirects=True).get_data(as_text=True)
-    assert "The answer is corrected and the score recomputed." in done
+    assert "The answer is changed and the score recomputed." in done
     with app.app_context(), database.connection_context():
         answer = Answer.get((Answer.visit == visit) & (Answer.item_id == "offer_relevance"))
         assert (answer.value, answer.correction_reason) == (5, "Heard on the recording.")
@@ -540,13 +540,13 @@ def test_a_comment_naming_the_shopper_is_corrected_before_a_manager_reads_it(app
             (Answer.visit == visit) & (Answer.item_id == "greeted")).execute()
     auditor = login_as("auditor")
     page = html.unescape(auditor.get(f"/review/{submitted}").get_data(as_text=True))
-    assert "Correct the comment" in page
+    assert "Change this comment" in page
     url = f"/review/{submitted}/comments/greeted"
     without_reason = _post(auditor, url, f"/review/{submitted}", {"comment": "Nobody greeted me for two minutes."})
     assert "Give the reason for the correction." in html.unescape(without_reason.get_data(as_text=True))
     response = _post(auditor, url, f"/review/{submitted}",
                      {"comment": "Nobody greeted me for two minutes.", "reason": "Name removed."})
-    assert "The comment is corrected." in html.unescape(auditor.get(response.headers["Location"]).get_data(as_text=True))
+    assert "The comment is changed." in html.unescape(auditor.get(response.headers["Location"]).get_data(as_text=True))
     _post(auditor, f"/review/{submitted}/approve", f"/review/{submitted}")
     with app.app_context(), database.connection_context():
         answer = Answer.get((Answer.visit == visit) & (Answer.item_id == "greeted"))
@@ -628,6 +628,17 @@ def test_a_photo_taken_during_the_visit_by_a_local_clock_raises_no_warning(app, 
         add_photo(visit, "before", "shop_front", photo_taken_at(local - timedelta(hours=3)),
                   app.config["MEDIA_DIR"], 2**20, 10**6)
         assert ("photo_time", {"photo": "before"}) in integrity_warnings(Visit.get_by_id(visit.id), 8, 300)
+
+
+def test_the_button_beside_an_answer_says_it_changes_it_not_that_it_is_right(app, login_as, submitted):
+    """A button "Correct" beside an answer read as a judgement ("this answer is correct")."""
+    page = html.unescape(login_as("auditor").get(f"/review/{submitted}").get_data(as_text=True))
+    row = re.search(r'id="a-greeted">(.*?)</li>', page, re.S).group(1)
+    summaries = [" ".join(re.sub(r"<[^>]+>", " ", summary).split())
+                 for summary in re.findall(r"<summary>(.*?)</summary>", row, re.S)]
+    assert summaries == ["Change this answer : Did a staff member greet you?"]
+    assert re.findall(r'<button type="submit" class="secondary small">([^<]*)</button>', row) == ["Save the change"]
+    assert not re.search(r"<summary>\s*Correct\b", page)
 
 
 def test_the_queue_filters_checklists_by_their_titles_in_the_readers_language(app, login_as, submitted):

@@ -361,11 +361,11 @@ def correct(visit_uuid, item_id):
     except review.ReviewRefused as refused:
         flash(_refusal_text(refused, visit), "error")
         return _refused_correction(visit, item_id, form, 409)
-    flash(_("The answer is corrected and the score recomputed."), "success")
+    flash(_("The answer is changed and the score recomputed."), "success")
     # Not "return the visit": the shopper gets their own answers back, under which it is hidden again.
     for question in _unanswered_now_shown(visit, content, before):
         flash(_("The question “%(question)s” now applies and has no answer, so it counts for nothing: give its "
-                "answer with its own Correct button below.", question=question), "error")
+                "answer with its own “Change this answer” button below.", question=question), "error")
     return _back_at(visit, item_id)
 
 
@@ -415,7 +415,7 @@ def correct_comment(visit_uuid, item_id):
     except review.ReviewRefused as refused:
         flash(_refusal_text(refused, visit), "error")
         return _refused_correction(visit, item_id, form, 409)
-    flash(_("The comment is corrected."), "success")
+    flash(_("The comment is changed."), "success")
     return _back_at(visit, item_id)
 
 
