@@ -161,6 +161,13 @@ def _v16_photos_hidden_from_reports():
         database.execute_sql("ALTER TABLE evidence ADD COLUMN hidden_from_reports BOOLEAN NOT NULL DEFAULT FALSE")
 
 
+def _v17_correction_values_in_history():
+    # v17: a correction's history entry keeps the answer before and after it (the history named only
+    # the question and the reason); the entries of earlier corrections stay without them.
+    if "details" not in {column.name for column in database.get_columns("visit_event")}:
+        database.execute_sql("ALTER TABLE visit_event ADD COLUMN details TEXT")
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -178,6 +185,7 @@ STEPS = {
     14: _v14_checklist_client,
     15: _v15_invitations_waiting,
     16: _v16_photos_hidden_from_reports,
+    17: _v17_correction_values_in_history,
 }
 LATEST = max(STEPS, default=1)
 

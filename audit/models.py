@@ -488,10 +488,21 @@ class VisitEvent(BaseModel):
     to_state = CharField(max_length=16)
     actor = ForeignKeyField(User, backref="visit_events", null=True, on_delete="SET NULL")
     comment = TextField(default="")
+    # What a reviewer's correction changed, for the review page's history: {"item", "was", "now"}
+    # (the answers as stored; "was"/"now" absent when not known) or {"item", "comment": true} (the
+    # comment's words are not kept: see review.correct_comment). None: no correction, or one made
+    # before schema 17, which kept only "item: reason" in the comment.
+    details = JSONField(null=True)
     created_at = DateTimeField(default=utcnow)
 
     class Meta:
         indexes = ((("visit", "created_at"), False),)
+
+    @classmethod
+    def of_visit(cls, visit):
+        """A visit's history, oldest first, with each entry's actor read in the same query."""
+        return (cls.select(cls, User).join(User, JOIN.LEFT_OUTER, on=(cls.actor == User.id))
+                .where(cls.visit == visit).order_by(cls.created_at, cls.id))
 
     @classmethod
     def returned_at(cls, visit_ids):

@@ -18,8 +18,9 @@ class ReviewRefused(ValueError):
         self.code = code
 
 
-def record_event(visit, from_state, to_state, actor=None, comment=""):
-    return VisitEvent.create(visit=visit, from_state=from_state, to_state=to_state, actor=actor, comment=comment)
+def record_event(visit, from_state, to_state, actor=None, comment="", details=None):
+    return VisitEvent.create(visit=visit, from_state=from_state, to_state=to_state, actor=actor, comment=comment,
+                             details=details)
 
 
 def _check_seen(current, seen):
@@ -158,7 +159,9 @@ def correct_answer(visit, item_id, value, reason, reviewer, seen=None, shown=Non
                 Visit.update(original_score=None).where(Visit.id == visit.id).execute()
         else:
             Answer.update(original_value=first, correction_reason=reason.strip()).where(this_answer).execute()
-        record_event(visit, visit.state, visit.state, reviewer, f"{item_id}: {reason.strip()}")
+        # The answer before and after, for the history: the answer's own row keeps only the shopper's.
+        record_event(visit, visit.state, visit.state, reviewer, f"{item_id}: {reason.strip()}",
+                     details={"item": item_id, "was": original, "now": value})
     return Visit.get_by_id(visit.id)
 
 
@@ -175,7 +178,8 @@ def correct_comment(visit, item_id, comment, reason, reviewer, seen=None, shown=
         _check_seen(current, seen)
         _check_shown(visit, item_id, shown)
         Answer.update(comment=comment.strip()).where((Answer.visit == visit) & (Answer.item_id == item_id)).execute()
-        record_event(visit, current.state, current.state, reviewer, f"{item_id}: {reason.strip()}")
+        record_event(visit, current.state, current.state, reviewer, f"{item_id}: {reason.strip()}",
+                     details={"item": item_id, "comment": True})
 
 
 def integrity_warnings(visit, min_minutes, max_distance_m, photo_slack_minutes=30):

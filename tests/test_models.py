@@ -148,6 +148,16 @@ def test_a_version_9_database_gets_the_visits_clock_shift(db, visit):
     assert [(v.id, v.branch_id, v.clock_shift_s) for v in Visit.select()] == [(visit.id, visit.branch_id, None)]
 
 
+def test_a_version_16_database_keeps_its_history_and_gets_room_for_the_corrected_answers(db, visit):
+    from audit.models import VisitEvent
+
+    VisitEvent.create(visit=visit, from_state="submitted", to_state="submitted", comment="greeted: Seen on CCTV.")
+    db.execute_sql("ALTER TABLE visit_event DROP COLUMN details")
+    db.execute_sql("UPDATE schema_version SET version = 16")
+    assert migrate_database() == (16, LATEST)
+    assert [(event.comment, event.details) for event in VisitEvent.select()] == [("greeted: Seen on CCTV.", None)]
+
+
 def test_an_old_sqlite_file_is_upgraded_by_init_db(tmp_path):
     path = tmp_path / "old.sqlite3"
     with open(os.path.join(HERE, "data", "audit-schema-v1.sql"), encoding="utf-8") as f:

@@ -466,7 +466,9 @@ def test_a_returned_visit_sent_again_has_no_score_before_corrections_of_the_last
     assert "before corrections:" not in page
     needs_questions = next(item for section in _visit(app, mixed).checklist_version.content["sections"]
                            for item in section["items"] if item["id"] == "needs_questions")
-    assert f"{needs_questions['text']['en']}: Three questions can be heard on the recording." in html.unescape(page)  # in the history
+    assert (f"{needs_questions['text']['en']}: Asked only one or two general questions → Asked several questions "
+            "about the purpose, the user and the budget. Reason: Three questions can be heard on the recording."
+            ) in html.unescape(page)  # in the history
 
 
 def test_a_photo_item_shows_its_photos_and_no_empty_answer(app, login_as, mixed):
@@ -660,8 +662,88 @@ def test_the_history_says_a_correction_with_its_question_not_submitted(app, logi
     history = re.search(r"<h2>History</h2>(.*?)</ul>", page, re.S).group(1)
     greeted = next(item for section in _visit(app, submitted).checklist_version.content["sections"]
                    for item in section["items"] if item["id"] == "greeted")
-    assert f"Corrected · Anna Auditor · {greeted['text']['en']}: The CCTV shows nobody at the door." in " ".join(history.split())
+    assert (f"Corrected · Anna Auditor · {greeted['text']['en']}: Yes → No. Reason: The CCTV shows nobody at the door."
+            in " ".join(history.split()))
     assert history.count("Submitted") == 1  # the shopper's sending only
+
+
+def _history_of(client, uuid):
+    """The review page's history, one line per entry as its reader sees it (the time left out)."""
+    page = html.unescape(client.get(f"/review/{uuid}").get_data(as_text=True))
+    section = re.search(r"<h2>[^<]*</h2>\s*<ul>(.*?)</ul>\s*</section>\s*</main>", page, re.S).group(1)
+    return [" ".join(re.sub(r"<[^>]+>", " ", line).split()).split(" · ", 1)[1]
+            for line in re.findall(r"<li>(.*?)</li>", section, re.S)]
+
+
+def test_the_history_says_what_each_corrected_answer_was_and_what_it_became(app, login_as, mixed):
+    """QA: the history listed a correction by its question and reason only; which answer it changed,
+    and to what, was nowhere once the answer was corrected again."""
+    auditor = login_as("auditor")
+    for item_id, value, reason in (("greeted", "no", "Nobody at the door."), ("greeted", "yes", "Seen again."),
+                                   ("first_impression", "5", "The recording."),
+                                   ("wait_for_contact", "40", "Timed on the CCTV."),
+                                   ("busy_acknowledged", "yes", "It was busy."),
+                                   ("comments", "Line one.\r\nLine two " + "x" * 100, "Name removed.")):
+        _post(auditor, f"/review/{mixed}/answers/{item_id}", f"/review/{mixed}", {"value": value, "reason": reason})
+    question = {item["id"]: item["text"]["en"] for section in _visit(app, mixed).checklist_version.content["sections"]
+                for item in section["items"]}
+    assert _history_of(auditor, mixed)[1:] == [
+        f"Corrected · Anna Auditor · {question['greeted']}: Yes → No. Reason: Nobody at the door.",
+        f"Corrected · Anna Auditor · {question['greeted']}: No → Yes. Reason: Seen again.",
+        f"Corrected · Anna Auditor · {question['first_impression']}: 3 → 5. Reason: The recording.",
+        f"Corrected · Anna Auditor · {question['wait_for_contact']}: 95 sec → 40 sec. Reason: Timed on the CCTV.",
+        f"Corrected · Anna Auditor · {question['busy_acknowledged']}: Not applicable → Yes. Reason: It was busy.",
+        f"Corrected · Anna Auditor · {question['comments']}: “Calm and helpful.” → “Line one. Line two "
+        + "x" * 60 + "…”. Reason: Name removed.",  # a long text cut, its lines as one
+    ]
+    # In the reviewer's language, as the answers above it are shown.
+    hungarian = _history_of(_in_language(auditor, "hu"), mixed)
+    assert "Köszöntötte Önt egy munkatárs?" in hungarian[1] and "Igen → Nem" in hungarian[1]
+    assert "95 mp → 40 mp" in hungarian[4]
+
+
+def test_the_history_says_a_question_had_no_answer_before_its_correction(app, login_as, org):
+    visit = _sent_with_nothing_offered(app, org)
+    auditor = login_as("auditor")
+    for item_id, value in (("additional_offer", "proactive"), ("offer_relevance", "5")):
+        _post(auditor, f"/review/{visit.uuid}/answers/{item_id}", f"/review/{visit.uuid}",
+              {"value": value, "reason": "The recording has the offer."})
+    assert _history_of(auditor, visit.uuid)[-1] == (
+        "Corrected · Anna Auditor · How relevant and free of pressure was the additional offer?: not answered → 5. "
+        "Reason: The recording has the offer.")
+
+
+def test_a_corrected_comment_is_said_as_one_without_its_words(app, login_as, org, submitted):
+    with app.app_context(), database.connection_context():
+        Answer.update(comment="Nobody greeted me, Eszter Varga.").where(
+            (Answer.visit == _visit(app, submitted)) & (Answer.item_id == "greeted")).execute()
+    auditor = login_as("auditor")
+    _post(auditor, f"/review/{submitted}/comments/greeted", f"/review/{submitted}",
+          {"comment": "Nobody greeted me.", "reason": "Name removed."})
+    assert _history_of(auditor, submitted)[-1] == (
+        "Comment corrected · Anna Auditor · Did a staff member greet you?: Name removed.")
+
+
+def test_older_corrections_in_the_history_show_what_they_kept(app, login_as, org, submitted):
+    """Corrections made before the history kept their answers (schema 17) have only "item: reason";
+    one kept in part, or of a question the checklist lacks, is said as far as it is known."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(app, submitted)
+        auditor = org["users"]["auditor"]
+        for comment, details in (("greeted: Before schema 17.", None),
+                                 ("greeted: Only the new answer.", {"item": "greeted", "now": "no"}),
+                                 ("greeted: Only the old answer.", {"item": "greeted", "was": None}),
+                                 ("gone: A question not in the checklist.", {"item": "gone", "was": 1, "now": 2}),
+                                 ("greeted: Odd details.", ["not", "a", "mapping"])):
+            VisitEvent.create(visit=visit, from_state="submitted", to_state="submitted", actor=auditor,
+                              comment=comment, details=details)
+    assert _history_of(login_as("auditor"), submitted)[1:] == [
+        "Corrected · Anna Auditor · Did a staff member greet you?: Before schema 17.",
+        "Corrected · Anna Auditor · Did a staff member greet you?: now No. Reason: Only the new answer.",
+        "Corrected · Anna Auditor · Did a staff member greet you?: was not answered. Reason: Only the old answer.",
+        "Corrected · Anna Auditor · gone: 1 → 2. Reason: A question not in the checklist.",
+        "Corrected · Anna Auditor · Did a staff member greet you?: Odd details.",
+    ]
 
 
 def test_a_visit_made_outside_its_window_is_flagged_for_the_reviewer(app, login_as, org):

@@ -13,7 +13,7 @@ from ..db import record_id
 from ..answers import SCORING_TYPES, _form_value, items_in_order
 from ..editor_forms import ConfirmForm
 from ..forms import CommentCorrectionForm, CorrectionForm, ReopenForm, ReturnForm, ReviewFilterForm
-from ..i18n import answer_label, current_language, decimal_text, localized
+from ..i18n import answer_label, current_language, decimal_text, localized, state_label
 from ..i18n import gettext as _
 from ..models import Answer, Branch, ChecklistVersion, Evidence, Region, Role, User, Visit, VisitEvent, VisitState
 from ..paging import Page
@@ -207,6 +207,68 @@ def warning_text(code, details, questions=None):
     return _("A photo of this visit was also used in another visit.")
 
 
+# A text answer in one line of the history is cut here (the answer itself is shown above it, whole).
+HISTORY_TEXT_LENGTH = 80
+
+
+def _history_answer(item, value, language):
+    """An answer before or after a correction as the history says it: as the answers above it are
+    shown, a text answer quoted (and cut when long), none as "not answered"."""
+    if value is None:
+        return _("not answered")
+    if item.get("type") == "text" and value != NOT_APPLICABLE:
+        text = " ".join(str(value).split())
+        return f"“{text[:HISTORY_TEXT_LENGTH - 1]}…”" if len(text) > HISTORY_TEXT_LENGTH else f"“{text}”"
+    return answer_label(item, value, language)
+
+
+def _correction_text(event, items, language):
+    """What a correction changed, in words: its question, the answer before and after it where the
+    history entry keeps them (not those made before schema 17), and its reason."""
+    details = event.details if isinstance(event.details, dict) else {}
+    item_id, _colon, reason = event.comment.partition(": ")
+    item_id = details.get("item", item_id)
+    item = items.get(item_id)
+    question = localized(item["text"], language) if item else item_id
+    item = item or {"type": None}  # a question the checklist no longer has: its answers as stored
+    before = _history_answer(item, details["was"], language) if "was" in details else None
+    after = _history_answer(item, details["now"], language) if "now" in details else None
+    if before is not None and after is not None:
+        return _("%(question)s: %(before)s → %(after)s. Reason: %(reason)s", question=question, before=before,
+                 after=after, reason=reason)
+    if after is not None:
+        return _("%(question)s: now %(after)s. Reason: %(reason)s", question=question, after=after, reason=reason)
+    if before is not None:
+        return _("%(question)s: was %(before)s. Reason: %(reason)s", question=question, before=before, reason=reason)
+    return f"{question}: {reason}"
+
+
+def history(visit, events, content, language):
+    """The visit's history as the review page lists it: (when, what happened, who, what it said)."""
+    items = {item["id"]: item for item in items_in_order(content)}
+    lines = []
+    for event in events:
+        details = event.details if isinstance(event.details, dict) else {}
+        # A correction keeps the state ("submitted" -> "submitted"), its comment "item: reason": said
+        # as one, its question by its text ("Submitted · Anna · greeted: ..." read as if the reviewer
+        # had sent the visit).
+        corrected = event.from_state == event.to_state and (details or ": " in (event.comment or ""))
+        if corrected:
+            what = _("Comment corrected") if details.get("comment") else _("Corrected")
+            said = _correction_text(event, items, language)
+        else:
+            if event.from_state == VisitState.APPROVED.value and event.to_state == VisitState.SUBMITTED.value:
+                what = _("Back in the review")
+            elif event.from_state == event.to_state == VisitState.SUBMITTED.value and \
+                    event.actor_id == visit.shopper_id:
+                what = _("Changed by the shopper before the review")
+            else:
+                what = state_label(event.to_state)
+            said = event.comment
+        lines.append((event.created_at, what, event.actor.name if event.actor else None, said))
+    return lines
+
+
 def _minutes(value):
     """Minutes in the reader's words, one or many, to a tenth ("0,1 perc", "1 minute", "8 минут")."""
     tenths = Decimal(str(value)).quantize(Decimal("0.1"), ROUND_HALF_UP)
@@ -234,13 +296,12 @@ def _visit_page(visit, status=200, return_form=None, typed=None, corrected_item=
     photos = {}
     for evidence in Evidence.of_visit(visit):
         photos.setdefault(evidence.item_id, []).append(evidence)
-    events = VisitEvent.select().where(VisitEvent.visit == visit).order_by(VisitEvent.created_at)
     return render_template(
         "review/visit.html", visit=visit, content=content, language=language, answers=answers, photos=photos,
-        warnings=warnings, events=list(events), return_form=return_form or ReturnForm(formdata=None),
+        warnings=warnings, history=history(visit, VisitEvent.of_visit(visit), content, language),
+        return_form=return_form or ReturnForm(formdata=None),
         correction_form=CorrectionForm(formdata=None), comment_form=CommentCorrectionForm(formdata=None),
         reopen_form=reopen_form or ReopenForm(formdata=None), photo_form=ConfirmForm(formdata=None),
-        item_texts={item["id"]: localized(item["text"], language) for s in content["sections"] for item in s["items"]},
         correction_choices=correction_choices, corrected_item=corrected_item, typed=typed or {},
         shown=review.answer_fingerprint, reviewed=review.review_fingerprint(visit.id), queue=queue_args(),
     ), status
