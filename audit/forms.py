@@ -550,21 +550,35 @@ class CommentCorrectionForm(AppForm):
     )
 
 
+REVIEW_ORDERS = {"oldest": _l("Oldest sent first"), "newest": _l("Newest sent first")}
+
+
 class ReviewFilterForm(AppForm):
+    """The review queue's filters, shown as the request gave them; views.review.queue_filters says
+    which it can use and why not the others (their messages are set on the fields)."""
+
     class Meta:
         csrf = False  # a GET filter changes nothing
 
     brand = SelectField(_l("Brand"), coerce=int, default=0)
     region = SelectField(_l("Region"), coerce=int, default=0)
+    branch = SelectField(_l("Branch"), coerce=int, default=0)
     checklist = SelectField(_l("Checklist"), coerce=int, default=0)
     shopper = SelectField(_l("Shopper"), coerce=int, default=0)
+    visited_from = DateField(_l("Visited from"), validators=[Optional()])
+    visited_to = DateField(_l("Visited to"), validators=[Optional()])
+    sort = SelectField(_l("Order of the list"), default="oldest")
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, formdata, branches):
+        """`branches`: those the reviewer may filter by (access.visible_branches)."""
+        super().__init__(formdata)
         from .models import Checklist
 
         anything = Choice(0, _("All"))
         self.brand.choices = [anything] + [Choice(b.id, b.name) for b in Brand.ordered()]
+        self.branch.choices = [anything] + [Choice(b.id, f"{b.code} · {b.name} ({b.region.brand.name})")
+                                            for b in branches]
+        self.sort.choices = [Choice(value, label) for value, label in REVIEW_ORDERS.items()]
         self.region.choices = [anything] + [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
         # By their titles in the reader's language, as everywhere else (the file ids were shown).
         self.checklist.choices = [anything]

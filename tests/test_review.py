@@ -2,7 +2,7 @@
 import html
 import io
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -102,12 +102,18 @@ def test_a_corrected_answer_names_both_answers_by_their_labels(app, login_as, mi
         "Eredeti válasz: Csak egy-két általános kérdést tett fel; a javítás oka: A felvételen három kérdés hallható.")
 
 
+def _queue_rows(response):
+    """The queue's table body, as its reader sees it (the filters' menus name every branch)."""
+    page = html.unescape(response.get_data(as_text=True))
+    return " ".join(re.sub(r"<[^>]+>", " ", re.search(r"<tbody>(.*?)</tbody>", page, re.S).group(1)).split())
+
+
 def test_queue_lists_submitted_visits_oldest_first_with_filters(app, login_as, submitted, org):
     client = login_as("auditor")
     page = client.get("/review/").get_data(as_text=True)
     assert "Aurora Váci utca" in page
     other_region = org["regions"][1].id
-    assert "Aurora Váci utca" not in client.get(f"/review/?region={other_region}").get_data(as_text=True)
+    assert "Aurora Váci utca" not in _queue_rows(client.get(f"/review/?region={other_region}"))
 
 
 def test_review_page_shows_every_answer_with_its_score_and_history(app, login_as, submitted):
@@ -874,3 +880,119 @@ def test_the_same_photo_given_for_two_questions_of_a_visit_is_flagged(app, login
     page = html.unescape(login_as("auditor").get(f"/review/{visit.uuid}").get_data(as_text=True))
     assert ("The same photo was given for several questions: “Photo of the shop front” · “Were the entrance and "
             "shop window clean, tidy and free of obstacles?”.") in page
+
+
+# ----------------------------------------------------------------------------- the queue's filters
+
+@pytest.fixture
+def spread(app, org):
+    """Four sent visits, oldest sent first: the first, third and fourth at the Budapest branch, the
+    second at the Narva one; visited on 10, 12, 15 (at 23:30 UTC: the 16th in Budapest) and 20 March."""
+    branch_a, branch_b = org["branches"]
+    made = [(branch_a, datetime(2026, 3, 10, 10)), (branch_b, datetime(2026, 3, 12, 10)),
+            (branch_a, datetime(2026, 3, 15, 23, 30)), (branch_a, datetime(2026, 3, 20, 10))]
+    uuids = []
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        for n, (branch, ended) in enumerate(made):
+            visit = Visit.create(branch=branch, checklist_version=version, shopper=org["users"]["shopper"],
+                                 planned_from=date(2026, 3, 1), planned_to=date(2026, 3, 31))
+            submit_visit(visit, best_answers(version.content), {}, {}, started_at=ended - timedelta(minutes=25),
+                         ended_at=ended)
+            Visit.update(ended_at=ended, submitted_at=utcnow() - timedelta(minutes=10 - n)).where(
+                Visit.id == visit.id).execute()
+            uuids.append(str(visit.uuid))
+    return uuids
+
+
+def _listed(response):
+    """The visits a queue page lists, in its order, and the query of the link to each."""
+    assert response.status_code == 200
+    rows = re.findall(r'<th scope="row"><a href="/review/([0-9a-f-]{36})\??([^"]*)"', response.get_data(as_text=True))
+    return [uuid for uuid, _query in rows], {html.unescape(query) for _uuid, query in rows}
+
+
+def test_the_queue_filters_by_branch_and_day_visited_and_lists_newest_first_when_asked(app, login_as, org, spread):
+    first, second, third, fourth = spread
+    auditor = login_as("auditor")
+    budapest = org["branches"][0].id
+    assert _listed(auditor.get("/review/"))[0] == spread  # oldest sent first, as before
+    assert _listed(auditor.get(f"/review/?branch={budapest}"))[0] == [first, third, fourth]
+    march = f"/review/?branch={budapest}&visited_from=2026-03-11&visited_to=2026-03-15"
+    listed, links = _listed(auditor.get(march))
+    assert listed == [third] and links == {f"branch={budapest}&visited_from=2026-03-11&visited_to=2026-03-15"}
+    assert _listed(auditor.get("/review/?visited_from=2026-03-12&visited_to=2026-03-12"))[0] == [second]  # one day
+    newest, links = _listed(auditor.get(f"/review/?branch={budapest}&sort=newest"))
+    assert newest == [fourth, third, first] and links == {f"branch={budapest}&sort=newest"}
+    assert _listed(auditor.get("/review/?sort=oldest"))[1] == {""}  # the default is not carried
+    # Days on the organisation's calendar: 23:30 UTC on the 15th is the 16th in Budapest.
+    app.config["TIME_ZONE"] = "Europe/Budapest"
+    assert _listed(auditor.get(march))[0] == []
+    assert _listed(auditor.get(march.replace("03-15", "03-16")))[0] == [third]
+    # The form shows what is filtered, to change it.
+    page = auditor.get(f"{march}&sort=newest").get_data(as_text=True)
+    assert f'<option selected value="{budapest}">' in page
+    assert re.search(r'<input[^>]*id="visited_from"[^>]*value="2026-03-11"', page)
+    assert re.search(r'<input[^>]*type="date"[^>]*id="visited_to"|<input[^>]*id="visited_to"[^>]*type="date"', page)
+    assert '<option selected value="newest">Newest sent first</option>' in page
+
+
+def test_the_filtered_queue_comes_a_page_at_a_time_keeping_its_filters(app, login_as, org, spread):
+    import uuid
+
+    with app.app_context(), database.connection_context():
+        first = Visit.get(Visit.uuid == spread[0])
+        Visit.insert_many([{"branch": org["branches"][n % 2].id, "checklist_version": first.checklist_version_id,
+                            "shopper": first.shopper_id, "planned_from": date(2026, 3, 1),
+                            "planned_to": date(2026, 3, 31), "state": VisitState.SUBMITTED.value,
+                            "uuid": uuid.uuid4(), "ended_at": datetime(2026, 3, 18, 10), "score": 80,
+                            "submitted_at": utcnow() + timedelta(minutes=n)} for n in range(120)]).execute()
+    auditor = login_as("auditor")
+    budapest = org["branches"][0].id
+    query = f"branch={budapest}&visited_from=2026-03-13&sort=newest"
+    page = auditor.get(f"/review/?{query}")
+    text = html.unescape(page.get_data(as_text=True))
+    assert "(62)" in text and "Page 1 of 2" in text  # 60 added at Budapest, and the 15th's and 20th's
+    assert f'href="/review/?page=2&branch={budapest}&visited_from=2026-03-13&sort=newest"' in text
+    second = auditor.get(f"/review/?page=2&{query}")
+    listed, links = _listed(second)
+    assert len(listed) == 12 and listed[-2:] == [spread[3], spread[2]]  # the oldest sent last
+    assert links == {f"branch={budapest}&page=2&visited_from=2026-03-13&sort=newest"}
+    assert f'href="/review/?page=1&branch={budapest}&visited_from=2026-03-13&sort=newest"' in html.unescape(
+        second.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("asked", ["999999", "abc", "-1", "1.5", "9" * 30])
+def test_a_branch_not_the_reviewers_is_said_and_the_queue_shows_every_branch(app, login_as, spread, asked):
+    auditor = login_as("auditor")
+    response = auditor.get(f"/review/?branch={asked}&sort=newest")
+    page = html.unescape(response.get_data(as_text=True))
+    assert _listed(response)[0] == spread[::-1]  # the order asked still holds
+    assert "There is no branch of yours with that id: the list shows every branch." in page
+    assert "The list is shown without the filters marked below." in page
+    assert re.search(r'<select[^>]*aria-invalid="true"[^>]*id="branch"|<select[^>]*id="branch"[^>]*aria-invalid', page)
+    # Not carried on: the visit's page leads back to the queue without it.
+    assert _listed(response)[1] == {"sort=newest"}
+    visit_page = auditor.get(f"/review/{spread[0]}?branch={asked}&sort=newest").get_data(as_text=True)
+    assert '<a href="/review/?sort=newest">' in visit_page
+
+
+@pytest.mark.parametrize("query, field, message", [
+    ("visited_from=2026-02-30", "visited_from", "“2026-02-30” is not a date: the list is not filtered by it."),
+    ("visited_to=yesterday", "visited_to", "“yesterday” is not a date: the list is not filtered by it."),
+    ("visited_from=2026-3-1", "visited_from", "“2026-3-1” is not a date: the list is not filtered by it."),
+    ("visited_to=9999-12-31", "visited_to", "“9999-12-31” is not a date: the list is not filtered by it."),
+    ("visited_from=2026-03-20&visited_to=2026-03-10", "visited_to",
+     "The first day visited comes after the last: the list is not filtered by the day of the visit. Swap the two days."),
+])
+def test_a_day_visited_that_cannot_be_used_is_said_in_the_readers_language(app, login_as, spread, query, field, message):
+    auditor = login_as("auditor")
+    response = auditor.get(f"/review/?{query}")
+    assert _listed(response)[0] == spread
+    page = html.unescape(response.get_data(as_text=True))
+    assert re.search(rf'<p class="error" id="{field}-error">{re.escape(message)}</p>', page)
+    assert _listed(response)[1] == {""}  # not carried to the visits
+    hungarian = html.unescape(_in_language(auditor, "hu").get(f"/review/?{query}").get_data(as_text=True))
+    value = re.search(r"“([^”]*)”", message)
+    wanted = translated(app, "hu", message.replace(value.group(1), "%(value)s") if value else message)
+    assert (wanted % {"value": value.group(1)} if value else wanted) in hungarian

@@ -259,3 +259,30 @@ def test_the_queues_filter_carried_through_a_visit_is_only_ever_the_known_fields
     done = anna.post(f"{approve}?next=https://evil.example/&shopper=x",
                      data=_form(anna.get(f"/review/{first}"), approve))
     assert done.headers["Location"].startswith("/review/") and "evil" not in done.headers["Location"]
+
+
+def test_a_decision_in_a_newest_first_queue_of_a_branch_and_days_leads_to_the_next_older_visit(app, login_as, org,
+                                                                                               queue_of_three):
+    """The branch, days visited and order are carried as the other filters are: the next visit is the
+    next of the same list, in its order."""
+    anna = login_as("auditor")
+    first, second, third = queue_of_three["shopper"]
+    with app.app_context(), database.connection_context():
+        # Otto's visit, sent between Sara's first and second, is at the other branch.
+        Visit.update(branch=org["branches"][1]).where(Visit.uuid == queue_of_three["other_shopper"][0]).execute()
+        days = sorted(visit.ended_at.date().isoformat() for visit in Visit.select())
+    filters = f"branch={org['branches'][0].id}&visited_from={days[0]}&visited_to={days[-1]}&sort=newest"
+    listed = anna.get(f"/review/?{filters}").get_data(as_text=True)
+    assert re.findall(r'<th scope="row"><a href="/review/([0-9a-f-]{36})', listed) == [third, second, first]
+    assert f'href="/review/{third}?{filters.replace("&", "&amp;")}"' in listed
+    approve = f"/review/{third}/approve"
+    done = anna.post(f"{approve}?{filters}", data=_form(anna.get(f"/review/{third}?{filters}"), approve))
+    assert done.headers["Location"] == f"/review/{second}?{filters}"  # not Otto's, sent before it elsewhere
+    back = f"/review/{second}/return"
+    done = anna.post(f"{back}?{filters}", data={**_form(anna.get(done.headers["Location"]), back),
+                                                "comment": "Time the wait."})
+    assert done.headers["Location"] == f"/review/{first}?{filters}"
+    approve = f"/review/{first}/approve"
+    done = anna.post(f"{approve}?{filters}", data=_form(anna.get(done.headers["Location"]), approve))
+    assert done.headers["Location"] == f"/review/?{filters}"
+    assert "No visit waits after it in this list." in _text(anna.get(done.headers["Location"]))

@@ -1,5 +1,5 @@
 """Auditors review submitted visits: the queue, every answer with its score, and the decision."""
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -8,13 +8,14 @@ from flask_babel import format_date, format_datetime, format_timedelta, get_loca
 from flask_login import current_user
 
 from .. import auditlog, media, review
-from ..access import role_required
+from ..access import role_required, visible_branches
 from ..db import record_id
 from ..answers import SCORING_TYPES, _form_value, items_in_order
 from ..editor_forms import ConfirmForm
 from ..forms import CommentCorrectionForm, CorrectionForm, ReopenForm, ReturnForm, ReviewFilterForm
 from ..i18n import answer_label, current_language, decimal_text, localized, state_label
 from ..i18n import gettext as _
+from ..localtime import utc_start_of
 from ..models import Answer, Branch, ChecklistVersion, Evidence, Region, Role, User, Visit, VisitEvent, VisitState
 from ..paging import Page
 from ..scoring import NOT_APPLICABLE, find_answer_problems, visible_item_ids
@@ -107,33 +108,80 @@ def _visit_or_404(visit_uuid):
     return visit
 
 
-QUEUE_FILTERS = {"brand": lambda: Region.brand, "region": lambda: Branch.region,
+QUEUE_FILTERS = {"brand": lambda: Region.brand, "region": lambda: Branch.region, "branch": lambda: Visit.branch,
                  "checklist": lambda: ChecklistVersion.checklist, "shopper": lambda: Visit.shopper}
+QUEUE_DATES = ("visited_from", "visited_to")
+
+
+def queue_filters():
+    """The queue's filters, order and page as the request carries them, only those the queue can use
+    (ids as whole numbers, days as ISO dates, "sort" only when not the default), and {field: why one
+    given was left out}. The args are carried through a visit's page and back and to the next visit
+    (only these names, so no link can lead elsewhere); the reasons are said on the queue's page."""
+    args = {name: request.args.get(name, type=record_id) for name in (*QUEUE_FILTERS, "page")}
+    problems = {}
+    asked_branch = request.args.get("branch", "").strip()
+    # A branch out of the reviewer's scope reads as one that does not exist: its id says nothing.
+    if asked_branch not in ("", "0") and (
+            args["branch"] is None
+            or not visible_branches(current_user).where(Branch.id == args["branch"]).exists()):
+        args["branch"] = None
+        problems["branch"] = _("There is no branch of yours with that id: the list shows every branch.")
+    for name in QUEUE_DATES:
+        text = request.args.get(name, "").strip()
+        args[name] = _queue_day(text)
+        if text and args[name] is None:
+            problems[name] = _("“%(value)s” is not a date: the list is not filtered by it.", value=text[:20])
+    if args["visited_from"] and args["visited_to"] and args["visited_from"] > args["visited_to"]:
+        problems["visited_to"] = _("The first day visited comes after the last: the list is not filtered by "
+                                   "the day of the visit. Swap the two days.")
+        args["visited_from"] = args["visited_to"] = None
+    if request.args.get("sort") == "newest":
+        args["sort"] = "newest"
+    return {name: value for name, value in args.items() if value and not (name == "page" and value == 1)}, problems
+
+
+def _queue_day(text):
+    """The ISO date in `text` ("2026-11-27", as a date field sends it), or None when it is none or
+    its day cannot be reached in the organisation's time (year 1, year 9999)."""
+    try:
+        day = date.fromisoformat(text)
+        utc_start_of(day), utc_start_of(day + timedelta(days=1))
+    except (ValueError, OverflowError):
+        return None
+    return day.isoformat()
 
 
 def queue_args():
-    """The queue's filters and page as the request carries them, each a whole number or left out:
-    carried through a visit's page and back (only these names, so no link can lead elsewhere)."""
-    args = {name: request.args.get(name, type=record_id) for name in (*QUEUE_FILTERS, "page")}
-    return {name: value for name, value in args.items() if value and not (name == "page" and value == 1)}
+    """The queue's filters, order and page that the request carries and the queue can use."""
+    return queue_filters()[0]
 
 
 def _queue_query(args):
     # With the shopper in the same query (each row read its own), 50 a page: a chain's month waits whole.
+    newest = args.get("sort") == "newest"
     query = (
         Visit.with_place().select_extend(User).switch(Visit).join(User).switch(Visit).join(ChecklistVersion)
-        .where(Visit.state == VisitState.SUBMITTED.value).order_by(Visit.submitted_at, Visit.id)
+        .where(Visit.state == VisitState.SUBMITTED.value)
+        .order_by(*((Visit.submitted_at.desc(), Visit.id.desc()) if newest else (Visit.submitted_at, Visit.id)))
     )
     for name, column in QUEUE_FILTERS.items():
         if args.get(name):
             query = query.where(column() == args[name])
+    # The day the shop was visited (the queue's "Visited"), on the organisation's calendar.
+    if args.get("visited_from"):
+        query = query.where(Visit.ended_at >= utc_start_of(date.fromisoformat(args["visited_from"])))
+    if args.get("visited_to"):
+        query = query.where(Visit.ended_at < utc_start_of(date.fromisoformat(args["visited_to"]) + timedelta(days=1)))
     return query
 
 
 @bp.route("/")
 def queue():
-    form = ReviewFilterForm(request.args)
-    args = queue_args()
+    args, problems = queue_filters()
+    form = ReviewFilterForm(request.args, branches=visible_branches(current_user))
+    for name, problem in problems.items():
+        getattr(form, name).errors = [problem]
     filters = {name: value for name, value in args.items() if name != "page"}
     page = Page(_queue_query(args), request.args.get("page"))
     # Which checklist each visit was made with (a call and a shop visit queue together), from the
@@ -141,14 +189,18 @@ def queue():
     checklists = {version_id: localized(ChecklistVersion.shared_content(version_id)["title"])
                   for version_id in {visit.checklist_version_id for visit in page.items}}
     return render_template("review/queue.html", page=page, args=filters, form=form, queue=args,
-                           checklists=checklists)
+                           checklists=checklists, problems=problems)
 
 
 def _after_decision(visit, message):
-    """Where a decided visit leads: the next visit of the same filtered queue, else that queue."""
+    """Where a decided visit leads: the next visit of the same filtered queue in its order, else that queue."""
     args = queue_args()
-    after = (Visit.submitted_at > visit.submitted_at) | (
-        (Visit.submitted_at == visit.submitted_at) & (Visit.id > visit.id))
+    if args.get("sort") == "newest":
+        after = (Visit.submitted_at < visit.submitted_at) | (
+            (Visit.submitted_at == visit.submitted_at) & (Visit.id < visit.id))
+    else:
+        after = (Visit.submitted_at > visit.submitted_at) | (
+            (Visit.submitted_at == visit.submitted_at) & (Visit.id > visit.id))
     following = _queue_query(args).where(after & (Visit.id != visit.id)).first()
     if following is not None:
         if message:
