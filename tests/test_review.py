@@ -472,7 +472,7 @@ def test_a_returned_visit_sent_again_has_no_score_before_corrections_of_the_last
     assert "before corrections:" not in page
     needs_questions = next(item for section in _visit(app, mixed).checklist_version.content["sections"]
                            for item in section["items"] if item["id"] == "needs_questions")
-    assert (f"{needs_questions['text']['en']}: Asked only one or two general questions → Asked several questions "
+    assert (f"“{needs_questions['text']['en']}”: Asked only one or two general questions → Asked several questions "
             "about the purpose, the user and the budget. Reason: Three questions can be heard on the recording."
             ) in html.unescape(page)  # in the history
 
@@ -668,7 +668,7 @@ def test_the_history_says_a_correction_with_its_question_not_submitted(app, logi
     history = re.search(r"<h2>History</h2>(.*?)</ul>", page, re.S).group(1)
     greeted = next(item for section in _visit(app, submitted).checklist_version.content["sections"]
                    for item in section["items"] if item["id"] == "greeted")
-    assert (f"Corrected · Anna Auditor · {greeted['text']['en']}: Yes → No. Reason: The CCTV shows nobody at the door."
+    assert (f"Corrected · Anna Auditor · “{greeted['text']['en']}”: Yes → No. Reason: The CCTV shows nobody at the door."
             in " ".join(history.split()))
     assert history.count("Submitted") == 1  # the shopper's sending only
 
@@ -694,12 +694,12 @@ def test_the_history_says_what_each_corrected_answer_was_and_what_it_became(app,
     question = {item["id"]: item["text"]["en"] for section in _visit(app, mixed).checklist_version.content["sections"]
                 for item in section["items"]}
     assert _history_of(auditor, mixed)[1:] == [
-        f"Corrected · Anna Auditor · {question['greeted']}: Yes → No. Reason: Nobody at the door.",
-        f"Corrected · Anna Auditor · {question['greeted']}: No → Yes. Reason: Seen again.",
-        f"Corrected · Anna Auditor · {question['first_impression']}: 3 → 5. Reason: The recording.",
-        f"Corrected · Anna Auditor · {question['wait_for_contact']}: 95 sec → 40 sec. Reason: Timed on the CCTV.",
-        f"Corrected · Anna Auditor · {question['busy_acknowledged']}: Not applicable → Yes. Reason: It was busy.",
-        f"Corrected · Anna Auditor · {question['comments']}: “Calm and helpful.” → “Line one. Line two "
+        f"Corrected · Anna Auditor · “{question['greeted']}”: Yes → No. Reason: Nobody at the door.",
+        f"Corrected · Anna Auditor · “{question['greeted']}”: No → Yes. Reason: Seen again.",
+        f"Corrected · Anna Auditor · “{question['first_impression']}”: 3 → 5. Reason: The recording.",
+        f"Corrected · Anna Auditor · “{question['wait_for_contact']}”: 95 sec → 40 sec. Reason: Timed on the CCTV.",
+        f"Corrected · Anna Auditor · “{question['busy_acknowledged']}”: Not applicable → Yes. Reason: It was busy.",
+        f"Corrected · Anna Auditor · “{question['comments']}”: “Calm and helpful.” → “Line one. Line two "
         + "x" * 60 + "…”. Reason: Name removed.",  # a long text cut, its lines as one
     ]
     # In the reviewer's language, as the answers above it are shown.
@@ -715,7 +715,7 @@ def test_the_history_says_a_question_had_no_answer_before_its_correction(app, lo
         _post(auditor, f"/review/{visit.uuid}/answers/{item_id}", f"/review/{visit.uuid}",
               {"value": value, "reason": "The recording has the offer."})
     assert _history_of(auditor, visit.uuid)[-1] == (
-        "Corrected · Anna Auditor · How relevant and free of pressure was the additional offer?: not answered → 5. "
+        "Corrected · Anna Auditor · “How relevant and free of pressure was the additional offer?”: not answered → 5. "
         "Reason: The recording has the offer.")
 
 
@@ -745,9 +745,9 @@ def test_older_corrections_in_the_history_show_what_they_kept(app, login_as, org
                               comment=comment, details=details)
     assert _history_of(login_as("auditor"), submitted)[1:] == [
         "Corrected · Anna Auditor · Did a staff member greet you?: Before schema 17.",
-        "Corrected · Anna Auditor · Did a staff member greet you?: now No. Reason: Only the new answer.",
-        "Corrected · Anna Auditor · Did a staff member greet you?: was not answered. Reason: Only the old answer.",
-        "Corrected · Anna Auditor · gone: 1 → 2. Reason: A question not in the checklist.",
+        "Corrected · Anna Auditor · “Did a staff member greet you?”: now No. Reason: Only the new answer.",
+        "Corrected · Anna Auditor · “Did a staff member greet you?”: was not answered. Reason: Only the old answer.",
+        "Corrected · Anna Auditor · “gone”: 1 → 2. Reason: A question not in the checklist.",
         "Corrected · Anna Auditor · Did a staff member greet you?: Odd details.",
     ]
 

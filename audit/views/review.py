@@ -286,12 +286,12 @@ def _correction_text(event, items, language):
     before = _history_answer(item, details["was"], language) if "was" in details else None
     after = _history_answer(item, details["now"], language) if "now" in details else None
     if before is not None and after is not None:
-        return _("%(question)s: %(before)s → %(after)s. Reason: %(reason)s", question=question, before=before,
+        return _("“%(question)s”: %(before)s → %(after)s. Reason: %(reason)s", question=question, before=before,
                  after=after, reason=reason)
     if after is not None:
-        return _("%(question)s: now %(after)s. Reason: %(reason)s", question=question, after=after, reason=reason)
+        return _("“%(question)s”: now %(after)s. Reason: %(reason)s", question=question, after=after, reason=reason)
     if before is not None:
-        return _("%(question)s: was %(before)s. Reason: %(reason)s", question=question, before=before, reason=reason)
+        return _("“%(question)s”: was %(before)s. Reason: %(reason)s", question=question, before=before, reason=reason)
     return f"{question}: {reason}"
 
 
