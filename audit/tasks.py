@@ -84,18 +84,21 @@ def _start(kind, job, *arguments):
 
 
 def start_region_zip(owner, region, branch_ids, language, start, end, title, period_name=None, file_dates=None,
-                     checklist=None):
+                     checklist=None, previous_start=None):
     """Record the job and hand it to the queue; the page shows its progress. `period_name`: a calendar
     period's name ("October 2026"), which its reports carry; `file_dates`: the period in the reports'
     file names ("20261001-20261031", see reports.branch.branch_report_file_name); `checklist`: the
-    reports.branch.ChosenChecklist whose visits alone the reports count (None: every visit)."""
+    reports.branch.ChosenChecklist whose visits alone the reports count (None: every visit);
+    `previous_start`: where the period before begins, for the region report that opens the ZIP (its
+    change against that period); without it, the ZIP holds the branch reports only."""
     # Cut to the column's size: a checklist's title in it made a long brand's and region's too long for
     # PostgreSQL (the file's name is cut shorter still, see views.reports.job_download).
-    job = Job.create(kind="region_zip", owner=owner, total=len(branch_ids), title=title[:Job.title.max_length],
-                     branch_ids=list(branch_ids))
+    job = Job.create(kind="region_zip", owner=owner, total=len(branch_ids) + (previous_start is not None),
+                     title=title[:Job.title.max_length], branch_ids=list(branch_ids))
     # The checklist goes to the queue as plain data, as the export's version ids do.
     return _start("region_zip", job, list(branch_ids), language, start.isoformat(), end.isoformat(), period_name,
-                  file_dates, checklist._asdict() if checklist else None)
+                  file_dates, checklist._asdict() if checklist else None,
+                  previous_start.isoformat() if previous_start is not None else None)
 
 
 def start_xlsx_export(owner, branch_ids, language, start, end, with_shopper, title, version_ids=None):
@@ -172,11 +175,14 @@ def _job_file(job):
     _mark(job.id, status="done", file_name=name, done=Job.total)
 
 
-def _run_region_zip(job_uuid, branch_ids, language, start, end, period_name=None, file_dates=None, checklist=None):
+def _run_region_zip(job_uuid, branch_ids, language, start, end, period_name=None, file_dates=None, checklist=None,
+                    previous_start=None):
     from .reports.branch import ChosenChecklist, branch_report_file_name, branch_report_pdf
+    from .reports.region import ReportPeriod, region_report_file_name, region_report_pdf
 
     app = _huey["app"]
     checklist = ChosenChecklist(**checklist) if checklist else None
+    slug = checklist and checklist.slug
     with app.app_context(), database.connection_context():
         started = time.monotonic()
         job = Job.get(Job.uuid == job_uuid)
@@ -188,18 +194,27 @@ def _run_region_zip(job_uuid, branch_ids, language, start, end, period_name=None
             # else had saved anything meanwhile.
             branches = list(Branch.select().where(Branch.id.in_(branch_ids)).order_by(Branch.code))
             with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-                for done, branch in enumerate(branches, 1):
+                first = 0
+                if previous_start is not None and branches:
+                    # The region report first: the whole region and its ranking, then each branch's.
+                    region = branches[0].region
+                    period = ReportPeriod(datetime.fromisoformat(start), datetime.fromisoformat(end),
+                                          datetime.fromisoformat(previous_start))
+                    archive.writestr(region_report_file_name(region.id, file_dates, language, slug),
+                                     region_report_pdf(region, branches, language, period, period_name, checklist))
+                    first = 1
+                    _mark(job.id, done=first)
+                for done, branch in enumerate(branches, first + 1):
                     pdf = branch_report_pdf(branch, language, datetime.fromisoformat(start),
                                             datetime.fromisoformat(end), shared, period_name, checklist)
-                    archive.writestr(branch_report_file_name(branch.code, file_dates, language,
-                                                             checklist and checklist.slug), pdf)
+                    archive.writestr(branch_report_file_name(branch.code, file_dates, language, slug), pdf)
                     del pdf
                     # A WeasyPrint document is a web of reference cycles (boxes and their parents) that
                     # the generational collector reaches only now and then: collected after each
                     # report, the worker holds one report's garbage instead of dozens (-10 MB at 300).
                     gc.collect()
                     _mark(job.id, done=done)
-        log.info("Region ZIP %s: %d reports in %.1f s, by process %d.", job_uuid, len(branch_ids),
+        log.info("Region ZIP %s: %d reports in %.1f s, by process %d.", job_uuid, len(branch_ids) + first,
                  time.monotonic() - started, os.getpid())
 
 

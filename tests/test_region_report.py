@@ -13,6 +13,7 @@ from audit.demo import DEMO_PASSWORD, load_demo
 from audit.localtime import local_date
 from audit.models import Answer, Branch, Visit, VisitState, utcnow
 from conftest import login
+from tests_support import translated
 
 PERIOD = "182"
 
@@ -111,3 +112,35 @@ def test_a_region_without_critical_failures_says_so(app, region):
         Visit.update(has_critical_failure=False).where(Visit.branch.in_(region["branches"])).execute()
     listed = _after(" ".join(_pages(app, region["id"])[1:]), "Critical failures")
     assert "No critical failures in this period." in listed
+
+
+def test_the_regions_zip_opens_with_its_region_report(app, region):
+    """The ZIP a manager hands on: the region report first, the same as downloaded alone, then each
+    branch's; its job counts the region report among its reports."""
+    import html
+    import re
+    import zipfile
+
+    from audit.models import Job
+    from conftest import csrf_from
+
+    client = app.test_client()
+    assert login(client, "manager.hu@example.com", DEMO_PASSWORD).status_code == 302
+    page = client.get(f"/dashboard/?period={PERIOD}").get_data(as_text=True)
+    action = html.unescape(re.search(r'action="(/reports/regions/\d+/reports\.zip\?[^"]*)"', page).group(1))
+    started = client.post(action + "&lang=en", data={"csrf_token": csrf_from(client.get("/dashboard/"))})
+    assert started.status_code == 302  # the tests' queue runs the job at once
+    with app.app_context(), database.connection_context():
+        job = Job.get()
+    assert (job.status, job.done, job.total) == ("done", len(region["branches"]) + 1, len(region["branches"]) + 1)
+    ready = translated(app, "hu", "All %(count)d reports are ready.") % {"count": job.total}  # the manager's language
+    assert ready in client.get(started.headers["Location"]).get_data(as_text=True)
+    archive = zipfile.ZipFile(io.BytesIO(client.get(started.headers["Location"] + "/download").data))
+    names = archive.namelist()
+    assert names[0].startswith(f"region-{region['id']}-") and len(names) == len(region["branches"]) + 1
+
+    def text(data):
+        return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
+
+    assert text(archive.read(names[0])) == _pages(app, region["id"])
+    assert all(re.fullmatch(r"[A-Z]{3}-\d\d-report-\d{8}-\d{8}-en\.pdf", name) for name in names[1:])

@@ -779,6 +779,11 @@ def test_a_regions_zip_of_the_dashboards_checklist_holds_reports_of_its_visits_a
                           zipfile.ZipFile(io.BytesIO(download.data)))
     assert archives["bank"][0] != archives["every"][0] and "Bank-branch" in archives["bank"][0]
     bank_names, every_names = sorted(archives["bank"][1].namelist()), sorted(archives["every"][1].namelist())
+    # The region report first in each, of the same checklist (tests/test_region_report.py reads it).
+    assert archives["bank"][1].namelist()[0] == bank_names.pop() and re.fullmatch(
+        rf"region-{c['region_id']}-bank-branch-visit-\d{{8}}-\d{{8}}-en\.pdf", archives["bank"][1].namelist()[0])
+    assert archives["every"][1].namelist()[0] == every_names.pop() and re.fullmatch(
+        rf"region-{c['region_id']}-\d{{8}}-\d{{8}}-en\.pdf", archives["every"][1].namelist()[0])
     assert all(re.fullmatch(r"[A-Z]{3}-\d\d-report-bank-branch-visit-\d{8}-\d{8}-en\.pdf", n) for n in bank_names)
     assert all(re.fullmatch(r"[A-Z]{3}-\d\d-report-\d{8}-\d{8}-en\.pdf", n) for n in every_names)
     assert [n.replace("-bank-branch-visit", "") for n in bank_names] == every_names  # one report per branch

@@ -2,20 +2,55 @@
 month by month, its sections and dimensions, what failed most often across its branches, and where
 critical failures happened), for a regional manager to hand on as it is."""
 from collections import Counter
+from datetime import timedelta
+from typing import NamedTuple
+
+from flask_babel import force_locale
 
 from .. import stats
+from ..localtime import local_date
 from ..models import Branch
 from .branch import failed_most_often_listed, part_bar_chart, scores_trend_chart
+from .render import render_pdf
+
+TEMPLATE = "reports/region.html"
 
 # The trend across the landscape page's width, low enough to leave the sections and dimensions room
 # under it on the same page (at 900 x 180 they went to the next one, leaving half a page blank).
 TREND_WIDTH, TREND_HEIGHT = 1000, 150
 
 
+class ReportPeriod(NamedTuple):
+    """The bounds a region report needs, as periods.Period gives them; made from plain data in a job."""
+    start: object
+    end: object
+    previous_start: object
+
+    @property
+    def last_day(self):
+        return local_date(self.end - timedelta(microseconds=1))
+
+
+def region_report_pdf(region, branches, language, period, period_name=None, checklist=None):
+    """PDF bytes of the region report (see region_report_context), for a download and for the
+    region's ZIP, whose reports a board reads after it (needs an app context)."""
+    with force_locale(language):
+        pdf, _fetcher = render_pdf(TEMPLATE, period_name=period_name,
+                                   **region_report_context(region, branches, language, period, checklist))
+    return pdf
+
+
+def region_report_file_name(region_id, file_dates, language, checklist_slug=None):
+    """The region report's file name, downloaded alone or first in its region's ZIP: the period and the
+    checklist in it, as the branch reports' (see reports.branch.branch_report_file_name)."""
+    of = f"{region_id}-{checklist_slug}" if checklist_slug else region_id
+    return f"region-{of}-{file_dates}-{language}.pdf"
+
+
 def region_report_context(region, branches, language, period, checklist=None):
     """Everything the region report shows, for the `branches` of `region` the reader may see, over a
     periods.Period (call inside force_locale(language)); of the visits of `checklist` (a
-    reports.branch.ChosenChecklist) alone when one is given."""
+    reports.branch.ChosenChecklist) alone when one is given. `period`: a periods.Period or a ReportPeriod."""
     from ..i18n import gettext as _
 
     start, end = period.start, period.end

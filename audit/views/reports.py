@@ -15,7 +15,7 @@ from ..i18n import LANGUAGE_NAMES, current_language
 from ..localtime import local_date
 from ..models import Branch, Evidence, Region, Role, Visit, VisitEvent, VisitState, utcnow
 from ..reports.branch import ChosenChecklist, branch_report_file_name, branch_report_pdf
-from ..reports.region import region_report_context
+from ..reports.region import region_report_file_name, region_report_pdf
 from ..reports.render import render_pdf
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -225,7 +225,7 @@ def region_zip(region_id):
                                          _period_words(period, language), LANGUAGE_NAMES[language]) if part)
     job = tasks.start_region_zip(current_user.id, region, [b.id for b in branches], language, period.start, period.end,
                                  title=title, period_name=_period_name(period, language), file_dates=_file_dates(period),
-                                 checklist=checklist)
+                                 checklist=checklist, previous_start=period.previous_start)
     return redirect(url_for("reports.job", job_uuid=job.uuid))
 
 
@@ -287,8 +287,5 @@ def region_report(region_id):
     period = _period()
     region = branches[0].region
     checklist = _report_checklist(language)
-    with force_locale(language):
-        pdf, _fetcher = render_pdf("reports/region.html", period_name=_period_name(period, language),
-                                   **region_report_context(region, branches, language, period, checklist))
-    of = f"{region.id}-{checklist.slug}" if checklist else region.id
-    return _pdf(pdf, f"region-{of}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}-{language}.pdf")
+    pdf = region_report_pdf(region, branches, language, period, _period_name(period, language), checklist)
+    return _pdf(pdf, region_report_file_name(region.id, _file_dates(period), language, checklist and checklist.slug))
