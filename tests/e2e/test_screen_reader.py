@@ -111,6 +111,6 @@ def test_each_correct_button_is_named_after_its_question(app, browser, live_serv
     assert buttons.count() > 10
     for row in buttons.all():
         item = row.get_attribute("id").removeprefix("a-")
-        if row.locator("details.correct summary").count():
-            assert row.locator("details.correct summary").text_content() == f"Correct: {items[item]}"
+        if row.locator(":scope > details.correct > summary").count():
+            assert row.locator(":scope > details.correct > summary").text_content() == f"Change this answer: {items[item]}"
     context.close()
