@@ -207,18 +207,27 @@ PROBLEM_CASES = [
                           "na, dimension, require_comment_on_fail, require_photo_on_fail, thresholds, show_if)",
          items="- id: x\n  type: timer\n  text: TX\n  thresholds: [{max: 60, points: 1}]\n  unit: TX  #<"),
     # show_if
-    case("show_if_unknown_item", "item 'x': show_if refers to unknown item 'ghost'",
+    case("show_if_unknown_item", "the question “X” (id x) is shown only after an answer to the question with id 'ghost', which the "
+         "checklist does not have: write the id of an earlier question in its show_if, or remove that show_if",
          items="- {id: x, type: yesno, text: TX, show_if: {item: ghost, in: [yes]}}  #<"),
-    case("show_if_later_item", "item 'x': show_if refers to item 'later', which comes later; an item can only depend on an earlier one",
+    case("show_if_later_item", "the question “X” (id x) is shown only after an answer to the question “X” (id later), which comes "
+         "after it: move it below the question “X” (id later), or remove that show_if",
          items="- {id: x, type: yesno, text: TX, show_if: {item: later, in: [yes]}}  #<\n- {id: later, type: yesno, text: TX}"),
-    case("show_if_itself", "item 'x': show_if refers to the item itself",
+    case("show_if_itself", "the question “X” (id x) is shown only after an answer to itself: write the id of an earlier "
+         "question in its show_if, or remove that show_if",
          items="- {id: x, type: yesno, text: TX, show_if: {item: x, in: [yes]}}  #<"),
-    case("show_if_scale_item", "item 'x': show_if refers to item 'knowledge' of type 'scale'; only yesno and choice items can be referred to",
+    case("show_if_scale_item", "the question “X” (id x) is shown only after an answer to the question “X” (id knowledge), a "
+         "'scale' question, but only yesno and choice questions can show another: make it one of these, or change "
+         "or remove the show_if of the question “X” (id x)",
          items="- {id: knowledge, type: scale, min: 1, max: 5, text: TX}\n"
                "- {id: x, type: yesno, text: TX, show_if: {item: knowledge, in: ['5']}}  #<"),
-    case("show_if_value_not_yes_or_no", "item 'x': show_if value 'maybe' is not an answer item 'base' can take (yes, no)",
+    case("show_if_value_not_yes_or_no", "the question “X” (id x) is shown only after the answer 'maybe' to the question “Base” "
+         "(id base), which has no such answer (its answers: yes, no): write one of these in its show_if, or remove "
+         "that show_if",
          items="- id: x\n  type: yesno\n  text: TX\n  show_if:\n    item: base\n    in: [yes, maybe]  #<"),
-    case("show_if_value_not_an_option", "item 'x': show_if value 'sometimes' is not an answer item 'offer' can take (always, never)",
+    case("show_if_value_not_an_option", "the question “X” (id x) is shown only after the answer 'sometimes' to the question “X” "
+         "(id offer), which has no such answer (its answers: always, never): write one of these in its show_if, or "
+         "remove that show_if",
          items="- id: offer\n  type: choice\n  text: TX\n  options: [{id: always, points: 1, text: TX}, {id: never, points: 0, text: TX}]\n"
                "- {id: x, type: yesno, text: TX, show_if: {item: offer, in: [sometimes]}}  #<"),
     case("show_if_without_values", "item 'x': show_if in must be a non-empty list of answers (got an empty list)",

@@ -178,7 +178,9 @@ def test_a_pass_mark_is_saved_with_the_item_and_shown_again(app, auditor):
         ({"type": "timer", "thresholds-0-max": "60", "thresholds-0-points": "1", "thresholds-1-points": "0.5"},
          "Give the value this threshold goes up to, or empty the row."),
         ({"show_if_item": "offer", "show_if_values": ""}, "Name the answers that show this item."),
-        ({"show_if_item": "offer", "show_if_values": "maybe"}, "show_if"),
+        # Said in words, with the answers to write: it named the file's show_if key and the item's id.
+        ({"show_if_item": "offer", "show_if_values": "proactive, maybe"},
+         "“Offer” has no answer “maybe”: write one of its answers, proactive (Unasked), none (Nothing)."),
         ({"type": "bogus"}, "Not a valid choice."),
         ({"pass_mark": "0"}, "Give a pass mark above 0 and at most 100."),
         ({"pass_mark": "150"}, "Give a pass mark above 0 and at most 100."),
@@ -192,7 +194,8 @@ def test_bad_item_input_is_named_and_the_draft_stays_as_it_was(app, auditor, cha
     response = _post_item(auditor, BASE + "/draft/sections/farewell/items/new", **changes)
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
-    assert NOTHING_SAVED in response.get_data(as_text=True) or "would not be valid" in response.get_data(as_text=True)
+    assert NOTHING_SAVED in response.get_data(as_text=True) or "would not be valid" in response.get_data(as_text=True) \
+        or "has no answer" in response.get_data(as_text=True)
     assert _draft_content(app) == before
 
 
@@ -230,6 +233,49 @@ def test_renaming_an_item_keeps_conditions_pointing_at_it(app, auditor):
     assert _post_item(auditor, url, **data).status_code == 302
     upsell = _draft_content(app)["sections"][0]["items"][2]
     assert upsell["show_if"] == {"item": "offer_made", "in": ["proactive"]}
+
+
+OFFER = {"item_id": "offer", "type": "choice", "text_en": "Offer", "text_hu": "Ajánlat",
+         "options-0-option_id": "proactive", "options-0-points": "2", "options-0-text_en": "Unasked",
+         "options-0-text_hu": "Kérés nélkül", "options-1-option_id": "none", "options-1-points": "0",
+         "options-1-text_en": "Nothing", "options-1-text_hu": "Semmi"}
+
+
+@pytest.mark.parametrize(
+    "changes,said",
+    [
+        # Its options changed: the answer "Upsell" waits for is gone.
+        ({"options-0-option_id": "asked"}, "“Upsell” is shown only after the answer “Unasked” to “Offer”, which it "
+                                           "would no longer have: keep that answer, or change or remove the condition "
+                                           "of “Upsell” first."),
+        # Its type changed to yes / no, which has no such answer either.
+        ({"type": "yesno"}, "“Upsell” is shown only after the answer “Unasked” to “Offer”, which it would no longer "
+                            "have: keep that answer, or change or remove the condition of “Upsell” first."),
+        # Its type changed to one that shows no other question at all.
+        ({"type": "scale", "scale_min": "1", "scale_max": "5"},
+         "“Upsell” is shown only after an answer to “Offer”, and only a yes / no or single choice question can show "
+         "another: keep “Offer” one of these, or change or remove the condition of “Upsell” first."),
+    ],
+)
+def test_changing_a_question_another_is_shown_after_is_refused_in_words(app, auditor, changes, said):
+    """The validator said "item 'upsell': show_if value 'proactive' is not an answer item 'offer' can take
+    (yes, no)": ids and a file's key, to an auditor who had changed the question "Offer"."""
+    _start_draft(auditor)
+    before = _draft_content(app)
+    response = _post_item(auditor, BASE + "/draft/items/offer", **{**OFFER, **changes})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200
+    assert said in page and "show_if value" not in page and "show_if refers" not in page
+    assert _draft_content(app) == before
+
+
+def test_a_condition_refused_names_the_questions_in_the_auditors_language(app, auditor):
+    _start_draft(auditor)
+    auditor.post("/language", data={"language": "hu", "csrf_token": _token(auditor)})
+    page = html.unescape(_post_item(auditor, BASE + "/draft/items/offer", **{**OFFER, "type": "yesno"})
+                         .get_data(as_text=True))
+    assert "“Kiegészítő ajánlat”" in page and "“Kérés nélkül”" in page and "“Ajánlat”" in page
+    assert "“Upsell”" not in page
 
 
 def _move(client, url, direction):
@@ -583,6 +629,22 @@ def test_a_bad_yaml_import_shows_its_problems_and_stores_nothing(app, auditor, c
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert "bad.yaml is not a valid checklist, so nothing was saved:" in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        assert ChecklistVersion.select().count() == 1
+
+
+def test_an_imported_file_names_a_broken_conditions_questions_by_their_text_and_id(app, auditor):
+    """In the reader's language where the file has it, with the id its show_if writes: "item 'upsell':
+    show_if value 'asked' is not an answer item 'offer' can take" left the auditor to find both."""
+    broken = SHOP.replace("show_if: {item: offer, in: [proactive]}", "show_if: {item: offer, in: [asked]}")
+    auditor.post("/language", data={"language": "hu", "csrf_token": _token(auditor)})
+    response = auditor.post("/checklists/import", data={"file": (io.BytesIO(broken.encode()), "shop-visit.yaml"),
+                                                         "csrf_token": _token(auditor, "/checklists/")},
+                            content_type="multipart/form-data")
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    assert "the question “Kiegészítő ajánlat” (id upsell) is shown only after the answer 'asked' to the question " \
+           "“Ajánlat” (id offer), which has no such answer (its answers: proactive, none)" in page
     with app.app_context(), database.connection_context():
         assert ChecklistVersion.select().count() == 1
 

@@ -139,7 +139,42 @@ def save_item(content, section_id, item_id, item):
         s_index, i_index = item_position(draft, item_id)
         draft["sections"][s_index]["items"][i_index] = item
         _rename_references(draft, item_id, item["id"])
+    _refuse_a_condition_without_its_answer(draft, item, find_item(content, item_id) if item_id else None)
     return checked(draft)
+
+
+CONDITION_TYPES = ("yesno", "choice")
+
+
+def possible_answers(item):
+    """The answers a show_if can wait for on a yesno or choice item."""
+    if item["type"] == "yesno":
+        return ["yes", "no"]
+    return [option["id"] for option in item.get("options", [])]
+
+
+def _refuse_a_condition_without_its_answer(draft, saved, before):
+    """EditError naming, in words, a condition the saved item breaks: another question shown only after
+    an answer it no longer gives, its type or options changed ("condition_on_type", "condition_answer_gone"),
+    or its own condition waiting for an answer its question does not have ("condition_answer_unknown").
+    The validator said "show_if value 'proactive' is not an answer item 'offer' can take", naming ids
+    and a file's key to an auditor who had changed a question's type. `before`: the saved item as it
+    was (None for a new one), whose answer the message names as the auditor knew it."""
+    items = {item["id"]: item for section in draft["sections"] for item in section["items"]}
+    for item in items.values():
+        condition = item.get("show_if") or {}
+        on = items.get(condition.get("item"))
+        if on is None or saved["id"] not in (item["id"], on["id"]):
+            continue
+        if on["type"] not in CONDITION_TYPES:
+            raise EditError("condition_on_type", question=item["text"], on=on["text"])
+        answers = possible_answers(on)
+        missing = [value for value in condition.get("in", []) if value not in answers]
+        if not missing:
+            continue
+        if item is saved:
+            raise EditError("condition_answer_unknown", on=on, answer=missing[0])
+        raise EditError("condition_answer_gone", question=item["text"], on=before or on, answer=missing[0])
 
 
 def _rename_references(draft, old_id, new_id):

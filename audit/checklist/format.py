@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 import yaml
-from flask_babel import gettext
+from flask_babel import get_locale, gettext
 
 from ..form_messages import CONTROL_CHARACTER
 from ..scoring import LARGEST_ANSWER
@@ -138,6 +138,12 @@ def _says(label, text):
 
 def _names(values):
     return ", ".join(str(value) for value in values)
+
+
+def _reader_language():
+    """The language the messages are read in (None outside a request: the CLI, a test)."""
+    locale = get_locale()
+    return locale.language if locale is not None else None
 
 
 def _section_label(section, index):
@@ -503,7 +509,7 @@ class _Validator:
         if has("unit"):
             self.check_translations(item["unit"], where + ("unit",), label, "unit")
         if has("show_if"):
-            self.check_show_if(item["show_if"], where + ("show_if",), label, position, position_of, item_of)
+            self.check_show_if(item, where + ("show_if",), label, position, position_of, item_of)
 
     def check_dimension(self, tag, where, label):
         tag = self.check_identifier(tag, where, label, field="dimension")
@@ -615,12 +621,31 @@ class _Validator:
             self.report(where, _says(label, gettext(
                 "thresholds all give 0 points; at least one threshold must give points")))
 
-    def check_show_if(self, condition, where, label, position, position_of, item_of):
+    def question(self, item, label):
+        """How a show_if message names a question: by its text, in the reader's language where the
+        checklist has it (else its first language), and its id, which the file's show_if writes (an
+        auditor read "item 'offer'" and had to find which question that was). `label` when it has
+        neither."""
+        text = item.get("text") if isinstance(item, dict) else None
+        words = None
+        if isinstance(text, dict):
+            for language in (_reader_language(), *self.required_languages, *text):
+                value = text.get(language)
+                if isinstance(value, str) and value.strip():
+                    words = value.strip()
+                    break
+        if words is None or not isinstance(item.get("id"), str):
+            return label
+        return gettext("the question “%(text)s” (id %(id)s)", text=words, id=item["id"])
+
+    def check_show_if(self, item, where, label, position, position_of, item_of):
+        condition = item["show_if"]
         if not isinstance(condition, dict):
             self.report(where, _says(label, gettext("show_if must be a mapping, like {item: offer, in: [proactive]} "
                                                     "(got %(value)s)", value=describe(condition))))
             return
         self.check_keys(condition, where, _says(label, "show_if"), SHOW_IF_KEYS, SHOW_IF_KEYS)
+        question = self.question(item, label)
         answers = None  # the answers the referenced item can take, when known
         target = condition.get("item")
         if "item" in condition:
@@ -629,18 +654,26 @@ class _Validator:
                 self.report(target_where, _says(label, gettext("show_if item must be an item id (got %(value)s)",
                                                                value=describe(target))))
             elif target not in position_of:
-                self.report(target_where, _says(label, gettext("show_if refers to unknown item '%(id)s'", id=target)))
+                self.report(target_where, gettext(
+                    "%(question)s is shown only after an answer to the question with id '%(id)s', which the checklist "
+                    "does not have: write the id of an earlier question in its show_if, or remove that show_if",
+                    question=question, id=target))
             elif position_of[target] == position:
-                self.report(target_where, _says(label, gettext("show_if refers to the item itself")))
+                self.report(target_where, gettext(
+                    "%(question)s is shown only after an answer to itself: write the id of an earlier question in its "
+                    "show_if, or remove that show_if", question=question))
             elif position_of[target] > position:
-                self.report(target_where, _says(label, gettext("show_if refers to item '%(id)s', which comes later; "
-                                                               "an item can only depend on an earlier one", id=target)))
+                self.report(target_where, gettext(
+                    "%(question)s is shown only after an answer to %(on)s, which comes after it: move it below "
+                    "%(on)s, or remove that show_if", question=question, on=self.question(item_of[target], target)))
             else:
                 answers = self.possible_answers(item_of[target])
                 if answers is None:
-                    self.report(target_where, _says(label, gettext(
-                        "show_if refers to item '%(id)s' of type %(type)s; only yesno and choice items can be "
-                        "referred to", id=target, type=describe(item_of[target].get("type")))))
+                    self.report(target_where, gettext(
+                        "%(question)s is shown only after an answer to %(on)s, a %(type)s question, but only yesno "
+                        "and choice questions can show another: make it one of these, or change or remove the show_if "
+                        "of %(question)s", question=question, on=self.question(item_of[target], target),
+                        type=describe(item_of[target].get("type"))))
         if "in" in condition:
             values = condition["in"]
             values_where = where + ("in",)
@@ -652,10 +685,11 @@ class _Validator:
                 return
             for index, value in enumerate(values):
                 if value not in answers:
-                    self.report(values_where + (index,),
-                                _says(label, gettext("show_if value %(value)s is not an answer item '%(id)s' "
-                                                     "can take (%(answers)s)", value=describe(value), id=target,
-                                                     answers=_names(answers))))
+                    self.report(values_where + (index,), gettext(
+                        "%(question)s is shown only after the answer %(value)s to %(on)s, which has no such answer "
+                        "(its answers: %(answers)s): write one of these in its show_if, or remove that show_if",
+                        question=question, value=describe(value), on=self.question(item_of[target], target),
+                        answers=_names(answers) or gettext("none")))
 
     @staticmethod
     def possible_answers(item):

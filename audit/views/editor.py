@@ -34,7 +34,7 @@ from ..editor_forms import (
     texts_from,
     _number,
 )
-from ..i18n import LANGUAGE_NAMES, current_language, localized
+from ..i18n import LANGUAGE_NAMES, answer_label, current_language, localized
 from ..i18n import gettext as _
 from ..i18n import ngettext
 from ..models import Checklist, ChecklistVersion, Role
@@ -86,6 +86,17 @@ EDIT_MESSAGES = {
     "condition_before": lambda d: _("“%(question)s” is shown only after an answer to “%(on)s”, so it cannot come "
                                     "before it: change or remove that condition first.",
                                     question=localized(d["question"]), on=localized(d["on"])),
+    "condition_on_type": lambda d: _("“%(question)s” is shown only after an answer to “%(on)s”, and only a yes / no or "
+                                     "single choice question can show another: keep “%(on)s” one of these, or change "
+                                     "or remove the condition of “%(question)s” first.",
+                                     question=localized(d["question"]), on=localized(d["on"])),
+    "condition_answer_gone": lambda d: _("“%(question)s” is shown only after the answer “%(answer)s” to “%(on)s”, "
+                                         "which it would no longer have: keep that answer, or change or remove the "
+                                         "condition of “%(question)s” first.", question=localized(d["question"]),
+                                         on=localized(d["on"]["text"]), answer=answer_label(d["on"], d["answer"], None)),
+    "condition_answer_unknown": lambda d: _("“%(on)s” has no answer “%(answer)s”: write one of its answers, %(answers)s.",
+                                            on=localized(d["on"]["text"]), answer=d["answer"],
+                                            answers=_answers_to_write(d["on"])),
     "draft_exists": lambda d: _("This checklist already has a draft; edit that one."),
     "published_is_frozen": lambda d: _("A published version cannot be changed."),
     "unchanged": lambda d: _("Nothing changed since version %(number)d, so there is nothing to publish.", **d),
@@ -94,6 +105,11 @@ EDIT_MESSAGES = {
                                      "auditor); here it is as it is now. Make your change again."),
     "gone": lambda d: _("This draft was published or discarded meanwhile; nothing was changed."),
 }
+
+
+def _answers_to_write(item):
+    """A condition's answers as the form takes them, each with its label: "proactive (Unasked), none (Nothing)"."""
+    return ", ".join(f"{value} ({answer_label(item, value, None)})" for value in editing.possible_answers(item))
 
 
 def _say(error):
