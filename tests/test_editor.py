@@ -575,6 +575,27 @@ def test_a_deletion_asks_first_and_changes_nothing_until_confirmed(app, auditor,
         assert draft is None or draft.content != before
 
 
+def test_a_deletion_says_what_keeps_it_as_the_checklist_was_published_or_not(app, auditor):
+    """A checklist never published was told "The versions already published keep it.": there were none,
+    and the question deleted was gone for good."""
+    _start_draft(auditor)
+    asked = html.unescape(auditor.post(BASE + "/draft/items/thanked/delete",
+                                       data={"csrf_token": _token(auditor, BASE + "/draft")}).get_data(as_text=True))
+    assert "The published versions stay as they are." in asked and "never published" not in asked
+    assert auditor.post("/checklists/new", data={"checklist_id": "cafe-visit", "source": "en", "title": "Café",
+                                                 "csrf_token": csrf_from(auditor.get("/checklists/new"))}).status_code == 302
+    url = "/checklists/cafe-visit/draft/sections/new"
+    auditor.post(url, data={"section_id": "welcome", "title_en": "Welcome", "weight": "", "csrf_token": csrf_from(auditor.get(url))})
+    url = "/checklists/cafe-visit/draft/sections/welcome/items/new"
+    auditor.post(url, data={**_item_data(item_id="greeted", text_en="Greeted?"), "csrf_token": csrf_from(auditor.get(url))})
+    token = csrf_from(auditor.get("/checklists/cafe-visit/draft"))
+    for button in ("/draft/items/greeted/delete", "/draft/sections/welcome/delete"):
+        asked = html.unescape(auditor.post("/checklists/cafe-visit" + button, data={"csrf_token": token})
+                              .get_data(as_text=True))
+        assert "The checklist was never published, so no version keeps it." in asked, button
+        assert "published keep" not in asked and "stay as they are" not in asked
+
+
 def test_discarding_the_draft_leaves_the_published_versions(app, auditor):
     _start_draft(auditor)
     auditor.post(BASE + "/draft/discard", data={"csrf_token": _token(auditor, BASE + "/draft"), "confirmed": "yes"})

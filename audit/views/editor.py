@@ -460,6 +460,14 @@ def _ask_first(version, form, question, consequences, button, back):
                            consequences=consequences, button=button, action=request.path, back=back)
 
 
+def _kept_elsewhere(version):
+    """What a deletion from the draft leaves: the published versions as they are, or, for a checklist
+    never published, nothing (it said "The versions already published keep it." there too)."""
+    if version.checklist.latest_published() is None:
+        return _("The checklist was never published, so no version keeps it.")
+    return _("The published versions stay as they are.")
+
+
 def _ask_before_deleting_section(section_id):
     def ask(version, form):
         content = version.content
@@ -472,7 +480,7 @@ def _ask_before_deleting_section(section_id):
                                  "Its %(num)d questions go with it, with their texts in every language.", count)
                         if count else _("It has no questions.")]
         return _ask_first(version, form, _("Delete the section “%(section)s”?", section=localized(section["title"])),
-                          consequences + [_("The versions already published keep it.")],
+                          consequences + [_kept_elsewhere(version)],
                           _("Yes, delete the section"),
                           url_for("editor.draft", slug=version.checklist.slug) + f"#section-{section_id}")
     return ask
@@ -485,7 +493,7 @@ def _ask_before_deleting_item(item_id):
         except editing.EditError:
             return None
         return _ask_first(version, form, _("Delete the question “%(question)s”?", question=localized(item["text"])),
-                          [_("Its texts in every language go with it."), _("The versions already published keep it.")],
+                          [_("Its texts in every language go with it."), _kept_elsewhere(version)],
                           _("Yes, delete the question"),
                           url_for("editor.draft", slug=version.checklist.slug) + f"#item-{item_id}")
     return ask
