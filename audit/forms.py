@@ -336,7 +336,11 @@ class UserForm(_SeenRow, AppForm):
     def validate_regions(self, field):
         if self.role.data == Role.MANAGER.value and not field.data:
             raise ValidationError(_("A manager needs at least one region."))
-        if self.role.data != Role.MANAGER.value and field.data:
+        # A manager given another role keeps the regions ticked on the page: they go with the role
+        # (save_user drops them; the auditor had to untick each first). Only a region ticked anew for a
+        # shopper or an auditor says two contrary things.
+        had = self._user.region_ids() if self._user is not None else set()
+        if self.role.data != Role.MANAGER.value and set(field.data or ()) - had:
             raise ValidationError(_("Only managers are given regions."))
 
 

@@ -223,6 +223,48 @@ def test_bad_account_input_is_named_and_nothing_changes(app, login_as, org, chan
     assert (_count(app, User), _count(app, ManagerRegion)) == before
 
 
+def _as_its_page_shows_it(client, account):
+    """The account form as its page sends it, every field as shown (the manager's regions ticked)."""
+    page = client.get(f"/admin/users/{account.id}")
+    regions = re.findall(r'<option selected value="(\d+)"', page.get_data(as_text=True))
+    return page, {"name": account.name, "email": account.email, "role": account.role, "language": "",
+                  "password": "", "is_enabled": "y", "regions": regions}
+
+
+@pytest.mark.parametrize("role, said", [
+    ("shopper", "Mark Manager is now a shopper; they no longer see Hungary, Estonia."),
+    ("auditor", "Mark Manager is now an auditor and sees every region, no longer only Hungary, Estonia."),
+])
+def test_a_manager_given_another_role_loses_the_regions_in_one_step(app, login_as, org, role, said):
+    """Refused with "Only managers are given regions." until every region was unticked by hand."""
+    client = login_as("auditor")
+    manager = org["users"]["manager"]
+    with app.app_context(), database.connection_context():
+        ManagerRegion.create(manager=manager, region=org["regions"][1])
+    page, data = _as_its_page_shows_it(client, manager)
+    assert len(data["regions"]) == 2
+    response = client.post(f"/admin/users/{manager.id}", data={**data, "role": role, **hidden_fields_from(page)},
+                           follow_redirects=True)
+    assert said in html.unescape(response.get_data(as_text=True)), _errors(response)
+    with app.app_context(), database.connection_context():
+        account = User.get_by_id(manager.id)
+        assert account.role == role and account.region_ids() == set()
+
+
+def test_a_region_ticked_anew_for_a_manager_made_a_shopper_is_refused(app, login_as, org):
+    """Ticking a region and choosing Shopper at once says two contrary things: which was meant is asked."""
+    client = login_as("auditor")
+    manager = org["users"]["manager"]
+    page, data = _as_its_page_shows_it(client, manager)
+    data = {**data, "role": "shopper", "regions": [r.id for r in org["regions"]]}
+    response = client.post(f"/admin/users/{manager.id}", data={**data, **hidden_fields_from(page)})
+    assert response.status_code == 200
+    assert "Only managers are given regions." in response.get_data(as_text=True)
+    with app.app_context(), database.connection_context():
+        account = User.get_by_id(manager.id)
+        assert account.role == "manager" and account.region_ids() == {org["regions"][0].id}
+
+
 def test_disabling_an_account_in_the_form_signs_it_out(app, login_as, org):
     auditor = login_as("auditor")
     shopper = login_as("shopper")

@@ -281,6 +281,10 @@ def user(user_id=None):
                           leave_out=("password_hash", "session_epoch", "password_set_at")):
         return redirect(request.url)
     if form.validate_on_submit():
+        # A manager given another role loses their regions with it: named, as the page showed them ticked.
+        had = user.region_ids() if user and user.role == Role.MANAGER.value and form.role.data != Role.MANAGER.value \
+            else set()
+        lost = [region for region in Region.ordered() if region.id in had]
         try:
             saved = _saved_unless_taken(form, lambda: operations.save_user(user, form))
         except operations.LastAuditorRefused:
@@ -291,7 +295,7 @@ def user(user_id=None):
             return render_template("admin/user_form.html", form=form, account=user)
         auditlog.record("user.saved", saved.email, new=user is None, role=saved.role, enabled=saved.is_enabled,
                         password_changed=bool(form.password.data))
-        flash(_("Account saved."), "success")
+        flash(_no_longer_manager(saved, lost) if lost else _("Account saved."), "success")
         if user is None and not form.password.data:
             return _password_link_page(saved)  # a new account without a password: its invitation
         stranded = Visit.select().where((Visit.shopper == saved) & Visit.state.in_(operations.CHANGEABLE_STATES))
@@ -303,6 +307,16 @@ def user(user_id=None):
             return redirect(url_for("admin.visits", shopper=saved.id))
         return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, account=user)
+
+
+def _no_longer_manager(account, regions):
+    """What the change of a manager's role did: the regions they saw are named, as they were dropped
+    without being unticked."""
+    names = ", ".join(region.name for region in regions)
+    if account.role == Role.AUDITOR.value:
+        return _("%(name)s is now an auditor and sees every region, no longer only %(regions)s.",
+                 name=account.name, regions=names)
+    return _("%(name)s is now a shopper; they no longer see %(regions)s.", name=account.name, regions=names)
 
 
 @bp.route("/users/import", methods=["GET", "POST"])
