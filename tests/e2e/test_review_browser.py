@@ -73,3 +73,43 @@ def test_return_resend_approve_and_the_manager_sees_it(app, browser, live_server
     laptop.close()
     phone.close()
     office.close()
+
+
+def _answer_rows(page):
+    """Each answered row's question, answer and "Change this answer" boxes, in page order."""
+    return page.evaluate("""() => [...document.querySelectorAll('li.review-row')].filter(
+        row => row.querySelector(':scope > details.correct')).map(row => {
+            const box = element => { const r = element.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+            return {id: row.id, question: box(row.querySelector('p strong')), answer: box(row.querySelector('p.answer')),
+                    button: box(row.querySelector(':scope > details.correct > summary'))};
+        })""")
+
+
+@pytest.mark.parametrize("screen", ["laptop", "phone"])
+def test_change_this_answer_keeps_its_place_on_every_row(app, browser, live_server, submitted, screen):
+    """Beside a long question the button dropped below it, beside a short one it stood at the right:
+    the rows did not line up. On a wide screen it is in a column of its own, at the row's top; on a
+    phone it is under the answer, on every row."""
+    options = {"viewport": {"width": 1280, "height": 800}} if screen == "laptop" else PHONE
+    context = browser.new_context(**options)
+    page = context.new_page()
+    _sign_in(page, live_server, "auditor@example.com")
+    page.goto(live_server + f"/review/{submitted}")
+    rows = _answer_rows(page)
+    screenshot(page, f"review-rows-{screen}")
+    assert len(rows) > 5
+    if screen == "laptop":
+        assert len({round(row["button"]["left"]) for row in rows}) == 1, rows
+        for row in rows:  # beside the question, at the top of its row, however long the question
+            assert row["button"]["left"] >= row["question"]["right"] and row["button"]["top"] < row["question"]["bottom"], row
+    else:
+        assert len({round(row["button"]["left"]) for row in rows}) == 1, rows
+        for row in rows:
+            assert row["button"]["top"] >= row["answer"]["bottom"] - 1, row
+    # Opened, its form is as wide as the page allows and the button stays where it was.
+    first = rows[0]
+    page.locator(f"#{first['id']} > details.correct > summary").click()
+    opened = page.locator(f"#{first['id']} > details.correct > summary").bounding_box()
+    assert abs(opened["x"] - first["button"]["left"]) < 1
+    screenshot(page, f"review-rows-{screen}-open", full_page=False)
+    context.close()
