@@ -129,10 +129,11 @@ def visit_rows(branch_ids, start, end, language, with_shopper, version_ids=None,
         yield row
 
 
-def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=False):
+def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=False, with_shopper=False):
     """The header and one row per answer of the approved visits in the period, each visit's answers in
     its checklist's order (they are stored in the order the phone sent them); `for_people`: as the
-    XLSX gives them (the section's title, the answer as the visit report shows it)."""
+    XLSX gives them (the section's title, the answer as the visit report shows it); `with_shopper`
+    (an auditor's): with what a shopper first wrote in a free-text answer a reviewer corrected."""
     yield _header(ANSWER_COLUMNS, for_people)
     yes_no = (gettext("Yes"), gettext("No")) if for_people else ("yes", "no")
     query = (
@@ -153,14 +154,17 @@ def answer_rows(branch_ids, start, end, language, version_ids=None, for_people=F
         visit_answers.sort(key=lambda row: texts.positions.get(row[5], len(texts.positions)))
         for (_uuid, code, ended_at, version_id, section_id, item_id, value, earned, possible, failed, reason, original,
              comment) in visit_answers:
+            # The reviewer's correction of a free text may be what took the shopper's name out of it:
+            # a manager gets the corrected text and the reason, as in the visit report, not the words.
+            shows_original = reason and (with_shopper or texts.items.get(item_id, {}).get("type") != "text")
             if for_people:
                 section = texts.section_titles.get(section_id, section_id or "")
                 shown = _label(labels, texts.items, version_id, item_id, value, language)
-                before = _label(labels, texts.items, version_id, item_id, original, language) if reason else ""
+                before = _label(labels, texts.items, version_id, item_id, original, language) if shows_original else ""
             else:
                 section = section_id or ""
                 shown = _raw(value)
-                before = _raw(original) if reason else ""
+                before = _raw(original) if shows_original else ""
             yield [str(uuid), code, _day(ended_at), section, item_id, texts.questions.get(item_id, ""), shown,
                    _number(earned), _number(possible), "" if failed is None else yes_no[0 if failed else 1],
                    yes_no[0 if reason else 1], before, reason or "", comment]

@@ -232,7 +232,8 @@ def _run_xlsx_export(job_uuid, branch_ids, language, start, end, with_shopper, v
             visits, answers = exports.sheet_titles()
             exports.write_xlsx([
                 (visits, exports.visit_rows(branch_ids, start, end, language, with_shopper, version_ids, for_people=True)),
-                (answers, exports.answer_rows(branch_ids, start, end, language, version_ids, for_people=True)),
+                (answers, exports.answer_rows(branch_ids, start, end, language, version_ids, for_people=True,
+                                             with_shopper=with_shopper)),
             ], workbook, progress=lambda done: _record_progress(job.id, done), every=PROGRESS_ROWS)
         log.info("XLSX export %s: %d rows in %.1f s, by process %d.", job_uuid, total, time.monotonic() - started,
                  os.getpid())

@@ -370,6 +370,37 @@ def test_an_auditors_export_names_the_shopper(app, demo):
     assert not {cell for row in manager_visits for cell in row} & set(SHOPPER_NAMES)
 
 
+def test_a_corrected_free_text_answer_leaves_the_shoppers_words_out_of_a_managers_exports(app, demo):
+    """A reviewer corrects a free-text answer to take the shopper's name out of it: the manager's CSV
+    and XLSX give the corrected text and the reason, never what the shopper first wrote (the visit
+    report already hides it); the auditor's export keeps it, as the review does."""
+    from audit.models import User
+    from audit.review import correct_answer
+
+    with app.app_context(), database.connection_context():
+        visit = (Visit.select().join(Branch).where((Branch.code == "BUD-01") & (Visit.state == "approved"))
+                 .order_by(Visit.ended_at.desc()).first())
+        Answer.update(value="Eszter Varga vagyok, az eladó a nevemen szólított.").where(
+            (Answer.visit == visit) & (Answer.item_id == "comments")).execute()
+        correct_answer(visit, "comments", "[név törölve] Az eladó felismert.", "Name removed.",
+                       User.get(User.role == "auditor"))
+    period = "?period=365"
+    manager = _manager(app)
+    rows = list(_csv_rows(manager.get(f"/reports/export.csv{period}&kind=answers"), DictReader))
+    corrected = [row for row in rows if row["visit"] == str(visit.uuid) and row["item"] == "comments"]
+    assert [(row["answer"], row["corrected"], row["correction_reason"]) for row in corrected] == [
+        ("[név törölve] Az eladó felismert.", "yes", "Name removed.")]
+    flat = manager.get(f"/reports/export.csv{period}&kind=answers").get_data(as_text=True)
+    assert "Eszter" not in flat
+    cells = {cell for row in _xlsx(manager, period + "&lang=en").worksheets[1].iter_rows(values_only=True)
+             for cell in row if isinstance(cell, str)}
+    assert "[név törölve] Az eladó felismert." in cells and "Name removed." in cells
+    assert not any("Eszter" in cell for cell in cells)
+    auditor = app.test_client()
+    login(auditor, "auditor@example.com", DEMO_PASSWORD)
+    assert "Eszter Varga vagyok" in auditor.get(f"/reports/export.csv{period}&kind=answers").get_data(as_text=True)
+
+
 def test_an_xlsx_export_is_made_in_the_background_and_its_page_shows_the_progress(app, demo, monkeypatch):
     """Two years of a chain's answers take half a minute to write: the button starts a job, whose page
     counts the rows written while the export runs (its rows are read in one transaction on

@@ -171,7 +171,7 @@ def export_csv():
     if kind == "visits":
         rows = exports.visit_rows(branch_ids, start, end, language, current_user.is_auditor, version_ids)
     elif kind == "answers":
-        rows = exports.answer_rows(branch_ids, start, end, language, version_ids)
+        rows = exports.answer_rows(branch_ids, start, end, language, version_ids, with_shopper=current_user.is_auditor)
     else:
         abort(404)
     # Streamed: a two-year export of a chain is tens of megabytes, sent while it is read.
