@@ -891,3 +891,19 @@ def test_a_photo_the_reviewer_leaves_out_is_in_no_managers_report(app, two_check
     assert _photo_count(manager.get(visit_pdf).data) == shown_in_visit
     log = html.unescape(auditor.get("/admin/log").get_data(as_text=True))
     assert "Photo left out of the managers' reports" in log and "Photo shown in the managers' reports again" in log
+
+
+def test_a_visit_reports_question_is_not_broken_after_its_first_word(app, demo):
+    """A question that just fits its column's line came out as "How" on one line and the rest on the
+    next: the space the template left after it in the cell pushed WeasyPrint to break at its first word."""
+    from audit.models import Checklist, ChecklistVersion, ManagerRegion, User
+
+    with app.app_context(), database.connection_context():
+        visit = (Visit.select().join(ChecklistVersion).join(Checklist)
+                 .where((Checklist.slug == "phone-and-online-enquiry") & (Visit.state == VisitState.APPROVED.value))
+                 .order_by(Visit.ended_at.desc()).first())
+        manager = User.select().join(ManagerRegion).where(ManagerRegion.region == visit.branch.region_id).first()
+    response = _manager_client(app, manager.email).get(f"/reports/visits/{visit.uuid}.pdf?lang=en")
+    assert response.status_code == 200
+    lines = subprocess.run(["pdftotext", "-", "-"], input=response.data, capture_output=True, check=True).stdout.decode()
+    assert "How did the staff member find out what you needed?" in lines.splitlines()
