@@ -214,13 +214,18 @@ def monthly_trend(branch_ids, months, end=None, version_ids=None):
 
 
 def shopper_comments(branch_ids, start, end, limit=8, version_ids=None):
-    """[(item id, text, visit end)]: the latest words shoppers wrote (never who wrote them): comments
+    """[(question, text, visit end)]: the latest words shoppers wrote (never who wrote them): comments
     on answers, and the answers to free-text questions ("Your comments about the visit"); of the
-    visits of some checklist versions only, when given."""
-    free_text = [item["id"] for version in _pinned_versions(branch_ids, start, end, version_ids)
+    visits of some checklist versions only, when given. The question is its text mapping in the
+    checklist of the comment's visit (the item's id when that has none): two checklists' "comments"
+    are not the same question, and the most used one's texts named another's comments by a bare id."""
+    versions = list(_pinned_versions(branch_ids, start, end, version_ids))
+    free_text = [item["id"] for version in versions
                  for section in version.content["sections"] for item in section["items"] if item["type"] == "text"]
+    questions = {(version.id, item["id"]): item["text"] for version in versions
+                 for section in version.content["sections"] for item in section["items"]}
     rows = (
-        Answer.select(Answer.item_id, Answer.comment, Answer.value, Visit.ended_at)
+        Answer.select(Answer.item_id, Answer.comment, Answer.value, Visit.ended_at, Visit.checklist_version)
         .join(Visit)
         .where(Answer.visit.in_(_visit_ids(of_checklist({"branches": branch_ids}, version_ids), start, end))
                & ((Answer.comment != "") | Answer.item_id.in_(free_text)))
@@ -228,11 +233,11 @@ def shopper_comments(branch_ids, start, end, limit=8, version_ids=None):
         .tuples()
     )
     words = []
-    for item_id, comment, value, ended in rows.iterator():  # a branch's period: read until there are enough
+    for item_id, comment, value, ended, version_id in rows.iterator():  # a branch's period: read until there are enough
         for text in (comment, value if item_id in free_text and isinstance(value, str) and value != NOT_APPLICABLE
                      else ""):
             if text.strip():
-                words.append((item_id, text, ended))
+                words.append((questions.get((version_id, item_id)) or {"": item_id}, text, ended))
         if len(words) >= limit:
             break
     return words[:limit]

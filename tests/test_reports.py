@@ -907,3 +907,25 @@ def test_a_visit_reports_question_is_not_broken_after_its_first_word(app, demo):
     assert response.status_code == 200
     lines = subprocess.run(["pdftotext", "-", "-"], input=response.data, capture_output=True, check=True).stdout.decode()
     assert "How did the staff member find out what you needed?" in lines.splitlines()
+
+
+def test_a_branch_reports_comments_are_named_by_the_question_of_their_own_checklist(app, demo):
+    """A branch audited with two checklists: each comment in the report is named by its question in the
+    checklist of its visit. They were named from the most used checklist's questions alone: a comment on
+    the bank visit's advice came out under a bare item id ("advice_..."), as no shop question has it."""
+    from audit.models import Checklist, ChecklistVersion
+
+    with app.app_context(), database.connection_context():
+        branch = Branch.get_by_id(demo["branch_id"])
+        visit = approved_bank_visit(branch)
+        bank = ChecklistVersion.select().join(Checklist).where(Checklist.slug == "bank-branch-visit").first()
+        commented = [answer.item_id for answer in visit.answers if answer.comment == "Not done."]
+        questions = {item["id"]: item["text"]["en"] for section in bank.content["sections"] for item in section["items"]}
+    assert commented
+    text = " ".join(_pdf_text(_manager_client(app).get(
+        f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=en&period=182").data).split())
+    assert "those of “Retail store visit”, the most used" in text  # the shop's questions are the parts shown
+    words = text[text.index("What the shoppers said"):text.index("Open actions")]
+    assert "Not done." in words
+    assert not any(item_id in words for item_id in commented)
+    assert any(" ".join(questions[item_id].split()) in words for item_id in commented)
