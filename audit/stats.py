@@ -172,7 +172,9 @@ def failed_most_often(scope, start, end, limit=10):
 
 
 def failed_critical_items(visits):
-    """{visit id: [ids of the critical questions it failed]} in checklist order: what capped its score."""
+    """{visit id: [(item id, question) of the critical questions it failed]} in checklist order: what
+    capped its score. The question is its text mapping in the visit's own checklist: each checklist has
+    its own "greeted", and one checklist's question named another's failure."""
     from .models import ChecklistVersion
 
     failed = {}
@@ -181,7 +183,8 @@ def failed_critical_items(visits):
                                   .where(id_in(Answer.visit, [v.id for v in visits]) & Answer.failed)
                                   .tuples()):
             failed.setdefault(visit_id, set()).add(item_id)
-    return {visit.id: [item["id"] for section in ChecklistVersion.shared_content(visit.checklist_version_id)["sections"]
+    return {visit.id: [(item["id"], item["text"])
+                       for section in ChecklistVersion.shared_content(visit.checklist_version_id)["sections"]
                        for item in section["items"] if item.get("critical") and item["id"] in failed.get(visit.id, ())]
             for visit in visits}
 

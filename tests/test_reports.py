@@ -929,3 +929,31 @@ def test_a_branch_reports_comments_are_named_by_the_question_of_their_own_checkl
     assert "Not done." in words
     assert not any(item_id in words for item_id in commented)
     assert any(" ".join(questions[item_id].split()) in words for item_id in commented)
+
+
+def test_a_critical_failure_is_named_by_the_question_of_its_own_checklist(app, demo):
+    """Every shipped checklist has a critical "greeted" question, each worded for its kind of visit: a
+    bank visit's failed greeting at a shop that also had shop visits was named, in the branch and the
+    region reports, with the shop's question (the texts of every checklist were merged by item id)."""
+    from audit.models import Checklist, ChecklistVersion, User
+    from audit.review import correct_answer
+
+    with app.app_context(), database.connection_context():
+        branch = Branch.get_by_id(demo["branch_id"])
+        visit = approved_bank_visit(branch)
+        correct_answer(visit, "greeted", "no", "Nobody greeted.", User.get(User.role == "auditor"))
+        assert Visit.get_by_id(visit.id).has_critical_failure
+        bank, shop = (ChecklistVersion.select().join(Checklist).where(Checklist.slug == slug).first()
+                      for slug in ("bank-branch-visit", "retail-store-visit"))
+        greeted = {version.id: next(item["text"]["en"] for section in version.content["sections"]
+                                    for item in section["items"] if item["id"] == "greeted") for version in (bank, shop)}
+        region = branch.region_id
+    assert greeted[bank.id] != greeted[shop.id]
+    client = _manager_client(app)
+    branch_text = " ".join(_pdf_text(client.get(
+        f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=en&period=182").data).split())
+    region_text = " ".join(_pdf_text(client.get(f"/reports/regions/{region}.pdf?lang=en&period=182").data).split())
+    for text in (branch_text, region_text):
+        critical = text[text.rindex("Critical failures"):]
+        assert greeted[bank.id] in critical
+        assert greeted[shop.id] not in critical

@@ -96,9 +96,8 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
         overall=overall, band=band_for(latest, overall) if latest else None, charts=charts, texts=texts,
         **failed_most_often_listed(scope, start, end, shown.version_ids),
         parts_shown=shown, **standing,
+        # A critical failure of any checklist the period used is named with its own checklist's question.
         critical=critical, critical_items=stats.failed_critical_items(critical),
-        # A critical failure of any checklist the period used is named with its question.
-        critical_texts=stats.item_texts([branch.id], start, end) if shown.count > 1 else texts,
         comments=list(stats.shopper_comments([branch.id], start, end, version_ids=version_ids)), photos=photos,
         actions=actions, action_questions=stats.action_questions(actions, language), start=start, end=end,
         language=language, checklist=checklist,

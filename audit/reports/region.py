@@ -79,7 +79,7 @@ def region_report_context(region, branches, language, period, checklist=None):
                  "brand": stats.part_means(brand_totals, kind, None, shown.version_ids)}
         charts[kind] = part_bar_chart(kind, parts, texts, language, brand, labels)
     charts["trend"] = scores_trend_chart(ids, brand, start, end, TREND_WIDTH, version_ids, TREND_HEIGHT)
-    critical = critical_failures_by_branch(ids, start, end, version_ids)
+    critical = critical_failures_by_branch(ids, start, end, language, version_ids)
     return dict(
         region=region, brand=brand, ranking=stats.ranked(ranking), whole=whole,
         none_approved=not any(row[1] for row in ranking),
@@ -88,23 +88,24 @@ def region_report_context(region, branches, language, period, checklist=None):
         texts=texts, parts_shown=shown, checklist=checklist, charts=charts,
         **failed_most_often_listed(scope, start, end, shown.version_ids),
         critical=critical,
-        # A critical failure of any checklist the period used is named with its question.
-        critical_texts=stats.item_texts(ids, start, end) if shown.count > 1 else texts,
         start=start, last_day=period.last_day, language=language,
     )
 
 
-def critical_failures_by_branch(branch_ids, start, end, version_ids=None):
-    """[(branch, visits with a critical failure, [(critical question id, how many of them failed it)])]
-    of the period, the branch with the most first: where a region's worst visits happened, and what
-    capped them (the branch reports list each visit)."""
+def critical_failures_by_branch(branch_ids, start, end, language, version_ids=None):
+    """[(branch, visits with a critical failure, [(critical question in `language`, how many of them
+    failed it)])] of the period, the branch with the most first: where a region's worst visits
+    happened, and what capped them (the branch reports list each visit). A question is counted by its
+    words in its visit's checklist: two checklists' "greeted" are not the same question."""
+    from ..i18n import localized
+
     visits = list(stats.critical_failures(branch_ids, start, end, version_ids))
     items = stats.failed_critical_items(visits)
     by_branch = {}
     for visit in visits:
         count, questions = by_branch.setdefault(visit.branch_id, [0, Counter()])
         by_branch[visit.branch_id][0] = count + 1
-        questions.update(items.get(visit.id, []))
+        questions.update(localized(question, language) or item_id for item_id, question in items.get(visit.id, []))
     branches = {b.id: b for b in Branch.select().where(Branch.id.in_(list(by_branch)))} if by_branch else {}
     rows = [(branches[branch_id], count, questions.most_common())
             for branch_id, (count, questions) in by_branch.items()]
