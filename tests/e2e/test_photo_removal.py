@@ -377,3 +377,21 @@ def test_a_photo_added_or_removed_while_the_visit_waits_to_send_says_it_waits(ap
     page.wait_for_timeout(300)
     expect(page.locator("[data-save-state]")).to_contain_text("Waiting to send")
     context.close()
+
+
+def test_the_page_does_not_move_under_the_finger_as_the_save_line_changes(app, browser, live_server, org, tmp_path):
+    """"Photo 2 added. Saved on this phone at …" takes two lines at phone width, "Saved on this phone at
+    …" one: the sticky status bar grew and shrank by a line as one replaced the other, and everything
+    under it moved as the shopper tapped (a tap on Remove photo landed beside the button)."""
+    context, page, _visit, photos, _photo = _visit_with_two_photos(app, browser, live_server, org, tmp_path)
+    state = page.locator("[data-save-state]")
+    expect(state).to_contain_text("Photo 2 added. Saved on this phone at")
+    remove = photos.get_by_role("button", name="Remove photo 2")
+    on_page = "e => e.getBoundingClientRect().top + window.scrollY"  # where it is in the page, scrolled or not
+    where = remove.evaluate(on_page)
+    bar = page.locator("[data-sync-bar]").bounding_box()["height"]
+    page.locator('input[name="answer-greeted"][value="no"]').check()  # a plain save: the short message
+    expect(state).to_have_text(re.compile(r"^Saved on this phone at"))
+    assert page.locator("[data-sync-bar]").bounding_box()["height"] == bar
+    assert remove.evaluate(on_page) == where
+    context.close()
