@@ -274,8 +274,11 @@ def test_a_condition_refused_names_the_questions_in_the_auditors_language(app, a
     auditor.post("/language", data={"language": "hu", "csrf_token": _token(auditor)})
     page = html.unescape(_post_item(auditor, BASE + "/draft/items/offer", **{**OFFER, "type": "yesno"})
                          .get_data(as_text=True))
-    assert "“Kiegészítő ajánlat”" in page and "“Kérés nélkül”" in page and "“Ajánlat”" in page
-    assert "“Upsell”" not in page
+    said = _hu_text("“%(question)s” is shown only after the answer “%(answer)s” to “%(on)s”, which it would no "
+                    "longer have: keep that answer, or change or remove the condition of “%(question)s” first.",
+                    question="Kiegészítő ajánlat", answer="Kérés nélkül", on="Ajánlat")
+    assert said in " ".join(page.split())
+    assert "Upsell" not in page
 
 
 def _move(client, url, direction):
@@ -664,8 +667,12 @@ def test_an_imported_file_names_a_broken_conditions_questions_by_their_text_and_
                             content_type="multipart/form-data")
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 400
-    assert "the question “Kiegészítő ajánlat” (id upsell) is shown only after the answer 'asked' to the question " \
-           "“Ajánlat” (id offer), which has no such answer (its answers: proactive, none)" in page
+    question = _hu_text("the question “%(text)s” (id %(id)s)", text="Kiegészítő ajánlat", id="upsell")
+    on = _hu_text("the question “%(text)s” (id %(id)s)", text="Ajánlat", id="offer")
+    said = _hu_text("%(question)s is shown only after the answer %(value)s to %(on)s, which has no such answer (its "
+                    "answers: %(answers)s): write one of these in its show_if, or remove that show_if",
+                    question=question, value="'asked'", on=on, answers="proactive, none")
+    assert said in " ".join(page.split())
     with app.app_context(), database.connection_context():
         assert ChecklistVersion.select().count() == 1
 
@@ -784,6 +791,13 @@ def test_the_condition_questions_are_offered_in_the_auditors_language(app, audit
     page = auditor.get(BASE + "/draft/items/thanked").get_data(as_text=True)
     choices = re.search(r'<select[^>]*name="show_if_item"[^>]*>(.*?)</select>', page, re.S).group(1)
     assert "greeted · Köszöntötték?" in choices and "Greeted?" not in choices
+
+
+def _hu_text(msgid, **values):
+    """A message as the Hungarian page says it (to compare with the page unescaped, its spaces joined)."""
+    text = Translations.load(TRANSLATIONS, ["hu"]).gettext(msgid)
+    assert text != msgid, f"no Hungarian text for {msgid!r}"
+    return " ".join((text % values).split())
 
 
 def _hu(msgid, **values):
