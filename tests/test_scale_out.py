@@ -122,12 +122,13 @@ def test_a_worker_process_makes_each_job_from_the_queue_in_a_child_that_ends_wit
         worker.wait(timeout=30)
     output = log_path.read_text(errors="replace")
     rows = jobs[2].total
-    assert [(job.status, job.done, job.total) for job in jobs] == [("done", 4, 4)] * 2 + [("done", rows, rows)], \
+    # Each ZIP: the region report, then its 4 branches' reports.
+    assert [(job.status, job.done, job.total) for job in jobs] == [("done", 5, 5)] * 2 + [("done", rows, rows)], \
         output[-2000:]
     assert rows > 500
     assert app.extensions["huey"].pending_count() == 0
     # Each job was made by a process of its own, not by the worker process that was started.
-    makers = [int(pid) for pid in re.findall(r"Region ZIP [0-9a-f-]+: 4 reports in [0-9.]+ s, by process (\d+)", output)]
+    makers = [int(pid) for pid in re.findall(r"Region ZIP [0-9a-f-]+: 5 reports in [0-9.]+ s, by process (\d+)", output)]
     makers += [int(pid) for pid in re.findall(rf"XLSX export [0-9a-f-]+: {rows} rows in [0-9.]+ s, by process (\d+)", output)]
     assert len(makers) == 3 and len(set(makers)) == 3 and worker.pid not in makers, output[-2000:]
     # A log an operator reads: a job's process ending is no warning, WeasyPrint does not list its fonts.
@@ -141,7 +142,8 @@ def test_a_worker_process_makes_each_job_from_the_queue_in_a_child_that_ends_wit
         page = client.get(answer.headers["Location"]).get_data(as_text=True)
         assert "/download" in page
         archive = zipfile.ZipFile(io.BytesIO(client.get(answer.headers["Location"] + "/download").data))
-        names = sorted(archive.namelist())
+        assert archive.namelist()[0].startswith("region-")  # the region report first
+        names = sorted(archive.namelist()[1:])
         assert [name.split("-report-")[0] for name in names] == ["BUD-01", "BUD-02", "DEB-01", "SZE-01"]
         assert all(re.fullmatch(rf"[A-Z]+-\d+-report-\d{{8}}-\d{{8}}-{language}\.pdf", name) for name in names), names
         assert "Aurora Debrecen Fórum" in PdfReader(io.BytesIO(archive.read(names[2]))).pages[0].extract_text()
