@@ -841,8 +841,8 @@ def test_a_manager_finds_each_visits_report_from_the_ranking_through_the_branchs
         start = periods.parse("365", utcnow()).start
         approved = list(stats.approved_visits([branch.id], start, utcnow()).order_by(Visit.ended_at.desc()))
         waiting = Visit.select().where((Visit.branch == branch) & (Visit.state != "approved")).first()
-    link = f"/dashboard/branches/{branch.id}?period=365"
-    assert f'href="{link}"' in dashboard
+    link = f"/dashboard/branches/{branch.id}?period=365&brand=0"  # the dashboard's filters, to come back to
+    assert f'href="{link}"' in dashboard.replace("&amp;", "&")
     page = client.get(link)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -1279,7 +1279,7 @@ def test_a_branchs_page_opened_from_a_row_of_a_chosen_checklist_gives_that_check
     assert of_enquiry, "the demo's enquiries"
     dashboard = client.get(f"/dashboard/?period=182&checklist={enquiry}").get_data(as_text=True)
     link, row_visits, row_score = _row_of(dashboard, mixed)
-    assert link == f"/dashboard/branches/{mixed.id}?period=182&checklist={enquiry}"
+    assert link == f"/dashboard/branches/{mixed.id}?period=182&brand=0&checklist={enquiry}"
 
     page = client.get(link).get_data(as_text=True)
     assert _selected(page)["checklist"] == str(enquiry) and _selected(page)["period"] == "182"
@@ -1333,6 +1333,35 @@ def test_a_branchs_page_asked_for_a_checklist_not_the_managers_says_so_and_shows
         assert client.get(f"/reports/branches/{branch.id}/visits.pdf?period=182&checklist={wrong}").status_code == 404
     # Another region's branch stays none of theirs, whatever the checklist.
     assert client.get(f"/dashboard/branches/{foreign.id}?period=182&checklist={bank}").status_code == 404
+
+
+def test_a_branchs_page_leads_back_to_the_dashboard_with_its_client_and_region_still_chosen(app, demo):
+    """A manager of a bank's and a shop chain's regions chose the bank and a region, opened a branch,
+    and its Dashboard link led back to the first client's branches with every region: the brand and
+    region chosen travel with the branch's page (its link, its Show form, its pages of visits)."""
+    client = _manager(app, "manager.ee@example.com")
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/dashboard/")), "next": "/"})
+    with app.app_context(), database.connection_context():
+        bank = Brand.get(Brand.name == "Baltia Bank")
+        region = Region.get((Region.brand == bank) & (Region.name == "Estonia"))
+        branch = Branch.select().where(Branch.region == region).order_by(Branch.code).first()
+    chosen = f"period=182&brand={bank.id}&region={region.id}"
+    dashboard = client.get(f"/dashboard/?{chosen}").get_data(as_text=True)
+    link, _visits, _score = _row_of(dashboard, branch)
+    assert link == f"/dashboard/branches/{branch.id}?{chosen}"
+    page = client.get(link).get_data(as_text=True)
+    back = html.unescape(re.search(r'<a class="back" href="([^"]+)"', page).group(1))
+    assert back == f"/dashboard/?{chosen}"
+    back_to = client.get(back).get_data(as_text=True)
+    assert _selected(back_to)["brand"] == str(bank.id) and _selected(back_to)["region"] == str(region.id)
+    # The page's own filter keeps them when the period changes there (a GET form: its hidden fields).
+    form = re.search(r'<form method="get" class="card filters">(.*?)</form>', page, re.S).group(1)
+    assert f'<input type="hidden" name="brand" value="{bank.id}">' in form
+    assert f'<input type="hidden" name="region" value="{region.id}">' in form
+    # Something else than a number is not carried (the dashboard checks the numbers against the scope).
+    odd = client.get(f"/dashboard/branches/{branch.id}?period=182&brand=x%22y&region=-1").get_data(as_text=True)
+    assert html.unescape(re.search(r'<a class="back" href="([^"]+)"', odd).group(1)) == "/dashboard/?period=182"
+    assert 'name="brand"' not in re.search(r'<form method="get" class="card filters">(.*?)</form>', odd, re.S).group(1)
 
 
 def test_a_row_of_a_checklist_the_branchs_client_never_used_leads_to_a_page_that_says_the_same(app, demo):

@@ -472,7 +472,7 @@ def test_exports_read_their_rows_as_they_go_and_on_postgresql_through_a_server_s
 
 # -- the ranking at chain size ----------------------------------------------------------------------
 
-PLACE_ROW = re.compile(r'<span class="place">(\d+)\.</span> <a href="/dashboard/branches/\d+\?period=\d+"><strong>([A-Z]{2}-\d{4})</strong>.*?'
+PLACE_ROW = re.compile(r'<span class="place">(\d+)\.</span> <a href="/dashboard/branches/\d+\?period=\d+[^"]*"><strong>([A-Z]{2}-\d{4})</strong>.*?'
                        r'data-label="Average score" class="num">([\d.]+)%</td>', re.S)
 
 

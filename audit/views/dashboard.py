@@ -264,7 +264,12 @@ def branch(branch_id):
               .join(ChecklistVersion).order_by(Visit.ended_at.desc(), Visit.id.desc()))
     # Where the branch stands and how it went, as the report's cover and trend say: the page showed
     # only its visits, and a manager opened the PDF for its average.
+    # The dashboard's brand and region, carried through to lead back to the dashboard as it was left
+    # (a manager of two clients otherwise came back to the first client's branches). Checked there.
+    dashboard_filters = {name: request.args[name] for name in ("brand", "region")
+                         if request.args.get(name, "").isdecimal()}
     return render_template("dashboard/branch.html", branch=branch, form=form, period=period, start=start,
+                           dashboard_filters=dashboard_filters,
                            period_chosen=form.chosen, checklist=form.checklist.data,
                            checklist_not_theirs=checklist_id is None,
                            page=Page(visits, request.args.get("page"), VISITS_PAGE),
