@@ -243,6 +243,11 @@ def test_a_manager_given_another_role_loses_the_regions_in_one_step(app, login_a
         ManagerRegion.create(manager=manager, region=org["regions"][1])
     page, data = _as_its_page_shows_it(client, manager)
     assert len(data["regions"]) == 2
+    # Said on the form before saving, beside the regions; only on a manager's (others have none to lose).
+    lose = "Given another role, this account loses its regions."
+    assert lose in html.unescape(page.get_data(as_text=True))
+    assert lose not in html.unescape(client.get(f"/admin/users/{org['users']['shopper'].id}").get_data(as_text=True))
+    assert lose not in html.unescape(client.get("/admin/users/new").get_data(as_text=True))
     response = client.post(f"/admin/users/{manager.id}", data={**data, "role": role, **hidden_fields_from(page)},
                            follow_redirects=True)
     assert said in html.unescape(response.get_data(as_text=True)), _errors(response)
