@@ -79,9 +79,12 @@ def _answer_rows(page):
     """Each answered row's question, answer and "Change this answer" boxes, in page order."""
     return page.evaluate("""() => [...document.querySelectorAll('li.review-row')].filter(
         row => row.querySelector(':scope > details.correct')).map(row => {
-            const box = element => { const r = element.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+            const box = element => { const r = element.getBoundingClientRect(); return {left: r.left + scrollX, right: r.right + scrollX, top: r.top + scrollY, bottom: r.bottom + scrollY}; };
+            const summary = row.querySelector(':scope > details.correct > summary');
+            const words = document.createRange();  // the words a pointer aims at, not the summary's whole box
+            words.selectNodeContents(summary.firstChild);
             return {id: row.id, question: box(row.querySelector('p strong')), answer: box(row.querySelector('p.answer')),
-                    button: box(row.querySelector(':scope > details.correct > summary'))};
+                    button: box(summary), words: box(words), row: box(row)};
         })""")
 
 
@@ -106,10 +109,13 @@ def test_change_this_answer_keeps_its_place_on_every_row(app, browser, live_serv
         assert len({round(row["button"]["left"]) for row in rows}) == 1, rows
         for row in rows:
             assert row["button"]["top"] >= row["answer"]["bottom"] - 1, row
-    # Opened, its form is as wide as the page allows and the button stays where it was.
-    first = rows[0]
+    # Opened, its form is as wide as the page allows and the button's words stay where they were. On a
+    # laptop the form takes half the row (in its 18rem column a text answer was corrected four words a line).
+    first = next(row for row in rows if page.locator(f"#{row['id']} textarea[name=value]").count())
     page.locator(f"#{first['id']} > details.correct > summary").click()
-    opened = page.locator(f"#{first['id']} > details.correct > summary").bounding_box()
-    assert abs(opened["x"] - first["button"]["left"]) < 1
+    opened = next(row for row in _answer_rows(page) if row["id"] == first["id"])
+    assert abs(opened["words"]["left"] - first["words"]["left"]) < 1 and abs(opened["words"]["top"] - first["words"]["top"]) < 1
+    form = page.locator(f"#{first['id']} > details.correct > form").bounding_box()
+    assert form["width"] >= (0.45 if screen == "laptop" else 0.95) * (first["row"]["right"] - first["row"]["left"]), (form, first)
     screenshot(page, f"review-rows-{screen}-open", full_page=False)
     context.close()
