@@ -106,6 +106,29 @@ def test_trend_chart_writes_each_value_above_its_dot():
         assert f"{value:.1f}" in texts
 
 
+def test_a_narrow_trend_writes_every_other_value_at_a_legible_size_and_always_the_latest():
+    """A year on a phone's branch page: 13 months in 300 units shrank every value to 6 units, about
+    5 px on the phone. Asked for 9 at least, the chart writes them at 9 where they do not collide,
+    counted back from the latest month with a value (the last month here has none yet), never two
+    side by side; every value stays in the chart's description."""
+    points = [(f"m{i}", None if i in (0, 1, 12) else 70 + (i % 4) * 5.25) for i in range(13)]
+    root = _parse(trend_chart(points, width=300, smallest_value_size=9, value_format=lambda v: f"{v:.1f}%"))
+    values = [(float(t.get("x")), float(t.get("font-size")), "".join(t.itertext()))
+              for t in root.iter(f"{SVG}text") if "".join(t.itertext()).endswith("%")]
+    assert values and all(size >= 9 for _x, size, _t in values)
+    assert values[-1][2] == f"{points[11][1]:.1f}%"  # the latest month with a value
+    written = {text for _x, _s, text in values}
+    assert len(written) < len([v for _, v in points if v is not None])  # not all: they would collide
+    xs = sorted(x for x, _s, _t in values)
+    widest = max(charts.text_width(text, 9, bold=True) for _x, _s, text in values)
+    assert all(b - a > widest for a, b in zip(xs, xs[1:]))
+    description = root.get("aria-label") or "".join(root.find(f"{SVG}title").itertext())
+    assert all(f"{v:.1f}%" in description for _, v in points if v is not None)
+    # On paper (wider, the default floor) every value is written, as before.
+    paper = _parse(trend_chart(points, width=520, value_format=lambda v: f"{v:.1f}%"))
+    assert len([t for t in _texts(paper) if t.endswith("%")]) == 10
+
+
 def test_trend_chart_uses_the_callers_value_format():
     root = _parse(trend_chart([("jún.", 87.5)], value_format=lambda v: f"{v:.1f}".replace(".", ",")))
     assert "87,5" in _texts(root)

@@ -1209,8 +1209,8 @@ def test_a_branchs_page_says_where_it_stands_and_draws_its_trend_as_its_report_d
     score = re.search(r"\d+\.\d%", report).group(0)  # the cover's big figure comes first
     text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     assert place in text and averages in text and f"Average score: {score}" in text, (place, averages, score)
-    chart = page[page.index('<div class="chart">'):]
-    assert chart.startswith('<div class="chart"><svg') and 'role="img"' in chart[:400]
+    chart = page[page.index('<div class="chart trend">'):]
+    assert chart.startswith('<div class="chart trend"><svg') and 'role="img"' in chart[:400]
     assert len(re.findall(r"<circle", chart[:chart.index("</svg>")])) >= 1  # a month with visits
 
 

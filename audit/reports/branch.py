@@ -105,12 +105,12 @@ def branch_report_context(branch, language, start, end, shared=None, period_name
     )
 
 
-def branch_trend_chart(branch, brand, start, end, width=520, version_ids=None):
+def branch_trend_chart(branch, brand, start, end, width=520, version_ids=None, smallest_value_size=6):
     """The branch's monthly averages (see scores_trend_chart), on its report and its page."""
-    return scores_trend_chart([branch.id], brand, start, end, width, version_ids)
+    return scores_trend_chart([branch.id], brand, start, end, width, version_ids, smallest_value_size=smallest_value_size)
 
 
-def scores_trend_chart(branch_ids, brand, start, end, width=520, version_ids=None, height=180):
+def scores_trend_chart(branch_ids, brand, start, end, width=520, version_ids=None, height=180, smallest_value_size=6):
     """The monthly averages of some branches' approved visits as an SVG line in their brand's colours:
     every month the period touches (its first one too, in part), and at least six for a short one. The
     organisation's months, as monthly_trend counts them; the period's last day, not the day it ends at
@@ -126,6 +126,7 @@ def scores_trend_chart(branch_ids, brand, start, end, width=520, version_ids=Non
         [(format_date(month, "LLL yyyy"), float(mean) if mean is not None else None) for month, mean in months],
         colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
         empty_text=_("No visit was approved in these months."), width=width, height=height,
+        smallest_value_size=smallest_value_size,
     )
 
 

@@ -123,8 +123,11 @@ _BREAK_SPACE_RE = re.compile(r"[^\S\u00a0\u2007\u202f]")
 
 
 def trend_chart(points, *, width=520, height=180, colour=DEFAULT_COLOUR, accent=DEFAULT_ACCENT,
-                labels=None, y_min=0, y_max=100, title=None, value_format=None, empty_text=None):
-    """Line chart of scores over time as an SVG string; None values leave a gap."""
+                labels=None, y_min=0, y_max=100, title=None, value_format=None, empty_text=None,
+                smallest_value_size=6):
+    """Line chart of scores over time as an SVG string; None values leave a gap. The values are written
+    at the largest size that fits a point's step, down to smallest_value_size; past it only every k-th
+    point's value is written (the last always; the others are in the chart's title and description)."""
     width, height = _size(width, "width"), _size(height, "height")
     colour = valid_colour(colour, DEFAULT_COLOUR)
     accent = valid_colour(accent, DEFAULT_ACCENT)
@@ -186,7 +189,13 @@ def trend_chart(points, *, width=520, height=180, colour=DEFAULT_COLOUR, accent=
 
     label_size = 9
     shown = _thinned_labels([label for label, _ in points], step, label_size)
-    value_size = _fitting_size([fmt(v) for _, v in points if v is not None], step, largest=9, smallest=6)
+    values = [fmt(v) for _, v in points if v is not None]
+    value_size = _fitting_size(values, step, largest=9, smallest=smallest_value_size)
+    # Counted back from the last point with a value, which is always written: the latest month is the
+    # one asked about.
+    value_every = (max(1, math.ceil((max(text_width(v, value_size, bold=True) for v in values) + 2) / step))
+                   if values and step else 1)
+    latest = max((i for i, (_, v) in enumerate(points) if v is not None), default=0)
     for i, (x, (label, value)) in enumerate(zip(xs, points)):
         if i in shown:
             half = text_width(label, label_size) / 2
@@ -202,6 +211,8 @@ def trend_chart(points, *, width=520, height=180, colour=DEFAULT_COLOUR, accent=
             f'<circle cx="{_n(x)}" cy="{_n(y)}" r="{4.5 if is_last else 3}" '
             f'fill="{accent if is_last else colour}" stroke="#ffffff" stroke-width="1"/></g>'
         )
+        if (latest - i) % value_every:
+            continue
         label_x, label_y, label_anchor = _value_label_place(points, i, x, y, value_size, top, top + plot_h)
         parts.append(_text(label_x, label_y, shown_value,
                            size=value_size, anchor=label_anchor, fill=TEXT_COLOUR, weight="bold" if is_last else None))

@@ -276,9 +276,10 @@ def branch(branch_id):
                            overall=stats.overall_mean(stats.of_checklist({"branches": [branch.id]}, version_ids),
                                                       start, end),
                            **branch_standing(branch, brand, start, end, version_ids=version_ids),
-                           # Drawn narrower than on paper: its text stays legible on a phone's width.
-                           trend=Markup(branch_trend_chart(branch, brand, start, end, width=360,
-                                                           version_ids=version_ids)))
+                           # Drawn narrower than on paper, and its values no smaller than its months (a
+                           # year's 13: every other one), so that they stay legible at a phone's width.
+                           trend=Markup(branch_trend_chart(branch, brand, start, end, width=300,
+                                                           version_ids=version_ids, smallest_value_size=9)))
 
 
 def _checklist_asked_for(branch_ids):
