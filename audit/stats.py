@@ -300,14 +300,15 @@ def action_questions(actions, language):
 
 
 def checklists_used(branch_ids, start, end):
-    """[(checklist id, approved visits)] in the period, the most used first."""
+    """[(checklist id, approved visits)] in the period, the most used first; of two used as often, the
+    one used last (a branch audited once with each: the one it is audited with now, not the older id)."""
     from .models import ChecklistVersion
 
     visits = fn.COUNT(Visit.id)
-    return list(
-        approved_visits(branch_ids, start, end).select(ChecklistVersion.checklist, visits).join(ChecklistVersion)
-        .group_by(ChecklistVersion.checklist).order_by(visits.desc(), ChecklistVersion.checklist).tuples()
-    )
+    return [(checklist, count) for checklist, count, _last in
+            approved_visits(branch_ids, start, end).select(ChecklistVersion.checklist, visits, fn.MAX(Visit.ended_at))
+            .join(ChecklistVersion).group_by(ChecklistVersion.checklist)
+            .order_by(visits.desc(), fn.MAX(Visit.ended_at).desc(), ChecklistVersion.checklist).tuples()]
 
 
 def checklist_version_ids(checklist_id):

@@ -12,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 from weasyprint import HTML
 
-from audit import periods
+from audit import periods, stats
 from audit.db import database
 from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
 from audit.i18n import format_percent
@@ -106,6 +106,36 @@ def test_a_branch_audited_with_two_checklists_reports_the_parts_of_one_not_their
     # The region's: the shop's and the bank's, and the enquiries made to another of its branches.
     region = _pdf_text(_manager_client(app).get(f"/reports/regions/{branch.region_id}.pdf?lang=en&period=365").data)
     assert "Audited with 3 checklists in this period: the sections are those of" in " ".join(region.split())
+
+
+@pytest.mark.parametrize("last", ["bank-branch-visit", "retail-store-visit"])
+def test_of_two_checklists_used_as_often_the_report_shows_the_one_used_last(app, demo, last):
+    """A new branch audited once with each checklist: the parts shown were those of the checklist with
+    the lower id, whichever it had been audited with since; now those of the one used last."""
+    from audit.demo import best_answers
+    from audit.models import Checklist, ChecklistVersion, User
+    from audit.operations import submit_visit
+    from audit.review import approve
+
+    with app.app_context(), database.connection_context():
+        region = Branch.get_by_id(demo["branch_id"]).region
+        branch = Branch.create(region=region, code="NEW-01", name="Opened this year", address="Fő utca 2.",
+                               city="Budapest", country="HU")
+        first = "retail-store-visit" if last == "bank-branch-visit" else "bank-branch-visit"
+        for slug, days_ago in ((first, 10), (last, 2)):
+            version = ChecklistVersion.select().join(Checklist).where(Checklist.slug == slug).first()
+            ended = utcnow() - timedelta(days=days_ago)
+            visit = Visit.create(branch=branch, checklist_version=version, shopper=User.get(User.email == "shopper1@example.com"),
+                                 planned_from=ended.date() - timedelta(days=3), planned_to=ended.date())
+            submit_visit(visit, best_answers(version.content), {}, {}, started_at=ended - timedelta(minutes=30), ended_at=ended)
+            approve(visit, User.get(User.email == "auditor@example.com"))
+        start = periods.parse("30", utcnow()).start
+        shown = stats.parts_shown([branch.id], start, utcnow(), "en")
+        expected = Checklist.get(Checklist.slug == last)
+        assert shown.count == 2 and shown.title == expected.title("en")
+        assert set(shown.version_ids) == set(stats.checklist_version_ids(expected.id))
+    text = " ".join(_pdf_text(_manager_client(app).get(f"/reports/branches/{branch.id}/visits.pdf?lang=en&period=30").data).split())
+    assert f"those of “{expected.title('en')}”, the most used" in text
 
 
 @pytest.mark.parametrize("days", [182, 365])
