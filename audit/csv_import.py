@@ -22,7 +22,9 @@ class ImportRefused(ValueError):
 # (.xlsx, .ods: a zip; .xls: an OLE2 compound file) and a PDF.
 _WORKBOOK_STARTS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
 _PDF_START = b"%PDF"
-_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text": not UTF-8, but text
+# Excel's "Unicode Text" (tab-separated, UTF-16 after its byte order mark): the one Excel saves where
+# "CSV UTF-8" is missing (Excel 2013 and older), and readable for certain by that mark.
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff")
 # Excel's first line naming the separator ("sep=;"), which Excel itself hides when it opens the file.
 _SEPARATOR_LINE = re.compile(r"^sep=([,;\t])\r?$", re.IGNORECASE)
 _DELIMITERS = (",", ";", "\t")
@@ -41,7 +43,7 @@ def _text_of(raw):
     if raw.startswith(_PDF_START):
         raise ImportRefused(not_csv)
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-16" if raw.startswith(_UTF16_STARTS) else "utf-8-sig")
     except UnicodeDecodeError:
         if b"\x00" in raw and not raw.startswith(_UTF16_STARTS):
             raise ImportRefused(not_csv) from None
@@ -66,7 +68,8 @@ def _delimiter(text):
 
 
 def read_rows(raw, columns, required, max_rows, too_many):
-    """[(row number, {column: text})] of a CSV file: UTF-8 (with or without Excel's byte order mark),
+    """[(row number, {column: text})] of a CSV file: UTF-8 (with or without Excel's byte order mark) or
+    UTF-16 after its byte order mark (Excel's "Unicode Text"),
     separated by commas, by semicolons (Excel's CSV where the decimal mark is a comma) or by tabs (a
     spreadsheet's tab-separated values), with or without Excel's "sep=" line first (not counted as
     a row, as Excel does not show it). Only the `columns` are read, and a row has those the first

@@ -127,7 +127,7 @@ NUL_HEADER = b"\x00\x01\x02\x03code,name\n"
 @pytest.mark.parametrize("data,message", [
     ("code;name\nBUD-01;Aurora\n", "The first row must name the columns; these are missing: region, address, city, country."),
     ("Fórum".encode("latin-1"), "The file is not UTF-8 text. Save it as “CSV UTF-8” and import it again."),
-    (HEADER.encode("utf-16"), "The file is not UTF-8 text. Save it as “CSV UTF-8” and import it again."),
+    ("\ufeff".encode("utf-16-le") + b"c\x00o\x00d", "The file is not UTF-8 text. Save it as “CSV UTF-8” and import it again."),
     (HEADER + "\n", "The file has no branch rows."),
     (b"x" * (2 * 1024 * 1024 + 1), "The file is larger than 2 MB."),
     (b"", EMPTY),
@@ -137,7 +137,7 @@ NUL_HEADER = b"\x00\x01\x02\x03code,name\n"
     (PDF, NOT_CSV),
     (PNG, NOT_CSV),
     (NUL_HEADER, NOT_CSV),
-], ids=["columns missing", "not UTF-8", "UTF-16", "no rows", "too large", "0 bytes", "blank", "xlsx", "xls", "PDF",
+], ids=["columns missing", "not UTF-8", "UTF-16 cut short", "no rows", "too large", "0 bytes", "blank", "xlsx", "xls", "PDF",
         "picture", "NUL in the first row"])
 def test_a_file_that_is_no_branch_list_is_refused_with_its_reason(app, org, login_as, data, message):
     auditor = login_as("auditor")
@@ -149,9 +149,15 @@ def test_a_file_that_is_no_branch_list_is_refused_with_its_reason(app, org, logi
 
 @pytest.mark.parametrize("text", [
     HEADER.replace(",", "\t") + "\nKEC-01\tAurora Kecskemét\tHungary\tRákóczi út 1.\tKecskemét\tHU\t46,9\t19,69\tyes\n",
+    # Excel's "Unicode Text" (Excel 2013 and older have no "CSV UTF-8"): tabs, UTF-16 after its byte order mark.
+    (HEADER.replace(",", "\t") + "\r\nKEC-01\tAurora Kecskemét\tHungary\tRákóczi út 1.\tKecskemét\tHU\t46,9\t19,69\tyes\r\n"
+     ).encode("utf-16"),
+    ("\ufeff" + HEADER.replace(",", "\t") + "\nKEC-01\tAurora Kecskemét\tHungary\tRákóczi út 1.\tKecskemét\tHU\t46,9\t19,69\tyes\n"
+     ).encode("utf-16-be"),
     "sep=;\r\n" + HEADER.replace(",", ";") + "\r\nKEC-01;Aurora Kecskemét;Hungary;Rákóczi út 1.;Kecskemét;HU;46,9;19,69;yes\r\n",
     "\ufeffsep=,\n" + HEADER + "\nKEC-01,Aurora Kecskemét,Hungary,Rákóczi út 1.,Kecskemét,HU,46.9,19.69,yes\n",
-], ids=["tab-separated (Google Sheets)", "Excel's sep=; line", "sep=, after a byte order mark"])
+], ids=["tab-separated (Google Sheets)", "Excel's Unicode Text", "UTF-16 big-endian", "Excel's sep=; line",
+        "sep=, after a byte order mark"])
 def test_tab_separated_values_and_excels_separator_line_are_read(app, org, login_as, text):
     auditor = login_as("auditor")
     brand = org["brands"][0]

@@ -227,6 +227,19 @@ def test_a_tab_separated_panel_arrives(app, org, login_as):
     assert _accounts(app)["anna@example.com"][:2] == ("Anna Szabó", "shopper")
 
 
+def test_a_panel_saved_as_excels_unicode_text_arrives(app, org, login_as):
+    """Excel 2013 and older have no "CSV UTF-8": their "Unicode Text" (UTF-16, tabs) was refused as not
+    UTF-8, and their "CSV" loses every letter outside the computer's code page (Cyrillic names, ő)."""
+    auditor = login_as("auditor")
+    panel = "email\tname\trole\r\nivan@example.com\tИван Петров\tshopper\r\nodon@example.com\tŐry Ödön\tshopper\r\n"
+
+    page = _page(_import(auditor, panel.encode("utf-16"), follow=True))
+
+    assert "2 accounts added." in page
+    assert _accounts(app)["ivan@example.com"][:2] == ("Иван Петров", "shopper")
+    assert _accounts(app)["odon@example.com"][:2] == ("Őry Ödön", "shopper")
+
+
 def test_the_import_speaks_the_auditors_language(app, org, login_as):
     from tests_support import translated
 
