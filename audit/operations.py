@@ -99,7 +99,8 @@ def _enabled_auditors():
 
 
 def save_user(user, form, unusable_password=None):
-    """Create or update an account; disabling it or changing its password ends its sessions.
+    """Create or update an account; disabling it, changing its password or its e-mail address ends its
+    sessions and the password links made for it.
     `unusable_password`: the hash a new account without a password gets (one made for it if None).
 
     The form refuses to demote or disable the last enabled auditor; two auditors doing that to each
@@ -117,10 +118,13 @@ def save_user(user, form, unusable_password=None):
             list(_enabled_auditors().for_update())
         is_new = user is None
         user = user or User()
+        email = form.email.data.strip().lower()
+        # A new address: the password links made for the old one die with the sessions (an invitation
+        # sent to a mistyped address set the password of the account at its right address).
         ends_sessions = not is_new and (
-            (user.is_enabled and not form.is_enabled.data) or bool(form.password.data)
+            (user.is_enabled and not form.is_enabled.data) or bool(form.password.data) or email != user.email
         )
-        user.email = form.email.data.strip().lower()
+        user.email = email
         user.name = form.name.data.strip()
         user.role = form.role.data
         user.language = form.language.data or None

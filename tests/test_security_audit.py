@@ -1,0 +1,65 @@
+"""What an attacker holding one account of each role tried, and the app now refuses (the security and
+scope audit): each test fails on the app as it was before its fix."""
+import re
+
+from audit.db import database
+from audit.models import User
+from conftest import csrf_from, hidden_fields_from, login
+
+
+def _invitation_link(page):
+    found = re.search(r'id="password-link" type="text" readonly value="http://localhost(/password/[^"]+)"',
+                      page.get_data(as_text=True))
+    assert found, page.get_data(as_text=True)[:2000]
+    return found.group(1)
+
+
+def _save_account(auditor, account_id, **fields):
+    page = auditor.get(f"/admin/users/{account_id}")
+    data = {"name": fields.get("name", "Nina Newshopper"), "email": fields["email"], "role": "shopper",
+            "language": "", "password": "", "is_enabled": "y"}
+    return auditor.post(f"/admin/users/{account_id}", data={**data, **hidden_fields_from(page)})
+
+
+def test_an_invitation_sent_to_a_mistyped_address_dies_when_the_address_is_corrected(app, org, login_as):
+    auditor = login_as("auditor")
+    form = auditor.get("/admin/users/new")
+    created = auditor.post("/admin/users/new", data={
+        "name": "Nina Newshopper", "email": "nina@gmial.example", "role": "shopper", "language": "",
+        "password": "", "is_enabled": "y", **hidden_fields_from(form)})
+    sent_to_a_stranger = _invitation_link(created)
+    with app.app_context(), database.connection_context():
+        nina = User.get(User.email == "nina@gmial.example")
+    assert _save_account(auditor, nina.id, email="nina@gmail.example").status_code == 302
+    stranger = app.test_client()
+    assert stranger.get(sent_to_a_stranger).status_code == 410
+    refused = stranger.post(sent_to_a_stranger, data={
+        "password": "the-strangers-password", "repeated": "the-strangers-password",
+        "csrf_token": csrf_from(stranger.get("/login"))})
+    assert refused.status_code == 410
+    assert login(app.test_client(), "nina@gmail.example", "the-strangers-password").status_code == 200  # refused
+    # A new link, made for the right address, works.
+    made = auditor.post(f"/admin/users/{nina.id}/password-link",
+                        data={"csrf_token": csrf_from(auditor.get(f"/admin/users/{nina.id}"))})
+    link = _invitation_link(made)
+    nina_phone = app.test_client()
+    done = nina_phone.post(link, data={"password": "ninas-own-password", "repeated": "ninas-own-password",
+                                       "csrf_token": csrf_from(nina_phone.get(link))})
+    assert done.status_code == 302
+    assert login(app.test_client(), "nina@gmail.example", "ninas-own-password").status_code == 302
+
+
+def test_an_account_given_a_new_address_is_signed_out_where_it_was_signed_in(app, org, login_as):
+    # The account passed to another person (a shopper who left, her panel place taken over): the
+    # phone still signed in with the old address no longer reaches the visits.
+    old_phone = login_as("shopper")
+    assert old_phone.get("/visits/").status_code == 200
+    shopper = org["users"]["shopper"]
+    auditor = login_as("auditor")
+    assert _save_account(auditor, shopper.id, name=shopper.name, email="new.person@example.com").status_code == 302
+    assert old_phone.get("/visits/").status_code == 302
+    # The same form saved without a new address signs nobody out.
+    new_phone = app.test_client()
+    assert login(new_phone, "new.person@example.com").status_code == 302
+    assert _save_account(auditor, shopper.id, name="Sara S.", email="new.person@example.com").status_code == 302
+    assert new_phone.get("/visits/").status_code == 200
