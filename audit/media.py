@@ -263,11 +263,14 @@ def _eight_bit(image):
 
 
 def send_photo(media_dir, file_name):
-    """A stored visit photo as an answer: kept an hour by the browser that asked, never by a shared
-    cache on the way (a proxy), since it is evidence only its visit's people may see."""
+    """A stored visit photo as an answer: evidence only its visit's people may see, so kept by no
+    shared cache on the way (a proxy), and shown again by the browser only once the app has said yes
+    (a 304 when unchanged, cheap on a field connection). Kept an hour without asking, it was shown to
+    whoever used the shared phone or computer next, signed out or signed in as someone else."""
     from flask import send_from_directory
 
-    response = send_from_directory(os.path.join(media_dir, "photos"), file_name, max_age=3600)
+    response = send_from_directory(os.path.join(media_dir, "photos"), file_name, max_age=0)
     response.cache_control.public = False
     response.cache_control.private = True
+    response.cache_control.no_cache = True
     return response

@@ -63,3 +63,31 @@ def test_an_account_given_a_new_address_is_signed_out_where_it_was_signed_in(app
     assert login(new_phone, "new.person@example.com").status_code == 302
     assert _save_account(auditor, shopper.id, name="Sara S.", email="new.person@example.com").status_code == 302
     assert new_phone.get("/visits/").status_code == 200
+
+
+def test_a_visit_photo_is_shown_again_only_when_the_app_says_so(app, org, login_as):
+    # A shared phone: the shopper signs out, the next person opens the photo's address from the
+    # browser's history. Kept an hour without asking, the browser showed it from its cache.
+    from datetime import date
+
+    from audit import ROOT
+    from audit.models import Visit
+    from audit.operations import add_photo, publish_checklist_file
+    from tests_support import tiny_png
+
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=date.today(), planned_to=date.today())
+        add_photo(visit, "photo-1", "shop_front", tiny_png(), app.config["MEDIA_DIR"], 2**20, 10**6)
+    for role, url in (("shopper", f"/visits/{visit.uuid}/photos/photo-1"),
+                      ("auditor", f"/review/{visit.uuid}/photos/photo-1")):
+        client = login_as(role)
+        photo = client.get(url)
+        assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+        rules = {rule.strip().split("=")[0] for rule in photo.headers["Cache-Control"].split(",")}
+        assert {"private", "no-cache"} <= rules and "public" not in rules, photo.headers["Cache-Control"]
+        unchanged = client.get(url, headers={"If-None-Match": photo.headers["ETag"]})
+        assert unchanged.status_code == 304  # asking again costs no download
+        client.post("/logout", data={"csrf_token": csrf_from(client.get("/account/password"))})
+        assert client.get(url, headers={"If-None-Match": photo.headers["ETag"]}).status_code == 302
