@@ -129,13 +129,21 @@ def save_user(user, form, unusable_password=None):
         user.role = form.role.data
         user.language = form.language.data or None
         user.is_enabled = form.is_enabled.data
+        written = [User.email, User.name, User.role, User.language, User.is_enabled]
         if password_hash:
             user.password_hash = password_hash
+            written.append(User.password_hash)
         if form.password.data:
             user.password_set_at = utcnow()  # typed by the auditor: no invitation waits to be used
-        if ends_sessions:
-            user.session_epoch += 1
-        user.save()
+            written.append(User.password_set_at)
+        if is_new:
+            user.save()
+        else:
+            # Only what the form changes: the whole row, as read when the request began, put back a
+            # password set meanwhile with a link (the old one worked again) and the sessions it ended.
+            user.save(only=written)
+            if ends_sessions:
+                User.update(session_epoch=User.session_epoch + 1).where(User.id == user.id).execute()
         ManagerRegion.delete().where(ManagerRegion.manager == user).execute()
         if user.role == Role.MANAGER.value:
             for region_id in form.regions.data:

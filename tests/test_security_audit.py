@@ -91,3 +91,84 @@ def test_a_visit_photo_is_shown_again_only_when_the_app_says_so(app, org, login_
         assert unchanged.status_code == 304  # asking again costs no download
         client.post("/logout", data={"csrf_token": csrf_from(client.get("/account/password"))})
         assert client.get(url, headers={"If-None-Match": photo.headers["ETag"]}).status_code == 302
+
+
+def _disable(app, user_id):
+    """What the auditor's form does to disable an account (operations.save_user): in its own write."""
+    User.update(is_enabled=False, session_epoch=User.session_epoch + 1).where(User.id == user_id).execute()
+
+
+def test_a_language_picked_while_the_account_is_disabled_does_not_enable_it_again(app, org, login_as,
+                                                                                  monkeypatch):
+    # The shopper keeps picking a language (a script, a click a second) while the auditor disables
+    # the account: one request read the account before the change and saved it after.
+    from audit.views import auth
+
+    shopper = login_as("shopper")
+    token = csrf_from(shopper.get("/visits/"))
+    account = org["users"]["shopper"]
+    checked = auth.LanguageForm.validate_on_submit
+
+    def disabled_meanwhile(form):
+        _disable(app, account.id)
+        return checked(form)
+
+    monkeypatch.setattr(auth.LanguageForm, "validate_on_submit", disabled_meanwhile)
+    assert shopper.post("/language", data={"language": "hu", "csrf_token": token}).status_code == 302
+    monkeypatch.undo()
+    with app.app_context(), database.connection_context():
+        stored = User.get_by_id(account.id)
+        assert not stored.is_enabled and stored.session_epoch == 1 and stored.language == "hu"
+    assert shopper.get("/visits/").status_code == 302  # signed out
+    assert login(app.test_client(), account.email).status_code == 200  # and cannot sign in again
+
+
+def test_a_sign_in_at_the_moment_the_account_is_disabled_does_not_enable_it_again(app, org, monkeypatch):
+    from audit.views import auth
+
+    account = org["users"]["shopper"]
+    client = app.test_client()
+    # A language picked before signing in becomes the account's (it has none): the account is saved.
+    client.post("/language", data={"language": "ro", "csrf_token": csrf_from(client.get("/login"))})
+    right_password = auth.check_password
+
+    def disabled_meanwhile(user, password):
+        _disable(app, account.id)
+        return right_password(user, password)
+
+    monkeypatch.setattr(auth, "check_password", disabled_meanwhile)
+    login(client, account.email)
+    monkeypatch.undo()
+    with app.app_context(), database.connection_context():
+        stored = User.get_by_id(account.id)
+        assert not stored.is_enabled and stored.session_epoch == 1 and stored.language == "ro"
+    assert client.get("/visits/").status_code == 302
+
+
+def test_an_account_saved_by_an_auditor_keeps_the_password_its_owner_set_meanwhile(app, org, login_as, monkeypatch):
+    # The shopper sets a new password with a link while an auditor saves her account (a new name):
+    # the save wrote back the row as read before, with the old password and the sessions it ended.
+    from audit import password_links
+    from audit.views import admin
+
+    shopper = org["users"]["shopper"]
+    old_phone = login_as("shopper")
+    auditor = login_as("auditor")
+    page = auditor.get(f"/admin/users/{shopper.id}")
+    checked = admin.UserForm.validate_on_submit
+
+    def password_set_meanwhile(form):
+        assert password_links.set_password(User.get_by_id(shopper.id), "set-with-the-link")
+        return checked(form)
+
+    monkeypatch.setattr(admin.UserForm, "validate_on_submit", password_set_meanwhile)
+    saved = auditor.post(f"/admin/users/{shopper.id}", data={
+        "name": "Sara S.", "email": shopper.email, "role": "shopper", "language": "", "password": "",
+        "is_enabled": "y", **hidden_fields_from(page)})
+    monkeypatch.undo()
+    assert saved.status_code == 302
+    assert login(app.test_client(), shopper.email).status_code == 200  # the old password is refused
+    assert login(app.test_client(), shopper.email, "set-with-the-link").status_code == 302
+    assert old_phone.get("/visits/").status_code == 302  # still signed out
+    with app.app_context(), database.connection_context():
+        assert User.get_by_id(shopper.id).name == "Sara S."

@@ -70,8 +70,7 @@ def login():
         if check_password(user, form.password.data) and user.is_enabled:
             language = _start_session(user)
             if language and not user.language:
-                user.language = language
-                user.save()
+                _keep_language(user, language, unless_chosen=True)
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
         count_failed_sign_in(form.email.data)
         flash(_("The e-mail or password is not right."), "error")
@@ -158,14 +157,24 @@ def _key_page(html, status=200):
     return response
 
 
+def _keep_language(user, language, unless_chosen=False):
+    """The account's language, and nothing else of it: saved whole, the row read when the request
+    began was written back, and an account disabled (or signed out everywhere, or given a new
+    password) meanwhile was enabled again with its sessions and old password, by a language
+    picked at that moment; one who kept picking a language while being disabled stayed in.
+    `unless_chosen`: only if the account has no language of its own yet."""
+    query = User.update(language=language).where(User.id == user.id)
+    (query.where(User.language.is_null()) if unless_chosen else query).execute()
+    user.language = language
+
+
 @bp.route("/language", methods=["POST"])
 def language():
     form = LanguageForm()
     if form.validate_on_submit():
         session["language"] = form.language.data
         if current_user.is_authenticated:
-            current_user.language = form.language.data
-            current_user.save()
+            _keep_language(current_user, form.language.data)
     else:
         flash(_("Choose one of the offered languages."), "error")
     return redirect(_safe_next(form.next.data) or url_for("auth.index"))
