@@ -33,13 +33,19 @@ def visible_branches(user):
     return Branch.ordered().where(Branch.id.is_null())  # shoppers see no branch reports
 
 
+# What a reviewer takes out of a sent visit because it may tell who made it (the shopper's reflection
+# in a photo, their name in a comment or a free-text answer); see taken_out_since.
+TAKEN_OUT = ("photo.hidden", "comment.corrected", "answer.corrected")
+
+
 def may_read_job(user, job):
     """Whether the owner may still see all that the job's file holds: their role or regions may have
     changed since they started it (an auditor's export has shoppers' names; a manager moved to another
-    region no longer sees the old one's branches)."""
+    region no longer sees the old one's branches), or a reviewer took something out of one of its
+    visits since (taken_out_since)."""
     if user.is_auditor:
         return True
-    if job.with_shopper:
+    if job.with_shopper or taken_out_since(job):
         return False
     if job.branch_ids is None:
         return True  # made before the branches were recorded (see migrations._v11_job_scope)
@@ -56,3 +62,27 @@ def branch_or_404(user, branch_id):
     if branch is None:
         abort(404)
     return branch
+
+
+def taken_out_since(job):
+    """Whether a reviewer left a photo out of the managers' reports, or corrected a comment or an
+    answer, of a visit of the job's branches after the job began: its file may still hold what was
+    taken out (a face, a name), and was handed out for days after the reviewer was told it was gone."""
+    import uuid
+
+    from .db import id_in
+    from .models import AuditEntry, Visit
+
+    visits = []
+    for (target,) in (AuditEntry.select(AuditEntry.target)
+                      .where(AuditEntry.action.in_(TAKEN_OUT) & (AuditEntry.created_at >= job.created_at)).tuples()):
+        try:
+            visits.append(uuid.UUID(target))
+        except ValueError:
+            continue
+    if not visits:
+        return False
+    query = Visit.select(Visit.id).where(Visit.uuid.in_(visits))
+    if job.branch_ids is not None:
+        query = query.where(id_in(Visit.branch, job.branch_ids))
+    return query.exists()

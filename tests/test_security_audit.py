@@ -172,3 +172,78 @@ def test_an_account_saved_by_an_auditor_keeps_the_password_its_owner_set_meanwhi
     assert old_phone.get("/visits/").status_code == 302  # still signed out
     with app.app_context(), database.connection_context():
         assert User.get_by_id(shopper.id).name == "Sara S."
+
+
+def _approved_visit_with_a_comment_and_a_photo(app, org):
+    from datetime import timedelta
+
+    from audit import ROOT
+    from audit.demo import best_answers
+    from audit.models import Visit, utcnow
+    from audit.operations import add_photo, publish_checklist_file, submit_visit
+    from audit.review import approve
+    from tests_support import tiny_png
+
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        ended = utcnow() - timedelta(days=2)
+        visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                             planned_from=ended.date() - timedelta(days=3), planned_to=ended.date())
+        add_photo(visit, "reflection", "shop_front", tiny_png(), app.config["MEDIA_DIR"], 2**20, 10**6)
+        answers = best_answers(version.content)
+        submit_visit(visit, answers, {"greeted": "Sara here: greeted at once."}, {"shop_front": ["reflection"]},
+                     started_at=ended - timedelta(minutes=30), ended_at=ended)
+        approve(visit, org["users"]["auditor"])
+    return str(visit.uuid)
+
+
+def _xlsx_text(data):
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as book:
+        return " ".join(book.read(name).decode("utf-8", "replace") for name in book.namelist())
+
+
+def test_a_managers_export_made_before_a_reviewer_took_a_name_out_is_no_longer_handed_out(app, org, login_as):
+    visit = _approved_visit_with_a_comment_and_a_photo(app, org)
+    manager, auditor = login_as("manager"), login_as("auditor")
+    started = manager.post("/reports/export.xlsx?period=30", data={"csrf_token": csrf_from(manager.get("/dashboard/"))})
+    job = started.headers["Location"]
+    made_before = manager.get(job + "/download")
+    assert made_before.status_code == 200 and "Sara here" in _xlsx_text(made_before.data)
+
+    page = auditor.get(f"/review/{visit}")
+    corrected = auditor.post(f"/review/{visit}/comments/greeted", data={
+        "comment": "Greeted at once.", "reason": "The shopper named herself.", **hidden_fields_from(page)})
+    assert corrected.status_code == 302
+
+    assert manager.get(job + "/download").status_code == 404
+    assert manager.get(job).status_code == 404
+    assert job not in manager.get("/dashboard/").get_data(as_text=True)  # no longer among their files
+    again = manager.post("/reports/export.xlsx?period=30", data={"csrf_token": csrf_from(manager.get("/dashboard/"))})
+    made_after = manager.get(again.headers["Location"] + "/download")
+    assert made_after.status_code == 200
+    text = _xlsx_text(made_after.data)
+    assert "Sara here" not in text and "Greeted at once." in text
+
+
+def test_a_regions_zip_made_before_a_reviewer_left_a_photo_out_is_no_longer_handed_out(app, org, login_as):
+    visit = _approved_visit_with_a_comment_and_a_photo(app, org)
+    manager, auditor = login_as("manager"), login_as("auditor")
+    region = org["regions"][0].id
+    token = csrf_from(manager.get("/dashboard/"))
+    job = manager.post(f"/reports/regions/{region}/reports.zip?period=30", data={"csrf_token": token}).headers["Location"]
+    assert manager.get(job + "/download").status_code == 200
+    # Another manager's ZIP of another region is not theirs to lose.
+    other = login_as("other_manager")
+    elsewhere = other.post(f"/reports/regions/{org['regions'][1].id}/reports.zip?period=30",
+                           data={"csrf_token": csrf_from(other.get("/dashboard/"))}).headers["Location"]
+
+    page = auditor.get(f"/review/{visit}")
+    left_out = auditor.post(f"/review/{visit}/photos/reflection/reports", data={"hidden": "1",
+                                                                               "csrf_token": csrf_from(page)})
+    assert left_out.status_code == 302
+
+    assert manager.get(job + "/download").status_code == 404
+    assert other.get(elsewhere + "/download").status_code == 200
