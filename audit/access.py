@@ -39,13 +39,13 @@ TAKEN_OUT = ("photo.hidden", "comment.corrected", "answer.corrected")
 
 
 def may_read_job(user, job):
-    """Whether the owner may still see all that the job's file holds: their role or regions may have
-    changed since they started it (an auditor's export has shoppers' names; a manager moved to another
-    region no longer sees the old one's branches), or a reviewer took something out of one of its
-    visits since (taken_out_since)."""
+    """Whether the owner may still see the job's page: their role or regions may have changed since
+    they started it (an auditor's export has shoppers' names; a manager moved to another region no
+    longer sees the old one's branches). Its file is theirs only if, besides, it is not
+    overtaken_by_review."""
     if user.is_auditor:
         return True
-    if job.with_shopper or taken_out_since(job):
+    if job.with_shopper:
         return False
     if job.branch_ids is None:
         return True  # made before the branches were recorded (see migrations._v11_job_scope)
@@ -62,6 +62,12 @@ def branch_or_404(user, branch_id):
     if branch is None:
         abort(404)
     return branch
+
+
+def overtaken_by_review(user, job):
+    """Whether a manager's file may hold what a reviewer took out since it was made (taken_out_since):
+    its page says so, and the file is no longer handed out. Auditors' files are not: they see it all."""
+    return not user.is_auditor and taken_out_since(job)
 
 
 def taken_out_since(job):

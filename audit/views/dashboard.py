@@ -6,7 +6,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from .. import periods, stats
-from ..access import branch_or_404, may_read_job, role_required, visible_branches
+from ..access import branch_or_404, may_read_job, overtaken_by_review, role_required, visible_branches
 from ..db import id_in, record_id
 from ..forms import ActionChangeForm, ActionForm, ChecklistFilterForm, DashboardFilterForm, RankingFilterForm
 from ..i18n import current_language, localized
@@ -213,7 +213,7 @@ def _own_files():
     kept = timedelta(days=current_app.config["JOB_FILES_KEEP_DAYS"])
     jobs = (Job.select().where((Job.owner == current_user.id) & (Job.created_at >= utcnow() - kept))
             .order_by(Job.created_at.desc()).limit(FILES_LISTED))
-    return [job for job in jobs if may_read_job(current_user, job)]
+    return [job for job in jobs if may_read_job(current_user, job) and not overtaken_by_review(current_user, job)]
 
 
 @bp.route("/ranking")

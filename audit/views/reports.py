@@ -8,7 +8,7 @@ from flask_login import current_user
 from peewee import fn
 
 from .. import periods, stats
-from ..access import branch_or_404, may_read_job, role_required, visible_branches
+from ..access import branch_or_404, may_read_job, overtaken_by_review, role_required, visible_branches
 from ..config import LANGUAGES
 from ..db import record_id
 from ..i18n import LANGUAGE_NAMES, current_language
@@ -253,14 +253,17 @@ def _is_uuid(value):
 @bp.route("/jobs/<job_uuid>")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def job(job_uuid):
-    return render_template("reports/job.html", job=_own_job_or_404(job_uuid))
+    job = _own_job_or_404(job_uuid)
+    # A page that refreshes every two seconds while the file is made: it says why the file is gone,
+    # rather than turning into a missing page.
+    return render_template("reports/job.html", job=job, overtaken=overtaken_by_review(current_user, job))
 
 
 @bp.route("/jobs/<job_uuid>/download")
 @role_required(Role.MANAGER, Role.AUDITOR)
 def job_download(job_uuid):
     job = _own_job_or_404(job_uuid)
-    if job.status != "done":
+    if job.status != "done" or overtaken_by_review(current_user, job):
         abort(404)
     # Named after what it holds (the brand and region, or the export's filters), so that a manager's
     # downloads of two regions on one day do not take each other's names.
