@@ -11,7 +11,7 @@ from ..localtime import today as local_today
 from ..models import Branch, Evidence, Visit
 from ..scoring import band_for
 from .charts import bar_chart, trend_chart
-from .render import render_pdf
+from .render import brand_colours, render_pdf
 
 
 def part_bar_chart(kind, parts, texts, language, brand, labels):
@@ -24,7 +24,8 @@ def part_bar_chart(kind, parts, texts, language, brand, labels):
                      "compare": [(name, float(v) if v is not None else None) for name, v in compare]})
     legend = [(labels["branch"], "bar")] + [(labels[name], index) for index, name in
                                             enumerate(n for n in ("region", "brand") if n in parts)]
-    return bar_chart(rows, colour=brand.primary_color, accent=brand.accent_color, legend=legend,
+    colour, accent = brand_colours(brand)
+    return bar_chart(rows, colour=colour, accent=accent, legend=legend,
                      value_format=lambda v: format_percent(v)) if rows else ""
 
 
@@ -121,10 +122,11 @@ def scores_trend_chart(branch_ids, brand, start, end, width=520, version_ids=Non
     first, last = local_date(start), local_date(end - timedelta(microseconds=1))
     months = stats.monthly_trend(branch_ids, max(6, (last.year - first.year) * 12 + last.month - first.month + 1), end,
                                  version_ids)
+    colour, accent = brand_colours(brand)
     return trend_chart(
         # Months as the reader names them ("máj. 2026", "сент. 2026"), not 2026-05.
         [(format_date(month, "LLL yyyy"), float(mean) if mean is not None else None) for month, mean in months],
-        colour=brand.primary_color, accent=brand.accent_color, value_format=lambda v: format_percent(v),
+        colour=colour, accent=accent, value_format=lambda v: format_percent(v),
         empty_text=_("No visit was approved in these months."), width=width, height=height,
         smallest_value_size=smallest_value_size,
     )

@@ -357,6 +357,35 @@ def valid_colour(value, default):
     return value if isinstance(value, str) and _COLOUR_RE.fullmatch(value) else default
 
 
+# The contrast with white paper a brand colour needs in a report: the main colour is text (headings,
+# the big score) and the background of white table headings, WCAG's 4.5:1 for normal text; the
+# accent marks chart values, 3:1 for graphical objects. The brand form asks for both, but a brand
+# saved before it did (or restored from such a backup) printed a pale yellow board report.
+MAIN_CONTRAST = 4.5
+ACCENT_CONTRAST = 3
+
+
+def contrast_with_white(colour):
+    """WCAG 2.x contrast ratio of a #rrggbb colour against white (1 to 21)."""
+    def linear(value):
+        value /= 255
+        return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+    red, green, blue = (linear(int(colour[i:i + 2], 16)) for i in (1, 3, 5))
+    return 1.05 / (0.2126 * red + 0.7152 * green + 0.0722 * blue + 0.05)
+
+
+def readable_colour(value, default, needed):
+    """value (else default, when it is no #rrggbb colour) darkened in its own hue, as little as it
+    takes, to `needed` contrast with white paper: a brand's pale colour stays recognisably its own."""
+    colour = valid_colour(value, default).lower()
+    channels = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    step = 0
+    while contrast_with_white(colour) < needed:
+        step += 1
+        colour = "#" + "".join(f"{round(c * (1 - step / 100)):02x}" for c in channels)
+    return colour
+
+
 def _svg(width, height, aria_label, parts):
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_n(width)} {_n(height)}" '

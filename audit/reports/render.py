@@ -8,6 +8,8 @@ from flask import current_app, render_template
 from weasyprint import CSS, HTML, URLFetcher
 from weasyprint.text.fonts import FontConfiguration
 
+from .charts import ACCENT_CONTRAST, DEFAULT_ACCENT, DEFAULT_COLOUR, MAIN_CONTRAST, readable_colour
+
 PRINT_CSS = Path(__file__).with_name("print.css")
 
 
@@ -48,12 +50,19 @@ def asset_url(kind, name):
     return Path(folder, os.path.basename(name)).resolve().as_uri()
 
 
+def brand_colours(brand):
+    """(main, accent) colours of a brand as its reports print them: darkened to be read on white
+    paper and behind white headings when the brand's own are too pale (see charts.readable_colour)."""
+    return (readable_colour(brand.primary_color, DEFAULT_COLOUR, MAIN_CONTRAST),
+            readable_colour(brand.accent_color, DEFAULT_ACCENT, ACCENT_CONTRAST))
+
+
 def render_pdf(template, fetcher=None, **context):
     """Render a print template to PDF bytes; returns (pdf, fetcher) so callers can see what was refused."""
     fetcher = fetcher or AppFileFetcher(
         [current_app.static_folder, current_app.config["MEDIA_DIR"]]
     )
-    html = render_template(template, asset_url=asset_url, **context)
+    html = render_template(template, asset_url=asset_url, colours=brand_colours(context["brand"]), **context)
     document = HTML(string=html, base_url=Path(current_app.static_folder).as_uri() + "/", url_fetcher=fetcher)
     # Tagged (headings, tables, paragraphs and the reading order marked): a screen reader reads the
     # report as the page shows it. Untagged, a board member using one heard an unordered stream.

@@ -1,0 +1,95 @@
+"""The PDF reports as a board gets them, under stress: a pale brand colour, long names and answers, a
+checklist of many sections. Read back from the real PDFs: their text, and their pages as pictures."""
+import io
+import subprocess
+from collections import Counter
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from PIL import Image
+from pypdf import PdfReader
+
+from audit.db import database
+from audit.demo import DEMO_PASSWORD, best_answers, load_demo
+from audit.models import (Action, Answer, Brand, Branch, Checklist, ChecklistVersion, User, Visit, VisitState,
+                          utcnow)
+from audit.forms import contrast_with_white
+from conftest import login
+from tests_support import translated
+
+LANGUAGES = ["en", "hu", "bg", "et", "ro", "ru"]
+# A paragraph a shopper may well write, and an owner's name of several words.
+PARAGRAPH = ("The salesperson was polite but had to ask a colleague about the warranty, and the queue at the till "
+             "was long because only one till was open while seven people waited. ") * 2
+LINK = "https://example.com/receipts/2026/" + "A1B2C3D4E5" * 5
+OWNER = "Руководитель торгового зала и заместитель директора магазина"
+
+
+@pytest.fixture
+def demo(app):
+    with app.app_context(), database.connection_context():
+        load_demo()
+        branch = Branch.get(Branch.code == "BUD-01")
+        return {"branch_id": branch.id, "region_id": branch.region_id}
+
+
+def _client(app):
+    client = app.test_client()
+    assert login(client, "manager.hu@example.com", DEMO_PASSWORD).status_code == 302
+    return client
+
+
+def _get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return response.data
+
+
+def _pages(data):
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def _lines(data):
+    """The PDF's text as pdftotext lays it out, a line of the page a line."""
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True,
+                          check=True).stdout.decode().splitlines()
+
+
+def _spaced(text):
+    """text with its no-break spaces as plain ones (Babel writes "2026\u202fг.")."""
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+def _picture(data, tmp_path, page=1):
+    path = tmp_path / "report.pdf"
+    path.write_bytes(data)
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", str(page), "-l", str(page), "-singlefile", str(path),
+                    str(tmp_path / "page")], check=True)
+    return Image.open(tmp_path / "page.png").convert("RGB")
+
+
+def _latest_visit(branch_id):
+    return (Visit.select().where((Visit.branch == branch_id) & (Visit.state == VisitState.APPROVED.value))
+            .order_by(Visit.ended_at.desc()).first())
+
+
+def test_a_pale_brand_colour_is_printed_dark_enough_to_read(app, demo, tmp_path):
+    """A brand saved before the brand form asked for contrast (or restored from such a backup) has a
+    pale yellow: the reports printed their headings, big score and table headings' backgrounds (under
+    white words) in it, unreadable on white paper. They print it darkened in its own hue."""
+    with app.app_context(), database.connection_context():
+        Brand.update(primary_color="#f7f1a8", accent_color="#fff3c4").where(
+            Brand.id == Branch.get_by_id(demo["branch_id"]).region.brand_id).execute()
+        visit = _latest_visit(demo["branch_id"])
+    client = _client(app)
+    for url in (f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=ru",
+                f"/reports/regions/{demo['region_id']}.pdf?lang=hu", f"/reports/visits/{visit.uuid}.pdf?lang=en"):
+        page = _picture(_get(client, url), tmp_path)
+        # The colour of the cover's bar, the headings and the score: the commonest coloured one.
+        coloured = Counter(pixel for pixel in page.get_flattened_data() if max(pixel) - min(pixel) > 24)
+        colour, _count = coloured.most_common(1)[0]
+        ratio = contrast_with_white("#%02x%02x%02x" % colour)
+        assert ratio >= 4.4, f"{url}: the brand colour {colour} has contrast {ratio:.1f}:1 with white"
+        assert colour[0] > colour[2] and colour[1] > colour[2], f"{url}: {colour} is no longer the brand's yellow"
