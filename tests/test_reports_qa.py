@@ -93,3 +93,33 @@ def test_a_pale_brand_colour_is_printed_dark_enough_to_read(app, demo, tmp_path)
         ratio = contrast_with_white("#%02x%02x%02x" % colour)
         assert ratio >= 4.4, f"{url}: the brand colour {colour} has contrast {ratio:.1f}:1 with white"
         assert colour[0] > colour[2] and colour[1] > colour[2], f"{url}: {colour} is no longer the brand's yellow"
+
+
+def test_the_dates_of_the_approved_visits_are_printed_whole_beside_a_long_checklist_title(app, demo):
+    """A long checklist title took the visits table's room and its dates broke in two ("27 нояб." over
+    "2026 г.")."""
+    from flask_babel import force_locale, format_date
+
+    with app.app_context(), database.connection_context():
+        visit = _latest_visit(demo["branch_id"])
+        version = ChecklistVersion.get_by_id(visit.checklist_version_id)
+        content = dict(version.content)
+        long_title = ("Посещение магазина бытовой техники и электроники тайным покупателем по стандартам "
+                      "обслуживания сети, версия для филиалов")
+        content["title"] = dict(content["title"], ru=long_title)
+        ChecklistVersion.update(content=content).where(ChecklistVersion.id == version.id).execute()
+        days = [v.ended_at for v in Visit.select().where((Visit.branch == demo["branch_id"])
+                                                          & (Visit.state == VisitState.APPROVED.value)
+                                                          & (Visit.ended_at > utcnow() - timedelta(days=182)))]
+    lines = _lines(_get(_client(app), f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=ru"))
+    # The table's lines: from its heading to the shoppers' comments (which give the dates too).
+    first = next(i for i, line in enumerate(lines) if translated(app, "ru", "Approved visits") in line)
+    last = next(i for i, line in enumerate(lines) if translated(app, "ru", "What the shoppers said") in line)
+    lines = lines[first:last]
+    with app.test_request_context(), force_locale("ru"):
+        from audit.localtime import local_date
+
+        shown = [format_date(local_date(day)) for day in days]
+    assert len(shown) == 5
+    for day in shown:
+        assert any(_spaced(day) in _spaced(line) for line in lines), day
