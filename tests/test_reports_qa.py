@@ -123,3 +123,16 @@ def test_the_dates_of_the_approved_visits_are_printed_whole_beside_a_long_checkl
     assert len(shown) == 5
     for day in shown:
         assert any(_spaced(day) in _spaced(line) for line in lines), day
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_a_long_free_text_answer_runs_under_its_question_across_the_answers_column(app, demo, language):
+    """A paragraph in the visit's comments was printed in the answer column alone: a ribbon of three
+    or four words a line. It runs under its question, across the question's and the answer's room."""
+    with app.app_context(), database.connection_context():
+        visit = _latest_visit(demo["branch_id"])
+        Answer.update(value=PARAGRAPH).where((Answer.visit == visit) & (Answer.item_id == "comments")).execute()
+    lines = _lines(_get(_client(app), f"/reports/visits/{visit.uuid}.pdf?lang={language}"))
+    # Its eight words below on five lines at most (on eight in the answer's column).
+    answer = [line for line in lines if any(word in line.split() for word in ("polite", "queue", "seven", "waited."))]
+    assert 2 <= len(answer) <= 5, answer
