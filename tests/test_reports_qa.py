@@ -136,3 +136,19 @@ def test_a_long_free_text_answer_runs_under_its_question_across_the_answers_colu
     # Its eight words below on five lines at most (on eight in the answer's column).
     answer = [line for line in lines if any(word in line.split() for word in ("polite", "queue", "seven", "waited."))]
     assert 2 <= len(answer) <= 5, answer
+
+
+def test_an_actions_owner_is_broken_between_its_words_not_inside_one(app, demo):
+    """A long action squeezed the owner's column until "Руководитель" was broken inside the word."""
+    with app.app_context(), database.connection_context():
+        manager = User.get(User.email == "manager.hu@example.com")
+        Action.create(branch=demo["branch_id"], item_id="greeted", what=PARAGRAPH * 2, owner=OWNER,
+                      due_date=date.today() + timedelta(days=10), created_by=manager)
+        # A pasted link in another one, its owner too: a word that may be broken anywhere.
+        Action.create(branch=demo["branch_id"], item_id="greeted", what=LINK, owner=LINK[:60],
+                      due_date=date.today() + timedelta(days=20), created_by=manager)
+    for language in ("hu", "ru"):
+        lines = _lines(_get(_client(app), f"/reports/branches/{demo['branch_id']}/visits.pdf?lang={language}"))
+        words = " ".join(lines).split()
+        for word in OWNER.split():
+            assert word in words, (language, word)
