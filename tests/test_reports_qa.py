@@ -152,3 +152,64 @@ def test_an_actions_owner_is_broken_between_its_words_not_inside_one(app, demo):
         words = " ".join(lines).split()
         for word in OWNER.split():
             assert word in words, (language, word)
+
+
+def _many_sections_checklist(app, branch_ids, sections=28):
+    """A published checklist of `sections` sections of nine questions (250 in all), with two approved
+    visits at each of `branch_ids`, one of its questions failed in each section; its id."""
+    from audit.operations import publish_checklist_file, submit_visit
+    from audit.review import approve
+
+    def text(words):
+        return {language: f"{language.upper()} {words}" for language in LANGUAGES}
+
+    data = {"id": "long-audit", "languages": LANGUAGES, "title": text("Long audit"), "critical_cap": 50,
+            "bands": [{"min": 80, "label": text("Good")}, {"min": 0, "label": text("Poor")}],
+            "dimensions": {"care": text("Care")},
+            "sections": [{"id": f"s{s}", "title": text(f"Section {s} handling of complaints"), "weight": 1,
+                          "items": [{"id": f"q{s}_{i}", "type": "yesno", "weight": 1, "dimension": "care",
+                                     "text": text(f"Question {i} of section {s}?")} for i in range(9)]}
+                         for s in range(sections)]}
+    folder = Path(app.config["MEDIA_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "long-audit.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    with app.app_context(), database.connection_context():
+        publish_checklist_file(str(path))
+        version = ChecklistVersion.select().join(Checklist).where(Checklist.slug == "long-audit").first()
+        shopper, auditor = User.get(User.email == "shopper1@example.com"), User.get(User.email == "auditor@example.com")
+        for branch_id in branch_ids:
+            for days in (3, 9):
+                ended = utcnow() - timedelta(days=days)
+                visit = Visit.create(branch=branch_id, checklist_version=version, shopper=shopper,
+                                     planned_from=ended.date() - timedelta(days=3), planned_to=ended.date())
+                answers = {**best_answers(version.content), **{f"q{s}_{days % 9}": "no" for s in range(sections)}}
+                submit_visit(visit, answers, {}, {}, started_at=ended - timedelta(minutes=40), ended_at=ended)
+                approve(visit, auditor)
+        return version.checklist_id
+
+
+def _right_margin_is_empty(page):
+    width, height = page.size
+    margin = page.convert("L").crop((width - int(width * 0.045), 0, width, height))
+    return margin.getextrema()[0] > 200
+
+
+def test_a_ranking_of_a_checklist_with_many_sections_gives_them_tables_of_their_own(app, demo, tmp_path):
+    """28 sections were 28 columns beside the ranking's own: 5 mm each, their figures printed over each
+    other past the margin, and the heading row (the sections' names, a letter a line) taller than a
+    page, so left out. The ranking keeps 8 of them; the others follow in tables of 12, the branches
+    and the whole region's row again."""
+    with app.app_context(), database.connection_context():
+        ids = [b.id for b in Branch.select().where(Branch.region == demo["region_id"])]
+    checklist_id = _many_sections_checklist(app, ids)
+    data = _get(_client(app), f"/reports/regions/{demo['region_id']}.pdf?lang=en&checklist={checklist_id}")
+    text = " ".join(_pages(data))
+    assert text.count("All branches") == 3  # the ranking's 8 sections, then 12, then 8
+    assert text.count("Average score") == 1
+    # Every section is named in a heading row, which was left out: its name is said whole or hyphenated.
+    squeezed = text.replace(" ", "").replace("-", "")
+    for s in range(28):
+        assert f"ENSection{s}handling" in squeezed, s
+    for number in range(1, len(PdfReader(io.BytesIO(data)).pages) + 1):
+        assert _right_margin_is_empty(_picture(data, tmp_path, number)), f"page {number}: something runs off it"

@@ -18,6 +18,11 @@ TEMPLATE = "reports/region.html"
 # The trend across the landscape page's width, low enough to leave the sections and dimensions room
 # under it on the same page (at 900 x 180 they went to the next one, leaving half a page blank).
 TREND_WIDTH, TREND_HEIGHT = 1000, 150
+# The sections' columns of the ranking: as many as are read beside its own five (the demo's eight
+# checklist sections), then tables of the branches and the next sections. A checklist of 28 sections
+# put all of them in one table: 5 mm columns, their figures printed over each other and the
+# heading (the sections' names, a letter a line) taller than the page, left out.
+SECTIONS_BESIDE_RANKING, SECTIONS_PER_TABLE = 8, 12
 
 
 class ReportPeriod(NamedTuple):
@@ -84,12 +89,20 @@ def region_report_context(region, branches, language, period, checklist=None):
         region=region, brand=brand, ranking=stats.ranked(ranking), whole=whole,
         none_approved=not any(row[1] for row in ranking),
         no_previous=bool(ranking) and all(row[3] is None for row in ranking),
-        sections=sections, cells=stats.part_scores_by_branch("section", ids, start, end, shown.version_ids),
+        sections=sections, section_tables=section_tables(sections),
+        cells=stats.part_scores_by_branch("section", ids, start, end, shown.version_ids),
         texts=texts, parts_shown=shown, checklist=checklist, charts=charts,
         **failed_most_often_listed(scope, start, end, shown.version_ids),
         critical=critical,
         start=start, last_day=period.last_day, language=language,
     )
+
+
+def section_tables(sections):
+    """The section keys of the ranking's table, then those of each table after it (see SECTIONS_BESIDE_RANKING)."""
+    rest = sections[SECTIONS_BESIDE_RANKING:]
+    return [sections[:SECTIONS_BESIDE_RANKING]] + [rest[i:i + SECTIONS_PER_TABLE]
+                                                   for i in range(0, len(rest), SECTIONS_PER_TABLE)]
 
 
 def critical_failures_by_branch(branch_ids, start, end, language, version_ids=None):
