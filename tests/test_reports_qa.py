@@ -213,3 +213,23 @@ def test_a_ranking_of_a_checklist_with_many_sections_gives_them_tables_of_their_
         assert f"ENSection{s}handling" in squeezed, s
     for number in range(1, len(PdfReader(io.BytesIO(data)).pages) + 1):
         assert _right_margin_is_empty(_picture(data, tmp_path, number)), f"page {number}: something runs off it"
+
+
+def test_a_chart_of_many_sections_starts_under_its_heading_and_breaks_across_pages(app, demo):
+    """A checklist of 28 sections drew one picture taller than the room under the heading "Sections",
+    which was left alone (with its note) at the top of an otherwise empty page. The bars come in parts
+    that break across pages, the first under its heading; in the region report too, where the two
+    charts, side by side, stand one under the other when they are this long."""
+    with app.app_context(), database.connection_context():
+        checklist_id = _many_sections_checklist(app, [demo["branch_id"]])
+    client = _client(app)
+    for url in (f"/reports/branches/{demo['branch_id']}/visits.pdf?lang=en&checklist={checklist_id}",
+                f"/reports/regions/{demo['region_id']}.pdf?lang=en&checklist={checklist_id}"):
+        pages = _pages(_get(client, url))
+        heading = [page for page in pages if "Sections" in page]
+        assert len(heading) == 1, url
+        assert "EN Section 0 handling of complaints" in heading[0].split("Sections", 1)[1], url
+        # Every section's bar is drawn, none cut off at a page's foot.
+        every = " ".join(pages)
+        for s in range(28):
+            assert f"EN Section {s} handling of complaints" in every, (url, s)

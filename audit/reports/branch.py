@@ -1,4 +1,5 @@
 """The branch report, built the same way for a download and for a region's ZIP made in the background."""
+import math
 from datetime import timedelta
 from typing import NamedTuple
 
@@ -14,9 +15,16 @@ from .charts import bar_chart, trend_chart
 from .render import brand_colours, render_pdf
 
 
-def part_bar_chart(kind, parts, texts, language, brand, labels):
+# A chart of more bars than this is drawn in parts of about equal rows, each a picture of its own,
+# the legend under the last: one picture cannot break across pages, and a checklist of 28 sections
+# drew one taller than the page room under its heading, which was left alone on a page of its own.
+BARS_PER_PICTURE = 12
+
+
+def part_bar_chart(kind, parts, texts, language, brand, labels, width=520):
     """Bars of parts["mine"] (section or dimension means) named labels["branch"], with a marker for
-    each of parts["region"] and parts["brand"] that is given (a region's report compares with its brand only)."""
+    each of parts["region"] and parts["brand"] that is given (a region's report compares with its
+    brand only): SVG, in parts of at most BARS_PER_PICTURE bars."""
     rows = []
     for key, value in parts["mine"].items():
         compare = [(labels[name], parts[name].get(key)) for name in ("region", "brand") if name in parts]
@@ -25,8 +33,11 @@ def part_bar_chart(kind, parts, texts, language, brand, labels):
     legend = [(labels["branch"], "bar")] + [(labels[name], index) for index, name in
                                             enumerate(n for n in ("region", "brand") if n in parts)]
     colour, accent = brand_colours(brand)
-    return bar_chart(rows, colour=colour, accent=accent, legend=legend,
-                     value_format=lambda v: format_percent(v)) if rows else ""
+    pictures = math.ceil(len(rows) / BARS_PER_PICTURE)
+    size = math.ceil(len(rows) / pictures) if rows else 0
+    return "".join(bar_chart(rows[start:start + size], width=width, colour=colour, accent=accent,
+                             legend=legend if start + size >= len(rows) else None,
+                             value_format=lambda v: format_percent(v)) for start in range(0, len(rows), size or 1))
 
 
 class ChosenChecklist(NamedTuple):

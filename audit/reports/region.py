@@ -10,7 +10,7 @@ from flask_babel import force_locale
 from .. import stats
 from ..localtime import local_date
 from ..models import Branch
-from .branch import failed_most_often_listed, part_bar_chart, scores_trend_chart
+from .branch import BARS_PER_PICTURE, failed_most_often_listed, part_bar_chart, scores_trend_chart
 from .render import render_pdf
 
 TEMPLATE = "reports/region.html"
@@ -78,11 +78,17 @@ def region_report_context(region, branches, language, period, checklist=None):
     # The brand's averages of the same checklist: where the region stands, part by part.
     brand_totals = stats.part_totals(stats.branch_ids_of({"brand": brand.id}), start, end, per="region")
     labels = {"branch": region.name, "brand": _("Brand average")}
-    charts = {}
+    charts, parts = {}, {}
     for kind in ("section", "dimension"):
-        parts = {"mine": stats.in_checklist_order(stats.part_means(mine, kind, None, shown.version_ids), kind, texts),
-                 "brand": stats.part_means(brand_totals, kind, None, shown.version_ids)}
-        charts[kind] = part_bar_chart(kind, parts, texts, language, brand, labels)
+        parts[kind] = {"mine": stats.in_checklist_order(stats.part_means(mine, kind, None, shown.version_ids), kind,
+                                                        texts),
+                       "brand": stats.part_means(brand_totals, kind, None, shown.version_ids)}
+    # Side by side while both fit beside each other under the trend; else one under the other, across
+    # the page (as wide as the trend), in parts that break across pages (see BARS_PER_PICTURE).
+    stacked = max(len(parts[kind]["mine"]) for kind in parts) > BARS_PER_PICTURE
+    for kind in ("section", "dimension"):
+        charts[kind] = part_bar_chart(kind, parts[kind], texts, language, brand, labels,
+                                      width=TREND_WIDTH if stacked else 520)
     charts["trend"] = scores_trend_chart(ids, brand, start, end, TREND_WIDTH, version_ids, TREND_HEIGHT)
     critical = critical_failures_by_branch(ids, start, end, language, version_ids)
     return dict(
@@ -91,7 +97,7 @@ def region_report_context(region, branches, language, period, checklist=None):
         no_previous=bool(ranking) and all(row[3] is None for row in ranking),
         sections=sections, section_tables=section_tables(sections),
         cells=stats.part_scores_by_branch("section", ids, start, end, shown.version_ids),
-        texts=texts, parts_shown=shown, checklist=checklist, charts=charts,
+        texts=texts, parts_shown=shown, checklist=checklist, charts=charts, charts_stacked=stacked,
         **failed_most_often_listed(scope, start, end, shown.version_ids),
         critical=critical,
         start=start, last_day=period.last_day, language=language,
