@@ -1,0 +1,53 @@
+"""The shopper's pages on a small phone (320 px) in the languages whose words are longest: what a field
+shopper meets as they tap, read and send, measured in Chromium."""
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from audit import ROOT
+from audit.db import database
+from audit.models import User, Visit
+from audit.operations import publish_checklist_file
+from conftest import PASSWORD
+from tests.e2e.conftest import PHONE
+
+pytestmark = pytest.mark.browser
+
+SMALL_PHONE = {**PHONE, "viewport": {"width": 320, "height": 640}}
+
+
+def _visit(app, org, checklist="retail-store-visit"):
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/{checklist}.yaml")
+        return str(Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                                planned_from=date.today(), planned_to=date.today() + timedelta(days=5)).uuid)
+
+
+def _shopper_on_small_phone(app, browser, base, language, java_script=True):
+    """A 320 px phone, the shopper (who reads `language`) signed in on it: (context, page)."""
+    with app.app_context(), database.connection_context():
+        User.update(language=language).where(User.email == "shopper@example.com").execute()
+    context = browser.new_context(**SMALL_PHONE, java_script_enabled=java_script)
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.locator("input[type=email]").fill("shopper@example.com")
+    page.locator("input[type=password]").fill(PASSWORD)
+    page.locator("input[type=password]").press("Enter")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    return context, page
+
+
+@pytest.mark.page_only
+@pytest.mark.parametrize("language", ["hu", "ru"])
+def test_the_radio_of_a_long_answer_keeps_its_size_on_a_small_phone(app, browser, live_server, org, language):
+    """A choice whose answer wraps to three lines on a 320 px screen: its radio was squeezed to a dot
+    of 8 px, a target the thumb missed and an answer hard to see as chosen."""
+    visit = _visit(app, org)
+    context, page = _shopper_on_small_phone(app, browser, live_server, language)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    radios = page.locator("fieldset[data-type=choice] label.chip input[type=radio]")
+    assert radios.count() >= 10
+    sizes = [radio.bounding_box() for radio in radios.all()]
+    assert [box for box in sizes if box["width"] < 20 or box["height"] < 20] == []
+    context.close()
