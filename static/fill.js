@@ -871,9 +871,16 @@
 
   var refusals = JSON.parse(form.dataset.msgRefusals || "{}");
 
+  function unansweredText(fieldset) {
+    // "Or choose not applicable" only beside a question that offers it: elsewhere the shopper looked for it.
+    return fieldset.querySelector('input[type=radio][value="na"]') ? form.dataset.msgUnanswered
+      : form.dataset.msgUnansweredPlain;
+  }
+
   function refusalText(fieldset, code, kept) {
     // A refusal in the page's language (the shopper may have changed it since), from its code and the
     // question; the text the server gave then only for a code this page does not know.
+    if (code === "required") return unansweredText(fieldset);
     var template = code && refusals[code];
     if (!template) return kept;
     var values = {};
@@ -1015,7 +1022,7 @@
         mark(fieldset, "client", form.dataset.msgPhotoMissing, fieldToFix(fieldset, "photo_missing"));
         missing.push(fieldset);
       } else if (valueOf(fieldset) === null) {
-        mark(fieldset, "client", form.dataset.msgUnanswered, typedAnswer(fieldset));
+        mark(fieldset, "client", unansweredText(fieldset), typedAnswer(fieldset));
         missing.push(fieldset);
       } else {
         needs(fieldset).forEach(function (code) {

@@ -16,8 +16,8 @@ from audit.answers import answers_from_form, check_submission
 from audit.db import database
 from audit.models import Visit
 from conftest import csrf_from
-from test_fill_form import (KEPT, NEEDS_COMMENT, REQUIRED, FillPage, _fill_url, _jpeg, _post, _stored, complete_form,
-                            content, shopper, visit)  # noqa: F401 - fixtures
+from test_fill_form import (KEPT, NEEDS_COMMENT, REQUIRED, REQUIRED_WITHOUT_NA, FillPage, _fill_url, _jpeg, _post, _stored,
+                            complete_form, content, shopper, visit)  # noqa: F401 - fixtures
 from tests_support import translated
 
 NOT_AN_IMAGE = "The file is not a readable PNG or JPEG image."
@@ -134,7 +134,7 @@ def test_a_rejected_photo_and_every_other_problem_are_shown_at_once(app, shopper
         "shop_front": NOT_AN_IMAGE,
         "floor_clean": f"{NOT_AN_IMAGE} Add a photo that shows what went wrong.",
         "greeted": NEEDS_COMMENT,
-        "first_impression": REQUIRED,
+        "first_impression": REQUIRED_WITHOUT_NA,  # a scale without "not applicable"
     }
     stored, answers, _comments, evidence = _stored(app, visit)
     assert (stored.state, answers, evidence) == ("draft", {}, [])

@@ -10,7 +10,7 @@ from markupsafe import Markup
 from .. import media, operations
 from ..access import role_required
 from ..answers import (MAX_COMMENT_LENGTH, SubmissionProblem, answers_from_form, applicable_only, check_submission,
-                       photo_item_ids)
+                       items_in_order, photo_item_ids)
 from ..i18n import current_language, localized
 from ..i18n import gettext as _
 from ..media import ImageRejected
@@ -19,10 +19,14 @@ from ..models import ChecklistVersion, Evidence, Role, User, Visit, VisitEvent, 
 bp = Blueprint("shopper", __name__, url_prefix="/visits")
 
 
-def submission_message(problem):
-    """A SubmissionProblem as a sentence in the shopper's language."""
+def submission_message(problem, item=None):
+    """A SubmissionProblem as a sentence in the shopper's language; given its checklist item, a missing
+    answer says "not applicable" only where the question offers it."""
     code, allowed = problem.code, problem.allowed
     if code == "required":
+        if item is not None and not item.get("na"):
+            # Told to choose "not applicable" beside a question without it, the shopper looked for it.
+            return _("Answer this question.")
         return _("Answer this question (or choose “not applicable” where offered).")
     if code == "comment_required":
         return _("Say in a comment what went wrong.")
@@ -278,8 +282,9 @@ def fill(visit_uuid):
                 else:
                     flash(_("Thank you: the visit was sent."), "success")
                     return redirect(url_for("shopper.visits"))
+            items = {item["id"]: item for item in items_in_order(content)}
             for problem in problems:
-                message = submission_message(problem)
+                message = submission_message(problem, items.get(problem.item_id))
                 known = errors.get(problem.item_id)
                 errors[problem.item_id] = f"{known} {message}" if known else message
         if errors:

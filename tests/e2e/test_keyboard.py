@@ -15,7 +15,8 @@ from tests.e2e.test_shopper_phone import _open_new_visit, _sign_in, _visit
 # What the page shows and does with it, whatever the database: run in the SQLite pass only.
 pytestmark = [pytest.mark.browser, pytest.mark.page_only]
 
-UNANSWERED = "Answer this question (or choose “not applicable” where offered)."
+# The first question left (the opening hours) offers no "not applicable": the message does not name it.
+UNANSWERED = "Answer this question."
 SUMMARY = "Some answers need your attention; they are marked below. Nothing you entered was lost."
 
 FOCUSED = """() => {

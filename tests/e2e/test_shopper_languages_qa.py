@@ -51,3 +51,17 @@ def test_the_radio_of_a_long_answer_keeps_its_size_on_a_small_phone(app, browser
     sizes = [radio.bounding_box() for radio in radios.all()]
     assert [box for box in sizes if box["width"] < 20 or box["height"] < 20] == []
     context.close()
+
+
+def test_a_question_left_unanswered_names_not_applicable_only_where_it_is_offered(app, browser, live_server, org):
+    """Told to "choose not applicable where offered" beside a question without it, the shopper looked
+    for an answer that is not there."""
+    visit = _visit(app, org)
+    context, page = _shopper_on_small_phone(app, browser, live_server, "en")
+    page.goto(live_server + f"/visits/{visit}/fill")
+    expect(page.locator("[data-save-state]")).to_be_attached()
+    page.get_by_role("button", name="Send the visit").click()
+    expect(page.locator("#q-opening_hours .error")).to_have_text("Answer this question.")  # yes or no only
+    expect(page.locator("#q-busy_acknowledged .error")).to_have_text(
+        "Answer this question (or choose “not applicable” where offered).")
+    context.close()
