@@ -10,6 +10,7 @@ from audit.db import database
 from audit.models import User, Visit
 from audit.operations import publish_checklist_file
 from conftest import PASSWORD
+from tests_support import translated
 from tests.e2e.conftest import PHONE
 
 pytestmark = pytest.mark.browser
@@ -64,4 +65,47 @@ def test_a_question_left_unanswered_names_not_applicable_only_where_it_is_offere
     expect(page.locator("#q-opening_hours .error")).to_have_text("Answer this question.")  # yes or no only
     expect(page.locator("#q-busy_acknowledged .error")).to_have_text(
         "Answer this question (or choose “not applicable” where offered).")
+    context.close()
+
+
+PICKER = """picker => {
+  const input = picker.querySelector('input[type=file]');
+  const box = picker.getBoundingClientRect(), own = input.getBoundingClientRect();
+  return {opacity: getComputedStyle(input).opacity, height: box.height, clipped: picker.scrollWidth > picker.clientWidth,
+          covered: Math.abs(own.top - box.top) < 3 && Math.abs(own.bottom - box.bottom) < 3 && Math.abs(own.width - box.width) < 5,
+          words: picker.innerText.trim()};
+}"""
+
+
+@pytest.mark.page_only
+@pytest.mark.parametrize("language", ["hu", "bg"])
+def test_the_photo_button_is_in_the_shoppers_language_and_opens_the_camera(app, browser, live_server, org, language):
+    """The browser's own file control spoke the phone's language ("Choose File", "No fil…hosen", cut
+    short at 320 px), not the one chosen in the app: with JavaScript the picker is a button in the page's
+    words, whole, a thumb's height, and a tap on it opens the phone's picker."""
+    visit = _visit(app, org)
+    context, page = _shopper_on_small_phone(app, browser, live_server, language)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    picker = page.locator("#q-shop_front .photo-pick")
+    expect(page.locator("html.js")).to_have_count(1)
+    seen = picker.evaluate(PICKER)
+    add_a_photo = translated(app, language, "Add a photo")
+    assert seen["words"] == add_a_photo and add_a_photo != "Add a photo"
+    # Only the page's words show: the browser's control lies over the button, see-through, as large.
+    assert seen["opacity"] == "0" and seen["covered"] and seen["height"] >= 44 and not seen["clipped"], seen
+    with page.expect_file_chooser() as chooser:
+        picker.tap()
+    assert chooser.value.element.get_attribute("name") == "photo-shop_front"
+    context.close()
+
+
+@pytest.mark.page_only
+def test_without_javascript_the_photo_picker_is_the_browsers_own(app, browser, live_server, org):
+    """Without JavaScript no thumbnail shows the photo chosen: the browser's control, which names the
+    file, stays in sight."""
+    visit = _visit(app, org)
+    context, page = _shopper_on_small_phone(app, browser, live_server, "hu", java_script=False)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    seen = page.locator("#q-shop_front .photo-pick").evaluate(PICKER)
+    assert seen["opacity"] == "1" and not seen["covered"], seen
     context.close()
