@@ -230,6 +230,7 @@ def fill(visit_uuid):
     draft = visit.draft or {}
     answers, comments = draft.get("answers", {}), draft.get("comments", {})
     errors = {}
+    unanswered = set()  # questions whose only problem is a missing answer: their comment boxes stay shut
     if visit.state == VisitState.RETURNED.value and not draft:
         # The shopper's own answers, not the reviewer's corrections: sent again, a correction would
         # have become the shopper's answer, its reason and the first answer gone.
@@ -284,6 +285,8 @@ def fill(visit_uuid):
                     return redirect(url_for("shopper.visits"))
             items = {item["id"]: item for item in items_in_order(content)}
             for problem in problems:
+                if problem.code == "required":
+                    unanswered.add(problem.item_id)
                 message = submission_message(problem, items.get(problem.item_id))
                 known = errors.get(problem.item_id)
                 errors[problem.item_id] = f"{known} {message}" if known else message
@@ -304,7 +307,8 @@ def fill(visit_uuid):
     if answers or comments or errors or photos or photo_notes:
         items_html = render_template(
             "shopper/_fill_items.html", content=content, language=language, answers=answers, comments=comments,
-            errors=errors, photos=photos, photo_items=set(photo_item_ids(content)), photo_notes=photo_notes,
+            errors=errors, unanswered=unanswered, photos=photos, photo_items=set(photo_item_ids(content)),
+            photo_notes=photo_notes,
             photo_url=lambda client_id: url_for("shopper.photo", visit_uuid=visit.uuid, client_id=client_id),
         )
     else:
@@ -348,7 +352,8 @@ def _blank_items_html(content, language):
     if entry is not None and entry[0] is content:
         return entry[1]
     html = render_template("shopper/_fill_items.html", content=content, language=language, answers={},
-                           comments={}, errors={}, photos={}, photo_items=set(photo_item_ids(content)), photo_notes=None,
+                           comments={}, errors={}, unanswered=set(), photos={}, photo_items=set(photo_item_ids(content)),
+                           photo_notes=None,
                            photo_url=None)
     while len(_BLANK_FORMS) >= _BLANK_FORMS_SIZE:
         _BLANK_FORMS.pop(next(iter(_BLANK_FORMS)), None)

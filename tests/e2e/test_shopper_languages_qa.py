@@ -109,3 +109,22 @@ def test_without_javascript_the_photo_picker_is_the_browsers_own(app, browser, l
     seen = page.locator("#q-shop_front .photo-pick").evaluate(PICKER)
     assert seen["opacity"] == "1" and not seen["covered"], seen
     context.close()
+
+
+def test_without_javascript_a_send_opens_the_comment_box_only_where_a_comment_is_wanted(app, browser, live_server, org):
+    """Sent without JavaScript with questions left, every one of them showed an empty comment box, as
+    if a comment were wanted, and the page grew by half; a failed answer that needs one still opens it."""
+    visit = _visit(app, org)
+    context, page = _shopper_on_small_phone(app, browser, live_server, "ru", java_script=False)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    page.locator('input[name="answer-greeted"][value="no"]').check()  # a failed greeting needs a comment
+    page.locator('input[name="answer-first_impression"][value="4"]').check()
+    page.locator("details.comment", has=page.locator("#comment-first_impression")).locator("summary").click()
+    page.locator("#comment-first_impression").fill("Светло и тихо.")
+    page.locator("button[value=submit]").click()
+
+    expect(page.locator("#q-opening_hours .error")).to_have_count(1)  # left unanswered
+    open_boxes = page.locator("details.comment[open] textarea").evaluate_all("boxes => boxes.map(box => box.id)")
+    assert sorted(open_boxes) == ["comment-first_impression", "comment-greeted"]
+    expect(page.locator("#comment-first_impression")).to_have_value("Светло и тихо.")
+    context.close()
