@@ -128,3 +128,39 @@ def test_without_javascript_a_send_opens_the_comment_box_only_where_a_comment_is
     assert sorted(open_boxes) == ["comment-first_impression", "comment-greeted"]
     expect(page.locator("#comment-first_impression")).to_have_value("Светло и тихо.")
     context.close()
+
+
+# The save line's messages that replace one another as the shopper answers, adds and removes photos.
+SAVE_LINES = """() => {
+  const form = document.querySelector('form.fill-form').dataset, line = document.querySelector('[data-save-state]');
+  const bar = document.querySelector('[data-sync-bar]'), kept = line.textContent, heights = {};
+  const say = (template, values) => template.replace(/\\{(\\w+)\\}/g, (_, key) => values[key]);
+  for (const [name, text] of Object.entries({
+      saved: say(form.msgSaved, {time: '14:05'}), added: say(form.msgPhotoAdded, {number: 12, time: '14:05'}),
+      removed: say(form.msgPhotoRemoved, {time: '14:05'})})) {
+    line.textContent = text;
+    heights[name] = Math.round(bar.getBoundingClientRect().height);
+  }
+  line.textContent = kept;
+  return heights;
+}"""
+
+
+@pytest.mark.page_only
+def test_the_status_bar_keeps_its_height_as_photos_come_and_go_in_every_language(app, browser, live_server, org):
+    """The bar is sticky at the top: a message a line longer than the one before moved the whole page
+    under the shopper's finger (Remove photo landed beside its button). On a 320 px phone, in Bulgarian,
+    "photo removed" took a third line."""
+    visit = _visit(app, org)
+    context, page = _shopper_on_small_phone(app, browser, live_server, "bg")
+    page.goto(live_server + f"/visits/{visit}/fill")
+    heights = {}
+    for language in ["bg", "en", "hu", "et", "ro", "ru"]:
+        if language != "bg":
+            page.locator("#language-switch").select_option(language)
+            page.locator(".langform button").click()
+            expect(page.locator("html")).to_have_attribute("lang", language)
+        expect(page.locator("[data-sync-bar]")).to_be_visible()
+        heights[language] = page.evaluate(SAVE_LINES)
+    assert {language: sizes for language, sizes in heights.items() if len(set(sizes.values())) > 1} == {}
+    context.close()
