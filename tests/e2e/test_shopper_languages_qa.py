@@ -164,3 +164,20 @@ def test_the_status_bar_keeps_its_height_as_photos_come_and_go_in_every_language
         heights[language] = page.evaluate(SAVE_LINES)
     assert {language: sizes for language, sizes in heights.items() if len(set(sizes.values())) > 1} == {}
     context.close()
+
+
+@pytest.mark.page_only
+def test_the_fill_in_buttons_stay_put_as_the_visits_are_kept_for_offline_use(app, browser, live_server, org):
+    """A moment after the list shows, each visit to fill gets its "Ready to fill offline" badge; on a
+    320 px phone in Russian it took a line of its own and pushed every Fill in button down, under a
+    finger already on its way."""
+    visits = [_visit(app, org), _visit(app, org)]
+    context, page = _shopper_on_small_phone(app, browser, live_server, "ru")
+    buttons = page.locator("article a.button")
+    expect(buttons).to_have_count(2)
+    expect(page.locator("html.js")).to_have_count(1)
+    before = [button.bounding_box()["y"] for button in buttons.all()]
+    for visit in visits:  # the phone has kept both: their badges show
+        expect(page.locator(f'article[data-visit="{visit}"] [data-offline-note]')).to_be_visible(timeout=15000)
+    assert [button.bounding_box()["y"] for button in buttons.all()] == before
+    context.close()
