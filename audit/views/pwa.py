@@ -42,7 +42,8 @@ def service_worker():
     # sign-in is on its way, then put the signed-out cookie back over the new one.
     body = current_app.jinja_env.get_template(assets.WORKER_TEMPLATE).render(
         outbox_url=url_for("static", filename="outbox.js"), shell=assets.shell_cache_name(shell_files),
-        shell_files=shell_files + [url_for("pwa.manifest")], offline_pages=_offline_pages())
+        shell_files=shell_files + [url_for("pwa.manifest")], offline_pages=_offline_pages(),
+        online_only_pages=_offline_pages(online_only=True))
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
@@ -50,15 +51,16 @@ def service_worker():
     return response.make_conditional(request)
 
 
-def _offline_pages():
+def _offline_pages(online_only=False):
     """The page for a page the phone never kept, offline, in each language: the worker cannot ask the
-    server then, and picks the one in the language of the pages last seen (or the phone's)."""
+    server then, and picks the one in the language of the pages last seen (or the phone's). With
+    online_only, the page for one that works only online (changing the password)."""
     template = current_app.jinja_env.get_template(assets.OFFLINE_TEMPLATE)
     links = {"css_url": url_for("static", filename="app.css"), "visits_url": url_for("shopper.visits")}
     pages = {}
     for language in LANGUAGES:
         with force_locale(language):
-            pages[language] = template.render(lang=language, **links)
+            pages[language] = template.render(lang=language, online_only=online_only, **links)
     return pages
 
 

@@ -181,3 +181,19 @@ def test_the_fill_in_buttons_stay_put_as_the_visits_are_kept_for_offline_use(app
         expect(page.locator(f'article[data-visit="{visit}"] [data-offline-note]')).to_be_visible(timeout=15000)
     assert [button.bounding_box()["y"] for button in buttons.all()] == before
     context.close()
+
+
+def test_offline_the_password_page_says_to_come_back_online_not_to_open_the_visits(app, browser, live_server, org):
+    """The password page is never kept on the phone: offline it told the shopper to open their visits
+    once while online to keep it, which would never make it work."""
+    visit = _visit(app, org)
+    context, page = _shopper_on_small_phone(app, browser, live_server, "en")
+    expect(page.locator(f'article[data-visit="{visit}"] [data-offline-note]')).to_be_visible(timeout=15000)
+    context.set_offline(True)
+    page.get_by_role("link", name="Password").click()
+    expect(page.get_by_role("heading", name="You are offline")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("This page needs the network: open it again when you are back online.")
+    expect(page.locator("main")).not_to_contain_text("Open your visits once")
+    page.get_by_role("link", name="My visits").click()  # the list kept on the phone
+    expect(page.locator(f'article[data-visit="{visit}"]')).to_be_visible()
+    context.close()

@@ -9,6 +9,8 @@ var PAGES = "audit-pages";
 var SHELL_FILES = {{ shell_files|tojson }};
 // The page for a page never kept, offline, in each language (templates/pwa/offline.html).
 var OFFLINE_PAGES = {{ offline_pages|tojson }};
+// The same for a page that only works online: it says to open it again online, not to open the visits.
+var ONLINE_ONLY_PAGES = {{ online_only_pages|tojson }};
 // The language of the pages last seen (see languageSeen), kept apart from the pages themselves.
 var SETTINGS = "audit-settings";
 var LANGUAGE_KEY = new URL("/sw/pages-language", self.location.origin).href;
@@ -90,14 +92,15 @@ function pagesLanguage() {
   });
 }
 
-function offlinePage() {
+function offlinePage(pages) {
   // In the language of the pages last seen, else the phone's first language the app speaks.
+  pages = pages || OFFLINE_PAGES;
   return pagesLanguage().catch(function () { return null; }).then(function (language) {
     var phone = Array.prototype.map.call(self.navigator.languages || [], function (tag) {
       return tag.split("-")[0].toLowerCase();
     });
-    var chosen = [language].concat(phone).filter(function (tag) { return OFFLINE_PAGES[tag]; })[0] || "en";
-    return new Response(OFFLINE_PAGES[chosen], { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
+    var chosen = [language].concat(phone).filter(function (tag) { return pages[tag]; })[0] || "en";
+    return new Response(pages[chosen], { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
   });
 }
 
@@ -205,7 +208,7 @@ self.addEventListener("fetch", function (event) {
   } else if (request.mode === "navigate" && ONLINE_ONLY.indexOf(url.pathname) >= 0) {
     // A page of the shopper's top bar that works only online: offline, the app's page that says so
     // (it was the browser's own error page, outside the app).
-    event.respondWith(fetch(request).catch(function () { return offlinePage(); }));
+    event.respondWith(fetch(request).catch(function () { return offlinePage(ONLINE_ONLY_PAGES); }));
   }
 });
 
