@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from audit import ROOT
 from audit.db import database
-from audit.models import User, Visit
+from audit.models import User, Visit, VisitState, utcnow
 from audit.operations import publish_checklist_file
 from conftest import PASSWORD
 from tests_support import translated
@@ -18,11 +18,11 @@ pytestmark = pytest.mark.browser
 SMALL_PHONE = {**PHONE, "viewport": {"width": 320, "height": 640}}
 
 
-def _visit(app, org, checklist="retail-store-visit"):
+def _visit(app, org, checklist="retail-store-visit", **fields):
     with app.app_context(), database.connection_context():
         version, _ = publish_checklist_file(f"{ROOT}/checklists/{checklist}.yaml")
         return str(Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
-                                planned_from=date.today(), planned_to=date.today() + timedelta(days=5)).uuid)
+                                planned_from=date.today(), planned_to=date.today() + timedelta(days=5), **fields).uuid)
 
 
 def _shopper_on_small_phone(app, browser, base, language, java_script=True):
@@ -196,4 +196,21 @@ def test_offline_the_password_page_says_to_come_back_online_not_to_open_the_visi
     expect(page.locator("main")).not_to_contain_text("Open your visits once")
     page.get_by_role("link", name="My visits").click()  # the list kept on the phone
     expect(page.locator(f'article[data-visit="{visit}"]')).to_be_visible()
+    context.close()
+
+
+@pytest.mark.page_only
+def test_a_sent_visits_status_bar_is_one_line(app, browser, live_server, org):
+    """The page of a visit sent from this phone says when, in the bar the fill page keeps two lines high
+    for its changing messages: here nothing changes, and an empty line stood under it."""
+    visit = _visit(app, org, state=VisitState.SUBMITTED.value, submitted_at=utcnow())
+    context, page = _shopper_on_small_phone(app, browser, live_server, "ru")
+    page.goto(live_server + f"/visits/{visit}/fill")
+    expect(page.locator("[data-visit-sent]")).to_be_visible()
+    page.evaluate("visit => AuditStore.changeDraft(visit, draft => Object.assign(draft, {sentAt: Date.now()}))", visit)
+    page.reload()
+    line = page.locator("[data-save-state]")
+    expect(line).to_contain_text(":")  # "Отправлено в 14:05"
+    sizes = line.evaluate("line => [line.getBoundingClientRect().height, parseFloat(getComputedStyle(line).lineHeight)]")
+    assert sizes[0] < 1.5 * sizes[1], sizes
     context.close()
