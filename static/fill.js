@@ -971,6 +971,34 @@
     saveState.textContent = say(form.dataset.msgSentClosed, { time: clock(draft.sentAt) });
   }
 
+  function showGone() {
+    // The server no longer has this visit for the shopper (withdrawn, or given to another shopper):
+    // sw.js shows the page the phone kept for it. The answers kept on the phone stay on it, to read and
+    // copy (typed ones are read-only, not disabled, so that they can be selected); nothing more can be
+    // given or sent.
+    stopTimers();
+    Array.prototype.forEach.call(form.elements, function (control) {
+      if (control.tagName === "TEXTAREA" || (control.tagName === "INPUT" && /^(text|number)$/.test(control.type))) {
+        control.readOnly = true;
+      } else {
+        control.disabled = true;
+      }
+    });
+    form.querySelectorAll(".fill-actions, .photo-pick, .timer-button, .remove-photo").forEach(function (part) {
+      part.hidden = true;
+    });
+    form.querySelectorAll("details.comment").forEach(function (details) {
+      if (details.querySelector("textarea").value) details.open = true;
+    });
+    var note = document.createElement("p");
+    note.className = "flash flash-error";
+    note.setAttribute("role", "alert");
+    note.dataset.visitGone = "";
+    // A page kept by a version of the app before this message: the refusal the server gave, if any.
+    note.textContent = form.dataset.msgGone || saveState.textContent;
+    form.parentNode.insertBefore(note, form);
+  }
+
   function fails(fieldset) {
     // Whether the answer given falls short of the question's pass mark, as far as the page knows it
     // (_items.html): a chosen answer listed in data-failing, a typed one within data-failing-ranges.
@@ -1174,7 +1202,9 @@
   if (window.ResizeObserver) new ResizeObserver(measureBar).observe(bar);
   var restored = restore();
   restored.then(function () { restoring = false; }, function () { restoring = false; });
-  restored.then(showOutbox);
+  restored.then(showOutbox).then(function () {
+    if (document.querySelector('meta[name="audit-visit-gone"]')) showGone();
+  });
   window.addEventListener("pageshow", function (event) {
     // Back to this page as the browser kept it (its scripts paused): sent meanwhile, maybe.
     if (!event.persisted) return;

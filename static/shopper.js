@@ -67,6 +67,51 @@
     });
   }
 
+  function showGoneVisits() {
+    // Visits this phone keeps answers of that the list no longer has: withdrawn, or given to another
+    // shopper, maybe while they were filled offline. Without a word here their answers (a text typed
+    // for ten minutes) were on the phone with no way to reach them. Each is linked to the page kept
+    // for it (sw.js shows it, read-only). Only this account's pages are kept, and the server is asked
+    // whether each is gone indeed (a sent visit past the list's latest ones is not).
+    var section = document.querySelector("[data-gone-visits]");
+    if (!section || !navigator.onLine || !window.caches) return;
+    var listed = Array.prototype.map.call(document.querySelectorAll("article[data-visit]"), function (card) {
+      return card.dataset.visit;
+    });
+    Promise.all([window.AuditStore.allDrafts(), window.AuditStore.allOutbox().then(window.AuditOutbox.own),
+                 caches.open("audit-pages")]).then(function (found) {
+      var worked = {};
+      found[0].forEach(function (d) { if (d.updatedAt && !d.sentAt) worked[d.visit] = true; });
+      found[1].forEach(function (e) { worked[e.visit] = true; });
+      var cache = found[2];
+      return cache.keys().then(function (requests) {
+        return Promise.all(requests.map(function (request) {
+          var match = /^\/visits\/([0-9a-f-]+)\/fill$/.exec(new URL(request.url).pathname);
+          if (!match || !worked[match[1]] || listed.indexOf(match[1]) >= 0) return null;
+          return fetch(section.dataset.apiUrl.replace("VISIT", match[1]), { credentials: "same-origin" }).then(function (response) {
+            if (response.status !== 404) return null;
+            return cache.match(request).then(function (page) { return page.text(); }).then(function (html) {
+              var name = new DOMParser().parseFromString(html, "text/html").querySelector("h1");
+              return { url: new URL(request.url).pathname, name: name ? name.textContent : match[1] };
+            });
+          }).catch(function () { return null; });
+        }));
+      });
+    }).then(function (gone) {
+      var list = section.querySelector("ul");
+      list.textContent = "";
+      gone.filter(Boolean).forEach(function (visit) {
+        var link = document.createElement("a");
+        link.href = visit.url;
+        link.textContent = visit.name;
+        var item = document.createElement("li");
+        item.appendChild(link);
+        list.appendChild(item);
+      });
+      section.hidden = !list.children.length;
+    }).catch(function () { /* the list itself is what matters */ });
+  }
+
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener("message", function (event) {
       if (!event.data || event.data.type !== "cached") return;
@@ -105,6 +150,7 @@
   ready.then(trySend, trySend);
   ready.then(cacheVisits, cacheVisits);
   ready.then(markKept, markKept);  // after the last shopper's pages are gone, if they had to go
+  ready.then(showGoneVisits, showGoneVisits);
   // Also look now and then: an "online" event is not always delivered when a connection returns.
   setInterval(trySend, 5000);
 })();

@@ -119,10 +119,26 @@ function networkFirst(request) {
       // The reverse proxy's 502 while the app restarts (a deployment), or the app's own 503: the page
       // kept on the phone lets the shopper go on, as offline; the server's answer only without one.
       return storedPage(request, 0, true).then(function (page) { return page || response; });
+    } else if (response.status === 404 && /\/fill$/.test(new URL(request.url).pathname)) {
+      // A visit kept on the phone that is no longer the shopper's (withdrawn, or given to another
+      // shopper, maybe while it was filled offline): the server's missing page hid the answers the
+      // phone still holds, a text typed for ten minutes too. The page kept for it, marked so (fill.js
+      // shows the answers to read and copy, and nothing can be changed or sent). Only this account's
+      // pages are kept: another account's sign-in drops them.
+      return storedPage(request, 0, true).then(function (page) { return page ? markedGone(page) : response; });
     }
     return response;
   }, function () {
     return cachedPage(request, 8);
+  });
+}
+
+function markedGone(page) {
+  return page.text().then(function (html) {
+    var headers = new Headers(page.headers);
+    headers.delete("Content-Length");
+    return new Response(html.replace("<head>", '<head>\n  <meta name="audit-visit-gone" content="">'),
+                        { status: 404, headers: headers });
   });
 }
 

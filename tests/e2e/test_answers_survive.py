@@ -1,0 +1,73 @@
+"""Ways a shopper could lose what they gave on the phone, in Chromium at phone size: a visit taken
+from them while they filled it offline, and the phone's work sent under whoever is signed in."""
+import re
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from audit import ROOT
+from audit.db import database
+from audit.models import User, Visit, VisitState
+from audit.operations import change_visit, publish_checklist_file, withdraw_visit
+from tests.e2e.conftest import PHONE, sign_in, wait_until
+from tests.e2e.test_offline import _stored, _wait_until_cached
+
+pytestmark = pytest.mark.browser
+
+TYPED = "The assistant knew every model; she asked what my mother reads and showed two phones with large text."
+
+
+def _visit(org):
+    version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+    return str(Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                            planned_from=date.today(), planned_to=date.today() + timedelta(days=5)).uuid)
+
+
+def _withdraw(visit, org):
+    withdraw_visit(visit)
+
+
+def _give_to_another_shopper(visit, org):
+    change_visit(visit, User.get_by_id(org["users"]["other_shopper"].id), visit.planned_from, visit.planned_to,
+                 visit.scenario, 0)
+
+
+@pytest.mark.parametrize("taken_away", [_withdraw, _give_to_another_shopper], ids=["withdrawn", "given-to-another"])
+def test_a_visit_taken_away_while_filled_offline_keeps_its_answers_to_read(app, browser, live_server, org, taken_away):
+    """The auditor withdraws the visit (or gives it to another shopper) while the shopper fills it
+    offline. Back online, the list said "You have no visits yet" and the visit's page was a missing
+    page: what was typed for ten minutes was on the phone with no way to reach it. The list says what
+    happened and links the visit, whose page shows the answers to read and copy, and nothing to send."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    path = f"/visits/{visit}/fill"
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, "shopper@example.com")
+        _wait_until_cached(page, path)
+        page.goto(live_server + path)
+        context.set_offline(True)
+        page.locator('input[name="answer-greeted"][value="yes"]').check()
+        page.locator('textarea[name="answer-comments"]').fill(TYPED)
+        wait_until(page, "([v, typed]) => AuditStore.getDraft(v).then(d => !!d && d.answers.comments === typed)",
+                   [visit, TYPED])
+        with app.app_context(), database.connection_context():
+            taken_away(Visit.get(Visit.uuid == visit), org)
+        context.set_offline(False)
+
+        page.goto(live_server + "/visits/")
+        kept = page.locator("[data-gone-visits]")
+        expect(kept).to_contain_text("These visits are no longer assigned to you", timeout=10000)
+        kept.get_by_role("link", name=org["branches"][0].name).click()
+        expect(page).to_have_url(re.compile(path + "$"))
+        expect(page.locator("[data-visit-gone]")).to_contain_text("This visit is no longer assigned to you")
+        answer = page.locator('textarea[name="answer-comments"]')
+        expect(answer).to_have_value(TYPED)
+        expect(answer).to_have_attribute("readonly", "")
+        expect(page.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()
+        expect(page.get_by_role("button", name="Send the visit")).to_be_hidden()
+        assert page.evaluate("(v) => AuditStore.getDraft(v).then(d => d.answers.comments)", visit) == TYPED
+    finally:
+        context.close()
