@@ -251,6 +251,19 @@
     }, function () { return false; });
   }
 
+  function refuseOrRetry(entry, response) {
+    // Only the app refuses a visit, in its JSON with a code: a page of something in between (a proxy's
+    // 413 for a photo, a 400 or 404 of a gateway being reconfigured) said nothing about the visit, yet
+    // it was given up for good ("Could not be sent: 413"), and went only if the shopper noticed and
+    // tapped Send again. It waits and is tried again, as after a 502.
+    return response.clone().json().then(function (body) {
+      return Boolean(body && body.error && body.error.code);
+    }, function () { return false; }).then(function (fromApp) {
+      if (fromApp) return reject(entry, response);
+      return backoff(entry, String(response.status)).then(function () { return "retry"; });
+    });
+  }
+
   function waitForSignIn(entry) {
     announce({ visit: entry.visit, state: "waiting" });  // its page says to sign in again
     return "retry";
@@ -274,10 +287,10 @@
         }
         return null;
       }, function () { return null; }).then(function (handled) {
-        return handled || reject(entry, response);
+        return handled || refuseOrRetry(entry, response);
       });
     }
-    return reject(entry, response);
+    return refuseOrRetry(entry, response);
   }
 
   function keepSentPage(entry) {

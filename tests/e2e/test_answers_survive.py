@@ -11,7 +11,7 @@ from audit.db import database
 from audit.models import User, Visit, VisitState
 from audit.operations import change_visit, publish_checklist_file, withdraw_visit
 from tests.e2e.conftest import PHONE, sign_in, wait_until
-from tests.e2e.test_offline import _stored, _wait_until_cached
+from tests.e2e.test_offline import _fill_everything, _photo_file, _stored, _wait_until_cached
 
 pytestmark = pytest.mark.browser
 
@@ -69,5 +69,37 @@ def test_a_visit_taken_away_while_filled_offline_keeps_its_answers_to_read(app, 
         expect(page.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()
         expect(page.get_by_role("button", name="Send the visit")).to_be_hidden()
         assert page.evaluate("(v) => AuditStore.getDraft(v).then(d => d.answers.comments)", visit) == TYPED
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("status", [413, 400])
+def test_a_proxys_error_page_keeps_the_visit_waiting_and_it_goes_after(app, browser, live_server, org, tmp_path, status):
+    """The reverse proxy in front of the app answers the photo's upload with its own HTML page (nginx's
+    413 "Request Entity Too Large" under a low client_max_body_size, a 400 while it is reconfigured).
+    Only the app refuses a visit, in its JSON: the phone gave the visit up for good ("Could not be sent:
+    413"), and it went only if the shopper noticed and tapped Send again. It waits, and goes once the
+    proxy lets it through."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE, service_workers="block")  # the page's own sending is routed
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, "shopper@example.com")
+        page.goto(live_server + f"/visits/{visit}/fill")
+        _fill_everything(page, _photo_file(tmp_path))
+        page.route("**/api/v1/visits/*/photos", lambda route: route.fulfill(
+            status=status, content_type="text/html", body=f"<html><body><h1>{status}</h1><hr>nginx</body></html>"))
+        page.get_by_role("button", name="Send the visit").click()
+        state = page.locator("[data-save-state]")
+        expect(state).to_have_text("Waiting to send (1)")
+        page.wait_for_timeout(1500)  # the refusal has come back
+        expect(state).to_have_text("Waiting to send (1)")
+        entry = page.evaluate("(v) => AuditStore.getOutbox(v)", visit)
+        assert entry and not entry.get("rejected"), entry
+        page.unroute("**/api/v1/visits/*/photos")  # the proxy is put right: the page's next look sends it
+        expect(page).to_have_url(re.compile(r"/visits/$"), timeout=15000)
+        stored, _answers, photos = _stored(app, visit)
+        assert stored.state == VisitState.SUBMITTED.value and len(photos) == 1
     finally:
         context.close()
