@@ -67,6 +67,18 @@
     });
   }
 
+  function showOthersWaiting() {
+    // On a shared phone, another account's sendings wait for it to sign in again (outbox.js sends only
+    // the signed-in shopper's): said, without a word of what they hold, so that this one does not clear
+    // the browser's data, which would lose them.
+    var note = document.querySelector("[data-others-waiting]");
+    if (!note) return;
+    var user = window.AuditOutbox.currentUser();
+    window.AuditStore.allOutbox().then(function (entries) {
+      note.hidden = !entries.some(function (e) { return e.owner && e.owner !== user && !e.rejected; });
+    }).catch(function () { /* nothing to say */ });
+  }
+
   function showGoneVisits() {
     // Visits this phone keeps answers of that the list no longer has: withdrawn, or given to another
     // shopper, maybe while they were filled offline. Without a word here their answers (a text typed
@@ -151,6 +163,7 @@
   ready.then(cacheVisits, cacheVisits);
   ready.then(markKept, markKept);  // after the last shopper's pages are gone, if they had to go
   ready.then(showGoneVisits, showGoneVisits);
+  showOthersWaiting();
   // Also look now and then: an "online" event is not always delivered when a connection returns.
   setInterval(trySend, 5000);
 })();

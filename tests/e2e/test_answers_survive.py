@@ -103,3 +103,35 @@ def test_a_proxys_error_page_keeps_the_visit_waiting_and_it_goes_after(app, brow
         assert stored.state == VisitState.SUBMITTED.value and len(photos) == 1
     finally:
         context.close()
+
+
+def test_on_a_shared_phone_the_next_account_is_told_another_ones_visit_waits(app, browser, live_server, org, tmp_path):
+    """The first shopper's visit waits in the outbox (sent offline) when their session ends, and another
+    shopper signs in on the phone. Their list said nothing of it: clearing the browser's data, or
+    handing the phone back reset, lost the first one's visit. It says one waits for another account,
+    without a word of which or what it holds, and the visit is kept for its shopper."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, "shopper@example.com")
+        page.goto(live_server + f"/visits/{visit}/fill")
+        _fill_everything(page, _photo_file(tmp_path))
+        context.set_offline(True)
+        page.get_by_role("button", name="Send the visit").click()
+        expect(page.locator("[data-save-state]")).to_contain_text("Waiting to send (1)")
+        page.goto(live_server + "/visits/")
+        expect(page.locator("[data-others-waiting]")).to_be_hidden()  # their own: its card says it waits
+        context.clear_cookies()  # the session ends; nobody signs out
+        context.set_offline(False)
+
+        sign_in(page, live_server, "other_shopper@example.com")
+        note = page.locator("[data-others-waiting]")
+        expect(note).to_have_text(re.compile(r"^This phone also keeps visits of another account waiting to be sent"))
+        assert org["branches"][0].name not in page.locator("main").inner_text()
+        entry = page.evaluate("(v) => AuditStore.getOutbox(v)", visit)
+        assert entry and not entry.get("rejected"), entry
+        assert _stored(app, visit)[0].state == VisitState.ASSIGNED.value
+    finally:
+        context.close()
