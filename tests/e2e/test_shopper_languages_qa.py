@@ -161,6 +161,9 @@ def test_the_status_bar_keeps_its_height_as_photos_come_and_go_in_every_language
             page.locator(".langform button").click()
             expect(page.locator("html")).to_have_attribute("lang", language)
         expect(page.locator("[data-sync-bar]")).to_be_visible()
+        # As the shopper meets it: its count of answers written (a moment after the page shows). Measured
+        # before, the empty count and a long message wrapped under it with the bar's row gap: 4 px more.
+        expect(page.locator("[data-sync-bar] [data-progress]")).not_to_be_empty()
         heights[language] = page.evaluate(SAVE_LINES)
     assert {language: sizes for language, sizes in heights.items() if len(set(sizes.values())) > 1} == {}
     context.close()
