@@ -57,6 +57,10 @@
 
   function itemsOf() { return Array.prototype.slice.call(form.querySelectorAll("fieldset[data-item]")); }
 
+  // A typed number as the server reads one (see valueOf).
+  var DECIMAL = /^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$/;
+  var THOUSANDS_GROUPS = /^[+-]?[1-9]\d{0,2}(,\d{3})+$/;
+
   function valueOf(fieldset) {
     var name = "answer-" + fieldset.dataset.item;
     var checked = form.querySelector('input[name="' + name + '"]:checked');
@@ -66,8 +70,12 @@
     var field = form.querySelector('[name="' + name + '"]:not([type=radio]):not([type=file])');
     if (!field || field.value.trim() === "") return null;
     if (fieldset.dataset.type === "timer" || fieldset.dataset.type === "number") {
-      var number = Number(field.value.replace(",", "."));
-      return isNaN(number) ? field.value : number;
+      // Read as the server reads a form's number (answers._form_number): a decimal comma or point;
+      // "1,200" (a thousand two hundred, or 1.2?) and anything else kept as typed, for the server
+      // to name ("Give a number."). Number() alone read "0x10" as 16 and "1,200" as 1.2.
+      var typed = field.value.trim();
+      if (!DECIMAL.test(typed) || THOUSANDS_GROUPS.test(typed)) return field.value;
+      return Number(typed.replace(",", "."));
     }
     return field.value;
   }

@@ -311,6 +311,21 @@ def test_a_timer_and_its_not_applicable_are_one_answer_the_last_given(app, brows
     context.close()
 
 
+def test_a_number_typed_with_a_decimal_comma_is_kept_as_that_decimal(app, browser, live_server, org):
+    """A number question in a number field: Chromium read "1,5" typed there as 15 (a Hungarian's "1,5
+    hours" stored as fifteen, and failed). Typed on the phone's decimal keypad into a text field, it is
+    read as the server reads it: a comma or a point is the decimal mark, "1,200" is asked again."""
+    context, page, visit = _open_new_visit(app, browser, live_server, org)
+    field = page.locator('input[name="answer-times_repeated"]')
+    expect(field).to_have_attribute("inputmode", "decimal")
+    for typed, kept in (("1,5", "1.5"), ("0.5", "0.5"), ("2", "2"), ("1,200", "'1,200'"), ("0x10", "'0x10'")):
+        field.fill("")
+        field.click()
+        page.keyboard.type(typed)  # key by key, as on the phone (fill() sets the value whole)
+        wait_until(page, f"AuditStore.getDraft('{visit}').then(d => d && d.answers.times_repeated === {kept})")
+    context.close()
+
+
 def test_the_comment_box_opens_as_an_answer_that_needs_a_comment_is_chosen(app, browser, live_server, org):
     """A failed answer that needs a comment: the box opened only when the server refused the visit,
     which for a visit sent offline came back online, long after the shop."""

@@ -51,7 +51,7 @@ def _question_of_focus_in_view(page):
 def _first_unanswered(page):
     return page.evaluate("""() => [...document.querySelectorAll('fieldset[data-item][data-scoring]')]
       .filter(f => !f.hidden && !f.querySelector('input:checked') &&
-                   ![...f.querySelectorAll('input[type=number], textarea[name^=answer-]')].some(i => i.value))
+                   ![...f.querySelectorAll('input[inputmode], textarea[name^=answer-]')].some(i => i.value))
       .map(f => f.dataset.item)""")
 
 
@@ -111,7 +111,7 @@ def test_a_refusal_of_the_server_puts_the_cursor_in_the_field_to_fix(app, browse
     if question.get_attribute("data-type") == "yesno":
         question.locator(f"input[value={wrong}]").check()
     else:
-        question.locator("input[type=number]").fill(wrong)
+        question.locator("input[inputmode]").fill(wrong)
     if refused == "photo":  # said in a comment, but the question also wants a photo
         question.locator("summary").click()
         page.locator("#comment-floor_clean").fill("Boxes left in the aisle.")

@@ -106,7 +106,7 @@ def _answer(fieldset, item, answered, photographed, photo, js):
         value = target.get_attribute("value")
         answered[item] = int(value) if kind == "scale" else value
     elif kind in ("timer", "number"):
-        fieldset.locator("input[type=number]").fill("0")
+        fieldset.locator("input[inputmode]").fill("0")  # a timer's number field or a number's decimal keypad
         answered[item] = 0
     elif kind == "text":
         fieldset.locator("textarea").first.fill("Helpful and calm; the shop was busy.")
