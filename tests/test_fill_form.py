@@ -167,7 +167,7 @@ class FillPage(HTMLParser):
         """The answer the page shows as given: the checked radio, the number or the text."""
         item = self.items[item_id]
         for field in item["inputs"]:
-            if field["name"] == f"answer-{item_id}" and (field["checked"] or field["type"] == "number"):
+            if field["name"] == f"answer-{item_id}" and (field["checked"] or field["type"] in ("number", "text")):
                 return field["value"] or None
         return item["textareas"].get(f"answer-{item_id}") or None
 
@@ -197,8 +197,11 @@ def test_page_shows_every_item_with_its_widget(shopper, visit, content):
         elif item["type"] == "choice":
             assert page.choices(item["id"]) == [option["id"] for option in item["options"]] + na
         elif item["type"] in ("timer", "number"):
-            assert [(i["type"], i["name"]) for i in shown["inputs"] if i["type"] == "number"] == [
-                ("number", f"answer-{item['id']}")]
+            # A timer's seconds in a number field; a number on the decimal keypad, as text (a number
+            # field read "1,5" as 15).
+            typed = "number" if item["type"] == "timer" else "text"
+            assert [(i["type"], i["name"]) for i in shown["inputs"] if i["type"] in ("number", "text")] == [
+                (typed, f"answer-{item['id']}")]
             assert page.choices(item["id"]) == na
         elif item["type"] == "text":
             assert f"answer-{item['id']}" in shown["textareas"]
