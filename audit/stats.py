@@ -73,6 +73,31 @@ def ranking(branches, start, end, version_ids, previous_start):
     return rows
 
 
+def region_ranking(regions, branches, start, end, version_ids, previous_start):
+    """[(region, visits, mean, previous mean, change)] as ranking() gives branches, of the `branches`
+    of each region: a region's mean is that of every one of its visits (its branches' means weighed
+    by their visits), as the region report's whole is, not the mean of its branches' means."""
+    region_of = {b.id: b.region_id for b in branches}
+
+    def means(scores):
+        sums = {}
+        for branch_id, (count, mean) in scores.items():
+            visits, total = sums.get(region_of[branch_id], (0, 0))
+            sums[region_of[branch_id]] = (visits + count, total + count * mean)
+        return {region_id: (visits, total / visits) for region_id, (visits, total) in sums.items() if visits}
+
+    now = means(branch_scores(list(region_of), start, end, version_ids))
+    before = means(branch_scores(list(region_of), previous_start, start, version_ids))
+    rows = []
+    for region in regions:
+        count, mean = now.get(region.id, (0, None))
+        previous = before.get(region.id, (0, None))[1]
+        rows.append((region, count, mean, previous,
+                     mean - previous if mean is not None and previous is not None else None))
+    rows.sort(key=lambda row: (row[2] is None, -(row[2] or 0), row[0].name))
+    return rows
+
+
 def ranked(rows):
     """[(place, row)] of ranking() rows: place 1 is the best score; a branch without a score in the
     period has no place (None), whatever its position in the list."""

@@ -109,6 +109,9 @@ def _shopper_matrix():
         ("/review/", "GET", "/review/", ADMIN_ONLY),
         ("/reports/regions/<int:region_id>.pdf", "GET", "/reports/regions/REGION.pdf",
          {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 404}),
+        # The brand of `manager`'s region: another brand's manager has none of its regions.
+        ("/reports/brands/<int:brand_id>.pdf", "GET", "/reports/brands/BRAND.pdf",
+         {"anonymous": LOGIN, "shopper": 403, "auditor": 200, "manager": 200, "other_manager": 404}),
         ("/reports/regions/<int:region_id>/reports.zip", "POST", "/reports/regions/REGION/reports.zip",
          {"anonymous": LOGIN, "shopper": 403, "auditor": 302, "manager": 302, "other_manager": 404}),
         ("/reports/jobs/<job_uuid>", "GET", "/reports/jobs/JOB",
@@ -165,7 +168,7 @@ def shopper_visit(app, org):
                                due_date=date.today(), created_by=org["users"]["manager"])
         job = Job.create(kind="region_zip", owner=org["users"]["manager"], total=1, title="Hungary")
     return {"VISIT": str(visit.uuid), "PHOTO": "photo-1", "ACTION": str(action.id), "JOB": str(job.uuid),
-            "REGION": str(org["regions"][0].id)}
+            "REGION": str(org["regions"][0].id), "BRAND": str(org["brands"][0].id)}
 
 
 def _editor_matrix():
@@ -281,6 +284,8 @@ def test_manager_dashboard_lists_only_branches_of_their_regions(login_as, org):
     ("/dashboard/branches/99999999999999999999999", "manager"),
     ("/reports/branches/99999999999999999999999/visits.pdf", "manager"),
     ("/reports/regions/99999999999999999999999.pdf", "manager"),
+    ("/reports/brands/99999999999999999999999.pdf", "manager"),
+    ("/reports/brands/99999999999999999999999.pdf", "auditor"),
     ("/admin/branches/99999999999999999999999", "auditor"),
     ("/admin/users/9223372036854775808", "auditor"),
 ])

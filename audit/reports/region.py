@@ -111,21 +111,24 @@ def section_tables(sections):
                                                    for i in range(0, len(rest), SECTIONS_PER_TABLE)]
 
 
-def critical_failures_by_branch(branch_ids, start, end, language, version_ids=None):
+def critical_failures_by_branch(branch_ids, start, end, language, version_ids=None, per="branch"):
     """[(branch, visits with a critical failure, [(critical question in `language`, how many of them
     failed it)])] of the period, the branch with the most first: where a region's worst visits
     happened, and what capped them (the branch reports list each visit). A question is counted by its
-    words in its visit's checklist: two checklists' "greeted" are not the same question."""
+    words in its visit's checklist: two checklists' "greeted" are not the same question. per="region":
+    the same by region, for the brand report."""
     from ..i18n import localized
+    from ..models import Region
 
     visits = list(stats.critical_failures(branch_ids, start, end, version_ids))
     items = stats.failed_critical_items(visits)
-    by_branch = {}
+    by_group = {}
     for visit in visits:
-        count, questions = by_branch.setdefault(visit.branch_id, [0, Counter()])
-        by_branch[visit.branch_id][0] = count + 1
+        group = visit.branch_id if per == "branch" else visit.branch.region_id
+        count, questions = by_group.setdefault(group, [0, Counter()])
+        by_group[group][0] = count + 1
         questions.update(localized(question, language) or item_id for item_id, question in items.get(visit.id, []))
-    branches = {b.id: b for b in Branch.select().where(Branch.id.in_(list(by_branch)))} if by_branch else {}
-    rows = [(branches[branch_id], count, questions.most_common())
-            for branch_id, (count, questions) in by_branch.items()]
-    return sorted(rows, key=lambda row: (-row[1], row[0].code))
+    model = Branch if per == "branch" else Region
+    groups = {g.id: g for g in model.select().where(model.id.in_(list(by_group)))} if by_group else {}
+    rows = [(groups[group], count, questions.most_common()) for group, (count, questions) in by_group.items()]
+    return sorted(rows, key=lambda row: (-row[1], row[0].code if per == "branch" else row[0].name))

@@ -201,7 +201,19 @@ def _dashboard(action_form):
         actions=actions, action_questions=stats.action_questions(actions, current_language()),
         done_actions=list(stats.done_actions(branch_ids)) if branches else [],
         today=today, action_form=action_form, regions=selection.regions, files=_own_files(),
+        report_brand=_report_brand(selection),
     )
+
+
+def _report_brand(selection):
+    """The brand whose report the dashboard offers: the one it shows, when the reader has two of its
+    regions or more (of one, the region report is the same thing)."""
+    brands = {r.brand_id for r in selection.regions}
+    if len(brands) != 1:
+        return None
+    (brand_id,) = brands
+    regions = [r for r in selection.all_regions if r.brand_id == brand_id]
+    return regions[0].brand if len(regions) > 1 else None
 
 
 FILES_LISTED = 10

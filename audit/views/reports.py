@@ -10,10 +10,11 @@ from peewee import fn
 from .. import periods, stats
 from ..access import branch_or_404, may_read_job, overtaken_by_review, role_required, visible_branches
 from ..config import LANGUAGES
-from ..db import record_id
+from ..db import id_in, record_id
 from ..i18n import LANGUAGE_NAMES, current_language
 from ..localtime import local_date
 from ..models import Branch, Evidence, Region, Role, Visit, VisitEvent, VisitState, utcnow
+from ..reports.brand import brand_report_file_name, brand_report_pdf
 from ..reports.branch import ChosenChecklist, branch_report_file_name, branch_report_pdf
 from ..reports.region import region_report_file_name, region_report_pdf
 from ..reports.render import render_pdf
@@ -292,3 +293,23 @@ def region_report(region_id):
     checklist = _report_checklist(language)
     pdf = region_report_pdf(region, branches, language, period, _period_name(period, language), checklist)
     return _pdf(pdf, region_report_file_name(region.id, _file_dates(period), language, checklist and checklist.slug))
+
+
+@bp.route("/brands/<int:brand_id>.pdf")
+@role_required(Role.MANAGER, Role.AUDITOR)
+def brand_report(brand_id):
+    """A chain's regions the reader may see ranked, with their section scores and change, then the
+    whole: its trend, parts, highest and lowest branches, most failed questions, critical failures."""
+    brand_regions = list(Region.select().where(Region.brand == brand_id).order_by(Region.name))
+    mine = set(current_user.region_ids()) if not current_user.is_auditor else {r.id for r in brand_regions}
+    regions = [r for r in brand_regions if r.id in mine]
+    if not regions:
+        abort(404)  # another client's brand, or none: a missing page, whose name is not told
+    language = _language()
+    period = _period()
+    brand = regions[0].brand
+    branches = list(visible_branches(current_user).where(id_in(Branch.region, [r.id for r in regions])))
+    checklist = _report_checklist(language)
+    pdf = brand_report_pdf(brand, regions, brand_regions, branches, language, period, _period_name(period, language),
+                           checklist)
+    return _pdf(pdf, brand_report_file_name(brand.id, _file_dates(period), language, checklist and checklist.slug))
