@@ -187,7 +187,7 @@ def test_a_period_without_approved_visits_says_so(app, chain):
 @pytest.mark.parametrize("language", ["hu", "ru"])
 def test_the_report_is_in_the_readers_language(app, chain, language):
     text = " ".join(_pages(_get(app, "manager.hu@example.com", chain["brand"], f"&lang={language}")))
-    for words in ("Regions", "Trend", "Critical failures", "Failed most often", "Branches"):
+    for words in ("Region", "Trend", "Critical failures", "Failed most often", "Branches"):
         assert translated(app, language, words) in text
     assert "Critical failures" not in text and "Trend" not in text
     _rows, (_visits, mean), _counted = _expected_rows(chain, [i for i, n in chain["regions"].items() if n != SPLIT])
