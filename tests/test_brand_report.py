@@ -182,6 +182,7 @@ def test_a_period_without_approved_visits_says_so(app, chain):
     assert "No approved visits in this period." in text
     for name in chain["regions"].values():
         assert f"— {name} " in text  # listed without a place
+    assert "BUD-01" not in text  # no list of branches without a score
 
 
 @pytest.mark.parametrize("language", ["hu", "ru"])
