@@ -225,7 +225,11 @@ def _unauthorized():
     # The API answers in JSON; pages send the visitor to the sign-in form.
     if request.path.startswith("/api/"):
         return jsonify({"error": {"code": "not_signed_in", "message": gettext("Please sign in.")}}), 401
-    flash(gettext("Please sign in to see this page."), "info")
+    # Said to a person who opened the page, not to the phone's service worker refreshing its kept pages
+    # in the background: its flash rewrote the session cookie, and a sign-in form open at that moment was
+    # refused as expired (its CSRF token was in the cookie replaced).
+    if request.headers.get("Sec-Fetch-Mode", "navigate") == "navigate":
+        flash(gettext("Please sign in to see this page."), "info")
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 

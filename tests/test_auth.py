@@ -389,3 +389,24 @@ def test_the_loser_of_two_password_changes_at_once_is_told_and_signed_out(app, o
     assert response.request.path == "/login"
     assert "Your password was changed meanwhile, in another window: sign in with the new one." in page
     assert client.get("/account/password").status_code == 302
+
+
+def test_a_background_fetch_sent_to_sign_in_leaves_the_sign_in_form_open_meanwhile_valid(client, org):
+    """The phone's service worker refreshes its kept pages in the background; after the session ended,
+    each was sent to the sign-in page with "Please sign in", a flash that rewrote the session cookie:
+    the sign-in form the shopper had open at that moment was refused as expired (its CSRF token was in
+    the cookie replaced), and the shopper had to sign in twice. A fetch that is no navigation gets its
+    redirect and no new cookie; a person who opens the page is still told why they see the form."""
+    background = client.get("/visits/", headers={"Sec-Fetch-Mode": "same-origin"})
+    assert background.status_code == 302 and background.headers["Location"].startswith("/login")
+    assert "Set-Cookie" not in background.headers
+    opened = client.get("/visits/", headers={"Sec-Fetch-Mode": "navigate"})
+    assert opened.status_code == 302 and "Set-Cookie" in opened.headers
+    assert "Please sign in to see this page." in client.get(opened.headers["Location"]).get_data(as_text=True)
+    # The form open before a background fetch still signs in after it.
+    fresh = org["users"]["shopper"]
+    other = client.application.test_client()
+    token = csrf_from(other.get("/login"))
+    assert other.get("/visits/", headers={"Sec-Fetch-Mode": "same-origin"}).status_code == 302
+    signed_in = other.post("/login", data={"email": fresh.email, "password": PASSWORD, "csrf_token": token})
+    assert signed_in.status_code == 302 and "/login" not in signed_in.headers["Location"]

@@ -230,7 +230,9 @@ self.addEventListener("fetch", function (event) {
 
 function keepPage(cache, path) {
   // The page as the server gives it now, kept for offline use; its path, or null when it could not be.
-  return fetch(path, { credentials: "same-origin" }).then(function (response) {
+  // A redirect (the session ended) is not followed: the sign-in page fetched in the background set a
+  // new session cookie, and the sign-in form the shopper had open was refused as expired.
+  return fetch(path, { credentials: "same-origin", redirect: "manual" }).then(function (response) {
     if (!response.ok || response.redirected) return null;
     return storable(response).then(function (copy) {
       return cache.put(new URL(path, self.location.origin).href, copy);
