@@ -182,7 +182,8 @@ def _label(labels, items, version_id, item_id, value, language):
     if key in labels:
         return labels[key]
     item = items.get(item_id)
-    label = answer_label(item, value, language) if item else str(value)
+    # A scale's step stays a number a spreadsheet can average; the range is the checklist's.
+    label = answer_label(item, value, language, scale_range=False) if item else str(value)
     if key is not None and len(labels) < 100_000:
         labels[key] = label
     return label

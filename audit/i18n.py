@@ -160,10 +160,12 @@ def _room_for(value):
     return localcontext(Context(prec=max(28, value.adjusted() + 12)))
 
 
-def answer_label(item, value, language):
+def answer_label(item, value, language, scale_range=True):
     """An answer as its reader should see it, not as it is stored: Yes/No and "Not applicable" in the
     reader's language, a choice option's text and a number item's unit in the checklist `language`,
-    numbers in the locale's style, a timer's seconds with the locale's unit. Text answers as written;
+    numbers in the locale's style, a timer's seconds with the locale's unit, a scale's step with its
+    range ("4 on a scale of 1 to 5": a bare 4 said nothing to a board reading the visit report;
+    `scale_range=False` where the range is already said, as in a list of a scale's steps). Text answers as written;
     a value that does not fit its item (never stored by the scoring rules) as it is. The review page
     and the visit report show answers with it."""
     if value is None:
@@ -187,6 +189,9 @@ def answer_label(item, value, language):
             with _room_for(seconds):  # a number and its unit stay on one line (no-break space)
                 return format_unit(seconds, "duration-second", length="short", locale=get_locale()).replace(" ", "\u00a0")
         number = decimal_text(value, places=3)
+        if kind == "scale" and scale_range and "min" in item and "max" in item:
+            return gettext("%(value)s on a scale of %(min)s to %(max)s", value=number,
+                           min=decimal_text(item["min"], places=0), max=decimal_text(item["max"], places=0))
         if kind == "number" and item.get("unit"):
             return f"{number}\u00a0{localized(item['unit'], language)}"
         return number

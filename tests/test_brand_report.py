@@ -116,6 +116,15 @@ def test_a_manager_of_some_regions_gets_theirs_alone_against_the_brand(app, chai
     assert "The regions of this report Brand average" in text
 
 
+def test_a_brand_of_one_region_says_it_is_the_only_one(app, chain):
+    """"All 1 region of the brand" said the report of a bank with one region."""
+    with app.app_context(), database.connection_context():
+        baltia = Brand.get(Brand.name == "Baltia Bank")
+        assert Region.select().where(Region.brand == baltia).count() == 1
+    text = " ".join(_pages(_get(app, "auditor@example.com", baltia.id, "&lang=en")))
+    assert "The only region of the brand" in text and "All 1 region" not in text
+
+
 def test_a_manager_of_none_of_the_brands_regions_gets_a_missing_page(app, chain):
     with app.app_context(), database.connection_context():
         baltia = Brand.get(Brand.name == "Baltia Bank").id

@@ -278,6 +278,17 @@ def test_a_visit_report_names_the_critical_failure_that_capped_its_score(app, de
     assert "Critical failure" not in _pdf_text(client.get(f"/reports/visits/{clean.uuid}.pdf?lang=en").data)
 
 
+def test_a_visit_report_gives_a_scale_answer_with_its_range(app, demo):
+    """A bare "3" beside "How welcoming was your first impression?" said nothing to the board: 3 of what?"""
+    with app.app_context(), database.connection_context():
+        visit = next(v for v in Visit.select().join(Branch).where(
+            (Visit.state == VisitState.APPROVED.value) & Branch.code.startswith("BUD"))
+            if any(a.item_id == "first_impression" and isinstance(a.value, int) for a in v.answers))
+        step = next(a.value for a in visit.answers if a.item_id == "first_impression")
+    text = " ".join(_pdf_text(_manager_client(app).get(f"/reports/visits/{visit.uuid}.pdf?lang=en").data).split())
+    assert f"{step} on a scale of 1 to 5" in text
+
+
 def test_a_branch_report_names_the_question_of_each_critical_failure(app, demo):
     with app.app_context(), database.connection_context():
         region = Branch.get_by_id(demo["branch_id"]).region_id

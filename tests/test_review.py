@@ -70,7 +70,7 @@ def test_a_hungarian_reviewer_sees_the_checklists_labels_and_decimal_commas(app,
     assert _answer_of(page, "greeted") == "Válasz: Igen · 2 / 2 pont"
     assert _answer_of(page, "entrance_tidy") == "Válasz: Nem · 0 / 1 pont A küszöb alatt"  # failed, in words too
     assert _answer_of(page, "needs_questions") == "Válasz: Csak egy-két általános kérdést tett fel · 1 / 2 pont A küszöb alatt"
-    assert _answer_of(page, "first_impression") == "Válasz: 3 · 0,5 / 1 pont A küszöb alatt"
+    assert _answer_of(page, "first_impression") == "Válasz: 3 (1–5 skálán) · 0,5 / 1 pont A küszöb alatt"
     assert _answer_of(page, "busy_acknowledged") == "Válasz: Nem releváns"
     assert _answer_of(page, "wait_for_contact") == "Válasz: 95 mp · 0,5 / 1 pont A küszöb alatt"
     assert _answer_of(page, "times_repeated") == "Válasz: 1 alkalom · 0,5 / 1 pont A küszöb alatt"
@@ -86,7 +86,7 @@ def test_an_english_reviewer_sees_the_english_labels(app, login_as, mixed):
     assert _answer_of(page, "greeted") == "Answer: Yes · Points: 2 of 2"
     assert _answer_of(page, "entrance_tidy") == "Answer: No · Points: 0 of 1 Below the pass mark"
     assert _answer_of(page, "needs_questions") == "Answer: Asked only one or two general questions · Points: 1 of 2 Below the pass mark"
-    assert _answer_of(page, "first_impression") == "Answer: 3 · Points: 0.5 of 1 Below the pass mark"
+    assert _answer_of(page, "first_impression") == "Answer: 3 on a scale of 1 to 5 · Points: 0.5 of 1 Below the pass mark"
     assert _answer_of(page, "busy_acknowledged") == "Answer: Not applicable"
     assert _answer_of(page, "wait_for_contact") == "Answer: 95 sec · Points: 0.5 of 1 Below the pass mark"
     assert _answer_of(page, "times_repeated") == "Answer: 1 times · Points: 0.5 of 1 Below the pass mark"

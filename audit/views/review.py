@@ -225,7 +225,7 @@ def correction_choices(item, language):
         return None
     if item.get("na"):
         values.append(NOT_APPLICABLE)
-    return [(value, answer_label(item, value, language)) for value in values]
+    return [(value, answer_label(item, value, language, scale_range=False)) for value in values]
 
 
 def warning_text(code, details, questions=None):
@@ -271,7 +271,7 @@ def _history_answer(item, value, language):
     if item.get("type") == "text" and value != NOT_APPLICABLE:
         text = " ".join(str(value).split())
         return f"“{text[:HISTORY_TEXT_LENGTH - 1]}…”" if len(text) > HISTORY_TEXT_LENGTH else f"“{text}”"
-    return answer_label(item, value, language)
+    return answer_label(item, value, language, scale_range=False)  # "3 → 5": one line, the range said above
 
 
 def _correction_text(event, items, language):
