@@ -1,6 +1,7 @@
 """The PDF reports as a board gets them, under stress: a pale brand colour, long names and answers, a
 checklist of many sections. Read back from the real PDFs: their text, and their pages as pictures."""
 import io
+import re
 import subprocess
 from collections import Counter
 from datetime import date, timedelta
@@ -233,3 +234,28 @@ def test_a_chart_of_many_sections_starts_under_its_heading_and_breaks_across_pag
         every = " ".join(pages)
         for s in range(28):
             assert f"EN Section {s} handling of complaints" in every, (url, s)
+
+
+def _word_heights(data):
+    """{word: [heights in pt of its boxes]} as pdftotext lays the PDF's words out: a box is as tall as
+    its font is large."""
+    out = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    heights = {}
+    for y_min, y_max, word in re.findall(r'yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">([^<]+)</word>', out):
+        heights.setdefault(word, []).append(float(y_max) - float(y_min))
+    return heights
+
+
+def test_the_region_and_brand_reports_charts_print_their_words_at_8_pt_at_least(app, demo):
+    """Drawn 1000 and 520 wide and scaled down to the landscape page, their charts printed at 7 pt
+    beside tables of 8.5 pt: the board read the dimensions' names with a magnifier."""
+    with app.app_context(), database.connection_context():
+        brand_id = Branch.get_by_id(demo["branch_id"]).region.brand_id
+    client = _client(app)
+    region = _word_heights(_get(client, f"/reports/regions/{demo['region_id']}.pdf?lang=en&days=182"))
+    per_pt = min(region["BUD-01"]) / 8.5  # a branch's code in the ranking's rows, 8.5 pt in print.css
+    brand = _word_heights(_get(client, f"/reports/brands/{brand_id}.pdf?lang=en&days=182"))
+    for heights in (region, brand):
+        # Words only the charts print: dimensions' names in the bars, the trend's months.
+        for word in ("Politeness", "Professionalism", "Jun", "Nov"):
+            assert min(heights[word]) / per_pt >= 7.95, (word, min(heights[word]) / per_pt)  # 8, measured

@@ -4,7 +4,7 @@ happened), for a head of retail to hand to the board. Of the regions of the bran
 from flask_babel import force_locale
 
 from .. import stats
-from .branch import BARS_PER_PICTURE, failed_most_often_listed, part_bar_chart, scores_trend_chart
+from .branch import failed_most_often_listed, part_bar_chart, scores_trend_chart
 from .region import TREND_HEIGHT, TREND_WIDTH, critical_failures_by_branch, section_tables
 from .render import render_pdf
 
@@ -63,9 +63,8 @@ def brand_report_context(brand, regions, brand_regions, branches, language, peri
         if not whole_brand:
             parts[kind]["brand"] = stats.part_means(brand_totals, kind, None, shown.version_ids)
     labels = {"branch": brand.name if whole_brand else _("The regions of this report"), "brand": _("Brand average")}
-    stacked = max(len(parts[kind]["mine"]) for kind in parts) > BARS_PER_PICTURE
     charts = {kind: part_bar_chart(kind, parts[kind], texts, language, brand, labels,
-                                   width=TREND_WIDTH if stacked else 520) for kind in parts}
+                                   width=TREND_WIDTH) for kind in parts}
     charts["trend"] = scores_trend_chart(ids, brand, start, end, TREND_WIDTH, version_ids, TREND_HEIGHT)
     branch_ranking = stats.ranked(stats.ranking(branches, start, end, version_ids, period.previous_start))
     scored = [entry for entry in branch_ranking if entry[0] is not None]
@@ -82,7 +81,7 @@ def brand_report_context(brand, regions, brand_regions, branches, language, peri
         none_approved=not whole["visits"],
         no_previous=bool(ranking) and all(row[3] is None for row in ranking),
         sections=sections, section_tables=section_tables(sections), cells=cells,
-        texts=texts, parts_shown=shown, checklist=checklist, charts=charts, charts_stacked=stacked,
+        texts=texts, parts_shown=shown, checklist=checklist, charts=charts,
         highest=highest, lowest=lowest, branch_count=len(branch_ranking),
         **failed_most_often_listed(scope, start, end, shown.version_ids),
         critical=critical_failures_by_branch(ids, start, end, language, version_ids, per="region"),

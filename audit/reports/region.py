@@ -10,14 +10,18 @@ from flask_babel import force_locale
 from .. import stats
 from ..localtime import local_date
 from ..models import Branch
-from .branch import BARS_PER_PICTURE, failed_most_often_listed, part_bar_chart, scores_trend_chart
+from .branch import failed_most_often_listed, part_bar_chart, scores_trend_chart
 from .render import render_pdf
 
 TEMPLATE = "reports/region.html"
 
 # The trend across the landscape page's width, low enough to leave the sections and dimensions room
 # under it on the same page (at 900 x 180 they went to the next one, leaving half a page blank).
-TREND_WIDTH, TREND_HEIGHT = 1000, 150
+# The sections' and the dimensions' bars follow it one under the other, as wide, in parts that break
+# across pages (see BARS_PER_PICTURE). All are drawn narrower than they print, so that their words
+# print at about 8.5 pt: drawn 1000 wide, and the bars 520 wide side by side in half the page, they
+# came out at 7 pt, too small for a board; side by side at 8.5 pt the dimensions went to the next page.
+TREND_WIDTH, TREND_HEIGHT = 820, 123
 # The sections' columns of the ranking: as many as are read beside its own five (the demo's eight
 # checklist sections), then tables of the branches and the next sections. A checklist of 28 sections
 # put all of them in one table: 5 mm columns, their figures printed over each other and the
@@ -83,12 +87,8 @@ def region_report_context(region, branches, language, period, checklist=None):
         parts[kind] = {"mine": stats.in_checklist_order(stats.part_means(mine, kind, None, shown.version_ids), kind,
                                                         texts),
                        "brand": stats.part_means(brand_totals, kind, None, shown.version_ids)}
-    # Side by side while both fit beside each other under the trend; else one under the other, across
-    # the page (as wide as the trend), in parts that break across pages (see BARS_PER_PICTURE).
-    stacked = max(len(parts[kind]["mine"]) for kind in parts) > BARS_PER_PICTURE
     for kind in ("section", "dimension"):
-        charts[kind] = part_bar_chart(kind, parts[kind], texts, language, brand, labels,
-                                      width=TREND_WIDTH if stacked else 520)
+        charts[kind] = part_bar_chart(kind, parts[kind], texts, language, brand, labels, width=TREND_WIDTH)
     charts["trend"] = scores_trend_chart(ids, brand, start, end, TREND_WIDTH, version_ids, TREND_HEIGHT)
     critical = critical_failures_by_branch(ids, start, end, language, version_ids)
     return dict(
@@ -97,7 +97,7 @@ def region_report_context(region, branches, language, period, checklist=None):
         no_previous=bool(ranking) and all(row[3] is None for row in ranking),
         sections=sections, section_tables=section_tables(sections),
         cells=stats.part_scores_by_branch("section", ids, start, end, shown.version_ids),
-        texts=texts, parts_shown=shown, checklist=checklist, charts=charts, charts_stacked=stacked,
+        texts=texts, parts_shown=shown, checklist=checklist, charts=charts,
         **failed_most_often_listed(scope, start, end, shown.version_ids),
         critical=critical,
         start=start, last_day=period.last_day, language=language,
