@@ -21,6 +21,13 @@
   }
   window.AuditPage = { sayOffline: sayOffline };  // also for fill.js's checklist language pick
 
+  // Without JavaScript the top bar's language pick on the fill page sends the fill form, whose view
+  // saves what was typed before changing the language (base.html). Here the answers are kept on the
+  // phone as they are given (fill.js): the pick goes back to the top bar's own form.
+  document.querySelectorAll("[data-sends-form]").forEach(function (control) {
+    control.removeAttribute("form");
+  });
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (navigator.onLine || form.matches(".fill-form")) return;

@@ -778,3 +778,155 @@ def test_a_number_typed_far_too_large_is_named_not_an_error_page(app, shopper, v
     assert FillPage(response).errors() == {"times_repeated": "Give a number no larger than 1,000,000,000."}
     stored, answers, _comments, _evidence = _stored(app, visit)
     assert stored.state == "draft" and answers == {} and stored.draft["answers"]["greeted"] == "yes"
+
+
+# -- the top bar's language -------------------------------------------------------------------------
+
+TYPED = {"answer-greeted": "no", "comment-greeted": "Nobody looked up from the till.", "answer-first_impression": "4",
+         "answer-wait_for_contact": " 95 ", "answer-needs_questions": "one_question", "answer-comments": "Loud music."}
+
+
+def _top_bar_language_controls(response):
+    """(the top bar's language menu tag, its Change button tag), as the page writes them."""
+    text = response.get_data(as_text=True)
+    form = text[text.index('<form class="langform"'):]
+    form = form[:form.index("</form>")]
+    return re.search(r'<select id="language-switch"[^>]*>', form).group(0), re.search(r"<button[^>]*>", form).group(0)
+
+
+def _account_language(app, org, key="shopper"):
+    with app.app_context(), database.connection_context():
+        return User.get_by_id(org["users"][key].id).language
+
+
+def test_the_top_bars_language_change_belongs_to_the_fill_form_and_elsewhere_to_its_own(app, login_as, visit):
+    """Without JavaScript, the top bar's language change on the fill page sends the fill form (what was
+    typed goes with it); on every other page, and on a sent visit's, it is the top bar's own form. The
+    top bar is kept per language between requests: one page's never shows on the other."""
+    shopper = login_as("shopper")
+    for _round in range(2):
+        menu, button = _top_bar_language_controls(shopper.get(_fill_url(visit)))
+        assert 'form="fill-form"' in menu and 'name="language"' in menu
+        assert 'form="fill-form"' in button and 'name="action"' in button and 'value="language"' in button
+        for path in ("/visits/", "/password"):
+            menu, button = _top_bar_language_controls(shopper.get(path))
+            assert "form=" not in menu and "form=" not in button and "name=" not in button
+    # The fill page's form is the one the controls name.
+    assert 'id="fill-form"' in shopper.get(_fill_url(visit)).get_data(as_text=True)
+    shopper.post(_fill_url(visit), data={**complete_form(retail_checklist()[0]), "action": "submit",
+                                         "csrf_token": csrf_from(shopper.get(_fill_url(visit)))})
+    sent_page = shopper.get(_fill_url(visit))
+    assert "fill-form" not in sent_page.get_data(as_text=True)
+    assert "form=" not in "".join(_top_bar_language_controls(sent_page))
+
+
+def test_the_top_bars_language_change_saves_what_was_typed_as_save_does_then_shows_the_page_in_it(
+        app, org, shopper, visit):
+    saved_by_save = _new_visit(app, org)
+    _post(shopper, saved_by_save, "save", TYPED)
+
+    response = _post(shopper, visit, "language", {**TYPED, "language": "hu", "lang": "en"})
+
+    # Back to the page as it was asked for (its checklist follows the shopper's language, as after the
+    # top bar's own form), now in Hungarian, with what was typed.
+    assert response.status_code == 302 and response.headers["Location"].endswith(_fill_url(visit))
+    shown = shopper.get(response.headers["Location"])
+    assert '<html lang="hu"' in shown.get_data(as_text=True)
+    page = FillPage(shown)
+    assert page.text_lang == "hu"
+    assert page.flashes == []  # the page in the language picked says that it was done
+    assert [page.value(item) for item in ("greeted", "wait_for_contact", "comments")] == ["no", "95", "Loud music."]
+    assert page.comment("greeted") == "Nobody looked up from the till."
+    stored, by_save = _stored(app, visit)[0], _stored(app, saved_by_save)[0]
+    assert stored.draft == by_save.draft and stored.state == by_save.state == "draft"
+    assert stored.started_at is not None
+    assert _account_language(app, org) == "hu"
+    assert '<html lang="hu"' in shopper.get("/visits/").get_data(as_text=True)
+
+
+def test_the_top_bars_language_change_keeps_the_checklist_language_the_page_was_asked_in(app, org, shopper, visit):
+    response = _post(shopper, visit, "language", {**TYPED, "language": "hu", "lang": "ru"}, query="?lang=ru")
+
+    assert response.headers["Location"].endswith(f"{_fill_url(visit)}?lang=ru")
+    shown = shopper.get(response.headers["Location"])
+    assert '<html lang="hu"' in shown.get_data(as_text=True) and FillPage(shown).text_lang == "ru"
+    assert FillPage(shown).value("greeted") == "no"
+    # A checklist language picked beside the checklist and not shown yet goes with it, as with Save.
+    response = _post(shopper, visit, "language", {**TYPED, "language": "et", "lang": "bg"}, query="?lang=ru")
+    assert response.headers["Location"].endswith(f"{_fill_url(visit)}?lang=bg")
+    assert _account_language(app, org) == "et"
+
+
+def test_enter_in_a_field_presses_the_top_bars_language_change_and_so_saves(app, org, shopper, visit):
+    """The Change button is the fill form's first: Enter in a field sends it with the language as it was."""
+    response = _post(shopper, visit, "language", {**TYPED, "language": "en", "lang": "en"})
+
+    assert response.status_code == 302 and response.headers["Location"].endswith(_fill_url(visit))
+    page = FillPage(shopper.get(response.headers["Location"]))
+    assert "Saved. You can finish it later." in page.flashes and page.value("greeted") == "no"
+    assert _stored(app, visit)[0].draft["answers"]["greeted"] == "no"
+
+
+def test_a_photo_refused_with_the_top_bars_language_change_is_named_in_the_new_language_and_nothing_is_lost(
+        app, org, shopper, visit):
+    form = {**TYPED, "language": "hu", "lang": "en", "photo-shop_front": (io.BytesIO(b"%PDF-1.4 not a photo"), "a.jpg")}
+
+    response = _post(shopper, visit, "language", form)
+
+    assert response.status_code == 200
+    assert '<html lang="hu"' in response.get_data(as_text=True)
+    page = FillPage(response)
+    assert page.errors() == {"shop_front": translated(app, "hu", "The file is not a readable PNG or JPEG image.")}
+    assert translated(app, "hu", KEPT) in page.flashes
+    assert page.value("greeted") == "no" and page.comment("greeted") == "Nobody looked up from the till."
+    stored, _answers, _comments, evidence = _stored(app, visit)
+    assert stored.draft["answers"]["greeted"] == "no" and evidence == []
+    assert _account_language(app, org) == "hu"
+
+
+@pytest.mark.parametrize("state", ["submitted", "approved"])
+def test_the_top_bars_language_change_leaves_a_sent_visit_as_it_was(app, org, shopper, visit, content, state):
+    assert _post(shopper, visit, "submit", complete_form(content)).status_code == 302
+    with app.app_context(), database.connection_context():
+        Visit.update(state=state).where(Visit.uuid == visit).execute()
+    before, answers, _comments, _evidence = _stored(app, visit)
+    token = csrf_from(shopper.get("/visits/"))
+
+    response = shopper.post(_fill_url(visit), data={**complete_form(content), "answer-greeted": "no",
+                                                    "comment-greeted": "Changed my mind.", "action": "language",
+                                                    "language": "hu", "lang": "en", "csrf_token": token},
+                            content_type="multipart/form-data")
+
+    assert response.status_code == 302 and response.headers["Location"].endswith("/visits/")
+    listing = html.unescape(shopper.get("/visits/").get_data(as_text=True))
+    assert translated(app, "hu", ALREADY_SENT) in listing and '<html lang="hu"' in listing
+    after, stored_answers, comments, _evidence = _stored(app, visit)
+    assert (stored_answers, comments) == (answers, {})
+    assert (after.state, after.draft, after.submission_hash) == (state, None, before.submission_hash)
+
+
+def test_the_top_bars_language_change_is_refused_without_the_forms_token_or_on_anothers_visit(
+        app, org, login_as, visit):
+    shopper = login_as("shopper")
+    shopper.get(_fill_url(visit))
+    refused = shopper.post(_fill_url(visit), data={**TYPED, "action": "language", "language": "hu"},
+                           content_type="multipart/form-data")
+    assert refused.status_code == 400
+    intruder = login_as("other_shopper")
+    token = csrf_from(intruder.get("/visits/"))
+    response = intruder.post(_fill_url(visit), content_type="multipart/form-data",
+                             data={**TYPED, "action": "language", "language": "hu", "csrf_token": token})
+    assert response.status_code == 404
+    stored, answers, _comments, _evidence = _stored(app, visit)
+    assert (stored.state, stored.draft, answers) == ("assigned", None, {})
+    assert _account_language(app, org, "shopper") is None and _account_language(app, org, "other_shopper") is None
+
+
+def test_a_language_the_app_has_not_is_refused_and_what_was_typed_is_saved(app, org, shopper, visit):
+    response = _post(shopper, visit, "language", {**TYPED, "language": "xx", "lang": "en"})
+
+    assert response.status_code == 302
+    page = FillPage(shopper.get(response.headers["Location"]))
+    assert "Choose one of the offered languages." in page.flashes and page.value("greeted") == "no"
+    assert _stored(app, visit)[0].draft["answers"]["greeted"] == "no"
+    assert _account_language(app, org) is None

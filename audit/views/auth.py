@@ -168,13 +168,18 @@ def _keep_language(user, language, unless_chosen=False):
     user.language = language
 
 
+def choose_language(language):
+    """The language picked in the top bar, for this browser and the signed-in account."""
+    session["language"] = language
+    if current_user.is_authenticated:
+        _keep_language(current_user, language)
+
+
 @bp.route("/language", methods=["POST"])
 def language():
     form = LanguageForm()
     if form.validate_on_submit():
-        session["language"] = form.language.data
-        if current_user.is_authenticated:
-            _keep_language(current_user, form.language.data)
+        choose_language(form.language.data)
     else:
         flash(_("Choose one of the offered languages."), "error")
     return redirect(_safe_next(form.next.data) or url_for("auth.index"))

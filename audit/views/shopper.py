@@ -4,6 +4,7 @@ from datetime import timezone
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_datetime, format_number, get_locale
+from flask_babel import refresh as refresh_locale
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -15,6 +16,7 @@ from ..i18n import current_language, localized
 from ..i18n import gettext as _
 from ..media import ImageRejected
 from ..models import ChecklistVersion, Evidence, Role, User, Visit, VisitEvent, VisitState
+from .auth import choose_language
 
 bp = Blueprint("shopper", __name__, url_prefix="/visits")
 
@@ -219,10 +221,24 @@ def fill(visit_uuid):
     visit = own_visit_or_404(visit_uuid)
     content = ChecklistVersion.shared_content(visit.checklist_version_id)
     shown_in = checklist_language(content, request.args.get("lang"), current_user.checklist_language)
+    action = request.form.get("action") if request.method == "POST" else None
     # The fill form carries the checklist language pick (fill.html): without JavaScript, changing the
     # language sends the form, so that what was typed is saved first.
     language = checklist_language(content, request.form.get("lang"), shown_in) \
         if request.method == "POST" else shown_in
+    page_lang = language  # the checklist language the page comes back in (none: it follows the shopper's)
+    changed_language = False
+    if action == "language":
+        # Without JavaScript the top bar's language change sends this form too (base.html): what was
+        # typed is saved below as Save saves it, and the page comes back in the new language. Its
+        # checklist stays in the one it was asked in, if any, as after the top bar's own form; or in the
+        # one picked beside it.
+        picked = request.form.get("lang")
+        page_lang = picked if picked in content["languages"] and picked != shown_in else request.args.get("lang")
+        before = current_language()
+        _change_language(request.form.get("language"))
+        changed_language = current_language() != before
+        language = checklist_language(content, page_lang, current_user.checklist_language)
     if request.method == "GET" and not visit.is_open_for_shopper:
         # Sent: nothing left to fill in. Still a page (200) for the service worker and the list.
         return render_template("shopper/sent.html", visit=visit, sent_time=_sent_time,
@@ -245,7 +261,6 @@ def fill(visit_uuid):
                     Evidence.client_ids_by_item(visit.id))):
                 flash(_("This visit was already sent."), "error")
             return redirect(url_for("shopper.visits"))
-        action = request.form.get("action")
         if action == "lang" and request.form.get("lang") == language:
             _remember_checklist_language(language)
         answers, comments = answers_from_form(content, request.form)
@@ -254,7 +269,7 @@ def fill(visit_uuid):
         errors = _store_form_photos(visit, photos)
         # Whatever happens next, what was typed is kept (a language picked before anything was given
         # starts nothing: the visit's start is when the shopper first answers).
-        saving = action != "lang" or bool(answers or comments or photos or visit.draft)
+        saving = action not in ("lang", "language") or bool(answers or comments or photos or visit.draft)
         if saving:
             try:
                 operations.save_visit_draft(visit, answers, comments, photos)
@@ -298,9 +313,11 @@ def fill(visit_uuid):
             return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=language, removed=removed_from,
                                     _anchor=f"q-{removed_from}"))
         else:
-            if saving and (action != "lang" or language == shown_in):  # Enter in a field presses the pick's button
+            # Enter in a field presses the form's first button, the top bar's language change (before it
+            # was there, the checklist language's): with the language as it was, that is a save.
+            if saving and not changed_language and (action != "lang" or language == shown_in):
                 flash(_("Saved. You can finish it later."), "success")
-            return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=language))
+            return redirect(url_for("shopper.fill", visit_uuid=visit.uuid, lang=page_lang))
     photos = Evidence.client_ids_by_item(visit.id)
     removed = request.args.get("removed") if request.method == "GET" else None
     photo_notes = {removed: _("Photo removed.")} if removed and removed in photo_item_ids(content) else None
@@ -317,6 +334,16 @@ def fill(visit_uuid):
                            checklist_title=checklist_title(visit.checklist_version_id, language),
                            items_html=Markup(items_html), returned_at=_returned_at([visit]),
                            refusal_messages=refusal_messages)
+
+
+def _change_language(language):
+    """The top bar's language pick, sent with the fill form: the shopper's language from now on, this
+    response's too."""
+    if language not in current_app.config["LANGUAGES"]:
+        flash(_("Choose one of the offered languages."), "error")
+        return
+    choose_language(language)
+    refresh_locale()  # the messages and the page below are in it already
 
 
 def _remember_checklist_language(language):

@@ -1,7 +1,7 @@
 """The fill page in Chromium at phone size, where a QA pass found it wrong: a file that is no image,
 picked as a photo, is said beside its question (the server's refusal kept); refusals kept on the phone
-are said in the language chosen since; changing the checklist's language, with or without JavaScript,
-keeps what was typed; a sent visit's page says it was sent instead of offering an empty form."""
+are said in the language chosen since; changing the checklist's language or the top bar's, with or
+without JavaScript, keeps what was typed; a sent visit's page says it was sent instead of offering an empty form."""
 import re
 
 import pytest
@@ -124,6 +124,54 @@ def test_without_javascript_the_checklist_language_keeps_what_was_typed(app, bro
     expect(page.locator('[name="comment-greeted"]')).to_have_value("Nobody looked up.")
     expect(page.locator('[name="answer-comments"]')).to_have_value("Loud music.\nCold inside.")
     expect(page.locator("#checklist-lang")).to_have_value("hu")
+    context.close()
+
+
+def test_without_javascript_the_top_bars_language_keeps_what_was_typed(app, browser, live_server, org):
+    """The top bar's language change sends the fill form with it: what was typed is saved first, and the
+    page comes back in the language picked with every answer as it was."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE, java_script_enabled=False)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    page.locator('input[name="answer-greeted"][value="no"]').check()
+    page.locator("#q-greeted details.comment summary").click()
+    page.locator('[name="comment-greeted"]').fill("Nobody looked up.")
+    page.locator('[name="answer-comments"]').fill("Loud music.\nCold inside.")
+
+    page.select_option("#language-switch", "hu")
+    page.locator(".langform button").click()
+
+    expect(page.locator("html")).to_have_attribute("lang", "hu")
+    expect(page).to_have_url(re.compile(rf"/visits/{visit}/fill$"))
+    expect(page.locator("#language-switch")).to_have_value("hu")
+    expect(page.locator("#q-greeted legend span").first).to_have_attribute("lang", "hu")
+    expect(page.locator('input[name="answer-greeted"][value="no"]')).to_be_checked()
+    expect(page.locator('[name="comment-greeted"]')).to_have_value("Nobody looked up.")
+    expect(page.locator('[name="answer-comments"]')).to_have_value("Loud music.\nCold inside.")
+    assert _stored(app, visit)[0].draft["answers"]["greeted"] == "no"
+    context.close()
+
+
+def test_with_javascript_the_top_bars_language_is_its_own_form_again_and_the_answers_stay_on_the_phone(
+        app, browser, live_server, org):
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    page.locator('input[name="answer-greeted"][value="no"]').check()
+    expect(page.locator("[data-save-state]")).to_contain_text("Saved on this phone")
+
+    page.select_option("#language-switch", "hu")
+    page.locator(".langform button").click()
+
+    expect(page.locator("html")).to_have_attribute("lang", "hu")
+    expect(page.locator('input[name="answer-greeted"][value="no"]')).to_be_checked()
+    assert _stored(app, visit)[0].draft is None  # kept on the phone, as every answer with JavaScript
     context.close()
 
 
