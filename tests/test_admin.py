@@ -633,3 +633,85 @@ def test_a_region_made_by_mistake_is_deleted_but_not_one_with_branches_or_manage
     manager = login_as("manager")
     assert manager.post(f"/admin/regions/{managed.id}/delete",
                         data={"csrf_token": csrf_from(manager.get("/dashboard/"))}).status_code == 403
+
+
+@pytest.fixture
+def first_auditor(app):
+    """A new installation: its first auditor signed in, and nothing else made yet."""
+    from audit.security import hash_password
+    from audit.models import Role, utcnow
+    from conftest import PASSWORD, login
+
+    with app.app_context(), database.connection_context():
+        User.create(email="first@agency.eu", name="First Auditor", role=Role.AUDITOR.value,
+                    password_hash=hash_password(PASSWORD), password_set_at=utcnow())
+    client = app.test_client()
+    assert login(client, "first@agency.eu").status_code == 302
+    return client
+
+
+def _links(response):
+    return re.findall(r'<a href="([^"]+)">', response.get_data(as_text=True))
+
+
+def test_overview_of_a_new_installation_lists_the_first_steps_with_their_pages(app, first_auditor):
+    page = first_auditor.get("/admin/")
+    text = page.get_data(as_text=True)
+    assert "Getting started" in text
+    for url in ["/admin/brands/new", "/admin/regions/new", "/admin/branches/import", "/admin/users/import",
+                "/checklists/", "/admin/visits/new"]:
+        assert url in _links(page), url
+    with app.app_context(), database.connection_context():
+        Region.create(brand=Brand.create(name="Acme Foods"), name="Cluj")
+    page = first_auditor.get("/admin/")
+    links = _links(page)
+    assert "/admin/brands/new" not in links and "/admin/regions/new" not in links  # done: no longer a link
+    assert "/admin/branches/import" in links
+
+
+def test_overview_drops_the_first_steps_once_each_is_done(app, org, login_as):
+    from datetime import date
+
+    from audit.models import ChecklistVersion, Visit
+    from audit.operations import publish_checklist_file
+    from tests_support import ROOT
+
+    client = login_as("auditor")
+    assert "Getting started" in client.get("/admin/").get_data(as_text=True)  # no checklist, no visit yet
+    with app.app_context(), database.connection_context():
+        publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        Visit.create(branch=org["branches"][0], checklist_version=ChecklistVersion.get(),
+                     shopper=org["users"]["shopper"], planned_from=date.today(), planned_to=date.today())
+    assert "Getting started" not in client.get("/admin/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/admin/visits/new", "/admin/visits/bulk"])
+def test_assigning_with_nothing_to_assign_says_what_to_add_first(app, first_auditor, url):
+    page = first_auditor.get(url)
+    text = page.get_data(as_text=True)
+    assert "Before a visit can be assigned" in text
+    assert "No checklist is published yet" in text and "No shopper has an account yet" in text
+    links = _links(page)
+    assert "/admin/branches" in links and "/checklists/" in links and "/admin/users" in links
+
+
+def test_assigning_with_everything_in_place_shows_no_missing_list(app, org, login_as):
+    from audit.operations import publish_checklist_file
+    from tests_support import ROOT
+
+    with app.app_context(), database.connection_context():
+        publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+    client = login_as("auditor")
+    for url in ["/admin/visits/new", "/admin/visits/bulk"]:
+        assert "Before a visit can be assigned" not in client.get(url).get_data(as_text=True)
+
+
+def test_empty_regions_and_branches_lead_to_what_comes_first(app, first_auditor):
+    regions = first_auditor.get("/admin/regions")
+    assert "/admin/brands/new" in _links(regions)
+    branches = first_auditor.get("/admin/branches")
+    assert "/admin/regions/new" in _links(branches)
+    with app.app_context(), database.connection_context():
+        Region.create(brand=Brand.create(name="Acme Foods"), name="Cluj")
+    assert "/admin/brands/new" not in _links(first_auditor.get("/admin/regions"))
+    assert "/admin/branches/import" in _links(first_auditor.get("/admin/branches"))

@@ -46,7 +46,18 @@ def index():
         "visits": Visit.select().count(),
         "checklists": ChecklistVersion.select().where(ChecklistVersion.is_published).count(),
     }
-    return render_template("admin/index.html", counts=counts)
+    shoppers = User.select().where(User.role == Role.SHOPPER.value).count()
+    # A new installation has only its first auditor: the order in which the rest is set up, each step
+    # with its page, until every step has been done once.
+    steps = [
+        (counts["brands"] > 0, url_for("admin.brand"), _("Add a brand: the client whose branches are visited, with its logo and colours for its reports.")),
+        (counts["regions"] > 0, url_for("admin.region"), _("Add the brand's regions: its branches are grouped in them, and a manager sees the regions given to them.")),
+        (counts["branches"] > 0, url_for("admin.import_branches"), _("Import the brand's branches from a CSV file, or add them one by one.")),
+        (shoppers > 0, url_for("admin.import_users"), _("Import the shoppers and the client's managers from a CSV file, or add them one by one, and send each their link to choose a password.")),
+        (counts["checklists"] > 0, url_for("editor.index"), _("Import a checklist file or begin one in the editor, and publish it.")),
+        (counts["visits"] > 0, url_for("admin.assign"), _("Assign visits to the shoppers, one by one or for a whole region.")),
+    ]
+    return render_template("admin/index.html", counts=counts, steps=None if all(done for done, *_ in steps) else steps)
 
 
 def _changed_meanwhile(form, row, *more, leave_out=()):
@@ -122,7 +133,7 @@ def brand(brand_id=None):
 
 @bp.route("/regions")
 def regions():
-    return render_template("admin/regions.html", regions=Region.ordered())
+    return render_template("admin/regions.html", regions=Region.ordered(), brands_exist=Brand.select().exists())
 
 
 @bp.route("/regions/new", methods=["GET", "POST"])
