@@ -584,11 +584,13 @@ class ReviewFilterForm(AppForm):
                                             for b in branches]
         self.sort.choices = [Choice(value, label) for value, label in REVIEW_ORDERS.items()]
         self.region.choices = [anything] + [Choice(r.id, f"{r.brand.name} · {r.name}") for r in Region.ordered()]
-        # By their titles in the reader's language, as everywhere else (the file ids were shown).
+        # By their titles in the reader's language, as everywhere else (the file ids were shown); a
+        # checklist only drafted so far has no visit to review (it was listed by its id).
         self.checklist.choices = [anything]
         for checklist in Checklist.ordered():
             latest = checklist.latest_published()
-            self.checklist.choices.append(Choice(checklist.id, latest.title(current_language()) if latest else checklist.slug))
+            if latest:
+                self.checklist.choices.append(Choice(checklist.id, latest.title(current_language())))
         self.shopper.choices = [anything] + [Choice(u.id, u.name) for u in User.shoppers()]
 
 

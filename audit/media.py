@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from .i18n import gettext as _
+from .i18n import decimal_text, gettext as _
 
 # Pillow names phone JPEGs that carry extra pictures (depth maps, previews) "MPO"; they are JPEGs.
 ACCEPTED_FORMATS = ("PNG", "JPEG", "MPO")
@@ -82,7 +82,7 @@ def _decode_checked(data, pixel_limit, long_side):
             if probe.format not in ACCEPTED_FORMATS:
                 raise ImageRejected(_("The file is not a PNG or JPEG image."))
             if probe.width * probe.height > pixel_limit:
-                raise ImageRejected(_("The image has too many pixels."))
+                raise _too_many_pixels(pixel_limit)
             probe.verify()
         image = Image.open(io.BytesIO(data))
         if long_side and max(image.size) > long_side:
@@ -96,9 +96,16 @@ def _decode_checked(data, pixel_limit, long_side):
     except ImageRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageRejected(_("The image has too many pixels."))
+        raise _too_many_pixels(pixel_limit)
     except (UnidentifiedImageError, OSError, SyntaxError, EOFError, ValueError):
         raise ImageRejected(_("The file is not a readable PNG or JPEG image."))
+
+
+def _too_many_pixels(limit):
+    """The refusal says the limit: "too many pixels" alone left an agency guessing how far to shrink
+    its 9000 x 6000 logo."""
+    return ImageRejected(_("The image has too many pixels (at most %(most)s million). Make it smaller and try again.",
+                           most=decimal_text(limit / 1_000_000, places=1)))
 
 
 def store_logo(data, media_dir, max_bytes, max_pixels):

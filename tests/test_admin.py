@@ -18,6 +18,12 @@ def _post(client, url, data, **kwargs):
     return client.post(url, data={**data, **hidden_fields_from(page)}, **kwargs)
 
 
+def _png_of_size(width, height):
+    data = io.BytesIO()
+    Image.new("1", (width, height)).save(data, "PNG")
+    return data.getvalue()
+
+
 def _png_with_exif(size=(120, 60)):
     image = Image.new("RGB", size, "#c00")
     exif = Image.Exif()
@@ -70,6 +76,8 @@ def test_auditor_creates_a_brand_with_a_logo_stripped_of_metadata(app, login_as)
         (b"not an image at all", "The file is not a readable PNG or JPEG image."),
         (b"%PDF-1.4\n1 0 obj<<>>endobj", "The file is not a readable PNG or JPEG image."),
         (_png_with_exif()[:60], "The file is not a readable PNG or JPEG image."),
+        # A 4001 x 4001 logo: the refusal says how far to shrink it (it said "too many pixels" alone).
+        (_png_of_size(4001, 4001), "The image has too many pixels (at most 16 million). Make it smaller and try again."),
     ],
 )
 def test_bad_logo_is_refused_and_nothing_is_stored(app, login_as, logo, message):
@@ -87,6 +95,11 @@ def test_bad_logo_is_refused_and_nothing_is_stored(app, login_as, logo, message)
     assert _count(app, Brand) == before
     logos = os.path.join(app.config["MEDIA_DIR"], "logos")
     assert not os.path.isdir(logos) or os.listdir(logos) == []
+
+
+def test_the_brand_form_says_what_a_logo_may_be(app, login_as):
+    page = login_as("auditor").get("/admin/brands/new").get_data(as_text=True)
+    assert "A PNG or JPEG of at most 2 MB and 16 million pixels." in page
 
 
 def test_svg_logo_is_refused_by_its_extension(app, login_as):

@@ -1097,10 +1097,15 @@ def test_a_checklist_is_begun_in_the_browser_and_published_once_it_has_its_parts
     # In Hungarian only: the draft page says what it still needs; with a section and a question it publishes.
     assert begin().status_code == 302
     needs = html.unescape(auditor.get("/checklists/bank-visit/draft").get_data(as_text=True))
-    assert "sections must be a non-empty list of sections (got an empty list)" in needs
+    # In the editor's words, not the file checker's ("sections must be a non-empty list of sections").
+    assert "Add a section, then its questions: a checklist needs at least one of each." in needs
+    assert "non-empty list" not in needs
     url = "/checklists/bank-visit/draft/sections/new"
     assert auditor.post(url, data={"section_id": "welcome", "title_hu": "Fogadás", "weight": "",
                                    "csrf_token": csrf_from(auditor.get(url))}).status_code == 302
+    needs = html.unescape(auditor.get("/checklists/bank-visit/draft").get_data(as_text=True))
+    assert "Add a question to the section “Fogadás”: a section without one cannot be published." in needs
+    assert "non-empty list" not in needs and "Add a section, then" not in needs
     url = "/checklists/bank-visit/draft/sections/welcome/items/new"
     added = auditor.post(url, data={**_item_data(item_id="greeted", text_hu="Köszöntötték?"),
                                     "csrf_token": csrf_from(auditor.get(url))})

@@ -149,6 +149,12 @@ def test_a_link_speaks_the_language_chosen_for_its_account(app, org, login_as):
     done = _set(visitor, link, NEW_PASSWORD)
     signing_in = visitor.get(done.headers["Location"], headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert '<html lang="hu"' in signing_in and translated(app, "hu", "Your password is set. Sign in with it.") in signing_in
+    # The address is filled in (a new shopper did not know which one the agency had used), for this
+    # sign-in only.
+    assert re.search(r'<input[^>]*name="email"[^>]*value="shopper@example.com"', signing_in)
+    assert login(visitor, "shopper@example.com", NEW_PASSWORD).status_code == 302
+    visitor.post("/logout", data={"csrf_token": csrf_from(visitor.get("/visits/"))})
+    assert 'value="shopper@example.com"' not in visitor.get("/login").get_data(as_text=True)
     other = app.test_client()
     with app.app_context(), database.connection_context():
         link = f"/password/{password_links.make_token(User.get(User.email == 'shopper@example.com'))}"

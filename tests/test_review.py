@@ -658,6 +658,17 @@ def test_the_queue_filters_checklists_by_their_titles_in_the_readers_language(ap
     assert ">Посещение магазина<" in russian
 
 
+def test_the_queue_leaves_out_a_checklist_only_drafted_so_far(app, login_as, submitted):
+    """A checklist begun in the editor, never published, has no visit to review: it was offered by its id."""
+    auditor = login_as("auditor")
+    token = csrf_from(auditor.get("/checklists/new"))
+    assert auditor.post("/checklists/new", data={"checklist_id": "quick-check", "source": "en", "title": "Quick check",
+                                                 "csrf_token": token}).status_code == 302
+    offered = re.search(r'<select[^>]*name="checklist".*?</select>', auditor.get("/review/").get_data(as_text=True), re.S).group(0)
+    assert ">Retail store visit<" in offered
+    assert "quick-check" not in offered and "Quick check" not in offered
+
+
 def test_the_history_says_a_correction_with_its_question_not_submitted(app, login_as, submitted):
     """A correction was listed as "Submitted · Anna Auditor · greeted: ...", as if the reviewer had
     sent the visit, the question by its id."""

@@ -5,9 +5,11 @@ The public names live in `audit.checklist.format`; they are repeated here so cal
 """
 
 from .format import (
+    EMPTY_SECTION,
     ITEM_TYPES,
     LANGUAGES,
     MISSING_TRANSLATION,
+    NO_SECTIONS,
     SCORING_TYPES,
     ChecklistError,
     Problem,
@@ -22,9 +24,11 @@ from .format import (
 )
 
 __all__ = [
+    "EMPTY_SECTION",
     "ITEM_TYPES",
     "LANGUAGES",
     "MISSING_TRANSLATION",
+    "NO_SECTIONS",
     "SCORING_TYPES",
     "ChecklistError",
     "Problem",

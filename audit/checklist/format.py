@@ -87,6 +87,8 @@ _CHECKLIST_ID = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 
 # Problem.kind of a text that lacks a translation: the editor lists those by text instead.
 MISSING_TRANSLATION = "missing_translation"
+# A draft begun in the editor that is still empty: the editor says these in its own words.
+NO_SECTIONS, EMPTY_SECTION = "no_sections", "empty_section"
 
 
 @dataclass(frozen=True)
@@ -385,7 +387,7 @@ class _Validator:
         # A draft begun in the browser has no section yet; a published checklist needs one.
         if not isinstance(sections, list) or (not sections and self.complete):
             self.report(where, gettext("sections must be a non-empty list of sections (got %(value)s)",
-                                       value=describe(sections)))
+                                       value=describe(sections)), NO_SECTIONS if sections == [] else "")
             return
         section_lines = {}
         items = []  # (where, item, label) in file order, for the checks that look across items
@@ -429,7 +431,8 @@ class _Validator:
         # A draft may hold a section that is still empty; a published checklist may not.
         if not isinstance(section_items, list) or (not section_items and self.complete):
             self.report(where, _says(section_label, gettext("items must be a non-empty list of items "
-                                                            "(got %(value)s)", value=describe(section_items))))
+                                                            "(got %(value)s)", value=describe(section_items))),
+                        EMPTY_SECTION if section_items == [] else "")
             return []
         found = []
         for index, item in enumerate(section_items):

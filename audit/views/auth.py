@@ -59,6 +59,8 @@ def login():
     if current_user.is_authenticated:
         return redirect(home_for(current_user))
     form = LoginForm()
+    if request.method == "GET" and session.get("sign_in_email"):
+        form.email.data = session["sign_in_email"]  # just set with a password link: one field less to type
     if form.validate_on_submit():
         wait = account_sign_in_wait(form.email.data)
         if wait is not None:  # the right password too: guessing must not go on
@@ -143,6 +145,9 @@ def password_link(token):
         session.clear()
         if account.language:
             session["language"] = account.language  # the sign-in page in the language of the link's page
+        # The sign-in page has the address filled in: a new shopper did not know which one the
+        # agency had used for them. Gone at the sign-in (a new session).
+        session["sign_in_email"] = account.email
         flash(_("Your password is set. Sign in with it."), "success")
         return redirect(url_for("auth.login"))
     return _key_page(render_template("auth/password_link.html", form=form, account=account, password_min=PASSWORD_MIN))

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice as Choice
 from .. import auditlog, operations
 from ..access import role_required
 from ..db import record_id
-from ..checklist import MISSING_TRANSLATION, ChecklistError, dump_checklist_yaml, load_checklist_bytes
+from ..checklist import EMPTY_SECTION, MISSING_TRANSLATION, NO_SECTIONS, ChecklistError, dump_checklist_yaml, load_checklist_bytes
 from ..checklist import editing
 from ..checklist.diff import diff_checklists, kind_label
 from ..checklist.xlsx import export_texts_xlsx, import_texts_xlsx, translatable_texts
@@ -288,6 +288,15 @@ def preview(slug, number):
                            checklist_html=checklist_html)
 
 
+def _still_empty(content):
+    """What a draft still needs before it has anything to fill in, as the editor's pages say it."""
+    if not content.get("sections"):
+        return [_("Add a section, then its questions: a checklist needs at least one of each.")]
+    return [_("Add a question to the section “%(section)s”: a section without one cannot be published.",
+              section=localized(section.get("title") or {}) or section.get("id"))
+            for section in content["sections"] if not section.get("items")]
+
+
 @bp.route("/<slug>/draft")
 def draft(slug):
     version = _draft_or_404(slug)
@@ -295,11 +304,16 @@ def draft(slug):
     problems = editing.check_complete(content)
     missing = editing.missing_translations(content)
     published = version.checklist.latest_published()
-    # Missing translations are listed by text; the rest of the problems as the validator says them.
-    other = [p for p in problems if p.kind != MISSING_TRANSLATION] if missing else problems
+    # Missing translations are listed by text; what is still empty in the editor's words (the file
+    # checker's "sections must be a non-empty list of sections" meant nothing to an auditor who had
+    # just begun a checklist in the browser); the rest of the problems as the validator says them.
+    other = [p for p in problems if p.kind not in (EMPTY_SECTION, NO_SECTIONS)
+             and (p.kind != MISSING_TRANSLATION or not missing)]
+    to_add = _still_empty(content) if any(p.kind in (EMPTY_SECTION, NO_SECTIONS) for p in problems) else []
     return render_template(
         "editor/draft.html", version=version, content=content, coverage=editing.coverage(content),
-        missing=missing, problems=problems, other=other, form=ConfirmForm(), texts_form=TextsImportForm(),
+        missing=missing, problems=problems, other=other, to_add=to_add, form=ConfirmForm(),
+        texts_form=TextsImportForm(),
         # Each missing text beside its key, in the source language: "item:q3:help" alone said which only
         # to whoever knew the ids.
         sources={text.key: localized(text.texts, content["languages"][0]) for text in translatable_texts(content)},
