@@ -97,6 +97,22 @@ def test_bad_logo_is_refused_and_nothing_is_stored(app, login_as, logo, message)
     assert not os.path.isdir(logos) or os.listdir(logos) == []
 
 
+def test_a_brand_refused_for_another_field_asks_for_its_logo_again(app, login_as):
+    client = login_as("auditor")
+    before = _count(app, Brand)
+    response = _post(client, "/admin/brands/new",
+                     {"name": "", "primary_color": "#123456", "accent_color": "#654321", "default_language": "en",
+                      "logo": (io.BytesIO(_png_with_exif()), "logo.png")}, content_type="multipart/form-data")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "This field is required." in page
+    assert "Choose the logo again: a form sent back forgets the file it had." in page
+    assert _count(app, Brand) == before
+    # Without a logo chosen, nothing is said of it.
+    response = _post(client, "/admin/brands/new", {"name": "", "primary_color": "#123456", "accent_color": "#654321",
+                                                   "default_language": "en"})
+    assert "Choose the logo again" not in response.get_data(as_text=True)
+
+
 def test_the_brand_form_says_what_a_logo_may_be(app, login_as):
     page = login_as("auditor").get("/admin/brands/new").get_data(as_text=True)
     assert "A PNG or JPEG of at most 2 MB and 16 million pixels." in page

@@ -128,6 +128,10 @@ def brand(brand_id=None):
             auditlog.record("brand.saved", saved.name, new=brand is None)
             flash(_("Brand saved."), "success")
             return redirect(url_for("admin.brands"))
+    if form.logo.data and not form.logo.errors:
+        # Another field was refused: the browser shows the form again without the file chosen, and
+        # a Save after correcting it left the brand without its logo, unnoticed.
+        form.logo.errors.append(_("Choose the logo again: a form sent back forgets the file it had."))
     return render_template("admin/brand_form.html", form=form, brand=brand)
 
 
