@@ -422,7 +422,9 @@
   // The phone's store is opened anew for each write, which a page torn down at once (a reload, Back)
   // does not wait for: what was typed is also copied where a leaving page can write at once, and the
   // next opening of the visit takes it if the store did not get it.
-  var PENDING = "audit-typed-" + visit;
+  // Kept per account: on a shared phone the visit may have been another shopper's before.
+  var PENDING = "audit-typed-" + window.AuditOutbox.currentUser() + "-" + visit;
+  var PENDING_BEFORE = "audit-typed-" + visit;  // kept so by versions before accounts: this one's (outbox.js adopt)
   function saveTypedNow() {
     if (typing === null) return;
     clearTimeout(typing);
@@ -440,8 +442,11 @@
     // What a page left mid-typing copied (saveTypedNow), if the store did not get it after: put on the
     // page, to be saved as typed. True when there was any.
     var pending = null;
-    try { pending = JSON.parse(localStorage.getItem(PENDING) || "null"); } catch (error) { pending = null; }
+    try {
+      pending = JSON.parse(localStorage.getItem(PENDING) || localStorage.getItem(PENDING_BEFORE) || "null");
+    } catch (error) { pending = null; }
     forgetTyped();
+    try { localStorage.removeItem(PENDING_BEFORE); } catch (error) { /* nothing kept */ }
     if (!pending || (saved && saved.updatedAt && saved.updatedAt >= pending.at)) return false;
     var taken = false;
     itemsOf().forEach(function (fieldset) {

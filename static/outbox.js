@@ -4,7 +4,9 @@
   "use strict";
 
   var DB_NAME = "audit";
-  var DB_VERSION = 2;
+  var DB_VERSION = 3;
+  var DRAFTS = "account-drafts";
+  var OUTBOX = "account-outbox";
   var MAX_DELAY_S = 600;
   var REQUEST_TIMEOUT_MS = 30000;
 
@@ -34,10 +36,78 @@
         }
         // Version 2: who is signed in on this phone now (see sendOutbox).
         if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta", { keyPath: "key" });
+        // Version 3: each account's answers and sendings apart (a shared phone, a visit given from one
+        // shopper to the other: the second one saw the first one's answers, and their sending took the
+        // place of the first one's). The stores of before, keyed by visit alone, are emptied into these
+        // by the first page of a signed-in shopper (adopt).
+        if (!db.objectStoreNames.contains(DRAFTS)) db.createObjectStore(DRAFTS, { keyPath: ["owner", "visit"] });
+        if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX, { keyPath: ["owner", "visit"] });
+        var photos = request.transaction.objectStore("photos");
+        if (!photos.indexNames.contains("owner-visit")) photos.createIndex("owner-visit", ["owner", "visit"]);
       };
       request.onsuccess = function () { resolve(request.result); };
       request.onerror = function () { reject(request.error); };
+    }).then(function (db) {
+      return adopted ? db : adopt(db);
     });
+  }
+
+  var adopted = null;  // set on a page once the work kept the old way is its shopper's (adopt)
+
+  function adopt(db) {
+    // Drafts, sendings and photos kept before version 3, by visit alone, are the account's signed in
+    // when this code first runs on a page (the phone showed them to it before), or the account the
+    // visit's sending names (since version 2), whose work they are. None is dropped: one
+    // whose place is taken (a tab of before still writing) stays where it is. The service worker
+    // knows no account, and leaves them to the next page.
+    var user = currentUser();
+    if (!user) return Promise.resolve(db);
+    adopted = adopted || new Promise(function (resolve, reject) {
+      var tx = db.transaction(["drafts", "outbox", "photos", DRAFTS, OUTBOX], "readwrite");
+      var sentBy = {};  // visit: the account its sending of before names (since version 2)
+      function move(from, to, done) {
+        var before = tx.objectStore(from), now = tx.objectStore(to);
+        before.openCursor().onsuccess = function (event) {
+          var cursor = event.target.result;
+          if (!cursor) return done && done();
+          var record = cursor.value;
+          record.owner = record.owner || sentBy[record.visit] || user;
+          if (from === "outbox") sentBy[record.visit] = record.owner;
+          now.get([record.owner, record.visit]).onsuccess = function (found) {
+            if (found.target.result !== undefined) return;
+            now.put(record);
+            before.delete(record.visit);
+          };
+          cursor["continue"]();
+        };
+      }
+      // The sendings first: a draft and the photos of a visit whose sending names its shopper are theirs.
+      move("outbox", OUTBOX, function () {
+        move("drafts", DRAFTS);
+        tx.objectStore("photos").openCursor().onsuccess = function (event) {
+          var cursor = event.target.result;
+          if (!cursor) return;
+          if (!cursor.value.owner) {
+            cursor.value.owner = sentBy[cursor.value.visit] || user;
+            cursor.update(cursor.value);
+          }
+          cursor["continue"]();
+        };
+      });
+      tx.oncomplete = function () { resolve(); };
+      tx.onerror = tx.onabort = function () { reject(tx.error); };
+    });
+    return adopted.then(function () { return db; }, function (error) {
+      adopted = null;  // tried again at the next write; the work stays where it was
+      db.close();
+      throw error;
+    });
+  }
+
+  function ownerOr(owner) {
+    // The account whose work is meant: given (the service worker sends an entry for its owner), else
+    // the shopper signed in on the page.
+    return owner === undefined ? currentUser() : owner;
   }
 
   function run(storeName, mode, work) {
@@ -54,26 +124,39 @@
     });
   }
 
+  // Each shopper's drafts, sendings and photos are theirs (owner: the account's id, base.html's meta
+  // audit-user); without an owner given, the page's signed-in shopper's.
   var store = {
-    getDraft: function (visit) { return run("drafts", "readonly", function (s) { return s.get(visit); }); },
-    changeDraft: function (visit, change) {
+    getDraft: function (visit, owner) {
+      return run(DRAFTS, "readonly", function (s) { return s.get([ownerOr(owner), visit]); });
+    },
+    changeDraft: function (visit, change, owner) {
       // The visit's draft as `change` makes it from the one stored (or a new one), read and written
       // in one transaction: two tabs of one visit, or a tab and the sender, each change their part
       // of it, and neither writes back a copy read before the other's change. Resolves the draft kept.
       var kept;
-      return run("drafts", "readwrite", function (s) {
-        var request = s.get(visit);
+      owner = ownerOr(owner);
+      return run(DRAFTS, "readwrite", function (s) {
+        var request = s.get([owner, visit]);
         request.onsuccess = function () {
           kept = change(request.result || { visit: visit, answers: {}, comments: {}, photos: {} });
+          kept.owner = owner;
+          kept.visit = visit;
           s.put(kept);
         };
       }).then(function () { return kept; });
     },
-    allDrafts: function () { return run("drafts", "readonly", function (s) { return s.getAll(); }); },
-    putPhoto: function (photo) { return run("photos", "readwrite", function (s) { return s.put(photo); }); },
+    allDrafts: function (owner) {
+      // One account's drafts, the page's shopper's unless said.
+      return run(DRAFTS, "readonly", function (s) { return s.getAll(ofAccount(ownerOr(owner))); });
+    },
+    putPhoto: function (photo) {
+      photo.owner = ownerOr(photo.owner);
+      return run("photos", "readwrite", function (s) { return s.put(photo); });
+    },
     getPhoto: function (id) { return run("photos", "readonly", function (s) { return s.get(id); }); },
-    photosOf: function (visit) {
-      return run("photos", "readonly", function (s) { return s.index("visit").getAll(visit); });
+    photosOf: function (visit, owner) {
+      return run("photos", "readonly", function (s) { return s.index("owner-visit").getAll([ownerOr(owner), visit]); });
     },
     deletePhoto: function (id) { return run("photos", "readwrite", function (s) { return s.delete(id); }); },
     setPhotoUploaded: function (id, uploaded) {
@@ -88,16 +171,21 @@
         };
       });
     },
-    getOutbox: function (visit) { return run("outbox", "readonly", function (s) { return s.get(visit); }); },
-    putOutbox: function (entry) { return run("outbox", "readwrite", function (s) { return s.put(entry); }); },
+    getOutbox: function (visit, owner) {
+      return run(OUTBOX, "readonly", function (s) { return s.get([ownerOr(owner), visit]); });
+    },
+    putOutbox: function (entry) {
+      entry.owner = ownerOr(entry.owner);
+      return run(OUTBOX, "readwrite", function (s) { return s.put(entry); });
+    },
     updateOutbox: function (entry) {
       // A sender's news of an entry (refused, try later), kept only if the entry is still the one it
       // sent: the page and the service worker send at the same time, and the other one may have had it
       // received meanwhile (a late refusal must not bring a received visit back), or the shopper may
       // have queued it again. Resolves whether it was kept.
       var kept = false;
-      return run("outbox", "readwrite", function (s) {
-        var request = s.get(entry.visit);
+      return run(OUTBOX, "readwrite", function (s) {
+        var request = s.get([entry.owner, entry.visit]);
         request.onsuccess = function () {
           if (request.result && request.result.queuedAt === entry.queuedAt) {
             s.put(entry);
@@ -106,18 +194,22 @@
         };
       }).then(function () { return kept; });
     },
-    allOutbox: function () { return run("outbox", "readonly", function (s) { return s.getAll(); }); },
-    deleteOutbox: function (visit) { return run("outbox", "readwrite", function (s) { return s.delete(visit); }); },
+    // Every account's sendings: the sender sends the signed-in one's, the list says others wait.
+    allOutbox: function () { return run(OUTBOX, "readonly", function (s) { return s.getAll(); }); },
+    deleteOutbox: function (visit, owner) {
+      return run(OUTBOX, "readwrite", function (s) { return s.delete([ownerOr(owner), visit]); });
+    },
     settleOutbox: function (entry) {
       // The server has the entry sent: deleted if it is still the one stored. Resolves the entry that
       // took its place meanwhile (the shopper changed the visit while it was on its way, fill.js's
       // sendChangeWithVisit), which is still to be sent, or null.
       var newer = null;
-      return run("outbox", "readwrite", function (s) {
-        var request = s.get(entry.visit);
+      return run(OUTBOX, "readwrite", function (s) {
+        var key = [entry.owner, entry.visit];
+        var request = s.get(key);
         request.onsuccess = function () {
           if (request.result && request.result.queuedAt !== entry.queuedAt) newer = request.result;
-          else if (request.result) s.delete(entry.visit);
+          else if (request.result) s.delete(key);
         };
       }).then(function () { return newer; });
     },
@@ -128,6 +220,11 @@
       return run("meta", "readwrite", function (s) { return s.put({ key: "user", value: user }); });
     }
   };
+
+  function ofAccount(owner) {
+    // Every key [owner, visit] of one account: an array sorts after any string.
+    return IDBKeyRange.bound([owner], [owner, []]);
+  }
 
   function announce(message) {
     if (typeof BroadcastChannel !== "undefined") {
@@ -191,7 +288,7 @@
   }
 
   function uploadPhotos(entry) {
-    return store.photosOf(entry.visit).then(function (photos) {
+    return store.photosOf(entry.visit, entry.owner).then(function (photos) {
       // The sending's photos only: one removed on the phone, or added in another tab after this
       // entry was read, is not the sending's (the server drops a visit's photos a sending leaves out).
       // In the order they were added, as the sending lists them (the store gives them by id).
@@ -203,7 +300,7 @@
         return chain.then(function () {
           // Looked at again before each: a photo removed on the page meanwhile (gone from the store
           // and from the visit's entry, changed since this run read it) is not uploaded.
-          return Promise.all([store.getOutbox(entry.visit), store.getPhoto(photo.clientId)]);
+          return Promise.all([store.getOutbox(entry.visit, entry.owner), store.getPhoto(photo.clientId)]);
         }).then(function (now) {
           if (!now[1] || !now[0] || photosListed(now[0]).indexOf(photo.clientId) < 0) return null;
           var body = new FormData();
@@ -311,7 +408,7 @@
 
   function sendEntry(entry) {
     return uploadPhotos(entry).then(function () {
-      return store.getOutbox(entry.visit);
+      return store.getOutbox(entry.visit, entry.owner);
     }).then(function (current) {
       // Changed on the page while its photos went (a photo removed, an answer put right): the newer
       // entry goes instead, its own photos first (this one named a photo removed meanwhile, and was
@@ -339,7 +436,7 @@
           return store.changeDraft(entry.visit, function (draft) {
             draft.sentAt = Date.now();
             return draft;
-          }).then(function () {
+          }, entry.owner).then(function () {
             return keepSentPage(entry);
           }).then(function () {
             announce({ visit: entry.visit, state: "sent" });

@@ -18,7 +18,7 @@
     Promise.all([window.AuditStore.allDrafts(), window.AuditStore.allOutbox()]).then(function (found) {
       var drafts = {}, outbox = {};
       found[0].forEach(function (d) { drafts[d.visit] = d; });
-      found[1].forEach(function (e) { outbox[e.visit] = e; });
+      window.AuditOutbox.own(found[1]).forEach(function (e) { outbox[e.visit] = e; });
       cards.forEach(function (card) {
         var id = card.dataset.visit;
         var label = card.querySelector("[data-local-status]");

@@ -130,8 +130,69 @@ def test_on_a_shared_phone_the_next_account_is_told_another_ones_visit_waits(app
         note = page.locator("[data-others-waiting]")
         expect(note).to_have_text(re.compile(r"^This phone also keeps visits of another account waiting to be sent"))
         assert org["branches"][0].name not in page.locator("main").inner_text()
-        entry = page.evaluate("(v) => AuditStore.getOutbox(v)", visit)
+        # Kept under the first shopper's account.
+        entry = page.evaluate("([v, owner]) => AuditStore.getOutbox(v, owner)", [visit, str(org["users"]["shopper"].id)])
         assert entry and not entry.get("rejected"), entry
         assert _stored(app, visit)[0].state == VisitState.ASSIGNED.value
+    finally:
+        context.close()
+
+
+def test_answers_kept_by_the_previous_version_are_the_signed_in_shoppers_after_the_update(app, browser, live_server, org):
+    """The phone's store keeps each account's answers apart since schema 3; a phone in the field holds
+    them by visit alone (schema 2). After the update a draft (and its photo) is the shopper's signed in
+    then, as the phone showed it to them before, and none is lost; a draft whose sending waits for
+    another account is that account's."""
+    with app.app_context(), database.connection_context():
+        visit, theirs = _visit(org), _visit(org)
+    other = str(org["users"]["other_shopper"].id)
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(live_server + "/login")  # the app's origin, before any of its scripts open the store
+        page.evaluate("""([visit, theirs, other, typed]) => new Promise((made) => {
+            const canvas = document.createElement("canvas");
+            canvas.width = canvas.height = 8;
+            canvas.toBlob(made, "image/jpeg");
+          }).then((blob) => new Promise((resolve, reject) => {
+            const request = indexedDB.open("audit", 2);
+            request.onupgradeneeded = () => {
+              const db = request.result;
+              db.createObjectStore("drafts", {keyPath: "visit"});
+              db.createObjectStore("outbox", {keyPath: "visit"});
+              db.createObjectStore("photos", {keyPath: "clientId"}).createIndex("visit", "visit");
+              db.createObjectStore("meta", {keyPath: "key"});
+            };
+            request.onsuccess = () => {
+              const tx = request.result.transaction(["drafts", "outbox", "photos"], "readwrite");
+              const draft = (v) => ({visit: v, answers: {greeted: "yes", comments: typed}, comments: {},
+                                     photos: {shop_front: ["photo-" + v]}, updatedAt: Date.now()});
+              tx.objectStore("drafts").put(draft(visit));
+              tx.objectStore("drafts").put(draft(theirs));
+              tx.objectStore("outbox").put({visit: theirs, owner: other, payload: {answers: {}}, csrf: "old",
+                submitUrl: "/", photoUrl: "/", attempts: 0, nextTry: Date.now() + 600000, queuedAt: Date.now()});
+              for (const v of [visit, theirs]) {
+                tx.objectStore("photos").put({clientId: "photo-" + v, visit: v, item: "shop_front", blob, uploaded: false});
+              }
+              tx.oncomplete = () => { request.result.close(); resolve(); };
+              tx.onerror = () => reject(tx.error);
+            };
+            request.onerror = () => reject(request.error);
+          }))""", [visit, theirs, other, TYPED])
+        sign_in(page, live_server, "shopper@example.com")
+        expect(page).to_have_url(re.compile(r"/visits/$"))
+        page.goto(live_server + f"/visits/{visit}/fill")
+        expect(page.locator('textarea[name="answer-comments"]')).to_have_value(TYPED)
+        expect(page.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()
+        expect(page.locator('fieldset[data-item="shop_front"] img.thumb')).to_have_count(1)
+        page.goto(live_server + f"/visits/{theirs}/fill")
+        page.wait_for_timeout(1000)  # the phone's store has been read
+        expect(page.locator('textarea[name="answer-comments"]')).to_have_value("")
+        expect(page.locator("img.thumb")).to_have_count(0)
+        kept = page.evaluate("""([theirs, other]) => Promise.all([
+            AuditStore.getDraft(theirs, other), AuditStore.getOutbox(theirs, other), AuditStore.photosOf(theirs, other),
+            indexedDB.databases().then(list => list.find(d => d.name === "audit").version)])""", [theirs, other])
+        assert kept[0]["answers"]["comments"] == TYPED and kept[1]["owner"] == other and len(kept[2]) == 1, kept
+        assert kept[3] == 3
     finally:
         context.close()

@@ -328,7 +328,8 @@ def test_on_a_shared_phone_a_visit_waits_for_its_own_shopper(app, browser, live_
     # The first shopper's pages kept for offline use are gone from the phone; the second one's are kept.
     kept = page.evaluate("caches.open('audit-pages').then(c => c.keys()).then(ks => ks.map(r => new URL(r.url).pathname))")
     assert f"/visits/{visit}/fill" not in kept and "/visits/" in kept, kept
-    entry = page.evaluate(f"AuditStore.getOutbox('{visit}')")
+    # The first shopper's sending, kept under their account.
+    entry = page.evaluate("([v, owner]) => AuditStore.getOutbox(v, owner)", [visit, str(org["users"]["shopper"].id)])
     assert entry and not entry.get("rejected"), entry
     assert _stored(app, visit)[0].state == VisitState.ASSIGNED.value
     expect(page.locator("[data-local-status]")).to_have_text([""])  # the second shopper's own card
@@ -405,5 +406,5 @@ def test_work_kept_by_the_previous_version_of_the_app_is_sent_after_the_update(a
         page.wait_for_timeout(500)
     stored, kept, _photos = _stored(app, visit)
     assert stored.state == VisitState.SUBMITTED.value and kept == answers
-    assert page.evaluate("indexedDB.databases().then(list => list.find(d => d.name === 'audit').version)") == 2
+    assert page.evaluate("indexedDB.databases().then(list => list.find(d => d.name === 'audit').version)") == 3
     context.close()
