@@ -510,6 +510,57 @@
   }
 
   global.AuditStore = store;
+
+  // The pages kept on the phone for offline use (sw.js) are the signed-in account's only, and go when
+  // it signs out or another signs in. The page of a visit whose answers are still on the phone (given,
+  // not sent) is kept apart for its account first, under its account's name: after a sign-in of the
+  // same account it shows them if the visit was withdrawn or given to another shopper meanwhile
+  // (shopper.js's "Answers kept on this phone"); it was gone, and the answers with it.
+  var PAGES_KEPT = "audit-pages";
+  var FILL_PAGE = /^\/visits\/([0-9a-f-]+)\/fill$/;
+
+  function accountOf(html) {
+    // Whose a page is (base.html): the account's key (meta audit-account) and id (meta audit-user).
+    var key = /<meta name="audit-account" content="([0-9a-f]+)">/.exec(html);
+    var id = /<meta name="audit-user" content="([^"]+)">/.exec(html);
+    return key && id ? { key: key[1], id: id[1] } : null;
+  }
+
+  function keptFor(accountKey) { return "audit-kept-" + accountKey; }
+
+  function isWorked(draft, entry) {
+    return Boolean(entry || (draft && draft.updatedAt && !draft.sentAt));
+  }
+
+  function keepWorkedPages() {
+    // Before the pages kept go: those of visits with answers on the phone, kept for their account.
+    return caches.open(PAGES_KEPT).then(function (cache) {
+      return cache.keys().then(function (requests) {
+        return Promise.all(requests.map(function (request) {
+          var match = FILL_PAGE.exec(new URL(request.url).pathname);
+          if (!match) return null;
+          return cache.match(request).then(function (page) {
+            return page.clone().text().then(function (html) {
+              var account = accountOf(html);
+              if (!account) return null;
+              return Promise.all([store.getDraft(match[1], account.id), store.getOutbox(match[1], account.id)]).then(function (work) {
+                if (!isWorked(work[0], work[1])) return null;
+                return caches.open(keptFor(account.key)).then(function (kept) { return kept.put(request, page); });
+              });
+            });
+          });
+        }));
+      });
+    });
+  }
+
+  function dropKeptPages() {
+    // Signed out, or another account signed in: its pages go, those with answers kept apart first.
+    // Whatever becomes of the keeping, the pages go (never one account's page for another).
+    return keepWorkedPages().catch(function () {}).then(function () { return caches.delete(PAGES_KEPT); });
+  }
+
+  global.AuditPages = { drop: dropKeptPages, keptFor: keptFor, accountOf: accountOf, isWorked: isWorked };
   function ownEntries(entries) {
     // The entries of the shopper signed in on the page (entries from before owners were kept count too).
     var user = currentUser();

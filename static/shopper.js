@@ -83,31 +83,43 @@
     // Visits this phone keeps answers of that the list no longer has: withdrawn, or given to another
     // shopper, maybe while they were filled offline. Without a word here their answers (a text typed
     // for ten minutes) were on the phone with no way to reach them. Each is linked to the page kept
-    // for it (sw.js shows it, read-only). Only this account's pages are kept, and the server is asked
-    // whether each is gone indeed (a sent visit past the list's latest ones is not).
+    // for it (sw.js shows it, read-only): among the pages kept for offline use, or kept apart for this
+    // account when it signed out or another signed in (outbox.js's AuditPages). Only this account's
+    // answers and pages, and the server is asked whether each is gone indeed (a sent visit past the
+    // list's latest ones is not).
     var section = document.querySelector("[data-gone-visits]");
-    if (!section || !navigator.onLine || !window.caches) return;
+    var account = document.querySelector('meta[name="audit-account"]');
+    if (!section || !account || !navigator.onLine || !window.caches) return;
     var listed = Array.prototype.map.call(document.querySelectorAll("article[data-visit]"), function (card) {
       return card.dataset.visit;
     });
     Promise.all([window.AuditStore.allDrafts(), window.AuditStore.allOutbox().then(window.AuditOutbox.own),
-                 caches.open("audit-pages")]).then(function (found) {
+                 caches.open("audit-pages"), caches.open(window.AuditPages.keptFor(account.content))]).then(function (found) {
       var worked = {};
-      found[0].forEach(function (d) { if (d.updatedAt && !d.sentAt) worked[d.visit] = true; });
+      found[0].forEach(function (d) { if (window.AuditPages.isWorked(d)) worked[d.visit] = true; });
       found[1].forEach(function (e) { worked[e.visit] = true; });
-      var cache = found[2];
-      return cache.keys().then(function (requests) {
-        return Promise.all(requests.map(function (request) {
-          var match = /^\/visits\/([0-9a-f-]+)\/fill$/.exec(new URL(request.url).pathname);
-          if (!match || !worked[match[1]] || listed.indexOf(match[1]) >= 0) return null;
-          return fetch(section.dataset.apiUrl.replace("VISIT", match[1]), { credentials: "same-origin" }).then(function (response) {
-            if (response.status !== 404) return null;
-            return cache.match(request).then(function (page) { return page.text(); }).then(function (html) {
-              var name = new DOMParser().parseFromString(html, "text/html").querySelector("h1");
-              return { url: new URL(request.url).pathname, name: name ? name.textContent : match[1] };
-            });
-          }).catch(function () { return null; });
-        }));
+      var seen = {};
+      function gone(cache, apart) {
+        return cache.keys().then(function (requests) {
+          return Promise.all(requests.map(function (request) {
+            var match = /^\/visits\/([0-9a-f-]+)\/fill$/.exec(new URL(request.url).pathname);
+            if (!match) return null;
+            // Kept apart, one listed again (or sent since) is kept with the list's pages: not twice.
+            if (apart && (!worked[match[1]] || listed.indexOf(match[1]) >= 0)) return cache["delete"](request).then(function () { return null; });
+            if (!worked[match[1]] || listed.indexOf(match[1]) >= 0 || seen[match[1]]) return null;
+            seen[match[1]] = true;
+            return fetch(section.dataset.apiUrl.replace("VISIT", match[1]), { credentials: "same-origin" }).then(function (response) {
+              if (response.status !== 404) return null;
+              return cache.match(request).then(function (page) { return page.text(); }).then(function (html) {
+                var name = new DOMParser().parseFromString(html, "text/html").querySelector("h1");
+                return { url: new URL(request.url).pathname, name: name ? name.textContent : match[1] };
+              });
+            }).catch(function () { return null; });
+          }));
+        });
+      }
+      return gone(found[2], false).then(function (inPages) {
+        return gone(found[3], true).then(function (apart) { return inPages.concat(apart); });
       });
     }).then(function (gone) {
       var list = section.querySelector("ul");
@@ -140,7 +152,8 @@
     event.preventDefault();
     window.AuditStore.allOutbox().then(window.AuditOutbox.own).then(function (entries) {
       if (entries.length && !window.confirm(form.dataset.unsentWarning)) return;
-      var done = window.caches ? caches.delete("audit-pages") : Promise.resolve();
+      // The pages of visits with answers on the phone are kept apart for this account (outbox.js).
+      var done = window.caches ? window.AuditPages.drop() : Promise.resolve();
       done.then(function () { form.submit(); }, function () { form.submit(); });
     }, function () { form.submit(); });
   });
@@ -152,7 +165,7 @@
   var ready = window.AuditStore.getUser().catch(function () { return undefined; }).then(function (before) {
     // Another shopper signed in on this phone (the last one's session ended without signing out): the
     // pages kept offline for the last one are not this one's to open.
-    var forget = before && user && before !== user && window.caches ? caches.delete("audit-pages") : Promise.resolve();
+    var forget = before && user && before !== user && window.caches ? window.AuditPages.drop() : Promise.resolve();
     return forget.then(function () { return token ? window.AuditOutbox.refreshTokens(token.value, user) : null; });
   });
   window.addEventListener("offline", banner);

@@ -138,6 +138,131 @@ def test_on_a_shared_phone_the_next_account_is_told_another_ones_visit_waits(app
         context.close()
 
 
+def _sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login"))
+
+
+def _answer_offline(context, page, live_server, visit, photo=None):
+    """The shopper answers part of the visit offline: a yes, a long text and (given) a photo, kept on
+    the phone."""
+    path = f"/visits/{visit}/fill"
+    _wait_until_cached(page, path)
+    page.goto(live_server + path)
+    context.set_offline(True)
+    page.locator('input[name="answer-greeted"][value="yes"]').check()
+    page.locator('textarea[name="answer-comments"]').fill(TYPED)
+    if photo:
+        page.locator('fieldset[data-item="shop_front"] input[type=file]').set_input_files(photo)
+        expect(page.locator('fieldset[data-item="shop_front"] img.thumb')).to_have_count(1)
+    wait_until(page, "([v, typed]) => AuditStore.getDraft(v).then(d => !!d && d.answers.comments === typed)",
+               [visit, TYPED])
+    context.set_offline(False)
+
+
+def _kept_answers_shown(page, live_server, visit, org):
+    """The list's "Answers kept on this phone" links the visit, whose page shows the answers kept on the
+    phone, to read and copy only."""
+    page.goto(live_server + "/visits/")
+    kept = page.locator("[data-gone-visits]")
+    expect(kept).to_be_visible(timeout=10000)
+    expect(kept).to_contain_text("These visits are no longer assigned to you")
+    kept.get_by_role("link", name=org["branches"][0].name).click()
+    expect(page).to_have_url(re.compile(f"/visits/{visit}/fill$"))
+    expect(page.locator("[data-visit-gone]")).to_contain_text("This visit is no longer assigned to you")
+    answer = page.locator('textarea[name="answer-comments"]')
+    expect(answer).to_have_value(TYPED)
+    expect(answer).to_have_attribute("readonly", "")
+    expect(page.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()
+    expect(page.get_by_role("button", name="Send the visit")).to_be_hidden()
+
+
+def _signs_out(context, page):
+    _sign_out(page)
+
+
+def _end_session(context, page):
+    context.clear_cookies()  # the session ends (idle); nobody signs out
+
+
+@pytest.mark.parametrize("leave", [_signs_out, _end_session], ids=["signed-out", "session-ended"])
+def test_a_visit_given_to_the_other_shopper_of_a_shared_phone_opens_blank_for_them(app, browser, live_server, org,
+                                                                                   tmp_path, leave):
+    """Two shoppers share a phone. The first answers part of a visit (a photo too), leaves it, and the
+    auditor gives the visit to the second one, who signs in on the same phone. The second one's page
+    showed the first one's answers and photo, to be sent as theirs. It shows what the server has for
+    them (nothing yet), and the first one's answers stay on the phone: back on it, the first shopper
+    finds them under "Answers kept on this phone", and the second one's never there."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    path = f"/visits/{visit}/fill"
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, "shopper@example.com")
+        _answer_offline(context, page, live_server, visit, _photo_file(tmp_path))
+        page.goto(live_server + "/visits/")
+        leave(context, page)
+        with app.app_context(), database.connection_context():
+            _give_to_another_shopper(Visit.get(Visit.uuid == visit), org)
+
+        sign_in(page, live_server, "other_shopper@example.com")
+        expect(page).to_have_url(re.compile(r"/visits/$"))
+        page.goto(live_server + path)
+        expect(page.locator("[data-save-state]")).to_be_attached()
+        page.wait_for_timeout(1000)  # the phone's store has been read
+        expect(page.locator('textarea[name="answer-comments"]')).to_have_value("")
+        expect(page.locator('input[name="answer-greeted"][value="yes"]')).not_to_be_checked()
+        expect(page.locator("img.thumb")).to_have_count(0)
+        assert TYPED not in page.content()
+        page.locator('input[name="answer-greeted"][value="no"]').check()  # their own answer, kept apart
+        wait_until(page, "(v) => AuditStore.getDraft(v).then(d => !!d && d.answers.greeted === 'no')", visit)
+        page.goto(live_server + "/visits/")
+        expect(page.locator("[data-gone-visits]")).to_be_hidden()
+        _sign_out(page)
+
+        sign_in(page, live_server, "shopper@example.com")
+        _kept_answers_shown(page, live_server, visit, org)
+        expect(page.locator('fieldset[data-item="shop_front"] img.thumb')).to_have_count(1)
+    finally:
+        context.close()
+
+
+def test_a_withdrawn_visits_answers_are_found_again_after_signing_out_and_in(app, browser, live_server, org):
+    """A visit withdrawn while its answers were on the phone is listed under "Answers kept on this
+    phone". Signing out dropped its kept page: signed in again, the shopper could no longer see them.
+    They are still there for the same account, and never shown to another one signing in on the phone."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    path = f"/visits/{visit}/fill"
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        sign_in(page, live_server, "shopper@example.com")
+        _answer_offline(context, page, live_server, visit)
+        with app.app_context(), database.connection_context():
+            _withdraw(Visit.get(Visit.uuid == visit), org)
+        _kept_answers_shown(page, live_server, visit, org)
+        page.goto(live_server + "/visits/")
+        _sign_out(page)
+
+        sign_in(page, live_server, "shopper@example.com")
+        _kept_answers_shown(page, live_server, visit, org)
+        page.goto(live_server + "/visits/")
+        _sign_out(page)
+
+        sign_in(page, live_server, "other_shopper@example.com")
+        expect(page).to_have_url(re.compile(r"/visits/$"))
+        page.wait_for_timeout(1500)  # the list has looked for visits kept on the phone
+        expect(page.locator("[data-gone-visits]")).to_be_hidden()
+        response = page.goto(live_server + path)
+        assert response.status == 404
+        assert TYPED not in page.content()
+        expect(page.locator("form.fill-form")).to_have_count(0)
+    finally:
+        context.close()
+
+
 def test_answers_kept_by_the_previous_version_are_the_signed_in_shoppers_after_the_update(app, browser, live_server, org):
     """The phone's store keeps each account's answers apart since schema 3; a phone in the field holds
     them by visit alone (schema 2). After the update a draft (and its photo) is the shopper's signed in

@@ -124,13 +124,26 @@ function networkFirst(request) {
       // shopper, maybe while it was filled offline): the server's missing page hid the answers the
       // phone still holds, a text typed for ten minutes too. The page kept for it, marked so (fill.js
       // shows the answers to read and copy, and nothing can be changed or sent). Only this account's
-      // pages are kept: another account's sign-in drops them.
-      return storedPage(request, 0, true).then(function (page) { return page ? markedGone(page) : response; });
+      // pages are kept: another account's sign-in drops them. Signed in again since (a sign-out, or
+      // another account's sign-in, dropped them): the page kept apart for the account the 404 page
+      // names (outbox.js's AuditPages).
+      return storedPage(request, 0, true).then(function (page) {
+        return page || response.clone().text().then(function (html) { return keptApart(request, html); });
+      }).then(function (page) { return page ? markedGone(page) : response; });
     }
     return response;
   }, function () {
     return cachedPage(request, 8);
   });
+}
+
+function keptApart(request, html) {
+  // Only the signed-in account's own (never another's page, or the answers it shows).
+  var account = self.AuditPages.accountOf(html);
+  if (!account) return null;
+  return caches.open(self.AuditPages.keptFor(account.key)).then(function (cache) {
+    return cache.match(request.url.split("?")[0], { ignoreVary: true });
+  }).then(function (page) { return page || null; });
 }
 
 function markedGone(page) {
@@ -203,8 +216,8 @@ function dropPagesOfAnotherAccount(request) {
   // signing in again keeps theirs, to go on offline.
   return Promise.all([request.formData().then(function (form) { return accountKey(form.get("email")); }),
                       keptAccount()]).then(function (accounts) {
-    if (accounts[1] !== null && accounts[0] !== accounts[1]) return caches.delete(PAGES);
-  }).catch(function () { return caches.delete(PAGES); });
+    if (accounts[1] !== null && accounts[0] !== accounts[1]) return self.AuditPages.drop();
+  }).catch(function () { return self.AuditPages.drop(); });
 }
 
 self.addEventListener("fetch", function (event) {
