@@ -71,24 +71,40 @@ def overtaken_by_review(user, job):
 
 
 def taken_out_since(job):
-    """Whether a reviewer left a photo out of the managers' reports, or corrected a comment or an
-    answer, of a visit of the job's branches after the job began: its file may still hold what was
-    taken out (a face, a name), and was handed out for days after the reviewer was told it was gone."""
+    """Whether a reviewer left a photo out of the managers' reports, or corrected a comment or a
+    free-text answer, of a visit of the job's branches after the job began: its file may still hold
+    what was taken out (a face, a name), and was handed out for days after the reviewer was told it
+    was gone. A corrected yes/no, scale, choice or number holds no name: a score fixed after the file
+    was made does not take it away (the manager had to make every region's ZIP again for one)."""
     import uuid
 
     from .db import id_in
-    from .models import AuditEntry, Visit
+    from .models import AuditEntry, ChecklistVersion, Visit
 
-    visits = []
-    for (target,) in (AuditEntry.select(AuditEntry.target)
-                      .where(AuditEntry.action.in_(TAKEN_OUT) & (AuditEntry.created_at >= job.created_at)).tuples()):
+    visits, answers = set(), {}  # visits with a photo or comment taken out; {visit: corrected item ids}
+    for target, action, details in (AuditEntry.select(AuditEntry.target, AuditEntry.action, AuditEntry.details)
+                                    .where(AuditEntry.action.in_(TAKEN_OUT)
+                                           & (AuditEntry.created_at >= job.created_at)).tuples()):
         try:
-            visits.append(uuid.UUID(target))
+            visit = uuid.UUID(target)
         except ValueError:
             continue
-    if not visits:
+        item = details.get("item") if action == "answer.corrected" and isinstance(details, dict) else None
+        if item is None:
+            visits.add(visit)
+        else:
+            answers.setdefault(visit, set()).add(item)
+    if not visits and not answers:
         return False
-    query = Visit.select(Visit.id).where(Visit.uuid.in_(visits))
+    query = (Visit.select(Visit.uuid, ChecklistVersion.content).join(ChecklistVersion)
+             .where(Visit.uuid.in_(list(visits | set(answers)))))
     if job.branch_ids is not None:
         query = query.where(id_in(Visit.branch, job.branch_ids))
-    return query.exists()
+    for visit_uuid, content in query.tuples():
+        if visit_uuid in visits:
+            return True
+        corrected = answers.get(visit_uuid, ())
+        if any(item["id"] in corrected and item["type"] == "text"
+               for section in content["sections"] for item in section["items"]):
+            return True
+    return False

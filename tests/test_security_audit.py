@@ -249,3 +249,26 @@ def test_a_regions_zip_made_before_a_reviewer_left_a_photo_out_is_no_longer_hand
 
     assert manager.get(job + "/download").status_code == 404
     assert other.get(elsewhere + "/download").status_code == 200
+
+
+def test_a_managers_file_is_lost_to_a_corrected_free_text_answer_not_to_a_corrected_score(app, org, login_as):
+    """Every correction took the manager's files away, a "yes" made "no" too, which can hold no name:
+    a region's ZIP had to be made again for a score fixed. A free-text answer can hold one."""
+    visit = _approved_visit_with_a_comment_and_a_photo(app, org)
+    manager, auditor = login_as("manager"), login_as("auditor")
+    started = manager.post("/reports/export.xlsx?period=30", data={"csrf_token": csrf_from(manager.get("/dashboard/"))})
+    job = started.headers["Location"]
+    assert manager.get(job + "/download").status_code == 200
+
+    for item, value in (("greeted", "no"), ("first_impression", "3")):
+        page = auditor.get(f"/review/{visit}")
+        corrected = auditor.post(f"/review/{visit}/answers/{item}", data={
+            "value": value, "reason": "The recording says otherwise.", **hidden_fields_from(page)})
+        assert corrected.status_code == 302
+    assert manager.get(job + "/download").status_code == 200  # scores only: still theirs
+
+    page = auditor.get(f"/review/{visit}")
+    corrected = auditor.post(f"/review/{visit}/answers/comments", data={
+        "value": "Calm shop, nothing else to add.", "reason": "The shopper named herself.", **hidden_fields_from(page)})
+    assert corrected.status_code == 302
+    assert manager.get(job + "/download").status_code == 404
