@@ -103,6 +103,19 @@ def test_a_refusal_kept_on_the_phone_is_said_in_the_language_chosen_since(app, b
     context.close()
 
 
+def _type_an_answer_a_comment_and_a_text(page):
+    page.locator('input[name="answer-greeted"][value="no"]').check()
+    page.locator("#q-greeted details.comment summary").click()
+    page.locator('[name="comment-greeted"]').fill("Nobody looked up.")
+    page.locator('[name="answer-comments"]').fill("Loud music.\nCold inside.")
+
+
+def _expect_what_was_typed(page):
+    expect(page.locator('input[name="answer-greeted"][value="no"]')).to_be_checked()
+    expect(page.locator('[name="comment-greeted"]')).to_have_value("Nobody looked up.")
+    expect(page.locator('[name="answer-comments"]')).to_have_value("Loud music.\nCold inside.")
+
+
 def test_without_javascript_the_checklist_language_keeps_what_was_typed(app, browser, live_server, org):
     with app.app_context(), database.connection_context():
         visit = _visit(org)
@@ -110,19 +123,14 @@ def test_without_javascript_the_checklist_language_keeps_what_was_typed(app, bro
     page = context.new_page()
     _sign_in(page, live_server)
     page.goto(live_server + f"/visits/{visit}/fill")
-    page.locator('input[name="answer-greeted"][value="no"]').check()
-    page.locator("#q-greeted details.comment summary").click()
-    page.locator('[name="comment-greeted"]').fill("Nobody looked up.")
-    page.locator('[name="answer-comments"]').fill("Loud music.\nCold inside.")
+    _type_an_answer_a_comment_and_a_text(page)
 
     page.select_option("#checklist-lang", "hu")
     page.get_by_role("button", name="Show").click()
 
     expect(page).to_have_url(re.compile(r"/fill\?lang=hu$"))
     expect(page.locator("#q-greeted legend span").first).to_have_attribute("lang", "hu")
-    expect(page.locator('input[name="answer-greeted"][value="no"]')).to_be_checked()
-    expect(page.locator('[name="comment-greeted"]')).to_have_value("Nobody looked up.")
-    expect(page.locator('[name="answer-comments"]')).to_have_value("Loud music.\nCold inside.")
+    _expect_what_was_typed(page)
     expect(page.locator("#checklist-lang")).to_have_value("hu")
     context.close()
 
@@ -136,10 +144,7 @@ def test_without_javascript_the_top_bars_language_keeps_what_was_typed(app, brow
     page = context.new_page()
     _sign_in(page, live_server)
     page.goto(live_server + f"/visits/{visit}/fill")
-    page.locator('input[name="answer-greeted"][value="no"]').check()
-    page.locator("#q-greeted details.comment summary").click()
-    page.locator('[name="comment-greeted"]').fill("Nobody looked up.")
-    page.locator('[name="answer-comments"]').fill("Loud music.\nCold inside.")
+    _type_an_answer_a_comment_and_a_text(page)
 
     page.select_option("#language-switch", "hu")
     page.locator(".langform button").click()
@@ -148,9 +153,7 @@ def test_without_javascript_the_top_bars_language_keeps_what_was_typed(app, brow
     expect(page).to_have_url(re.compile(rf"/visits/{visit}/fill$"))
     expect(page.locator("#language-switch")).to_have_value("hu")
     expect(page.locator("#q-greeted legend span").first).to_have_attribute("lang", "hu")
-    expect(page.locator('input[name="answer-greeted"][value="no"]')).to_be_checked()
-    expect(page.locator('[name="comment-greeted"]')).to_have_value("Nobody looked up.")
-    expect(page.locator('[name="answer-comments"]')).to_have_value("Loud music.\nCold inside.")
+    _expect_what_was_typed(page)
     assert _stored(app, visit)[0].draft["answers"]["greeted"] == "no"
     context.close()
 
