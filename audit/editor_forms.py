@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from .checklist import ITEM_TYPES, SCORING_TYPES
 from .checklist.format import LARGEST_SCALE_VALUE, MAX_SCALE_STEPS, MAX_TEXT_LENGTH, MAX_WEIGHT
+from .checklist.units import UnitTextError, categories_of, unit_as_text, unit_from_text
 from .form_messages import AppForm
 from .i18n import LANGUAGE_NAMES
 from .i18n import gettext as _
@@ -259,8 +260,9 @@ def _pass_mark_range(form, field):
         raise ValidationError(_("Give a pass mark above 0 and at most 100."))
 
 
-def item_form_class(languages, option_rows, threshold_rows, dimension_tags):
-    """The item form for a checklist's languages, with room for the given option/threshold rows."""
+def item_form_class(languages, option_rows, threshold_rows, dimension_tags, units_before=None):
+    """The item form for a checklist's languages, with room for the given option/threshold rows.
+    units_before: the item's unit as saved, kept as it is where its field is left as shown."""
     attrs = {}
     attrs["item_id"] = StringField(_l("Item id"), validators=[REQUIRED, Length(max=60), SNAKE_CASE])
     attrs["type"] = SelectField(
@@ -286,6 +288,10 @@ def item_form_class(languages, option_rows, threshold_rows, dimension_tags):
     attrs["options"] = FieldList(FormField(_option_form_class(languages)), min_entries=option_rows)
     attrs["thresholds"] = FieldList(FormField(ThresholdForm), min_entries=threshold_rows)
     attrs.update(_text_fields("unit", _l("Unit"), languages, False))
+    for language in languages:
+        # The order of the forms a |-separated unit takes in this language (units.unit_from_text).
+        attrs[f"unit_{language}"].kwargs["render_kw"]["placeholder"] = " | ".join(categories_of(language))
+    attrs["units_before"] = units_before or {}
     attrs["show_if_item"] = SelectField(_l("Show only when item"), choices=[])
     attrs["show_if_values"] = StringField(
         _l("has one of these answers (comma-separated)"), validators=[Optional(), Length(max=500)]
@@ -340,6 +346,12 @@ def _validate_item(form, extra_validators=None):
             if row.max.data > LARGEST_ANSWER[kind]:
                 row.max.errors.append(_("Give a number no larger than %(largest)s.",
                                         largest=format_number(LARGEST_ANSWER[kind])))
+    if kind == "number":
+        for language, field in _unit_fields(form):
+            try:
+                _unit_of(form, language, field.data)
+            except UnitTextError as error:
+                field.errors.append(str(error))
     if form.show_if_item.data and not _split(form.show_if_values.data):
         form.show_if_values.errors.append(_("Name the answers that show this item."))
     has_errors = any(field.errors for field in form) or any(
@@ -347,6 +359,23 @@ def _validate_item(form, extra_validators=None):
     )
     _count_row_errors(form.options, form.thresholds)
     return is_valid and not has_errors
+
+
+def _unit_fields(form):
+    return [(name[len("unit_"):], field) for name, field in form._fields.items()
+            if name.startswith("unit_") and name[len("unit_"):] in LANGUAGE_NAMES]
+
+
+def _unit_of(form, language, text):
+    """A language's unit from its field: None when empty, as saved when left as shown (a plain unit with
+    a | in it stays plain), else read as units.unit_from_text reads it (UnitTextError if it cannot be)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    before = form.units_before.get(language)
+    if before is not None and text == unit_as_text(before).strip():
+        return before
+    return unit_from_text(text, language)
 
 
 def _split(text):
@@ -395,7 +424,8 @@ def item_from_form(form, languages):
             for row in form.thresholds if row.max.data is not None
         ]
     if kind == "number":
-        units = texts_from(form, "unit", languages)
+        units = {language: _unit_of(form, language, form[f"unit_{language}"].data) for language in languages}
+        units = {language: unit for language, unit in units.items() if unit is not None}
         if units:
             item["unit"] = units
     if form.show_if_item.data:
@@ -409,7 +439,7 @@ def fill_item_form(form, item):
     form.type.data = item["type"]
     fill_texts(form, "text", item.get("text"))
     fill_texts(form, "help", item.get("help"))
-    fill_texts(form, "unit", item.get("unit"))
+    fill_texts(form, "unit", {language: unit_as_text(unit) for language, unit in item.get("unit", {}).items()})
     form.weight.data = Decimal(str(item["weight"])) if "weight" in item else None
     form.pass_mark.data = Decimal(str(item["pass_mark"])) if "pass_mark" in item else None
     for flag in ("critical", "na", "required", "require_comment_on_fail", "require_photo_on_fail"):

@@ -16,6 +16,7 @@ from jinja2 import pass_context
 # escaping stay Jinja's; tests/test_i18n.py checks both.
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
+from .checklist.units import shown_number, unit_form
 from .config import LANGUAGES
 from .scoring import NOT_APPLICABLE
 
@@ -143,6 +144,17 @@ def localized(texts, language=None):
     return texts.get(language) or next(iter(texts.values()))
 
 
+def unit_label(unit, language=None, number=None):
+    """A number item's unit {language: unit} in `language` (else its first language), in the plural form
+    `number` takes there ("1 time", "2 times"; "5 раз"), or in the form most numbers take when no number
+    is shown (the label beside the fill page's input)."""
+    if not unit:
+        return None
+    language = language or current_language()
+    shown_in = language if unit.get(language) else next(iter(unit))
+    return unit_form(unit[shown_in], shown_in, number)
+
+
 def decimal_text(value, places=2):
     """A number in the reader's locale (decimal comma in hu/bg), rounded half up to `places` once:
     1 for 1.0000, 0,5 for 0.5 in Hungarian."""
@@ -162,7 +174,8 @@ def _room_for(value):
 
 def answer_label(item, value, language, scale_range=True):
     """An answer as its reader should see it, not as it is stored: Yes/No and "Not applicable" in the
-    reader's language, a choice option's text and a number item's unit in the checklist `language`,
+    reader's language, a choice option's text and a number item's unit in the checklist `language` (the
+    unit in the plural form the number takes there: "1 time", "2 times"),
     numbers in the locale's style, a timer's seconds with the locale's unit, a scale's step with its
     range ("4 on a scale of 1 to 5": a bare 4 said nothing to a board reading the visit report;
     `scale_range=False` where the range is already said, as in a list of a scale's steps). Text answers as written;
@@ -193,7 +206,12 @@ def answer_label(item, value, language, scale_range=True):
             return gettext("%(value)s on a scale of %(min)s to %(max)s", value=number,
                            min=decimal_text(item["min"], places=0), max=decimal_text(item["max"], places=0))
         if kind == "number" and item.get("unit"):
-            return f"{number}\u00a0{localized(item['unit'], language)}"
+            exact = Decimal(str(value))
+            if not exact.is_finite():
+                return number
+            with _room_for(exact):
+                shown = shown_number(exact, 3)
+            return f"{number}\u00a0{unit_label(item['unit'], language, shown)}"
         return number
     return str(value)
 
@@ -228,6 +246,7 @@ def init_app(app):
         LANGUAGES=LANGUAGES,
         current_language=current_language,
         localized=localized,
+        unit_label=unit_label,
         answer_label=answer_label,
         decimal_text=decimal_text,
         state_label=state_label,

@@ -49,7 +49,7 @@ sections:
       - id: bags
         type: number
         text: {en: Bags, hu: Szatyrok}
-        unit: {en: bags, hu: szatyor}
+        unit: {en: {one: bag, other: bags}, hu: szatyor}
         thresholds: [{max: 1, points: 1}]
       - {id: thanked, type: yesno, text: {en: "Thanked?", hu: "Megköszönték?"}, critical: true}
 """
@@ -137,6 +137,10 @@ CASES = [
      [("changed", "item offer_fit", "max 5 → 10")]),
     ("item_unit", lambda c: item(c, "bags")["unit"].update(en="carrier bags"),
      [("changed", "item bags", "unit (en)")]),
+    ("item_unit_form", lambda c: item(c, "bags")["unit"]["en"].update(one="carrier bag"),
+     [("changed", "item bags", "unit (en)")]),
+    ("item_unit_forms_given", lambda c: item(c, "bags")["unit"].update(hu={"one": "szatyor", "other": "szatyrok"}),
+     [("changed", "item bags", "unit (hu)")]),
     ("option_points", lambda c: edit_option(c, "asked", points=1.5),
      [("changed", "item offer", "option asked points 1 → 1.5")]),
     ("option_text", lambda c: edit_option(c, "asked", text={"en": "On request", "hu": "Kérésre"}),

@@ -128,6 +128,26 @@ PROBLEM_CASES = [
          items="- {id: x, type: yesno, text: TX, help: {hu: Segítség}}  #<"),
     case("unit_missing_translation", "item 'x': unit is missing the 'hu' translation",
          items="- {id: x, type: number, text: TX, thresholds: [{max: 3, points: 1}], unit: {en: people}}  #<"),
+    case("unit_form_unknown_to_the_language", "item 'x': unit in 'en' has the plural form 'few', which numbers in "
+         "'en' do not take (its forms: one, other)",
+         items="- id: x\n  type: number\n  text: TX\n  thresholds: [{max: 3, points: 1}]\n  unit:\n"
+               "    en:\n      one: time\n      few: times  #<\n      other: times\n    hu: alkalom"),
+    case("unit_form_not_a_category", "item 'x': unit in 'hu' has the plural form 'plural', which numbers in 'hu' "
+         "do not take (its forms: one, other)",
+         items="- {id: x, type: number, text: TX, thresholds: [{max: 3, points: 1}], unit: {en: times, hu: {plural: a, other: a}}}  #<"),
+    case("unit_forms_without_other", "item 'x': unit in 'en' needs the plural form 'other', the one most numbers "
+         "take, as in {one: time, other: times}",
+         items="- id: x\n  type: number\n  text: TX\n  thresholds: [{max: 3, points: 1}]\n  unit:\n"
+               "    en: {one: time}  #<\n    hu: alkalom"),
+    case("unit_form_empty", "item 'x': unit (one) has an empty 'en' translation",
+         items="- {id: x, type: number, text: TX, thresholds: [{max: 3, points: 1}], unit: {en: {one: '', other: times}, hu: a}}  #<"),
+    case("unit_form_not_text", "item 'x': unit (other) in 'hu' must be text (got 5)",
+         items="- {id: x, type: number, text: TX, thresholds: [{max: 3, points: 1}], unit: {en: times, hu: {other: 5}}}  #<"),
+    case("unit_neither_text_nor_forms", "item 'x': unit in 'hu' must be text, or a mapping of plural forms to texts "
+         "like {one: time, other: times} (got a list)",
+         items="- {id: x, type: number, text: TX, thresholds: [{max: 3, points: 1}], unit: {en: times, hu: [a]}}  #<"),
+    case("text_forms_only_for_a_unit", "item 'x': text in 'hu' must be text (got a mapping)",
+         items="- {id: x, type: yesno, text: {en: X, hu: {one: X, other: X}}}  #<"),
     # sections
     case("sections_empty", "sections must be a non-empty list of sections (got an empty list)",
          text=HEAD + "sections: []  #<\n"),
@@ -548,3 +568,45 @@ def test_a_quote_left_open_is_named_on_its_own_line():
         load_checklist_text("\n".join(lines) + "\n", path.name)
     assert [(problem.line, problem.message) for problem in refused.value.problems] == [
         (number, "YAML syntax error: a quoted text is not closed with its quote")]
+
+
+def test_a_unit_may_give_its_plural_forms_or_one_text_per_language():
+    """A language's unit is a text for every number, or its CLDR plural forms, kept in CLDR's order; forms
+    of `other` alone are that text. The file written back has the forms on one line and loads the same."""
+    text = checklist_text(items="""\
+        - id: visits
+          type: number
+          text: TX
+          thresholds: [{max: 3, points: 1}]
+          unit:
+            en: {other: times, one: time}
+            hu: {other: alkalom}
+        """)
+    checklist = load_checklist_text(text)
+    unit = checklist["sections"][0]["items"][1]["unit"]
+    assert unit == {"en": {"one": "time", "other": "times"}, "hu": "alkalom"}
+    assert list(unit["en"]) == ["one", "other"]
+    dumped = dump_checklist_yaml(checklist)
+    assert "      en: {one: time, other: times}\n          hu: alkalom\n" in dumped
+    assert load_checklist_text(dumped) == checklist
+    plain = load_checklist_text(text.replace("{other: alkalom}", "alkalom"))
+    assert content_hash(plain) == content_hash(checklist)
+
+
+def test_russian_unit_takes_its_four_forms():
+    text = (HEAD.replace("[en, hu]", "[en, ru]").replace("hu: Teszt", "ru: Тест") + MAIN_SECTION.replace("hu: Fő", "ru: О")
+            .replace("hu: Alap", "ru: Б") + textwrap.indent(textwrap.dedent("""\
+        - id: visits
+          type: number
+          text: {en: X, ru: X}
+          thresholds: [{max: 3, points: 1}]
+          unit:
+            en: times
+            ru: {one: раз, few: раза, many: раз, other: раза}
+        """), " " * 6))
+    unit = load_checklist_text(text)["sections"][0]["items"][1]["unit"]
+    assert unit["ru"] == {"one": "раз", "few": "раза", "many": "раз", "other": "раза"}
+    with pytest.raises(ChecklistError) as error:
+        load_checklist_text(text.replace("few: раза", "two: раза"), "visit.yaml")
+    assert str(error.value) == ("visit.yaml:15: item 'visits': unit in 'ru' has the plural form 'two', which numbers "
+                                "in 'ru' do not take (its forms: one, few, many, other)")

@@ -547,3 +547,52 @@ def test_mutated_spreadsheets_never_raise_and_never_change_more_than_texts():
         assert report.problems or report.changed >= 0
 
     check()
+
+
+# -- a unit's plural forms -------------------------------------------------------------------------
+
+
+def _unit(checklist, item_id="times_repeated"):
+    return next(item["unit"] for section in checklist["sections"] for item in section["items"] if item["id"] == item_id)
+
+
+def test_a_units_forms_are_one_cell_per_language_and_a_plain_unit_its_text(checklist, exported):
+    sheet = open_sheet(exported)
+    row = row_of(sheet, "item:times_repeated:unit")
+    cells = {language: sheet.cell(row=row, column=column_of(sheet, language)).value for language in ("en", "hu", "ru")}
+    assert cells == {"en": "one: time | other: times", "hu": "alkalom",
+                     "ru": "one: раз | few: раза | many: раз | other: раза"}
+
+
+def test_a_units_forms_come_back_from_the_spreadsheet_labelled_or_in_order(checklist, exported):
+    """A translator writes the forms labelled, or in the order of the language's forms; a plain unit
+    given forms gets them; the cells left as exported change nothing."""
+    data, _ref = edited(exported, "item:times_repeated:unit", "en", "time | times!")
+    result, report = import_texts_xlsx(checklist, data)
+    assert (report.changed, report.problems) == (1, [])
+    assert _unit(result)["en"] == {"one": "time", "other": "times!"}
+    assert {language: unit for language, unit in _unit(result).items() if language != "en"} == {
+        language: unit for language, unit in _unit(checklist).items() if language != "en"}
+    data, _ref = edited(exported, "item:times_repeated:unit", "hu", "one: alkalom | other: alkalmak")
+    result, report = import_texts_xlsx(checklist, data)
+    assert _unit(result)["hu"] == {"one": "alkalom", "other": "alkalmak"}
+    assert load_checklist_data(result)  # still a valid checklist
+    data, _ref = edited(exported, "item:times_repeated:unit", "ru", "other: раза | one: раз | few: раза | many: раз")
+    result, report = import_texts_xlsx(checklist, data)
+    assert (report.changed, result) == (0, checklist)  # the same forms, written in another order
+
+
+@pytest.mark.parametrize("value, says", [
+    ("time | times | timez", "Numbers in this language take 2 forms (one, other): write them in this order, "
+                             "separated by |, or label them, like “one: … | other: …”."),
+    ("one: time | few: times | other: times", "Numbers in this language take no form “few” (their forms: one, other)."),
+    ("one: time", "Give the form “other” too: most numbers take it, and it is shown beside the answer box."),
+    ("one: time | times", "Label every form, like “one: … | other: …”, or write the forms in the order one, other "
+                          "without labels."),
+    ("one: | other: times", "The form “one” is empty: write its text, or leave the form out."),
+])
+def test_a_unit_cell_that_cannot_be_read_is_reported_and_keeps_the_unit(checklist, exported, value, says):
+    data, ref = edited(exported, "item:times_repeated:unit", "en", value)
+    result, report = import_texts_xlsx(checklist, data)
+    assert report.problems == [(ref, says)]
+    assert (report.changed, result) == (0, checklist)

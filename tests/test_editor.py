@@ -895,6 +895,56 @@ def test_a_choice_items_options_and_the_settings_labels_keep_every_language_when
     assert offer["options"][1]["text"] == {"en": "Nothing", "hu": "Semmi"}
 
 
+def test_a_units_plural_forms_are_entered_in_one_field_per_language_and_come_back(app, auditor):
+    """An auditor writes "time | times" (the forms in the order the box shows) or labels them; the item
+    page shows them labelled, and a save that changes something else keeps them, and a plain unit stays
+    plain (one with a | in it too, though a | typed in the field separates forms)."""
+    _start_draft(auditor)
+    new = BASE + "/draft/sections/farewell/items/new"
+    number = {"item_id": "repeated", "type": "number", "text_hu": "Ismétlés", "thresholds-0-max": "1",
+              "thresholds-0-points": "1"}
+    assert _post_item(auditor, new, **number, unit_en="time | times", unit_hu="alkalom").status_code == 302
+    item = _draft_content(app)["sections"][1]["items"][-1]
+    assert item["unit"] == {"en": {"one": "time", "other": "times"}, "hu": "alkalom"}
+    url = BASE + "/draft/items/repeated"
+    data = _inputs(auditor.get(url).get_data(as_text=True))
+    assert (data["unit_en"], data["unit_hu"]) == ("one: time | other: times", "alkalom")
+    with app.app_context(), database.connection_context():
+        draft = Checklist.get(Checklist.slug == "shop-visit").draft()
+        content = draft.content
+        content["sections"][1]["items"][-1]["unit"]["hu"] = "db | darab"
+        type(draft).update(content=content).where(type(draft).id == draft.id).execute()
+    data = _inputs(auditor.get(url).get_data(as_text=True))
+    data["text_en"] = "Repeated?"
+    assert auditor.post(url, data=data).status_code == 302
+    item = _draft_content(app)["sections"][1]["items"][-1]
+    assert (item["text"]["en"], item["unit"]) == ("Repeated?", {"en": {"one": "time", "other": "times"},
+                                                                "hu": "db | darab"})
+    data = _inputs(auditor.get(url).get_data(as_text=True))
+    data["unit_en"], data["unit_hu"] = "other: times", "one: alkalom | other: alkalmak"
+    assert auditor.post(url, data=data).status_code == 302
+    assert _draft_content(app)["sections"][1]["items"][-1]["unit"] == {
+        "en": "times", "hu": {"one": "alkalom", "other": "alkalmak"}}
+
+
+@pytest.mark.parametrize("unit, message", [
+    ("time | times | timez", "Numbers in this language take 2 forms (one, other): write them in this order, "
+                             "separated by |, or label them, like “one: … | other: …”."),
+    ("one: time", "Give the form “other” too: most numbers take it, and it is shown beside the answer box."),
+    ("many: times | other: times", "Numbers in this language take no form “many” (their forms: one, other)."),
+])
+def test_a_unit_that_cannot_be_read_is_named_beside_its_field_and_nothing_is_saved(app, auditor, unit, message):
+    _start_draft(auditor)
+    before = _draft_content(app)
+    response = _post_item(auditor, BASE + "/draft/sections/farewell/items/new", item_id="repeated", type="number",
+                          **{"thresholds-0-max": "1", "thresholds-0-points": "1"}, unit_en=unit)
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 200 and NOTHING_SAVED in page
+    field = re.search(r'id="unit_en".*?</div>', page, re.S).group(0)
+    assert f'<p class="error">{message}</p>' in field
+    assert _draft_content(app) == before
+
+
 def test_the_settings_come_up_with_every_bands_and_dimensions_labels(app, small):
     url = "/checklists/small-visit/draft/settings"
     page = small.get(url).get_data(as_text=True)

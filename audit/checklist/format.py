@@ -14,8 +14,9 @@ Choices where the format description is silent:
   nor the visit's length. Absent, or true, it is a visit to the branch.
 - text and photo items may have id, type, text, help, na, dimension and show_if; weight, pass_mark,
   critical, thresholds and require_*_on_fail are reported as meaningless on them. `unit` is for number
-  items. pass_mark (above 0, at most 100) is the % of an item's points an answer must earn to pass:
-  without it, only full points pass (a 4 on a scale of 1 to 5 fails; with pass_mark 75 it passes).
+  items; a language's unit is a text, or its plural forms {one: time, other: times} (see units.py).
+  pass_mark (above 0, at most 100) is the % of an item's points an answer must earn to pass: without
+  it, only full points pass (a 4 on a scale of 1 to 5 fails; with pass_mark 75 it passes).
 - Every translation mapping must hold every declared language and no other one.
 """
 
@@ -31,6 +32,7 @@ from flask_babel import get_locale, gettext
 from ..form_messages import CONTROL_CHARACTER
 from ..scoring import LARGEST_ANSWER
 from .parse import ChecklistYamlDumper, LineMap, describe, parse_yaml
+from .units import OTHER, PLURAL_CATEGORIES, categories_of, unit_from_forms
 
 LANGUAGES = ("en", "hu", "bg", "et", "ro", "ru")
 # The longest text (a question, a help, an option...) in any language: what the web editor takes, so
@@ -234,7 +236,9 @@ class _Validator:
             self.report(where, _says(label, gettext("%(field)s must be true or false (got %(value)s)",
                                                     field=field, value=describe(value))))
 
-    def check_translations(self, value, where, label, field):
+    def check_translations(self, value, where, label, field, forms=False):
+        """Report a bad {language: text} mapping. forms=True (a unit): a language's text may also be a
+        mapping of plural forms (check_forms)."""
         if not isinstance(value, dict):
             self.report(
                 where,
@@ -264,30 +268,55 @@ class _Validator:
             if language not in value:
                 continue
             text = value[language]
-            if not isinstance(text, str):
-                self.report(where + (language,),
-                            _says(label, gettext("%(field)s in '%(language)s' must be text (got %(value)s)",
-                                                 field=field, language=language, value=describe(text))))
-            elif not text.strip():
-                self.report(where + (language,),
-                            _says(label, gettext("%(field)s has an empty '%(language)s' translation",
-                                                 field=field, language=language)), MISSING_TRANSLATION)
-            elif CONTROL_CHARACTER.search(text):
-                self.report(where + (language,),
-                            _says(label, gettext("%(field)s in '%(language)s' holds a control character (such as a "
-                                                 "text direction override), which no text needs: remove it",
-                                                 field=field, language=language)))
-            elif len(text) > MAX_TEXT_LENGTH:
-                self.report(where + (language,),
-                            _says(label, gettext("%(field)s in '%(language)s' is %(length)d characters long; "
-                                                 "at most %(most)d fit a question on a phone",
-                                                 field=field, language=language, length=len(text),
-                                                 most=MAX_TEXT_LENGTH)))
+            if forms and isinstance(text, dict):
+                self.check_forms(text, where + (language,), label, field, language)
+            elif forms and not isinstance(text, str):
+                self.report(where + (language,), _says(label, gettext(
+                    "%(field)s in '%(language)s' must be text, or a mapping of plural forms to texts like "
+                    "{one: time, other: times} (got %(value)s)", field=field, language=language,
+                    value=describe(text))))
+            else:
+                self.check_text(text, where + (language,), label, field, language, MISSING_TRANSLATION)
         required = self.required_languages if self.complete else self.required_languages[:1]
         for language in required:
             if language not in value:
                 self.report(where, _says(label, gettext("%(field)s is missing the '%(language)s' translation",
                                                         field=field, language=language)), MISSING_TRANSLATION)
+
+    def check_text(self, text, where, label, field, language, empty_kind=""):
+        if not isinstance(text, str):
+            self.report(where, _says(label, gettext("%(field)s in '%(language)s' must be text (got %(value)s)",
+                                                    field=field, language=language, value=describe(text))))
+        elif not text.strip():
+            self.report(where, _says(label, gettext("%(field)s has an empty '%(language)s' translation",
+                                                    field=field, language=language)), empty_kind)
+        elif CONTROL_CHARACTER.search(text):
+            self.report(where, _says(label, gettext("%(field)s in '%(language)s' holds a control character (such as a "
+                                                    "text direction override), which no text needs: remove it",
+                                                    field=field, language=language)))
+        elif len(text) > MAX_TEXT_LENGTH:
+            self.report(where, _says(label, gettext("%(field)s in '%(language)s' is %(length)d characters long; "
+                                                    "at most %(most)d fit a question on a phone",
+                                                    field=field, language=language, length=len(text),
+                                                    most=MAX_TEXT_LENGTH)))
+
+    def check_forms(self, forms, where, label, field, language):
+        """A unit's plural forms in one language, {one: time, other: times}: categories the language's
+        numbers take (Babel's CLDR data), `other` among them, each a text."""
+        known = categories_of(language) if language in LANGUAGES else PLURAL_CATEGORIES
+        for category, text in forms.items():
+            if category not in known:
+                self.report(where + (category,), _says(label, gettext(
+                    "%(field)s in '%(language)s' has the plural form %(form)s, which numbers in '%(language)s' do not "
+                    "take (its forms: %(forms)s)", field=field, language=language, form=describe(category),
+                    forms=_names(known))))
+            else:
+                # "unit (few) in 'ru' must be text": the existing sentences, naming the form.
+                self.check_text(text, where + (category,), label, f"{field} ({category})", language)
+        if OTHER not in forms:
+            self.report(where, _says(label, gettext(
+                "%(field)s in '%(language)s' needs the plural form 'other', the one most numbers take, as in "
+                "{one: time, other: times}", field=field, language=language)))
 
     # -- the checklist ---------------------------------------------------------------------------
 
@@ -510,7 +539,7 @@ class _Validator:
         if known_type in ("timer", "number"):
             self.check_thresholds(item, where, label, known_type)
         if has("unit"):
-            self.check_translations(item["unit"], where + ("unit",), label, "unit")
+            self.check_translations(item["unit"], where + ("unit",), label, "unit", forms=True)
         if has("show_if"):
             self.check_show_if(item, where + ("show_if",), label, position, position_of, item_of)
 
@@ -735,6 +764,14 @@ def _clean_text(text):
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+def _clean_unit(unit):
+    """A language's unit as stored: a plain text, or its plural forms in CLDR order ({other: x} alone
+    is the plain x: the same unit, so the same content)."""
+    if isinstance(unit, dict):
+        return unit_from_forms({category: _clean_text(text) for category, text in unit.items()})
+    return _clean_text(unit)
+
+
 def _whole(value):
     return int(value) if isinstance(value, float) else value
 
@@ -771,7 +808,8 @@ def _normalise_item(item, languages):
     if item_type in ("timer", "number"):
         result["thresholds"] = [{"max": step["max"], "points": step["points"]} for step in item["thresholds"]]
     if "unit" in item:
-        result["unit"] = _translations(item["unit"], languages)
+        result["unit"] = {language: _clean_unit(item["unit"][language]) for language in languages
+                          if language in item["unit"]}
     if "show_if" in item:
         result["show_if"] = {"item": item["show_if"]["item"], "in": list(item["show_if"]["in"])}
     return result
@@ -863,8 +901,14 @@ def dump_checklist_yaml(data):
     """Normalised checklist data as block-style YAML that loads back to an equal dict, its keys and
     languages in the documented order (as the shipped files have them): the database hands the
     stored content back with its keys sorted, which put `bands` first and `title` last."""
+    content = normalise_checklist(data)
+    for section in content["sections"]:
+        for item in section["items"]:
+            for language, unit in item.get("unit", {}).items():
+                if isinstance(unit, dict):
+                    item["unit"][language] = FlowMapping(unit)
     return yaml.dump(
-        normalise_checklist(data),
+        content,
         Dumper=ChecklistYamlDumper,
         allow_unicode=True,
         sort_keys=False,
@@ -874,6 +918,14 @@ def dump_checklist_yaml(data):
         width=float("inf"),
         indent=2,
     )
+
+
+class FlowMapping(dict):
+    """A mapping dumped on one line, as a unit's plural forms are written: en: {one: time, other: times}."""
+
+
+ChecklistYamlDumper.add_representer(
+    FlowMapping, lambda dumper, data: dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=True))
 
 
 def _canonical(value):

@@ -37,6 +37,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .format import LANGUAGES
+from .units import UnitTextError, unit_as_text, unit_from_text
 
 # The sheet title and the headers are read back by name, so they stay untranslated: a file exported
 # in one language must import in any other.
@@ -78,6 +79,9 @@ class TranslatableText:
     context: str
     texts: dict
     is_multiline: bool = False
+    # A number item's unit: its texts are the item's units as written in a cell (units.unit_as_text,
+    # "one: time | other: times"), a copy; an import reads them back into `item` (units.unit_from_text).
+    item: dict | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass
@@ -129,7 +133,7 @@ def _item_texts(item, section_id):
         yield TranslatableText(
             f"item:{item_id}:unit",
             gettext("Unit of the number in item %(item)s (section %(section)s)", item=item_id, section=section_id),
-            item["unit"],
+            {language: unit_as_text(unit) for language, unit in item["unit"].items()}, item=item,
         )
 
 
@@ -506,6 +510,13 @@ def _import_row(row_number, row, columns, texts_by_key, seen_rows, report, expor
         value, data_type = _cell(row, column)
         ref = _cell_ref(row_number, column)
         text = _cell_text(value, data_type, ref, report)
+        if text is not None and entry.item is not None:
+            try:
+                # As the checklist would write it: "time | times" is the same as "one: time | other: times".
+                text = unit_as_text(unit_from_text(text, language))
+            except UnitTextError as error:
+                report.problems.append((ref, str(error)))
+                continue
         # Compared stripped so that a trailing newline the file cannot keep does not count as an edit.
         current = (texts.get(language) or "").strip()
         was = exported.get(key, {}).get(language) if exported is not None else None
@@ -556,4 +567,13 @@ def import_texts_xlsx(checklist, data):
     seen_rows = {}
     for row_number, row in enumerate(rows[1:], start=2):
         _import_row(row_number, row, columns, texts_by_key, seen_rows, report, exported)
+    for entry in texts_by_key.values():
+        if entry.item is not None:
+            # Only the cells changed are read back: a plain unit with a | in it stays as it was.
+            before = entry.item["unit"]
+            entry.item["unit"] = {
+                language: before[language] if language in before and text == unit_as_text(before[language])
+                else unit_from_text(text, language)
+                for language, text in entry.texts.items()
+            }
     return result, report

@@ -417,7 +417,8 @@ def item(slug, section_id=None, item_id=None):
         _index_or_404(content, section_id)
         existing = None
     rows = lambda key: max(len((existing or {}).get(key, [])) + MAX_OPTIONS_EXTRA, NEW_ITEM_ROWS)  # noqa: E731
-    form = item_form_class(languages, rows("options"), rows("thresholds"), _dimension_tags(content))()
+    form = item_form_class(languages, rows("options"), rows("thresholds"), _dimension_tags(content),
+                           (existing or {}).get("unit"))()
     form.show_if_item.choices = _show_if_choices(content, item_id, section_id)
     problems = None
     if form.validate_on_submit():
