@@ -289,6 +289,26 @@ def test_a_visit_report_gives_a_scale_answer_with_its_range(app, demo):
     assert f"{step} on a scale of 1 to 5" in text
 
 
+def test_a_visit_report_gives_a_numbers_unit_in_the_form_the_number_takes(app, demo):
+    """"1 times" and "2 раз" read as mistakes to a board: the unit takes the plural form of its number in
+    the report's language (Russian has three: 1 раз, 2 раза, 5 раз)."""
+    from audit.models import Answer
+
+    with app.app_context(), database.connection_context():
+        visits = [v for v in Visit.select().join(Branch).where(
+            (Visit.state == VisitState.APPROVED.value) & Branch.code.startswith("BUD"))
+            if any(a.item_id == "times_repeated" and isinstance(a.value, int) for a in v.answers)][:3]
+        for visit, value in zip(visits, (1, 2, 5)):
+            Answer.update(value=value).where((Answer.visit == visit.id) & (Answer.item_id == "times_repeated")).execute()
+    assert len(visits) == 3
+    client = _manager_client(app)
+    expected = {"en": ("1 time", "2 times", "5 times"), "ru": ("1 раз", "2 раза", "5 раз")}
+    for language, words in expected.items():
+        for visit, shown in zip(visits, words):
+            text = " ".join(_pdf_text(client.get(f"/reports/visits/{visit.uuid}.pdf?lang={language}").data).split())
+            assert re.search(rf"(^|\s){shown}(\s|$)", text), (language, shown)
+
+
 def test_a_branch_report_names_the_question_of_each_critical_failure(app, demo):
     with app.app_context(), database.connection_context():
         region = Branch.get_by_id(demo["branch_id"]).region_id

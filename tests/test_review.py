@@ -89,7 +89,24 @@ def test_an_english_reviewer_sees_the_english_labels(app, login_as, mixed):
     assert _answer_of(page, "first_impression") == "Answer: 3 on a scale of 1 to 5 · Points: 0.5 of 1 Below the pass mark"
     assert _answer_of(page, "busy_acknowledged") == "Answer: Not applicable"
     assert _answer_of(page, "wait_for_contact") == "Answer: 95 sec · Points: 0.5 of 1 Below the pass mark"
-    assert _answer_of(page, "times_repeated") == "Answer: 1 times · Points: 0.5 of 1 Below the pass mark"
+    assert _answer_of(page, "times_repeated") == "Answer: 1 time · Points: 0.5 of 1 Below the pass mark"
+
+
+@pytest.mark.parametrize(("value", "english", "russian"), [
+    (2, "2 times", "2 раза"), (5, "5 times", "5 раз"), (21, "21 times", "21 раз"), (1.5, "1.5 times", "1,5 раза"),
+    (1.0, "1 time", "1 раз"),
+])
+def test_a_number_answer_gives_its_unit_in_the_form_its_number_takes(app, login_as, mixed, value, english, russian):
+    """"1 times" read as a mistake; Russian needs three words for it (1 раз, 2 раза, 5 раз), and a
+    decimal takes the form CLDR gives it (1,5 раза)."""
+    with app.app_context(), database.connection_context():
+        Answer.update(value=value).where((Answer.visit == _visit(app, mixed).id)
+                                         & (Answer.item_id == "times_repeated")).execute()
+    auditor = login_as("auditor")
+    page = _in_language(auditor, "en").get(f"/review/{mixed}").get_data(as_text=True)
+    assert _answer_of(page, "times_repeated").startswith(f"Answer: {english} · ")
+    page = _in_language(auditor, "ru").get(f"/review/{mixed}").get_data(as_text=True)
+    assert f" {russian} · " in _answer_of(page, "times_repeated")
 
 
 def test_a_corrected_answer_names_both_answers_by_their_labels(app, login_as, mixed):
