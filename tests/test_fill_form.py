@@ -227,10 +227,10 @@ def test_page_in_another_checklist_language_shows_its_texts(shopper, visit, cont
     assert '<option value="ru" lang="ru" selected>' in text
 
 
-@pytest.mark.parametrize("language, label", [("en", "times"), ("ru", "раза"), ("hu", "alkalom")])
-def test_a_numbers_unit_beside_its_box_is_the_form_most_numbers_take(shopper, visit, language, label):
-    """No number is typed yet: the unit is shown in its `other` form (Russian "раза", as in 1,5 раза),
-    in the language of the checklist's texts."""
+@pytest.mark.parametrize("language, label", [("en", "times"), ("ru", "раз"), ("hu", "alkalom")])
+def test_a_numbers_unit_beside_its_box_is_the_form_a_count_reads_with(shopper, visit, language, label):
+    """No number is typed yet: the unit is shown as a count's box reads in the language of the checklist's
+    texts: its `many` form where it has one (Russian "[   ] раз"; its `other`, "раза", is 1,5's), else `other`."""
     text = shopper.get(_fill_url(visit) + f"?lang={language}").get_data(as_text=True)
     box = re.search(r'<fieldset[^>]*id="q-times_repeated".*?</fieldset>', text, re.S).group(0)
     assert f'<label class="inline" for="answer-times_repeated"><span lang="{language}">{label}</span></label>' in box

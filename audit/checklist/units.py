@@ -2,8 +2,10 @@
 
 In a checklist a language's unit is a plain text, used with every number, or a mapping of CLDR plural
 categories to texts, {one: time, other: times}: which category a number takes in a language is
-Babel's (CLDR's) to say, never ours. `other` is always there: it is the form of most numbers, and the
-one shown where no number is (the label beside the fill page's input).
+Babel's (CLDR's) to say, never ours. `other` is always there: numbers with no form of their own take
+it. Where no number is (the label beside the fill page's input) a count's word is shown: `many` where
+the language has it (Russian "[   ] раз", "[   ] человек": its `other`, "раза", is the form of 1,5),
+else `other`.
 
 The web editor and the translators' spreadsheet hold a language's unit in one text field, written
 as `one: time | other: times` (or, in the order of the language's categories, `time | times`); a
@@ -52,14 +54,14 @@ def unit_from_forms(forms):
 
 def unit_form(unit, language, number=None):
     """The text of one language's unit for `number` (the form its plural category takes, else `other`),
-    or its `other` form when there is no number."""
+    or, with no number, the form a count's box reads with (`many`, else `other`: see above)."""
     if not isinstance(unit, dict):
         return unit
     if number is not None:
         form = unit.get(category_of(language, number))
         if form:
             return form
-    return unit.get(OTHER) or next(iter(unit.values()), "")
+    return unit.get("many") or unit.get(OTHER) or next(iter(unit.values()), "")
 
 
 def shown_number(value, places):
@@ -116,6 +118,5 @@ def unit_from_text(text, language):
                                         form=category))
         forms[category] = form
     if OTHER not in forms:
-        raise UnitTextError(gettext("Give the form “other” too: most numbers take it, and it is shown beside the "
-                                    "answer box."))
+        raise UnitTextError(gettext("Give the form “other” too: numbers with no form of their own take it."))
     return unit_from_forms(forms)
