@@ -586,7 +586,7 @@ def test_a_units_forms_come_back_from_the_spreadsheet_labelled_or_in_order(check
     ("time | times | timez", "Numbers in this language take 2 forms (one, other): write them in this order, "
                              "separated by |, or label them, like “one: … | other: …”."),
     ("one: time | few: times | other: times", "Numbers in this language take no form “few” (their forms: one, other)."),
-    ("one: time", "Give the form “other” too: most numbers take it, and it is shown beside the answer box."),
+    ("one: time", "Give the form “other” too: numbers with no form of their own take it."),
     ("one: time | times", "Label every form, like “one: … | other: …”, or write the forms in the order one, other "
                           "without labels."),
     ("one: | other: times", "The form “one” is empty: write its text, or leave the form out."),

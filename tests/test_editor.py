@@ -930,7 +930,7 @@ def test_a_units_plural_forms_are_entered_in_one_field_per_language_and_come_bac
 @pytest.mark.parametrize("unit, message", [
     ("time | times | timez", "Numbers in this language take 2 forms (one, other): write them in this order, "
                              "separated by |, or label them, like “one: … | other: …”."),
-    ("one: time", "Give the form “other” too: most numbers take it, and it is shown beside the answer box."),
+    ("one: time", "Give the form “other” too: numbers with no form of their own take it."),
     ("many: times | other: times", "Numbers in this language take no form “many” (their forms: one, other)."),
 ])
 def test_a_unit_that_cannot_be_read_is_named_beside_its_field_and_nothing_is_saved(app, auditor, unit, message):

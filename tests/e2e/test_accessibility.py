@@ -77,7 +77,7 @@ def test_main_pages_have_no_serious_accessibility_violation(app, browser, live_s
     pages = {
         "shopper": ["/visits/", f"/visits/{visits['open']}/fill", f"/visits/{visits['sent']}/fill", "/account/password"],
         "manager": ["/dashboard/", "/dashboard/ranking", f"/dashboard/branches/{visits['branch']}"],
-        "auditor": ["/admin/", "/admin/branches", f"/admin/branches/{visits['branch']}", "/admin/users/new",
+        "auditor": ["/admin/", "/admin/brands/new", "/admin/branches", f"/admin/branches/{visits['branch']}", "/admin/users/new",
                     "/admin/visits", "/admin/visits/new", "/review/", f"/review/{visits['sent']}", "/checklists/",
                     "/admin/log", "/admin/branches/import", "/admin/users/import", "/admin/users/invitations",
                     "/admin/users/imports/an-import"],
