@@ -1330,3 +1330,25 @@ def test_a_changed_source_wording_lists_its_unchanged_translations_to_check(app,
     _post_item(auditor, BASE + "/draft/items/greeted", item_id="greeted", text_en="Were you greeted within a minute?",
                text_hu="Egy percen belül köszöntötték?")
     assert "Translations to check" not in auditor.get(BASE + "/draft").get_data(as_text=True)
+
+
+def test_a_new_checklists_settings_offer_rows_for_its_usual_bands(app, auditor):
+    """A checklist begun in the browser has no bands, and its settings offered one empty row: the
+    usual three or four bands took as many saves."""
+    assert auditor.post("/checklists/new", data={"checklist_id": "office-visit", "source": "hu", "title": "Iroda",
+                                                 "csrf_token": csrf_from(auditor.get("/checklists/new"))}).status_code == 302
+    url = "/checklists/office-visit/draft/settings"
+    page = auditor.get(url).get_data(as_text=True)
+    assert len(re.findall(r'name="bands-\d+-min"', page)) == 4
+    assert len(re.findall(r'name="bands-\d+-label_hu"', page)) == 4
+    bands = {"bands-0-min": "85", "bands-0-label_hu": "Kiváló", "bands-1-min": "60", "bands-1-label_hu": "Megfelelő",
+             "bands-2-min": "0", "bands-2-label_hu": "Fejlesztendő"}
+    response = auditor.post(url, data={"title_hu": "Iroda", **bands, "seen": _hidden(auditor.get(url), "seen"),
+                                       "csrf_token": csrf_from(auditor.get(url))})
+    assert response.status_code == 302
+    with app.app_context(), database.connection_context():
+        content = Checklist.get(Checklist.slug == "office-visit").draft().content
+    assert [(band["min"], band["label"]["hu"]) for band in content["bands"]] == [
+        (85, "Kiváló"), (60, "Megfelelő"), (0, "Fejlesztendő")]
+    # Three bands now: a row for a fourth.
+    assert len(re.findall(r'name="bands-\d+-min"', auditor.get(url).get_data(as_text=True))) == 4

@@ -322,6 +322,9 @@ def draft(slug):
     )
 
 
+NEW_BAND_ROWS = 4  # the shipped checklists have four bands
+
+
 @bp.route("/<slug>/draft/settings", methods=["GET", "POST"])
 def settings(slug):
     version = _draft_or_404(slug)
@@ -330,7 +333,9 @@ def settings(slug):
     # A row for every dimension declared or carried by an item (free while none is declared), and two
     # more: with three tags in use and two empty rows, declaring them could never pass ("not declared").
     dimensions = len(set(content.get("dimensions", {})) | set(dimension_tags_in_use(content)))
-    form = settings_form_class(languages, len(content.get("bands", [])) + 1, dimensions + 2)()
+    # A band row more than it has, and at least NEW_BAND_ROWS: a checklist begun in the browser has none,
+    # and its one empty row made the usual three or four bands take as many saves.
+    form = settings_form_class(languages, max(len(content.get("bands", [])) + 1, NEW_BAND_ROWS), dimensions + 2)()
     problems = None
     if form.validate_on_submit():
         values = settings_from_form(form, languages)
