@@ -1352,3 +1352,15 @@ def test_a_new_checklists_settings_offer_rows_for_its_usual_bands(app, auditor):
         (85, "Kiváló"), (60, "Megfelelő"), (0, "Fejlesztendő")]
     # Three bands now: a row for a fourth.
     assert len(re.findall(r'name="bands-\d+-min"', auditor.get(url).get_data(as_text=True))) == 4
+
+
+def test_the_spreadsheets_problems_read_as_sentences_one_after_another(app, auditor):
+    """Each problem ends in its full stop: joined with "; ", the message read "type it again.; D5: ..."."""
+    _start_draft(auditor)
+    data = _xlsx_with(_draft_content(app), {"cells": {("item:greeted:text", "hu"): 7, ("title", "hu"): 1.5}})
+    page = html.unescape(auditor.post(BASE + "/draft/texts", data={
+        "file": (io.BytesIO(data), "texts.xlsx"), "csrf_token": _token(auditor, BASE + "/draft")},
+        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True))
+    assert "The spreadsheet could not be used:" in page
+    assert re.search(r"type it again\. [A-Z]+\d+: The cell holds", page), page[:3000]
+    assert ".;" not in page

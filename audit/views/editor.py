@@ -577,7 +577,8 @@ def import_texts(slug):
     new_content, report = import_texts_xlsx(version.content, raw)
     if report.problems:
         flash(_("The spreadsheet could not be used:") + " "
-              + _listed([f"{cell}: {msg}" if cell else msg for cell, msg in report.problems], "; "), "error")
+              # Each problem is a sentence ending in its full stop: "; " between them read "again.; E17:".
+              + _listed([f"{cell}: {msg}" if cell else msg for cell, msg in report.problems], " "), "error")
         return redirect(url_for("editor.draft", slug=slug))
     fresh = {}
 
