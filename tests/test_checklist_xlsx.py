@@ -3,6 +3,7 @@
 import copy
 import io
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -387,6 +388,8 @@ def test_key_listed_twice_is_reported_and_nothing_is_imported(checklist, exporte
     (5, "The cell holds the number 5, not text"),
     (2.5, "The cell holds the number 2.5, not text"),
     (True, "The cell holds the true/false value TRUE, not text"),
+    # "1-5" typed in a cell that was not text: the spreadsheet made it a date.
+    (datetime(2026, 1, 5), "The cell holds the date January 5, 2026, not text"),
 ])
 def test_non_text_cell_is_reported_and_keeps_the_text(checklist, exported, value, says):
     data, ref = edited(exported, "item:times_repeated:unit", "hu", value)

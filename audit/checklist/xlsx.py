@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import openpyxl
-from flask_babel import gettext, lazy_gettext
+from babel.dates import format_date
+from flask_babel import get_locale, gettext, lazy_gettext
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -314,7 +315,12 @@ def _describe_value(value):
         return gettext("the number %(number)s", number=int(value))
     if isinstance(value, (int, float)):
         return gettext("the number %(number)s", number=value)
-    if isinstance(value, (datetime, date, time, timedelta)):
+    if isinstance(value, (datetime, date)):
+        # Spreadsheets read "1-5" or "3/4" typed in a cell as a date: the date shown lets the
+        # translator see what became of their text.
+        day = value.date() if isinstance(value, datetime) else value
+        return gettext("the date %(date)s", date=format_date(day, format="long", locale=get_locale() or "en"))
+    if isinstance(value, (time, timedelta)):
         return gettext("a date or time")
     # Translators: type is the program's English name for what the cell holds, e.g. "a bytes value".
     return gettext("a %(type)s value", type=type(value).__name__)
