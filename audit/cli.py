@@ -242,6 +242,30 @@ def init(lang):
     _pybabel("init", "-i", os.path.join(_catalogs(), "messages.pot"), "-d", _catalogs(), "-l", lang)
 
 
+def in_the_operators_language(command):
+    """Decorator: a checklist file's problems in the language of the operator's environment (LANGUAGE,
+    LC_ALL, LC_MESSAGES, LANG, as gettext reads them) where the app has it, else English. An author
+    working in Hungarian got the file checker's sentences in English on the command line, in Hungarian
+    only from the web import."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        from flask_babel import force_locale
+
+        from .config import LANGUAGES
+
+        wanted = []
+        for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+            if os.environ.get(name):
+                wanted = [part.split("_")[0].split(".")[0].lower() for part in os.environ[name].split(":")]
+                break
+        language = next((code for code in wanted if code in LANGUAGES), "en")
+        with force_locale(language):
+            return command(*args, **kwargs)
+
+    return run
+
+
 @click.group(cls=AppGroup)
 def checklists():
     """Checklist files: validate, score, load into the database, export."""
@@ -249,6 +273,7 @@ def checklists():
 
 @checklists.command("validate")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
+@in_the_operators_language
 def validate_command(paths):
     """Check checklist files; prints "PATH: ok" or one "PATH:LINE: message" per problem."""
     from .checklist import ChecklistError, load_checklist_file
@@ -308,6 +333,7 @@ def score_command(path, answers_path):
 @checklists.command("load")
 @click.argument("paths", nargs=-1, type=click.Path())
 @needs_current_schema
+@in_the_operators_language
 def load_command(paths):
     """Publish checklist files (default: all of checklists/) as new versions where they changed."""
     from .checklist import ChecklistError

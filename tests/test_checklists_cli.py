@@ -16,7 +16,11 @@ SHIPPED = sorted(os.path.join(ROOT, "checklists", name) for name in os.listdir(o
 
 
 @pytest.fixture
-def runner(app):
+def runner(app, monkeypatch):
+    """The commands as an operator whose environment names no language of the app runs them (English)."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     return app.test_cli_runner()
 
 
@@ -102,6 +106,25 @@ def test_validate_names_file_and_line_of_each_problem(runner, tmp_path):
     assert lines[0].startswith(f"{bad}:15: ") and "weight" in lines[0] and "heavy" in lines[0]
     assert lines[1].startswith(f"{bad}:20: ") and "ascending" in lines[1]
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("variable, value", [("LANG", "hu_HU.UTF-8"), ("LANGUAGE", "de:hu")])
+def test_validate_names_the_problems_in_the_operators_language(runner, tmp_path, monkeypatch, app, variable, value):
+    """A checklist author working in Hungarian read the web import's problems in Hungarian and the
+    command line's in English."""
+    monkeypatch.setenv(variable, value)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace("weight: 2", "weight: heavy"), encoding="utf-8")
+    result = runner.invoke(args=["checklists", "validate", str(bad)])
+    assert result.exit_code == 1
+    english = "must be a number"
+    assert english not in result.output
+    with app.test_request_context(headers={"Accept-Language": "hu"}):
+        from audit.checklist import ChecklistError, load_checklist_file
+
+        with pytest.raises(ChecklistError) as hungarian:
+            load_checklist_file(str(bad))
+    assert result.output.strip() == str(hungarian.value.problems[0])
 
 
 def test_validate_reports_yaml_syntax_and_missing_file_without_traceback(runner, tmp_path):
