@@ -640,10 +640,13 @@ def test_importing_a_yaml_file_makes_a_draft(app, auditor):
 @pytest.mark.parametrize(
     "content,message",
     [
-        (SHOP.replace("type: scale", "type: slider").encode(), "line 18"),
-        ("id: x\nsections: [".encode(), "line"),
-        (b"id: x\nlanguages: [en]\ntitle: {en: Caf\xe9}\n", "the file is not UTF-8 text (byte 0xe9 cannot be read); "
-         "save it as UTF-8 (line 3)"),
+        (SHOP.replace("type: scale", "type: slider").encode(), "Line 18: "),
+        ("id: x\nsections: [".encode(), "Line"),
+        (b"id: x\nlanguages: [en]\ntitle: {en: Caf\xe9}\n", "Line 3: the file is not UTF-8 text (byte 0xe9 cannot be "
+         "read); save it as UTF-8"),
+        # A message that names another line: the line of the problem comes first, not as a second bracket.
+        (SHOP.replace("id: thanked", "id: greeted").encode(),
+         "Line 26: duplicate item id &#39;greeted&#39; (first used on line 8)</li>"),
     ],
 )
 def test_a_bad_yaml_import_shows_its_problems_and_stores_nothing(app, auditor, content, message):
