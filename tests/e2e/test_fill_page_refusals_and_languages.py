@@ -103,6 +103,18 @@ def test_a_refusal_kept_on_the_phone_is_said_in_the_language_chosen_since(app, b
     context.close()
 
 
+def _typed_without_javascript(app, browser, live_server, org):
+    """A phone without JavaScript on a visit's fill page, an answer, a comment and a text typed there."""
+    with app.app_context(), database.connection_context():
+        visit = _visit(org)
+    context = browser.new_context(**PHONE, java_script_enabled=False)
+    page = context.new_page()
+    _sign_in(page, live_server)
+    page.goto(live_server + f"/visits/{visit}/fill")
+    _type_an_answer_a_comment_and_a_text(page)
+    return visit, context, page
+
+
 def _type_an_answer_a_comment_and_a_text(page):
     page.locator('input[name="answer-greeted"][value="no"]').check()
     page.locator("#q-greeted details.comment summary").click()
@@ -117,13 +129,7 @@ def _expect_what_was_typed(page):
 
 
 def test_without_javascript_the_checklist_language_keeps_what_was_typed(app, browser, live_server, org):
-    with app.app_context(), database.connection_context():
-        visit = _visit(org)
-    context = browser.new_context(**PHONE, java_script_enabled=False)
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{visit}/fill")
-    _type_an_answer_a_comment_and_a_text(page)
+    visit, context, page = _typed_without_javascript(app, browser, live_server, org)
 
     page.select_option("#checklist-lang", "hu")
     page.get_by_role("button", name="Show").click()
@@ -138,13 +144,7 @@ def test_without_javascript_the_checklist_language_keeps_what_was_typed(app, bro
 def test_without_javascript_the_top_bars_language_keeps_what_was_typed(app, browser, live_server, org):
     """The top bar's language change sends the fill form with it: what was typed is saved first, and the
     page comes back in the language picked with every answer as it was."""
-    with app.app_context(), database.connection_context():
-        visit = _visit(org)
-    context = browser.new_context(**PHONE, java_script_enabled=False)
-    page = context.new_page()
-    _sign_in(page, live_server)
-    page.goto(live_server + f"/visits/{visit}/fill")
-    _type_an_answer_a_comment_and_a_text(page)
+    visit, context, page = _typed_without_javascript(app, browser, live_server, org)
 
     page.select_option("#language-switch", "hu")
     page.locator(".langform button").click()
