@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import click
-from peewee import SqliteDatabase
+from peewee import SqliteDatabase, fn
 
 from .db import database, write_transaction
 from .models import ALL_MODELS, SchemaVersion
@@ -168,6 +168,37 @@ def _v17_correction_values_in_history():
         database.execute_sql("ALTER TABLE visit_event ADD COLUMN details TEXT")
 
 
+def _results_of_visits_sent_before_v4():
+    # Version 4 began storing each sent visit's per-section and per-dimension results (VisitScore) and
+    # each answer's section and dimension, which the dashboards, the branch, region and brand PDFs and
+    # the XLSX export read. Visits sent before it had none, so those figures left them out: they are
+    # written from the stored answers. Run after every step, when the tables are as the models are;
+    # the visits' scores and each answer's points stay as the release that sent them stored them.
+    from .db import bulk_insert
+    from .models import Answer, ChecklistVersion, Visit, VisitScore, VisitState
+    from .operations import scored_rows
+
+    sent = (VisitState.SUBMITTED.value, VisitState.RETURNED.value, VisitState.APPROVED.value)
+    without = (Visit.select(Visit.id, Visit.checklist_version)
+               .where(Visit.state.in_(sent) & ~fn.EXISTS(VisitScore.select().where(VisitScore.visit == Visit.id)))
+               .order_by(Visit.id))
+    versions = set()
+    for visit in list(without):
+        versions.add(visit.checklist_version_id)
+        content = ChecklistVersion.shared_content(visit.checklist_version_id)
+        values = {row.item_id: row.value for row in Answer.select(Answer.item_id, Answer.value)
+                  .where(Answer.visit == visit.id)}
+        bulk_insert(VisitScore, scored_rows(content, visit.id, values)[1])
+    # An item's section and dimension are the checklist version's: one statement per item, not per answer.
+    for version_id in versions:
+        of_version = Visit.select(Visit.id).where(Visit.checklist_version == version_id)
+        for section in ChecklistVersion.shared_content(version_id)["sections"]:
+            for item in section["items"]:
+                Answer.update(section_id=section["id"], dimension=item.get("dimension")).where(
+                    (Answer.item_id == item["id"]) & Answer.section_id.is_null()
+                    & Answer.visit.in_(of_version)).execute()
+
+
 # version -> step that upgrades a database from version - 1.
 STEPS = {
     2: _v2_session_epoch_and_checkin_distance,
@@ -245,4 +276,6 @@ def migrate_database():
         for version in range(before + 1, LATEST + 1):
             STEPS[version]()
             SchemaVersion.update(version=version).execute()
+        if before < 4:
+            _results_of_visits_sent_before_v4()
         return before, LATEST

@@ -130,6 +130,33 @@ def test_old_schema_is_upgraded_in_place_keeping_its_rows(db, org):
     assert manager.region_ids() == {org["regions"][0].id}
 
 
+def test_visits_sent_before_version_4_get_the_section_results_the_dashboards_read(db, org):
+    # Version 4 began storing per-section and per-dimension results and each answer's section; the
+    # visits a version 3 release had sent must show in the section figures and the export after the upgrade.
+    from audit.models import VisitScore
+    from audit.operations import publish_checklist_file, score_and_store_answers
+
+    version, _ = publish_checklist_file(os.path.join(HERE, "data", "checklists", "full.yaml"))
+    visit = Visit.create(branch=org["branches"][0], checklist_version=version, shopper=org["users"]["shopper"],
+                         planned_from=date.today(), planned_to=date.today(), state="approved")
+    score_and_store_answers(visit, {"greeted": "yes", "wait": "120", "offer": "asked", "knowledge": "4"})
+    results = sorted((row.kind, row.key, row.percent) for row in VisitScore.select())
+    sections = sorted((a.item_id, a.section_id, a.dimension, a.earned) for a in Answer.select())
+    score = Visit.get_by_id(visit.id).score
+    assert ("section", "advice") in {(kind, key) for kind, key, _ in results}
+    # Back to version 3: no stored results, no section on the answers.
+    for column in ("section_id", "dimension", "original_value", "correction_reason"):
+        db.execute_sql(f"ALTER TABLE answer DROP COLUMN {column}")
+    db.execute_sql("ALTER TABLE visit DROP COLUMN original_score")
+    for table in ("visit_score", "visit_event", "job", "audit_entry"):
+        db.execute_sql(f"DROP TABLE {table}")
+    db.execute_sql("UPDATE schema_version SET version = 3")
+    assert migrate_database() == (3, LATEST)
+    assert sorted((row.kind, row.key, row.percent) for row in VisitScore.select()) == results
+    assert sorted((a.item_id, a.section_id, a.dimension, a.earned) for a in Answer.select()) == sections
+    assert Visit.get_by_id(visit.id).score == score
+
+
 def test_a_version_8_database_gets_the_jobs_sign_of_life(db, org):
     from audit.models import Job
 
