@@ -1,11 +1,16 @@
 """How the auditor's and the manager's pages look on a 768 px tablet and a 1280 px laptop, in the
 languages with the longest words (Bulgarian, Hungarian), measured in Chromium as a user meets them:
 touch targets of 44 px on the tablet, no column cut off behind a scroll, nothing squeezed unreadable."""
+from datetime import date, timedelta
+
 import pytest
 from playwright.sync_api import expect
 
+from audit import ROOT
 from audit.db import database
-from audit.models import Job, User
+from audit.demo import best_answers
+from audit.models import Job, User, Visit, utcnow
+from audit.operations import publish_checklist_file, submit_visit
 from conftest import PASSWORD
 
 # What the page shows and does with it, whatever the database: run in the SQLite pass only.
@@ -50,4 +55,29 @@ def test_list_links_are_touch_targets_on_a_tablet(app, browser, live_server, org
     page.locator("details.region-reports summary").last.click()
     heights = _heights(page.locator("details.region-reports ul.list li a"))
     assert len(heights) == 1 and min(heights) >= 44, heights
+    context.close()
+
+
+@pytest.fixture
+def sent(app, org):
+    """A visit of the retail checklist, sent and waiting for review, at each branch."""
+    with app.app_context(), database.connection_context():
+        version, _ = publish_checklist_file(f"{ROOT}/checklists/retail-store-visit.yaml")
+        for branch in org["branches"]:
+            visit = Visit.create(branch=branch, checklist_version=version, shopper=org["users"]["shopper"],
+                                 planned_from=date.today() - timedelta(days=3), planned_to=date.today())
+            submit_visit(visit, best_answers(version.content), {}, {},
+                         started_at=utcnow() - timedelta(minutes=40), ended_at=utcnow())
+
+
+@pytest.mark.parametrize("language", ["bg", "hu"])
+def test_review_queue_keeps_every_column_in_sight_on_a_tablet(app, browser, live_server, sent, language):
+    """Seven columns under headings such as "Критично нарушение" and "Ellenőrzőlista": at 768 px the
+    last one (critical failure, yes or no) was cut off behind a scroll the reviewer had to find."""
+    context, page = _signed_in(app, browser, live_server, "auditor", language, TABLET)
+    page.goto(live_server + "/review/")
+    table = page.locator(".table-wrap").first
+    expect(table.locator("tbody tr")).to_have_count(2)
+    overflow = table.evaluate("wrap => wrap.scrollWidth - wrap.clientWidth")
+    assert overflow <= 0, f"{overflow} px of the queue hidden behind a scroll"
     context.close()
