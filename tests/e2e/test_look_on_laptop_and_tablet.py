@@ -11,6 +11,7 @@ from audit.db import database
 from audit.demo import best_answers
 from audit.models import Job, User, Visit, utcnow
 from audit.operations import publish_checklist_file, submit_visit
+from audit.password_links import unusable_password
 from conftest import PASSWORD
 
 # What the page shows and does with it, whatever the database: run in the SQLite pass only.
@@ -80,4 +81,20 @@ def test_review_queue_keeps_every_column_in_sight_on_a_tablet(app, browser, live
     expect(table.locator("tbody tr")).to_have_count(2)
     overflow = table.evaluate("wrap => wrap.scrollWidth - wrap.clientWidth")
     assert overflow <= 0, f"{overflow} px of the queue hidden behind a scroll"
+    context.close()
+
+
+def test_invitation_link_is_wide_enough_to_read_on_a_tablet(app, browser, live_server, org):
+    """The link the auditor copies for each person: at 768 px the e-mail address, one long word, left
+    its box 70 px, "http://1"."""
+    with app.app_context(), database.connection_context():
+        User.create(email="szentgyorgyi.erzsebet@example.com", name="Szentgyörgyi Erzsébet", role="manager",
+                    language="hu", password_hash=unusable_password())
+    context, page = _signed_in(app, browser, live_server, "auditor", "bg", TABLET)
+    page.goto(live_server + "/admin/users/invitations")
+    link = page.locator("td.invitation-link input")
+    font_size = link.evaluate("input => parseFloat(getComputedStyle(input).fontSize)")
+    assert link.bounding_box()["width"] >= 12 * font_size
+    overflow = page.locator(".table-wrap").evaluate("wrap => wrap.scrollWidth - wrap.clientWidth")
+    assert overflow <= 0, f"{overflow} px of the invitations hidden behind a scroll"
     context.close()
