@@ -12,6 +12,7 @@ from audit.demo import best_answers
 from audit.models import Job, User, Visit, utcnow
 from audit.operations import publish_checklist_file, submit_visit
 from audit.password_links import unusable_password
+from audit.review import approve
 from conftest import PASSWORD
 
 # What the page shows and does with it, whatever the database: run in the SQLite pass only.
@@ -97,4 +98,20 @@ def test_invitation_link_is_wide_enough_to_read_on_a_tablet(app, browser, live_s
     assert link.bounding_box()["width"] >= 12 * font_size
     overflow = page.locator(".table-wrap").evaluate("wrap => wrap.scrollWidth - wrap.clientWidth")
     assert overflow <= 0, f"{overflow} px of the invitations hidden behind a scroll"
+    context.close()
+
+
+@pytest.mark.parametrize("language", ["et", "hu"])
+def test_ranking_keeps_a_branch_code_whole_on_a_tablet(app, browser, live_server, org, sent, language):
+    """The branch column, squeezed by the others' headings ("Võrreldes eelmise perioodiga"), broke the
+    code at its hyphen: "BUD-" on one line, "01" on the next."""
+    with app.app_context(), database.connection_context():
+        for visit in Visit.select():
+            approve(visit, org["users"]["auditor"])
+    context, page = _signed_in(app, browser, live_server, "manager", language, TABLET)
+    page.goto(live_server + "/dashboard/")
+    code = page.locator("#ranking th.ranked strong").first
+    expect(code).to_have_text("BUD-01")
+    line = code.evaluate("code => parseFloat(getComputedStyle(code).lineHeight)")
+    assert code.bounding_box()["height"] < 1.5 * line, "the branch code is broken over two lines"
     context.close()
