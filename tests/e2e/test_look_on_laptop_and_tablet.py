@@ -115,3 +115,21 @@ def test_ranking_keeps_a_branch_code_whole_on_a_tablet(app, browser, live_server
     line = code.evaluate("code => parseFloat(getComputedStyle(code).lineHeight)")
     assert code.bounding_box()["height"] < 1.5 * line, "the branch code is broken over two lines"
     context.close()
+
+
+def _gap(page, upper, lower):
+    """The room between the bottom of `upper` and the top of `lower`, in px."""
+    return page.locator(lower).bounding_box()["y"] - sum(
+        page.locator(upper).bounding_box()[key] for key in ("y", "height"))
+
+
+def test_a_button_stands_apart_from_the_text_above_it(app, browser, live_server, org, sent):
+    """The import page's Import button touched the hint over it, and the review's Approve button the
+    label of the note to send back with a return, as if the two went together."""
+    context, page = _signed_in(app, browser, live_server, "auditor", "hu", LAPTOP)
+    page.goto(live_server + "/admin/users/import")
+    assert _gap(page, "main form.card > p.hint", "main form.card > button[type=submit]") >= 12
+    page.goto(live_server + "/review/")
+    page.locator("tbody th a").first.click()
+    assert _gap(page, ".decision form >> nth=0", ".decision form >> nth=1 >> label") >= 20
+    context.close()
