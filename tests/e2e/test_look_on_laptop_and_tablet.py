@@ -133,3 +133,20 @@ def test_a_button_stands_apart_from_the_text_above_it(app, browser, live_server,
     page.locator("tbody th a").first.click()
     assert _gap(page, ".decision form >> nth=0", ".decision form >> nth=1 >> label") >= 20
     context.close()
+
+
+def test_a_link_in_a_table_row_is_level_with_the_row_text(app, browser, live_server, org, sent):
+    """A row's PDF link, kept a 44 px target, sat 10 px below the branch, the visits and the score
+    beside it on the ranking, and the same on every table with a link in a cell."""
+    with app.app_context(), database.connection_context():
+        for visit in Visit.select():
+            approve(visit, org["users"]["auditor"])
+    context, page = _signed_in(app, browser, live_server, "manager", "bg", LAPTOP)
+    page.goto(live_server + "/dashboard/")
+    row = page.locator("#ranking tbody tr").filter(has=page.locator("td a")).first
+    text_top = """cell => { const range = document.createRange(); range.selectNodeContents(cell);
+                            return range.getClientRects()[0].top; }"""
+    score, link = row.locator("td.num").first, row.locator("td a")
+    assert abs(link.evaluate(text_top) - score.evaluate(text_top)) <= 2
+    assert link.bounding_box()["height"] >= 44
+    context.close()
