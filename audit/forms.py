@@ -28,6 +28,7 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
@@ -211,6 +212,12 @@ def country_choices():
     return preferred + rest
 
 
+def _a_number_only(form, field):
+    """A value that is no number is said once: "abc" as latitude was also "must be between -90 and 90"."""
+    if field.process_errors:
+        raise StopValidation()
+
+
 class BranchForm(_SeenRow, AppForm):
     region = SelectField(_l("Region"), coerce=int, validators=[InputRequired()])
     code = StringField(
@@ -229,11 +236,11 @@ class BranchForm(_SeenRow, AppForm):
     country = SelectField(_l("Country"), choices=country_choices, validators=[REQUIRED])
     latitude = FloatField(
         _l("Latitude"),
-        validators=[Optional(), NumberRange(-90, 90, _l("Latitude must be between -90 and 90."))],
+        validators=[Optional(), _a_number_only, NumberRange(-90, 90, _l("Latitude must be between -90 and 90."))],
     )
     longitude = FloatField(
         _l("Longitude"),
-        validators=[Optional(), NumberRange(-180, 180, _l("Longitude must be between -180 and 180."))],
+        validators=[Optional(), _a_number_only, NumberRange(-180, 180, _l("Longitude must be between -180 and 180."))],
     )
     is_active = BooleanField(_l("Active (can be visited)"), default=True)
 

@@ -100,6 +100,15 @@ def test_a_file_with_mistakes_names_each_row_and_saves_nothing(app, org, login_a
     assert _branches(app, brand) == before
 
 
+def test_a_coordinate_that_is_no_number_is_said_once(app, org, login_as):
+    """"abc" as latitude was two mistakes, not a number and not between -90 and 90."""
+    auditor = login_as("auditor")
+    page = _page(_import(auditor, org["brands"][0], HEADER + "\n"
+                         "BUD-09,Aurora Óbuda,Hungary,Fő tér 1.,Budapest,HU,abc,19.04,\n"))
+    assert "Nothing was saved: 1 mistake to correct in the file." in page
+    assert "Row 2: Latitude: Not a valid float value." in page
+
+
 def test_a_row_in_no_region_names_its_other_mistakes_too(app, org, login_as):
     auditor = login_as("auditor")
     brand = org["brands"][0]
