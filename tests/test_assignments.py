@@ -535,7 +535,7 @@ def test_the_open_visits_come_50_a_page_in_a_few_queries(app, org, login_as):
         first = _text(client.get("/admin/visits"))
     finally:
         del database.obj.execute_sql
-    listed = re.compile(r'<th scope="row"><a href="/admin/visits/[0-9a-f-]+">(PG-\d+) ')  # each links its change page
+    listed = re.compile(r'<th scope="row"><a href="/admin/visits/[0-9a-f-]+"><span class="code">(PG-\d+)</span> ')  # each links its change page
     rows = listed.findall(first)
     assert len(rows) == 50 and "Page 1 of 3" in first
     assert "Sara Shopper" in first and "Otto Othershopper" in first

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from audit import ROOT
 from audit.db import database
 from audit.demo import best_answers
-from audit.models import Job, User, Visit, utcnow
+from audit.models import Branch, Job, User, Visit, utcnow
 from audit.operations import publish_checklist_file, submit_visit
 from audit.password_links import unusable_password
 from audit.review import approve
@@ -149,4 +149,18 @@ def test_a_link_in_a_table_row_is_level_with_the_row_text(app, browser, live_ser
     score, link = row.locator("td.num").first, row.locator("td a")
     assert abs(link.evaluate(text_top) - score.evaluate(text_top)) <= 2
     assert link.bounding_box()["height"] >= 44
+    context.close()
+
+
+def test_branch_list_keeps_each_code_whole_on_a_tablet(app, browser, live_server, org):
+    """The branches' table on a tablet gave the code column the width of "BUD-" and broke every code
+    at its hyphen."""
+    with app.app_context(), database.connection_context():
+        Branch.create(region=org["regions"][0], code="DEB-01", name="Aurora Debrecen Fórum",
+                      address="Október huszonharmadika utca 8-10.", city="Debrecen", country="HU")
+    context, page = _signed_in(app, browser, live_server, "auditor", "hu", TABLET)
+    page.goto(live_server + "/admin/branches")
+    for code in page.locator("tbody th a").all():
+        line = code.evaluate("code => parseFloat(getComputedStyle(code).lineHeight)")
+        assert code.locator(".code").bounding_box()["height"] < 1.5 * line, code.inner_text()
     context.close()
