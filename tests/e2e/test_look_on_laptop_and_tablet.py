@@ -20,6 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.page_only]
 
 TABLET = {"viewport": {"width": 768, "height": 1024}, "has_touch": True}
 LAPTOP = {"viewport": {"width": 1280, "height": 800}}
+# The height of an element's text, without its padding.
+TEXT_HEIGHT = """element => { const range = document.createRange(); range.selectNodeContents(element);
+                               return range.getBoundingClientRect().height; }"""
 
 
 def _signed_in(app, browser, base, who, language, screen):
@@ -98,6 +101,13 @@ def test_invitation_link_is_wide_enough_to_read_on_a_tablet(app, browser, live_s
     assert link.bounding_box()["width"] >= 12 * font_size
     overflow = page.locator(".table-wrap").evaluate("wrap => wrap.scrollWidth - wrap.clientWidth")
     assert overflow <= 0, f"{overflow} px of the invitations hidden behind a scroll"
+    context.close()
+    # A laptop has room for the address on one line beside the link.
+    context, page = _signed_in(app, browser, live_server, "auditor", "bg", LAPTOP)
+    page.goto(live_server + "/admin/users/invitations")
+    email = page.locator("td.email")
+    line = email.evaluate("cell => parseFloat(getComputedStyle(cell).lineHeight)")
+    assert email.evaluate(TEXT_HEIGHT) < 1.5 * line, "the e-mail address wraps on a laptop"
     context.close()
 
 
