@@ -1002,7 +1002,7 @@ def test_a_branch_not_the_reviewers_is_said_and_the_queue_shows_every_branch(app
     # Not carried on: the visit's page leads back to the queue without it.
     assert _listed(response)[1] == {"sort=newest"}
     visit_page = auditor.get(f"/review/{spread[0]}?branch={asked}&sort=newest").get_data(as_text=True)
-    assert '<a href="/review/?sort=newest">' in visit_page
+    assert '<a class="back" href="/review/?sort=newest">' in visit_page
 
 
 @pytest.mark.parametrize("query, field, message", [

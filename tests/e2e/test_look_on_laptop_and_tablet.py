@@ -43,7 +43,7 @@ def _heights(locator):
         "links => links.map(link => link.getBoundingClientRect().toJSON())")]
 
 
-def test_list_links_are_touch_targets_on_a_tablet(app, browser, live_server, org):
+def test_list_links_are_touch_targets_on_a_tablet(app, browser, live_server, org, sent):
     """A brand, a region, a brand's branches as CSV, a file made lately: each a link alone in its list
     item, 19-24 px tall on a tablet, where a finger taps as on a phone."""
     with app.app_context(), database.connection_context():
@@ -54,6 +54,13 @@ def test_list_links_are_touch_targets_on_a_tablet(app, browser, live_server, org
         page.goto(live_server + path)
         heights = _heights(page.locator(links))
         assert len(heights) == 2 and min(heights) >= 44, (path, heights)
+    # A table's row, led by its link (an account, a branch, a visit), and the way back from a review.
+    page.goto(live_server + "/admin/users")
+    heights = _heights(page.locator("tbody th a"))
+    assert len(heights) == 5 and min(heights) >= 44, heights
+    page.goto(live_server + "/review/")
+    page.locator("tbody th a").first.click()
+    assert _heights(page.locator("main a.back")) == [44]
     context.close()
     context, page = _signed_in(app, browser, live_server, "manager", "bg", TABLET)
     page.goto(live_server + "/dashboard/")
@@ -124,6 +131,10 @@ def test_ranking_keeps_a_branch_code_whole_on_a_tablet(app, browser, live_server
     expect(code).to_have_text("BUD-01")
     line = code.evaluate("code => parseFloat(getComputedStyle(code).lineHeight)")
     assert code.bounding_box()["height"] < 1.5 * line, "the branch code is broken over two lines"
+    # Its link is a 44 px target, beside its place in the ranking (not on a line under it).
+    link, place = page.locator("#ranking th.ranked a").first, page.locator("#ranking th.ranked .place").first
+    assert link.bounding_box()["height"] >= 44
+    assert abs(code.bounding_box()["y"] - place.bounding_box()["y"]) < line / 2
     context.close()
 
 
