@@ -667,16 +667,9 @@ def test_a_region_made_by_mistake_is_deleted_but_not_one_with_branches_or_manage
 @pytest.fixture
 def first_auditor(app):
     """A new installation: its first auditor signed in, and nothing else made yet."""
-    from audit.security import hash_password
-    from audit.models import Role, utcnow
-    from conftest import PASSWORD, login
+    from tests_support import signed_in_new_auditor
 
-    with app.app_context(), database.connection_context():
-        User.create(email="first@agency.eu", name="First Auditor", role=Role.AUDITOR.value,
-                    password_hash=hash_password(PASSWORD), password_set_at=utcnow())
-    client = app.test_client()
-    assert login(client, "first@agency.eu").status_code == 302
-    return client
+    return signed_in_new_auditor(app, "first@agency.eu", "First Auditor")
 
 
 def _links(response):

@@ -281,6 +281,6 @@ def test_an_import_past_a_bound_is_refused_naming_the_line_and_stores_nothing(ap
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "big.yaml is not a valid checklist, so nothing was saved:" in page
-    assert f"{message} (line {marked_line(text)})" in page
+    assert f"Line {marked_line(text)}: {message}" in page
     with app.app_context(), database.connection_context():
         assert ChecklistVersion.select().count() == 2  # version 1 and the draft, as they were

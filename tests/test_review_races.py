@@ -7,12 +7,12 @@ from datetime import date, timedelta
 import pytest
 
 from audit import ROOT
-from audit.security import hash_password
 from audit.db import database
 from audit.demo import best_answers
-from audit.models import Answer, Role, User, Visit, VisitEvent, utcnow
+from audit.models import Answer, Visit, VisitEvent, utcnow
 from audit.operations import publish_checklist_file, submit_visit
-from conftest import PASSWORD, csrf_from, login
+from conftest import csrf_from
+from tests_support import signed_in_new_auditor
 
 
 @pytest.fixture
@@ -30,12 +30,7 @@ def timed(app, org):
 
 @pytest.fixture
 def second_auditor(app, org):
-    with app.app_context(), database.connection_context():
-        User.create(email="bea@example.com", name="Bea Reviewer", role=Role.AUDITOR.value,
-                    password_hash=hash_password(PASSWORD), password_set_at=utcnow())
-    client = app.test_client()
-    assert login(client, "bea@example.com").status_code == 302
-    return client
+    return signed_in_new_auditor(app, "bea@example.com", "Bea Reviewer")
 
 
 def _form(page, action):
@@ -252,7 +247,7 @@ def test_the_queues_filter_carried_through_a_visit_is_only_ever_the_known_fields
     anna = login_as("auditor")
     first = queue_of_three["shopper"][0]
     page = anna.get(f"/review/{first}?shopper=abc&next=https://evil.example/&page=2&region=-1").get_data(as_text=True)
-    back = re.search(r'<a href="([^"]*)">Visits waiting for review</a>', page).group(1)
+    back = re.search(r'<a class="back" href="([^"]*)">Visits waiting for review</a>', page).group(1)
     assert back == "/review/?page=2"
     assert 'action="/review/%s/approve?page=2"' % first in page
     approve = f"/review/{first}/approve"

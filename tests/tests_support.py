@@ -91,3 +91,18 @@ def approved_bank_visit(branch, days_ago=3):
                  {item["id"]: "Not done." for item in failed}, {}, started_at=ended - timedelta(minutes=40), ended_at=ended)
     approve(visit, User.get(User.email == "auditor@example.com"))
     return Visit.get_by_id(visit.id)
+
+
+def signed_in_new_auditor(app, email, name):
+    """An auditor account made now, with the tests' password, signed in in a test client of its own."""
+    from audit.db import database
+    from audit.models import Role, User, utcnow
+    from audit.security import hash_password
+    from conftest import PASSWORD, login
+
+    with app.app_context(), database.connection_context():
+        User.create(email=email, name=name, role=Role.AUDITOR.value, password_hash=hash_password(PASSWORD),
+                    password_set_at=utcnow())
+    client = app.test_client()
+    assert login(client, email).status_code == 302
+    return client
