@@ -74,7 +74,9 @@ def test_a_photo_removed_offline_is_gone_from_the_page_the_phone_and_the_sent_vi
     screenshot(page, "fill-photo-removed", full_page=False)
 
     page.reload()  # offline: the page kept on the phone, and the draft
-    expect(photos.locator("img.thumb")).to_have_count(1)
+    # The photos come back from the phone's store once the page's script has read it: on CI's machine,
+    # two test suites and their browsers on two cores, this once took longer than the default 5 s.
+    expect(photos.locator("img.thumb")).to_have_count(1, timeout=15000)
     assert photos.locator("img.thumb").get_attribute("data-client-id") == second
 
     context.set_offline(False)
@@ -108,7 +110,7 @@ def test_a_returned_visits_photo_removed_on_the_phone_is_left_out_when_it_is_sen
     photos.get_by_role("button", name="Remove photo 1").click()
     expect(photos.locator("img.thumb")).to_have_count(1)
     page.reload()  # the server still shows it until the visit is sent again: the phone keeps it removed
-    expect(photos.locator("img.thumb")).to_have_count(1)
+    expect(photos.locator("img.thumb")).to_have_count(1, timeout=15000)  # read from the phone's store, as above
     expect(photos.locator(f'img.thumb[data-client-id="{removed}"]')).to_have_count(0)
 
     _send(page)
