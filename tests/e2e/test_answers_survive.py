@@ -263,15 +263,29 @@ def test_a_withdrawn_visits_answers_are_found_again_after_signing_out_and_in(app
         context.close()
 
 
+# Counts, on each page, the walks through every photo kept on the phone (a cursor over the photos
+# store: each photo's blob is read), as opposed to the reads of one visit's photos through its index.
+PHOTO_READS_COUNTED = """
+  window.photosLookedThrough = 0;
+  const openCursor = IDBObjectStore.prototype.openCursor;
+  IDBObjectStore.prototype.openCursor = function () {
+    if (this.name === "photos") window.photosLookedThrough += 1;
+    return openCursor.apply(this, arguments);
+  };
+"""
+
+
 def test_answers_kept_by_the_previous_version_are_the_signed_in_shoppers_after_the_update(app, browser, live_server, org):
     """The phone's store keeps each account's answers apart since schema 3; a phone in the field holds
     them by visit alone (schema 2). After the update a draft (and its photo) is the shopper's signed in
     then, as the phone showed it to them before, and none is lost; a draft whose sending waits for
-    another account is that account's."""
+    another account is that account's. The photos are looked through once, by the first page: the
+    next pages read none of them."""
     with app.app_context(), database.connection_context():
         visit, theirs = _visit(org), _visit(org)
     other = str(org["users"]["other_shopper"].id)
     context = browser.new_context(**PHONE)
+    context.add_init_script(PHOTO_READS_COUNTED)
     try:
         page = context.new_page()
         page.goto(live_server + "/login")  # the app's origin, before any of its scripts open the store
@@ -306,10 +320,12 @@ def test_answers_kept_by_the_previous_version_are_the_signed_in_shoppers_after_t
           }))""", [visit, theirs, other, TYPED])
         sign_in(page, live_server, "shopper@example.com")
         expect(page).to_have_url(re.compile(r"/visits/$"))
+        wait_until(page, "window.photosLookedThrough === 1")  # the list's page took them over
         page.goto(live_server + f"/visits/{visit}/fill")
         expect(page.locator('textarea[name="answer-comments"]')).to_have_value(TYPED)
         expect(page.locator('input[name="answer-greeted"][value="yes"]')).to_be_checked()
         expect(page.locator('fieldset[data-item="shop_front"] img.thumb')).to_have_count(1)
+        assert page.evaluate("window.photosLookedThrough") == 0
         page.goto(live_server + f"/visits/{theirs}/fill")
         page.wait_for_timeout(1000)  # the phone's store has been read
         expect(page.locator('textarea[name="answer-comments"]')).to_have_value("")
