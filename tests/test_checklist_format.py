@@ -77,8 +77,10 @@ PROBLEM_CASES = [
          text="id: test\nlanguages: [en]\ntitle: {en: 'Test}\n#<"),
     case("rare_problem_in_pyyamls_words", "YAML syntax error: found undefined alias 'nope'",
          items="- {id: x, type: yesno, text: *nope}  #<"),
-    case("question_mark_in_flow_mapping", "YAML syntax error: a '?' inside {...} or [...] ends unquoted text; put the text in quotes",
-         items="- {id: greeted, type: yesno, text: {en: Greeted?, hu: X}}  #<"),
+    case("flow_list_not_closed_after_a_question", "YAML syntax error: a list in [...] is not closed with ']'",
+         items="- {id: greeted, type: yesno, text: {en: Greeted?, hu: X}}\n- {id: x, type: yesno, text: TX, na: [yes}  #<"),
+    case("question_mark_starting_flow_text", "YAML syntax error: expected the node content, but found '?' (while parsing a flow node)",
+         items="- {id: greeted, type: yesno, text: {en: ?Greeted, hu: X}}  #<"),
     case("empty_file", "the file is empty", text="# nothing here  #<\n"),
     case("top_level_not_a_mapping", "the top level must be a mapping with id, languages, title and sections (got a list)",
          text="- id: test  #<\n- languages: [en]\n"),
@@ -262,6 +264,19 @@ def test_each_problem_is_reported_with_its_line_and_message(text, message):
     line = marked_line(text)
     assert [(problem.line, problem.message) for problem in caught.value.problems] == [(line, message)]
     assert str(caught.value.problems[0]) == f"check.yaml:{line}: {message}"
+
+
+def test_a_question_in_text_inside_braces_is_read_as_written():
+    """Checklists are questions: the pure-Python YAML reader ended unquoted text at the '?' inside
+    {...} and [...], and refused `{en: Greeted?, hu: X}`; libyaml reads it as YAML means it."""
+    checklist = load_checklist_text(checklist_text(
+        "- {id: greeted, type: yesno, text: {en: Were you greeted? Warmly?, hu: Köszöntöttek?}}\n"
+        "- {id: kind, type: choice, text: TX, options: [{id: a, points: 1, text: {en: Why?, hu: Miért?}},\n"
+        "                                               {id: b, points: 0, text: {en: Why not?, hu: X}}]}\n"),
+        "check.yaml")
+    items = {item["id"]: item for section in checklist["sections"] for item in section["items"]}
+    assert items["greeted"]["text"] == {"en": "Were you greeted? Warmly?", "hu": "Köszöntöttek?"}
+    assert [option["text"]["en"] for option in items["kind"]["options"]] == ["Why?", "Why not?"]
 
 
 def test_all_problems_are_reported_at_once_in_line_order():
