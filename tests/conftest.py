@@ -4,6 +4,7 @@ import os
 import re
 
 import pytest
+from jinja2 import BytecodeCache
 
 from audit import create_app
 from audit.db import database
@@ -47,9 +48,28 @@ def app_config(tmp_path):
     }
 
 
+class TemplatesCompiledOnce(BytecodeCache):
+    """Jinja's compiled templates, kept for the whole test run: each test's new app compiled every
+    template it showed again, a tenth of the suite's time. The source's checksum still decides."""
+
+    def __init__(self):
+        self.compiled = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATES = TemplatesCompiledOnce()
+
+
 @pytest.fixture
 def app(app_config):
     app = create_app(app_config)
+    app.jinja_env.bytecode_cache = TEMPLATES
     with database.connection_context():
         migrate_database()
     yield app
