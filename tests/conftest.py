@@ -2,6 +2,7 @@
 a client, accounts of every role and a signed-in client for each."""
 import os
 import re
+import sqlite3
 
 import pytest
 from jinja2 import BytecodeCache
@@ -12,8 +13,51 @@ from audit.migrations import migrate_database
 from audit.models import Brand, Branch, ManagerRegion, Region, Role, User, utcnow
 from audit.security import hash_password
 
-PG_URL = os.environ.get("AUDIT_TEST_PG_URL")
 PASSWORD = "correct horse battery"
+
+
+def _database_of_this_process(url):
+    """The PostgreSQL database of this test process: with pytest-xdist each worker has its own
+    (`audit_test_gw0`, ...) on the one server, as each SQLite test has its own file."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from urllib.parse import urlparse
+
+    parts = urlparse(url)
+    return parts._replace(path=f"{parts.path}_{worker}").geturl()
+
+
+PG_URL = _database_of_this_process(os.environ.get("AUDIT_TEST_PG_URL"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """With several processes (pytest-xdist), the browser tests spread through the first three
+    quarters of the run: pytest-xdist hands out the tests in order, in runs, and the browser tests,
+    collected first, all went to one process (which ran them one after the other, the slowest
+    part, while the others ran out of work). The rest keep their order."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    browser = [item for item in items if item.get_closest_marker("browser")]
+    other = [item for item in items if not item.get_closest_marker("browser")]
+    if not browser:
+        return
+    spread = []
+    step = 0.75 * len(other) / len(browser)
+    for index, item in enumerate(browser):
+        spread.append((index * step, 0, item))
+    spread.extend((index, 1, item) for index, item in enumerate(other))
+    items[:] = [item for _position, _kind, item in sorted(spread, key=lambda entry: entry[:2])]
+
+
+def pytest_configure(config):
+    if PG_URL and PG_URL != os.environ["AUDIT_TEST_PG_URL"]:
+        import psycopg
+
+        name = PG_URL.rsplit("/", 1)[1]
+        with psycopg.connect(os.environ["AUDIT_TEST_PG_URL"], autocommit=True) as server:
+            if not server.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                server.execute(f'CREATE DATABASE "{name}"')
 
 
 def engine():
@@ -75,6 +119,61 @@ def app(app_config):
     yield app
     if not database.is_closed():
         database.close()
+
+
+# The demo data as load_demo() leaves it, made once a day in each test process and copied into each
+# test's database that asks for it: loading it took half a second, in some 150 tests a pass.
+_DEMO_COPIES = {}
+
+
+def demo_data():
+    """The demo organisation and its visit history in the test's database (open, in an app context),
+    as load_demo() makes it: the first time by load_demo(), then a copy of what it made (SQLite's
+    backup of the database; on PostgreSQL the tables, kept in a schema of their own beside public,
+    which each test's reset leaves)."""
+    from audit.demo import load_demo
+
+    made = _DEMO_COPIES.get(utcnow().date())
+    if made is None:
+        load_demo()
+        if PG_URL:
+            database.execute_sql(f"DROP SCHEMA IF EXISTS {DEMO_SCHEMA} CASCADE")
+            database.execute_sql(f"CREATE SCHEMA {DEMO_SCHEMA}")
+            _copy_tables("public", DEMO_SCHEMA, create=True)
+            made = DEMO_SCHEMA
+        else:
+            made = sqlite3.connect(":memory:")
+            database.connection().backup(made)
+        _DEMO_COPIES[utcnow().date()] = made
+    elif PG_URL:
+        _copy_tables(DEMO_SCHEMA, "public")
+    else:
+        made.backup(database.connection())
+
+
+DEMO_SCHEMA = "demo_copy"
+
+
+def _copy_tables(source, target, create=False):
+    from audit.models import ALL_MODELS, SchemaVersion
+
+    with database.atomic():
+        # Those referred to before those referring to them; the schema's version is the migrations'.
+        for model in (model for model in ALL_MODELS if model is not SchemaVersion):
+            table = model._meta.table_name
+            if create:
+                database.execute_sql(f'CREATE TABLE {target}."{table}" AS TABLE {source}."{table}"')
+                continue
+            database.execute_sql(f'INSERT INTO {target}."{table}" SELECT * FROM {source}."{table}"')
+            # The next row a test adds takes the next id, as after load_demo() itself.
+            database.execute_sql(f"SELECT setval(pg_get_serial_sequence('{target}.\"{table}\"', 'id'), "
+                                 f'max(id)) FROM {target}."{table}" HAVING max(id) IS NOT NULL')
+
+
+@pytest.fixture
+def demo(app):
+    with app.app_context(), database.connection_context():
+        demo_data()
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ from pypdf import PdfReader
 
 from audit import periods
 from audit.db import database
-from audit.demo import DEMO_PASSWORD, load_demo
+from audit.demo import DEMO_PASSWORD
 from audit.models import (Brand, Branch, Checklist, ChecklistVersion, ManagerRegion, Region, Role, User, Visit,
                           VisitScore, VisitState, utcnow)
-from conftest import login
+from conftest import demo_data, login
 from tests_support import translated
 
 PERIOD = "182"
@@ -28,7 +28,7 @@ def chain(app):
     only one), so Aurora's Bulgarian branches become a region of their own and manager.hu also gets
     "Romania and Bulgaria": a manager of some regions of a brand, not all."""
     with app.app_context(), database.connection_context():
-        load_demo()
+        demo_data()
         assert not any(count > 1 for count in Counter(
             (mr.manager_id, mr.region.brand_id) for mr in ManagerRegion.select()).values())
         brand = Brand.get(Brand.name == "Aurora Electronics")

@@ -13,18 +13,12 @@ from pypdf import PdfReader
 
 from audit import periods
 from audit.db import database
-from audit.demo import ACCOUNTS, DEMO_PASSWORD, best_answers, load_demo
+from audit.demo import ACCOUNTS, DEMO_PASSWORD, best_answers
 from audit import exports, stats
 from audit.config import LANGUAGES
 from audit.localtime import today as local_today
 from audit.models import Action, Answer, Branch, Brand, Region, Visit, VisitScore, utcnow
 from conftest import csrf_from, login
-
-
-@pytest.fixture
-def demo(app):
-    with app.app_context(), database.connection_context():
-        load_demo()
 
 
 def _manager(app, email="manager.hu@example.com"):

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 
+import pytest
 from peewee import fn
 
 from audit.db import database
@@ -101,6 +102,7 @@ def _photo():
 PHOTO = _photo()
 
 
+@pytest.mark.restarts_postgresql
 def test_submissions_survive_sigkill_of_the_server(app, app_config, tmp_path, record_property):
     started = time.monotonic()
     with app.app_context(), database.connection_context():

@@ -9,10 +9,10 @@ from pypdf import PdfReader
 
 from audit import periods
 from audit.db import database
-from audit.demo import DEMO_PASSWORD, load_demo
+from audit.demo import DEMO_PASSWORD
 from audit.localtime import local_date
 from audit.models import Answer, Branch, Visit, VisitState, utcnow
-from conftest import login
+from conftest import demo_data, login
 from tests_support import translated
 
 PERIOD = "182"
@@ -22,7 +22,7 @@ PERIOD = "182"
 def region(app):
     """The demo's Hungarian region: its id, its branches' ids and the period's approved visits."""
     with app.app_context(), database.connection_context():
-        load_demo()
+        demo_data()
         region_id = Branch.get(Branch.code == "BUD-01").region_id
         ids = [b.id for b in Branch.select().where(Branch.region == region_id)]
         period = periods.parse(PERIOD, utcnow())

@@ -14,19 +14,19 @@ from weasyprint import HTML
 
 from audit import periods, stats
 from audit.db import database
-from audit.demo import ACCOUNTS, DEMO_PASSWORD, load_demo
+from audit.demo import ACCOUNTS, DEMO_PASSWORD
 from audit.i18n import format_percent
 from audit.media import store_logo
 from audit.models import Brand, Branch, Visit, VisitState, utcnow
 from audit.reports.render import AppFileFetcher
-from conftest import csrf_from, login
+from conftest import csrf_from, demo_data, login
 from tests_support import approved_bank_visit, tiny_png, translated
 
 
 @pytest.fixture
 def demo(app):
     with app.app_context(), database.connection_context():
-        load_demo()
+        demo_data()
         bud = Branch.get(Branch.code == "BUD-01")
     return {"branch_id": bud.id}
 

@@ -13,11 +13,11 @@ from PIL import Image
 from pypdf import PdfReader
 
 from audit.db import database
-from audit.demo import DEMO_PASSWORD, best_answers, load_demo
+from audit.demo import DEMO_PASSWORD, best_answers
 from audit.models import (Action, Answer, Brand, Branch, Checklist, ChecklistVersion, User, Visit, VisitState,
                           utcnow)
 from audit.forms import contrast_with_white
-from conftest import login
+from conftest import demo_data, login
 from tests_support import translated
 
 LANGUAGES = ["en", "hu", "bg", "et", "ro", "ru"]
@@ -31,7 +31,7 @@ OWNER = "Руководитель торгового зала и замести�
 @pytest.fixture
 def demo(app):
     with app.app_context(), database.connection_context():
-        load_demo()
+        demo_data()
         branch = Branch.get(Branch.code == "BUD-01")
         return {"branch_id": branch.id, "region_id": branch.region_id}
 
