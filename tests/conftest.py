@@ -121,53 +121,27 @@ def app(app_config):
         database.close()
 
 
-# The demo data as load_demo() leaves it, made once a day in each test process and copied into each
-# test's database that asks for it: loading it took half a second, in some 150 tests a pass.
+# The demo data as load_demo() leaves it, made once a day in each SQLite test process and copied into
+# each test's database that asks for it: loading it took a third of a second, in some 150 tests a pass.
 _DEMO_COPIES = {}
 
 
 def demo_data():
     """The demo organisation and its visit history in the test's database (open, in an app context),
-    as load_demo() makes it: the first time by load_demo(), then a copy of what it made (SQLite's
-    backup of the database; on PostgreSQL the tables, kept in a schema of their own beside public,
-    which each test's reset leaves)."""
+    as load_demo() makes it. On SQLite the first time by load_demo(), then a copy of what it made
+    (SQLite's backup of the database). On PostgreSQL always by load_demo(): a copy kept in a schema
+    beside public was seen by the tests of whole databases (backups, the tables' statistics)."""
     from audit.demo import load_demo
 
     made = _DEMO_COPIES.get(utcnow().date())
-    if made is None:
+    if PG_URL or made is None:
         load_demo()
-        if PG_URL:
-            database.execute_sql(f"DROP SCHEMA IF EXISTS {DEMO_SCHEMA} CASCADE")
-            database.execute_sql(f"CREATE SCHEMA {DEMO_SCHEMA}")
-            _copy_tables("public", DEMO_SCHEMA, create=True)
-            made = DEMO_SCHEMA
-        else:
+        if not PG_URL:
             made = sqlite3.connect(":memory:")
             database.connection().backup(made)
-        _DEMO_COPIES[utcnow().date()] = made
-    elif PG_URL:
-        _copy_tables(DEMO_SCHEMA, "public")
+            _DEMO_COPIES[utcnow().date()] = made
     else:
         made.backup(database.connection())
-
-
-DEMO_SCHEMA = "demo_copy"
-
-
-def _copy_tables(source, target, create=False):
-    from audit.models import ALL_MODELS, SchemaVersion
-
-    with database.atomic():
-        # Those referred to before those referring to them; the schema's version is the migrations'.
-        for model in (model for model in ALL_MODELS if model is not SchemaVersion):
-            table = model._meta.table_name
-            if create:
-                database.execute_sql(f'CREATE TABLE {target}."{table}" AS TABLE {source}."{table}"')
-                continue
-            database.execute_sql(f'INSERT INTO {target}."{table}" SELECT * FROM {source}."{table}"')
-            # The next row a test adds takes the next id, as after load_demo() itself.
-            database.execute_sql(f"SELECT setval(pg_get_serial_sequence('{target}.\"{table}\"', 'id'), "
-                                 f'max(id)) FROM {target}."{table}" HAVING max(id) IS NOT NULL')
 
 
 @pytest.fixture
