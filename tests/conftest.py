@@ -94,7 +94,7 @@ def app_config(tmp_path):
 
 class TemplatesCompiledOnce(BytecodeCache):
     """Jinja's compiled templates, kept for the whole test run: each test's new app compiled every
-    template it showed again, a tenth of the suite's time. The source's checksum still decides."""
+    template it showed again (a tenth of the dashboard tests' time). The source's checksum still decides."""
 
     def __init__(self):
         self.compiled = {}
