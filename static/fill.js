@@ -158,11 +158,17 @@
   }
 
   var keeping = Promise.resolve();
+  var writeWaiting = null;  // a write queued behind the keep under way, not begun yet
   function keep(write) {
     // One at a time: a keep that began before the one before it had ended took the answer that one
     // was writing for another tab's change, and put it back on the page (not applicable, then 95
     // typed, then not applicable again: 95 came back).
+    // A write asked for while another waits to begin is that one: it reads the page when it begins,
+    // so it keeps this change too. Each tap queued a write of its own: on a slow phone quick taps
+    // made a queue of whole-draft writes, and Send waited behind all of them.
+    if (write && writeWaiting) return writeWaiting;
     var next = keeping.then(function () {
+      if (next === writeWaiting) writeWaiting = null;  // begun: a change from now on needs the next write
       return keepNow(write).then(function (kept) {
         // In the same turn: a change's sending must not overtake the next one's (it put the answers
         // of before over the newer ones in the outbox).
@@ -173,6 +179,7 @@
       });
     });
     keeping = next.catch(function () {});
+    if (write) writeWaiting = next;
     return next;
   }
 
