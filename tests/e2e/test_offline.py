@@ -81,12 +81,12 @@ def _photo_file(tmp_path):
 def _fill_everything(page, photo, js=True, by_hand=False):
     """Answer every shown item the best way; returns {item id: answer} as the page holds it.
 
-    By hand (and always without JavaScript) each answer is a Playwright tap or typing, two round trips
-    to the browser and its checks a question (a sixth of the browser tests' time, in the 30 tests that
-    fill a whole visit before what they test); otherwise one script a round gives the answers the way
-    the page's own listeners receive them: a choice by the element's click() (a tap's click, input and
-    change events), a typed value with its input and change events. Photos always go through the file
-    control, as the camera's do."""
+    By hand (and always without JavaScript) each answer is a Playwright tap or typing, with round trips
+    to the browser and its checks for each question: over a quarter of the browser tests' time, in
+    the 30 tests that fill a whole visit before what they test. Otherwise one script a round gives the
+    answers the way the page's own listeners receive them: a choice by the element's click() (a tap's
+    click, input and change events), a typed value with its input and change events. Photos always go
+    through the file control, as the camera's do."""
     if by_hand or not js:
         return _fill_everything_by_hand(page, photo, js)
     answered = {}
