@@ -1,5 +1,6 @@
 """Fixtures: an app on a fresh database (SQLite, or PostgreSQL when AUDIT_TEST_PG_URL is set),
 a client, accounts of every role and a signed-in client for each."""
+import functools
 import os
 import re
 import sqlite3
@@ -32,15 +33,18 @@ def _database_of_this_process(url):
 PG_URL = _database_of_this_process(os.environ.get("AUDIT_TEST_PG_URL"))
 
 
+@functools.cache
+def _names_the_database_server(path):
+    with open(path, encoding="utf-8") as module:
+        source = module.read()
+    return any(name in source for name in ("PG_URL", "engine(", "AUDIT_TEST_PG"))
+
+
 def _reaches_the_database(item):
     """A test reaches the database through the app's configuration (the app_config fixture, under
     app, client, db, org, demo, live_server...) or by the server's address (PG_URL, engine()) in its
     module: a test that does neither runs the same code on either database."""
-    if "app_config" in item.fixturenames:
-        return True
-    with open(item.module.__file__, encoding="utf-8") as module:
-        source = module.read()
-    return any(name in source for name in ("PG_URL", "engine(", "AUDIT_TEST_PG"))
+    return "app_config" in item.fixturenames or _names_the_database_server(item.module.__file__)
 
 
 def pytest_collection_modifyitems(config, items):
