@@ -99,8 +99,10 @@ def free_port():
 def prepare_database(url, media_dir, visits, shopper_email, wide_visits=0, wide_items=250):
     """Migrate an empty database, load the demo organisation, and add `visits` assigned visits of one
     shopper at one branch, and `wide_visits` more of a `wide_items`-item checklist.
-    Returns (visit uuids, best answers of their checklist, wide visit uuids, best answers of those)."""
+    Returns (visit uuids, best answers of their checklist, wide visit uuids, best answers of those,
+    the first question of their checklist that takes photos)."""
     from audit import create_app
+    from audit.answers import photo_item_ids
     from audit.db import database
     from audit.demo import best_answers, load_demo
     from audit.migrations import migrate_database
@@ -127,7 +129,8 @@ def prepare_database(url, media_dir, visits, shopper_email, wide_visits=0, wide_
                        for _ in range(count)]
                 for kind, kind_version, count in (("usual", version, visits), ("wide", wide, wide_visits))
             }
-        return rows["usual"], best_answers(version.content), rows["wide"], best_answers(wide.content)
+        return (rows["usual"], best_answers(version.content), rows["wide"], best_answers(wide.content),
+                photo_item_ids(version.content)[0])
 
 
 def _processes():

@@ -346,11 +346,12 @@ def sqlite_part(cleanup, size, fill_only=False):
     cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
     url = f"sqlite:///{folder}/bench.sqlite3"
     needed = CLIENTS * (WARMUP + size["submit"] // CLIENTS)
-    visits, answers, wide_visits, wide_answers = prepare_database(
+    visits, answers, wide_visits, wide_answers, photo_item = prepare_database(
         url, os.path.join(folder, "media"), needed + 1 + CLIENTS, SHOPPER, wide_visits=needed)
     fill_path = f"/visits/{visits.pop()}/fill"  # never submitted: the form stays fillable
     photo_visits = [visits.pop() for _ in range(CLIENTS)]
-    photo, camera_photo = ({"item_id": next(iter(answers)), "jpeg": phone_photo(*kind)}
+    # The sync API takes a photo only on a question that asks for photos (others: 422).
+    photo, camera_photo = ({"item_id": photo_item, "jpeg": phone_photo(*kind)}
                            for kind in (SHRUNK_PHOTO, CAMERA_PHOTO))
     payload = {"answers": answers, "comments": {}, "photos": {}}
     wide_payload = {"answers": wide_answers, "comments": {}, "photos": {}}
@@ -395,7 +396,7 @@ def postgres_part(cleanup, size):
     folder = tempfile.mkdtemp(prefix="audit-bench-load-pg-")
     cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
     per_run = CLIENTS * (WARMUP + size["pg_submit"] // CLIENTS)
-    visits, answers, _wide, _wide_answers = prepare_database(
+    visits, answers, _wide, _wide_answers, _photo_item = prepare_database(
         database.url, os.path.join(folder, "media"), 2 * per_run + 1, SHOPPER)
     fill_path = f"/visits/{visits.pop()}/fill"
     payload = {"answers": answers, "comments": {}, "photos": {}}
